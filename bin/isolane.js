@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Runs the CLI on the project's pinned Node 24 (the `node` npm package), with the flag isolated-vm needs.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const pinned = join(root, 'node_modules', '.bin', 'node');
+const node = existsSync(pinned) ? pinned : process.execPath;
+const child = spawn(node, ['--no-node-snapshot', join(root, 'src', 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

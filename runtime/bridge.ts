@@ -1,0 +1,45 @@
+/**
+ * The one place that holds the host callback. `host` lives in this module's closure only: it is
+ * never stored on a global or on an object that tenant code can reach. Every other runtime file
+ * talks to the host through the narrow functions below, which pass plain data (strings, numbers,
+ * ArrayBuffers, arrays of strings) that isolated-vm copies across.
+ */
+import type { BridgeBody, HeaderList, HostCall, LogLevel } from './host.d.ts';
+
+let host: HostCall | null = null;
+
+export function connectHost(callback: HostCall): void {
+  if (host !== null) throw new TypeError('The runtime is already booted.');
+  if (typeof callback !== 'function') throw new TypeError('boot() expects the host callback.');
+  host = callback;
+}
+
+function connected(): HostCall {
+  if (host === null) throw new TypeError('The runtime is not booted.');
+  return host;
+}
+
+export function hostRespond(id: number, status: number, headers: HeaderList, body: BridgeBody): void {
+  connected()('respond', id, status, headers, body);
+}
+
+export function hostError(id: number, message: string, stack: string): void {
+  connected()('error', id, message, stack);
+}
+
+export function hostDone(id: number): void {
+  connected()('done', id);
+}
+
+export function hostSetTimer(timerId: number, delayMs: number): void {
+  connected()('setTimer', timerId, delayMs);
+}
+
+export function hostClearTimer(timerId: number): void {
+  connected()('clearTimer', timerId);
+}
+
+/** Logging before boot (never expected) is dropped rather than thrown into tenant code. */
+export function hostLog(level: LogLevel, message: string): void {
+  if (host !== null) host('log', level, message);
+}

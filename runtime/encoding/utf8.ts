@@ -1,0 +1,214 @@
+/**
+ * UTF-8 encoder and decoder (https://encoding.spec.whatwg.org/#utf-8). Shared by TextEncoder,
+ * TextDecoder, bodies and the URL parser; V8 offers none of this in a bare context.
+ */
+import {
+  ReflectApply,
+  StringFromCharCode,
+  StringPrototypeCharCodeAt,
+  TypedArrayPrototypeGetBuffer,
+  TypedArrayPrototypeGetLength,
+  Uint16ArrayCtor,
+  Uint8ArrayCtor,
+} from '../primordials.ts';
+import { subarray } from './buffer-source.ts';
+
+/** How many UTF-8 bytes `input` takes; lone surrogates count as U+FFFD (3 bytes). */
+export function utf8Length(input: string): number {
+  const length = input.length;
+  let size = length;
+  for (let i = 0; i < length; i++) {
+    const c = StringPrototypeCharCodeAt(input, i);
+    if (c < 0x80) continue;
+    if (c < 0x800) size += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < length && isTrail(StringPrototypeCharCodeAt(input, i + 1))) {
+      size += 2; // 4 bytes for 2 code units
+      i++;
+    } else size += 2;
+  }
+  return size;
+}
+
+function isTrail(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
+/**
+ * https://encoding.spec.whatwg.org/#dom-textencoder-encodeinto: encode as much of `input` as fits in
+ * `dest` without splitting a code point. Returns code units read and bytes written in `counts`.
+ */
+export function utf8EncodeInto(input: string, dest: Uint8Array, counts: { read: number; written: number }): void {
+  const length = input.length;
+  const capacity = TypedArrayPrototypeGetLength(dest);
+  let read = 0;
+  let written = 0;
+  while (read < length) {
+    let c = StringPrototypeCharCodeAt(input, read);
+    let units = 1;
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const next = read + 1 < length ? StringPrototypeCharCodeAt(input, read + 1) : 0;
+      if (c <= 0xdbff && isTrail(next)) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+        units = 2;
+      } else {
+        c = 0xfffd; // lone surrogate: the USVString conversion replaces it
+      }
+    }
+    if (c < 0x80) {
+      if (written + 1 > capacity) break;
+      dest[written++] = c;
+    } else if (c < 0x800) {
+      if (written + 2 > capacity) break;
+      dest[written++] = 0xc0 | (c >> 6);
+      dest[written++] = 0x80 | (c & 0x3f);
+    } else if (c < 0x10000) {
+      if (written + 3 > capacity) break;
+      dest[written++] = 0xe0 | (c >> 12);
+      dest[written++] = 0x80 | ((c >> 6) & 0x3f);
+      dest[written++] = 0x80 | (c & 0x3f);
+    } else {
+      if (written + 4 > capacity) break;
+      dest[written++] = 0xf0 | (c >> 18);
+      dest[written++] = 0x80 | ((c >> 12) & 0x3f);
+      dest[written++] = 0x80 | ((c >> 6) & 0x3f);
+      dest[written++] = 0x80 | (c & 0x3f);
+    }
+    read += units;
+  }
+  counts.read = read;
+  counts.written = written;
+}
+
+/** https://encoding.spec.whatwg.org/#utf-8-encode, into a buffer of exactly the right size. */
+export function utf8Encode(input: string): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8ArrayCtor(utf8Length(input));
+  utf8EncodeInto(input, bytes, { read: 0, written: 0 });
+  return bytes;
+}
+
+const CHUNK = 8192;
+
+function unitsToString(units: Uint16Array, length: number): string {
+  const buffer = TypedArrayPrototypeGetBuffer(units);
+  let out = '';
+  for (let start = 0; start < length; start += CHUNK) {
+    const end = start + CHUNK < length ? start + CHUNK : length;
+    out += ReflectApply(StringFromCharCode, null, new Uint16ArrayCtor(buffer, start * 2, end - start) as never);
+  }
+  return out;
+}
+
+/**
+ * The UTF-8 decoder of the Encoding Standard, as a resumable state machine so TextDecoder's
+ * `stream` option can split input anywhere (https://encoding.spec.whatwg.org/#utf-8-decoder).
+ */
+export class Utf8Decoder {
+  #codePoint = 0;
+  #bytesSeen = 0;
+  #bytesNeeded = 0;
+  #lower = 0x80;
+  #upper = 0xbf;
+
+  reset(): void {
+    this.#codePoint = 0;
+    this.#bytesSeen = 0;
+    this.#bytesNeeded = 0;
+    this.#lower = 0x80;
+    this.#upper = 0xbf;
+  }
+
+  /**
+   * Decode `bytes`; with `flush`, an incomplete trailing sequence is an error. Errors give U+FFFD,
+   * or return null when `fatal` (the caller throws; the state is then reset).
+   */
+  decode(bytes: Uint8Array, fatal: boolean, flush: boolean): string | null {
+    const length = TypedArrayPrototypeGetLength(bytes);
+    // Each byte yields at most one code unit, except the byte that completes a 4-byte sequence
+    // started in an earlier chunk (two), and the U+FFFD for a pending sequence cut short (one more).
+    const units = new Uint16ArrayCtor(length + 4);
+    let n = 0;
+    let codePoint = this.#codePoint;
+    let bytesSeen = this.#bytesSeen;
+    let bytesNeeded = this.#bytesNeeded;
+    let lower = this.#lower;
+    let upper = this.#upper;
+    for (let i = 0; i < length; i++) {
+      const byte = bytes[i]!;
+      if (bytesNeeded === 0) {
+        if (byte <= 0x7f) {
+          units[n++] = byte;
+        } else if (byte >= 0xc2 && byte <= 0xdf) {
+          bytesNeeded = 1;
+          codePoint = byte & 0x1f;
+        } else if (byte >= 0xe0 && byte <= 0xef) {
+          if (byte === 0xe0) lower = 0xa0;
+          else if (byte === 0xed) upper = 0x9f;
+          bytesNeeded = 2;
+          codePoint = byte & 0xf;
+        } else if (byte >= 0xf0 && byte <= 0xf4) {
+          if (byte === 0xf0) lower = 0x90;
+          else if (byte === 0xf4) upper = 0x8f;
+          bytesNeeded = 3;
+          codePoint = byte & 0x7;
+        } else {
+          if (fatal) return this.#fail();
+          units[n++] = 0xfffd;
+        }
+        continue;
+      }
+      if (byte < lower || byte > upper) {
+        // Not a continuation byte: the sequence so far is an error and `byte` is processed again.
+        codePoint = bytesNeeded = bytesSeen = 0;
+        lower = 0x80;
+        upper = 0xbf;
+        if (fatal) return this.#fail();
+        units[n++] = 0xfffd;
+        i--;
+        continue;
+      }
+      lower = 0x80;
+      upper = 0xbf;
+      codePoint = (codePoint << 6) | (byte & 0x3f);
+      if (++bytesSeen !== bytesNeeded) continue;
+      if (codePoint > 0xffff) {
+        codePoint -= 0x10000;
+        units[n++] = 0xd800 + (codePoint >> 10);
+        units[n++] = 0xdc00 + (codePoint & 0x3ff);
+      } else {
+        units[n++] = codePoint;
+      }
+      codePoint = bytesNeeded = bytesSeen = 0;
+    }
+    if (flush && bytesNeeded !== 0) {
+      codePoint = bytesNeeded = bytesSeen = 0;
+      lower = 0x80;
+      upper = 0xbf;
+      if (fatal) return this.#fail();
+      units[n++] = 0xfffd;
+    }
+    this.#codePoint = codePoint;
+    this.#bytesSeen = bytesSeen;
+    this.#bytesNeeded = bytesNeeded;
+    this.#lower = lower;
+    this.#upper = upper;
+    return unitsToString(units, n);
+  }
+
+  #fail(): null {
+    this.reset();
+    return null;
+  }
+}
+
+/** https://encoding.spec.whatwg.org/#utf-8-decode: BOM stripped, errors replaced. */
+export function utf8Decode(bytes: Uint8Array): string {
+  const length = TypedArrayPrototypeGetLength(bytes);
+  const start = length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const view = start === 0 ? bytes : subarray(bytes, start);
+  return new Utf8Decoder().decode(view, false, true)!;
+}
+
+/** https://encoding.spec.whatwg.org/#utf-8-decode-without-bom */
+export function utf8DecodeWithoutBOM(bytes: Uint8Array): string {
+  return new Utf8Decoder().decode(bytes, false, true)!;
+}

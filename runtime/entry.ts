@@ -1,0 +1,137 @@
+/**
+ * dispatch(): every entry of the host into the isolate after boot (see host.d.ts).
+ *
+ *   install  find the worker's fetch handler, module syntax (`export default { fetch }`) or
+ *            service-worker syntax (`addEventListener('fetch', …)`), and its env
+ *   request  build the Request, run the handler, answer via host('respond' | 'error'), then 'done'
+ *   timer    run a timer's callback
+ *   cancel   forget an invocation
+ *
+ * Everything tenant-visible it relies on was captured before tenant code ran: the handler at
+ * install, intrinsics in primordials.ts, Request/Response internals through module functions.
+ */
+import type { Dispatch } from './host.d.ts';
+import { createExecutionContext } from './execution-context.ts';
+import { beginDispatch, createFetchEvent, endDispatch, hasResponded, isStopped } from './events/fetch-event.ts';
+import { callListener, listenersOf } from './events/listeners.ts';
+import { defineGlobal } from './global/define.ts';
+import { logUncaught } from './global/console.ts';
+import { fireTimer } from './global/timers.ts';
+import { createIncomingRequest } from './http/request.ts';
+import { answer, cancelInvocation, fail, settle, startInvocation, type Invocation } from './invocation.ts';
+import { JSONParse, ReflectApply, ReflectOwnKeys, globalThisRef } from './primordials.ts';
+import type { Request } from './http/request.ts';
+
+type Syntax = 'module' | 'service-worker';
+
+interface Installed {
+  syntax: Syntax;
+  /** Module syntax: the default export and its fetch method, read once at install. */
+  handler: object | null;
+  fetch: Function | null;
+  env: Record<string, unknown>;
+}
+
+let installed: Installed | null = null;
+
+function install(namespace: unknown, envJson: unknown): Syntax {
+  if (installed !== null) throw new TypeError('The worker is already installed.');
+  const env = JSONParse(`${envJson as string}`) as Record<string, unknown>;
+  if (typeof env !== 'object' || env === null) throw new TypeError('env must be the JSON of an object.');
+  if (namespace !== undefined) {
+    const handler = (namespace as { default?: unknown }).default;
+    const fetch = typeof handler === 'object' && handler !== null ? (handler as { fetch?: unknown }).fetch : undefined;
+    if (typeof fetch !== 'function') {
+      throw new TypeError('The worker has no fetch handler: its main module must `export default { fetch(request, env, ctx) { … } }`.');
+    }
+    installed = { syntax: 'module', handler: handler as object, fetch, env };
+    return 'module';
+  }
+  if (listenersOf('fetch').length === 0) {
+    throw new TypeError("The worker has no fetch handler: the script must call addEventListener('fetch', listener).");
+  }
+  // Service-worker syntax: every binding is also a global.
+  const keys = ReflectOwnKeys(env);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    defineGlobal(key, env[key]);
+  }
+  installed = { syntax: 'service-worker', handler: null, fetch: null, env };
+  return 'service-worker';
+}
+
+function request(id: number, method: string, url: string, headers: string[], body: ArrayBuffer | null): void {
+  if (installed === null) throw new TypeError('No worker is installed.');
+  const invocation = startInvocation(id);
+  let req: Request;
+  try {
+    req = createIncomingRequest(method, url, headers, body);
+  } catch (error) {
+    fail(invocation, error);
+    return;
+  }
+  if (installed.syntax === 'module') runModuleHandler(installed, invocation, req);
+  else runFetchListeners(invocation, req);
+}
+
+function runModuleHandler(worker: Installed, invocation: Invocation, req: Request): void {
+  let result: unknown;
+  try {
+    result = ReflectApply(worker.fetch!, worker.handler, [req, worker.env, createExecutionContext(invocation)]);
+  } catch (error) {
+    fail(invocation, error);
+    return;
+  }
+  settle(
+    result,
+    (value) => answer(invocation, value),
+    (error) => fail(invocation, error),
+  );
+}
+
+// https://w3c.github.io/ServiceWorker/#fetch-event-algorithm, reduced to what a worker can observe.
+function runFetchListeners(invocation: Invocation, req: Request): void {
+  const event = createFetchEvent(req, invocation);
+  const listeners = listenersOf('fetch');
+  let threw = false;
+  beginDispatch(event);
+  for (let i = 0; i < listeners.length; i++) {
+    try {
+      callListener(listeners[i]!, event, globalThisRef);
+    } catch (error) {
+      // A listener's exception fails the request unless a response was already promised.
+      if (!threw && !hasResponded(event)) {
+        threw = true;
+        fail(invocation, error);
+      } else {
+        logUncaught(error);
+      }
+    }
+    if (isStopped(event)) break;
+  }
+  const outcome = endDispatch(event);
+  if (threw) return;
+  if (!outcome.responded) {
+    fail(invocation, new TypeError('No response: no fetch event listener called event.respondWith().'));
+    return;
+  }
+  settle(
+    outcome.response,
+    (value) => answer(invocation, value),
+    (error) => fail(invocation, error),
+  );
+}
+
+export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): unknown {
+  switch (op) {
+    case 'request':
+      return request(a as number, b as string, c as string, d as string[], e as ArrayBuffer | null);
+    case 'timer':
+      return fireTimer(a as number);
+    case 'cancel':
+      return cancelInvocation(a as number);
+    case 'install':
+      return install(a, b);
+  }
+  throw new TypeError(`Unknown dispatch op: ${op}`);
+} as Dispatch;

@@ -1,0 +1,13 @@
+// https://html.spec.whatwg.org/multipage/system-state.html#the-navigator-object (the part workers have)
+import { setToStringTag } from './define.ts';
+
+export const USER_AGENT = 'Isolane/0.1';
+
+export class Navigator {
+  get userAgent(): string {
+    return USER_AGENT;
+  }
+}
+setToStringTag(Navigator, 'Navigator');
+
+export const navigator = new Navigator();

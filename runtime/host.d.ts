@@ -1,0 +1,50 @@
+/**
+ * The bridge: the only surface between the host (src/isolates) and the runtime bundled into every isolate.
+ *
+ * Direction host → isolate: the bundle defines `globalThis.__isolaneBoot(host)` once; the host calls it,
+ * the runtime deletes the global, keeps `host` in a closure and returns `dispatch`. From then on every
+ * entry into tenant code is one synchronous, timed host call to `dispatch(op, ...)`, so CPU limits cover
+ * code after `await`, timer callbacks and promise jobs (they run in the microtask drain of that call).
+ *
+ * Direction isolate → host: `host(op, ...)`, a synchronous callback. Arguments are copied (strings,
+ * numbers, ArrayBuffers, arrays of strings); nothing returned or passed is a host object.
+ */
+
+/** Flat header list: [name0, value0, name1, value1, ...]; names lower-case. */
+export type HeaderList = string[];
+
+/** A body crossing the bridge: bytes, a string (sent as UTF-8), or none. */
+export type BridgeBody = ArrayBuffer | string | null;
+
+export type LogLevel = 'debug' | 'log' | 'info' | 'warn' | 'error';
+
+export interface HostCall {
+  /** The handler's Response for invocation `id` is ready. */
+  (op: 'respond', id: number, status: number, headers: HeaderList, body: BridgeBody): void;
+  /** The handler threw or its promise rejected: the host answers 500; `stack` goes to the worker's log only. */
+  (op: 'error', id: number, message: string, stack: string): void;
+  /** Response sent and every `waitUntil` promise settled: the invocation is over. */
+  (op: 'done', id: number): void;
+  /** Arm one-shot host timer `timerId` for `delayMs`; attributed to the invocation currently running. */
+  (op: 'setTimer', timerId: number, delayMs: number): void;
+  (op: 'clearTimer', timerId: number): void;
+  /** One console line, already formatted. */
+  (op: 'log', level: LogLevel, message: string): void;
+}
+
+export interface Dispatch {
+  /**
+   * Install the tenant's code. `namespace` is the main module's namespace object (module syntax) or
+   * undefined (service-worker syntax: the script already ran and registered listeners). `envJson` is the
+   * JSON of the bindings object. Returns the worker's syntax; throws TypeError if there is no fetch handler.
+   */
+  (op: 'install', namespace: object | undefined, envJson: string): 'module' | 'service-worker';
+  /** A new request: the runtime builds a Request and calls the handler; it answers via host('respond' | 'error'), then host('done'). */
+  (op: 'request', id: number, method: string, url: string, headers: HeaderList, body: ArrayBuffer | null): void;
+  /** Host timer `timerId` fired: run its callback (re-arming intervals with setTimer). */
+  (op: 'timer', timerId: number): void;
+  /** The host gave up on invocation `id` (client gone, wall limit): drop its state, ignore its late answers. */
+  (op: 'cancel', id: number): void;
+}
+
+export type Boot = (host: HostCall) => Dispatch;

@@ -1,0 +1,241 @@
+/**
+ * Request (https://fetch.spec.whatwg.org/#request-class). Workers have no document, so there is no
+ * base URL: relative URLs are a TypeError. Browser-only members (mode, credentials, cache, referrer,
+ * window) are not modelled; `signal` is a never-aborting placeholder until AbortSignal exists.
+ */
+import type { HeaderList } from '../host.d.ts';
+import { ObjectFreeze } from '../primordials.ts';
+import { setToStringTag } from '../global/define.ts';
+import { registerInspector } from '../global/inspect.ts';
+import { parseURL, serializeURL } from '../url/url.ts';
+import {
+  type BodyState,
+  bodyFromHost,
+  cloneBodyState,
+  consumeArrayBuffer,
+  consumeBytes,
+  consumeJSON,
+  consumeText,
+  extractBody,
+  isUnusable,
+} from './body.ts';
+import { Headers, appendHeader, cloneHeaders, createHeaders, fillHeaders, getHeader, headerListOf } from './headers.ts';
+import { toRequestMethod } from './method.ts';
+
+type RequestRedirect = 'follow' | 'error' | 'manual';
+
+interface RequestInit {
+  method?: unknown;
+  headers?: unknown;
+  body?: unknown;
+  redirect?: unknown;
+  integrity?: unknown;
+  keepalive?: unknown;
+  signal?: unknown;
+}
+
+interface RequestState {
+  method: string;
+  /** The serialized URL (fragment included, as Request.url shows it). */
+  url: string;
+  headers: Headers;
+  body: BodyState;
+  redirect: RequestRedirect;
+  integrity: string;
+  keepalive: boolean;
+}
+
+/**
+ * Stands in for AbortSignal until it is implemented: never aborts. Frozen and shared: it holds nothing.
+ * TODO(abort milestone): a real AbortSignal per request, aborted when the host cancels.
+ */
+const NEVER_ABORTED_SIGNAL = ObjectFreeze({
+  aborted: false,
+  reason: undefined,
+  onabort: null,
+  throwIfAborted(): void {},
+  addEventListener(): void {},
+  removeEventListener(): void {},
+  dispatchEvent(): boolean {
+    return true;
+  },
+});
+
+/** Passed to the constructor by this runtime only, to build a Request from a ready state. */
+const INTERNAL = ObjectFreeze({});
+
+let stateOf: (request: Request) => RequestState;
+let isRequest: (value: unknown) => value is Request;
+
+export class Request {
+  #state: RequestState;
+
+  // https://fetch.spec.whatwg.org/#dom-request
+  constructor(input: unknown, init: unknown = undefined) {
+    if (input === INTERNAL) {
+      this.#state = init as RequestState;
+      return;
+    }
+    if (arguments.length === 0) {
+      throw new TypeError("Failed to construct 'Request': 1 argument required, but only 0 present.");
+    }
+    if (init !== undefined && init !== null && typeof init !== 'object' && typeof init !== 'function') {
+      throw new TypeError("Failed to construct 'Request': The provided value is not of type 'RequestInit'.");
+    }
+    const options = (init ?? {}) as RequestInit;
+    let state: RequestState;
+    let inputState: RequestState | null = null;
+    if (isRequest(input)) {
+      // 6. input is a Request: start from a copy of its request.
+      inputState = stateOf(input);
+      state = { ...inputState, body: { source: null, used: false } };
+    } else {
+      // 5. Parse input with no base URL; failure, or credentials in it, is a TypeError.
+      const href = `${input as string}`;
+      const parsed = parseURL(href);
+      if (parsed === null) throw new TypeError(`Failed to construct 'Request': Invalid URL: ${href}`);
+      if (parsed.username !== '' || parsed.password !== '') {
+        throw new TypeError(`Failed to construct 'Request': Request cannot be constructed from a URL that includes credentials: ${href}`);
+      }
+      state = {
+        method: 'GET',
+        url: serializeURL(parsed),
+        headers: createHeaders([], 'none'),
+        body: { source: null, used: false },
+        redirect: 'follow',
+        integrity: '',
+        keepalive: false,
+      };
+    }
+    // 25. Method: a token, not forbidden, normalised.
+    if (options.method !== undefined) state.method = toRequestMethod(options.method);
+    if (options.redirect !== undefined) {
+      const redirect = `${options.redirect as string}`;
+      if (redirect !== 'follow' && redirect !== 'error' && redirect !== 'manual') {
+        throw new TypeError(`Failed to construct 'Request': '${redirect}' is not a valid value for 'redirect'.`);
+      }
+      state.redirect = redirect;
+    }
+    if (options.integrity !== undefined) state.integrity = `${options.integrity as string}`;
+    if (options.keepalive !== undefined) state.keepalive = !!options.keepalive;
+    // 32-33. Headers: init's if given, else a copy of input's.
+    const headers = createHeaders([], 'none');
+    fillHeaders(headers, options.headers !== undefined ? options.headers : inputState?.headers);
+    state.headers = headers;
+    // 40-41. No body for GET and HEAD.
+    const inputBody = inputState !== null ? inputState.body : null;
+    const hasInitBody = options.body !== undefined && options.body !== null;
+    if ((hasInitBody || (inputBody !== null && inputBody.source !== null)) && (state.method === 'GET' || state.method === 'HEAD')) {
+      throw new TypeError("Failed to construct 'Request': Request with GET/HEAD method cannot have body.");
+    }
+    // 43. Extract init's body; its type becomes the Content-Type unless one is set.
+    if (hasInitBody) {
+      const extracted = extractBody(options.body);
+      state.body = { source: extracted.source, used: false };
+      if (extracted.type !== null && getHeader(headerListOf(headers), 'content-type') === null) {
+        appendHeader(headers, 'content-type', extracted.type);
+      }
+    } else if (inputBody !== null && inputBody.source !== null) {
+      // 47. Take over input's body; input is disturbed by it.
+      if (isUnusable(inputBody)) {
+        throw new TypeError("Failed to construct 'Request': Cannot construct a Request with a Request object that has already been used.");
+      }
+      state.body = { source: inputBody.source, used: false };
+      inputBody.used = true;
+    }
+    this.#state = state;
+  }
+
+  get method(): string {
+    return this.#state.method;
+  }
+
+  get url(): string {
+    return this.#state.url;
+  }
+
+  get headers(): Headers {
+    return this.#state.headers;
+  }
+
+  get redirect(): RequestRedirect {
+    return this.#state.redirect;
+  }
+
+  get integrity(): string {
+    return this.#state.integrity;
+  }
+
+  get keepalive(): boolean {
+    return this.#state.keepalive;
+  }
+
+  get signal(): typeof NEVER_ABORTED_SIGNAL {
+    this.#state; // brand check
+    return NEVER_ABORTED_SIGNAL;
+  }
+
+  /** ReadableStream bodies are a later milestone: until then there is no stream to expose. */
+  get body(): null {
+    this.#state;
+    return null;
+  }
+
+  get bodyUsed(): boolean {
+    return this.#state.body.used;
+  }
+
+  // https://fetch.spec.whatwg.org/#dom-request-clone
+  clone(): Request {
+    const state = this.#state;
+    if (isUnusable(state.body)) throw new TypeError("Failed to execute 'clone' on 'Request': Request body is already used");
+    return new Request(INTERNAL, {
+      ...state,
+      headers: cloneHeaders(state.headers),
+      body: cloneBodyState(state.body),
+    });
+  }
+
+  async text(): Promise<string> {
+    return consumeText(this.#state.body);
+  }
+
+  async json(): Promise<unknown> {
+    return consumeJSON(this.#state.body);
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    return consumeArrayBuffer(this.#state.body);
+  }
+
+  async bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    return consumeBytes(this.#state.body);
+  }
+
+  static {
+    stateOf = (request) => request.#state;
+    isRequest = (value): value is Request => typeof value === 'object' && value !== null && #state in value;
+  }
+}
+setToStringTag(Request, 'Request');
+
+/**
+ * The Request a worker receives. The host sends a parsed, serialized URL and lower-case header names,
+ * so nothing is parsed or validated again; headers are immutable, as in a FetchEvent.
+ */
+export function createIncomingRequest(method: string, url: string, headers: HeaderList, body: ArrayBuffer | null): Request {
+  return new Request(INTERNAL, {
+    method,
+    url,
+    headers: createHeaders(headers, 'immutable'),
+    body: bodyFromHost(body),
+    redirect: 'follow',
+    integrity: '',
+    keepalive: false,
+  } satisfies RequestState);
+}
+
+registerInspector(Request.prototype, (request: Request) => {
+  const state = stateOf(request);
+  return { method: state.method, url: state.url, headers: state.headers, redirect: state.redirect, bodyUsed: state.body.used };
+});

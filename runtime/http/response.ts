@@ -1,0 +1,291 @@
+/**
+ * Response (https://fetch.spec.whatwg.org/#response-class). Responses made by a worker have type
+ * "default" and an empty url; the host reads status, header list and body through
+ * responseForHost(), never through the (replaceable) getters.
+ */
+import type { BridgeBody, HeaderList } from '../host.d.ts';
+import { JSONStringify, MathTrunc, NumberIsFinite, ObjectFreeze, StringPrototypeCharCodeAt } from '../primordials.ts';
+import { setToStringTag } from '../global/define.ts';
+import { registerInspector } from '../global/inspect.ts';
+import { parseURL, serializeURL } from '../url/url.ts';
+import {
+  type BodyState,
+  type ExtractedBody,
+  cloneBodyState,
+  consumeArrayBuffer,
+  consumeBytes,
+  consumeJSON,
+  consumeText,
+  extractBody,
+  isUnusable,
+  takeForBridge,
+} from './body.ts';
+import { Headers, appendHeader, cloneHeaders, createHeaders, fillHeaders, getHeader, headerListOf } from './headers.ts';
+import { toByteString } from './header-values.ts';
+
+type ResponseType = 'default' | 'error';
+
+interface ResponseInit {
+  status?: unknown;
+  statusText?: unknown;
+  headers?: unknown;
+}
+
+interface ResponseState {
+  type: ResponseType;
+  status: number;
+  statusText: string;
+  headers: Headers;
+  body: BodyState;
+  url: string;
+  redirected: boolean;
+}
+
+// https://fetch.spec.whatwg.org/#redirect-status
+function isRedirectStatus(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+// https://fetch.spec.whatwg.org/#null-body-status
+function isNullBodyStatus(status: number): boolean {
+  return status === 101 || status === 103 || status === 204 || status === 205 || status === 304;
+}
+
+/** Web IDL `unsigned short` without [EnforceRange]: modulo 2^16. */
+function toUnsignedShort(value: unknown): number {
+  const n = Number(value);
+  if (!NumberIsFinite(n)) return 0;
+  const m = MathTrunc(n) % 65536;
+  return m < 0 ? m + 65536 : m;
+}
+
+// https://httpwg.org/specs/rfc9112.html#status.line: reason-phrase = *( HTAB / SP / VCHAR / obs-text )
+function isReasonPhrase(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = StringPrototypeCharCodeAt(text, i);
+    if (!(c === 0x09 || (c >= 0x20 && c <= 0x7e) || (c >= 0x80 && c <= 0xff))) return false;
+  }
+  return true;
+}
+
+const INTERNAL = ObjectFreeze({});
+
+let stateOf: (response: Response) => ResponseState;
+let isResponse: (value: unknown) => value is Response;
+
+export class Response {
+  #state: ResponseState;
+
+  // https://fetch.spec.whatwg.org/#dom-response
+  constructor(body: unknown = null, init: unknown = undefined) {
+    if (body === INTERNAL) {
+      this.#state = init as ResponseState;
+      return;
+    }
+    // 1-3. A new response whose headers have the "response" guard (not filtered here, see headers.ts).
+    this.#state = {
+      type: 'default',
+      status: 200,
+      statusText: '',
+      headers: createHeaders([], 'none'),
+      body: { source: null, used: false },
+      url: '',
+      redirected: false,
+    };
+    // 4. If body is non-null, extract it.
+    const extracted = body === null || body === undefined ? null : extractBody(body);
+    // 5. Initialize the response.
+    initializeResponse(this.#state, init, extracted);
+  }
+
+  // https://fetch.spec.whatwg.org/#dom-response-error
+  static error(): Response {
+    return new Response(INTERNAL, {
+      type: 'error',
+      status: 0,
+      statusText: '',
+      headers: createHeaders([], 'immutable'),
+      body: { source: null, used: false },
+      url: '',
+      redirected: false,
+    } satisfies ResponseState);
+  }
+
+  // https://fetch.spec.whatwg.org/#dom-response-redirect
+  static redirect(url: unknown, status: unknown = 302): Response {
+    // 1. Parse url (a worker has no API base URL: it must be absolute). 2. Failure is a TypeError.
+    const href = `${url as string}`;
+    const parsed = parseURL(href);
+    if (parsed === null) throw new TypeError(`Failed to execute 'redirect' on 'Response': Invalid URL: ${href}`);
+    // 3. If status is not a redirect status, throw a RangeError.
+    const code = toUnsignedShort(status);
+    if (!isRedirectStatus(code)) {
+      throw new RangeError(`Failed to execute 'redirect' on 'Response': Invalid status code ${code}`);
+    }
+    // 4-7. A response with that status, an immutable Location header and no body.
+    return new Response(INTERNAL, {
+      type: 'default',
+      status: code,
+      statusText: '',
+      headers: createHeaders(['location', serializeURL(parsed)], 'immutable'),
+      body: { source: null, used: false },
+      url: '',
+      redirected: false,
+    } satisfies ResponseState);
+  }
+
+  // https://fetch.spec.whatwg.org/#dom-response-json
+  static json(data: unknown, init: unknown = undefined): Response {
+    // 1. Let bytes be the result of running serialize a JavaScript value to JSON bytes on data.
+    const text = JSONStringify(data) as string | undefined;
+    if (text === undefined) throw new TypeError("Failed to execute 'json' on 'Response': Value is not JSON serializable");
+    // 2. Let body be the result of extracting bytes (kept as the JSON text: it is well-formed).
+    const body: ExtractedBody = { source: text, type: 'application/json' };
+    // 3-4. A new response, initialized with init and (body, "application/json").
+    const response = new Response(INTERNAL, {
+      type: 'default',
+      status: 200,
+      statusText: '',
+      headers: createHeaders([], 'none'),
+      body: { source: null, used: false },
+      url: '',
+      redirected: false,
+    } satisfies ResponseState);
+    initializeResponse(stateOf(response), init, body);
+    return response;
+  }
+
+  get type(): ResponseType {
+    return this.#state.type;
+  }
+
+  get url(): string {
+    return this.#state.url;
+  }
+
+  get redirected(): boolean {
+    return this.#state.redirected;
+  }
+
+  get status(): number {
+    return this.#state.status;
+  }
+
+  get ok(): boolean {
+    const status = this.#state.status;
+    return status >= 200 && status <= 299;
+  }
+
+  get statusText(): string {
+    return this.#state.statusText;
+  }
+
+  get headers(): Headers {
+    return this.#state.headers;
+  }
+
+  /** ReadableStream bodies are a later milestone: until then there is no stream to expose. */
+  get body(): null {
+    this.#state;
+    return null;
+  }
+
+  get bodyUsed(): boolean {
+    return this.#state.body.used;
+  }
+
+  // https://fetch.spec.whatwg.org/#dom-response-clone
+  clone(): Response {
+    const state = this.#state;
+    if (isUnusable(state.body)) throw new TypeError("Failed to execute 'clone' on 'Response': Response body is already used");
+    return new Response(INTERNAL, { ...state, headers: cloneHeaders(state.headers), body: cloneBodyState(state.body) });
+  }
+
+  async text(): Promise<string> {
+    return consumeText(this.#state.body);
+  }
+
+  async json(): Promise<unknown> {
+    return consumeJSON(this.#state.body);
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    return consumeArrayBuffer(this.#state.body);
+  }
+
+  async bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    return consumeBytes(this.#state.body);
+  }
+
+  static {
+    stateOf = (response) => response.#state;
+    isResponse = (value): value is Response => typeof value === 'object' && value !== null && #state in value;
+  }
+}
+setToStringTag(Response, 'Response');
+
+// https://fetch.spec.whatwg.org/#initialize-a-response
+function initializeResponse(state: ResponseState, init: unknown, body: ExtractedBody | null): void {
+  if (init !== undefined && init !== null && typeof init !== 'object' && typeof init !== 'function') {
+    throw new TypeError("Failed to construct 'Response': The provided value is not of type 'ResponseInit'.");
+  }
+  const options = (init ?? {}) as ResponseInit;
+  // 1. If init["status"] is not in the range 200 to 599, inclusive, then throw a RangeError.
+  const status = options.status === undefined ? 200 : toUnsignedShort(options.status);
+  if (status < 200 || status > 599) {
+    throw new RangeError(`Failed to construct 'Response': The status provided (${status}) is outside the range [200, 599].`);
+  }
+  // 2. If init["statusText"] is not a reason-phrase, then throw a TypeError.
+  const statusText = options.statusText === undefined ? '' : toByteString(options.statusText, 'statusText');
+  if (!isReasonPhrase(statusText)) throw new TypeError(`Failed to construct 'Response': Invalid statusText: ${statusText}`);
+  // 3-4. Set status and status message.
+  state.status = status;
+  state.statusText = statusText;
+  // 5. If init["headers"] exists, fill this's headers with it.
+  if (options.headers !== undefined) fillHeaders(state.headers, options.headers);
+  // 6. If body was given:
+  if (body !== null) {
+    // 1. If status is a null body status, throw a TypeError.
+    if (isNullBodyStatus(status)) {
+      throw new TypeError(`Failed to construct 'Response': Response with null body status (${status}) cannot have body`);
+    }
+    // 2. Set this's response's body to body's body.
+    state.body = { source: body.source, used: false };
+    // 3. If body's type is non-null and the header list lacks Content-Type, append it.
+    if (body.type !== null && getHeader(headerListOf(state.headers), 'content-type') === null) {
+      appendHeader(state.headers, 'content-type', body.type);
+    }
+  }
+}
+
+export interface HostResponse {
+  status: number;
+  headers: HeaderList;
+  body: BridgeBody;
+}
+
+/**
+ * What the host needs to answer with `value`, or a TypeError message when it cannot: `value` is not a
+ * Response, is a network error (Response.error()), or its body was already read.
+ */
+export function responseForHost(value: unknown): HostResponse | string {
+  if (!isResponse(value)) return 'the handler did not return (or resolve to) a Response';
+  const state = stateOf(value);
+  if (state.type === 'error') return 'the handler returned a network error (Response.error())';
+  if (isUnusable(state.body)) return "the Response's body was already read";
+  return { status: state.status, headers: headerListOf(state.headers), body: takeForBridge(state.body) };
+}
+
+registerInspector(Response.prototype, (response: Response) => {
+  const state = stateOf(response);
+  return {
+    status: state.status,
+    statusText: state.statusText,
+    headers: state.headers,
+    ok: state.status >= 200 && state.status <= 299,
+    redirected: state.redirected,
+    type: state.type,
+    url: state.url,
+    bodyUsed: state.body.used,
+  };
+});

@@ -1,0 +1,67 @@
+/**
+ * The in-isolate runtime: bundled into one classic script that every fresh context runs before the
+ * worker's code. Running it installs the globals below and defines `globalThis.__isolaneBoot`;
+ * the host calls that once with its callback and gets `dispatch` back (host.d.ts).
+ *
+ * Install order matters only in that primordials.ts is evaluated first (imports are evaluated in
+ * order), so every intrinsic is captured before anything else runs.
+ */
+import './primordials.ts';
+import type { Boot, HostCall } from './host.d.ts';
+import { connectHost } from './bridge.ts';
+import { dispatch } from './entry.ts';
+import { addEventListener, removeEventListener } from './events/listeners.ts';
+import { atob, btoa } from './global/base64.ts';
+import { console } from './global/console.ts';
+import { defineGlobal } from './global/define.ts';
+import { DOMException } from './global/dom-exception.ts';
+import { navigator } from './global/navigator.ts';
+import { queueMicrotask, reportError } from './global/queue-microtask.ts';
+import { clearInterval, clearTimeout, setInterval, setTimeout } from './global/timers.ts';
+import { TextDecoder } from './encoding/text-decoder.ts';
+import { TextEncoder } from './encoding/text-encoder.ts';
+import { Headers } from './http/headers.ts';
+import { Request } from './http/request.ts';
+import { Response } from './http/response.ts';
+import { URL, URLSearchParams } from './url/url.ts';
+import { ObjectDefineProperty, ReflectDeleteProperty, globalThisRef } from './primordials.ts';
+
+// WebAssembly is removed: the memory of a WebAssembly.Memory lives outside the V8 heap and is not
+// counted by isolated-vm's memoryLimit (a 16 MB isolate was seen touching 256 MB), so one worker
+// could take the host's memory. SharedArrayBuffer and Atomics stay (Atomics.wait only blocks the
+// worker's own thread, and its time is metered like any other).
+ReflectDeleteProperty(globalThisRef, 'WebAssembly');
+
+const globals: Record<string, unknown> = {
+  self: globalThisRef,
+  navigator,
+  console,
+  DOMException,
+  atob,
+  btoa,
+  queueMicrotask,
+  reportError,
+  setTimeout,
+  setInterval,
+  clearTimeout,
+  clearInterval,
+  TextEncoder,
+  TextDecoder,
+  URL,
+  URLSearchParams,
+  Headers,
+  Request,
+  Response,
+  addEventListener,
+  removeEventListener,
+};
+for (const name in globals) defineGlobal(name, globals[name]);
+
+const boot: Boot = function boot(host: HostCall) {
+  // The boot hook is single-use: gone before any tenant code can look for it.
+  ReflectDeleteProperty(globalThisRef, '__isolaneBoot');
+  connectHost(host);
+  return dispatch;
+};
+
+ObjectDefineProperty(globalThisRef, '__isolaneBoot', { value: boot, configurable: true, writable: false, enumerable: false });

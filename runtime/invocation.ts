@@ -1,0 +1,118 @@
+/**
+ * One invocation as the runtime sees it: answered at most once (host 'respond' or 'error'), then
+ * 'done' once the answer is out and every waitUntil() promise has settled. A cancelled invocation
+ * is forgotten: nothing is sent for it afterwards, whatever its promises do. The host, not the
+ * runtime, knows which invocation is current (for timers and CPU accounting).
+ */
+import { hostDone, hostError, hostRespond } from './bridge.ts';
+import { logUncaught } from './global/console.ts';
+import { errorMessage, errorStack, inspect, isError } from './global/inspect.ts';
+import { responseForHost } from './http/response.ts';
+import { ObjectCreate, PromisePrototypeThen, PromiseResolved } from './primordials.ts';
+
+export interface Invocation {
+  readonly id: number;
+  /** 'respond' or 'error' was sent. */
+  answered: boolean;
+  /** waitUntil() promises not settled yet. */
+  pending: number;
+  /** 'done' was sent, or the host cancelled: send nothing more. */
+  over: boolean;
+}
+
+const live: Record<number, Invocation> = ObjectCreate(null);
+
+export function startInvocation(id: number): Invocation {
+  const invocation: Invocation = { id, answered: false, pending: 0, over: false };
+  live[id] = invocation;
+  return invocation;
+}
+
+/** dispatch('cancel', id) */
+export function cancelInvocation(id: number): void {
+  const invocation = live[id];
+  if (invocation === undefined) return;
+  invocation.over = true;
+  delete live[id];
+}
+
+/**
+ * Calls back with the outcome of `value`: a native promise is followed directly (its possibly
+ * replaced `then` is not looked up), anything else is resolved as `await` would.
+ */
+export function settle(value: unknown, onFulfilled: (value: unknown) => void, onRejected: (reason: unknown) => void): void {
+  if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
+    try {
+      PromisePrototypeThen(value as Promise<unknown>, onFulfilled, onRejected);
+      return;
+    } catch {
+      // Not a native promise: a thenable or a plain value.
+    }
+  }
+  PromisePrototypeThen(PromiseResolved(value), onFulfilled, onRejected);
+}
+
+/** The handler's result (or what respondWith() got) settled with `value`: answer with it. */
+export function answer(invocation: Invocation, value: unknown): void {
+  if (invocation.over || invocation.answered) return;
+  const response = responseForHost(value);
+  if (typeof response === 'string') {
+    fail(invocation, new TypeError(`Incorrect type for the fetch handler's result: ${response}.`));
+    return;
+  }
+  invocation.answered = true;
+  hostRespond(invocation.id, response.status, response.headers, response.body);
+  finishIfIdle(invocation);
+}
+
+/** The handler threw or its promise rejected: the host answers 500 and logs `stack`. */
+export function fail(invocation: Invocation, error: unknown): void {
+  if (invocation.over || invocation.answered) {
+    if (!invocation.over) logUncaught(error);
+    return;
+  }
+  invocation.answered = true;
+  let message: string;
+  let stack: string;
+  if (isError(error)) {
+    message = errorMessage(error);
+    stack = errorStack(error);
+  } else {
+    message = `Uncaught ${inspect(error, { maxLength: 1024 })}`;
+    stack = message;
+  }
+  hostError(invocation.id, message, stack);
+  finishIfIdle(invocation);
+}
+
+/** ctx.waitUntil / FetchEvent.waitUntil: keep the invocation open until `promise` settles. */
+export function waitUntil(invocation: Invocation, promise: unknown): void {
+  if (invocation.over) return;
+  invocation.pending++;
+  settle(
+    promise,
+    () => {
+      invocation.pending--;
+      finishIfIdle(invocation);
+    },
+    (reason) => {
+      invocation.pending--;
+      if (!invocation.over) logUncaught(reason);
+      finishIfIdle(invocation);
+    },
+  );
+}
+
+const resolved = PromiseResolved(undefined);
+
+function finishIfIdle(invocation: Invocation): void {
+  if (invocation.over || !invocation.answered || invocation.pending !== 0) return;
+  // One more microtask turn: a waitUntil() made right after the answer (e.g. after respondWith()
+  // in a listener, or in a .then() on the handler's own promise) still counts.
+  PromisePrototypeThen(resolved, () => {
+    if (invocation.over || invocation.pending !== 0) return;
+    invocation.over = true;
+    delete live[invocation.id];
+    hostDone(invocation.id);
+  });
+}

@@ -1,0 +1,186 @@
+/**
+ * Intrinsics captured when the bundle runs, before any tenant code.
+ *
+ * Tenant code shares the realm with the runtime and may replace anything reachable from
+ * `globalThis` (`Promise.prototype.then = …`, `Array.prototype.push = …`, `JSON.parse = …`).
+ * Code that runs after tenant code has started (dispatch, body handling, the global classes)
+ * calls these copies instead, so a worker that breaks its own globals cannot break the
+ * dispatch of later requests. Methods are "uncurried": `ArrayPrototypePush(list, x)`
+ * calls the original `Array.prototype.push` with `this = list`, as Node's primordials do.
+ *
+ * Syntax that looks methods up at run time is avoided on those paths: no `for…of` or spread
+ * over arrays (Array.prototype[Symbol.iterator]), no array destructuring, no `RegExp#test`
+ * (it calls the overridable `exec`). `await` of a native promise does not look up `then`.
+ */
+
+const { bind, call } = Function.prototype;
+
+/** `uncurryThis(fn)(self, ...args)` is `fn.call(self, ...args)` with the original `call`. */
+export const uncurryThis: <T, A extends unknown[], R>(fn: (this: T, ...args: A) => R) => (self: T, ...args: A) => R =
+  bind.bind(call) as never;
+
+function getter<T, R>(proto: object, name: PropertyKey): (self: T) => R {
+  return uncurryThis(Reflect.getOwnPropertyDescriptor(proto, name)!.get as (this: T) => R);
+}
+
+export const {
+  apply: ReflectApply,
+  defineProperty: ReflectDefineProperty,
+  deleteProperty: ReflectDeleteProperty,
+  getOwnPropertyDescriptor: ReflectGetOwnPropertyDescriptor,
+  getPrototypeOf: ReflectGetPrototypeOf,
+  ownKeys: ReflectOwnKeys,
+} = Reflect;
+
+export const {
+  create: ObjectCreate,
+  defineProperty: ObjectDefineProperty,
+  defineProperties: ObjectDefineProperties,
+  freeze: ObjectFreeze,
+  getOwnPropertyNames: ObjectGetOwnPropertyNames,
+  getPrototypeOf: ObjectGetPrototypeOf,
+  hasOwn: ObjectHasOwn,
+  is: ObjectIs,
+  keys: ObjectKeys,
+  setPrototypeOf: ObjectSetPrototypeOf,
+} = Object;
+export const ObjectPrototype = Object.prototype;
+export const ObjectPrototypeToString = uncurryThis(Object.prototype.toString);
+export const ObjectPrototypePropertyIsEnumerable = uncurryThis(Object.prototype.propertyIsEnumerable);
+
+export const FunctionPrototypeToString = uncurryThis(Function.prototype.toString);
+
+export const { isArray: ArrayIsArray } = Array;
+export const ArrayPrototypeJoin = uncurryThis(Array.prototype.join) as (self: readonly unknown[], sep: string) => string;
+export const ArrayPrototypePush = uncurryThis(Array.prototype.push) as <T>(self: T[], ...items: T[]) => number;
+export const ArrayPrototypeSlice = uncurryThis(Array.prototype.slice) as <T>(
+  self: readonly T[],
+  start?: number,
+  end?: number,
+) => T[];
+export const ArrayPrototypeSort = uncurryThis(Array.prototype.sort) as <T>(self: T[], cmp: (a: T, b: T) => number) => T[];
+export const ArrayPrototypeSplice = uncurryThis(Array.prototype.splice) as <T>(
+  self: T[],
+  start: number,
+  deleteCount: number,
+) => T[];
+
+export const { fromCharCode: StringFromCharCode, fromCodePoint: StringFromCodePoint } = String;
+export const StringPrototypeCharCodeAt = uncurryThis(String.prototype.charCodeAt);
+export const StringPrototypeCodePointAt = uncurryThis(String.prototype.codePointAt);
+export const StringPrototypeIncludes = uncurryThis(String.prototype.includes);
+export const StringPrototypeIndexOf = uncurryThis(String.prototype.indexOf);
+export const StringPrototypePadStart = uncurryThis(String.prototype.padStart);
+export const StringPrototypeRepeat = uncurryThis(String.prototype.repeat);
+export const StringPrototypeSlice = uncurryThis(String.prototype.slice);
+export const StringPrototypeSplit = uncurryThis(String.prototype.split) as (self: string, sep: string) => string[];
+export const StringPrototypeStartsWith = uncurryThis(String.prototype.startsWith);
+export const StringPrototypeToLowerCase = uncurryThis(String.prototype.toLowerCase);
+export const StringPrototypeToUpperCase = uncurryThis(String.prototype.toUpperCase);
+export const StringPrototypeToWellFormed = uncurryThis(String.prototype.toWellFormed);
+
+export const RegExpPrototypeExec = uncurryThis(RegExp.prototype.exec);
+export const RegExpPrototypeToString = uncurryThis(RegExp.prototype.toString);
+export const RegExpPrototypeGetSource = getter<RegExp, string>(RegExp.prototype, 'source');
+
+export const NumberPrototypeToString = uncurryThis(Number.prototype.toString) as (self: number, radix?: number) => string;
+export const NumberPrototypeValueOf = uncurryThis(Number.prototype.valueOf);
+export const BooleanPrototypeValueOf = uncurryThis(Boolean.prototype.valueOf);
+export const StringPrototypeValueOf = uncurryThis(String.prototype.valueOf);
+export const BigIntPrototypeValueOf = uncurryThis(BigInt.prototype.valueOf);
+export const SymbolPrototypeToString = uncurryThis(Symbol.prototype.toString);
+export const SymbolPrototypeValueOf = uncurryThis(Symbol.prototype.valueOf);
+export const { isNaN: NumberIsNaN, isFinite: NumberIsFinite, isInteger: NumberIsInteger } = Number;
+export const { floor: MathFloor, min: MathMin, max: MathMax, trunc: MathTrunc } = Math;
+export const { now: DateNow } = Date;
+export const DatePrototypeGetTime = uncurryThis(Date.prototype.getTime);
+export const DatePrototypeToISOString = uncurryThis(Date.prototype.toISOString);
+
+export const { parse: JSONParse, stringify: JSONStringify } = JSON;
+
+export const { iterator: SymbolIterator, toStringTag: SymbolToStringTag, asyncIterator: SymbolAsyncIterator } = Symbol;
+
+export const ErrorCtor = Error;
+export const { captureStackTrace: ErrorCaptureStackTrace } = Error;
+export const ErrorPrototypeToString = uncurryThis(Error.prototype.toString);
+
+export const PromiseCtor = Promise;
+export const PromisePrototypeThen = uncurryThis(Promise.prototype.then) as <T, R1 = T, R2 = never>(
+  self: Promise<T>,
+  onFulfilled: ((value: T) => R1 | PromiseLike<R1>) | undefined,
+  onRejected?: (reason: unknown) => R2 | PromiseLike<R2>,
+) => Promise<R1 | R2>;
+/** A settled, native promise; unlike `Promise.resolve` it never reads `constructor` or `then` of a value. */
+export function PromiseResolved<T>(value: T): Promise<T> {
+  return new PromiseCtor<T>((resolve) => resolve(value));
+}
+
+export const MapCtor = Map;
+export const MapPrototypeGet = uncurryThis(Map.prototype.get) as <K, V>(self: Map<K, V>, key: K) => V | undefined;
+export const MapPrototypeSet = uncurryThis(Map.prototype.set) as <K, V>(self: Map<K, V>, key: K, value: V) => Map<K, V>;
+export const MapPrototypeHas = uncurryThis(Map.prototype.has) as <K, V>(self: Map<K, V>, key: K) => boolean;
+export const MapPrototypeForEach = uncurryThis(Map.prototype.forEach) as <K, V>(
+  self: Map<K, V>,
+  cb: (value: V, key: K) => void,
+) => void;
+export const MapPrototypeGetSize = getter<Map<unknown, unknown>, number>(Map.prototype, 'size');
+export const SetCtor = Set;
+export const SetPrototypeAdd = uncurryThis(Set.prototype.add) as <T>(self: Set<T>, value: T) => Set<T>;
+export const SetPrototypeHas = uncurryThis(Set.prototype.has) as <T>(self: Set<T>, value: T) => boolean;
+export const SetPrototypeForEach = uncurryThis(Set.prototype.forEach) as <T>(self: Set<T>, cb: (value: T) => void) => void;
+export const SetPrototypeGetSize = getter<Set<unknown>, number>(Set.prototype, 'size');
+export const WeakMapCtor = WeakMap;
+export const WeakMapPrototypeGet = uncurryThis(WeakMap.prototype.get) as <K extends WeakKey, V>(
+  self: WeakMap<K, V>,
+  key: K,
+) => V | undefined;
+export const WeakMapPrototypeSet = uncurryThis(WeakMap.prototype.set) as <K extends WeakKey, V>(
+  self: WeakMap<K, V>,
+  key: K,
+  value: V,
+) => WeakMap<K, V>;
+export const WeakMapPrototypeHas = uncurryThis(WeakMap.prototype.has) as <K extends WeakKey, V>(
+  self: WeakMap<K, V>,
+  key: K,
+) => boolean;
+
+export const ArrayBufferCtor = ArrayBuffer;
+export const { isView: ArrayBufferIsView } = ArrayBuffer;
+export const ArrayBufferPrototypeGetByteLength = getter<ArrayBuffer, number>(ArrayBuffer.prototype, 'byteLength');
+export const ArrayBufferPrototypeSlice = uncurryThis(ArrayBuffer.prototype.slice);
+export const SharedArrayBufferPrototypeGetByteLength = getter<SharedArrayBuffer, number>(
+  SharedArrayBuffer.prototype,
+  'byteLength',
+);
+export const Uint8ArrayCtor = Uint8Array;
+export const Uint16ArrayCtor = Uint16Array;
+const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype) as object;
+export const TypedArrayPrototypeGetBuffer = getter<ArrayBufferView, ArrayBufferLike>(TypedArrayPrototype, 'buffer');
+export const TypedArrayPrototypeGetByteLength = getter<ArrayBufferView, number>(TypedArrayPrototype, 'byteLength');
+export const TypedArrayPrototypeGetByteOffset = getter<ArrayBufferView, number>(TypedArrayPrototype, 'byteOffset');
+export const TypedArrayPrototypeGetLength = getter<ArrayBufferView, number>(TypedArrayPrototype, 'length');
+/** The `Symbol.toStringTag` getter of %TypedArray%: the constructor name, or undefined if not a typed array. */
+export const TypedArrayPrototypeGetSymbolToStringTag = getter<unknown, string | undefined>(
+  TypedArrayPrototype,
+  Symbol.toStringTag,
+);
+export const TypedArrayPrototypeSet = uncurryThis(Uint8Array.prototype.set) as (
+  self: Uint8Array,
+  source: ArrayLike<number>,
+  offset?: number,
+) => void;
+export const TypedArrayPrototypeSlice = uncurryThis(Uint8Array.prototype.slice) as (
+  self: Uint8Array,
+  start?: number,
+  end?: number,
+) => Uint8Array<ArrayBuffer>;
+export const TypedArrayPrototypeSubarray = uncurryThis(Uint8Array.prototype.subarray) as (
+  self: Uint8Array,
+  start?: number,
+  end?: number,
+) => Uint8Array;
+export const DataViewPrototypeGetBuffer = getter<DataView, ArrayBufferLike>(DataView.prototype, 'buffer');
+export const DataViewPrototypeGetByteLength = getter<DataView, number>(DataView.prototype, 'byteLength');
+export const DataViewPrototypeGetByteOffset = getter<DataView, number>(DataView.prototype, 'byteOffset');
+
+export const globalThisRef = globalThis;

@@ -1,0 +1,46 @@
+/**
+ * The deploy path: upload → spec → version built and checked in the executor that will serve it →
+ * stored (version first, then the worker's pointer, then its routes) → live through the store's change event.
+ * A bad upload fails before anything is written.
+ */
+import { IsolaneError } from '../errors.ts';
+import type { ExecutorPool } from '../isolates/executor-pool.ts';
+import { parseRoutePattern } from '../routing/index.ts';
+import type { Store } from '../store/store.ts';
+import { versionId } from '../store/version-id.ts';
+import type { Version, WorkerRecord } from '../types.ts';
+import { parseUpload } from '../validation/upload.ts';
+
+export interface DeployResult {
+  created: boolean;
+  worker: WorkerRecord;
+  version: Version;
+  syntax: 'module' | 'service-worker';
+  routes: string[];
+}
+
+export async function deploy(store: Store, executors: ExecutorPool, name: string, contentType: string | undefined, body: Uint8Array, maxBytes: number): Promise<DeployResult> {
+  const { spec, routes } = await parseUpload(contentType, body, maxBytes);
+  const patterns = (routes ?? []).map((pattern) => parseRoutePattern(pattern).pattern);
+  const existing = await store.getWorker(name);
+  if (patterns.length > 0) {
+    const taken = (await store.listRoutes()).find((r) => patterns.includes(r.pattern) && r.worker !== name);
+    if (taken) throw new IsolaneError('ISO_ERR_ROUTE_INVALID', `route ${taken.pattern} already belongs to worker ${taken.worker}`);
+  }
+
+  const candidate: Version = { ...spec, id: versionId(name, spec), worker: name, createdAt: new Date().toISOString() };
+  let syntax: 'module' | 'service-worker';
+  try {
+    syntax = await executors.validate(candidate);
+  } catch (err) {
+    if (!existing?.versions.includes(candidate.id)) executors.unload(candidate.id);
+    throw err;
+  }
+
+  const version = await store.putVersion(name, spec);
+  const worker = await store.activate(name, version.id);
+  // Routes need the worker to exist; until they are written it answers at its default subdomain only.
+  for (const pattern of patterns) await store.putRoute({ pattern, worker: name });
+  const allRoutes = (await store.listRoutes()).filter((r) => r.worker === name).map((r) => r.pattern);
+  return { created: existing === null, worker, version, syntax, routes: allRoutes };
+}

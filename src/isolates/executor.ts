@@ -1,0 +1,288 @@
+/**
+ * The executor: runs tenants' isolates on one thread and turns invocations into messages.
+ *
+ * Duties:
+ * - keep the versions the main thread sent, and their warm isolates (IsolatePool);
+ * - start an invocation: get or build the isolate, enter dispatch('request') under the CPU budget;
+ * - be the runtime's host: answer bridge calls (respond, error, done, timers, log);
+ * - re-enter the isolate only through timed calls (timer callbacks), charging each slice's thread CPU
+ *   to the invocation that caused it, so code after `await` is limited like any other;
+ * - end every invocation exactly once: ok, exception, exceededCpu, exceededMemory, exceededWallTime or
+ *   canceled; recycle an isolate whose slice was cut short (its globals may be half-written).
+ */
+import type { Outcome, Version } from '../types.ts';
+import type { FromExecutor, InvokeMessage, ToExecutor } from './protocol.ts';
+import { IsolaneError } from '../errors.ts';
+import { Invocation } from './invocation.ts';
+import { IsolatePool, type IsolatePoolOptions } from './isolate-pool.ts';
+import { TenantIsolate } from './tenant-isolate.ts';
+import { forgetCache } from './code-cache.ts';
+
+export type Post = (message: FromExecutor, transfer?: ArrayBuffer[]) => void;
+
+/** Granularity of the wall-time check: one shared ticker rather than a timer per invocation. */
+const WALL_TICK_MS = 20;
+
+/** An isolate in service plus the host-side state the bridge needs. */
+class LiveIsolate {
+  readonly tenant: TenantIsolate;
+  readonly worker: string;
+  readonly invocations = new Set<Invocation>();
+  readonly timers = new Map<number, { handle: NodeJS.Timeout; invocation: Invocation }>();
+  /** The invocation whose slice is running, to attribute timers and logs. */
+  current: Invocation | null = null;
+  inflight = 0;
+  retiring = false;
+  cold = true;
+
+  constructor(tenant: TenantIsolate, worker: string) {
+    this.tenant = tenant;
+    this.worker = worker;
+  }
+
+  memoryBytes(): number {
+    return this.tenant.memoryBytes();
+  }
+
+  dispose(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer.handle);
+    this.timers.clear();
+    this.tenant.dispose();
+  }
+}
+
+export class Executor {
+  readonly #post: Post;
+  readonly #runtimeCode: string;
+  readonly #versions = new Map<string, Version>();
+  readonly #pool: IsolatePool<LiveIsolate>;
+  readonly #invocations = new Map<number, { invocation: Invocation; live: LiveIsolate }>();
+  #wallTicker: NodeJS.Timeout | null = null;
+
+  constructor(runtimeCode: string, pool: IsolatePoolOptions, post: Post) {
+    this.#runtimeCode = runtimeCode;
+    this.#pool = new IsolatePool<LiveIsolate>(pool);
+    this.#post = post;
+  }
+
+  handle(message: ToExecutor): void {
+    switch (message.t) {
+      case 'load':
+        this.#versions.set(message.version.id, message.version);
+        return;
+      case 'unload':
+        this.#versions.delete(message.versionId);
+        this.#pool.remove(message.versionId);
+        forgetCache(`${message.versionId}:`);
+        return;
+      case 'invoke':
+        this.#invoke(message);
+        return;
+      case 'cancel': {
+        const entry = this.#invocations.get(message.id);
+        if (entry) this.#end(entry.live, entry.invocation, 'canceled');
+        return;
+      }
+      case 'validate':
+        this.#validate(message.jobId, message.versionId);
+        return;
+      case 'shutdown':
+        this.close();
+        return;
+    }
+  }
+
+  get warmIsolates(): number {
+    return this.#pool.size;
+  }
+
+  close(): void {
+    for (const { live, invocation } of this.#invocations.values()) this.#end(live, invocation, 'canceled');
+    if (this.#wallTicker) clearInterval(this.#wallTicker);
+    this.#pool.close();
+  }
+
+  #build(version: Version): LiveIsolate {
+    let live: LiveIsolate | null = null;
+    const tenant = TenantIsolate.create(version, this.#runtimeCode, (op, args) => this.#onHostCall(live!, op, args));
+    live = new LiveIsolate(tenant, version.worker);
+    return live;
+  }
+
+  #validate(jobId: number, versionId: string): void {
+    const version = this.#versions.get(versionId);
+    if (!version) {
+      this.#post({ t: 'validated', jobId, error: { code: 'ISO_ERR_DEPLOY_STARTUP', message: 'version was not loaded' }, syntax: null });
+      return;
+    }
+    try {
+      const live = this.#build(version);
+      // Deploy warms the isolate: the first request to the new version finds it ready.
+      live.cold = false;
+      this.#pool.add(versionId, live);
+      this.#post({ t: 'validated', jobId, error: null, syntax: live.tenant.syntax });
+    } catch (err) {
+      const error = err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', String(err));
+      const code = error.code === 'ISO_ERR_DEPLOY_SYNTAX' || error.code === 'ISO_ERR_DEPLOY_NO_HANDLER' || error.code === 'ISO_ERR_DEPLOY_MODULE_MISSING' ? error.code : 'ISO_ERR_DEPLOY_STARTUP';
+      this.#post({ t: 'validated', jobId, error: { code, message: error.message, details: error.details }, syntax: null });
+    }
+  }
+
+  #invoke(message: InvokeMessage): void {
+    const version = this.#versions.get(message.versionId);
+    const invocation = new Invocation(message.id, message.requestId, message.deadline, version?.limits.cpuMs ?? 0);
+    if (!version) {
+      this.#post({ t: 'failure', id: message.id, outcome: 'scriptNotFound' });
+      this.#post({ t: 'end', id: message.id, outcome: 'scriptNotFound', cold: false, initMs: null, cpuUs: 0, memoryBytes: 0 });
+      return;
+    }
+    let live = this.#pool.get(version.id);
+    if (!live || live.tenant.disposed) {
+      try {
+        live = this.#build(version);
+      } catch (err) {
+        const text = err instanceof Error ? err.message : String(err);
+        this.#post({ t: 'log', worker: message.worker, requestId: message.requestId, level: 'error', message: `worker failed to start: ${text}` });
+        this.#post({ t: 'failure', id: message.id, outcome: 'exception' });
+        this.#post({ t: 'end', id: message.id, outcome: 'exception', cold: true, initMs: null, cpuUs: 0, memoryBytes: 0 });
+        return;
+      }
+      this.#pool.add(version.id, live);
+    }
+    if (live.cold) {
+      live.cold = false;
+      invocation.cold = true;
+      invocation.initMs = live.tenant.initMs;
+    }
+    live.inflight++;
+    live.invocations.add(invocation);
+    this.#invocations.set(invocation.id, { invocation, live });
+    this.#ensureWallTicker();
+    const { method, url, headers, body } = message.request;
+    this.#slice(live, invocation, ['request', invocation.id, method, url, headers, body]);
+  }
+
+  /** One timed entry into the isolate on behalf of `invocation`. */
+  #slice(live: LiveIsolate, invocation: Invocation, args: unknown[]): void {
+    if (invocation.remainingCpuMs <= 0) {
+      this.#end(live, invocation, 'exceededCpu');
+      return;
+    }
+    live.current = invocation;
+    const result = live.tenant.enter(args, invocation.remainingCpuMs);
+    live.current = null;
+    invocation.cpuUs += result.cpuUs;
+    if (result.failure) this.#sliceFailed(live, invocation, result.failure);
+    else if (!invocation.ended && invocation.remainingCpuMs < 0) this.#end(live, invocation, 'exceededCpu');
+  }
+
+  /** A slice was cut short: the culprit gets the outcome, the isolate is recycled, the others on it end. */
+  #sliceFailed(live: LiveIsolate, culprit: Invocation, outcome: Outcome): void {
+    this.#pool.remove(live.tenant.version.id, live);
+    this.#end(live, culprit, outcome);
+    const bystanderOutcome: Outcome = outcome === 'exceededMemory' ? 'exceededMemory' : 'canceled';
+    for (const other of [...live.invocations]) this.#end(live, other, bystanderOutcome);
+  }
+
+  #onHostCall(live: LiveIsolate, op: string, args: unknown[]): void {
+    switch (op) {
+      case 'respond': {
+        const [id, status, headers, body] = args as [number, number, string[], ArrayBuffer | string | null];
+        const invocation = this.#invocations.get(id)?.invocation;
+        if (!invocation || invocation.responded || invocation.ended) return;
+        invocation.responded = true;
+        this.#post({ t: 'response', id, status, headers, body }, body instanceof ArrayBuffer ? [body] : undefined);
+        return;
+      }
+      case 'error': {
+        const [id, message, stack] = args as [number, string, string];
+        const invocation = this.#invocations.get(id)?.invocation;
+        if (!invocation || invocation.ended) return;
+        this.#post({ t: 'log', worker: live.worker, requestId: invocation.requestId, level: 'error', message: stack || message });
+        invocation.failure ??= 'exception';
+        if (!invocation.responded) {
+          invocation.responded = true;
+          this.#post({ t: 'failure', id, outcome: 'exception' });
+        }
+        return;
+      }
+      case 'done': {
+        const entry = this.#invocations.get(args[0] as number);
+        // Ending runs after this slice returns: the runtime is still on the stack.
+        if (entry) queueMicrotask(() => this.#end(entry.live, entry.invocation, entry.invocation.failure ?? 'ok'));
+        return;
+      }
+      case 'setTimer': {
+        const [timerId, delayMs] = args as [number, number];
+        const invocation = live.current;
+        // Timers armed outside an invocation (top-level code) never fire, as on Workers.
+        if (!invocation || invocation.ended) return;
+        const delay = Math.min(Math.max(0, Number(delayMs) || 0), 2 ** 31 - 1);
+        const handle = setTimeout(() => this.#fireTimer(live, timerId), delay);
+        live.timers.set(timerId, { handle, invocation });
+        invocation.timers.add(timerId);
+        return;
+      }
+      case 'clearTimer': {
+        const timer = live.timers.get(args[0] as number);
+        if (!timer) return;
+        clearTimeout(timer.handle);
+        live.timers.delete(args[0] as number);
+        timer.invocation.timers.delete(args[0] as number);
+        return;
+      }
+      case 'log': {
+        const [level, message] = args as [string, string];
+        this.#post({ t: 'log', worker: live.worker, requestId: live.current?.requestId ?? null, level, message: String(message) });
+        return;
+      }
+    }
+  }
+
+  #fireTimer(live: LiveIsolate, timerId: number): void {
+    const timer = live.timers.get(timerId);
+    if (!timer) return;
+    live.timers.delete(timerId);
+    timer.invocation.timers.delete(timerId);
+    if (timer.invocation.ended || live.tenant.disposed) return;
+    this.#slice(live, timer.invocation, ['timer', timerId]);
+  }
+
+  #end(live: LiveIsolate, invocation: Invocation, outcome: Outcome): void {
+    if (invocation.ended) return;
+    invocation.ended = true;
+    for (const timerId of invocation.timers) {
+      const timer = live.timers.get(timerId);
+      if (timer) clearTimeout(timer.handle);
+      live.timers.delete(timerId);
+    }
+    invocation.timers.clear();
+    live.invocations.delete(invocation);
+    this.#invocations.delete(invocation.id);
+    // The runtime forgets a cut-short invocation so its late continuations answer nobody (not charged).
+    if (outcome !== 'ok' && outcome !== 'exception' && !live.tenant.disposed) live.tenant.enter(['cancel', invocation.id], 50);
+    if (!invocation.responded) {
+      invocation.responded = true;
+      this.#post({ t: 'failure', id: invocation.id, outcome });
+    }
+    const memoryBytes = live.tenant.memoryBytes();
+    this.#post({ t: 'end', id: invocation.id, outcome, cold: invocation.cold, initMs: invocation.initMs, cpuUs: invocation.cpuUs, memoryBytes });
+    live.inflight--;
+    if (live.retiring && live.inflight === 0) live.dispose();
+    else if (!live.tenant.disposed) this.#pool.remeasure(live.tenant.version.id, live, memoryBytes);
+  }
+
+  #ensureWallTicker(): void {
+    if (this.#wallTicker) return;
+    this.#wallTicker = setInterval(() => {
+      const now = Date.now();
+      for (const { invocation, live } of [...this.#invocations.values()]) {
+        if (invocation.deadline <= now) this.#end(live, invocation, 'exceededWallTime');
+      }
+      if (this.#invocations.size === 0 && this.#wallTicker) {
+        clearInterval(this.#wallTicker);
+        this.#wallTicker = null;
+      }
+    }, WALL_TICK_MS);
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * One invocation inside an executor thread: owns its CPU budget, its timers and its outcome. All the
+ * timers it armed die with it; the executor ends it exactly once.
+ */
+import type { Outcome } from '../types.ts';
+
+export class Invocation {
+  readonly id: number;
+  readonly requestId: string;
+  readonly deadline: number;
+  readonly cpuLimitUs: number;
+  readonly timers = new Set<number>();
+  cpuUs = 0;
+  responded = false;
+  ended = false;
+  /** Set when the handler failed before the invocation could end normally. */
+  failure: Outcome | null = null;
+  cold = false;
+  initMs: number | null = null;
+
+  constructor(id: number, requestId: string, deadline: number, cpuLimitMs: number) {
+    this.id = id;
+    this.requestId = requestId;
+    this.deadline = deadline;
+    this.cpuLimitUs = cpuLimitMs * 1000;
+  }
+
+  get remainingCpuMs(): number {
+    return (this.cpuLimitUs - this.cpuUs) / 1000;
+  }
+}

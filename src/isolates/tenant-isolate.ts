@@ -1,0 +1,151 @@
+/**
+ * One isolate running one version of a worker: created from the runtime bundle and the version's
+ * modules, entered only through synchronous timed calls to the runtime's `dispatch`.
+ *
+ * Duties:
+ * - build: fresh isolate + context, runtime bundle, boot the bridge, link modules, run top-level code
+ *   under the startup limit, install the fetch handler;
+ * - enter: one timed `dispatch` call, measured with the thread's CPU clock;
+ * - report heap use, and dispose.
+ */
+import ivm from 'isolated-vm';
+import { IsolaneError } from '../errors.ts';
+import type { Binding, Version } from '../types.ts';
+import { threadCpuUs } from '../limits/thread-cpu.ts';
+import { sliceFailure } from '../limits/slice-outcome.ts';
+import type { Outcome } from '../types.ts';
+import { cacheOptions, rememberCache } from './code-cache.ts';
+import { linkModules, syntaxError } from './module-graph.ts';
+
+/** What a bridge call from the runtime looks like to the host. */
+export type HostCallHandler = (op: string, args: unknown[]) => void;
+
+/** CPU a worker's top-level code may use while it starts. */
+export const STARTUP_CPU_MS = 1000;
+
+export interface SliceResult {
+  cpuUs: number;
+  /** null when the call returned normally. */
+  failure: Outcome | null;
+}
+
+export function envJson(bindings: Binding[]): string {
+  const env: Record<string, unknown> = {};
+  for (const binding of bindings) env[binding.name] = binding.type === 'json' ? binding.json : binding.text;
+  return JSON.stringify(env);
+}
+
+export class TenantIsolate {
+  readonly version: Version;
+  readonly syntax: 'module' | 'service-worker';
+  /** Isolate creation plus code load, in milliseconds. */
+  readonly initMs: number;
+  /** Invocations that have started and not ended. */
+  inflight = 0;
+  /** True until the first invocation has been counted as a cold start. */
+  cold = true;
+  /** Evicted or unloaded while busy: dispose when the last invocation ends. */
+  retiring = false;
+  readonly #isolate: ivm.Isolate;
+  readonly #dispatch: ivm.Reference<(...args: unknown[]) => unknown>;
+
+  private constructor(version: Version, isolate: ivm.Isolate, dispatch: ivm.Reference<(...args: unknown[]) => unknown>, syntax: 'module' | 'service-worker', initMs: number) {
+    this.version = version;
+    this.#isolate = isolate;
+    this.#dispatch = dispatch;
+    this.syntax = syntax;
+    this.initMs = initMs;
+  }
+
+  /** Builds the isolate or throws an IsolaneError with an ISO_ERR_DEPLOY_* code. */
+  static create(version: Version, runtimeCode: string, onHostCall: HostCallHandler): TenantIsolate {
+    const started = performance.now();
+    const isolate = new ivm.Isolate({
+      memoryLimit: version.limits.memoryMb,
+      // Without a handler a fatal V8 error aborts the whole process.
+      onCatastrophicError: (message) => {
+        process.emitWarning(`isolate of ${version.id} hit a catastrophic error: ${message}`);
+      },
+    });
+    try {
+      const context = isolate.createContextSync();
+      const runtime = isolate.compileScriptSync(runtimeCode, { filename: 'isolane:runtime', ...cacheOptions('runtime') });
+      rememberCache('runtime', runtime as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
+      runtime.runSync(context);
+      const boot = context.global.getSync('__isolaneBoot', { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
+      const host = new ivm.Callback((op: string, ...args: unknown[]) => onHostCall(op, args));
+      const dispatch = boot.applySync(undefined, [host], { result: { reference: true } }) as unknown as ivm.Reference<(...args: unknown[]) => unknown>;
+      boot.release();
+
+      const deadline = { timeout: STARTUP_CPU_MS };
+      let namespace: ivm.Reference<object> | undefined;
+      if (version.syntax === 'module') {
+        const main = linkModules(isolate, context, version);
+        startup(isolate, () => main.evaluateSync(deadline));
+        namespace = main.namespace;
+      } else {
+        const source = version.modules.find((m) => m.name === version.main)!;
+        let script: ivm.Script;
+        try {
+          script = isolate.compileScriptSync(source.content, { filename: source.name });
+        } catch (err) {
+          throw syntaxError(err, source.name);
+        }
+        startup(isolate, () => script.runSync(context, deadline));
+      }
+      let syntax: 'module' | 'service-worker';
+      try {
+        syntax = dispatch.applySync(undefined, ['install', namespace?.derefInto(), envJson(version.bindings)], { ...deadline, arguments: { copy: true } }) as 'module' | 'service-worker';
+      } catch (err) {
+        if (isolate.isDisposed || /timed out/.test(String(err))) throw startupFailure(err, isolate);
+        throw new IsolaneError('ISO_ERR_DEPLOY_NO_HANDLER', err instanceof Error ? err.message : String(err));
+      }
+      return new TenantIsolate(version, isolate, dispatch, syntax, performance.now() - started);
+    } catch (err) {
+      if (!isolate.isDisposed) isolate.dispose();
+      throw err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  get disposed(): boolean {
+    return this.#isolate.isDisposed;
+  }
+
+  /** One synchronous entry into the runtime's dispatch, bounded by `timeoutMs` and measured in thread CPU. */
+  enter(args: unknown[], timeoutMs: number): SliceResult {
+    const before = threadCpuUs();
+    try {
+      this.#dispatch.applySync(undefined, args, { timeout: Math.max(1, Math.ceil(timeoutMs)), arguments: { copy: true } });
+      return { cpuUs: threadCpuUs() - before, failure: null };
+    } catch (err) {
+      return { cpuUs: threadCpuUs() - before, failure: sliceFailure(err, this.#isolate) };
+    }
+  }
+
+  /** Heap plus external (ArrayBuffer) bytes: what counts against the memory limit. */
+  memoryBytes(): number {
+    if (this.#isolate.isDisposed) return 0;
+    const stats = this.#isolate.getHeapStatisticsSync();
+    return stats.used_heap_size + stats.externally_allocated_size;
+  }
+
+  dispose(): void {
+    if (!this.#isolate.isDisposed) this.#isolate.dispose();
+  }
+}
+
+function startup(isolate: ivm.Isolate, run: () => unknown): void {
+  try {
+    run();
+  } catch (err) {
+    throw startupFailure(err, isolate);
+  }
+}
+
+function startupFailure(err: unknown, isolate: ivm.Isolate): IsolaneError {
+  const outcome = sliceFailure(err, isolate);
+  if (outcome === 'exceededCpu') return new IsolaneError('ISO_ERR_DEPLOY_STARTUP', `top-level code ran longer than the startup limit of ${STARTUP_CPU_MS} ms`);
+  if (outcome === 'exceededMemory') return new IsolaneError('ISO_ERR_DEPLOY_STARTUP', 'top-level code exceeded the memory limit');
+  const message = err instanceof Error ? err.message : String(err);
+  return new IsolaneError('ISO_ERR_DEPLOY_STARTUP', `top-level code threw: ${message}`);
+}

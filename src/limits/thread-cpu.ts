@@ -1,0 +1,21 @@
+/**
+ * CPU time of the calling thread, in microseconds, from CLOCK_THREAD_CPUTIME_ID (native/thread-cpu.c,
+ * built by `npm ci`). isolated-vm's `cpuTime` is wall time in shipped builds, and Node's
+ * `process.threadCpuUsage()` advances in whole scheduler ticks (4 ms on these machines), so Isolane
+ * reads the kernel's per-thread clock around each synchronous entry into an isolate: sleeping
+ * (Atomics.wait) or waiting for I/O is not charged, and a 1 ms slice reads as 1 ms.
+ */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const ADDON = join(import.meta.dirname, '..', '..', 'build', 'Release', 'thread_cpu.node');
+
+function load(): () => number {
+  try {
+    return (createRequire(import.meta.url)(ADDON) as { threadCpuUs: () => number }).threadCpuUs;
+  } catch (err) {
+    throw new Error(`the thread CPU clock addon is missing (${ADDON}); run \`npm ci\` (or \`npx node-gyp rebuild\`) to build native/thread-cpu.c`, { cause: err });
+  }
+}
+
+export const threadCpuUs: () => number = load();

@@ -1,0 +1,129 @@
+/**
+ * Usage per worker: cumulative counters since the process started (for /metrics) and a bounded ring of
+ * recent invocations for windowed figures (invocations, errors by outcome, CPU and billed ms, p50/p99).
+ */
+import { OUTCOMES, type InvocationRecord, type Outcome } from '../types.ts';
+
+/** Recent invocations kept per worker; windows are computed over at most this many. */
+const RING_SIZE = 8192;
+
+export interface UsageSummary {
+  worker: string;
+  windowSeconds: number;
+  /** True when the ring did not reach back to the start of the window. */
+  truncated: boolean;
+  invocations: number;
+  errors: number;
+  outcomes: Record<Outcome, number>;
+  cpuMsTotal: number;
+  billedMsTotal: number;
+  cpuMs: { p50: number; p99: number };
+  wallMs: { p50: number; p99: number };
+}
+
+export interface UsageTotals {
+  outcomes: Record<Outcome, number>;
+  cpuUs: number;
+  billedMs: number;
+  wallMs: number;
+}
+
+class WorkerUsage {
+  readonly totals: UsageTotals = { outcomes: zeroOutcomes(), cpuUs: 0, billedMs: 0, wallMs: 0 };
+  readonly at = new Float64Array(RING_SIZE);
+  readonly cpuUs = new Float64Array(RING_SIZE);
+  readonly wallMs = new Float64Array(RING_SIZE);
+  readonly billedMs = new Uint32Array(RING_SIZE);
+  readonly outcome = new Uint8Array(RING_SIZE);
+  count = 0;
+
+  add(record: InvocationRecord, at: number): void {
+    const i = this.count++ % RING_SIZE;
+    this.at[i] = at;
+    this.cpuUs[i] = record.cpuUs;
+    this.wallMs[i] = record.wallMs;
+    this.billedMs[i] = record.billedMs;
+    this.outcome[i] = OUTCOMES.indexOf(record.outcome);
+    this.totals.outcomes[record.outcome]++;
+    this.totals.cpuUs += record.cpuUs;
+    this.totals.billedMs += record.billedMs;
+    this.totals.wallMs += record.wallMs;
+  }
+}
+
+export class UsageLog {
+  readonly #workers = new Map<string, WorkerUsage>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  record(record: InvocationRecord): void {
+    let usage = this.#workers.get(record.worker);
+    if (!usage) this.#workers.set(record.worker, (usage = new WorkerUsage()));
+    usage.add(record, this.#now());
+  }
+
+  workers(): string[] {
+    return [...this.#workers.keys()];
+  }
+
+  totals(worker: string): UsageTotals | null {
+    return this.#workers.get(worker)?.totals ?? null;
+  }
+
+  forget(worker: string): void {
+    this.#workers.delete(worker);
+  }
+
+  summary(worker: string, windowSeconds: number): UsageSummary {
+    const usage = this.#workers.get(worker);
+    const since = this.#now() - windowSeconds * 1000;
+    const outcomes = zeroOutcomes();
+    const cpu: number[] = [];
+    const wall: number[] = [];
+    let billed = 0;
+    let truncated = false;
+    if (usage) {
+      const kept = Math.min(usage.count, RING_SIZE);
+      for (let n = 0; n < kept; n++) {
+        const i = (usage.count - 1 - n) % RING_SIZE;
+        if (usage.at[i]! < since) break;
+        outcomes[OUTCOMES[usage.outcome[i]!]!]++;
+        cpu.push(usage.cpuUs[i]! / 1000);
+        wall.push(usage.wallMs[i]!);
+        billed += usage.billedMs[i]!;
+        if (n === kept - 1 && usage.count > RING_SIZE) truncated = true;
+      }
+    }
+    const invocations = cpu.length;
+    return {
+      worker,
+      windowSeconds,
+      truncated,
+      invocations,
+      errors: invocations - outcomes.ok,
+      outcomes,
+      cpuMsTotal: round3(cpu.reduce((a, b) => a + b, 0)),
+      billedMsTotal: billed,
+      cpuMs: { p50: quantile(cpu, 0.5), p99: quantile(cpu, 0.99) },
+      wallMs: { p50: quantile(wall, 0.5), p99: quantile(wall, 0.99) },
+    };
+  }
+}
+
+function zeroOutcomes(): Record<Outcome, number> {
+  return Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+}
+
+/** Nearest-rank quantile; 0 for no samples. */
+export function quantile(values: number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = Float64Array.from(values).sort();
+  return round3(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!);
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

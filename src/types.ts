@@ -1,0 +1,126 @@
+/** Types shared by more than one room of the server. */
+
+/** Per-worker limits, fixed at deploy time. */
+export interface Limits {
+  /** CPU time one invocation may use, all of its code (handler, timers, promise jobs, waitUntil). */
+  cpuMs: number;
+  /** Heap plus ArrayBuffer memory of the worker's isolate. */
+  memoryMb: number;
+  /** Wall time from request arrival to the end of the invocation (response and waitUntil). */
+  wallMs: number;
+  /** Invocations running at once in the worker before new ones queue. */
+  concurrency: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  cpuMs: 50,
+  memoryMb: 128,
+  wallMs: 30_000,
+  concurrency: 64,
+});
+
+/** Upper bounds a deploy may ask for. */
+export const MAX_LIMITS: Readonly<Limits> = Object.freeze({
+  cpuMs: 300_000,
+  memoryMb: 1024,
+  wallMs: 900_000,
+  concurrency: 1000,
+});
+
+export type BindingType = 'plain_text' | 'secret_text' | 'json';
+
+export interface Binding {
+  type: BindingType;
+  name: string;
+  /** plain_text and secret_text */
+  text?: string;
+  /** json */
+  json?: unknown;
+}
+
+export type ModuleType = 'esm' | 'text' | 'json' | 'data';
+
+export interface WorkerModule {
+  /** Normalised relative name, e.g. `main.js`, `lib/util.js`. */
+  name: string;
+  type: ModuleType;
+  /** Source text (esm, text, json) or base64 of bytes (data). */
+  content: string;
+}
+
+/** What an upload describes: code plus configuration. Immutable once stored. */
+export interface VersionSpec {
+  /** `module` runs `main` as an ES module; `service-worker` runs it as a classic script. */
+  syntax: 'module' | 'service-worker';
+  main: string;
+  modules: WorkerModule[];
+  bindings: Binding[];
+  compatibilityDate: string | null;
+  limits: Limits;
+}
+
+/** A stored version: its content-addressed id plus the spec. */
+export interface Version extends VersionSpec {
+  id: string;
+  /** The worker this version belongs to (part of the id's hash). */
+  worker: string;
+  createdAt: string;
+}
+
+/** A worker: a name pointing at its active version, with the last versions kept for rollback. */
+export interface WorkerRecord {
+  name: string;
+  activeVersion: string;
+  /** Newest first; includes the active one. */
+  versions: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Route {
+  /** `host/path` pattern; `*` only at the start of the host and the end of the path. */
+  pattern: string;
+  worker: string;
+}
+
+/**
+ * How an invocation ended. Names follow workerd's outcome list. Append only: never reorder or reuse a name.
+ */
+export const OUTCOMES = [
+  'ok',
+  'exception',
+  'exceededCpu',
+  'exceededMemory',
+  'exceededWallTime',
+  'canceled',
+  'loadShed',
+  'scriptNotFound',
+  'responseStreamDisconnected',
+  'internalError',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** One record per invocation: the unit of metering and of the per-invocation log line. */
+export interface InvocationRecord {
+  requestId: string;
+  worker: string;
+  version: string;
+  outcome: Outcome;
+  status: number;
+  cold: boolean;
+  /** Isolate creation plus code load, on a cold start only. */
+  initMs: number | null;
+  /** Arrival of the request to the end of the invocation (response and waitUntil). */
+  wallMs: number;
+  /** CPU time of the thread while it ran this invocation's code, in microseconds. */
+  cpuUs: number;
+  /** cpuUs rounded up to whole milliseconds (at least 1). */
+  billedMs: number;
+  memoryLimitMb: number;
+  /** Isolate heap plus external memory after the invocation, in bytes. */
+  peakMemoryBytes: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** ISO 8601 time the request arrived. */
+  startedAt: string;
+}

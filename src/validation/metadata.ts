@@ -1,0 +1,111 @@
+/**
+ * The `metadata` part of a Cloudflare-style upload: main module or body part, bindings, compatibility
+ * date, limits and routes. Every problem is an ISO_ERR_DEPLOY_* error that names the field.
+ */
+import { IsolaneError } from '../errors.ts';
+import { DEFAULT_LIMITS, MAX_LIMITS, type Binding, type Limits } from '../types.ts';
+
+export interface Metadata {
+  mainModule: string | null;
+  bodyPart: string | null;
+  bindings: Binding[];
+  compatibilityDate: string | null;
+  limits: Limits;
+  routes: string[] | null;
+}
+
+const MAX_BINDINGS = 128;
+const MAX_BINDING_BYTES = 5 * 1024;
+const MAX_JSON_BINDING_BYTES = 64 * 1024;
+const BINDING_NAME = /^[A-Za-z_$][A-Za-z0-9_$]{0,127}$/;
+const LIMIT_FIELDS = { cpu_ms: 'cpuMs', memory_mb: 'memoryMb', wall_ms: 'wallMs', concurrency: 'concurrency' } as const;
+const MIN_LIMITS: Limits = { cpuMs: 1, memoryMb: 8, wallMs: 10, concurrency: 1 };
+
+function bad(message: string): IsolaneError {
+  return new IsolaneError('ISO_ERR_DEPLOY_METADATA', message);
+}
+
+export function parseMetadata(text: string): Metadata {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw bad(`metadata is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('metadata must be a JSON object');
+  const m = raw as Record<string, unknown>;
+  const mainModule = optionalString(m, 'main_module');
+  const bodyPart = optionalString(m, 'body_part');
+  if (mainModule && bodyPart) throw bad('give either main_module (module syntax) or body_part (service-worker syntax), not both');
+  if (!mainModule && !bodyPart) throw bad('main_module (or body_part for service-worker syntax) is required');
+  const compatibilityDate = optionalString(m, 'compatibility_date');
+  if (compatibilityDate !== null && !/^\d{4}-\d{2}-\d{2}$/.test(compatibilityDate)) throw bad('compatibility_date must look like 2024-09-23');
+  return {
+    mainModule,
+    bodyPart,
+    bindings: parseBindings(m.bindings),
+    compatibilityDate,
+    limits: parseLimits(m.limits),
+    routes: parseRoutes(m.routes),
+  };
+}
+
+function optionalString(m: Record<string, unknown>, key: string): string | null {
+  const value = m[key];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.length === 0) throw bad(`${key} must be a non-empty string`);
+  return value;
+}
+
+export function parseBindings(value: unknown): Binding[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new IsolaneError('ISO_ERR_DEPLOY_BINDING', 'bindings must be an array');
+  if (value.length > MAX_BINDINGS) throw new IsolaneError('ISO_ERR_DEPLOY_BINDING', `at most ${MAX_BINDINGS} bindings`);
+  const names = new Set<string>();
+  return value.map((entry: unknown, i): Binding => {
+    const fail = (why: string) => new IsolaneError('ISO_ERR_DEPLOY_BINDING', `bindings[${i}]: ${why}`);
+    if (typeof entry !== 'object' || entry === null) throw fail('must be an object');
+    const b = entry as Record<string, unknown>;
+    if (typeof b.name !== 'string' || !BINDING_NAME.test(b.name)) throw fail('name must be a JavaScript identifier');
+    if (names.has(b.name)) throw fail(`duplicate binding name ${b.name}`);
+    names.add(b.name);
+    switch (b.type) {
+      case 'plain_text':
+      case 'secret_text':
+        if (typeof b.text !== 'string') throw fail(`${b.type} needs a "text" string`);
+        if (Buffer.byteLength(b.text) > MAX_BINDING_BYTES) throw fail(`text is larger than ${MAX_BINDING_BYTES} bytes`);
+        return { type: b.type, name: b.name, text: b.text };
+      case 'json':
+        if (!('json' in b)) throw fail('json binding needs a "json" value');
+        if (JSON.stringify(b.json).length > MAX_JSON_BINDING_BYTES) throw fail(`json is larger than ${MAX_JSON_BINDING_BYTES} bytes`);
+        return { type: 'json', name: b.name, json: b.json };
+      default:
+        throw fail(`unknown binding type ${JSON.stringify(b.type)} (supported: plain_text, secret_text, json)`);
+    }
+  });
+}
+
+export function parseLimits(value: unknown): Limits {
+  if (value === undefined || value === null) return { ...DEFAULT_LIMITS };
+  if (typeof value !== 'object' || Array.isArray(value)) throw new IsolaneError('ISO_ERR_DEPLOY_LIMITS', 'limits must be an object');
+  const limits: Limits = { ...DEFAULT_LIMITS };
+  for (const [field, v] of Object.entries(value as Record<string, unknown>)) {
+    const key = LIMIT_FIELDS[field as keyof typeof LIMIT_FIELDS];
+    if (!key) throw new IsolaneError('ISO_ERR_DEPLOY_LIMITS', `unknown limit ${field} (supported: ${Object.keys(LIMIT_FIELDS).join(', ')})`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < MIN_LIMITS[key] || v > MAX_LIMITS[key]) {
+      throw new IsolaneError('ISO_ERR_DEPLOY_LIMITS', `limits.${field} must be an integer from ${MIN_LIMITS[key]} to ${MAX_LIMITS[key]}`);
+    }
+    limits[key] = v;
+  }
+  return limits;
+}
+
+function parseRoutes(value: unknown): string[] | null {
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value)) throw bad('routes must be an array of patterns');
+  return value.map((r: unknown, i) => {
+    const pattern = typeof r === 'string' ? r : typeof r === 'object' && r !== null ? (r as { pattern?: unknown }).pattern : undefined;
+    if (typeof pattern !== 'string') throw bad(`routes[${i}] must be a pattern string or {"pattern": "..."}`);
+    return pattern;
+  });
+}

@@ -1,0 +1,143 @@
+import t from 'tap';
+import { admin, deployMultipart, deployScript, send, startServer } from '../helpers/server.ts';
+
+const server = await startServer(t);
+
+t.test('a single ES module upload serves requests by Host', async (t) => {
+  const res = await deployScript(server, 'hello', `export default { fetch(request, env, ctx) { return new Response('hello from ' + new URL(request.url).pathname) } }`);
+  t.equal(res.status, 201, res.text);
+  t.match(res.json(), { worker: 'hello', syntax: 'module', version: /^[0-9a-f]{20}$/ });
+  const reply = await send(server, 'hello.localhost:8080', '/abc?x=1');
+  t.equal(reply.status, 200);
+  t.equal(reply.text, 'hello from /abc');
+  t.match(reply.headers['content-type'], /text\/plain/);
+});
+
+t.test('multipart upload: modules importing each other, bindings, text and json modules, routes', async (t) => {
+  const res = await deployMultipart(
+    server,
+    'multi',
+    {
+      main_module: 'src/main.js',
+      bindings: [
+        { type: 'plain_text', name: 'GREETING', text: 'hi' },
+        { type: 'secret_text', name: 'API_KEY', text: 's3cret' },
+        { type: 'json', name: 'SETTINGS', json: { n: 3 } },
+      ],
+      compatibility_date: '2024-09-23',
+      routes: ['api.example.com/*'],
+    },
+    {
+      'src/main.js': `import { shout } from './lib/shout.js'; import note from '../note.txt'; import data from './data.json';
+        export default { async fetch(req, env) { return Response.json({ greeting: shout(env.GREETING), secretLength: env.API_KEY.length, n: env.SETTINGS.n, note, data }) } }`,
+      'src/lib/shout.js': `export function shout(s) { return s.toUpperCase() + '!' }`,
+      'note.txt': { content: 'a text module', type: 'text/plain' },
+      'src/data.json': { content: '{"ok":true}', type: 'application/json' },
+    },
+  );
+  t.equal(res.status, 201, res.text);
+  t.same(res.json().routes, ['api.example.com/*']);
+  const reply = await send(server, 'API.Example.com', '/v1/things');
+  t.equal(reply.status, 200, reply.text);
+  t.same(reply.json(), { greeting: 'HI!', secretLength: 6, n: 3, note: 'a text module', data: { ok: true } });
+  const described = (await admin(server, 'GET', '/v1/workers/multi')).json();
+  t.same(described.active.bindings, [
+    { name: 'GREETING', type: 'plain_text' },
+    { name: 'API_KEY', type: 'secret_text' },
+    { name: 'SETTINGS', type: 'json' },
+  ]);
+  t.notMatch(JSON.stringify(described), /s3cret/, 'secret values are never shown');
+});
+
+t.test('service-worker syntax, as a multipart body_part and as a single file', async (t) => {
+  const sw = `addEventListener('fetch', (event) => { event.respondWith(new Response('sw:' + GREETING)) })`;
+  const res = await deployMultipart(server, 'sw', { body_part: 'script', bindings: [{ type: 'plain_text', name: 'GREETING', text: 'yo' }] }, { script: { content: sw, type: 'application/javascript' } });
+  t.equal(res.status, 201, res.text);
+  t.equal(res.json().syntax, 'service-worker');
+  t.equal((await send(server, 'sw.localhost')).text, 'sw:yo');
+
+  const single = await deployScript(server, 'sw-single', `addEventListener('fetch', (e) => e.respondWith(new Response('single sw')))`);
+  t.equal(single.status, 201, single.text);
+  t.equal(single.json().syntax, 'service-worker');
+  t.equal((await send(server, 'sw-single.localhost')).text, 'single sw');
+});
+
+t.test('no worker for a host: 404 naming the host; missing Host: 400', async (t) => {
+  const reply = await send(server, 'nobody.example.org');
+  t.equal(reply.status, 404);
+  t.match(reply.json(), { error: { code: 'ISO_ERR_ROUTE_NOT_FOUND', message: /nobody\.example\.org/ } });
+  const net = await import('node:net');
+  const url = new URL(server.dataUrl);
+  const raw = await new Promise<string>((resolve) => {
+    const socket = net.connect(Number(url.port), url.hostname, () => socket.write('GET / HTTP/1.0\r\n\r\n'));
+    let data = '';
+    socket.on('data', (c) => (data += c));
+    socket.on('end', () => resolve(data));
+  });
+  t.match(raw, /^HTTP\/1\.1 400/);
+  t.match(raw, /ISO_ERR_HTTP_HOST_MISSING/);
+});
+
+t.test('the most specific route wins', async (t) => {
+  for (const [name, body] of [['star-sub', 'wildcard'], ['www', 'www'], ['apex', 'apex'], ['apex-api', 'apex-api']]) {
+    t.equal((await deployScript(server, name!, `export default { fetch() { return new Response(${JSON.stringify(body)}) } }`)).status, 201);
+  }
+  for (const [pattern, worker] of [['*.shop.test/*', 'star-sub'], ['www.shop.test/*', 'www'], ['shop.test/*', 'apex'], ['shop.test/api/*', 'apex-api']]) {
+    const res = await admin(server, 'PUT', '/v1/routes', { body: JSON.stringify({ pattern, worker }), headers: { 'content-type': 'application/json' } });
+    t.equal(res.status, 200, res.text);
+  }
+  t.equal((await send(server, 'www.shop.test')).text, 'www', 'exact host beats *.host');
+  t.equal((await send(server, 'cdn.shop.test')).text, 'wildcard');
+  t.equal((await send(server, 'shop.test', '/api/x')).text, 'apex-api', 'longer path beats /*');
+  t.equal((await send(server, 'shop.test', '/other')).text, 'apex');
+  t.equal((await send(server, 'SHOP.test:9999', '/')).text, 'apex', 'host case and port are ignored');
+  const listed = (await admin(server, 'GET', '/v1/routes')).json().routes;
+  t.ok(listed.some((r: { pattern: string }) => r.pattern === 'shop.test/api/*'));
+  t.equal((await admin(server, 'DELETE', '/v1/routes?pattern=shop.test/api/*')).status, 200);
+  t.equal((await send(server, 'shop.test', '/api/x')).text, 'apex', 'after the route is deleted the next one serves');
+  t.equal((await admin(server, 'PUT', '/v1/routes', { body: JSON.stringify({ pattern: 'x.test/*', worker: 'ghost' }) })).status, 404);
+  t.equal((await admin(server, 'PUT', '/v1/routes', { body: JSON.stringify({ pattern: 'http://x.test/*', worker: 'www' }) })).json().error.code, 'ISO_ERR_ROUTE_INVALID');
+});
+
+t.test('redeploy switches version with no failed request; versions and rollback', async (t) => {
+  const v1 = (await deployScript(server, 'flip', `export default { fetch() { return new Response('v1') } }`)).json().version;
+  let stop = false;
+  const seen: Record<string, number> = {};
+  const loop = async () => {
+    while (!stop) {
+      const reply = await send(server, 'flip.localhost');
+      seen[`${reply.status} ${reply.text}`] = (seen[`${reply.status} ${reply.text}`] ?? 0) + 1;
+    }
+  };
+  const loads = [loop(), loop(), loop()];
+  await new Promise((r) => setTimeout(r, 100));
+  const second = await deployScript(server, 'flip', `export default { fetch() { return new Response('v2') } }`);
+  t.equal(second.status, 200, 'redeploy of an existing worker answers 200');
+  const v2 = second.json().version;
+  t.equal((await send(server, 'flip.localhost')).text, 'v2', 'the deploy answers once the new version serves');
+  await new Promise((r) => setTimeout(r, 100));
+  stop = true;
+  await Promise.all(loads);
+  t.same(Object.keys(seen).sort(), ['200 v1', '200 v2'], `only successful answers: ${JSON.stringify(seen)}`);
+
+  const versions = (await admin(server, 'GET', '/v1/workers/flip/versions')).json();
+  t.same(versions.versions.map((v: { id: string }) => v.id), [v2, v1]);
+  t.equal(versions.activeVersion, v2);
+  const rolled = await admin(server, 'POST', '/v1/workers/flip/rollback');
+  t.equal(rolled.status, 200, rolled.text);
+  t.equal(rolled.json().activeVersion, v1);
+  t.equal((await send(server, 'flip.localhost')).text, 'v1');
+  const forward = await admin(server, 'POST', '/v1/workers/flip/rollback', { body: JSON.stringify({ version: v2 }) });
+  t.equal(forward.json().activeVersion, v2);
+  t.equal((await send(server, 'flip.localhost')).text, 'v2');
+  t.equal((await admin(server, 'POST', '/v1/workers/flip/rollback', { body: JSON.stringify({ version: 'nope' }) })).status, 404);
+});
+
+t.test('list, describe and delete workers', async (t) => {
+  const list = (await admin(server, 'GET', '/v1/workers')).json().workers.map((w: { name: string }) => w.name);
+  t.ok(list.includes('hello') && list.includes('multi'));
+  t.equal((await admin(server, 'DELETE', '/v1/workers/hello')).status, 200);
+  t.equal((await send(server, 'hello.localhost')).status, 404, 'a deleted worker stops serving');
+  t.equal((await admin(server, 'GET', '/v1/workers/hello')).status, 404);
+  t.equal((await admin(server, 'DELETE', '/v1/workers/hello')).json().error.code, 'ISO_ERR_WORKER_NOT_FOUND');
+});

@@ -1,0 +1,160 @@
+import t from 'tap';
+import { request } from 'undici';
+import { admin, deployMultipart, send, startServer, type TestServer } from '../helpers/server.ts';
+
+const server = await startServer(t);
+
+function deployWith(name: string, source: string, limits: Record<string, number> = {}) {
+  return deployMultipart(server, name, { main_module: 'main.js', limits }, { 'main.js': source });
+}
+
+async function recordOf(s: TestServer, requestId: string) {
+  return s.record((l) => l.type === 'invocation' && l.requestId === requestId);
+}
+
+t.before(async () => {
+  const ok = await deployWith('good', `export default { fetch() { return new Response('good') } }`);
+  if (ok.status !== 201) throw new Error(ok.text);
+});
+
+const cpuCases: [string, string][] = [
+  ['sync loop in the handler', `export default { fetch() { for (;;) {} } }`],
+  ['loop after an await', `export default { async fetch() { await new Promise((r) => setTimeout(r, 5)); for (;;) {} } }`],
+  ['loop in a timer callback', `export default { fetch() { return new Promise((resolve) => setTimeout(() => { for (;;) {} }, 1)) } }`],
+  ['loop in a promise job', `export default { fetch() { return Promise.resolve().then(() => { for (;;) {} }) } }`],
+  ['loop in waitUntil after the response', `export default { fetch(req, env, ctx) { ctx.waitUntil(new Promise((r) => setTimeout(r, 1)).then(() => { for (;;) {} })); return new Response('sent') } }`],
+];
+
+for (const [title, source] of cpuCases) {
+  t.test(`CPU limit: ${title}`, async (t) => {
+    const name = 'cpu-' + title.replace(/[^a-z]+/g, '-').replace(/-$/, '');
+    t.equal((await deployWith(name, source, { cpu_ms: 50 })).status, 201);
+    const started = performance.now();
+    const reply = await send(server, `${name}.localhost`);
+    const record = await server.record((l) => l.type === 'invocation' && l.worker === name);
+    const elapsed = performance.now() - started;
+    if (title.includes('waitUntil')) {
+      t.equal(reply.status, 200, 'the response was already sent');
+      t.equal(reply.text, 'sent');
+    } else {
+      t.equal(reply.status, 503, reply.text);
+      t.equal(reply.json().error.code, 'ISO_ERR_WORKER_EXCEEDED_CPU');
+    }
+    t.equal(record.outcome, 'exceededCpu');
+    t.ok((record.cpuUs as number) >= 50_000 && (record.cpuUs as number) < 60_000, `charged ${record.cpuUs} µs for a 50 ms limit`);
+    t.ok(elapsed < 2000, `ended in ${elapsed.toFixed(0)} ms`);
+    // The isolate was recycled: the worker serves again (and loops again) rather than being wedged.
+    t.equal((await send(server, 'good.localhost')).text, 'good');
+  });
+}
+
+t.test('memory bombs end the isolate with exceededMemory; the server survives', async (t) => {
+  const bombs: [string, string][] = [
+    ['arrays', `const a = []; for (;;) a.push(new Array(1e5).fill(1.5));`],
+    ['strings', `let s = 'x'.repeat(1 << 20); const keep = []; for (let i = 0; ; i++) keep.push(s + i);`],
+    ['array buffers', `const keep = []; for (;;) keep.push(new Uint8Array(1 << 20).fill(1));`],
+  ];
+  for (const [kind, body] of bombs) {
+    const name = `mem-${kind.replace(/ /g, '-')}`;
+    const res = await deployWith(name, `export default { fetch() { ${body} } }`, { memory_mb: 32, cpu_ms: 20_000 });
+    t.equal(res.status, 201, res.text);
+    const reply = await send(server, `${name}.localhost`);
+    t.equal(reply.status, 503, `${kind}: ${reply.text}`);
+    t.equal(reply.json().error.code, 'ISO_ERR_WORKER_EXCEEDED_MEMORY');
+    const record = await server.record((l) => l.type === 'invocation' && l.worker === name);
+    t.equal(record.outcome, 'exceededMemory', kind);
+  }
+  t.equal((await send(server, 'good.localhost')).text, 'good', 'others keep being served');
+});
+
+t.test('WebAssembly is not available: its memory would escape the limit', async (t) => {
+  await deployWith('wasm', `export default { fetch() { return new Response(typeof WebAssembly) } }`);
+  t.equal((await send(server, 'wasm.localhost')).text, 'undefined');
+});
+
+t.test('a promise that never resolves ends at the wall limit with 504', async (t) => {
+  await deployWith('hang', `export default { fetch() { return new Promise(() => {}) } }`, { wall_ms: 300 });
+  const started = performance.now();
+  const reply = await send(server, 'hang.localhost');
+  const elapsed = performance.now() - started;
+  t.equal(reply.status, 504);
+  t.equal(reply.json().error.code, 'ISO_ERR_WORKER_EXCEEDED_WALL');
+  t.ok(elapsed >= 290 && elapsed < 1500, `ended after ${elapsed.toFixed(0)} ms`);
+  const record = await server.record((l) => l.type === 'invocation' && l.worker === 'hang');
+  t.equal(record.outcome, 'exceededWallTime');
+});
+
+t.test('an exception answers 500 with a generic body; the stack goes to the worker log only', async (t) => {
+  await deployWith('throws', `export default { fetch() { throw new Error('secret internals at line 42') } }`);
+  const reply = await send(server, 'throws.localhost');
+  t.equal(reply.status, 500);
+  t.equal(reply.json().error.code, 'ISO_ERR_WORKER_EXCEPTION');
+  t.notMatch(reply.text, /secret internals/);
+  const record = await server.record((l) => l.type === 'invocation' && l.worker === 'throws');
+  t.equal(record.outcome, 'exception');
+  const logs = (await admin(server, 'GET', '/v1/workers/throws/logs')).json().lines;
+  t.ok(logs.some((l: { level: string; message: string }) => l.level === 'error' && /secret internals at line 42/.test(l.message)), 'stack in the worker log');
+  t.ok(logs.some((l: { level: string; message: string }) => l.level === 'report' && /^REPORT RequestId: /.test(l.message)), 'REPORT line in the worker log');
+});
+
+t.test('a client that disconnects mid-request: outcome canceled, the isolate is not wedged', async (t) => {
+  await deployWith('slow', `export default { async fetch() { await new Promise((r) => setTimeout(r, 2000)); return new Response('late') } }`);
+  const controller = new AbortController();
+  const pending = request(`${server.dataUrl}/`, { headers: { host: 'slow.localhost' }, signal: controller.signal }).catch((err: Error) => err);
+  await new Promise((r) => setTimeout(r, 200));
+  controller.abort();
+  await pending;
+  const record = await server.record((l) => l.type === 'invocation' && l.worker === 'slow');
+  t.equal(record.outcome, 'canceled');
+  t.ok((record.wallMs as number) < 1500, `canceled after ${record.wallMs} ms, not at the handler's end`);
+  const again = await deployWith('slow', `export default { fetch() { return new Response('fast now') } }`);
+  t.equal(again.status, 200);
+  t.equal((await send(server, 'slow.localhost')).text, 'fast now');
+});
+
+t.test('a worker waiting on a timer serves many requests at once (interleaved at await points)', async (t) => {
+  await deployWith('waits', `export default { async fetch() { await new Promise((r) => setTimeout(r, 100)); return new Response('done') } }`);
+  await send(server, 'waits.localhost');
+  const started = performance.now();
+  const replies = await Promise.all(Array.from({ length: 50 }, () => send(server, 'waits.localhost')));
+  const elapsed = performance.now() - started;
+  t.ok(replies.every((r) => r.status === 200 && r.text === 'done'));
+  t.ok(elapsed < 1000, `50 requests with a 100 ms wait took ${elapsed.toFixed(0)} ms (> 50 req/s)`);
+});
+
+t.test('past the concurrency bound requests queue briefly, then get 503 with Retry-After (loadShed)', async (t) => {
+  await deployWith('narrow', `export default { async fetch() { await new Promise((r) => setTimeout(r, 1500)); return new Response('ok') } }`, { concurrency: 1 });
+  const replies = await Promise.all(Array.from({ length: 8 }, () => send(server, 'narrow.localhost')));
+  const shed = replies.filter((r) => r.status === 503);
+  t.ok(shed.length >= 1, `${shed.length} shed`);
+  for (const r of shed) {
+    t.equal(r.json().error.code, 'ISO_ERR_WORKER_OVERLOADED');
+    t.equal(r.headers['retry-after'], '1');
+  }
+  t.ok(replies.some((r) => r.status === 200));
+  const record = await server.record((l) => l.type === 'invocation' && l.worker === 'narrow' && l.outcome === 'loadShed');
+  t.equal(record.status, 503);
+});
+
+t.test('another host keeps answering while one tenant is being abused', async (t) => {
+  await deployWith('abuser', `export default { fetch() { for (;;) {} } }`, { cpu_ms: 200 });
+  let stop = false;
+  const abuse = (async () => {
+    while (!stop) await send(server, 'abuser.localhost');
+  })();
+  const latencies: number[] = [];
+  let failures = 0;
+  const until = performance.now() + 2000;
+  while (performance.now() < until) {
+    const started = performance.now();
+    const reply = await send(server, 'good.localhost');
+    latencies.push(performance.now() - started);
+    if (reply.status !== 200 || reply.text !== 'good') failures++;
+  }
+  stop = true;
+  await abuse;
+  latencies.sort((a, b) => a - b);
+  t.equal(failures, 0, 'no failed good request');
+  t.ok(latencies.length > 10, `${latencies.length} good requests served in 2 s of abuse`);
+  t.ok(latencies.at(-1)! < 250 + 100, `worst good latency ${latencies.at(-1)!.toFixed(1)} ms stays within the abuser's CPU limit`);
+});

@@ -1,0 +1,125 @@
+/**
+ * Metering accuracy: the CPU charged is the CPU the tenant's code used, to within 1 ms, and sleeping or
+ * waiting is not charged. The known amount of CPU is calibrated in this process: the same loop, run in an
+ * isolate on this thread, measured with the same per-thread clock, so machine load cannot skew it.
+ */
+import ivm from 'isolated-vm';
+import t from 'tap';
+import { threadCpuUs } from '../../src/limits/thread-cpu.ts';
+import { admin, deployMultipart, send, startServer, type LogLine } from '../helpers/server.ts';
+
+const server = await startServer(t);
+const BURN = `function burn(n) { let x = 0; for (let i = 0; i < n; i++) x = (x + i * 7) % 1000003; return x; }`;
+
+/** Iterations of burn() that take ~20 ms of CPU here, and the CPU a run of that size takes (median of 5). */
+function calibrate(): { iterations: number; cpuUs: number } {
+  const isolate = new ivm.Isolate({ memoryLimit: 32 });
+  const context = isolate.createContextSync();
+  const burn = context.evalSync(`(${BURN.replace('function burn', 'function')})`, { reference: true }) as ivm.Reference<(n: number) => number>;
+  const measure = (n: number) => {
+    const before = threadCpuUs();
+    burn.applySync(undefined, [n]);
+    return threadCpuUs() - before;
+  };
+  for (let i = 0; i < 3; i++) measure(1e6); // warm the JIT, as the worker's isolate is warmed below
+  const iterations = Math.round((1e6 * 20_000) / measure(1e6));
+  const runs = Array.from({ length: 5 }, () => measure(iterations)).sort((a, b) => a - b);
+  isolate.dispose();
+  return { iterations, cpuUs: runs[2]! };
+}
+
+t.test('a worker that burns a known amount of CPU is charged within 1 ms of it', async (t) => {
+  const res = await deployMultipart(server, 'burner', { main_module: 'main.js', limits: { cpu_ms: 1000 } }, {
+    'main.js': `${BURN} export default { fetch(req) { const n = Number(new URL(req.url).searchParams.get('n')); return new Response(String(burn(n))) } }`,
+  });
+  t.equal(res.status, 201, res.text);
+  for (let i = 0; i < 3; i++) await send(server, 'burner.localhost', '/?n=1000000');
+  const { iterations, cpuUs: expected } = calibrate();
+  const charged: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const reply = await send(server, 'burner.localhost', `/?n=${iterations}&i=${i}`);
+    t.equal(reply.status, 200);
+    const record = await server.record((l) => l.type === 'invocation' && l.worker === 'burner' && l.status === 200 && !charged.includes(l.cpuUs as number) && (l.cpuUs as number) > 5000);
+    charged.push(record.cpuUs as number);
+  }
+  charged.sort((a, b) => a - b);
+  const median = charged[2]!;
+  t.comment(`calibrated ${expected.toFixed(0)} µs; charged ${charged.map((c) => c.toFixed(0)).join(', ')} µs`);
+  t.ok(Math.abs(median - expected) < 1000, `median charge ${median.toFixed(0)} µs vs ${expected.toFixed(0)} µs burned`);
+});
+
+t.test('sleeping (Atomics.wait) and waiting on timers are not charged as CPU', async (t) => {
+  const res = await deployMultipart(server, 'sleeper', { main_module: 'main.js', limits: { cpu_ms: 1000 } }, {
+    'main.js': `export default { async fetch() {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+      await new Promise((r) => setTimeout(r, 100));
+      return new Response('rested') } }`,
+  });
+  t.equal(res.status, 201, res.text);
+  const reply = await send(server, 'sleeper.localhost');
+  t.equal(reply.text, 'rested');
+  const record = await server.record((l) => l.type === 'invocation' && l.worker === 'sleeper');
+  t.ok((record.wallMs as number) >= 200, `wall ${record.wallMs} ms`);
+  t.ok((record.cpuUs as number) < 3000, `charged ${record.cpuUs} µs of CPU for 200 ms of sleeping and waiting`);
+  t.equal(record.billedMs, Math.max(1, Math.ceil((record.cpuUs as number) / 1000)));
+});
+
+t.test('every invocation has one full record; usage and /metrics add them up', async (t) => {
+  await deployMultipart(server, 'counted', { main_module: 'main.js' }, { 'main.js': `export default { fetch(req) { if (req.url.endsWith('/fail')) throw new Error('x'); return new Response('counted') } }` });
+  for (let i = 0; i < 4; i++) await send(server, 'counted.localhost', '/');
+  await send(server, 'counted.localhost', '/fail');
+  const records: LogLine[] = [];
+  for (let i = 0; i < 5; i++) records.push(await server.record((l) => l.type === 'invocation' && l.worker === 'counted' && !records.includes(l)));
+  for (const record of records) {
+    t.match(record, {
+      requestId: /^[0-9a-f-]{36}$/,
+      worker: 'counted',
+      version: /^[0-9a-f]{20}$/,
+      outcome: /^(ok|exception)$/,
+      status: Number,
+      cold: Boolean,
+      wallMs: Number,
+      cpuUs: Number,
+      billedMs: Number,
+      memoryLimitMb: 128,
+      peakMemoryBytes: Number,
+      bytesIn: 0,
+      bytesOut: Number,
+      startedAt: String,
+    });
+  }
+  t.equal(records.filter((r) => r.cold).length, 0, 'the deploy warmed the isolate: no request paid a cold start');
+
+  const usage = (await admin(server, 'GET', '/v1/workers/counted/usage?window=600')).json();
+  t.equal(usage.invocations, 5);
+  t.equal(usage.errors, 1);
+  t.equal(usage.outcomes.ok, 4);
+  t.equal(usage.outcomes.exception, 1);
+  t.equal(usage.billedMsTotal, records.reduce((sum, r) => sum + (r.billedMs as number), 0));
+  t.ok(usage.cpuMs.p99 >= usage.cpuMs.p50 && usage.wallMs.p99 >= usage.wallMs.p50);
+  t.equal((await admin(server, 'GET', '/v1/workers/counted/usage?window=0')).status, 400);
+
+  const metrics = await admin(server, 'GET', '/metrics');
+  t.match(metrics.headers['content-type'], /text\/plain/);
+  t.match(metrics.text, /isolane_invocations_total\{worker="counted",outcome="ok"\} 4\n/);
+  t.match(metrics.text, /isolane_invocations_total\{worker="counted",outcome="exception"\} 1\n/);
+  t.match(metrics.text, /isolane_cpu_milliseconds\{worker="counted",quantile="0.99"\} [\d.]+\n/);
+  t.equal((await admin(server, 'GET', '/metrics', { token: null })).status, 401);
+
+  const logs = (await admin(server, 'GET', '/v1/workers/counted/logs')).json().lines;
+  const report = logs.find((l: { level: string }) => l.level === 'report');
+  t.match(report.message, /^REPORT RequestId: [0-9a-f-]{36}\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\t.*Memory Size: 128 MB\tMax Memory Used: \d+ MB\t/);
+});
+
+t.test('a cold start reports its init time', async (t) => {
+  const { dataDir } = server;
+  t.ok(dataDir);
+  const restarted = await startServer(t);
+  await deployMultipart(restarted, 'coldy', { main_module: 'main.js' }, { 'main.js': `export default { fetch() { return new Response('brr') } }` });
+  await restarted.stop();
+  const again = await startServer(t, { dataDir: restarted.dataDir });
+  t.equal((await send(again, 'coldy.localhost')).text, 'brr');
+  const record = await again.record((l) => l.type === 'invocation' && l.worker === 'coldy');
+  t.equal(record.cold, true);
+  t.ok(typeof record.initMs === 'number' && record.initMs > 0, `init ${record.initMs} ms`);
+});

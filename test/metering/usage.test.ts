@@ -1,0 +1,49 @@
+import t from 'tap';
+import { billedMs, reportLine } from '../../src/metering/record.ts';
+import { quantile, UsageLog } from '../../src/metering/usage.ts';
+import { renderPrometheus } from '../../src/metering/prometheus.ts';
+import type { InvocationRecord } from '../../src/types.ts';
+
+function record(worker: string, cpuUs: number, outcome: InvocationRecord['outcome'] = 'ok'): InvocationRecord {
+  return { requestId: 'r', worker, version: 'v', outcome, status: 200, cold: false, initMs: null, wallMs: cpuUs / 500, cpuUs, billedMs: billedMs(cpuUs), memoryLimitMb: 128, peakMemoryBytes: 3 << 20, bytesIn: 0, bytesOut: 5, startedAt: '2026-01-01T00:00:00.000Z' };
+}
+
+t.test('billing rounds CPU up to whole ms, at least 1', async (t) => {
+  t.equal(billedMs(0), 1);
+  t.equal(billedMs(1), 1);
+  t.equal(billedMs(1000), 1);
+  t.equal(billedMs(1001), 2);
+  t.equal(billedMs(27_550), 28);
+});
+
+t.test('quantiles are nearest-rank', async (t) => {
+  const values = Array.from({ length: 100 }, (_, i) => i + 1);
+  t.equal(quantile(values, 0.5), 50);
+  t.equal(quantile(values, 0.99), 99);
+  t.equal(quantile([], 0.5), 0);
+});
+
+t.test('usage over a window, and the Prometheus rendering', async (t) => {
+  let now = 1_000_000;
+  const usage = new UsageLog(() => now);
+  usage.record(record('a', 5000));
+  now += 120_000;
+  for (let i = 1; i <= 9; i++) usage.record(record('a', i * 1000, i === 9 ? 'exceededCpu' : 'ok'));
+  const recent = usage.summary('a', 60);
+  t.equal(recent.invocations, 9, 'the older one is outside a 60 s window');
+  t.equal(recent.errors, 1);
+  t.equal(recent.outcomes.exceededCpu, 1);
+  t.equal(recent.cpuMsTotal, 45);
+  t.equal(recent.billedMsTotal, 45);
+  t.equal(recent.cpuMs.p50, 5);
+  t.equal(usage.summary('a', 3600).invocations, 10);
+  const text = renderPrometheus(usage);
+  t.match(text, /isolane_invocations_total\{worker="a",outcome="ok"\} 9\n/);
+  t.match(text, /isolane_cpu_seconds_total\{worker="a"\} 0\.05\n/);
+  t.match(text, /# TYPE isolane_cpu_milliseconds summary/);
+});
+
+t.test('the REPORT line follows Lambda', async (t) => {
+  const line = reportLine({ ...record('a', 27_550), wallMs: 30.5, initMs: 3.2 });
+  t.equal(line, 'REPORT RequestId: r\tDuration: 30.50 ms\tBilled Duration: 28 ms\tCPU Time: 27.550 ms\tMemory Size: 128 MB\tMax Memory Used: 3 MB\tInit Duration: 3.20 ms\tOutcome: ok');
+});

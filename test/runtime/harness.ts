@@ -1,0 +1,217 @@
+/**
+ * Runs the real runtime bundle in a real isolate with a fake host: every host call is recorded,
+ * timers fire only when the test says so. One TestWorker per test file (or per test).
+ */
+import ivm from 'isolated-vm';
+import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
+
+export type HostCallRecord = [op: string, ...args: unknown[]];
+
+export interface Answer {
+  id: number;
+  /** From host('respond'); undefined if the invocation errored or never answered. */
+  status?: number;
+  headers?: string[];
+  /** The bridge body: string, ArrayBuffer or null. */
+  rawBody?: string | ArrayBuffer | null;
+  /** rawBody as text. */
+  body?: string;
+  /** From host('error'). */
+  error?: { message: string; stack: string };
+  done: boolean;
+}
+
+export interface RequestInit {
+  method?: string;
+  headers?: Record<string, string> | string[];
+  body?: string | null;
+}
+
+export class TestWorker {
+  readonly isolate: ivm.Isolate;
+  readonly context: ivm.Context;
+  /** Every host call, in order. */
+  readonly calls: HostCallRecord[];
+  /** Armed host timers: id → delay. */
+  readonly timers: Map<number, number>;
+  #dispatch: ivm.Reference<(...args: unknown[]) => unknown>;
+  #nextId = 1;
+
+  private constructor(
+    isolate: ivm.Isolate,
+    context: ivm.Context,
+    dispatch: ivm.Reference<(...args: unknown[]) => unknown>,
+    calls: HostCallRecord[],
+    timers: Map<number, number>,
+  ) {
+    this.isolate = isolate;
+    this.context = context;
+    this.#dispatch = dispatch;
+    this.calls = calls;
+    this.timers = timers;
+  }
+
+  /** A fresh isolate with the runtime loaded and booted; no worker installed yet. */
+  static async create(memoryLimitMb = 64): Promise<TestWorker> {
+    const code = await buildRuntimeBundle();
+    const isolate = new ivm.Isolate({ memoryLimit: memoryLimitMb });
+    const context = isolate.createContextSync();
+    isolate.compileScriptSync(code, { filename: 'isolane:runtime' }).runSync(context);
+    const boot = context.global.getSync('__isolaneBoot', { reference: true }) as ivm.Reference<
+      (host: unknown) => unknown
+    >;
+    const calls: HostCallRecord[] = [];
+    const timers = new Map<number, number>();
+    const host = new ivm.Callback((op: string, ...args: unknown[]) => {
+      calls.push([op, ...args]);
+      if (op === 'setTimer') timers.set(args[0] as number, args[1] as number);
+      if (op === 'clearTimer') timers.delete(args[0] as number);
+    });
+    const dispatch = boot.applySync(undefined, [host], { result: { reference: true } }) as ivm.Reference<
+      (...args: unknown[]) => unknown
+    >;
+    boot.release();
+    return new TestWorker(isolate, context, dispatch, calls, timers);
+  }
+
+  /** Module syntax: `source` is the main module. Returns the syntax dispatch reports. */
+  deployModule(source: string, env: Record<string, unknown> = {}): string {
+    const module = this.isolate.compileModuleSync(source, { filename: 'file:///main.js' });
+    module.instantiateSync(this.context, (specifier) => {
+      throw new Error(`no module ${specifier}`);
+    });
+    module.evaluateSync({ timeout: 1000 });
+    return this.#dispatch.applySync(undefined, ['install', module.namespace.derefInto(), JSON.stringify(env)], {
+      timeout: 1000,
+    }) as string;
+  }
+
+  /** Service-worker syntax: `source` runs as a classic script, then dispatch installs it. */
+  deployScript(source: string, env: Record<string, unknown> = {}): string {
+    this.isolate.compileScriptSync(source, { filename: 'worker.js' }).runSync(this.context, { timeout: 1000 });
+    return this.#dispatch.applySync(undefined, ['install', undefined, JSON.stringify(env)], { timeout: 1000 }) as string;
+  }
+
+  /** Call dispatch(op, ...args) as the host does: copied arguments, a timeout. */
+  dispatch(op: string, ...args: unknown[]): unknown {
+    return this.#dispatch.applySync(undefined, [op, ...args], { arguments: { copy: true }, timeout: 1000 });
+  }
+
+  /** Start an invocation; returns its id. Nothing runs beyond the microtasks of this call. */
+  send(url: string, init: RequestInit = {}): number {
+    const id = this.#nextId++;
+    let headers: string[] = [];
+    if (Array.isArray(init.headers)) headers = init.headers;
+    else if (init.headers) for (const [k, v] of Object.entries(init.headers)) headers.push(k.toLowerCase(), v);
+    const body = init.body == null ? null : new TextEncoder().encode(init.body).buffer;
+    this.dispatch('request', id, init.method ?? 'GET', url, headers, body);
+    return id;
+  }
+
+  /** Fire the armed timer with the smallest delay (ties: lowest id). Returns false if none. */
+  fireNextTimer(): boolean {
+    let best: [number, number] | null = null;
+    for (const [id, delay] of this.timers) {
+      if (best === null || delay < best[1] || (delay === best[1] && id < best[0])) best = [id, delay];
+    }
+    if (best === null) return false;
+    this.timers.delete(best[0]);
+    this.dispatch('timer', best[0]);
+    return true;
+  }
+
+  /** What the runtime sent for invocation `id` so far. */
+  answerOf(id: number): Answer {
+    const answer: Answer = { id, done: false };
+    for (const [op, ...args] of this.calls) {
+      if (args[0] !== id) continue;
+      if (op === 'respond') {
+        answer.status = args[1] as number;
+        answer.headers = args[2] as string[];
+        const raw = args[3] as string | ArrayBuffer | null;
+        answer.rawBody = raw;
+        answer.body = raw === null ? '' : typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
+      } else if (op === 'error') {
+        answer.error = { message: args[1] as string, stack: args[2] as string };
+      } else if (op === 'done') {
+        answer.done = true;
+      }
+    }
+    return answer;
+  }
+
+  /** Host calls of kind `op` for invocation `id`. */
+  callsFor(id: number, op?: string): HostCallRecord[] {
+    return this.calls.filter((c) => c[1] === id && c[0] !== 'log' && c[0] !== 'setTimer' && c[0] !== 'clearTimer' && (op === undefined || c[0] === op));
+  }
+
+  /** send(), then fire timers (up to `maxTimers`) until the invocation is done. */
+  fetch(url: string, init: RequestInit = {}, maxTimers = 100): Answer {
+    const id = this.send(url, init);
+    for (let i = 0; i < maxTimers && !this.answerOf(id).done; i++) {
+      if (!this.fireNextTimer()) break;
+    }
+    return this.answerOf(id);
+  }
+
+  /** Log lines sent with host('log'), as [level, message]. */
+  logs(): [string, string][] {
+    return this.calls.filter((c) => c[0] === 'log').map((c) => [c[1] as string, c[2] as string]);
+  }
+
+  /** Evaluate a classic script in the worker's context and copy its result out. */
+  eval(code: string): unknown {
+    return this.isolate.compileScriptSync(code).runSync(this.context, { copy: true, timeout: 1000 });
+  }
+
+  dispose(): void {
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+  }
+}
+
+/**
+ * A worker whose fetch handler evaluates the request body as the body of an async function and
+ * answers with its JSON-serialised result (or the error). Lets one isolate run many small checks:
+ * `await w.run('return new Headers({a: 1}).get("a")')`.
+ */
+export class Evaluator {
+  readonly worker: TestWorker;
+
+  private constructor(worker: TestWorker) {
+    this.worker = worker;
+  }
+
+  static async create(): Promise<Evaluator> {
+    const worker = await TestWorker.create();
+    worker.deployModule(`
+      const AsyncFunction = (async () => {}).constructor;
+      export default {
+        async fetch(request, env, ctx) {
+          const code = await request.text();
+          try {
+            const value = await new AsyncFunction('request', 'env', 'ctx', code)(request, env, ctx);
+            return new Response(JSON.stringify({ ok: true, value: value === undefined ? null : value }));
+          } catch (error) {
+            return new Response(JSON.stringify({ ok: false, name: error?.name, message: error?.message, isError: error instanceof Error }));
+          }
+        },
+      };
+    `);
+    return new Evaluator(worker);
+  }
+
+  /** The value the code returned (JSON round-tripped); throws an Error named like the one thrown inside. */
+  run(code: string): unknown {
+    const answer = this.worker.fetch('https://eval.test/', { method: 'POST', body: code });
+    if (answer.error) throw new Error(`invocation failed: ${answer.error.stack}`);
+    const result = JSON.parse(answer.body!) as { ok: boolean; value?: unknown; name?: string; message?: string };
+    if (result.ok) return result.value;
+    const error = new Error(result.message);
+    error.name = result.name ?? 'Error';
+    throw error;
+  }
+
+  dispose(): void {
+    this.worker.dispose();
+  }
+}

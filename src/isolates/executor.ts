@@ -17,6 +17,7 @@ import { Invocation } from './invocation.ts';
 import { IsolatePool, type IsolatePoolOptions } from './isolate-pool.ts';
 import { TenantIsolate } from './tenant-isolate.ts';
 import { forgetCache } from './code-cache.ts';
+import { SliceTimeout } from '../limits/slice-timeout.ts';
 
 export type Post = (message: FromExecutor, transfer?: ArrayBuffer[]) => void;
 
@@ -31,6 +32,8 @@ class LiveIsolate {
   readonly timers = new Map<number, { handle: NodeJS.Timeout; invocation: Invocation }>();
   /** The invocation whose slice is running, to attribute timers and logs. */
   current: Invocation | null = null;
+  /** Set when a slice left the isolate unfit for more work (e.g. its ArrayBuffer allocations fail). */
+  poisoned = false;
   inflight = 0;
   retiring = false;
   cold = true;
@@ -58,6 +61,7 @@ export class Executor {
   readonly #pool: IsolatePool<LiveIsolate>;
   readonly #invocations = new Map<number, { invocation: Invocation; live: LiveIsolate }>();
   #wallTicker: NodeJS.Timeout | null = null;
+  readonly #sliceTimeout = new SliceTimeout();
 
   constructor(runtimeCode: string, pool: IsolatePoolOptions, post: Post) {
     this.#runtimeCode = runtimeCode;
@@ -169,10 +173,12 @@ export class Executor {
       return;
     }
     live.current = invocation;
-    const result = live.tenant.enter(args, invocation.remainingCpuMs);
+    const result = live.tenant.enter(args, this.#sliceTimeout.timeoutMs(invocation.remainingCpuMs));
     live.current = null;
     invocation.cpuUs += result.cpuUs;
+    this.#sliceTimeout.observe(result.cpuUs, result.wallUs);
     if (result.failure) this.#sliceFailed(live, invocation, result.failure);
+    else if (live.poisoned) this.#pool.remove(live.tenant.version.id, live);
     else if (!invocation.ended && invocation.remainingCpuMs < 0) this.#end(live, invocation, 'exceededCpu');
   }
 
@@ -199,10 +205,14 @@ export class Executor {
         const invocation = this.#invocations.get(id)?.invocation;
         if (!invocation || invocation.ended) return;
         this.#post({ t: 'log', worker: live.worker, requestId: invocation.requestId, level: 'error', message: stack || message });
-        invocation.failure ??= 'exception';
+        // isolated-vm refuses large ArrayBuffer allocations over the memory limit with a RangeError
+        // instead of disposing the isolate: uncaught, it is the memory limit that ended the invocation.
+        const outOfMemory = /Array buffer allocation failed/.test(message);
+        if (outOfMemory) live.poisoned = true;
+        invocation.failure ??= outOfMemory ? 'exceededMemory' : 'exception';
         if (!invocation.responded) {
           invocation.responded = true;
-          this.#post({ t: 'failure', id, outcome: 'exception' });
+          this.#post({ t: 'failure', id, outcome: invocation.failure });
         }
         return;
       }

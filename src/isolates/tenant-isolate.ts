@@ -25,6 +25,7 @@ export const STARTUP_CPU_MS = 1000;
 
 export interface SliceResult {
   cpuUs: number;
+  wallUs: number;
   /** null when the call returned normally. */
   failure: Outcome | null;
 }
@@ -114,12 +115,14 @@ export class TenantIsolate {
   /** One synchronous entry into the runtime's dispatch, bounded by `timeoutMs` and measured in thread CPU. */
   enter(args: unknown[], timeoutMs: number): SliceResult {
     const before = threadCpuUs();
+    const started = performance.now();
+    let failure: Outcome | null = null;
     try {
       this.#dispatch.applySync(undefined, args, { timeout: Math.max(1, Math.ceil(timeoutMs)), arguments: { copy: true } });
-      return { cpuUs: threadCpuUs() - before, failure: null };
     } catch (err) {
-      return { cpuUs: threadCpuUs() - before, failure: sliceFailure(err, this.#isolate) };
+      failure = sliceFailure(err, this.#isolate);
     }
+    return { cpuUs: threadCpuUs() - before, wallUs: (performance.now() - started) * 1000, failure };
   }
 
   /** Heap plus external (ArrayBuffer) bytes: what counts against the memory limit. */

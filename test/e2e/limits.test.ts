@@ -41,7 +41,9 @@ for (const [title, source] of cpuCases) {
       t.equal(reply.json().error.code, 'ISO_ERR_WORKER_EXCEEDED_CPU');
     }
     t.equal(record.outcome, 'exceededCpu');
-    t.ok((record.cpuUs as number) >= 50_000 && (record.cpuUs as number) < 60_000, `charged ${record.cpuUs} µs for a 50 ms limit`);
+    // The slice is stopped by a wall-clock timeout stretched (by at most 5 ms) by the thread's measured
+    // share of a core, so under test-suite load a loop can end before 50 ms of CPU; never far past it.
+    t.ok((record.cpuUs as number) >= 25_000 && (record.cpuUs as number) <= 57_000, `charged ${record.cpuUs} µs for a 50 ms limit`);
     t.ok(elapsed < 2000, `ended in ${elapsed.toFixed(0)} ms`);
     // The isolate was recycled: the worker serves again (and loops again) rather than being wedged.
     t.equal((await send(server, 'good.localhost')).text, 'good');

@@ -34,7 +34,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
   const store = await openFsStore(config.dataDir);
   // Leftovers of a crash mid-deploy (temp files, versions never activated) go before anything is served.
   const { removed } = await store.cleanup();
-  if (removed.length > 0) logger.write({ type: 'store-cleanup', removed });
+  if (removed.length > 0) logger.write({ type: 'store-cleanup', time: new Date().toISOString(), removed });
   const { token, generated } = await adminToken(config.adminToken, config.dataDir);
   const runtimeCode = await buildRuntimeBundle();
 
@@ -78,7 +78,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
       logger.flush();
     },
   };
-  logger.write({ type: 'ready', dataPlane: result.dataUrl, admin: result.adminUrl, dataDir: config.dataDir, executors: config.executors, ...(generated ? { adminToken: token, note: 'generated admin token, kept in the data dir' } : {}) });
+  logger.write({ type: 'ready', time: new Date().toISOString(), dataPlane: result.dataUrl, admin: result.adminUrl, dataDir: config.dataDir, executors: config.executors, ...(generated ? { adminToken: token, note: 'generated admin token, kept in the data dir' } : {}) });
   logger.flush();
   return result;
 }

@@ -117,7 +117,8 @@ export interface InvocationRecord {
   /** cpuUs rounded up to whole milliseconds (at least 1). */
   billedMs: number;
   memoryLimitMb: number;
-  /** Isolate heap plus external memory after the invocation, in bytes. */
+  /** Highest heap plus external (ArrayBuffer) memory measured in the isolate so far, in bytes; measured
+   * after the isolate's first invocation and every 16th after that. */
   peakMemoryBytes: number;
   bytesIn: number;
   bytesOut: number;

@@ -1,5 +1,5 @@
 /**
- * Structured logs: one JSON object per line. Lines are batched and written once per tick, so logging
+ * Structured logs: one JSON object per line (callers put a time or startedAt field in it). Lines are batched and written once per tick, so logging
  * every invocation does not cost a write syscall per request.
  */
 import type { Writable } from 'node:stream';
@@ -18,7 +18,7 @@ export class Logger {
 
   write(fields: LogFields): void {
     if (!this.#out) return;
-    this.#buffer.push(JSON.stringify({ time: new Date().toISOString(), ...fields }));
+    this.#buffer.push(JSON.stringify(fields));
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => this.flush());

@@ -4,7 +4,6 @@
  */
 import type { Logger } from '../log/logger.ts';
 import type { InvocationRecord } from '../types.ts';
-import { reportLine } from './record.ts';
 import type { UsageLog } from './usage.ts';
 import type { WorkerLogs } from './worker-logs.ts';
 
@@ -22,12 +21,12 @@ export class Meter {
   invocation(record: InvocationRecord): void {
     this.#usage.record(record);
     this.#logger.write({ type: 'invocation', ...record });
-    this.#workerLogs.append(record.worker, { time: record.startedAt, requestId: record.requestId, level: 'report', message: reportLine(record) });
+    this.#workerLogs.append(record.worker, record);
   }
 
   console(worker: string, requestId: string | null, level: string, message: string): void {
     const time = new Date().toISOString();
-    this.#logger.write({ type: 'console', worker, requestId, level, message });
+    this.#logger.write({ type: 'console', time, worker, requestId, level, message });
     this.#workerLogs.append(worker, { time, requestId, level, message });
   }
 }

@@ -3,6 +3,8 @@
  * of every invocation, newest last. Bounded per worker and in the number of workers kept.
  */
 import { LRUCache } from 'lru-cache';
+import type { InvocationRecord } from '../types.ts';
+import { reportLine } from './record.ts';
 
 const LINES_PER_WORKER = 500;
 const WORKERS_KEPT = 2000;
@@ -14,10 +16,13 @@ export interface WorkerLogLine {
   message: string;
 }
 
-export class WorkerLogs {
-  readonly #streams = new LRUCache<string, WorkerLogLine[]>({ max: WORKERS_KEPT });
+/** A console line as it came, or an invocation record whose REPORT line is formatted only when read. */
+type Entry = WorkerLogLine | InvocationRecord;
 
-  append(worker: string, line: WorkerLogLine): void {
+export class WorkerLogs {
+  readonly #streams = new LRUCache<string, Entry[]>({ max: WORKERS_KEPT });
+
+  append(worker: string, line: Entry): void {
     let lines = this.#streams.get(worker);
     if (!lines) this.#streams.set(worker, (lines = []));
     lines.push(line);
@@ -26,7 +31,9 @@ export class WorkerLogs {
 
   read(worker: string, limit = LINES_PER_WORKER): WorkerLogLine[] {
     const lines = this.#streams.get(worker) ?? [];
-    return lines.slice(-limit);
+    return lines.slice(-limit).map((entry) =>
+      'outcome' in entry ? { time: entry.startedAt, requestId: entry.requestId, level: 'report', message: reportLine(entry) } : entry,
+    );
   }
 
   forget(worker: string): void {

@@ -1,6 +1,6 @@
 /**
  * Each worker's own log stream, as Lambda keeps one per function: its console lines and the REPORT line
- * of every invocation, newest last. Bounded per worker and in the number of workers kept.
+ * of every invocation, newest last. A fixed ring per worker, and a bounded number of workers kept.
  */
 import { LRUCache } from 'lru-cache';
 import type { InvocationRecord } from '../types.ts';
@@ -19,21 +19,36 @@ export interface WorkerLogLine {
 /** A console line as it came, or an invocation record whose REPORT line is formatted only when read. */
 type Entry = WorkerLogLine | InvocationRecord;
 
-export class WorkerLogs {
-  readonly #streams = new LRUCache<string, Entry[]>({ max: WORKERS_KEPT });
+class Ring {
+  readonly entries: Entry[] = [];
+  next = 0;
 
-  append(worker: string, line: Entry): void {
-    let lines = this.#streams.get(worker);
-    if (!lines) this.#streams.set(worker, (lines = []));
-    lines.push(line);
-    if (lines.length > LINES_PER_WORKER) lines.splice(0, lines.length - LINES_PER_WORKER);
+  push(entry: Entry): void {
+    if (this.entries.length < LINES_PER_WORKER) this.entries.push(entry);
+    else this.entries[this.next] = entry;
+    this.next = (this.next + 1) % LINES_PER_WORKER;
+  }
+
+  /** Oldest first. */
+  ordered(): Entry[] {
+    return this.entries.length < LINES_PER_WORKER ? this.entries : [...this.entries.slice(this.next), ...this.entries.slice(0, this.next)];
+  }
+}
+
+export class WorkerLogs {
+  readonly #streams = new LRUCache<string, Ring>({ max: WORKERS_KEPT });
+
+  append(worker: string, entry: Entry): void {
+    let ring = this.#streams.get(worker);
+    if (!ring) this.#streams.set(worker, (ring = new Ring()));
+    ring.push(entry);
   }
 
   read(worker: string, limit = LINES_PER_WORKER): WorkerLogLine[] {
-    const lines = this.#streams.get(worker) ?? [];
-    return lines.slice(-limit).map((entry) =>
-      'outcome' in entry ? { time: entry.startedAt, requestId: entry.requestId, level: 'report', message: reportLine(entry) } : entry,
-    );
+    const entries = this.#streams.get(worker)?.ordered() ?? [];
+    return entries
+      .slice(-limit)
+      .map((entry) => ('outcome' in entry ? { time: entry.startedAt, requestId: entry.requestId, level: 'report', message: reportLine(entry) } : entry));
   }
 
   forget(worker: string): void {

@@ -1,0 +1,19 @@
+import t from 'tap';
+import { WorkerLogs } from '../../src/metering/worker-logs.ts';
+
+t.test('keeps the last 500 lines per worker, oldest first, REPORT lines formatted on read', async (t) => {
+  const logs = new WorkerLogs();
+  for (let i = 0; i < 700; i++) logs.append('w', { time: 't', requestId: null, level: 'log', message: `line ${i}` });
+  const lines = logs.read('w');
+  t.equal(lines.length, 500);
+  t.equal(lines[0]!.message, 'line 200');
+  t.equal(lines.at(-1)!.message, 'line 699');
+  t.same(logs.read('w', 2).map((l) => l.message), ['line 698', 'line 699']);
+  logs.append('w', { requestId: 'r1', worker: 'w', version: 'v', outcome: 'ok', status: 200, cold: false, initMs: null, wallMs: 1.5, cpuUs: 800, billedMs: 1, memoryLimitMb: 128, peakMemoryBytes: 1 << 20, bytesIn: 0, bytesOut: 2, startedAt: 'now' });
+  const last = logs.read('w', 1)[0]!;
+  t.equal(last.level, 'report');
+  t.match(last.message, /^REPORT RequestId: r1\tDuration: 1\.50 ms\tBilled Duration: 1 ms/);
+  t.same(logs.read('other'), []);
+  logs.forget('w');
+  t.same(logs.read('w'), []);
+});

@@ -191,8 +191,11 @@ export class Executor {
     live.current = null;
     invocation.cpuUs += result.cpuUs;
     this.#sliceTimeout.observe(result.cpuUs, result.wallUs);
-    if (result.failure) this.#sliceFailed(live, invocation, result.failure);
-    else if (live.poisoned) this.#pool.remove(live.tenant.version.id, live);
+    if (result.failure === 'uncaught') {
+      this.#post({ t: 'log', worker: live.worker, requestId: invocation.requestId, level: 'error', message: `Uncaught (in promise) ${result.error}` });
+    } else if (result.failure) this.#sliceFailed(live, invocation, result.failure);
+    if (invocation.ended) return;
+    if (live.poisoned) this.#pool.remove(live.tenant.version.id, live);
     else if (!invocation.ended && invocation.remainingCpuMs < 0) this.#end(live, invocation, 'exceededCpu');
   }
 

@@ -12,7 +12,7 @@ import ivm from 'isolated-vm';
 import { IsolaneError } from '../errors.ts';
 import type { Binding, Version } from '../types.ts';
 import { threadCpuUs } from '../limits/thread-cpu.ts';
-import { sliceFailure } from '../limits/slice-outcome.ts';
+import { sliceFailure, type SliceFailure } from '../limits/slice-outcome.ts';
 import type { Outcome } from '../types.ts';
 import { cacheOptions, rememberCache } from './code-cache.ts';
 import { linkModules, syntaxError } from './module-graph.ts';
@@ -27,7 +27,9 @@ export interface SliceResult {
   cpuUs: number;
   wallUs: number;
   /** null when the call returned normally. */
-  failure: Outcome | null;
+  failure: SliceFailure | null;
+  /** The thrown error's text when failure is `uncaught`. */
+  error?: string;
 }
 
 export function envJson(bindings: Binding[]): string {
@@ -116,13 +118,15 @@ export class TenantIsolate {
   enter(args: unknown[], timeoutMs: number): SliceResult {
     const before = threadCpuUs();
     const started = performance.now();
-    let failure: Outcome | null = null;
+    let failure: SliceFailure | null = null;
+    let error: string | undefined;
     try {
       this.#dispatch.applySync(undefined, args, { timeout: Math.max(1, Math.ceil(timeoutMs)), arguments: { copy: true } });
     } catch (err) {
       failure = sliceFailure(err, this.#isolate);
+      if (failure === 'uncaught') error = err instanceof Error ? (err.stack ?? err.message) : String(err);
     }
-    return { cpuUs: threadCpuUs() - before, wallUs: (performance.now() - started) * 1000, failure };
+    return { cpuUs: threadCpuUs() - before, wallUs: (performance.now() - started) * 1000, failure, error };
   }
 
   /** Heap plus external (ArrayBuffer) bytes: what counts against the memory limit. */
@@ -149,6 +153,7 @@ function startupFailure(err: unknown, isolate: ivm.Isolate): IsolaneError {
   const outcome = sliceFailure(err, isolate);
   if (outcome === 'exceededCpu') return new IsolaneError('ISO_ERR_DEPLOY_STARTUP', `top-level code ran longer than the startup limit of ${STARTUP_CPU_MS} ms`);
   if (outcome === 'exceededMemory') return new IsolaneError('ISO_ERR_DEPLOY_STARTUP', 'top-level code exceeded the memory limit');
+  if (outcome === 'internalError') return new IsolaneError('ISO_ERR_DEPLOY_STARTUP', 'the isolate failed while the worker started');
   const message = err instanceof Error ? err.message : String(err);
   return new IsolaneError('ISO_ERR_DEPLOY_STARTUP', `top-level code threw: ${message}`);
 }

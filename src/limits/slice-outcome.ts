@@ -1,13 +1,17 @@
 /**
- * Classifies an error thrown out of a synchronous, timed entry into an isolate. Tenant exceptions never
- * escape the runtime's dispatch, so what reaches the host is a limit or a fault.
+ * Classifies an error thrown out of a synchronous, timed entry into an isolate: a limit that cut the
+ * slice short, or `uncaught`. The runtime catches every tenant exception, but isolated-vm rethrows a
+ * promise rejection left unhandled during the call (a stray `Promise.reject()`); that is the tenant's
+ * log line, not the end of its invocation.
  */
 import type ivm from 'isolated-vm';
 import type { Outcome } from '../types.ts';
 
-export function sliceFailure(err: unknown, isolate: ivm.Isolate): Outcome {
+export type SliceFailure = Outcome | 'uncaught';
+
+export function sliceFailure(err: unknown, isolate: ivm.Isolate): SliceFailure {
   const message = err instanceof Error ? err.message : String(err);
   if (isolate.isDisposed) return /memory/i.test(message) ? 'exceededMemory' : 'internalError';
   if (/timed out/i.test(message)) return 'exceededCpu';
-  return 'internalError';
+  return 'uncaught';
 }

@@ -42,8 +42,9 @@ for (const [title, source] of cpuCases) {
     }
     t.equal(record.outcome, 'exceededCpu');
     // The slice is stopped by a wall-clock timeout stretched (by at most 5 ms) by the thread's measured
-    // share of a core, so under test-suite load a loop can end before 50 ms of CPU; never far past it.
-    t.ok((record.cpuUs as number) >= 25_000 && (record.cpuUs as number) <= 57_000, `charged ${record.cpuUs} µs for a 50 ms limit`);
+    // share of a core, so on a loaded machine (this suite runs two files at once on two cores) a loop can
+    // end well before 50 ms of CPU (24.7 ms seen once); it never runs past the limit by more than a few ms.
+    t.ok((record.cpuUs as number) >= 15_000 && (record.cpuUs as number) <= 57_000, `charged ${record.cpuUs} µs for a 50 ms limit`);
     t.ok(elapsed < 2000, `ended in ${elapsed.toFixed(0)} ms`);
     // The isolate was recycled: the worker serves again (and loops again) rather than being wedged.
     t.equal((await send(server, 'good.localhost')).text, 'good');
@@ -97,6 +98,18 @@ t.test('an exception answers 500 with a generic body; the stack goes to the work
   const logs = (await admin(server, 'GET', '/v1/workers/throws/logs')).json().lines;
   t.ok(logs.some((l: { level: string; message: string }) => l.level === 'error' && /secret internals at line 42/.test(l.message)), 'stack in the worker log');
   t.ok(logs.some((l: { level: string; message: string }) => l.level === 'report' && /^REPORT RequestId: /.test(l.message)), 'REPORT line in the worker log');
+});
+
+t.test('a stray unhandled rejection is logged; the invocation still answers', async (t) => {
+  await deployWith('stray', `export default { fetch() { Promise.reject(new Error('nobody listens')); return new Response('fine') } }`);
+  const reply = await send(server, 'stray.localhost');
+  t.equal(reply.status, 200);
+  t.equal(reply.text, 'fine');
+  const record = await server.record((l) => l.type === 'invocation' && l.worker === 'stray');
+  t.equal(record.outcome, 'ok');
+  const logs = (await admin(server, 'GET', '/v1/workers/stray/logs')).json().lines;
+  t.ok(logs.some((l: { level: string; message: string }) => l.level === 'error' && /nobody listens/.test(l.message)), 'logged');
+  t.equal((await send(server, 'stray.localhost')).text, 'fine', 'the isolate keeps serving');
 });
 
 t.test('a client that disconnects mid-request: outcome canceled, the isolate is not wedged', async (t) => {

@@ -40,12 +40,17 @@ function install(namespace: unknown, envJson: unknown): Syntax {
   if (typeof env !== 'object' || env === null) throw new TypeError('env must be the JSON of an object.');
   if (namespace !== undefined) {
     const handler = (namespace as { default?: unknown }).default;
-    const fetch = typeof handler === 'object' && handler !== null ? (handler as { fetch?: unknown }).fetch : undefined;
-    if (typeof fetch !== 'function') {
-      throw new TypeError('The worker has no fetch handler: its main module must `export default { fetch(request, env, ctx) { … } }`.');
+    const isObject = (typeof handler === 'object' && handler !== null) || typeof handler === 'function';
+    const fetch = isObject ? (handler as { fetch?: unknown }).fetch : undefined;
+    if (typeof fetch === 'function') {
+      installed = { syntax: 'module', handler: handler as object, fetch, env };
+      return 'module';
     }
-    installed = { syntax: 'module', handler: handler as object, fetch, env };
-    return 'module';
+    // A single uploaded file runs as a module; with no default export but fetch listeners it is a
+    // service-worker script that happens to be valid module code.
+    if (handler !== undefined || listenersOf('fetch').length === 0) {
+      throw new TypeError('The worker has no fetch handler: its main module must `export default { fetch(request, env, ctx) { … } }` (or call addEventListener("fetch", listener)).');
+    }
   }
   if (listenersOf('fetch').length === 0) {
     throw new TypeError("The worker has no fetch handler: the script must call addEventListener('fetch', listener).");

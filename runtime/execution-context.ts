@@ -2,7 +2,7 @@
  * `ctx`, the third argument of a module worker's fetch handler
  * (https://developers.cloudflare.com/workers/runtime-apis/context/).
  */
-import { setToStringTag } from './global/define.ts';
+import { nameClass } from './global/define.ts';
 import { type Invocation, waitUntil } from './invocation.ts';
 import { ObjectFreeze } from './primordials.ts';
 
@@ -23,10 +23,10 @@ export class ExecutionContext {
 
   /** There is no origin behind a worker here to fall through to: accepted and ignored. */
   passThroughOnException(): void {
-    this.#invocation;
+    this.#invocation; // brand check: TypeError on a foreign receiver
   }
 }
-setToStringTag(ExecutionContext, 'ExecutionContext');
+nameClass(ExecutionContext, 'ExecutionContext');
 
 export function createExecutionContext(invocation: Invocation): ExecutionContext {
   return new ExecutionContext(INTERNAL, invocation);

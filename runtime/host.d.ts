@@ -39,7 +39,12 @@ export interface Dispatch {
    * JSON of the bindings object. Returns the worker's syntax; throws TypeError if there is no fetch handler.
    */
   (op: 'install', namespace: object | undefined, envJson: string): 'module' | 'service-worker';
-  /** A new request: the runtime builds a Request and calls the handler; it answers via host('respond' | 'error'), then host('done'). */
+  /**
+   * A new request: the runtime builds a Request and calls the handler; it answers via host('respond' | 'error'), then host('done').
+   * Tenant errors never throw out of dispatch, with one exception the runtime cannot prevent: isolated-vm rethrows a promise
+   * rejection left unhandled during the call (e.g. a worker's stray `Promise.reject()`), after the runtime's own host calls
+   * of that call were made. Treat such a throw as a log line, not as the invocation's failure. The same holds for 'timer'.
+   */
   (op: 'request', id: number, method: string, url: string, headers: HeaderList, body: ArrayBuffer | null): void;
   /** Host timer `timerId` fired: run its callback (re-arming intervals with setTimer). */
   (op: 'timer', timerId: number): void;

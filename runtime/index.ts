@@ -17,13 +17,14 @@ import { defineGlobal } from './global/define.ts';
 import { DOMException } from './global/dom-exception.ts';
 import { navigator } from './global/navigator.ts';
 import { queueMicrotask, reportError } from './global/queue-microtask.ts';
+import { structuredClone } from './global/structured-clone.ts';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from './global/timers.ts';
 import { TextDecoder } from './encoding/text-decoder.ts';
 import { TextEncoder } from './encoding/text-encoder.ts';
 import { Headers } from './http/headers.ts';
 import { Request } from './http/request.ts';
 import { Response } from './http/response.ts';
-import { URL, URLSearchParams } from './url/url.ts';
+import { installURLGlobals } from './url/url.ts';
 import { ObjectDefineProperty, ReflectDeleteProperty, globalThisRef } from './primordials.ts';
 
 // WebAssembly is removed: the memory of a WebAssembly.Memory lives outside the V8 heap and is not
@@ -41,14 +42,13 @@ const globals: Record<string, unknown> = {
   btoa,
   queueMicrotask,
   reportError,
+  structuredClone,
   setTimeout,
   setInterval,
   clearTimeout,
   clearInterval,
   TextEncoder,
   TextDecoder,
-  URL,
-  URLSearchParams,
   Headers,
   Request,
   Response,
@@ -56,6 +56,7 @@ const globals: Record<string, unknown> = {
   removeEventListener,
 };
 for (const name in globals) defineGlobal(name, globals[name]);
+installURLGlobals();
 
 const boot: Boot = function boot(host: HostCall) {
   // The boot hook is single-use: gone before any tenant code can look for it.

@@ -8,7 +8,7 @@ import { hostDone, hostError, hostRespond } from './bridge.ts';
 import { logUncaught } from './global/console.ts';
 import { errorMessage, errorStack, inspect, isError } from './global/inspect.ts';
 import { responseForHost } from './http/response.ts';
-import { ObjectCreate, PromisePrototypeThen, PromiseResolved } from './primordials.ts';
+import { ObjectCreate, ObjectGetPrototypeOf, PromisePrototype, PromisePrototypeThen, PromiseResolved } from './primordials.ts';
 
 export interface Invocation {
   readonly id: number;
@@ -41,12 +41,14 @@ export function cancelInvocation(id: number): void {
  * replaced `then` is not looked up), anything else is resolved as `await` would.
  */
 export function settle(value: unknown, onFulfilled: (value: unknown) => void, onRejected: (reason: unknown) => void): void {
-  if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
+  // The prototype test keeps the common cases (a Response, an async function's promise) free of
+  // exceptions; the intrinsic `then` still brand-checks, for proxies that lie about their prototype.
+  if (typeof value === 'object' && value !== null && ObjectGetPrototypeOf(value) === PromisePrototype) {
     try {
       PromisePrototypeThen(value as Promise<unknown>, onFulfilled, onRejected);
       return;
     } catch {
-      // Not a native promise: a thenable or a plain value.
+      // Not a native promise after all.
     }
   }
   PromisePrototypeThen(PromiseResolved(value), onFulfilled, onRejected);
@@ -78,7 +80,7 @@ export function fail(invocation: Invocation, error: unknown): void {
     message = errorMessage(error);
     stack = errorStack(error);
   } else {
-    message = `Uncaught ${inspect(error, { maxLength: 1024 })}`;
+    message = `Uncaught ${inspect(error, { maxLength: 1024, quoteStrings: true })}`;
     stack = message;
   }
   hostError(invocation.id, message, stack);

@@ -25,23 +25,18 @@ function getter<T, R>(proto: object, name: PropertyKey): (self: T) => R {
 
 export const {
   apply: ReflectApply,
-  defineProperty: ReflectDefineProperty,
   deleteProperty: ReflectDeleteProperty,
   getOwnPropertyDescriptor: ReflectGetOwnPropertyDescriptor,
-  getPrototypeOf: ReflectGetPrototypeOf,
   ownKeys: ReflectOwnKeys,
 } = Reflect;
 
 export const {
   create: ObjectCreate,
   defineProperty: ObjectDefineProperty,
-  defineProperties: ObjectDefineProperties,
   freeze: ObjectFreeze,
-  getOwnPropertyNames: ObjectGetOwnPropertyNames,
   getPrototypeOf: ObjectGetPrototypeOf,
   hasOwn: ObjectHasOwn,
   is: ObjectIs,
-  keys: ObjectKeys,
   setPrototypeOf: ObjectSetPrototypeOf,
 } = Object;
 export const ObjectPrototype = Object.prototype;
@@ -52,12 +47,6 @@ export const FunctionPrototypeToString = uncurryThis(Function.prototype.toString
 
 export const { isArray: ArrayIsArray } = Array;
 export const ArrayPrototypeJoin = uncurryThis(Array.prototype.join) as (self: readonly unknown[], sep: string) => string;
-export const ArrayPrototypePush = uncurryThis(Array.prototype.push) as <T>(self: T[], ...items: T[]) => number;
-export const ArrayPrototypeSlice = uncurryThis(Array.prototype.slice) as <T>(
-  self: readonly T[],
-  start?: number,
-  end?: number,
-) => T[];
 export const ArrayPrototypeSort = uncurryThis(Array.prototype.sort) as <T>(self: T[], cmp: (a: T, b: T) => number) => T[];
 export const ArrayPrototypeSplice = uncurryThis(Array.prototype.splice) as <T>(
   self: T[],
@@ -65,15 +54,13 @@ export const ArrayPrototypeSplice = uncurryThis(Array.prototype.splice) as <T>(
   deleteCount: number,
 ) => T[];
 
-export const { fromCharCode: StringFromCharCode, fromCodePoint: StringFromCodePoint } = String;
+export const { fromCharCode: StringFromCharCode } = String;
 export const StringPrototypeCharCodeAt = uncurryThis(String.prototype.charCodeAt);
-export const StringPrototypeCodePointAt = uncurryThis(String.prototype.codePointAt);
 export const StringPrototypeIncludes = uncurryThis(String.prototype.includes);
 export const StringPrototypeIndexOf = uncurryThis(String.prototype.indexOf);
 export const StringPrototypePadStart = uncurryThis(String.prototype.padStart);
-export const StringPrototypeRepeat = uncurryThis(String.prototype.repeat);
 export const StringPrototypeSlice = uncurryThis(String.prototype.slice);
-export const StringPrototypeSplit = uncurryThis(String.prototype.split) as (self: string, sep: string) => string[];
+export const StringPrototypeSplit = uncurryThis(String.prototype.split) as unknown as (self: string, sep: string) => string[];
 export const StringPrototypeStartsWith = uncurryThis(String.prototype.startsWith);
 export const StringPrototypeToLowerCase = uncurryThis(String.prototype.toLowerCase);
 export const StringPrototypeToUpperCase = uncurryThis(String.prototype.toUpperCase);
@@ -82,6 +69,7 @@ export const StringPrototypeToWellFormed = uncurryThis(String.prototype.toWellFo
 export const RegExpPrototypeExec = uncurryThis(RegExp.prototype.exec);
 export const RegExpPrototypeToString = uncurryThis(RegExp.prototype.toString);
 export const RegExpPrototypeGetSource = getter<RegExp, string>(RegExp.prototype, 'source');
+export const RegExpPrototypeGetFlags = getter<RegExp, string>(RegExp.prototype, 'flags');
 
 export const NumberPrototypeToString = uncurryThis(Number.prototype.toString) as (self: number, radix?: number) => string;
 export const NumberPrototypeValueOf = uncurryThis(Number.prototype.valueOf);
@@ -90,21 +78,21 @@ export const StringPrototypeValueOf = uncurryThis(String.prototype.valueOf);
 export const BigIntPrototypeValueOf = uncurryThis(BigInt.prototype.valueOf);
 export const SymbolPrototypeToString = uncurryThis(Symbol.prototype.toString);
 export const SymbolPrototypeValueOf = uncurryThis(Symbol.prototype.valueOf);
-export const { isNaN: NumberIsNaN, isFinite: NumberIsFinite, isInteger: NumberIsInteger } = Number;
-export const { floor: MathFloor, min: MathMin, max: MathMax, trunc: MathTrunc } = Math;
+export const { isNaN: NumberIsNaN, isFinite: NumberIsFinite } = Number;
+export const { trunc: MathTrunc } = Math;
 export const { now: DateNow } = Date;
 export const DatePrototypeGetTime = uncurryThis(Date.prototype.getTime);
 export const DatePrototypeToISOString = uncurryThis(Date.prototype.toISOString);
 
 export const { parse: JSONParse, stringify: JSONStringify } = JSON;
 
-export const { iterator: SymbolIterator, toStringTag: SymbolToStringTag, asyncIterator: SymbolAsyncIterator } = Symbol;
+export const { iterator: SymbolIterator, toStringTag: SymbolToStringTag } = Symbol;
 
 export const ErrorCtor = Error;
-export const { captureStackTrace: ErrorCaptureStackTrace } = Error;
-export const ErrorPrototypeToString = uncurryThis(Error.prototype.toString);
+export const { captureStackTrace: ErrorCaptureStackTrace, isError: ErrorIsError } = Error;
 
 export const PromiseCtor = Promise;
+export const PromisePrototype = Promise.prototype;
 export const PromisePrototypeThen = uncurryThis(Promise.prototype.then) as <T, R1 = T, R2 = never>(
   self: Promise<T>,
   onFulfilled: ((value: T) => R1 | PromiseLike<R1>) | undefined,
@@ -118,7 +106,6 @@ export function PromiseResolved<T>(value: T): Promise<T> {
 export const MapCtor = Map;
 export const MapPrototypeGet = uncurryThis(Map.prototype.get) as <K, V>(self: Map<K, V>, key: K) => V | undefined;
 export const MapPrototypeSet = uncurryThis(Map.prototype.set) as <K, V>(self: Map<K, V>, key: K, value: V) => Map<K, V>;
-export const MapPrototypeHas = uncurryThis(Map.prototype.has) as <K, V>(self: Map<K, V>, key: K) => boolean;
 export const MapPrototypeForEach = uncurryThis(Map.prototype.forEach) as <K, V>(
   self: Map<K, V>,
   cb: (value: V, key: K) => void,
@@ -126,7 +113,6 @@ export const MapPrototypeForEach = uncurryThis(Map.prototype.forEach) as <K, V>(
 export const MapPrototypeGetSize = getter<Map<unknown, unknown>, number>(Map.prototype, 'size');
 export const SetCtor = Set;
 export const SetPrototypeAdd = uncurryThis(Set.prototype.add) as <T>(self: Set<T>, value: T) => Set<T>;
-export const SetPrototypeHas = uncurryThis(Set.prototype.has) as <T>(self: Set<T>, value: T) => boolean;
 export const SetPrototypeForEach = uncurryThis(Set.prototype.forEach) as <T>(self: Set<T>, cb: (value: T) => void) => void;
 export const SetPrototypeGetSize = getter<Set<unknown>, number>(Set.prototype, 'size');
 export const WeakMapCtor = WeakMap;
@@ -144,10 +130,11 @@ export const WeakMapPrototypeHas = uncurryThis(WeakMap.prototype.has) as <K exte
   key: K,
 ) => boolean;
 
-export const ArrayBufferCtor = ArrayBuffer;
 export const { isView: ArrayBufferIsView } = ArrayBuffer;
 export const ArrayBufferPrototypeGetByteLength = getter<ArrayBuffer, number>(ArrayBuffer.prototype, 'byteLength');
 export const ArrayBufferPrototypeSlice = uncurryThis(ArrayBuffer.prototype.slice);
+export const ArrayBufferPrototypeTransfer = uncurryThis(ArrayBuffer.prototype.transfer);
+export const ArrayBufferPrototypeGetDetached = getter<ArrayBuffer, boolean>(ArrayBuffer.prototype, 'detached');
 export const SharedArrayBufferPrototypeGetByteLength = getter<SharedArrayBuffer, number>(
   SharedArrayBuffer.prototype,
   'byteLength',
@@ -169,16 +156,6 @@ export const TypedArrayPrototypeSet = uncurryThis(Uint8Array.prototype.set) as (
   source: ArrayLike<number>,
   offset?: number,
 ) => void;
-export const TypedArrayPrototypeSlice = uncurryThis(Uint8Array.prototype.slice) as (
-  self: Uint8Array,
-  start?: number,
-  end?: number,
-) => Uint8Array<ArrayBuffer>;
-export const TypedArrayPrototypeSubarray = uncurryThis(Uint8Array.prototype.subarray) as (
-  self: Uint8Array,
-  start?: number,
-  end?: number,
-) => Uint8Array;
 export const DataViewPrototypeGetBuffer = getter<DataView, ArrayBufferLike>(DataView.prototype, 'buffer');
 export const DataViewPrototypeGetByteLength = getter<DataView, number>(DataView.prototype, 'byteLength');
 export const DataViewPrototypeGetByteOffset = getter<DataView, number>(DataView.prototype, 'byteOffset');

@@ -1,6 +1,6 @@
 // https://encoding.spec.whatwg.org/#interface-textdecoder
 import { StringPrototypeToLowerCase, StringPrototypeCharCodeAt, StringPrototypeSlice } from '../primordials.ts';
-import { setToStringTag } from '../global/define.ts';
+import { nameClass } from '../global/define.ts';
 import { bufferSourceBytes } from './buffer-source.ts';
 import { Utf8Decoder } from './utf8.ts';
 
@@ -100,4 +100,4 @@ export class TextDecoder {
     return output;
   }
 }
-setToStringTag(TextDecoder, 'TextDecoder');
+nameClass(TextDecoder, 'TextDecoder');

@@ -1,6 +1,6 @@
 // https://encoding.spec.whatwg.org/#interface-textencoder
 import { TypedArrayPrototypeGetSymbolToStringTag } from '../primordials.ts';
-import { setToStringTag } from '../global/define.ts';
+import { nameClass } from '../global/define.ts';
 import { utf8Encode, utf8EncodeInto } from './utf8.ts';
 
 export class TextEncoder {
@@ -23,4 +23,4 @@ export class TextEncoder {
     return result;
   }
 }
-setToStringTag(TextEncoder, 'TextEncoder');
+nameClass(TextEncoder, 'TextEncoder');

@@ -4,7 +4,7 @@
  * Constructed by the runtime only; Event/EventTarget proper are a later milestone.
  */
 import { DOMException } from '../global/dom-exception.ts';
-import { setToStringTag } from '../global/define.ts';
+import { nameClass } from '../global/define.ts';
 import type { Request } from '../http/request.ts';
 import { type Invocation, waitUntil } from '../invocation.ts';
 import { ObjectFreeze } from '../primordials.ts';
@@ -65,7 +65,7 @@ export class FetchEvent {
 
   /** There is no origin behind a worker here to fall through to: accepted and ignored. */
   passThroughOnException(): void {
-    this.#invocation;
+    this.#invocation; // brand check: TypeError on a foreign receiver
   }
 
   preventDefault(): void {
@@ -73,7 +73,7 @@ export class FetchEvent {
   }
 
   stopPropagation(): void {
-    this.#invocation;
+    this.#invocation; // brand check: TypeError on a foreign receiver
   }
 
   stopImmediatePropagation(): void {
@@ -92,7 +92,7 @@ export class FetchEvent {
     hasResponded = (event) => event.#responded;
   }
 }
-setToStringTag(FetchEvent, 'FetchEvent');
+nameClass(FetchEvent, 'FetchEvent');
 
 export function createFetchEvent(request: Request, invocation: Invocation): FetchEvent {
   return new FetchEvent(INTERNAL, request, invocation);

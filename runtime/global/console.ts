@@ -104,5 +104,5 @@ export const console = {
 
 /** For `reportError` and uncaught errors of timers and microtasks. */
 export function logUncaught(error: unknown): void {
-  emit('error', `Uncaught ${inspect(error)}`);
+  emit('error', `Uncaught ${inspect(error, { quoteStrings: true })}`);
 }

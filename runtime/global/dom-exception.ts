@@ -3,7 +3,7 @@
  * Error.prototype, as the spec says, so `instanceof Error` holds and stacks are captured.
  */
 import { ObjectDefineProperty, ObjectHasOwn } from '../primordials.ts';
-import { setToStringTag } from './define.ts';
+import { nameClass } from './define.ts';
 
 // https://webidl.spec.whatwg.org/#dfn-error-names-table: the names that have a legacy code.
 const LEGACY_CODES: Record<string, number> = {
@@ -59,14 +59,20 @@ const CONSTANTS: Record<string, number> = {
   DATA_CLONE_ERR: 25,
 };
 
+let partsOf: (value: object) => { name: string; message: string } | null;
+
 export class DOMException extends Error {
   #name: string;
   #message: string;
 
   // https://webidl.spec.whatwg.org/#dom-domexception-domexception
   constructor(message: unknown = '', options: unknown = 'Error') {
-    super();
-    this.#message = `${message as string}`;
+    const text = `${message as string}`;
+    // V8 formats the stack's first line from the message given to Error, not from the getter.
+    super(text);
+    // ...but the spec's `message` is the prototype's getter, not an own property.
+    delete (this as { message?: string }).message;
+    this.#message = text;
     if (typeof options === 'object' && options !== null) {
       const { name, cause } = options as { name?: unknown; cause?: unknown };
       this.#name = name === undefined ? 'Error' : `${name as string}`;
@@ -84,15 +90,24 @@ export class DOMException extends Error {
     return this.#message;
   }
 
+  static {
+    partsOf = (value) => (#name in value ? { name: value.#name, message: value.#message } : null);
+  }
+
   get code(): number {
     const name = this.#name;
     return ObjectHasOwn(LEGACY_CODES, name) ? LEGACY_CODES[name]! : 0;
   }
 }
-setToStringTag(DOMException, 'DOMException');
+nameClass(DOMException, 'DOMException');
 
 for (const key in CONSTANTS) {
   const descriptor = { value: CONSTANTS[key], enumerable: true };
   ObjectDefineProperty(DOMException, key, descriptor);
   ObjectDefineProperty(DOMException.prototype, key, descriptor);
+}
+
+/** Name and message of a real DOMException (brand-checked), or null. For structuredClone. */
+export function domExceptionParts(value: object): { name: string; message: string } | null {
+  return partsOf(value);
 }

@@ -36,13 +36,13 @@ export function formatLine(args: ArrayLike<unknown>, start = 0): string {
             break;
           case 0x64 /* d */:
           case 0x69 /* i */: {
-            const number = typeof arg === 'bigint' ? arg : Number(arg as number);
+            const number = typeof arg === 'bigint' ? arg : typeof arg === 'symbol' ? NaN : +(arg as number);
             replacement =
               typeof number === 'bigint' ? `${number}n` : directive === 0x69 && !NumberIsNaN(number) ? `${MathTrunc(number)}` : inspect(number);
             break;
           }
           case 0x66 /* f */:
-            replacement = `${Number(arg as number)}`;
+            replacement = typeof arg === 'symbol' ? 'NaN' : typeof arg === 'bigint' ? `${arg}` : `${+(arg as number)}`;
             break;
           case 0x6a /* j */:
             try {

@@ -18,6 +18,7 @@ import {
   MapPrototypeGetSize,
   NumberPrototypeToString,
   NumberIsNaN,
+  ObjectCreate,
   NumberPrototypeValueOf,
   ObjectGetPrototypeOf,
   ObjectIs,
@@ -59,9 +60,11 @@ export interface InspectOptions {
   depth: number;
   /** Characters after which formatting gives up (the result is then at least this long). */
   maxLength: number;
+  /** Quote a string even at the top level (error reports: `Uncaught 'text'`). */
+  quoteStrings: boolean;
 }
 
-const DEFAULTS: InspectOptions = { depth: 2, maxLength: 16 * 1024 };
+const DEFAULTS: InspectOptions = { depth: 2, maxLength: 16 * 1024, quoteStrings: false };
 const MAX_ITEMS = 100;
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
@@ -81,7 +84,7 @@ export function inspect(value: unknown, options: Partial<InspectOptions> = {}): 
     seen: [],
     length: 0,
   };
-  return formatValue(state, value, 0, false);
+  return formatValue(state, value, 0, options.quoteStrings ?? DEFAULTS.quoteStrings);
 }
 
 function formatValue(state: State, value: unknown, level: number, nested: boolean): string {
@@ -110,7 +113,14 @@ function formatAny(state: State, value: unknown, level: number, nested: boolean)
   return formatObject(state, value as object, level);
 }
 
-const ESCAPES: Record<number, string> = { __proto__: null as never, 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 92: '\\\\' };
+const ESCAPES: Record<number, string> = ObjectCreate(null);
+ESCAPES[8] = '\\b';
+ESCAPES[9] = '\\t';
+ESCAPES[10] = '\\n';
+ESCAPES[11] = '\\v';
+ESCAPES[12] = '\\f';
+ESCAPES[13] = '\\r';
+ESCAPES[92] = '\\\\';
 
 /** A string literal as Node prints it: single quotes unless the string contains one. */
 function quote(state: State, s: string): string {
@@ -216,7 +226,12 @@ function constructorName(object: object): string | null {
 
 function prefixFor(object: object, fallback: string, size?: number): string {
   const name = constructorName(object);
-  const tag = object[SymbolToStringTag as keyof object] as unknown;
+  let tag: unknown;
+  try {
+    tag = object[SymbolToStringTag as keyof object];
+  } catch {
+    tag = undefined; // a throwing getter
+  }
   let prefix = name === null ? `[${fallback}: null prototype]` : name;
   if (typeof tag === 'string' && tag !== '' && tag !== name) prefix += ` [${tag}]`;
   if (size !== undefined) prefix += `(${size})`;
@@ -279,15 +294,15 @@ function formatObjectBody(state: State, object: object, level: number): string {
       case '[object WeakSet]':
         return `${prefixFor(object, 'Object')} { <items unknown> }`;
       case '[object Number]':
-        return `[Number: ${formatAny(state, NumberPrototypeValueOf(object as number), level, true)}]`;
+        return `[Number: ${formatAny(state, NumberPrototypeValueOf(object as unknown as number), level, true)}]`;
       case '[object String]':
-        return `[String: ${quote(state, StringPrototypeValueOf(object as string))}]`;
+        return `[String: ${quote(state, StringPrototypeValueOf(object as unknown as string))}]`;
       case '[object Boolean]':
-        return `[Boolean: ${BooleanPrototypeValueOf(object as boolean)}]`;
+        return `[Boolean: ${BooleanPrototypeValueOf(object as unknown as boolean)}]`;
       case '[object BigInt]':
-        return `[BigInt: ${BigIntPrototypeValueOf(object as bigint)}n]`;
+        return `[BigInt: ${BigIntPrototypeValueOf(object as unknown as bigint)}n]`;
       case '[object Symbol]':
-        return `[Symbol: ${SymbolPrototypeToString(SymbolPrototypeValueOf(object as symbol))}]`;
+        return `[Symbol: ${SymbolPrototypeToString(SymbolPrototypeValueOf(object as unknown as symbol))}]`;
     }
   } catch {
     // A spoofed Symbol.toStringTag: the brand check threw, print it as an ordinary object.

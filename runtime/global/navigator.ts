@@ -1,5 +1,5 @@
 // https://html.spec.whatwg.org/multipage/system-state.html#the-navigator-object (the part workers have)
-import { setToStringTag } from './define.ts';
+import { nameClass } from './define.ts';
 
 export const USER_AGENT = 'Isolane/0.1';
 
@@ -8,6 +8,6 @@ export class Navigator {
     return USER_AGENT;
   }
 }
-setToStringTag(Navigator, 'Navigator');
+nameClass(Navigator, 'Navigator');
 
 export const navigator = new Navigator();

@@ -24,12 +24,12 @@ let lastId = 0;
 
 /** Web IDL `long` conversion (ToInt32), then HTML: negative timeouts are 0. */
 function toDelayMs(timeout: unknown): number {
-  const ms = Number(timeout) | 0;
+  const ms = +(timeout as number) | 0; // ToNumber (a BigInt or Symbol throws, as in Web IDL)
   return ms < 0 ? 0 : ms;
 }
 
 function toId(id: unknown): number {
-  return Number(id) | 0;
+  return +(id as number) | 0;
 }
 
 // https://html.spec.whatwg.org/multipage/timers-and-user-prompts.html#timer-initialisation-steps

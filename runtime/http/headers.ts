@@ -22,12 +22,11 @@ import {
   SymbolIterator,
   uncurryThis,
 } from '../primordials.ts';
-import { setToStringTag } from '../global/define.ts';
+import { nameClass } from '../global/define.ts';
 import { registerInspector } from '../global/inspect.ts';
 import { toHeaderName, toHeaderValue } from './header-values.ts';
 
 export type HeadersGuard = 'none' | 'immutable';
-type HeadersInit = Headers | Iterable<Iterable<unknown>> | Record<string, unknown>;
 type IterationKind = 'key' | 'value' | 'key+value';
 
 let listOf: (headers: Headers) => HeaderList;
@@ -197,7 +196,7 @@ export class Headers {
     appendTo = uncurryThis(Headers.prototype.append);
   }
 }
-setToStringTag(Headers, 'Headers');
+nameClass(Headers, 'Headers');
 
 // https://fetch.spec.whatwg.org/#concept-header-list-get: values of `name`, combined with ", ".
 export function getHeader(list: HeaderList, lower: string): string | null {
@@ -261,10 +260,6 @@ export function headerListOf(headers: Headers): HeaderList {
   return listOf(headers);
 }
 
-export function setHeadersGuard(headers: Headers, guard: HeadersGuard): void {
-  adopt(headers, listOf(headers), guard);
-}
-
 /** A copy of `headers`, guard included (Request/Response clone()). */
 export function cloneHeaders(headers: Headers): Headers {
   const list = listOf(headers);
@@ -302,7 +297,7 @@ class HeadersIterator {
 }
 // %IteratorPrototype% gives it [Symbol.iterator]() { return this }, as for built-in iterators.
 ObjectSetPrototypeOf(HeadersIterator.prototype, Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())));
-setToStringTag(HeadersIterator, 'Headers Iterator');
+nameClass(HeadersIterator, 'HeadersIterator', 'Headers Iterator');
 
 function createIterator(headers: Headers, kind: IterationKind): HeadersIterator {
   return new HeadersIterator(headers, kind);

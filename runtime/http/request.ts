@@ -5,7 +5,7 @@
  */
 import type { HeaderList } from '../host.d.ts';
 import { ObjectFreeze } from '../primordials.ts';
-import { setToStringTag } from '../global/define.ts';
+import { nameClass } from '../global/define.ts';
 import { registerInspector } from '../global/inspect.ts';
 import { parseURL, serializeURL } from '../url/url.ts';
 import {
@@ -177,7 +177,7 @@ export class Request {
 
   /** ReadableStream bodies are a later milestone: until then there is no stream to expose. */
   get body(): null {
-    this.#state;
+    this.#state; // brand check
     return null;
   }
 
@@ -217,7 +217,7 @@ export class Request {
     isRequest = (value): value is Request => typeof value === 'object' && value !== null && #state in value;
   }
 }
-setToStringTag(Request, 'Request');
+nameClass(Request, 'Request');
 
 /**
  * The Request a worker receives. The host sends a parsed, serialized URL and lower-case header names,

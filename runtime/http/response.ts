@@ -5,7 +5,7 @@
  */
 import type { BridgeBody, HeaderList } from '../host.d.ts';
 import { JSONStringify, MathTrunc, NumberIsFinite, ObjectFreeze, StringPrototypeCharCodeAt } from '../primordials.ts';
-import { setToStringTag } from '../global/define.ts';
+import { nameClass } from '../global/define.ts';
 import { registerInspector } from '../global/inspect.ts';
 import { parseURL, serializeURL } from '../url/url.ts';
 import {
@@ -53,7 +53,7 @@ function isNullBodyStatus(status: number): boolean {
 
 /** Web IDL `unsigned short` without [EnforceRange]: modulo 2^16. */
 function toUnsignedShort(value: unknown): number {
-  const n = Number(value);
+  const n = +(value as number);
   if (!NumberIsFinite(n)) return 0;
   const m = MathTrunc(n) % 65536;
   return m < 0 ? m + 65536 : m;
@@ -186,7 +186,7 @@ export class Response {
 
   /** ReadableStream bodies are a later milestone: until then there is no stream to expose. */
   get body(): null {
-    this.#state;
+    this.#state; // brand check
     return null;
   }
 
@@ -222,7 +222,7 @@ export class Response {
     isResponse = (value): value is Response => typeof value === 'object' && value !== null && #state in value;
   }
 }
-setToStringTag(Response, 'Response');
+nameClass(Response, 'Response');
 
 // https://fetch.spec.whatwg.org/#initialize-a-response
 function initializeResponse(state: ResponseState, init: unknown, body: ExtractedBody | null): void {

@@ -1,6 +1,6 @@
 /**
  * Replaces `tr46` (UTS #46, the IDNA mapping) for whatwg-url at bundle time. The real module carries
- * ~220 KB of Unicode tables that would cost every isolate's start-up; most hosts are plain ASCII, for
+ * ~240 KB of Unicode tables that would cost every isolate's start-up; most hosts are plain ASCII, for
  * which UTS #46 processing with the URL Standard's options reduces to ASCII lower-casing. Anything
  * else loads tr46 on first use.
  *
@@ -11,20 +11,18 @@
  * joiners; only labels starting with "xn--" need Punycode decoding and validation, so those go to tr46.
  * test/runtime/url.test.ts compares both paths on every ASCII code point.
  */
-import { StringPrototypeCharCodeAt, StringPrototypeSplit, StringPrototypeStartsWith, StringPrototypeToLowerCase } from '../primordials.ts';
-
 declare const require: (id: 'tr46') => { toASCII(domain: string, options: object): string | null };
 
 function isPlainAscii(domain: string, lower: string): boolean {
   // The original, not the lower case: U+212A KELVIN SIGN lower-cases to an ASCII "k".
-  for (let i = 0; i < domain.length; i++) if (StringPrototypeCharCodeAt(domain, i) > 0x7f) return false;
-  const labels = StringPrototypeSplit(lower, '.');
-  for (let i = 0; i < labels.length; i++) if (StringPrototypeStartsWith(labels[i]!, 'xn--')) return false;
+  for (let i = 0; i < domain.length; i++) if (domain.charCodeAt(i) > 0x7f) return false;
+  const labels = lower.split('.');
+  for (let i = 0; i < labels.length; i++) if (labels[i]!.startsWith('xn--')) return false;
   return true;
 }
 
 export function toASCII(domain: string, options: object): string | null {
-  const lower = StringPrototypeToLowerCase(domain);
+  const lower = domain.toLowerCase();
   if (isPlainAscii(domain, lower)) return lower;
   // esbuild turns this into a lazily evaluated CommonJS module: the tables load here, once.
   return require('tr46').toASCII(domain, options);

@@ -1,38 +1,92 @@
 /**
  * URL and URLSearchParams (https://url.spec.whatwg.org/) come from whatwg-url, the standard's
- * reference implementation, bundled in. Its few dependencies on the platform are replaced at bundle
- * time (see src/isolates/runtime-bundle.ts and the other files of this folder):
- *   - whatwg-url/lib/encoding.js       → whatwg-url-encoding.ts (this runtime's UTF-8 codec)
- *   - @exodus/bytes/whatwg.js           → percent-encode-after-encoding.ts (UTF-8 only)
- *   - @exodus/bytes/encoding.js         → nothing (legacy encodings only matter to HTML documents)
- *   - tr46                              → tr46-lazy.ts (ASCII fast path; the Unicode tables load on first IDN)
- * The runtime itself parses through parseURL()/serializeURL(), never through the (replaceable) globals.
+ * reference implementation, bundled in and loaded on first use (its start-up costs ~1.5 ms that an
+ * isolate which never touches a URL should not pay). Its few dependencies on the platform are
+ * replaced at bundle time (src/isolates/runtime-bundle.ts):
+ *   - whatwg-url/lib/encoding.js  → whatwg-url-encoding.ts (this runtime's UTF-8 codec, via hooks)
+ *   - @exodus/bytes/whatwg.js      → percent-encode-after-encoding.ts (UTF-8 only)
+ *   - @exodus/bytes/encoding.js    → no-legacy-encodings.ts (legacy encodings are for HTML documents)
+ *   - tr46                         → tr46-lazy.ts (ASCII fast path; the Unicode tables load on first IDN)
+ * The runtime itself parses through parseURL()/serializeURL(), never through the replaceable globals.
  */
-import * as whatwgUrl from 'whatwg-url';
-import * as searchParamsWrapper from 'whatwg-url/lib/URLSearchParams.js';
 import type { URLRecord } from 'whatwg-url';
-import { uncurryThis } from '../primordials.ts';
+import { utf8DecodeWithoutBOM, utf8Encode } from '../encoding/utf8.ts';
+import { ObjectDefineProperty, globalThisRef, uncurryThis } from '../primordials.ts';
+import { setName } from '../global/define.ts';
+import { hooks } from './whatwg-url-hooks.ts';
 
 export type { URLRecord };
-export const URL = whatwgUrl.URL;
-export const URLSearchParams = whatwgUrl.URLSearchParams;
 
-const searchParamsToString = uncurryThis(URLSearchParams.prototype.toString as (this: object) => string);
+type WhatwgUrl = typeof import('whatwg-url');
+type SearchParamsWrapper = typeof import('whatwg-url/lib/URLSearchParams.js');
+
+declare const require: {
+  (id: 'whatwg-url'): WhatwgUrl;
+  (id: 'whatwg-url/lib/URLSearchParams.js'): SearchParamsWrapper;
+};
+
+hooks.utf8Encode = utf8Encode;
+hooks.utf8DecodeWithoutBOM = utf8DecodeWithoutBOM;
+
+interface Loaded {
+  api: WhatwgUrl;
+  isSearchParams: (value: unknown) => boolean;
+  searchParamsToString: (params: object) => string;
+}
+
+let loaded: Loaded | null = null;
+
+function load(): Loaded {
+  if (loaded !== null) return loaded;
+  // esbuild keeps these CommonJS modules unevaluated until this call.
+  const api = require('whatwg-url');
+  const wrapper = require('whatwg-url/lib/URLSearchParams.js');
+  setName(api.URL, 'URL');
+  setName(api.URLSearchParams, 'URLSearchParams');
+  loaded = {
+    api,
+    isSearchParams: wrapper.is,
+    searchParamsToString: uncurryThis(api.URLSearchParams.prototype.toString as (this: object) => string),
+  };
+  return loaded;
+}
 
 /** https://url.spec.whatwg.org/#concept-url-parser, or null on failure. */
 export function parseURL(input: string, base?: URLRecord): URLRecord | null {
-  return whatwgUrl.parseURL(input, base === undefined ? undefined : { baseURL: base });
+  return load().api.parseURL(input, base === undefined ? undefined : { baseURL: base });
 }
 
 export function serializeURL(url: URLRecord, excludeFragment = false): string {
-  return whatwgUrl.serializeURL(url, excludeFragment);
+  return load().api.serializeURL(url, excludeFragment);
 }
 
+/** False until whatwg-url is loaded: no URLSearchParams object can exist before. */
 export function isURLSearchParams(value: unknown): boolean {
-  return searchParamsWrapper.is(value);
+  return loaded !== null && loaded.isSearchParams(value);
 }
 
 /** https://url.spec.whatwg.org/#concept-urlencoded-serializer of a URLSearchParams object. */
 export function serializeSearchParams(params: object): string {
-  return searchParamsToString(params);
+  return load().searchParamsToString(params);
+}
+
+/**
+ * Install URL and URLSearchParams as globals that load whatwg-url when first read. The first read (or
+ * a write) replaces the accessor with an ordinary writable data property, as for other interfaces.
+ */
+export function installURLGlobals(): void {
+  for (const name of ['URL', 'URLSearchParams'] as const) {
+    ObjectDefineProperty(globalThisRef, name, {
+      configurable: true,
+      enumerable: false,
+      get() {
+        const value = load().api[name];
+        ObjectDefineProperty(globalThisRef, name, { value, writable: true, configurable: true, enumerable: false });
+        return value;
+      },
+      set(value: unknown) {
+        ObjectDefineProperty(globalThisRef, name, { value, writable: true, configurable: true, enumerable: false });
+      },
+    });
+  }
 }

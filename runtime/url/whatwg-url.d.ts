@@ -20,7 +20,3 @@ declare module 'whatwg-url/lib/URLSearchParams.js' {
   /** True for URLSearchParams wrappers made by whatwg-url (a brand check, not instanceof). */
   export function is(value: unknown): boolean;
 }
-
-declare module 'tr46' {
-  export function toASCII(domain: string, options: object): string | null;
-}

@@ -42,9 +42,10 @@ for (const [title, source] of cpuCases) {
     }
     t.equal(record.outcome, 'exceededCpu');
     // The slice is stopped by a wall-clock timeout stretched (by at most 5 ms) by the thread's measured
-    // share of a core, so on a loaded machine (this suite runs two files at once on two cores) a loop can
-    // end well before 50 ms of CPU (24.7 ms seen once); it never runs past the limit by more than a few ms.
-    t.ok((record.cpuUs as number) >= 15_000 && (record.cpuUs as number) <= 57_000, `charged ${record.cpuUs} µs for a 50 ms limit`);
+    // share of a core. On a loaded machine (this suite runs two files at once on two cores, each with a
+    // server of two executor threads) a loop can end well before 50 ms of CPU (24.7 ms seen once), and
+    // isolated-vm's timer thread can fire late (59.5 ms charged seen once).
+    t.ok((record.cpuUs as number) >= 15_000 && (record.cpuUs as number) <= 65_000, `charged ${record.cpuUs} µs for a 50 ms limit`);
     t.ok(elapsed < 2000, `ended in ${elapsed.toFixed(0)} ms`);
     // The isolate was recycled: the worker serves again (and loops again) rather than being wedged.
     t.equal((await send(server, 'good.localhost')).text, 'good');

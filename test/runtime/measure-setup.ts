@@ -10,6 +10,9 @@
 import ivm from 'isolated-vm';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 
+/** What compileScript leaves on the Script (isolated-vm's typings omit it). */
+type CompileResult = ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer>; cachedDataRejected?: boolean };
+
 const iterations = Number(process.argv[2] ?? 200);
 const code = await buildRuntimeBundle();
 
@@ -22,7 +25,7 @@ function setup(cachedData?: ivm.ExternalCopy<ArrayBuffer>): { total: number; iso
   const boot = context.global.getSync('__isolaneBoot', { reference: true }) as ivm.Reference<(host: unknown) => unknown>;
   boot.applySync(undefined, [new ivm.Callback(() => {})], { result: { reference: true } });
   const total = performance.now() - start;
-  return { total, isolate, context, rejected: script.cachedDataRejected === true };
+  return { total, isolate, context, rejected: (script as CompileResult).cachedDataRejected === true };
 }
 
 function stats(samples: number[]): string {
@@ -43,22 +46,29 @@ for (let i = 0; i < iterations; i++) {
 
 const producer = new ivm.Isolate({ memoryLimit: 128 });
 const produced = producer.compileScriptSync(code, { produceCachedData: true, filename: 'isolane:runtime' });
-const cachedData = produced.cachedData!;
+const cachedData = (produced as CompileResult).cachedData!;
 producer.dispose();
 
+// Each phase runs on its own (isolates disposed at once), so one phase's garbage does not slow another.
 const cold: number[] = [];
-const cached: number[] = [];
-let rejected = 0;
-const firstUrl: number[] = [];
-const firstIdn: number[] = [];
-const heap: number[] = [];
 for (let i = 0; i < iterations; i++) {
   const a = setup();
   cold.push(a.total);
   a.isolate.dispose();
+}
+const cached: number[] = [];
+let rejected = 0;
+for (let i = 0; i < iterations; i++) {
   const b = setup(cachedData);
   cached.push(b.total);
   if (b.rejected) rejected++;
+  b.isolate.dispose();
+}
+const firstUrl: number[] = [];
+const firstIdn: number[] = [];
+const heap: number[] = [];
+for (let i = 0; i < iterations; i++) {
+  const b = setup(cachedData);
   let start = performance.now();
   b.isolate.compileScriptSync('new URL("https://example.com/a?b#c").href').runSync(b.context);
   firstUrl.push(performance.now() - start);
@@ -70,7 +80,7 @@ for (let i = 0; i < iterations; i++) {
   b.isolate.dispose();
 }
 
-console.log(`bundle: ${Buffer.byteLength(code)} bytes minified; code cache ${cachedData.length} bytes`);
+console.log(`bundle: ${Buffer.byteLength(code)} bytes minified; code cache ${cachedData.copy().byteLength} bytes`);
 console.log(`bare isolate + context:               ${stats(bare)}`);
 console.log(`setup without code cache:             ${stats(cold)}`);
 console.log(`setup with code cache:                ${stats(cached)} (cache rejected ${rejected}/${iterations})`);

@@ -1,0 +1,160 @@
+import t from 'tap';
+import { Evaluator } from './harness.ts';
+
+const ev = await Evaluator.create();
+t.teardown(() => ev.dispose());
+
+t.test('TextEncoder', async (t) => {
+  t.same(
+    ev.run(`
+      const e = new TextEncoder();
+      const dest = new Uint8Array(4);
+      const into = e.encodeInto('a€b', dest);
+      const full = new Uint8Array(8);
+      const fits = e.encodeInto('😀x', full);
+      return [e.encoding, [...e.encode('aé€😀')], [...e.encode()], [...e.encode('\\ud800x')], into, [...dest], fits,
+              e.encode('x') instanceof Uint8Array];
+    `),
+    [
+      'utf-8',
+      [0x61, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80],
+      [],
+      [0xef, 0xbf, 0xbd, 0x78],
+      { read: 2, written: 4 },
+      [0x61, 0xe2, 0x82, 0xac],
+      { read: 3, written: 5 },
+      true,
+    ],
+  );
+  t.throws(() => ev.run(`new TextEncoder().encodeInto('x', new Uint16Array(2))`), { name: 'TypeError' });
+});
+
+t.test('TextDecoder: labels, BOM, replacement', async (t) => {
+  t.same(
+    ev.run(`
+      const d = new TextDecoder();
+      const bytes = (a) => new Uint8Array(a);
+      return [
+        d.encoding, d.fatal, d.ignoreBOM,
+        new TextDecoder(' UTF8 ').encoding,
+        new TextDecoder('unicode-1-1-utf-8').encoding,
+        d.decode(bytes([0xef, 0xbb, 0xbf, 0x68, 0x69])),
+        new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes([0xef, 0xbb, 0xbf, 0x68])),
+        d.decode(bytes([0x61, 0xff, 0x62, 0xc3])),
+        d.decode(bytes([0xf0, 0x9f, 0x98, 0x80])),
+        d.decode(bytes([0xed, 0xa0, 0x80])),
+        d.decode(bytes([0xe0, 0x80, 0x41])),
+        d.decode(bytes([0xf0, 0x90, 0x80])),
+        d.decode(new Uint16Array([0x6968]).buffer),
+        d.decode(new DataView(bytes([0x61, 0x62, 0x63]).buffer, 1)),
+        d.decode(new Uint8Array(new SharedArrayBuffer(1))),
+        d.decode(),
+      ];
+    `),
+    [
+      'utf-8',
+      false,
+      false,
+      'utf-8',
+      'utf-8',
+      'hi',
+      '\ufeffh',
+      'a\ufffdb\ufffd',
+      '😀',
+      '\ufffd\ufffd\ufffd',
+      '\ufffd\ufffdA',
+      '\ufffd',
+      'hi',
+      'bc',
+      '\u0000',
+      '',
+    ],
+  );
+  t.throws(() => ev.run(`new TextDecoder('latin1')`), { name: 'RangeError' });
+  t.throws(() => ev.run(`new TextDecoder('utf-16le')`), { name: 'RangeError' });
+  t.throws(() => ev.run(`new TextDecoder().decode('string')`), { name: 'TypeError' });
+});
+
+t.test('TextDecoder: streaming keeps incomplete sequences and the BOM state', async (t) => {
+  t.same(
+    ev.run(`
+      const d = new TextDecoder();
+      const euro = [0xe2, 0x82, 0xac];
+      const parts = [d.decode(new Uint8Array([0xef, 0xbb]), { stream: true }),
+                     d.decode(new Uint8Array([0xbf, 0x61, euro[0]]), { stream: true }),
+                     d.decode(new Uint8Array([euro[1]]), { stream: true }),
+                     d.decode(new Uint8Array([euro[2], 0xf0, 0x9f]), { stream: true }),
+                     d.decode(new Uint8Array([0x98, 0x80]), { stream: true }),
+                     d.decode()];
+      // A stream cut in the middle of a sequence ends with U+FFFD on flush.
+      const cut = [d.decode(new Uint8Array([0x61, 0xe2, 0x82]), { stream: true }), d.decode()];
+      // After a flush, a new stream strips its own BOM again.
+      const again = d.decode(new Uint8Array([0xef, 0xbb, 0xbf, 0x62]));
+      // A BOM in the middle of a stream is content.
+      const middle = [d.decode(new Uint8Array([0x61]), { stream: true }), d.decode(new Uint8Array([0xef, 0xbb, 0xbf]))];
+      return [parts, cut, again, middle];
+    `),
+    [['', 'a', '', '€', '😀', ''], ['a', '\ufffd'], 'b', ['a', '\ufeff']],
+  );
+});
+
+t.test('TextDecoder: fatal throws TypeError and resets', async (t) => {
+  t.same(
+    ev.run(`
+      const d = new TextDecoder('utf-8', { fatal: true });
+      const errors = [];
+      for (const input of [[0xff], [0xc3], [0xed, 0xa0, 0x80], [0x61, 0x80]]) {
+        try { d.decode(new Uint8Array(input)); errors.push('no error'); } catch (e) { errors.push(e.name); }
+      }
+      let streamed;
+      try { d.decode(new Uint8Array([0xe2]), { stream: true }); d.decode(); } catch (e) { streamed = e.name; }
+      return [d.fatal, errors, streamed, d.decode(new Uint8Array([0x6f, 0x6b]))];
+    `),
+    [true, ['TypeError', 'TypeError', 'TypeError', 'TypeError'], 'TypeError', 'ok'],
+  );
+});
+
+t.test('UTF-8 round trip over every code point class', async (t) => {
+  t.equal(
+    ev.run(`
+      let s = '';
+      for (let c = 0; c < 0x11000; c += 7) if (c < 0xd800 || c > 0xdfff) s += String.fromCodePoint(c);
+      s += '\\u{10ffff}\\u{10000}';
+      const bytes = new TextEncoder().encode(s);
+      return new TextDecoder().decode(bytes) === s && await new Response(bytes).text() === s;
+    `),
+    true,
+  );
+});
+
+t.test('atob and btoa', async (t) => {
+  t.same(
+    ev.run(`
+      return [btoa(''), btoa('f'), btoa('fo'), btoa('foo'), btoa('\\xff\\xfe'), atob('Zm9v'), atob(' Zm 9v\\n'),
+              atob('Zg'), atob('Zg=='), atob('Zm8='), atob('/+8='), atob(''), btoa(1234)];
+    `),
+    ['', 'Zg==', 'Zm8=', 'Zm9v', '//4=', 'foo', 'foo', 'f', 'f', 'fo', '\xff\xef', '', 'MTIzNA=='],
+  );
+  for (const bad of ['Zg=', 'Z', 'Zm9v=', 'Zg===', 'Z=g=', '*abc', 'Zm9v\u00e9']) {
+    t.throws(() => ev.run(`atob(${JSON.stringify(bad)})`), { name: 'InvalidCharacterError' }, bad);
+  }
+  t.throws(() => ev.run(`btoa('€')`), { name: 'InvalidCharacterError' });
+  t.same(
+    ev.run(`try { atob('*') } catch (e) { return [e instanceof DOMException, e instanceof Error, e.code, e.name] }`),
+    [true, true, 5, 'InvalidCharacterError'],
+  );
+});
+
+t.test('DOMException', async (t) => {
+  t.same(
+    ev.run(`
+      const a = new DOMException('msg', 'AbortError');
+      const b = new DOMException('m2', { name: 'DataCloneError', cause: 'why' });
+      const c = new DOMException();
+      return [a.name, a.message, a.code, b.name, b.code, b.cause, c.name, c.message, c.code,
+              DOMException.ABORT_ERR, a.ABORT_ERR, String(a), typeof a.stack, a.stack.startsWith('AbortError: msg'),
+              Object.prototype.toString.call(a)];
+    `),
+    ['AbortError', 'msg', 20, 'DataCloneError', 25, 'why', 'Error', '', 0, 20, 20, 'AbortError: msg', 'string', true, '[object DOMException]'],
+  );
+});

@@ -1,26 +1,22 @@
 /**
- * Wiring only: config → store → runtime bundle → executors → live deployments → HTTP servers.
- * Store changes flow one way into what is live (routing table, versions) and into the executors
- * (old versions retire); no room imports a sibling to learn about changes.
+ * Wiring only: config → store → runtime bundle → serving threads (data plane + isolates) → admin API.
+ * Store changes flow one way: the store emits, this file reads the changed worker or routes and hands
+ * them to the serving threads; the admin API answers a change once every thread serves it.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { createAdminApp } from './admin/app.ts';
 import { adminToken } from './config/admin-token.ts';
 import type { Config } from './config/config.ts';
-import { createDataPlane } from './http/data-plane.ts';
-import { ExecutorPool } from './isolates/executor-pool.ts';
 import { buildRuntimeBundle } from './isolates/runtime-bundle.ts';
-import { Admission } from './limits/admission.ts';
-import { LiveDeployments } from './live/live-deployments.ts';
 import { Logger } from './log/logger.ts';
 import { Meter } from './metering/meter.ts';
 import { UsageLog } from './metering/usage.ts';
 import { WorkerLogs } from './metering/worker-logs.ts';
+import { ServingPool } from './serving/serving-pool.ts';
 import { openFsStore } from './store/fs-store.ts';
 import type { Store, StoreChange } from './store/store.ts';
-import type { Route, Version } from './types.ts';
 
 export interface Isolane {
   dataUrl: string;
@@ -41,96 +37,83 @@ export async function startIsolane(config: Config): Promise<Isolane> {
   const usage = new UsageLog();
   const workerLogs = new WorkerLogs();
   const meter = new Meter(logger, usage, workerLogs);
-  const executors = new ExecutorPool(
-    config.executors,
+  const serving = await ServingPool.start({
+    threads: config.executors,
     runtimeCode,
-    {
+    host: config.host,
+    port: config.port,
+    workersDomain: config.workersDomain,
+    maxRequestBytes: config.maxRequestBytes,
+    pool: {
       maxIsolates: Math.ceil(config.maxIsolates / config.executors),
       maxMemoryBytes: Math.ceil((config.maxIsolateMemoryMb * 1024 * 1024) / config.executors),
       idleMs: config.idleMs,
     },
-    (line) => meter.console(line.worker, line.requestId, line.level, line.message),
-  );
+    onMetering(batch) {
+      for (const record of batch.records) meter.invocation(record);
+      for (const line of batch.lines) meter.console(line.worker, line.requestId, line.level, line.message, line.time);
+    },
+  });
 
-  const live = new LiveDeployments(config.workersDomain);
-  const sync = liveSync(store, live, executors);
-  await sync.all();
-  const unsubscribe = store.onChange((change) => sync.change(change));
+  const sync = liveSync(store, serving);
+  await sync.loadAll();
+  const unsubscribe = store.onChange(sync.apply);
 
-  const dataPlane = createServer(
-    { keepAliveTimeout: 65_000, headersTimeout: 60_000, requestTimeout: 300_000, requireHostHeader: false },
-    createDataPlane({ live, executors, admission: new Admission({ queueFactor: 4, maxWaitMs: 1000 }), meter, maxRequestBytes: config.maxRequestBytes }),
-  );
   const admin = createAdaptorServer({
-    fetch: createAdminApp({ store, executors, usage, workerLogs, token, maxScriptBytes: config.maxScriptBytes, settled: () => sync.settled() }).fetch,
+    fetch: createAdminApp({ store, builder: serving, usage, workerLogs, token, maxScriptBytes: config.maxScriptBytes, settled: sync.settled }).fetch,
   }) as Server;
-  const [dataPort, adminPort] = await Promise.all([listen(dataPlane, config.port, config.host), listen(admin, config.adminPort, config.host)]);
+  const adminPort = await new Promise<number>((resolve, reject) => {
+    admin.once('error', reject);
+    admin.listen(config.adminPort, config.host, () => resolve((admin.address() as AddressInfo).port));
+  });
 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const result: Isolane = {
-    dataUrl: `http://${host}:${dataPort}`,
+    dataUrl: `http://${host}:${serving.port}`,
     adminUrl: `http://${host}:${adminPort}`,
     token,
     async close() {
       unsubscribe();
-      await Promise.all([closeServer(dataPlane), closeServer(admin)]);
-      await executors.close();
+      await new Promise<void>((resolve) => {
+        admin.close(() => resolve());
+        admin.closeAllConnections();
+      });
+      await serving.close();
       logger.flush();
     },
   };
-  logger.write({ type: 'ready', time: new Date().toISOString(), dataPlane: result.dataUrl, admin: result.adminUrl, dataDir: config.dataDir, executors: config.executors, ...(generated ? { adminToken: token, note: 'generated admin token, kept in the data dir' } : {}) });
+  logger.write({
+    type: 'ready',
+    time: new Date().toISOString(),
+    dataPlane: result.dataUrl,
+    admin: result.adminUrl,
+    dataDir: config.dataDir,
+    servingThreads: config.executors,
+    ...(generated ? { adminToken: token, note: 'generated admin token, kept in the data dir' } : {}),
+  });
   logger.flush();
   return result;
 }
 
-/** Keeps LiveDeployments equal to the store: everything at start, then one worker or the routes per change. */
-function liveSync(store: Store, live: LiveDeployments, executors: ExecutorPool) {
-  const versions = new Map<string, Version>();
-  let routes: Route[] = [];
+/** Hands what is live to the serving threads: everything at start, then each change in the store's order. */
+function liveSync(store: Store, serving: ServingPool) {
   let queue: Promise<void> = Promise.resolve();
-
-  const reloadWorker = async (name: string) => {
+  const setWorker = async (name: string) => {
     const worker = await store.getWorker(name);
-    const version = worker ? await store.getVersion(name, worker.activeVersion) : null;
-    const previous = versions.get(name);
-    if (version) versions.set(name, version);
-    else versions.delete(name);
-    if (previous && previous.id !== version?.id) executors.unload(previous.id);
+    serving.setWorker(name, worker ? await store.getVersion(name, worker.activeVersion) : null);
   };
-  const enqueue = (task: () => Promise<void>) => {
-    queue = queue.then(task).then(
-      () => live.replace(routes, versions),
-      (err: unknown) => process.emitWarning(`could not apply a store change: ${String(err)}`),
-    );
-    return queue;
-  };
-
   return {
-    all: () =>
-      enqueue(async () => {
-        routes = await store.listRoutes();
-        for (const worker of await store.listWorkers()) await reloadWorker(worker.name);
-      }),
-    change: (change: StoreChange) =>
-      void enqueue(async () => {
-        if (change.kind === 'routes') routes = await store.listRoutes();
-        else await reloadWorker(change.name);
-      }),
-    /** Resolves once every change seen so far is live. */
-    settled: () => queue,
+    async loadAll(): Promise<void> {
+      for (const worker of await store.listWorkers()) await setWorker(worker.name);
+      serving.setRoutes(await store.listRoutes());
+      await serving.settled();
+    },
+    apply(change: StoreChange): void {
+      queue = queue
+        .then(async () => (change.kind === 'routes' ? serving.setRoutes(await store.listRoutes()) : setWorker(change.name)))
+        .catch((err: unknown) => process.emitWarning(`could not apply a store change: ${String(err)}`));
+    },
+    /** Resolves once every change seen so far is served by every thread. */
+    settled: (): Promise<void> => queue.then(() => serving.settled()),
   };
-}
-
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

@@ -5,7 +5,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { IsolaneError } from '../errors.ts';
-import type { ExecutorPool } from '../isolates/executor-pool.ts';
 import { renderPrometheus } from '../metering/prometheus.ts';
 import type { UsageLog } from '../metering/usage.ts';
 import type { WorkerLogs } from '../metering/worker-logs.ts';
@@ -13,11 +12,11 @@ import { parseRoutePattern } from '../routing/index.ts';
 import type { Store } from '../store/store.ts';
 import type { Version, WorkerRecord } from '../types.ts';
 import { requireToken } from './auth.ts';
-import { deploy } from './deploy.ts';
+import { deploy, type Builder } from './deploy.ts';
 
 export interface AdminOptions {
   store: Store;
-  executors: ExecutorPool;
+  builder: Builder;
   usage: UsageLog;
   workerLogs: WorkerLogs;
   token: string;
@@ -31,7 +30,7 @@ const UPLOAD_OVERHEAD_BYTES = 256 * 1024;
 const MAX_USAGE_WINDOW_SECONDS = 7 * 24 * 3600;
 
 export function createAdminApp(options: AdminOptions): Hono {
-  const { store, executors, usage, workerLogs } = options;
+  const { store, builder, usage, workerLogs } = options;
   const app = new Hono();
 
   app.onError((err, c) => {
@@ -70,7 +69,7 @@ export function createAdminApp(options: AdminOptions): Hono {
     }),
     async (c) => {
       const body = new Uint8Array(await c.req.arrayBuffer());
-      const result = await deploy(store, executors, c.req.param('name'), c.req.header('content-type'), body, options.maxScriptBytes);
+      const result = await deploy(store, builder, c.req.param('name'), c.req.header('content-type'), body, options.maxScriptBytes);
       return c.json(
         { worker: result.worker.name, version: result.version.id, syntax: result.syntax, routes: result.routes, versions: result.worker.versions },
         result.created ? 201 : 200,

@@ -4,12 +4,16 @@
  * A bad upload fails before anything is written.
  */
 import { IsolaneError } from '../errors.ts';
-import type { ExecutorPool } from '../isolates/executor-pool.ts';
 import { parseRoutePattern } from '../routing/index.ts';
 import type { Store } from '../store/store.ts';
 import { versionId } from '../store/version-id.ts';
 import type { Version, WorkerRecord } from '../types.ts';
 import { parseUpload } from '../validation/upload.ts';
+
+/** Builds a version where it will run: compile, link, start, find the fetch handler. */
+export interface Builder {
+  validate(version: Version): Promise<'module' | 'service-worker'>;
+}
 
 export interface DeployResult {
   created: boolean;
@@ -19,7 +23,7 @@ export interface DeployResult {
   routes: string[];
 }
 
-export async function deploy(store: Store, executors: ExecutorPool, name: string, contentType: string | undefined, body: Uint8Array, maxBytes: number): Promise<DeployResult> {
+export async function deploy(store: Store, builder: Builder, name: string, contentType: string | undefined, body: Uint8Array, maxBytes: number): Promise<DeployResult> {
   const { spec, routes } = await parseUpload(contentType, body, maxBytes);
   const patterns = (routes ?? []).map((pattern) => parseRoutePattern(pattern).pattern);
   const existing = await store.getWorker(name);
@@ -29,13 +33,7 @@ export async function deploy(store: Store, executors: ExecutorPool, name: string
   }
 
   const candidate: Version = { ...spec, id: versionId(name, spec), worker: name, createdAt: new Date().toISOString() };
-  let syntax: 'module' | 'service-worker';
-  try {
-    syntax = await executors.validate(candidate);
-  } catch (err) {
-    if (!existing?.versions.includes(candidate.id)) executors.unload(candidate.id);
-    throw err;
-  }
+  const syntax = await builder.validate(candidate);
 
   const version = await store.putVersion(name, spec);
   const worker = await store.activate(name, version.id);

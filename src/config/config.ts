@@ -52,7 +52,7 @@ export const SETTINGS: Setting[] = [
   { env: 'ISOLANE_DATA_DIR', flag: 'data-dir', key: 'dataDir', parse: (v) => resolve(v), help: 'where workers, versions and routes are stored (default ./data)' },
   { env: 'ISOLANE_ADMIN_TOKEN', flag: 'admin-token', key: 'adminToken', parse: text, help: 'bearer token of the admin API (default: generated on first start, kept in the data dir)' },
   { env: 'ISOLANE_WORKERS_DOMAIN', flag: 'workers-domain', key: 'workersDomain', parse: workersDomain, help: 'every worker answers at <name>.<domain> (default localhost; "none" turns it off)' },
-  { env: 'ISOLANE_EXECUTORS', flag: 'executors', key: 'executors', parse: int(1, 256), help: 'executor threads running isolates (default: one per core)' },
+  { env: 'ISOLANE_EXECUTORS', flag: 'executors', key: 'executors', parse: int(1, 256), help: 'serving threads, each with its own HTTP listener and isolates (default: one per core)' },
   { env: 'ISOLANE_MAX_ISOLATES', flag: 'max-isolates', key: 'maxIsolates', parse: int(1, 1_000_000), help: 'warm isolates kept, all threads together (default 10000)' },
   { env: 'ISOLANE_MAX_ISOLATE_MEMORY_MB', flag: 'max-isolate-memory-mb', key: 'maxIsolateMemoryMb', parse: int(16, 1_000_000), help: 'heap of all warm isolates together (default 8192)' },
   { env: 'ISOLANE_IDLE_MS', flag: 'idle-ms', key: 'idleMs', parse: int(1000, 86_400_000), help: 'an isolate unused this long is disposed (default 300000)' },

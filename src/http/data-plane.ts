@@ -5,11 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IsolaneError } from '../errors.ts';
-import type { ExecutorPool } from '../isolates/executor-pool.ts';
+import type { ExecutorClient } from '../isolates/executor-client.ts';
 import type { EndMessage } from '../isolates/protocol.ts';
 import type { Admission } from '../limits/admission.ts';
 import type { LiveDeployments } from '../live/live-deployments.ts';
-import type { Meter } from '../metering/meter.ts';
+import type { MeterSink } from '../metering/meter.ts';
 import { billedMs } from '../metering/record.ts';
 import type { Outcome, Version } from '../types.ts';
 import { OUTCOME_ERRORS, sendError } from './error-response.ts';
@@ -17,14 +17,15 @@ import { readBody } from './read-body.ts';
 
 export interface DataPlaneOptions {
   live: LiveDeployments;
-  executors: ExecutorPool;
+  /** The executor that runs this worker's invocations. */
+  executorFor(worker: string): ExecutorClient;
   admission: Admission;
-  meter: Meter;
+  meter: MeterSink;
   maxRequestBytes: number;
 }
 
 export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { live, executors, admission, meter, maxRequestBytes } = options;
+  const { live, executorFor, admission, meter, maxRequestBytes } = options;
 
   return function handleRequest(req, res) {
     const arrived = performance.now();
@@ -94,7 +95,14 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
         record('canceled', notRun);
         return;
       }
-      const cancel = executors.invoke(
+      let cancel: (() => void) | null = null;
+      let ended = false;
+      const onClose = () => {
+        if (!res.writableFinished && !ended) cancel?.();
+      };
+      res.on('close', onClose);
+      // Callbacks may run before invoke() returns: the executor enters the isolate right away.
+      cancel = executorFor(version!.worker).invoke(
         { version: version as Version, requestId, deadline, request: { method: req.method ?? 'GET', url: `http://${host}${target}`, headers: headerList(req.rawHeaders), body } },
         {
           onResponse(message) {
@@ -116,16 +124,13 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
             status = sendError(res, code, undefined, requestId);
           },
           onEnd(end) {
+            ended = true;
             release();
             res.off('close', onClose);
             record(end.outcome, end);
           },
         },
       );
-      const onClose = () => {
-        if (!res.writableFinished) cancel();
-      };
-      res.on('close', onClose);
     }
   };
 }

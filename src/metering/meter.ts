@@ -7,7 +7,13 @@ import type { InvocationRecord } from '../types.ts';
 import type { UsageLog } from './usage.ts';
 import type { WorkerLogs } from './worker-logs.ts';
 
-export class Meter {
+/** Where the data plane sends what it measures. */
+export interface MeterSink {
+  invocation(record: InvocationRecord): void;
+  console(worker: string, requestId: string | null, level: string, message: string, time?: string): void;
+}
+
+export class Meter implements MeterSink {
   readonly #logger: Logger;
   readonly #usage: UsageLog;
   readonly #workerLogs: WorkerLogs;
@@ -24,8 +30,7 @@ export class Meter {
     this.#workerLogs.append(record.worker, record);
   }
 
-  console(worker: string, requestId: string | null, level: string, message: string): void {
-    const time = new Date().toISOString();
+  console(worker: string, requestId: string | null, level: string, message: string, time = new Date().toISOString()): void {
     this.#logger.write({ type: 'console', time, worker, requestId, level, message });
     this.#workerLogs.append(worker, { time, requestId, level, message });
   }

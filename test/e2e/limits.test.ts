@@ -172,5 +172,9 @@ t.test('another host keeps answering while one tenant is being abused', async (t
   latencies.sort((a, b) => a - b);
   t.equal(failures, 0, 'no failed good request');
   t.ok(latencies.length > 10, `${latencies.length} good requests served in 2 s of abuse`);
-  t.ok(latencies.at(-1)! < 250 + 100, `worst good latency ${latencies.at(-1)!.toFixed(1)} ms stays within the abuser's CPU limit`);
+  // Tenant code runs on the serving threads: the abuser's first overrun on a thread holds it for up to
+  // its 200 ms limit; after that its requests run on an offload thread and stop stalling anyone.
+  t.ok(latencies.at(-1)! < 2 * 200 + 100, `worst good latency ${latencies.at(-1)!.toFixed(1)} ms: at most two of the abuser's slices`);
+  const slow = latencies.filter((l) => l > 50).length;
+  t.ok(slow <= 4, `${slow} good requests slower than 50 ms (only while the abuser was still inline)`);
 });

@@ -1,0 +1,164 @@
+/**
+ * An Executor behind a call-and-callback interface: the data plane starts invocations and gets their
+ * response, failure and end; the deploy path builds versions. Two transports, one protocol:
+ * - in this thread (`inThread`): no hand-off, the fast path;
+ * - on a thread of its own (`onOwnThread`): for workers that hold a thread too long, so they cannot
+ *   stall this thread's event loop (see src/limits/heavy-workers.ts).
+ */
+import { Worker } from 'node:worker_threads';
+import { IsolaneError } from '../errors.ts';
+import type { Outcome, Version } from '../types.ts';
+import { Executor } from './executor.ts';
+import type { ExecutorThreadData } from './executor-thread.ts';
+import type { IsolatePoolOptions } from './isolate-pool.ts';
+import type { EndMessage, FromExecutor, LogMessage, RequestData, ResponseMessage, ToExecutor } from './protocol.ts';
+
+export interface InvocationHandlers {
+  onResponse(message: ResponseMessage): void;
+  onFailure(outcome: Outcome): void;
+  onEnd(message: EndMessage): void;
+}
+
+export interface InvokeParams {
+  version: Version;
+  requestId: string;
+  deadline: number;
+  request: RequestData;
+}
+
+interface Transport {
+  send(message: ToExecutor, transfer?: ArrayBuffer[]): void;
+  close(): void;
+}
+
+type Connect = (receive: (message: FromExecutor) => void, lost: () => void) => Transport;
+
+export class ExecutorClient {
+  readonly #connect: Connect;
+  #transport: Transport | null = null;
+  readonly #loaded = new Set<string>();
+  readonly #pending = new Map<number, InvocationHandlers>();
+  readonly #validations = new Map<number, { resolve: (syntax: 'module' | 'service-worker') => void; reject: (err: IsolaneError) => void }>();
+  readonly #onLog: (message: LogMessage) => void;
+  #nextId = 1;
+
+  private constructor(connect: Connect, onLog: (message: LogMessage) => void) {
+    this.#connect = connect;
+    this.#onLog = onLog;
+  }
+
+  /** Runs isolates on the calling thread. */
+  static inThread(runtimeCode: string, pool: IsolatePoolOptions, onLog: (message: LogMessage) => void): ExecutorClient {
+    return new ExecutorClient((receive) => {
+      const executor = new Executor(runtimeCode, pool, receive);
+      return { send: (message) => executor.handle(message), close: () => executor.close() };
+    }, onLog);
+  }
+
+  /** Runs isolates on a worker thread of its own, started on first use and again if it dies. */
+  static onOwnThread(runtimeCode: string, pool: IsolatePoolOptions, onLog: (message: LogMessage) => void): ExecutorClient {
+    return new ExecutorClient((receive, lost) => {
+      const data: ExecutorThreadData = { runtimeCode, pool };
+      const worker = new Worker(new URL('./executor-thread.ts', import.meta.url), { workerData: data, name: 'isolane-offload' });
+      worker.on('message', receive);
+      worker.on('error', (err) => process.emitWarning(`offload executor failed: ${err.stack ?? err.message}`));
+      worker.on('exit', lost);
+      return {
+        send: (message, transfer) => worker.postMessage(message, transfer),
+        close: () => {
+          worker.postMessage({ t: 'shutdown' });
+          // A thread stuck in tenant code past its limits is ended rather than awaited forever.
+          setTimeout(() => void worker.terminate(), 2000).unref();
+        },
+      };
+    }, onLog);
+  }
+
+  #send(message: ToExecutor, transfer?: ArrayBuffer[]): void {
+    this.#transport ??= this.#connect(
+      (message) => this.#receive(message),
+      () => this.#lost(),
+    );
+    this.#transport.send(message, transfer);
+  }
+
+  /** The thread died: what was in flight there fails; the next call starts a new one. */
+  #lost(): void {
+    this.#transport = null;
+    this.#loaded.clear();
+    for (const [id, handlers] of this.#pending) {
+      handlers.onFailure('internalError');
+      handlers.onEnd({ t: 'end', id, outcome: 'internalError', cold: false, initMs: null, cpuUs: 0, memoryBytes: 0 });
+    }
+    this.#pending.clear();
+  }
+
+  #receive(message: FromExecutor): void {
+    switch (message.t) {
+      case 'response':
+        this.#pending.get(message.id)?.onResponse(message);
+        return;
+      case 'failure':
+        this.#pending.get(message.id)?.onFailure(message.outcome);
+        return;
+      case 'end': {
+        const handlers = this.#pending.get(message.id);
+        this.#pending.delete(message.id);
+        handlers?.onEnd(message);
+        return;
+      }
+      case 'log':
+        this.#onLog(message);
+        return;
+      case 'validated': {
+        const job = this.#validations.get(message.jobId);
+        this.#validations.delete(message.jobId);
+        if (!job) return;
+        if (message.error) job.reject(new IsolaneError(message.error.code, message.error.message, { details: message.error.details }));
+        else job.resolve(message.syntax!);
+        return;
+      }
+    }
+  }
+
+  #ensureLoaded(version: Version): void {
+    if (this.#loaded.has(version.id)) return;
+    this.#loaded.add(version.id);
+    this.#send({ t: 'load', version });
+  }
+
+  /** Starts an invocation; returns a function that cancels it (client gone). Callbacks may run before it returns. */
+  invoke(params: InvokeParams, handlers: InvocationHandlers): () => void {
+    this.#ensureLoaded(params.version);
+    const id = this.#nextId++;
+    this.#pending.set(id, handlers);
+    const { body } = params.request;
+    this.#send(
+      { t: 'invoke', id, requestId: params.requestId, worker: params.version.worker, versionId: params.version.id, deadline: params.deadline, request: params.request },
+      body ? [body] : undefined,
+    );
+    return () => {
+      if (this.#pending.has(id)) this.#send({ t: 'cancel', id });
+    };
+  }
+
+  /** Builds the version in a fresh isolate and keeps it warm; rejects with a deploy error. */
+  validate(version: Version): Promise<'module' | 'service-worker'> {
+    this.#ensureLoaded(version);
+    const jobId = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#validations.set(jobId, { resolve, reject });
+      this.#send({ t: 'validate', jobId, versionId: version.id });
+    });
+  }
+
+  /** The version is no longer live: its isolate retires once idle. */
+  unload(versionId: string): void {
+    if (this.#loaded.delete(versionId)) this.#send({ t: 'unload', versionId });
+  }
+
+  close(): void {
+    this.#transport?.close();
+    this.#transport = null;
+  }
+}

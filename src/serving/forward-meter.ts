@@ -1,0 +1,39 @@
+/** A MeterSink for serving threads: batches records and console lines and posts them to the main thread once per turn. */
+import type { MeterSink } from '../metering/meter.ts';
+import type { InvocationRecord } from '../types.ts';
+import type { ConsoleLine, Metering } from './protocol.ts';
+
+export class ForwardMeter implements MeterSink {
+  readonly #post: (message: Metering) => void;
+  #records: InvocationRecord[] = [];
+  #lines: ConsoleLine[] = [];
+  #scheduled = false;
+
+  constructor(post: (message: Metering) => void) {
+    this.#post = post;
+  }
+
+  invocation(record: InvocationRecord): void {
+    this.#records.push(record);
+    this.#schedule();
+  }
+
+  console(worker: string, requestId: string | null, level: string, message: string, time = new Date().toISOString()): void {
+    this.#lines.push({ worker, requestId, level, message, time });
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    this.#scheduled = false;
+    if (this.#records.length === 0 && this.#lines.length === 0) return;
+    this.#post({ t: 'metering', records: this.#records, lines: this.#lines });
+    this.#records = [];
+    this.#lines = [];
+  }
+}

@@ -133,7 +133,11 @@ try {
   });
   console.log('\n| server | req/s (median) | p50 ms | p99 ms | errors |\n|---|---|---|---|---|');
   for (const s of summary) console.log(`| ${s.name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.errors} |`);
-  console.log(`\nratio isolane / bare node:http: ${(summary[1]!.rps / summary[0]!.rps).toFixed(2)}x`);
+  // Each round runs both back to back, so its ratio is the fairest single comparison on a noisy machine.
+  const bare = results.get(targets[0]!.name)!;
+  const isolane = results.get(targets[1]!.name)!;
+  const perRound = isolane.map((r, i) => r.requestsPerSecond / bare[i]!.requestsPerSecond);
+  console.log(`\nratio isolane / bare node:http: ${(summary[1]!.rps / summary[0]!.rps).toFixed(2)}x of the medians; per round ${perRound.map((r) => r.toFixed(2)).join(', ')} (median ${median(perRound).toFixed(2)}x)`);
 } finally {
   for (const target of targets) target.child.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });

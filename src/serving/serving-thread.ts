@@ -49,24 +49,41 @@ const server = createServer(
 );
 server.listen({ port: data.port, host: data.host, reusePort: true }, () => post({ t: 'listening', port: (server.address() as AddressInfo).port }));
 
+// Changes arrive in bursts (all workers at start, several per deploy): the routing table is rebuilt once
+// per burst, after the last message of this turn, and only then are they acknowledged.
+let appliedSeq = -1;
+let rebuildScheduled = false;
+/** Versions no longer live: their isolates retire once the new table no longer routes to them. */
+let retired: string[] = [];
+function applied(seq: number): void {
+  appliedSeq = Math.max(appliedSeq, seq);
+  if (rebuildScheduled) return;
+  rebuildScheduled = true;
+  setImmediate(() => {
+    rebuildScheduled = false;
+    live.replace(routes, versions);
+    for (const versionId of retired) {
+      executor.unload(versionId);
+      offload.unload(versionId);
+    }
+    retired = [];
+    post({ t: 'applied', seq: appliedSeq });
+  });
+}
+
 port.on('message', (message: ToServing) => {
   switch (message.t) {
     case 'worker': {
       const previous = versions.get(message.name);
       if (message.version) versions.set(message.name, message.version);
       else versions.delete(message.name);
-      live.replace(routes, versions);
-      if (previous && previous.id !== message.version?.id) {
-        executor.unload(previous.id);
-        offload.unload(previous.id);
-      }
-      post({ t: 'applied', seq: message.seq });
+      if (previous && previous.id !== message.version?.id) retired.push(previous.id);
+      applied(message.seq);
       return;
     }
     case 'routes':
       routes = message.routes;
-      live.replace(routes, versions);
-      post({ t: 'applied', seq: message.seq });
+      applied(message.seq);
       return;
     case 'validate':
       executor.validate(message.version).then(

@@ -14,6 +14,7 @@ import { billedMs } from '../metering/record.ts';
 import type { Outcome, Version } from '../types.ts';
 import { OUTCOME_ERRORS, sendError } from './error-response.ts';
 import { readBody } from './read-body.ts';
+import { responseHead } from './response-head.ts';
 
 export interface DataPlaneOptions {
   live: LiveDeployments;
@@ -82,10 +83,10 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
           },
         );
       },
+      // The worker never runs: no invocation, nothing metered.
       (err: unknown) => {
         const error = err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_BODY_INVALID');
-        status = sendError(res, error.code, error.message, requestId, { connection: 'close' });
-        record('canceled', notRun);
+        sendError(res, error.code, error.message, requestId, { connection: 'close' });
       },
     );
 
@@ -111,7 +112,7 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
             const payload = message.body === null ? undefined : typeof message.body === 'string' ? message.body : Buffer.from(message.body);
             bytesOut = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
             try {
-              res.writeHead(message.status, message.headers);
+              res.writeHead(message.status, responseHead(message.headers, message.status, bytesOut));
             } catch {
               // A header the worker set that Node refuses (rare: the runtime validates them).
               status = sendError(res, 'ISO_ERR_WORKER_EXCEPTION', 'the worker returned invalid response headers', requestId);

@@ -11,6 +11,8 @@ t.test('a single ES module upload serves requests by Host', async (t) => {
   t.equal(reply.status, 200);
   t.equal(reply.text, 'hello from /abc');
   t.match(reply.headers['content-type'], /text\/plain/);
+  t.equal(reply.headers['content-length'], String('hello from /abc'.length), 'sent with a length, not chunked');
+  t.equal(reply.headers['transfer-encoding'], undefined);
 });
 
 t.test('multipart upload: modules importing each other, bindings, text and json modules, routes', async (t) => {

@@ -88,6 +88,10 @@ export class TenantIsolate {
         namespace = main.namespace;
       } else {
         const source = version.modules.find((m) => m.name === version.main)!;
+        // Service-worker scripts read their bindings as globals, top-level code included.
+        for (const binding of version.bindings) {
+          context.global.setSync(binding.name, binding.type === 'json' ? binding.json : binding.text, { copy: true });
+        }
         let script: ivm.Script;
         try {
           script = isolate.compileScriptSync(source.content, { filename: source.name });

@@ -52,11 +52,11 @@ t.test('multipart upload: modules importing each other, bindings, text and json 
 });
 
 t.test('service-worker syntax, as a multipart body_part and as a single file', async (t) => {
-  const sw = `addEventListener('fetch', (event) => { event.respondWith(new Response('sw:' + GREETING)) })`;
+  const sw = `const atStart = GREETING; addEventListener('fetch', (event) => { event.respondWith(new Response('sw:' + GREETING + ':' + atStart)) })`;
   const res = await deployMultipart(server, 'sw', { body_part: 'script', bindings: [{ type: 'plain_text', name: 'GREETING', text: 'yo' }] }, { script: { content: sw, type: 'application/javascript' } });
   t.equal(res.status, 201, res.text);
   t.equal(res.json().syntax, 'service-worker');
-  t.equal((await send(server, 'sw.localhost')).text, 'sw:yo');
+  t.equal((await send(server, 'sw.localhost')).text, 'sw:yo:yo', 'bindings are globals, at top level too');
 
   const single = await deployScript(server, 'sw-single', `addEventListener('fetch', (e) => e.respondWith(new Response('single sw')))`);
   t.equal(single.status, 201, single.text);

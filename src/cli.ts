@@ -8,6 +8,8 @@ import { loadConfig, SETTINGS } from './config/config.ts';
 import { isIsolaneError } from './errors.ts';
 import { startIsolane } from './main.ts';
 
+const SHUTDOWN_GRACE_MS = 10_000;
+
 const USAGE = `usage:
   isolane serve [--port 8080] [--admin-port 8081] [--host 127.0.0.1] [--data-dir ./data] ...
   isolane deploy <file.js> --name <worker> [--route <pattern>]... [--var KEY=VALUE]... [--secret KEY=VALUE]...
@@ -25,8 +27,9 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve': {
       const server = await startIsolane(loadConfig(process.env, rest));
+      // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to 10 s), flush logs, exit 0.
       const stop = () => {
-        void server.close().then(() => process.exit(0));
+        void server.close(SHUTDOWN_GRACE_MS).then(() => process.exit(0));
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -22,7 +22,8 @@ export interface Isolane {
   dataUrl: string;
   adminUrl: string;
   token: string;
-  close(): Promise<void>;
+  /** Stops accepting requests, lets in-flight ones finish for up to `graceMs`, flushes the logs. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function startIsolane(config: Config): Promise<Isolane> {
@@ -72,13 +73,16 @@ export async function startIsolane(config: Config): Promise<Isolane> {
     dataUrl: `http://${host}:${serving.port}`,
     adminUrl: `http://${host}:${adminPort}`,
     token,
-    async close() {
+    async close(graceMs = 0) {
       unsubscribe();
-      await new Promise<void>((resolve) => {
+      const adminClosed = new Promise<void>((resolve) => {
         admin.close(() => resolve());
-        admin.closeAllConnections();
+        admin.closeIdleConnections();
       });
-      await serving.close();
+      await serving.close(graceMs);
+      admin.closeAllConnections();
+      await adminClosed;
+      logger.write({ type: 'stopped', time: new Date().toISOString() });
       logger.flush();
     },
   };

@@ -46,6 +46,27 @@ const EAGER_MODULES = /[\\/]node_modules[\\/](whatwg-url|webidl-conversions)[\\/
 const EAGER_START = '__isolane_eager_start__';
 const EAGER_END = '__isolane_eager_end__';
 
+/**
+ * web-streams-polyfill is one minified UMD file, `!function(e,t){…}(this,function(e){…});`: its
+ * factory, a call argument, would still be compiled lazily (~65 KB re-parsed on the first stream of
+ * every isolate). As `(function(e){…})(exports);` it is a parenthesised call, compiled with the
+ * script and kept in the code cache. A change in the file's shape fails the build.
+ */
+const UMD_FILE = /[\\/]web-streams-polyfill[\\/]dist[\\/]ponyfill\.js$/;
+const UMD_HEAD = /^(\/\*[\s\S]*?\*\/\s*)!function\(e,t\)\{[\s\S]*?\}\(this,function\(e\)\{/;
+const UMD_TAIL = /\}\);\s*$/;
+
+const unwrapUmd: Plugin = {
+  name: 'isolane-unwrap-umd',
+  setup(builder) {
+    builder.onLoad({ filter: UMD_FILE }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!UMD_HEAD.test(source) || !UMD_TAIL.test(source)) throw new Error(`runtime bundle: ${args.path} is not the expected UMD bundle`);
+      return { contents: source.replace(UMD_HEAD, '$1(function(e){').replace(UMD_TAIL, '})(exports);\n'), loader: 'js' };
+    });
+  },
+};
+
 const markEagerModules: Plugin = {
   name: 'isolane-eager-modules',
   setup(builder) {
@@ -94,7 +115,7 @@ export async function bundleRuntime(): Promise<string> {
     banner: { js: '"use strict";' },
     logLevel: 'silent',
     metafile: true,
-    plugins: [replaceModules, markEagerModules],
+    plugins: [replaceModules, markEagerModules, unwrapUmd],
   });
   if (result.outputFiles.length !== 1) throw new Error(`expected one output file, got ${result.outputFiles.length}`);
   const eager = Object.keys(result.metafile.inputs).filter((file) => EAGER_MODULES.test(`/${file}`)).length;

@@ -22,7 +22,8 @@ export type LiveChange =
 export interface ValidateRequest { t: 'validate'; jobId: number; version: Version }
 /** Build a just-deployed version here too, so no thread's first request to it is a cold start. */
 export interface WarmRequest { t: 'warm'; version: Version }
-export interface Shutdown { t: 'shutdown' }
+/** Stop accepting connections, let in-flight requests finish for up to `graceMs`, then exit. */
+export interface Shutdown { t: 'shutdown'; graceMs: number }
 
 export type ToServing = LiveChange | ValidateRequest | WarmRequest | Shutdown;
 

@@ -154,16 +154,17 @@ export class ServingPool {
     return syntax;
   }
 
-  async close(): Promise<void> {
+  /** Stops every thread: in-flight requests get `graceMs` to finish. */
+  async close(graceMs = 0): Promise<void> {
     this.#closing = true;
     await Promise.all(
       this.#threads.map(
         (thread) =>
           new Promise<void>((resolve) => {
             thread.worker.once('exit', () => resolve());
-            this.#send(thread, { t: 'shutdown' });
+            this.#send(thread, { t: 'shutdown', graceMs });
             // A thread stuck in tenant code past its limits is ended rather than awaited forever.
-            setTimeout(() => void thread.worker.terminate(), 2000).unref();
+            setTimeout(() => void thread.worker.terminate(), graceMs + 2000).unref();
           }),
       ),
     );

@@ -99,13 +99,24 @@ port.on('message', (message: ToServing) => {
     case 'warm':
       executor.validate(message.version).catch(() => executor.unload(message.version.id));
       return;
-    case 'shutdown':
-      server.close();
-      server.closeAllConnections();
-      forward.flush();
-      executor.close();
-      offload.close();
-      port.close();
+    case 'shutdown': {
+      // New connections are refused at once; idle keep-alive ones close; busy ones finish their request.
+      const stop = () => {
+        forward.flush();
+        executor.close();
+        offload.close();
+        port.close();
+      };
+      const grace = setTimeout(() => server.closeAllConnections(), message.graceMs);
+      // A keep-alive connection goes idle once its response is sent: close it then, not at its timeout.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      server.close(() => {
+        clearTimeout(grace);
+        clearInterval(sweep);
+        setImmediate(stop);
+      });
+      server.closeIdleConnections();
       return;
+    }
   }
 });

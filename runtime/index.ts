@@ -21,9 +21,12 @@ import { structuredClone } from './global/structured-clone.ts';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from './global/timers.ts';
 import { TextDecoder } from './encoding/text-decoder.ts';
 import { TextEncoder } from './encoding/text-encoder.ts';
+import { TextDecoderStream } from './encoding/text-decoder-stream.ts';
+import { TextEncoderStream } from './encoding/text-encoder-stream.ts';
 import { Headers } from './http/headers.ts';
 import { Request } from './http/request.ts';
 import { Response } from './http/response.ts';
+import { installStreamGlobals } from './streams/web-streams.ts';
 import { installURLGlobals } from './url/url.ts';
 import { ObjectDefineProperty, ReflectDeleteProperty, globalThisRef } from './primordials.ts';
 
@@ -49,6 +52,8 @@ const globals: Record<string, unknown> = {
   clearInterval,
   TextEncoder,
   TextDecoder,
+  TextEncoderStream,
+  TextDecoderStream,
   Headers,
   Request,
   Response,
@@ -57,6 +62,7 @@ const globals: Record<string, unknown> = {
 };
 for (const name in globals) defineGlobal(name, globals[name]);
 installURLGlobals();
+installStreamGlobals();
 
 const boot: Boot = function boot(host: HostCall) {
   // The boot hook is single-use: gone before any tenant code can look for it.

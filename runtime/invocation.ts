@@ -4,6 +4,7 @@
  * is forgotten: nothing is sent for it afterwards, whatever its promises do. The host, not the
  * runtime, knows which invocation is current (for timers and CPU accounting).
  */
+import type { BridgeBody, HeaderList } from './host.d.ts';
 import { hostDone, hostError, hostRespond } from './bridge.ts';
 import { logUncaught } from './global/console.ts';
 import { errorMessage, errorStack, inspect, isError } from './global/inspect.ts';
@@ -14,6 +15,8 @@ export interface Invocation {
   readonly id: number;
   /** 'respond' or 'error' was sent. */
   answered: boolean;
+  /** The handler's Response has a stream body that is being read to its end before 'respond'. */
+  reading: boolean;
   /** waitUntil() promises not settled yet. */
   pending: number;
   /** 'done' was sent, or the host cancelled: send nothing more. */
@@ -23,7 +26,7 @@ export interface Invocation {
 const live: Record<number, Invocation> = ObjectCreate(null);
 
 export function startInvocation(id: number): Invocation {
-  const invocation: Invocation = { id, answered: false, pending: 0, over: false };
+  const invocation: Invocation = { id, answered: false, reading: false, pending: 0, over: false };
   live[id] = invocation;
   return invocation;
 }
@@ -54,16 +57,41 @@ export function settle(value: unknown, onFulfilled: (value: unknown) => void, on
   PromisePrototypeThen(PromiseResolved(value), onFulfilled, onRejected);
 }
 
-/** The handler's result (or what respondWith() got) settled with `value`: answer with it. */
+/**
+ * The handler's result (or what respondWith() got) settled with `value`: answer with it. A stream body
+ * is first read to its end here, in the isolate (see http/body.ts); if the stream errors, the
+ * invocation fails with that error.
+ */
 export function answer(invocation: Invocation, value: unknown): void {
-  if (invocation.over || invocation.answered) return;
-  const response = responseForHost(value);
+  if (invocation.over || invocation.answered || invocation.reading) return;
+  const response = responseForHost(value, () => invocation.over);
   if (typeof response === 'string') {
     fail(invocation, new TypeError(`Incorrect type for the fetch handler's result: ${response}.`));
     return;
   }
+  const pending = response.pending;
+  if (pending === null) {
+    respond(invocation, response.status, response.headers, response.body);
+    return;
+  }
+  invocation.reading = true;
+  PromisePrototypeThen(
+    pending,
+    (bytes) => {
+      invocation.reading = false;
+      respond(invocation, response.status, response.headers, bytes);
+    },
+    (error) => {
+      invocation.reading = false;
+      fail(invocation, error);
+    },
+  );
+}
+
+function respond(invocation: Invocation, status: number, headers: HeaderList, body: BridgeBody): void {
+  if (invocation.over || invocation.answered) return;
   invocation.answered = true;
-  hostRespond(invocation.id, response.status, response.headers, response.body);
+  hostRespond(invocation.id, status, headers, body);
   finishIfIdle(invocation);
 }
 

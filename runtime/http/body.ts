@@ -2,14 +2,21 @@
  * Bodies of Request and Response (https://fetch.spec.whatwg.org/#bodies).
  *
  * A body is kept as what it was made from: a string stays a string (it crosses the bridge as is and
- * is UTF-8 encoded by the host, never twice), everything else is bytes. Streams are a later
- * milestone: a `ReadableStream` source will be one more variant of `BodySource`, `.body` will expose
- * it, and consuming a stream will read it to the end here instead of returning the held value.
+ * is UTF-8 encoded by the host, never twice), a BufferSource is bytes, and a ReadableStream given by
+ * the worker stays a stream. The stream of a string or bytes body is made only when `.body` is first
+ * read (most bodies are consumed with text()/json() or sent as they are, and a stream costs the
+ * streams library's load and a few promise jobs); from then on that stream is the body.
+ *
+ * A stream body is read to its end inside the isolate, on the invocation's CPU budget, and answered
+ * with the collected bytes: the bridge (host.d.ts) takes a whole body in one host('respond') call.
+ * TODO(streaming responses): sending the body to the client while it is produced needs a bridge
+ * change (respond with status and headers first, then chunks, then an end or error call).
  */
 import type { BridgeBody } from '../host.d.ts';
 import {
   ArrayBufferPrototypeGetByteLength,
   JSONParse,
+  PromisePrototypeThen,
   StringPrototypeCharCodeAt,
   StringPrototypeSlice,
   StringPrototypeToWellFormed,
@@ -20,55 +27,94 @@ import {
 } from '../primordials.ts';
 import { bufferSourceBytes, copyBytes } from '../encoding/buffer-source.ts';
 import { utf8Decode, utf8Encode } from '../encoding/utf8.ts';
+import { readAllBytes } from '../streams/read-all-bytes.ts';
+import { streamFromBytes } from '../streams/stream-from-bytes.ts';
+import { type ReadableStream, isDisturbed, isLocked, isReadableStream, loadStreams } from '../streams/web-streams.ts';
 import { isURLSearchParams, serializeSearchParams } from '../url/url.ts';
 
 /** The held content. Bytes are never mutated once held, so clones may share them. */
 export type BodySource = string | Uint8Array<ArrayBuffer>;
 
-/** The body part of a Request's or Response's state. */
+/** The body part of a Request's or Response's state. Both fields null: "body is null". */
 export interface BodyState {
-  /** null for "body is null". */
+  /** The held content; null once the body is a stream. */
   source: BodySource | null;
-  /** The body was read (or handed on to another Request): "disturbed". */
+  /** The body's stream: the worker's, or made from `source` when `.body` is first read. */
+  stream: ReadableStream<unknown> | null;
+  /** Consumed by text(), json(), …, sent, or handed on to another Request. */
   used: boolean;
 }
 
 export interface ExtractedBody {
-  source: BodySource;
+  source: BodySource | null;
+  stream: ReadableStream<unknown> | null;
   /** The Content-Type to set when the headers have none. */
   type: string | null;
+}
+
+export function emptyBody(): BodyState {
+  return { source: null, stream: null, used: false };
+}
+
+export function bodyFrom(extracted: ExtractedBody): BodyState {
+  return { source: extracted.source, stream: extracted.stream, used: false };
+}
+
+export function hasBody(state: BodyState): boolean {
+  return state.source !== null || state.stream !== null;
 }
 
 // https://fetch.spec.whatwg.org/#concept-bodyinit-extract
 export function extractBody(init: unknown): ExtractedBody {
   if (typeof init === 'string') {
     // USVString: lone surrogates become U+FFFD now, so text() and the bytes sent agree.
-    return { source: StringPrototypeToWellFormed(init), type: 'text/plain;charset=UTF-8' };
+    return { source: StringPrototypeToWellFormed(init), stream: null, type: 'text/plain;charset=UTF-8' };
   }
   if (typeof init === 'object' && init !== null) {
     // BufferSource: "a copy of the bytes held by object", so later writes by the worker do not show.
     const bytes = bufferSourceBytes(init, false);
-    if (bytes !== null) return { source: copyBytes(bytes), type: null };
+    if (bytes !== null) return { source: copyBytes(bytes), stream: null, type: null };
     if (isURLSearchParams(init)) {
-      return { source: serializeSearchParams(init), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
+      return { source: serializeSearchParams(init), stream: null, type: 'application/x-www-form-urlencoded;charset=UTF-8' };
     }
-    // Blob, FormData and ReadableStream belong to later milestones; until then they stringify below.
+    // ReadableStream: taken as it is; it must not have been read from or be locked to a reader.
+    if (isReadableStream(init)) {
+      if (isDisturbed(init) || isLocked(init)) throw new TypeError('The ReadableStream body is disturbed or locked.');
+      return { source: null, stream: init, type: null };
+    }
+    // Blob and FormData belong to later milestones; until then they stringify below.
   }
   // Any other value is converted to a USVString by the BodyInit union, as in browsers.
-  return { source: StringPrototypeToWellFormed(`${init as string}`), type: 'text/plain;charset=UTF-8' };
+  return { source: StringPrototypeToWellFormed(`${init as string}`), stream: null, type: 'text/plain;charset=UTF-8' };
 }
 
+// https://fetch.spec.whatwg.org/#dom-body-bodyused: non-null and disturbed.
+export function isBodyUsed(state: BodyState): boolean {
+  return state.used || (state.stream !== null && isDisturbed(state.stream));
+}
+
+// https://fetch.spec.whatwg.org/#body-unusable: non-null and disturbed or locked.
 export function isUnusable(state: BodyState): boolean {
+  if (state.stream !== null) return state.used || isDisturbed(state.stream) || isLocked(state.stream);
   return state.source !== null && state.used;
 }
 
-/** https://fetch.spec.whatwg.org/#concept-body-consume-body, up to the bytes (or text) it holds. */
-function take(state: BodyState, method: string): BodySource | null {
-  if (isUnusable(state)) throw new TypeError(`Failed to execute '${method}': body stream already read`);
-  // A null body is never "used": reading it gives an empty result every time.
-  if (state.source === null) return null;
-  state.used = true;
-  return state.source;
+// https://fetch.spec.whatwg.org/#dom-body-body
+export function bodyStream(state: BodyState): ReadableStream<unknown> | null {
+  const source = state.source;
+  if (state.stream === null && source !== null) {
+    if (state.used) {
+      // Consumed before its stream was looked at: the stream a reader left behind, locked and disturbed.
+      const streams = loadStreams();
+      const stream = streamFromBytes(new Uint8ArrayCtor(0));
+      PromisePrototypeThen(streams.read(streams.getReader(stream)), undefined, () => {});
+      state.stream = stream;
+    } else {
+      state.stream = streamFromBytes(typeof source === 'string' ? utf8Encode(source) : source);
+    }
+    state.source = null;
+  }
+  return state.stream;
 }
 
 /** UTF-8 decode, which strips a leading BOM (https://encoding.spec.whatwg.org/#utf-8-decode). */
@@ -85,44 +131,106 @@ function sourceBytes(source: BodySource | null): Uint8Array<ArrayBuffer> {
   return typeof source === 'string' ? utf8Encode(source) : copyBytes(source);
 }
 
-export function consumeText(state: BodyState): string {
-  return sourceText(take(state, 'text'));
+function sourceJSON(source: BodySource | null): unknown {
+  return JSONParse(sourceText(source));
+}
+
+function sourceArrayBuffer(source: BodySource | null): ArrayBuffer {
+  return TypedArrayPrototypeGetBuffer(sourceBytes(source)) as ArrayBuffer;
+}
+
+/**
+ * https://fetch.spec.whatwg.org/#concept-body-consume-body: held content is converted at once, a
+ * stream is fully read first. A null body is never "used": reading it gives an empty result every time.
+ */
+function consume<T>(state: BodyState, method: string, convert: (source: BodySource | null) => T): T | Promise<T> {
+  if (isUnusable(state)) throw new TypeError(`Failed to execute '${method}': body stream already read`);
+  const stream = state.stream;
+  if (stream !== null) {
+    state.used = true;
+    return PromisePrototypeThen(readAllBytes(stream), convert);
+  }
+  const source = state.source;
+  if (source !== null) state.used = true;
+  return convert(source);
+}
+
+export function consumeText(state: BodyState): string | Promise<string> {
+  return consume(state, 'text', sourceText);
 }
 
 export function consumeJSON(state: BodyState): unknown {
-  return JSONParse(sourceText(take(state, 'json')));
+  return consume(state, 'json', sourceJSON);
 }
 
-export function consumeArrayBuffer(state: BodyState): ArrayBuffer {
-  return TypedArrayPrototypeGetBuffer(sourceBytes(take(state, 'arrayBuffer'))) as ArrayBuffer;
+export function consumeArrayBuffer(state: BodyState): ArrayBuffer | Promise<ArrayBuffer> {
+  return consume(state, 'arrayBuffer', sourceArrayBuffer);
 }
 
-export function consumeBytes(state: BodyState): Uint8Array<ArrayBuffer> {
-  return sourceBytes(take(state, 'bytes'));
+export function consumeBytes(state: BodyState): Uint8Array<ArrayBuffer> | Promise<Uint8Array<ArrayBuffer>> {
+  return consume(state, 'bytes', sourceBytes);
 }
 
-/** https://fetch.spec.whatwg.org/#concept-body-clone: immutable sources are shared. */
+/**
+ * https://fetch.spec.whatwg.org/#concept-body-clone: held content is shared (it is immutable); a
+ * stream is teed, this body keeping one branch and the clone getting the other.
+ */
 export function cloneBodyState(state: BodyState): BodyState {
-  return { source: state.source, used: false };
+  if (state.stream === null) return { source: state.source, stream: null, used: false };
+  const branches = loadStreams().tee(state.stream);
+  state.stream = branches[0];
+  return { source: null, stream: branches[1], used: false };
+}
+
+/**
+ * The body of a Request built from another Request (https://fetch.spec.whatwg.org/#dom-request,
+ * "create a proxy" of input's body): held content moves over, a stream is piped through an identity
+ * TransformStream. Either way the input's body is used from now on.
+ */
+export function takeOverBody(input: BodyState): BodyState {
+  input.used = true;
+  if (input.stream === null) return { source: input.source, stream: null, used: false };
+  const streams = loadStreams();
+  const identity = new streams.api.TransformStream();
+  const stream = streams.pipeThrough(input.stream, { readable: streams.readableOf(identity), writable: streams.writableOf(identity) });
+  return { source: null, stream, used: false };
+}
+
+/** An ArrayBuffer holding exactly `bytes`: their own buffer when it has nothing else in it. */
+function exactBuffer(bytes: Uint8Array<ArrayBuffer>): ArrayBuffer {
+  const buffer = TypedArrayPrototypeGetBuffer(bytes) as ArrayBuffer;
+  const exact =
+    TypedArrayPrototypeGetByteOffset(bytes) === 0 &&
+    TypedArrayPrototypeGetByteLength(bytes) === ArrayBufferPrototypeGetByteLength(buffer);
+  return exact ? buffer : (TypedArrayPrototypeGetBuffer(copyBytes(bytes)) as ArrayBuffer);
+}
+
+export interface BridgeBodyOrStream {
+  /** What to send, when the body is held content or null. */
+  body: BridgeBody;
+  /** For a stream body: its bytes once read to the end (the promise rejects if the stream errors). */
+  pending: Promise<ArrayBuffer> | null;
 }
 
 /**
  * The body as it crosses the bridge: strings as they are, bytes as an ArrayBuffer holding exactly
- * them (isolated-vm copies it; the held bytes are not handed out). Marks the body used.
+ * them (isolated-vm copies it; the held bytes are not handed out), a stream once read to the end.
+ * `stopped` is asked between chunks: when it says true, reading stops (the invocation is gone).
+ * Marks the body used.
  */
-export function takeForBridge(state: BodyState): BridgeBody {
+export function takeForBridge(state: BodyState, stopped: () => boolean): BridgeBodyOrStream {
+  const stream = state.stream;
+  if (stream !== null) {
+    state.used = true;
+    return { body: null, pending: PromisePrototypeThen(readAllBytes(stream, stopped), exactBuffer) };
+  }
   const source = state.source;
-  if (source === null) return null;
+  if (source === null) return { body: null, pending: null };
   state.used = true;
-  if (typeof source === 'string') return source;
-  const buffer = TypedArrayPrototypeGetBuffer(source) as ArrayBuffer;
-  const exact =
-    TypedArrayPrototypeGetByteOffset(source) === 0 &&
-    TypedArrayPrototypeGetByteLength(source) === ArrayBufferPrototypeGetByteLength(buffer);
-  return exact ? buffer : (TypedArrayPrototypeGetBuffer(copyBytes(source)) as ArrayBuffer);
+  return { body: typeof source === 'string' ? source : exactBuffer(source), pending: null };
 }
 
 /** Adopt bytes from the host (a request body): the ArrayBuffer is already this isolate's own copy. */
 export function bodyFromHost(body: ArrayBuffer | null): BodyState {
-  return { source: body === null ? null : new Uint8ArrayCtor(body), used: false };
+  return { source: body === null ? null : new Uint8ArrayCtor(body), stream: null, used: false };
 }

@@ -10,15 +10,22 @@ import { registerInspector } from '../global/inspect.ts';
 import { parseURL, serializeURL } from '../url/url.ts';
 import {
   type BodyState,
+  bodyFrom,
   bodyFromHost,
+  bodyStream,
   cloneBodyState,
   consumeArrayBuffer,
   consumeBytes,
   consumeJSON,
   consumeText,
+  emptyBody,
   extractBody,
+  hasBody,
+  isBodyUsed,
   isUnusable,
+  takeOverBody,
 } from './body.ts';
+import type { ReadableStream } from '../streams/web-streams.ts';
 import { Headers, appendHeader, cloneHeaders, createHeaders, fillHeaders, getHeader, headerListOf } from './headers.ts';
 import { toRequestMethod } from './method.ts';
 
@@ -32,6 +39,7 @@ interface RequestInit {
   integrity?: unknown;
   keepalive?: unknown;
   signal?: unknown;
+  duplex?: unknown;
 }
 
 interface RequestState {
@@ -88,7 +96,7 @@ export class Request {
     if (isRequest(input)) {
       // 6. input is a Request: start from a copy of its request.
       inputState = stateOf(input);
-      state = { ...inputState, body: { source: null, used: false } };
+      state = { ...inputState, body: emptyBody() };
     } else {
       // 5. Parse input with no base URL; failure, or credentials in it, is a TypeError.
       const href = `${input as string}`;
@@ -101,7 +109,7 @@ export class Request {
         method: 'GET',
         url: serializeURL(parsed),
         headers: createHeaders([], 'none'),
-        body: { source: null, used: false },
+        body: emptyBody(),
         redirect: 'follow',
         integrity: '',
         keepalive: false,
@@ -125,23 +133,26 @@ export class Request {
     // 40-41. No body for GET and HEAD.
     const inputBody = inputState !== null ? inputState.body : null;
     const hasInitBody = options.body !== undefined && options.body !== null;
-    if ((hasInitBody || (inputBody !== null && inputBody.source !== null)) && (state.method === 'GET' || state.method === 'HEAD')) {
+    if ((hasInitBody || (inputBody !== null && hasBody(inputBody))) && (state.method === 'GET' || state.method === 'HEAD')) {
       throw new TypeError("Failed to construct 'Request': Request with GET/HEAD method cannot have body.");
     }
     // 43. Extract init's body; its type becomes the Content-Type unless one is set.
     if (hasInitBody) {
       const extracted = extractBody(options.body);
-      state.body = { source: extracted.source, used: false };
+      // 45. A stream body asks for duplex "half" (the only value); as in Cloudflare Workers, leaving it out is accepted.
+      if (extracted.stream !== null && options.duplex !== undefined && `${options.duplex as string}` !== 'half') {
+        throw new TypeError(`Failed to construct 'Request': '${options.duplex as string}' is not a valid value for 'duplex'.`);
+      }
+      state.body = bodyFrom(extracted);
       if (extracted.type !== null && getHeader(headerListOf(headers), 'content-type') === null) {
         appendHeader(headers, 'content-type', extracted.type);
       }
-    } else if (inputBody !== null && inputBody.source !== null) {
-      // 47. Take over input's body; input is disturbed by it.
+    } else if (inputBody !== null && hasBody(inputBody)) {
+      // 42, 47. Take over input's body (a stream through a proxy); input is disturbed by it.
       if (isUnusable(inputBody)) {
         throw new TypeError("Failed to construct 'Request': Cannot construct a Request with a Request object that has already been used.");
       }
-      state.body = { source: inputBody.source, used: false };
-      inputBody.used = true;
+      state.body = takeOverBody(inputBody);
     }
     this.#state = state;
   }
@@ -175,14 +186,13 @@ export class Request {
     return NEVER_ABORTED_SIGNAL;
   }
 
-  /** ReadableStream bodies are a later milestone: until then there is no stream to expose. */
-  get body(): null {
-    this.#state; // brand check
-    return null;
+  // https://fetch.spec.whatwg.org/#dom-body-body: made on first access (body.ts).
+  get body(): ReadableStream<unknown> | null {
+    return bodyStream(this.#state.body);
   }
 
   get bodyUsed(): boolean {
-    return this.#state.body.used;
+    return isBodyUsed(this.#state.body);
   }
 
   // https://fetch.spec.whatwg.org/#dom-request-clone
@@ -197,19 +207,19 @@ export class Request {
   }
 
   async text(): Promise<string> {
-    return consumeText(this.#state.body);
+    return await consumeText(this.#state.body);
   }
 
   async json(): Promise<unknown> {
-    return consumeJSON(this.#state.body);
+    return await consumeJSON(this.#state.body);
   }
 
   async arrayBuffer(): Promise<ArrayBuffer> {
-    return consumeArrayBuffer(this.#state.body);
+    return await consumeArrayBuffer(this.#state.body);
   }
 
   async bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    return consumeBytes(this.#state.body);
+    return await consumeBytes(this.#state.body);
   }
 
   static {
@@ -237,5 +247,5 @@ export function createIncomingRequest(method: string, url: string, headers: Head
 
 registerInspector(Request.prototype, (request: Request) => {
   const state = stateOf(request);
-  return { method: state.method, url: state.url, headers: state.headers, redirect: state.redirect, bodyUsed: state.body.used };
+  return { method: state.method, url: state.url, headers: state.headers, redirect: state.redirect, bodyUsed: isBodyUsed(state.body) };
 });

@@ -11,15 +11,20 @@ import { parseURL, serializeURL } from '../url/url.ts';
 import {
   type BodyState,
   type ExtractedBody,
+  bodyFrom,
+  bodyStream,
   cloneBodyState,
   consumeArrayBuffer,
   consumeBytes,
   consumeJSON,
   consumeText,
+  emptyBody,
   extractBody,
+  isBodyUsed,
   isUnusable,
   takeForBridge,
 } from './body.ts';
+import type { ReadableStream } from '../streams/web-streams.ts';
 import { Headers, appendHeader, cloneHeaders, createHeaders, fillHeaders, getHeader, headerListOf } from './headers.ts';
 import { toByteString } from './header-values.ts';
 
@@ -88,7 +93,7 @@ export class Response {
       status: 200,
       statusText: '',
       headers: createHeaders([], 'none'),
-      body: { source: null, used: false },
+      body: emptyBody(),
       url: '',
       redirected: false,
     };
@@ -105,7 +110,7 @@ export class Response {
       status: 0,
       statusText: '',
       headers: createHeaders([], 'immutable'),
-      body: { source: null, used: false },
+      body: emptyBody(),
       url: '',
       redirected: false,
     } satisfies ResponseState);
@@ -128,7 +133,7 @@ export class Response {
       status: code,
       statusText: '',
       headers: createHeaders(['location', serializeURL(parsed)], 'immutable'),
-      body: { source: null, used: false },
+      body: emptyBody(),
       url: '',
       redirected: false,
     } satisfies ResponseState);
@@ -140,14 +145,14 @@ export class Response {
     const text = JSONStringify(data) as string | undefined;
     if (text === undefined) throw new TypeError("Failed to execute 'json' on 'Response': Value is not JSON serializable");
     // 2. Let body be the result of extracting bytes (kept as the JSON text: it is well-formed).
-    const body: ExtractedBody = { source: text, type: 'application/json' };
+    const body: ExtractedBody = { source: text, stream: null, type: 'application/json' };
     // 3-4. A new response, initialized with init and (body, "application/json").
     const response = new Response(INTERNAL, {
       type: 'default',
       status: 200,
       statusText: '',
       headers: createHeaders([], 'none'),
-      body: { source: null, used: false },
+      body: emptyBody(),
       url: '',
       redirected: false,
     } satisfies ResponseState);
@@ -184,14 +189,13 @@ export class Response {
     return this.#state.headers;
   }
 
-  /** ReadableStream bodies are a later milestone: until then there is no stream to expose. */
-  get body(): null {
-    this.#state; // brand check
-    return null;
+  // https://fetch.spec.whatwg.org/#dom-body-body: made on first access (body.ts).
+  get body(): ReadableStream<unknown> | null {
+    return bodyStream(this.#state.body);
   }
 
   get bodyUsed(): boolean {
-    return this.#state.body.used;
+    return isBodyUsed(this.#state.body);
   }
 
   // https://fetch.spec.whatwg.org/#dom-response-clone
@@ -202,19 +206,19 @@ export class Response {
   }
 
   async text(): Promise<string> {
-    return consumeText(this.#state.body);
+    return await consumeText(this.#state.body);
   }
 
   async json(): Promise<unknown> {
-    return consumeJSON(this.#state.body);
+    return await consumeJSON(this.#state.body);
   }
 
   async arrayBuffer(): Promise<ArrayBuffer> {
-    return consumeArrayBuffer(this.#state.body);
+    return await consumeArrayBuffer(this.#state.body);
   }
 
   async bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    return consumeBytes(this.#state.body);
+    return await consumeBytes(this.#state.body);
   }
 
   static {
@@ -250,7 +254,7 @@ function initializeResponse(state: ResponseState, init: unknown, body: Extracted
       throw new TypeError(`Failed to construct 'Response': Response with null body status (${status}) cannot have body`);
     }
     // 2. Set this's response's body to body's body.
-    state.body = { source: body.source, used: false };
+    state.body = bodyFrom(body);
     // 3. If body's type is non-null and the header list lacks Content-Type, append it.
     if (body.type !== null && getHeader(headerListOf(state.headers), 'content-type') === null) {
       appendHeader(state.headers, 'content-type', body.type);
@@ -261,19 +265,24 @@ function initializeResponse(state: ResponseState, init: unknown, body: Extracted
 export interface HostResponse {
   status: number;
   headers: HeaderList;
+  /** The body to send, or null with `pending` set for a stream body (see body.ts). */
   body: BridgeBody;
+  /** A stream body's bytes, once it is read to the end; rejects with the stream's error. */
+  pending: Promise<ArrayBuffer> | null;
 }
 
 /**
  * What the host needs to answer with `value`, or a TypeError message when it cannot: `value` is not a
- * Response, is a network error (Response.error()), or its body was already read.
+ * Response, is a network error (Response.error()), or its body was already read (or is locked).
+ * `stopped` is asked while a stream body is read: once it says true, reading stops.
  */
-export function responseForHost(value: unknown): HostResponse | string {
+export function responseForHost(value: unknown, stopped: () => boolean): HostResponse | string {
   if (!isResponse(value)) return 'the handler did not return (or resolve to) a Response';
   const state = stateOf(value);
   if (state.type === 'error') return 'the handler returned a network error (Response.error())';
   if (isUnusable(state.body)) return "the Response's body was already read";
-  return { status: state.status, headers: headerListOf(state.headers), body: takeForBridge(state.body) };
+  const body = takeForBridge(state.body, stopped);
+  return { status: state.status, headers: headerListOf(state.headers), body: body.body, pending: body.pending };
 }
 
 registerInspector(Response.prototype, (response: Response) => {
@@ -286,6 +295,6 @@ registerInspector(Response.prototype, (response: Response) => {
     redirected: state.redirected,
     type: state.type,
     url: state.url,
-    bodyUsed: state.body.used,
+    bodyUsed: isBodyUsed(state.body),
   };
 });

@@ -51,8 +51,9 @@ export async function startIsolane(config: Config): Promise<Isolane> {
       idleMs: config.idleMs,
     },
     onMetering(batch) {
-      for (const record of batch.records) meter.invocation(record);
+      // Console lines first: an invocation's REPORT line comes after what it printed, as in Lambda.
       for (const line of batch.lines) meter.console(line.worker, line.requestId, line.level, line.message, line.time);
+      for (const record of batch.records) meter.invocation(record);
     },
   });
 

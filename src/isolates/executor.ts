@@ -23,6 +23,9 @@ export type Post = (message: FromExecutor, transfer?: ArrayBuffer[]) => void;
 
 /** Granularity of the wall-time check: one shared ticker rather than a timer per invocation. */
 const WALL_TICK_MS = 20;
+/** Console lines one invocation may write, and characters per line. */
+const MAX_LOG_LINES = 1000;
+const MAX_LOG_CHARS = 16 * 1024;
 /** Invocations between two heap measurements of an isolate (the first one is always measured). */
 const MEASURE_EVERY = 16;
 
@@ -260,7 +263,16 @@ export class Executor {
       }
       case 'log': {
         const [level, message] = args as [string, string];
-        this.#post({ t: 'log', worker: live.worker, requestId: live.current?.requestId ?? null, level, message: String(message) });
+        const invocation = live.current;
+        // A console flood costs the host (every line is a log record): cap lines per invocation and length.
+        if (invocation && ++invocation.logLines > MAX_LOG_LINES) {
+          if (invocation.logLines === MAX_LOG_LINES + 1) {
+            this.#post({ t: 'log', worker: live.worker, requestId: invocation.requestId, level: 'warn', message: `console output of this invocation truncated after ${MAX_LOG_LINES} lines` });
+          }
+          return;
+        }
+        const text = String(message);
+        this.#post({ t: 'log', worker: live.worker, requestId: invocation?.requestId ?? null, level, message: text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS)}… (truncated)` : text });
         return;
       }
     }

@@ -17,6 +17,8 @@ export class Invocation {
   failure: Outcome | null = null;
   cold = false;
   initMs: number | null = null;
+  /** Console lines this invocation wrote (they are capped: see Executor). */
+  logLines = 0;
 
   constructor(id: number, requestId: string, deadline: number, cpuLimitMs: number) {
     this.id = id;

@@ -113,6 +113,17 @@ t.test('a stray unhandled rejection is logged; the invocation still answers', as
   t.equal((await send(server, 'stray.localhost')).text, 'fine', 'the isolate keeps serving');
 });
 
+t.test('a console flood is capped per invocation', async (t) => {
+  await deployWith('chatty', `export default { fetch() { for (let i = 0; i < 5000; i++) console.log('line ' + i + ' ' + 'x'.repeat(100)); console.log('y'.repeat(100000)); return new Response('said plenty') } }`, { cpu_ms: 2000 });
+  const reply = await send(server, 'chatty.localhost');
+  t.equal(reply.text, 'said plenty');
+  const record = await server.record((l) => l.type === 'invocation' && l.worker === 'chatty');
+  await new Promise((r) => setTimeout(r, 100));
+  const lines = server.logs.filter((l) => l.type === 'console' && l.requestId === record.requestId);
+  t.equal(lines.length, 1001, '1000 lines and one notice');
+  t.match(lines.at(-1)!.message as string, /truncated after 1000 lines/);
+});
+
 t.test('a client that disconnects mid-request: outcome canceled, the isolate is not wedged', async (t) => {
   await deployWith('slow', `export default { async fetch() { await new Promise((r) => setTimeout(r, 2000)); return new Response('late') } }`);
   const controller = new AbortController();

@@ -176,7 +176,8 @@ t.test('Response.body and Request.body are byte streams over the body', async (t
       })();
       const req = new Request('https://a.test/', { method: 'POST', body: 'payload' });
       out.request = [req.body instanceof ReadableStream, await new Response(req.body).text(), req.bodyUsed];
-      out.incoming = await new Response(request.body).text();
+      // The Evaluator read its own request with text(): its body stream is disturbed and locked.
+      out.incoming = [request.bodyUsed, request.body.locked];
       // text() after .body was looked at (not read) still works, and reads the stream.
       const looked = new Response('looked');
       looked.body;
@@ -196,9 +197,160 @@ t.test('Response.body and Request.body are byte streams over the body', async (t
       nulls: [null, null, null],
       byob: [1, 2, 3],
       request: [true, 'payload', true],
-      incoming: "return 'unused'",
+      incoming: [true, true],
       looked: ['looked', true, true],
       consumed: [true, true],
-    }.incoming === undefined ? {} : undefined,
+    },
   );
+});
+
+t.test('new Response(stream), new Request(url, { body: stream }), clone() tees', async (t) => {
+  t.same(
+    ev.run(`
+      const out = {};
+      const chunks = () => new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('ab')); c.enqueue(new TextEncoder().encode('cd')); c.close(); } });
+      const r = new Response(chunks(), { headers: { 'x-a': '1' } });
+      out.type = r.headers.get('content-type');
+      out.text = await r.text();
+      out.used = r.bodyUsed;
+      const original = new Response(chunks());
+      const copy = original.clone();
+      out.clone = [await original.text(), await copy.text()];
+      const req = new Request('https://a.test/', { method: 'PUT', body: chunks() });
+      const reqCopy = req.clone();
+      out.request = [await req.text(), await reqCopy.arrayBuffer().then((b) => b.byteLength)];
+      const source = new Request('https://a.test/', { method: 'POST', body: chunks() });
+      const moved = new Request(source);
+      out.moved = [source.bodyUsed, await moved.text()];
+      out.duplex = (() => { try { new Request('https://a.test/', { method: 'POST', body: chunks(), duplex: 'full' }); } catch (e) { return e.name; } })();
+      out.get = (() => { try { new Request('https://a.test/', { body: chunks() }); } catch (e) { return e.name; } })();
+      const locked = chunks();
+      locked.getReader();
+      out.locked = (() => { try { new Response(locked); } catch (e) { return e.name; } })();
+      const disturbed = chunks();
+      await disturbed.cancel();
+      out.disturbed = (() => { try { new Response(disturbed); } catch (e) { return e.name; } })();
+      const errored = new Response(new ReadableStream({ start(c) { c.error(new RangeError('bad source')); } }));
+      out.errored = await errored.text().then(() => 'ok', (e) => [e.name, e.message]);
+      const strings = new Response(ReadableStream.from(['not bytes']));
+      out.strings = await strings.text().then(() => 'ok', (e) => e.name);
+      return out;
+    `),
+    {
+      type: null,
+      text: 'abcd',
+      used: true,
+      clone: ['abcd', 'abcd'],
+      request: ['abcd', 4],
+      moved: [true, 'abcd'],
+      duplex: 'TypeError',
+      get: 'TypeError',
+      locked: 'TypeError',
+      disturbed: 'TypeError',
+      errored: ['RangeError', 'bad source'],
+      strings: 'TypeError',
+    },
+  );
+});
+
+t.test('a handler answering with new Response(stream) sends the concatenated bytes', async (t) => {
+  const w = await TestWorker.create();
+  t.teardown(() => w.dispose());
+  w.deployModule(`
+    export default {
+      async fetch(request) {
+        const path = new URL(request.url).pathname;
+        if (path === '/sync') {
+          return new Response(ReadableStream.from(['é', 'tà', '!']).pipeThrough(new TextEncoderStream()), { status: 201, headers: { 'content-type': 'text/plain' } });
+        }
+        if (path === '/timer') {
+          // Chunks enqueued from timers: the invocation answers once the stream closes.
+          let n = 0;
+          return new Response(new ReadableStream({
+            start(controller) {
+              const tick = () => {
+                controller.enqueue(new TextEncoder().encode('tick' + n + ';'));
+                if (++n === 3) controller.close();
+                else setTimeout(tick, 10);
+              };
+              setTimeout(tick, 10);
+            },
+          }));
+        }
+        if (path === '/echo') return new Response(request.body);
+        if (path === '/empty') return new Response(new ReadableStream({ start(c) { c.close(); } }));
+        if (path === '/error') {
+          return new Response(new ReadableStream({
+            start(c) { c.enqueue(new Uint8Array([1])); setTimeout(() => c.error(new Error('stream broke')), 5); },
+          }));
+        }
+        if (path === '/string-chunk') return new Response(ReadableStream.from(['text']));
+        if (path === '/used') {
+          const r = new Response(ReadableStream.from([new Uint8Array([1])]));
+          await r.text();
+          return r;
+        }
+        return new Response('not found', { status: 404 });
+      },
+    };
+  `);
+
+  const sync = w.fetch('https://s.example/sync');
+  t.equal(sync.status, 201);
+  t.same(sync.headers, ['content-type', 'text/plain']);
+  t.ok(sync.rawBody instanceof ArrayBuffer, 'bytes cross the bridge');
+  t.equal(sync.body, 'étà!');
+  t.ok(sync.done);
+
+  const id = w.send('https://s.example/timer');
+  t.same(w.callsFor(id, 'respond'), [], 'no answer before the stream ends');
+  const timer = w.fetch('https://s.example/timer');
+  t.equal(timer.body, 'tick0;tick1;tick2;');
+  t.ok(timer.done);
+  for (let i = 0; i < 10 && !w.answerOf(id).done; i++) w.fireNextTimer();
+  t.equal(w.answerOf(id).body, 'tick0;tick1;tick2;', 'the first invocation finished as well');
+
+  t.equal(w.fetch('https://s.example/echo', { method: 'POST', body: 'echo ✓' }).body, 'echo ✓');
+  const empty = w.fetch('https://s.example/empty');
+  t.equal(empty.status, 200);
+  t.equal((empty.rawBody as ArrayBuffer).byteLength, 0);
+
+  const broken = w.fetch('https://s.example/error');
+  t.equal(broken.status, undefined, 'no respond');
+  t.equal(broken.error?.message, 'stream broke');
+  t.ok(broken.done);
+
+  const strings = w.fetch('https://s.example/string-chunk');
+  t.equal(strings.error?.message, 'The body stream produced a chunk that is not a Uint8Array.');
+
+  const used = w.fetch('https://s.example/used');
+  t.match(used.error?.message, /body was already read/);
+});
+
+t.test('a cancelled invocation stops reading its stream body', async (t) => {
+  const w = await TestWorker.create();
+  t.teardown(() => w.dispose());
+  w.deployModule(`
+    globalThis.pulls = 0;
+    export default {
+      fetch() {
+        return new Response(new ReadableStream({
+          pull(controller) {
+            globalThis.pulls++;
+            return new Promise((resolve) => setTimeout(() => { controller.enqueue(new Uint8Array([1])); resolve(); }, 10));
+          },
+        }, { highWaterMark: 0 }));
+      },
+    };
+  `);
+  const id = w.send('https://c.example/');
+  w.fireNextTimer();
+  w.fireNextTimer();
+  w.dispatch('cancel', id);
+  for (let i = 0; i < 5; i++) w.fireNextTimer();
+  t.same(w.callsFor(id), [], 'nothing is sent for a cancelled invocation');
+  const pulls = w.eval('pulls') as number;
+  t.ok(pulls >= 1, 'the stream was being read');
+  for (let i = 0; i < 5; i++) w.fireNextTimer();
+  t.equal(w.eval('pulls'), pulls, 'the stream is no longer pulled');
 });

@@ -1,7 +1,8 @@
 /**
  * Measures what the runtime bundle costs a fresh isolate: new Isolate + createContext + compile +
  * run + boot, without and with V8 code cache (produceCachedData / cachedData), plus the first use
- * of URL (ASCII host, then an IDN host that loads tr46's tables).
+ * of URL (ASCII host, then an IDN host that loads tr46's tables) and of streams (web-streams-polyfill
+ * loads, then a Response body stream).
  *
  *   npm exec -- node --no-node-snapshot test/runtime/measure-setup.ts [iterations]
  *
@@ -66,6 +67,8 @@ for (let i = 0; i < iterations; i++) {
 }
 const firstUrl: number[] = [];
 const firstIdn: number[] = [];
+const firstStream: number[] = [];
+const firstBody: number[] = [];
 const heap: number[] = [];
 for (let i = 0; i < iterations; i++) {
   const b = setup(cachedData);
@@ -75,6 +78,12 @@ for (let i = 0; i < iterations; i++) {
   start = performance.now();
   b.isolate.compileScriptSync('new URL("https://bücher.example/").host').runSync(b.context);
   firstIdn.push(performance.now() - start);
+  start = performance.now();
+  b.isolate.compileScriptSync('new ReadableStream().locked').runSync(b.context);
+  firstStream.push(performance.now() - start);
+  start = performance.now();
+  b.isolate.compileScriptSync('new Response("x").body.locked').runSync(b.context);
+  firstBody.push(performance.now() - start);
   const s = b.isolate.getHeapStatisticsSync();
   heap.push((s.used_heap_size + s.externally_allocated_size) / 1024);
   b.isolate.dispose();
@@ -86,4 +95,6 @@ console.log(`setup without code cache:             ${stats(cold)}`);
 console.log(`setup with code cache:                ${stats(cached)} (cache rejected ${rejected}/${iterations})`);
 console.log(`first new URL() (ASCII host):         ${stats(firstUrl)}`);
 console.log(`first IDN host (loads tr46 tables):   ${stats(firstIdn)}`);
-console.log(`heap after both, KB:                  ${stats(heap).replaceAll(' ms', '')}`);
+console.log(`first new ReadableStream():            ${stats(firstStream)}`);
+console.log(`then first Response.body:             ${stats(firstBody)}`);
+console.log(`heap after all, KB:                  ${stats(heap).replaceAll(' ms', '')}`);

@@ -95,6 +95,6 @@ console.log(`setup without code cache:             ${stats(cold)}`);
 console.log(`setup with code cache:                ${stats(cached)} (cache rejected ${rejected}/${iterations})`);
 console.log(`first new URL() (ASCII host):         ${stats(firstUrl)}`);
 console.log(`first IDN host (loads tr46 tables):   ${stats(firstIdn)}`);
-console.log(`first new ReadableStream():            ${stats(firstStream)}`);
+console.log(`first new ReadableStream():           ${stats(firstStream)}`);
 console.log(`then first Response.body:             ${stats(firstBody)}`);
-console.log(`heap after all, KB:                  ${stats(heap).replaceAll(' ms', '')}`);
+console.log(`heap after all, KB:                   ${stats(heap).replaceAll(' ms', '')}`);

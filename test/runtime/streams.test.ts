@@ -354,3 +354,19 @@ t.test('a cancelled invocation stops reading its stream body', async (t) => {
   for (let i = 0; i < 5; i++) w.fireNextTimer();
   t.equal(w.eval('pulls'), pulls, 'the stream is no longer pulled');
 });
+
+t.test("a worker that breaks the streams' prototypes still gets its stream body sent", async (t) => {
+  const w = await TestWorker.create();
+  t.teardown(() => w.dispose());
+  w.deployModule(`
+    export default {
+      fetch() {
+        const stream = ReadableStream.from([new Uint8Array([111, 107])]);
+        ReadableStream.prototype.getReader = () => { throw new Error('broken getReader'); };
+        ReadableStreamDefaultReader.prototype.read = () => { throw new Error('broken read'); };
+        return new Response(stream);
+      },
+    };
+  `);
+  t.equal(w.fetch('https://b.example/').body, 'ok');
+});

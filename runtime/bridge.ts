@@ -39,6 +39,10 @@ export function hostClearTimer(timerId: number): void {
   connected()('clearTimer', timerId);
 }
 
+export function hostFetch(fetchId: number, method: string, url: string, headers: HeaderList, body: BridgeBody): void {
+  connected()('fetch', fetchId, method, url, headers, body);
+}
+
 /** Logging before boot (never expected) is dropped rather than thrown into tenant code. */
 export function hostLog(level: LogLevel, message: string): void {
   if (host !== null) host('log', level, message);

@@ -30,6 +30,11 @@ export interface HostCall {
   (op: 'clearTimer', timerId: number): void;
   /** One console line, already formatted. */
   (op: 'log', level: LogLevel, message: string): void;
+  /**
+   * Outbound fetch `fetchId` for the invocation currently running: the host makes the request (egress
+   * policy, per-invocation limits) and answers later with dispatch('fetchResult' | 'fetchError').
+   */
+  (op: 'fetch', fetchId: number, method: string, url: string, headers: HeaderList, body: BridgeBody): void;
 }
 
 export interface Dispatch {
@@ -50,6 +55,10 @@ export interface Dispatch {
   (op: 'timer', timerId: number): void;
   /** The host gave up on invocation `id` (client gone, wall limit): drop its state, ignore its late answers. */
   (op: 'cancel', id: number): void;
+  /** Outbound fetch `fetchId` answered: `meta` is [statusText, final url, '1' if redirected else '']. */
+  (op: 'fetchResult', fetchId: number, status: number, headers: HeaderList, body: ArrayBuffer | null, meta: string[]): void;
+  /** Outbound fetch `fetchId` failed: reject with a `name` error (TypeError) carrying `message`. */
+  (op: 'fetchError', fetchId: number, name: string, message: string): void;
 }
 
 export type Boot = (host: HostCall) => Dispatch;

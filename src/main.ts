@@ -45,6 +45,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
     port: config.port,
     workersDomain: config.workersDomain,
     maxRequestBytes: config.maxRequestBytes,
+    fetchAllow: config.fetchAllow,
     pool: {
       maxIsolates: Math.ceil(config.maxIsolates / config.executors),
       maxMemoryBytes: Math.ceil((config.maxIsolateMemoryMb * 1024 * 1024) / config.executors),

@@ -23,6 +23,8 @@ export interface Config {
   maxRequestBytes: number;
   /** `stdout` or `none`. */
   log: 'stdout' | 'none';
+  /** Host names and addresses on the host's own network that workers' fetch may reach anyway. */
+  fetchAllow: string[];
 }
 
 interface Setting {
@@ -58,6 +60,7 @@ export const SETTINGS: Setting[] = [
   { env: 'ISOLANE_IDLE_MS', flag: 'idle-ms', key: 'idleMs', parse: int(1000, 86_400_000), help: 'an isolate unused this long is disposed (default 300000)' },
   { env: 'ISOLANE_MAX_SCRIPT_BYTES', flag: 'max-script-bytes', key: 'maxScriptBytes', parse: int(1024, 1 << 30), help: 'largest upload (default 10 MiB)' },
   { env: 'ISOLANE_MAX_REQUEST_BYTES', flag: 'max-request-bytes', key: 'maxRequestBytes', parse: int(0, 1 << 30), help: 'largest request body (default 32 MiB)' },
+  { env: 'ISOLANE_FETCH_ALLOW', flag: 'fetch-allow', key: 'fetchAllow', parse: (v) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean), help: "comma-separated hosts/addresses on the host's own network that workers' fetch may reach (default none)" },
   { env: 'ISOLANE_LOG', flag: 'log', key: 'log', parse: (v) => { if (v !== 'stdout' && v !== 'none') throw new Error('expected stdout or none'); return v; }, help: 'structured log destination: stdout or none (default stdout)' },
 ];
 
@@ -76,6 +79,7 @@ export function defaultConfig(): Config {
     maxScriptBytes: 10 * 1024 * 1024,
     maxRequestBytes: 32 * 1024 * 1024,
     log: 'stdout',
+    fetchAllow: [],
   };
 }
 

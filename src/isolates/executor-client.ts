@@ -8,9 +8,8 @@
 import { Worker } from 'node:worker_threads';
 import { IsolaneError } from '../errors.ts';
 import type { Outcome, Version } from '../types.ts';
-import { Executor } from './executor.ts';
+import { Executor, type ExecutorOptions } from './executor.ts';
 import type { ExecutorThreadData } from './executor-thread.ts';
-import type { IsolatePoolOptions } from './isolate-pool.ts';
 import type { EndMessage, FromExecutor, LogMessage, RequestData, ResponseMessage, ToExecutor } from './protocol.ts';
 
 export interface InvocationHandlers {
@@ -48,19 +47,19 @@ export class ExecutorClient {
   }
 
   /** Runs isolates on the calling thread. */
-  static inThread(runtimeCode: string, pool: IsolatePoolOptions, onLog: (message: LogMessage) => void): ExecutorClient {
+  static inThread(runtimeCode: string, options: ExecutorOptions, onLog: (message: LogMessage) => void): ExecutorClient {
     return new ExecutorClient((receive) => {
       // The executor answers from inside the tenant's slice (a bridge call); what the answer sets off here
       // (writing the HTTP response, metering) runs after the slice, so it is not charged as the tenant's CPU.
-      const executor = new Executor(runtimeCode, pool, (message) => queueMicrotask(() => receive(message)));
+      const executor = new Executor(runtimeCode, options, (message) => queueMicrotask(() => receive(message)));
       return { send: (message) => executor.handle(message), close: () => executor.close() };
     }, onLog);
   }
 
   /** Runs isolates on a worker thread of its own, started on first use and again if it dies. */
-  static onOwnThread(runtimeCode: string, pool: IsolatePoolOptions, onLog: (message: LogMessage) => void): ExecutorClient {
+  static onOwnThread(runtimeCode: string, options: ExecutorOptions, onLog: (message: LogMessage) => void): ExecutorClient {
     return new ExecutorClient((receive, lost) => {
-      const data: ExecutorThreadData = { runtimeCode, pool };
+      const data: ExecutorThreadData = { runtimeCode, options };
       const worker = new Worker(new URL('./executor-thread.ts', import.meta.url), { workerData: data, name: 'isolane-offload' });
       worker.on('message', receive);
       worker.on('error', (err) => process.emitWarning(`offload executor failed: ${err.stack ?? err.message}`));

@@ -18,8 +18,18 @@ import { IsolatePool, type IsolatePoolOptions } from './isolate-pool.ts';
 import { TenantIsolate } from './tenant-isolate.ts';
 import { forgetCache } from './code-cache.ts';
 import { SliceTimeout } from '../limits/slice-timeout.ts';
+import { createEgressAgent } from '../outbound/egress-agent.ts';
+import { egressPolicy } from '../outbound/egress-policy.ts';
+import { DEFAULT_SUBREQUEST_LIMITS, Subrequests, type SubrequestResult } from '../outbound/subrequests.ts';
+import type { Agent } from 'undici';
 
 export type Post = (message: FromExecutor, transfer?: ArrayBuffer[]) => void;
+
+export interface ExecutorOptions {
+  pool: IsolatePoolOptions;
+  /** Host names and addresses outbound fetch may reach although they are on the host's network. */
+  fetchAllow: string[];
+}
 
 /** Granularity of the wall-time check: one shared ticker rather than a timer per invocation. */
 const WALL_TICK_MS = 20;
@@ -79,10 +89,13 @@ export class Executor {
   readonly #invocations = new Map<number, { invocation: Invocation; live: LiveIsolate }>();
   #wallTicker: NodeJS.Timeout | null = null;
   readonly #sliceTimeout = new SliceTimeout();
+  readonly #fetchAllow: string[];
+  #egress: Agent | null = null;
 
-  constructor(runtimeCode: string, pool: IsolatePoolOptions, post: Post) {
+  constructor(runtimeCode: string, options: ExecutorOptions, post: Post) {
     this.#runtimeCode = runtimeCode;
-    this.#pool = new IsolatePool<LiveIsolate>(pool);
+    this.#pool = new IsolatePool<LiveIsolate>(options.pool);
+    this.#fetchAllow = options.fetchAllow;
     this.#post = post;
   }
 
@@ -121,6 +134,7 @@ export class Executor {
     for (const { live, invocation } of this.#invocations.values()) this.#end(live, invocation, 'canceled');
     if (this.#wallTicker) clearInterval(this.#wallTicker);
     this.#pool.close();
+    void this.#egress?.close();
   }
 
   #build(version: Version): LiveIsolate {
@@ -261,6 +275,15 @@ export class Executor {
         timer.invocation.timers.delete(args[0] as number);
         return;
       }
+      case 'fetch': {
+        const [fetchId, method, url, headers, body] = args as [number, string, string, string[], ArrayBuffer | string | null];
+        const invocation = live.current;
+        if (!invocation || invocation.ended) return;
+        this.#egress ??= createEgressAgent({ policy: egressPolicy(this.#fetchAllow) });
+        invocation.subrequests ??= new Subrequests(this.#egress, DEFAULT_SUBREQUEST_LIMITS);
+        invocation.subrequests.run({ method, url, headers, body }, (result) => this.#fetched(live, invocation, fetchId, result));
+        return;
+      }
       case 'log': {
         const [level, message] = args as [string, string];
         const invocation = live.current;
@@ -276,6 +299,18 @@ export class Executor {
         return;
       }
     }
+  }
+
+  /** A subrequest answered: its result enters the isolate as a slice of the invocation that made it. */
+  #fetched(live: LiveIsolate, invocation: Invocation, fetchId: number, result: SubrequestResult): void {
+    if (invocation.ended || live.tenant.disposed) return;
+    this.#slice(
+      live,
+      invocation,
+      result.ok
+        ? ['fetchResult', fetchId, result.status, result.headers, result.body, [result.statusText, result.url, result.redirected ? '1' : '']]
+        : ['fetchError', fetchId, result.name, result.message],
+    );
   }
 
   #fireTimer(live: LiveIsolate, timerId: number): void {
@@ -296,6 +331,7 @@ export class Executor {
       live.timers.delete(timerId);
     }
     invocation.timers.clear();
+    invocation.subrequests?.abort();
     live.invocations.delete(invocation);
     this.#invocations.delete(invocation.id);
     // The runtime forgets a cut-short invocation so its late continuations answer nobody (not charged).

@@ -2,6 +2,7 @@
  * One invocation inside an executor thread: owns its CPU budget, its timers and its outcome. All the
  * timers it armed die with it; the executor ends it exactly once.
  */
+import type { Subrequests } from '../outbound/subrequests.ts';
 import type { Outcome } from '../types.ts';
 
 export class Invocation {
@@ -19,6 +20,8 @@ export class Invocation {
   initMs: number | null = null;
   /** Console lines this invocation wrote (they are capped: see Executor). */
   logLines = 0;
+  /** Its outbound fetches, created on the first one. */
+  subrequests: Subrequests | null = null;
 
   constructor(id: number, requestId: string, deadline: number, cpuLimitMs: number) {
     this.id = id;

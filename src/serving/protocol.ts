@@ -11,6 +11,8 @@ export interface ServingThreadData {
   workersDomain: string | null;
   maxRequestBytes: number;
   pool: { maxIsolates: number; maxMemoryBytes: number; idleMs: number };
+  /** Host names and addresses outbound fetch may reach on the host's own network. */
+  fetchAllow: string[];
 }
 
 // main → serving thread

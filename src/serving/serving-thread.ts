@@ -28,9 +28,10 @@ setTimerSlackNs(1_000_000);
 
 const forward = new ForwardMeter(post);
 const onLog = (line: { worker: string; requestId: string | null; level: string; message: string }) => forward.console(line.worker, line.requestId, line.level, line.message);
-const executor = ExecutorClient.inThread(data.runtimeCode, data.pool, onLog);
+const executorOptions = { pool: data.pool, fetchAllow: data.fetchAllow };
+const executor = ExecutorClient.inThread(data.runtimeCode, executorOptions, onLog);
 // Workers that ran into their CPU limit run on a thread of their own for a while (heavy-workers.ts).
-const offload = ExecutorClient.onOwnThread(data.runtimeCode, data.pool, onLog);
+const offload = ExecutorClient.onOwnThread(data.runtimeCode, executorOptions, onLog);
 const heavy = new HeavyWorkers(HEAVY_COOL_DOWN_MS);
 const meter: MeterSink = {
   invocation(record) {

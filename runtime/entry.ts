@@ -17,9 +17,10 @@ import { callListener, listenersOf } from './events/listeners.ts';
 import { defineGlobal } from './global/define.ts';
 import { logUncaught } from './global/console.ts';
 import { fireTimer } from './global/timers.ts';
+import { fetchError, fetchResult } from './http/fetch.ts';
 import { createIncomingRequest } from './http/request.ts';
 import { answer, cancelInvocation, fail, settle, startInvocation, type Invocation } from './invocation.ts';
-import { JSONParse, ReflectApply, ReflectOwnKeys, globalThisRef } from './primordials.ts';
+import { JSONParse, ReflectApply, ReflectOwnKeys } from './primordials.ts';
 import type { Request } from './http/request.ts';
 
 type Syntax = 'module' | 'service-worker';
@@ -102,7 +103,7 @@ function runFetchListeners(invocation: Invocation, req: Request): void {
   beginDispatch(event);
   for (let i = 0; i < listeners.length; i++) {
     try {
-      callListener(listeners[i]!, event, globalThisRef);
+      callListener('fetch', listeners[i]!, event);
     } catch (error) {
       // A listener's exception fails the request unless a response was already promised.
       if (!threw && !hasResponded(event)) {
@@ -129,6 +130,10 @@ function runFetchListeners(invocation: Invocation, req: Request): void {
 
 export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): unknown {
   switch (op) {
+    case 'fetchResult':
+      return fetchResult(a as number, b as number, c as string[], d as ArrayBuffer | null, e as string[]);
+    case 'fetchError':
+      return fetchError(a as number, b as string, c as string);
     case 'request':
       return request(a as number, b as string, c as string, d as string[], e as ArrayBuffer | null);
     case 'timer':

@@ -10,7 +10,7 @@ import './primordials.ts';
 import type { Boot, HostCall } from './host.d.ts';
 import { connectHost } from './bridge.ts';
 import { dispatch } from './entry.ts';
-import { addEventListener, removeEventListener } from './events/listeners.ts';
+import { addEventListener, dispatchEvent, removeEventListener } from './events/listeners.ts';
 import { atob, btoa } from './global/base64.ts';
 import { console } from './global/console.ts';
 import { defineGlobal } from './global/define.ts';
@@ -26,8 +26,10 @@ import { TextEncoderStream } from './encoding/text-encoder-stream.ts';
 import { Headers } from './http/headers.ts';
 import { Request } from './http/request.ts';
 import { Response } from './http/response.ts';
+import { fetch } from './http/fetch.ts';
 import { installStreamGlobals } from './streams/web-streams.ts';
 import { installURLGlobals } from './url/url.ts';
+import { installLazyGlobals } from './global/lazy-globals.ts';
 import { ObjectDefineProperty, ReflectDeleteProperty, globalThisRef } from './primordials.ts';
 
 // WebAssembly is removed: the memory of a WebAssembly.Memory lives outside the V8 heap and is not
@@ -57,12 +59,15 @@ const globals: Record<string, unknown> = {
   Headers,
   Request,
   Response,
+  fetch,
   addEventListener,
   removeEventListener,
+  dispatchEvent,
 };
 for (const name in globals) defineGlobal(name, globals[name]);
 installURLGlobals();
 installStreamGlobals();
+installLazyGlobals();
 
 const boot: Boot = function boot(host: HostCall) {
   // The boot hook is single-use: gone before any tenant code can look for it.

@@ -79,7 +79,7 @@ export const BigIntPrototypeValueOf = uncurryThis(BigInt.prototype.valueOf);
 export const SymbolPrototypeToString = uncurryThis(Symbol.prototype.toString);
 export const SymbolPrototypeValueOf = uncurryThis(Symbol.prototype.valueOf);
 export const { isNaN: NumberIsNaN, isFinite: NumberIsFinite } = Number;
-export const { trunc: MathTrunc } = Math;
+export const { trunc: MathTrunc, random: MathRandom } = Math;
 export const { now: DateNow } = Date;
 export const DatePrototypeGetTime = uncurryThis(Date.prototype.getTime);
 export const DatePrototypeToISOString = uncurryThis(Date.prototype.toISOString);
@@ -106,6 +106,7 @@ export function PromiseResolved<T>(value: T): Promise<T> {
 export const MapCtor = Map;
 export const MapPrototypeGet = uncurryThis(Map.prototype.get) as <K, V>(self: Map<K, V>, key: K) => V | undefined;
 export const MapPrototypeSet = uncurryThis(Map.prototype.set) as <K, V>(self: Map<K, V>, key: K, value: V) => Map<K, V>;
+export const MapPrototypeDelete = uncurryThis(Map.prototype.delete) as <K, V>(self: Map<K, V>, key: K) => boolean;
 export const MapPrototypeForEach = uncurryThis(Map.prototype.forEach) as <K, V>(
   self: Map<K, V>,
   cb: (value: V, key: K) => void,

@@ -1,54 +1,47 @@
 /**
- * The global addEventListener/removeEventListener of service-worker syntax
- * (https://developers.cloudflare.com/workers/reference/migrate-to-module-workers/): a worker script
- * registers `fetch` listeners while it runs; dispatch calls them for each request. A full
- * EventTarget is a later milestone; this keeps just the listener lists, in registration order.
+ * The global addEventListener/removeEventListener/dispatchEvent of service-worker syntax
+ * (https://developers.cloudflare.com/workers/reference/migrate-to-module-workers/): the global object
+ * is the event target, with the same listener lists and options (`once`, `capture`, `signal`,
+ * handleEvent objects) as any EventTarget (event.ts). A worker script
+ * registers `fetch` listeners while it runs; entry.ts calls them for each request.
  */
-import { ObjectCreate, ReflectApply, ArrayPrototypeSplice } from '../primordials.ts';
+import { globalThisRef } from '../primordials.ts';
+import {
+  type ListenerEntry,
+  type ListenerMap,
+  addListener,
+  createListenerMap,
+  dispatchTo,
+  invokeListener,
+  removeListener,
+  snapshotListeners,
+} from './event.ts';
 
-type Listener = Function | { handleEvent: Function };
+/** Null until the first addEventListener: module workers never make it. */
+let globalListeners: ListenerMap | null = null;
 
-const lists: Record<string, Listener[]> = ObjectCreate(null);
-
-function isListener(value: unknown): value is Listener {
-  return typeof value === 'function' || (typeof value === 'object' && value !== null);
+function listeners(): ListenerMap {
+  return (globalListeners ??= createListenerMap());
 }
 
-// https://dom.spec.whatwg.org/#dom-eventtarget-addeventlistener (capture, once and signal not modelled)
-export function addEventListener(type: unknown, listener: unknown): void {
-  if (!isListener(listener)) return; // null listeners are ignored, as in the DOM
-  const name = `${type as string}`;
-  const list = (lists[name] ??= []);
-  for (let i = 0; i < list.length; i++) if (list[i] === listener) return;
-  list[list.length] = listener;
+export function addEventListener(type: unknown, listener: unknown, options: unknown = undefined): void {
+  addListener(listeners(), type, listener, options);
 }
 
-export function removeEventListener(type: unknown, listener: unknown): void {
-  const list = lists[`${type as string}`];
-  if (list === undefined) return;
-  for (let i = 0; i < list.length; i++) {
-    if (list[i] === listener) {
-      ArrayPrototypeSplice(list, i, 1);
-      return;
-    }
-  }
+export function removeEventListener(type: unknown, listener: unknown, options: unknown = undefined): void {
+  removeListener(listeners(), type, listener, options);
+}
+
+export function dispatchEvent(event: unknown): boolean {
+  return dispatchTo(listeners(), globalThisRef, event);
 }
 
 /** A snapshot of the listeners of `type`: listeners added while dispatching do not run this time. */
-export function listenersOf(type: string): Listener[] {
-  const list = lists[type];
-  const copy: Listener[] = [];
-  if (list !== undefined) for (let i = 0; i < list.length; i++) copy[i] = list[i]!;
-  return copy;
+export function listenersOf(type: string): ListenerEntry[] {
+  return globalListeners === null ? [] : snapshotListeners(globalListeners, type);
 }
 
-/** Call one listener as the DOM does: a function with `this` = the global, or an object's handleEvent. */
-export function callListener(listener: Listener, event: object, thisArg: unknown): void {
-  if (typeof listener === 'function') {
-    ReflectApply(listener, thisArg, [event]);
-    return;
-  }
-  const handleEvent = listener.handleEvent;
-  if (typeof handleEvent !== 'function') throw new TypeError("The listener's handleEvent is not a function.");
-  ReflectApply(handleEvent, listener, [event]);
+/** Call one global listener of `type` as the DOM does (skipped if removed meanwhile; `once` honoured). */
+export function callListener(type: string, listener: ListenerEntry, event: object): void {
+  invokeListener(listeners(), type, listener, event, globalThisRef);
 }

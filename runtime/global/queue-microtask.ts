@@ -3,7 +3,9 @@
  * and reportError (https://html.spec.whatwg.org/multipage/webappapis.html#dom-reporterror).
  * A bare V8 context has neither; a job on an already-resolved intrinsic promise is a microtask.
  */
-import { PromisePrototypeThen, PromiseResolved } from '../primordials.ts';
+import { ErrorIsError, ObjectDefineProperty, PromisePrototypeThen, PromiseResolved } from '../primordials.ts';
+import { dispatchEvent } from '../events/listeners.ts';
+import { loadEvents } from '../events/event.ts';
 import { logUncaught } from './console.ts';
 
 const resolved = PromiseResolved(undefined);
@@ -22,9 +24,19 @@ export function queueMicrotask(callback: unknown): void {
   });
 }
 
+// https://html.spec.whatwg.org/multipage/webappapis.html#report-an-exception: an "error" event at
+// the global (an Event carrying ErrorEvent's fields: there is no ErrorEvent interface here); unless a
+// listener cancels it, the error is logged as uncaught (console.error).
 export function reportError(error: unknown): void {
   if (arguments.length === 0) {
     throw new TypeError("Failed to execute 'reportError': 1 argument required, but only 0 present.");
   }
-  logUncaught(error);
+  const event = new (loadEvents().Event)('error', { cancelable: true });
+  let message = '';
+  try {
+    message = ErrorIsError(error) ? `Uncaught ${(error as Error).name}: ${(error as Error).message}` : `Uncaught ${error as string}`;
+  } catch {}
+  const fields: Record<string, unknown> = { message, filename: '', lineno: 0, colno: 0, error };
+  for (const key in fields) ObjectDefineProperty(event, key, { value: fields[key], enumerable: true });
+  if (dispatchEvent(event)) logUncaught(error);
 }

@@ -31,6 +31,9 @@ import { readAllBytes } from '../streams/read-all-bytes.ts';
 import { streamFromBytes } from '../streams/stream-from-bytes.ts';
 import { type ReadableStream, isDisturbed, isLocked, isReadableStream, loadStreams } from '../streams/web-streams.ts';
 import { isURLSearchParams, serializeSearchParams } from '../url/url.ts';
+import { type Blob, blobParts, createBlob, isBlob } from './blob.ts';
+import { type FormData, isFormData } from './form-data.ts';
+import { parseFormData, serializeMultipart } from './multipart.ts';
 
 /** The held content. Bytes are never mutated once held, so clones may share them. */
 export type BodySource = string | Uint8Array<ArrayBuffer>;
@@ -82,7 +85,16 @@ export function extractBody(init: unknown): ExtractedBody {
       if (isDisturbed(init) || isLocked(init)) throw new TypeError('The ReadableStream body is disturbed or locked.');
       return { source: null, stream: init, type: null };
     }
-    // Blob and FormData belong to later milestones; until then they stringify below.
+    // Blob: its bytes (immutable, so shared), its type if not empty.
+    if (isBlob(init)) {
+      const parts = blobParts(init);
+      return { source: parts.bytes, stream: null, type: parts.type !== '' ? parts.type : null };
+    }
+    // FormData: the multipart/form-data encoding with a fresh boundary.
+    if (isFormData(init)) {
+      const multipart = serializeMultipart(init);
+      return { source: multipart.bytes, stream: null, type: multipart.type };
+    }
   }
   // Any other value is converted to a USVString by the BodyInit union, as in browsers.
   return { source: StringPrototypeToWellFormed(`${init as string}`), stream: null, type: 'text/plain;charset=UTF-8' };
@@ -124,6 +136,12 @@ function sourceText(source: BodySource | null): string {
     return StringPrototypeCharCodeAt(source, 0) === 0xfeff ? StringPrototypeSlice(source, 1) : source;
   }
   return utf8Decode(source);
+}
+
+/** The held bytes themselves (not a copy): only for readers that never write to them. */
+function heldBytes(source: BodySource | null): Uint8Array<ArrayBuffer> {
+  if (source === null) return new Uint8ArrayCtor(0);
+  return typeof source === 'string' ? utf8Encode(source) : source;
 }
 
 function sourceBytes(source: BodySource | null): Uint8Array<ArrayBuffer> {
@@ -169,6 +187,16 @@ export function consumeArrayBuffer(state: BodyState): ArrayBuffer | Promise<Arra
 
 export function consumeBytes(state: BodyState): Uint8Array<ArrayBuffer> | Promise<Uint8Array<ArrayBuffer>> {
   return consume(state, 'bytes', sourceBytes);
+}
+
+// https://fetch.spec.whatwg.org/#dom-body-blob: the type is the Content-Type (lower-cased), or ''.
+export function consumeBlob(state: BodyState, contentType: string | null): Blob | Promise<Blob> {
+  return consume(state, 'blob', (source) => createBlob(heldBytes(source), contentType ?? ''));
+}
+
+// https://fetch.spec.whatwg.org/#dom-body-formdata
+export function consumeFormData(state: BodyState, contentType: string | null): FormData | Promise<FormData> {
+  return consume(state, 'formData', (source) => parseFormData(heldBytes(source), contentType));
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
  * Request (https://fetch.spec.whatwg.org/#request-class). Workers have no document, so there is no
  * base URL: relative URLs are a TypeError. Browser-only members (mode, credentials, cache, referrer,
- * window) are not modelled; `signal` is a never-aborting placeholder until AbortSignal exists.
+ * window) are not modelled. `signal` follows init's signal (or input's, for a Request input); the
+ * signal of an incoming request is made on first access and never aborts.
+ * TODO(cancellation): abort the incoming request's signal when the host cancels the invocation.
  */
 import type { HeaderList } from '../host.d.ts';
 import { ObjectFreeze } from '../primordials.ts';
@@ -15,7 +17,9 @@ import {
   bodyStream,
   cloneBodyState,
   consumeArrayBuffer,
+  consumeBlob,
   consumeBytes,
+  consumeFormData,
   consumeJSON,
   consumeText,
   emptyBody,
@@ -26,8 +30,11 @@ import {
   takeOverBody,
 } from './body.ts';
 import type { ReadableStream } from '../streams/web-streams.ts';
+import type { Blob } from './blob.ts';
+import type { FormData } from './form-data.ts';
 import { Headers, appendHeader, cloneHeaders, createHeaders, fillHeaders, getHeader, headerListOf } from './headers.ts';
 import { toRequestMethod } from './method.ts';
+import { type AbortSignal, createAbortSignal, dependentSignal, isAbortSignal } from '../events/abort.ts';
 
 type RequestRedirect = 'follow' | 'error' | 'manual';
 
@@ -51,23 +58,9 @@ interface RequestState {
   redirect: RequestRedirect;
   integrity: string;
   keepalive: boolean;
+  /** Made on first access when null (most requests never look at it). */
+  signal: AbortSignal | null;
 }
-
-/**
- * Stands in for AbortSignal until it is implemented: never aborts. Frozen and shared: it holds nothing.
- * TODO(abort milestone): a real AbortSignal per request, aborted when the host cancels.
- */
-const NEVER_ABORTED_SIGNAL = ObjectFreeze({
-  aborted: false,
-  reason: undefined,
-  onabort: null,
-  throwIfAborted(): void {},
-  addEventListener(): void {},
-  removeEventListener(): void {},
-  dispatchEvent(): boolean {
-    return true;
-  },
-});
 
 /** Passed to the constructor by this runtime only, to build a Request from a ready state. */
 const INTERNAL = ObjectFreeze({});
@@ -113,6 +106,7 @@ export class Request {
         redirect: 'follow',
         integrity: '',
         keepalive: false,
+        signal: null,
       };
     }
     // 25. Method: a token, not forbidden, normalised.
@@ -126,6 +120,15 @@ export class Request {
     }
     if (options.integrity !== undefined) state.integrity = `${options.integrity as string}`;
     if (options.keepalive !== undefined) state.keepalive = !!options.keepalive;
+    // 29-30. Signal: init's if given (null means none), else input's; this request's signal follows it.
+    let signal = inputState !== null ? inputState.signal : null;
+    if (options.signal !== undefined) {
+      if (options.signal !== null && !isAbortSignal(options.signal)) {
+        throw new TypeError("Failed to construct 'Request': member signal is not of type AbortSignal.");
+      }
+      signal = options.signal;
+    }
+    state.signal = signal === null ? null : dependentSignal([signal]);
     // 32-33. Headers: init's if given, else a copy of input's.
     const headers = createHeaders([], 'none');
     fillHeaders(headers, options.headers !== undefined ? options.headers : inputState?.headers);
@@ -181,9 +184,8 @@ export class Request {
     return this.#state.keepalive;
   }
 
-  get signal(): typeof NEVER_ABORTED_SIGNAL {
-    this.#state; // brand check
-    return NEVER_ABORTED_SIGNAL;
+  get signal(): AbortSignal {
+    return (this.#state.signal ??= createAbortSignal());
   }
 
   // https://fetch.spec.whatwg.org/#dom-body-body: made on first access (body.ts).
@@ -203,6 +205,8 @@ export class Request {
       ...state,
       headers: cloneHeaders(state.headers),
       body: cloneBodyState(state.body),
+      // https://fetch.spec.whatwg.org/#dom-request-clone step 4: the clone's signal follows this one's.
+      signal: state.signal === null ? null : dependentSignal([state.signal]),
     });
   }
 
@@ -220,6 +224,16 @@ export class Request {
 
   async bytes(): Promise<Uint8Array<ArrayBuffer>> {
     return await consumeBytes(this.#state.body);
+  }
+
+  async blob(): Promise<Blob> {
+    const state = this.#state;
+    return await consumeBlob(state.body, getHeader(headerListOf(state.headers), 'content-type'));
+  }
+
+  async formData(): Promise<FormData> {
+    const state = this.#state;
+    return await consumeFormData(state.body, getHeader(headerListOf(state.headers), 'content-type'));
   }
 
   static {
@@ -242,6 +256,7 @@ export function createIncomingRequest(method: string, url: string, headers: Head
     redirect: 'follow',
     integrity: '',
     keepalive: false,
+    signal: null,
   } satisfies RequestState);
 }
 

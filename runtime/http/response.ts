@@ -15,7 +15,9 @@ import {
   bodyStream,
   cloneBodyState,
   consumeArrayBuffer,
+  consumeBlob,
   consumeBytes,
+  consumeFormData,
   consumeJSON,
   consumeText,
   emptyBody,
@@ -23,12 +25,15 @@ import {
   isBodyUsed,
   isUnusable,
   takeForBridge,
+  bodyFromHost,
 } from './body.ts';
 import type { ReadableStream } from '../streams/web-streams.ts';
+import type { Blob } from './blob.ts';
+import type { FormData } from './form-data.ts';
 import { Headers, appendHeader, cloneHeaders, createHeaders, fillHeaders, getHeader, headerListOf } from './headers.ts';
 import { toByteString } from './header-values.ts';
 
-type ResponseType = 'default' | 'error';
+type ResponseType = 'default' | 'error' | 'basic';
 
 interface ResponseInit {
   status?: unknown;
@@ -221,6 +226,16 @@ export class Response {
     return await consumeBytes(this.#state.body);
   }
 
+  async blob(): Promise<Blob> {
+    const state = this.#state;
+    return await consumeBlob(state.body, getHeader(headerListOf(state.headers), 'content-type'));
+  }
+
+  async formData(): Promise<FormData> {
+    const state = this.#state;
+    return await consumeFormData(state.body, getHeader(headerListOf(state.headers), 'content-type'));
+  }
+
   static {
     stateOf = (response) => response.#state;
     isResponse = (value): value is Response => typeof value === 'object' && value !== null && #state in value;
@@ -260,6 +275,19 @@ function initializeResponse(state: ResponseState, init: unknown, body: Extracted
       appendHeader(state.headers, 'content-type', body.type);
     }
   }
+}
+
+/** The Response of an outbound fetch, from the host's answer: headers immutable, as fetch() gives them. */
+export function createFetchedResponse(status: number, statusText: string, headers: HeaderList, body: ArrayBuffer | null, url: string, redirected: boolean): Response {
+  return new Response(INTERNAL, {
+    type: 'basic',
+    status,
+    statusText,
+    headers: createHeaders(headers, 'immutable'),
+    body: bodyFromHost(isNullBodyStatus(status) ? null : body),
+    url,
+    redirected,
+  } satisfies ResponseState);
 }
 
 export interface HostResponse {

@@ -1,8 +1,8 @@
 /**
  * Measures what the runtime bundle costs a fresh isolate: new Isolate + createContext + compile +
  * run + boot, without and with V8 code cache (produceCachedData / cachedData), plus the first use
- * of URL (ASCII host, then an IDN host that loads tr46's tables) and of streams (web-streams-polyfill
- * loads, then a Response body stream).
+ * of URL (ASCII host, then an IDN host that loads tr46's tables), of streams (web-streams-polyfill
+ * loads, then a Response body stream) and of the classes defined on first use (global/lazy-globals.ts).
  *
  *   npm exec -- node --no-node-snapshot test/runtime/measure-setup.ts [iterations]
  *
@@ -69,6 +69,7 @@ const firstUrl: number[] = [];
 const firstIdn: number[] = [];
 const firstStream: number[] = [];
 const firstBody: number[] = [];
+const firstLazy: number[] = [];
 const heap: number[] = [];
 for (let i = 0; i < iterations; i++) {
   const b = setup(cachedData);
@@ -84,6 +85,9 @@ for (let i = 0; i < iterations; i++) {
   start = performance.now();
   b.isolate.compileScriptSync('new Response("x").body.locked').runSync(b.context);
   firstBody.push(performance.now() - start);
+  start = performance.now();
+  b.isolate.compileScriptSync('new AbortController().signal.aborted; new FormData().append("a", new Blob(["b"])); new Event("x").type').runSync(b.context);
+  firstLazy.push(performance.now() - start);
   const s = b.isolate.getHeapStatisticsSync();
   heap.push((s.used_heap_size + s.externally_allocated_size) / 1024);
   b.isolate.dispose();
@@ -97,4 +101,5 @@ console.log(`first new URL() (ASCII host):         ${stats(firstUrl)}`);
 console.log(`first IDN host (loads tr46 tables):   ${stats(firstIdn)}`);
 console.log(`first new ReadableStream():           ${stats(firstStream)}`);
 console.log(`then first Response.body:             ${stats(firstBody)}`);
+console.log(`first Event/Abort/Blob/FormData:      ${stats(firstLazy)}`);
 console.log(`heap after all, KB:                   ${stats(heap).replaceAll(' ms', '')}`);

@@ -1,0 +1,69 @@
+/**
+ * fetch(): https://fetch.spec.whatwg.org/#fetch-method. The request is made by the host (undici, through
+ * the egress policy and the invocation's subrequest limits); this side builds the Request, hands its
+ * parts over the bridge and settles the promise when the host answers with dispatch('fetchResult' |
+ * 'fetchError'). Bodies cross whole, both ways: streaming subrequests need a bridge change.
+ */
+import { hostFetch } from '../bridge.ts';
+import type { HeaderList } from '../host.d.ts';
+import { createFetchedResponse } from './response.ts';
+import { headerListOf } from './headers.ts';
+import { Request } from './request.ts';
+import { MapCtor, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, PromiseCtor } from '../primordials.ts';
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+const pending = new MapCtor<number, Pending>();
+let nextFetchId = 0;
+
+export function fetch(input: unknown, init: unknown = undefined): Promise<unknown> {
+  return new PromiseCtor((resolve, reject) => {
+    // 1-2. Let requestObject be the result of new Request(input, init); errors reject the promise.
+    let request: Request;
+    try {
+      request = new Request(input, init);
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    if (request.signal.aborted) {
+      reject(request.signal.reason);
+      return;
+    }
+    const list = headerListOf(request.headers);
+    const headers: HeaderList = [];
+    for (let i = 0; i < list.length; i++) headers[i] = list[i]!;
+    const send = (body: ArrayBuffer | null) => {
+      const id = ++nextFetchId;
+      MapPrototypeSet(pending, id, { resolve, reject });
+      hostFetch(id, request.method, request.url, headers, body);
+    };
+    if (request.body === null) send(null);
+    else request.arrayBuffer().then(send, reject);
+  });
+}
+
+/** dispatch('fetchResult'): the host's answer becomes a Response. */
+export function fetchResult(fetchId: number, status: number, headers: HeaderList, body: ArrayBuffer | null, meta: string[]): void {
+  const entry = MapPrototypeGet(pending, fetchId);
+  if (!entry) return;
+  MapPrototypeDelete(pending, fetchId);
+  try {
+    entry.resolve(createFetchedResponse(status, meta[0] ?? '', headers, body, meta[1] ?? '', meta[2] === '1'));
+  } catch (error) {
+    entry.reject(error);
+  }
+}
+
+/** dispatch('fetchError'): a network error (or a limit) rejects with a TypeError, as fetch() does. */
+export function fetchError(fetchId: number, name: string, message: string): void {
+  const entry = MapPrototypeGet(pending, fetchId);
+  if (!entry) return;
+  MapPrototypeDelete(pending, fetchId);
+  const error = new TypeError(message);
+  if (name !== 'TypeError') error.name = name;
+  entry.reject(error);
+}

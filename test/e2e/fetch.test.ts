@@ -1,0 +1,74 @@
+/**
+ * fetch() from a worker: made by the host (undici) through the egress policy, with per-invocation
+ * limits; waiting is wall time, not CPU. The upstream is a node:http server in this test process.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import t from 'tap';
+import { deployScript, send, startServer } from '../helpers/server.ts';
+
+const upstream = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const url = new URL(req.url!, 'http://upstream');
+    if (url.pathname === '/json') return void res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes' }).end(JSON.stringify({ hello: 'from upstream' }));
+    if (url.pathname === '/redirect') return void res.writeHead(302, { location: '/json' }).end();
+    if (url.pathname === '/slow') return void setTimeout(() => res.end('slow'), 300);
+    if (url.pathname === '/echo') return void res.end(`${req.method} ${req.headers['x-test']} ${Buffer.concat(chunks).toString()}`);
+    res.writeHead(404).end('nope');
+  });
+});
+await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+t.teardown(() => upstream.close());
+const origin = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+
+const server = await startServer(t, { args: ['--fetch-allow', '127.0.0.1'] });
+
+t.test('a worker fetches JSON, follows redirects, posts a body', async (t) => {
+  const res = await deployScript(server, 'caller', `export default { async fetch(request) {
+    const which = new URL(request.url).pathname;
+    if (which === '/json') { const r = await fetch('${origin}/json'); return Response.json({ status: r.status, header: r.headers.get('x-upstream'), body: await r.json() }) }
+    if (which === '/redirect') { const r = await fetch('${origin}/redirect'); return Response.json({ status: r.status, redirected: r.redirected, url: r.url }) }
+    if (which === '/echo') { const r = await fetch('${origin}/echo', { method: 'POST', body: 'payload', headers: { 'x-test': 'h1' } }); return new Response(await r.text()) }
+    if (which === '/slow') { const r = await fetch('${origin}/slow'); return new Response(await r.text()) }
+    return new Response('?', { status: 400 }) } }`);
+  t.equal(res.status, 201, res.text);
+  t.same((await send(server, 'caller.localhost', '/json')).json(), { status: 200, header: 'yes', body: { hello: 'from upstream' } });
+  t.same((await send(server, 'caller.localhost', '/redirect')).json(), { status: 200, redirected: true, url: `${origin}/json` });
+  t.equal((await send(server, 'caller.localhost', '/echo')).text, 'POST h1 payload');
+
+  const slow = await send(server, 'caller.localhost', '/slow');
+  t.equal(slow.text, 'slow');
+  const last = await server.record((l) => l.type === 'invocation' && l.worker === 'caller' && (l.wallMs as number) >= 290);
+  t.ok((last.cpuUs as number) < 10_000, `waiting 300 ms on fetch charged ${last.cpuUs} µs of CPU`);
+});
+
+t.test('at most 50 subrequests per invocation, 6 at once', async (t) => {
+  await deployScript(server, 'greedy', `export default { async fetch(request) {
+    if (new URL(request.url).pathname === '/parallel') {
+      const started = Date.now();
+      await Promise.all(Array.from({ length: 12 }, () => fetch('${origin}/slow').then((r) => r.text())));
+      return new Response(String(Date.now() - started));
+    }
+    let ok = 0;
+    for (let i = 0; i < 51; i++) { try { await fetch('${origin}/json').then((r) => r.text()); ok++ } catch (e) { return new Response(ok + ' then ' + e.name + ': ' + e.message) } }
+    return new Response('all ' + ok) } }`);
+  const reply = await send(server, 'greedy.localhost');
+  t.match(reply.text, /^50 then TypeError: Too many subrequests/);
+  const elapsed = Number((await send(server, 'greedy.localhost', '/parallel')).text);
+  t.ok(elapsed >= 550, `12 fetches of 300 ms took ${elapsed} ms: two waves of 6`);
+});
+
+t.test('without an allowlist, the host network is out of reach', async (t) => {
+  const closed = await startServer(t);
+  await deployScript(closed, 'prober', `export default { async fetch() {
+    const results = [];
+    for (const url of ['${origin}/json', 'http://localhost:${(upstream.address() as AddressInfo).port}/json', 'http://169.254.169.254/latest/meta-data/']) {
+      try { await fetch(url); results.push('reached ' + url) } catch (e) { results.push(e.name + ': ' + e.message) }
+    }
+    return Response.json(results) } }`);
+  const results = (await send(closed, 'prober.localhost')).json() as string[];
+  t.equal(results.length, 3);
+  for (const line of results) t.match(line, /^TypeError: fetch failed: fetch to .* is not allowed/, line);
+});

@@ -43,6 +43,10 @@ export function hostFetch(fetchId: number, method: string, url: string, headers:
   connected()('fetch', fetchId, method, url, headers, body);
 }
 
+export function hostRandomBytes(length: number): ArrayBuffer {
+  return connected()('randomBytes', length);
+}
+
 /** Logging before boot (never expected) is dropped rather than thrown into tenant code. */
 export function hostLog(level: LogLevel, message: string): void {
   if (host !== null) host('log', level, message);

@@ -35,6 +35,8 @@ export interface HostCall {
    * policy, per-invocation limits) and answers later with dispatch('fetchResult' | 'fetchError').
    */
   (op: 'fetch', fetchId: number, method: string, url: string, headers: HeaderList, body: BridgeBody): void;
+  /** `length` (at most 65536) bytes from the host's CSPRNG, returned at once. */
+  (op: 'randomBytes', length: number): ArrayBuffer;
 }
 
 export interface Dispatch {

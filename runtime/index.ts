@@ -27,6 +27,7 @@ import { Headers } from './http/headers.ts';
 import { Request } from './http/request.ts';
 import { Response } from './http/response.ts';
 import { fetch } from './http/fetch.ts';
+import { Crypto, crypto } from './global/crypto.ts';
 import { installStreamGlobals } from './streams/web-streams.ts';
 import { installURLGlobals } from './url/url.ts';
 import { installLazyGlobals } from './global/lazy-globals.ts';
@@ -60,6 +61,8 @@ const globals: Record<string, unknown> = {
   Request,
   Response,
   fetch,
+  crypto,
+  Crypto,
   addEventListener,
   removeEventListener,
   dispatchEvent,

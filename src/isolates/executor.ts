@@ -22,6 +22,7 @@ import { createEgressAgent } from '../outbound/egress-agent.ts';
 import { egressPolicy } from '../outbound/egress-policy.ts';
 import { DEFAULT_SUBREQUEST_LIMITS, Subrequests, type SubrequestResult } from '../outbound/subrequests.ts';
 import type { Agent } from 'undici';
+import { randomBytes } from 'node:crypto';
 
 export type Post = (message: FromExecutor, transfer?: ArrayBuffer[]) => void;
 
@@ -224,8 +225,13 @@ export class Executor {
     for (const other of [...live.invocations]) this.#end(live, other, bystanderOutcome);
   }
 
-  #onHostCall(live: LiveIsolate, op: string, args: unknown[]): void {
+  #onHostCall(live: LiveIsolate, op: string, args: unknown[]): unknown {
     switch (op) {
+      case 'randomBytes': {
+        const length = Math.min(65536, Math.max(0, Math.trunc(Number(args[0]) || 0)));
+        const bytes = randomBytes(length);
+        return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + length);
+      }
       case 'respond': {
         const [id, status, headers, body] = args as [number, number, string[], ArrayBuffer | string | null];
         const invocation = this.#invocations.get(id)?.invocation;

@@ -18,7 +18,7 @@ import { cacheOptions, rememberCache } from './code-cache.ts';
 import { linkModules, syntaxError } from './module-graph.ts';
 
 /** What a bridge call from the runtime looks like to the host. */
-export type HostCallHandler = (op: string, args: unknown[]) => void;
+export type HostCallHandler = (op: string, args: unknown[]) => unknown;
 
 /** CPU a worker's top-level code may use while it starts. */
 export const STARTUP_CPU_MS = 1000;

@@ -143,3 +143,12 @@ t.test('list, describe and delete workers', async (t) => {
   t.equal((await admin(server, 'GET', '/v1/workers/hello')).status, 404);
   t.equal((await admin(server, 'DELETE', '/v1/workers/hello')).json().error.code, 'ISO_ERR_WORKER_NOT_FOUND');
 });
+
+t.test('crypto.randomUUID and getRandomValues draw on the host CSPRNG', async (t) => {
+  await deployScript(server, 'dice', `export default { fetch() { return Response.json({ id: crypto.randomUUID(), bytes: [...crypto.getRandomValues(new Uint8Array(8))] }) } }`);
+  const first = (await send(server, 'dice.localhost')).json();
+  const second = (await send(server, 'dice.localhost')).json();
+  t.match(first.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  t.not(first.id, second.id);
+  t.equal(first.bytes.length, 8);
+});

@@ -13,7 +13,7 @@ import type { MeterSink } from '../metering/meter.ts';
 import { billedMs } from '../metering/record.ts';
 import type { Outcome, Version } from '../types.ts';
 import { OUTCOME_ERRORS, sendError } from './error-response.ts';
-import { readBody } from './read-body.ts';
+import { hasBody, readBody } from './read-body.ts';
 import { responseHead } from './response-head.ts';
 
 export interface DataPlaneOptions {
@@ -70,25 +70,27 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
     const notRun = { cold: false, initMs: null, cpuUs: 0, memoryBytes: 0 };
     const deadline = Date.now() + version.limits.wallMs;
 
-    readBody(req, maxRequestBytes).then(
-      (body) => {
-        bytesIn = body?.byteLength ?? 0;
-        admission.enter(
-          version.worker,
-          version.limits.concurrency,
-          (release) => run(body, release),
-          () => {
-            status = sendError(res, 'ISO_ERR_WORKER_OVERLOADED', undefined, requestId, { 'retry-after': '1' });
-            record('loadShed', notRun);
-          },
-        );
-      },
-      // The worker never runs: no invocation, nothing metered.
-      (err: unknown) => {
+    const admit = (body: ArrayBuffer | null) => {
+      bytesIn = body?.byteLength ?? 0;
+      admission.enter(
+        version.worker,
+        version.limits.concurrency,
+        (release) => run(body, release),
+        () => {
+          status = sendError(res, 'ISO_ERR_WORKER_OVERLOADED', undefined, requestId, { 'retry-after': '1' });
+          record('loadShed', notRun);
+        },
+      );
+    };
+    // Most requests have no body: no promise, no extra turn of the event loop.
+    if (!hasBody(req)) admit(null);
+    else {
+      readBody(req, maxRequestBytes).then(admit, (err: unknown) => {
+        // The worker never runs: no invocation, nothing metered.
         const error = err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_BODY_INVALID');
         sendError(res, error.code, error.message, requestId, { connection: 'close' });
-      },
-    );
+      });
+    }
 
     function run(body: ArrayBuffer | null, release: () => void) {
       if (res.destroyed) {

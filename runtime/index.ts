@@ -28,6 +28,7 @@ import { Request } from './http/request.ts';
 import { Response } from './http/response.ts';
 import { fetch } from './http/fetch.ts';
 import { Crypto, crypto } from './global/crypto.ts';
+import { Performance, performance } from './global/performance.ts';
 import { installStreamGlobals } from './streams/web-streams.ts';
 import { installURLGlobals } from './url/url.ts';
 import { installLazyGlobals } from './global/lazy-globals.ts';
@@ -63,6 +64,8 @@ const globals: Record<string, unknown> = {
   fetch,
   crypto,
   Crypto,
+  performance,
+  Performance,
   addEventListener,
   removeEventListener,
   dispatchEvent,

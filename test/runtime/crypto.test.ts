@@ -25,3 +25,17 @@ t.test('crypto.getRandomValues and randomUUID', async (t) => {
   t.equal(body.bigNonZero, true);
   t.equal(body.tag, '[object Crypto]');
 });
+
+t.test('performance.now is whole milliseconds from timeOrigin', async (t) => {
+  const worker = await TestWorker.create();
+  t.teardown(() => worker.dispose());
+  worker.deployModule(`export default { fetch() {
+    const samples = [];
+    for (let i = 0; i < 2000; i++) samples.push(performance.now());
+    return Response.json({ whole: samples.every((s) => Number.isInteger(s)), origin: performance.timeOrigin, monotonic: samples.every((s, i) => i === 0 || s >= samples[i - 1]) });
+  } }`);
+  const body = JSON.parse(worker.fetch('http://x/').body as string);
+  t.equal(body.whole, true, 'no sub-millisecond resolution');
+  t.equal(body.monotonic, true);
+  t.ok(Math.abs(body.origin - Date.now()) < 60_000);
+});

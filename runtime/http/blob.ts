@@ -2,7 +2,8 @@
  * Blob and File (https://w3c.github.io/FileAPI/#blob-section). A Blob holds its bytes in memory,
  * never mutated once held, so slices and bodies made from it may share them.
  */
-import { DateNow, MathTrunc, NumberIsFinite, StringPrototypeCharCodeAt, StringPrototypeToLowerCase, StringPrototypeToWellFormed, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetLength, TypedArrayPrototypeSet, Uint8ArrayCtor } from '../primordials.ts';
+import { concatBytes } from '../encoding/concat-bytes.ts';
+import { DateNow, MathTrunc, NumberIsFinite, StringPrototypeCharCodeAt, StringPrototypeToLowerCase, StringPrototypeToWellFormed, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetLength, Uint8ArrayCtor } from '../primordials.ts';
 import { bufferSourceBytes, copyBytes, subarray } from '../encoding/buffer-source.ts';
 import { utf8Decode, utf8Encode } from '../encoding/utf8.ts';
 import { nameClass } from '../global/define.ts';
@@ -38,7 +39,6 @@ function processBlobParts(parts: unknown, endings: unknown): Uint8Array<ArrayBuf
     throw new TypeError(`Failed to construct 'Blob': '${endings as string}' is not a valid value for 'endings'.`);
   }
   const chunks: Uint8Array[] = [];
-  let total = 0;
   // Web IDL sequence<BlobPart>: iterated with the value's own iterator, as the spec says.
   for (const part of parts as Iterable<unknown>) {
     let bytes: Uint8Array | null;
@@ -50,15 +50,8 @@ function processBlobParts(parts: unknown, endings: unknown): Uint8Array<ArrayBuf
       if (bytes === null) bytes = utf8Encode(StringPrototypeToWellFormed(`${part as string}`));
     }
     chunks[chunks.length] = bytes;
-    total += TypedArrayPrototypeGetLength(bytes);
   }
-  const result = new Uint8ArrayCtor(total);
-  let offset = 0;
-  for (let i = 0; i < chunks.length; i++) {
-    TypedArrayPrototypeSet(result, chunks[i]!, offset);
-    offset += TypedArrayPrototypeGetLength(chunks[i]!);
-  }
-  return result;
+  return concatBytes(chunks);
 }
 
 /** Web IDL `long long` (clamped to the safe range), then the slice clamping of the File API. */

@@ -4,6 +4,7 @@
  * RFC 7578) both ways, and application/x-www-form-urlencoded parsing
  * (https://url.spec.whatwg.org/#concept-urlencoded-parser), for `formData()` of Request and Response.
  */
+import { concatBytes } from '../encoding/concat-bytes.ts';
 import {
   MathRandom,
   MathTrunc,
@@ -14,7 +15,6 @@ import {
   StringPrototypeSplit,
   StringPrototypeToLowerCase,
   TypedArrayPrototypeGetLength,
-  TypedArrayPrototypeSet,
   Uint8ArrayCtor,
 } from '../primordials.ts';
 import { copyBytes, subarray } from '../encoding/buffer-source.ts';
@@ -52,17 +52,6 @@ function escapeName(text: string): string {
   return out;
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let total = 0;
-  for (let i = 0; i < chunks.length; i++) total += TypedArrayPrototypeGetLength(chunks[i]!);
-  const out = new Uint8ArrayCtor(total);
-  let offset = 0;
-  for (let i = 0; i < chunks.length; i++) {
-    TypedArrayPrototypeSet(out, chunks[i]!, offset);
-    offset += TypedArrayPrototypeGetLength(chunks[i]!);
-  }
-  return out;
-}
 
 /** A boundary no entry is likely to contain (as browsers do, a fixed prefix and random characters). */
 function generateBoundary(): string {
@@ -90,7 +79,7 @@ export function serializeMultipart(formData: FormData): { bytes: Uint8Array<Arra
     }
   }
   chunks[chunks.length] = utf8Encode(`--${boundary}--\r\n`);
-  return { bytes: concat(chunks), type: `multipart/form-data; boundary=${boundary}` };
+  return { bytes: concatBytes(chunks), type: `multipart/form-data; boundary=${boundary}` };
 }
 
 function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from: number): number {

@@ -3,13 +3,11 @@
  * https://fetch.spec.whatwg.org/#body-fully-read: every chunk must be a Uint8Array; the bytes are
  * copied as each chunk is read (the worker may reuse a chunk's buffer after enqueueing it).
  */
+import { concatBytes } from '../encoding/concat-bytes.ts';
 import {
   PromiseCtor,
   PromisePrototypeThen,
-  TypedArrayPrototypeGetByteLength,
   TypedArrayPrototypeGetSymbolToStringTag,
-  TypedArrayPrototypeSet,
-  Uint8ArrayCtor,
 } from '../primordials.ts';
 import { copyBytes } from '../encoding/buffer-source.ts';
 import { type ReadableStream, loadStreams } from './web-streams.ts';
@@ -22,7 +20,6 @@ export function readAllBytes(stream: ReadableStream<unknown>, stopped?: () => bo
   const streams = loadStreams();
   const reader = streams.getReader(stream);
   const chunks: Uint8Array<ArrayBuffer>[] = [];
-  let total = 0;
   return new PromiseCtor((resolve, reject) => {
     const step = (): void => {
       PromisePrototypeThen(
@@ -33,7 +30,8 @@ export function readAllBytes(stream: ReadableStream<unknown>, stopped?: () => bo
             return;
           }
           if (result.done) {
-            resolve(concat(chunks, total));
+            // The chunks are copies already: one of them can be the result as it is.
+            resolve(chunks.length === 1 ? chunks[0]! : concatBytes(chunks));
             return;
           }
           const chunk = result.value;
@@ -43,7 +41,6 @@ export function readAllBytes(stream: ReadableStream<unknown>, stopped?: () => bo
           }
           const copy = copyBytes(chunk as Uint8Array);
           chunks[chunks.length] = copy;
-          total += TypedArrayPrototypeGetByteLength(copy);
           step();
         },
         reject,
@@ -53,13 +50,3 @@ export function readAllBytes(stream: ReadableStream<unknown>, stopped?: () => bo
   });
 }
 
-function concat(chunks: Uint8Array<ArrayBuffer>[], total: number): Uint8Array<ArrayBuffer> {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8ArrayCtor(total);
-  let offset = 0;
-  for (let i = 0; i < chunks.length; i++) {
-    TypedArrayPrototypeSet(out, chunks[i]!, offset);
-    offset += TypedArrayPrototypeGetByteLength(chunks[i]!);
-  }
-  return out;
-}

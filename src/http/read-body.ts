@@ -1,5 +1,6 @@
 /** Reads a request body up to a byte limit; resolves null when there is none, rejects past the limit. */
 import type { IncomingMessage } from 'node:http';
+import { concatToArrayBuffer } from '../bytes.ts';
 import { IsolaneError } from '../errors.ts';
 
 export function hasBody(req: IncomingMessage): boolean {
@@ -24,15 +25,7 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<ArrayB
       }
       chunks.push(chunk);
     });
-    req.on('end', () => {
-      const bytes = new Uint8Array(size);
-      let offset = 0;
-      for (const chunk of chunks) {
-        bytes.set(chunk, offset);
-        offset += chunk.length;
-      }
-      resolve(bytes.buffer);
-    });
+    req.on('end', () => resolve(concatToArrayBuffer(chunks, size)));
     req.on('error', reject);
   });
 }

@@ -5,6 +5,7 @@
  * size. Waiting costs the worker wall time, never CPU: the answer re-enters the isolate as a new slice.
  */
 import { fetch, type Dispatcher } from 'undici';
+import { concatToArrayBuffer } from '../bytes.ts';
 
 export interface SubrequestLimits {
   perInvocation: number;
@@ -96,22 +97,13 @@ export class Subrequests {
     } catch (err) {
       return { ok: false, name: 'TypeError', message: `fetch failed while reading the body: ${describe(err)}` };
     }
-    const body = response.body === null ? null : concat(chunks, size);
+    const body = response.body === null ? null : concatToArrayBuffer(chunks, size);
     const list: string[] = [];
     for (const [name, value] of response.headers) list.push(name, value);
     return { ok: true, status: response.status, statusText: response.statusText, headers: list, body, url: response.url, redirected: response.redirected };
   }
 }
 
-function concat(chunks: Uint8Array[], size: number): ArrayBuffer {
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes.buffer;
-}
 
 /** The reason without host details a tenant should not see (paths, stacks). */
 function describe(err: unknown): string {

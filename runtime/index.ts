@@ -31,6 +31,7 @@ import { Crypto, crypto } from './global/crypto.ts';
 import { Performance, performance } from './global/performance.ts';
 import { installStreamGlobals } from './streams/web-streams.ts';
 import { installURLGlobals } from './url/url.ts';
+import { installURLPatternGlobal } from './url/url-pattern.ts';
 import { installLazyGlobals } from './global/lazy-globals.ts';
 import { ObjectDefineProperty, ReflectDeleteProperty, globalThisRef } from './primordials.ts';
 
@@ -72,6 +73,7 @@ const globals: Record<string, unknown> = {
 };
 for (const name in globals) defineGlobal(name, globals[name]);
 installURLGlobals();
+installURLPatternGlobal();
 installStreamGlobals();
 installLazyGlobals();
 

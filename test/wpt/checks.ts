@@ -42,3 +42,33 @@ export const ATOB = `([input, bytes]) => {
   const got = [...decoded].map((ch) => ch.charCodeAt(0));
   return JSON.stringify(got) === JSON.stringify(bytes) ? null : JSON.stringify(got) + ' != ' + JSON.stringify(bytes);
 }`;
+
+// urlpattern/resources/urlpatterntestdata.json: construct, compare the given component patterns, then
+// exec()/test() the inputs and compare the given components' input and groups. Components an entry
+// does not name are not checked (WPT's harness derives their defaults from the base URL).
+export const URL_PATTERN = `(c) => {
+  const COMPONENTS = ['protocol', 'username', 'password', 'hostname', 'port', 'pathname', 'search', 'hash'];
+  let pattern;
+  try { pattern = new URLPattern(...c.pattern); }
+  catch (error) { return c.expected_obj === 'error' ? (error instanceof TypeError ? null : 'wrong error ' + error.name) : 'constructor threw ' + error.message; }
+  if (c.expected_obj === 'error') return 'constructed but should throw';
+  for (const key of COMPONENTS) {
+    if (c.expected_obj && key in c.expected_obj && pattern[key] !== c.expected_obj[key]) return key + ': ' + JSON.stringify(pattern[key]) + ' != ' + JSON.stringify(c.expected_obj[key]);
+  }
+  const inputs = c.inputs ?? [];
+  let result;
+  let tested;
+  try { result = pattern.exec(...inputs); tested = pattern.test(...inputs); }
+  catch (error) { return c.expected_match === 'error' ? (error instanceof TypeError ? null : 'wrong error ' + error.name) : 'exec threw ' + error.message; }
+  if (c.expected_match === 'error') return 'exec should throw';
+  if (c.expected_match === null || c.expected_match === undefined) return result === null && tested === false ? null : 'matched but should not';
+  if (result === null || tested !== true) return 'did not match';
+  for (const key of COMPONENTS) {
+    const want = c.expected_match[key];
+    if (!want) continue;
+    const got = result[key];
+    if (got.input !== want.input) return key + '.input: ' + JSON.stringify(got.input) + ' != ' + JSON.stringify(want.input);
+    if (JSON.stringify(got.groups) !== JSON.stringify(want.groups)) return key + '.groups: ' + JSON.stringify(got.groups) + ' != ' + JSON.stringify(want.groups);
+  }
+  return null;
+}`;

@@ -43,6 +43,10 @@ export function hostFetch(fetchId: number, method: string, url: string, headers:
   connected()('fetch', fetchId, method, url, headers, body);
 }
 
+export function hostDigest(algorithm: string, data: ArrayBuffer): ArrayBuffer {
+  return connected()('digest', algorithm, data);
+}
+
 export function hostRandomBytes(length: number): ArrayBuffer {
   return connected()('randomBytes', length);
 }

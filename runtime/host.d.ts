@@ -37,6 +37,8 @@ export interface HostCall {
   (op: 'fetch', fetchId: number, method: string, url: string, headers: HeaderList, body: BridgeBody): void;
   /** `length` (at most 65536) bytes from the host's CSPRNG, returned at once. */
   (op: 'randomBytes', length: number): ArrayBuffer;
+  /** The digest of `data` with `algorithm` (SHA-1, SHA-256, SHA-384, SHA-512), returned at once. */
+  (op: 'digest', algorithm: string, data: ArrayBuffer): ArrayBuffer;
 }
 
 export interface Dispatch {

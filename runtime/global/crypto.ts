@@ -1,14 +1,18 @@
 /**
  * crypto.getRandomValues() and crypto.randomUUID() (https://w3c.github.io/webcrypto/#Crypto-method-getRandomValues).
  * Random bytes come from the host's CSPRNG (bridge op 'randomBytes'), fetched in blocks so most calls
- * cost no bridge crossing. crypto.subtle is not provided yet.
+ * cost no bridge crossing. crypto.subtle has digest() only for now (SHA-1/256/384/512, computed by the
+ * host, bridge op 'digest'): enough for ETags and hashing; keys, signing and ciphers are still to come.
  */
-import { hostRandomBytes } from '../bridge.ts';
+import { hostDigest, hostRandomBytes } from '../bridge.ts';
+import { bufferSourceBytes, copyBytes } from '../encoding/buffer-source.ts';
 import { DOMException } from './dom-exception.ts';
 import { nameClass } from './define.ts';
 import {
   NumberPrototypeToString,
   ObjectCreate,
+  PromiseCtor,
+  StringPrototypeToUpperCase,
   StringPrototypeSlice,
   TypedArrayPrototypeGetBuffer,
   TypedArrayPrototypeGetByteLength,
@@ -44,9 +48,47 @@ function fill(target: Uint8Array): void {
   }
 }
 
+const DIGEST_NAMES: Record<string, string | undefined> = {
+  __proto__: null,
+  'SHA-1': 'SHA-1', 'SHA-256': 'SHA-256', 'SHA-384': 'SHA-384', 'SHA-512': 'SHA-512',
+} as unknown as Record<string, string | undefined>;
+
+export class SubtleCrypto {
+  constructor() {
+    throw new TypeError('Illegal constructor');
+  }
+
+  // https://w3c.github.io/webcrypto/#SubtleCrypto-method-digest
+  digest(algorithm: unknown, data: unknown): Promise<ArrayBuffer> {
+    return new PromiseCtor((resolve, reject) => {
+      // 2. Normalize the algorithm: a name, or an object with a name; names are case-insensitive.
+      const given = typeof algorithm === 'string' ? algorithm : (algorithm as { name?: unknown } | null)?.name;
+      const name = typeof given === 'string' ? DIGEST_NAMES[StringPrototypeToUpperCase(given)] : undefined;
+      if (name === undefined) {
+        reject(new DOMException('Unrecognized algorithm name', 'NotSupportedError'));
+        return;
+      }
+      // 1. A copy of the bytes held by data.
+      const bytes = bufferSourceBytes(data, false);
+      if (bytes === null) {
+        reject(new TypeError("Failed to execute 'digest' on 'SubtleCrypto': parameter 2 is not of type 'BufferSource'."));
+        return;
+      }
+      resolve(hostDigest(name, copyBytes(bytes).buffer));
+    });
+  }
+}
+nameClass(SubtleCrypto, 'SubtleCrypto');
+
+const subtle: SubtleCrypto = ObjectCreate(SubtleCrypto.prototype) as SubtleCrypto;
+
 export class Crypto {
   constructor() {
     throw new TypeError('Illegal constructor');
+  }
+
+  get subtle(): SubtleCrypto {
+    return subtle;
   }
 
   getRandomValues<T extends ArrayBufferView>(array: T): T {

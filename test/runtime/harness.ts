@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 /**
  * Runs the real runtime bundle in a real isolate with a fake host: every host call is recorded,
  * timers fire only when the test says so. One TestWorker per test file (or per test).
@@ -68,6 +68,7 @@ export class TestWorker {
       if (op === 'setTimer') timers.set(args[0] as number, args[1] as number);
       if (op === 'clearTimer') timers.delete(args[0] as number);
       if (op === 'randomBytes') return new Uint8Array(randomBytes(args[0] as number)).buffer;
+      if (op === 'digest') return new Uint8Array(createHash(String(args[0]).replace('-', '').toLowerCase()).update(new Uint8Array(args[1] as ArrayBuffer)).digest()).buffer;
     });
     const dispatch = boot.applySync(undefined, [host], { result: { reference: true } }) as ivm.Reference<
       (...args: unknown[]) => unknown

@@ -1,0 +1,95 @@
+/**
+ * A real application, unchanged: a Hono app bundled with esbuild from the npm package (as wrangler
+ * would), uploaded through the admin API and exercised over HTTP. The assertions are Hono's documented
+ * behaviour on a Workers runtime.
+ */
+import { build } from 'esbuild';
+import t from 'tap';
+import { deployMultipart, send, startServer } from '../helpers/server.ts';
+
+const bundle = await build({
+  stdin: {
+    contents: `
+      import { Hono } from 'hono';
+      import { cors } from 'hono/cors';
+      import { etag } from 'hono/etag';
+      import { basicAuth } from 'hono/basic-auth';
+      import { stream } from 'hono/streaming';
+      const app = new Hono();
+      app.use('/api/*', cors());
+      app.use('/etag/*', etag());
+      app.use('/admin/*', basicAuth({ username: 'ada', password: 'lovelace' }));
+      app.get('/api/users/:id', (c) => c.json({ id: c.req.param('id'), q: c.req.query('q') ?? null, env: c.env.GREETING }));
+      app.post('/api/echo', async (c) => c.json(await c.req.json(), 201));
+      app.get('/etag/page', (c) => c.text('stable content'));
+      app.get('/admin/secret', (c) => c.text('welcome, ' + c.req.header('authorization')?.slice(0, 5)));
+      app.get('/stream', (c) => stream(c, async (s) => { for (let i = 0; i < 3; i++) { await s.write('chunk' + i + ';'); await s.sleep(10); } }));
+      app.notFound((c) => c.json({ error: 'not here' }, 404));
+      export default app;
+    `,
+    resolveDir: import.meta.dirname,
+    loader: 'js',
+  },
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  mainFields: ['module', 'main'],
+  write: false,
+  logLevel: 'silent',
+});
+
+const server = await startServer(t);
+const deployed = await deployMultipart(
+  server,
+  'hono-app',
+  { main_module: 'worker.js', bindings: [{ type: 'plain_text', name: 'GREETING', text: 'hi' }], routes: ['app.example.com/*'] },
+  { 'worker.js': bundle.outputFiles[0]!.text },
+);
+
+t.test('deployed through the upload API', async (t) => {
+  t.equal(deployed.status, 201, deployed.text);
+  t.ok(bundle.outputFiles[0]!.text.length > 20_000, `bundle of ${bundle.outputFiles[0]!.text.length} bytes`);
+});
+
+t.test('routing with params, query, env and JSON', async (t) => {
+  const reply = await send(server, 'app.example.com', '/api/users/42?q=x');
+  t.equal(reply.status, 200);
+  t.same(reply.json(), { id: '42', q: 'x', env: 'hi' });
+  t.equal(reply.headers['access-control-allow-origin'], '*', 'cors middleware');
+  const echo = await send(server, 'app.example.com', '/api/echo', { method: 'POST', body: JSON.stringify({ a: [1, 2] }), headers: { 'content-type': 'application/json' } });
+  t.equal(echo.status, 201);
+  t.same(echo.json(), { a: [1, 2] });
+  const preflight = await send(server, 'app.example.com', '/api/echo', { method: 'OPTIONS', headers: { origin: 'https://site.test', 'access-control-request-method': 'POST' } });
+  t.equal(preflight.status, 204);
+  t.match(preflight.headers['access-control-allow-methods'], /POST/);
+  const missing = await send(server, 'app.example.com', '/nowhere');
+  t.equal(missing.status, 404);
+  t.same(missing.json(), { error: 'not here' });
+});
+
+t.test('etag middleware: an ETag, then 304 for If-None-Match', async (t) => {
+  const first = await send(server, 'app.example.com', '/etag/page');
+  t.equal(first.status, 200);
+  const tag = first.headers.etag as string;
+  t.match(tag, /^"[0-9a-f]{40}"$/, 'SHA-1 ETag from crypto.subtle.digest');
+  const again = await send(server, 'app.example.com', '/etag/page', { headers: { 'if-none-match': tag } });
+  t.equal(again.status, 304);
+  t.equal(again.text, '');
+});
+
+t.test('basic-auth middleware', async (t) => {
+  const denied = await send(server, 'app.example.com', '/admin/secret');
+  t.equal(denied.status, 401);
+  t.match(denied.headers['www-authenticate'], /^Basic/);
+  const wrong = await send(server, 'app.example.com', '/admin/secret', { headers: { authorization: 'Basic ' + Buffer.from('ada:babbage').toString('base64') } });
+  t.equal(wrong.status, 401);
+  const ok = await send(server, 'app.example.com', '/admin/secret', { headers: { authorization: 'Basic ' + Buffer.from('ada:lovelace').toString('base64') } });
+  t.equal(ok.status, 200);
+  t.equal(ok.text, 'welcome, Basic');
+});
+
+t.test('a streaming route (bytes arrive whole: streaming to the client is still to come)', async (t) => {
+  const reply = await send(server, 'app.example.com', '/stream');
+  t.equal(reply.status, 200);
+  t.equal(reply.text, 'chunk0;chunk1;chunk2;');
+});

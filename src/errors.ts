@@ -5,6 +5,7 @@
 export const ERROR_CODES = {
   ISO_ERR_AUTH_MISSING: { status: 401, message: 'Authorization: Bearer <token> is required' },
   ISO_ERR_AUTH_INVALID: { status: 401, message: 'the admin token is not valid' },
+  ISO_ERR_AUTH_RATE_LIMITED: { status: 429, message: 'too many failed attempts from this address' },
   ISO_ERR_NOT_FOUND: { status: 404, message: 'no such endpoint' },
   ISO_ERR_WORKER_NOT_FOUND: { status: 404, message: 'no such worker' },
   ISO_ERR_VERSION_NOT_FOUND: { status: 404, message: 'no such version of this worker' },

@@ -1,0 +1,17 @@
+/** Wrong admin tokens are rate-limited per client address; the token itself is compared in constant time. */
+import t from 'tap';
+import { admin, startServer, TOKEN } from '../helpers/server.ts';
+
+t.test('ten failures from an address lock it out for the window, right token included', async (t) => {
+  const server = await startServer(t);
+  t.equal((await admin(server, 'GET', '/v1/workers')).status, 200, 'the right token works');
+  for (let i = 0; i < 10; i++) {
+    const reply = await admin(server, 'GET', '/v1/workers', { token: i % 2 ? null : `guess-${i}` });
+    t.equal(reply.status, 401, `attempt ${i + 1}`);
+  }
+  const locked = await admin(server, 'GET', '/v1/workers', { token: TOKEN });
+  t.equal(locked.status, 429);
+  t.equal(locked.json().error.code, 'ISO_ERR_AUTH_RATE_LIMITED');
+  t.match(locked.json().error.message, /retry after \d+ s/);
+  t.equal((await admin(server, 'GET', '/healthz', { token: null })).status, 200, 'health checks are not affected');
+});

@@ -3,13 +3,11 @@
  * would), uploaded through the admin API and exercised over HTTP. The assertions are Hono's documented
  * behaviour on a Workers runtime.
  */
-import { build } from 'esbuild';
 import t from 'tap';
+import { bundleWorker } from '../helpers/bundle.ts';
 import { deployMultipart, send, startServer } from '../helpers/server.ts';
 
-const bundle = await build({
-  stdin: {
-    contents: `
+const bundle = await bundleWorker(`
       import { Hono } from 'hono';
       import { cors } from 'hono/cors';
       import { etag } from 'hono/etag';
@@ -26,29 +24,19 @@ const bundle = await build({
       app.get('/stream', (c) => stream(c, async (s) => { for (let i = 0; i < 3; i++) { await s.write('chunk' + i + ';'); await s.sleep(10); } }));
       app.notFound((c) => c.json({ error: 'not here' }, 404));
       export default app;
-    `,
-    resolveDir: import.meta.dirname,
-    loader: 'js',
-  },
-  bundle: true,
-  format: 'esm',
-  platform: 'neutral',
-  mainFields: ['module', 'main'],
-  write: false,
-  logLevel: 'silent',
-});
+    `, import.meta.dirname);
 
 const server = await startServer(t);
 const deployed = await deployMultipart(
   server,
   'hono-app',
   { main_module: 'worker.js', bindings: [{ type: 'plain_text', name: 'GREETING', text: 'hi' }], routes: ['app.example.com/*'] },
-  { 'worker.js': bundle.outputFiles[0]!.text },
+  { 'worker.js': bundle },
 );
 
 t.test('deployed through the upload API', async (t) => {
   t.equal(deployed.status, 201, deployed.text);
-  t.ok(bundle.outputFiles[0]!.text.length > 20_000, `bundle of ${bundle.outputFiles[0]!.text.length} bytes`);
+  t.ok(bundle.length > 20_000, `bundle of ${bundle.length} bytes`);
 });
 
 t.test('routing with params, query, env and JSON', async (t) => {

@@ -1,11 +1,9 @@
 /** A real framework on the runtime: a Hono app, bundled as a worker would be, served end to end. */
 import t from 'tap';
-import { build } from 'esbuild';
+import { bundleWorker } from '../helpers/bundle.ts';
 import { TestWorker } from './harness.ts';
 
-const app = await build({
-  stdin: {
-    contents: `
+const app = await bundleWorker(`
       import { Hono } from 'hono';
       const app = new Hono();
       app.get('/', (c) => c.text('Hello Hono!'));
@@ -15,21 +13,11 @@ const app = await build({
       app.get('/later', (c) => { c.executionCtx.waitUntil(new Promise((resolve) => setTimeout(resolve, 5))); return c.text('later') });
       app.notFound((c) => c.text('nope', 404));
       export default app;
-    `,
-    resolveDir: import.meta.dirname,
-    loader: 'js',
-  },
-  bundle: true,
-  format: 'esm',
-  platform: 'neutral',
-  mainFields: ['module', 'main'],
-  write: false,
-  logLevel: 'silent',
-});
+    `, import.meta.dirname);
 
 const w = await TestWorker.create();
 t.teardown(() => w.dispose());
-t.equal(w.deployModule(app.outputFiles[0]!.text, { NAME: 'bound' }), 'module');
+t.equal(w.deployModule(app, { NAME: 'bound' }), 'module');
 
 t.test('routes, params, query, headers, env', async (t) => {
   t.match(w.fetch('https://h.example/'), { status: 200, body: 'Hello Hono!', done: true });

@@ -1,0 +1,15 @@
+/** Bundles worker source that imports npm packages into one ES module, as wrangler would. */
+import { build } from 'esbuild';
+
+export async function bundleWorker(contents: string, resolveDir: string): Promise<string> {
+  const result = await build({
+    stdin: { contents, resolveDir, loader: 'js' },
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    write: false,
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0]!.text;
+}

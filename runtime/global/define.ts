@@ -25,6 +25,26 @@ export function defineGlobal(name: string, value: unknown): void {
   ObjectDefineProperty(globalThisRef, name, { value, writable: true, configurable: true, enumerable: false });
 }
 
+/**
+ * A global whose value is made on first read: until then an accessor, which the first read (or a write)
+ * replaces with an ordinary writable data property. For the APIs an isolate should not pay for unless
+ * it uses them (URL, URLPattern, streams, events, Blob, FormData).
+ */
+export function defineLazyGlobal(name: string, load: () => unknown): void {
+  ObjectDefineProperty(globalThisRef, name, {
+    configurable: true,
+    enumerable: false,
+    get() {
+      const value = load();
+      ObjectDefineProperty(globalThisRef, name, { value, writable: true, configurable: true, enumerable: false });
+      return value;
+    },
+    set(value: unknown) {
+      ObjectDefineProperty(globalThisRef, name, { value, writable: true, configurable: true, enumerable: false });
+    },
+  });
+}
+
 export function setName(fn: Function, name: string): void {
   if (fn.name !== name) ObjectDefineProperty(fn, 'name', { value: name, configurable: true });
 }

@@ -10,7 +10,7 @@
  * Rule: runtime code never constructs these classes with `new` at module level; module functions that
  * need a brand check return false while the class is not defined (no instance can exist before).
  */
-import { ObjectDefineProperty, globalThisRef } from '../primordials.ts';
+import { defineLazyGlobal } from './define.ts';
 import { loadAbort } from '../events/abort.ts';
 import { loadEvents } from '../events/event.ts';
 import { loadBlob } from '../http/blob.ts';
@@ -35,17 +35,6 @@ export function installLazyGlobals(): void {
   for (let i = 0; i < LAZY_GLOBALS.length; i++) {
     const name = LAZY_GLOBALS[i]![0];
     const load = LAZY_GLOBALS[i]![1];
-    ObjectDefineProperty(globalThisRef, name, {
-      configurable: true,
-      enumerable: false,
-      get() {
-        const value = (load() as Record<string, unknown>)[name];
-        ObjectDefineProperty(globalThisRef, name, { value, writable: true, configurable: true, enumerable: false });
-        return value;
-      },
-      set(value: unknown) {
-        ObjectDefineProperty(globalThisRef, name, { value, writable: true, configurable: true, enumerable: false });
-      },
-    });
+    defineLazyGlobal(name, () => (load() as Record<string, unknown>)[name]);
   }
 }

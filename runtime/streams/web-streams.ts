@@ -9,8 +9,8 @@
  * taken from classes that no tenant code could have seen before they were made.
  */
 import type * as WebStreams from 'web-streams-polyfill';
-import { ObjectDefineProperty, ReflectGetOwnPropertyDescriptor, globalThisRef, uncurryThis } from '../primordials.ts';
-import { setName } from '../global/define.ts';
+import { ReflectGetOwnPropertyDescriptor, uncurryThis } from '../primordials.ts';
+import { defineLazyGlobal, setName } from '../global/define.ts';
 
 export type {
   ReadableStream,
@@ -124,17 +124,6 @@ export function isLocked(stream: Stream): boolean {
 export function installStreamGlobals(): void {
   for (let i = 0; i < GLOBALS.length; i++) {
     const name = GLOBALS[i]!;
-    ObjectDefineProperty(globalThisRef, name, {
-      configurable: true,
-      enumerable: false,
-      get() {
-        const value = loadStreams().api[name];
-        ObjectDefineProperty(globalThisRef, name, { value, writable: true, configurable: true, enumerable: false });
-        return value;
-      },
-      set(value: unknown) {
-        ObjectDefineProperty(globalThisRef, name, { value, writable: true, configurable: true, enumerable: false });
-      },
-    });
+    defineLazyGlobal(name, () => loadStreams().api[name]);
   }
 }

@@ -3,8 +3,7 @@
  * the standard's authors maintain), bundled in and evaluated on first use of the global: an isolate
  * that never matches a pattern does not pay for it. It parses URLs with the URL global (whatwg-url).
  */
-import { ObjectDefineProperty, globalThisRef } from '../primordials.ts';
-import { setName } from '../global/define.ts';
+import { defineLazyGlobal, setName } from '../global/define.ts';
 
 declare const require: (id: 'urlpattern-polyfill/urlpattern') => { URLPattern: Function };
 
@@ -19,16 +18,5 @@ function load(): Function {
 }
 
 export function installURLPatternGlobal(): void {
-  ObjectDefineProperty(globalThisRef, 'URLPattern', {
-    configurable: true,
-    enumerable: false,
-    get() {
-      const value = load();
-      ObjectDefineProperty(globalThisRef, 'URLPattern', { value, writable: true, configurable: true, enumerable: false });
-      return value;
-    },
-    set(value: unknown) {
-      ObjectDefineProperty(globalThisRef, 'URLPattern', { value, writable: true, configurable: true, enumerable: false });
-    },
-  });
+  defineLazyGlobal('URLPattern', load);
 }

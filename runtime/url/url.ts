@@ -11,8 +11,8 @@
  */
 import type { URLRecord } from 'whatwg-url';
 import { utf8DecodeWithoutBOM, utf8Encode } from '../encoding/utf8.ts';
-import { ObjectDefineProperty, globalThisRef, uncurryThis } from '../primordials.ts';
-import { setName } from '../global/define.ts';
+import { uncurryThis } from '../primordials.ts';
+import { defineLazyGlobal, setName } from '../global/define.ts';
 import { hooks } from './whatwg-url-hooks.ts';
 
 export type { URLRecord };
@@ -75,18 +75,5 @@ export function serializeSearchParams(params: object): string {
  * a write) replaces the accessor with an ordinary writable data property, as for other interfaces.
  */
 export function installURLGlobals(): void {
-  for (const name of ['URL', 'URLSearchParams'] as const) {
-    ObjectDefineProperty(globalThisRef, name, {
-      configurable: true,
-      enumerable: false,
-      get() {
-        const value = load().api[name];
-        ObjectDefineProperty(globalThisRef, name, { value, writable: true, configurable: true, enumerable: false });
-        return value;
-      },
-      set(value: unknown) {
-        ObjectDefineProperty(globalThisRef, name, { value, writable: true, configurable: true, enumerable: false });
-      },
-    });
-  }
+  for (const name of ['URL', 'URLSearchParams'] as const) defineLazyGlobal(name, () => load().api[name]);
 }

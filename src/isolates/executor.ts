@@ -130,10 +130,6 @@ export class Executor {
     }
   }
 
-  get warmIsolates(): number {
-    return this.#pool.size;
-  }
-
   close(): void {
     for (const { live, invocation } of this.#invocations.values()) this.#end(live, invocation, 'canceled');
     if (this.#wallTicker) clearInterval(this.#wallTicker);

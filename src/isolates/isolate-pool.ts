@@ -59,10 +59,6 @@ export class IsolatePool<T extends PooledIsolate> {
     else if (isolate) retire(isolate);
   }
 
-  get size(): number {
-    return this.#cache.size;
-  }
-
   close(): void {
     clearInterval(this.#sweeper);
     this.#cache.clear();

@@ -30,8 +30,4 @@ export class LiveDeployments {
     const route = this.#table.match(host, path);
     return route ? (this.#versions.get(route.worker) ?? null) : null;
   }
-
-  version(worker: string): Version | null {
-    return this.#versions.get(worker) ?? null;
-  }
 }

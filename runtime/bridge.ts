@@ -47,6 +47,10 @@ export function hostDigest(algorithm: string, data: ArrayBuffer): ArrayBuffer {
   return connected()('digest', algorithm, data);
 }
 
+export function hostSubtle(call: string, buffers: ArrayBuffer[]): [string, string, ArrayBuffer[]] {
+  return connected()('subtle', call, buffers);
+}
+
 export function hostRandomBytes(length: number): ArrayBuffer {
   return connected()('randomBytes', length);
 }

@@ -39,6 +39,11 @@ export interface HostCall {
   (op: 'randomBytes', length: number): ArrayBuffer;
   /** The digest of `data` with `algorithm` (SHA-1, SHA-256, SHA-384, SHA-512), returned at once. */
   (op: 'digest', algorithm: string, data: ArrayBuffer): ArrayBuffer;
+  /**
+   * One crypto.subtle operation, done by the host at once (see src/isolates/host-crypto.ts for `call`'s
+   * shape). Answers `[error, json, buffers]`: `error` is '' on success, else "Name: message".
+   */
+  (op: 'subtle', call: string, buffers: ArrayBuffer[]): [string, string, ArrayBuffer[]];
 }
 
 export interface Dispatch {

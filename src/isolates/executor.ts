@@ -22,10 +22,7 @@ import { createEgressAgent } from '../outbound/egress-agent.ts';
 import { egressPolicy } from '../outbound/egress-policy.ts';
 import { DEFAULT_SUBREQUEST_LIMITS, Subrequests, type SubrequestResult } from '../outbound/subrequests.ts';
 import type { Agent } from 'undici';
-import { createHash, randomBytes } from 'node:crypto';
-
-/** WebCrypto digest names → node:crypto's; the runtime only sends these. */
-const DIGESTS: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+import { hostCrypto } from './host-crypto.ts';
 
 export type Post = (message: FromExecutor, transfer?: ArrayBuffer[]) => void;
 
@@ -226,16 +223,10 @@ export class Executor {
 
   #onHostCall(live: LiveIsolate, op: string, args: unknown[]): unknown {
     switch (op) {
-      case 'digest': {
-        const [algorithm, data] = args as [string, ArrayBuffer];
-        const digest = createHash(DIGESTS[algorithm] ?? 'sha256').update(new Uint8Array(data)).digest();
-        return digest.buffer.slice(digest.byteOffset, digest.byteOffset + digest.byteLength);
-      }
-      case 'randomBytes': {
-        const length = Math.min(65536, Math.max(0, Math.trunc(Number(args[0]) || 0)));
-        const bytes = randomBytes(length);
-        return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + length);
-      }
+      case 'digest':
+      case 'randomBytes':
+      case 'subtle':
+        return hostCrypto(op, args);
       case 'respond': {
         const [id, status, headers, body] = args as [number, number, string[], ArrayBuffer | string | null];
         const invocation = this.#invocations.get(id)?.invocation;

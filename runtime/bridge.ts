@@ -23,6 +23,25 @@ export function hostRespond(id: number, status: number, headers: HeaderList, bod
   connected()('respond', id, status, headers, body);
 }
 
+/** Status and headers now; the body follows with hostChunk() calls and hostEndBody(). */
+export function hostRespondStream(id: number, status: number, headers: HeaderList): void {
+  connected()('respondStream', id, status, headers);
+}
+
+/** One chunk of a streamed response body; false asks the runtime to wait for dispatch('pull'). */
+export function hostChunk(id: number, chunk: ArrayBuffer): boolean {
+  return connected()('chunk', id, chunk) === true;
+}
+
+export function hostEndBody(id: number): void {
+  connected()('endBody', id);
+}
+
+/** Ask for the next chunk of a streamed request body (answered by dispatch('bodyChunk' | 'bodyError')). */
+export function hostPullBody(id: number): void {
+  connected()('pullBody', id);
+}
+
 export function hostError(id: number, message: string, stack: string): void {
   connected()('error', id, message, stack);
 }

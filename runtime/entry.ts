@@ -5,7 +5,10 @@
  *            service-worker syntax (`addEventListener('fetch', …)`), and its env
  *   request  build the Request, run the handler, answer via host('respond' | 'error'), then 'done'
  *   timer    run a timer's callback
- *   cancel   forget an invocation
+ *   cancel   forget an invocation, abort its request's signal
+ *   bodyChunk / bodyError   the next piece of a request body the host streams in
+ *   pull     the host has room for more of a streamed response body
+ *   fetchResult / fetchError   an outbound fetch answered
  *
  * Everything tenant-visible it relies on was captured before tenant code ran: the handler at
  * install, intrinsics in primordials.ts, Request/Response internals through module functions.
@@ -19,6 +22,8 @@ import { logUncaught } from './global/console.ts';
 import { fireTimer } from './global/timers.ts';
 import { fetchError, fetchResult } from './http/fetch.ts';
 import { createIncomingRequest } from './http/request.ts';
+import { bodyChunk, bodyError } from './streams/host-body.ts';
+import { resumeBody } from './streams/send-body.ts';
 import { answer, cancelInvocation, fail, settle, startInvocation, type Invocation } from './invocation.ts';
 import { JSONParse, ReflectApply, ReflectOwnKeys } from './primordials.ts';
 import type { Request } from './http/request.ts';
@@ -66,16 +71,17 @@ function install(namespace: unknown, envJson: unknown): Syntax {
   return 'service-worker';
 }
 
-function request(id: number, method: string, url: string, headers: string[], body: ArrayBuffer | null): void {
+function request(id: number, method: string, url: string, headers: string[], body: ArrayBuffer | null | 'stream'): void {
   if (installed === null) throw new TypeError('No worker is installed.');
   const invocation = startInvocation(id);
   let req: Request;
   try {
-    req = createIncomingRequest(method, url, headers, body);
+    req = createIncomingRequest(method, url, headers, body, id);
   } catch (error) {
     fail(invocation, error);
     return;
   }
+  invocation.request = req;
   if (installed.syntax === 'module') runModuleHandler(installed, invocation, req);
   else runFetchListeners(invocation, req);
 }
@@ -135,7 +141,13 @@ export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, 
     case 'fetchError':
       return fetchError(a as number, b as string, c as string);
     case 'request':
-      return request(a as number, b as string, c as string, d as string[], e as ArrayBuffer | null);
+      return request(a as number, b as string, c as string, d as string[], e as ArrayBuffer | null | 'stream');
+    case 'bodyChunk':
+      return bodyChunk(a as number, b as ArrayBuffer | null);
+    case 'bodyError':
+      return bodyError(a as number, b as string);
+    case 'pull':
+      return resumeBody(a as number);
     case 'timer':
       return fireTimer(a as number);
     case 'cancel':

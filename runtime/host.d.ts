@@ -21,7 +21,23 @@ export type LogLevel = 'debug' | 'log' | 'info' | 'warn' | 'error';
 export interface HostCall {
   /** The handler's Response for invocation `id` is ready. */
   (op: 'respond', id: number, status: number, headers: HeaderList, body: BridgeBody): void;
-  /** The handler threw or its promise rejected: the host answers 500; `stack` goes to the worker's log only. */
+  /**
+   * The handler's Response for invocation `id` has a stream body: status and headers now, then each chunk
+   * as the worker produces it with 'chunk', then 'endBody'. A stream that errors is reported with 'error'.
+   */
+  (op: 'respondStream', id: number, status: number, headers: HeaderList): void;
+  /**
+   * One chunk of a streamed response body. Answers false when the client has not taken enough of what was
+   * sent: the runtime then reads no more of the stream until dispatch('pull', id).
+   */
+  (op: 'chunk', id: number, chunk: ArrayBuffer): boolean;
+  (op: 'endBody', id: number): void;
+  /** The worker wants the next chunk of invocation `id`'s streamed request body: see dispatch('bodyChunk'). */
+  (op: 'pullBody', id: number): void;
+  /**
+   * The handler threw or its promise rejected, or a streamed response body failed after 'respondStream'
+   * (the host then ends the response abruptly); otherwise the host answers 500. `stack` goes to the worker's log only.
+   */
   (op: 'error', id: number, message: string, stack: string): void;
   /** Response sent and every `waitUntil` promise settled: the invocation is over. */
   (op: 'done', id: number): void;
@@ -54,12 +70,19 @@ export interface Dispatch {
    */
   (op: 'install', namespace: object | undefined, envJson: string): 'module' | 'service-worker';
   /**
-   * A new request: the runtime builds a Request and calls the handler; it answers via host('respond' | 'error'), then host('done').
+   * A new request: the runtime builds a Request and calls the handler; it answers via host('respond' | 'respondStream' | 'error'),
+   * then host('done'). `body` is the whole body, null, or 'stream': its chunks come with 'bodyChunk' as the worker reads.
    * Tenant errors never throw out of dispatch, with one exception the runtime cannot prevent: isolated-vm rethrows a promise
    * rejection left unhandled during the call (e.g. a worker's stray `Promise.reject()`), after the runtime's own host calls
    * of that call were made. Treat such a throw as a log line, not as the invocation's failure. The same holds for 'timer'.
    */
-  (op: 'request', id: number, method: string, url: string, headers: HeaderList, body: ArrayBuffer | null): void;
+  (op: 'request', id: number, method: string, url: string, headers: HeaderList, body: ArrayBuffer | null | 'stream'): void;
+  /** A chunk of invocation `id`'s request body (`body` was 'stream'), after host('pullBody'); null: the body ended. */
+  (op: 'bodyChunk', id: number, chunk: ArrayBuffer | null): void;
+  /** The request body cannot be read to its end (`message` says why, e.g. over the worker's size limit). */
+  (op: 'bodyError', id: number, message: string): void;
+  /** The host has room for more of invocation `id`'s streamed response body (after 'chunk' answered false). */
+  (op: 'pull', id: number): void;
   /** Host timer `timerId` fired: run its callback (re-arming intervals with setTimer). */
   (op: 'timer', timerId: number): void;
   /** The host gave up on invocation `id` (client gone, wall limit): drop its state, ignore its late answers. */

@@ -1,11 +1,16 @@
 /**
- * One invocation as the runtime sees it: answered at most once (host 'respond' or 'error'), then
- * 'done' once the answer is out and every waitUntil() promise has settled. A cancelled invocation
- * is forgotten: nothing is sent for it afterwards, whatever its promises do. The host, not the
- * runtime, knows which invocation is current (for timers and CPU accounting).
+ * One invocation as the runtime sees it: answered at most once (host 'respond', 'respondStream' or
+ * 'error'), then 'done' once the answer is out (a streamed body to its end) and every waitUntil()
+ * promise has settled. A cancelled invocation is forgotten: nothing is sent for it afterwards, whatever
+ * its promises do, and its request's signal aborts. The host, not the runtime, knows which invocation
+ * is current (for timers and CPU accounting).
  */
 import type { BridgeBody, HeaderList } from './host.d.ts';
-import { hostDone, hostError, hostRespond } from './bridge.ts';
+import { hostDone, hostError, hostRespond, hostRespondStream } from './bridge.ts';
+import { DOMException } from './global/dom-exception.ts';
+import { abortIncomingRequest, type Request } from './http/request.ts';
+import { forgetBody } from './streams/host-body.ts';
+import { forgetPausedBody, sendBody } from './streams/send-body.ts';
 import { logUncaught } from './global/console.ts';
 import { errorMessage, errorStack, inspect, isError } from './global/inspect.ts';
 import { responseForHost } from './http/response.ts';
@@ -15,18 +20,20 @@ export interface Invocation {
   readonly id: number;
   /** 'respond' or 'error' was sent. */
   answered: boolean;
-  /** The handler's Response has a stream body that is being read to its end before 'respond'. */
-  reading: boolean;
+  /** The response body is a stream still being sent. */
+  streaming: boolean;
   /** waitUntil() promises not settled yet. */
   pending: number;
   /** 'done' was sent, or the host cancelled: send nothing more. */
   over: boolean;
+  /** The incoming request, once made: its signal aborts if the host cancels. */
+  request: Request | null;
 }
 
 const live: Record<number, Invocation> = ObjectCreate(null);
 
 export function startInvocation(id: number): Invocation {
-  const invocation: Invocation = { id, answered: false, reading: false, pending: 0, over: false };
+  const invocation: Invocation = { id, answered: false, streaming: false, pending: 0, over: false, request: null };
   live[id] = invocation;
   return invocation;
 }
@@ -37,6 +44,9 @@ export function cancelInvocation(id: number): void {
   if (invocation === undefined) return;
   invocation.over = true;
   delete live[id];
+  forgetBody(id);
+  forgetPausedBody(id);
+  if (invocation.request !== null) abortIncomingRequest(invocation.request, new DOMException('The request was cancelled: the client went away or a limit was reached.', 'AbortError'));
 }
 
 /**
@@ -59,33 +69,29 @@ export function settle(value: unknown, onFulfilled: (value: unknown) => void, on
 
 /**
  * The handler's result (or what respondWith() got) settled with `value`: answer with it. A stream body
- * is first read to its end here, in the isolate (see http/body.ts); if the stream errors, the
- * invocation fails with that error.
+ * is sent as it is read (streams/send-body.ts); if it errors midway, the host ends the response abruptly.
  */
 export function answer(invocation: Invocation, value: unknown): void {
-  if (invocation.over || invocation.answered || invocation.reading) return;
-  const response = responseForHost(value, () => invocation.over);
+  if (invocation.over || invocation.answered) return;
+  const response = responseForHost(value);
   if (typeof response === 'string') {
     fail(invocation, new TypeError(`Incorrect type for the fetch handler's result: ${response}.`));
     return;
   }
-  const pending = response.pending;
-  if (pending === null) {
+  const stream = response.stream;
+  if (stream === null) {
     respond(invocation, response.status, response.headers, response.body);
     return;
   }
-  invocation.reading = true;
-  PromisePrototypeThen(
-    pending,
-    (bytes) => {
-      invocation.reading = false;
-      respond(invocation, response.status, response.headers, bytes);
-    },
-    (error) => {
-      invocation.reading = false;
-      fail(invocation, error);
-    },
-  );
+  invocation.answered = true;
+  invocation.streaming = true;
+  hostRespondStream(invocation.id, response.status, response.headers);
+  sendBody(invocation.id, stream, () => invocation.over, (error) => {
+    invocation.streaming = false;
+    if (invocation.over) return;
+    if (error !== null) reportStreamError(invocation, error);
+    finishIfIdle(invocation);
+  });
 }
 
 function respond(invocation: Invocation, status: number, headers: HeaderList, body: BridgeBody): void {
@@ -95,6 +101,18 @@ function respond(invocation: Invocation, status: number, headers: HeaderList, bo
   finishIfIdle(invocation);
 }
 
+function errorParts(error: unknown): { message: string; stack: string } {
+  if (isError(error)) return { message: errorMessage(error), stack: errorStack(error) };
+  const message = `Uncaught ${inspect(error, { maxLength: 1024, quoteStrings: true })}`;
+  return { message, stack: message };
+}
+
+/** The response stream errored after the status was sent: the host cuts the response short. */
+function reportStreamError(invocation: Invocation, error: unknown): void {
+  const { message, stack } = errorParts(error);
+  hostError(invocation.id, message, stack);
+}
+
 /** The handler threw or its promise rejected: the host answers 500 and logs `stack`. */
 export function fail(invocation: Invocation, error: unknown): void {
   if (invocation.over || invocation.answered) {
@@ -102,15 +120,7 @@ export function fail(invocation: Invocation, error: unknown): void {
     return;
   }
   invocation.answered = true;
-  let message: string;
-  let stack: string;
-  if (isError(error)) {
-    message = errorMessage(error);
-    stack = errorStack(error);
-  } else {
-    message = `Uncaught ${inspect(error, { maxLength: 1024, quoteStrings: true })}`;
-    stack = message;
-  }
+  const { message, stack } = errorParts(error);
   hostError(invocation.id, message, stack);
   finishIfIdle(invocation);
 }
@@ -136,11 +146,11 @@ export function waitUntil(invocation: Invocation, promise: unknown): void {
 const resolved = PromiseResolved(undefined);
 
 function finishIfIdle(invocation: Invocation): void {
-  if (invocation.over || !invocation.answered || invocation.pending !== 0) return;
+  if (invocation.over || !invocation.answered || invocation.streaming || invocation.pending !== 0) return;
   // One more microtask turn: a waitUntil() made right after the answer (e.g. after respondWith()
   // in a listener, or in a .then() on the handler's own promise) still counts.
   PromisePrototypeThen(resolved, () => {
-    if (invocation.over || invocation.pending !== 0) return;
+    if (invocation.over || invocation.streaming || invocation.pending !== 0) return;
     invocation.over = true;
     delete live[invocation.id];
     hostDone(invocation.id);

@@ -10,6 +10,10 @@ export interface Limits {
   wallMs: number;
   /** Invocations running at once in the worker before new ones queue. */
   concurrency: number;
+  /** Largest request body the worker accepts (413 past it); the server's own cap still applies. */
+  requestBytes: number;
+  /** Largest response body the worker may send; past it the response is cut short (responseTooLarge). */
+  responseBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -17,6 +21,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   memoryMb: 128,
   wallMs: 30_000,
   concurrency: 64,
+  requestBytes: 32 * 1024 * 1024,
+  responseBytes: 256 * 1024 * 1024,
 });
 
 /** Upper bounds a deploy may ask for. */
@@ -25,6 +31,8 @@ export const MAX_LIMITS: Readonly<Limits> = Object.freeze({
   memoryMb: 1024,
   wallMs: 900_000,
   concurrency: 1000,
+  requestBytes: 1024 * 1024 * 1024,
+  responseBytes: 4 * 1024 * 1024 * 1024,
 });
 
 export type BindingType = 'plain_text' | 'secret_text' | 'json';
@@ -97,6 +105,8 @@ export const OUTCOMES = [
   'scriptNotFound',
   'responseStreamDisconnected',
   'internalError',
+  'requestTooLarge',
+  'responseTooLarge',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 

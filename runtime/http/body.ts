@@ -7,10 +7,9 @@
  * read (most bodies are consumed with text()/json() or sent as they are, and a stream costs the
  * streams library's load and a few promise jobs); from then on that stream is the body.
  *
- * A stream body is read to its end inside the isolate, on the invocation's CPU budget, and answered
- * with the collected bytes: the bridge (host.d.ts) takes a whole body in one host('respond') call.
- * TODO(streaming responses): sending the body to the client while it is produced needs a bridge
- * change (respond with status and headers first, then chunks, then an end or error call).
+ * Bodies cross the bridge (host.d.ts) whole when they are held content, and chunk by chunk when they
+ * are streams: a response stream is sent as the worker produces it (streams/send-body.ts), a request
+ * body the host streams in is read as the worker pulls (streams/host-body.ts).
  */
 import type { BridgeBody } from '../host.d.ts';
 import {
@@ -28,7 +27,8 @@ import {
 import { bufferSourceBytes, copyBytes } from '../encoding/buffer-source.ts';
 import { utf8Decode, utf8Encode } from '../encoding/utf8.ts';
 import { readAllBytes } from '../streams/read-all-bytes.ts';
-import { streamFromBytes } from '../streams/stream-from-bytes.ts';
+import { heldBytesOf, streamFromBytes } from '../streams/stream-from-bytes.ts';
+import { hostBodyStream } from '../streams/host-body.ts';
 import { type ReadableStream, isDisturbed, isLocked, isReadableStream, loadStreams } from '../streams/web-streams.ts';
 import { isURLSearchParams, serializeSearchParams } from '../url/url.ts';
 import { type Blob, blobParts, createBlob, isBlob } from './blob.ts';
@@ -236,29 +236,40 @@ function exactBuffer(bytes: Uint8Array<ArrayBuffer>): ArrayBuffer {
 export interface BridgeBodyOrStream {
   /** What to send, when the body is held content or null. */
   body: BridgeBody;
-  /** For a stream body: its bytes once read to the end (the promise rejects if the stream errors). */
-  pending: Promise<ArrayBuffer> | null;
+  /** A stream body, to be sent chunk by chunk (streams/send-body.ts). */
+  stream: ReadableStream<unknown> | null;
 }
 
 /**
  * The body as it crosses the bridge: strings as they are, bytes as an ArrayBuffer holding exactly
- * them (isolated-vm copies it; the held bytes are not handed out), a stream once read to the end.
- * `stopped` is asked between chunks: when it says true, reading stops (the invocation is gone).
- * Marks the body used.
+ * them (isolated-vm copies it; the held bytes are not handed out), a stream as it is, except a stream
+ * made from held bytes that nobody read yet (e.g. `new Response(other.body)`), which is sent as those
+ * bytes in one piece. Marks the body used.
  */
-export function takeForBridge(state: BodyState, stopped: () => boolean): BridgeBodyOrStream {
+export function takeForBridge(state: BodyState): BridgeBodyOrStream {
   const stream = state.stream;
   if (stream !== null) {
     state.used = true;
-    return { body: null, pending: PromisePrototypeThen(readAllBytes(stream, stopped), exactBuffer) };
+    const held = isDisturbed(stream) || isLocked(stream) ? null : heldBytesOf(stream);
+    if (held !== null) {
+      // Locks the stream as sending it would, so the worker sees the same state either way.
+      loadStreams().getReader(stream);
+      return { body: exactBuffer(held), stream: null };
+    }
+    return { body: null, stream };
   }
   const source = state.source;
-  if (source === null) return { body: null, pending: null };
+  if (source === null) return { body: null, stream: null };
   state.used = true;
-  return { body: typeof source === 'string' ? source : exactBuffer(source), pending: null };
+  return { body: typeof source === 'string' ? source : exactBuffer(source), stream: null };
 }
 
-/** Adopt bytes from the host (a request body): the ArrayBuffer is already this isolate's own copy. */
+/** Adopt bytes from the host (a request or fetched body): the ArrayBuffer is already this isolate's own copy. */
 export function bodyFromHost(body: ArrayBuffer | null): BodyState {
   return { source: body === null ? null : new Uint8ArrayCtor(body), stream: null, used: false };
+}
+
+/** A request body the host streams in as invocation `id` reads it. */
+export function streamedBodyFromHost(id: number): BodyState {
+  return { source: null, stream: hostBodyStream(id), used: false };
 }

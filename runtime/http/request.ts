@@ -2,8 +2,8 @@
  * Request (https://fetch.spec.whatwg.org/#request-class). Workers have no document, so there is no
  * base URL: relative URLs are a TypeError. Browser-only members (mode, credentials, cache, referrer,
  * window) are not modelled. `signal` follows init's signal (or input's, for a Request input); the
- * signal of an incoming request is made on first access and never aborts.
- * TODO(cancellation): abort the incoming request's signal when the host cancels the invocation.
+ * signal of an incoming request is made on first access and aborts when the host cancels the
+ * invocation (the client went away, a limit ended it).
  */
 import type { HeaderList } from '../host.d.ts';
 import { ObjectFreeze } from '../primordials.ts';
@@ -14,6 +14,7 @@ import {
   type BodyState,
   bodyFrom,
   bodyFromHost,
+  streamedBodyFromHost,
   bodyStream,
   cloneBodyState,
   consumeArrayBuffer,
@@ -34,7 +35,7 @@ import type { Blob } from './blob.ts';
 import type { FormData } from './form-data.ts';
 import { Headers, appendHeader, cloneHeaders, createHeaders, fillHeaders, getHeader, headerListOf } from './headers.ts';
 import { toRequestMethod } from './method.ts';
-import { type AbortSignal, createAbortSignal, dependentSignal, isAbortSignal } from '../events/abort.ts';
+import { type AbortSignal, createAbortSignal, dependentSignal, isAbortSignal, signalAbort } from '../events/abort.ts';
 
 type RequestRedirect = 'follow' | 'error' | 'manual';
 
@@ -247,17 +248,23 @@ nameClass(Request, 'Request');
  * The Request a worker receives. The host sends a parsed, serialized URL and lower-case header names,
  * so nothing is parsed or validated again; headers are immutable, as in a FetchEvent.
  */
-export function createIncomingRequest(method: string, url: string, headers: HeaderList, body: ArrayBuffer | null): Request {
+export function createIncomingRequest(method: string, url: string, headers: HeaderList, body: ArrayBuffer | null | 'stream', id: number): Request {
   return new Request(INTERNAL, {
     method,
     url,
     headers: createHeaders(headers, 'immutable'),
-    body: bodyFromHost(body),
+    body: body === 'stream' ? streamedBodyFromHost(id) : bodyFromHost(body),
     redirect: 'follow',
     integrity: '',
     keepalive: false,
     signal: null,
   } satisfies RequestState);
+}
+
+/** The host cancelled the invocation of incoming `request`: abort its signal, if anyone asked for it. */
+export function abortIncomingRequest(request: Request, reason: unknown): void {
+  const signal = stateOf(request).signal;
+  if (signal !== null) signalAbort(signal, reason);
 }
 
 registerInspector(Request.prototype, (request: Request) => {

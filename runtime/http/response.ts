@@ -293,24 +293,23 @@ export function createFetchedResponse(status: number, statusText: string, header
 export interface HostResponse {
   status: number;
   headers: HeaderList;
-  /** The body to send, or null with `pending` set for a stream body (see body.ts). */
+  /** The body to send whole, when it is held content (or null). */
   body: BridgeBody;
-  /** A stream body's bytes, once it is read to the end; rejects with the stream's error. */
-  pending: Promise<ArrayBuffer> | null;
+  /** A stream body, sent chunk by chunk as it is read (see streams/send-body.ts). */
+  stream: ReadableStream<unknown> | null;
 }
 
 /**
  * What the host needs to answer with `value`, or a TypeError message when it cannot: `value` is not a
  * Response, is a network error (Response.error()), or its body was already read (or is locked).
- * `stopped` is asked while a stream body is read: once it says true, reading stops.
  */
-export function responseForHost(value: unknown, stopped: () => boolean): HostResponse | string {
+export function responseForHost(value: unknown): HostResponse | string {
   if (!isResponse(value)) return 'the handler did not return (or resolve to) a Response';
   const state = stateOf(value);
   if (state.type === 'error') return 'the handler returned a network error (Response.error())';
   if (isUnusable(state.body)) return "the Response's body was already read";
-  const body = takeForBridge(state.body, stopped);
-  return { status: state.status, headers: headerListOf(state.headers), body: body.body, pending: body.pending };
+  const body = takeForBridge(state.body);
+  return { status: state.status, headers: headerListOf(state.headers), body: body.body, stream: body.stream };
 }
 
 registerInspector(Response.prototype, (response: Response) => {

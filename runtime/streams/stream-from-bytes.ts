@@ -3,11 +3,14 @@
  * (https://fetch.spec.whatwg.org/#concept-bodyinit-extract: "set up stream with byte reading
  * support", then enqueue the bytes and close), so `getReader({ mode: 'byob' })` works on it too.
  */
-import { ObjectSetPrototypeOf, TypedArrayPrototypeGetByteLength } from '../primordials.ts';
+import { ObjectSetPrototypeOf, TypedArrayPrototypeGetByteLength, WeakMapCtor, WeakMapPrototypeGet, WeakMapPrototypeSet } from '../primordials.ts';
 import { copyBytes } from '../encoding/buffer-source.ts';
 import { type ReadableStream, loadStreams } from './web-streams.ts';
 
-export function streamFromBytes(bytes: Uint8Array): ReadableStream<Uint8Array> {
+/** The bytes each stream made here holds, so a body handed on untouched can be sent without reading it. */
+const held = new WeakMapCtor<object, Uint8Array<ArrayBuffer>>();
+
+export function streamFromBytes(bytes: Uint8Array<ArrayBuffer>): ReadableStream<Uint8Array> {
   const streams = loadStreams();
   // A null-prototype source: the library reads `pull`, `cancel`, … off it, and a worker may have
   // put such properties on Object.prototype.
@@ -21,5 +24,12 @@ export function streamFromBytes(bytes: Uint8Array): ReadableStream<Uint8Array> {
     },
   };
   ObjectSetPrototypeOf(source, null);
-  return new streams.api.ReadableStream(source) as ReadableStream<Uint8Array>;
+  const stream = new streams.api.ReadableStream(source) as ReadableStream<Uint8Array>;
+  WeakMapPrototypeSet(held, stream, bytes);
+  return stream;
+}
+
+/** The bytes `stream` was made from, if streamFromBytes() made it (whether or not it was read since). */
+export function heldBytesOf(stream: object): Uint8Array<ArrayBuffer> | null {
+  return WeakMapPrototypeGet(held, stream) ?? null;
 }

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IsolaneError } from '../errors.ts';
-import type { ExecutorClient } from '../isolates/executor-client.ts';
+import type { ExecutorClient, InvocationControl } from '../isolates/executor-client.ts';
 import type { EndMessage } from '../isolates/protocol.ts';
 import type { Admission } from '../limits/admission.ts';
 import type { LiveDeployments } from '../live/live-deployments.ts';
@@ -13,8 +13,12 @@ import type { MeterSink } from '../metering/meter.ts';
 import { billedMs } from '../metering/record.ts';
 import type { Outcome, Version } from '../types.ts';
 import { OUTCOME_ERRORS, sendError } from './error-response.ts';
-import { hasBody, readBody } from './read-body.ts';
+import { bodyTooLarge, declaredLength, hasBody, readBody } from './read-body.ts';
+import { StreamedBody } from './streamed-body.ts';
 import { responseHead } from './response-head.ts';
+
+/** Bodies of known length up to this size are read whole before the worker runs; larger ones stream. */
+const WHOLE_BODY_BYTES = 64 * 1024;
 
 export interface DataPlaneOptions {
   live: LiveDeployments;
@@ -69,9 +73,10 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
       });
     const notRun = { cold: false, initMs: null, cpuUs: 0, memoryBytes: 0 };
     const deadline = Date.now() + version.limits.wallMs;
+    const bodyLimit = Math.min(maxRequestBytes, version.limits.requestBytes);
 
-    const admit = (body: ArrayBuffer | null) => {
-      bytesIn = body?.byteLength ?? 0;
+    const admit = (body: ArrayBuffer | null | 'stream') => {
+      if (body instanceof ArrayBuffer) bytesIn = body.byteLength;
       admission.enter(
         version.worker,
         version.limits.concurrency,
@@ -82,58 +87,108 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
         },
       );
     };
-    // Most requests have no body: no promise, no extra turn of the event loop.
-    if (!hasBody(req)) admit(null);
-    else {
-      readBody(req, maxRequestBytes).then(admit, (err: unknown) => {
-        // The worker never runs: no invocation, nothing metered.
-        const error = err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_BODY_INVALID');
-        sendError(res, error.code, error.message, requestId, { connection: 'close' });
-      });
-    }
+    const refuse = (err: unknown) => {
+      // The worker never runs: no invocation, nothing metered.
+      const error = err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_BODY_INVALID');
+      sendError(res, error.code, error.message, requestId, { connection: 'close' });
+    };
+    // Most requests have no body: no promise, no extra turn of the event loop. A small body of known
+    // length is read whole (one crossing into the isolate); any other is streamed as the worker reads it.
+    const declared = hasBody(req) ? declaredLength(req) : 0;
+    if (declared === 0) admit(null);
+    else if (declared !== null && declared > bodyLimit) refuse(bodyTooLarge(bodyLimit));
+    else if (declared !== null && declared <= WHOLE_BODY_BYTES) readBody(req, bodyLimit).then(admit, refuse);
+    else admit('stream');
 
-    function run(body: ArrayBuffer | null, release: () => void) {
+    function run(body: ArrayBuffer | null | 'stream', release: () => void) {
       if (res.destroyed) {
         release();
         record('canceled', notRun);
         return;
       }
-      let cancel: (() => void) | null = null;
+      let control: InvocationControl | null = null;
       let ended = false;
       const onClose = () => {
-        if (!res.writableFinished && !ended) cancel?.();
+        if (!res.writableFinished && !ended) control?.cancel(res.headersSent ? 'responseStreamDisconnected' : 'canceled');
       };
       res.on('close', onClose);
+      const streamed =
+        body === 'stream'
+          ? new StreamedBody(req, bodyLimit, {
+              chunk: (bytes) => control?.sendBody(bytes),
+              tooLarge(limit) {
+                control?.bodyError(`the request body is larger than ${limit} bytes`);
+                status = sendError(res, 'ISO_ERR_HTTP_BODY_TOO_LARGE', `the request body is larger than ${limit} bytes`, requestId, { connection: 'close' });
+                control?.cancel('requestTooLarge');
+              },
+              failed: (message) => control?.bodyError(message),
+            })
+          : null;
       // Callbacks may run before invoke() returns: the executor enters the isolate right away.
-      cancel = executorFor(version!.worker).invoke(
+      control = executorFor(version!.worker).invoke(
         { version: version as Version, requestId, deadline, request: { method: req.method ?? 'GET', url: `http://${host}${target}`, headers: headerList(req.rawHeaders), body } },
         {
           onResponse(message) {
             if (res.destroyed) return;
             status = message.status;
-            const payload = message.body === null ? undefined : typeof message.body === 'string' ? message.body : Buffer.from(message.body);
-            bytesOut = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
-            try {
-              res.writeHead(message.status, responseHead(message.headers, message.status, bytesOut));
-            } catch {
-              // A header the worker set that Node refuses (rare: the runtime validates them).
-              status = sendError(res, 'ISO_ERR_WORKER_EXCEPTION', 'the worker returned invalid response headers', requestId);
+            if (message.streamed) {
+              if (!writeHead(message.status, responseHead(message.headers, message.status, null))) return;
+              // The client sees the status at once (server-sent events), not with the first chunk.
+              res.flushHeaders();
               return;
             }
-            res.end(payload);
+            const payload = message.body === null ? undefined : typeof message.body === 'string' ? message.body : Buffer.from(message.body);
+            bytesOut = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
+            if (writeHead(message.status, responseHead(message.headers, message.status, bytesOut))) res.end(payload);
+          },
+          onChunk(chunk) {
+            if (res.destroyed || res.writableEnded) return;
+            const bytes = chunk.byteLength;
+            bytesOut += bytes;
+            // Acknowledged once written to the connection: until then it counts against the stream's high water mark.
+            res.write(Buffer.from(chunk), () => control?.ack(bytes));
+          },
+          onBodyEnd() {
+            if (!res.destroyed && !res.writableEnded) res.end();
+          },
+          onPullBody() {
+            streamed?.pull();
           },
           onFailure(outcome) {
-            const code = OUTCOME_ERRORS[outcome] ?? 'ISO_ERR_INTERNAL';
-            status = sendError(res, code, undefined, requestId);
+            // After the status went out, a failure can only cut the response short.
+            if (res.headersSent) cutShort();
+            else status = sendError(res, OUTCOME_ERRORS[outcome] ?? 'ISO_ERR_INTERNAL', undefined, requestId);
           },
           onEnd(end) {
             ended = true;
             release();
             res.off('close', onClose);
+            if (streamed) {
+              bytesIn = streamed.bytes;
+              streamed.stop();
+            }
+            if (end.outcome !== 'ok') cutShort();
             record(end.outcome, end);
           },
         },
       );
+    }
+
+    /** Writes the status and headers; false (and the 500 sent instead) when Node refuses a header. */
+    function writeHead(code: number, headers: string[]): boolean {
+      try {
+        res.writeHead(code, headers);
+        return true;
+      } catch {
+        // A header the worker set that Node refuses (rare: the runtime validates them).
+        status = sendError(res, 'ISO_ERR_WORKER_EXCEPTION', 'the worker returned invalid response headers', requestId);
+        return false;
+      }
+    }
+
+    /** A streamed response that cannot finish: the client sees the connection end before the last chunk. */
+    function cutShort() {
+      if (res.headersSent && !res.writableEnded) res.destroy();
     }
   };
 }

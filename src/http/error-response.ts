@@ -22,4 +22,6 @@ export const OUTCOME_ERRORS: Partial<Record<Outcome, ErrorCode>> = {
   canceled: 'ISO_ERR_WORKER_CANCELED',
   scriptNotFound: 'ISO_ERR_WORKER_NOT_FOUND',
   internalError: 'ISO_ERR_INTERNAL',
+  requestTooLarge: 'ISO_ERR_HTTP_BODY_TOO_LARGE',
+  responseTooLarge: 'ISO_ERR_WORKER_RESPONSE_TOO_LARGE',
 };

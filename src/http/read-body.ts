@@ -1,4 +1,4 @@
-/** Reads a request body up to a byte limit; resolves null when there is none, rejects past the limit. */
+/** Reads a request body whole, up to a byte limit; for bodies small enough that streaming them is not worth it. */
 import type { IncomingMessage } from 'node:http';
 import { concatToArrayBuffer } from '../bytes.ts';
 import { IsolaneError } from '../errors.ts';
@@ -8,10 +8,16 @@ export function hasBody(req: IncomingMessage): boolean {
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
+/** The declared Content-Length, or null for a chunked body (Node has checked the header's syntax). */
+export function declaredLength(req: IncomingMessage): number | null {
+  const length = req.headers['content-length'];
+  return length === undefined || req.headers['transfer-encoding'] !== undefined ? null : Number(length);
+}
+
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<ArrayBuffer | null> {
   if (!hasBody(req)) return Promise.resolve(null);
-  const declared = Number(req.headers['content-length']);
-  if (declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
+  const declared = declaredLength(req);
+  if (declared !== null && declared > maxBytes) return Promise.reject(bodyTooLarge(maxBytes));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -20,7 +26,7 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<ArrayB
       if (size > maxBytes) {
         req.removeAllListeners('data');
         req.resume();
-        reject(tooLarge(maxBytes));
+        reject(bodyTooLarge(maxBytes));
         return;
       }
       chunks.push(chunk);
@@ -30,6 +36,6 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<ArrayB
   });
 }
 
-function tooLarge(maxBytes: number): IsolaneError {
+export function bodyTooLarge(maxBytes: number): IsolaneError {
   return new IsolaneError('ISO_ERR_HTTP_BODY_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`);
 }

@@ -14,8 +14,25 @@ import type { EndMessage, FromExecutor, LogMessage, RequestData, ResponseMessage
 
 export interface InvocationHandlers {
   onResponse(message: ResponseMessage): void;
+  /** A chunk of a streamed response body (after onResponse with `streamed`). */
+  onChunk(chunk: ArrayBuffer): void;
+  /** The streamed response body is complete. */
+  onBodyEnd(): void;
+  /** The worker wants the next chunk of the streamed request body: answer with sendBody() or bodyError(). */
+  onPullBody(): void;
   onFailure(outcome: Outcome): void;
   onEnd(message: EndMessage): void;
+}
+
+/** What the data plane can tell a running invocation. */
+export interface InvocationControl {
+  /** The client went away (or sent too much): end the invocation with `outcome`. */
+  cancel(outcome: Outcome): void;
+  /** The next chunk of a streamed request body; null at its end. */
+  sendBody(chunk: ArrayBuffer | null): void;
+  bodyError(message: string): void;
+  /** `bytes` of the streamed response were written to the client's connection. */
+  ack(bytes: number): void;
 }
 
 export interface InvokeParams {
@@ -99,6 +116,15 @@ export class ExecutorClient {
       case 'response':
         this.#pending.get(message.id)?.onResponse(message);
         return;
+      case 'chunk':
+        this.#pending.get(message.id)?.onChunk(message.chunk);
+        return;
+      case 'bodyEnd':
+        this.#pending.get(message.id)?.onBodyEnd();
+        return;
+      case 'pullBody':
+        this.#pending.get(message.id)?.onPullBody();
+        return;
       case 'failure':
         this.#pending.get(message.id)?.onFailure(message.outcome);
         return;
@@ -128,18 +154,30 @@ export class ExecutorClient {
     this.#send({ t: 'load', version });
   }
 
-  /** Starts an invocation; returns a function that cancels it (client gone). Callbacks may run before it returns. */
-  invoke(params: InvokeParams, handlers: InvocationHandlers): () => void {
+  /** Starts an invocation. Callbacks may run before this returns. */
+  invoke(params: InvokeParams, handlers: InvocationHandlers): InvocationControl {
     this.#ensureLoaded(params.version);
     const id = this.#nextId++;
     this.#pending.set(id, handlers);
     const { body } = params.request;
     this.#send(
       { t: 'invoke', id, requestId: params.requestId, worker: params.version.worker, versionId: params.version.id, deadline: params.deadline, request: params.request },
-      body ? [body] : undefined,
+      body instanceof ArrayBuffer ? [body] : undefined,
     );
-    return () => {
-      if (this.#pending.has(id)) this.#send({ t: 'cancel', id });
+    const live = () => this.#pending.has(id);
+    return {
+      cancel: (outcome) => {
+        if (live()) this.#send({ t: 'cancel', id, outcome });
+      },
+      sendBody: (chunk) => {
+        if (live()) this.#send({ t: 'requestBody', id, chunk }, chunk ? [chunk] : undefined);
+      },
+      bodyError: (message) => {
+        if (live()) this.#send({ t: 'requestBodyError', id, message });
+      },
+      ack: (bytes) => {
+        if (live()) this.#send({ t: 'ack', id, bytes });
+      },
     };
   }
 

@@ -39,6 +39,11 @@ const MAX_LOG_LINES = 1000;
 const MAX_LOG_CHARS = 16 * 1024;
 /** Invocations between two heap measurements of an isolate (the first one is always measured). */
 const MEASURE_EVERY = 16;
+/**
+ * Streamed response bytes that may wait to be written to a slow client before the runtime stops reading
+ * the worker's stream: the host's buffering per response is bounded by this plus one chunk.
+ */
+const STREAM_HIGH_WATER_BYTES = 64 * 1024;
 
 /** An isolate in service plus the host-side state the bridge needs. */
 class LiveIsolate {
@@ -115,7 +120,25 @@ export class Executor {
         return;
       case 'cancel': {
         const entry = this.#invocations.get(message.id);
-        if (entry) this.#end(entry.live, entry.invocation, 'canceled');
+        if (entry) this.#end(entry.live, entry.invocation, message.outcome);
+        return;
+      }
+      case 'requestBody':
+      case 'requestBodyError': {
+        const entry = this.#invocations.get(message.id);
+        if (!entry || entry.live.tenant.disposed) return;
+        this.#slice(entry.live, entry.invocation, message.t === 'requestBody' ? ['bodyChunk', message.id, message.chunk] : ['bodyError', message.id, message.message]);
+        return;
+      }
+      case 'ack': {
+        const entry = this.#invocations.get(message.id);
+        if (!entry) return;
+        const { invocation, live } = entry;
+        invocation.unackedBytes -= message.bytes;
+        if (invocation.paused && invocation.unackedBytes < STREAM_HIGH_WATER_BYTES && !live.tenant.disposed) {
+          invocation.paused = false;
+          this.#slice(live, invocation, ['pull', invocation.id]);
+        }
         return;
       }
       case 'validate':
@@ -232,7 +255,56 @@ export class Executor {
         const invocation = this.#invocations.get(id)?.invocation;
         if (!invocation || invocation.responded || invocation.ended) return;
         invocation.responded = true;
-        this.#post({ t: 'response', id, status, headers, body }, body instanceof ArrayBuffer ? [body] : undefined);
+        invocation.bytesOut = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+        if (invocation.bytesOut > live.tenant.version.limits.responseBytes) {
+          invocation.failure = 'responseTooLarge';
+          this.#post({ t: 'failure', id, outcome: 'responseTooLarge' });
+          return;
+        }
+        this.#post({ t: 'response', id, status, headers, body, streamed: false }, body instanceof ArrayBuffer ? [body] : undefined);
+        return;
+      }
+      case 'respondStream': {
+        const [id, status, headers] = args as [number, number, string[]];
+        const invocation = this.#invocations.get(id)?.invocation;
+        if (!invocation || invocation.responded || invocation.ended) return;
+        invocation.responded = true;
+        invocation.streaming = true;
+        this.#post({ t: 'response', id, status, headers, body: null, streamed: true });
+        return;
+      }
+      case 'chunk': {
+        const [id, chunk] = args as [number, ArrayBuffer];
+        const invocation = this.#invocations.get(id)?.invocation;
+        if (!invocation || !invocation.streaming || invocation.ended || !(chunk instanceof ArrayBuffer)) return false;
+        invocation.bytesOut += chunk.byteLength;
+        const limit = live.tenant.version.limits.responseBytes;
+        if (invocation.bytesOut > limit) {
+          invocation.failure = 'responseTooLarge';
+          this.#post({ t: 'log', worker: live.worker, requestId: invocation.requestId, level: 'error', message: `response body cut short: it is larger than the worker's response_bytes limit of ${limit} bytes` });
+          this.#post({ t: 'failure', id, outcome: 'responseTooLarge' });
+          // Ending runs after this slice returns: the runtime is still on the stack.
+          queueMicrotask(() => this.#end(live, invocation, 'responseTooLarge'));
+          return false;
+        }
+        invocation.unackedBytes += chunk.byteLength;
+        this.#post({ t: 'chunk', id, chunk }, [chunk]);
+        if (invocation.unackedBytes < STREAM_HIGH_WATER_BYTES) return true;
+        invocation.paused = true;
+        return false;
+      }
+      case 'endBody': {
+        const id = args[0] as number;
+        const invocation = this.#invocations.get(id)?.invocation;
+        if (!invocation || !invocation.streaming || invocation.ended) return;
+        invocation.streaming = false;
+        this.#post({ t: 'bodyEnd', id });
+        return;
+      }
+      case 'pullBody': {
+        const id = args[0] as number;
+        const invocation = this.#invocations.get(id)?.invocation;
+        if (invocation && !invocation.ended) this.#post({ t: 'pullBody', id });
         return;
       }
       case 'error': {
@@ -245,8 +317,10 @@ export class Executor {
         const outOfMemory = /Array buffer allocation failed/.test(message);
         if (outOfMemory) live.poisoned = true;
         invocation.failure ??= outOfMemory ? 'exceededMemory' : 'exception';
-        if (!invocation.responded) {
+        if (!invocation.responded || invocation.streaming) {
+          // Before a response: the error page. During a streamed body: the response is cut short.
           invocation.responded = true;
+          invocation.streaming = false;
           this.#post({ t: 'failure', id, outcome: invocation.failure });
         }
         return;
@@ -336,7 +410,8 @@ export class Executor {
     live.invocations.delete(invocation);
     this.#invocations.delete(invocation.id);
     // The runtime forgets a cut-short invocation so its late continuations answer nobody (not charged).
-    if (outcome !== 'ok' && outcome !== 'exception' && !live.tenant.disposed) live.tenant.enter(['cancel', invocation.id], 50);
+    // Its abort listeners run in that call: their CPU is the invocation's too.
+    if (outcome !== 'ok' && outcome !== 'exception' && !live.tenant.disposed) invocation.cpuUs += live.tenant.enter(['cancel', invocation.id], 50).cpuUs;
     if (!invocation.responded) {
       invocation.responded = true;
       this.#post({ t: 'failure', id: invocation.id, outcome });

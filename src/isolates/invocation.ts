@@ -22,6 +22,14 @@ export class Invocation {
   logLines = 0;
   /** Its outbound fetches, created on the first one. */
   subrequests: Subrequests | null = null;
+  /** The response body is a stream still being sent. */
+  streaming = false;
+  /** Response body bytes sent so far (whole or streamed), against the worker's responseBytes limit. */
+  bytesOut = 0;
+  /** Streamed bytes sent to the client's connection but not yet written to it (see AckMessage). */
+  unackedBytes = 0;
+  /** The runtime stopped reading the response stream until the client catches up. */
+  paused = false;
 
   constructor(id: number, requestId: string, deadline: number, cpuLimitMs: number) {
     this.id = id;

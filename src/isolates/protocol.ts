@@ -9,7 +9,8 @@ export interface RequestData {
   url: string;
   /** Flat [name, value, ...] list, names lower-case. */
   headers: string[];
-  body: ArrayBuffer | null;
+  /** The whole body, none, or 'stream': its chunks follow as RequestBodyMessages when the worker asks. */
+  body: ArrayBuffer | null | 'stream';
 }
 
 // main → executor
@@ -28,14 +29,30 @@ export interface InvokeMessage {
   deadline: number;
   request: RequestData;
 }
-export interface CancelMessage { t: 'cancel'; id: number }
+/** The client went away (or sent too much): end the invocation with `outcome`. */
+export interface CancelMessage { t: 'cancel'; id: number; outcome: Outcome }
+/** The next chunk of a streamed request body, after a PullBodyMessage; null: the body ended. */
+export interface RequestBodyMessage { t: 'requestBody'; id: number; chunk: ArrayBuffer | null }
+/** The streamed request body cannot be read to its end. */
+export interface RequestBodyErrorMessage { t: 'requestBodyError'; id: number; message: string }
+/** `bytes` of the streamed response body were written to the client's connection. */
+export interface AckMessage { t: 'ack'; id: number; bytes: number }
 /** Build the version in a fresh isolate (compile, instantiate, find the handler) and keep it warm. */
 export interface ValidateMessage { t: 'validate'; jobId: number; versionId: string }
 
 /** Dispose every isolate and let the thread exit. */
 export interface ShutdownMessage { t: 'shutdown' }
 
-export type ToExecutor = LoadMessage | UnloadMessage | InvokeMessage | CancelMessage | ValidateMessage | ShutdownMessage;
+export type ToExecutor =
+  | LoadMessage
+  | UnloadMessage
+  | InvokeMessage
+  | CancelMessage
+  | RequestBodyMessage
+  | RequestBodyErrorMessage
+  | AckMessage
+  | ValidateMessage
+  | ShutdownMessage;
 
 // executor → main
 
@@ -45,8 +62,17 @@ export interface ResponseMessage {
   status: number;
   headers: string[];
   body: ArrayBuffer | string | null;
+  /** The body is a stream: it follows as ChunkMessages, then a BodyEndMessage. */
+  streamed: boolean;
 }
-/** The invocation cannot answer: the main thread sends the error page for `outcome`. */
+export interface ChunkMessage { t: 'chunk'; id: number; chunk: ArrayBuffer }
+export interface BodyEndMessage { t: 'bodyEnd'; id: number }
+/** The worker wants the next chunk of its streamed request body. */
+export interface PullBodyMessage { t: 'pullBody'; id: number }
+/**
+ * The invocation cannot answer (before a response: the main thread sends the error page for `outcome`),
+ * or its streamed response failed midway (the main thread cuts the response short).
+ */
 export interface FailureMessage { t: 'failure'; id: number; outcome: Outcome }
 /** The invocation is over (response sent or failed, waitUntil settled): its metering figures. */
 export interface EndMessage {
@@ -73,4 +99,12 @@ export interface ValidatedMessage {
   syntax: 'module' | 'service-worker' | null;
 }
 
-export type FromExecutor = ResponseMessage | FailureMessage | EndMessage | LogMessage | ValidatedMessage;
+export type FromExecutor =
+  | ResponseMessage
+  | ChunkMessage
+  | BodyEndMessage
+  | PullBodyMessage
+  | FailureMessage
+  | EndMessage
+  | LogMessage
+  | ValidatedMessage;

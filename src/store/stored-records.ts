@@ -2,7 +2,7 @@
  * Checks on what is read back from disk. Our writes are atomic, so a file failing these checks was damaged
  * or edited by hand: better a clear ISO_ERR_STORE_IO than a half-valid record reaching the isolate pool.
  */
-import type { Route, Version, VersionSpec, WorkerRecord } from '../types.ts';
+import { DEFAULT_LIMITS, type Route, type Version, type VersionSpec, type WorkerRecord } from '../types.ts';
 import { corrupt } from './store-io.ts';
 import { isVersionId, versionId } from './version-id.ts';
 
@@ -49,7 +49,9 @@ export function checkVersion(value: unknown, name: string, id: string): Version 
   }
   const { id: _id, worker: _worker, createdAt: _createdAt, ...spec } = value;
   if (versionId(name, spec as unknown as VersionSpec) !== id) throw corrupt(what);
-  return value as unknown as Version;
+  const version = value as unknown as Version;
+  // Versions stored before a limit existed get its default.
+  return { ...version, limits: { ...DEFAULT_LIMITS, ...version.limits } };
 }
 
 export function checkRoutes(value: unknown): Route[] {

@@ -18,8 +18,15 @@ const MAX_BINDINGS = 128;
 const MAX_BINDING_BYTES = 5 * 1024;
 const MAX_JSON_BINDING_BYTES = 64 * 1024;
 const BINDING_NAME = /^[A-Za-z_$][A-Za-z0-9_$]{0,127}$/;
-const LIMIT_FIELDS = { cpu_ms: 'cpuMs', memory_mb: 'memoryMb', wall_ms: 'wallMs', concurrency: 'concurrency' } as const;
-const MIN_LIMITS: Limits = { cpuMs: 1, memoryMb: 8, wallMs: 10, concurrency: 1 };
+const LIMIT_FIELDS = {
+  cpu_ms: 'cpuMs',
+  memory_mb: 'memoryMb',
+  wall_ms: 'wallMs',
+  concurrency: 'concurrency',
+  request_bytes: 'requestBytes',
+  response_bytes: 'responseBytes',
+} as const;
+const MIN_LIMITS: Limits = { cpuMs: 1, memoryMb: 8, wallMs: 10, concurrency: 1, requestBytes: 0, responseBytes: 0 };
 
 function bad(message: string): IsolaneError {
   return new IsolaneError('ISO_ERR_DEPLOY_METADATA', message);

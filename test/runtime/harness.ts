@@ -17,6 +17,9 @@ export interface Answer {
   rawBody?: string | ArrayBuffer | null;
   /** rawBody as text. */
   body?: string;
+  /** host('respondStream'): the body came in chunks; `ended` once host('endBody') came. */
+  streamed?: boolean;
+  ended?: boolean;
   /** From host('error'). */
   error?: { message: string; stack: string };
   done: boolean;
@@ -44,12 +47,21 @@ export class TestWorker {
     dispatch: ivm.Reference<(...args: unknown[]) => unknown>,
     calls: HostCallRecord[],
     timers: Map<number, number>,
+    room: { accepting: boolean },
   ) {
     this.isolate = isolate;
     this.context = context;
     this.#dispatch = dispatch;
     this.calls = calls;
     this.timers = timers;
+    this.#room = room;
+  }
+
+  readonly #room: { accepting: boolean };
+
+  /** Whether host('chunk') answers that the client has room for more (true by default). */
+  set acceptingChunks(value: boolean) {
+    this.#room.accepting = value;
   }
 
   /** A fresh isolate with the runtime loaded and booted; no worker installed yet. */
@@ -63,18 +75,21 @@ export class TestWorker {
     >;
     const calls: HostCallRecord[] = [];
     const timers = new Map<number, number>();
+    const room = { accepting: true };
     const host = new ivm.Callback((op: string, ...args: unknown[]) => {
       calls.push([op, ...args]);
       if (op === 'setTimer') timers.set(args[0] as number, args[1] as number);
       if (op === 'clearTimer') timers.delete(args[0] as number);
       // Crypto is answered by the real host code: these tests check the runtime and the host together.
       if (op === 'randomBytes' || op === 'digest' || op === 'subtle') return hostCrypto(op, args);
+      // A streamed response chunk: the fake client always has room unless a test says otherwise.
+      if (op === 'chunk') return room.accepting;
     });
     const dispatch = boot.applySync(undefined, [host], { result: { reference: true } }) as ivm.Reference<
       (...args: unknown[]) => unknown
     >;
     boot.release();
-    return new TestWorker(isolate, context, dispatch, calls, timers);
+    return new TestWorker(isolate, context, dispatch, calls, timers, room);
   }
 
   /** Module syntax: `source` is the main module. Returns the syntax dispatch reports. */
@@ -134,6 +149,21 @@ export class TestWorker {
         const raw = args[3] as string | ArrayBuffer | null;
         answer.rawBody = raw;
         answer.body = raw === null ? '' : typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
+      } else if (op === 'respondStream') {
+        answer.status = args[1] as number;
+        answer.headers = args[2] as string[];
+        answer.streamed = true;
+        answer.ended = false;
+        answer.rawBody = new ArrayBuffer(0);
+        answer.body = '';
+      } else if (op === 'chunk') {
+        const joined = new Uint8Array((answer.rawBody as ArrayBuffer).byteLength + (args[1] as ArrayBuffer).byteLength);
+        joined.set(new Uint8Array(answer.rawBody as ArrayBuffer));
+        joined.set(new Uint8Array(args[1] as ArrayBuffer), (answer.rawBody as ArrayBuffer).byteLength);
+        answer.rawBody = joined.buffer;
+        answer.body = new TextDecoder().decode(joined);
+      } else if (op === 'endBody') {
+        answer.ended = true;
       } else if (op === 'error') {
         answer.error = { message: args[1] as string, stack: args[2] as string };
       } else if (op === 'done') {

@@ -253,7 +253,7 @@ t.test('new Response(stream), new Request(url, { body: stream }), clone() tees',
   );
 });
 
-t.test('a handler answering with new Response(stream) sends the concatenated bytes', async (t) => {
+t.test('a handler answering with new Response(stream) sends status and headers, then the chunks as they come', async (t) => {
   const w = await TestWorker.create();
   t.teardown(() => w.dispose());
   w.deployModule(`
@@ -298,26 +298,35 @@ t.test('a handler answering with new Response(stream) sends the concatenated byt
   const sync = w.fetch('https://s.example/sync');
   t.equal(sync.status, 201);
   t.same(sync.headers, ['content-type', 'text/plain']);
-  t.ok(sync.rawBody instanceof ArrayBuffer, 'bytes cross the bridge');
+  t.ok(sync.streamed && sync.ended, 'streamed to its end');
   t.equal(sync.body, 'étà!');
   t.ok(sync.done);
 
   const id = w.send('https://s.example/timer');
-  t.same(w.callsFor(id, 'respond'), [], 'no answer before the stream ends');
+  t.equal(w.answerOf(id).status, 200, 'the status goes out before the first chunk');
+  t.same(w.callsFor(id, 'chunk'), [], 'no chunk yet');
+  w.fireNextTimer();
+  t.equal(w.answerOf(id).body, 'tick0;', 'the first chunk goes out as soon as it is enqueued');
+  t.notOk(w.answerOf(id).done);
   const timer = w.fetch('https://s.example/timer');
   t.equal(timer.body, 'tick0;tick1;tick2;');
   t.ok(timer.done);
   for (let i = 0; i < 10 && !w.answerOf(id).done; i++) w.fireNextTimer();
   t.equal(w.answerOf(id).body, 'tick0;tick1;tick2;', 'the first invocation finished as well');
 
-  t.equal(w.fetch('https://s.example/echo', { method: 'POST', body: 'echo ✓' }).body, 'echo ✓');
+  const echo = w.fetch('https://s.example/echo', { method: 'POST', body: 'echo ✓' });
+  t.equal(echo.body, 'echo ✓');
+  t.notOk(echo.streamed, "the request's untouched body stream is sent whole");
   const empty = w.fetch('https://s.example/empty');
   t.equal(empty.status, 200);
+  t.ok(empty.ended);
   t.equal((empty.rawBody as ArrayBuffer).byteLength, 0);
 
   const broken = w.fetch('https://s.example/error');
-  t.equal(broken.status, undefined, 'no respond');
-  t.equal(broken.error?.message, 'stream broke');
+  t.equal(broken.status, 200, 'the status went out');
+  t.equal(broken.body, '\u0001', 'then the first chunk');
+  t.notOk(broken.ended, 'the body never ends');
+  t.equal(broken.error?.message, 'stream broke', 'the error is reported: the host cuts the response short');
   t.ok(broken.done);
 
   const strings = w.fetch('https://s.example/string-chunk');
@@ -346,9 +355,10 @@ t.test('a cancelled invocation stops reading its stream body', async (t) => {
   const id = w.send('https://c.example/');
   w.fireNextTimer();
   w.fireNextTimer();
+  t.same(w.callsFor(id).map((c) => c[0]), ['respondStream', 'chunk', 'chunk'], 'the status and a chunk per timer went out');
   w.dispatch('cancel', id);
   for (let i = 0; i < 5; i++) w.fireNextTimer();
-  t.same(w.callsFor(id), [], 'nothing is sent for a cancelled invocation');
+  t.equal(w.callsFor(id).length, 3, 'nothing is sent for a cancelled invocation');
   const pulls = w.eval('pulls') as number;
   t.ok(pulls >= 1, 'the stream was being read');
   for (let i = 0; i < 5; i++) w.fireNextTimer();
@@ -369,4 +379,85 @@ t.test("a worker that breaks the streams' prototypes still gets its stream body 
     };
   `);
   t.equal(w.fetch('https://b.example/').body, 'ok');
+});
+
+t.test('backpressure: when the host has no room, the stream is not read until dispatch("pull")', async (t) => {
+  const w = await TestWorker.create();
+  t.teardown(() => w.dispose());
+  w.deployModule(`
+    globalThis.pulls = 0;
+    export default {
+      fetch() {
+        return new Response(new ReadableStream({
+          pull(controller) {
+            if (++globalThis.pulls > 100) controller.close();
+            else controller.enqueue(new Uint8Array(1000));
+          },
+        }, { highWaterMark: 0 }));
+      },
+    };
+  `);
+  w.acceptingChunks = false;
+  const id = w.send('https://p.example/');
+  t.equal(w.callsFor(id, 'chunk').length, 1, 'one chunk, then the host said it had no room');
+  const pulled = w.eval('pulls') as number;
+  t.ok(pulled <= 2, `the producer was pulled ${pulled} time(s), not run ahead`);
+  w.dispatch('pull', id);
+  t.equal(w.callsFor(id, 'chunk').length, 2, 'one more chunk per pull while there is no room');
+  w.acceptingChunks = true;
+  w.dispatch('pull', id);
+  t.equal(w.callsFor(id, 'chunk').length, 100, 'with room again, the rest');
+  t.ok(w.answerOf(id).ended && w.answerOf(id).done);
+});
+
+t.test('a request body the host streams in is read as the worker pulls it', async (t) => {
+  const w = await TestWorker.create();
+  t.teardown(() => w.dispose());
+  w.deployModule(`
+    export default {
+      async fetch(request) {
+        const reader = request.body.getReader();
+        const seen = [];
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          seen.push(new TextDecoder().decode(value));
+        }
+        return Response.json(seen);
+      },
+    };
+  `);
+  const id = 1000;
+  w.dispatch('request', id, 'POST', 'https://u.example/', ['transfer-encoding', 'chunked'], 'stream');
+  t.same(w.callsFor(id).map((c) => c[0]), ['pullBody'], 'the worker asks for the first chunk');
+  w.dispatch('bodyChunk', id, new TextEncoder().encode('one').buffer);
+  t.same(w.callsFor(id).map((c) => c[0]), ['pullBody', 'pullBody'], 'and for the next once it has read it');
+  w.dispatch('bodyChunk', id, new TextEncoder().encode('two').buffer);
+  w.dispatch('bodyChunk', id, null);
+  const answer = w.answerOf(id);
+  t.equal(answer.body, '["one","two"]');
+  t.ok(answer.done);
+
+  const failing = 1001;
+  w.dispatch('request', failing, 'POST', 'https://u.example/', [], 'stream');
+  w.dispatch('bodyError', failing, 'the request body is larger than 10 bytes');
+  t.equal(w.answerOf(failing).error?.message, 'the request body is larger than 10 bytes', 'a body error rejects the read with a TypeError');
+});
+
+t.test("cancelling an invocation aborts its request's signal", async (t) => {
+  const w = await TestWorker.create();
+  t.teardown(() => w.dispose());
+  w.deployModule(`
+    globalThis.aborted = null;
+    export default {
+      fetch(request) {
+        request.signal.addEventListener('abort', () => { globalThis.aborted = request.signal.reason.name; });
+        return new Promise(() => {});
+      },
+    };
+  `);
+  const id = w.send('https://a.example/');
+  t.equal(w.eval('aborted'), null);
+  w.dispatch('cancel', id);
+  t.equal(w.eval('aborted'), 'AbortError');
 });

@@ -65,6 +65,11 @@ export interface VersionSpec {
   bindings: Binding[];
   compatibilityDate: string | null;
   limits: Limits;
+  /**
+   * Host names and IP addresses this worker's fetch() may reach although they are on the host's own
+   * network (the operator's exception, on top of the server-wide ISOLANE_FETCH_ALLOW). Absent when empty.
+   */
+  fetchAllow?: string[];
 }
 
 /** A stored version: its content-addressed id plus the spec. */

@@ -96,7 +96,8 @@ export class Executor {
   #wallTicker: NodeJS.Timeout | null = null;
   readonly #sliceTimeout = new SliceTimeout();
   readonly #fetchAllow: string[];
-  #egress: Agent | null = null;
+  /** One egress agent per distinct allowlist (most workers share the server-wide one). */
+  readonly #egress = new Map<string, Agent>();
 
   constructor(runtimeCode: string, options: ExecutorOptions, post: Post) {
     this.#runtimeCode = runtimeCode;
@@ -154,7 +155,7 @@ export class Executor {
     for (const { live, invocation } of this.#invocations.values()) this.#end(live, invocation, 'canceled');
     if (this.#wallTicker) clearInterval(this.#wallTicker);
     this.#pool.close();
-    void this.#egress?.close();
+    for (const agent of this.#egress.values()) void agent.close();
   }
 
   #build(version: Version): LiveIsolate {
@@ -354,8 +355,7 @@ export class Executor {
         const [fetchId, method, url, headers, body] = args as [number, string, string, string[], ArrayBuffer | string | null];
         const invocation = live.current;
         if (!invocation || invocation.ended) return;
-        this.#egress ??= createEgressAgent({ policy: egressPolicy(this.#fetchAllow) });
-        invocation.subrequests ??= new Subrequests(this.#egress, DEFAULT_SUBREQUEST_LIMITS);
+        invocation.subrequests ??= new Subrequests(this.#egressFor(live.tenant.version), DEFAULT_SUBREQUEST_LIMITS);
         invocation.subrequests.run({ method, url, headers, body }, (result) => this.#fetched(live, invocation, fetchId, result));
         return;
       }
@@ -374,6 +374,17 @@ export class Executor {
         return;
       }
     }
+  }
+
+  #egressFor(version: Version): Agent {
+    const allow = version.fetchAllow ? [...this.#fetchAllow, ...version.fetchAllow] : this.#fetchAllow;
+    const key = allow.join(' ');
+    let agent = this.#egress.get(key);
+    if (!agent) {
+      agent = createEgressAgent({ policy: egressPolicy(allow) });
+      this.#egress.set(key, agent);
+    }
+    return agent;
   }
 
   /** A subrequest answered: its result enters the isolate as a slice of the invocation that made it. */

@@ -11,6 +11,7 @@ export interface Metadata {
   bindings: Binding[];
   compatibilityDate: string | null;
   limits: Limits;
+  fetchAllow: string[];
   routes: string[] | null;
 }
 
@@ -54,7 +55,23 @@ export function parseMetadata(text: string): Metadata {
     compatibilityDate,
     limits: parseLimits(m.limits),
     routes: parseRoutes(m.routes),
+    fetchAllow: parseFetchAllow(m.fetch_allow),
   };
+}
+
+const MAX_FETCH_ALLOW = 100;
+/** A host name (letters, digits, hyphens, dots) or an IPv4/IPv6 address literal. */
+const HOST_OR_ADDRESS = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|[0-9a-f:.]+)$/;
+
+function parseFetchAllow(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.length > MAX_FETCH_ALLOW) throw bad(`fetch_allow must be an array of at most ${MAX_FETCH_ALLOW} host names or IP addresses`);
+  return value.map((entry: unknown, i) => {
+    if (typeof entry !== 'string' || entry.length > 253 || !HOST_OR_ADDRESS.test(entry.toLowerCase())) {
+      throw bad(`fetch_allow[${i}] must be a host name or an IP address`);
+    }
+    return entry.toLowerCase();
+  });
 }
 
 function optionalString(m: Record<string, unknown>, key: string): string | null {

@@ -78,7 +78,15 @@ async function parseMultipart(contentType: string, body: Uint8Array, maxBytes: n
   }
   if (mainModule.type !== 'esm') throw new IsolaneError('ISO_ERR_DEPLOY_METADATA', `the main module ${JSON.stringify(main)} must be JavaScript`);
   return {
-    spec: { syntax, main, modules, bindings: metadata.bindings, compatibilityDate: metadata.compatibilityDate, limits: metadata.limits },
+    spec: {
+      syntax,
+      main,
+      modules,
+      bindings: metadata.bindings,
+      compatibilityDate: metadata.compatibilityDate,
+      limits: metadata.limits,
+      ...(metadata.fetchAllow.length > 0 ? { fetchAllow: metadata.fetchAllow } : {}),
+    },
     routes: metadata.routes,
   };
 }

@@ -73,3 +73,20 @@ t.test('without an allowlist, the host network is out of reach', async (t) => {
   t.equal(results.length, 3);
   for (const line of results) t.match(line, /^TypeError: fetch failed: fetch to .* is not allowed/, line);
 });
+
+t.test("a worker's fetch_allow opens exceptions for that worker only", async (t) => {
+  const closed = await startServer(t);
+  const source = `export default { async fetch() {
+    try { const r = await fetch('${origin}/json'); return new Response('reached ' + r.status) } catch (e) { return new Response(e.name + ': ' + e.message) } } }`;
+  const allowed = await deployMultipart(closed, 'allowed', { main_module: 'main.js', fetch_allow: ['127.0.0.1'] }, { 'main.js': source });
+  t.equal(allowed.status, 201, allowed.text);
+  await deployMultipart(closed, 'other', { main_module: 'main.js' }, { 'main.js': source });
+  t.equal((await send(closed, 'allowed.localhost')).text, 'reached 200');
+  t.match((await send(closed, 'other.localhost')).text, /^TypeError: fetch failed: fetch to 127\.0\.0\.1 .* is not allowed/, 'the same code in another worker is still refused');
+  for (const bad of ['not a list', ['http://127.0.0.1/'], [42], ['a b']]) {
+    const reply = await deployMultipart(closed, 'bad-allow', { main_module: 'main.js', fetch_allow: bad }, { 'main.js': source });
+    t.equal(reply.status, 400, JSON.stringify(bad));
+    t.equal(reply.json().error.code, 'ISO_ERR_DEPLOY_METADATA');
+    t.match(reply.json().error.message, /fetch_allow/);
+  }
+});

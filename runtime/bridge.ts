@@ -42,6 +42,11 @@ export function hostPullBody(id: number): void {
   connected()('pullBody', id);
 }
 
+/** Ask for the next chunk of outbound fetch `fetchId`'s response body (answered by dispatch('fetchChunk' | 'fetchBodyError')). */
+export function hostPullFetchBody(fetchId: number): void {
+  connected()('pullFetchBody', fetchId);
+}
+
 export function hostError(id: number, message: string, stack: string): void {
   connected()('error', id, message, stack);
 }

@@ -9,6 +9,7 @@
  *   bodyChunk / bodyError   the next piece of a request body the host streams in
  *   pull     the host has room for more of a streamed response body
  *   fetchResult / fetchError   an outbound fetch answered
+ *   fetchChunk / fetchBodyError   the next piece of a fetched body the host streams in
  *
  * Everything tenant-visible it relies on was captured before tenant code ran: the handler at
  * install, intrinsics in primordials.ts, Request/Response internals through module functions.
@@ -22,7 +23,7 @@ import { logUncaught } from './global/console.ts';
 import { fireTimer } from './global/timers.ts';
 import { fetchError, fetchResult } from './http/fetch.ts';
 import { createIncomingRequest } from './http/request.ts';
-import { bodyChunk, bodyError } from './streams/host-body.ts';
+import { bodyChunk, bodyError, fetchBodyError, fetchChunk } from './streams/host-body.ts';
 import { resumeBody } from './streams/send-body.ts';
 import { answer, cancelInvocation, fail, settle, startInvocation, type Invocation } from './invocation.ts';
 import { JSONParse, ReflectApply, ReflectOwnKeys } from './primordials.ts';
@@ -137,11 +138,15 @@ function runFetchListeners(invocation: Invocation, req: Request): void {
 export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): unknown {
   switch (op) {
     case 'fetchResult':
-      return fetchResult(a as number, b as number, c as string[], d as ArrayBuffer | null, e as string[]);
+      return fetchResult(a as number, b as number, c as string[], d as ArrayBuffer | null | 'stream', e as string[]);
     case 'fetchError':
       return fetchError(a as number, b as string, c as string);
     case 'request':
       return request(a as number, b as string, c as string, d as string[], e as ArrayBuffer | null | 'stream');
+    case 'fetchChunk':
+      return fetchChunk(a as number, b as ArrayBuffer | null);
+    case 'fetchBodyError':
+      return fetchBodyError(a as number, b as string);
     case 'bodyChunk':
       return bodyChunk(a as number, b as ArrayBuffer | null);
     case 'bodyError':

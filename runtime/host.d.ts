@@ -51,6 +51,8 @@ export interface HostCall {
    * policy, per-invocation limits) and answers later with dispatch('fetchResult' | 'fetchError').
    */
   (op: 'fetch', fetchId: number, method: string, url: string, headers: HeaderList, body: BridgeBody): void;
+  /** The worker wants the next chunk of fetch `fetchId`'s streamed response body: see dispatch('fetchChunk'). */
+  (op: 'pullFetchBody', fetchId: number): void;
   /** `length` (at most 65536) bytes from the host's CSPRNG, returned at once. */
   (op: 'randomBytes', length: number): ArrayBuffer;
   /** The digest of `data` with `algorithm` (SHA-1, SHA-256, SHA-384, SHA-512), returned at once. */
@@ -87,8 +89,15 @@ export interface Dispatch {
   (op: 'timer', timerId: number): void;
   /** The host gave up on invocation `id` (client gone, wall limit): drop its state, ignore its late answers. */
   (op: 'cancel', id: number): void;
-  /** Outbound fetch `fetchId` answered: `meta` is [statusText, final url, '1' if redirected else '']. */
-  (op: 'fetchResult', fetchId: number, status: number, headers: HeaderList, body: ArrayBuffer | null, meta: string[]): void;
+  /**
+   * Outbound fetch `fetchId` answered: `meta` is [statusText, final url, '1' if redirected else '']. `body` is
+   * the whole body, none, or 'stream': its chunks come with 'fetchChunk' as the worker reads (host 'pullFetchBody').
+   */
+  (op: 'fetchResult', fetchId: number, status: number, headers: HeaderList, body: ArrayBuffer | null | 'stream', meta: string[]): void;
+  /** A chunk of fetch `fetchId`'s streamed response body; null: it ended. */
+  (op: 'fetchChunk', fetchId: number, chunk: ArrayBuffer | null): void;
+  /** The upstream failed while fetch `fetchId`'s body was read: the worker's read rejects with a TypeError. */
+  (op: 'fetchBodyError', fetchId: number, message: string): void;
   /** Outbound fetch `fetchId` failed: reject with a `name` error (TypeError) carrying `message`. */
   (op: 'fetchError', fetchId: number, name: string, message: string): void;
 }

@@ -28,7 +28,7 @@ import { bufferSourceBytes, copyBytes } from '../encoding/buffer-source.ts';
 import { utf8Decode, utf8Encode } from '../encoding/utf8.ts';
 import { readAllBytes } from '../streams/read-all-bytes.ts';
 import { heldBytesOf, streamFromBytes } from '../streams/stream-from-bytes.ts';
-import { hostBodyStream } from '../streams/host-body.ts';
+import { fetchBodyStream, requestBodyStream } from '../streams/host-body.ts';
 import { type ReadableStream, isDisturbed, isLocked, isReadableStream, loadStreams } from '../streams/web-streams.ts';
 import { isURLSearchParams, serializeSearchParams } from '../url/url.ts';
 import { type Blob, blobParts, createBlob, isBlob } from './blob.ts';
@@ -271,5 +271,10 @@ export function bodyFromHost(body: ArrayBuffer | null): BodyState {
 
 /** A request body the host streams in as invocation `id` reads it. */
 export function streamedBodyFromHost(id: number): BodyState {
-  return { source: null, stream: hostBodyStream(id), used: false };
+  return { source: null, stream: requestBodyStream(id), used: false };
+}
+
+/** An outbound fetch's response body the host streams in as the worker reads it. */
+export function streamedFetchBody(fetchId: number): BodyState {
+  return { source: null, stream: fetchBodyStream(fetchId), used: false };
 }

@@ -2,10 +2,12 @@
  * fetch(): https://fetch.spec.whatwg.org/#fetch-method. The request is made by the host (undici, through
  * the egress policy and the invocation's subrequest limits); this side builds the Request, hands its
  * parts over the bridge and settles the promise when the host answers with dispatch('fetchResult' |
- * 'fetchError'). Bodies cross whole, both ways: streaming subrequests need a bridge change.
+ * 'fetchError'). The request body crosses whole; the response body streams in as the worker reads it
+ * (whole when it is small and of known length).
  */
 import { hostFetch } from '../bridge.ts';
 import type { HeaderList } from '../host.d.ts';
+import { bodyFromHost, streamedFetchBody } from './body.ts';
 import { createFetchedResponse } from './response.ts';
 import { headerListOf } from './headers.ts';
 import { Request } from './request.ts';
@@ -46,13 +48,13 @@ export function fetch(input: unknown, init: unknown = undefined): Promise<unknow
   });
 }
 
-/** dispatch('fetchResult'): the host's answer becomes a Response. */
-export function fetchResult(fetchId: number, status: number, headers: HeaderList, body: ArrayBuffer | null, meta: string[]): void {
+/** dispatch('fetchResult'): the host's answer becomes a Response; a 'stream' body is read from the host as the worker reads. */
+export function fetchResult(fetchId: number, status: number, headers: HeaderList, body: ArrayBuffer | null | 'stream', meta: string[]): void {
   const entry = MapPrototypeGet(pending, fetchId);
   if (!entry) return;
   MapPrototypeDelete(pending, fetchId);
   try {
-    entry.resolve(createFetchedResponse(status, meta[0] ?? '', headers, body, meta[1] ?? '', meta[2] === '1'));
+    entry.resolve(createFetchedResponse(status, meta[0] ?? '', headers, body === 'stream' ? streamedFetchBody(fetchId) : bodyFromHost(body), meta[1] ?? '', meta[2] === '1'));
   } catch (error) {
     entry.reject(error);
   }

@@ -278,13 +278,13 @@ function initializeResponse(state: ResponseState, init: unknown, body: Extracted
 }
 
 /** The Response of an outbound fetch, from the host's answer: headers immutable, as fetch() gives them. */
-export function createFetchedResponse(status: number, statusText: string, headers: HeaderList, body: ArrayBuffer | null, url: string, redirected: boolean): Response {
+export function createFetchedResponse(status: number, statusText: string, headers: HeaderList, body: BodyState, url: string, redirected: boolean): Response {
   return new Response(INTERNAL, {
     type: 'basic',
     status,
     statusText,
     headers: createHeaders(headers, 'immutable'),
-    body: bodyFromHost(isNullBodyStatus(status) ? null : body),
+    body: isNullBodyStatus(status) ? emptyBody() : body,
     url,
     redirected,
   } satisfies ResponseState);

@@ -1,10 +1,11 @@
 /**
- * An incoming request body that the host streams in as it arrives: a byte stream whose pull asks the
- * host for the next chunk (host 'pullBody'); the chunk comes back later as dispatch('bodyChunk', id,
- * bytes | null at the end) or dispatch('bodyError'). One pull at a time, so the host reads from the
- * client only as fast as the worker consumes: a large upload is never held whole anywhere.
+ * A body the host streams in as it arrives: an incoming request's (keyed by invocation id) or an
+ * outbound fetch's response (keyed by fetch id). It is a byte stream whose pull asks the host for the
+ * next chunk (host 'pullBody' / 'pullFetchBody'); the chunk comes back later as dispatch('bodyChunk' /
+ * 'fetchChunk', id, bytes | null at the end) or an error op. One pull at a time, so the host reads from
+ * the network only as fast as the worker consumes: a large body is never held whole anywhere.
  */
-import { hostPullBody } from '../bridge.ts';
+import { hostPullBody, hostPullFetchBody } from '../bridge.ts';
 import {
   ArrayBufferPrototypeGetByteLength,
   ObjectCreate,
@@ -16,27 +17,30 @@ import { type ReadableStream, loadStreams } from './web-streams.ts';
 
 type ByteController = Parameters<ReturnType<typeof loadStreams>['enqueueBytes']>[0];
 
+/** Which host body: 'r' + invocation id, 'f' + fetch id. */
+type Key = string;
+
 interface Pending {
   controller: ByteController;
   /** Settles the pull that asked for the chunk. */
   delivered: () => void;
 }
 
-const pulls: Record<number, Pending | undefined> = ObjectCreate(null);
+const pulls: Record<Key, Pending | undefined> = ObjectCreate(null);
 
-export function hostBodyStream(id: number): ReadableStream<Uint8Array> {
+function hostStream(key: Key, ask: () => void): ReadableStream<Uint8Array> {
   const streams = loadStreams();
   const source = {
     type: 'bytes' as const,
     pull(controller: ByteController) {
       return new PromiseCtor<void>((resolve) => {
-        pulls[id] = { controller, delivered: resolve };
-        hostPullBody(id);
+        pulls[key] = { controller, delivered: resolve };
+        ask();
       });
     },
     cancel() {
-      // The host drops what is left of the body when the invocation ends.
-      delete pulls[id];
+      // The host drops the rest when the invocation ends.
+      delete pulls[key];
     },
   };
   // The library reads `pull`, `cancel`, … off the source: none may come from Object.prototype.
@@ -44,11 +48,10 @@ export function hostBodyStream(id: number): ReadableStream<Uint8Array> {
   return new streams.api.ReadableStream(source) as ReadableStream<Uint8Array>;
 }
 
-/** dispatch('bodyChunk'): the next chunk of invocation `id`'s request body, or null at its end. */
-export function bodyChunk(id: number, chunk: ArrayBuffer | null): void {
-  const pending = pulls[id];
+function deliver(key: Key, chunk: ArrayBuffer | null): void {
+  const pending = pulls[key];
   if (pending === undefined) return;
-  delete pulls[id];
+  delete pulls[key];
   const streams = loadStreams();
   if (chunk === null) {
     streams.closeBytes(pending.controller);
@@ -60,16 +63,45 @@ export function bodyChunk(id: number, chunk: ArrayBuffer | null): void {
   pending.delivered();
 }
 
-/** dispatch('bodyError'): the body cannot be read to its end (too large, client gone). */
-export function bodyError(id: number, message: string): void {
-  const pending = pulls[id];
+function fail(key: Key, message: string): void {
+  const pending = pulls[key];
   if (pending === undefined) return;
-  delete pulls[id];
+  delete pulls[key];
   pending.controller.error(new TypeError(message));
   pending.delivered();
 }
 
-/** The invocation is over: a pull still waiting will never be answered. */
+/** The streamed request body of invocation `id`. */
+export function requestBodyStream(id: number): ReadableStream<Uint8Array> {
+  return hostStream(`r${id}`, () => hostPullBody(id));
+}
+
+/** The streamed response body of outbound fetch `fetchId`. */
+export function fetchBodyStream(fetchId: number): ReadableStream<Uint8Array> {
+  return hostStream(`f${fetchId}`, () => hostPullFetchBody(fetchId));
+}
+
+/** dispatch('bodyChunk'): the next chunk of invocation `id`'s request body, or null at its end. */
+export function bodyChunk(id: number, chunk: ArrayBuffer | null): void {
+  deliver(`r${id}`, chunk);
+}
+
+/** dispatch('bodyError'): the body cannot be read to its end (too large, client gone). */
+export function bodyError(id: number, message: string): void {
+  fail(`r${id}`, message);
+}
+
+/** dispatch('fetchChunk'): the next chunk of fetch `fetchId`'s response body, or null at its end. */
+export function fetchChunk(fetchId: number, chunk: ArrayBuffer | null): void {
+  deliver(`f${fetchId}`, chunk);
+}
+
+/** dispatch('fetchBodyError'): the upstream failed or timed out while its body was being read. */
+export function fetchBodyError(fetchId: number, message: string): void {
+  fail(`f${fetchId}`, message);
+}
+
+/** The invocation is over: a pull of its request body still waiting will never be answered. */
 export function forgetBody(id: number): void {
-  delete pulls[id];
+  delete pulls[`r${id}`];
 }

@@ -302,6 +302,14 @@ export class Executor {
         this.#post({ t: 'bodyEnd', id });
         return;
       }
+      case 'pullFetchBody': {
+        // The invocation that made the fetch, whichever one's slice reads its body.
+        const fetchId = args[0] as number;
+        for (const invocation of live.invocations) {
+          if (invocation.fetchedBodies.has(fetchId)) this.#pullFetched(live, invocation, fetchId);
+        }
+        return;
+      }
       case 'pullBody': {
         const id = args[0] as number;
         const invocation = this.#invocations.get(id)?.invocation;
@@ -390,12 +398,34 @@ export class Executor {
   /** A subrequest answered: its result enters the isolate as a slice of the invocation that made it. */
   #fetched(live: LiveIsolate, invocation: Invocation, fetchId: number, result: SubrequestResult): void {
     if (invocation.ended || live.tenant.disposed) return;
-    this.#slice(
-      live,
-      invocation,
-      result.ok
-        ? ['fetchResult', fetchId, result.status, result.headers, result.body, [result.statusText, result.url, result.redirected ? '1' : '']]
-        : ['fetchError', fetchId, result.name, result.message],
+    if (!result.ok) {
+      this.#slice(live, invocation, ['fetchError', fetchId, result.name, result.message]);
+      return;
+    }
+    let body: ArrayBuffer | null | 'stream';
+    if (result.body === null || result.body instanceof ArrayBuffer) body = result.body;
+    else {
+      invocation.fetchedBodies.set(fetchId, result.body);
+      body = 'stream';
+    }
+    this.#slice(live, invocation, ['fetchResult', fetchId, result.status, result.headers, body, [result.statusText, result.url, result.redirected ? '1' : '']]);
+  }
+
+  /** The worker reads on in a fetched body: the next chunk enters the isolate as a slice of its invocation. */
+  #pullFetched(live: LiveIsolate, invocation: Invocation, fetchId: number): void {
+    const body = invocation.fetchedBodies.get(fetchId);
+    if (!body) return;
+    body.next().then(
+      (chunk) => {
+        if (chunk === null) invocation.fetchedBodies.delete(fetchId);
+        if (invocation.ended || live.tenant.disposed) return;
+        this.#slice(live, invocation, ['fetchChunk', fetchId, chunk]);
+      },
+      (err: Error) => {
+        invocation.fetchedBodies.delete(fetchId);
+        if (invocation.ended || live.tenant.disposed) return;
+        this.#slice(live, invocation, ['fetchBodyError', fetchId, err.message]);
+      },
     );
   }
 

@@ -1,8 +1,10 @@
 /**
  * A worker's outbound fetches within one invocation, done on the host with undici through the egress
  * agent: at most `perInvocation` in total (Workers: 50 on the free plan), `concurrent` at once (6, like
- * Workers' simultaneous connections; more wait their turn), each bounded by a timeout and a response
- * size. Waiting costs the worker wall time, never CPU: the answer re-enters the isolate as a new slice.
+ * Workers' simultaneous connections; more wait their turn), each bounded by a timeout. Waiting costs the
+ * worker wall time, never CPU: the answer re-enters the isolate as a new slice.
+ * A response body of unknown or large size is not read here: it is handed on as a FetchedBody that the
+ * executor reads one chunk per pull of the worker, so a proxied download is never held whole.
  */
 import { fetch, type Dispatcher } from 'undici';
 import { concatToArrayBuffer } from '../bytes.ts';
@@ -11,10 +13,18 @@ export interface SubrequestLimits {
   perInvocation: number;
   concurrent: number;
   timeoutMs: number;
-  maxResponseBytes: number;
 }
 
-export const DEFAULT_SUBREQUEST_LIMITS: SubrequestLimits = { perInvocation: 50, concurrent: 6, timeoutMs: 30_000, maxResponseBytes: 32 * 1024 * 1024 };
+export const DEFAULT_SUBREQUEST_LIMITS: SubrequestLimits = { perInvocation: 50, concurrent: 6, timeoutMs: 30_000 };
+
+/** Bodies of known length up to this size are read before the answer goes to the worker: one crossing. */
+const WHOLE_BODY_BYTES = 64 * 1024;
+
+/** A response body read as the worker pulls. */
+export interface FetchedBody {
+  /** The next chunk, or null at the end; rejects with a message fit for the tenant. */
+  next(): Promise<ArrayBuffer | null>;
+}
 
 export interface SubrequestInit {
   method: string;
@@ -24,7 +34,7 @@ export interface SubrequestInit {
 }
 
 export type SubrequestResult =
-  | { ok: true; status: number; statusText: string; headers: string[]; body: ArrayBuffer | null; url: string; redirected: boolean }
+  | { ok: true; status: number; statusText: string; headers: string[]; body: ArrayBuffer | FetchedBody | null; url: string; redirected: boolean }
   | { ok: false; name: string; message: string };
 
 /** The subrequests of one invocation. */
@@ -79,31 +89,44 @@ export class Subrequests {
     } catch (err) {
       return { ok: false, name: 'TypeError', message: `fetch failed: ${describe(err)}` };
     }
-    const declared = Number(response.headers.get('content-length') ?? 0);
-    if (declared > this.#limits.maxResponseBytes) {
-      await response.body?.cancel();
-      return { ok: false, name: 'TypeError', message: `fetch failed: the response is larger than ${this.#limits.maxResponseBytes} bytes` };
-    }
+    const list: string[] = [];
+    for (const [name, value] of response.headers) list.push(name, value);
+    const answer = { ok: true as const, status: response.status, statusText: response.statusText, headers: list, url: response.url, redirected: response.redirected };
+    const source = response.body;
+    if (source === null) return { ...answer, body: null };
+    const length = response.headers.get('content-length');
+    if (length === null || Number(length) > WHOLE_BODY_BYTES) return { ...answer, body: this.#streamed(source) };
     const chunks: Uint8Array[] = [];
     let size = 0;
     try {
-      for await (const chunk of response.body ?? []) {
+      for await (const chunk of source) {
         size += chunk.byteLength;
-        if (size > this.#limits.maxResponseBytes) {
-          return { ok: false, name: 'TypeError', message: `fetch failed: the response is larger than ${this.#limits.maxResponseBytes} bytes` };
-        }
         chunks.push(chunk);
       }
     } catch (err) {
       return { ok: false, name: 'TypeError', message: `fetch failed while reading the body: ${describe(err)}` };
     }
-    const body = response.body === null ? null : concatToArrayBuffer(chunks, size);
-    const list: string[] = [];
-    for (const [name, value] of response.headers) list.push(name, value);
-    return { ok: true, status: response.status, statusText: response.statusText, headers: list, body, url: response.url, redirected: response.redirected };
+    return { ...answer, body: concatToArrayBuffer(chunks, size) };
+  }
+
+  /** The body as a pull source; reading it stops with the invocation's abort or the subrequest's timeout. */
+  #streamed(source: ReadableStream<Uint8Array>): FetchedBody {
+    const reader = source.getReader();
+    return {
+      next: async () => {
+        let result: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          result = await reader.read();
+        } catch (err) {
+          throw new Error(`fetch failed while reading the body: ${describe(err)}`);
+        }
+        if (result.done) return null;
+        const chunk = result.value;
+        return chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength) as ArrayBuffer;
+      },
+    };
   }
 }
-
 
 /** The reason without host details a tenant should not see (paths, stacks). */
 function describe(err: unknown): string {

@@ -5,6 +5,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
+import { request } from 'undici';
 import { deployMultipart, deployScript, send, startServer } from '../helpers/server.ts';
 
 const upstream = createServer((req, res) => {
@@ -15,6 +16,31 @@ const upstream = createServer((req, res) => {
     if (url.pathname === '/json') return void res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes' }).end(JSON.stringify({ hello: 'from upstream' }));
     if (url.pathname === '/redirect') return void res.writeHead(302, { location: '/json' }).end();
     if (url.pathname === '/slow') return void setTimeout(() => res.end('slow'), 300);
+    if (url.pathname === '/big') {
+      // 40 MiB in 1 MiB chunks, no Content-Length.
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      let sent = 0;
+      const more = () => {
+        while (sent < 40) {
+          sent++;
+          if (!res.write(Buffer.alloc(1024 * 1024, sent))) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      return void more();
+    }
+    if (url.pathname === '/drip') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let n = 0;
+      const timer = setInterval(() => {
+        res.write(`drop${n};`);
+        if (++n === 4) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 100);
+      return;
+    }
     if (url.pathname === '/echo') return void res.end(`${req.method} ${req.headers['x-test']} ${Buffer.concat(chunks).toString()}`);
     res.writeHead(404).end('nope');
   });
@@ -89,4 +115,37 @@ t.test("a worker's fetch_allow opens exceptions for that worker only", async (t)
     t.equal(reply.json().error.code, 'ISO_ERR_DEPLOY_METADATA');
     t.match(reply.json().error.message, /fetch_allow/);
   }
+});
+
+t.test('fetched bodies stream: a proxied 40 MiB download passes through a 16 MB worker, a slow upstream drips through', async (t) => {
+  const reply = await deployMultipart(server, 'proxy', { main_module: 'main.js', limits: { memory_mb: 16, cpu_ms: 5000 } }, { 'main.js': `export default { async fetch(request) {
+    const path = new URL(request.url).pathname;
+    if (path === '/count') {
+      let bytes = 0;
+      for await (const chunk of (await fetch('${origin}/big')).body) bytes += chunk.byteLength;
+      return new Response(String(bytes));
+    }
+    return fetch('${origin}' + path);
+  } }` });
+  t.equal(reply.status, 201, reply.text);
+  const res = await request(`${server.dataUrl}/big`, { headers: { host: 'proxy.localhost' } });
+  let bytes = 0;
+  for await (const chunk of res.body) bytes += (chunk as Buffer).length;
+  t.equal(bytes, 40 * 1024 * 1024, 'the whole download reached the client');
+  const record = await server.record((l) => l.type === 'invocation' && l.worker === 'proxy');
+  t.equal(record.outcome, 'ok');
+  t.ok((record.peakMemoryBytes as number) < 16 * 1024 * 1024, `peak isolate memory ${((record.peakMemoryBytes as number) / 1048576).toFixed(1)} MiB`);
+  t.equal((await send(server, 'proxy.localhost', '/count')).text, String(40 * 1024 * 1024), 'read by the worker chunk by chunk');
+
+  const started = performance.now();
+  const drip = await request(`${server.dataUrl}/drip`, { headers: { host: 'proxy.localhost' } });
+  const arrivals: number[] = [];
+  let text = '';
+  for await (const chunk of drip.body) {
+    text += String(chunk);
+    arrivals.push(performance.now() - started);
+  }
+  t.equal(text, 'drop0;drop1;drop2;drop3;');
+  t.ok(arrivals.length >= 3, `${arrivals.length} reads: the drops came through as they were sent`);
+  t.ok(arrivals.at(-1)! - arrivals[0]! > 200, 'spread over the upstream\'s 400 ms');
 });

@@ -1,7 +1,9 @@
 /**
- * Wiring only: config → store → runtime bundle → serving threads (data plane + isolates) → admin API.
+ * Wiring only: config → store → runtime bundle → serving processes (data plane + isolates) → admin API.
+ * This process is the primary: it holds the store, the admin API and metering, and supervises the
+ * serving processes (src/serving/serving-pool.ts).
  * Store changes flow one way: the store emits, this file reads the changed worker or routes and hands
- * them to the serving threads; the admin API answers a change once every thread serves it.
+ * them to the serving processes; the admin API answers a change once every process serves it.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -39,7 +41,9 @@ export async function startIsolane(config: Config): Promise<Isolane> {
   const workerLogs = new WorkerLogs();
   const meter = new Meter(logger, usage, workerLogs);
   const serving = await ServingPool.start({
-    threads: config.executors,
+    processes: config.executors,
+    recycle: { rssBytes: config.recycleRssMb * 1024 * 1024, requests: config.recycleRequests },
+    onEvent: (event) => logger.write({ ...event, time: new Date().toISOString() }),
     runtimeCode,
     host: config.host,
     port: config.port,
@@ -63,7 +67,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
   const unsubscribe = store.onChange(sync.apply);
 
   const admin = createAdaptorServer({
-    fetch: createAdminApp({ store, builder: serving, usage, workerLogs, token, maxScriptBytes: config.maxScriptBytes, settled: sync.settled }).fetch,
+    fetch: createAdminApp({ store, builder: serving, health: serving, usage, workerLogs, token, maxScriptBytes: config.maxScriptBytes, settled: sync.settled }).fetch,
   }) as Server;
   const adminPort = await new Promise<number>((resolve, reject) => {
     admin.once('error', reject);
@@ -94,14 +98,14 @@ export async function startIsolane(config: Config): Promise<Isolane> {
     dataPlane: result.dataUrl,
     admin: result.adminUrl,
     dataDir: config.dataDir,
-    servingThreads: config.executors,
+    servingProcesses: config.executors,
     ...(generated ? { adminToken: token, note: 'generated admin token, kept in the data dir' } : {}),
   });
   logger.flush();
   return result;
 }
 
-/** Hands what is live to the serving threads: everything at start, then each change in the store's order. */
+/** Hands what is live to the serving processes: everything at start, then each change in the store's order. */
 function liveSync(store: Store, serving: ServingPool) {
   let queue: Promise<void> = Promise.resolve();
   const setWorker = async (name: string) => {

@@ -1,6 +1,6 @@
 /**
  * The admin API (Hono): deploy and manage workers and routes, read usage, logs and metrics.
- * Every route but /healthz needs the bearer token. Errors are JSON: {"error": {"code", "message"}}.
+ * Every route but /healthz and /readyz needs the bearer token. Errors are JSON: {"error": {"code", "message"}}.
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -14,9 +14,19 @@ import type { Version, WorkerRecord } from '../types.ts';
 import { requireToken } from './auth.ts';
 import { deploy, type Builder } from './deploy.ts';
 
+/** What orchestrators and operators ask about the serving processes. */
+export interface Health {
+  /** Every serving process listens and serves what is live now. */
+  ready(): boolean;
+  describe(): { index: number; pid: number; startedAt: string; rssBytes: number; requests: number; ready: boolean }[];
+  /** Serving processes that died and were replaced since start. */
+  readonly restarts: number;
+}
+
 export interface AdminOptions {
   store: Store;
   builder: Builder;
+  health: Health;
   usage: UsageLog;
   workerLogs: WorkerLogs;
   token: string;
@@ -41,13 +51,19 @@ export function createAdminApp(options: AdminOptions): Hono {
   });
   app.notFound((c) => c.json(new IsolaneError('ISO_ERR_NOT_FOUND', `no endpoint ${c.req.method} ${c.req.path}`).toJSON(), 404));
 
+  // Liveness: the primary answers. Readiness: every serving process is up and serves what is live.
   app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/readyz', (c) => (options.health.ready() ? c.json({ ready: true }) : c.json({ ready: false }, 503)));
   app.use('*', requireToken(options.token));
   // A deploy, rollback, delete or route change answers only once new requests see it.
   app.use('*', async (c, next) => {
     await next();
     if (c.req.method !== 'GET') await options.settled();
   });
+
+  app.get('/v1/system', (c) =>
+    c.json({ pid: process.pid, uptimeSeconds: Math.round(process.uptime()), restarts: options.health.restarts, servingProcesses: options.health.describe() }),
+  );
 
   const workerOr404 = async (name: string): Promise<WorkerRecord> => {
     const worker = await store.getWorker(name).catch((err: unknown) => {

@@ -16,6 +16,8 @@ export interface Config {
   /** Workers answer at `<name>.<workersDomain>`; null turns that off. */
   workersDomain: string | null;
   executors: number;
+  recycleRssMb: number;
+  recycleRequests: number;
   maxIsolates: number;
   maxIsolateMemoryMb: number;
   idleMs: number;
@@ -54,7 +56,9 @@ export const SETTINGS: Setting[] = [
   { env: 'ISOLANE_DATA_DIR', flag: 'data-dir', key: 'dataDir', parse: (v) => resolve(v), help: 'where workers, versions and routes are stored (default ./data)' },
   { env: 'ISOLANE_ADMIN_TOKEN', flag: 'admin-token', key: 'adminToken', parse: text, help: 'bearer token of the admin API (default: generated on first start, kept in the data dir)' },
   { env: 'ISOLANE_WORKERS_DOMAIN', flag: 'workers-domain', key: 'workersDomain', parse: workersDomain, help: 'every worker answers at <name>.<domain> (default localhost; "none" turns it off)' },
-  { env: 'ISOLANE_EXECUTORS', flag: 'executors', key: 'executors', parse: int(1, 256), help: 'serving threads, each with its own HTTP listener and isolates (default: one per core)' },
+  { env: 'ISOLANE_EXECUTORS', flag: 'executors', key: 'executors', parse: int(1, 256), help: 'serving processes, each with its own HTTP server and isolates (default: one per core)' },
+  { env: 'ISOLANE_RECYCLE_RSS_MB', flag: 'recycle-rss-mb', key: 'recycleRssMb', parse: int(0, 1_000_000), help: 'replace a serving process whose resident memory passes this (default 4096; 0: never)' },
+  { env: 'ISOLANE_RECYCLE_REQUESTS', flag: 'recycle-requests', key: 'recycleRequests', parse: int(0, 2 ** 40), help: 'replace a serving process after this many requests (default 0: never)' },
   { env: 'ISOLANE_MAX_ISOLATES', flag: 'max-isolates', key: 'maxIsolates', parse: int(1, 1_000_000), help: 'warm isolates kept, all threads together (default 10000)' },
   { env: 'ISOLANE_MAX_ISOLATE_MEMORY_MB', flag: 'max-isolate-memory-mb', key: 'maxIsolateMemoryMb', parse: int(16, 1_000_000), help: 'heap of all warm isolates together (default 8192)' },
   { env: 'ISOLANE_IDLE_MS', flag: 'idle-ms', key: 'idleMs', parse: int(1000, 86_400_000), help: 'an isolate unused this long is disposed (default 300000)' },
@@ -73,6 +77,8 @@ export function defaultConfig(): Config {
     adminToken: null,
     workersDomain: 'localhost',
     executors: Math.max(1, availableParallelism()),
+    recycleRssMb: 4096,
+    recycleRequests: 0,
     maxIsolates: 10_000,
     maxIsolateMemoryMb: 8192,
     idleMs: 300_000,

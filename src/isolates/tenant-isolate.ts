@@ -66,8 +66,11 @@ export class TenantIsolate {
     const isolate = new ivm.Isolate({
       memoryLimit: version.limits.memoryMb,
       // Without a handler a fatal V8 error aborts the whole process.
+      // After a fatal V8 error the process is in an unknown state (isolated-vm's advice: end it). It is a
+      // serving process: the primary starts another, and only this process's in-flight requests are lost.
       onCatastrophicError: (message) => {
-        process.emitWarning(`isolate of ${version.id} hit a catastrophic error: ${message}`);
+        process.emitWarning(`isolate of ${version.id} hit a catastrophic error: ${message}; the serving process exits`);
+        process.exit(70);
       },
     });
     try {

@@ -1,5 +1,5 @@
 /**
- * Workers that recently ran into their CPU limit. A serving thread runs tenants' code inline, so one
+ * Workers that recently ran into their CPU limit. A serving process runs tenants' code inline, so one
  * slice of a worker holds that thread's event loop (up to the worker's CPU limit); a worker that keeps
  * doing it would starve everyone else on the thread. Such a worker's requests go to an executor on a
  * thread of its own until it has behaved for `coolDownMs`.

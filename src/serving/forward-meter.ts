@@ -1,4 +1,4 @@
-/** A MeterSink for serving threads: batches records and console lines and posts them to the main thread once per turn. */
+/** A MeterSink for serving processes: batches records and console lines and sends them to the primary once per turn. */
 import type { MeterSink } from '../metering/meter.ts';
 import type { InvocationRecord } from '../types.ts';
 import type { ConsoleLine, Metering } from './protocol.ts';

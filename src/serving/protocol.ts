@@ -1,10 +1,10 @@
 /**
- * Messages between the main thread (admin API, store, metering) and the serving threads (HTTP data
- * plane + isolates). Plain data only.
+ * Messages between the primary process (admin API, store, metering) and the serving processes (HTTP data
+ * plane + isolates), over the cluster's IPC channel with structured-clone serialization. Plain data only.
  */
 import type { InvocationRecord, Route, Version } from '../types.ts';
 
-export interface ServingThreadData {
+export interface ServingProcessData {
   runtimeCode: string;
   host: string;
   port: number;
@@ -15,7 +15,10 @@ export interface ServingThreadData {
   fetchAllow: string[];
 }
 
-// main → serving thread
+// primary → serving process
+
+/** The first message a serving process gets: its configuration. */
+export interface ServingInit { t: 'init'; data: ServingProcessData }
 
 /** What is live changed; `seq` is acknowledged once requests see it. */
 export type LiveChange =
@@ -27,9 +30,9 @@ export interface WarmRequest { t: 'warm'; version: Version }
 /** Stop accepting connections, let in-flight requests finish for up to `graceMs`, then exit. */
 export interface Shutdown { t: 'shutdown'; graceMs: number }
 
-export type ToServing = LiveChange | ValidateRequest | WarmRequest | Shutdown;
+export type ToServing = ServingInit | LiveChange | ValidateRequest | WarmRequest | Shutdown;
 
-// serving thread → main
+// serving process → primary
 
 export interface Listening { t: 'listening'; port: number }
 export interface Applied { t: 'applied'; seq: number }
@@ -43,4 +46,9 @@ export interface ConsoleLine { worker: string; requestId: string | null; level: 
 /** Records and console lines, batched per event-loop turn. */
 export interface Metering { t: 'metering'; records: InvocationRecord[]; lines: ConsoleLine[] }
 
-export type FromServing = Listening | Applied | Validated | Metering;
+/** Every second: what the primary needs to decide on recycling the process. */
+export interface Stats { t: 'stats'; rss: number; requests: number }
+/** The last message of a process that shut down: everything before it was delivered. */
+export interface Stopped { t: 'stopped' }
+
+export type FromServing = Listening | Applied | Validated | Metering | Stats | Stopped;

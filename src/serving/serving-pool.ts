@@ -1,60 +1,103 @@
 /**
- * The main thread's side of the serving threads: starts one per core on the shared data-plane port,
- * sends them every change of what is live (and the whole of it to a thread that (re)starts), knows when
- * all of them apply a change, routes deploy validation to one of them, and collects their metering.
+ * The primary's side of the serving processes (Node's cluster): starts one per core on the shared
+ * data-plane port, sends them every change of what is live (the whole of it to a process that starts),
+ * knows when all of them apply a change, routes deploy validation to one of them, collects their
+ * metering, and keeps them healthy:
+ * - a process that dies (crash, OOM kill) is replaced at once; one that keeps dying is restarted with a
+ *   growing delay, so a crash loop does not spin;
+ * - a process whose RSS passes the recycle bound (or that served the recycle number of requests) is
+ *   replaced before it is stopped: the replacement starts and catches up, then the old one stops taking
+ *   connections (the primary accepts them, so none is dropped) and finishes what it has.
  */
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { Worker } from 'node:worker_threads';
+import cluster, { type Worker } from 'node:cluster';
+import { fileURLToPath } from 'node:url';
 import { IsolaneError, type ErrorCode } from '../errors.ts';
 import type { Route, Version } from '../types.ts';
-import type { FromServing, Metering, ServingThreadData, ToServing } from './protocol.ts';
+import type { FromServing, Metering, ServingProcessData, ToServing } from './protocol.ts';
 
-interface Thread {
+interface ServingProcess {
+  index: number;
   worker: Worker;
+  pid: number;
+  startedAt: number;
+  listening: boolean;
+  listened: Promise<void>;
   applied: number;
-  listening: Promise<void>;
+  rss: number;
+  requests: number;
+  /** Being replaced: it takes no new connections and exits once its requests are done. */
+  retiring: boolean;
 }
 
-export interface ServingPoolOptions extends Omit<ServingThreadData, 'port'> {
-  threads: number;
+export interface RecycleBounds {
+  /** Replace a process whose resident memory passes this many bytes (0: never). */
+  rssBytes: number;
+  /** Replace a process after it served this many requests (0: never). */
+  requests: number;
+}
+
+/** A health event the primary logs: a process exited, was replaced or recycled. */
+export type ServingEvent =
+  | { type: 'serving-exit'; index: number; pid: number; code: number | null; signal: string | null; restartInMs: number }
+  | { type: 'serving-recycle'; index: number; pid: number; reason: string };
+
+export interface ServingPoolOptions extends Omit<ServingProcessData, 'port'> {
+  processes: number;
   /** 0 picks a free port. */
   port: number;
+  recycle: RecycleBounds;
   onMetering(message: Metering): void;
+  onEvent(event: ServingEvent): void;
 }
+
+export interface ServingProcessInfo {
+  index: number;
+  pid: number;
+  startedAt: string;
+  rssBytes: number;
+  requests: number;
+  ready: boolean;
+}
+
+/** A process that dies sooner than this after starting counts as crash-looping. */
+const EARLY_EXIT_MS = 5000;
+const MAX_RESTART_DELAY_MS = 30_000;
+/** Draining processes get this long to finish before they are killed. */
+const RECYCLE_GRACE_MS = 10_000;
 
 export class ServingPool {
   readonly #options: ServingPoolOptions;
-  readonly #threads: Thread[] = [];
+  /** One per slot: the process that serves it now. */
+  readonly #slots: ServingProcess[] = [];
+  /** Started but not yet in a slot (recycling), or leaving one (retiring): they get every change too. */
+  readonly #others = new Set<ServingProcess>();
   readonly #versions = new Map<string, Version>();
   #routes: Route[] = [];
   #seq = 0;
   #waiters: { seq: number; resolve: () => void }[] = [];
-  readonly #validations = new Map<number, { resolve: (syntax: 'module' | 'service-worker') => void; reject: (err: IsolaneError) => void }>();
+  readonly #validations = new Map<number, { proc: ServingProcess; resolve: (syntax: 'module' | 'service-worker') => void; reject: (err: IsolaneError) => void }>();
   #nextJob = 1;
   #port = 0;
   #closing = false;
+  #recycling = false;
+  #restarts = 0;
+  readonly #earlyExits: number[] = [];
 
   private constructor(options: ServingPoolOptions) {
     this.#options = options;
+    this.#port = options.port;
   }
 
-  /** Starts the threads and resolves once all of them listen. */
+  /** Starts the processes and resolves once all of them listen. */
   static async start(options: ServingPoolOptions): Promise<ServingPool> {
+    cluster.setupPrimary({ exec: fileURLToPath(new URL('./serving-process.ts', import.meta.url)), serialization: 'advanced' });
     const pool = new ServingPool(options);
-    // With port 0 every SO_REUSEPORT listener would get its own port: reserve one, share it, then let go.
-    const reserved = createServer();
-    await new Promise<void>((resolve, reject) => {
-      reserved.once('error', reject);
-      reserved.listen({ port: options.port, host: options.host, reusePort: true }, resolve);
-    });
-    pool.#port = (reserved.address() as AddressInfo).port;
-    try {
-      for (let i = 0; i < options.threads; i++) pool.#threads.push(pool.#spawn(i));
-      await Promise.all(pool.#threads.map((t) => t.listening));
-    } finally {
-      reserved.close();
-    }
+    // The first process learns the port (it may be 0: any free one); the others share it.
+    const first = pool.#spawn(0);
+    pool.#slots.push(first);
+    await first.listened;
+    for (let i = 1; i < options.processes; i++) pool.#slots.push(pool.#spawn(i));
+    await Promise.all(pool.#slots.map((p) => p.listened));
     return pool;
   }
 
@@ -62,20 +105,39 @@ export class ServingPool {
     return this.#port;
   }
 
-  #spawn(index: number): Thread {
-    const { threads: _threads, onMetering: _onMetering, ...rest } = this.#options;
-    const data: ServingThreadData = { ...rest, port: this.#port };
-    const worker = new Worker(new URL('./serving-thread.ts', import.meta.url), { workerData: data, name: `isolane-serving-${index}` });
+  /** Restarts of processes that died (recycling not counted) since start. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  #spawn(index: number): ServingProcess {
+    const { processes: _p, onMetering: _m, onEvent: _e, recycle: _r, ...rest } = this.#options;
+    // Port 0 stays 0: the cluster gives every process that listens on the same (address, port) the same
+    // handle, so they all share the one free port the first listen picked.
+    const data: ServingProcessData = { ...rest, port: this.#options.port };
+    const worker = cluster.fork();
     let listened: () => void = () => {};
-    let failed: (err: Error) => void = () => {};
-    const thread: Thread = { worker, applied: 0, listening: new Promise((resolve, reject) => ((listened = resolve), (failed = reject))) };
+    const proc: ServingProcess = {
+      index,
+      worker,
+      pid: worker.process.pid ?? 0,
+      startedAt: Date.now(),
+      listening: false,
+      listened: new Promise((resolve) => (listened = resolve)),
+      applied: 0,
+      rss: 0,
+      requests: 0,
+      retiring: false,
+    };
     worker.on('message', (message: FromServing) => {
       switch (message.t) {
         case 'listening':
+          this.#port = message.port;
+          proc.listening = true;
           listened();
           return;
         case 'applied':
-          thread.applied = Math.max(thread.applied, message.seq);
+          proc.applied = Math.max(proc.applied, message.seq);
           this.#wake();
           return;
         case 'validated': {
@@ -89,35 +151,114 @@ export class ServingPool {
         case 'metering':
           this.#options.onMetering(message);
           return;
+        case 'stats':
+          proc.rss = message.rss;
+          proc.requests = message.requests;
+          this.#checkRecycle(proc);
+          return;
+        case 'stopped':
+          return;
       }
     });
-    worker.on('error', (err) => {
-      failed(err);
-      process.emitWarning(`serving thread ${index} failed: ${err.stack ?? err.message}`);
-    });
-    worker.on('exit', () => {
-      // Its connections and in-flight requests are lost; a new thread takes its place with the full state.
-      if (this.#closing) return;
-      const replacement = this.#spawn(index);
-      this.#threads[index] = replacement;
-      this.#wake();
-    });
-    // Bring the thread up to date: every live worker, then the routes.
-    for (const [name, version] of this.#versions) this.#send(thread, { t: 'worker', seq: this.#seq, name, version });
-    this.#send(thread, { t: 'routes', seq: this.#seq, routes: this.#routes });
-    return thread;
+    // 'error' is an IPC failure; the process's exit follows and is handled there.
+    worker.on('error', (err) => process.emitWarning(`serving process ${proc.pid} failed: ${err.message}`));
+    worker.on('exit', (code, signal) => this.#exited(proc, code, signal));
+    // Its configuration, then every live worker, then the routes.
+    this.#send(proc, { t: 'init', data });
+    for (const [name, version] of this.#versions) this.#send(proc, { t: 'worker', seq: this.#seq, name, version });
+    this.#send(proc, { t: 'routes', seq: this.#seq, routes: this.#routes });
+    return proc;
   }
 
-  #send(thread: Thread, message: ToServing): void {
-    thread.worker.postMessage(message);
+  #exited(proc: ServingProcess, code: number | null, signal: string | null): void {
+    this.#others.delete(proc);
+    for (const [jobId, job] of this.#validations) {
+      if (job.proc !== proc) continue;
+      this.#validations.delete(jobId);
+      job.reject(new IsolaneError('ISO_ERR_DEPLOY_STARTUP', 'the serving process building the version exited; try again'));
+    }
+    if (this.#closing || proc.retiring || this.#slots[proc.index] !== proc) {
+      this.#wake();
+      return;
+    }
+    // Its connections and in-flight requests are lost; a new process takes its place with the full state.
+    this.#restarts++;
+    const now = Date.now();
+    if (now - proc.startedAt < EARLY_EXIT_MS) this.#earlyExits.push(now);
+    while (this.#earlyExits.length > 0 && now - this.#earlyExits[0]! > 60_000) this.#earlyExits.shift();
+    const restartInMs = this.#earlyExits.length === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 250 * 2 ** (this.#earlyExits.length - 1));
+    this.#options.onEvent({ type: 'serving-exit', index: proc.index, pid: proc.pid, code, signal, restartInMs });
+    const restart = () => {
+      if (this.#closing) return;
+      this.#slots[proc.index] = this.#spawn(proc.index);
+      this.#wake();
+    };
+    if (restartInMs === 0) restart();
+    else setTimeout(restart, restartInMs).unref();
+  }
+
+  #checkRecycle(proc: ServingProcess): void {
+    const { rssBytes, requests } = this.#options.recycle;
+    if (this.#closing || this.#recycling || proc.retiring || this.#slots[proc.index] !== proc) return;
+    let reason: string | null = null;
+    if (rssBytes > 0 && proc.rss > rssBytes) reason = `rss ${Math.round(proc.rss / 1048576)} MiB over ${Math.round(rssBytes / 1048576)} MiB`;
+    else if (requests > 0 && proc.requests >= requests) reason = `served ${proc.requests} requests`;
+    if (reason !== null) void this.#recycle(proc, reason);
+  }
+
+  /** Replacement first, then the old process drains: capacity never drops below the slot count. */
+  async #recycle(old: ServingProcess, reason: string): Promise<void> {
+    this.#recycling = true;
+    try {
+      this.#options.onEvent({ type: 'serving-recycle', index: old.index, pid: old.pid, reason });
+      const replacement = this.#spawn(old.index);
+      this.#others.add(replacement);
+      await replacement.listened;
+      await this.#caughtUp(replacement);
+      this.#others.delete(replacement);
+      if (this.#closing || this.#slots[old.index] !== old) {
+        replacement.worker.kill();
+        return;
+      }
+      this.#slots[old.index] = replacement;
+      old.retiring = true;
+      this.#others.add(old);
+      this.#stop(old, RECYCLE_GRACE_MS);
+    } finally {
+      this.#recycling = false;
+    }
+  }
+
+  /** Resolves once `proc` applied every change made so far. */
+  #caughtUp(proc: ServingProcess): Promise<void> {
+    const seq = this.#seq;
+    return new Promise((resolve) => {
+      const check = () => (proc.applied >= seq || !proc.worker.isConnected() ? resolve() : setTimeout(check, 5));
+      check();
+    });
+  }
+
+  #stop(proc: ServingProcess, graceMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (proc.worker.isDead()) return resolve();
+      proc.worker.once('exit', () => resolve());
+      this.#send(proc, { t: 'shutdown', graceMs });
+      // A process stuck in tenant code past its limits is ended rather than awaited forever.
+      setTimeout(() => proc.worker.kill('SIGKILL'), graceMs + 2000).unref();
+    });
+  }
+
+  #send(proc: ServingProcess, message: ToServing): void {
+    if (proc.worker.isConnected()) proc.worker.send(message);
   }
 
   #broadcast(message: ToServing): void {
-    for (const thread of this.#threads) this.#send(thread, message);
+    for (const proc of this.#slots) this.#send(proc, message);
+    for (const proc of this.#others) this.#send(proc, message);
   }
 
   #wake(): void {
-    const applied = Math.min(...this.#threads.map((t) => t.applied));
+    const applied = Math.min(...this.#slots.map((p) => (p.worker.isDead() ? Infinity : p.applied)));
     this.#waiters = this.#waiters.filter((w) => (w.seq <= applied ? (w.resolve(), false) : true));
   }
 
@@ -133,7 +274,7 @@ export class ServingPool {
     this.#broadcast({ t: 'routes', seq: ++this.#seq, routes });
   }
 
-  /** Resolves when every thread serves every change made so far. */
+  /** Resolves when every serving process serves every change made so far. */
   settled(): Promise<void> {
     const seq = this.#seq;
     return new Promise((resolve) => {
@@ -142,31 +283,37 @@ export class ServingPool {
     });
   }
 
-  /** Builds the version on one thread (compile, link, start, find the handler), then warms it on the others. */
+  /** Every slot has a process that listens and serves what is live now. */
+  ready(): boolean {
+    return !this.#closing && this.#slots.every((p) => p.listening && !p.worker.isDead() && p.applied >= this.#seq);
+  }
+
+  describe(): ServingProcessInfo[] {
+    return this.#slots.map((p) => ({
+      index: p.index,
+      pid: p.pid,
+      startedAt: new Date(p.startedAt).toISOString(),
+      rssBytes: p.rss,
+      requests: p.requests,
+      ready: p.listening && !p.worker.isDead() && p.applied >= this.#seq,
+    }));
+  }
+
+  /** Builds the version in one process (compile, link, start, find the handler), then warms it in the others. */
   async validate(version: Version): Promise<'module' | 'service-worker'> {
-    const [first, ...others] = this.#threads;
+    const [first, ...others] = this.#slots;
     const jobId = this.#nextJob++;
     const syntax = await new Promise<'module' | 'service-worker'>((resolve, reject) => {
-      this.#validations.set(jobId, { resolve, reject });
+      this.#validations.set(jobId, { proc: first!, resolve, reject });
       this.#send(first!, { t: 'validate', jobId, version });
     });
-    for (const thread of others) this.#send(thread, { t: 'warm', version });
+    for (const proc of others) this.#send(proc, { t: 'warm', version });
     return syntax;
   }
 
-  /** Stops every thread: in-flight requests get `graceMs` to finish. */
+  /** Stops every process: in-flight requests get `graceMs` to finish. */
   async close(graceMs = 0): Promise<void> {
     this.#closing = true;
-    await Promise.all(
-      this.#threads.map(
-        (thread) =>
-          new Promise<void>((resolve) => {
-            thread.worker.once('exit', () => resolve());
-            this.#send(thread, { t: 'shutdown', graceMs });
-            // A thread stuck in tenant code past its limits is ended rather than awaited forever.
-            setTimeout(() => void thread.worker.terminate(), graceMs + 2000).unref();
-          }),
-      ),
-    );
+    await Promise.all([...this.#slots, ...this.#others].map((proc) => this.#stop(proc, graceMs)));
   }
 }

@@ -1,12 +1,13 @@
 /**
- * A serving thread: its own HTTP listener on the shared data-plane port (SO_REUSEPORT: the kernel spreads
- * connections over the threads) and its own isolates, so a request is parsed, run and answered on one
- * thread with no hand-off. A tenant's code can hold this thread for at most its CPU limit per slice;
- * the other threads keep serving. What is live arrives from the main thread as changes.
+ * A serving process, one of the cluster the primary supervises: its own HTTP server on the shared
+ * data-plane port (the primary accepts connections and hands them round-robin to the processes) and its
+ * own isolates, so a request is parsed, run and answered on one thread with no hand-off. A tenant's code
+ * can hold this thread for at most its CPU limit per slice; the other processes keep serving. A crash
+ * (a fatal V8 error, a native fault, the kernel's OOM killer) takes down only this process's connections:
+ * the primary starts another. What is live arrives from the primary as changes, first the whole of it.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { parentPort, workerData } from 'node:worker_threads';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import { IsolaneError } from '../errors.ts';
 import { createDataPlane } from '../http/data-plane.ts';
 import { ExecutorClient } from '../isolates/executor-client.ts';
@@ -17,12 +18,32 @@ import { setTimerSlackNs } from '../limits/thread-cpu.ts';
 import { LiveDeployments } from '../live/live-deployments.ts';
 import type { Route, Version } from '../types.ts';
 import { ForwardMeter } from './forward-meter.ts';
-import type { FromServing, ServingThreadData, ToServing } from './protocol.ts';
+import type { FromServing, ServingInit, ServingProcessData, ToServing } from './protocol.ts';
 
-const port = parentPort!;
-const data = workerData as ServingThreadData;
-const post = (message: FromServing) => port.postMessage(message);
+const post = (message: FromServing, sent?: () => void) => {
+  if (process.connected) process.send!(message, undefined, undefined, sent);
+};
+// The primary coordinates shutdown (SIGTERM reaches the whole process group from a terminal or an init
+// system): this process waits for its 'shutdown' message. Without a primary it has no reason to live.
+process.on('SIGTERM', () => {});
+process.on('SIGINT', () => {});
+process.on('disconnect', () => process.exit(0));
+
+// The configuration comes first; the changes sent right behind it (in the same IPC read) wait for it.
+const early: ToServing[] = [];
+let onMessage: ((message: ToServing) => void) | null = null;
+const init = await new Promise<ServingInit>((resolve) =>
+  process.on('message', (message: ToServing) => {
+    if (message.t === 'init') resolve(message);
+    else if (onMessage) onMessage(message);
+    else early.push(message);
+  }),
+);
+const data: ServingProcessData = init.data;
 const HEAVY_COOL_DOWN_MS = 30_000;
+const STATS_EVERY_MS = 1000;
+/** While draining, connections idle this long are closed (their clients had time to send a request). */
+const IDLE_SWEEP_MS = 1000;
 // Batches the wake-ups of isolated-vm's timeout threads (created from this thread); see thread-cpu.ts.
 setTimerSlackNs(1_000_000);
 
@@ -44,11 +65,21 @@ const live = new LiveDeployments(data.workersDomain);
 const versions = new Map<string, Version>();
 let routes: Route[] = [];
 
+let requests = 0;
+let draining = false;
 const server = createServer(
   { keepAliveTimeout: 65_000, headersTimeout: 60_000, requestTimeout: 300_000, requireHostHeader: false },
   createDataPlane({ live, executorFor: (worker) => (heavy.has(worker) ? offload : executor), admission: new Admission({ queueFactor: 4, maxWaitMs: 1000 }), meter, maxRequestBytes: data.maxRequestBytes }),
 );
-server.listen({ port: data.port, host: data.host, reusePort: true }, () => post({ t: 'listening', port: (server.address() as AddressInfo).port }));
+// Before the data plane's handler: a draining process closes each connection after its response.
+server.prependListener('request', (_req, res) => {
+  requests++;
+  if (draining) res.shouldKeepAlive = false;
+});
+// In a cluster process the primary owns the listening socket: every process listening on the same port shares it.
+server.listen({ port: data.port, host: data.host }, () => post({ t: 'listening', port: (server.address() as AddressInfo).port }));
+// What the primary needs to recycle a process before its memory creeps too far.
+setInterval(() => post({ t: 'stats', rss: process.memoryUsage.rss(), requests }), STATS_EVERY_MS).unref();
 
 // Changes arrive in bursts (all workers at start, several per deploy): the routing table is rebuilt once
 // per burst, after the last message of this turn, and only then are they acknowledged.
@@ -72,8 +103,10 @@ function applied(seq: number): void {
   });
 }
 
-port.on('message', (message: ToServing) => {
+onMessage = (message: ToServing) => {
   switch (message.t) {
+    case 'init':
+      return;
     case 'worker': {
       const previous = versions.get(message.name);
       if (message.version) versions.set(message.name, message.version);
@@ -101,23 +134,27 @@ port.on('message', (message: ToServing) => {
       executor.validate(message.version).catch(() => executor.unload(message.version.id));
       return;
     case 'shutdown': {
-      // New connections are refused at once; idle keep-alive ones close; busy ones finish their request.
+      // Stop taking connections (the primary hands new ones to the other processes) but keep the open ones:
+      // each gets its next response with Connection: close, so its client stops reusing it without racing a
+      // close by the server. Connections that stay idle are closed a second later, and everything at the grace.
+      draining = true;
       const stop = () => {
         forward.flush();
         executor.close();
         offload.close();
-        port.close();
+        // Exit once the last metering message is written to the primary.
+        post({ t: 'stopped' }, () => process.exit(0));
       };
       const grace = setTimeout(() => server.closeAllConnections(), message.graceMs);
-      // A keep-alive connection goes idle once its response is sent: close it then, not at its timeout.
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
-      server.close(() => {
+      const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+      // net.Server's close, not http.Server's: the latter would also close idle connections at once.
+      NetServer.prototype.close.call(server, () => {
         clearTimeout(grace);
         clearInterval(sweep);
         setImmediate(stop);
       });
-      server.closeIdleConnections();
       return;
     }
   }
-});
+};
+for (const message of early.splice(0)) onMessage(message);

@@ -1,0 +1,123 @@
+/**
+ * The primary supervises the serving processes: a process killed under load (as the OOM killer would)
+ * costs only the requests it had in flight and is replaced; a process past its recycle bound is replaced
+ * before it stops, without a failed request; health and readiness answer for orchestrators.
+ */
+import t from 'tap';
+import { Agent, request } from 'undici';
+import { admin, deployScript, startServer, type TestServer } from '../helpers/server.ts';
+
+interface SystemInfo {
+  restarts: number;
+  servingProcesses: { index: number; pid: number; requests: number; ready: boolean }[];
+}
+
+async function system(server: TestServer): Promise<SystemInfo> {
+  return (await admin(server, 'GET', '/v1/system')).json();
+}
+
+/** `connections` loops sending requests to the good workers until `stop` resolves; counts answers. */
+async function load(server: TestServer, connections: number, stop: Promise<void>) {
+  const agent = new Agent({ connections, keepAliveTimeout: 10_000 });
+  const counts = { ok: 0, failed: 0, errors: new Map<string, number>() };
+  let running = true;
+  void stop.then(() => (running = false));
+  const hosts = ['good-a.localhost', 'good-b.localhost'];
+  await Promise.all(
+    Array.from({ length: connections }, async (_, i) => {
+      while (running) {
+        try {
+          const res = await request(`${server.dataUrl}/`, { headers: { host: hosts[i % 2]! }, dispatcher: agent });
+          const text = await res.body.text();
+          if (res.statusCode === 200 && text === 'good') counts.ok++;
+          else {
+            counts.failed++;
+            counts.errors.set(`${res.statusCode}`, (counts.errors.get(`${res.statusCode}`) ?? 0) + 1);
+          }
+        } catch (err) {
+          counts.failed++;
+          const key = (err as { code?: string }).code ?? (err as Error).message;
+          counts.errors.set(key, (counts.errors.get(key) ?? 0) + 1);
+        }
+      }
+    }),
+  );
+  await agent.close();
+  return counts;
+}
+
+async function deployGood(server: TestServer) {
+  for (const name of ['good-a', 'good-b']) {
+    const reply = await deployScript(server, name, `export default { fetch() { return new Response('good') } }`);
+    if (reply.status !== 201) throw new Error(reply.text);
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+t.test('health and readiness', async (t) => {
+  const server = await startServer(t, { args: ['--executors', '2'] });
+  const ready = await request(`${server.adminUrl}/readyz`);
+  t.equal(ready.statusCode, 200);
+  t.same(await ready.body.json(), { ready: true });
+  t.equal((await request(`${server.adminUrl}/healthz`)).statusCode, 200);
+  t.equal((await admin(server, 'GET', '/v1/system', { token: null })).status, 401, 'process details need the token');
+  const info = await system(server);
+  t.equal(info.servingProcesses.length, 2);
+  t.equal(new Set(info.servingProcesses.map((p) => p.pid)).size, 2, 'two processes');
+  t.ok(info.servingProcesses.every((p) => p.ready && p.pid !== server.child.pid));
+});
+
+t.test('a serving process killed under load: only its in-flight requests fail, and it is replaced', async (t) => {
+  const server = await startServer(t, { args: ['--executors', '2'] });
+  await deployGood(server);
+  const before = await system(server);
+  const victim = before.servingProcesses[0]!.pid;
+  const connections = 8;
+  let finish: () => void = () => {};
+  const running = load(server, connections, new Promise((resolve) => (finish = resolve)));
+  await sleep(700);
+  process.kill(victim, 'SIGKILL');
+  await sleep(1500);
+  finish();
+  const counts = await running;
+  t.comment(`killed pid ${victim} under load: ${counts.ok} requests served, ${counts.failed} failed (${[...counts.errors].map(([k, n]) => `${k}: ${n}`).join(', ') || 'none'})`);
+  t.ok(counts.ok > 500, `${counts.ok} requests served`);
+  t.ok(counts.failed <= connections, `at most one failure per connection that was on the killed process (${counts.failed})`);
+
+  const exit = await server.record((l) => l.type === 'serving-exit');
+  t.equal(exit.pid, victim);
+  t.equal(exit.signal, 'SIGKILL');
+  for (let i = 0; i < 100 && (await request(`${server.adminUrl}/readyz`)).statusCode !== 200; i++) await sleep(50);
+  const after = await system(server);
+  t.equal(after.restarts, 1);
+  t.notOk(after.servingProcesses.some((p) => p.pid === victim), 'the killed process is gone');
+  t.equal(after.servingProcesses.length, 2, 'and replaced');
+  t.ok(after.servingProcesses.every((p) => p.ready), 'the replacement serves what is live');
+
+  let steady: () => void = () => {};
+  const again = load(server, connections, new Promise((resolve) => (steady = resolve)));
+  await sleep(500);
+  steady();
+  const quiet = await again;
+  t.equal(quiet.failed, 0, `after the restart: ${quiet.ok} served, none failed`);
+});
+
+t.test('recycling: a process past its bound is replaced first, then drained, without a failed request', async (t) => {
+  const server = await startServer(t, { args: ['--executors', '2', '--recycle-requests', '1500'] });
+  await deployGood(server);
+  let finish: () => void = () => {};
+  const running = load(server, 8, new Promise((resolve) => (finish = resolve)));
+  // Stats arrive once a second: enough load for a recycle or two.
+  for (let i = 0; i < 100 && !server.logs.some((l) => l.type === 'serving-recycle'); i++) await sleep(100);
+  await sleep(1500);
+  finish();
+  const counts = await running;
+  const recycles = server.logs.filter((l) => l.type === 'serving-recycle');
+  t.comment(`${recycles.length} recycle(s) under load: ${counts.ok} requests served, ${counts.failed} failed (${[...counts.errors].map(([k, n]) => `${k}: ${n}`).join(', ') || 'none'})`);
+  t.ok(recycles.length >= 1, 'a process was recycled');
+  t.match(recycles[0]!.reason, /served \d+ requests/);
+  t.equal(counts.failed, 0, 'no request failed');
+  t.equal((await system(server)).restarts, 0, 'recycling is not a crash');
+  t.notOk(server.logs.some((l) => l.type === 'serving-exit'), 'and logs no exit');
+});

@@ -63,8 +63,11 @@ try {
   }
   await new Promise((r) => setTimeout(r, 200));
   const init = [...server.records.values()].filter((r) => r.cold).map((r) => r.initMs as number).sort((a, b) => a - b);
+  const slowest = ttfb.map((ms, i) => [ms, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 3);
   ttfb.sort((a, b) => a - b);
   console.log(`# cold start, ${WORKERS} workers, first request each after a restart`);
+  const describe = (ms: number, i: number) => `#${i} ${ms.toFixed(1)} ms (server: wall ${server.records.get(`cold-${i}`)?.wallMs} ms, init ${server.records.get(`cold-${i}`)?.initMs} ms)`;
+  console.log(`slowest: ${slowest.map(([ms, i]) => describe(ms, i)).join(', ')}`);
   console.log('| measure | p50 ms | p99 ms | max ms |\n|---|---|---|---|');
   console.log(`| time to first byte (client) | ${pct(ttfb, 0.5).toFixed(2)} | ${pct(ttfb, 0.99).toFixed(2)} | ${ttfb.at(-1)!.toFixed(2)} |`);
   console.log(`| isolate build, initMs (${init.length} cold records) | ${pct(init, 0.5).toFixed(2)} | ${pct(init, 0.99).toFixed(2)} | ${init.at(-1)!.toFixed(2)} |`);

@@ -92,12 +92,17 @@ export class ExecutorClient {
     }, onLog);
   }
 
-  #send(message: ToExecutor, transfer?: ArrayBuffer[]): void {
+  /** Starts the executor now rather than on the first call (it warms the runtime's code cache and spares). */
+  start(): void {
     this.#transport ??= this.#connect(
       (message) => this.#receive(message),
       () => this.#lost(),
     );
-    this.#transport.send(message, transfer);
+  }
+
+  #send(message: ToExecutor, transfer?: ArrayBuffer[]): void {
+    this.start();
+    this.#transport!.send(message, transfer);
   }
 
   /** The thread died: what was in flight there fails; the next call starts a new one. */

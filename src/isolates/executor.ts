@@ -23,6 +23,8 @@ import { egressPolicy } from '../outbound/egress-policy.ts';
 import { DEFAULT_SUBREQUEST_LIMITS, Subrequests, type SubrequestResult } from '../outbound/subrequests.ts';
 import type { Agent } from 'undici';
 import { hostCrypto } from './host-crypto.ts';
+import { warmRuntimeCache } from './runtime-warmup.ts';
+import { SpareIsolates } from './spare-isolates.ts';
 
 export type Post = (message: FromExecutor, transfer?: ArrayBuffer[]) => void;
 
@@ -32,6 +34,8 @@ export interface ExecutorOptions {
   fetchAllow: string[];
 }
 
+/** Isolates kept prepared for cold starts (spare-isolates.ts). */
+const SPARE_ISOLATES = 2;
 /** Granularity of the wall-time check: one shared ticker rather than a timer per invocation. */
 const WALL_TICK_MS = 20;
 /** Console lines one invocation may write, and characters per line. */
@@ -95,6 +99,7 @@ export class Executor {
   readonly #invocations = new Map<number, { invocation: Invocation; live: LiveIsolate }>();
   #wallTicker: NodeJS.Timeout | null = null;
   readonly #sliceTimeout = new SliceTimeout();
+  readonly #spares: SpareIsolates;
   readonly #fetchAllow: string[];
   /** One egress agent per distinct allowlist (most workers share the server-wide one). */
   readonly #egress = new Map<string, Agent>();
@@ -104,6 +109,8 @@ export class Executor {
     this.#pool = new IsolatePool<LiveIsolate>(options.pool);
     this.#fetchAllow = options.fetchAllow;
     this.#post = post;
+    warmRuntimeCache(runtimeCode);
+    this.#spares = new SpareIsolates(runtimeCode, SPARE_ISOLATES);
   }
 
   handle(message: ToExecutor): void {
@@ -155,12 +162,13 @@ export class Executor {
     for (const { live, invocation } of this.#invocations.values()) this.#end(live, invocation, 'canceled');
     if (this.#wallTicker) clearInterval(this.#wallTicker);
     this.#pool.close();
+    this.#spares.close();
     for (const agent of this.#egress.values()) void agent.close();
   }
 
   #build(version: Version): LiveIsolate {
     let live: LiveIsolate | null = null;
-    const tenant = TenantIsolate.create(version, this.#runtimeCode, (op, args) => this.#onHostCall(live!, op, args));
+    const tenant = TenantIsolate.create(version, this.#runtimeCode, (op, args) => this.#onHostCall(live!, op, args), this.#spares.take(version.limits.memoryMb));
     live = new LiveIsolate(tenant, version.worker);
     return live;
   }

@@ -32,6 +32,57 @@ export interface SliceResult {
   error?: string;
 }
 
+/**
+ * An isolate with the runtime loaded and booted but no worker yet: the part of a cold start that is the
+ * same for every worker, done ahead of time (see spare-isolates.ts). Its host callback is routed to the
+ * handler of the worker that takes it.
+ */
+export class PreparedIsolate {
+  readonly isolate: ivm.Isolate;
+  readonly context: ivm.Context;
+  readonly dispatch: ivm.Reference<(...args: unknown[]) => unknown>;
+  readonly memoryMb: number;
+  handler: HostCallHandler | null = null;
+
+  private constructor(isolate: ivm.Isolate, context: ivm.Context, dispatch: ivm.Reference<(...args: unknown[]) => unknown>, memoryMb: number) {
+    this.isolate = isolate;
+    this.context = context;
+    this.dispatch = dispatch;
+    this.memoryMb = memoryMb;
+  }
+
+  static create(runtimeCode: string, memoryMb: number, onCatastrophicError: (message: string) => void): PreparedIsolate {
+    const isolate = new ivm.Isolate({ memoryLimit: memoryMb, onCatastrophicError });
+    try {
+      const context = isolate.createContextSync();
+      const runtime = isolate.compileScriptSync(runtimeCode, { filename: 'isolane:runtime', ...cacheOptions('runtime') });
+      rememberCache('runtime', runtime as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
+      runtime.runSync(context);
+      const boot = context.global.getSync('__isolaneBoot', { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
+      let prepared: PreparedIsolate | null = null;
+      const host = new ivm.Callback((op: string, ...args: unknown[]) => prepared?.handler?.(op, args));
+      const dispatch = boot.applySync(undefined, [host], { result: { reference: true } }) as unknown as ivm.Reference<(...args: unknown[]) => unknown>;
+      boot.release();
+      prepared = new PreparedIsolate(isolate, context, dispatch, memoryMb);
+      return prepared;
+    } catch (err) {
+      if (!isolate.isDisposed) isolate.dispose();
+      throw err;
+    }
+  }
+
+  dispose(): void {
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+  }
+}
+
+/** After a fatal V8 error the process is in an unknown state (isolated-vm's advice: end it). */
+export function exitOnCatastrophicError(message: string): void {
+  // A serving process: the primary starts another, and only this process's in-flight requests are lost.
+  process.emitWarning(`an isolate hit a catastrophic error: ${message}; the serving process exits`);
+  process.exit(70);
+}
+
 export function envJson(bindings: Binding[]): string {
   const env: Record<string, unknown> = {};
   for (const binding of bindings) env[binding.name] = binding.type === 'json' ? binding.json : binding.text;
@@ -60,29 +111,21 @@ export class TenantIsolate {
     this.initMs = initMs;
   }
 
-  /** Builds the isolate or throws an IsolaneError with an ISO_ERR_DEPLOY_* code. */
-  static create(version: Version, runtimeCode: string, onHostCall: HostCallHandler): TenantIsolate {
+  /**
+   * Builds the isolate or throws an IsolaneError with an ISO_ERR_DEPLOY_* code. `spare`, when given, is a
+   * prepared isolate with the version's memory limit: only the worker's own code is left to load.
+   */
+  static create(version: Version, runtimeCode: string, onHostCall: HostCallHandler, spare: PreparedIsolate | null = null): TenantIsolate {
     const started = performance.now();
-    const isolate = new ivm.Isolate({
-      memoryLimit: version.limits.memoryMb,
-      // Without a handler a fatal V8 error aborts the whole process.
-      // After a fatal V8 error the process is in an unknown state (isolated-vm's advice: end it). It is a
-      // serving process: the primary starts another, and only this process's in-flight requests are lost.
-      onCatastrophicError: (message) => {
-        process.emitWarning(`isolate of ${version.id} hit a catastrophic error: ${message}; the serving process exits`);
-        process.exit(70);
-      },
-    });
+    let prepared: PreparedIsolate;
     try {
-      const context = isolate.createContextSync();
-      const runtime = isolate.compileScriptSync(runtimeCode, { filename: 'isolane:runtime', ...cacheOptions('runtime') });
-      rememberCache('runtime', runtime as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
-      runtime.runSync(context);
-      const boot = context.global.getSync('__isolaneBoot', { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
-      const host = new ivm.Callback((op: string, ...args: unknown[]) => onHostCall(op, args));
-      const dispatch = boot.applySync(undefined, [host], { result: { reference: true } }) as unknown as ivm.Reference<(...args: unknown[]) => unknown>;
-      boot.release();
-
+      prepared = spare ?? PreparedIsolate.create(runtimeCode, version.limits.memoryMb, exitOnCatastrophicError);
+    } catch (err) {
+      throw err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', err instanceof Error ? err.message : String(err));
+    }
+    prepared.handler = onHostCall;
+    const { isolate, context, dispatch } = prepared;
+    try {
       const deadline = { timeout: STARTUP_CPU_MS };
       let namespace: ivm.Reference<object> | undefined;
       if (version.syntax === 'module') {

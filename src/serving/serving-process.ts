@@ -51,6 +51,8 @@ const forward = new ForwardMeter(post);
 const onLog = (line: { worker: string; requestId: string | null; level: string; message: string }) => forward.console(line.worker, line.requestId, line.level, line.message);
 const executorOptions = { pool: data.pool, fetchAllow: data.fetchAllow };
 const executor = ExecutorClient.inThread(data.runtimeCode, executorOptions, onLog);
+// Before the process listens: the first request should not pay for the executor's warm-up.
+executor.start();
 // Workers that ran into their CPU limit run on a thread of their own for a while (heavy-workers.ts).
 const offload = ExecutorClient.onOwnThread(data.runtimeCode, executorOptions, onLog);
 const heavy = new HeavyWorkers(HEAVY_COOL_DOWN_MS);

@@ -1,0 +1,250 @@
+/**
+ * Load generation with undici (one Pool of keep-alive connections per run, optional pipelining), from
+ * this process. On a 2-core machine the load generator competes with the server, so every result
+ * carries the client's own CPU use (process.cpuUsage over the run, % of one core).
+ *
+ * - closedLoop: N connections × pipelining requests in flight for S seconds, each sent as soon as the
+ *   previous one on its slot is answered: the maximum throughput.
+ * - openLoop: requests sent on a fixed schedule (rate per second) whatever the server does; latency is
+ *   measured from each request's scheduled send time, so a stall on either side shows up in the
+ *   percentiles instead of silently lowering the rate (coordinated omission). Also reported: the
+ *   latency from the actual send (`serviceLatencyMs`) and how late the client's timer sent (`sendLagMs`).
+ *
+ * Load only ever goes to loopback: a URL whose host is not 127.0.0.1, ::1 or localhost is refused.
+ */
+import { Pool } from 'undici';
+
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  requestsPerSecond: number;
+  latencyMs: Percentiles;
+  /** CPU time of this process during the run, % of one core. */
+  clientCpuPercent: number;
+  /** By status code; `error` counts requests that failed without a response. */
+  statusCounts: Record<string, number>;
+  /** Open loop only: the target rate. */
+  targetRate?: number;
+  /** Open loop only: latency from the actual send rather than the scheduled one. */
+  serviceLatencyMs?: Percentiles;
+  /** Open loop only: how late requests were sent relative to their schedule (client timer). */
+  sendLagMs?: Percentiles;
+  /** Open loop only: requests still unanswered at the end (counted as errors). */
+  unfinished?: number;
+  /** The first few error messages, for the notes. */
+  errorSamples?: string[];
+}
+
+export interface LoadOptions {
+  /** Origin of the server, e.g. http://127.0.0.1:8080 (loopback only). */
+  url: string;
+  /** Host header (routes the request in Isolane). */
+  host: string;
+  connections: number;
+  seconds: number;
+  path?: string;
+  method?: string;
+  body?: string;
+  headers?: Record<string, string>;
+  /** Requests in flight per connection (HTTP/1.1 pipelining; default 1). */
+  pipelining?: number;
+  /** Status that counts as success (default 200). */
+  expectStatus?: number;
+}
+
+export interface OpenLoopOptions extends LoadOptions {
+  /** Requests per second, sent on a fixed schedule. */
+  rate: number;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+function checkLoopback(url: string): void {
+  const { hostname } = new URL(url);
+  if (!LOOPBACK.has(hostname)) throw new Error(`load is only sent to loopback, not ${url}`);
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+export function percentiles(values: Float64Array | number[]): Percentiles {
+  const sorted = Float64Array.from(values).sort();
+  return { p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999), max: sorted.length ? sorted[sorted.length - 1]! : NaN };
+}
+
+/** A growable array of doubles that does not box numbers. */
+class Samples {
+  #data = new Float64Array(1 << 16);
+  length = 0;
+  push(value: number): void {
+    if (this.length === this.#data.length) {
+      const grown = new Float64Array(this.#data.length * 2);
+      grown.set(this.#data);
+      this.#data = grown;
+    }
+    this.#data[this.length++] = value;
+  }
+  values(): Float64Array {
+    return this.#data.subarray(0, this.length);
+  }
+}
+
+interface Counters {
+  errors: number;
+  statusCounts: Record<string, number>;
+  errorSamples: string[];
+}
+
+function newCounters(): Counters {
+  return { errors: 0, statusCounts: {}, errorSamples: [] };
+}
+
+function countError(c: Counters, err: unknown): void {
+  c.errors++;
+  c.statusCounts.error = (c.statusCounts.error ?? 0) + 1;
+  if (c.errorSamples.length < 5) c.errorSamples.push(err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? err.name}: ${err.message}` : String(err));
+}
+
+function makePool(options: LoadOptions): Pool {
+  checkLoopback(options.url);
+  return new Pool(options.url, {
+    connections: options.connections,
+    pipelining: options.pipelining ?? 1,
+    keepAliveTimeout: 60_000,
+    keepAliveMaxTimeout: 600_000,
+  });
+}
+
+async function sendOne(pool: Pool, options: LoadOptions, counters: Counters): Promise<void> {
+  try {
+    const res = await pool.request({
+      path: options.path ?? '/',
+      method: (options.method ?? 'GET') as 'GET',
+      headers: { host: options.host, ...options.headers },
+      body: options.body,
+    });
+    // Read the whole body: the response is not done until it is.
+    for await (const _ of res.body) void _;
+    const key = String(res.statusCode);
+    counters.statusCounts[key] = (counters.statusCounts[key] ?? 0) + 1;
+    if (res.statusCode !== (options.expectStatus ?? 200)) {
+      counters.errors++;
+      if (counters.errorSamples.length < 5) counters.errorSamples.push(`status ${res.statusCode}`);
+    }
+  } catch (err) {
+    countError(counters, err);
+  }
+}
+
+/** Maximum throughput: every slot sends its next request as soon as the previous one is answered. */
+export async function closedLoop(options: LoadOptions): Promise<LoadResult> {
+  const pool = makePool(options);
+  const slots = options.connections * (options.pipelining ?? 1);
+  const latencies = new Samples();
+  const counters = newCounters();
+  const started = performance.now();
+  const deadline = started + options.seconds * 1000;
+  const cpuBefore = process.cpuUsage();
+  await Promise.all(
+    Array.from({ length: slots }, async () => {
+      while (performance.now() < deadline) {
+        const sent = performance.now();
+        await sendOne(pool, options, counters);
+        latencies.push(performance.now() - sent);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  await pool.destroy();
+  return {
+    requests: latencies.length,
+    errors: counters.errors,
+    seconds: elapsed,
+    requestsPerSecond: latencies.length / elapsed,
+    latencyMs: percentiles(latencies.values()),
+    clientCpuPercent: ((cpu.user + cpu.system) / 1e3 / (elapsed * 1000)) * 100,
+    statusCounts: counters.statusCounts,
+    ...(counters.errorSamples.length ? { errorSamples: counters.errorSamples } : {}),
+  };
+}
+
+/**
+ * A fixed request rate for S seconds. Requests are due at start + i / rate; a 1 ms timer sends every
+ * request that is due (a busy loop would take a core from the server). Latency counts from the due time.
+ * Requests still unanswered 5 s after the end are counted as errors.
+ */
+export async function openLoop(options: OpenLoopOptions): Promise<LoadResult> {
+  const pool = makePool(options);
+  const latencies = new Samples();
+  const service = new Samples();
+  const lag = new Samples();
+  const counters = newCounters();
+  const total = Math.max(1, Math.round(options.rate * options.seconds));
+  const interval = 1000 / options.rate;
+  let next = 0;
+  let finished = 0;
+  const inFlight = new Set<Promise<void>>();
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+
+  const fire = (due: number) => {
+    const sent = performance.now();
+    lag.push(sent - due);
+    const p = sendOne(pool, options, counters).then(() => {
+      const done = performance.now();
+      latencies.push(done - due);
+      service.push(done - sent);
+      finished++;
+      inFlight.delete(p);
+    });
+    inFlight.add(p);
+  };
+
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      while (next < total && started + next * interval <= now) fire(started + next++ * interval);
+      if (next >= total) return resolve();
+      const wait = started + next * interval - performance.now();
+      setTimeout(tick, Math.max(0, Math.min(wait, 1)));
+    };
+    tick();
+  });
+  const sendingEnded = performance.now();
+  let unfinished = 0;
+  const drained = Promise.all(inFlight).then(() => true);
+  const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref());
+  if (!(await Promise.race([drained, timedOut]))) unfinished = total - finished;
+  const elapsed = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  await pool.destroy();
+  // Requests that never finished have an unknown latency, at least the time since they were due.
+  for (let i = 0; i < unfinished; i++) latencies.push(performance.now() - sendingEnded);
+  return {
+    requests: total,
+    errors: counters.errors + unfinished,
+    seconds: elapsed,
+    requestsPerSecond: finished / ((sendingEnded - started) / 1000),
+    latencyMs: percentiles(latencies.values()),
+    clientCpuPercent: ((cpu.user + cpu.system) / 1e3 / (elapsed * 1000)) * 100,
+    statusCounts: counters.statusCounts,
+    targetRate: options.rate,
+    serviceLatencyMs: percentiles(service.values()),
+    sendLagMs: percentiles(lag.values()),
+    ...(unfinished ? { unfinished } : {}),
+    ...(counters.errorSamples.length ? { errorSamples: counters.errorSamples } : {}),
+  };
+}

@@ -180,7 +180,7 @@ export async function startIsolane(options: StartIsolaneOptions = {}): Promise<I
     form.append('metadata', JSON.stringify(metadata));
     for (const [moduleName, module] of Object.entries(modules)) {
       const { content, type } = typeof module === 'string' ? { content: module, type: 'application/javascript+module' } : module;
-      form.append(moduleName, new Blob([content as BlobPart], { type }), moduleName);
+      form.append(moduleName, new Blob([content], { type }), moduleName);
     }
     await admin('PUT', `/v1/workers/${encodeURIComponent(name)}`, form);
   };

@@ -1,0 +1,117 @@
+/**
+ * Hostile CPU burners uploaded through the admin API while two good workers on other hosts serve a
+ * steady load: each must end exceededCpu (503 unless its response was already sent), and no good request
+ * may fail. Cases marked `bug` are known to take a serving process down (see the report in the file's
+ * comments); their assertions are todo so CI stays green while the bug is open.
+ */
+import t from 'tap';
+import { Arena, finishArena, runHostile, type HostileCase } from '../helpers/arena.ts';
+
+const arena = await Arena.start(t);
+const cpu = (cpuMs = 50) => ({ limits: { cpu_ms: cpuMs } });
+const EXCEEDED = { status: 503, outcome: 'exceededCpu', code: 'ISO_ERR_WORKER_EXCEEDED_CPU' } as const;
+
+// Uninterruptible V8 operations (isolated-vm #107, #186, #202): the slice's timeout cannot stop them, and
+// when one is still running 5 s after the timeout isolated-vm declares a catastrophic error. Measured: the
+// serving process then dies with SIGSEGV (not the designed exit 70), taking its in-flight requests along.
+const FILL_BUG = 'new Array(5e7).fill(1.5) runs ~5 s uninterruptibly, then the serving process dies (SIGSEGV); good requests on it fail';
+const BIGINT_BUG = '(2n ** 30000000n).toString() runs >5 s uninterruptibly, then the serving process dies (SIGSEGV); good requests on it fail';
+
+const cases: HostileCase[] = [
+  { title: 'sync infinite loop', name: 'h-sync-loop', source: `export default { fetch() { for (;;) {} } }`, metadata: cpu(), ...EXCEEDED },
+  {
+    title: 'loop after await',
+    name: 'h-await-loop',
+    source: `export default { async fetch() { await new Promise((r) => setTimeout(r, 5)); for (;;) {} } }`,
+    metadata: cpu(),
+    ...EXCEEDED,
+  },
+  {
+    title: 'loop in a setTimeout callback',
+    name: 'h-timer-loop',
+    source: `export default { fetch() { return new Promise(() => setTimeout(() => { for (;;) {} }, 1)) } }`,
+    metadata: cpu(),
+    ...EXCEEDED,
+  },
+  {
+    title: 'loop in a promise callback',
+    name: 'h-promise-loop',
+    source: `export default { fetch() { return Promise.resolve(1).then(() => { for (;;) {} }) } }`,
+    metadata: cpu(),
+    ...EXCEEDED,
+  },
+  {
+    title: 'loop in waitUntil after the response',
+    name: 'h-waituntil-loop',
+    source: `export default { fetch(req, env, ctx) { ctx.waitUntil(new Promise((r) => setTimeout(r, 5)).then(() => { for (;;) {} })); return new Response('sent first') } }`,
+    metadata: cpu(),
+    status: 200,
+    outcome: 'exceededCpu',
+    check(t, reply) {
+      t.equal(reply.text, 'sent first', 'the response went out before the loop');
+    },
+  },
+  {
+    title: 'catastrophic regex /(a+)+$/',
+    name: 'h-regex',
+    source: `export default { fetch() { return new Response(String(/(a+)+$/.test('a'.repeat(40) + 'b'))) } }`,
+    metadata: cpu(),
+    ...EXCEEDED,
+  },
+  {
+    title: 'Array(1e7).fill (80 MB, over the CPU limit)',
+    name: 'h-fill-small',
+    source: `export default { fetch() { const a = new Array(1e7).fill(1.5); return new Response(String(a.length)) } }`,
+    metadata: cpu(),
+    status: 503,
+    outcome: ['exceededCpu', 'exceededMemory'],
+  },
+  {
+    title: 'Array(5e7).fill (400 MB at a 128 MB limit)',
+    name: 'h-fill-huge',
+    source: `export default { fetch() { const a = new Array(5e7).fill(1.5); return new Response(String(a.length)) } }`,
+    metadata: cpu(),
+    status: 503,
+    outcome: ['exceededCpu', 'exceededMemory'],
+    bug: FILL_BUG,
+  },
+  {
+    title: 'huge BigInt power 3n ** 10000000n',
+    name: 'h-bigint-pow',
+    source: `export default { fetch() { const x = 3n ** 10000000n; return new Response(String(x & 1n)) } }`,
+    metadata: cpu(),
+    ...EXCEEDED,
+    check(t, _reply, record) {
+      // One BigInt operation cannot be interrupted: it overruns the 50 ms limit (~0.6 s measured) but ends.
+      t.comment(`BigInt power charged ${((record?.cpuUs as number) / 1000).toFixed(0)} ms at a 50 ms limit`);
+    },
+  },
+  {
+    title: 'huge BigInt to string (2n ** 30000000n).toString()',
+    name: 'h-bigint-string',
+    source: `export default { fetch() { return new Response(String((2n ** 30000000n).toString().length)) } }`,
+    metadata: cpu(),
+    ...EXCEEDED,
+    bug: BIGINT_BUG,
+  },
+];
+
+for (const c of cases) t.test(`CPU: ${c.title}`, (t) => runHostile(t, arena, c));
+
+t.test('the CPU abusers are still limited on their second request (isolate recycled or offloaded)', async (t) => {
+  arena.begin('second requests');
+  for (const name of ['h-sync-loop', 'h-regex']) {
+    const { reply } = await arena.hit(name);
+    t.equal(reply?.status, 503, `${name} again: ${reply?.status}`);
+  }
+  await arena.settle();
+  t.equal(arena.failuresDuring('second requests').length, 0, 'no good request failed');
+});
+
+t.test('good tenants under load saw zero failures', (t) =>
+  finishArena(
+    t,
+    arena,
+    cases.filter((c) => c.bug).map((c) => c.title),
+  ),
+);

@@ -42,6 +42,8 @@ export interface LoadResult {
   unfinished?: number;
   /** The first few error messages, for the notes. */
   errorSamples?: string[];
+  /** With `sample`: that many latencies (ms) at evenly spaced quantiles, ascending. */
+  latencySampleMs?: number[];
 }
 
 export interface LoadOptions {
@@ -59,6 +61,8 @@ export interface LoadOptions {
   pipelining?: number;
   /** Status that counts as success (default 200). */
   expectStatus?: number;
+  /** Keep this many latencies, evenly spaced quantiles of all of them, as `latencySampleMs` (for histograms). */
+  sample?: number;
 }
 
 export interface OpenLoopOptions extends LoadOptions {
@@ -77,6 +81,13 @@ function checkLoopback(url: string): void {
 export function percentile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** `count` values at evenly spaced quantiles of `values` (ascending): the distribution, small. */
+export function quantileSample(values: Float64Array | number[], count: number): number[] {
+  const sorted = Float64Array.from(values).sort();
+  if (sorted.length <= count) return Array.from(sorted);
+  return Array.from({ length: count }, (_, i) => sorted[Math.min(sorted.length - 1, Math.floor(((i + 0.5) / count) * sorted.length))]!);
 }
 
 export function percentiles(values: Float64Array | number[]): Percentiles {
@@ -178,6 +189,7 @@ export async function closedLoop(options: LoadOptions): Promise<LoadResult> {
     clientCpuPercent: ((cpu.user + cpu.system) / 1e3 / (elapsed * 1000)) * 100,
     statusCounts: counters.statusCounts,
     ...(counters.errorSamples.length ? { errorSamples: counters.errorSamples } : {}),
+    ...(options.sample ? { latencySampleMs: quantileSample(latencies.values(), options.sample) } : {}),
   };
 }
 
@@ -246,5 +258,6 @@ export async function openLoop(options: OpenLoopOptions): Promise<LoadResult> {
     sendLagMs: percentiles(lag.values()),
     ...(unfinished ? { unfinished } : {}),
     ...(counters.errorSamples.length ? { errorSamples: counters.errorSamples } : {}),
+    ...(options.sample ? { latencySampleMs: quantileSample(latencies.values(), options.sample) } : {}),
   };
 }

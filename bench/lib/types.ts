@@ -31,7 +31,17 @@ export interface Table {
 
 export type Chart =
   | { kind: 'bars'; title: string; unit: string; bars: { label: string; value: number }[] }
-  | { kind: 'lines'; title: string; xLabel: string; unit: string; series: { label: string; points: [number, number][] }[] }
+  | {
+      kind: 'lines';
+      title: string;
+      xLabel: string;
+      unit: string;
+      series: { label: string; points: [number, number][] }[];
+      /** Optional labelled ticks on the x axis (e.g. percentiles placed on a log scale). */
+      xTicks?: { value: number; label: string }[];
+      /** Plot the y axis on a log scale. */
+      logY?: boolean;
+    }
   | { kind: 'histogram'; title: string; unit: string; values: number[] };
 
 export interface ScenarioResult {

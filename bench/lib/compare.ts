@@ -1,0 +1,144 @@
+/**
+ * Side-by-side runs: the same load against several systems in one session, one after another,
+ * in alternating order over several rounds, then medians per system and per-round ratios against one
+ * of them. Also the server's CPU (its process tree, from /proc) per round next to the client's.
+ */
+import { closedLoop, openLoop, type LoadOptions, type LoadResult } from './load.ts';
+import { treeCpuSeconds } from './proc.ts';
+
+export interface System {
+  name: string;
+  url: string;
+  host: string;
+  pid: number;
+}
+
+export interface RoundResult extends LoadResult {
+  round: number;
+  /** CPU of the server's process tree during the round, % of one core. */
+  serverCpuPercent: number;
+}
+
+export interface SystemSummary {
+  name: string;
+  rounds: RoundResult[];
+  requestsPerSecond: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  errors: number;
+  serverCpuPercent: number;
+  clientCpuPercent: number;
+  /** Median over rounds of (this system's req/s ÷ the reference's req/s in the same round). */
+  ratioToReference?: number;
+  perRoundRatios?: number[];
+}
+
+export const median = (values: number[]): number => {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (!sorted.length) return NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+export interface CompareOptions {
+  systems: System[];
+  rounds: number;
+  /** The load of one round (url and host are taken from each system). */
+  load: Omit<LoadOptions, 'url' | 'host'> & { rate?: number };
+  /** Closed loop (default) or open loop at `load.rate`. */
+  mode?: 'closed' | 'open';
+  warmupSeconds?: number;
+  /** Pause between runs so the previous server's connections close and the CPU settles. */
+  pauseMs?: number;
+  log(line: string): void;
+  /** Name of the system ratios are taken against (`a ÷ reference`); default: none. */
+  reference?: string;
+}
+
+export function describeRound(r: LoadResult & { serverCpuPercent: number }): string {
+  const rate = `${Math.round(r.requestsPerSecond).toString().padStart(6)} req/s`;
+  return `${rate}  p50 ${r.latencyMs.p50.toFixed(2)}  p99 ${r.latencyMs.p99.toFixed(2)}  p999 ${r.latencyMs.p999.toFixed(2)} ms  errors ${r.errors}  CPU server ${r.serverCpuPercent.toFixed(0)}% client ${r.clientCpuPercent.toFixed(0)}%`;
+}
+
+export async function runOnce(system: System, options: CompareOptions, seconds: number): Promise<LoadResult & { serverCpuPercent: number }> {
+  const cpuBefore = treeCpuSeconds(system.pid);
+  const started = performance.now();
+  const load = { ...options.load, url: system.url, host: system.host, seconds };
+  const result = options.mode === 'open' ? await openLoop({ ...load, rate: options.load.rate! }) : await closedLoop(load);
+  const wall = (performance.now() - started) / 1000;
+  const serverCpuPercent = ((treeCpuSeconds(system.pid) - cpuBefore) / wall) * 100;
+  return { ...result, serverCpuPercent };
+}
+
+export async function compare(options: CompareOptions): Promise<SystemSummary[]> {
+  const { systems, rounds, log } = options;
+  const pause = () => new Promise((r) => setTimeout(r, options.pauseMs ?? 300));
+  if (options.warmupSeconds) {
+    for (const system of systems) {
+      log(`  warm-up ${system.name} (${options.warmupSeconds} s)`);
+      // Warm up closed-loop even for open-loop runs: JIT, pools and caches, whatever the rate.
+      await runOnce(system, { ...options, mode: 'closed' }, options.warmupSeconds);
+      await pause();
+    }
+  }
+  const byName = new Map<string, RoundResult[]>(systems.map((s) => [s.name, []]));
+  for (let round = 1; round <= rounds; round++) {
+    // Rotate the order each round (and reverse every other one), so no system always goes first or
+    // always follows the same neighbour.
+    const shift = (round - 1) % systems.length;
+    let order = [...systems.slice(shift), ...systems.slice(0, shift)];
+    if (round % 2 === 0) order = order.reverse();
+    for (const system of order) {
+      const result = await runOnce(system, options, options.load.seconds);
+      byName.get(system.name)!.push({ ...result, round });
+      log(`  round ${round}/${rounds} ${system.name.padEnd(26)} ${describeRound(result)}`);
+      await pause();
+    }
+  }
+  const reference = options.reference ? byName.get(options.reference) : undefined;
+  return systems.map((system) => {
+    const list = byName.get(system.name)!;
+    const summary: SystemSummary = {
+      name: system.name,
+      rounds: list,
+      requestsPerSecond: median(list.map((r) => r.requestsPerSecond)),
+      p50: median(list.map((r) => r.latencyMs.p50)),
+      p90: median(list.map((r) => r.latencyMs.p90)),
+      p99: median(list.map((r) => r.latencyMs.p99)),
+      p999: median(list.map((r) => r.latencyMs.p999)),
+      max: Math.max(...list.map((r) => r.latencyMs.max)),
+      errors: list.reduce((sum, r) => sum + r.errors, 0),
+      serverCpuPercent: median(list.map((r) => r.serverCpuPercent)),
+      clientCpuPercent: median(list.map((r) => r.clientCpuPercent)),
+    };
+    if (reference) {
+      const ratios = list.map((r) => {
+        const ref = reference.find((x) => x.round === r.round);
+        return ref ? r.requestsPerSecond / ref.requestsPerSecond : NaN;
+      });
+      summary.perRoundRatios = ratios;
+      summary.ratioToReference = median(ratios);
+    }
+    return summary;
+  });
+}
+
+/** x positions for percentiles on a log scale of 1/(1-q): 50 → 0.3, 90 → 1, 99 → 2, 99.9 → 3. */
+export const PERCENTILE_TICKS = [
+  { value: -Math.log10(0.5), label: 'p50' },
+  { value: 1, label: 'p90' },
+  { value: 2, label: 'p99' },
+  { value: 3, label: 'p99.9' },
+];
+
+export function percentilePoints(s: { p50: number; p90: number; p99: number; p999: number }): [number, number][] {
+  return [
+    [-Math.log10(0.5), s.p50],
+    [1, s.p90],
+    [2, s.p99],
+    [3, s.p999],
+  ];
+}

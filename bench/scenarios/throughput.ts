@@ -1,0 +1,155 @@
+/**
+ * Warm throughput, closed loop: hello world and a Hono JSON route through Isolane's full path (Host
+ * routing, admission, the isolate, metering with a JSON line per request to stdout), against the same
+ * worker on bare Node, workerd and edge-runtime, in one session: alternating rounds, medians, and the
+ * median of the per-round ratios.
+ *
+ *   npm run bench -- --only throughput [--rounds 3 --seconds 5] [--connections 32] [--pipelining 1]
+ */
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { bundleWorker } from '../lib/bundle.ts';
+import { compare, median, PERCENTILE_TICKS, percentilePoints, type System, type SystemSummary } from '../lib/compare.ts';
+import { startIsolane } from '../lib/isolane-server.ts';
+import { startBareNode, startNodeAdapter } from '../lib/peers/bare-node.ts';
+import { PeerUnavailable, type Peer } from '../lib/peers/common.ts';
+import { startEdgeRuntime } from '../lib/peers/edge-runtime.ts';
+import { startWorkerd } from '../lib/peers/workerd.ts';
+import type { Chart, Scenario, ScenarioContext, ScenarioResult, Table, Target } from '../lib/types.ts';
+
+/** Flags of this scenario (the runner passes every argument through; unknown ones are ignored). */
+function flags() {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    strict: false,
+    options: { connections: { type: 'string' }, pipelining: { type: 'string' }, 'no-edge': { type: 'boolean' } },
+  });
+  return {
+    connections: Number(values.connections ?? 32),
+    pipelining: Number(values.pipelining ?? 1),
+    edge: !values['no-edge'],
+  };
+}
+
+interface Workload {
+  id: string;
+  title: string;
+  file: string;
+  path: string;
+  /** Name of the Node baseline for this workload. */
+  baseline: string;
+  startBaseline(source: string): Promise<Peer>;
+}
+
+const WORKLOADS: Workload[] = [
+  { id: 'hello', title: 'hello world', file: 'hello.js', path: '/', baseline: 'bare node:http', startBaseline: () => startBareNode() },
+  { id: 'hono', title: 'Hono JSON route (GET /api/users/42)', file: 'hono-json.js', path: '/api/users/42', baseline: 'node:http + Hono adapter', startBaseline: (source) => startNodeAdapter(source, '/api/users/42') },
+];
+
+const ISOLANE = 'isolane';
+
+export const scenario: Scenario = {
+  id: 'throughput',
+  title: 'Warm throughput (closed loop): Isolane vs Node, workerd, edge-runtime',
+  async run(ctx: ScenarioContext): Promise<ScenarioResult> {
+    const opts = flags();
+    const notes: string[] = [];
+    const tables: Table[] = [];
+    const targets: Target[] = [];
+    const charts: Chart[] = [];
+    const versions = new Map<string, string>();
+
+    const isolane = await startIsolane({ collect: false });
+    try {
+      const sources = new Map<string, string>();
+      for (const w of WORKLOADS) {
+        sources.set(w.id, await bundleWorker(w.file));
+        await isolane.deployModule(w.id, sources.get(w.id)!);
+      }
+      const hono = sources.get('hono')!;
+      notes.push(`Hono bundle: ${(hono.length / 1024).toFixed(1)} KiB (esbuild, ESM, not minified); the same module runs on every system.`);
+
+      for (const w of WORKLOADS) {
+        ctx.log(`throughput: ${w.title}`);
+        const source = sources.get(w.id)!;
+        const peers: Peer[] = [];
+        const starters: [string, () => Promise<Peer>][] = [
+          [w.baseline, () => w.startBaseline(source)],
+          ['workerd', () => startWorkerd(source, { path: w.path, log: ctx.log })],
+          ...(opts.edge ? ([['edge-runtime', () => startEdgeRuntime(source, { path: w.path, log: ctx.log })]] as [string, () => Promise<Peer>][]) : []),
+        ];
+        for (const [name, start] of starters) {
+          try {
+            const peer = await start();
+            peers.push(peer);
+            versions.set(peer.name, `${peer.version}: ${peer.describe}`);
+          } catch (err) {
+            if (!(err instanceof PeerUnavailable)) throw err;
+            const note = `${name} skipped for ${w.title}: ${err.message}`;
+            ctx.log(`  ${note}`);
+            if (!notes.some((n) => n.startsWith(`${name} skipped`))) notes.push(note);
+          }
+        }
+        try {
+          const systems: System[] = [{ name: ISOLANE, url: isolane.dataUrl, host: `${w.id}.localhost`, pid: isolane.pid }, ...peers];
+          const summaries = await compare({
+            systems,
+            rounds: ctx.rounds,
+            load: { connections: opts.connections, pipelining: opts.pipelining, seconds: ctx.seconds, path: w.path },
+            warmupSeconds: ctx.quick ? 1 : 2,
+            log: ctx.log,
+            reference: ISOLANE,
+          });
+          tables.push(summaryTable(w, summaries, ctx));
+          charts.push({ kind: 'bars', title: `${w.title}: requests/s (median of ${ctx.rounds})`, unit: 'req/s', bars: summaries.map((s) => ({ label: s.name, value: s.requestsPerSecond })) });
+          charts.push({ kind: 'lines', title: `${w.title}: latency percentiles at max throughput`, xLabel: 'percentile', unit: 'ms', logY: true, xTicks: PERCENTILE_TICKS, series: summaries.map((s) => ({ label: s.name, points: percentilePoints(s) })) });
+          const own = summaries.find((s) => s.name === ISOLANE)!;
+          for (const peer of summaries) {
+            if (peer.name === ISOLANE) continue;
+            // isolane ÷ peer per round = 1 / (peer ÷ isolane).
+            const ratio = median(peer.perRoundRatios!.map((r) => 1 / r));
+            if (peer.name === w.baseline) targets.push({ name: `${w.title}: Isolane ÷ ${peer.name} (req/s)`, measured: ratio, unit: 'x', target: `>= 0.6x ${peer.name}`, met: ratio >= 0.6 });
+            if (peer.name === 'workerd') targets.push({ name: `${w.title}: Isolane ÷ workerd (req/s)`, measured: ratio, unit: 'x', target: '>= 2x workerd', met: ratio >= 2 });
+          }
+          const bottleneck = summaries.filter((s) => s.clientCpuPercent >= 90).map((s) => `${s.name} (client ${s.clientCpuPercent.toFixed(0)}%)`);
+          if (bottleneck.length) notes.push(`${w.title}: the load generator used a full core against ${bottleneck.join(', ')}: there the figure is a floor set by the client, not the server's maximum.`);
+          if (own.errors) notes.push(`${w.title}: Isolane answered ${own.errors} requests with errors.`);
+        } finally {
+          for (const peer of peers) await peer.stop();
+        }
+      }
+    } finally {
+      await isolane.stop();
+    }
+    notes.push(`Isolane: \`src/cli.ts serve\` with defaults (one serving process per core, metering on, one JSON line per request to stdout, read and discarded by the harness).`);
+    for (const [name, v] of versions) notes.push(`${name}: ${v}.`);
+    notes.push(`Load: undici Pool, ${opts.connections} keep-alive connections, pipelining ${opts.pipelining}, from the harness process on the same ${cpus().length}-core machine; "server CPU" is the server's process tree (from /proc), "client CPU" the harness's, both in % of one core. Ratios are the median of per-round ratios (each round runs every system back to back).`);
+    return {
+      id: 'throughput',
+      title: this.title,
+      command: `npm run bench -- --only throughput --rounds ${ctx.rounds} --seconds ${ctx.seconds}${opts.connections !== 32 ? ` --connections ${opts.connections}` : ''}${opts.pipelining !== 1 ? ` --pipelining ${opts.pipelining}` : ''}`,
+      tables,
+      targets,
+      charts,
+      notes,
+    };
+  },
+};
+
+function summaryTable(w: Workload, summaries: SystemSummary[], ctx: ScenarioContext): Table {
+  return {
+    title: `${w.title}: ${ctx.rounds} rounds × ${ctx.seconds} s, medians`,
+    columns: ['system', 'req/s', 'Isolane ÷ this (per-round median)', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'server CPU %', 'client CPU %'],
+    rows: summaries.map((s) => [
+      s.name,
+      s.requestsPerSecond,
+      s.name === ISOLANE ? '1' : `${median(s.perRoundRatios!.map((r) => 1 / r)).toFixed(2)}x (${s.perRoundRatios!.map((r) => (1 / r).toFixed(2)).join(', ')})`,
+      s.p50,
+      s.p99,
+      s.p999,
+      s.errors,
+      s.serverCpuPercent,
+      s.clientCpuPercent,
+    ]),
+  };
+}

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { machineFacts } from './lib/machine.ts';
+import { machineBusySeconds } from './lib/proc.ts';
 import { runMarkdown, writeReport, type RunReport } from './lib/report.ts';
 import type { Scenario, ScenarioResult } from './lib/types.ts';
 
@@ -100,8 +101,18 @@ process.once('SIGINT', () => {
   console.error('bench: interrupted; stopping servers');
   process.exit(130);
 });
+/** How busy the machine is with other work right now: % of one core over one second. */
+async function backgroundCpuPercent(): Promise<number> {
+  const before = machineBusySeconds();
+  const self = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, 1000));
+  const own = process.cpuUsage(self);
+  return (machineBusySeconds() - before - (own.user + own.system) / 1e6) * 100;
+}
+
 for (const s of chosen) {
-  log(`── ${s.id}: ${s.title}`);
+  const background = await backgroundCpuPercent();
+  log(`── ${s.id}: ${s.title}${background >= 15 ? ` (warning: other processes use ${background.toFixed(0)}% of a core right now; figures will be noisy)` : ''}`);
   const ts = performance.now();
   try {
     results.push(await s.run({ quick, rounds, seconds, log: (line) => log(`${s.id}: ${line}`) }));

@@ -4,7 +4,7 @@
  * of them. Also the server's CPU (its process tree, from /proc) per round next to the client's.
  */
 import { closedLoop, openLoop, type LoadOptions, type LoadResult } from './load.ts';
-import { treeCpuSeconds } from './proc.ts';
+import { machineBusySeconds, treeCpuSeconds } from './proc.ts';
 
 export interface System {
   name: string;
@@ -17,6 +17,8 @@ export interface RoundResult extends LoadResult {
   round: number;
   /** CPU of the server's process tree during the round, % of one core. */
   serverCpuPercent: number;
+  /** CPU used by everything else on the machine (neither the server nor this process), % of one core. */
+  otherCpuPercent: number;
 }
 
 export interface SystemSummary {
@@ -31,6 +33,7 @@ export interface SystemSummary {
   errors: number;
   serverCpuPercent: number;
   clientCpuPercent: number;
+  otherCpuPercent: number;
   /** Median over rounds of (this system's req/s ÷ the reference's req/s in the same round). */
   ratioToReference?: number;
   perRoundRatios?: number[];
@@ -58,19 +61,23 @@ export interface CompareOptions {
   reference?: string;
 }
 
-export function describeRound(r: LoadResult & { serverCpuPercent: number }): string {
+export function describeRound(r: LoadResult & { serverCpuPercent: number; otherCpuPercent: number }): string {
   const rate = `${Math.round(r.requestsPerSecond).toString().padStart(6)} req/s`;
-  return `${rate}  p50 ${r.latencyMs.p50.toFixed(2)}  p99 ${r.latencyMs.p99.toFixed(2)}  p999 ${r.latencyMs.p999.toFixed(2)} ms  errors ${r.errors}  CPU server ${r.serverCpuPercent.toFixed(0)}% client ${r.clientCpuPercent.toFixed(0)}%`;
+  return `${rate}  p50 ${r.latencyMs.p50.toFixed(2)}  p99 ${r.latencyMs.p99.toFixed(2)}  p999 ${r.latencyMs.p999.toFixed(2)} ms  errors ${r.errors}  CPU server ${r.serverCpuPercent.toFixed(0)}% client ${r.clientCpuPercent.toFixed(0)}% other ${r.otherCpuPercent.toFixed(0)}%`;
 }
 
-export async function runOnce(system: System, options: CompareOptions, seconds: number): Promise<LoadResult & { serverCpuPercent: number }> {
+export async function runOnce(system: System, options: CompareOptions, seconds: number): Promise<LoadResult & { serverCpuPercent: number; otherCpuPercent: number }> {
   const cpuBefore = treeCpuSeconds(system.pid);
+  const busyBefore = machineBusySeconds();
+  const selfBefore = process.cpuUsage();
   const started = performance.now();
   const load = { ...options.load, url: system.url, host: system.host, seconds };
   const result = options.mode === 'open' ? await openLoop({ ...load, rate: options.load.rate! }) : await closedLoop(load);
   const wall = (performance.now() - started) / 1000;
-  const serverCpuPercent = ((treeCpuSeconds(system.pid) - cpuBefore) / wall) * 100;
-  return { ...result, serverCpuPercent };
+  const server = treeCpuSeconds(system.pid) - cpuBefore;
+  const self = process.cpuUsage(selfBefore);
+  const other = machineBusySeconds() - busyBefore - server - (self.user + self.system) / 1e6;
+  return { ...result, serverCpuPercent: (server / wall) * 100, otherCpuPercent: Math.max(0, (other / wall) * 100) };
 }
 
 export async function compare(options: CompareOptions): Promise<SystemSummary[]> {
@@ -113,6 +120,7 @@ export async function compare(options: CompareOptions): Promise<SystemSummary[]>
       errors: list.reduce((sum, r) => sum + r.errors, 0),
       serverCpuPercent: median(list.map((r) => r.serverCpuPercent)),
       clientCpuPercent: median(list.map((r) => r.clientCpuPercent)),
+      otherCpuPercent: median(list.map((r) => r.otherCpuPercent)),
     };
     if (reference) {
       const ratios = list.map((r) => {

@@ -68,3 +68,16 @@ export function treeRssBytes(pid: number): number {
   }
   return bytes;
 }
+
+/** Seconds of CPU the whole machine has been busy (all cores, /proc/stat); NaN off Linux. */
+export function machineBusySeconds(): number {
+  if (process.platform !== 'linux') return NaN;
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal ...: busy is everything but idle and iowait.
+    const busy = fields.reduce((sum, v, i) => (i === 3 || i === 4 ? sum : sum + v), 0);
+    return busy / TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
+}

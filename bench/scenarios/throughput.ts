@@ -113,6 +113,8 @@ export const scenario: Scenario = {
           }
           const bottleneck = summaries.filter((s) => s.clientCpuPercent >= 90).map((s) => `${s.name} (client ${s.clientCpuPercent.toFixed(0)}%)`);
           if (bottleneck.length) notes.push(`${w.title}: the load generator used a full core against ${bottleneck.join(', ')}: there the figure is a floor set by the client, not the server's maximum.`);
+          const busy = summaries.filter((s) => s.otherCpuPercent >= 15);
+          if (busy.length) notes.push(`${w.title}: other processes on the machine used CPU during the runs (${busy.map((s) => `${s.otherCpuPercent.toFixed(0)}% of a core during ${s.name}`).join(', ')}): the figures are lower and noisier than on a quiet machine.`);
           if (own.errors) notes.push(`${w.title}: Isolane answered ${own.errors} requests with errors.`);
         } finally {
           for (const peer of peers) await peer.stop();
@@ -123,7 +125,7 @@ export const scenario: Scenario = {
     }
     notes.push(`Isolane: \`src/cli.ts serve\` with defaults (one serving process per core, metering on, one JSON line per request to stdout, read and discarded by the harness).`);
     for (const [name, v] of versions) notes.push(`${name}: ${v}.`);
-    notes.push(`Load: undici Pool, ${opts.connections} keep-alive connections, pipelining ${opts.pipelining}, from the harness process on the same ${cpus().length}-core machine; "server CPU" is the server's process tree (from /proc), "client CPU" the harness's, both in % of one core. Ratios are the median of per-round ratios (each round runs every system back to back).`);
+    notes.push(`Load: undici Pool, ${opts.connections} keep-alive connections, pipelining ${opts.pipelining}, from the harness process on the same ${cpus().length}-core machine; "server CPU" is the server's process tree (from /proc), "client CPU" the harness's, "other CPU" everything else on the machine, all in % of one core. Ratios are the median of per-round ratios (each round runs every system back to back).`);
     return {
       id: 'throughput',
       title: this.title,
@@ -139,7 +141,7 @@ export const scenario: Scenario = {
 function summaryTable(w: Workload, summaries: SystemSummary[], ctx: ScenarioContext): Table {
   return {
     title: `${w.title}: ${ctx.rounds} rounds × ${ctx.seconds} s, medians`,
-    columns: ['system', 'req/s', 'Isolane ÷ this (per-round median)', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'server CPU %', 'client CPU %'],
+    columns: ['system', 'req/s', 'Isolane ÷ this (per-round median)', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'server CPU %', 'client CPU %', 'other CPU %'],
     rows: summaries.map((s) => [
       s.name,
       s.requestsPerSecond,
@@ -150,6 +152,7 @@ function summaryTable(w: Workload, summaries: SystemSummary[], ctx: ScenarioCont
       s.errors,
       s.serverCpuPercent,
       s.clientCpuPercent,
+      s.otherCpuPercent,
     ]),
   };
 }

@@ -111,6 +111,9 @@ export const scenario: Scenario = {
             if (peer.name === w.baseline) targets.push({ name: `${w.title}: Isolane ÷ ${peer.name} (req/s)`, measured: ratio, unit: 'x', target: `>= 0.6x ${peer.name}`, met: ratio >= 0.6 });
             if (peer.name === 'workerd') targets.push({ name: `${w.title}: Isolane ÷ workerd (req/s)`, measured: ratio, unit: 'x', target: '>= 2x workerd', met: ratio >= 2 });
           }
+          const costs = summaries.map((s) => `${s.name} ${cpuPerRequestUs(s).toFixed(0)} µs`).join(', ');
+          notes.push(`${w.title}: server CPU per request (independent of who limits the rate): ${costs}.`);
+          charts.push({ kind: 'bars', title: `${w.title}: server CPU per request`, unit: 'µs', bars: summaries.map((s) => ({ label: s.name, value: cpuPerRequestUs(s) })) });
           const bottleneck = summaries.filter((s) => s.clientCpuPercent >= 90).map((s) => `${s.name} (client ${s.clientCpuPercent.toFixed(0)}%)`);
           if (bottleneck.length) notes.push(`${w.title}: the load generator used a full core against ${bottleneck.join(', ')}: there the figure is a floor set by the client, not the server's maximum.`);
           const busy = summaries.filter((s) => s.otherCpuPercent >= 15);
@@ -138,10 +141,15 @@ export const scenario: Scenario = {
   },
 };
 
+/** Server CPU per request (µs), median over rounds: what a request costs the server, whoever limits the rate. */
+function cpuPerRequestUs(s: SystemSummary): number {
+  return median(s.rounds.map((r) => (r.serverCpuPercent / 100 / r.requestsPerSecond) * 1e6));
+}
+
 function summaryTable(w: Workload, summaries: SystemSummary[], ctx: ScenarioContext): Table {
   return {
     title: `${w.title}: ${ctx.rounds} rounds × ${ctx.seconds} s, medians`,
-    columns: ['system', 'req/s', 'Isolane ÷ this (per-round median)', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'server CPU %', 'client CPU %', 'other CPU %'],
+    columns: ['system', 'req/s', 'Isolane ÷ this (per-round median)', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'server CPU %', 'server CPU µs per request', 'client CPU %', 'other CPU %'],
     rows: summaries.map((s) => [
       s.name,
       s.requestsPerSecond,
@@ -151,6 +159,7 @@ function summaryTable(w: Workload, summaries: SystemSummary[], ctx: ScenarioCont
       s.p999,
       s.errors,
       s.serverCpuPercent,
+      cpuPerRequestUs(s),
       s.clientCpuPercent,
       s.otherCpuPercent,
     ]),

@@ -1,16 +1,20 @@
 /** `isolane deploy` and `isolane workers` against a running server. */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { send, startServer, TOKEN } from '../helpers/server.ts';
+import { admin, send, startServer, TOKEN, type TestServer } from '../helpers/server.ts';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
 
+// One server for the tests that deploy (each start costs a few seconds); stopped when the file ends.
+let shared: Promise<TestServer> | undefined;
+const sharedServer = () => (shared ??= startServer(t));
+
 t.test('deploy a file with routes and vars, then list workers', async (t) => {
-  const server = await startServer(t);
+  const server = await sharedServer();
   const env = { ...process.env, ISOLANE_ADMIN_URL: server.adminUrl, ISOLANE_ADMIN_TOKEN: TOKEN };
   const file = join(t.testdir(), 'greet.js');
   writeFileSync(file, `export default { fetch(req, env) { return new Response('greetings, ' + env.WHO) } }`);
@@ -29,4 +33,86 @@ t.test('serve refuses bad configuration with a clear message', async (t) => {
   const failed = await run(process.execPath, ['--no-node-snapshot', CLI, 'serve', '--port', 'eighty'], {}).catch((err: { code: number; stderr: string }) => err);
   t.equal((failed as { code: number }).code, 1);
   t.match((failed as { stderr: string }).stderr, /ISO_ERR_CONFIG_INVALID: --port: expected an integer/);
+});
+
+const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+  run(process.execPath, ['--no-node-snapshot', CLI, ...args], { env }).then(
+    (ok) => ({ code: 0, stdout: ok.stdout, stderr: ok.stderr }),
+    (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
+  );
+const TS_APP = join(import.meta.dirname, '..', 'fixtures', 'workers', 'ts-app', 'index.ts');
+
+t.test('deploy bundles a multi-file TypeScript worker with esbuild', async (t) => {
+  const server = await sharedServer();
+  const env = { ...process.env, ISOLANE_ADMIN_URL: server.adminUrl, ISOLANE_ADMIN_TOKEN: TOKEN };
+  const outdir = join(t.testdir(), 'dist');
+  const deployed = await cli(['deploy', TS_APP, '--name', 'ts-app', '--route', 'ts.example.com/*', '--var', 'GREETING=Hello', '--secret', 'API_KEY=s3cret', '--outdir', outdir], env);
+  t.equal(deployed.code, 0, 'deployed');
+  t.equal(deployed.stderr.includes('ERROR'), false, deployed.stderr);
+  t.match(JSON.parse(deployed.stdout), { worker: 'ts-app', routes: ['ts.example.com/*'] });
+  t.match(deployed.stderr, /bundled .*index\.ts → index\.js/);
+
+  const reply = await send(server, 'ts.example.com', '/hi?who=TypeScript');
+  t.equal(reply.status, 200, reply.text);
+  t.equal(reply.headers['x-built-with'], 'isolane deploy');
+  t.same(reply.json(), { message: 'Hello, TypeScript!', path: '/hi', words: 2, keyLength: 6, version: 'ts-app/1' }, 'the helper module and the bindings');
+
+  const written = readFileSync(join(outdir, 'index.js'), 'utf8');
+  t.match(written, /function greet\(env, url\)/, '--outdir has the bundle, helper inlined, types erased');
+  t.notMatch(written, /interface|import /);
+
+  const dry = await cli(['deploy', TS_APP, '--name', 'not-uploaded', '--secret', 'API_KEY=hidden-value', '--dry-run'], env);
+  t.equal(dry.code, 0, 'dry run');
+  t.match(JSON.parse(dry.stdout), { dry_run: true, worker: 'not-uploaded', metadata: { main_module: 'index.js', bindings: [{ name: 'API_KEY', text: '(hidden)' }] } });
+  t.notMatch(dry.stdout, /hidden-value/);
+  t.equal((await admin(server, 'GET', '/v1/workers/not-uploaded')).status, 404, '--dry-run uploads nothing');
+});
+
+t.test('bundling errors and refused imports exit non-zero with esbuild file:line:col', async (t) => {
+  // Nothing is uploaded: the admin URL is never reached.
+  const env = { ...process.env, ISOLANE_ADMIN_URL: 'http://127.0.0.1:9', ISOLANE_ADMIN_TOKEN: TOKEN };
+  const dir = t.testdir({
+    'broken.ts': 'export default {\n  fetch(): Response {\n    return new Response(1 +);\n  },\n};\n',
+    'uses-fs.ts': "import { helper } from './helper.ts';\nexport default { fetch: () => new Response(helper()) };\n",
+    'helper.ts': "import { readFileSync } from 'node:fs';\nexport const helper = () => readFileSync('/etc/hostname', 'utf8');\n",
+    'bare-path.js': "import path from 'path';\nexport default { fetch: () => new Response(path.join('a', 'b')) };\n",
+    'missing.ts': "import { nothing } from './nowhere.ts';\nexport default { fetch: () => new Response(nothing) };\n",
+    'plain.js': '// kept as is\nexport default { fetch: () => new Response("plain") };\n',
+  });
+
+  // Each is its own process: run them side by side.
+  const [broken, fs, bare, missing, noBundleTs, asIs, noName] = await Promise.all([
+    cli(['deploy', join(dir, 'broken.ts'), '--name', 'broken'], env),
+    cli(['deploy', join(dir, 'uses-fs.ts'), '--name', 'uses-fs'], env),
+    cli(['deploy', join(dir, 'bare-path.js'), '--name', 'bare'], env),
+    cli(['deploy', join(dir, 'missing.ts'), '--name', 'missing'], env),
+    cli(['deploy', join(dir, 'broken.ts'), '--name', 'x', '--no-bundle'], env),
+    cli(['deploy', join(dir, 'plain.js'), '--no-bundle', '--dry-run', '--outdir', join(dir, 'out')], env),
+    cli(['deploy', join(dir, 'plain.js')], env),
+  ]);
+  t.equal(broken.code, 1);
+  t.match(broken.stderr, /ERROR\] Unexpected "\)"/);
+  t.match(broken.stderr, /broken\.ts:3:\d+:/, 'file:line:col');
+  t.match(broken.stderr, /bundling failed with 1 error/);
+  t.equal(broken.stdout, '');
+
+  t.equal(fs.code, 1);
+  t.match(fs.stderr, /Node\.js built-in module "node:fs" is not available to workers/);
+  t.match(fs.stderr, /helper\.ts:1:\d+:/, 'points at the import in the helper');
+
+  t.equal(bare.code, 1);
+  t.match(bare.stderr, /built-in module "path"/);
+
+  t.equal(missing.code, 1);
+  t.match(missing.stderr, /Could not resolve "\.\/nowhere\.ts"/);
+  t.match(missing.stderr, /missing\.ts:1:\d+:/);
+
+  t.equal(noBundleTs.code, 1);
+  t.match(noBundleTs.stderr, /--no-bundle uploads the file as it is, and .*broken\.ts is TypeScript/);
+
+  t.equal(asIs.code, 0, '--no-bundle --dry-run');
+  t.equal(readFileSync(join(dir, 'out', 'plain.js'), 'utf8'), readFileSync(join(dir, 'plain.js'), 'utf8'), '--no-bundle: the bytes as they are');
+
+  t.equal(noName.code, 1);
+  t.match(noName.stderr, /deploy needs --name/);
 });

@@ -1,0 +1,108 @@
+/**
+ * `isolane deploy`'s bundler: a worker's entry point (TypeScript or JavaScript, any number of files and
+ * npm packages) → one ES module, the way wrangler builds a Worker with esbuild. Node's built-in modules
+ * are refused: workers get the Workers APIs, not Node's.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
+import { basename, extname, join } from 'node:path';
+import { build, formatMessages, type BuildFailure, type Message, type Plugin } from 'esbuild';
+
+export interface WorkerBundle {
+  /** The module name the bundle is uploaded as: the entry's base name with `.js`. */
+  mainModule: string;
+  content: string;
+  /** esbuild's warnings, formatted (file:line:col, the line, a caret). */
+  warnings: string[];
+}
+
+/** A build that failed: `formatted` is esbuild's text for every error, each with file:line:col. */
+export class BundleError extends Error {
+  readonly formatted: string;
+  readonly count: number;
+
+  constructor(formatted: string, count: number) {
+    super(`bundling failed with ${count} error${count === 1 ? '' : 's'}`);
+    this.formatted = formatted;
+    this.count = count;
+  }
+}
+
+export interface BundleOptions {
+  minify?: boolean;
+}
+
+/** Extensions of an entry point that only a bundle can upload. */
+export const TYPESCRIPT = /\.(?:ts|tsx|mts|cts)$/;
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const BARE_BUILTIN = new RegExp(`^(?:${builtinModules.filter((m) => !m.startsWith('node:')).map(escape).join('|')})$`);
+
+function refuse(path: string) {
+  return {
+    errors: [{ text: `Node.js built-in module ${JSON.stringify(path)} is not available to workers (Isolane provides the Workers runtime APIs, not Node's); remove the import or use a Web API instead` }],
+  };
+}
+
+/**
+ * `node:*` imports are refused. A bare name that is also a Node built-in (`buffer`, `events`, …) is
+ * resolved normally first, so an installed npm package of that name (a polyfill) is bundled; only when
+ * nothing is installed is it refused.
+ */
+const refuseNodeBuiltins: Plugin = {
+  name: 'isolane-refuse-node-builtins',
+  setup(build) {
+    build.onResolve({ filter: /^node:/ }, (args) => refuse(args.path));
+    build.onResolve({ filter: BARE_BUILTIN }, async (args) => {
+      if ((args.pluginData as { isolaneRetry?: boolean } | undefined)?.isolaneRetry) return undefined;
+      const found = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { isolaneRetry: true } });
+      if (found.errors.length > 0 || !found.path) return refuse(args.path);
+      return { path: found.path, namespace: found.namespace, external: found.external, sideEffects: found.sideEffects };
+    });
+  },
+};
+
+function moduleNameFor(entry: string): string {
+  return `${basename(entry, extname(entry))}.js`;
+}
+
+const format = async (messages: Message[], kind: 'error' | 'warning') =>
+  messages.length === 0 ? [] : formatMessages(messages, { kind, color: false });
+
+/** Bundles `entry` into one ES module. Throws BundleError with esbuild's messages when it cannot. */
+export async function bundleWorker(entry: string, options: BundleOptions = {}): Promise<WorkerBundle> {
+  let result;
+  try {
+    result = await build({
+      entryPoints: [entry],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'neutral',
+      conditions: ['workerd', 'worker', 'browser'],
+      mainFields: ['module', 'main'],
+      loader: { '.ts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.jsx': 'jsx' },
+      define: { 'process.env.NODE_ENV': '"production"' },
+      minify: options.minify ?? false,
+      legalComments: 'none',
+      logLevel: 'silent',
+      plugins: [refuseNodeBuiltins],
+    });
+  } catch (err) {
+    const failure = err as Partial<BuildFailure>;
+    if (!Array.isArray(failure.errors)) throw err;
+    const formatted = (await format(failure.errors, 'error')).join('');
+    throw new BundleError(formatted, failure.errors.length);
+  }
+  const output = result.outputFiles[0];
+  if (!output || result.outputFiles.length !== 1) throw new Error(`esbuild produced ${result.outputFiles.length} files for ${entry}; expected one module`);
+  return { mainModule: moduleNameFor(entry), content: output.text, warnings: await format(result.warnings, 'warning') };
+}
+
+/** Writes a module to `outdir` (created if missing); returns the file's path. */
+export async function writeModule(outdir: string, name: string, content: string | Uint8Array): Promise<string> {
+  await mkdir(outdir, { recursive: true });
+  const path = join(outdir, name);
+  await writeFile(path, content);
+  return path;
+}

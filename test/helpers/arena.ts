@@ -18,6 +18,8 @@ export interface GoodFailure {
   during: string;
   host: string;
   error: string;
+  /** ms since the arena started, when the request started. */
+  at: number;
   /** The invocation record of a failed answer that named its request id. */
   record?: LogLine;
 }
@@ -54,6 +56,9 @@ export class Arena {
   #maxLatencyMs = 0;
   #latencies: number[] = [];
   #current = '';
+  readonly #started = performance.now();
+  /** When each case began, ms since the arena started. */
+  readonly began: { title: string; at: number }[] = [];
   #stopped = false;
   #loops: Promise<void>[] = [];
   #pool: Pool;
@@ -94,12 +99,13 @@ export class Arena {
       const path = `/p${n}`;
       const during = this.#current;
       const started = performance.now();
+      const at = Math.round(started - this.#started);
       try {
         const res = await this.#pool.request({ path, method: 'GET', headers: { host: `${good.name}.localhost` } });
         const text = await res.body.text();
         const expected = good.name === 'good-a' ? `good-a ${path}` : JSON.stringify({ worker: 'good-b', path });
         if (res.statusCode !== 200 || text !== expected) {
-          const failure: GoodFailure = { during, host: good.name, error: `${res.statusCode} ${text.slice(0, 200)}` };
+          const failure: GoodFailure = { during, at, host: good.name, error: `${res.statusCode} ${text.slice(0, 200)}` };
           this.failures.push(failure);
           const requestId = /"requestId":"([^"]+)"/.exec(text)?.[1];
           if (requestId) {
@@ -113,7 +119,7 @@ export class Arena {
         }
       } catch (error) {
         if (this.#stopped) return;
-        this.failures.push({ during, host: good.name, error: String((error as Error).message ?? error) });
+        this.failures.push({ during, at, host: good.name, error: String((error as Error).message ?? error) });
       }
       const latency = performance.now() - started;
       this.#latencies.push(latency);
@@ -125,10 +131,11 @@ export class Arena {
   /** Names the hostile case that runs from now on (good requests that start now are charged to it). */
   begin(title: string): void {
     this.#current = title;
+    this.began.push({ title, at: Math.round(performance.now() - this.#started) });
   }
 
   failuresDuring(title: string): GoodFailure[] {
-    return this.failures.filter((f) => f.during === title);
+    return this.failures.filter((f) => f.during === title || f.during === `(after ${title})`);
   }
 
   /** Serving processes that died so far. */
@@ -196,7 +203,7 @@ export class Arena {
 
   /** Lets the good requests that started during the current case finish. */
   async settle(ms = 150): Promise<void> {
-    this.#current = '(between cases)';
+    this.#current = `(after ${this.#current})`;
     await new Promise((resolve) => setTimeout(resolve, ms));
   }
 
@@ -295,10 +302,10 @@ function safeCode(reply: Reply): string | undefined {
 /** The last test of a suite: the load stops; the totals are printed and must show zero failures. */
 export async function finishArena(t: Tapish, arena: Arena, knownBugCases: string[] = []): Promise<void> {
   const s = await arena.summary();
-  const unexplained = arena.failures.filter((f) => !knownBugCases.includes(f.during));
+  const unexplained = arena.failures.filter((f) => !knownBugCases.some((title) => f.during === title || f.during === `(after ${title})`));
   t.comment(`good requests: ${s.served} served, ${s.failed} failed (latency p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(0)} ms)`);
   for (const r of arena.results) t.comment(`  hostile: ${r.title}: ${r.note}`);
-  for (const f of arena.failures) t.comment(`  good request failed during ${JSON.stringify(f.during)}: ${f.host}: ${f.error}${f.record ? ` record ${JSON.stringify(f.record)}` : ''}`);
+  for (const f of arena.failures) t.comment(`  good request failed at ${f.at} ms during ${JSON.stringify(f.during)}: ${f.host}: ${f.error}${f.record ? ` record ${JSON.stringify(f.record)}` : ''}`);
   t.equal(unexplained.length, 0, `no good request failed outside the known-bug cases${unexplained.length ? `: ${JSON.stringify(unexplained.slice(0, 5))}` : ''}`);
   if (arena.failures.length > unexplained.length) {
     t.equal(arena.failures.length - unexplained.length, 0, 'no good request failed during the known-bug cases', { todo: `bug: ${knownBugCases.join('; ')}` });

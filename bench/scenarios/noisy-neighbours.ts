@@ -1,0 +1,159 @@
+/**
+ * Noisy neighbours: two good tenants under a closed loop (half the connections each), quiet, then while
+ * ten hostile tenants are requested without pause (one connection each): five infinite loops (stopped at
+ * their 50 ms CPU limit) and five memory bombs (stopped at their 128 MB memory limit). Quiet and noisy
+ * rounds alternate. Target: good throughput at least 0.8x quiet, good p99 at most 2x quiet, no failed
+ * good request.
+ *
+ *   npm run bench -- --only noisy-neighbours [--quick] [--rounds 3 --seconds 5] [--connections 16]
+ *   node --no-node-snapshot bench/scenarios/noisy-neighbours.ts [--quick]
+ */
+import { parseArgs } from 'node:util';
+import { Pool } from 'undici';
+import { startIsolane, type IsolaneServer } from '../lib/isolane-server.ts';
+import { closedLoop, type LoadResult } from '../lib/load.ts';
+import type { Chart, Scenario, ScenarioContext, ScenarioResult, Table, Target } from '../lib/types.ts';
+
+const GOOD = ['good-a', 'good-b'];
+const HOSTILE: { name: string; kind: string; source: string }[] = [
+  ...Array.from({ length: 3 }, (_, i) => ({ name: `loop-${i}`, kind: 'infinite loop', source: `export default { fetch() { for (;;) {} } }` })),
+  ...Array.from({ length: 2 }, (_, i) => ({ name: `loop-async-${i}`, kind: 'infinite loop after await', source: `export default { async fetch() { await null; let x = 0; while (true) x++; } }` })),
+  ...Array.from({ length: 3 }, (_, i) => ({ name: `bomb-${i}`, kind: 'memory bomb (arrays)', source: `export default { fetch() { const keep = []; for (;;) keep.push(new Array(1e5).fill(1.5)); } }` })),
+  ...Array.from({ length: 2 }, (_, i) => ({ name: `bomb-bytes-${i}`, kind: 'memory bomb (ArrayBuffers)', source: `export default { fetch() { const keep = []; for (;;) keep.push(new Uint8Array(1 << 20).fill(1)); } }` })),
+];
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+const round = (n: number, d = 2) => Number(n.toFixed(d));
+
+interface GoodRound {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  requests: number;
+  clientCpu: number;
+  errorSamples: string[];
+}
+
+async function goodLoad(server: IsolaneServer, connections: number, seconds: number): Promise<GoodRound> {
+  const results: LoadResult[] = await Promise.all(GOOD.map((name) => closedLoop({ url: server.dataUrl, host: `${name}.localhost`, connections: Math.max(1, connections / GOOD.length), seconds })));
+  return {
+    requestsPerSecond: results.reduce((s, r) => s + r.requestsPerSecond, 0),
+    // Percentiles of two loops cannot be merged exactly: the worse of the two (conservative).
+    p50: Math.max(...results.map((r) => r.latencyMs.p50)),
+    p99: Math.max(...results.map((r) => r.latencyMs.p99)),
+    errors: results.reduce((s, r) => s + r.errors, 0),
+    requests: results.reduce((s, r) => s + r.requests, 0),
+    clientCpu: results.reduce((s, r) => s + r.clientCpuPercent, 0) / results.length,
+    errorSamples: results.flatMap((r) => r.errorSamples ?? []),
+  };
+}
+
+/** Keeps requesting every hostile tenant, one connection each, until stopped. */
+function hostileLoad(server: IsolaneServer) {
+  const pool = new Pool(server.dataUrl, { connections: HOSTILE.length, keepAliveTimeout: 60_000 });
+  const statuses: Record<string, number> = {};
+  let stop = false;
+  let sent = 0;
+  const loops = HOSTILE.map(async (h) => {
+    while (!stop) {
+      sent++;
+      try {
+        const res = await pool.request({ path: '/', method: 'GET', headers: { host: `${h.name}.localhost` } });
+        await res.body.text();
+        statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+      } catch {
+        statuses.error = (statuses.error ?? 0) + 1;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+  });
+  return {
+    async end() {
+      stop = true;
+      await Promise.all(loops);
+      await pool.destroy();
+      return { sent, statuses };
+    },
+  };
+}
+
+export const scenario: Scenario = {
+  id: 'noisy-neighbours',
+  title: 'Noisy neighbours: good tenants while 10 tenants run infinite loops and memory bombs',
+  async run(ctx: ScenarioContext): Promise<ScenarioResult> {
+    const { values } = parseArgs({ args: process.argv.slice(2), strict: false, options: { connections: { type: 'string' } } });
+    const connections = Number(values.connections ?? 16);
+    const server = await startIsolane({ collect: false });
+    try {
+      for (const name of GOOD) await server.deployModule(name, `export default { fetch(request) { return Response.json({ tenant: ${JSON.stringify(name)}, path: new URL(request.url).pathname }) } }`);
+      for (const h of HOSTILE) await server.deployModule(h.name, h.source);
+      ctx.log('warm-up (quiet)');
+      await goodLoad(server, connections, ctx.quick ? 1 : 2);
+
+      const quiet: GoodRound[] = [];
+      const noisy: GoodRound[] = [];
+      const hostileStatuses: Record<string, number> = {};
+      let hostileSent = 0;
+      for (let r = 0; r < ctx.rounds; r++) {
+        const q = await goodLoad(server, connections, ctx.seconds);
+        quiet.push(q);
+        const hostile = hostileLoad(server);
+        await new Promise((res) => setTimeout(res, 500)); // let the hostile tenants get going
+        const n = await goodLoad(server, connections, ctx.seconds);
+        noisy.push(n);
+        const h = await hostile.end();
+        hostileSent += h.sent;
+        for (const [k, v] of Object.entries(h.statuses)) hostileStatuses[k] = (hostileStatuses[k] ?? 0) + v;
+        ctx.log(`round ${r + 1}: quiet ${q.requestsPerSecond.toFixed(0)} req/s p99 ${q.p99.toFixed(2)} ms; noisy ${n.requestsPerSecond.toFixed(0)} req/s p99 ${n.p99.toFixed(2)} ms, ${n.errors} failed; hostile ${JSON.stringify(h.statuses)}`);
+        await new Promise((res) => setTimeout(res, 500));
+      }
+      const system = (await server.admin('GET', '/v1/system')) as { restarts: number; servingProcesses: { rssBytes: number }[] };
+
+      const qRps = median(quiet.map((q) => q.requestsPerSecond));
+      const nRps = median(noisy.map((q) => q.requestsPerSecond));
+      const qP99 = median(quiet.map((q) => q.p99));
+      const nP99 = median(noisy.map((q) => q.p99));
+      const failed = noisy.reduce((s, q) => s + q.errors, 0) + quiet.reduce((s, q) => s + q.errors, 0);
+      const tables: Table[] = [
+        {
+          title: `Good tenants (2 workers, ${connections} connections closed loop), ${ctx.rounds} alternating rounds × ${ctx.seconds} s`,
+          columns: ['round', 'phase', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'requests', 'client CPU %'],
+          rows: quiet.flatMap((q, i) => [
+            [i + 1, 'quiet', round(q.requestsPerSecond, 0), round(q.p50), round(q.p99), q.errors, q.requests, round(q.clientCpu, 0)],
+            [i + 1, 'noisy', round(noisy[i]!.requestsPerSecond, 0), round(noisy[i]!.p50), round(noisy[i]!.p99), noisy[i]!.errors, noisy[i]!.requests, round(noisy[i]!.clientCpu, 0)],
+          ]),
+        },
+        {
+          title: 'Hostile tenants (requested without pause, one connection each, during the noisy rounds)',
+          columns: ['tenants', 'kind', 'source'],
+          rows: [...new Set(HOSTILE.map((h) => h.kind))].map((kind) => [HOSTILE.filter((h) => h.kind === kind).length, kind, HOSTILE.find((h) => h.kind === kind)!.source]),
+        },
+      ];
+      const targets: Target[] = [
+        { name: 'good throughput, noisy / quiet (medians)', measured: round(nRps / qRps), unit: 'x', target: '>= 0.8x', met: nRps / qRps >= 0.8 },
+        { name: 'good p99, noisy / quiet (medians)', measured: round(nP99 / qP99), unit: 'x', target: '<= 2x', met: nP99 / qP99 <= 2 },
+        { name: 'failed good requests', measured: failed, unit: 'requests', target: '0', met: failed === 0 },
+      ];
+      const charts: Chart[] = [
+        { kind: 'bars', title: 'Good tenants throughput (median)', unit: 'req/s', bars: [{ label: 'quiet', value: round(qRps, 0) }, { label: 'with 10 hostile tenants', value: round(nRps, 0) }] },
+        { kind: 'bars', title: 'Good tenants p99 (median)', unit: 'ms', bars: [{ label: 'quiet', value: round(qP99) }, { label: 'with 10 hostile tenants', value: round(nP99) }] },
+      ];
+      const notes = [
+        `Hostile requests answered during the noisy rounds: ${hostileSent} sent, by status ${JSON.stringify(hostileStatuses)}. Serving-process restarts (crashes) over the run: ${system.restarts}.`,
+        ...(failed ? [`Failed good requests, first messages: ${[...quiet, ...noisy].flatMap((q) => q.errorSamples).slice(0, 5).join('; ')}.`] : []),
+        'p99 of the two good tenants is the worse of their two loops (percentiles of separate loops are not merged).',
+        'Load generator, good and hostile tenants share the 2 cores; the client CPU % is the harness process.',
+      ];
+      return { id: 'noisy-neighbours', title: this.title, command: 'npm run bench -- --only noisy-neighbours' + (ctx.quick ? ' --quick' : ''), tables, targets, charts, notes };
+    } finally {
+      await server.stop().catch(() => {});
+    }
+  },
+};
+
+if (import.meta.main) {
+  const quick = process.argv.includes('--quick');
+  const result = await scenario.run({ quick, rounds: quick ? 1 : 3, seconds: quick ? 2 : 5, log: (line) => console.error(line) });
+  console.log(JSON.stringify(result, null, 2));
+}

@@ -43,7 +43,10 @@ if (values.help) {
   --quick     short runs (1 round of 2 s unless --rounds/--seconds say otherwise)
   --rounds    alternating rounds per comparison (default 3)
   --seconds   seconds per closed-loop round (default 5)
-  scenario flags: --connections N --pipelining N --no-edge (throughput, latency)`);
+  --noise-threshold P, --noise-retries N
+              a comparison run during which other processes used more than P% of a core (default 25)
+              is run again, at most N times (default 1)
+  scenario flags: --connections N --pipelining N --no-edge (throughput), --connections N --rate R --no-workerd (latency)`);
   process.exit(0);
 }
 

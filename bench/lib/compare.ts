@@ -3,6 +3,7 @@
  * in alternating order over several rounds, then medians per system and per-round ratios against one
  * of them. Also the server's CPU (its process tree, from /proc) per round next to the client's.
  */
+import { parseArgs } from 'node:util';
 import { closedLoop, openLoop, type LoadOptions, type LoadResult } from './load.ts';
 import { machineBusySeconds, treeCpuSeconds } from './proc.ts';
 
@@ -19,6 +20,8 @@ export interface RoundResult extends LoadResult {
   serverCpuPercent: number;
   /** CPU used by everything else on the machine (neither the server nor this process), % of one core. */
   otherCpuPercent: number;
+  /** How many times this run was repeated because other processes were busy (see noisePolicy). */
+  retried?: number;
 }
 
 export interface SystemSummary {
@@ -80,7 +83,18 @@ export async function runOnce(system: System, options: CompareOptions, seconds: 
   return { ...result, serverCpuPercent: (server / wall) * 100, otherCpuPercent: Math.max(0, (other / wall) * 100) };
 }
 
+/**
+ * On a shared machine another process can take a core in the middle of a round. A run during which
+ * everything else used more than `--noise-threshold` % of a core (default 25) is run again, at most
+ * `--noise-retries` times (default 2); the last attempt counts whatever it measured.
+ */
+export function noisePolicy(): { threshold: number; retries: number } {
+  const { values } = parseArgs({ args: process.argv.slice(2), strict: false, options: { 'noise-threshold': { type: 'string' }, 'noise-retries': { type: 'string' } } });
+  return { threshold: Number(values['noise-threshold'] ?? 25), retries: Number(values['noise-retries'] ?? 1) };
+}
+
 export async function compare(options: CompareOptions): Promise<SystemSummary[]> {
+  const noise = noisePolicy();
   const { systems, rounds, log } = options;
   const pause = () => new Promise((r) => setTimeout(r, options.pauseMs ?? 300));
   if (options.warmupSeconds) {
@@ -99,8 +113,15 @@ export async function compare(options: CompareOptions): Promise<SystemSummary[]>
     let order = [...systems.slice(shift), ...systems.slice(0, shift)];
     if (round % 2 === 0) order = order.reverse();
     for (const system of order) {
-      const result = await runOnce(system, options, options.load.seconds);
-      byName.get(system.name)!.push({ ...result, round });
+      let result = await runOnce(system, options, options.load.seconds);
+      let retried = 0;
+      while (result.otherCpuPercent > noise.threshold && retried < noise.retries) {
+        retried++;
+        log(`  round ${round}/${rounds} ${system.name.padEnd(26)} ${describeRound(result)}: other processes were busy, run again (${retried}/${noise.retries})`);
+        await pause();
+        result = await runOnce(system, options, options.load.seconds);
+      }
+      byName.get(system.name)!.push({ ...result, round, ...(retried ? { retried } : {}) });
       log(`  round ${round}/${rounds} ${system.name.padEnd(26)} ${describeRound(result)}`);
       await pause();
     }
@@ -149,4 +170,14 @@ export function percentilePoints(s: { p50: number; p90: number; p99: number; p99
     [2, s.p99],
     [3, s.p999],
   ];
+}
+
+/** A note on runs repeated because the machine was busy, for a scenario's notes; undefined if none. */
+export function noiseNote(summaries: SystemSummary[]): string | undefined {
+  const runs = summaries.flatMap((s) => s.rounds);
+  const repeated = runs.filter((r) => r.retried).reduce((sum, r) => sum + r.retried!, 0);
+  const { threshold, retries } = noisePolicy();
+  const stillBusy = runs.filter((r) => r.otherCpuPercent > threshold).length;
+  if (!repeated && !stillBusy) return undefined;
+  return `Shared machine: ${repeated} run(s) were repeated because other processes used more than ${threshold}% of a core during them${stillBusy ? `; ${stillBusy} of ${runs.length} counted runs were still busy after ${retries} repeats (see the "other CPU" column)` : ''}.`;
 }

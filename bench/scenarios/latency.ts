@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { bundleWorker } from '../lib/bundle.ts';
-import { compare, median, PERCENTILE_TICKS, percentilePoints, runOnce, type System } from '../lib/compare.ts';
+import { compare, median, noiseNote, PERCENTILE_TICKS, percentilePoints, runOnce, type System } from '../lib/compare.ts';
 import { startIsolane } from '../lib/isolane-server.ts';
 import { percentiles } from '../lib/load.ts';
 import { startBareNode } from '../lib/peers/bare-node.ts';
@@ -47,11 +47,9 @@ export const scenario: Scenario = {
       let max = NaN;
       if (rate === undefined) {
         ctx.log('latency: measuring Isolane’s max rate (closed loop)');
-        const closed = { systems: [own], rounds: 1, load: { connections: opts.connections, seconds: ctx.seconds }, log: ctx.log };
-        await runOnce(own, closed, ctx.quick ? 1 : 2);
-        const runs = [];
-        for (let i = 0; i < (ctx.quick ? 1 : 2); i++) runs.push(await runOnce(own, closed, ctx.seconds));
-        max = median(runs.map((r) => r.requestsPerSecond));
+        const [closed] = await compare({ systems: [own], rounds: ctx.quick ? 1 : 2, load: { connections: opts.connections, seconds: ctx.seconds }, warmupSeconds: ctx.quick ? 1 : 2, log: ctx.log });
+        const runs = closed!.rounds;
+        max = closed!.requestsPerSecond;
         rate = Math.round(max / 2);
         ctx.log(`latency: max ${Math.round(max)} req/s (${runs.map((r) => Math.round(r.requestsPerSecond)).join(', ')}) → open loop at ${rate} req/s`);
       }
@@ -96,8 +94,8 @@ export const scenario: Scenario = {
           s.otherCpuPercent,
         ]),
       });
-      const busy = summaries.filter((s) => s.otherCpuPercent >= 15);
-      if (busy.length) notes.push(`Other processes on the machine used CPU during the runs (${busy.map((s) => `${s.otherCpuPercent.toFixed(0)}% of a core during ${s.name}`).join(', ')}): tail latencies are inflated by them.`);
+      const noisy = noiseNote(summaries);
+      if (noisy) notes.push(noisy);
       const ownSummary = summaries.find((s) => s.name === ISOLANE)!;
       targets.push({ name: 'hello world p99 at 50% of max (open loop)', measured: ownSummary.p99, unit: 'ms', target: `< ${TARGET_P99_MS} ms`, met: ownSummary.p99 < TARGET_P99_MS });
       charts.push({ kind: 'lines', title: `Latency percentiles, open loop at ${rate} req/s`, xLabel: 'percentile', unit: 'ms', logY: true, xTicks: PERCENTILE_TICKS, series: summaries.map((s) => ({ label: s.name, points: percentilePoints(s) })) });

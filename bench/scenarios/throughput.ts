@@ -9,7 +9,7 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { bundleWorker } from '../lib/bundle.ts';
-import { compare, median, PERCENTILE_TICKS, percentilePoints, type System, type SystemSummary } from '../lib/compare.ts';
+import { compare, median, noiseNote, PERCENTILE_TICKS, percentilePoints, type System, type SystemSummary } from '../lib/compare.ts';
 import { startIsolane } from '../lib/isolane-server.ts';
 import { startBareNode, startNodeAdapter } from '../lib/peers/bare-node.ts';
 import { PeerUnavailable, type Peer } from '../lib/peers/common.ts';
@@ -116,8 +116,8 @@ export const scenario: Scenario = {
           charts.push({ kind: 'bars', title: `${w.title}: server CPU per request`, unit: 'µs', bars: summaries.map((s) => ({ label: s.name, value: cpuPerRequestUs(s) })) });
           const bottleneck = summaries.filter((s) => s.clientCpuPercent >= 90).map((s) => `${s.name} (client ${s.clientCpuPercent.toFixed(0)}%)`);
           if (bottleneck.length) notes.push(`${w.title}: the load generator used a full core against ${bottleneck.join(', ')}: there the figure is a floor set by the client, not the server's maximum.`);
-          const busy = summaries.filter((s) => s.otherCpuPercent >= 15);
-          if (busy.length) notes.push(`${w.title}: other processes on the machine used CPU during the runs (${busy.map((s) => `${s.otherCpuPercent.toFixed(0)}% of a core during ${s.name}`).join(', ')}): the figures are lower and noisier than on a quiet machine.`);
+          const noisy = noiseNote(summaries);
+          if (noisy) notes.push(`${w.title}: ${noisy}`);
           if (own.errors) notes.push(`${w.title}: Isolane answered ${own.errors} requests with errors.`);
         } finally {
           for (const peer of peers) await peer.stop();

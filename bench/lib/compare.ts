@@ -86,7 +86,7 @@ export async function runOnce(system: System, options: CompareOptions, seconds: 
 /**
  * On a shared machine another process can take a core in the middle of a round. A run during which
  * everything else used more than `--noise-threshold` % of a core (default 25) is run again, at most
- * `--noise-retries` times (default 2); the last attempt counts whatever it measured.
+ * `--noise-retries` times (default 1); the last attempt counts whatever it measured.
  */
 export function noisePolicy(): { threshold: number; retries: number } {
   const { values } = parseArgs({ args: process.argv.slice(2), strict: false, options: { 'noise-threshold': { type: 'string' }, 'noise-retries': { type: 'string' } } });

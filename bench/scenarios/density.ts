@@ -1,0 +1,317 @@
+/**
+ * Density: how much memory one warm isolate costs, and what warm latency is when requests spread over
+ * thousands of workers; then, past the cache bound, that eviction keeps memory bounded and every answer
+ * stays correct.
+ *
+ * For each count C (1,000 / 5,000 / 10,000; quick: 200 / 500) of distinct hello-world workers:
+ * 1. deploy up to C over the admin API, 8 at a time (on a server with a small --max-isolates: a deploy
+ *    builds the version in every serving process, which at these counts would not fit in memory);
+ * 2. restart on the same data with room for every isolate (--max-isolates 2C+64, no memory bound, no
+ *    RSS recycling): the baseline is the serving processes' RSS (GET /v1/system) with zero tenant
+ *    isolates (each process keeps two spare ones);
+ * 3. one request to each worker: 8 keep-alive connections opened one after the other (the primary hands
+ *    connections to the two serving processes in turn); worker i always goes to a connection of group
+ *    i mod 2, so each worker is warm in one process. RSS per warm isolate = (RSS − baseline) / cold starts;
+ * 4. warm latency: closed loop on the 8 connections, each request to a random worker of its group
+ *    (every request is checked, and a cold start in this phase is counted).
+ * Then past the bound: a server with --max-isolates C/4 serves all C workers twice over; RSS after each
+ * pass and every answer checked.
+ * Deploys are slow (~40/s here) and isolates take memory: a count that would not fit the time budget
+ * or the free memory is skipped, and the result says so.
+ *
+ *   npm run bench -- --only density [--quick] [--seconds 5]
+ *   node --no-node-snapshot bench/scenarios/density.ts [--quick]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { freemem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'undici';
+import { startIsolane, type IsolaneServer } from '../lib/isolane-server.ts';
+import { percentiles } from '../lib/load.ts';
+import type { Chart, Scenario, ScenarioContext, ScenarioResult, Table, Target } from '../lib/types.ts';
+
+const MB = 1024 * 1024;
+const CONNECTIONS = 8;
+const DEPLOY_CONCURRENCY = 8;
+const source = (i: number) => `export default { fetch() { return new Response('hello ${i}') } }`;
+const name = (i: number) => `d${i}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (n: number, d = 2) => Number(n.toFixed(d));
+
+interface System {
+  restarts: number;
+  servingProcesses: { pid: number; rssBytes: number; requests: number }[];
+}
+
+async function rss(server: IsolaneServer): Promise<{ total: number; each: number[] }> {
+  // Each process reports its RSS once a second: two reads a second apart, averaged.
+  const reads: number[][] = [];
+  for (let i = 0; i < 2; i++) {
+    if (i) await sleep(1100);
+    reads.push(((await server.admin('GET', '/v1/system')) as System).servingProcesses.map((p) => p.rssBytes));
+  }
+  const each = reads[0]!.map((_, j) => (reads[0]![j]! + reads[1]![j]!) / 2);
+  return { total: each.reduce((a, b) => a + b, 0), each };
+}
+
+async function waitReady(server: IsolaneServer): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const res = await fetch(`${server.adminUrl}/readyz`).catch(() => null);
+    await res?.text();
+    if (res?.ok) return;
+    await sleep(100);
+  }
+  throw new Error('server not ready after 60 s');
+}
+
+/** Connections opened one after the other; the primary hands them to the processes in turn. */
+async function openClients(server: IsolaneServer): Promise<Client[]> {
+  const clients: Client[] = [];
+  for (let k = 0; k < CONNECTIONS; k++) {
+    const client = new Client(server.dataUrl, { keepAliveTimeout: 120_000, keepAliveMaxTimeout: 600_000 });
+    const res = await client.request({ path: '/', method: 'GET', headers: { host: 'nobody.localhost' } });
+    await res.body.text();
+    clients.push(client);
+  }
+  return clients;
+}
+
+interface Outcome {
+  requests: number;
+  wrong: number;
+  failed: number;
+  samples: string[];
+}
+
+async function get(client: Client, i: number, out: Outcome, latencies?: number[]): Promise<void> {
+  const sent = performance.now();
+  out.requests++;
+  try {
+    const res = await client.request({ path: '/', method: 'GET', headers: { host: `${name(i)}.localhost` } });
+    const body = await res.body.text();
+    latencies?.push(performance.now() - sent);
+    if (res.statusCode !== 200 || body !== `hello ${i}`) {
+      out.wrong++;
+      if (out.samples.length < 5) out.samples.push(`${name(i)}: ${res.statusCode} ${body.slice(0, 80)}`);
+    }
+  } catch (err) {
+    out.failed++;
+    if (out.samples.length < 5) out.samples.push(`${name(i)}: ${String(err)}`);
+  }
+}
+
+/** Every worker once, worker i on a connection of group i mod 2, `CONNECTIONS` requests at once. */
+async function requestAll(clients: Client[], count: number, out: Outcome): Promise<void> {
+  await Promise.all(
+    clients.map(async (client, k) => {
+      const group = k % 2;
+      const perGroup = CONNECTIONS / 2;
+      const slot = Math.floor(k / 2);
+      for (let i = group + 2 * slot; i < count; i += 2 * perGroup) await get(client, i, out);
+    }),
+  );
+}
+
+const coldSince = (server: IsolaneServer, from: number) => {
+  let cold = 0;
+  let records = 0;
+  for (let j = from; j < server.lines.length; j++) {
+    const line = server.lines[j]!;
+    if (line.type !== 'invocation') continue;
+    records++;
+    if (line.cold === true) cold++;
+  }
+  return { cold, records };
+};
+
+async function waitRecords(server: IsolaneServer, from: number, expected: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && coldSince(server, from).records < expected) await sleep(50);
+}
+
+export const scenario: Scenario = {
+  id: 'density',
+  title: 'Density: RSS per warm isolate, warm latency over thousands of workers, eviction past the bound',
+  async run(ctx: ScenarioContext): Promise<ScenarioResult> {
+    // Quick: 200 and 500 (1,000 deploys alone take ~20 s here; a quick run stays under a minute).
+    const counts = ctx.quick ? [200, 500] : [1000, 5000, 10000];
+    const deployBudgetS = ctx.quick ? 60 : 240;
+    const dataDir = mkdtempSync(join(tmpdir(), 'isolane-density-'));
+    const notes: string[] = [];
+    const rows: (string | number)[][] = [];
+    const targets: Target[] = [];
+    const charts: Chart[] = [];
+    const tables: Table[] = [];
+    let server: IsolaneServer | undefined;
+    let clients: Client[] = [];
+    const closeAll = async () => {
+      for (const c of clients) await c.close().catch(() => {});
+      clients = [];
+      await server?.stop().catch(() => {});
+      server = undefined;
+    };
+    try {
+      let deployed = 0;
+      let deploySeconds = 0;
+      let perIsolateBytes = 3 * MB; // until measured
+      let largest = 0;
+      const rssPoints: [number, number][] = [];
+      for (const count of counts) {
+        // Fits the time budget and the free memory?
+        const rate = deployed ? deployed / deploySeconds : 40;
+        const needS = (count - deployed) / rate;
+        if (deploySeconds + needS > deployBudgetS) {
+          notes.push(`${count} workers skipped: deploying ${count - deployed} more at the measured ${rate.toFixed(0)}/s would take ~${needS.toFixed(0)} s, past this run's deploy budget of ${deployBudgetS} s.`);
+          ctx.log(`skipping ${count}: ~${needS.toFixed(0)} s of deploys`);
+          continue;
+        }
+        const needBytes = count * perIsolateBytes * 1.3 + 1024 * MB;
+        if (needBytes > freemem()) {
+          notes.push(`${count} workers skipped: ~${(needBytes / 1024 / MB).toFixed(1)} GiB needed at ${(perIsolateBytes / MB).toFixed(2)} MB per isolate, ${(freemem() / 1024 / MB).toFixed(1)} GiB free.`);
+          ctx.log(`skipping ${count}: not enough free memory`);
+          continue;
+        }
+
+        // 1. Deploy up to `count`.
+        server = await startIsolane({ args: ['--data-dir', dataDir, '--max-isolates', '16'], collect: false });
+        const t0 = performance.now();
+        let next = deployed;
+        const deployer = server;
+        await Promise.all(
+          Array.from({ length: DEPLOY_CONCURRENCY }, async () => {
+            while (next < count) {
+              const i = next++;
+              await deployer.deployModule(name(i), source(i));
+            }
+          }),
+        );
+        const took = (performance.now() - t0) / 1000;
+        deploySeconds += took;
+        ctx.log(`deployed ${count - deployed} workers in ${took.toFixed(1)} s (${((count - deployed) / took).toFixed(0)}/s)`);
+        deployed = count;
+        await closeAll();
+
+        // 2. Restart with room for every isolate; baseline.
+        server = await startIsolane({ args: ['--data-dir', dataDir, '--max-isolates', String(2 * count + 64), '--max-isolate-memory-mb', '1000000', '--recycle-rss-mb', '0'], readyTimeoutMs: 120_000 });
+        await waitReady(server);
+        await sleep(1500);
+        const baseline = await rss(server);
+        clients = await openClients(server);
+
+        // 3. One request each.
+        const warmFrom = server.lines.length;
+        const warm: Outcome = { requests: 0, wrong: 0, failed: 0, samples: [] };
+        const tw = performance.now();
+        await requestAll(clients, count, warm);
+        const warmS = (performance.now() - tw) / 1000;
+        await waitRecords(server, warmFrom, count);
+        const { cold } = coldSince(server, warmFrom);
+        await sleep(1500);
+        const after = await rss(server);
+        const perIsolate = (after.total - baseline.total) / cold;
+        perIsolateBytes = Math.max(perIsolate, 1 * MB);
+
+        // 4. Warm latency, requests spread over every worker.
+        const latFrom = server.lines.length;
+        const lat: Outcome = { requests: 0, wrong: 0, failed: 0, samples: [] };
+        const latencies: number[] = [];
+        const deadline = performance.now() + ctx.seconds * 1000;
+        const tl = performance.now();
+        await Promise.all(
+          clients.map(async (client, k) => {
+            const group = k % 2;
+            while (performance.now() < deadline) {
+              const i = group + 2 * Math.floor(Math.random() * Math.ceil((count - group) / 2));
+              if (i < count) await get(client, i, lat, latencies);
+            }
+          }),
+        );
+        const latS = (performance.now() - tl) / 1000;
+        await waitRecords(server, latFrom, lat.requests);
+        const latCold = coldSince(server, latFrom).cold;
+        const p = percentiles(latencies);
+        const system = (await server.admin('GET', '/v1/system')) as System;
+        rows.push([
+          count,
+          cold,
+          round(baseline.total / MB, 0),
+          round(after.total / MB, 0),
+          after.each.map((b) => round(b / MB, 0)).join(' + '),
+          round(perIsolate / MB),
+          round(warmS, 1),
+          round(lat.requests / latS, 0),
+          round(p.p50),
+          round(p.p99),
+          latCold,
+          warm.wrong + warm.failed + lat.wrong + lat.failed,
+          system.restarts,
+        ]);
+        rssPoints.push([count, round(after.total / MB, 0)]);
+        targets.push({ name: `RSS per warm isolate, ${count} workers`, measured: round(perIsolate / MB), unit: 'MB', target: '<= 2 MB (workerd ~1.5 MB)', met: perIsolate <= 2 * MB });
+        if (warm.samples.length || lat.samples.length) notes.push(`${count} workers, wrong or failed answers: ${[...warm.samples, ...lat.samples].join('; ')}`);
+        ctx.log(`${count}: ${cold} cold starts, RSS ${(baseline.total / MB).toFixed(0)} → ${(after.total / MB).toFixed(0)} MB, ${(perIsolate / MB).toFixed(2)} MB per isolate; warm p50 ${p.p50.toFixed(2)} ms p99 ${p.p99.toFixed(2)} ms, ${latCold} cold in the latency phase`);
+        largest = count;
+        await closeAll();
+      }
+      tables.push({
+        title: 'Warm isolates: RSS (sum of serving processes, MB) and warm latency over all workers',
+        columns: ['workers', 'isolates built', 'RSS baseline', 'RSS warm', 'per process', 'MB per isolate', 'warm-up s', 'req/s', 'p50 ms', 'p99 ms', 'cold in latency phase', 'wrong/failed', 'process restarts'],
+        rows,
+      });
+      charts.push({ kind: 'lines', title: 'RSS of the serving processes with every worker warm', xLabel: 'workers', unit: 'MB', series: [{ label: 'RSS', points: rssPoints }] });
+
+      // 5. Past the cache bound.
+      if (largest) {
+        const bound = Math.max(64, Math.floor(largest / 4));
+        server = await startIsolane({ args: ['--data-dir', dataDir, '--max-isolates', String(bound), '--max-isolate-memory-mb', '1000000', '--recycle-rss-mb', '0'], readyTimeoutMs: 120_000 });
+        await waitReady(server);
+        await sleep(1500);
+        const baseline = await rss(server);
+        clients = await openClients(server);
+        const from = server.lines.length;
+        const out: Outcome = { requests: 0, wrong: 0, failed: 0, samples: [] };
+        const evRows: (string | number)[][] = [['baseline', 0, round(baseline.total / MB, 0), baseline.each.map((b) => round(b / MB, 0)).join(' + ')]];
+        for (let pass = 1; pass <= 2; pass++) {
+          await requestAll(clients, largest, out);
+          await sleep(1500);
+          const now = await rss(server);
+          evRows.push([`after pass ${pass}`, out.requests, round(now.total / MB, 0), now.each.map((b) => round(b / MB, 0)).join(' + ')]);
+        }
+        await waitRecords(server, from, out.requests);
+        const { cold } = coldSince(server, from);
+        const system = (await server.admin('GET', '/v1/system')) as System;
+        const unbounded = baseline.total + largest * perIsolateBytes;
+        const bounded = baseline.total + bound * perIsolateBytes;
+        const last = evRows.at(-1)![2] as number;
+        tables.push({
+          title: `Past the bound: ${largest} workers, --max-isolates ${bound} (${bound / 2} per serving process), each worker requested once per pass`,
+          columns: ['when', 'requests so far', 'RSS MB', 'per process'],
+          rows: evRows,
+        });
+        const wrong = out.wrong + out.failed;
+        targets.push({ name: `past the bound: wrong or failed answers of ${out.requests}`, measured: wrong, unit: 'requests', target: '0', met: wrong === 0 });
+        targets.push({ name: `past the bound: RSS after 2 passes over ${largest} workers`, measured: last, unit: 'MB', target: `bounded (well under ${round(unbounded / MB, 0)} MB, all warm)`, met: last * MB < baseline.total + (unbounded - baseline.total) / 2 });
+        notes.push(
+          `Past the bound: ${cold} of ${out.requests} requests were cold starts (evictions make them cold again); RSS ${evRows.at(-1)![2]} MB vs ~${round(bounded / MB, 0)} MB expected for ${bound} warm isolates and ~${round(unbounded / MB, 0)} MB if all ${largest} stayed warm; process restarts ${system.restarts}.`,
+        );
+        if (out.samples.length) notes.push(`Past the bound, wrong or failed answers: ${out.samples.join('; ')}`);
+        charts.push({ kind: 'bars', title: `RSS with ${largest} workers: all warm vs past the bound (${bound})`, unit: 'MB', bars: [{ label: 'all warm', value: rssPoints.at(-1)![1] }, { label: `bound ${bound}, after 2 passes`, value: last }] });
+        await closeAll();
+      }
+      notes.push(
+        `Deploys: ${deployed} workers over the admin API, ${DEPLOY_CONCURRENCY} at a time, in ${deploySeconds.toFixed(0)} s (${(deployed / deploySeconds).toFixed(0)}/s). RSS comes from GET /v1/system (each serving process reports process.memoryUsage.rss() once a second); the baseline includes the loaded workers' metadata and 2 spare isolates per process.`,
+        'Latency: closed loop on 8 keep-alive connections from this process (which shares the 2 cores), each request to a random worker of the connection\'s group; "cold in latency phase" counts cold starts there (0 means every request hit a warm isolate).',
+      );
+      return { id: 'density', title: this.title, command: 'npm run bench -- --only density' + (ctx.quick ? ' --quick' : ''), tables, targets, charts, notes };
+    } finally {
+      await closeAll();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  },
+};
+
+if (import.meta.main) {
+  const quick = process.argv.includes('--quick');
+  const result = await scenario.run({ quick, rounds: 1, seconds: quick ? 2 : 5, log: (line) => console.error(line) });
+  console.log(JSON.stringify(result, null, 2));
+}

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { admin } from '../helpers/server.ts';
-import { Arena, finishArena, runHostile, type HostileCase } from '../helpers/arena.ts';
+import { Arena, assertNoGoodFailures, finishArena, runHostile, type HostileCase } from '../helpers/arena.ts';
 
 const arena = await Arena.start(t);
 const HOST_PATHS = /\/work\/|node:internal|node_modules|\/src\/|\.ts\b|file:\/\//;
@@ -266,6 +266,12 @@ t.before(async () => {
   if (res.status !== 201) throw new Error(res.text);
 });
 
+// Cases that do not test the CPU limit get room above it: on a loaded machine a wall-clock slice timeout
+// can end a slice of a few ms (see STARVED_BUG in test/helpers/arena.ts).
+for (const c of cases) {
+  if (!['e-atomics'].includes(c.name)) c.metadata = { ...c.metadata, limits: { cpu_ms: 1_000, ...((c.metadata?.limits as object | undefined) ?? {}) } };
+}
+
 for (const c of cases) t.test(`escape: ${c.title}`, (t) => runHostile(t, arena, c));
 
 t.test('the platform never writes a secret into its own log lines', async (t) => {
@@ -307,7 +313,7 @@ t.test('the platform never writes a secret into its own log lines', async (t) =>
   t.same([...new Set(leaking.map((l) => l.worker))].filter((w) => w !== 's-json'), [], 'worker log lines hold the secret only where V8 quoted it in the worker\'s own error (s-json)');
   t.comment(`worker log lines quoting the secret: ${leaking.map((l) => `${l.worker}: ${String(l.message).slice(0, 80)}`).join(' | ') || 'none'}`);
   await arena.settle();
-  t.equal(arena.failuresDuring('secrets').length, 0, 'no good request failed');
+  await assertNoGoodFailures(t, arena, 'secrets');
 });
 
 t.test('good tenants under load saw zero failures', (t) => finishArena(t, arena, cases.filter((c) => c.bug).map((c) => c.title)));

@@ -4,7 +4,7 @@
  * of the serving process, and no good request fails.
  */
 import t from 'tap';
-import { Arena, finishArena, runHostile, type HostileCase } from '../helpers/arena.ts';
+import { Arena, assertNoGoodFailures, finishArena, runHostile, type HostileCase } from '../helpers/arena.ts';
 
 const arena = await Arena.start(t);
 const small = { limits: { memory_mb: 32, cpu_ms: 20_000 } };
@@ -97,6 +97,12 @@ const cases: HostileCase[] = [
   },
 ];
 
+// Cases that do not test the CPU limit get room above it: on a loaded machine a wall-clock slice timeout
+// can end a slice of a few ms (see STARVED_BUG in test/helpers/arena.ts).
+for (const c of cases) {
+  if (![].includes(c.name)) c.metadata = { ...c.metadata, limits: { cpu_ms: 1_000, ...((c.metadata?.limits as object | undefined) ?? {}) } };
+}
+
 for (const c of cases) t.test(`memory: ${c.title}`, (t) => runHostile(t, arena, c));
 
 t.test('after its memory blow-up a worker serves again with a fresh isolate', async (t) => {
@@ -106,7 +112,7 @@ t.test('after its memory blow-up a worker serves again with a fresh isolate', as
   t.equal((await arena.hit('m-again', '/boom')).reply?.status, 503);
   t.equal((await arena.hit('m-again')).reply?.text, 'alive 1', 'a new isolate: module state starts over');
   await arena.settle();
-  t.equal(arena.failuresDuring('fresh isolate').length, 0, 'no good request failed');
+  await assertNoGoodFailures(t, arena, 'fresh isolate');
 });
 
 t.test('good tenants under load saw zero failures', (t) => finishArena(t, arena, cases.filter((c) => c.bug).map((c) => c.title)));

@@ -7,6 +7,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { Arena, finishArena, runHostile, type HostileCase } from '../helpers/arena.ts';
+import type { LogLine } from '../helpers/server.ts';
 
 // An upstream that accepts requests and never answers them.
 const held: ServerResponse[] = [];
@@ -22,7 +23,7 @@ const arena = await Arena.start(t);
 const WALL_MS = 300;
 const wall = { limits: { wall_ms: WALL_MS } };
 const TIMED_OUT = { status: 504, outcome: 'exceededWallTime', code: 'ISO_ERR_WORKER_EXCEEDED_WALL' } as const;
-const endedNearTheLimit = (t: Parameters<NonNullable<HostileCase['check']>>[0], record: { wallMs?: unknown } | null) => {
+const endedNearTheLimit = (t: Parameters<NonNullable<HostileCase['check']>>[0], record: LogLine | null) => {
   const ms = record?.wallMs as number;
   t.ok(ms >= WALL_MS - 10 && ms < WALL_MS + 1000, `ended after ${ms} ms at a ${WALL_MS} ms limit`);
 };
@@ -83,6 +84,12 @@ const cases: HostileCase[] = [
     check: (t, _r, record) => endedNearTheLimit(t, record),
   },
 ];
+
+// Cases that do not test the CPU limit get room above it: on a loaded machine a wall-clock slice timeout
+// can end a slice of a few ms (see STARVED_BUG in test/helpers/arena.ts).
+for (const c of cases) {
+  if (![].includes(c.name)) c.metadata = { ...c.metadata, limits: { cpu_ms: 1_000, ...((c.metadata?.limits as object | undefined) ?? {}) } };
+}
 
 for (const c of cases) t.test(`wall: ${c.title}`, (t) => runHostile(t, arena, c));
 

@@ -6,6 +6,7 @@
  * fail is named, and the suite can assert zero failures per case and in total.
  */
 import { connect } from 'node:net';
+import type { Test } from 'tap';
 import { Pool } from 'undici';
 import { admin, deployMultipart, send, type LogLine, type Reply, type TestServer, startServer, type StartOptions } from './server.ts';
 
@@ -22,6 +23,22 @@ export interface GoodFailure {
   at: number;
   /** The invocation record of a failed answer that named its request id. */
   record?: LogLine;
+  /** Settles once the record is looked up (or not found). */
+  looked?: Promise<unknown>;
+}
+
+/**
+ * A known bug seen under CPU contention (2 cores shared with other work, load average 6): a good worker's
+ * trivial invocation (2-3 ms of thread CPU) ends exceededCpu (503), because the CPU limit is enforced by
+ * a wall-clock timeout on each slice (src/limits/slice-timeout.ts: at most 5 ms of stretch), and the
+ * serving thread was descheduled or stalled for longer than the tenant's whole CPU limit during the slice.
+ */
+export const STARVED_BUG =
+  'a good worker with ~2 ms of CPU ends exceededCpu (503) when its slice is descheduled past the wall-clock slice timeout (CPU limit enforced by wall time)';
+
+/** A failure of the kind STARVED_BUG describes: exceededCpu with far less CPU than the 50 ms limit charged. */
+export function isStarved(f: GoodFailure): boolean {
+  return f.error.startsWith('503') && f.error.includes('ISO_ERR_WORKER_EXCEEDED_CPU') && f.record !== undefined && (f.record.cpuUs as number) < 25_000;
 }
 
 export interface CaseResult {
@@ -109,7 +126,7 @@ export class Arena {
           this.failures.push(failure);
           const requestId = /"requestId":"([^"]+)"/.exec(text)?.[1];
           if (requestId) {
-            void this.server
+            failure.looked = this.server
               .record((l) => l.type === 'invocation' && l.requestId === requestId, 5_000)
               .then((record) => (failure.record = record))
               .catch(() => {});
@@ -248,14 +265,21 @@ export interface HostileCase {
   bug?: string;
 }
 
-/** The part of tap's Test the cases use. */
-export interface Tapish {
-  equal(a: unknown, b: unknown, message?: string, extra?: object): void;
-  ok(a: unknown, message?: string, extra?: object): void;
-  same(a: unknown, b: unknown, message?: string, extra?: object): void;
-  match(a: unknown, b: unknown, message?: string, extra?: object): void;
-  notMatch(a: unknown, b: unknown, message?: string, extra?: object): void;
-  comment(...args: unknown[]): void;
+/** tap's Test, as the cases get it. */
+export type Tapish = Test;
+
+/**
+ * Asserts that no good request failed during case `title` (strictly, or todo when the case is a known
+ * bug); failures of the STARVED_BUG kind are asserted apart, as todo.
+ */
+export async function assertNoGoodFailures(t: Tapish, arena: Arena, title: string, todo: { todo?: string } = {}): Promise<{ during: GoodFailure[]; starved: GoodFailure[] }> {
+  const during = arena.failuresDuring(title);
+  await Promise.all(during.map((f) => f.looked));
+  const starved = during.filter(isStarved);
+  const failed = during.filter((f) => !isStarved(f));
+  t.equal(failed.length, 0, `good requests failed during the case: ${failed.length}${failed.length ? ` (${failed[0]!.error})` : ''}`, todo);
+  if (starved.length > 0) t.equal(starved.length, 0, `good requests ended exceededCpu with ~no CPU: ${starved.length}`, { todo: `bug: ${STARVED_BUG}` });
+  return { during, starved };
 }
 
 /**
@@ -281,12 +305,11 @@ export async function runHostile(t: Tapish, arena: Arena, c: HostileCase): Promi
   const crashed = arena.exits().slice(exitsBefore);
   t.equal(crashed.length, 0, `no serving process died${crashed.length ? `: ${JSON.stringify(crashed)}` : ''}`, todo);
   if (crashed.length > 0) t.ok(await arena.waitReady(), 'the server is ready again after the crash');
-  const failed = arena.failuresDuring(c.title);
-  t.equal(failed.length, 0, `good requests failed during the case: ${failed.length}${failed.length ? ` (${failed[0]!.error})` : ''}`, todo);
+  const { during, starved } = await assertNoGoodFailures(t, arena, c.title, todo);
   const how = `${reply?.status ?? error} ${record?.outcome ?? '(no record)'} after ${ms.toFixed(0)} ms` +
     (record ? `, cpu ${(((record.cpuUs as number) ?? 0) / 1000).toFixed(1)} ms` : '') +
     (crashed.length ? `, serving process died (${crashed.map((e) => e.signal ?? e.code).join(', ')})` : '') +
-    (failed.length ? `, ${failed.length} good requests failed` : '');
+    (during.length ? `, ${during.length} good requests failed${starved.length ? ` (${starved.length} false exceededCpu)` : ''}` : '');
   t.comment(`${c.title}: ${how}`);
   arena.note({ title: c.title, status: reply?.status ?? error ?? 'none', outcome: (record?.outcome as string) ?? null, ms, note: how });
 }
@@ -302,13 +325,16 @@ function safeCode(reply: Reply): string | undefined {
 /** The last test of a suite: the load stops; the totals are printed and must show zero failures. */
 export async function finishArena(t: Tapish, arena: Arena, knownBugCases: string[] = []): Promise<void> {
   const s = await arena.summary();
-  const unexplained = arena.failures.filter((f) => !knownBugCases.some((title) => f.during === title || f.during === `(after ${title})`));
+  await Promise.all(arena.failures.map((f) => f.looked));
+  const starved = arena.failures.filter(isStarved);
+  const unexplained = arena.failures.filter((f) => !isStarved(f) && !knownBugCases.some((title) => f.during === title || f.during === `(after ${title})`));
   t.comment(`good requests: ${s.served} served, ${s.failed} failed (latency p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(0)} ms)`);
   for (const r of arena.results) t.comment(`  hostile: ${r.title}: ${r.note}`);
   for (const f of arena.failures) t.comment(`  good request failed at ${f.at} ms during ${JSON.stringify(f.during)}: ${f.host}: ${f.error}${f.record ? ` record ${JSON.stringify(f.record)}` : ''}`);
   t.equal(unexplained.length, 0, `no good request failed outside the known-bug cases${unexplained.length ? `: ${JSON.stringify(unexplained.slice(0, 5))}` : ''}`);
-  if (arena.failures.length > unexplained.length) {
-    t.equal(arena.failures.length - unexplained.length, 0, 'no good request failed during the known-bug cases', { todo: `bug: ${knownBugCases.join('; ')}` });
+  if (starved.length > 0) t.equal(starved.length, 0, `no good request ended exceededCpu with ~no CPU (${starved.length} did)`, { todo: `bug: ${STARVED_BUG}` });
+  if (arena.failures.length > unexplained.length + starved.length) {
+    t.equal(arena.failures.length - unexplained.length - starved.length, 0, 'no good request failed during the known-bug cases', { todo: `bug: ${knownBugCases.join('; ')}` });
   }
   t.ok(s.served > 100, `the good load ran (${s.served} served)`);
 }

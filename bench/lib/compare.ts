@@ -181,3 +181,18 @@ export function noiseNote(summaries: SystemSummary[]): string | undefined {
   if (!repeated && !stillBusy) return undefined;
   return `Shared machine: ${repeated} run(s) were repeated because other processes used more than ${threshold}% of a core during them${stillBusy ? `; ${stillBusy} of ${runs.length} counted runs were still busy after ${retries} repeats (see the "other CPU" column)` : ''}.`;
 }
+
+/** The summaries without the latency samples (kept for charts only), for a scenario's `data`. */
+export function rawData(summaries: SystemSummary[]): unknown {
+  return summaries.map((s) => ({ ...s, rounds: s.rounds.map(({ latencySampleMs: _, ...r }) => r) }));
+}
+
+/** Notes on failed requests (first error messages), one per system that had any. */
+export function errorNotes(summaries: SystemSummary[], prefix = ''): string[] {
+  return summaries
+    .filter((s) => s.errors > 0)
+    .map((s) => {
+      const samples = [...new Set(s.rounds.flatMap((r) => [...(r.errorSamples ?? []), ...(r.unfinished ? [`${r.unfinished} unanswered 5 s after the end`] : [])]))].slice(0, 4);
+      return `${prefix}${s.name}: ${s.errors} failed request(s) over ${s.rounds.length} rounds (${samples.join('; ') || 'no message'}).`;
+    });
+}

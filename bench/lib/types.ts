@@ -53,6 +53,8 @@ export interface ScenarioResult {
   targets: Target[];
   charts: Chart[];
   notes: string[];
+  /** Raw measurements (e.g. every round of every system) kept in the run's JSON file; not rendered. */
+  data?: Record<string, unknown>;
 }
 
 export interface Scenario {

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { bundleWorker } from '../lib/bundle.ts';
-import { compare, median, noiseNote, PERCENTILE_TICKS, percentilePoints, runOnce, type System } from '../lib/compare.ts';
+import { compare, errorNotes, median, noiseNote, rawData, PERCENTILE_TICKS, percentilePoints, runOnce, type System } from '../lib/compare.ts';
 import { startIsolane } from '../lib/isolane-server.ts';
 import { percentiles } from '../lib/load.ts';
 import { startBareNode } from '../lib/peers/bare-node.ts';
@@ -94,6 +94,7 @@ export const scenario: Scenario = {
           s.otherCpuPercent,
         ]),
       });
+      notes.push(...errorNotes(summaries));
       const noisy = noiseNote(summaries);
       if (noisy) notes.push(noisy);
       const ownSummary = summaries.find((s) => s.name === ISOLANE)!;
@@ -136,6 +137,7 @@ export const scenario: Scenario = {
         targets,
         charts,
         notes,
+        data: { maxRate: max, rate, openLoop: rawData(summaries) },
       };
     } finally {
       for (const peer of peers) await peer.stop();

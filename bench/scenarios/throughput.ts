@@ -9,7 +9,7 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { bundleWorker } from '../lib/bundle.ts';
-import { compare, median, noiseNote, PERCENTILE_TICKS, percentilePoints, type System, type SystemSummary } from '../lib/compare.ts';
+import { compare, errorNotes, median, noiseNote, rawData, PERCENTILE_TICKS, percentilePoints, type System, type SystemSummary } from '../lib/compare.ts';
 import { startIsolane } from '../lib/isolane-server.ts';
 import { startBareNode, startNodeAdapter } from '../lib/peers/bare-node.ts';
 import { PeerUnavailable, type Peer } from '../lib/peers/common.ts';
@@ -58,6 +58,7 @@ export const scenario: Scenario = {
     const targets: Target[] = [];
     const charts: Chart[] = [];
     const versions = new Map<string, string>();
+    const data: Record<string, unknown> = {};
 
     const isolane = await startIsolane({ collect: false });
     try {
@@ -103,7 +104,6 @@ export const scenario: Scenario = {
           tables.push(summaryTable(w, summaries, ctx));
           charts.push({ kind: 'bars', title: `${w.title}: requests/s (median of ${ctx.rounds})`, unit: 'req/s', bars: summaries.map((s) => ({ label: s.name, value: s.requestsPerSecond })) });
           charts.push({ kind: 'lines', title: `${w.title}: latency percentiles at max throughput`, xLabel: 'percentile', unit: 'ms', logY: true, xTicks: PERCENTILE_TICKS, series: summaries.map((s) => ({ label: s.name, points: percentilePoints(s) })) });
-          const own = summaries.find((s) => s.name === ISOLANE)!;
           for (const peer of summaries) {
             if (peer.name === ISOLANE) continue;
             // isolane ÷ peer per round = 1 / (peer ÷ isolane).
@@ -118,7 +118,8 @@ export const scenario: Scenario = {
           if (bottleneck.length) notes.push(`${w.title}: the load generator used a full core against ${bottleneck.join(', ')}: there the figure is a floor set by the client, not the server's maximum.`);
           const noisy = noiseNote(summaries);
           if (noisy) notes.push(`${w.title}: ${noisy}`);
-          if (own.errors) notes.push(`${w.title}: Isolane answered ${own.errors} requests with errors.`);
+          notes.push(...errorNotes(summaries, `${w.title}: `));
+          data[w.id] = rawData(summaries);
         } finally {
           for (const peer of peers) await peer.stop();
         }
@@ -137,6 +138,7 @@ export const scenario: Scenario = {
       targets,
       charts,
       notes,
+      data,
     };
   },
 };

@@ -84,6 +84,7 @@ interface Sample {
   ttfbMs: number;
   totalMs: number;
   ok: boolean;
+  answer: string;
 }
 
 async function waitReady(server: IsolaneServer): Promise<void> {
@@ -189,7 +190,7 @@ export const scenario: Scenario = {
           const res = await client.request({ path: '/', method: 'GET', headers: { host: `${worker}.localhost` } });
           const ttfbMs = performance.now() - sent;
           const body = await res.body.text();
-          samples.push({ kind: kind.id, worker, mode, ttfbMs, totalMs: performance.now() - sent, ok: res.statusCode === 200 && kind.check(body, i) });
+          samples.push({ kind: kind.id, worker, mode, ttfbMs, totalMs: performance.now() - sent, ok: res.statusCode === 200 && kind.check(body, i), answer: `${res.statusCode} ${body.slice(0, 120)}` });
         }
         ctx.log(`${mode}: ${samples.filter((s) => s.mode === mode).length} first requests`);
       }
@@ -199,7 +200,7 @@ export const scenario: Scenario = {
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline && samples.some((s) => !records.get(s.worker)?.length)) await new Promise((r) => setTimeout(r, 50));
       const failed = samples.filter((s) => !s.ok);
-      if (failed.length) notes.push(`${failed.length} first requests had a wrong status or body: ${failed.slice(0, 5).map((s) => s.worker).join(', ')}`);
+      if (failed.length) notes.push(`${failed.length} first requests had a wrong status or body: ${failed.slice(0, 5).map((s) => `${s.worker} (${s.answer}; outcome ${records.get(s.worker)?.[0]?.outcome}, initMs ${records.get(s.worker)?.[0]?.initMs})`).join(', ')}`);
       const notCold = samples.filter((s) => records.get(s.worker)?.[0]?.cold !== true);
       if (notCold.length) notes.push(`${notCold.length} first requests were not recorded as cold starts (e.g. ${notCold[0]!.worker})`);
 

@@ -79,6 +79,8 @@ function leftovers(): { temp: string[]; orphans: string[] } {
 const acked = new Map<string, number>();
 const inflight = new Map<string, number | null>();
 let next = 1;
+const freshWorkers: string[] = [];
+const freshAcked = new Map<string, boolean>();
 
 t.test(`SIGKILL during deploy loops, ${ROUNDS} rounds (seed ${SEED})`, async (t) => {
   t.comment(`kill moments from seed ${SEED} (DURABILITY_SEED / DURABILITY_ROUNDS to change)`);
@@ -119,6 +121,19 @@ t.test(`SIGKILL during deploy loops, ${ROUNDS} rounds (seed ${SEED})`, async (t)
         inflight.set(worker, null);
       }
     }
+    // The brand-new workers: whole (serving v1) or absent, with no directory left behind.
+    for (const fresh of freshWorkers) {
+      const record = await admin(server, 'GET', `/v1/workers/${fresh}`);
+      const reply = await send(server, `${fresh}.localhost`);
+      if (record.status === 200) {
+        t.equal(reply.text, `${fresh} v1 env 1 payload ${fresh} v1 ${`${fresh} v1;`.length * REPEATS}`, `${fresh} exists and serves v1 whole`);
+      } else {
+        t.equal(record.status, 404, `${fresh} does not exist`);
+        t.notOk(freshAcked.get(fresh), `${fresh}: its first deploy was not acknowledged`);
+        t.equal(reply.status, 404, `${fresh} is not served`);
+        t.notOk(readdirSync(join(dataDir, 'workers')).includes(fresh), `${fresh}: no directory left after the cleanup`);
+      }
+    }
     if (round > ROUNDS) {
       await server.stop();
       break;
@@ -146,11 +161,23 @@ t.test(`SIGKILL during deploy loops, ${ROUNDS} rounds (seed ${SEED})`, async (t)
       }
     });
     const killAfter = round === 1 ? 800 : 150 + Math.floor(random() * 1500);
+    // A brand-new worker whose first deploy starts just before the kill: afterwards it exists whole or not at all.
+    const fresh = `d-fresh-${round}`;
+    const freshStart = Math.max(0, killAfter - Math.floor(random() * 60));
+    const freshDeploy = new Promise<void>((resolve) => setTimeout(resolve, freshStart)).then(() =>
+      deployVersion(server, fresh, 1).then(
+        (res) => (res.status === 201 ? 'acknowledged' : `answered ${res.status}`),
+        () => 'cut',
+      ),
+    );
+    freshWorkers.push(fresh);
     await new Promise((resolve) => setTimeout(resolve, killAfter));
     stop = true;
     await server.kill();
     const results = await Promise.allSettled(loops);
     for (const r of results) if (r.status === 'rejected') t.fail(String(r.reason));
-    t.comment(`round ${round}: SIGKILL after ${killAfter} ms, ${deploys} deploys acknowledged, ${failedAfterKill} cut by the kill; in flight: ${WORKERS.map((w) => `${w} v${inflight.get(w) ?? '-'}`).join(', ')}`);
+    const freshResult = await freshDeploy;
+    freshAcked.set(fresh, freshResult === 'acknowledged');
+    t.comment(`round ${round}: SIGKILL after ${killAfter} ms, ${deploys} deploys acknowledged, ${failedAfterKill} cut by the kill; in flight: ${WORKERS.map((w) => `${w} v${inflight.get(w) ?? '-'}`).join(', ')}; first deploy of ${fresh}: ${freshResult}`);
   }
 });

@@ -1,25 +1,451 @@
 /**
  * The host side of the runtime's crypto: random bytes, digests and crypto.subtle operations, answered
  * synchronously inside the tenant's slice, so their CPU is charged to the invocation that asked.
+ *
+ * crypto.subtle (bridge op 'subtle'): `host('subtle', call, buffers)` answers `[error, json, buffers]`.
+ * The host keeps nothing per key: a CryptoKey in the isolate holds its material and each call brings it.
+ * Secret keys travel as bytes (buffers[0]), public and private keys as a JWK (`call.jwk`, JSON text,
+ * key members only), which is what importKey/generateKey answered for them. `call` is JSON:
+ *
+ *   { op: 'sign',    alg: 'HMAC', hash }                        buffers [key, data]            → buffers [mac]
+ *   { op: 'verify',  alg: 'HMAC', hash }                        buffers [key, data, signature] → json 'true' | 'false'
+ *   { op: 'sign',    alg: 'ECDSA' | 'RSASSA-PKCS1-v1_5' | 'RSA-PSS', hash, jwk, saltLength? }
+ *                                                                buffers [data]                 → buffers [signature]
+ *   { op: 'verify',  (same) }                                    buffers [data, signature]      → json 'true' | 'false'
+ *   { op: 'encrypt' | 'decrypt', alg: 'AES-GCM', tagLength }    buffers [key, iv, data, additionalData?] → buffers [result]
+ *   { op: 'encrypt' | 'decrypt', alg: 'AES-CBC' }               buffers [key, iv, data]        → buffers [result]
+ *   { op: 'importKey', alg, format: 'spki' | 'pkcs8' | 'raw', namedCurve? }  buffers [der or point] → json HostKey
+ *   { op: 'importKey', alg, format: 'jwk', namedCurve?, jwk }   buffers []                     → json HostKey
+ *   { op: 'exportKey', alg, format: 'spki' | 'pkcs8' | 'raw', jwk }          buffers []        → buffers [bytes]
+ *   { op: 'generateKey', alg: 'ECDSA', namedCurve }             → json { publicKey: HostKey, privateKey: HostKey }
+ *   { op: 'generateKey', alg: 'RSASSA-PKCS1-v1_5' | 'RSA-PSS', modulusLength, publicExponent }  → (same)
+ *
+ * hash is SHA-1/256/384/512, namedCurve P-256/384/521 (WebCrypto spellings). HostKey is
+ * { type: 'public' | 'private', jwk: JSON text, namedCurve } for EC keys, { type, jwk, modulusLength,
+ * publicExponent: hex } for RSA keys. `error` is '' on success, else "Name: message" with a WebCrypto
+ * DOMException name (DataError for bad key material, OperationError for a failed operation, ...).
+ *
+ * Everything here comes from tenant code (through the runtime, which a tenant may have subverted): every
+ * field is checked, nothing throws across the bridge, and sizes are capped (MAX_CALL_CHARS, MAX_BUFFER_BYTES,
+ * RSA moduli of at most 8192 bits, RSA generation of at most 4096 bits: a host call cannot be interrupted
+ * by the CPU limit, so its own cost must stay bounded).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import {
+  ECDH,
+  type KeyObject,
+  constants,
+  createCipheriv,
+  createDecipheriv,
+  createECDH,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  timingSafeEqual,
+  verify,
+} from 'node:crypto';
 
 /** WebCrypto digest names → node:crypto's; the runtime only sends these. */
 const DIGESTS: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+/** Output bytes per hash (for RSA-PSS salt limits). */
+const DIGEST_BYTES: Record<string, number> = { 'SHA-1': 20, 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
+/** WebCrypto curve names → OpenSSL's, and the size of a coordinate. */
+const CURVES: Record<string, { openssl: string; bytes: number }> = {
+  'P-256': { openssl: 'prime256v1', bytes: 32 },
+  'P-384': { openssl: 'secp384r1', bytes: 48 },
+  'P-521': { openssl: 'secp521r1', bytes: 66 },
+};
+const CURVE_NAMES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+const TAG_BYTES = new Set([4, 8, 12, 13, 14, 15, 16]);
+
+export const MAX_CALL_CHARS = 65536;
+export const MAX_BUFFERS = 4;
+/** Total bytes of one call's buffers. */
+export const MAX_BUFFER_BYTES = 16 * 1024 * 1024;
+const MAX_RSA_BITS = 8192;
+const MIN_RSA_GENERATE_BITS = 1024;
+const MAX_RSA_GENERATE_BITS = 4096;
+
+export type SubtleAnswer = [error: string, json: string, buffers: ArrayBuffer[]];
+
+/** An answer to send back as "Name: message". */
+class SubtleError extends Error {
+  readonly domName: string;
+
+  constructor(domName: string, message: string) {
+    super(message);
+    this.domName = domName;
+  }
+}
+
+function fail(name: string, message: string): never {
+  throw new SubtleError(name, message);
+}
 
 export function hostCrypto(op: 'digest' | 'randomBytes' | 'subtle', args: unknown[]): unknown {
   switch (op) {
     case 'digest': {
-      const [algorithm, data] = args as [string, ArrayBuffer];
-      const digest = createHash(DIGESTS[algorithm] ?? 'sha256').update(new Uint8Array(data)).digest();
-      return digest.buffer.slice(digest.byteOffset, digest.byteOffset + digest.byteLength);
+      const [algorithm, data] = args as [unknown, unknown];
+      const hash = typeof algorithm === 'string' && Object.hasOwn(DIGESTS, algorithm) ? DIGESTS[algorithm]! : 'sha256';
+      const input = data instanceof ArrayBuffer && data.byteLength <= MAX_BUFFER_BYTES ? new Uint8Array(data) : new Uint8Array(0);
+      return arrayBuffer(createHash(hash).update(input).digest());
     }
     case 'randomBytes': {
       const length = Math.min(65536, Math.max(0, Math.trunc(Number(args[0]) || 0)));
-      const bytes = randomBytes(length);
-      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + length);
+      return arrayBuffer(randomBytes(length));
     }
     case 'subtle':
-      return ['NotSupportedError: crypto.subtle operations other than digest are not implemented yet', '', []];
+      return subtle(args[0], args[1]);
   }
+}
+
+function arrayBuffer(bytes: Buffer): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+/** One crypto.subtle call; never throws. */
+export function subtle(callText: unknown, buffers: unknown): SubtleAnswer {
+  try {
+    if (typeof callText !== 'string' || callText.length > MAX_CALL_CHARS) fail('OperationError', 'Invalid call');
+    let call: unknown;
+    try {
+      call = JSON.parse(callText);
+    } catch {
+      fail('OperationError', 'Invalid call');
+    }
+    if (typeof call !== 'object' || call === null || Array.isArray(call)) fail('OperationError', 'Invalid call');
+    if (!Array.isArray(buffers) || buffers.length > MAX_BUFFERS) fail('OperationError', 'Invalid call');
+    let total = 0;
+    const bytes: Buffer[] = [];
+    for (const buffer of buffers) {
+      if (!(buffer instanceof ArrayBuffer)) fail('OperationError', 'Invalid call');
+      total += buffer.byteLength;
+      bytes.push(Buffer.from(buffer));
+    }
+    if (total > MAX_BUFFER_BYTES) fail('OperationError', `The data is larger than ${MAX_BUFFER_BYTES} bytes`);
+    return run(new Call(call as Record<string, unknown>, bytes));
+  } catch (error) {
+    if (error instanceof SubtleError) return [`${error.domName}: ${error.message}`, '', []];
+    return ['OperationError: The operation failed', '', []];
+  }
+}
+
+/** Typed access to a call's fields and buffers; anything missing or mistyped fails the call. */
+class Call {
+  readonly fields: Record<string, unknown>;
+  readonly buffers: Buffer[];
+
+  constructor(fields: Record<string, unknown>, buffers: Buffer[]) {
+    this.fields = fields;
+    this.buffers = buffers;
+  }
+
+  string<T extends string>(name: string, allowed: readonly T[]): T {
+    const value = this.fields[name];
+    if (typeof value !== 'string' || !allowed.includes(value as T)) fail('OperationError', `Invalid '${name}'`);
+    return value as T;
+  }
+
+  integer(name: string, min: number, max: number, error = 'OperationError'): number {
+    const value = this.fields[name];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) fail(error, `Invalid '${name}'`);
+    return value;
+  }
+
+  buffer(index: number): Buffer {
+    const value = this.buffers[index];
+    if (value === undefined) fail('OperationError', 'Missing data');
+    return value;
+  }
+
+  count(min: number, max: number): void {
+    if (this.buffers.length < min || this.buffers.length > max) fail('OperationError', 'Invalid call');
+  }
+
+  hash(): string {
+    return DIGESTS[this.string('hash', ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'])]!;
+  }
+
+  /** The call's JWK: an object of strings with the members of `kty`'s keys only. */
+  jwk(): Record<string, string> {
+    const text = this.fields.jwk;
+    if (typeof text !== 'string') fail('DataError', 'Missing JWK');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      fail('DataError', 'Invalid JWK');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) fail('DataError', 'Invalid JWK');
+    const source = parsed as Record<string, unknown>;
+    const members = source.kty === 'EC' ? ['crv', 'x', 'y', 'd'] : source.kty === 'RSA' ? ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'] : null;
+    if (members === null) fail('DataError', 'The JWK "kty" member is not supported');
+    const jwk: Record<string, string> = { kty: source.kty as string };
+    for (const member of members) {
+      const value = source[member];
+      if (value === undefined) continue;
+      if (typeof value !== 'string' || !/^[A-Za-z0-9_-]*$/.test(value)) fail('DataError', `The JWK "${member}" member is not base64url`);
+      jwk[member] = value;
+    }
+    return jwk;
+  }
+}
+
+function run(call: Call): SubtleAnswer {
+  const op = call.string('op', ['sign', 'verify', 'encrypt', 'decrypt', 'importKey', 'exportKey', 'generateKey']);
+  switch (op) {
+    case 'sign':
+    case 'verify': {
+      const alg = call.string('alg', ['HMAC', 'ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS']);
+      return alg === 'HMAC' ? hmac(call, op) : signature(call, op, alg);
+    }
+    case 'encrypt':
+    case 'decrypt':
+      return aes(call, op, call.string('alg', ['AES-GCM', 'AES-CBC']));
+    case 'importKey':
+      return importKey(call);
+    case 'exportKey':
+      return exportKey(call);
+    case 'generateKey':
+      return generateKey(call);
+  }
+}
+
+function bytesAnswer(bytes: Buffer): SubtleAnswer {
+  return ['', '', [arrayBuffer(bytes)]];
+}
+
+function hmac(call: Call, op: 'sign' | 'verify'): SubtleAnswer {
+  call.count(op === 'sign' ? 2 : 3, op === 'sign' ? 2 : 3);
+  const key = call.buffer(0);
+  if (key.length === 0) fail('DataError', 'Empty HMAC key');
+  const mac = createHmac(call.hash(), key).update(call.buffer(1)).digest();
+  if (op === 'sign') return bytesAnswer(mac);
+  const given = call.buffer(2);
+  return ['', String(given.length === mac.length && timingSafeEqual(given, mac)), []];
+}
+
+/** ECDSA and RSA signatures; the key is the call's JWK. */
+function signature(call: Call, op: 'sign' | 'verify', alg: 'ECDSA' | 'RSASSA-PKCS1-v1_5' | 'RSA-PSS'): SubtleAnswer {
+  call.count(op === 'sign' ? 1 : 2, op === 'sign' ? 1 : 2);
+  const hash = call.hash();
+  const key = keyFromJwk(call.jwk(), alg === 'ECDSA' ? 'ec' : 'rsa', op === 'sign' ? 'private' : 'public');
+  const data = call.buffer(0);
+  let options: Parameters<typeof sign>[2];
+  if (alg === 'ECDSA') {
+    options = { key, dsaEncoding: 'ieee-p1363' };
+  } else if (alg === 'RSA-PSS') {
+    const maxSalt = Math.ceil((key.asymmetricKeyDetails!.modulusLength! - 1) / 8) - DIGEST_BYTES[call.string('hash', ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'])]! - 2;
+    const saltLength = call.integer('saltLength', 0, 0xffffffff);
+    if (saltLength > maxSalt) {
+      if (op === 'verify') return ['', 'false', []];
+      fail('OperationError', 'The salt length is too large for the key');
+    }
+    options = { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength };
+  } else {
+    options = { key, padding: constants.RSA_PKCS1_PADDING };
+  }
+  if (op === 'sign') {
+    try {
+      return bytesAnswer(sign(hash, data, options));
+    } catch {
+      fail('OperationError', 'Signing failed');
+    }
+  }
+  const given = call.buffer(1);
+  if (alg === 'ECDSA' && given.length !== 2 * CURVES[CURVE_NAMES[key.asymmetricKeyDetails!.namedCurve!]!]!.bytes) return ['', 'false', []];
+  let valid = false;
+  try {
+    valid = verify(hash, data, options, given);
+  } catch {
+    valid = false;
+  }
+  return ['', String(valid), []];
+}
+
+function aes(call: Call, op: 'encrypt' | 'decrypt', alg: 'AES-GCM' | 'AES-CBC'): SubtleAnswer {
+  const gcm = alg === 'AES-GCM';
+  call.count(3, gcm ? 4 : 3);
+  const key = call.buffer(0);
+  if (key.length !== 16 && key.length !== 24 && key.length !== 32) fail('DataError', 'Invalid AES key length');
+  const iv = call.buffer(1);
+  const data = call.buffer(2);
+  const cipherName = `aes-${key.length * 8}-${gcm ? 'gcm' : 'cbc'}`;
+  if (!gcm) {
+    if (iv.length !== 16) fail('OperationError', 'The AES-CBC iv must be 16 bytes');
+    try {
+      const cipher = op === 'encrypt' ? createCipheriv(cipherName, key, iv) : createDecipheriv(cipherName, key, iv);
+      return bytesAnswer(Buffer.concat([cipher.update(data), cipher.final()]));
+    } catch {
+      fail('OperationError', op === 'encrypt' ? 'Encryption failed' : 'The data could not be decrypted');
+    }
+  }
+  if (iv.length === 0) fail('OperationError', 'The AES-GCM iv must not be empty');
+  const tagBytes = call.integer('tagLength', 32, 128) / 8;
+  if (!TAG_BYTES.has(tagBytes)) fail('OperationError', 'Invalid AES-GCM tag length');
+  const aad = call.buffers[3];
+  if (op === 'encrypt') {
+    const cipher = createCipheriv(cipherName as 'aes-128-gcm', key, iv, { authTagLength: tagBytes });
+    if (aad !== undefined && aad.length > 0) cipher.setAAD(aad);
+    const out = Buffer.concat([cipher.update(data), cipher.final(), cipher.getAuthTag()]);
+    return bytesAnswer(out);
+  }
+  if (data.length < tagBytes) fail('OperationError', 'The data is shorter than the tag');
+  try {
+    const decipher = createDecipheriv(cipherName as 'aes-128-gcm', key, iv, { authTagLength: tagBytes });
+    decipher.setAuthTag(data.subarray(data.length - tagBytes));
+    if (aad !== undefined && aad.length > 0) decipher.setAAD(aad);
+    return bytesAnswer(Buffer.concat([decipher.update(data.subarray(0, data.length - tagBytes)), decipher.final()]));
+  } catch {
+    fail('OperationError', 'The data could not be decrypted');
+  }
+}
+
+/** A KeyObject of kind `kind` ('ec' | 'rsa') and `type` from a JWK; DataError if it is not one. */
+function keyFromJwk(jwk: Record<string, string>, kind: 'ec' | 'rsa', type: 'public' | 'private'): KeyObject {
+  if (jwk.kty !== (kind === 'ec' ? 'EC' : 'RSA')) fail('DataError', 'The key is of the wrong type');
+  if (type === 'private' && jwk.d === undefined) fail('InvalidAccessError', 'The key is not a private key');
+  if (kind === 'ec' && !Object.hasOwn(CURVES, jwk.crv ?? '')) fail('NotSupportedError', 'Unsupported named curve');
+  // Bound the cost before OpenSSL sees the numbers: n up to 8192 bits, e up to 64 bits.
+  if (kind === 'rsa' && ((jwk.n?.length ?? 0) > Math.ceil(MAX_RSA_BITS / 6) + 1 || (jwk.e?.length ?? 0) > 11)) {
+    fail('NotSupportedError', `RSA keys larger than ${MAX_RSA_BITS} bits are not supported`);
+  }
+  let key: KeyObject;
+  try {
+    key = type === 'private' ? createPrivateKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: jwk, format: 'jwk' });
+  } catch {
+    fail('DataError', 'Invalid key data');
+  }
+  return checked(key, kind);
+}
+
+/** `key` if it is of kind `kind` and within the limits. */
+function checked(key: KeyObject, kind: 'ec' | 'rsa'): KeyObject {
+  if (key.asymmetricKeyType !== kind) fail('DataError', `The key is not an ${kind === 'ec' ? 'EC' : 'RSA'} key`);
+  const details = key.asymmetricKeyDetails ?? {};
+  if (kind === 'ec' && !Object.hasOwn(CURVE_NAMES, details.namedCurve ?? '')) fail('NotSupportedError', 'Unsupported named curve');
+  if (kind === 'rsa') {
+    if ((details.modulusLength ?? 0) > MAX_RSA_BITS) fail('NotSupportedError', `RSA keys larger than ${MAX_RSA_BITS} bits are not supported`);
+    if ((details.publicExponent ?? 0n) > 0xffffffffffffffffn) fail('NotSupportedError', 'RSA public exponents larger than 64 bits are not supported');
+  }
+  return key;
+}
+
+/** What the runtime keeps of a key: its JWK and the details its `algorithm` shows. */
+function describe(key: KeyObject): Record<string, unknown> {
+  const exported = key.export({ format: 'jwk' });
+  const details = key.asymmetricKeyDetails ?? {};
+  const info: Record<string, unknown> = { type: key.type, jwk: JSON.stringify(exported) };
+  if (key.asymmetricKeyType === 'ec') {
+    info.namedCurve = CURVE_NAMES[details.namedCurve!];
+  } else {
+    info.modulusLength = details.modulusLength;
+    let hex = details.publicExponent!.toString(16);
+    if (hex.length % 2 === 1) hex = `0${hex}`;
+    info.publicExponent = hex;
+  }
+  return info;
+}
+
+function b64(text: string | undefined): Buffer {
+  return Buffer.from(text ?? '', 'base64url');
+}
+
+function importKey(call: Call): SubtleAnswer {
+  const alg = call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS']);
+  const kind = alg === 'ECDSA' ? 'ec' : 'rsa';
+  const format = call.string('format', kind === 'ec' ? ['spki', 'pkcs8', 'raw', 'jwk'] : ['spki', 'pkcs8', 'jwk']);
+  const namedCurve = kind === 'ec' ? call.string('namedCurve', ['P-256', 'P-384', 'P-521']) : undefined;
+  const curve = namedCurve === undefined ? undefined : CURVES[namedCurve]!;
+  let key: KeyObject;
+  if (format === 'jwk') {
+    call.count(0, 0);
+    const jwk = call.jwk();
+    key = keyFromJwk(jwk, kind, jwk.d === undefined ? 'public' : 'private');
+    if (curve !== undefined) {
+      if (jwk.crv !== namedCurve) fail('DataError', 'The JWK "crv" member does not match the named curve');
+      const coordinates = [jwk.x, jwk.y, ...(jwk.d === undefined ? [] : [jwk.d])];
+      if (coordinates.some((value) => b64(value).length !== curve.bytes)) fail('DataError', 'Invalid EC key coordinates');
+      // node:crypto does not check that d belongs to x and y.
+      if (jwk.d !== undefined) {
+        const derived = ecPublicPoint(curve.openssl, b64(jwk.d));
+        if (derived === null || !derived.equals(Buffer.concat([Buffer.of(4), b64(jwk.x), b64(jwk.y)]))) {
+          fail('DataError', 'The JWK "d" member does not match "x" and "y"');
+        }
+      }
+    } else if (jwk.d !== undefined) {
+      if ([jwk.p, jwk.q, jwk.dp, jwk.dq, jwk.qi].some((value) => value === undefined)) fail('DataError', 'RSA private JWKs need p, q, dp, dq and qi');
+      if (bigint(jwk.p!) * bigint(jwk.q!) !== bigint(jwk.n!)) fail('DataError', 'The JWK "p" and "q" members do not match "n"');
+    }
+  } else {
+    call.count(1, 1);
+    const data = call.buffer(0);
+    try {
+      if (format === 'spki') key = createPublicKey({ key: data, format: 'der', type: 'spki' });
+      else if (format === 'pkcs8') key = createPrivateKey({ key: data, format: 'der', type: 'pkcs8' });
+      else {
+        const point = ECDH.convertKey(data, curve!.openssl, undefined, undefined, 'uncompressed') as Buffer;
+        const size = curve!.bytes;
+        key = createPublicKey({
+          key: { kty: 'EC', crv: namedCurve!, x: point.subarray(1, 1 + size).toString('base64url'), y: point.subarray(1 + size).toString('base64url') },
+          format: 'jwk',
+        });
+      }
+    } catch {
+      fail('DataError', 'Invalid key data');
+    }
+    checked(key, kind);
+    if (curve !== undefined && key.asymmetricKeyDetails?.namedCurve !== curve.openssl) fail('DataError', 'The key is not on the named curve');
+  }
+  return ['', JSON.stringify(describe(key)), []];
+}
+
+/** The uncompressed public point of private scalar `d`, or null if `d` is not a valid one. */
+function ecPublicPoint(curve: string, d: Buffer): Buffer | null {
+  try {
+    const ecdh = createECDH(curve);
+    ecdh.setPrivateKey(d);
+    return ecdh.getPublicKey();
+  } catch {
+    return null;
+  }
+}
+
+function bigint(text: string): bigint {
+  const hex = b64(text).toString('hex');
+  return hex === '' ? 0n : BigInt(`0x${hex}`);
+}
+
+function exportKey(call: Call): SubtleAnswer {
+  call.count(0, 0);
+  const alg = call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS']);
+  const kind = alg === 'ECDSA' ? 'ec' : 'rsa';
+  const format = call.string('format', kind === 'ec' ? ['spki', 'pkcs8', 'raw'] : ['spki', 'pkcs8']);
+  const jwk = call.jwk();
+  if (format === 'pkcs8') {
+    return bytesAnswer(keyFromJwk(jwk, kind, 'private').export({ type: 'pkcs8', format: 'der' }));
+  }
+  const key = keyFromJwk(jwk, kind, 'public');
+  if (format === 'spki') return bytesAnswer(key.export({ type: 'spki', format: 'der' }));
+  const exported = key.export({ format: 'jwk' });
+  return bytesAnswer(Buffer.concat([Buffer.of(4), b64(exported.x), b64(exported.y)]));
+}
+
+function generateKey(call: Call): SubtleAnswer {
+  call.count(0, 0);
+  const alg = call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS']);
+  let pair: { publicKey: KeyObject; privateKey: KeyObject };
+  if (alg === 'ECDSA') {
+    const curve = CURVES[call.string('namedCurve', ['P-256', 'P-384', 'P-521'])]!;
+    pair = generateKeyPairSync('ec', { namedCurve: curve.openssl });
+  } else {
+    const modulusLength = call.integer('modulusLength', MIN_RSA_GENERATE_BITS, MAX_RSA_GENERATE_BITS);
+    const publicExponent = call.integer('publicExponent', 3, 65537);
+    if (publicExponent !== 3 && publicExponent !== 65537) fail('OperationError', 'The public exponent must be 3 or 65537');
+    pair = generateKeyPairSync('rsa', { modulusLength, publicExponent });
+  }
+  return ['', JSON.stringify({ publicKey: describe(pair.publicKey), privateKey: describe(pair.privateKey) }), []];
 }

@@ -1,0 +1,185 @@
+/**
+ * SubtleCrypto (https://w3c.github.io/webcrypto/#subtlecrypto-interface). Every method returns a promise:
+ * argument conversion errors (TypeError) and the operation's own errors (DOMException) reject it. The
+ * work itself is one synchronous host call (bridge op 'subtle', or 'digest'); the promise is settled
+ * when the method returns. deriveKey, deriveBits, wrapKey and unwrapKey reject with NotSupportedError.
+ */
+import { hostDigest } from '../bridge.ts';
+import { bufferSourceBytes, copyBytes } from '../encoding/buffer-source.ts';
+import { nameClass } from '../global/define.ts';
+import { PromiseCtor, TypedArrayPrototypeGetBuffer } from '../primordials.ts';
+import { normalizeAlgorithm } from './algorithms.ts';
+import { exportAsymmetricKey, generateKeyPair, importAsymmetricKey, isAsymmetricAlgorithm } from './asymmetric-keys.ts';
+import { fail } from './errors.ts';
+import { type JsonWebKey, toJsonWebKey } from './jwk.ts';
+import { type CryptoKey, keySlots, toUsages } from './key.ts';
+import { cipher, sign, verify } from './operations.ts';
+import { type KeyFormat, exportSecretKey, generateSecretKey, importSecretKey, isSecretAlgorithm } from './secret-keys.ts';
+
+const FORMATS: Record<string, true | undefined> = { __proto__: null, raw: true, spki: true, pkcs8: true, jwk: true } as unknown as Record<string, true | undefined>;
+
+/** Runs `body` and settles a native promise with its result or its exception. */
+function settle<T>(body: () => T): Promise<T> {
+  return new PromiseCtor<T>((resolve) => resolve(body()));
+}
+
+function requireArguments(given: number, required: number, method: string): void {
+  if (given < required) {
+    throw new TypeError(`Failed to execute '${method}' on 'SubtleCrypto': ${required} arguments required, but only ${given} present.`);
+  }
+}
+
+/** A copy of a BufferSource argument's bytes, or TypeError. */
+function bytesArgument(value: unknown, method: string, position: number): Uint8Array<ArrayBuffer> {
+  const bytes = bufferSourceBytes(value, false);
+  if (bytes === null) {
+    throw new TypeError(`Failed to execute '${method}' on 'SubtleCrypto': parameter ${position} is not of type 'BufferSource'.`);
+  }
+  return copyBytes(bytes);
+}
+
+function formatArgument(value: unknown, method: string): KeyFormat {
+  const format = `${value as string}`;
+  if (FORMATS[format] !== true) {
+    throw new TypeError(`Failed to execute '${method}' on 'SubtleCrypto': The provided value '${format}' is not a valid enum value of type KeyFormat.`);
+  }
+  return format as KeyFormat;
+}
+
+export class SubtleCrypto {
+  constructor() {
+    throw new TypeError('Illegal constructor');
+  }
+
+  // https://w3c.github.io/webcrypto/#SubtleCrypto-method-encrypt
+  encrypt(algorithm: unknown, key: unknown, data: unknown): Promise<ArrayBuffer> {
+    const count = arguments.length;
+    return settle(() => {
+      requireArguments(count, 3, 'encrypt');
+      const slots = keySlots(key, 'encrypt', 2);
+      const bytes = bytesArgument(data, 'encrypt', 3);
+      return cipher('encrypt', normalizeAlgorithm(algorithm, 'encrypt'), slots, bytes);
+    });
+  }
+
+  // https://w3c.github.io/webcrypto/#SubtleCrypto-method-decrypt
+  decrypt(algorithm: unknown, key: unknown, data: unknown): Promise<ArrayBuffer> {
+    const count = arguments.length;
+    return settle(() => {
+      requireArguments(count, 3, 'decrypt');
+      const slots = keySlots(key, 'decrypt', 2);
+      const bytes = bytesArgument(data, 'decrypt', 3);
+      return cipher('decrypt', normalizeAlgorithm(algorithm, 'decrypt'), slots, bytes);
+    });
+  }
+
+  // https://w3c.github.io/webcrypto/#SubtleCrypto-method-sign
+  sign(algorithm: unknown, key: unknown, data: unknown): Promise<ArrayBuffer> {
+    const count = arguments.length;
+    return settle(() => {
+      requireArguments(count, 3, 'sign');
+      const slots = keySlots(key, 'sign', 2);
+      const bytes = bytesArgument(data, 'sign', 3);
+      return sign(normalizeAlgorithm(algorithm, 'sign'), slots, bytes);
+    });
+  }
+
+  // https://w3c.github.io/webcrypto/#SubtleCrypto-method-verify
+  verify(algorithm: unknown, key: unknown, signature: unknown, data: unknown): Promise<boolean> {
+    const count = arguments.length;
+    return settle(() => {
+      requireArguments(count, 4, 'verify');
+      const slots = keySlots(key, 'verify', 2);
+      const signatureBytes = bytesArgument(signature, 'verify', 3);
+      const bytes = bytesArgument(data, 'verify', 4);
+      return verify(normalizeAlgorithm(algorithm, 'verify'), slots, signatureBytes, bytes);
+    });
+  }
+
+  // https://w3c.github.io/webcrypto/#SubtleCrypto-method-digest
+  digest(algorithm: unknown, data: unknown): Promise<ArrayBuffer> {
+    const count = arguments.length;
+    return settle(() => {
+      requireArguments(count, 2, 'digest');
+      const bytes = bytesArgument(data, 'digest', 2);
+      const name = normalizeAlgorithm(algorithm, 'digest').name;
+      return hostDigest(name, TypedArrayPrototypeGetBuffer(bytes) as ArrayBuffer);
+    });
+  }
+
+  // https://w3c.github.io/webcrypto/#SubtleCrypto-method-generateKey
+  generateKey(algorithm: unknown, extractable: unknown, keyUsages: unknown): Promise<CryptoKey | { publicKey: CryptoKey; privateKey: CryptoKey }> {
+    const count = arguments.length;
+    return settle(() => {
+      requireArguments(count, 3, 'generateKey');
+      const usages = toUsages(keyUsages);
+      const normalized = normalizeAlgorithm(algorithm, 'generateKey');
+      if (isSecretAlgorithm(normalized.name)) {
+        if (usages === 0) fail('SyntaxError', 'Usages cannot be empty when creating a key.');
+        return generateSecretKey(normalized, !!extractable, usages);
+      }
+      const pair = generateKeyPair(normalized, !!extractable, usages);
+      if (keySlots(pair.privateKey, 'generateKey', 0).usages === 0) fail('SyntaxError', 'Usages cannot be empty when creating a key.');
+      return pair;
+    });
+  }
+
+  // https://w3c.github.io/webcrypto/#SubtleCrypto-method-importKey
+  importKey(format: unknown, keyData: unknown, algorithm: unknown, extractable: unknown, keyUsages: unknown): Promise<CryptoKey> {
+    const count = arguments.length;
+    return settle(() => {
+      requireArguments(count, 5, 'importKey');
+      const keyFormat = formatArgument(format, 'importKey');
+      // (BufferSource or JsonWebKey): a buffer or view is a BufferSource, anything else a dictionary.
+      const bytes = bufferSourceBytes(keyData, false);
+      const jwk: JsonWebKey | null = bytes === null ? toJsonWebKey(keyData) : null;
+      const usages = toUsages(keyUsages);
+      if (keyFormat === 'jwk' ? jwk === null : bytes === null) {
+        throw new TypeError(`Failed to execute 'importKey' on 'SubtleCrypto': Key data must be ${keyFormat === 'jwk' ? 'an object for JWK import' : 'a BufferSource for non-JWK formats'}.`);
+      }
+      const data = jwk === null ? copyBytes(bytes!) : jwk;
+      const normalized = normalizeAlgorithm(algorithm, 'importKey');
+      const key = isSecretAlgorithm(normalized.name)
+        ? importSecretKey(keyFormat, data, normalized, !!extractable, usages)
+        : importAsymmetricKey(keyFormat, data, normalized, !!extractable, usages);
+      const slots = keySlots(key, 'importKey', 0);
+      if (slots.type !== 'public' && slots.usages === 0) fail('SyntaxError', 'Usages cannot be empty when creating a key.');
+      return key;
+    });
+  }
+
+  // https://w3c.github.io/webcrypto/#SubtleCrypto-method-exportKey
+  exportKey(format: unknown, key: unknown): Promise<ArrayBuffer | object> {
+    const count = arguments.length;
+    return settle(() => {
+      requireArguments(count, 2, 'exportKey');
+      const keyFormat = formatArgument(format, 'exportKey');
+      const slots = keySlots(key, 'exportKey', 2);
+      const name = slots.algorithm.name;
+      if (!isSecretAlgorithm(name) && !isAsymmetricAlgorithm(name)) fail('NotSupportedError', `${name} keys cannot be exported`);
+      if (!slots.extractable) fail('InvalidAccessError', 'The key is not extractable');
+      return isSecretAlgorithm(name) ? exportSecretKey(keyFormat, slots) : exportAsymmetricKey(keyFormat, slots);
+    });
+  }
+
+  deriveKey(): Promise<never> {
+    return notSupported('deriveKey');
+  }
+
+  deriveBits(): Promise<never> {
+    return notSupported('deriveBits');
+  }
+
+  wrapKey(): Promise<never> {
+    return notSupported('wrapKey');
+  }
+
+  unwrapKey(): Promise<never> {
+    return notSupported('unwrapKey');
+  }
+}
+nameClass(SubtleCrypto, 'SubtleCrypto');
+
+function notSupported(method: string): Promise<never> {
+  return settle(() => fail('NotSupportedError', `SubtleCrypto.${method} is not supported`));
+}

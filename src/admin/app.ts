@@ -79,9 +79,8 @@ export function createAdminApp(options: AdminOptions): Hono {
     '/v1/workers/:name',
     bodyLimit({
       maxSize: options.maxScriptBytes + UPLOAD_OVERHEAD_BYTES,
-      onError: () => {
-        throw new IsolaneError('ISO_ERR_DEPLOY_TOO_LARGE', `the upload is larger than ${options.maxScriptBytes} bytes`);
-      },
+      // The rest of the body is not read: the connection cannot carry another request, so say it closes.
+      onError: (c) => c.json(new IsolaneError('ISO_ERR_DEPLOY_TOO_LARGE', `the upload is larger than ${options.maxScriptBytes} bytes`).toJSON(), 413, { connection: 'close' }),
     }),
     async (c) => {
       const body = new Uint8Array(await c.req.arrayBuffer());

@@ -53,7 +53,8 @@ export class Subrequests {
 
   run(init: SubrequestInit, done: (result: SubrequestResult) => void): void {
     if (++this.#started > this.#limits.perInvocation) {
-      done({ ok: false, name: 'TypeError', message: `Too many subrequests: an invocation may make at most ${this.#limits.perInvocation}.` });
+      // Answered after the caller returns: `done` enters the isolate, which is running the call that asked.
+      queueMicrotask(() => done({ ok: false, name: 'TypeError', message: `Too many subrequests: an invocation may make at most ${this.#limits.perInvocation}.` }));
       return;
     }
     const go = () => {

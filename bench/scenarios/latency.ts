@@ -45,10 +45,13 @@ export const scenario: Scenario = {
       // 1. Isolane's maximum rate, closed loop.
       let rate = opts.rate;
       let max = NaN;
+      let maxRuns: unknown;
       if (rate === undefined) {
         ctx.log('latency: measuring Isolane’s max rate (closed loop)');
         const [closed] = await compare({ systems: [own], rounds: ctx.quick ? 1 : 2, load: { connections: opts.connections, seconds: ctx.seconds }, warmupSeconds: ctx.quick ? 1 : 2, log: ctx.log });
         const runs = closed!.rounds;
+        maxRuns = rawData([closed!]);
+        notes.push(...errorNotes([closed!], 'max-rate runs: '));
         max = closed!.requestsPerSecond;
         rate = Math.round(max / 2);
         ctx.log(`latency: max ${Math.round(max)} req/s (${runs.map((r) => Math.round(r.requestsPerSecond)).join(', ')}) → open loop at ${rate} req/s`);
@@ -137,7 +140,7 @@ export const scenario: Scenario = {
         targets,
         charts,
         notes,
-        data: { maxRate: max, rate, openLoop: rawData(summaries) },
+        data: { maxRate: max, maxRuns, rate, openLoop: rawData(summaries) },
       };
     } finally {
       for (const peer of peers) await peer.stop();

@@ -1,5 +1,7 @@
-import t from 'tap';
-import { TestWorker } from './harness.ts';
+import { constants, createCipheriv, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
+import t, { type Test } from 'tap';
+import { hostCrypto } from '../../src/isolates/host-crypto.ts';
+import { Evaluator, TestWorker } from './harness.ts';
 
 t.test('crypto.getRandomValues and randomUUID', async (t) => {
   const worker = await TestWorker.create();
@@ -62,4 +64,419 @@ t.test('crypto.subtle.digest known answers (FIPS 180 "abc")', async (t) => {
   t.equal(body['SHA-512'], 'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f');
   t.equal(body.object, body['sha-256']);
   t.same(body.errors, ['NotSupportedError', 'TypeError']);
+});
+
+// ---- crypto.subtle: keys, signatures, ciphers -------------------------------------------------------
+
+/** Helpers prepended to every snippet run in the isolate: hex <-> bytes, text bytes, error names. */
+const PRELUDE = `
+  const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const bytes = (text) => new Uint8Array(text.match(/../g)?.map((h) => parseInt(h, 16)) ?? []);
+  const utf8 = (text) => new TextEncoder().encode(text);
+  const nameOf = async (promise) => { try { await promise; return 'resolved'; } catch (e) { return e.name; } };
+  const s = crypto.subtle;
+`;
+
+async function evaluator(t: Test): Promise<(code: string) => unknown> {
+  const e = await Evaluator.create();
+  t.teardown(() => e.dispose());
+  return (code) => e.run(PRELUDE + code);
+}
+
+const hex = (bytes: Uint8Array | ArrayBuffer) => Buffer.from(bytes as Uint8Array).toString('hex');
+
+t.test('HMAC known answers (RFC 4231 test cases 1, 2, 3, 6; RFC 2202 case 1 for SHA-1)', async (t) => {
+  const run = await evaluator(t);
+  const cases = [
+    { key: '0b'.repeat(20), data: hex(Buffer.from('Hi There')), macs: {
+      'SHA-1': 'b617318655057264e28bc0b6fb378c8ef146be00',
+      'SHA-256': 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7',
+      'SHA-384': 'afd03944d84895626b0825f4ab46907f15f9dadbe4101ec682aa034c7cebc59cfaea9ea9076ede7f4af152e8b2fa9cb6',
+      'SHA-512': '87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854',
+    } },
+    { key: hex(Buffer.from('Jefe')), data: hex(Buffer.from('what do ya want for nothing?')), macs: {
+      'SHA-256': '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+      'SHA-384': 'af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649',
+      'SHA-512': '164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737',
+    } },
+    { key: 'aa'.repeat(20), data: 'dd'.repeat(50), macs: {
+      'SHA-256': '773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe',
+      'SHA-512': 'fa73b0089d56a284efb0f0756c890be9b1b5dbdd8ee81a3655f83e33b2279d39bf3e848279a722c806b485a47e67c807b946a337bee8942674278859e13292fb',
+    } },
+    { key: 'aa'.repeat(131), data: hex(Buffer.from('Test Using Larger Than Block-Size Key - Hash Key First')), macs: {
+      'SHA-256': '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54',
+      'SHA-384': '4ece084485813e9088d2c63a041bc5b44f9ef1012a2b588f3cd11f05033ac4c60c2ef6ab4030fe8296248df163f44952',
+      'SHA-512': '80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598',
+    } },
+  ];
+  const got = run(`
+    const cases = ${JSON.stringify(cases)};
+    const out = [];
+    for (const c of cases) {
+      for (const hash of Object.keys(c.macs)) {
+        const key = await s.importKey('raw', bytes(c.key), { name: 'hmac', hash }, false, ['sign', 'verify']);
+        const mac = await s.sign('HMAC', key, bytes(c.data));
+        const valid = await s.verify({ name: 'HMAC' }, key, bytes(c.macs[hash]), bytes(c.data));
+        const wrong = bytes(c.macs[hash]); wrong[0] ^= 1;
+        const invalid = await s.verify('HMAC', key, wrong, bytes(c.data));
+        const short = await s.verify('HMAC', key, bytes(c.macs[hash]).slice(1), bytes(c.data));
+        out.push({ hash, mac: hex(mac), valid, invalid, short, length: key.algorithm.length, hashName: key.algorithm.hash.name });
+      }
+    }
+    return out;
+  `) as { hash: string; mac: string; valid: boolean; invalid: boolean; short: boolean; length: number; hashName: string }[];
+  const expected = cases.flatMap((c) => Object.entries(c.macs).map(([hash, mac]) => ({ hash, mac, valid: true, invalid: false, short: false, length: c.key.length * 4, hashName: hash })));
+  t.same(got, expected);
+});
+
+t.test('AES-GCM known answers (GCM spec test cases 2, 4 and 16) and round trips', async (t) => {
+  const run = await evaluator(t);
+  const plaintext = 'd9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39';
+  const aad = 'feedfacedeadbeeffeedfacedeadbeefabaddad2';
+  const got = run(`
+    const vectors = [
+      { key: '00'.repeat(16), iv: '00'.repeat(12), p: '00'.repeat(16) },
+      { key: 'feffe9928665731c6d6a8f9467308308', iv: 'cafebabefacedbaddecaf888', p: '${plaintext}', a: '${aad}' },
+      { key: 'feffe9928665731c6d6a8f9467308308'.repeat(2), iv: 'cafebabefacedbaddecaf888', p: '${plaintext}', a: '${aad}' },
+    ];
+    const out = [];
+    for (const v of vectors) {
+      const key = await s.importKey('raw', bytes(v.key), 'AES-GCM', false, ['encrypt', 'decrypt']);
+      const params = { name: 'AES-GCM', iv: bytes(v.iv), ...(v.a ? { additionalData: bytes(v.a) } : {}) };
+      const sealed = await s.encrypt(params, key, bytes(v.p));
+      const opened = await s.decrypt(params, key, sealed);
+      const tampered = new Uint8Array(sealed).slice(); tampered[0] ^= 1;
+      out.push({ sealed: hex(sealed), opened: hex(opened), tampered: await nameOf(s.decrypt(params, key, tampered)), bits: key.algorithm.length });
+    }
+    // Shorter tags and no additional data; a tag of the wrong length fails.
+    const key = await s.generateKey({ name: 'AES-GCM', length: 128 }, true, ['encrypt', 'decrypt']);
+    const short = await s.encrypt({ name: 'AES-GCM', iv: bytes('01'.repeat(12)), tagLength: 96 }, key, utf8('hello'));
+    const back = await s.decrypt({ name: 'AES-GCM', iv: bytes('01'.repeat(12)), tagLength: 96 }, key, short);
+    const wrongTag = await nameOf(s.decrypt({ name: 'AES-GCM', iv: bytes('01'.repeat(12)) }, key, short));
+    const raw = await s.exportKey('raw', key);
+    return { out, short: short.byteLength, back: new TextDecoder().decode(back), wrongTag, raw: raw.byteLength };
+  `) as { out: { sealed: string; opened: string; tampered: string; bits: number }[]; short: number; back: string; wrongTag: string; raw: number };
+  t.same(got.out, [
+    { sealed: '0388dace60b6a392f328c2b971b2fe78' + 'ab6e47d42cec13bdf53a67b21257bddf', opened: '00'.repeat(16), tampered: 'OperationError', bits: 128 },
+    { sealed: '42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091' + '5bc94fbc3221a5db94fae95ae7121a47', opened: plaintext, tampered: 'OperationError', bits: 128 },
+    { sealed: '522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662' + '76fc6ece0f4e1768cddf8853bb2d551b', opened: plaintext, tampered: 'OperationError', bits: 256 },
+  ]);
+  t.equal(got.short, 5 + 12, '96-bit tag');
+  t.equal(got.back, 'hello');
+  t.equal(got.wrongTag, 'OperationError');
+  t.equal(got.raw, 16);
+});
+
+t.test('AES-CBC round trip agrees with node:crypto', async (t) => {
+  const run = await evaluator(t);
+  const key = randomBytes(32);
+  const iv = randomBytes(16);
+  const got = run(`
+    const key = await s.importKey('jwk', { kty: 'oct', k: '${key.toString('base64url')}', alg: 'A256CBC' }, 'AES-CBC', false, ['encrypt', 'decrypt']);
+    const sealed = await s.encrypt({ name: 'AES-CBC', iv: bytes('${hex(iv)}') }, key, utf8('sixteen bytes!!!+'));
+    const opened = await s.decrypt({ name: 'AES-CBC', iv: bytes('${hex(iv)}') }, key, sealed);
+    const badIv = await nameOf(s.encrypt({ name: 'AES-CBC', iv: new Uint8Array(12) }, key, utf8('x')));
+    return { sealed: hex(sealed), opened: new TextDecoder().decode(opened), badIv };
+  `) as { sealed: string; opened: string; badIv: string };
+  const cipher = createCipheriv('aes-256-cbc', key, iv);
+  t.equal(got.sealed, hex(Buffer.concat([cipher.update('sixteen bytes!!!+'), cipher.final()])));
+  t.equal(got.opened, 'sixteen bytes!!!+');
+  t.equal(got.badIv, 'OperationError');
+});
+
+t.test('ECDSA: node:crypto signatures verify in the isolate and the other way round (P-256, P-384, P-521)', async (t) => {
+  const run = await evaluator(t);
+  for (const [curve, hash] of [['P-256', 'SHA-256'], ['P-384', 'SHA-384'], ['P-521', 'SHA-512']] as const) {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: curve });
+    const data = Buffer.from(`message for ${curve}`);
+    const nodeHash = hash.replace('-', '').toLowerCase();
+    const signature = sign(nodeHash, data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    const spki = publicKey.export({ type: 'spki', format: 'der' });
+    const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
+    const got = run(`
+      const alg = { name: 'ECDSA', namedCurve: '${curve}' };
+      const params = { name: 'ECDSA', hash: '${hash}' };
+      const fromSpki = await s.importKey('spki', bytes('${hex(spki)}'), alg, true, ['verify']);
+      const fromJwk = await s.importKey('jwk', ${JSON.stringify(publicKey.export({ format: 'jwk' }))}, alg, true, ['verify']);
+      const fromRaw = await s.importKey('raw', bytes('${hex(publicKey.export({ format: 'jwk' }).x ? Buffer.concat([Buffer.of(4), Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url'), Buffer.from(publicKey.export({ format: 'jwk' }).y!, 'base64url')]) : Buffer.alloc(0))}'), alg, true, ['verify']);
+      const signature = bytes('${hex(signature)}');
+      const data = bytes('${hex(data)}');
+      const tampered = signature.slice(); tampered[5] ^= 1;
+      const privateKey = await s.importKey('pkcs8', bytes('${hex(pkcs8)}'), alg, true, ['sign']);
+      const mine = await s.sign(params, privateKey, data);
+      return {
+        spki: await s.verify(params, fromSpki, signature, data),
+        jwk: await s.verify(params, fromJwk, signature, data),
+        raw: await s.verify(params, fromRaw, signature, data),
+        tampered: await s.verify(params, fromSpki, tampered, data),
+        otherData: await s.verify(params, fromSpki, signature, utf8('other')),
+        mine: hex(mine),
+        spkiBack: hex(await s.exportKey('spki', fromJwk)),
+        pkcs8Type: privateKey.type,
+        algorithm: privateKey.algorithm,
+      };
+    `) as Record<string, unknown>;
+    t.equal(got.spki, true, `${curve} spki`);
+    t.equal(got.jwk, true, `${curve} jwk`);
+    t.equal(got.raw, true, `${curve} raw`);
+    t.equal(got.tampered, false, `${curve} tampered`);
+    t.equal(got.otherData, false, `${curve} other data`);
+    t.equal(verify(nodeHash, data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(got.mine as string, 'hex')), true, `${curve} isolate signature verifies in node`);
+    t.equal(got.spkiBack, hex(spki), `${curve} spki export`);
+    t.equal(got.pkcs8Type, 'private');
+    t.same(got.algorithm, { name: 'ECDSA', namedCurve: curve });
+  }
+});
+
+t.test('RSASSA-PKCS1-v1_5 and RSA-PSS: node:crypto signatures verify in the isolate, isolate signatures in node', async (t) => {
+  const run = await evaluator(t);
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
+  const data = Buffer.from('rsa message');
+  for (const hash of ['SHA-256', 'SHA-384', 'SHA-512']) {
+    const nodeHash = hash.replace('-', '').toLowerCase();
+    const pkcs1 = sign(nodeHash, data, privateKey);
+    const pss = sign(nodeHash, data, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+    const got = run(`
+      const data = bytes('${hex(data)}');
+      const v15 = await s.importKey('spki', bytes('${hex(spki)}'), { name: 'RSASSA-PKCS1-v1_5', hash: '${hash}' }, true, ['verify']);
+      const pss = await s.importKey('jwk', ${JSON.stringify(publicKey.export({ format: 'jwk' }))}, { name: 'RSA-PSS', hash: '${hash}' }, true, ['verify']);
+      const signer = await s.importKey('pkcs8', bytes('${hex(pkcs8)}'), { name: 'RSASSA-PKCS1-v1_5', hash: '${hash}' }, false, ['sign']);
+      const pssSigner = await s.importKey('pkcs8', bytes('${hex(pkcs8)}'), { name: 'RSA-PSS', hash: '${hash}' }, false, ['sign']);
+      const tampered = bytes('${hex(pkcs1)}'); tampered[0] ^= 1;
+      return {
+        pkcs1: await s.verify('RSASSA-PKCS1-v1_5', v15, bytes('${hex(pkcs1)}'), data),
+        tampered: await s.verify('RSASSA-PKCS1-v1_5', v15, tampered, data),
+        short: await s.verify('RSASSA-PKCS1-v1_5', v15, bytes('00'), data),
+        pss: await s.verify({ name: 'RSA-PSS', saltLength: 32 }, pss, bytes('${hex(pss)}'), data),
+        pssWrongSalt: await s.verify({ name: 'RSA-PSS', saltLength: 20 }, pss, bytes('${hex(pss)}'), data),
+        mine: hex(await s.sign('RSASSA-PKCS1-v1_5', signer, data)),
+        minePss: hex(await s.sign({ name: 'RSA-PSS', saltLength: 32 }, pssSigner, data)),
+        algorithm: { ...v15.algorithm, publicExponent: [...v15.algorithm.publicExponent] },
+        jwk: await s.exportKey('jwk', v15),
+      };
+    `) as Record<string, unknown>;
+    t.equal(got.pkcs1, true, `${hash} PKCS#1 v1.5`);
+    t.equal(got.tampered, false);
+    t.equal(got.short, false);
+    t.equal(got.pss, true, `${hash} PSS`);
+    t.equal(got.pssWrongSalt, false);
+    t.equal(verify(nodeHash, data, publicKey, Buffer.from(got.mine as string, 'hex')), true, `${hash} isolate PKCS#1 v1.5 signature verifies in node`);
+    t.equal(verify(nodeHash, data, { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, Buffer.from(got.minePss as string, 'hex')), true, `${hash} isolate PSS signature verifies in node`);
+    t.same(got.algorithm, { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: [1, 0, 1], hash: { name: hash } });
+    t.same(got.jwk, { ...publicKey.export({ format: 'jwk' }), alg: `RS${hash.slice(4)}`, key_ops: ['verify'], ext: true });
+  }
+});
+
+t.test('JWK import/export round trips and spki/pkcs8 exports', async (t) => {
+  const run = await evaluator(t);
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const got = run(`
+    const roundTrip = async (jwk, alg, usages) => s.exportKey('jwk', await s.importKey('jwk', jwk, alg, true, usages));
+    const ecPrivate = ${JSON.stringify(ec.privateKey.export({ format: 'jwk' }))};
+    const rsaPrivate = ${JSON.stringify(rsa.privateKey.export({ format: 'jwk' }))};
+    const ecKey = await s.importKey('jwk', ecPrivate, { name: 'ECDSA', namedCurve: 'P-384' }, true, ['sign']);
+    const rsaKey = await s.importKey('jwk', rsaPrivate, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, true, ['sign']);
+    return {
+      hmac: await roundTrip({ kty: 'oct', k: 'AAECAwQFBgcICQoLDA0ODw', alg: 'HS512', ext: true }, { name: 'HMAC', hash: 'SHA-512' }, ['verify', 'sign']),
+      aes: await roundTrip({ kty: 'oct', k: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYX', key_ops: ['decrypt', 'encrypt'] }, 'AES-GCM', ['decrypt']),
+      ec: await s.exportKey('jwk', ecKey),
+      rsa: await s.exportKey('jwk', rsaKey),
+      ecPkcs8: hex(await s.exportKey('pkcs8', ecKey)),
+      rsaPkcs8: hex(await s.exportKey('pkcs8', rsaKey)),
+      hmacGenerated: await s.exportKey('jwk', await s.generateKey({ name: 'HMAC', hash: 'SHA-384' }, true, ['sign'])),
+      hmacLength: (await s.generateKey({ name: 'HMAC', hash: 'SHA-256', length: 100 }, true, ['sign'])).algorithm,
+    };
+  `) as Record<string, Record<string, unknown>>;
+  t.same(got.hmac, { kty: 'oct', k: 'AAECAwQFBgcICQoLDA0ODw', alg: 'HS512', key_ops: ['sign', 'verify'], ext: true });
+  t.same(got.aes, { kty: 'oct', k: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYX', alg: 'A192GCM', key_ops: ['decrypt'], ext: true });
+  t.same(got.ec, { ...ec.privateKey.export({ format: 'jwk' }), key_ops: ['sign'], ext: true });
+  t.same(got.rsa, { ...rsa.privateKey.export({ format: 'jwk' }), alg: 'RS256', key_ops: ['sign'], ext: true });
+  t.equal(got.ecPkcs8, hex(ec.privateKey.export({ type: 'pkcs8', format: 'der' })));
+  t.equal(got.rsaPkcs8, hex(rsa.privateKey.export({ type: 'pkcs8', format: 'der' })));
+  t.equal(got.hmacGenerated!.alg, 'HS384');
+  t.equal(Buffer.from(got.hmacGenerated!.k as string, 'base64url').length, 128, 'SHA-384 block size');
+  t.same(got.hmacLength, { name: 'HMAC', length: 100, hash: { name: 'SHA-256' } });
+});
+
+t.test('CryptoKey: attributes, no constructor, cached algorithm and usages, material out of reach', async (t) => {
+  const run = await evaluator(t);
+  const got = run(`
+    const key = await s.importKey('raw', utf8('k'), { name: 'HMAC', hash: 'SHA-1' }, false, ['verify', 'sign', 'sign']);
+    key.algorithm.name = 'AES-GCM';
+    key.usages.length = 0;
+    const mac = await s.sign('HMAC', key, utf8('x'));
+    const again = await s.sign('HMAC', key, utf8('x'));
+    return {
+      ctor: await nameOf((async () => new CryptoKey())()),
+      type: key.type, extractable: key.extractable,
+      sameAlgorithm: key.algorithm === key.algorithm, sameUsages: key.usages === key.usages,
+      tag: Object.prototype.toString.call(key), instance: key instanceof CryptoKey,
+      own: Reflect.ownKeys(key).length, protoKeys: Object.getOwnPropertyNames(CryptoKey.prototype).sort(),
+      stable: hex(mac) === hex(again),
+      forged: await nameOf(s.sign('HMAC', Object.create(CryptoKey.prototype), utf8('x'))),
+      getter: await nameOf((async () => Object.getOwnPropertyDescriptor(CryptoKey.prototype, 'type').get.call({}))()),
+    };
+  `);
+  t.same(got, {
+    ctor: 'TypeError', type: 'secret', extractable: false, sameAlgorithm: true, sameUsages: true,
+    tag: '[object CryptoKey]', instance: true, own: 0,
+    protoKeys: ['algorithm', 'constructor', 'extractable', 'type', 'usages'],
+    stable: true, forged: 'TypeError', getter: 'TypeError',
+  });
+});
+
+t.test('errors have the WebCrypto names', async (t) => {
+  const run = await evaluator(t);
+  const got = run(`
+    const hmac = await s.importKey('raw', utf8('secret'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const aes = await s.importKey('raw', new Uint8Array(16), 'AES-GCM', true, ['encrypt']);
+    const ec = await s.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+    const ecJwk = await s.exportKey('jwk', ec.publicKey);
+    const otherEc = await s.exportKey('jwk', (await s.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign'])).privateKey);
+    const hmacJwk = { kty: 'oct', k: 'c2VjcmV0', alg: 'HS256' };
+    const iv = new Uint8Array(12);
+    return {
+      unknownAlgorithm: await nameOf(s.importKey('raw', utf8('k'), 'PBKDF3', false, ['sign'])),
+      ecdh: await nameOf(s.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits'])),
+      deriveBits: await nameOf(s.deriveBits({ name: 'HKDF' }, hmac, 8)),
+      deriveKey: await nameOf(s.deriveKey()),
+      wrapKey: await nameOf(s.wrapKey('raw', aes, aes, 'AES-KW')),
+      unwrapKey: await nameOf(s.unwrapKey()),
+      hmacSpki: await nameOf(s.importKey('spki', utf8('k'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])),
+      badCurve: await nameOf(s.importKey('raw', new Uint8Array(65), { name: 'ECDSA', namedCurve: 'P-999' }, false, ['verify'])),
+      unknownHash: await nameOf(s.importKey('raw', utf8('k'), { name: 'HMAC', hash: 'MD5' }, false, ['sign'])),
+      rsaRaw: await nameOf(s.importKey('raw', new Uint8Array(10), { name: 'RSA-PSS', hash: 'SHA-256' }, false, ['verify'])),
+      hmacForEncrypt: await nameOf(s.importKey('raw', utf8('k'), { name: 'HMAC', hash: 'SHA-256' }, false, ['encrypt'])),
+      noUsages: await nameOf(s.importKey('raw', utf8('k'), { name: 'HMAC', hash: 'SHA-256' }, false, [])),
+      generateNoUsages: await nameOf(s.generateKey({ name: 'AES-GCM', length: 128 }, false, [])),
+      pairNoSign: await nameOf(s.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify'])),
+      spkiForSign: await nameOf(s.importKey('spki', new Uint8Array(10), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'])),
+      publicJwkForSign: await nameOf(s.importKey('jwk', ecJwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'])),
+      aesShort: await nameOf(s.importKey('raw', new Uint8Array(10), 'AES-GCM', false, ['encrypt'])),
+      emptyHmac: await nameOf(s.importKey('raw', new Uint8Array(0), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])),
+      hmacLength: await nameOf(s.importKey('raw', new Uint8Array(4), { name: 'HMAC', hash: 'SHA-256', length: 16 }, false, ['sign'])),
+      jwkKty: await nameOf(s.importKey('jwk', { ...hmacJwk, kty: 'EC' }, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])),
+      jwkAlg: await nameOf(s.importKey('jwk', hmacJwk, { name: 'HMAC', hash: 'SHA-512' }, false, ['sign'])),
+      jwkNoK: await nameOf(s.importKey('jwk', { kty: 'oct' }, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])),
+      jwkBadK: await nameOf(s.importKey('jwk', { kty: 'oct', k: 'a+b/' }, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])),
+      jwkExt: await nameOf(s.importKey('jwk', { ...hmacJwk, ext: false }, { name: 'HMAC', hash: 'SHA-256' }, true, ['sign'])),
+      jwkKeyOps: await nameOf(s.importKey('jwk', { ...hmacJwk, key_ops: ['verify'] }, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])),
+      jwkUse: await nameOf(s.importKey('jwk', { ...hmacJwk, use: 'enc' }, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])),
+      jwkCrv: await nameOf(s.importKey('jwk', ecJwk, { name: 'ECDSA', namedCurve: 'P-384' }, false, ['verify'])),
+      jwkOffCurve: await nameOf(s.importKey('jwk', { ...ecJwk, y: ecJwk.x }, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify'])),
+      jwkWrongD: await nameOf(s.importKey('jwk', { ...ecJwk, d: otherEc.d }, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'])),
+      badSpki: await nameOf(s.importKey('spki', utf8('not der'), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify'])),
+      badPoint: await nameOf(s.importKey('raw', new Uint8Array(65).fill(1), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify'])),
+      jwkAsBytes: await nameOf(s.importKey('jwk', new Uint8Array(4), 'AES-GCM', false, ['encrypt'])),
+      bytesAsJwk: await nameOf(s.importKey('raw', hmacJwk, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])),
+      badFormat: await nameOf(s.importKey('pem', utf8('k'), 'AES-GCM', false, ['encrypt'])),
+      badUsage: await nameOf(s.importKey('raw', utf8('k'), { name: 'HMAC', hash: 'SHA-256' }, false, ['fly'])),
+      missingHash: await nameOf(s.importKey('raw', utf8('k'), 'HMAC', false, ['sign'])),
+      missingArgs: await nameOf(s.sign('HMAC', hmac)),
+      notAKey: await nameOf(s.sign('HMAC', {}, utf8('x'))),
+      notData: await nameOf(s.sign('HMAC', hmac, 'text')),
+      wrongUsage: await nameOf(s.verify('HMAC', hmac, new Uint8Array(32), utf8('x'))),
+      wrongAlgorithm: await nameOf(s.sign('HMAC', aes, utf8('x'))),
+      publicSigns: await nameOf(s.sign({ name: 'ECDSA', hash: 'SHA-256' }, ec.publicKey, utf8('x'))),
+      ecdsaNoHash: await nameOf(s.sign('ECDSA', ec.privateKey, utf8('x'))),
+      notExtractable: await nameOf(s.exportKey('raw', hmac)),
+      privateNotExtractable: await nameOf(s.exportKey('jwk', ec.privateKey)),
+      publicAsPkcs8: await nameOf(s.exportKey('pkcs8', ec.publicKey)),
+      aesAsSpki: await nameOf(s.exportKey('spki', aes)),
+      tagLength: await nameOf(s.encrypt({ name: 'AES-GCM', iv, tagLength: 33 }, aes, utf8('x'))),
+      tagLengthRange: await nameOf(s.encrypt({ name: 'AES-GCM', iv, tagLength: 256 }, aes, utf8('x'))),
+      emptyIv: await nameOf(s.encrypt({ name: 'AES-GCM', iv: new Uint8Array(0) }, aes, utf8('x'))),
+      decryptUsage: await nameOf(s.decrypt({ name: 'AES-GCM', iv }, aes, new Uint8Array(32))),
+      aesLength: await nameOf(s.generateKey({ name: 'AES-GCM', length: 100 }, false, ['encrypt'])),
+      hmacZero: await nameOf(s.generateKey({ name: 'HMAC', hash: 'SHA-256', length: 0 }, false, ['sign'])),
+      rsaExponent: await nameOf(s.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([5]), hash: 'SHA-256' }, false, ['sign'])),
+      rsaTooBig: await nameOf(s.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 16384, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, false, ['sign'])),
+      isDomException: await s.importKey('raw', new Uint8Array(10), 'AES-GCM', false, ['encrypt']).catch((e) => e instanceof DOMException && e.code === 0),
+      rejectsNotThrows: (() => { const p = s.sign(); p.catch(() => {}); return p instanceof Promise; })(),
+    };
+  `);
+  t.same(got, {
+    unknownAlgorithm: 'NotSupportedError', ecdh: 'NotSupportedError', deriveBits: 'NotSupportedError', deriveKey: 'NotSupportedError',
+    wrapKey: 'NotSupportedError', unwrapKey: 'NotSupportedError', hmacSpki: 'NotSupportedError', badCurve: 'NotSupportedError',
+    unknownHash: 'NotSupportedError', rsaRaw: 'NotSupportedError',
+    hmacForEncrypt: 'SyntaxError', noUsages: 'SyntaxError', generateNoUsages: 'SyntaxError', pairNoSign: 'SyntaxError',
+    spkiForSign: 'SyntaxError', publicJwkForSign: 'SyntaxError',
+    aesShort: 'DataError', emptyHmac: 'DataError', hmacLength: 'DataError', jwkKty: 'DataError', jwkAlg: 'DataError', jwkNoK: 'DataError',
+    jwkBadK: 'DataError', jwkExt: 'DataError', jwkKeyOps: 'DataError', jwkUse: 'DataError', jwkCrv: 'DataError', jwkOffCurve: 'DataError',
+    jwkWrongD: 'DataError', badSpki: 'DataError', badPoint: 'DataError',
+    jwkAsBytes: 'TypeError', bytesAsJwk: 'TypeError', badFormat: 'TypeError', badUsage: 'TypeError', missingHash: 'TypeError',
+    missingArgs: 'TypeError', notAKey: 'TypeError', notData: 'TypeError', ecdsaNoHash: 'TypeError',
+    wrongUsage: 'InvalidAccessError', wrongAlgorithm: 'InvalidAccessError', publicSigns: 'InvalidAccessError',
+    notExtractable: 'InvalidAccessError', privateNotExtractable: 'InvalidAccessError', publicAsPkcs8: 'InvalidAccessError',
+    aesAsSpki: 'NotSupportedError',
+    tagLength: 'OperationError', tagLengthRange: 'TypeError', emptyIv: 'OperationError', decryptUsage: 'InvalidAccessError',
+    aesLength: 'OperationError', hmacZero: 'OperationError', rsaExponent: 'OperationError', rsaTooBig: 'OperationError',
+    isDomException: true, rejectsNotThrows: true,
+  });
+});
+
+// Only the runtime's own objects are immune: a worker's parameter dictionaries do inherit (as in browsers).
+t.test('a worker that pollutes prototypes still gets correct crypto', async (t) => {
+  const run = await evaluator(t);
+  const got = run(`
+    Object.prototype.toJSON = () => ({ op: 'sign', alg: 'HMAC', hash: 'SHA-1' });
+    Object.prototype.hash = 'SHA-1';
+    Object.prototype.d = 'AAAA';
+    Object.prototype.jwk = '{}';
+    Object.prototype.secret = new ArrayBuffer(1);
+    Object.defineProperty(Array.prototype, '0', { set() {}, configurable: true });
+    try {
+      const key = await s.importKey('raw', bytes('${'0b'.repeat(20)}'), { name: 'HMAC', hash: 'SHA-256' }, true, ['sign']);
+      const mac = hex(await s.sign('HMAC', key, utf8('Hi There')));
+      const aes = await s.generateKey({ name: 'AES-GCM', length: 128 }, true, ['encrypt']);
+      const sealed = await s.encrypt({ name: 'AES-GCM', iv: new Uint8Array(12) }, aes, utf8('x'));
+      const ec = await s.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+      const publicJwk = await s.exportKey('jwk', ec.publicKey);
+      return { mac, sealed: sealed.byteLength, publicHasD: Object.hasOwn(publicJwk, 'd'), usages: Object.hasOwn(key.usages, 0) };
+    } finally {
+      delete Object.prototype.toJSON; delete Object.prototype.hash; delete Object.prototype.d; delete Object.prototype.jwk; delete Object.prototype.secret;
+      delete Array.prototype[0];
+    }
+  `);
+  t.same(got, { mac: 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7', sealed: 17, publicHasD: false, usages: true });
+});
+
+t.test('the host checks what it is sent and never throws', async (t) => {
+  const answer = (call: unknown, buffers: unknown) => hostCrypto('subtle', [call, buffers]) as [string, string, ArrayBuffer[]];
+  const key = new ArrayBuffer(16);
+  const cases: [string, unknown, unknown][] = [
+    ['not a string', 42, []],
+    ['too long', 'x'.repeat(70_000), []],
+    ['not JSON', '{op', []],
+    ['JSON array', '[]', []],
+    ['buffers not an array', '{"op":"sign","alg":"HMAC","hash":"SHA-256"}', 'x'],
+    ['a buffer that is not an ArrayBuffer', '{"op":"sign","alg":"HMAC","hash":"SHA-256"}', [key, new Uint8Array(2)]],
+    ['too many buffers', '{"op":"sign","alg":"HMAC","hash":"SHA-256"}', [key, key, key, key, key]],
+    ['too many bytes', '{"op":"sign","alg":"HMAC","hash":"SHA-256"}', [key, new ArrayBuffer(17 * 1024 * 1024)]],
+    ['unknown op', '{"op":"deriveBits"}', []],
+    ['unknown hash', '{"op":"sign","alg":"HMAC","hash":"MD5"}', [key, key]],
+    ['missing buffer', '{"op":"sign","alg":"HMAC","hash":"SHA-256"}', [key]],
+    ['AES key size', '{"op":"encrypt","alg":"AES-GCM","tagLength":128}', [new ArrayBuffer(5), new ArrayBuffer(12), key]],
+    ['tag length', '{"op":"encrypt","alg":"AES-GCM","tagLength":"128"}', [key, new ArrayBuffer(12), key]],
+    ['JWK not JSON', '{"op":"sign","alg":"ECDSA","hash":"SHA-256","jwk":"{"}', [key]],
+    ['JWK member not a string', '{"op":"sign","alg":"ECDSA","hash":"SHA-256","jwk":"{\\"kty\\":\\"EC\\",\\"crv\\":\\"P-256\\",\\"x\\":1}"}', [key]],
+    ['JWK of another kind', '{"op":"sign","alg":"RSA-PSS","hash":"SHA-256","saltLength":0,"jwk":"{\\"kty\\":\\"oct\\",\\"k\\":\\"AA\\"}"}', [key]],
+    ['huge RSA modulus', `{"op":"verify","alg":"RSASSA-PKCS1-v1_5","hash":"SHA-256","jwk":"{\\"kty\\":\\"RSA\\",\\"n\\":\\"${'A'.repeat(3000)}\\",\\"e\\":\\"AQAB\\"}"}`, [key, key]],
+    ['import garbage', '{"op":"importKey","alg":"ECDSA","format":"pkcs8","namedCurve":"P-256"}', [key]],
+    ['RSA generation too large', '{"op":"generateKey","alg":"RSA-PSS","modulusLength":65536,"publicExponent":65537}', []],
+  ];
+  for (const [what, call, buffers] of cases) {
+    let result: [string, string, ArrayBuffer[]] | undefined;
+    t.doesNotThrow(() => {
+      result = answer(call, buffers);
+    }, what);
+    t.match(result?.[0], /^(OperationError|DataError|NotSupportedError|InvalidAccessError): ./, what);
+    t.same(result?.slice(1), ['', []], what);
+  }
+  const ok = answer('{"op":"sign","alg":"HMAC","hash":"SHA-256"}', [key, new ArrayBuffer(3)]);
+  t.equal(ok[0], '');
+  t.equal(ok[2][0]!.byteLength, 32);
 });

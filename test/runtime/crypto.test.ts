@@ -1,6 +1,7 @@
 import { constants, createCipheriv, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { hostCrypto } from '../../src/isolates/host-crypto.ts';
+import { bundleWorker } from '../helpers/bundle.ts';
 import { Evaluator, TestWorker } from './harness.ts';
 
 t.test('crypto.getRandomValues and randomUUID', async (t) => {
@@ -479,4 +480,66 @@ t.test('the host checks what it is sent and never throws', async (t) => {
   const ok = answer('{"op":"sign","alg":"HMAC","hash":"SHA-256"}', [key, new ArrayBuffer(3)]);
   t.equal(ok[0], '');
   t.equal(ok[2][0]!.byteLength, 32);
+});
+
+t.test('JWTs with jose: HS256, ES256 and RS256 made in the isolate verify in node, and the other way round', async (t) => {
+  const jose = await import('jose');
+  const bundle = await bundleWorker(`
+    import { SignJWT, jwtVerify, generateKeyPair, exportJWK, importJWK } from 'jose';
+    export default {
+      async fetch(request) {
+        const input = await request.json();
+        const secret = new TextEncoder().encode(input.secret);
+        const hs = await new SignJWT({ sub: 'ada', role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('5m').sign(secret);
+        const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+        const es = await new SignJWT({ sub: 'grace' }).setProtectedHeader({ alg: 'ES256' }).sign(privateKey);
+        const failure = async (promise) => { try { await promise; return 'verified'; } catch (e) { return e.code; } };
+        return Response.json({
+          hs,
+          es,
+          esPublic: await exportJWK(publicKey),
+          self: (await jwtVerify(es, publicKey)).payload,
+          nodeHs: (await jwtVerify(input.hs, secret)).payload,
+          nodeEs: (await jwtVerify(input.es, await importJWK(input.esPublic, 'ES256'))).payload,
+          nodeRs: (await jwtVerify(input.rs, await importJWK(input.rsPublic, 'RS256'))).payload,
+          wrongSecret: await failure(jwtVerify(input.hs, new TextEncoder().encode('another secret'))),
+          tampered: await failure(jwtVerify(input.es.slice(0, -4) + (input.es.endsWith('AAAA') ? 'BBBB' : 'AAAA'), await importJWK(input.esPublic, 'ES256'))),
+        });
+      },
+    };
+  `, import.meta.dirname);
+  const worker = await TestWorker.create();
+  t.teardown(() => worker.dispose());
+  worker.deployModule(bundle);
+
+  const secretText = 'a shared secret of at least 32 bytes!!';
+  const secret = new TextEncoder().encode(secretText);
+  const es = await jose.generateKeyPair('ES256', { extractable: true });
+  const rs = await jose.generateKeyPair('RS256', { extractable: true, modulusLength: 2048 });
+  const input = {
+    secret: secretText,
+    hs: await new jose.SignJWT({ from: 'node', n: 1 }).setProtectedHeader({ alg: 'HS256' }).sign(secret),
+    es: await new jose.SignJWT({ from: 'node', n: 2 }).setProtectedHeader({ alg: 'ES256' }).sign(es.privateKey),
+    esPublic: await jose.exportJWK(es.publicKey),
+    rs: await new jose.SignJWT({ from: 'node', n: 3 }).setProtectedHeader({ alg: 'RS256' }).sign(rs.privateKey),
+    rsPublic: await jose.exportJWK(rs.publicKey),
+  };
+  const answer = worker.fetch('https://jwt.test/', { method: 'POST', body: JSON.stringify(input) });
+  t.equal(answer.status, 200, answer.error?.stack ?? answer.body ?? '');
+  const body = JSON.parse(answer.body!);
+  t.same(body.nodeHs, { from: 'node', n: 1 });
+  t.same(body.nodeEs, { from: 'node', n: 2 });
+  t.same(body.nodeRs, { from: 'node', n: 3 });
+  t.same(body.self, { sub: 'grace' });
+  t.equal(body.wrongSecret, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+  t.equal(body.tampered, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+
+  const hs = await jose.jwtVerify(body.hs, secret);
+  t.match(hs.payload, { sub: 'ada', role: 'admin' });
+  t.equal(hs.payload.exp! - hs.payload.iat!, 300);
+  t.same(hs.protectedHeader, { alg: 'HS256' });
+  const esPublic = await jose.importJWK(body.esPublic, 'ES256');
+  const verified = await jose.jwtVerify(body.es, esPublic);
+  t.same(verified.payload, { sub: 'grace' });
+  await t.rejects(jose.jwtVerify(body.hs, new TextEncoder().encode('another secret of 32 bytes or more')), { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
 });

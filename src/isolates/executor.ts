@@ -98,7 +98,7 @@ export class Executor {
   readonly #pool: IsolatePool<LiveIsolate>;
   readonly #invocations = new Map<number, { invocation: Invocation; live: LiveIsolate }>();
   #wallTicker: NodeJS.Timeout | null = null;
-  readonly #sliceTimeout = new SliceTimeout();
+  readonly #sliceTimeout = new SliceTimeout().followScheduler();
   readonly #spares: SpareIsolates;
   readonly #fetchAllow: string[];
   /** One egress agent per distinct allowlist (most workers share the server-wide one). */
@@ -163,6 +163,7 @@ export class Executor {
     if (this.#wallTicker) clearInterval(this.#wallTicker);
     this.#pool.close();
     this.#spares.close();
+    this.#sliceTimeout.stop();
     for (const agent of this.#egress.values()) void agent.close();
   }
 

@@ -41,11 +41,11 @@ for (const [title, source] of cpuCases) {
       t.equal(reply.json().error.code, 'ISO_ERR_WORKER_EXCEEDED_CPU');
     }
     t.equal(record.outcome, 'exceededCpu');
-    // The slice is stopped by a wall-clock timeout stretched (by at most 5 ms) by the thread's measured
-    // share of a core. On a loaded machine (this suite runs two files at once on two cores, each with a
-    // server of two executor threads) a loop can end well before 50 ms of CPU (24.7 ms seen once), and
-    // isolated-vm's timer thread can fire late (59.5 ms charged seen once).
-    t.ok((record.cpuUs as number) >= 15_000 && (record.cpuUs as number) <= 65_000, `charged ${record.cpuUs} µs for a 50 ms limit`);
+    // The slice is stopped by a wall-clock timeout stretched by the thread's measured share of a core (at
+    // most 2.5x, src/limits/slice-timeout.ts). Quiet, a loop is charged 50-55 ms. When the machine's load
+    // swings faster than the estimate follows, a loop can end early (24.7 ms seen once) or late (92 ms seen
+    // with 9 runnable threads on 2 cores); whatever it used is what it is charged.
+    t.ok((record.cpuUs as number) >= 15_000 && (record.cpuUs as number) <= 135_000, `charged ${record.cpuUs} µs for a 50 ms limit`);
     t.ok(elapsed < 2000, `ended in ${elapsed.toFixed(0)} ms`);
     // The isolate was recycled: the worker serves again (and loops again) rather than being wedged.
     t.equal((await send(server, 'good.localhost')).text, 'good');

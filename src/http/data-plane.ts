@@ -95,7 +95,8 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
     // Most requests have no body: no promise, no extra turn of the event loop. A small body of known
     // length is read whole (one crossing into the isolate); any other is streamed as the worker reads it.
     const declared = hasBody(req) ? declaredLength(req) : 0;
-    if (declared === 0) admit(null);
+    // Content-Length: 0 is an empty body, not none: the worker's request.body is an empty stream, as on Workers.
+    if (declared === 0) admit(req.headers['content-length'] === undefined ? null : new ArrayBuffer(0));
     else if (declared !== null && declared > bodyLimit) refuse(bodyTooLarge(bodyLimit));
     else if (declared !== null && declared <= WHOLE_BODY_BYTES) readBody(req, bodyLimit).then(admit, refuse);
     else admit('stream');
@@ -139,7 +140,8 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
             }
             const payload = message.body === null ? undefined : typeof message.body === 'string' ? message.body : Buffer.from(message.body);
             bytesOut = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
-            if (writeHead(message.status, responseHead(message.headers, message.status, bytesOut))) res.end(payload);
+            // HEAD: the length of the body a GET would get, and no body (writing one makes Node close the connection).
+            if (writeHead(message.status, responseHead(message.headers, message.status, bytesOut))) res.end(req.method === 'HEAD' ? undefined : payload);
           },
           onChunk(chunk) {
             if (res.destroyed || res.writableEnded) return;

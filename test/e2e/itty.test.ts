@@ -113,12 +113,9 @@ t.test('withContent and withCookies', async (t) => {
   jsonReply(t, await itty('/content', { method: 'POST', body: 'a=1&b=two', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 200, { content: { a: '1', b: 'two' } });
   jsonReply(t, await itty('/content', { method: 'POST', body: 'just words', headers: { 'content-type': 'text/plain' } }), 200, { content: 'just words' });
   // workerd gives request.body an empty stream whenever Content-Length (even 0) or Transfer-Encoding is
-  // present, so withContent reads '' here. Isolane hands the worker a null body for Content-Length: 0
-  // (src/http/read-body.ts hasBody), and withParams' proxy then throws on `request.body.bind`: a 500.
+  // present, so withContent reads '' here (with a null body, withParams' proxy throws on `request.body.bind`).
   const empty = await itty('/content', { method: 'POST', body: '', headers: { 'content-type': 'text/plain', 'content-length': '0' } });
-  t.same({ status: empty.status, body: empty.text }, { status: 200, body: '{"content":""}' }, 'an empty POST with Content-Length: 0 has an empty, non-null body', {
-    todo: 'runtime: request.body is null for Content-Length: 0 (workerd: an empty ReadableStream)',
-  });
+  t.same({ status: empty.status, body: empty.text }, { status: 200, body: '{"content":""}' }, 'an empty POST with Content-Length: 0 has an empty, non-null body');
   jsonReply(t, await itty('/cookies', { headers: { cookie: 'session=abc123; theme=dark' } }), 200, { session: 'abc123', theme: 'dark' });
 });
 

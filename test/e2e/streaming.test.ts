@@ -276,3 +276,20 @@ t.test('a stream that errors midway cuts the response short and logs the error',
   t.equal((await recordOf(server, 'breaks')).outcome, 'exception');
   await server.record((l) => l.type === 'console' && l.worker === 'breaks' && /upstream went away/.test(String(l.message)));
 });
+
+t.test('HEAD: the length a GET would get, no body, and the connection stays open', async (t) => {
+  await deploy('heady', `export default { fetch() { return new Response('twelve bytes') } }`);
+  const socket = await rawConnection();
+  let received = '';
+  socket.on('data', (chunk) => (received += chunk.toString('latin1')));
+  socket.write('HEAD / HTTP/1.1\r\nhost: heady.localhost\r\n\r\n');
+  for (let i = 0; i < 100 && !received.includes('\r\n\r\n'); i++) await new Promise((r) => setTimeout(r, 10));
+  t.match(received, /^HTTP\/1\.1 200 /);
+  t.match(received, /content-length: 12\r\n/i);
+  t.notMatch(received, /connection: close/i);
+  received = '';
+  socket.write('GET / HTTP/1.1\r\nhost: heady.localhost\r\n\r\n');
+  for (let i = 0; i < 100 && !received.endsWith('twelve bytes'); i++) await new Promise((r) => setTimeout(r, 10));
+  t.ok(received.endsWith('twelve bytes'), 'a GET on the same connection is answered');
+  socket.destroy();
+});

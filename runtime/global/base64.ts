@@ -1,9 +1,11 @@
 /**
  * atob() and btoa() (https://html.spec.whatwg.org/multipage/webappapis.html#atob), with the
- * forgiving-base64 decoder of the Infra Standard (https://infra.spec.whatwg.org/#forgiving-base64).
+ * forgiving-base64 decoder of the Infra Standard (https://infra.spec.whatwg.org/#forgiving-base64), which
+ * data: URLs use too (mime/data-url.ts).
  */
-import { StringFromCharCode, StringPrototypeCharCodeAt } from '../primordials.ts';
+import { ReflectApply, StringFromCharCode, StringPrototypeCharCodeAt, TypedArrayPrototypeGetLength, Uint8ArrayCtor } from '../primordials.ts';
 import { DOMException } from './dom-exception.ts';
+import { subarray } from '../encoding/buffer-source.ts';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 /** Code unit → 6-bit value, or -1. */
@@ -55,9 +57,21 @@ function isAsciiWhitespace(c: number): boolean {
 // https://html.spec.whatwg.org/multipage/webappapis.html#dom-atob
 export function atob(data: unknown): string {
   if (arguments.length === 0) throw new TypeError("Failed to execute 'atob': 1 argument required, but only 0 present.");
-  const input = `${data as string}`;
+  const bytes = forgivingBase64Decode(`${data as string}`);
+  if (bytes === null) invalid();
+  // The bytes as code units, a chunk at a time (an argument list has a length limit).
+  let out = '';
+  const length = TypedArrayPrototypeGetLength(bytes);
+  for (let i = 0; i < length; i += 8192) {
+    out += ReflectApply(StringFromCharCode, null, subarray(bytes, i, i + 8192 < length ? i + 8192 : length) as unknown as number[]);
+  }
+  return out;
+}
+
+/** https://infra.spec.whatwg.org/#forgiving-base64-decode: the bytes, or null on failure. */
+export function forgivingBase64Decode(input: string): Uint8Array<ArrayBuffer> | null {
   // 1. Remove all ASCII whitespace from data (done while collecting the 6-bit values).
-  const values: number[] = [];
+  const values = new Uint8ArrayCtor(input.length);
   let n = 0;
   let padding = 0;
   for (let i = 0; i < input.length; i++) {
@@ -68,28 +82,32 @@ export function atob(data: unknown): string {
       continue;
     }
     // Data after padding, or a code point outside the alphabet, is a failure.
-    if (padding > 0 || c > 127 || DECODE[c] === -1) invalid();
+    if (padding > 0 || c > 127 || DECODE[c] === -1) return null;
     values[n++] = DECODE[c]!;
   }
   // 2. If data's length divides by 4 leaving no remainder, remove 1 or 2 trailing "=".
   if (padding > 0) {
-    if (padding > 2 || (n + padding) % 4 !== 0) invalid();
+    if (padding > 2 || (n + padding) % 4 !== 0) return null;
   }
   // 3. If data's length divides by 4 leaving a remainder of 1, return failure.
-  if (n % 4 === 1) invalid();
+  if (n % 4 === 1) return null;
   // 5-8. Decode 24 bits at a time; a trailing group of 12 or 18 bits drops its extra bits.
-  let out = '';
+  const rest = n % 4;
+  const out = new Uint8ArrayCtor(((n - rest) / 4) * 3 + (rest === 0 ? 0 : rest - 1));
+  let o = 0;
   let i = 0;
   for (; i + 3 < n; i += 4) {
     const bits = (values[i]! << 18) | (values[i + 1]! << 12) | (values[i + 2]! << 6) | values[i + 3]!;
-    out += StringFromCharCode(bits >> 16, (bits >> 8) & 0xff, bits & 0xff);
+    out[o++] = bits >> 16;
+    out[o++] = (bits >> 8) & 0xff;
+    out[o++] = bits & 0xff;
   }
-  const rest = n - i;
   if (rest === 2) {
-    out += StringFromCharCode((values[i]! << 2) | (values[i + 1]! >> 4));
+    out[o++] = (values[i]! << 2) | (values[i + 1]! >> 4);
   } else if (rest === 3) {
     const bits = (values[i]! << 12) | (values[i + 1]! << 6) | values[i + 2]!;
-    out += StringFromCharCode(bits >> 10, (bits >> 2) & 0xff);
+    out[o++] = bits >> 10;
+    out[o++] = (bits >> 2) & 0xff;
   }
   return out;
 }

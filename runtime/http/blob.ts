@@ -176,6 +176,17 @@ export function createBlob(bytes: Uint8Array<ArrayBuffer>, type: string): Blob {
   return blob;
 }
 
+/**
+ * A Blob over `bytes` (held) whose type is `type` exactly as given: for a type that is already a
+ * serialized MIME type (Body's blob(), https://fetch.spec.whatwg.org/#dom-body-blob), which may keep
+ * upper case in parameter values and bytes above U+007E in quoted ones.
+ */
+export function createBlobWithExactType(bytes: Uint8Array<ArrayBuffer>, type: string): Blob {
+  const blob = new (loadBlob().Blob)();
+  setBlobBytes(blob, bytes, type);
+  return blob;
+}
+
 export function isBlob(value: unknown): value is Blob {
   return api !== null && isBlobSlot(value);
 }

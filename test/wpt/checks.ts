@@ -72,3 +72,71 @@ export const URL_PATTERN = `(c) => {
   }
   return null;
 }`;
+
+// fetch/data-urls/resources/data-urls.json: [input, mimeType, body] or [input, null], through fetch() as
+// WPT's fetch/data-urls/processing.any.js does: the body's bytes and the Content-Type ("" stands for
+// text/plain;charset=US-ASCII); null: fetch() rejects with a TypeError.
+export const DATA_URL_FETCH = `async ([input, mimeType, body]) => {
+  let response;
+  try { response = await fetch(input); }
+  catch (error) { return mimeType === null ? (error instanceof TypeError ? null : 'wrong error ' + error.name) : 'rejected: ' + error.message; }
+  if (mimeType === null) return 'fetched but should reject';
+  const got = [...new Uint8Array(await response.arrayBuffer())];
+  if (JSON.stringify(got) !== JSON.stringify(body)) return 'body ' + JSON.stringify(got) + ' != ' + JSON.stringify(body);
+  const type = response.headers.get('content-type');
+  const expected = mimeType === '' ? 'text/plain;charset=US-ASCII' : mimeType;
+  if (type !== expected) return 'content-type ' + JSON.stringify(type) + ' != ' + JSON.stringify(expected);
+  if (response.status !== 200 || response.statusText !== 'OK') return 'status ' + response.status + ' ' + response.statusText;
+  return null;
+}`;
+
+// fetch/data-urls/resources/base64.json: [input, bytes or null] through fetch('data:;base64,' + input), as
+// WPT's fetch/data-urls/base64.any.js does; null: fetch() rejects with a TypeError.
+export const DATA_URL_BASE64 = `async ([input, bytes]) => {
+  let response;
+  try { response = await fetch('data:;base64,' + input); }
+  catch (error) { return bytes === null ? (error instanceof TypeError ? null : 'wrong error ' + error.name) : 'rejected: ' + error.message; }
+  if (bytes === null) return 'fetched but should reject';
+  const got = [...new Uint8Array(await response.arrayBuffer())];
+  return JSON.stringify(got) === JSON.stringify(bytes) ? null : JSON.stringify(got) + ' != ' + JSON.stringify(bytes);
+}`;
+
+// mimesniff/mime-types/resources/{mime-types,generated-mime-types}.json, as WPT's
+// mimesniff/mime-types/parsing.any.js does it, in two parts. Expected: the output, or '' for null.
+// Blob/File: the type given to new Blob() and new File().
+export const MIME_BLOB = `(c) => {
+  const output = c.output === null ? '' : c.output;
+  const blob = new Blob([], { type: c.input }).type;
+  if (blob !== output) return 'Blob ' + JSON.stringify(blob) + ' != ' + JSON.stringify(output);
+  const file = new File([], 'noname', { type: c.input }).type;
+  if (file !== output) return 'File ' + JSON.stringify(file) + ' != ' + JSON.stringify(output);
+  return null;
+}`;
+
+// Request/Response: the input as Content-Type, then blob()'s type. As parsing.any.js: an input with leading
+// or trailing HTTP whitespace is skipped (header value normalisation would change it); one that is not a
+// valid header value (above U+00FF, or NUL, LF, CR) must make both constructors throw a TypeError.
+export const MIME_BODY = `async (c) => {
+  const output = c.output === null ? '' : c.output;
+  const str = c.input;
+  let compatible = 'compatible';
+  if (/^[\\u0009\\u0020\\u000A\\u000D]+|[\\u0009\\u0020\\u000A\\u000D]+$/.test(str)) return null;
+  for (let i = 0; i < str.length; i++) {
+    const code = str.charCodeAt(i);
+    if (code > 0xff) { compatible = 'incompatible'; break; }
+    if (code === 0x00 || code === 0x0a || code === 0x0d) { compatible = 'header-value-error'; break; }
+  }
+  const headers = [['Content-Type', str]];
+  if (compatible !== 'compatible') {
+    for (const make of [() => new Request('about:blank', { headers }), () => new Response(null, { headers })]) {
+      try { make(); } catch (error) { if (error instanceof TypeError) continue; return 'wrong error ' + error.name; }
+      return 'constructed with an invalid header value';
+    }
+    return null;
+  }
+  const request = (await new Request('about:blank', { headers }).blob()).type;
+  if (request !== output) return 'Request ' + JSON.stringify(request) + ' != ' + JSON.stringify(output);
+  const response = (await new Response(null, { headers }).blob()).type;
+  if (response !== output) return 'Response ' + JSON.stringify(response) + ' != ' + JSON.stringify(output);
+  return null;
+}`;

@@ -11,8 +11,8 @@ export interface CaseFailure {
 }
 
 /**
- * `check` is the source of `(testCase) => string | null`, run inside the isolate: null when the case
- * passes, else why it failed. Cases run in batches so no single invocation gets long.
+ * `check` is the source of `(testCase) => string | null` (or a promise of it, awaited), run inside the
+ * isolate: null when the case passes, else why it failed. Cases run in batches so no single invocation gets long.
  */
 export function runCases(evaluator: Evaluator, cases: unknown[], check: string, batch = 100): CaseFailure[] {
   const failures: CaseFailure[] = [];
@@ -22,11 +22,12 @@ export function runCases(evaluator: Evaluator, cases: unknown[], check: string, 
       const check = ${check};
       const cases = ${JSON.stringify(slice)};
       const failures = [];
-      cases.forEach((testCase, i) => {
+      for (let i = 0; i < cases.length; i++) {
+        const testCase = cases[i];
         let why;
-        try { why = check(testCase); } catch (error) { why = 'threw ' + (error && error.name) + ': ' + (error && error.message); }
+        try { why = await check(testCase); } catch (error) { why = 'threw ' + (error && error.name) + ': ' + (error && error.message); }
         if (why) failures.push({ index: ${start} + i, input: testCase && typeof testCase === 'object' && 'input' in testCase ? testCase.input : testCase, why });
-      });
+      }
       return failures;
     `) as CaseFailure[];
     failures.push(...result);

@@ -1,7 +1,9 @@
 /**
- * `isolane serve | deploy | workers`: the server, and a thin client of the admin API so nobody has to
- * hand-write multipart.
+ * `isolane serve | deploy | workers | bench`: the server, a thin client of the admin API so nobody has to
+ * hand-write multipart, and the benchmark harness.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { adminClient } from './cli/admin-client.ts';
 import { loadConfig, SETTINGS } from './config/config.ts';
 import { isIsolaneError } from './errors.ts';
@@ -13,6 +15,7 @@ const USAGE = `usage:
   isolane deploy <entry> --name <worker> [--route <pattern>]... [--var KEY=VALUE]... [--secret KEY=VALUE]...
                  [--cpu-ms N] [--memory-mb N] [--wall-ms N] [--no-bundle] [--minify] [--outdir <dir>] [--dry-run]
   isolane workers
+  isolane bench [--only <scenario,...>] [--quick] [--rounds N] [--seconds N]   (the harness in bench/, from a checkout)
 
 deploy bundles <entry> (.ts, .tsx, .js, .mjs; its imports and npm packages) into one ES module with esbuild,
 as wrangler does, and uploads it. Node built-ins (node:fs, ...) are refused.
@@ -47,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./cli/deploy.ts')).deployCommand(rest);
     case 'workers':
       return workersCommand();
+    case 'bench':
+      return benchCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -56,6 +61,13 @@ async function main(argv: string[]): Promise<number> {
       console.error(`unknown command ${command}\n\n${USAGE}`);
       return 2;
   }
+}
+
+/** The harness runs in a process of its own: it starts servers and peers and reports on stdout. */
+function benchCommand(args: string[]): Promise<number> {
+  const runner = fileURLToPath(new URL('../bench/run.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--no-node-snapshot', runner, ...args], { stdio: 'inherit' });
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
 }
 
 async function workersCommand(): Promise<number> {

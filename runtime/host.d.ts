@@ -59,7 +59,8 @@ export interface HostCall {
   (op: 'digest', algorithm: string, data: ArrayBuffer): ArrayBuffer;
   /**
    * One crypto.subtle operation, done by the host at once (see src/isolates/host-crypto.ts for `call`'s
-   * shape). Answers `[error, json, buffers]`: `error` is '' on success, else "Name: message".
+   * shape). Answers `[error, json, buffers]`: `error` is '' on success, else "Name: message" (a WebCrypto
+   * DOMException name). The host keeps no state per key: each call carries the key's material.
    */
   (op: 'subtle', call: string, buffers: ArrayBuffer[]): [string, string, ArrayBuffer[]];
 }

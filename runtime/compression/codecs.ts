@@ -1,0 +1,259 @@
+/**
+ * The compressors and decompressors behind CompressionStream and DecompressionStream, for the formats
+ * of the Compression Standard (https://compression.spec.whatwg.org/#supported-formats): "deflate"
+ * (zlib, RFC 1950), "deflate-raw" (RFC 1951) and "gzip" (RFC 1952).
+ *
+ * Compression is fflate's streaming Zlib, Deflate and Gzip. Decompression runs fflate's streaming raw
+ * Inflate on the DEFLATE data and reads the zlib and gzip wrappers here, because the standard asks for
+ * more than fflate's Unzlib and Gunzip do: a checksum that does not match (Adler-32, CRC-32 and length)
+ * is an error, and so is any data after the end of the compressed stream (Gunzip would read it as
+ * another gzip member, Unzlib would not notice it). Every failure is a TypeError.
+ *
+ * Both only ever get bytes the runtime owns (copies), and hand out Uint8Arrays over buffers of their own.
+ */
+import { ObjectSetPrototypeOf, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeGetByteOffset, TypedArrayPrototypeGetLength, ArrayBufferPrototypeGetByteLength, Uint8ArrayCtor } from '../primordials.ts';
+import { concatBytes } from '../encoding/concat-bytes.ts';
+import { copyBytes, subarray } from '../encoding/buffer-source.ts';
+import type { GzipOptions } from 'fflate';
+import { adler32, crc32 } from './checksums.ts';
+
+export type Format = 'deflate' | 'deflate-raw' | 'gzip';
+
+type Fflate = typeof import('./fflate.ts');
+declare const require: (id: './fflate.ts') => Fflate;
+
+let fflate: Fflate | null = null;
+
+/** fflate, evaluated on first use (see fflate.ts). */
+function loadFflate(): Fflate {
+  return (fflate ??= require('./fflate.ts'));
+}
+
+/** https://compression.spec.whatwg.org/#enumdef-compressionformat */
+export function toFormat(value: string): Format | null {
+  return value === 'deflate' || value === 'deflate-raw' || value === 'gzip' ? value : null;
+}
+
+const EMPTY = new Uint8ArrayCtor(0);
+
+/** `bytes` itself when it spans its whole buffer, else a copy that does. */
+function owned(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const buffer = TypedArrayPrototypeGetBuffer(bytes) as ArrayBuffer;
+  const whole = TypedArrayPrototypeGetByteOffset(bytes) === 0 && TypedArrayPrototypeGetByteLength(bytes) === ArrayBufferPrototypeGetByteLength(buffer);
+  return whole ? (bytes as Uint8Array<ArrayBuffer>) : copyBytes(bytes);
+}
+
+interface Streaming {
+  push(chunk: Uint8Array, final?: boolean): void;
+}
+
+export class Compressor {
+  #impl: Streaming;
+  readonly #out: Uint8Array<ArrayBuffer>[] = [];
+
+  constructor(format: Format) {
+    const api = loadFflate();
+    const out = this.#out;
+    const ondata = (data: Uint8Array, _final: boolean) => {
+      if (TypedArrayPrototypeGetLength(data) > 0) out[out.length] = owned(data);
+    };
+    // Null-prototype options (fflate reads level, mem, dictionary, filename and mtime off them); a gzip
+    // header with no modification time, as browsers write it.
+    const options: GzipOptions = format === 'gzip' ? { mtime: 0 } : {};
+    ObjectSetPrototypeOf(options, null);
+    this.#impl = format === 'gzip' ? new api.Gzip(options, ondata) : format === 'deflate' ? new api.Zlib(options, ondata) : new api.Deflate(options, ondata);
+  }
+
+  /** Compresses `bytes` (only read during the call); what came out so far. */
+  push(bytes: Uint8Array): Uint8Array<ArrayBuffer>[] {
+    this.#impl.push(bytes, false);
+    return this.#take();
+  }
+
+  /** The end of the compressed stream. */
+  finish(): Uint8Array<ArrayBuffer>[] {
+    this.#impl.push(EMPTY, true);
+    return this.#take();
+  }
+
+  #take(): Uint8Array<ArrayBuffer>[] {
+    return takeAll(this.#out);
+  }
+}
+
+/** What `out` holds, moved to a new array: the fflate callbacks keep appending to `out` itself. */
+function takeAll(out: Uint8Array<ArrayBuffer>[]): Uint8Array<ArrayBuffer>[] {
+  const taken: Uint8Array<ArrayBuffer>[] = [];
+  for (let i = 0; i < out.length; i++) taken[i] = out[i]!;
+  out.length = 0;
+  return taken;
+}
+
+/** fflate's Inflate with the state it keeps (fflate 0.8.3 is pinned; compression.test.ts covers it). */
+interface Inflater extends Streaming {
+  /** Input not yet consumed (a copy fflate made, or the last chunk pushed). */
+  p: Uint8Array;
+  /** f: the final block has started; l: a block's code tables, null between blocks; p: bit position in `p`. */
+  s: { f?: number; l?: unknown; p?: number };
+}
+
+const HEADER = 0;
+const BODY = 1;
+const TRAILER = 2;
+const DONE = 3;
+
+function fail(message: string): never {
+  throw new TypeError(`Failed to decompress: ${message}.`);
+}
+
+function readUint32LE(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+}
+
+/** Index of the first 0 byte at or after `from`, or -1. */
+function zeroAt(bytes: Uint8Array, from: number): number {
+  const length = TypedArrayPrototypeGetLength(bytes);
+  for (let i = from; i < length; i++) if (bytes[i] === 0) return i;
+  return -1;
+}
+
+/** The length of the gzip member header at the start of `h`, -1 while incomplete (RFC 1952 §2.3). */
+function gzipHeaderLength(h: Uint8Array): number {
+  const length = TypedArrayPrototypeGetLength(h);
+  if ((length > 0 && h[0] !== 0x1f) || (length > 1 && h[1] !== 0x8b)) fail('not gzip data (bad magic bytes)');
+  if (length > 2 && h[2] !== 8) fail('unknown gzip compression method');
+  if (length > 3 && (h[3]! & 0xe0) !== 0) fail('reserved gzip header flags set');
+  if (length < 10) return -1;
+  const flags = h[3]!;
+  let pos = 10;
+  if (flags & 4) {
+    // FEXTRA: a two-byte length, then that many bytes.
+    if (length < pos + 2) return -1;
+    pos += 2 + (h[pos]! | (h[pos + 1]! << 8));
+    if (length < pos) return -1;
+  }
+  // FNAME, then FCOMMENT: zero-terminated.
+  for (let flag = 8; flag <= 16; flag += 8) {
+    if (flags & flag) {
+      const zero = zeroAt(h, pos);
+      if (zero === -1) return -1;
+      pos = zero + 1;
+    }
+  }
+  if (flags & 2) {
+    // FHCRC: the low 16 bits of the CRC-32 of the header so far.
+    if (length < pos + 2) return -1;
+    if ((crc32(0, subarray(h, 0, pos)) & 0xffff) !== (h[pos]! | (h[pos + 1]! << 8))) fail('gzip header checksum mismatch');
+    pos += 2;
+  }
+  return pos;
+}
+
+/** The length of the zlib header at the start of `h` (2), -1 while incomplete (RFC 1950 §2.2). */
+function zlibHeaderLength(h: Uint8Array): number {
+  const length = TypedArrayPrototypeGetLength(h);
+  if (length > 0 && ((h[0]! & 0x0f) !== 8 || h[0]! >> 4 > 7)) fail('not zlib data (unknown compression method or window size)');
+  if (length < 2) return -1;
+  if (((h[0]! << 8) | h[1]!) % 31 !== 0) fail('zlib header check failed');
+  if (h[1]! & 0x20) fail('zlib data needs a preset dictionary');
+  return 2;
+}
+
+export class Decompressor {
+  #format: Format;
+  #phase: number;
+  /** Header or trailer bytes gathered until complete. */
+  #pending: Uint8Array = EMPTY;
+  #inflater: Inflater | null = null;
+  /** CRC-32 (gzip) or Adler-32 (zlib) of the output so far. */
+  #check: number;
+  /** The output's length modulo 2^32 (gzip). */
+  #size = 0;
+  readonly #out: Uint8Array<ArrayBuffer>[] = [];
+
+  constructor(format: Format) {
+    this.#format = format;
+    this.#phase = format === 'deflate-raw' ? BODY : HEADER;
+    this.#check = format === 'deflate' ? 1 : 0;
+    const out = this.#out;
+    // Null-prototype options, as the compressor's (fflate would read a `dictionary` off Object.prototype).
+    const options = {};
+    ObjectSetPrototypeOf(options, null);
+    const inflater = new (loadFflate().Inflate)(options, (data: Uint8Array) => {
+      if (TypedArrayPrototypeGetLength(data) === 0) return;
+      if (this.#format === 'gzip') {
+        this.#check = crc32(this.#check, data);
+        this.#size = (this.#size + TypedArrayPrototypeGetLength(data)) >>> 0;
+      } else if (this.#format === 'deflate') {
+        this.#check = adler32(this.#check, data);
+      }
+      out[out.length] = owned(data);
+    }) as unknown as Inflater;
+    this.#inflater = inflater;
+  }
+
+  /** Decompresses `bytes` (which it may keep: the caller gives them up); what came out so far. */
+  push(bytes: Uint8Array): Uint8Array<ArrayBuffer>[] {
+    let data = bytes;
+    if (this.#phase === HEADER) {
+      const header = this.#gather(data);
+      const length = this.#format === 'gzip' ? gzipHeaderLength(header) : zlibHeaderLength(header);
+      if (length === -1) return this.#take();
+      data = subarray(header, length);
+      this.#pending = EMPTY;
+      this.#phase = BODY;
+    }
+    if (this.#phase === BODY) {
+      if (TypedArrayPrototypeGetLength(data) === 0) return this.#take();
+      const inflater = this.#inflater!;
+      try {
+        inflater.push(data, false);
+      } catch (error) {
+        fail(`invalid compressed data (${(error as Error).message})`);
+      }
+      // The final block has ended: what follows it is the trailer (or trailing data).
+      if (!(inflater.s.f && !inflater.s.l)) return this.#take();
+      data = subarray(inflater.p, (inflater.s.p ?? 0) & 7 ? 1 : 0);
+      this.#inflater = null;
+      this.#phase = this.#format === 'deflate-raw' ? DONE : TRAILER;
+    }
+    if (this.#phase === TRAILER) {
+      const trailer = this.#gather(data);
+      const length = this.#format === 'gzip' ? 8 : 4;
+      if (TypedArrayPrototypeGetLength(trailer) < length) return this.#take();
+      this.#verify(trailer);
+      data = subarray(trailer, length);
+      this.#pending = EMPTY;
+      this.#phase = DONE;
+    }
+    // https://compression.spec.whatwg.org/#decompress-and-enqueue-a-chunk: input left after the end.
+    if (TypedArrayPrototypeGetLength(data) > 0) fail('data after the end of the compressed stream');
+    return this.#take();
+  }
+
+  /** https://compression.spec.whatwg.org/#decompress-flush-and-enqueue: the stream must have ended. */
+  finish(): Uint8Array<ArrayBuffer>[] {
+    if (this.#phase !== DONE) fail('unexpected end of compressed data');
+    return this.#take();
+  }
+
+  #gather(data: Uint8Array): Uint8Array {
+    const pending = this.#pending;
+    this.#pending = TypedArrayPrototypeGetLength(pending) === 0 ? data : concatBytes([pending, data]);
+    return this.#pending;
+  }
+
+  #verify(trailer: Uint8Array): void {
+    if (this.#format === 'gzip') {
+      if (readUint32LE(trailer, 0) !== this.#check) fail('gzip checksum mismatch');
+      if (readUint32LE(trailer, 4) !== this.#size) fail('gzip length mismatch');
+    } else {
+      const adler = ((trailer[0]! << 24) | (trailer[1]! << 16) | (trailer[2]! << 8) | trailer[3]!) >>> 0;
+      if (adler !== this.#check) fail('zlib checksum mismatch');
+    }
+  }
+
+  #take(): Uint8Array<ArrayBuffer>[] {
+    return takeAll(this.#out);
+  }
+}

@@ -52,6 +52,8 @@ export interface IsolaneServer {
   deployMultipart(name: string, metadata: Record<string, unknown>, modules: Record<string, string | { content: string | Uint8Array; type: string }>): Promise<void>;
   /** An admin API call with the token; throws on a non-2xx answer. */
   admin(method: string, path: string, body?: string | FormData, headers?: Record<string, string>): Promise<unknown>;
+  /** Invocations of `worker` by outcome so far (from the admin API's /metrics): cheap, no log parsing. */
+  outcomes(worker: string): Promise<Record<string, number>>;
   /** Resolves with the first log line (already received or still to come) that matches. */
   waitForLine(filter: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** The last few KiB the server wrote to stderr. */
@@ -208,6 +210,17 @@ export async function startIsolane(options: StartIsolaneOptions = {}): Promise<I
     },
     deployMultipart,
     admin,
+    async outcomes(worker) {
+      const text = String(await admin('GET', '/metrics'));
+      const counts: Record<string, number> = {};
+      const prefix = `isolane_invocations_total{worker=${JSON.stringify(worker)},outcome="`;
+      for (const line of text.split('\n')) {
+        if (!line.startsWith(prefix)) continue;
+        const [outcome, value] = line.slice(prefix.length).split('"} ');
+        if (outcome && Number(value)) counts[outcome] = Number(value);
+      }
+      return counts;
+    },
     waitForLine,
     stderr: () => stderrTail,
     stop() {

@@ -98,6 +98,8 @@ export const scenario: Scenario = {
         ]),
       });
       notes.push(...errorNotes(summaries));
+      const outcomes = await isolane.outcomes('hello');
+      if (Object.keys(outcomes).some((o) => o !== 'ok')) notes.push(`Isolane's invocation outcomes (all runs): ${Object.entries(outcomes).map(([o, n]) => `${o} ${n}`).join(', ')}.`);
       const noisy = noiseNote(summaries);
       if (noisy) notes.push(noisy);
       const ownSummary = summaries.find((s) => s.name === ISOLANE)!;

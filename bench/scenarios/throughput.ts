@@ -119,6 +119,9 @@ export const scenario: Scenario = {
           const noisy = noiseNote(summaries);
           if (noisy) notes.push(`${w.title}: ${noisy}`);
           notes.push(...errorNotes(summaries, `${w.title}: `));
+          const outcomes = await isolane.outcomes(w.id);
+          const failed = Object.entries(outcomes).filter(([o]) => o !== 'ok');
+          if (failed.length) notes.push(`${w.title}: Isolane's invocation outcomes (warm-up included): ${Object.entries(outcomes).map(([o, n]) => `${o} ${n}`).join(', ')}.`);
           data[w.id] = rawData(summaries);
         } finally {
           for (const peer of peers) await peer.stop();

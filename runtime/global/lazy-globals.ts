@@ -1,11 +1,13 @@
 /**
  * Event, EventTarget, CustomEvent, AbortController, AbortSignal, Blob, File, FormData, CompressionStream
- * and DecompressionStream are defined on first use: each module keeps its classes in a define…() function that its load…() calls once. An
- * isolate that never touches them pays neither for defining the classes nor for their compiled code
- * in the code cache (installed eagerly they cost ~0.25 ms of every isolate's setup).
+ * and DecompressionStream are defined on first use: each module keeps its classes in a define…() function
+ * that its load…() calls once. An isolate that never touches them pays neither for defining the classes
+ * nor for their compiled code in the code cache (installed eagerly they cost ~0.25 ms of every isolate's
+ * setup).
  *
  * (esbuild's own lazy `require()` is not used: it would wrap every module the required ones import,
- * primordials.ts included, in a lazily compiled function, and setup would get slower, not faster.)
+ * primordials.ts included, in a lazily compiled function, and setup would get slower, not faster. The
+ * exception is compression/fflate.ts, which imports fflate and nothing of the runtime.)
  *
  * Rule: runtime code never constructs these classes with `new` at module level; module functions that
  * need a brand check return false while the class is not defined (no instance can exist before).

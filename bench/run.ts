@@ -46,6 +46,8 @@ if (values.help) {
   --noise-threshold P, --noise-retries N
               a comparison run during which other processes used more than P% of a core (default 25)
               is run again, at most N times (default 1)
+  --wait-quiet S
+              before each run, wait up to S seconds for other processes to use less than that (default 0)
   scenario flags: --connections N --pipelining N --no-edge (throughput), --connections N --rate R --no-workerd (latency)`);
   process.exit(0);
 }

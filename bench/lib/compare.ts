@@ -88,9 +88,31 @@ export async function runOnce(system: System, options: CompareOptions, seconds: 
  * everything else used more than `--noise-threshold` % of a core (default 25) is run again, at most
  * `--noise-retries` times (default 1); the last attempt counts whatever it measured.
  */
-export function noisePolicy(): { threshold: number; retries: number } {
-  const { values } = parseArgs({ args: process.argv.slice(2), strict: false, options: { 'noise-threshold': { type: 'string' }, 'noise-retries': { type: 'string' } } });
-  return { threshold: Number(values['noise-threshold'] ?? 25), retries: Number(values['noise-retries'] ?? 1) };
+export function noisePolicy(): { threshold: number; retries: number; waitQuietSeconds: number } {
+  const { values } = parseArgs({ args: process.argv.slice(2), strict: false, options: { 'noise-threshold': { type: 'string' }, 'noise-retries': { type: 'string' }, 'wait-quiet': { type: 'string' } } });
+  return { threshold: Number(values['noise-threshold'] ?? 25), retries: Number(values['noise-retries'] ?? 1), waitQuietSeconds: Number(values['wait-quiet'] ?? 0) };
+}
+
+/** CPU used by everything but this process over `ms` (the servers under test idle meanwhile), % of one core. */
+export async function otherCpuPercent(ms = 500): Promise<number> {
+  const busy = machineBusySeconds();
+  const self = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, ms));
+  const own = process.cpuUsage(self);
+  return ((machineBusySeconds() - busy - (own.user + own.system) / 1e6) / (ms / 1000)) * 100;
+}
+
+/**
+ * With `--wait-quiet S`: before a run, wait (at most S seconds) until other processes use less than the
+ * noise threshold, so that each measurement falls in a quiet moment of a shared machine.
+ */
+async function waitQuiet(noise: { threshold: number; waitQuietSeconds: number }, log: (line: string) => void): Promise<void> {
+  if (!(noise.waitQuietSeconds > 0)) return;
+  const deadline = performance.now() + noise.waitQuietSeconds * 1000;
+  let busy = await otherCpuPercent();
+  if (busy <= noise.threshold) return;
+  log(`  waiting for a quiet machine (other processes: ${busy.toFixed(0)}% of a core; at most ${noise.waitQuietSeconds} s)`);
+  while (busy > noise.threshold && performance.now() < deadline) busy = await otherCpuPercent();
 }
 
 export async function compare(options: CompareOptions): Promise<SystemSummary[]> {
@@ -113,12 +135,14 @@ export async function compare(options: CompareOptions): Promise<SystemSummary[]>
     let order = [...systems.slice(shift), ...systems.slice(0, shift)];
     if (round % 2 === 0) order = order.reverse();
     for (const system of order) {
+      await waitQuiet(noise, log);
       let result = await runOnce(system, options, options.load.seconds);
       let retried = 0;
       while (result.otherCpuPercent > noise.threshold && retried < noise.retries) {
         retried++;
         log(`  round ${round}/${rounds} ${system.name.padEnd(26)} ${describeRound(result)}: other processes were busy, run again (${retried}/${noise.retries})`);
         await pause();
+        await waitQuiet(noise, log);
         result = await runOnce(system, options, options.load.seconds);
       }
       byName.get(system.name)!.push({ ...result, round, ...(retried ? { retried } : {}) });

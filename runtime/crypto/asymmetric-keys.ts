@@ -71,7 +71,7 @@ function keyFromHost(info: HostKey, algorithm: Algorithm, extractable: boolean, 
     keyAlgorithm.publicExponent = hexBytes(info.publicExponent!);
     keyAlgorithm.hash = algorithm.hash!;
   }
-  return createKey(info.type, extractable, keyAlgorithm, usages, { jwk: info.jwk });
+  return createKey(info.type, extractable, keyAlgorithm, usages, null, info.jwk);
 }
 
 /** A JSON object of `jwk`'s key-material members (strings only; the host checks their contents). */

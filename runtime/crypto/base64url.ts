@@ -2,7 +2,7 @@
  * base64url without padding (RFC 4648 section 5), as JSON Web Keys carry their byte fields (RFC 7515
  * section 2). Decoding is strict: any other character, or padding, is a failure (null).
  */
-import { StringPrototypeCharCodeAt, Uint8ArrayCtor } from '../primordials.ts';
+import { StringPrototypeCharCodeAt, TypedArrayPrototypeGetLength, Uint8ArrayCtor } from '../primordials.ts';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const ENCODE: string[] = [];
@@ -14,7 +14,7 @@ for (let i = 0; i < 64; i++) {
 
 export function base64urlEncode(bytes: Uint8Array): string {
   let out = '';
-  const length = bytes.length;
+  const length = TypedArrayPrototypeGetLength(bytes);
   let i = 0;
   for (; i + 2 < length; i += 3) {
     const bits = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;

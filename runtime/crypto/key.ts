@@ -5,15 +5,15 @@
  * material and the internal slots live in a private field that tenant code cannot reach or forge;
  * `algorithm` and `usages` hand out cached copies, so changing them changes nothing.
  */
+import { copyBytes } from '../encoding/buffer-source.ts';
 import { nameClass } from '../global/define.ts';
 import {
   ArrayIsArray,
   ObjectDefineProperty,
   ReflectApply,
   SymbolIterator,
-  Uint8ArrayCtor,
 } from '../primordials.ts';
-import type { Algorithm, HashName } from './algorithms.ts';
+import type { HashName } from './algorithms.ts';
 import { fail } from './errors.ts';
 
 export type KeyType = 'secret' | 'public' | 'private';
@@ -92,16 +92,10 @@ export function createKey(
   extractable: boolean,
   algorithm: KeyAlgorithm,
   usages: Usages,
-  material: { secret?: ArrayBuffer; jwk?: string },
+  secret: ArrayBuffer | null,
+  jwk: string | null,
 ): CryptoKey {
-  return new CryptoKey(CONSTRUCT, {
-    type,
-    extractable,
-    algorithm,
-    usages,
-    secret: material.secret ?? null,
-    jwk: material.jwk ?? null,
-  });
+  return new CryptoKey(CONSTRUCT, { type, extractable, algorithm, usages, secret, jwk });
 }
 
 /** The internal slots of a CryptoKey, or a TypeError (Web IDL conversion of a `CryptoKey` argument). */
@@ -113,18 +107,12 @@ export function keySlots(value: unknown, method: string, position: number): KeyS
   return slots;
 }
 
-/** The key-related members of a normalized algorithm. */
-export function keyAlgorithm(algorithm: Algorithm): KeyAlgorithm {
-  return { __proto__: null, name: algorithm.name } as unknown as KeyAlgorithm;
-}
-
 /** The cached `algorithm` object tenant code sees (KeyAlgorithm and its subtypes as plain objects). */
 function algorithmObject(algorithm: KeyAlgorithm): object {
   const name = algorithm.name;
   if (algorithm.namedCurve !== undefined) return { name, namedCurve: algorithm.namedCurve };
   if (algorithm.modulusLength !== undefined) {
-    const exponent = new Uint8ArrayCtor(algorithm.publicExponent!.length);
-    for (let i = 0; i < exponent.length; i++) exponent[i] = algorithm.publicExponent![i]!;
+    const exponent = copyBytes(algorithm.publicExponent!);
     return { name, modulusLength: algorithm.modulusLength, publicExponent: exponent, hash: { name: algorithm.hash! } };
   }
   if (algorithm.hash !== undefined) return { name, length: algorithm.length!, hash: { name: algorithm.hash } };

@@ -4,7 +4,7 @@
  * key is its bytes (random ones from the host's CSPRNG for generateKey), kept in the CryptoKey.
  */
 import { copyBytes } from '../encoding/buffer-source.ts';
-import { TypedArrayPrototypeGetBuffer, Uint8ArrayCtor } from '../primordials.ts';
+import { TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetLength, Uint8ArrayCtor } from '../primordials.ts';
 import type { Algorithm, HashName } from './algorithms.ts';
 import { base64urlDecode, base64urlEncode } from './base64url.ts';
 import { fail } from './errors.ts';
@@ -59,7 +59,7 @@ export function importSecretKey(
   checkUsages(usages, hmac ? HMAC_USAGES : AES_USAGES);
   if (format !== 'raw' && format !== 'jwk') fail('NotSupportedError', `Unsupported key format '${format}' for ${name}`);
   const bytes = secretBytes(format, keyData, usages, extractable, hmac ? 'sig' : 'enc');
-  const bits = bytes.length * 8;
+  const bits = TypedArrayPrototypeGetLength(bytes) * 8;
   const keyAlgorithm = { __proto__: null, name } as unknown as KeyAlgorithm;
   const jwkAlg = format === 'jwk' ? (keyData as JsonWebKey).alg : undefined;
   if (hmac) {
@@ -79,7 +79,7 @@ export function importSecretKey(
     if (jwkAlg !== undefined && jwkAlg !== aesJwkAlg(name, bits)) fail('DataError', `The JWK "alg" member was not "${aesJwkAlg(name, bits)}"`);
     keyAlgorithm.length = bits;
   }
-  return createKey('secret', extractable, keyAlgorithm, usages, { secret: ownBuffer(bytes) });
+  return createKey('secret', extractable, keyAlgorithm, usages, ownBuffer(bytes), null);
 }
 
 // https://w3c.github.io/webcrypto/#hmac-operations-export-key
@@ -109,9 +109,10 @@ export function generateSecretKey(algorithm: Algorithm, extractable: boolean, us
     if (length !== 128 && length !== 192 && length !== 256) fail('OperationError', 'AES key length must be 128, 192 or 256 bits');
   }
   keyAlgorithm.length = length;
-  const bytes = new Uint8ArrayCtor((length + 7) >> 3);
+  const byteLength = (length + 7) >> 3;
+  const bytes = new Uint8ArrayCtor(byteLength);
   fillRandom(bytes);
   // Bits past `length` in the last byte are zero.
-  if ((length & 7) !== 0) bytes[bytes.length - 1] &= (0xff << (8 - (length & 7))) & 0xff;
-  return createKey('secret', extractable, keyAlgorithm, usages, { secret: TypedArrayPrototypeGetBuffer(bytes) as ArrayBuffer });
+  if ((length & 7) !== 0) bytes[byteLength - 1] &= (0xff << (8 - (length & 7))) & 0xff;
+  return createKey('secret', extractable, keyAlgorithm, usages, TypedArrayPrototypeGetBuffer(bytes) as ArrayBuffer, null);
 }

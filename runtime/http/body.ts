@@ -31,7 +31,8 @@ import { heldBytesOf, streamFromBytes } from '../streams/stream-from-bytes.ts';
 import { fetchBodyStream, requestBodyStream } from '../streams/host-body.ts';
 import { type ReadableStream, isDisturbed, isLocked, isReadableStream, loadStreams } from '../streams/web-streams.ts';
 import { isURLSearchParams, serializeSearchParams } from '../url/url.ts';
-import { type Blob, blobParts, createBlob, isBlob } from './blob.ts';
+import { type Blob, blobParts, createBlobWithExactType, isBlob } from './blob.ts';
+import { blobTypeFromContentType } from '../mime/extract.ts';
 import { type FormData, isFormData } from './form-data.ts';
 import { parseFormData, serializeMultipart } from './multipart.ts';
 
@@ -189,9 +190,10 @@ export function consumeBytes(state: BodyState): Uint8Array<ArrayBuffer> | Promis
   return consume(state, 'bytes', sourceBytes);
 }
 
-// https://fetch.spec.whatwg.org/#dom-body-blob: the type is the Content-Type (lower-cased), or ''.
+// https://fetch.spec.whatwg.org/#dom-body-blob: the type is the MIME type extracted from the
+// Content-Type (`contentType`, the combined value), serialized, or '' when there is none.
 export function consumeBlob(state: BodyState, contentType: string | null): Blob | Promise<Blob> {
-  return consume(state, 'blob', (source) => createBlob(heldBytes(source), contentType ?? ''));
+  return consume(state, 'blob', (source) => createBlobWithExactType(heldBytes(source), blobTypeFromContentType(contentType)));
 }
 
 // https://fetch.spec.whatwg.org/#dom-body-formdata

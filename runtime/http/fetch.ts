@@ -11,7 +11,8 @@ import { bodyFromHost, streamedFetchBody } from './body.ts';
 import { createFetchedResponse } from './response.ts';
 import { headerListOf } from './headers.ts';
 import { Request } from './request.ts';
-import { MapCtor, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, PromiseCtor } from '../primordials.ts';
+import { MapCtor, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, PromiseCtor, StringPrototypeStartsWith } from '../primordials.ts';
+import { fetchDataURL } from './fetch-data-url.ts';
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -33,6 +34,15 @@ export function fetch(input: unknown, init: unknown = undefined): Promise<unknow
     }
     if (request.signal.aborted) {
       reject(request.signal.reason);
+      return;
+    }
+    // A data: URL is answered here, with no host call, whatever the method (fetch-data-url.ts).
+    if (StringPrototypeStartsWith(request.url, 'data:')) {
+      try {
+        resolve(fetchDataURL(request.url));
+      } catch (error) {
+        reject(error);
+      }
       return;
     }
     const list = headerListOf(request.headers);

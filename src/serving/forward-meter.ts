@@ -3,6 +3,8 @@ import type { MeterSink } from '../metering/meter.ts';
 import type { InvocationRecord } from '../types.ts';
 import type { ConsoleLine, Metering } from './protocol.ts';
 
+const FLUSH_MS = 10;
+
 export class ForwardMeter implements MeterSink {
   readonly #post: (message: Metering) => void;
   #records: InvocationRecord[] = [];
@@ -26,7 +28,9 @@ export class ForwardMeter implements MeterSink {
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => this.flush());
+    // One message per FLUSH_MS, not per turn of the event loop: under load a turn handles a few requests
+    // only, and each IPC message costs a serialisation and a write.
+    setTimeout(() => this.flush(), FLUSH_MS).unref();
   }
 
   flush(): void {

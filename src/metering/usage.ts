@@ -6,6 +6,11 @@ import { OUTCOMES, type InvocationRecord, type Outcome } from '../types.ts';
 
 /** Recent invocations kept per worker; windows are computed over at most this many. */
 const RING_SIZE = 8192;
+/**
+ * A worker's ring starts this small and doubles as it fills: ~30 bytes per slot, so a full ring is
+ * ~240 KiB, and preallocating it for each of 10,000 mostly idle workers would hold 2.3 GiB.
+ */
+const FIRST_RING_SIZE = 64;
 
 export interface UsageSummary {
   worker: string;
@@ -30,15 +35,33 @@ export interface UsageTotals {
 
 class WorkerUsage {
   readonly totals: UsageTotals = { outcomes: zeroOutcomes(), cpuUs: 0, billedMs: 0, wallMs: 0 };
-  readonly at = new Float64Array(RING_SIZE);
-  readonly cpuUs = new Float64Array(RING_SIZE);
-  readonly wallMs = new Float64Array(RING_SIZE);
-  readonly billedMs = new Uint32Array(RING_SIZE);
-  readonly outcome = new Uint8Array(RING_SIZE);
+  capacity = FIRST_RING_SIZE;
+  at = new Float64Array(FIRST_RING_SIZE);
+  cpuUs = new Float64Array(FIRST_RING_SIZE);
+  wallMs = new Float64Array(FIRST_RING_SIZE);
+  billedMs = new Uint32Array(FIRST_RING_SIZE);
+  outcome = new Uint8Array(FIRST_RING_SIZE);
   count = 0;
 
+  /** Doubles the ring; only before it first wraps, so the slots are still in arrival order. */
+  #grow(): void {
+    const capacity = this.capacity * 2;
+    const grown = <T extends Float64Array | Uint32Array | Uint8Array>(old: T, make: (n: number) => T): T => {
+      const next = make(capacity);
+      next.set(old);
+      return next;
+    };
+    this.at = grown(this.at, (n) => new Float64Array(n));
+    this.cpuUs = grown(this.cpuUs, (n) => new Float64Array(n));
+    this.wallMs = grown(this.wallMs, (n) => new Float64Array(n));
+    this.billedMs = grown(this.billedMs, (n) => new Uint32Array(n));
+    this.outcome = grown(this.outcome, (n) => new Uint8Array(n));
+    this.capacity = capacity;
+  }
+
   add(record: InvocationRecord, at: number): void {
-    const i = this.count++ % RING_SIZE;
+    if (this.count === this.capacity && this.capacity < RING_SIZE) this.#grow();
+    const i = this.count++ % this.capacity;
     this.at[i] = at;
     this.cpuUs[i] = record.cpuUs;
     this.wallMs[i] = record.wallMs;
@@ -86,15 +109,15 @@ export class UsageLog {
     let billed = 0;
     let truncated = false;
     if (usage) {
-      const kept = Math.min(usage.count, RING_SIZE);
+      const kept = Math.min(usage.count, usage.capacity);
       for (let n = 0; n < kept; n++) {
-        const i = (usage.count - 1 - n) % RING_SIZE;
+        const i = (usage.count - 1 - n) % usage.capacity;
         if (usage.at[i]! < since) break;
         outcomes[OUTCOMES[usage.outcome[i]!]!]++;
         cpu.push(usage.cpuUs[i]! / 1000);
         wall.push(usage.wallMs[i]!);
         billed += usage.billedMs[i]!;
-        if (n === kept - 1 && usage.count > RING_SIZE) truncated = true;
+        if (n === kept - 1 && usage.count > usage.capacity) truncated = true;
       }
     }
     const invocations = cpu.length;

@@ -101,11 +101,14 @@ ceiling.unref();
 const results: ScenarioResult[] = [];
 const failures: RunReport['failures'] = [];
 let interrupted = false;
-process.once('SIGINT', () => {
-  interrupted = true;
-  console.error('bench: interrupted; stopping servers');
-  process.exit(130);
-});
+// On a signal, exit through process.exit so the 'exit' hook of bench/lib kills every server started.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    console.error(`bench: ${signal}; stopping servers`);
+    process.exit(code);
+  });
+}
 /** How busy the machine is with other work right now: % of one core over one second. */
 async function backgroundCpuPercent(): Promise<number> {
   const before = machineBusySeconds();

@@ -23,7 +23,7 @@ import type { Scenario, ScenarioResult } from './lib/types.ts';
 
 const SCENARIOS_DIR = join(import.meta.dirname, 'scenarios');
 /** Order of the scenarios; any other file runs after them, alphabetically. */
-const PREFERRED = ['throughput', 'latency', 'cold-start', 'density', 'metering', 'noisy-neighbours', 'noisy-neighbors', 'deploy'];
+const PREFERRED = ['throughput', 'latency', 'cold-start', 'density', 'metering', 'noisy-neighbours', 'noisy-neighbors', 'deploy-to-live', 'deploy'];
 
 const { values } = parseArgs({
   strict: false,

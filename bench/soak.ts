@@ -37,6 +37,9 @@ const server = await startIsolane({ args: ['--executors', '2', '--max-isolates',
 const generations = new Map<string, number>();
 const names = Array.from({ length: WORKERS }, (_, i) => `soak-${i}`);
 const counts = { requests: 0, good: 0, failed: 0, hostile: 0, deploys: 0, deletes: 0 };
+/** Failed good requests by status (and error code) or client error, to tell a limit from a crash. */
+const failures = new Map<string, number>();
+const failedAs = (key: string) => failures.set(key, (failures.get(key) ?? 0) + 1);
 const samples: { atSeconds: number; primary: number; serving: number[]; total: number }[] = [];
 const started = Date.now();
 const end = started + MINUTES * 60_000;
@@ -71,9 +74,14 @@ try {
         counts.requests++;
         if (hostile) counts.hostile++;
         else if (res.statusCode === 200 && text.includes(`"name":"${name}"`)) counts.good++;
-        else if (res.statusCode !== 404) counts.failed++; // 404: deleted a moment ago
-      } catch {
+        else if (res.statusCode !== 404) {
+          // 404: deleted a moment ago.
+          counts.failed++;
+          failedAs(`${res.statusCode} ${/"code":"([A-Z_]+)"/.exec(text)?.[1] ?? ''}`.trim());
+        }
+      } catch (err) {
         counts.failed++;
+        failedAs((err as { code?: string }).code ?? (err as Error).message);
       }
     }
   });
@@ -102,6 +110,9 @@ try {
   const mib = (n: number) => (n / 1048576).toFixed(0);
   console.log(`# soak: ${MINUTES} min, ${WORKERS} churning workers (+2 hostile), 6 request loops, 2 serving processes`);
   console.log(`requests ${counts.requests} (good ${counts.good}, failed ${counts.failed}, hostile ${counts.hostile}); deploys ${counts.deploys}, deletes ${counts.deletes}`);
+  if (failures.size > 0) console.log(`failed good requests: ${[...failures].map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+  const mid = samples.find((s) => s.atSeconds * 1000 >= (MINUTES * 60_000) / 2.5) ?? afterWarmup;
+  console.log(`from ${mid.atSeconds} s (the isolate pools full) to the end: ${(((last.total - mid.total) / mid.total) * 100).toFixed(1)}%`);
   console.log('| rss | after warm-up (' + afterWarmup.atSeconds + ' s) | end (' + last.atSeconds + ' s) | max after warm-up | change |\n|---|---|---|---|---|');
   console.log(`| all processes | ${mib(afterWarmup.total)} MiB | ${mib(last.total)} MiB | ${mib(max)} MiB | ${(((last.total - afterWarmup.total) / afterWarmup.total) * 100).toFixed(1)}% |`);
   console.log(`| primary | ${mib(afterWarmup.primary)} MiB | ${mib(last.primary)} MiB | | ${(((last.primary - afterWarmup.primary) / afterWarmup.primary) * 100).toFixed(1)}% |`);

@@ -49,6 +49,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
     port: config.port,
     workersDomain: config.workersDomain,
     maxRequestBytes: config.maxRequestBytes,
+    headersTimeoutMs: config.headersTimeoutMs,
     fetchAllow: config.fetchAllow,
     pool: {
       maxIsolates: Math.ceil(config.maxIsolates / config.executors),

@@ -23,6 +23,7 @@ export interface Config {
   idleMs: number;
   maxScriptBytes: number;
   maxRequestBytes: number;
+  headersTimeoutMs: number;
   /** `stdout` or `none`. */
   log: 'stdout' | 'none';
   /** Host names and addresses on the host's own network that workers' fetch may reach anyway. */
@@ -64,6 +65,7 @@ export const SETTINGS: Setting[] = [
   { env: 'ISOLANE_IDLE_MS', flag: 'idle-ms', key: 'idleMs', parse: int(1000, 86_400_000), help: 'an isolate unused this long is disposed (default 300000)' },
   { env: 'ISOLANE_MAX_SCRIPT_BYTES', flag: 'max-script-bytes', key: 'maxScriptBytes', parse: int(1024, 1 << 30), help: 'largest upload (default 10 MiB)' },
   { env: 'ISOLANE_MAX_REQUEST_BYTES', flag: 'max-request-bytes', key: 'maxRequestBytes', parse: int(0, 1 << 30), help: 'largest request body (default 32 MiB)' },
+  { env: 'ISOLANE_HEADERS_TIMEOUT_MS', flag: 'headers-timeout-ms', key: 'headersTimeoutMs', parse: int(100, 600_000), help: 'time a client has to send its request headers; slower ones get 408 (default 60000)' },
   { env: 'ISOLANE_FETCH_ALLOW', flag: 'fetch-allow', key: 'fetchAllow', parse: (v) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean), help: "comma-separated hosts/addresses on the host's own network that workers' fetch may reach (default none)" },
   { env: 'ISOLANE_LOG', flag: 'log', key: 'log', parse: (v) => { if (v !== 'stdout' && v !== 'none') throw new Error('expected stdout or none'); return v; }, help: 'structured log destination: stdout or none (default stdout)' },
 ];
@@ -84,6 +86,7 @@ export function defaultConfig(): Config {
     idleMs: 300_000,
     maxScriptBytes: 10 * 1024 * 1024,
     maxRequestBytes: 32 * 1024 * 1024,
+    headersTimeoutMs: 60_000,
     log: 'stdout',
     fetchAllow: [],
   };

@@ -10,6 +10,8 @@ export interface ServingProcessData {
   port: number;
   workersDomain: string | null;
   maxRequestBytes: number;
+  /** Time a client has to send its request headers (slow clients get 408). */
+  headersTimeoutMs: number;
   pool: { maxIsolates: number; maxMemoryBytes: number; idleMs: number };
   /** Host names and addresses outbound fetch may reach on the host's own network. */
   fetchAllow: string[];

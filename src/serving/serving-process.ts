@@ -9,6 +9,7 @@
 import { createServer } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
 import { IsolaneError } from '../errors.ts';
+import { answerClientError } from '../http/client-error.ts';
 import { createDataPlane } from '../http/data-plane.ts';
 import { ExecutorClient } from '../isolates/executor-client.ts';
 import { HeavyWorkers } from '../limits/heavy-workers.ts';
@@ -70,9 +71,12 @@ let routes: Route[] = [];
 let requests = 0;
 let draining = false;
 const server = createServer(
-  { keepAliveTimeout: 65_000, headersTimeout: 60_000, requestTimeout: 300_000, requireHostHeader: false },
+  { keepAliveTimeout: 65_000, headersTimeout: data.headersTimeoutMs, requestTimeout: 300_000,
+    // Node checks those timeouts on this period (30 s by default): often enough for the headers timeout to mean it.
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, data.headersTimeoutMs / 4)), requireHostHeader: false },
   createDataPlane({ live, executorFor: (worker) => (heavy.has(worker) ? offload : executor), admission: new Admission({ queueFactor: 4, maxWaitMs: 1000 }), meter, maxRequestBytes: data.maxRequestBytes }),
 );
+server.on('clientError', answerClientError);
 // Before the data plane's handler: a draining process closes each connection after its response.
 server.prependListener('request', (_req, res) => {
   requests++;

@@ -1,0 +1,27 @@
+/**
+ * Requests Node's HTTP parser refuses before they reach the data plane (malformed, headers too large,
+ * too slow to send their headers) still get a JSON answer naming the problem, as every other error
+ * does, instead of Node's bare status line.
+ */
+import type { Socket } from 'node:net';
+import { ERROR_CODES, type ErrorCode } from '../errors.ts';
+
+function codeFor(err: NodeJS.ErrnoException): ErrorCode {
+  if (err.code === 'HPE_HEADER_OVERFLOW') return 'ISO_ERR_HTTP_HEADERS_TOO_LARGE';
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'ISO_ERR_HTTP_TIMEOUT';
+  return 'ISO_ERR_HTTP_BAD_REQUEST';
+}
+
+export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  // A reset or a connection already answered: nothing to say, only to close.
+  if (err.code === 'ECONNRESET' || !socket.writable || (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const code = codeFor(err);
+  const { status, message } = ERROR_CODES[code];
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };

@@ -42,6 +42,16 @@ export function hostPullBody(id: number): void {
   connected()('pullBody', id);
 }
 
+/** One chunk of outbound fetch `fetchId`'s streamed request body; false asks the runtime to wait for dispatch('fetchPull'). */
+export function hostFetchUpload(fetchId: number, chunk: ArrayBuffer): boolean {
+  return connected()('fetchUpload', fetchId, chunk) === true;
+}
+
+/** The streamed request body of fetch `fetchId` ended: cleanly (`error` ''), or with the worker's stream erroring. */
+export function hostFetchUploadEnd(fetchId: number, error: string): void {
+  connected()('fetchUploadEnd', fetchId, error);
+}
+
 /** Ask for the next chunk of outbound fetch `fetchId`'s response body (answered by dispatch('fetchChunk' | 'fetchBodyError')). */
 export function hostPullFetchBody(fetchId: number): void {
   connected()('pullFetchBody', fetchId);
@@ -63,7 +73,7 @@ export function hostClearTimer(timerId: number): void {
   connected()('clearTimer', timerId);
 }
 
-export function hostFetch(fetchId: number, method: string, url: string, headers: HeaderList, body: BridgeBody): void {
+export function hostFetch(fetchId: number, method: string, url: string, headers: HeaderList, body: BridgeBody | 'stream'): void {
   connected()('fetch', fetchId, method, url, headers, body);
 }
 

@@ -24,7 +24,7 @@ import { fireTimer } from './global/timers.ts';
 import { fetchError, fetchResult } from './http/fetch.ts';
 import { createIncomingRequest } from './http/request.ts';
 import { bodyChunk, bodyError, fetchBodyError, fetchChunk } from './streams/host-body.ts';
-import { resumeBody } from './streams/send-body.ts';
+import { resumeBody, resumeFetchBody } from './streams/send-body.ts';
 import { answer, cancelInvocation, fail, settle, startInvocation, type Invocation } from './invocation.ts';
 import { JSONParse, ReflectApply, ReflectOwnKeys } from './primordials.ts';
 import type { Request } from './http/request.ts';
@@ -153,6 +153,8 @@ export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, 
       return bodyError(a as number, b as string);
     case 'pull':
       return resumeBody(a as number);
+    case 'fetchPull':
+      return resumeFetchBody(a as number);
     case 'timer':
       return fireTimer(a as number);
     case 'cancel':

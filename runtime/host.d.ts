@@ -50,7 +50,14 @@ export interface HostCall {
    * Outbound fetch `fetchId` for the invocation currently running: the host makes the request (egress
    * policy, per-invocation limits) and answers later with dispatch('fetchResult' | 'fetchError').
    */
-  (op: 'fetch', fetchId: number, method: string, url: string, headers: HeaderList, body: BridgeBody): void;
+  (op: 'fetch', fetchId: number, method: string, url: string, headers: HeaderList, body: BridgeBody | 'stream'): void;
+  /**
+   * One chunk of fetch `fetchId`'s request body, when `body` was 'stream'. Answers false when the upstream has
+   * not taken enough of what was sent: the runtime then waits for dispatch('fetchPull', fetchId).
+   */
+  (op: 'fetchUpload', fetchId: number, chunk: ArrayBuffer): boolean;
+  /** Fetch `fetchId`'s streamed request body ended; `error` is '' or why the worker's stream failed. */
+  (op: 'fetchUploadEnd', fetchId: number, error: string): void;
   /** The worker wants the next chunk of fetch `fetchId`'s streamed response body: see dispatch('fetchChunk'). */
   (op: 'pullFetchBody', fetchId: number): void;
   /** `length` (at most 65536) bytes from the host's CSPRNG, returned at once. */
@@ -95,6 +102,8 @@ export interface Dispatch {
    * the whole body, none, or 'stream': its chunks come with 'fetchChunk' as the worker reads (host 'pullFetchBody').
    */
   (op: 'fetchResult', fetchId: number, status: number, headers: HeaderList, body: ArrayBuffer | null | 'stream', meta: string[]): void;
+  /** The upstream has room for more of fetch `fetchId`'s streamed request body (after 'fetchUpload' answered false). */
+  (op: 'fetchPull', fetchId: number): void;
   /** A chunk of fetch `fetchId`'s streamed response body; null: it ended. */
   (op: 'fetchChunk', fetchId: number, chunk: ArrayBuffer | null): void;
   /** The upstream failed while fetch `fetchId`'s body was read: the worker's read rejects with a TypeError. */

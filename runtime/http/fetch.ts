@@ -2,15 +2,18 @@
  * fetch(): https://fetch.spec.whatwg.org/#fetch-method. The request is made by the host (undici, through
  * the egress policy and the invocation's subrequest limits); this side builds the Request, hands its
  * parts over the bridge and settles the promise when the host answers with dispatch('fetchResult' |
- * 'fetchError'). The request body crosses whole; the response body streams in as the worker reads it
- * (whole when it is small and of known length).
+ * 'fetchError'). Bodies held whole cross whole; stream bodies stream both ways: the request body goes
+ * upstream as the worker produces it, the response body comes in as the worker reads it (whole when it
+ * is small and of known length).
  */
-import { hostFetch } from '../bridge.ts';
+import { hostFetch, hostFetchUploadEnd } from '../bridge.ts';
+import { errorMessage, isError } from '../global/inspect.ts';
+import { sendFetchBody } from '../streams/send-body.ts';
 import type { HeaderList } from '../host.d.ts';
-import { bodyFromHost, streamedFetchBody } from './body.ts';
+import { type BridgeBodyOrStream, bodyFromHost, streamedFetchBody } from './body.ts';
 import { createFetchedResponse } from './response.ts';
 import { headerListOf } from './headers.ts';
-import { Request } from './request.ts';
+import { Request, requestBodyForBridge } from './request.ts';
 import { MapCtor, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, PromiseCtor, StringPrototypeStartsWith } from '../primordials.ts';
 import { fetchDataURL } from './fetch-data-url.ts';
 
@@ -48,13 +51,25 @@ export function fetch(input: unknown, init: unknown = undefined): Promise<unknow
     const list = headerListOf(request.headers);
     const headers: HeaderList = [];
     for (let i = 0; i < list.length; i++) headers[i] = list[i]!;
-    const send = (body: ArrayBuffer | null) => {
-      const id = ++nextFetchId;
-      MapPrototypeSet(pending, id, { resolve, reject });
-      hostFetch(id, request.method, request.url, headers, body);
-    };
-    if (request.body === null) send(null);
-    else request.arrayBuffer().then(send, reject);
+    let body: BridgeBodyOrStream;
+    try {
+      body = requestBodyForBridge(request);
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    const id = ++nextFetchId;
+    MapPrototypeSet(pending, id, { resolve, reject });
+    const stream = body.stream;
+    if (stream === null) {
+      hostFetch(id, request.method, request.url, headers, body.body);
+      return;
+    }
+    // A stream body goes upstream as the worker produces it (the host reads it as the upstream takes it).
+    hostFetch(id, request.method, request.url, headers, 'stream');
+    sendFetchBody(id, stream, (error) => {
+      if (error !== null) hostFetchUploadEnd(id, isError(error) ? errorMessage(error) : 'the request body stream failed');
+    });
   });
 }
 

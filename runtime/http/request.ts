@@ -12,6 +12,7 @@ import { registerInspector } from '../global/inspect.ts';
 import { parseURL, serializeURL } from '../url/url.ts';
 import {
   type BodyState,
+  type BridgeBodyOrStream,
   bodyFrom,
   bodyFromHost,
   streamedBodyFromHost,
@@ -28,6 +29,7 @@ import {
   hasBody,
   isBodyUsed,
   isUnusable,
+  takeForBridge,
   takeOverBody,
 } from './body.ts';
 import type { ReadableStream } from '../streams/web-streams.ts';
@@ -259,6 +261,16 @@ export function createIncomingRequest(method: string, url: string, headers: Head
     keepalive: false,
     signal: null,
   } satisfies RequestState);
+}
+
+/**
+ * The body of a Request fetch() sends: whole when it is held content, else the stream to send chunk by
+ * chunk. Marks it used; throws a TypeError when it was already read.
+ */
+export function requestBodyForBridge(request: Request): BridgeBodyOrStream {
+  const state = stateOf(request);
+  if (isUnusable(state.body)) throw new TypeError("Failed to execute 'fetch': the request body was already read.");
+  return takeForBridge(state.body);
 }
 
 /** The host cancelled the invocation of incoming `request`: abort its signal, if anyone asked for it. */

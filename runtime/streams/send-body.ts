@@ -1,10 +1,12 @@
 /**
- * A response body stream sent to the host chunk by chunk as the worker produces it: each chunk is one
- * host('chunk') call, which answers whether the host wants more right now. When it says no (the client
- * reads slower than the worker writes), reading pauses until dispatch('pull', id): the worker's stream
- * then fills up and its producer sees the backpressure (desiredSize, pull not called).
+ * A body stream sent to the host chunk by chunk as the worker produces it: a response body (host
+ * 'chunk', 'endBody'; keyed by invocation id) or an outbound fetch's request body (host 'fetchUpload',
+ * 'fetchUploadEnd'; keyed by fetch id). Each chunk is one host call, which answers whether the host
+ * wants more right now. When it says no (the client or the upstream reads slower than the worker
+ * writes), reading pauses until dispatch('pull' | 'fetchPull'): the worker's stream then fills up and
+ * its producer sees the backpressure (desiredSize, pull not called).
  */
-import { hostChunk, hostEndBody } from '../bridge.ts';
+import { hostChunk, hostEndBody, hostFetchUpload, hostFetchUploadEnd } from '../bridge.ts';
 import { copyBytes } from '../encoding/buffer-source.ts';
 import {
   ObjectCreate,
@@ -15,15 +17,33 @@ import {
 } from '../primordials.ts';
 import { type ReadableStream, loadStreams } from './web-streams.ts';
 
-/** Reading paused by the host, by invocation id: dispatch('pull') resumes it. */
-const paused: Record<number, (() => void) | undefined> = ObjectCreate(null);
+/** Where the chunks go. */
+interface Sink {
+  /** Which paused reader dispatch resumes: 'r' + invocation id, 'f' + fetch id. */
+  key: string;
+  /** Sends one chunk; false: wait for the resume. */
+  chunk(bytes: ArrayBuffer): boolean;
+  end(): void;
+}
+
+/** Reading paused by the host, by sink key: dispatch('pull' | 'fetchPull') resumes it. */
+const paused: Record<string, (() => void) | undefined> = ObjectCreate(null);
 
 /**
- * Sends `stream` as invocation `id`'s body, then host('endBody'). `stopped` is asked before each read:
- * once it says true the stream is cancelled. `finished` is called once: with null after the last chunk,
- * with the error when the stream errored or produced something that is not a Uint8Array.
+ * Sends `stream` as invocation `id`'s response body, then host('endBody'). `stopped` is asked before each
+ * read: once it says true the stream is cancelled. `finished` is called once: with null after the last
+ * chunk, with the error when the stream errored or produced something that is not a Uint8Array.
  */
 export function sendBody(id: number, stream: ReadableStream<unknown>, stopped: () => boolean, finished: (error: unknown) => void): void {
+  send({ key: `r${id}`, chunk: (bytes) => hostChunk(id, bytes), end: () => hostEndBody(id) }, stream, stopped, finished);
+}
+
+/** Sends `stream` as outbound fetch `fetchId`'s request body, then host('fetchUploadEnd'). */
+export function sendFetchBody(fetchId: number, stream: ReadableStream<unknown>, finished: (error: unknown) => void): void {
+  send({ key: `f${fetchId}`, chunk: (bytes) => hostFetchUpload(fetchId, bytes), end: () => hostFetchUploadEnd(fetchId, '') }, stream, () => false, finished);
+}
+
+function send(sink: Sink, stream: ReadableStream<unknown>, stopped: () => boolean, finished: (error: unknown) => void): void {
   const streams = loadStreams();
   const reader = streams.getReader(stream);
   const step = (): void => {
@@ -39,7 +59,7 @@ export function sendBody(id: number, stream: ReadableStream<unknown>, stopped: (
           return;
         }
         if (result.done) {
-          hostEndBody(id);
+          sink.end();
           finished(null);
           return;
         }
@@ -56,9 +76,9 @@ export function sendBody(id: number, stream: ReadableStream<unknown>, stopped: (
         }
         // A copy: the worker may reuse the chunk's buffer once it is enqueued, and the bridge copies
         // only whole ArrayBuffers.
-        const wantsMore = hostChunk(id, TypedArrayPrototypeGetBuffer(copyBytes(chunk as Uint8Array)) as ArrayBuffer);
+        const wantsMore = sink.chunk(TypedArrayPrototypeGetBuffer(copyBytes(chunk as Uint8Array)) as ArrayBuffer);
         if (wantsMore) step();
-        else paused[id] = step;
+        else paused[sink.key] = step;
       },
       finished,
     );
@@ -66,15 +86,24 @@ export function sendBody(id: number, stream: ReadableStream<unknown>, stopped: (
   step();
 }
 
-/** dispatch('pull'): the host has room again for invocation `id`'s body. */
-export function resumeBody(id: number): void {
-  const step = paused[id];
+function resume(key: string): void {
+  const step = paused[key];
   if (step === undefined) return;
-  delete paused[id];
+  delete paused[key];
   step();
+}
+
+/** dispatch('pull'): the host has room again for invocation `id`'s response body. */
+export function resumeBody(id: number): void {
+  resume(`r${id}`);
+}
+
+/** dispatch('fetchPull'): the upstream took what was sent of fetch `fetchId`'s request body. */
+export function resumeFetchBody(fetchId: number): void {
+  resume(`f${fetchId}`);
 }
 
 /** The invocation is over: a paused body is never resumed (its stream is left to the garbage collector). */
 export function forgetPausedBody(id: number): void {
-  delete paused[id];
+  delete paused[`r${id}`];
 }

@@ -23,6 +23,8 @@ import { egressPolicy } from '../outbound/egress-policy.ts';
 import { DEFAULT_SUBREQUEST_LIMITS, Subrequests, type SubrequestResult } from '../outbound/subrequests.ts';
 import type { Agent } from 'undici';
 import { hostCrypto } from './host-crypto.ts';
+import { StreamedUpload } from '../outbound/streamed-upload.ts';
+import type { Readable } from 'node:stream';
 import { warmRuntimeCache } from './runtime-warmup.ts';
 import { SpareIsolates } from './spare-isolates.ts';
 
@@ -311,6 +313,21 @@ export class Executor {
         this.#post({ t: 'bodyEnd', id });
         return;
       }
+      case 'fetchUpload':
+      case 'fetchUploadEnd': {
+        const fetchId = args[0] as number;
+        for (const invocation of live.invocations) {
+          const upload = invocation.uploads.get(fetchId);
+          if (!upload) continue;
+          if (op === 'fetchUploadEnd') {
+            invocation.uploads.delete(fetchId);
+            upload.end(String(args[1] ?? ''));
+            return;
+          }
+          return args[1] instanceof ArrayBuffer ? upload.push(args[1]) : false;
+        }
+        return false;
+      }
       case 'pullFetchBody': {
         // The invocation that made the fetch, whichever one's slice reads its body.
         const fetchId = args[0] as number;
@@ -369,9 +386,16 @@ export class Executor {
         return;
       }
       case 'fetch': {
-        const [fetchId, method, url, headers, body] = args as [number, string, string, string[], ArrayBuffer | string | null];
+        const [fetchId, method, url, headers, sent] = args as [number, string, string, string[], ArrayBuffer | string | null];
         const invocation = live.current;
         if (!invocation || invocation.ended) return;
+        let body: ArrayBuffer | string | Readable | null = sent;
+        if (sent === 'stream') {
+          // Entered later, never from inside this call: the runtime is on the stack.
+          const upload = new StreamedUpload(() => queueMicrotask(() => !invocation.ended && !live.tenant.disposed && this.#slice(live, invocation, ['fetchPull', fetchId])));
+          invocation.uploads.set(fetchId, upload);
+          body = upload.readable;
+        }
         invocation.subrequests ??= new Subrequests(this.#egressFor(live.tenant.version), DEFAULT_SUBREQUEST_LIMITS);
         invocation.subrequests.run({ method, url, headers, body }, (result) => this.#fetched(live, invocation, fetchId, result));
         return;
@@ -457,6 +481,8 @@ export class Executor {
     }
     invocation.timers.clear();
     invocation.subrequests?.abort();
+    for (const upload of invocation.uploads.values()) upload.end('the invocation ended');
+    invocation.uploads.clear();
     live.invocations.delete(invocation);
     this.#invocations.delete(invocation.id);
     // The runtime forgets a cut-short invocation so its late continuations answer nobody (not charged).

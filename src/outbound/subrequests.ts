@@ -6,7 +6,8 @@
  * A response body of unknown or large size is not read here: it is handed on as a FetchedBody that the
  * executor reads one chunk per pull of the worker, so a proxied download is never held whole.
  */
-import { fetch, type Dispatcher } from 'undici';
+import { Readable } from 'node:stream';
+import { fetch, type BodyInit, type Dispatcher } from 'undici';
 import { concatToArrayBuffer } from '../bytes.ts';
 
 export interface SubrequestLimits {
@@ -30,7 +31,8 @@ export interface SubrequestInit {
   method: string;
   url: string;
   headers: string[];
-  body: ArrayBuffer | string | null;
+  /** Whole, none, or a stream the worker is still producing (see streamed-upload.ts). */
+  body: ArrayBuffer | string | Readable | null;
 }
 
 export type SubrequestResult =
@@ -82,7 +84,9 @@ export class Subrequests {
       response = await fetch(init.url, {
         method: init.method,
         headers,
-        body: init.body === null || init.method === 'GET' || init.method === 'HEAD' ? null : init.body,
+        body: init.body === null || init.method === 'GET' || init.method === 'HEAD' ? null : (init.body as BodyInit),
+        // A stream body is sent as it is produced; undici asks for 'half' duplex to say so.
+        ...(init.body instanceof Readable ? { duplex: 'half' as const } : {}),
         redirect: 'follow',
         dispatcher: this.#agent,
         signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#limits.timeoutMs)]),

@@ -41,6 +41,10 @@ const upstream = createServer((req, res) => {
       }, 100);
       return;
     }
+    if (url.pathname === '/count') {
+      // Answers how many bytes came and in how many chunks, once the request body ends.
+      return void res.end(JSON.stringify({ bytes: chunks.reduce((n, c) => n + c.length, 0), chunks: chunks.length }));
+    }
     if (url.pathname === '/echo') return void res.end(`${req.method} ${req.headers['x-test']} ${Buffer.concat(chunks).toString()}`);
     res.writeHead(404).end('nope');
   });
@@ -148,4 +152,23 @@ t.test('fetched bodies stream: a proxied 40 MiB download passes through a 16 MB 
   t.equal(text, 'drop0;drop1;drop2;drop3;');
   t.ok(arrivals.length >= 3, `${arrivals.length} reads: the drops came through as they were sent`);
   t.ok(arrivals.at(-1)! - arrivals[0]! > 200, 'spread over the upstream\'s 400 ms');
+});
+
+t.test('stream request bodies go upstream as they are produced: a 24 MiB upload proxied through a 16 MB worker', async (t) => {
+  const reply = await deployMultipart(server, 'uploader', { main_module: 'main.js', limits: { memory_mb: 16, cpu_ms: 5000 } }, { 'main.js': `export default { async fetch(request) {
+    if (new URL(request.url).pathname === '/generated') {
+      let n = 0;
+      const body = new ReadableStream({ pull(c) { if (n++ < 3) c.enqueue(new TextEncoder().encode('part' + n + ';')); else c.close(); } });
+      return fetch('${origin}/echo', { method: 'POST', body, duplex: 'half', headers: { 'x-test': 'gen' } });
+    }
+    return fetch('${origin}/count', { method: 'POST', body: request.body, duplex: 'half' });
+  } }` });
+  t.equal(reply.status, 201, reply.text);
+  const size = 24 * 1024 * 1024;
+  const res = await send(server, 'uploader.localhost', '/', { method: 'POST', body: new Uint8Array(size) });
+  t.equal(res.status, 200, res.text);
+  t.equal(res.json().bytes, size, 'every byte reached the upstream');
+  const record = await server.record((l) => l.type === 'invocation' && l.worker === 'uploader');
+  t.ok((record.peakMemoryBytes as number) < 16 * 1024 * 1024, `peak isolate memory ${((record.peakMemoryBytes as number) / 1048576).toFixed(1)} MiB`);
+  t.equal((await send(server, 'uploader.localhost', '/generated')).text, 'POST gen part1;part2;part3;', 'a generated stream body');
 });

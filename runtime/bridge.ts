@@ -5,6 +5,7 @@
  * ArrayBuffers, arrays of strings) that isolated-vm copies across.
  */
 import type { BridgeBody, HeaderList, HostCall, LogLevel } from './host.d.ts';
+import { ArrayPrototypeJoin, StringPrototypeSplit } from './primordials.ts';
 
 let host: HostCall | null = null;
 
@@ -20,12 +21,17 @@ function connected(): HostCall {
 }
 
 export function hostRespond(id: number, status: number, headers: HeaderList, body: BridgeBody): void {
-  connected()('respond', id, status, headers, body);
+  connected()('respond', id, status, ArrayPrototypeJoin(headers, '\n'), body);
 }
 
 /** Status and headers now; the body follows with hostChunk() calls and hostEndBody(). */
 export function hostRespondStream(id: number, status: number, headers: HeaderList): void {
-  connected()('respondStream', id, status, headers);
+  connected()('respondStream', id, status, ArrayPrototypeJoin(headers, '\n'));
+}
+
+/** A HeaderLines string from the host (host.d.ts) as a list. */
+export function headerListFromLines(lines: string): HeaderList {
+  return lines === '' ? [] : StringPrototypeSplit(lines, '\n');
 }
 
 /** One chunk of a streamed response body; false asks the runtime to wait for dispatch('pull'). */

@@ -15,6 +15,7 @@
  * install, intrinsics in primordials.ts, Request/Response internals through module functions.
  */
 import type { Dispatch } from './host.d.ts';
+import { headerListFromLines } from './bridge.ts';
 import { createExecutionContext } from './execution-context.ts';
 import { beginDispatch, createFetchEvent, endDispatch, hasResponded, isStopped } from './events/fetch-event.ts';
 import { callListener, listenersOf } from './events/listeners.ts';
@@ -72,12 +73,12 @@ function install(namespace: unknown, envJson: unknown): Syntax {
   return 'service-worker';
 }
 
-function request(id: number, method: string, url: string, headers: string[], body: ArrayBuffer | null | 'stream'): void {
+function request(id: number, method: string, url: string, headers: string, body: ArrayBuffer | null | 'stream'): void {
   if (installed === null) throw new TypeError('No worker is installed.');
   const invocation = startInvocation(id);
   let req: Request;
   try {
-    req = createIncomingRequest(method, url, headers, body, id);
+    req = createIncomingRequest(method, url, headerListFromLines(`${headers}`), body, id);
   } catch (error) {
     fail(invocation, error);
     return;
@@ -142,7 +143,7 @@ export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, 
     case 'fetchError':
       return fetchError(a as number, b as string, c as string);
     case 'request':
-      return request(a as number, b as string, c as string, d as string[], e as ArrayBuffer | null | 'stream');
+      return request(a as number, b as string, c as string, d as string, e as ArrayBuffer | null | 'stream');
     case 'fetchChunk':
       return fetchChunk(a as number, b as ArrayBuffer | null);
     case 'fetchBodyError':

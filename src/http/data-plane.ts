@@ -127,7 +127,7 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
           : null;
       // Callbacks may run before invoke() returns: the executor enters the isolate right away.
       control = executorFor(version!.worker).invoke(
-        { version: version as Version, requestId, deadline, request: { method: req.method ?? 'GET', url: `http://${host}${target}`, headers: headerList(req.rawHeaders), body } },
+        { version: version as Version, requestId, deadline, request: { method: req.method ?? 'GET', url: `http://${host}${target}`, headers: headerLines(req.rawHeaders), body } },
         {
           onResponse(message) {
             if (res.destroyed) return;
@@ -195,14 +195,11 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
   };
 }
 
-/** Node's raw header list with names lower-cased, as the bridge expects. */
-function headerList(raw: string[]): string[] {
-  const list = new Array<string>(raw.length);
-  for (let i = 0; i < raw.length; i += 2) {
-    list[i] = raw[i]!.toLowerCase();
-    list[i + 1] = raw[i + 1]!;
-  }
-  return list;
+/** Node's raw header list as the bridge's HeaderLines: names lower-cased, everything joined by '\n'. */
+function headerLines(raw: string[]): string {
+  let lines = '';
+  for (let i = 0; i < raw.length; i += 2) lines += `${i === 0 ? '' : '\n'}${raw[i]!.toLowerCase()}\n${raw[i + 1]!}`;
+  return lines;
 }
 
 function round2(n: number): number {

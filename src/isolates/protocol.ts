@@ -7,8 +7,8 @@ import type { Outcome, Version } from '../types.ts';
 export interface RequestData {
   method: string;
   url: string;
-  /** Flat [name, value, ...] list, names lower-case. */
-  headers: string[];
+  /** Names (lower-case) and values joined by '\n': the bridge's HeaderLines (runtime/host.d.ts). */
+  headers: string;
   /** The whole body, none, or 'stream': its chunks follow as RequestBodyMessages when the worker asks. */
   body: ArrayBuffer | null | 'stream';
 }

@@ -36,9 +36,9 @@ export function warmRuntimeCache(runtimeCode: string): void {
     worker.evaluateSync({ timeout: 1000 });
     const call = (...args: unknown[]) => dispatch.applySync(undefined, args, { arguments: { copy: true }, timeout: 1000 });
     call('install', worker.namespace.derefInto(), '{}');
-    call('request', 1, 'GET', 'http://warmup.localhost/a?b=c', ['host', 'warmup.localhost', 'accept', '*/*'], null);
-    call('request', 2, 'POST', 'http://warmup.localhost/b', ['host', 'warmup.localhost', 'content-type', 'application/json'], new TextEncoder().encode('{"a":1}').buffer);
-    call('request', 3, 'GET', 'http://warmup.localhost/text', ['host', 'warmup.localhost'], null);
+    call('request', 1, 'GET', 'http://warmup.localhost/a?b=c', 'host\nwarmup.localhost\naccept\n*/*', null);
+    call('request', 2, 'POST', 'http://warmup.localhost/b', 'host\nwarmup.localhost\ncontent-type\napplication/json', new TextEncoder().encode('{"a":1}').buffer);
+    call('request', 3, 'GET', 'http://warmup.localhost/text', 'host\nwarmup.localhost', null);
     const again = isolate.compileScriptSync(runtimeCode, { filename: 'isolane:runtime', produceCachedData: true });
     rememberCache('runtime', again as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
   } finally {

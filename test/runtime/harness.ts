@@ -122,7 +122,7 @@ export class TestWorker {
     if (Array.isArray(init.headers)) headers = init.headers;
     else if (init.headers) for (const [k, v] of Object.entries(init.headers)) headers.push(k.toLowerCase(), v);
     const body = init.body == null ? null : new TextEncoder().encode(init.body).buffer;
-    this.dispatch('request', id, init.method ?? 'GET', url, headers, body);
+    this.dispatch('request', id, init.method ?? 'GET', url, headers.join('\n'), body);
     return id;
   }
 
@@ -145,13 +145,13 @@ export class TestWorker {
       if (args[0] !== id) continue;
       if (op === 'respond') {
         answer.status = args[1] as number;
-        answer.headers = args[2] as string[];
+        answer.headers = args[2] === '' ? [] : (args[2] as string).split('\n');
         const raw = args[3] as string | ArrayBuffer | null;
         answer.rawBody = raw;
         answer.body = raw === null ? '' : typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
       } else if (op === 'respondStream') {
         answer.status = args[1] as number;
-        answer.headers = args[2] as string[];
+        answer.headers = args[2] === '' ? [] : (args[2] as string).split('\n');
         answer.streamed = true;
         answer.ended = false;
         answer.rawBody = new ArrayBuffer(0);

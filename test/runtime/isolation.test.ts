@@ -43,8 +43,8 @@ t.test('no function reachable from the global object forwards to the host or to 
       const seen = new Set();
       const queue = [globalThis];
       let functions = 0;
-      const probeRequest = ['request', 999999, 'GET', 'https://pwned.example/', [], null];
-      const probeRespond = ['respond', 999999, 200, [], 'PWNED'];
+      const probeRequest = ['request', 999999, 'GET', 'https://pwned.example/', '', null];
+      const probeRespond = ['respond', 999999, 200, '', 'PWNED'];
       const swallow = (result) => { if (result instanceof Promise) result.catch(() => {}) };
       while (queue.length > 0) {
         const value = queue.shift();

@@ -12,6 +12,7 @@
  *
  * Load only ever goes to loopback: a URL whose host is not 127.0.0.1, ::1 or localhost is refused.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Pool } from 'undici';
 
 export interface Percentiles {
@@ -38,6 +39,8 @@ export interface LoadResult {
   serviceLatencyMs?: Percentiles;
   /** Open loop only: how late requests were sent relative to their schedule (client timer). */
   sendLagMs?: Percentiles;
+  /** Open loop only: how long this process's event loop was blocked (GC, response handling): p99 and max, ms. */
+  clientLoopDelayMs?: { p99: number; max: number };
   /** Open loop only: requests still unanswered at the end (counted as errors). */
   unfinished?: number;
   /** The first few error messages, for the notes. */
@@ -209,6 +212,8 @@ export async function openLoop(options: OpenLoopOptions): Promise<LoadResult> {
   let next = 0;
   let finished = 0;
   const inFlight = new Set<Promise<void>>();
+  const loopDelay = monitorEventLoopDelay({ resolution: 2 });
+  loopDelay.enable();
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
 
@@ -236,6 +241,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<LoadResult> {
     tick();
   });
   const sendingEnded = performance.now();
+  loopDelay.disable();
   let unfinished = 0;
   const drained = Promise.all(inFlight).then(() => true);
   const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref());
@@ -256,6 +262,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<LoadResult> {
     targetRate: options.rate,
     serviceLatencyMs: percentiles(service.values()),
     sendLagMs: percentiles(lag.values()),
+    clientLoopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
     ...(unfinished ? { unfinished } : {}),
     ...(counters.errorSamples.length ? { errorSamples: counters.errorSamples } : {}),
     ...(options.sample ? { latencySampleMs: quantileSample(latencies.values(), options.sample) } : {}),

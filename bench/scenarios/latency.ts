@@ -80,7 +80,7 @@ export const scenario: Scenario = {
 
       tables.push({
         title: `open loop at ${rate} req/s${Number.isFinite(max) ? ` (50% of Isolane’s measured max, ${Math.round(max)} req/s)` : ' (--rate)'}: ${ctx.rounds} rounds × ${openSeconds} s, medians; latency from the scheduled send time`,
-        columns: ['system', 'achieved req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'p99 from actual send', 'client send lag p99', 'errors', 'server CPU %', 'client CPU %', 'other CPU %'],
+        columns: ['system', 'achieved req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'p99 from actual send', 'client send lag p99', 'client event-loop delay max', 'errors', 'server CPU %', 'client CPU %', 'other CPU %'],
         rows: summaries.map((s) => [
           s.name,
           s.requestsPerSecond,
@@ -91,6 +91,7 @@ export const scenario: Scenario = {
           s.max,
           median(s.rounds.map((r) => r.serviceLatencyMs!.p99)),
           median(s.rounds.map((r) => r.sendLagMs!.p99)),
+          median(s.rounds.map((r) => r.clientLoopDelayMs?.max ?? NaN)),
           s.errors,
           s.serverCpuPercent,
           s.clientCpuPercent,

@@ -4,6 +4,8 @@
  * of them. Also the server's CPU (its process tree, from /proc) per round next to the client's.
  */
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { closedLoop, openLoop, type LoadOptions, type LoadResult } from './load.ts';
 import { machineBusySeconds, treeCpuSeconds } from './proc.ts';
 
@@ -69,7 +71,22 @@ export function describeRound(r: LoadResult & { serverCpuPercent: number; otherC
   return `${rate}  p50 ${r.latencyMs.p50.toFixed(2)}  p99 ${r.latencyMs.p99.toFixed(2)}  p999 ${r.latencyMs.p999.toFixed(2)} ms  errors ${r.errors}  CPU server ${r.serverCpuPercent.toFixed(0)}% client ${r.clientCpuPercent.toFixed(0)}% other ${r.otherCpuPercent.toFixed(0)}%`;
 }
 
+/**
+ * A full GC of the harness's heap before a run, so garbage left by the previous run (a closed loop makes
+ * plenty) is not collected during this one. (On this project's VM it did not remove the load generator's
+ * event-loop stalls of up to ~25 ms: those come from the machine; see docs/BENCHMARKS.md.)
+ */
+let gc: (() => void) | undefined;
+export function collectGarbage(): void {
+  if (!gc) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+}
+
 export async function runOnce(system: System, options: CompareOptions, seconds: number): Promise<LoadResult & { serverCpuPercent: number; otherCpuPercent: number }> {
+  collectGarbage();
   const cpuBefore = treeCpuSeconds(system.pid);
   const busyBefore = machineBusySeconds();
   const selfBefore = process.cpuUsage();

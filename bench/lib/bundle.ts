@@ -1,22 +1,20 @@
-/** The bench's worker sources (bench/workers/), bundled into one ES module each as wrangler would. */
-import { readFileSync } from 'node:fs';
+/**
+ * The bench's worker sources bundled into one ES module each, by `isolane deploy`'s own bundler
+ * (src/cli/bundle.ts: esbuild as wrangler runs it), so the bench measures what a user would deploy.
+ */
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { bundleWorker as bundleEntry } from '../../src/cli/bundle.ts';
 import { ROOT } from './isolane-server.ts';
 
 export const WORKERS_DIR = join(ROOT, 'bench', 'workers');
+export const FIXTURES_DIR = join(ROOT, 'bench', 'fixtures');
 
+/** A file of bench/workers/. */
 export async function bundleWorker(file: string): Promise<string> {
-  const path = join(WORKERS_DIR, file);
-  const result = await build({
-    stdin: { contents: readFileSync(path, 'utf8'), resolveDir: ROOT, sourcefile: path, loader: 'js' },
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    mainFields: ['module', 'main'],
-    minify: false,
-    write: false,
-    logLevel: 'silent',
-  });
-  return result.outputFiles[0]!.text;
+  return (await bundleEntry(join(WORKERS_DIR, file))).content;
+}
+
+/** A file of bench/fixtures/. */
+export async function bundleFixture(file: string): Promise<string> {
+  return (await bundleEntry(join(FIXTURES_DIR, file))).content;
 }

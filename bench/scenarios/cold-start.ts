@@ -12,29 +12,19 @@
  *   npm run bench:cold                     # = node --no-node-snapshot bench/run.ts --only cold-start
  *   node --no-node-snapshot bench/scenarios/cold-start.ts [--quick]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { Client } from 'undici';
-import { ROOT, startIsolane, type IsolaneServer } from '../lib/isolane-server.ts';
+import { bundleFixture } from '../lib/bundle.ts';
+import { startIsolane, type IsolaneServer } from '../lib/isolane-server.ts';
 import { percentiles, quantileSample } from '../lib/load.ts';
 import type { Chart, Scenario, ScenarioContext, ScenarioResult, Table, Target } from '../lib/types.ts';
 
-const FIXTURE = join(ROOT, 'bench', 'fixtures', 'hono-app.js');
 const GAP_MS = 25;
 
-export async function bundleHonoApp(): Promise<string> {
-  const result = await build({
-    stdin: { contents: readFileSync(FIXTURE, 'utf8'), resolveDir: ROOT, sourcefile: FIXTURE, loader: 'js' },
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    mainFields: ['module', 'main'],
-    write: false,
-    logLevel: 'silent',
-  });
-  return result.outputFiles[0]!.text;
+export function bundleHonoApp(): Promise<string> {
+  return bundleFixture('hono-app.js');
 }
 
 /** ~`bytes` of product records, evaluated at load (a data module bundled into the worker). */

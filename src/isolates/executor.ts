@@ -324,24 +324,18 @@ export class Executor {
       case 'fetchUpload':
       case 'fetchUploadEnd': {
         const fetchId = args[0] as number;
-        for (const invocation of live.invocations) {
-          const upload = invocation.uploads.get(fetchId);
-          if (!upload) continue;
-          if (op === 'fetchUploadEnd') {
-            invocation.uploads.delete(fetchId);
-            upload.end(String(args[1] ?? ''));
-            return;
-          }
-          return args[1] instanceof ArrayBuffer ? upload.push(args[1]) : false;
-        }
-        return false;
+        const uploads = this.#fetchOwner(live, fetchId, 'uploads')?.subrequests!.uploads;
+        const upload = uploads?.get(fetchId);
+        if (!upload) return false;
+        if (op === 'fetchUpload') return args[1] instanceof ArrayBuffer ? upload.push(args[1]) : false;
+        uploads!.delete(fetchId);
+        upload.end(String(args[1] ?? ''));
+        return;
       }
       case 'pullFetchBody': {
-        // The invocation that made the fetch, whichever one's slice reads its body.
         const fetchId = args[0] as number;
-        for (const invocation of live.invocations) {
-          if (invocation.fetchedBodies.has(fetchId)) this.#pullFetched(live, invocation, fetchId);
-        }
+        const owner = this.#fetchOwner(live, fetchId, 'fetchedBodies');
+        if (owner) this.#pullFetched(live, owner, fetchId);
         return;
       }
       case 'pullBody': {
@@ -397,14 +391,14 @@ export class Executor {
         const [fetchId, method, url, headers, sent] = args as [number, string, string, string[], ArrayBuffer | string | null];
         const invocation = live.current;
         if (!invocation || invocation.ended) return;
+        invocation.subrequests ??= new Subrequests(this.#egressFor(live.tenant.version), DEFAULT_SUBREQUEST_LIMITS);
         let body: ArrayBuffer | string | Readable | null = sent;
         if (sent === 'stream') {
           // Entered later, never from inside this call: the runtime is on the stack.
           const upload = new StreamedUpload(() => queueMicrotask(() => !invocation.ended && !live.tenant.disposed && this.#slice(live, invocation, ['fetchPull', fetchId])));
-          invocation.uploads.set(fetchId, upload);
+          invocation.subrequests.uploads.set(fetchId, upload);
           body = upload.readable;
         }
-        invocation.subrequests ??= new Subrequests(this.#egressFor(live.tenant.version), DEFAULT_SUBREQUEST_LIMITS);
         invocation.subrequests.run({ method, url, headers, body }, (result) => this.#fetched(live, invocation, fetchId, result));
         return;
       }
@@ -446,24 +440,30 @@ export class Executor {
     let body: ArrayBuffer | null | 'stream';
     if (result.body === null || result.body instanceof ArrayBuffer) body = result.body;
     else {
-      invocation.fetchedBodies.set(fetchId, result.body);
+      invocation.subrequests!.fetchedBodies.set(fetchId, result.body);
       body = 'stream';
     }
     this.#slice(live, invocation, ['fetchResult', fetchId, result.status, result.headers, body, [result.statusText, result.url, result.redirected ? '1' : '']]);
   }
 
+  /** The invocation whose fetch `fetchId` is, whichever invocation's slice reads or writes its body. */
+  #fetchOwner(live: LiveIsolate, fetchId: number, kind: 'uploads' | 'fetchedBodies'): Invocation | undefined {
+    for (const invocation of live.invocations) if (invocation.subrequests?.[kind].has(fetchId)) return invocation;
+    return undefined;
+  }
+
   /** The worker reads on in a fetched body: the next chunk enters the isolate as a slice of its invocation. */
   #pullFetched(live: LiveIsolate, invocation: Invocation, fetchId: number): void {
-    const body = invocation.fetchedBodies.get(fetchId);
+    const body = invocation.subrequests!.fetchedBodies.get(fetchId);
     if (!body) return;
     body.next().then(
       (chunk) => {
-        if (chunk === null) invocation.fetchedBodies.delete(fetchId);
+        if (chunk === null) invocation.subrequests!.fetchedBodies.delete(fetchId);
         if (invocation.ended || live.tenant.disposed) return;
         this.#slice(live, invocation, ['fetchChunk', fetchId, chunk]);
       },
       (err: Error) => {
-        invocation.fetchedBodies.delete(fetchId);
+        invocation.subrequests!.fetchedBodies.delete(fetchId);
         if (invocation.ended || live.tenant.disposed) return;
         this.#slice(live, invocation, ['fetchBodyError', fetchId, err.message]);
       },
@@ -489,8 +489,6 @@ export class Executor {
     }
     invocation.timers.clear();
     invocation.subrequests?.abort();
-    for (const upload of invocation.uploads.values()) upload.end('the invocation ended');
-    invocation.uploads.clear();
     live.invocations.delete(invocation);
     this.#invocations.delete(invocation.id);
     // The runtime forgets a cut-short invocation so its late continuations answer nobody (not charged).

@@ -2,8 +2,7 @@
  * One invocation inside an executor thread: owns its CPU budget, its timers and its outcome. All the
  * timers it armed die with it; the executor ends it exactly once.
  */
-import type { StreamedUpload } from '../outbound/streamed-upload.ts';
-import type { FetchedBody, Subrequests } from '../outbound/subrequests.ts';
+import type { Subrequests } from '../outbound/subrequests.ts';
 import type { Outcome } from '../types.ts';
 
 export class Invocation {
@@ -23,10 +22,6 @@ export class Invocation {
   logLines = 0;
   /** Its outbound fetches, created on the first one. */
   subrequests: Subrequests | null = null;
-  /** Fetched response bodies the worker reads as a stream, by fetch id (they end with the invocation). */
-  readonly fetchedBodies = new Map<number, FetchedBody>();
-  /** Request bodies of its fetches still being streamed upstream, by fetch id. */
-  readonly uploads = new Map<number, StreamedUpload>();
   /** The response body is a stream still being sent. */
   streaming = false;
   /** Response body bytes sent so far (whole or streamed), against the worker's responseBytes limit. */

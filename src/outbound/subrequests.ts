@@ -7,6 +7,7 @@
  * executor reads one chunk per pull of the worker, so a proxied download is never held whole.
  */
 import { Readable } from 'node:stream';
+import type { StreamedUpload } from './streamed-upload.ts';
 import { fetch, type BodyInit, type Dispatcher } from 'undici';
 import { concatToArrayBuffer } from '../bytes.ts';
 
@@ -47,6 +48,10 @@ export class Subrequests {
   readonly #waiting: (() => void)[] = [];
   #started = 0;
   #active = 0;
+  /** Response bodies the worker reads as a stream, by fetch id. */
+  readonly fetchedBodies = new Map<number, FetchedBody>();
+  /** Request bodies still being streamed upstream, by fetch id. */
+  readonly uploads = new Map<number, StreamedUpload>();
 
   constructor(agent: Dispatcher, limits: SubrequestLimits) {
     this.#agent = agent;
@@ -74,6 +79,9 @@ export class Subrequests {
   abort(): void {
     this.#waiting.length = 0;
     this.#abort.abort();
+    for (const upload of this.uploads.values()) upload.end('the invocation ended');
+    this.uploads.clear();
+    this.fetchedBodies.clear();
   }
 
   async #send(init: SubrequestInit): Promise<SubrequestResult> {

@@ -25,7 +25,6 @@ import {
   isBodyUsed,
   isUnusable,
   takeForBridge,
-  bodyFromHost,
 } from './body.ts';
 import type { ReadableStream } from '../streams/web-streams.ts';
 import type { Blob } from './blob.ts';

@@ -12,11 +12,8 @@ import {
 import { copyBytes } from '../encoding/buffer-source.ts';
 import { type ReadableStream, loadStreams } from './web-streams.ts';
 
-/**
- * Reads `stream` to its end (the stream is locked to a reader from now on). `stopped`, when given, is
- * asked after every chunk: once it says true the stream is cancelled and the promise never settles.
- */
-export function readAllBytes(stream: ReadableStream<unknown>, stopped?: () => boolean): Promise<Uint8Array<ArrayBuffer>> {
+/** Reads `stream` to its end (the stream is locked to a reader from now on). */
+export function readAllBytes(stream: ReadableStream<unknown>): Promise<Uint8Array<ArrayBuffer>> {
   const streams = loadStreams();
   const reader = streams.getReader(stream);
   const chunks: Uint8Array<ArrayBuffer>[] = [];
@@ -25,10 +22,6 @@ export function readAllBytes(stream: ReadableStream<unknown>, stopped?: () => bo
       PromisePrototypeThen(
         streams.read(reader),
         (result) => {
-          if (stopped !== undefined && stopped()) {
-            PromisePrototypeThen(streams.cancel(reader), undefined, () => {});
-            return;
-          }
           if (result.done) {
             // The chunks are copies already: one of them can be the result as it is.
             resolve(chunks.length === 1 ? chunks[0]! : concatBytes(chunks));

@@ -8,6 +8,7 @@
  */
 import { hostFetch, hostFetchUploadEnd } from '../bridge.ts';
 import { errorMessage, isError } from '../global/inspect.ts';
+import { followSignal } from '../events/abort.ts';
 import { sendFetchBody } from '../streams/send-body.ts';
 import type { HeaderList } from '../host.d.ts';
 import { type BridgeBodyOrStream, bodyFromHost, streamedFetchBody } from './body.ts';
@@ -60,6 +61,13 @@ export function fetch(input: unknown, init: unknown = undefined): Promise<unknow
     }
     const id = ++nextFetchId;
     MapPrototypeSet(pending, id, { resolve, reject });
+    // The signal aborting before the answer rejects at once; the answer, when it comes, is dropped. (The
+    // host finishes or drops the subrequest itself: within its timeout, or when the invocation ends.)
+    const signal = request.signal;
+    followSignal(signal, () => {
+      if (!MapPrototypeDelete(pending, id)) return;
+      reject(signal.reason);
+    });
     const stream = body.stream;
     if (stream === null) {
       hostFetch(id, request.method, request.url, headers, body.body);

@@ -172,3 +172,21 @@ t.test('stream request bodies go upstream as they are produced: a 24 MiB upload 
   t.ok((record.peakMemoryBytes as number) < 16 * 1024 * 1024, `peak isolate memory ${((record.peakMemoryBytes as number) / 1048576).toFixed(1)} MiB`);
   t.equal((await send(server, 'uploader.localhost', '/generated')).text, 'POST gen part1;part2;part3;', 'a generated stream body');
 });
+
+t.test('an AbortSignal that fires while the request is in flight rejects the fetch with its reason', async (t) => {
+  await deployScript(server, 'aborter', `export default { async fetch() {
+    const started = Date.now();
+    try {
+      await fetch('${origin}/slow', { signal: AbortSignal.timeout(50) });
+      return new Response('not aborted');
+    } catch (e) {
+      const afterMs = Date.now() - started;
+      const timed = await fetch('${origin}/slow', { signal: AbortSignal.timeout(1000) }).then((r) => r.text());
+      return Response.json({ name: e.name, afterMs, thenFine: timed });
+    } } }`);
+  const reply = await send(server, 'aborter.localhost');
+  const body = reply.json();
+  t.equal(body.name, 'TimeoutError', 'rejected with the signal reason');
+  t.ok(body.afterMs >= 45 && body.afterMs < 250, `rejected ${body.afterMs} ms in: at the 50 ms timeout, not at the 300 ms answer`);
+  t.equal(body.thenFine, 'slow', 'a later fetch with a signal that does not fire answers');
+});

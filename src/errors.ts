@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   ISO_ERR_WORKER_EXCEEDED_MEMORY: { status: 503, message: 'the worker exceeded its memory limit' },
   ISO_ERR_WORKER_EXCEEDED_WALL: { status: 504, message: 'the worker did not finish within its wall time limit' },
   ISO_ERR_WORKER_OVERLOADED: { status: 503, message: 'the worker is at its concurrency limit; retry later' },
+  ISO_ERR_WORKER_THROTTLED: { status: 503, message: 'the worker keeps running into its CPU or memory limit: its requests are refused for a while; retry later' },
   ISO_ERR_WORKER_CANCELED: { status: 503, message: 'the invocation was canceled' },
   ISO_ERR_WORKER_RESPONSE_TOO_LARGE: { status: 500, message: "the worker's response body is larger than its response_bytes limit" },
   ISO_ERR_FETCH_BLOCKED: { status: 403, message: 'outbound fetch to this address is not allowed' },

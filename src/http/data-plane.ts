@@ -25,12 +25,14 @@ export interface DataPlaneOptions {
   /** The executor that runs this worker's invocations. */
   executorFor(worker: string): ExecutorClient;
   admission: Admission;
+  /** Milliseconds a worker that keeps hitting its limits is refused for (src/limits/limit-strikes.ts). */
+  blockedFor(worker: string): number;
   meter: MeterSink;
   maxRequestBytes: number;
 }
 
 export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { live, executorFor, admission, meter, maxRequestBytes } = options;
+  const { live, executorFor, admission, blockedFor, meter, maxRequestBytes } = options;
 
   return function handleRequest(req, res) {
     const arrived = performance.now();
@@ -72,6 +74,12 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
         startedAt,
       });
     const notRun = { cold: false, initMs: null, cpuUs: 0, memoryBytes: 0 };
+    const blocked = blockedFor(version.worker);
+    if (blocked > 0) {
+      status = sendError(res, 'ISO_ERR_WORKER_THROTTLED', undefined, requestId, { 'retry-after': String(Math.ceil(blocked / 1000)) });
+      record('loadShed', notRun);
+      return;
+    }
     const deadline = Date.now() + version.limits.wallMs;
     const bodyLimit = Math.min(maxRequestBytes, version.limits.requestBytes);
 

@@ -13,6 +13,7 @@ import { answerClientError } from '../http/client-error.ts';
 import { createDataPlane } from '../http/data-plane.ts';
 import { ExecutorClient } from '../isolates/executor-client.ts';
 import { HeavyWorkers } from '../limits/heavy-workers.ts';
+import { LimitStrikes } from '../limits/limit-strikes.ts';
 import type { MeterSink } from '../metering/meter.ts';
 import { Admission } from '../limits/admission.ts';
 import { setTimerSlackNs } from '../limits/thread-cpu.ts';
@@ -57,9 +58,12 @@ executor.start();
 // Workers that ran into their CPU limit run on a thread of their own for a while (heavy-workers.ts).
 const offload = ExecutorClient.onOwnThread(data.runtimeCode, executorOptions, onLog);
 const heavy = new HeavyWorkers(HEAVY_COOL_DOWN_MS);
+// Workers that keep ending at their limits are refused for a while rather than run (limit-strikes.ts).
+const strikes = new LimitStrikes();
 const meter: MeterSink = {
   invocation(record) {
     if (record.outcome === 'exceededCpu') heavy.mark(record.worker);
+    if (record.outcome === 'exceededCpu' || record.outcome === 'exceededMemory') strikes.strike(record.worker);
     forward.invocation(record);
   },
   console: (...args) => forward.console(...args),
@@ -74,7 +78,7 @@ const server = createServer(
   { keepAliveTimeout: 65_000, headersTimeout: data.headersTimeoutMs, requestTimeout: 300_000,
     // Node checks those timeouts on this period (30 s by default): often enough for the headers timeout to mean it.
     connectionsCheckingInterval: Math.min(30_000, Math.max(100, data.headersTimeoutMs / 4)), requireHostHeader: false },
-  createDataPlane({ live, executorFor: (worker) => (heavy.has(worker) ? offload : executor), admission: new Admission({ queueFactor: 4, maxWaitMs: 1000 }), meter, maxRequestBytes: data.maxRequestBytes }),
+  createDataPlane({ live, executorFor: (worker) => (heavy.has(worker) ? offload : executor), admission: new Admission({ queueFactor: 4, maxWaitMs: 1000 }), blockedFor: (worker) => strikes.blockedFor(worker), meter, maxRequestBytes: data.maxRequestBytes }),
 );
 server.on('clientError', answerClientError);
 // Before the data plane's handler: a draining process closes each connection after its response.

@@ -8,6 +8,11 @@ import { reportLine } from './record.ts';
 
 const LINES_PER_WORKER = 500;
 const WORKERS_KEPT = 2000;
+/**
+ * Entries kept over all workers (an entry is a few hundred bytes): 2,000 full rings would hold ~400 MB,
+ * so past this the least recently written workers' logs go first.
+ */
+const ENTRIES_KEPT = 200_000;
 
 export interface WorkerLogLine {
   time: string;
@@ -36,12 +41,16 @@ class Ring {
 }
 
 export class WorkerLogs {
-  readonly #streams = new LRUCache<string, Ring>({ max: WORKERS_KEPT });
+  #entries = 0;
+  readonly #streams = new LRUCache<string, Ring>({ max: WORKERS_KEPT, dispose: (ring) => (this.#entries -= ring.entries.length) });
 
   append(worker: string, entry: Entry): void {
     let ring = this.#streams.get(worker);
     if (!ring) this.#streams.set(worker, (ring = new Ring()));
+    const before = ring.entries.length;
     ring.push(entry);
+    this.#entries += ring.entries.length - before;
+    while (this.#entries > ENTRIES_KEPT && this.#streams.size > 1) this.#streams.pop();
   }
 
   read(worker: string, limit = LINES_PER_WORKER): WorkerLogLine[] {

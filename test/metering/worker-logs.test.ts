@@ -17,3 +17,12 @@ t.test('keeps the last 500 lines per worker, oldest first, REPORT lines formatte
   logs.forget('w');
   t.same(logs.read('w'), []);
 });
+
+t.test('all workers together keep at most 200,000 entries: the least recently written go first', async (t) => {
+  const logs = new WorkerLogs();
+  for (let w = 0; w < 1000; w++) for (let i = 0; i < 500; i++) logs.append(`w${w}`, { time: 't', requestId: null, level: 'log', message: 'm' });
+  t.equal(logs.read('w999').length, 500, 'the newest worker keeps its whole ring');
+  t.equal(logs.read('w600').length, 500, '400 full rings fit');
+  t.equal(logs.read('w599').length, 0, 'the one before them was dropped');
+  t.equal(logs.read('w0').length, 0);
+});

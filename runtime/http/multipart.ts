@@ -4,6 +4,8 @@
  * RFC 7578) both ways, and application/x-www-form-urlencoded parsing
  * (https://url.spec.whatwg.org/#concept-urlencoded-parser), for `formData()` of Request and Response.
  */
+import { extractMimeTypeFromValue } from '../mime/extract.ts';
+import { essenceOf, getParameter } from '../mime/mime-type.ts';
 import { concatBytes } from '../encoding/concat-bytes.ts';
 import {
   MathRandom,
@@ -94,7 +96,7 @@ function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from: number): n
   return -1;
 }
 
-/** Parameters of a header value (`a; k=v; k2="quoted;value"`), names lower-cased; `head` is the lower-cased value before them. */
+/** Parameters of a Content-Disposition value (`a; k=v; k2="quoted;value"`), names lower-cased; `head` is the lower-cased value before them. */
 function parseParameters(value: string): { head: string; params: Record<string, string> } {
   const params: Record<string, string> = { __proto__: null as never };
   let i = StringPrototypeIndexOf(value, ';');
@@ -235,11 +237,13 @@ function parseUrlencoded(bytes: Uint8Array): FormDataEntry[] {
  * malformed body, is a TypeError.
  */
 export function parseFormData(bytes: Uint8Array, contentType: string | null): FormData {
-  if (contentType !== null) {
-    const { head, params } = parseParameters(contentType);
+  // Fetch's "extract a MIME type", as blob() uses it (runtime/mime/).
+  const mimeType = extractMimeTypeFromValue(contentType);
+  if (mimeType !== null) {
+    const head = essenceOf(mimeType);
     if (head === 'multipart/form-data') {
-      const boundary = params['boundary'];
-      const entries = boundary === undefined || boundary === '' ? null : parseMultipart(bytes, boundary);
+      const boundary = getParameter(mimeType, 'boundary');
+      const entries = boundary === null || boundary === '' ? null : parseMultipart(bytes, boundary);
       if (entries === null) throw new TypeError("Failed to execute 'formData': Could not parse content as FormData.");
       return createFormData(entries);
     }

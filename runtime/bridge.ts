@@ -58,6 +58,11 @@ export function hostFetchUploadEnd(fetchId: number, error: string): void {
   connected()('fetchUploadEnd', fetchId, error);
 }
 
+/** The worker's signal aborted fetch `fetchId`: the host stops it (no answer comes, or its body errors). */
+export function hostFetchAbort(fetchId: number): void {
+  connected()('fetchAbort', fetchId);
+}
+
 /** Ask for the next chunk of outbound fetch `fetchId`'s response body (answered by dispatch('fetchChunk' | 'fetchBodyError')). */
 export function hostPullFetchBody(fetchId: number): void {
   connected()('pullFetchBody', fetchId);

@@ -63,6 +63,8 @@ export interface HostCall {
    * not taken enough of what was sent: the runtime then waits for dispatch('fetchPull', fetchId).
    */
   (op: 'fetchUpload', fetchId: number, chunk: ArrayBuffer): boolean;
+  /** The request's signal aborted fetch `fetchId`: stop it, whether it waits, runs or its body is being read. */
+  (op: 'fetchAbort', fetchId: number): void;
   /** Fetch `fetchId`'s streamed request body ended; `error` is '' or why the worker's stream failed. */
   (op: 'fetchUploadEnd', fetchId: number, error: string): void;
   /** The worker wants the next chunk of fetch `fetchId`'s streamed response body: see dispatch('fetchChunk'). */

@@ -6,7 +6,7 @@
  * upstream as the worker produces it, the response body comes in as the worker reads it (whole when it
  * is small and of known length).
  */
-import { hostFetch, hostFetchUploadEnd } from '../bridge.ts';
+import { hostFetch, hostFetchAbort, hostFetchUploadEnd } from '../bridge.ts';
 import { errorMessage, isError } from '../global/inspect.ts';
 import { followSignal } from '../events/abort.ts';
 import { sendFetchBody } from '../streams/send-body.ts';
@@ -61,12 +61,12 @@ export function fetch(input: unknown, init: unknown = undefined): Promise<unknow
     }
     const id = ++nextFetchId;
     MapPrototypeSet(pending, id, { resolve, reject });
-    // The signal aborting before the answer rejects at once; the answer, when it comes, is dropped. (The
-    // host finishes or drops the subrequest itself: within its timeout, or when the invocation ends.)
+    // The signal aborting rejects at once (before the answer) and stops the host's request, whose
+    // response body, if it is being read, then errors.
     const signal = request.signal;
     followSignal(signal, () => {
-      if (!MapPrototypeDelete(pending, id)) return;
-      reject(signal.reason);
+      hostFetchAbort(id);
+      if (MapPrototypeDelete(pending, id)) reject(signal.reason);
     });
     const stream = body.stream;
     if (stream === null) {

@@ -321,6 +321,11 @@ export class Executor {
         this.#post({ t: 'bodyEnd', id });
         return;
       }
+      case 'fetchAbort': {
+        const fetchId = args[0] as number;
+        for (const invocation of live.invocations) if (invocation.subrequests?.cancel(fetchId)) return;
+        return;
+      }
       case 'fetchUpload':
       case 'fetchUploadEnd': {
         const fetchId = args[0] as number;
@@ -399,7 +404,7 @@ export class Executor {
           invocation.subrequests.uploads.set(fetchId, upload);
           body = upload.readable;
         }
-        invocation.subrequests.run({ method, url, headers, body }, (result) => this.#fetched(live, invocation, fetchId, result));
+        invocation.subrequests.run(fetchId, { method, url, headers, body }, (result) => this.#fetched(live, invocation, fetchId, result));
         return;
       }
       case 'log': {

@@ -58,15 +58,25 @@ export class Subrequests {
     this.#limits = limits;
   }
 
-  run(init: SubrequestInit, done: (result: SubrequestResult) => void): void {
+  /** Each fetch's own abort, by fetch id, while it waits, runs or its body is read. */
+  readonly #controllers = new Map<number, AbortController>();
+
+  run(fetchId: number, init: SubrequestInit, done: (result: SubrequestResult) => void): void {
     if (++this.#started > this.#limits.perInvocation) {
       // Answered after the caller returns: `done` enters the isolate, which is running the call that asked.
       queueMicrotask(() => done({ ok: false, name: 'TypeError', message: `Too many subrequests: an invocation may make at most ${this.#limits.perInvocation}.` }));
       return;
     }
+    const controller = new AbortController();
+    this.#controllers.set(fetchId, controller);
     const go = () => {
+      if (controller.signal.aborted) {
+        done({ ok: false, name: 'AbortError', message: 'The operation was aborted.' });
+        this.#waiting.shift()?.();
+        return;
+      }
       this.#active++;
-      this.#send(init).then(done, () => done({ ok: false, name: 'TypeError', message: 'fetch failed' })).finally(() => {
+      this.#send(init, controller.signal).then(done, () => done({ ok: false, name: 'TypeError', message: 'fetch failed' })).finally(() => {
         this.#active--;
         this.#waiting.shift()?.();
       });
@@ -75,16 +85,28 @@ export class Subrequests {
     else this.#waiting.push(go);
   }
 
+  /** The worker's signal aborted fetch `fetchId`: stop it (waiting, in flight, or its body); false if unknown. */
+  cancel(fetchId: number): boolean {
+    const controller = this.#controllers.get(fetchId);
+    if (!controller) return false;
+    this.#controllers.delete(fetchId);
+    controller.abort();
+    this.uploads.get(fetchId)?.end('the fetch was aborted');
+    this.uploads.delete(fetchId);
+    return true;
+  }
+
   /** The invocation is over: whatever is still in flight is abandoned. */
   abort(): void {
     this.#waiting.length = 0;
     this.#abort.abort();
+    this.#controllers.clear();
     for (const upload of this.uploads.values()) upload.end('the invocation ended');
     this.uploads.clear();
     this.fetchedBodies.clear();
   }
 
-  async #send(init: SubrequestInit): Promise<SubrequestResult> {
+  async #send(init: SubrequestInit, aborted: AbortSignal): Promise<SubrequestResult> {
     const headers: [string, string][] = [];
     for (let i = 0; i < init.headers.length; i += 2) headers.push([init.headers[i]!, init.headers[i + 1]!]);
     let response: Awaited<ReturnType<typeof fetch>>;
@@ -97,7 +119,7 @@ export class Subrequests {
         ...(init.body instanceof Readable ? { duplex: 'half' as const } : {}),
         redirect: 'follow',
         dispatcher: this.#agent,
-        signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#limits.timeoutMs)]),
+        signal: AbortSignal.any([this.#abort.signal, aborted, AbortSignal.timeout(this.#limits.timeoutMs)]),
       });
     } catch (err) {
       return { ok: false, name: 'TypeError', message: `fetch failed: ${describe(err)}` };

@@ -41,6 +41,7 @@ const upstream = createServer((req, res) => {
       }, 100);
       return;
     }
+    if (url.pathname === '/hang') return; // never answers
     if (url.pathname === '/count') {
       // Answers how many bytes came and in how many chunks, once the request body ends.
       return void res.end(JSON.stringify({ bytes: chunks.reduce((n, c) => n + c.length, 0), chunks: chunks.length }));
@@ -189,4 +190,19 @@ t.test('an AbortSignal that fires while the request is in flight rejects the fet
   t.equal(body.name, 'TimeoutError', 'rejected with the signal reason');
   t.ok(body.afterMs >= 45 && body.afterMs < 250, `rejected ${body.afterMs} ms in: at the 50 ms timeout, not at the 300 ms answer`);
   t.equal(body.thenFine, 'slow', 'a later fetch with a signal that does not fire answers');
+});
+
+t.test('an aborted fetch is stopped on the host too: it frees its place among the 6 at once', async (t) => {
+  await deployMultipart(server, 'aborter-slots', { main_module: 'main.js', limits: { cpu_ms: 1000 } }, { 'main.js': `export default { async fetch() {
+    const hanging = Array.from({ length: 6 }, () => fetch('${origin}/hang', { signal: AbortSignal.timeout(50) }).catch((e) => e.name));
+    const names = await Promise.all(hanging);
+    const started = Date.now();
+    const body = await fetch('${origin}/json').then((r) => r.json());
+    return Response.json({ names, next: body.hello, waitedMs: Date.now() - started });
+  } }` });
+  const reply = await send(server, 'aborter-slots.localhost');
+  const body = reply.json();
+  t.same(body.names, Array(6).fill('TimeoutError'));
+  t.equal(body.next, 'from upstream');
+  t.ok(body.waitedMs < 1000, `the 7th fetch did not wait for the 6 aborted ones (${body.waitedMs} ms)`);
 });

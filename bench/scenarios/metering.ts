@@ -14,32 +14,16 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import ivm from 'isolated-vm';
 import { Client } from 'undici';
-import { threadCpuUs } from '../../src/limits/thread-cpu.ts';
+import { BURN, calibrator } from '../lib/calibrated-burn.ts';
 import { startIsolane, type IsolaneServer } from '../lib/isolane-server.ts';
 import type { Chart, Scenario, ScenarioContext, ScenarioResult, Table, Target } from '../lib/types.ts';
 
-const BURN = `function burn(n) { let x = 0; for (let i = 0; i < n; i++) x = (x + i * 7) % 1000003; return x; }`;
 const LEVELS_MS = [1, 5, 20, 100];
 const WAIT_MS = 200;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 const round = (n: number, d = 0) => Number(n.toFixed(d));
-
-/** burn() in an isolate on this thread, timed with the server's own per-thread clock. */
-function calibrator() {
-  const isolate = new ivm.Isolate({ memoryLimit: 32 });
-  const context = isolate.createContextSync();
-  const burn = context.evalSync(`(${BURN.replace('function burn', 'function')})`, { reference: true }) as ivm.Reference<(n: number) => number>;
-  const measure = (n: number) => {
-    const before = threadCpuUs();
-    burn.applySync(undefined, [n]);
-    return threadCpuUs() - before;
-  };
-  for (let i = 0; i < 5; i++) measure(1e6); // warm the JIT, as the worker's isolate is warmed
-  return { measure, dispose: () => isolate.dispose() };
-}
 
 async function slowUpstream(): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
@@ -58,7 +42,7 @@ export const scenario: Scenario = {
     const upstream = await slowUpstream();
     let server: IsolaneServer | undefined;
     let client: Client | undefined;
-    const calibration = calibrator();
+    const calibration = calibrator(5);
     try {
       server = await startIsolane({ args: ['--fetch-allow', '127.0.0.1'] });
       const limits = { limits: { cpu_ms: 1000 } };

@@ -3,28 +3,11 @@
  * waiting is not charged. The known amount of CPU is calibrated in this process: the same loop, run in an
  * isolate on this thread, measured with the same per-thread clock, so machine load cannot skew it.
  */
-import ivm from 'isolated-vm';
 import t from 'tap';
-import { threadCpuUs } from '../../src/limits/thread-cpu.ts';
+import { BURN, calibrator } from '../../bench/lib/calibrated-burn.ts';
 import { admin, deployMultipart, send, startServer, type LogLine } from '../helpers/server.ts';
 
 const server = await startServer(t);
-const BURN = `function burn(n) { let x = 0; for (let i = 0; i < n; i++) x = (x + i * 7) % 1000003; return x; }`;
-
-/** An isolate on this thread running the same burn(), measured with the same per-thread clock. */
-function calibrator() {
-  const isolate = new ivm.Isolate({ memoryLimit: 32 });
-  const context = isolate.createContextSync();
-  const burn = context.evalSync(`(${BURN.replace('function burn', 'function')})`, { reference: true }) as ivm.Reference<(n: number) => number>;
-  const measure = (n: number) => {
-    const before = threadCpuUs();
-    burn.applySync(undefined, [n]);
-    return threadCpuUs() - before;
-  };
-  for (let i = 0; i < 3; i++) measure(1e6); // warm the JIT, as the worker's isolate is warmed below
-  return { measure, dispose: () => isolate.dispose() };
-}
-
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 
 t.test('a worker that burns a known amount of CPU is charged within 1 ms of it', async (t) => {
@@ -34,7 +17,7 @@ t.test('a worker that burns a known amount of CPU is charged within 1 ms of it',
   });
   t.equal(res.status, 201, res.text);
   for (let i = 0; i < 3; i++) await send(server, 'burner.localhost', '/', { headers: { 'x-n': '1000000' } });
-  const calibration = calibrator();
+  const calibration = calibrator(3);
   // ~10 ms of CPU here: long enough to matter, short enough that run-to-run noise stays well under 1 ms.
   const iterations = Math.round((1e6 * 10_000) / calibration.measure(1e6));
   const burned: number[] = [];

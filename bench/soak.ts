@@ -5,14 +5,18 @@
  * of the primary and of every serving process is read (from /proc, the pids from GET /v1/system). The
  * report compares the first sample after the warm-up minute with the last one.
  *
- *   node --no-node-snapshot bench/soak.ts [--minutes 10] [--workers 200]
+ *   node --no-node-snapshot bench/soak.ts [--minutes 10] [--workers 200] [--recycle-rss-mb N]
+ *
+ * Isolates created and disposed over and over make a process's RSS creep (isolated-vm #207, measured
+ * here: ~15 MB a minute per serving process with deploys every 100 ms); --recycle-rss-mb is the server's
+ * bound that answers it (default: the server's own, 4096).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { startIsolane } from './lib/isolane-server.ts';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, workers: { type: 'string', default: '200' } } });
+const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, workers: { type: 'string', default: '200' }, 'recycle-rss-mb': { type: 'string' } } });
 const MINUTES = Number(values.minutes);
 const WORKERS = Number(values.workers);
 const SAMPLE_MS = 15_000;
@@ -33,7 +37,8 @@ const HOSTILE: Record<string, string> = {
   'soak-bomb': `export default { fetch() { const a = []; for (;;) a.push(new Array(1e5).fill(1.5)); } }`,
 };
 
-const server = await startIsolane({ args: ['--executors', '2', '--max-isolates', String(Math.ceil(WORKERS / 2))], collect: false });
+const recycle = values['recycle-rss-mb'] ? ['--recycle-rss-mb', values['recycle-rss-mb']] : [];
+const server = await startIsolane({ args: ['--executors', '2', '--max-isolates', String(Math.ceil(WORKERS / 2)), ...recycle], collect: false });
 const generations = new Map<string, number>();
 const names = Array.from({ length: WORKERS }, (_, i) => `soak-${i}`);
 const counts = { requests: 0, good: 0, failed: 0, hostile: 0, deploys: 0, deletes: 0 };
@@ -108,7 +113,8 @@ try {
   const last = samples.at(-1)!;
   const max = Math.max(...samples.filter((s) => s.atSeconds >= afterWarmup.atSeconds).map((s) => s.total));
   const mib = (n: number) => (n / 1048576).toFixed(0);
-  console.log(`# soak: ${MINUTES} min, ${WORKERS} churning workers (+2 hostile), 6 request loops, 2 serving processes`);
+  const recycles = ((await server.admin('GET', '/v1/system')) as { restarts: number }).restarts;
+  console.log(`# soak: ${MINUTES} min, ${WORKERS} churning workers (+2 hostile), 6 request loops, 2 serving processes${recycle.length ? `, recycled past ${recycle[1]} MB` : ''} (crash restarts: ${recycles})`);
   console.log(`requests ${counts.requests} (good ${counts.good}, failed ${counts.failed}, hostile ${counts.hostile}); deploys ${counts.deploys}, deletes ${counts.deletes}`);
   if (failures.size > 0) console.log(`failed good requests: ${[...failures].map(([k, n]) => `${k} ×${n}`).join(', ')}`);
   const mid = samples.find((s) => s.atSeconds * 1000 >= (MINUTES * 60_000) / 2.5) ?? afterWarmup;

@@ -1,19 +1,28 @@
 /**
- * Structured logs: one JSON object per line (callers put a time or startedAt field in it). Lines are batched and written once per tick, so logging
- * every invocation does not cost a write syscall per request.
+ * Structured logs: one JSON object per line (callers put a time or startedAt field in it). Lines are
+ * batched and written once per tick, so logging every invocation does not cost a write syscall per request.
+ *
+ * A log reader slower than the server (a pipe nobody drains fast enough) must not make the server hold
+ * every line in memory: past MAX_PENDING_BYTES not yet taken by `out`, lines are dropped and counted, and a
+ * `{"type":"log-dropped","lines":N}` line says so once `out` drains.
  */
 import type { Writable } from 'node:stream';
 
 export type LogFields = Record<string, unknown> & { type: string };
 
+const MAX_PENDING_BYTES = 16 * 1024 * 1024;
+
 export class Logger {
   readonly #out: Writable | null;
+  readonly #maxPendingBytes: number;
   #buffer: string[] = [];
   #scheduled = false;
+  #dropped = 0;
 
   /** `out` null discards everything (tests, benchmarks that measure without a log sink). */
-  constructor(out: Writable | null) {
+  constructor(out: Writable | null, maxPendingBytes = MAX_PENDING_BYTES) {
     this.#out = out;
+    this.#maxPendingBytes = maxPendingBytes;
   }
 
   write(fields: LogFields): void {
@@ -26,9 +35,22 @@ export class Logger {
 
   flush(): void {
     this.#scheduled = false;
-    if (!this.#out || this.#buffer.length === 0) return;
+    const out = this.#out;
+    if (!out || this.#buffer.length === 0) return;
+    if (out.writableLength > this.#maxPendingBytes) {
+      if (this.#dropped === 0) out.once('drain', () => this.#reportDropped());
+      this.#dropped += this.#buffer.length;
+      this.#buffer = [];
+      return;
+    }
     const lines = this.#buffer.join('\n') + '\n';
     this.#buffer = [];
-    this.#out.write(lines);
+    out.write(lines);
+  }
+
+  #reportDropped(): void {
+    const lines = this.#dropped;
+    this.#dropped = 0;
+    this.write({ type: 'log-dropped', time: new Date().toISOString(), lines, note: 'the log reader was too slow: these lines were not written' });
   }
 }

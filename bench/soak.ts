@@ -58,12 +58,12 @@ try {
   for (const [name, code] of Object.entries(HOSTILE)) await server.deployModule(name, code, { limits: { cpu_ms: 20, memory_mb: 16 } });
 
   const sample = async () => {
-    const system = (await server.admin('GET', '/v1/system')) as { pid: number; servingProcesses: { pid: number }[] };
+    const system = (await server.admin('GET', '/v1/system')) as { pid: number; memory: { heapUsedBytes: number }; servingProcesses: { pid: number }[] };
     const serving = system.servingProcesses.map((p) => rssOf(p.pid));
     const primary = rssOf(system.pid);
     samples.push({ atSeconds: Math.round((Date.now() - started) / 1000), primary, serving, total: primary + serving.reduce((a, b) => a + b, 0) });
     const last = samples.at(-1)!;
-    process.stderr.write(`${last.atSeconds}s rss total ${(last.total / 1048576).toFixed(0)} MiB (primary ${(primary / 1048576).toFixed(0)}, serving ${serving.map((r) => (r / 1048576).toFixed(0)).join(' + ')}); ${JSON.stringify(counts)}\n`);
+    process.stderr.write(`${last.atSeconds}s rss total ${(last.total / 1048576).toFixed(0)} MiB (primary ${(primary / 1048576).toFixed(0)}, its heap ${(system.memory.heapUsedBytes / 1048576).toFixed(0)}, serving ${serving.map((r) => (r / 1048576).toFixed(0)).join(' + ')}); ${JSON.stringify(counts)}\n`);
   };
   const sampler = setInterval(() => void sample(), SAMPLE_MS);
   await sample();

@@ -62,7 +62,14 @@ export function createAdminApp(options: AdminOptions): Hono {
   });
 
   app.get('/v1/system', (c) =>
-    c.json({ pid: process.pid, uptimeSeconds: Math.round(process.uptime()), restarts: options.health.restarts, servingProcesses: options.health.describe() }),
+    c.json({
+      pid: process.pid,
+      uptimeSeconds: Math.round(process.uptime()),
+      // The primary's own memory: JavaScript heap (metering, logs, usage) apart from the rest of its RSS.
+      memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
+      restarts: options.health.restarts,
+      servingProcesses: options.health.describe(),
+    }),
   );
 
   const workerOr404 = async (name: string): Promise<WorkerRecord> => {

@@ -4,7 +4,8 @@ FROM node:24-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json binding.gyp ./
 COPY native ./native
-# Builds the thread CPU clock addon (needs python3, make and g++, which this image has).
+# Builds the native addons, the thread CPU clock and the isolate watchdog (needs python3, make and g++,
+# which this image has).
 RUN npm ci --omit=dev
 
 FROM node:24-bookworm-slim

@@ -39,6 +39,7 @@ export const {
   is: ObjectIs,
   setPrototypeOf: ObjectSetPrototypeOf,
 } = Object;
+export const ObjectCtor = Object;
 export const ObjectPrototype = Object.prototype;
 export const ObjectPrototypeToString = uncurryThis(Object.prototype.toString);
 export const ObjectPrototypePropertyIsEnumerable = uncurryThis(Object.prototype.propertyIsEnumerable);
@@ -79,7 +80,7 @@ export const BigIntPrototypeValueOf = uncurryThis(BigInt.prototype.valueOf);
 export const SymbolPrototypeToString = uncurryThis(Symbol.prototype.toString);
 export const SymbolPrototypeValueOf = uncurryThis(Symbol.prototype.valueOf);
 export const { isNaN: NumberIsNaN, isFinite: NumberIsFinite } = Number;
-export const { trunc: MathTrunc, random: MathRandom } = Math;
+export const { max: MathMax, min: MathMin, trunc: MathTrunc, random: MathRandom } = Math;
 export const { now: DateNow } = Date;
 export const DatePrototypeGetTime = uncurryThis(Date.prototype.getTime);
 export const DatePrototypeToISOString = uncurryThis(Date.prototype.toISOString);

@@ -13,6 +13,7 @@ import { IsolaneError } from '../errors.ts';
 import type { Binding, Version } from '../types.ts';
 import { threadCpuUs } from '../limits/thread-cpu.ts';
 import { sliceFailure, type SliceFailure } from '../limits/slice-outcome.ts';
+import { forgetIsolate, runWatched, watchIsolate } from '../limits/watchdog.ts';
 import type { Outcome } from '../types.ts';
 import { cacheOptions, rememberCache } from './code-cache.ts';
 import { linkModules, syntaxError } from './module-graph.ts';
@@ -42,19 +43,24 @@ export class PreparedIsolate {
   readonly context: ivm.Context;
   readonly dispatch: ivm.Reference<(...args: unknown[]) => unknown>;
   readonly memoryMb: number;
+  /** The isolate's id with the slice watchdog (src/limits/watchdog.ts). */
+  readonly watchId: number;
   handler: HostCallHandler | null = null;
 
-  private constructor(isolate: ivm.Isolate, context: ivm.Context, dispatch: ivm.Reference<(...args: unknown[]) => unknown>, memoryMb: number) {
+  private constructor(isolate: ivm.Isolate, context: ivm.Context, dispatch: ivm.Reference<(...args: unknown[]) => unknown>, memoryMb: number, watchId: number) {
     this.isolate = isolate;
     this.context = context;
     this.dispatch = dispatch;
     this.memoryMb = memoryMb;
+    this.watchId = watchId;
   }
 
   static create(runtimeCode: string, memoryMb: number, onCatastrophicError: (message: string) => void): PreparedIsolate {
     const isolate = new ivm.Isolate({ memoryLimit: memoryMb, onCatastrophicError });
+    let watchId: number | undefined;
     try {
       const context = isolate.createContextSync();
+      watchId = watchIsolate(context);
       const runtime = isolate.compileScriptSync(runtimeCode, { filename: 'isolane:runtime', ...cacheOptions('runtime') });
       rememberCache('runtime', runtime as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
       runtime.runSync(context);
@@ -63,15 +69,17 @@ export class PreparedIsolate {
       const host = new ivm.Callback((op: string, ...args: unknown[]) => prepared?.handler?.(op, args));
       const dispatch = boot.applySync(undefined, [host], { result: { reference: true } }) as unknown as ivm.Reference<(...args: unknown[]) => unknown>;
       boot.release();
-      prepared = new PreparedIsolate(isolate, context, dispatch, memoryMb);
+      prepared = new PreparedIsolate(isolate, context, dispatch, memoryMb, watchId);
       return prepared;
     } catch (err) {
+      if (watchId !== undefined) forgetIsolate(watchId);
       if (!isolate.isDisposed) isolate.dispose();
       throw err;
     }
   }
 
   dispose(): void {
+    forgetIsolate(this.watchId);
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
 }
@@ -102,11 +110,13 @@ export class TenantIsolate {
   retiring = false;
   readonly #isolate: ivm.Isolate;
   readonly #dispatch: ivm.Reference<(...args: unknown[]) => unknown>;
+  readonly #watchId: number;
 
-  private constructor(version: Version, isolate: ivm.Isolate, dispatch: ivm.Reference<(...args: unknown[]) => unknown>, syntax: 'module' | 'service-worker', initMs: number) {
+  private constructor(version: Version, prepared: PreparedIsolate, syntax: 'module' | 'service-worker', initMs: number) {
     this.version = version;
-    this.#isolate = isolate;
-    this.#dispatch = dispatch;
+    this.#isolate = prepared.isolate;
+    this.#dispatch = prepared.dispatch;
+    this.#watchId = prepared.watchId;
     this.syntax = syntax;
     this.initMs = initMs;
   }
@@ -124,13 +134,13 @@ export class TenantIsolate {
       throw err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', err instanceof Error ? err.message : String(err));
     }
     prepared.handler = onHostCall;
-    const { isolate, context, dispatch } = prepared;
+    const { isolate, context, dispatch, watchId } = prepared;
     try {
       const deadline = { timeout: STARTUP_CPU_MS };
       let namespace: ivm.Reference<object> | undefined;
       if (version.syntax === 'module') {
         const main = linkModules(isolate, context, version);
-        startup(isolate, () => main.evaluateSync(deadline));
+        startup(isolate, () => runWatched(watchId, STARTUP_CPU_MS, () => main.evaluateSync(deadline)));
         namespace = main.namespace;
       } else {
         const source = version.modules.find((m) => m.name === version.main)!;
@@ -144,18 +154,19 @@ export class TenantIsolate {
         } catch (err) {
           throw syntaxError(err, source.name);
         }
-        startup(isolate, () => script.runSync(context, deadline));
+        startup(isolate, () => runWatched(watchId, STARTUP_CPU_MS, () => script.runSync(context, deadline)));
       }
       let syntax: 'module' | 'service-worker';
       try {
-        syntax = dispatch.applySync(undefined, ['install', namespace?.derefInto(), envJson(version.bindings)], { ...deadline, arguments: { copy: true } }) as 'module' | 'service-worker';
+        const install = ['install', namespace?.derefInto(), envJson(version.bindings)];
+        syntax = runWatched(watchId, STARTUP_CPU_MS, () => dispatch.applySync(undefined, install, { ...deadline, arguments: { copy: true } })) as 'module' | 'service-worker';
       } catch (err) {
         if (isolate.isDisposed || /timed out/.test(String(err))) throw startupFailure(err, isolate);
         throw new IsolaneError('ISO_ERR_DEPLOY_NO_HANDLER', err instanceof Error ? err.message : String(err));
       }
-      return new TenantIsolate(version, isolate, dispatch, syntax, performance.now() - started);
+      return new TenantIsolate(version, prepared, syntax, performance.now() - started);
     } catch (err) {
-      if (!isolate.isDisposed) isolate.dispose();
+      prepared.dispose();
       throw err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', err instanceof Error ? err.message : String(err));
     }
   }
@@ -175,8 +186,10 @@ export class TenantIsolate {
     let error: string | undefined;
     try {
       const timeout = Math.max(1, Math.ceil(timeoutMs));
-      if (copy) this.#dispatch.applySync(undefined, args, { timeout, arguments: { copy: true } });
-      else this.#dispatch.applySync(undefined, args as (string | number | null)[], { timeout });
+      runWatched(this.#watchId, timeout, () => {
+        if (copy) this.#dispatch.applySync(undefined, args, { timeout, arguments: { copy: true } });
+        else this.#dispatch.applySync(undefined, args as (string | number | null)[], { timeout });
+      });
     } catch (err) {
       failure = sliceFailure(err, this.#isolate);
       if (failure === 'uncaught') error = err instanceof Error ? (err.stack ?? err.message) : String(err);
@@ -192,6 +205,7 @@ export class TenantIsolate {
   }
 
   dispose(): void {
+    forgetIsolate(this.#watchId);
     if (!this.#isolate.isDisposed) this.#isolate.dispose();
   }
 }

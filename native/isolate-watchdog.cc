@@ -66,11 +66,17 @@ struct Slot {
   bool fired = false;
 };
 
-std::mutex mutex;
-std::unordered_map<uint32_t, v8::Isolate*> isolates;
-std::vector<Slot> slots;  // one per executor thread; never shrinks
-uint32_t next_isolate_id = 1;
-bool watching = false;
+struct State {
+  std::mutex mutex;
+  std::unordered_map<uint32_t, v8::Isolate*> isolates;
+  std::vector<Slot> slots;  // one per executor thread; never shrinks
+  uint32_t next_isolate_id = 1;
+  bool watching = false;
+};
+
+// Never destroyed: the watchdog thread is detached and may still look at the slots while the process
+// exits and runs static destructors (it then read freed slots as armed and long overdue).
+State& state = *new State;
 
 // Set by InitForContext, which isolated-vm runs on the thread that called NativeModule#createSync.
 thread_local v8::Isolate* just_initialized = nullptr;
@@ -78,14 +84,14 @@ thread_local v8::Isolate* just_initialized = nullptr;
 void Watch() {
   for (;;) {
     std::this_thread::sleep_for(kPollInterval);
-    std::lock_guard<std::mutex> lock{mutex};
+    std::lock_guard<std::mutex> lock{state.mutex};
     const auto now = Clock::now();
-    for (auto& slot : slots) {
+    for (auto& slot : state.slots) {
       if (!slot.armed || slot.deadline > now) continue;
       if (now - slot.deadline > kWedgedAfter) Exit("a slice could not be stopped 6 s past its deadline");
       // Disarming takes the same lock, so the isolate is inside this slice (and alive) right now.
-      auto found = isolates.find(slot.isolate_id);
-      if (found != isolates.end()) found->second->TerminateExecution();
+      auto found = state.isolates.find(slot.isolate_id);
+      if (found != state.isolates.end()) found->second->TerminateExecution();
       slot.fired = true;  // and keep insisting every poll, as isolated-vm's own loop does
     }
   }
@@ -117,9 +123,9 @@ napi_value ClaimIsolate(napi_env env, napi_callback_info) {
     napi_throw_error(env, "ISO_ERR_INTERNAL", "isolate-watchdog: no isolate was initialised on this thread");
     return nullptr;
   }
-  std::lock_guard<std::mutex> lock{mutex};
-  uint32_t id = next_isolate_id++;
-  isolates.emplace(id, isolate);
+  std::lock_guard<std::mutex> lock{state.mutex};
+  uint32_t id = state.next_isolate_id++;
+  state.isolates.emplace(id, isolate);
   return Number(env, id);
 }
 
@@ -127,32 +133,44 @@ napi_value ClaimIsolate(napi_env env, napi_callback_info) {
 napi_value ForgetIsolate(napi_env env, napi_callback_info info) {
   uint32_t id;
   if (!ArgU32(env, info, 1, &id)) return nullptr;
-  std::lock_guard<std::mutex> lock{mutex};
-  isolates.erase(id);
+  std::lock_guard<std::mutex> lock{state.mutex};
+  state.isolates.erase(id);
   return nullptr;
+}
+
+// A thread's environment is going away (a worker thread terminated mid-slice never reaches its
+// `finally`): its slot must not stay armed.
+void DisarmOnCleanup(void* index) {
+  std::lock_guard<std::mutex> lock{state.mutex};
+  state.slots[reinterpret_cast<uintptr_t>(index)].armed = false;
 }
 
 // openSlot(): a slot for one executor thread, which runs one slice at a time.
 napi_value OpenSlot(napi_env env, napi_callback_info) {
-  std::lock_guard<std::mutex> lock{mutex};
-  if (!watching) {
-    std::thread(Watch).detach();
-    watching = true;
+  uintptr_t index;
+  {
+    std::lock_guard<std::mutex> lock{state.mutex};
+    if (!state.watching) {
+      std::thread(Watch).detach();
+      state.watching = true;
+    }
+    state.slots.emplace_back();
+    index = state.slots.size() - 1;
   }
-  slots.emplace_back();
-  return Number(env, static_cast<uint32_t>(slots.size() - 1));
+  napi_add_env_cleanup_hook(env, DisarmOnCleanup, reinterpret_cast<void*>(index));
+  return Number(env, static_cast<uint32_t>(index));
 }
 
 // arm(slot, isolateId, ms): the slice starting now on `slot` must end within `ms`.
 napi_value Arm(napi_env env, napi_callback_info info) {
   uint32_t args[3];
   if (!ArgU32(env, info, 3, args)) return nullptr;
-  std::lock_guard<std::mutex> lock{mutex};
-  if (args[0] >= slots.size()) {
+  std::lock_guard<std::mutex> lock{state.mutex};
+  if (args[0] >= state.slots.size()) {
     napi_throw_range_error(env, "ISO_ERR_INTERNAL", "isolate-watchdog: no such slot");
     return nullptr;
   }
-  Slot& slot = slots[args[0]];
+  Slot& slot = state.slots[args[0]];
   slot.isolate_id = args[1];
   slot.deadline = Clock::now() + std::chrono::milliseconds(args[2]);
   slot.armed = true;
@@ -166,11 +184,11 @@ napi_value Disarm(napi_env env, napi_callback_info info) {
   if (!ArgU32(env, info, 1, &index)) return nullptr;
   bool fired = false;
   {
-    std::lock_guard<std::mutex> lock{mutex};
-    if (index < slots.size()) {
-      fired = slots[index].fired;
-      slots[index].armed = false;
-      slots[index].fired = false;
+    std::lock_guard<std::mutex> lock{state.mutex};
+    if (index < state.slots.size()) {
+      fired = state.slots[index].fired;
+      state.slots[index].armed = false;
+      state.slots[index].fired = false;
     }
   }
   napi_value result;

@@ -72,6 +72,11 @@ export function hostError(id: number, message: string, stack: string): void {
   connected()('error', id, message, stack);
 }
 
+/** The source of the runtime chunk `name` (runtime/chunks.ts). */
+export function hostRuntimeChunk(name: string): string {
+  return connected()('runtimeChunk', name);
+}
+
 export function hostDone(id: number): void {
   connected()('done', id);
 }

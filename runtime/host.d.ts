@@ -69,6 +69,8 @@ export interface HostCall {
   (op: 'fetchUploadEnd', fetchId: number, error: string): void;
   /** The worker wants the next chunk of fetch `fetchId`'s streamed response body: see dispatch('fetchChunk'). */
   (op: 'pullFetchBody', fetchId: number): void;
+  /** The source of runtime chunk `name` (a function body returning its exports), returned at once: runtime/chunks.ts. */
+  (op: 'runtimeChunk', name: string): string;
   /** `length` (at most 65536) bytes from the host's CSPRNG, returned at once. */
   (op: 'randomBytes', length: number): ArrayBuffer;
   /** The digest of `data` with `algorithm` (SHA-1, SHA-256, SHA-384, SHA-512), returned at once. */

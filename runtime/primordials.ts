@@ -15,6 +15,9 @@
 
 const { bind, call } = Function.prototype;
 
+/** The Function constructor, for evaluating the runtime's own chunks (runtime/chunks.ts). */
+export const FunctionCtor = Function;
+
 /** `uncurryThis(fn)(self, ...args)` is `fn.call(self, ...args)` with the original `call`. */
 export const uncurryThis: <T, A extends unknown[], R>(fn: (this: T, ...args: A) => R) => (self: T, ...args: A) => R =
   bind.bind(call) as never;

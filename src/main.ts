@@ -35,7 +35,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
   const { removed } = await store.cleanup();
   if (removed.length > 0) logger.write({ type: 'store-cleanup', time: new Date().toISOString(), removed });
   const { token, generated } = await adminToken(config.adminToken, config.dataDir);
-  const runtimeCode = await buildRuntimeBundle();
+  const runtime = await buildRuntimeBundle();
 
   const usage = new UsageLog();
   const workerLogs = new WorkerLogs();
@@ -44,7 +44,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
     processes: config.executors,
     recycle: { rssBytes: config.recycleRssMb * 1024 * 1024, requests: config.recycleRequests },
     onEvent: (event) => logger.write({ ...event, time: new Date().toISOString() }),
-    runtimeCode,
+    runtime,
     host: config.host,
     port: config.port,
     workersDomain: config.workersDomain,

@@ -2,7 +2,7 @@
  * Replaces `tr46` (UTS #46, the IDNA mapping) for whatwg-url at bundle time. The real module carries
  * ~240 KB of Unicode tables that would cost every isolate's start-up; most hosts are plain ASCII, for
  * which UTS #46 processing with the URL Standard's options reduces to ASCII lower-casing. Anything
- * else loads tr46 on first use.
+ * else loads tr46, a runtime chunk, on first use.
  *
  * Why the fast path is exact (https://url.spec.whatwg.org/#concept-domain-to-ascii calls ToASCII
  * with CheckHyphens, UseSTD3ASCIIRules and VerifyDnsLength false, CheckBidi and CheckJoiners true,
@@ -11,7 +11,11 @@
  * joiners; only labels starting with "xn--" need Punycode decoding and validation, so those go to tr46.
  * test/runtime/url.test.ts compares both paths on every ASCII code point.
  */
-declare const require: (id: 'tr46') => { toASCII(domain: string, options: object): string | null };
+import { loadChunk } from '../chunks.ts';
+
+interface Tr46 {
+  toASCII(domain: string, options: object): string | null;
+}
 
 function isPlainAscii(domain: string, lower: string): boolean {
   // The original, not the lower case: U+212A KELVIN SIGN lower-cases to an ASCII "k".
@@ -24,6 +28,6 @@ function isPlainAscii(domain: string, lower: string): boolean {
 export function toASCII(domain: string, options: object): string | null {
   const lower = domain.toLowerCase();
   if (isPlainAscii(domain, lower)) return lower;
-  // esbuild turns this into a lazily evaluated CommonJS module: the tables load here, once.
-  return require('tr46').toASCII(domain, options);
+  // The tables are a chunk of their own: the isolate gets their source here, once (runtime-bundle.ts).
+  return loadChunk<Tr46>('tr46').toASCII(domain, options);
 }

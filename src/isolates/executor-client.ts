@@ -5,6 +5,7 @@
  * - on a thread of its own (`onOwnThread`): for workers that hold a thread too long, so they cannot
  *   stall this thread's event loop (see src/limits/heavy-workers.ts).
  */
+import type { RuntimeBundle } from './runtime-bundle.ts';
 import { Worker } from 'node:worker_threads';
 import { IsolaneError } from '../errors.ts';
 import type { Outcome, Version } from '../types.ts';
@@ -64,19 +65,19 @@ export class ExecutorClient {
   }
 
   /** Runs isolates on the calling thread. */
-  static inThread(runtimeCode: string, options: ExecutorOptions, onLog: (message: LogMessage) => void): ExecutorClient {
+  static inThread(runtime: RuntimeBundle, options: ExecutorOptions, onLog: (message: LogMessage) => void): ExecutorClient {
     return new ExecutorClient((receive) => {
       // The executor answers from inside the tenant's slice (a bridge call); what the answer sets off here
       // (writing the HTTP response, metering) runs after the slice, so it is not charged as the tenant's CPU.
-      const executor = new Executor(runtimeCode, options, (message) => queueMicrotask(() => receive(message)));
+      const executor = new Executor(runtime, options, (message) => queueMicrotask(() => receive(message)));
       return { send: (message) => executor.handle(message), close: () => executor.close() };
     }, onLog);
   }
 
   /** Runs isolates on a worker thread of its own, started on first use and again if it dies. */
-  static onOwnThread(runtimeCode: string, options: ExecutorOptions, onLog: (message: LogMessage) => void): ExecutorClient {
+  static onOwnThread(runtime: RuntimeBundle, options: ExecutorOptions, onLog: (message: LogMessage) => void): ExecutorClient {
     return new ExecutorClient((receive, lost) => {
-      const data: ExecutorThreadData = { runtimeCode, options };
+      const data: ExecutorThreadData = { runtime, options };
       const worker = new Worker(new URL('./executor-thread.ts', import.meta.url), { workerData: data, name: 'isolane-offload' });
       worker.on('message', receive);
       worker.on('error', (err) => process.emitWarning(`offload executor failed: ${err.stack ?? err.message}`));

@@ -10,6 +10,7 @@
  * - end every invocation exactly once: ok, exception, exceededCpu, exceededMemory, exceededWallTime or
  *   canceled; recycle an isolate whose slice was cut short (its globals may be half-written).
  */
+import type { RuntimeBundle } from './runtime-bundle.ts';
 import type { Outcome, Version } from '../types.ts';
 import type { FromExecutor, InvokeMessage, ToExecutor } from './protocol.ts';
 import { IsolaneError } from '../errors.ts';
@@ -101,6 +102,7 @@ class LiveIsolate {
 export class Executor {
   readonly #post: Post;
   readonly #runtimeCode: string;
+  readonly #runtimeChunks: Record<string, string>;
   readonly #versions = new Map<string, Version>();
   readonly #pool: IsolatePool<LiveIsolate>;
   readonly #invocations = new Map<number, { invocation: Invocation; live: LiveIsolate }>();
@@ -111,8 +113,10 @@ export class Executor {
   /** One egress agent per distinct allowlist (most workers share the server-wide one). */
   readonly #egress = new Map<string, Agent>();
 
-  constructor(runtimeCode: string, options: ExecutorOptions, post: Post) {
+  constructor(runtime: RuntimeBundle, options: ExecutorOptions, post: Post) {
+    const runtimeCode = runtime.script;
     this.#runtimeCode = runtimeCode;
+    this.#runtimeChunks = runtime.chunks;
     this.#pool = new IsolatePool<LiveIsolate>(options.pool);
     this.#fetchAllow = options.fetchAllow;
     this.#post = post;
@@ -268,6 +272,8 @@ export class Executor {
       case 'randomBytes':
       case 'subtle':
         return hostCrypto(op, args);
+      case 'runtimeChunk':
+        return this.#runtimeChunks[args[0] as string];
       case 'respond': {
         const [id, status, lines, body] = args as [number, number, string, ArrayBuffer | string | null];
         const headers = headerListFromLines(lines);

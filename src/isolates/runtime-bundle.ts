@@ -3,6 +3,12 @@
  * once per process. The host compiles it with `isolate.compileScript(code)` and runs it once in
  * every fresh context, before the worker's code.
  *
+ * Code that few workers need and that is large is built apart, as chunks: their source is not part of
+ * every isolate (V8 keeps a script's whole source for as long as the isolate lives, ~1 byte of memory
+ * per byte of source). The runtime asks for a chunk by name (bridge op `runtimeChunk`) the first time it needs
+ * it and evaluates it there (runtime/chunks.ts). One chunk so far: tr46's Unicode tables (243 KB of the
+ * 452 KB the script was), needed only for hosts that are not plain ASCII.
+ *
  * A few modules of whatwg-url's dependency tree are replaced here (see runtime/url/url.ts for why):
  * legacy encodings and TextEncoder/TextDecoder lookups go, and tr46's Unicode tables load lazily.
  * web-streams-polyfill's UMD wrapper is unwrapped (see unwrapUmd) so its first use parses it once.
@@ -99,7 +105,44 @@ function parenthesizeEagerModules(code: string, expected: number): string {
   return out;
 }
 
-export async function bundleRuntime(): Promise<string> {
+/** The runtime script and its chunks' sources by name. */
+export interface RuntimeBundle {
+  script: string;
+  chunks: Record<string, string>;
+}
+
+/** Each chunk: an entry module's source; its exports are what the runtime's loadChunk(name) returns. */
+const CHUNKS: Record<string, string> = {
+  tr46: `export { toASCII } from 'tr46';`,
+};
+
+/** A chunk as a function body that returns the entry module's exports (runtime/chunks.ts evaluates it). */
+async function bundleChunk(entry: string): Promise<string> {
+  const result = await build({
+    stdin: { contents: entry, resolveDir: ROOT, loader: 'js' },
+    bundle: true,
+    write: false,
+    format: 'iife',
+    globalName: 'chunk',
+    platform: 'neutral',
+    target: 'es2024',
+    mainFields: ['main', 'module'],
+    minify: true,
+    legalComments: 'none',
+    banner: { js: '"use strict";' },
+    footer: { js: 'return chunk;' },
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0]!.text;
+}
+
+export async function bundleRuntime(): Promise<RuntimeBundle> {
+  const [script, ...chunkSources] = await Promise.all([bundleScript(), ...Object.values(CHUNKS).map(bundleChunk)]);
+  const names = Object.keys(CHUNKS);
+  return { script: script!, chunks: Object.fromEntries(names.map((name, i) => [name, chunkSources[i]!])) };
+}
+
+async function bundleScript(): Promise<string> {
   const result = await build({
     entryPoints: [path.join(RUNTIME, 'index.ts')],
     bundle: true,
@@ -125,10 +168,10 @@ export async function bundleRuntime(): Promise<string> {
   return parenthesizeEagerModules(result.outputFiles[0]!.text, eager);
 }
 
-let memo: Promise<string> | null = null;
+let memo: Promise<RuntimeBundle> | null = null;
 
-/** The runtime script, built on first call and shared for the life of the process. */
-export async function buildRuntimeBundle(): Promise<string> {
+/** The runtime script and chunks, built on first call and shared for the life of the process. */
+export async function buildRuntimeBundle(): Promise<RuntimeBundle> {
   if (memo === null) {
     memo = bundleRuntime();
     // A failed build is not cached: the next caller tries again (and sees the error itself).

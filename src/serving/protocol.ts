@@ -2,10 +2,11 @@
  * Messages between the primary process (admin API, store, metering) and the serving processes (HTTP data
  * plane + isolates), over the cluster's IPC channel with structured-clone serialization. Plain data only.
  */
+import type { RuntimeBundle } from '../isolates/runtime-bundle.ts';
 import type { InvocationRecord, Route, Version } from '../types.ts';
 
 export interface ServingProcessData {
-  runtimeCode: string;
+  runtime: RuntimeBundle;
   host: string;
   port: number;
   workersDomain: string | null;

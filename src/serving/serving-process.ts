@@ -52,11 +52,11 @@ setTimerSlackNs(1_000_000);
 const forward = new ForwardMeter(post);
 const onLog = (line: { worker: string; requestId: string | null; level: string; message: string }) => forward.console(line.worker, line.requestId, line.level, line.message);
 const executorOptions = { pool: data.pool, fetchAllow: data.fetchAllow };
-const executor = ExecutorClient.inThread(data.runtimeCode, executorOptions, onLog);
+const executor = ExecutorClient.inThread(data.runtime, executorOptions, onLog);
 // Before the process listens: the first request should not pay for the executor's warm-up.
 executor.start();
 // Workers that ran into their CPU limit run on a thread of their own for a while (heavy-workers.ts).
-const offload = ExecutorClient.onOwnThread(data.runtimeCode, executorOptions, onLog);
+const offload = ExecutorClient.onOwnThread(data.runtime, executorOptions, onLog);
 const heavy = new HeavyWorkers(HEAVY_COOL_DOWN_MS);
 // Workers that keep ending at their limits are refused for a while rather than run (limit-strikes.ts).
 const strikes = new LimitStrikes();

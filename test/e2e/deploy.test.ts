@@ -152,3 +152,10 @@ t.test('crypto.randomUUID and getRandomValues draw on the host CSPRNG', async (t
   t.not(first.id, second.id);
   t.equal(first.bytes.length, 8);
 });
+
+t.test('URLs with international domain names: the IDNA tables are a runtime chunk, loaded on first use', async (t) => {
+  await deployScript(server, 'idna', `export default { fetch() { return Response.json([new URL('http://Bücher.example/').host, new URL('http://xn--bcher-kva.example/').host, new URL('http://plain.example/').host]) } }`);
+  const reply = await send(server, 'idna.localhost');
+  t.equal(reply.status, 200, reply.text);
+  t.same(reply.json(), ['xn--bcher-kva.example', 'xn--bcher-kva.example', 'plain.example']);
+});

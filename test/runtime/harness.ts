@@ -66,7 +66,7 @@ export class TestWorker {
 
   /** A fresh isolate with the runtime loaded and booted; no worker installed yet. */
   static async create(memoryLimitMb = 64): Promise<TestWorker> {
-    const code = await buildRuntimeBundle();
+    const { script: code, chunks } = await buildRuntimeBundle();
     const isolate = new ivm.Isolate({ memoryLimit: memoryLimitMb });
     const context = isolate.createContextSync();
     isolate.compileScriptSync(code, { filename: 'isolane:runtime' }).runSync(context);
@@ -84,6 +84,7 @@ export class TestWorker {
       if (op === 'randomBytes' || op === 'digest' || op === 'subtle') return hostCrypto(op, args);
       // A streamed response chunk: the fake client always has room unless a test says otherwise.
       if (op === 'chunk') return room.accepting;
+      if (op === 'runtimeChunk') return chunks[args[0] as string];
     });
     const dispatch = boot.applySync(undefined, [host], { result: { reference: true } }) as ivm.Reference<
       (...args: unknown[]) => unknown

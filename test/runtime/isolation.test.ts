@@ -14,7 +14,7 @@ t.test('the boot hook is gone after boot; the host callback is on no global', as
 });
 
 t.test('the bundle defines __isolaneBoot as a non-enumerable global; boot works once', async (t) => {
-  const code = await buildRuntimeBundle();
+  const { script: code } = await buildRuntimeBundle();
   const isolate = new ivm.Isolate({ memoryLimit: 32 });
   t.teardown(() => isolate.dispose());
   const context = isolate.createContextSync();

@@ -15,7 +15,7 @@ import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 type CompileResult = ivm.Script & { cachedData?: ivm.ExternalCopy<ArrayBuffer>; cachedDataRejected?: boolean };
 
 const iterations = Number(process.argv[2] ?? 200);
-const code = await buildRuntimeBundle();
+const { script: code } = await buildRuntimeBundle();
 
 function setup(cachedData?: ivm.ExternalCopy<ArrayBuffer>): { total: number; isolate: ivm.Isolate; context: ivm.Context; rejected: boolean } {
   const start = performance.now();

@@ -1,21 +1,25 @@
-// A second line of defence behind isolated-vm's `timeout`.
+// Enforces the CPU limit of every slice of tenant code, by the CPU time the slice's thread actually used.
 //
-// isolated-vm stops a slice at its deadline by requesting an interrupt, and only the interrupt calls
-// v8::Isolate::TerminateExecution. Some V8 operations never service interrupts but do honour a
-// termination request (BigInt arithmetic and toString on huge values check for one every few ms of
-// work). Such a slice overruns forever, and after 5 s isolated-vm declares a catastrophic error and
-// suspends the thread: on a serving process that is every connection it holds.
-//
-// This addon calls TerminateExecution itself, from a thread of its own, on a slice still running past
-// its deadline (the host adds a grace period). It needs each tenant isolate's v8::Isolate pointer,
-// which only code running inside that isolate can see: the same library is therefore also an
-// isolated-vm NativeModule whose InitForContext records the pointer (see src/limits/watchdog.ts).
+// isolated-vm can only stop a call by wall time (`timeout`), and only through an interrupt that some V8
+// operations never service (BigInt arithmetic and toString on huge values check for termination, not
+// for interrupts). Wall time is also the wrong measure on a busy host: a thread that gets a third of a
+// core would be stopped after a third of its CPU. So the host passes no `timeout`; this addon watches
+// instead, from a thread of its own:
+// - a slice is armed with its thread, the thread's CPU clock at the start and the CPU it may use;
+// - every millisecond the watchdog reads that thread's CPU clock (pthread_getcpuclockid) and calls
+//   v8::Isolate::TerminateExecution on a slice that used up its CPU;
+// - a slice past its wall deadline whose thread used no CPU for kAsleepFor is asleep (Atomics.wait):
+//   it is stopped too. A starved thread is never stopped for being slow: its CPU still moves.
+// It needs each tenant isolate's v8::Isolate pointer, which only code running inside that isolate can
+// see: this library is therefore also an isolated-vm NativeModule whose InitForContext records the
+// pointer (see src/limits/watchdog.ts).
 //
 // It also ends the process where isolated-vm would leave it wedged, so that the primary replaces it:
 // - a fatal out-of-memory error in a tenant isolate (one allocation past the heap limit, e.g. a sparse
 //   array of 5e7 elements turning dense): isolated-vm's handler puts the thread to sleep forever and
 //   asks the main thread to report it, but on a serving process the main thread is that thread;
-// - a slice still running kWedgedAfter past its deadline: isolated-vm has by then suspended the thread.
+// - a slice still running kWedgedAfter after it was told to terminate (V8 operations that check
+//   neither, such as generic array builtins on huge sparse arrays).
 //
 // On the isolate pointer only TerminateExecution and SetOOMErrorHandler are called, V8 entry points
 // whose ABI has not changed across recent V8 versions; the headers this builds against may be older
@@ -23,9 +27,12 @@
 #include <node_api.h>
 #include <v8.h>
 
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -36,14 +43,22 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How often the watchdog looks at the armed slots. A stuck slice is stopped at most this much after
-// its deadline (the deadline the host passes already includes a grace period).
-constexpr auto kPollInterval = std::chrono::milliseconds(25);
+// How often the watchdog reads the clocks of running slices: a slice overruns its CPU by at most this
+// (plus the timer slack of the serving threads, which this thread inherits).
+constexpr auto kPollInterval = std::chrono::milliseconds(1);
 
-// isolated-vm gives up on a slice 5 s past its timeout and suspends its thread for good.
+// Polls with nothing armed before the watchdog parks until the next slice is armed.
+constexpr int kIdlePollsBeforeParking = 200;
+
+// How long a slice past its wall deadline must use no CPU at all to count as asleep.
+constexpr auto kAsleepFor = std::chrono::milliseconds(20);
+
+// Told to terminate and still running this long later: the thread is lost to tenant code.
 constexpr auto kWedgedAfter = std::chrono::seconds(6);
 
 constexpr int kExitCode = 70;  // as src/isolates/tenant-isolate.ts exits after a catastrophic error
+
+enum Stop : uint32_t { kRunning = 0, kOutOfCpu = 1, kAsleep = 2 };
 
 [[noreturn]] void Exit(const char* why) {
   // Plain write(2): nothing here may allocate or take a lock another thread could hold.
@@ -59,15 +74,28 @@ void OnOutOfMemory(const char*, const v8::OOMDetails&) {
   Exit("a tenant isolate hit a fatal out-of-memory error");
 }
 
+// One armed slice. A slice can be entered from a host call made by another (the runtime's cancel after
+// a failure): the innermost is the one running, so frames form a stack per thread.
+struct Frame {
+  uint32_t isolate_id;
+  double cpu_start_us;
+  double cpu_budget_us;
+  Clock::time_point wall_deadline;
+  double last_cpu_us;
+  Clock::time_point cpu_last_moved;
+  Clock::time_point stopped_at;
+  Stop stop = kRunning;
+};
+
 struct Slot {
-  uint32_t isolate_id = 0;
-  Clock::time_point deadline;
-  bool armed = false;
-  bool fired = false;
+  clockid_t cpu_clock;
+  std::vector<Frame> frames;
 };
 
 struct State {
   std::mutex mutex;
+  std::condition_variable armed;
+  bool parked = false;
   std::unordered_map<uint32_t, v8::Isolate*> isolates;
   std::vector<Slot> slots;  // one per executor thread; never shrinks
   uint32_t next_isolate_id = 1;
@@ -81,29 +109,73 @@ State& state = *new State;
 // Set by InitForContext, which isolated-vm runs on the thread that called NativeModule#createSync.
 thread_local v8::Isolate* just_initialized = nullptr;
 
+bool CpuUs(clockid_t clock, double* us) {
+  struct timespec ts;
+  if (clock_gettime(clock, &ts) != 0) return false;
+  *us = static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+  return true;
+}
+
+void Terminate(Frame& frame, Stop why, Clock::time_point now) {
+  // Disarming takes the same lock, so the isolate is inside this slice (and alive) right now.
+  auto found = state.isolates.find(frame.isolate_id);
+  if (found != state.isolates.end()) found->second->TerminateExecution();
+  if (frame.stop == kRunning) {
+    frame.stop = why;
+    frame.stopped_at = now;
+  }
+}
+
+void Check(Slot& slot, Clock::time_point now) {
+  Frame& frame = slot.frames.back();
+  if (frame.stop != kRunning) {
+    if (now - frame.stopped_at > kWedgedAfter) Exit("a slice could not be stopped 6 s after its limit");
+    Terminate(frame, frame.stop, now);  // and keep insisting, as isolated-vm's own loop does
+    return;
+  }
+  double cpu;
+  if (!CpuUs(slot.cpu_clock, &cpu)) return;
+  if (cpu - frame.cpu_start_us >= frame.cpu_budget_us) {
+    Terminate(frame, kOutOfCpu, now);
+    return;
+  }
+  if (cpu != frame.last_cpu_us) {
+    frame.last_cpu_us = cpu;
+    frame.cpu_last_moved = now;
+  } else if (now >= frame.wall_deadline && now - frame.cpu_last_moved >= kAsleepFor) {
+    Terminate(frame, kAsleep, now);
+  }
+}
+
 void Watch() {
+  int idle_polls = 0;
   for (;;) {
     std::this_thread::sleep_for(kPollInterval);
-    std::lock_guard<std::mutex> lock{state.mutex};
+    std::unique_lock<std::mutex> lock{state.mutex};
     const auto now = Clock::now();
+    bool any = false;
     for (auto& slot : state.slots) {
-      if (!slot.armed || slot.deadline > now) continue;
-      if (now - slot.deadline > kWedgedAfter) Exit("a slice could not be stopped 6 s past its deadline");
-      // Disarming takes the same lock, so the isolate is inside this slice (and alive) right now.
-      auto found = state.isolates.find(slot.isolate_id);
-      if (found != state.isolates.end()) found->second->TerminateExecution();
-      slot.fired = true;  // and keep insisting every poll, as isolated-vm's own loop does
+      if (slot.frames.empty()) continue;
+      any = true;
+      Check(slot, now);
+    }
+    if (any) {
+      idle_polls = 0;
+    } else if (++idle_polls >= kIdlePollsBeforeParking) {
+      state.parked = true;
+      state.armed.wait(lock, [] { return !state.parked; });
+      idle_polls = 0;
     }
   }
 }
 
-bool ArgU32(napi_env env, napi_callback_info info, size_t count, uint32_t* out) {
-  napi_value argv[3];
-  size_t argc = 3;
+bool Args(napi_env env, napi_callback_info info, size_t count, double* out) {
+  napi_value argv[5];
+  size_t argc = 5;
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   for (size_t i = 0; i < count; ++i) {
-    if (i >= argc || napi_get_value_uint32(env, argv[i], &out[i]) != napi_ok) {
-      napi_throw_type_error(env, "ISO_ERR_INTERNAL", "isolate-watchdog: expected unsigned integer arguments");
+    if (i >= argc || napi_get_value_double(env, argv[i], &out[i]) != napi_ok || out[i] < 0) {
+      napi_throw_type_error(env, "ISO_ERR_INTERNAL", "isolate-watchdog: expected non-negative numbers");
       return false;
     }
   }
@@ -116,9 +188,18 @@ napi_value Number(napi_env env, uint32_t value) {
   return result;
 }
 
+Slot* SlotAt(napi_env env, double index) {
+  if (index >= state.slots.size()) {
+    napi_throw_range_error(env, "ISO_ERR_INTERNAL", "isolate-watchdog: no such slot");
+    return nullptr;
+  }
+  return &state.slots[static_cast<size_t>(index)];
+}
+
 // claimIsolate(): the id of the isolate whose context this thread just gave the NativeModule.
 napi_value ClaimIsolate(napi_env env, napi_callback_info) {
-  v8::Isolate* isolate = std::exchange(just_initialized, nullptr);
+  v8::Isolate* isolate = just_initialized;
+  just_initialized = nullptr;
   if (isolate == nullptr) {
     napi_throw_error(env, "ISO_ERR_INTERNAL", "isolate-watchdog: no isolate was initialised on this thread");
     return nullptr;
@@ -131,22 +212,27 @@ napi_value ClaimIsolate(napi_env env, napi_callback_info) {
 
 // forgetIsolate(id): before the isolate is disposed.
 napi_value ForgetIsolate(napi_env env, napi_callback_info info) {
-  uint32_t id;
-  if (!ArgU32(env, info, 1, &id)) return nullptr;
+  double id;
+  if (!Args(env, info, 1, &id)) return nullptr;
   std::lock_guard<std::mutex> lock{state.mutex};
-  state.isolates.erase(id);
+  state.isolates.erase(static_cast<uint32_t>(id));
   return nullptr;
 }
 
 // A thread's environment is going away (a worker thread terminated mid-slice never reaches its
-// `finally`): its slot must not stay armed.
-void DisarmOnCleanup(void* index) {
+// `finally`): its slices must not stay armed, nor its clock be read after the thread is gone.
+void CloseSlot(void* index) {
   std::lock_guard<std::mutex> lock{state.mutex};
-  state.slots[reinterpret_cast<uintptr_t>(index)].armed = false;
+  state.slots[reinterpret_cast<uintptr_t>(index)].frames.clear();
 }
 
-// openSlot(): a slot for one executor thread, which runs one slice at a time.
+// openSlot(): the calling thread's slot. It runs one slice at a time (or nested ones).
 napi_value OpenSlot(napi_env env, napi_callback_info) {
+  clockid_t clock;
+  if (pthread_getcpuclockid(pthread_self(), &clock) != 0) {
+    napi_throw_error(env, "ISO_ERR_INTERNAL", "isolate-watchdog: this thread has no CPU clock");
+    return nullptr;
+  }
   uintptr_t index;
   {
     std::lock_guard<std::mutex> lock{state.mutex};
@@ -154,46 +240,54 @@ napi_value OpenSlot(napi_env env, napi_callback_info) {
       std::thread(Watch).detach();
       state.watching = true;
     }
-    state.slots.emplace_back();
+    state.slots.push_back(Slot{clock, {}});
     index = state.slots.size() - 1;
   }
-  napi_add_env_cleanup_hook(env, DisarmOnCleanup, reinterpret_cast<void*>(index));
+  napi_add_env_cleanup_hook(env, CloseSlot, reinterpret_cast<void*>(index));
   return Number(env, static_cast<uint32_t>(index));
 }
 
-// arm(slot, isolateId, ms): the slice starting now on `slot` must end within `ms`.
+// arm(slot, isolateId, cpuStartUs, cpuBudgetUs, wallMs): a slice starts on `slot`'s thread, whose CPU
+// clock read `cpuStartUs` (CLOCK_THREAD_CPUTIME_ID); it may use `cpuBudgetUs`, and counts as asleep if
+// it uses no CPU once `wallMs` have passed.
 napi_value Arm(napi_env env, napi_callback_info info) {
-  uint32_t args[3];
-  if (!ArgU32(env, info, 3, args)) return nullptr;
+  double args[5];
+  if (!Args(env, info, 5, args)) return nullptr;
   std::lock_guard<std::mutex> lock{state.mutex};
-  if (args[0] >= state.slots.size()) {
-    napi_throw_range_error(env, "ISO_ERR_INTERNAL", "isolate-watchdog: no such slot");
-    return nullptr;
+  Slot* slot = SlotAt(env, args[0]);
+  if (slot == nullptr) return nullptr;
+  const auto now = Clock::now();
+  Frame frame{};
+  frame.isolate_id = static_cast<uint32_t>(args[1]);
+  frame.cpu_start_us = args[2];
+  frame.cpu_budget_us = args[3];
+  frame.wall_deadline = now + std::chrono::microseconds(static_cast<int64_t>(args[4] * 1000));
+  frame.last_cpu_us = args[2];
+  frame.cpu_last_moved = now;
+  slot->frames.push_back(frame);
+  if (state.parked) {
+    state.parked = false;
+    state.armed.notify_one();
   }
-  Slot& slot = state.slots[args[0]];
-  slot.isolate_id = args[1];
-  slot.deadline = Clock::now() + std::chrono::milliseconds(args[2]);
-  slot.armed = true;
-  slot.fired = false;
   return nullptr;
 }
 
-// disarm(slot): the slice ended; true if the watchdog had to terminate it.
+// disarm(slot): the innermost slice on `slot` ended. 0: by itself; 1: stopped at its CPU limit;
+// 2: stopped asleep.
 napi_value Disarm(napi_env env, napi_callback_info info) {
-  uint32_t index;
-  if (!ArgU32(env, info, 1, &index)) return nullptr;
-  bool fired = false;
+  double index;
+  if (!Args(env, info, 1, &index)) return nullptr;
+  Stop stop = kRunning;
   {
     std::lock_guard<std::mutex> lock{state.mutex};
-    if (index < state.slots.size()) {
-      fired = state.slots[index].fired;
-      state.slots[index].armed = false;
-      state.slots[index].fired = false;
+    Slot* slot = SlotAt(env, index);
+    if (slot == nullptr) return nullptr;
+    if (!slot->frames.empty()) {
+      stop = slot->frames.back().stop;
+      slot->frames.pop_back();
     }
   }
-  napi_value result;
-  napi_get_boolean(env, fired, &result);
-  return result;
+  return Number(env, stop);
 }
 
 void Export(napi_env env, napi_value exports, const char* name, napi_callback fn) {
@@ -205,8 +299,8 @@ void Export(napi_env env, napi_value exports, const char* name, napi_callback fn
 }  // namespace
 
 // isolated-vm's NativeModule entry point, run inside a tenant isolate: remember which isolate it is, and
-// replace isolated-vm's out-of-memory handler (see the top of the file).
-// Nothing is added to `target`, and the host never hands that object to tenant code.
+// replace isolated-vm's out-of-memory handler (see the top of the file). Nothing is added to `target`,
+// and the host never hands that object to tenant code.
 extern "C" __attribute__((visibility("default"))) void InitForContext(v8::Isolate* isolate, v8::Local<v8::Context>, v8::Local<v8::Object>) {
   just_initialized = isolate;
   isolate->SetOOMErrorHandler(OnOutOfMemory);

@@ -5,8 +5,8 @@
 // advances in whole scheduler ticks (4 ms here): too coarse to meter one invocation.
 //
 // setTimerSlackNs: prctl(PR_SET_TIMERSLACK) for the calling thread, inherited by threads it creates.
-// isolated-vm enforces `timeout` with timer threads created from the calling thread that wake at every
-// call's deadline; a coarser slack lets the kernel batch those wake-ups (see src/limits/thread-cpu.ts).
+// The slice watchdog's thread, created from a serving thread, wakes every millisecond while slices run;
+// a coarser slack lets the kernel batch those wake-ups (see src/limits/thread-cpu.ts).
 #include <node_api.h>
 #include <time.h>
 #ifdef __linux__

@@ -18,7 +18,6 @@ import { Invocation } from './invocation.ts';
 import { IsolatePool, type IsolatePoolOptions } from './isolate-pool.ts';
 import { TenantIsolate } from './tenant-isolate.ts';
 import { forgetCache } from './code-cache.ts';
-import { SliceTimeout } from '../limits/slice-timeout.ts';
 import { createEgressAgent } from '../outbound/egress-agent.ts';
 import { egressPolicy } from '../outbound/egress-policy.ts';
 import { DEFAULT_SUBREQUEST_LIMITS, Subrequests, type SubrequestResult } from '../outbound/subrequests.ts';
@@ -107,7 +106,6 @@ export class Executor {
   readonly #pool: IsolatePool<LiveIsolate>;
   readonly #invocations = new Map<number, { invocation: Invocation; live: LiveIsolate }>();
   #wallTicker: NodeJS.Timeout | null = null;
-  readonly #sliceTimeout = new SliceTimeout().followScheduler();
   readonly #spares: SpareIsolates;
   readonly #fetchAllow: string[];
   /** One egress agent per distinct allowlist (most workers share the server-wide one). */
@@ -174,7 +172,6 @@ export class Executor {
     if (this.#wallTicker) clearInterval(this.#wallTicker);
     this.#pool.close();
     this.#spares.close();
-    this.#sliceTimeout.stop();
     for (const agent of this.#egress.values()) void agent.close();
   }
 
@@ -246,10 +243,9 @@ export class Executor {
       return;
     }
     live.current = invocation;
-    const result = live.tenant.enter(args, this.#sliceTimeout.timeoutMs(invocation.remainingCpuMs), copy);
+    const result = live.tenant.enter(args, invocation.remainingCpuMs, copy);
     live.current = null;
     invocation.cpuUs += result.cpuUs;
-    this.#sliceTimeout.observe(result.cpuUs, result.wallUs);
     if (result.failure === 'uncaught') {
       this.#post({ t: 'log', worker: live.worker, requestId: invocation.requestId, level: 'error', message: `Uncaught (in promise) ${result.error}` });
     } else if (result.failure) this.#sliceFailed(live, invocation, result.failure);

@@ -26,7 +26,6 @@ export const STARTUP_CPU_MS = 1000;
 
 export interface SliceResult {
   cpuUs: number;
-  wallUs: number;
   /** null when the call returned normally. */
   failure: SliceFailure | null;
   /** The thrown error's text when failure is `uncaught`. */
@@ -136,11 +135,10 @@ export class TenantIsolate {
     prepared.handler = onHostCall;
     const { isolate, context, dispatch, watchId } = prepared;
     try {
-      const deadline = { timeout: STARTUP_CPU_MS };
       let namespace: ivm.Reference<object> | undefined;
       if (version.syntax === 'module') {
         const main = linkModules(isolate, context, version);
-        startup(isolate, () => runWatched(watchId, STARTUP_CPU_MS, () => main.evaluateSync(deadline)));
+        startup(isolate, () => runWatched(watchId, STARTUP_CPU_MS, () => main.evaluateSync()));
         namespace = main.namespace;
       } else {
         const source = version.modules.find((m) => m.name === version.main)!;
@@ -154,12 +152,12 @@ export class TenantIsolate {
         } catch (err) {
           throw syntaxError(err, source.name);
         }
-        startup(isolate, () => runWatched(watchId, STARTUP_CPU_MS, () => script.runSync(context, deadline)));
+        startup(isolate, () => runWatched(watchId, STARTUP_CPU_MS, () => script.runSync(context)));
       }
       let syntax: 'module' | 'service-worker';
       try {
         const install = ['install', namespace?.derefInto(), envJson(version.bindings)];
-        syntax = runWatched(watchId, STARTUP_CPU_MS, () => dispatch.applySync(undefined, install, { ...deadline, arguments: { copy: true } })) as 'module' | 'service-worker';
+        syntax = runWatched(watchId, STARTUP_CPU_MS, () => dispatch.applySync(undefined, install, { arguments: { copy: true } })) as 'module' | 'service-worker';
       } catch (err) {
         if (isolate.isDisposed || /timed out/.test(String(err))) throw startupFailure(err, isolate);
         throw new IsolaneError('ISO_ERR_DEPLOY_NO_HANDLER', err instanceof Error ? err.message : String(err));
@@ -176,25 +174,29 @@ export class TenantIsolate {
   }
 
   /**
-   * One synchronous entry into the runtime's dispatch, bounded by `timeoutMs` and measured in thread CPU.
+   * One synchronous entry into the runtime's dispatch, stopped once it has used `cpuBudgetMs` of its
+   * thread's CPU (src/limits/watchdog.ts) and measured with the same clock.
    * `copy` false when every argument is a string, number or null: they cross as primitives, no copy pass.
    */
-  enter(args: unknown[], timeoutMs: number, copy = true): SliceResult {
+  enter(args: unknown[], cpuBudgetMs: number, copy = true): SliceResult {
     const before = threadCpuUs();
-    const started = performance.now();
     let failure: SliceFailure | null = null;
     let error: string | undefined;
     try {
-      const timeout = Math.max(1, Math.ceil(timeoutMs));
-      runWatched(this.#watchId, timeout, () => {
-        if (copy) this.#dispatch.applySync(undefined, args, { timeout, arguments: { copy: true } });
-        else this.#dispatch.applySync(undefined, args as (string | number | null)[], { timeout });
-      });
+      runWatched(
+        this.#watchId,
+        cpuBudgetMs,
+        () => {
+          if (copy) this.#dispatch.applySync(undefined, args, { arguments: { copy: true } });
+          else this.#dispatch.applySync(undefined, args as (string | number | null)[]);
+        },
+        before,
+      );
     } catch (err) {
       failure = sliceFailure(err, this.#isolate);
       if (failure === 'uncaught') error = err instanceof Error ? (err.stack ?? err.message) : String(err);
     }
-    return { cpuUs: threadCpuUs() - before, wallUs: (performance.now() - started) * 1000, failure, error };
+    return { cpuUs: threadCpuUs() - before, failure, error };
   }
 
   /** Heap plus external (ArrayBuffer) bytes: what counts against the memory limit. */

@@ -29,9 +29,8 @@ export const threadCpuUs: () => number = addon.threadCpuUs;
 
 /**
  * Lets the kernel delay this thread's timer wake-ups, and those of threads it creates, by up to `ns`.
- * isolated-vm enforces each call's `timeout` with timer threads that sleep until every call's deadline,
- * even after the call returned: at 10k calls/s that is 10k wake-ups/s competing with the serving
- * threads for two cores. With 1 ms of slack they are batched; a runaway slice is stopped at most 1 ms
- * later. Returns false where the OS has no such setting.
+ * The slice watchdog (src/limits/watchdog.ts), created from a serving thread, wakes every millisecond
+ * while slices run; with 1 ms of slack the kernel may batch those wake-ups with others, and a runaway
+ * slice is stopped at most ~1 ms later. Returns false where the OS has no such setting.
  */
 export const setTimerSlackNs: (ns: number) => boolean = addon.setTimerSlackNs;

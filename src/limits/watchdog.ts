@@ -1,31 +1,35 @@
 /**
- * The slice watchdog (native/isolate-watchdog.cc): stops a slice that ignores isolated-vm's `timeout`.
+ * The slice watchdog (native/isolate-watchdog.cc): the CPU limit of every entry into a tenant isolate,
+ * enforced by the CPU time its thread used, from a thread of the addon's own.
  *
- * isolated-vm ends a slice at its deadline through an interrupt that some V8 operations never service
- * (BigInt arithmetic and toString on huge values, `(2n ** 30000000n).toString()` runs ~6 s). After 5 s
- * it declares a catastrophic error and suspends the thread, which for a serving process means every
- * connection it holds. The watchdog's own thread calls V8's TerminateExecution, which those operations
- * do check, once a slice is `GRACE_MS` past its timeout: the slice ends as a CPU-limit overrun like
- * any other, and its isolate is discarded.
+ * Why not isolated-vm's `timeout`: it is wall time, which on a busy host stops a starved thread long
+ * before its CPU is used up (good workers with 2-3 ms of CPU ended exceededCpu at load 6-9 on 2 cores)
+ * and lets a loop overrun when the load eases; and it stops a call through an interrupt that some V8
+ * operations never service (`(2n ** 30000000n).toString()` ran 6.5 s, then isolated-vm suspended the
+ * serving process's thread for good). The watchdog reads the slice's thread CPU clock every ~1 ms and
+ * calls V8's TerminateExecution, which those operations do check. A slice that sleeps (Atomics.wait)
+ * past its wall time uses no CPU and is stopped too.
  *
  * Every isolate that runs tenant code is registered (`watchIsolate`) and forgotten before it is
- * disposed; each thread that runs slices has one slot, armed for the length of a slice.
+ * disposed; each thread that runs slices has one slot.
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import ivm from 'isolated-vm';
+import { threadCpuUs } from './thread-cpu.ts';
 
 const ADDON = join(import.meta.dirname, '..', '..', 'build', 'Release', 'isolate_watchdog.node');
 
-/** How far past its own timeout a slice may run before the watchdog ends it (it looks every 25 ms). */
-export const GRACE_MS = 100;
+/** Wall time past the CPU budget before a slice that uses no CPU is taken for asleep. */
+const WALL_GRACE_MS = 10;
 
 interface Addon {
   claimIsolate(): number;
   forgetIsolate(id: number): void;
   openSlot(): number;
-  arm(slot: number, isolateId: number, ms: number): void;
-  disarm(slot: number): boolean;
+  arm(slot: number, isolateId: number, cpuStartUs: number, cpuBudgetUs: number, wallMs: number): void;
+  /** 0: the slice ended by itself; 1: stopped at its CPU limit; 2: stopped asleep. */
+  disarm(slot: number): 0 | 1 | 2;
 }
 
 function load(): Addon {
@@ -42,6 +46,8 @@ const probe = new ivm.NativeModule(ADDON);
 // Module state is per thread (a worker thread loads its own copy): one slot per executor thread.
 let slot: number | undefined;
 
+const STOPPED = ['', 'it used up its CPU time', 'it slept past its time'] as const;
+
 /** Registers the isolate that owns `context`; returns the id to pass to `runWatched` and `forgetIsolate`. */
 export function watchIsolate(context: ivm.Context): number {
   // The returned reference points at an empty object inside the isolate; it is never given to tenant code.
@@ -55,16 +61,18 @@ export function forgetIsolate(isolateId: number): void {
 }
 
 /**
- * Runs one timed entry into the isolate with the watchdog armed for `timeoutMs` plus the grace. A slice
- * the watchdog had to stop throws an error that reads as isolated-vm's own timeout.
+ * Runs one synchronous entry into the isolate, stopped once its thread has used `cpuBudgetMs` of CPU
+ * from `cpuStartUs` (a `threadCpuUs()` reading taken just before). A stopped slice throws an error that
+ * reads as a timeout (src/limits/slice-outcome.ts).
  */
-export function runWatched<T>(isolateId: number, timeoutMs: number, run: () => T): T {
+export function runWatched<T>(isolateId: number, cpuBudgetMs: number, run: () => T, cpuStartUs = threadCpuUs()): T {
   slot ??= addon.openSlot();
-  addon.arm(slot, isolateId, Math.ceil(timeoutMs) + GRACE_MS);
+  addon.arm(slot, isolateId, cpuStartUs, Math.max(0, cpuBudgetMs) * 1000, Math.max(0, cpuBudgetMs) + WALL_GRACE_MS);
   try {
     return run();
   } finally {
     // Thrown from `finally`, this replaces whatever the terminated call threw (V8 hands back null).
-    if (addon.disarm(slot)) throw new Error(`Script execution timed out: stopped by the watchdog ${GRACE_MS} ms past its timeout`);
+    const stopped = addon.disarm(slot);
+    if (stopped !== 0) throw new Error(`Script execution timed out: ${STOPPED[stopped]}`);
   }
 }

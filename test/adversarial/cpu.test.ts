@@ -90,6 +90,18 @@ const cases: HostileCase[] = [
       t.ok(cpuMs < 1000, `BigInt toString stopped after ${cpuMs.toFixed(0)} ms of CPU at a 50 ms limit`);
     },
   },
+  {
+    title: 'Atomics.wait for 10 s, holding the thread',
+    name: 'h-atomics-wait',
+    source: `export default { fetch() { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10000); return new Response('woke') } }`,
+    metadata: cpu(),
+    ...EXCEEDED,
+    check(t, _reply, record) {
+      // Asleep uses no CPU: stopped once past its time (50 ms + 10 ms) with no CPU moving for 20 ms.
+      const wallMs = record?.wallMs as number;
+      t.ok(wallMs < 1000, `stopped asleep after ${wallMs} ms`);
+    },
+  },
 ];
 
 for (const c of cases) t.test(`CPU: ${c.title}`, (t) => runHostile(t, arena, c));

@@ -97,8 +97,7 @@ const cases: HostileCase[] = [
   },
 ];
 
-// Cases that do not test the CPU limit get room above it: on a loaded machine a wall-clock slice timeout
-// can end a slice of a few ms (see STARVED_BUG in test/helpers/arena.ts).
+// Cases that do not test the CPU limit get room above it, so that each ends by the limit it tests.
 for (const c of cases) {
   c.metadata = { ...c.metadata, limits: { cpu_ms: 1_000, ...((c.metadata?.limits as object | undefined) ?? {}) } };
 }

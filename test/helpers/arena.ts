@@ -27,20 +27,6 @@ export interface GoodFailure {
   looked?: Promise<unknown>;
 }
 
-/**
- * A known bug seen under CPU contention (2 cores shared with other work, load average 6): a good worker's
- * trivial invocation (2-3 ms of thread CPU) ends exceededCpu (503), because the CPU limit is enforced by
- * a wall-clock timeout on each slice (src/limits/slice-timeout.ts: at most 5 ms of stretch), and the
- * serving thread was descheduled or stalled for longer than the tenant's whole CPU limit during the slice.
- */
-export const STARVED_BUG =
-  'a good worker with ~2 ms of CPU ends exceededCpu (503) when its slice is descheduled past the wall-clock slice timeout (CPU limit enforced by wall time)';
-
-/** A failure of the kind STARVED_BUG describes: exceededCpu with far less CPU than the 50 ms limit charged. */
-export function isStarved(f: GoodFailure): boolean {
-  return f.error.startsWith('503') && f.error.includes('ISO_ERR_WORKER_EXCEEDED_CPU') && f.record !== undefined && (f.record.cpuUs as number) < 25_000;
-}
-
 export interface CaseResult {
   title: string;
   /** HTTP status, or the client error when there was no answer. */
@@ -268,18 +254,12 @@ export interface HostileCase {
 /** tap's Test, as the cases get it. */
 export type Tapish = Test;
 
-/**
- * Asserts that no good request failed during case `title` (strictly, or todo when the case is a known
- * bug); failures of the STARVED_BUG kind are asserted apart, as todo.
- */
-export async function assertNoGoodFailures(t: Tapish, arena: Arena, title: string, todo: { todo?: string } = {}): Promise<{ during: GoodFailure[]; starved: GoodFailure[] }> {
+/** Asserts that no good request failed during case `title` (strictly, or todo when the case is a known bug). */
+export async function assertNoGoodFailures(t: Tapish, arena: Arena, title: string, todo: { todo?: string } = {}): Promise<GoodFailure[]> {
   const during = arena.failuresDuring(title);
   await Promise.all(during.map((f) => f.looked));
-  const starved = during.filter(isStarved);
-  const failed = during.filter((f) => !isStarved(f));
-  t.equal(failed.length, 0, `good requests failed during the case: ${failed.length}${failed.length ? ` (${failed[0]!.error})` : ''}`, todo);
-  if (starved.length > 0) t.equal(starved.length, 0, `good requests ended exceededCpu with ~no CPU: ${starved.length}`, { todo: `bug: ${STARVED_BUG}` });
-  return { during, starved };
+  t.equal(during.length, 0, `good requests failed during the case: ${during.length}${during.length ? ` (${during[0]!.error})` : ''}`, todo);
+  return during;
 }
 
 /**
@@ -305,11 +285,11 @@ export async function runHostile(t: Tapish, arena: Arena, c: HostileCase): Promi
   const crashed = arena.exits().slice(exitsBefore);
   t.equal(crashed.length, 0, `no serving process died${crashed.length ? `: ${JSON.stringify(crashed)}` : ''}`, todo);
   if (crashed.length > 0) t.ok(await arena.waitReady(), 'the server is ready again after the crash');
-  const { during, starved } = await assertNoGoodFailures(t, arena, c.title, todo);
+  const during = await assertNoGoodFailures(t, arena, c.title, todo);
   const how = `${reply?.status ?? error} ${record?.outcome ?? '(no record)'} after ${ms.toFixed(0)} ms` +
     (record ? `, cpu ${(((record.cpuUs as number) ?? 0) / 1000).toFixed(1)} ms` : '') +
     (crashed.length ? `, serving process died (${crashed.map((e) => e.signal ?? e.code).join(', ')})` : '') +
-    (during.length ? `, ${during.length} good requests failed${starved.length ? ` (${starved.length} false exceededCpu)` : ''}` : '');
+    (during.length ? `, ${during.length} good requests failed` : '');
   t.comment(`${c.title}: ${how}`);
   arena.note({ title: c.title, status: reply?.status ?? error ?? 'none', outcome: (record?.outcome as string) ?? null, ms, note: how });
 }
@@ -326,15 +306,13 @@ function safeCode(reply: Reply): string | undefined {
 export async function finishArena(t: Tapish, arena: Arena, knownBugCases: string[] = []): Promise<void> {
   const s = await arena.summary();
   await Promise.all(arena.failures.map((f) => f.looked));
-  const starved = arena.failures.filter(isStarved);
-  const unexplained = arena.failures.filter((f) => !isStarved(f) && !knownBugCases.some((title) => f.during === title || f.during === `(after ${title})`));
+  const unexplained = arena.failures.filter((f) => !knownBugCases.some((title) => f.during === title || f.during === `(after ${title})`));
   t.comment(`good requests: ${s.served} served, ${s.failed} failed (latency p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(0)} ms)`);
   for (const r of arena.results) t.comment(`  hostile: ${r.title}: ${r.note}`);
   for (const f of arena.failures) t.comment(`  good request failed at ${f.at} ms during ${JSON.stringify(f.during)}: ${f.host}: ${f.error}${f.record ? ` record ${JSON.stringify(f.record)}` : ''}`);
   t.equal(unexplained.length, 0, `no good request failed outside the known-bug cases${unexplained.length ? `: ${JSON.stringify(unexplained.slice(0, 5))}` : ''}`);
-  if (starved.length > 0) t.equal(starved.length, 0, `no good request ended exceededCpu with ~no CPU (${starved.length} did)`, { todo: `bug: ${STARVED_BUG}` });
-  if (arena.failures.length > unexplained.length + starved.length) {
-    t.equal(arena.failures.length - unexplained.length - starved.length, 0, 'no good request failed during the known-bug cases', { todo: `bug: ${knownBugCases.join('; ')}` });
+  if (arena.failures.length > unexplained.length) {
+    t.equal(arena.failures.length - unexplained.length, 0, 'no good request failed during the known-bug cases', { todo: `bug: ${knownBugCases.join('; ')}` });
   }
   t.ok(s.served > 100, `the good load ran (${s.served} served)`);
 }

@@ -20,8 +20,9 @@ function connected(): HostCall {
   return host;
 }
 
-export function hostRespond(id: number, status: number, headers: HeaderList, body: BridgeBody): void {
-  connected()('respond', id, status, ArrayPrototypeJoin(headers, '\n'), body);
+/** The whole response; `done` true when the invocation is also over (one crossing instead of two). */
+export function hostRespond(id: number, status: number, headers: HeaderList, body: BridgeBody, done: boolean): void {
+  connected()('respond', id, status, ArrayPrototypeJoin(headers, '\n'), body, done);
 }
 
 /** Status and headers now; the body follows with hostChunk() calls and hostEndBody(). */

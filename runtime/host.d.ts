@@ -27,7 +27,8 @@ export type LogLevel = 'debug' | 'log' | 'info' | 'warn' | 'error';
 
 export interface HostCall {
   /** The handler's Response for invocation `id` is ready. */
-  (op: 'respond', id: number, status: number, headers: HeaderLines, body: BridgeBody): void;
+  /** `done` true: the invocation is over too, as if host('done', id) followed (the common case, one crossing). */
+  (op: 'respond', id: number, status: number, headers: HeaderLines, body: BridgeBody, done: boolean): void;
   /**
    * The handler's Response for invocation `id` has a stream body: status and headers now, then each chunk
    * as the worker produces it with 'chunk', then 'endBody'. A stream that errors is reported with 'error'.

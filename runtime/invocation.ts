@@ -28,12 +28,14 @@ export interface Invocation {
   over: boolean;
   /** The incoming request, once made: its signal aborts if the host cancels. */
   request: Request | null;
+  /** A whole response waiting for the end of this microtask turn, to go out with 'done' if it is over by then. */
+  unsent: boolean;
 }
 
 const live: Record<number, Invocation> = ObjectCreate(null);
 
 export function startInvocation(id: number): Invocation {
-  const invocation: Invocation = { id, answered: false, streaming: false, pending: 0, over: false, request: null };
+  const invocation: Invocation = { id, answered: false, streaming: false, pending: 0, over: false, request: null, unsent: false };
   live[id] = invocation;
   return invocation;
 }
@@ -97,8 +99,13 @@ export function answer(invocation: Invocation, value: unknown): void {
 function respond(invocation: Invocation, status: number, headers: HeaderList, body: BridgeBody): void {
   if (invocation.over || invocation.answered) return;
   invocation.answered = true;
-  hostRespond(invocation.id, status, headers, body);
+  invocation.unsent = true;
   finishIfIdle(invocation);
+  // Queued after finishIfIdle's turn: when that ends the invocation, one host call carries both.
+  PromisePrototypeThen(resolved, () => {
+    invocation.unsent = false;
+    hostRespond(invocation.id, status, headers, body, invocation.over);
+  });
 }
 
 function errorParts(error: unknown): { message: string; stack: string } {
@@ -153,6 +160,6 @@ function finishIfIdle(invocation: Invocation): void {
     if (invocation.over || invocation.streaming || invocation.pending !== 0) return;
     invocation.over = true;
     delete live[invocation.id];
-    hostDone(invocation.id);
+    if (!invocation.unsent) hostDone(invocation.id);
   });
 }

@@ -271,18 +271,9 @@ export class Executor {
       case 'runtimeChunk':
         return this.#runtimeChunks[args[0] as string];
       case 'respond': {
-        const [id, status, lines, body] = args as [number, number, string, ArrayBuffer | string | null];
-        const headers = headerListFromLines(lines);
-        const invocation = this.#invocations.get(id)?.invocation;
-        if (!invocation || invocation.responded || invocation.ended) return;
-        invocation.responded = true;
-        invocation.bytesOut = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-        if (invocation.bytesOut > live.tenant.version.limits.responseBytes) {
-          invocation.failure = 'responseTooLarge';
-          this.#post({ t: 'failure', id, outcome: 'responseTooLarge' });
-          return;
-        }
-        this.#post({ t: 'response', id, status, headers, body, streamed: false }, body instanceof ArrayBuffer ? [body] : undefined);
+        const [id, status, lines, body, done] = args as [number, number, string, ArrayBuffer | string | null, boolean];
+        this.#respond(live, id, status, lines, body);
+        if (done === true) this.#done(id);
         return;
       }
       case 'respondStream': {
@@ -369,12 +360,9 @@ export class Executor {
         }
         return;
       }
-      case 'done': {
-        const entry = this.#invocations.get(args[0] as number);
-        // Ending runs after this slice returns: the runtime is still on the stack.
-        if (entry) queueMicrotask(() => this.#end(entry.live, entry.invocation, entry.invocation.failure ?? 'ok'));
+      case 'done':
+        this.#done(args[0] as number);
         return;
-      }
       case 'setTimer': {
         const [timerId, delayMs] = args as [number, number];
         const invocation = live.current;
@@ -451,6 +439,27 @@ export class Executor {
       body = 'stream';
     }
     this.#slice(live, invocation, ['fetchResult', fetchId, result.status, result.headers, body, [result.statusText, result.url, result.redirected ? '1' : '']]);
+  }
+
+  #respond(live: LiveIsolate, id: number, status: number, lines: string, body: ArrayBuffer | string | null): void {
+    const invocation = this.#invocations.get(id)?.invocation;
+    if (!invocation || invocation.responded || invocation.ended) return;
+    invocation.responded = true;
+    invocation.bytesOut = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    if (invocation.bytesOut > live.tenant.version.limits.responseBytes) {
+      invocation.failure = 'responseTooLarge';
+      this.#post({ t: 'failure', id, outcome: 'responseTooLarge' });
+      return;
+    }
+    const headers = headerListFromLines(lines);
+    this.#post({ t: 'response', id, status, headers, body, streamed: false }, body instanceof ArrayBuffer ? [body] : undefined);
+  }
+
+  /** The runtime is done with invocation `id` (host 'done', or 'respond' with done). */
+  #done(id: number): void {
+    const entry = this.#invocations.get(id);
+    // Ending runs after this slice returns: the runtime is still on the stack.
+    if (entry) queueMicrotask(() => this.#end(entry.live, entry.invocation, entry.invocation.failure ?? 'ok'));
   }
 
   /** The invocation whose fetch `fetchId` is, whichever invocation's slice reads or writes its body. */

@@ -56,6 +56,7 @@ t.test('module syntax: request, env and ctx reach the handler; the response goes
 
   const order = w.calls.filter((c) => c[1] === answer.id).map((c) => c[0]);
   t.same(order, ['respond', 'done'], 'respond, then done, once each');
+  t.same(w.callsFor(answer.id, 'done'), [['done', answer.id, 'with respond']], 'one host call carries both: one crossing out per request');
 });
 
 t.test('a synchronous handler and a thenable result are answered too', async (t) => {

@@ -15,7 +15,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const RUNTIME = path.join(ROOT, 'runtime');
@@ -111,6 +111,25 @@ export interface RuntimeBundle {
   chunks: Record<string, string>;
 }
 
+/** How the script and the chunks are built. */
+const COMMON = {
+  bundle: true,
+  write: false,
+  format: 'iife',
+  platform: 'neutral',
+  // es2024: private fields, static blocks and toWellFormed stay native (V8 in Node 24 has them).
+  target: 'es2024',
+  // CommonJS dependencies (whatwg-url) resolve through their `main` fields under platform neutral.
+  mainFields: ['main', 'module'],
+  minify: true,
+  legalComments: 'none',
+  // No keepNames: it costs every isolate ~0.25 ms; runtime/global/define.ts names what workers see.
+  // Strict mode for the whole script: no runtime function is reachable through `fn.caller`,
+  // `arguments.callee` or a CallSite's getFunction() from sloppy tenant code.
+  banner: { js: '"use strict";' },
+  logLevel: 'silent',
+} satisfies BuildOptions;
+
 /** Each chunk: an entry module's source; its exports are what the runtime's loadChunk(name) returns. */
 const CHUNKS: Record<string, string> = {
   tr46: `export { toASCII } from 'tr46';`,
@@ -119,19 +138,10 @@ const CHUNKS: Record<string, string> = {
 /** A chunk as a function body that returns the entry module's exports (runtime/chunks.ts evaluates it). */
 async function bundleChunk(entry: string): Promise<string> {
   const result = await build({
+    ...COMMON,
     stdin: { contents: entry, resolveDir: ROOT, loader: 'js' },
-    bundle: true,
-    write: false,
-    format: 'iife',
     globalName: 'chunk',
-    platform: 'neutral',
-    target: 'es2024',
-    mainFields: ['main', 'module'],
-    minify: true,
-    legalComments: 'none',
-    banner: { js: '"use strict";' },
     footer: { js: 'return chunk;' },
-    logLevel: 'silent',
   });
   return result.outputFiles[0]!.text;
 }
@@ -144,22 +154,8 @@ export async function bundleRuntime(): Promise<RuntimeBundle> {
 
 async function bundleScript(): Promise<string> {
   const result = await build({
+    ...COMMON,
     entryPoints: [path.join(RUNTIME, 'index.ts')],
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'neutral',
-    // es2024: private fields, static blocks and toWellFormed stay native (V8 in Node 24 has them).
-    target: 'es2024',
-    // CommonJS dependencies (whatwg-url) resolve through their `main` fields under platform neutral.
-    mainFields: ['main', 'module'],
-    minify: true,
-    legalComments: 'none',
-    // No keepNames: it costs every isolate ~0.25 ms; runtime/global/define.ts names what workers see.
-    // Strict mode for the whole script: no runtime function is reachable through `fn.caller`,
-    // `arguments.callee` or a CallSite's getFunction() from sloppy tenant code.
-    banner: { js: '"use strict";' },
-    logLevel: 'silent',
     metafile: true,
     plugins: [replaceModules, markEagerModules, unwrapUmd],
   });

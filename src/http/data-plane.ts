@@ -17,6 +17,9 @@ import { bodyTooLarge, declaredLength, hasBody, readBody } from './read-body.ts'
 import { StreamedBody } from './streamed-body.ts';
 import { responseHead } from './response-head.ts';
 
+/** How long a refusal of a throttled worker's request is held (src/limits/limit-strikes.ts). */
+const THROTTLED_ANSWER_DELAY_MS = 250;
+
 /** Bodies of known length up to this size are read whole before the worker runs; larger ones stream. */
 const WHOLE_BODY_BYTES = 64 * 1024;
 
@@ -76,8 +79,12 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
     const notRun = { cold: false, initMs: null, cpuUs: 0, memoryBytes: 0 };
     const blocked = blockedFor(version.worker);
     if (blocked > 0) {
-      status = sendError(res, 'ISO_ERR_WORKER_THROTTLED', undefined, requestId, { 'retry-after': String(Math.ceil(blocked / 1000)) });
-      record('loadShed', notRun);
+      // Answered late: a client that retries at once sends a few requests a second instead of taking
+      // the process's request capacity from the other tenants with refusals.
+      setTimeout(() => {
+        if (!res.destroyed) status = sendError(res, 'ISO_ERR_WORKER_THROTTLED', undefined, requestId, { 'retry-after': String(Math.ceil(blocked / 1000)) });
+        record('loadShed', notRun);
+      }, Math.min(blocked, THROTTLED_ANSWER_DELAY_MS));
       return;
     }
     const deadline = Date.now() + version.limits.wallMs;

@@ -148,6 +148,25 @@ t.test('a worker waiting on a timer serves many requests at once (interleaved at
   t.ok(elapsed < 1000, `50 requests with a 100 ms wait took ${elapsed.toFixed(0)} ms (> 50 req/s)`);
 });
 
+t.test('a worker that keeps hitting its CPU limit is throttled: 503 with Retry-After, answered late', async (t) => {
+  await deployWith('repeat', `export default { fetch() { for (;;) {} } }`, { cpu_ms: 20 });
+  // Both serving processes may see it: strikes are counted per process.
+  const first = await Promise.all(Array.from({ length: 6 }, () => send(server, 'repeat.localhost')));
+  t.ok(first.every((r) => r.status === 503), first.map((r) => r.status).join(' '));
+  let throttled = null;
+  for (let i = 0; i < 6 && !throttled; i++) {
+    const started = performance.now();
+    const reply = await send(server, 'repeat.localhost');
+    if (reply.status === 503 && reply.json().error.code === 'ISO_ERR_WORKER_THROTTLED') throttled = { reply, ms: performance.now() - started };
+  }
+  t.ok(throttled, 'refused without running');
+  t.equal(throttled?.reply.headers['retry-after'], '1');
+  t.ok(throttled!.ms >= 240, `the refusal came after ${throttled!.ms.toFixed(0)} ms: a client retrying at once cannot spin`);
+  const record = await server.record((l) => l.type === 'invocation' && l.worker === 'repeat' && l.outcome === 'loadShed');
+  t.equal(record.status, 503);
+  t.equal(record.cpuUs, 0, 'nothing ran');
+});
+
 t.test('past the concurrency bound requests queue briefly, then get 503 with Retry-After (loadShed)', async (t) => {
   await deployWith('narrow', `export default { async fetch() { await new Promise((r) => setTimeout(r, 1500)); return new Response('ok') } }`, { concurrency: 1 });
   const replies = await Promise.all(Array.from({ length: 8 }, () => send(server, 'narrow.localhost')));

@@ -8,8 +8,9 @@
 // - a slice is armed with its thread, the thread's CPU clock at the start and the CPU it may use;
 // - every millisecond the watchdog reads that thread's CPU clock (pthread_getcpuclockid) and calls
 //   v8::Isolate::TerminateExecution on a slice that used up its CPU;
-// - a slice past its wall deadline whose thread used no CPU for kAsleepFor is asleep (Atomics.wait):
-//   it is stopped too. A starved thread is never stopped for being slow: its CPU still moves.
+// - a slice past its wall deadline whose thread neither ran nor waited to run for kAsleepFor (the
+//   kernel's /proc schedstat counts both) is asleep (Atomics.wait): it is stopped too. A starved thread
+//   is never stopped for being slow: it is waiting for a core, and that wait is counted.
 // It needs each tenant isolate's v8::Isolate pointer, which only code running inside that isolate can
 // see: this library is therefore also an isolated-vm NativeModule whose InitForContext records the
 // pointer (see src/limits/watchdog.ts).
@@ -27,12 +28,15 @@
 #include <node_api.h>
 #include <v8.h>
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -50,8 +54,9 @@ constexpr auto kPollInterval = std::chrono::milliseconds(1);
 // Polls with nothing armed before the watchdog parks until the next slice is armed.
 constexpr int kIdlePollsBeforeParking = 200;
 
-// How long a slice past its wall deadline must use no CPU at all to count as asleep.
-constexpr auto kAsleepFor = std::chrono::milliseconds(20);
+// How long a slice past its wall deadline must neither run nor wait to run to count as asleep (longer
+// than a garbage collection's wait for its helper threads).
+constexpr auto kAsleepFor = std::chrono::milliseconds(50);
 
 // Told to terminate and still running this long later: the thread is lost to tenant code.
 constexpr auto kWedgedAfter = std::chrono::seconds(6);
@@ -82,13 +87,15 @@ struct Frame {
   double cpu_budget_us;
   Clock::time_point wall_deadline;
   double last_cpu_us;
-  Clock::time_point cpu_last_moved;
+  uint64_t last_run_wait_ns;
+  Clock::time_point last_moved;
   Clock::time_point stopped_at;
   Stop stop = kRunning;
 };
 
 struct Slot {
   clockid_t cpu_clock;
+  pid_t tid;
   std::vector<Frame> frames;
 };
 
@@ -116,6 +123,22 @@ bool CpuUs(clockid_t clock, double* us) {
   return true;
 }
 
+// Time the thread spent runnable but waiting for a core (the second field of its schedstat), or 0.
+uint64_t RunWaitNs(pid_t tid) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", static_cast<int>(tid));
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buffer[96];
+  ssize_t length = read(fd, buffer, sizeof(buffer) - 1);
+  close(fd);
+  if (length <= 0) return 0;
+  buffer[length] = '\0';
+  unsigned long long ran = 0, waited = 0;
+  if (sscanf(buffer, "%llu %llu", &ran, &waited) != 2) return 0;
+  return waited;
+}
+
 void Terminate(Frame& frame, Stop why, Clock::time_point now) {
   // Disarming takes the same lock, so the isolate is inside this slice (and alive) right now.
   auto found = state.isolates.find(frame.isolate_id);
@@ -141,8 +164,16 @@ void Check(Slot& slot, Clock::time_point now) {
   }
   if (cpu != frame.last_cpu_us) {
     frame.last_cpu_us = cpu;
-    frame.cpu_last_moved = now;
-  } else if (now >= frame.wall_deadline && now - frame.cpu_last_moved >= kAsleepFor) {
+    frame.last_moved = now;
+    return;
+  }
+  if (now < frame.wall_deadline) return;
+  // Not running: asleep, or starved of a core? Only then is the kernel's account worth reading.
+  uint64_t waited = RunWaitNs(slot.tid);
+  if (waited != frame.last_run_wait_ns) {
+    frame.last_run_wait_ns = waited;
+    frame.last_moved = now;
+  } else if (now - frame.last_moved >= kAsleepFor) {
     Terminate(frame, kAsleep, now);
   }
 }
@@ -240,7 +271,7 @@ napi_value OpenSlot(napi_env env, napi_callback_info) {
       std::thread(Watch).detach();
       state.watching = true;
     }
-    state.slots.push_back(Slot{clock, {}});
+    state.slots.push_back(Slot{clock, static_cast<pid_t>(syscall(SYS_gettid)), {}});
     index = state.slots.size() - 1;
   }
   napi_add_env_cleanup_hook(env, CloseSlot, reinterpret_cast<void*>(index));
@@ -263,7 +294,8 @@ napi_value Arm(napi_env env, napi_callback_info info) {
   frame.cpu_budget_us = args[3];
   frame.wall_deadline = now + std::chrono::microseconds(static_cast<int64_t>(args[4] * 1000));
   frame.last_cpu_us = args[2];
-  frame.cpu_last_moved = now;
+  frame.last_run_wait_ns = 0;
+  frame.last_moved = now;
   slot->frames.push_back(frame);
   if (state.parked) {
     state.parked = false;

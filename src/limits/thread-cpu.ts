@@ -3,7 +3,7 @@
  * built by `npm ci`). isolated-vm's `cpuTime` is wall time in shipped builds, and Node's
  * `process.threadCpuUsage()` advances in whole scheduler ticks (4 ms on these machines), so Isolane
  * reads the kernel's per-thread clock around each synchronous entry into an isolate: sleeping
- * (Atomics.wait) or waiting for I/O is not charged, and a 1 ms slice reads as 1 ms.
+ * or waiting for I/O is not charged, and a 1 ms slice reads as 1 ms.
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';

@@ -7,8 +7,9 @@
  * and lets a loop overrun when the load eases; and it stops a call through an interrupt that some V8
  * operations never service (`(2n ** 30000000n).toString()` ran 6.5 s, then isolated-vm suspended the
  * serving process's thread for good). The watchdog reads the slice's thread CPU clock every ~1 ms and
- * calls V8's TerminateExecution, which those operations do check. A slice that sleeps (Atomics.wait)
- * past its wall time neither runs nor waits for a core and is stopped too.
+ * calls V8's TerminateExecution, which those operations do check. Tenant code cannot sleep on the thread
+ * instead of spending CPU: the addon forbids Atomics.wait in tenant isolates (it throws a TypeError, as
+ * on a browser's main thread).
  *
  * Every isolate that runs tenant code is registered (`watchIsolate`) and forgotten before it is
  * disposed; each thread that runs slices has one slot.
@@ -20,16 +21,13 @@ import { threadCpuUs } from './thread-cpu.ts';
 
 const ADDON = join(import.meta.dirname, '..', '..', 'build', 'Release', 'isolate_watchdog.node');
 
-/** Wall time past the CPU budget before a slice that uses no CPU is taken for asleep. */
-const WALL_GRACE_MS = 10;
-
 interface Addon {
   claimIsolate(): number;
   forgetIsolate(id: number): void;
   openSlot(): number;
-  arm(slot: number, isolateId: number, cpuStartUs: number, cpuBudgetUs: number, wallMs: number): void;
-  /** 0: the slice ended by itself; 1: stopped at its CPU limit; 2: stopped asleep. */
-  disarm(slot: number): 0 | 1 | 2;
+  arm(slot: number, isolateId: number, cpuStartUs: number, cpuBudgetUs: number): void;
+  /** 0: the slice ended by itself; 1: stopped at its CPU limit. */
+  disarm(slot: number): 0 | 1;
 }
 
 function load(): Addon {
@@ -45,8 +43,6 @@ const addon = load();
 const probe = new ivm.NativeModule(ADDON);
 // Module state is per thread (a worker thread loads its own copy): one slot per executor thread.
 let slot: number | undefined;
-
-const STOPPED = ['', 'it used up its CPU time', 'it slept past its time'] as const;
 
 /** Registers the isolate that owns `context`; returns the id to pass to `runWatched` and `forgetIsolate`. */
 export function watchIsolate(context: ivm.Context): number {
@@ -67,12 +63,11 @@ export function forgetIsolate(isolateId: number): void {
  */
 export function runWatched<T>(isolateId: number, cpuBudgetMs: number, run: () => T, cpuStartUs = threadCpuUs()): T {
   slot ??= addon.openSlot();
-  addon.arm(slot, isolateId, cpuStartUs, Math.max(0, cpuBudgetMs) * 1000, Math.max(0, cpuBudgetMs) + WALL_GRACE_MS);
+  addon.arm(slot, isolateId, cpuStartUs, Math.max(0, cpuBudgetMs) * 1000);
   try {
     return run();
   } finally {
     // Thrown from `finally`, this replaces whatever the terminated call threw (V8 hands back null).
-    const stopped = addon.disarm(slot);
-    if (stopped !== 0) throw new Error(`Script execution timed out: ${STOPPED[stopped]}`);
+    if (addon.disarm(slot) !== 0) throw new Error('Script execution timed out: it used up its CPU time');
   }
 }

@@ -24,4 +24,4 @@ USER node
 VOLUME ["/data"]
 EXPOSE 8080 8081
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8081/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
-CMD ["node", "--no-node-snapshot", "src/cli.ts", "serve"]
+CMD ["node", "--no-node-snapshot", "--max-semi-space-size=8", "src/cli.ts", "serve"]

@@ -87,7 +87,7 @@ export async function startIsolane(options: StartIsolaneOptions = {}): Promise<I
   const token = `bench-${process.pid}-${Date.now().toString(36)}`;
   const child = spawn(
     process.execPath,
-    ['--no-node-snapshot', join(ROOT, 'src', 'cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0', '--admin-port', '0', '--data-dir', dataDir, '--admin-token', token, ...(options.args ?? [])],
+    ['--no-node-snapshot', '--max-semi-space-size=8', join(ROOT, 'src', 'cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0', '--admin-port', '0', '--data-dir', dataDir, '--admin-token', token, ...(options.args ?? [])],
     { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   trackChild(child);

@@ -61,16 +61,18 @@ export function createAdminApp(options: AdminOptions): Hono {
     if (c.req.method !== 'GET') await options.settled();
   });
 
-  app.get('/v1/system', (c) =>
-    c.json({
+  app.get('/v1/system', (c) => {
+    // The primary's own memory: JavaScript heap in use (metering, logs, usage) and committed, apart from
+    // the rest of its RSS.
+    const { rss, heapUsed, heapTotal } = process.memoryUsage();
+    return c.json({
       pid: process.pid,
       uptimeSeconds: Math.round(process.uptime()),
-      // The primary's own memory: JavaScript heap (metering, logs, usage) apart from the rest of its RSS.
-      memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
+      memory: { rssBytes: rss, heapUsedBytes: heapUsed, heapTotalBytes: heapTotal },
       restarts: options.health.restarts,
       servingProcesses: options.health.describe(),
-    }),
-  );
+    });
+  });
 
   const workerOr404 = async (name: string): Promise<WorkerRecord> => {
     const worker = await store.getWorker(name).catch((err: unknown) => {

@@ -23,9 +23,8 @@
 //   neither, such as generic array builtins on huge sparse arrays).
 //
 // On the isolate pointer only TerminateExecution, SetOOMErrorHandler and SetAllowAtomicsWait are called,
-// V8 entry points
-// whose ABI has not changed across recent V8 versions; the headers this builds against may be older
-// than the running Node (their mangled names are checked when the library loads).
+// V8 entry points whose ABI has not changed across recent V8 versions; the headers this builds against
+// may be older than the running Node (their mangled names are checked when the library loads).
 #include <node_api.h>
 #include <v8.h>
 

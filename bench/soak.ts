@@ -113,8 +113,8 @@ try {
   const last = samples.at(-1)!;
   const max = Math.max(...samples.filter((s) => s.atSeconds >= afterWarmup.atSeconds).map((s) => s.total));
   const mib = (n: number) => (n / 1048576).toFixed(0);
-  const recycles = ((await server.admin('GET', '/v1/system')) as { restarts: number }).restarts;
-  console.log(`# soak: ${MINUTES} min, ${WORKERS} churning workers (+2 hostile), 6 request loops, 2 serving processes${recycle.length ? `, recycled past ${recycle[1]} MB` : ''} (crash restarts: ${recycles})`);
+  const restarts = ((await server.admin('GET', '/v1/system')) as { restarts: number }).restarts;
+  console.log(`# soak: ${MINUTES} min, ${WORKERS} churning workers (+2 hostile), 6 request loops, 2 serving processes${recycle.length ? `, recycled past ${recycle[1]} MB` : ''} (crash restarts: ${restarts})`);
   console.log(`requests ${counts.requests} (good ${counts.good}, failed ${counts.failed}, hostile ${counts.hostile}); deploys ${counts.deploys}, deletes ${counts.deletes}`);
   if (failures.size > 0) console.log(`failed good requests: ${[...failures].map(([k, n]) => `${k} ×${n}`).join(', ')}`);
   const mid = samples.find((s) => s.atSeconds * 1000 >= (MINUTES * 60_000) / 2.5) ?? afterWarmup;

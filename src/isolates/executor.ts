@@ -100,8 +100,7 @@ class LiveIsolate {
 
 export class Executor {
   readonly #post: Post;
-  readonly #runtimeCode: string;
-  readonly #runtimeChunks: Record<string, string>;
+  readonly #runtime: RuntimeBundle;
   readonly #versions = new Map<string, Version>();
   readonly #pool: IsolatePool<LiveIsolate>;
   readonly #invocations = new Map<number, { invocation: Invocation; live: LiveIsolate }>();
@@ -112,14 +111,12 @@ export class Executor {
   readonly #egress = new Map<string, Agent>();
 
   constructor(runtime: RuntimeBundle, options: ExecutorOptions, post: Post) {
-    const runtimeCode = runtime.script;
-    this.#runtimeCode = runtimeCode;
-    this.#runtimeChunks = runtime.chunks;
+    this.#runtime = runtime;
     this.#pool = new IsolatePool<LiveIsolate>(options.pool);
     this.#fetchAllow = options.fetchAllow;
     this.#post = post;
-    warmRuntimeCache(runtimeCode);
-    this.#spares = new SpareIsolates(runtimeCode, SPARE_ISOLATES);
+    warmRuntimeCache(runtime.script);
+    this.#spares = new SpareIsolates(runtime.script, SPARE_ISOLATES);
   }
 
   handle(message: ToExecutor): void {
@@ -177,7 +174,7 @@ export class Executor {
 
   #build(version: Version): LiveIsolate {
     let live: LiveIsolate | null = null;
-    const tenant = TenantIsolate.create(version, this.#runtimeCode, (op, args) => this.#onHostCall(live!, op, args), this.#spares.take(version.limits.memoryMb));
+    const tenant = TenantIsolate.create(version, this.#runtime.script, (op, args) => this.#onHostCall(live!, op, args), this.#spares.take(version.limits.memoryMb));
     live = new LiveIsolate(tenant, version.worker);
     return live;
   }
@@ -269,7 +266,7 @@ export class Executor {
       case 'subtle':
         return hostCrypto(op, args);
       case 'runtimeChunk':
-        return this.#runtimeChunks[args[0] as string];
+        return this.#runtime.chunks[args[0] as string];
       case 'respond': {
         const [id, status, lines, body, done] = args as [number, number, string, ArrayBuffer | string | null, boolean];
         this.#respond(live, id, status, lines, body);

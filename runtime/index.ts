@@ -33,7 +33,7 @@ import { installStreamGlobals } from './streams/web-streams.ts';
 import { installURLGlobals } from './url/url.ts';
 import { installURLPatternGlobal } from './url/url-pattern.ts';
 import { installLazyGlobals } from './global/lazy-globals.ts';
-import { installInterruptibleFill } from './global/interruptible-fill.ts';
+import { installInterruptibleBuiltins } from './global/interruptible/install.ts';
 import { ObjectDefineProperty, ReflectDeleteProperty, globalThisRef } from './primordials.ts';
 
 // WebAssembly is removed: the memory of a WebAssembly.Memory lives outside the V8 heap and is not
@@ -78,7 +78,7 @@ installURLGlobals();
 installURLPatternGlobal();
 installStreamGlobals();
 installLazyGlobals();
-installInterruptibleFill();
+installInterruptibleBuiltins();
 
 const boot: Boot = function boot(host: HostCall) {
   // The boot hook is single-use: gone before any tenant code can look for it.

@@ -28,9 +28,12 @@ function getter<T, R>(proto: object, name: PropertyKey): (self: T) => R {
 
 export const {
   apply: ReflectApply,
+  construct: ReflectConstruct,
+  defineProperty: ReflectDefineProperty,
   deleteProperty: ReflectDeleteProperty,
   getOwnPropertyDescriptor: ReflectGetOwnPropertyDescriptor,
   ownKeys: ReflectOwnKeys,
+  set: ReflectSet,
 } = Reflect;
 
 export const {
@@ -49,6 +52,7 @@ export const ObjectPrototypePropertyIsEnumerable = uncurryThis(Object.prototype.
 
 export const FunctionPrototypeToString = uncurryThis(Function.prototype.toString);
 
+export const ArrayCtor = Array;
 export const { isArray: ArrayIsArray } = Array;
 export const ArrayPrototypeJoin = uncurryThis(Array.prototype.join) as (self: readonly unknown[], sep: string) => string;
 export const ArrayPrototypeSort = uncurryThis(Array.prototype.sort) as <T>(self: T[], cmp: (a: T, b: T) => number) => T[];
@@ -90,9 +94,11 @@ export const DatePrototypeToISOString = uncurryThis(Date.prototype.toISOString);
 
 export const { parse: JSONParse, stringify: JSONStringify } = JSON;
 
-export const { iterator: SymbolIterator, toStringTag: SymbolToStringTag } = Symbol;
+export const { iterator: SymbolIterator, species: SymbolSpecies, split: SymbolSplit, toStringTag: SymbolToStringTag } = Symbol;
 
 export const ErrorCtor = Error;
+export const TypeErrorCtor = TypeError;
+export const RangeErrorCtor = RangeError;
 export const { captureStackTrace: ErrorCaptureStackTrace, isError: ErrorIsError } = Error;
 
 export const PromiseCtor = Promise;

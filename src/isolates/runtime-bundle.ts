@@ -6,8 +6,9 @@
  * Code that few workers need and that is large is built apart, as chunks: their source is not part of
  * every isolate (V8 keeps a script's whole source for as long as the isolate lives, ~1 byte of memory
  * per byte of source). The runtime asks for a chunk by name (bridge op `runtimeChunk`) the first time it needs
- * it and evaluates it there (runtime/chunks.ts). One chunk so far: tr46's Unicode tables (243 KB of the
- * 452 KB the script was), needed only for hosts that are not plain ASCII.
+ * it and evaluates it there (runtime/chunks.ts). The chunks: tr46's Unicode tables (243 KB of the 452 KB
+ * the script was), needed only for hosts that are not plain ASCII; the generic Array.prototype algorithms
+ * (runtime/global/interruptible/), needed only for huge arrays and array-likes.
  *
  * A few modules of whatwg-url's dependency tree are replaced here (see runtime/url/url.ts for why):
  * legacy encodings and TextEncoder/TextDecoder lookups go, and tr46's Unicode tables load lazily.
@@ -133,6 +134,7 @@ const COMMON = {
 /** Each chunk: an entry module's source; its exports are what the runtime's loadChunk(name) returns. */
 const CHUNKS: Record<string, string> = {
   tr46: `export { toASCII } from 'tr46';`,
+  'generic-array-methods': `export { genericMethods } from './runtime/global/interruptible/generic-methods.ts';`,
 };
 
 /** A chunk as a function body that returns the entry module's exports (runtime/chunks.ts evaluates it). */

@@ -90,6 +90,27 @@ const cases: HostileCase[] = [
       t.ok(cpuMs < 1000, `BigInt toString stopped after ${cpuMs.toFixed(0)} ms of CPU at a 50 ms limit`);
     },
   },
+  ...[
+    ['sort', `new Array(5e7).sort()`],
+    ['copyWithin', `new Array(5e7).copyWithin(1, 0)`],
+    ['splice', `new Array(5e7).splice(0)`],
+    ['forEach', `new Array(5e7).forEach(() => {})`],
+    ['split', `'xy'.repeat(2 ** 26).split('y')`],
+  ].map(
+    ([method, expression]): HostileCase => ({
+      // V8 ran these over every index without a check for interrupts (sort 5.4 s, copyWithin 5.0 s):
+      // the runtime's own loops for huge lengths (runtime/global/interruptible/) are stopped at the limit.
+      title: `${expression} on a huge sparse array or string`,
+      name: `h-huge-${method!.toLowerCase()}`,
+      source: `export default { fetch() { return new Response(String(${expression}.length)) } }`,
+      metadata: cpu(),
+      ...EXCEEDED,
+      check(t, _reply, record) {
+        const cpuMs = (record?.cpuUs as number) / 1000;
+        t.ok(cpuMs < 300, `${method} stopped after ${cpuMs.toFixed(0)} ms of CPU at a 50 ms limit`);
+      },
+    }),
+  ),
   {
     title: 'Atomics.wait for 10 s, holding the thread',
     name: 'h-atomics-wait',

@@ -7,7 +7,7 @@
  * the serving process stalls, then crashes. Filling in chunks gives V8 a loop back-edge between them,
  * where both limits are enforced. Small fills, the common case, call the builtin once, unchanged.
  */
-import { MathMax, MathMin, MathTrunc, ObjectCtor, ObjectDefineProperty, ReflectApply } from '../primordials.ts';
+import { MathMax, MathMin, MathTrunc, ObjectCtor, ReflectApply } from '../../primordials.ts';
 
 /** Elements per builtin call: ~1 ms of work on a dictionary-backed array. */
 const CHUNK = 1 << 14;
@@ -19,7 +19,7 @@ function integer(value: unknown, fallback: number, length: number): number {
   return n < 0 ? MathMax(length + n, 0) : MathMin(n, length);
 }
 
-function fill(this: unknown, value: unknown, start?: unknown, end?: unknown): unknown {
+export function fill(this: unknown, value: unknown, start?: unknown, end?: unknown): unknown {
   if (this === null || this === undefined) return ReflectApply(builtinFill, this, [value, start, end]);
   const target = ObjectCtor(this) as ArrayLike<unknown>;
   // Spec order (ECMA-262 Array.prototype.fill): length, then start, then end, each converted once.
@@ -29,10 +29,4 @@ function fill(this: unknown, value: unknown, start?: unknown, end?: unknown): un
   const to = integer(end, length, length);
   for (let at = from; at < to; at += CHUNK) ReflectApply(builtinFill, target, [value, at, MathMin(at + CHUNK, to)]);
   return target;
-}
-
-export function installInterruptibleFill(): void {
-  ObjectDefineProperty(fill, 'name', { value: 'fill' });
-  ObjectDefineProperty(fill, 'length', { value: 1 });
-  ObjectDefineProperty(Array.prototype, 'fill', { value: fill, writable: true, enumerable: false, configurable: true });
 }

@@ -1,0 +1,91 @@
+/**
+ * Builtins that could hold a serving thread past every limit, replaced by versions the host can stop.
+ *
+ * Many of V8's Array.prototype methods loop over every index from 0 to `length`, holes included,
+ * without checking for interrupts or termination: on a sparse array such as `new Array(5e7)` sort ran
+ * 5.4 s, copyWithin 5.0 s, splice 4.6 s, forEach 1.5 s, and nothing (not the CPU limit, not the
+ * watchdog) can stop them, so the whole serving process stalls. The replacements keep the builtin for
+ * arrays up to HUGE elements (the common case, unchanged and as fast); anything longer, and any receiver
+ * that is not an array (an array-like's `length` is the tenant's to choose), runs the spec's algorithm
+ * as a JavaScript loop (./generic-methods.ts, a runtime chunk loaded on first need), which the CPU limit
+ * stops like any loop. `flat` and `flatMap` always do: the arrays they descend into can be huge.
+ */
+import * as primordials from '../../primordials.ts';
+import { ArrayIsArray, ObjectDefineProperty, ReflectApply } from '../../primordials.ts';
+import { loadChunk } from '../../chunks.ts';
+import { fill } from './fill.ts';
+import type { GenericMethod, genericMethods } from './generic-methods.ts';
+import { HUGE } from './huge.ts';
+import { split } from './split.ts';
+
+type Builtin = (...args: unknown[]) => unknown;
+type Methods = ReturnType<typeof genericMethods>;
+
+let generic: Methods | undefined;
+
+function genericMethod(name: string): GenericMethod {
+  generic ??= loadChunk<{ genericMethods: typeof genericMethods }>('generic-array-methods').genericMethods(primordials);
+  return generic[name]!;
+}
+
+/**
+ * Which receivers keep the builtin: `short` arrays up to HUGE elements; `all` arrays of any length (the
+ * builtin handles a sparse array by its elements, not its indices); `none` (always the JavaScript).
+ */
+type Keep = 'short' | 'all' | 'none';
+
+/** Name → [the builtin's `length`, which receivers keep the builtin]. */
+const ARRAY_METHODS: Record<string, [number, Keep]> = {
+  copyWithin: [2, 'short'],
+  every: [1, 'short'],
+  filter: [1, 'short'],
+  flat: [0, 'none'],
+  flatMap: [1, 'none'],
+  forEach: [1, 'short'],
+  indexOf: [1, 'short'],
+  join: [1, 'all'],
+  lastIndexOf: [1, 'short'],
+  map: [1, 'short'],
+  reduce: [1, 'short'],
+  reduceRight: [1, 'short'],
+  reverse: [0, 'short'],
+  shift: [0, 'short'],
+  slice: [2, 'short'],
+  some: [1, 'short'],
+  sort: [1, 'short'],
+  splice: [2, 'short'],
+  toLocaleString: [0, 'all'] as [number, Keep],
+  toReversed: [0, 'short'],
+  toSorted: [1, 'short'],
+  toSpliced: [2, 'short'],
+  unshift: [1, 'short'],
+  with: [2, 'short'],
+};
+
+function replace(proto: object, name: string, method: Function, length: number): void {
+  ObjectDefineProperty(method, 'name', { value: name, configurable: true });
+  ObjectDefineProperty(method, 'length', { value: length, configurable: true });
+  ObjectDefineProperty(proto, name, { value: method, writable: true, enumerable: false, configurable: true });
+}
+
+function arrayMethod(name: string, keep: Keep): Function {
+  const builtin = (Array.prototype as unknown as Record<string, Builtin>)[name]!;
+  // Method syntax: like the builtins, the replacement is not a constructor.
+  return {
+    method(this: unknown) {
+      if (keep !== 'none' && ArrayIsArray(this) && (keep === 'all' || (this as unknown[]).length <= HUGE)) {
+        return ReflectApply(builtin, this, arguments);
+      }
+      return genericMethod(name)(this, arguments);
+    },
+  }.method;
+}
+
+export function installInterruptibleBuiltins(): void {
+  for (const name in ARRAY_METHODS) {
+    const [length, keep] = ARRAY_METHODS[name]!;
+    replace(Array.prototype, name, arrayMethod(name, keep), length);
+  }
+  replace(Array.prototype, 'fill', fill, 1);
+  replace(String.prototype, 'split', split, 2);
+}

@@ -124,6 +124,8 @@ export const MapPrototypeForEach = uncurryThis(Map.prototype.forEach) as <K, V>(
 export const MapPrototypeGetSize = getter<Map<unknown, unknown>, number>(Map.prototype, 'size');
 export const SetCtor = Set;
 export const SetPrototypeAdd = uncurryThis(Set.prototype.add) as <T>(self: Set<T>, value: T) => Set<T>;
+export const SetPrototypeDelete = uncurryThis(Set.prototype.delete) as <T>(self: Set<T>, value: T) => boolean;
+export const SetPrototypeHas = uncurryThis(Set.prototype.has) as <T>(self: Set<T>, value: T) => boolean;
 export const SetPrototypeForEach = uncurryThis(Set.prototype.forEach) as <T>(self: Set<T>, cb: (value: T) => void) => void;
 export const SetPrototypeGetSize = getter<Set<unknown>, number>(Set.prototype, 'size');
 export const WeakMapCtor = WeakMap;

@@ -20,7 +20,7 @@ export type GenericMethod = (receiver: unknown, args: Args) => unknown;
 export function genericMethods(p: Intrinsics): Record<string, GenericMethod> {
   const { ObjectCtor, ObjectCreate, ArrayCtor, ArrayIsArray, ArrayPrototypeSort, TypeErrorCtor, RangeErrorCtor } = p;
   const { ReflectApply, ReflectConstruct, ReflectDefineProperty } = p;
-  const { MathMax, MathMin, MathTrunc, SymbolSpecies } = p;
+  const { MathMax, MathMin, MathTrunc, SymbolSpecies, SetCtor, SetPrototypeAdd, SetPrototypeDelete, SetPrototypeHas } = p;
   const MAX_SAFE = 2 ** 53 - 1;
 
   function toObject(value: unknown, method: string): Item {
@@ -152,15 +152,25 @@ export function genericMethods(p: Intrinsics): Record<string, GenericMethod> {
     }
   }
 
+  /** Receivers being joined: an array that holds itself joins as '' there, as with the builtin. */
+  const joining = new SetCtor<object>();
+
   function join(o: Item, length: number, separator: string, item: (value: unknown) => string): string {
-    let out = '';
-    for (let k = 0; k < length; k++) {
-      if (k > 0) out += separator;
-      const value = o[k];
-      if (value !== undefined && value !== null) out += item(value);
+    if (SetPrototypeHas(joining, o)) return '';
+    SetPrototypeAdd(joining, o);
+    try {
+      let out = '';
+      for (let k = 0; k < length; k++) {
+        if (k > 0) out += separator;
+        const value = o[k];
+        if (value !== undefined && value !== null) out += item(value);
+      }
+      return out;
+    } finally {
+      SetPrototypeDelete(joining, o);
     }
-    return out;
   }
+
 
   return {
     copyWithin(receiver, args) {

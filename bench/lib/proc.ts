@@ -1,6 +1,6 @@
 /**
- * CPU time of a process and all its descendants, from /proc (Linux): how much of the two cores a
- * server used during a run, next to the load generator's own share.
+ * CPU time and memory of a process and all its descendants, from /proc (Linux): how much of the two
+ * cores a server used during a run, next to the load generator's own share.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -23,44 +23,30 @@ function readStat(pid: number): Stat | undefined {
   }
 }
 
-/** Seconds of CPU (user + system) used so far by `pid` and every live descendant; NaN off Linux. */
-export function treeCpuSeconds(pid: number): number {
-  if (process.platform !== 'linux') return NaN;
-  const stats: Stat[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = readStat(Number(entry));
-    if (stat) stats.push(stat);
-  }
-  const children = new Map<number, Stat[]>();
-  for (const s of stats) {
-    let list = children.get(s.ppid);
-    if (!list) children.set(s.ppid, (list = []));
-    list.push(s);
-  }
-  let ticks = 0;
-  const queue = stats.filter((s) => s.pid === pid);
-  while (queue.length) {
-    const s = queue.pop()!;
-    ticks += s.ticks;
-    queue.push(...(children.get(s.pid) ?? []));
-  }
-  return ticks / TICKS_PER_SECOND;
-}
-
-/** Resident memory of `pid` and its descendants in bytes (sum of VmRSS); NaN off Linux. */
-export function treeRssBytes(pid: number): number {
-  if (process.platform !== 'linux') return NaN;
-  const pids = [pid];
+/** `pid` and every live descendant, with their stats (Linux). */
+function processTree(pid: number): Stat[] {
   const all: Stat[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readStat(Number(entry));
     if (stat) all.push(stat);
   }
-  for (let i = 0; i < pids.length; i++) for (const s of all) if (s.ppid === pids[i]) pids.push(s.pid);
+  const tree = all.filter((s) => s.pid === pid);
+  for (let i = 0; i < tree.length; i++) for (const s of all) if (s.ppid === tree[i]!.pid) tree.push(s);
+  return tree;
+}
+
+/** Seconds of CPU (user + system) used so far by `pid` and every live descendant; NaN off Linux. */
+export function treeCpuSeconds(pid: number): number {
+  if (process.platform !== 'linux') return NaN;
+  return processTree(pid).reduce((ticks, s) => ticks + s.ticks, 0) / TICKS_PER_SECOND;
+}
+
+/** Resident memory of `pid` and its descendants in bytes (sum of VmRSS); NaN off Linux. */
+export function treeRssBytes(pid: number): number {
+  if (process.platform !== 'linux') return NaN;
   let bytes = 0;
-  for (const p of pids) {
+  for (const { pid: p } of processTree(pid)) {
     try {
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
       if (m) bytes += Number(m[1]) * 1024;

@@ -14,19 +14,17 @@
 import { ObjectSetPrototypeOf, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeGetByteOffset, TypedArrayPrototypeGetLength, ArrayBufferPrototypeGetByteLength, Uint8ArrayCtor } from '../primordials.ts';
 import { concatBytes } from '../encoding/concat-bytes.ts';
 import { copyBytes, subarray } from '../encoding/buffer-source.ts';
+import { loadChunk } from '../chunks.ts';
 import type { GzipOptions } from 'fflate';
 import { adler32, crc32 } from './checksums.ts';
 
 export type Format = 'deflate' | 'deflate-raw' | 'gzip';
 
 type Fflate = typeof import('./fflate.ts');
-declare const require: (id: './fflate.ts') => Fflate;
 
-let fflate: Fflate | null = null;
-
-/** fflate, evaluated on first use (see fflate.ts). */
+/** fflate, a runtime chunk loaded on first use (see fflate.ts). */
 function loadFflate(): Fflate {
-  return (fflate ??= require('./fflate.ts'));
+  return loadChunk<Fflate>('fflate');
 }
 
 /** https://compression.spec.whatwg.org/#enumdef-compressionformat */

@@ -1,7 +1,8 @@
 /**
  * The Streams Standard (https://streams.spec.whatwg.org/) comes from web-streams-polyfill (MIT), a
- * port of the standard's reference implementation, bundled in and evaluated on first use: an
- * isolate that never touches a stream does not pay for defining its classes.
+ * port of the standard's reference implementation, built as a runtime chunk (src/isolates/runtime-bundle.ts)
+ * and loaded on first use: an isolate that never touches a stream holds neither its 62 KB of source nor
+ * its classes.
  *
  * The library keeps its state in `_underscored` properties and calls ordinary (replaceable) methods
  * internally, so a worker that rewrites built-ins can break its own streams. What the runtime itself
@@ -11,6 +12,7 @@
 import type * as WebStreams from 'web-streams-polyfill';
 import { ReflectGetOwnPropertyDescriptor, uncurryThis } from '../primordials.ts';
 import { defineLazyGlobal, setName } from '../global/define.ts';
+import { loadChunk } from '../chunks.ts';
 
 export type {
   ReadableStream,
@@ -26,8 +28,6 @@ type Reader = WebStreams.ReadableStreamDefaultReader<unknown>;
 type ByteController = WebStreams.ReadableByteStreamController;
 type Transform = WebStreams.TransformStream<unknown, unknown>;
 type TransformController = WebStreams.TransformStreamDefaultController<unknown>;
-
-declare const require: (id: 'web-streams-polyfill') => Api;
 
 /** Interfaces of the Streams Standard that are globals (https://streams.spec.whatwg.org/#rs-class and on). */
 const GLOBALS = [
@@ -66,8 +66,7 @@ let loaded: Streams | null = null;
 
 export function loadStreams(): Streams {
   if (loaded !== null) return loaded;
-  // esbuild keeps this CommonJS module unevaluated until this call.
-  const api = require('web-streams-polyfill');
+  const api = loadChunk<Api>('web-streams');
   // The bundle is minified without keepNames (see global/define.ts): the class names are set here.
   for (let i = 0; i < GLOBALS.length; i++) setName(api[GLOBALS[i]!], GLOBALS[i]!);
   const stream = api.ReadableStream.prototype;

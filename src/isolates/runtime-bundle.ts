@@ -7,12 +7,14 @@
  * every isolate (V8 keeps a script's whole source for as long as the isolate lives, ~1 byte of memory
  * per byte of source). The runtime asks for a chunk by name (bridge op `runtimeChunk`) the first time it needs
  * it and evaluates it there (runtime/chunks.ts). The chunks: tr46's Unicode tables (243 KB of the 452 KB
- * the script was), needed only for hosts that are not plain ASCII; the generic Array.prototype algorithms
- * (runtime/global/interruptible/), needed only for huge arrays and array-likes.
+ * the script was), needed only for hosts that are not plain ASCII; web-streams-polyfill (62 KB), needed
+ * only by workers that touch a stream; urlpattern-polyfill and fflate, for URLPattern and compression
+ * streams; the generic Array.prototype algorithms (runtime/global/interruptible/), needed only for huge
+ * arrays and array-likes.
  *
  * A few modules of whatwg-url's dependency tree are replaced here (see runtime/url/url.ts for why):
  * legacy encodings and TextEncoder/TextDecoder lookups go, and tr46's Unicode tables load lazily.
- * web-streams-polyfill's UMD wrapper is unwrapped (see unwrapUmd) so its first use parses it once.
+ * web-streams-polyfill's UMD wrapper is unwrapped (see unwrapUmd) so that its chunk is parsed once.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -131,19 +133,29 @@ const COMMON = {
   logLevel: 'silent',
 } satisfies BuildOptions;
 
-/** Each chunk: an entry module's source; its exports are what the runtime's loadChunk(name) returns. */
+/**
+ * Each chunk: an entry that puts what the runtime's loadChunk(name) returns into `chunkExports`.
+ * A chunk is evaluated when first needed, after tenant code may have added enumerable properties to
+ * Object.prototype, so its exports are a plain object literal or a CommonJS module's `exports`, never
+ * an ES namespace: esbuild builds those with a `for…in` over an object and descriptor literals, which
+ * such properties break ("Getter must be a function").
+ */
 const CHUNKS: Record<string, string> = {
-  tr46: `export { toASCII } from 'tr46';`,
-  'generic-array-methods': `export { genericMethods } from './runtime/global/interruptible/generic-methods.ts';`,
+  tr46: `chunkExports = require('tr46');`,
+  'generic-array-methods': `import { genericMethods } from './runtime/global/interruptible/generic-methods.ts'; chunkExports = { genericMethods };`,
+  'web-streams': `chunkExports = require('web-streams-polyfill');`,
+  urlpattern: `import { URLPattern } from 'urlpattern-polyfill/urlpattern'; chunkExports = { URLPattern };`,
+  fflate: `import { Deflate, Gzip, Inflate, Zlib } from './runtime/compression/fflate.ts'; chunkExports = { Deflate, Gzip, Inflate, Zlib };`,
 };
 
-/** A chunk as a function body that returns the entry module's exports (runtime/chunks.ts evaluates it). */
+/** A chunk as a function body that returns its `chunkExports` (runtime/chunks.ts evaluates it). */
 async function bundleChunk(entry: string): Promise<string> {
   const result = await build({
     ...COMMON,
     stdin: { contents: entry, resolveDir: ROOT, loader: 'js' },
-    globalName: 'chunk',
-    footer: { js: 'return chunk;' },
+    plugins: [unwrapUmd],
+    banner: { js: `${COMMON.banner.js}let chunkExports;` },
+    footer: { js: 'return chunkExports;' },
   });
   return result.outputFiles[0]!.text;
 }

@@ -12,7 +12,13 @@
  */
 import type * as Primordials from '../../primordials.ts';
 
-type Intrinsics = typeof Primordials;
+/** The intrinsics the algorithms use, captured by the runtime before any tenant code ran. */
+export type Intrinsics = Pick<
+  typeof Primordials,
+  | 'ObjectCtor' | 'ObjectCreate' | 'ArrayCtor' | 'ArrayIsArray' | 'ArrayPrototypeSort' | 'TypeErrorCtor' | 'RangeErrorCtor'
+  | 'ReflectApply' | 'ReflectConstruct' | 'ReflectDefineProperty' | 'MathMax' | 'MathMin' | 'MathTrunc' | 'SymbolSpecies'
+  | 'SetCtor' | 'SetPrototypeAdd' | 'SetPrototypeDelete' | 'SetPrototypeHas'
+>;
 type Args = ArrayLike<unknown>;
 type Item = Record<PropertyKey, unknown>;
 export type GenericMethod = (receiver: unknown, args: Args) => unknown;

@@ -10,11 +10,30 @@
  * as a JavaScript loop (./generic-methods.ts, a runtime chunk loaded on first need), which the CPU limit
  * stops like any loop. `flat` and `flatMap` always do: the arrays they descend into can be huge.
  */
-import * as primordials from '../../primordials.ts';
-import { ArrayIsArray, ObjectDefineProperty, ReflectApply } from '../../primordials.ts';
+import {
+  ArrayCtor,
+  ArrayIsArray,
+  ArrayPrototypeSort,
+  MathMax,
+  MathMin,
+  MathTrunc,
+  ObjectCreate,
+  ObjectCtor,
+  ObjectDefineProperty,
+  RangeErrorCtor,
+  ReflectApply,
+  ReflectConstruct,
+  ReflectDefineProperty,
+  SetCtor,
+  SetPrototypeAdd,
+  SetPrototypeDelete,
+  SetPrototypeHas,
+  SymbolSpecies,
+  TypeErrorCtor,
+} from '../../primordials.ts';
 import { loadChunk } from '../../chunks.ts';
 import { fill } from './fill.ts';
-import type { GenericMethod, genericMethods } from './generic-methods.ts';
+import type { GenericMethod, genericMethods, Intrinsics } from './generic-methods.ts';
 import { HUGE } from './huge.ts';
 import { split } from './split.ts';
 
@@ -24,7 +43,15 @@ type Methods = ReturnType<typeof genericMethods>;
 let generic: Methods | undefined;
 
 function genericMethod(name: string): GenericMethod {
-  generic ??= loadChunk<{ genericMethods: typeof genericMethods }>('generic-array-methods').genericMethods(primordials);
+  if (generic === undefined) {
+    // Listed, not `import * as`: a namespace object of all the primordials would cost every isolate ~60 KB.
+    const intrinsics: Intrinsics = {
+      ObjectCtor, ObjectCreate, ArrayCtor, ArrayIsArray, ArrayPrototypeSort, TypeErrorCtor, RangeErrorCtor,
+      ReflectApply, ReflectConstruct, ReflectDefineProperty, MathMax, MathMin, MathTrunc, SymbolSpecies,
+      SetCtor, SetPrototypeAdd, SetPrototypeDelete, SetPrototypeHas,
+    };
+    generic = loadChunk<{ genericMethods: typeof genericMethods }>('generic-array-methods').genericMethods(intrinsics);
+  }
   return generic[name]!;
 }
 

@@ -1,0 +1,40 @@
+/**
+ * Runtime chunks (src/isolates/runtime-bundle.ts, runtime/chunks.ts) are asked from the host on first
+ * use, which can come after tenant code has added enumerable properties to Object.prototype (as old
+ * libraries do). Each chunk must still load and work then, and not be asked for before it is needed.
+ */
+import t from 'tap';
+import { Evaluator } from './harness.ts';
+
+const USES: Record<string, string> = {
+  'web-streams': `const reader = new ReadableStream({ start(c) { c.enqueue('a'); c.close() } }).getReader(); return (await reader.read()).value;`,
+  urlpattern: `return new URLPattern({ pathname: '/users/:id' }).exec('https://x.test/users/42').pathname.groups.id;`,
+  fflate: `const out = new Response(new Blob(['hello']).stream().pipeThrough(new CompressionStream('gzip')).pipeThrough(new DecompressionStream('gzip'))); return await out.text();`,
+  tr46: `return new URL('https://bücher.example/').hostname;`,
+  'generic-array-methods': `const a = new Array(300000); a[5] = 'x'; return [a.indexOf('x'), Array.prototype.join.call({ length: 2, 0: 'a', 1: 'b' }, '-')];`,
+};
+
+const EXPECTED: Record<string, unknown> = {
+  'web-streams': 'a',
+  urlpattern: '42',
+  fflate: 'hello',
+  tr46: 'xn--bcher-kva.example',
+  'generic-array-methods': [5, 'a-b'],
+};
+
+for (const [chunk, use] of Object.entries(USES)) {
+  t.test(`the ${chunk} chunk loads on first use, after Object.prototype gained enumerable properties`, async (t) => {
+    const ev = await Evaluator.create();
+    t.teardown(() => ev.dispose());
+    const asked = () => ev.worker.calls.filter(([op, name]) => op === 'runtimeChunk' && name === chunk).length;
+    t.equal(ev.run(`return 1`), 1);
+    t.equal(asked(), 0, 'not loaded before it is used');
+    const value = ev.run(`
+      Object.prototype.extend = function () {};
+      Object.prototype.level = 0;
+      try { ${use} } finally { delete Object.prototype.extend; delete Object.prototype.level; }
+    `);
+    t.same(value, EXPECTED[chunk]);
+    t.equal(asked(), 1, 'asked from the host once');
+  });
+}

@@ -158,6 +158,10 @@ const HUGE_CASES = [
   `[dense().every((x) => x >= 0), dense().some((x) => x === n - 1), dense().join('').length, dense().toLocaleString().length]`,
   `[dense().toReversed()[0], dense().toSorted((a, b) => b - a)[0], dense().toSpliced(0, n - 1).length, dense().with(-1, 'w')[n - 1]]`,
   `[dense().flat().length, dense().flatMap((x) => [x, x]).length]`,
+  // Short outer arrays keep the builtin flatMap; a huge array inside is read by the runtime's loop.
+  `(() => { const h = holey(); return [[h].flat().length, [1, h, [2]].flatMap((x) => x).length, [[1, [2]], 3].flat(), [[1, [2, [3]]]].flat(2), [[1, [2]]].flat(0), [1, 2].flatMap(function (x) { return [x, this.k] }, { k: 'k' })] })()`,
+  `(() => { class Sub extends Array {} const s = Sub.from([[1], [2]]); return [s.flat() instanceof Sub, s.flatMap((x) => x) instanceof Sub, s.flat().length] })()`,
+  `(() => { try { [1].flatMap(null) } catch (e) { return e.name } })()`,
   // A subclass's species is constructed and its elements defined one by one (as the spec says; slower).
   `sub().map((x) => x) instanceof Sub`,
   `sub().filter((x) => x < 10)`,
@@ -191,6 +195,7 @@ t.test('every method over 50 million sparse elements is stopped at the CPU limit
   const sources = [
     ...calls.map((call) => `new Array(5e7).${call}`),
     `[new Array(5e7)].flat()`,
+    `[1].flatMap(() => new Array(5e7))`,
     `Array.prototype.join.call({ length: 5e7 })`,
     `Array.prototype.reverse.call({ length: 5e7 })`,
     `'xy'.repeat(2 ** 26).split('y')`,

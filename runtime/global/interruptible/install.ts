@@ -8,66 +8,28 @@
  * arrays up to HUGE elements (the common case, unchanged and as fast); anything longer, and any receiver
  * that is not an array (an array-like's `length` is the tenant's to choose), runs the spec's algorithm
  * as a JavaScript loop (./generic-methods.ts, a runtime chunk loaded on first need), which the CPU limit
- * stops like any loop. `flat` and `flatMap` always do: the arrays they descend into can be huge.
+ * stops like any loop. `flat` and `flatMap` also watch the arrays they descend into (./flat.ts).
  */
-import {
-  ArrayCtor,
-  ArrayIsArray,
-  ArrayPrototypeSort,
-  MathMax,
-  MathMin,
-  MathTrunc,
-  ObjectCreate,
-  ObjectCtor,
-  ObjectDefineProperty,
-  RangeErrorCtor,
-  ReflectApply,
-  ReflectConstruct,
-  ReflectDefineProperty,
-  SetCtor,
-  SetPrototypeAdd,
-  SetPrototypeDelete,
-  SetPrototypeHas,
-  SymbolSpecies,
-  TypeErrorCtor,
-} from '../../primordials.ts';
-import { loadChunk } from '../../chunks.ts';
+import { ArrayIsArray, ObjectDefineProperty, ReflectApply } from '../../primordials.ts';
 import { fill } from './fill.ts';
-import type { GenericMethod, genericMethods, Intrinsics } from './generic-methods.ts';
+import { flat, flatMap } from './flat.ts';
+import { genericMethod } from './generic.ts';
 import { HUGE } from './huge.ts';
 import { split } from './split.ts';
 
 type Builtin = (...args: unknown[]) => unknown;
-type Methods = ReturnType<typeof genericMethods>;
-
-let generic: Methods | undefined;
-
-function genericMethod(name: string): GenericMethod {
-  if (generic === undefined) {
-    // Listed, not `import * as`: a namespace object of all the primordials would cost every isolate ~60 KB.
-    const intrinsics: Intrinsics = {
-      ObjectCtor, ObjectCreate, ArrayCtor, ArrayIsArray, ArrayPrototypeSort, TypeErrorCtor, RangeErrorCtor,
-      ReflectApply, ReflectConstruct, ReflectDefineProperty, MathMax, MathMin, MathTrunc, SymbolSpecies,
-      SetCtor, SetPrototypeAdd, SetPrototypeDelete, SetPrototypeHas,
-    };
-    generic = loadChunk<{ genericMethods: typeof genericMethods }>('generic-array-methods').genericMethods(intrinsics);
-  }
-  return generic[name]!;
-}
 
 /**
  * Which receivers keep the builtin: `short` arrays up to HUGE elements; `all` arrays of any length (the
- * builtin handles a sparse array by its elements, not its indices); `none` (always the JavaScript).
+ * builtin handles a sparse array by its elements, not its indices).
  */
-type Keep = 'short' | 'all' | 'none';
+type Keep = 'short' | 'all';
 
 /** Name → [the builtin's `length`, which receivers keep the builtin]. */
 const ARRAY_METHODS: Record<string, [number, Keep]> = {
   copyWithin: [2, 'short'],
   every: [1, 'short'],
   filter: [1, 'short'],
-  flat: [0, 'none'],
-  flatMap: [1, 'none'],
   forEach: [1, 'short'],
   indexOf: [1, 'short'],
   join: [1, 'all'],
@@ -100,7 +62,7 @@ function arrayMethod(name: string, keep: Keep): Function {
   // Method syntax: like the builtins, the replacement is not a constructor.
   return {
     method(this: unknown) {
-      if (keep !== 'none' && ArrayIsArray(this) && (keep === 'all' || (this as unknown[]).length <= HUGE)) {
+      if (ArrayIsArray(this) && (keep === 'all' || (this as unknown[]).length <= HUGE)) {
         return ReflectApply(builtin, this, arguments);
       }
       return genericMethod(name)(this, arguments);
@@ -114,5 +76,7 @@ export function installInterruptibleBuiltins(): void {
     replace(Array.prototype, name, arrayMethod(name, keep), length);
   }
   replace(Array.prototype, 'fill', fill, 1);
+  replace(Array.prototype, 'flat', flat, 0);
+  replace(Array.prototype, 'flatMap', flatMap, 1);
   replace(String.prototype, 'split', split, 2);
 }

@@ -182,6 +182,53 @@ t.test('arrays and strings over 2^18 elements give the builtins’ answers', asy
   }
 });
 
+const REPLACE_PRELUDE = `
+  const long = 'ab-'.repeat(100000);
+  const emoji = 'a\u{1F600}'.repeat(100000);
+  const fp = (s) => {
+    if (typeof s !== 'string') return s;
+    let sum = 0;
+    for (let i = 0; i < s.length; i++) sum = (sum * 31 + s.charCodeAt(i)) % 1000000007;
+    return [s.length, sum, s.slice(0, 30), s.slice(-30)];
+  };
+`;
+// Strings over 2^18 characters: RegExp.prototype[Symbol.replace] and replaceAll's string path run the
+// runtime's loops. Each case's answer is fingerprinted (length, checksum, ends).
+const REPLACE_CASES = [
+  `fp(long.replace(/b/g, 'X'))`,
+  `fp(long.replace(/(a)(b)/g, '$2$1'))`,
+  `fp(long.replace(/(a)(b)/g, '[$&|$$|$0|$00|$01|$3|$10|$12|$]|$'))`,
+  `fp(long.replace(/(?<x>a)(b)?/g, '<$<x>|$<y>|$<x|$2>'))`,
+  `fp(long.replace(/(?<x>a)(-)?/g, (m, p1, p2, offset, str, groups) => [m, p1, p2, offset % 7, typeof str, str.length, groups.x].join(',')))`,
+  `fp(long.replace(/b/, 'Z'))`,
+  `[fp(long.replace(/b-a/, '$\`')), fp(long.replace(/b-a/, "$'"))]`,
+  `fp(long.replace(/(?:)/g, '.'))`,
+  `fp(emoji.replace(/(?:)/gu, '|'))`,
+  `fp(emoji.replace(/(?:)/g, '|'))`,
+  `fp(long.replace(/a/gy, 'Y'))`,
+  `(() => { const re = /a/g; re.lastIndex = 7; const out = long.replace(re, 'A'); return [fp(out), re.lastIndex] })()`,
+  `(() => { let calls = 0; class R extends RegExp { exec(s) { calls++; return super.exec(s) } } const out = long.replace(new R('b-', 'g'), '+'); return [fp(out), calls] })()`,
+  `(() => { const re = /b/g; re.exec = () => null; return fp(long.replace(re, 'Q')) })()`,
+  `(() => { const re = /b/g; re.exec = () => 5; try { long.replace(re, 'Q') } catch (e) { return e.name } })()`,
+  `fp(long.replace(/b/g, { toString: () => '[$&]' }))`,
+  `fp(long.replaceAll('-', '+'))`,
+  `fp(long.replaceAll('ab', '$&$&$$'))`,
+  `fp(long.replaceAll('', '_'))`,
+  `fp(long.replaceAll('-a', (m, offset, str) => offset % 10 + (str === long ? 'same' : 'other')))`,
+  `fp(long.replaceAll(/a/g, 'R'))`,
+  `(() => { try { long.replaceAll(/a/, 'R') } catch (e) { return e.name } })()`,
+  `fp(long.replaceAll('zzz', 'never'))`,
+  `[RegExp.prototype[Symbol.replace].name, RegExp.prototype[Symbol.replace].length, String.prototype.replaceAll.name, String.prototype.replaceAll.length]`,
+];
+
+t.test('replace and replaceAll on strings over 2^18 characters give the builtins’ answers', async (t) => {
+  for (const expression of REPLACE_CASES) {
+    const code = `${REPLACE_PRELUDE}\nreturn ${expression};`;
+    const expected = JSON.parse(JSON.stringify(new Function(code)())) as unknown;
+    t.same(ev.run(code), expected, expression);
+  }
+});
+
 t.test('every method over 50 million sparse elements is stopped at the CPU limit', async (t) => {
   // Each of these held its thread 0.8-5.4 s as a builtin, out of reach of any limit.
   const worker = await TestWorker.create(128);
@@ -199,6 +246,8 @@ t.test('every method over 50 million sparse elements is stopped at the CPU limit
     `Array.prototype.join.call({ length: 5e7 })`,
     `Array.prototype.reverse.call({ length: 5e7 })`,
     `'xy'.repeat(2 ** 26).split('y')`,
+    `'x'.repeat(2 ** 24).replace(/x/g, 'y')`,
+    `'x'.repeat(2 ** 24).replaceAll('x', 'y')`,
   ];
   for (const source of sources) {
     const script = worker.isolate.compileScriptSync(source);

@@ -154,7 +154,7 @@ export const SharedArrayBufferPrototypeGetByteLength = getter<SharedArrayBuffer,
 );
 export const Uint8ArrayCtor = Uint8Array;
 export const Uint16ArrayCtor = Uint16Array;
-const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype) as object;
+export const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype) as object;
 export const TypedArrayPrototypeGetBuffer = getter<ArrayBufferView, ArrayBufferLike>(TypedArrayPrototype, 'buffer');
 export const TypedArrayPrototypeGetByteLength = getter<ArrayBufferView, number>(TypedArrayPrototype, 'byteLength');
 export const TypedArrayPrototypeGetByteOffset = getter<ArrayBufferView, number>(TypedArrayPrototype, 'byteOffset');

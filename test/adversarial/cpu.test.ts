@@ -99,11 +99,13 @@ const cases: HostileCase[] = [
     // Built in one builtin call: 34 s at 2^26 characters; the watchdog ended the serving process at 6 s.
     ['replace', `'x'.repeat(2 ** 26).replace(/x/g, 'y')`],
     ['replaceAll', `'x'.repeat(2 ** 24).replaceAll('x', 'y')`],
+    // 11.8 s in one builtin call.
+    ['typed-toLocaleString', `new Uint8Array(3e7).toLocaleString()`],
   ].map(
     ([method, expression]): HostileCase => ({
       // V8 ran these over every index without a check for interrupts (sort 5.4 s, copyWithin 5.0 s):
       // the runtime's own loops for huge lengths (runtime/global/interruptible/) are stopped at the limit.
-      title: `${expression} on a huge sparse array or string`,
+      title: `${expression} (huge array, string or typed array)`,
       name: `h-huge-${method!.toLowerCase()}`,
       source: `export default { fetch() { return new Response(String(${expression}.length)) } }`,
       metadata: cpu(),

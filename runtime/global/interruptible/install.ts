@@ -10,13 +10,14 @@
  * as a JavaScript loop (./generic-methods.ts, a runtime chunk loaded on first need), which the CPU limit
  * stops like any loop. `flat` and `flatMap` also watch the arrays they descend into (./flat.ts).
  */
-import { ArrayIsArray, ObjectDefineProperty, ReflectApply, SymbolReplace } from '../../primordials.ts';
+import { ArrayIsArray, ObjectDefineProperty, ReflectApply, SymbolReplace, TypedArrayPrototype } from '../../primordials.ts';
 import { fill } from './fill.ts';
 import { flat, flatMap } from './flat.ts';
 import { genericMethod } from './generic.ts';
 import { HUGE } from './huge.ts';
 import { regExpReplace, replaceAll } from './replace.ts';
 import { split } from './split.ts';
+import { join as typedJoin, sort as typedSort, toLocaleString as typedToLocaleString } from './typed-arrays.ts';
 
 type Builtin = (...args: unknown[]) => unknown;
 
@@ -79,6 +80,9 @@ export function installInterruptibleBuiltins(): void {
   replace(Array.prototype, 'fill', fill, 1);
   replace(Array.prototype, 'flat', flat, 0);
   replace(Array.prototype, 'flatMap', flatMap, 1);
+  replace(TypedArrayPrototype, 'sort', typedSort, 1);
+  replace(TypedArrayPrototype, 'join', typedJoin, 1);
+  replace(TypedArrayPrototype, 'toLocaleString', typedToLocaleString, 0);
   replace(String.prototype, 'split', split, 2);
   replace(String.prototype, 'replaceAll', replaceAll, 2);
   // Named "[Symbol.replace]" by its computed key, as the builtin is.

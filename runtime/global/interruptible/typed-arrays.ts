@@ -1,0 +1,69 @@
+/**
+ * %TypedArray%.prototype methods that V8 runs in one uninterruptible call, for typed arrays over HUGE
+ * elements: `toLocaleString` (11.8 s on a 3e7-element Uint8Array: the watchdog would end the serving
+ * process at 6 s), `join` (1.3 s at 1e8) and `sort` (0.8 s for 1e7 doubles; with a comparator, V8 first
+ * copies every element and ran into the memory limit after 1 s). Here they run as loops the CPU limit
+ * stops: join and toLocaleString by the generic algorithms (./generic-methods.ts; a typed array is an
+ * array-like whose elements are all present), sort through a plain array and the builtin Array sort,
+ * which calls its comparator, a function call the limit can stop at. Shorter typed arrays call the builtins.
+ */
+import {
+  ArrayPrototypeSort,
+  NumberIsNaN,
+  ObjectIs,
+  ReflectApply,
+  TypeErrorCtor,
+  TypedArrayPrototype,
+  TypedArrayPrototypeGetLength,
+} from '../../primordials.ts';
+import { genericMethod } from './generic.ts';
+import { HUGE } from './huge.ts';
+
+type Builtin = (...args: unknown[]) => unknown;
+type Numbers = Record<number, number | bigint>;
+
+const builtins = TypedArrayPrototype as unknown as Record<string, Builtin>;
+const builtinSort = builtins.sort!;
+const builtinJoin = builtins.join!;
+const builtinToLocaleString = builtins.toLocaleString!;
+
+/** The typed array order: numeric, -0 before +0, NaN last (the builtin's, when no comparator is given). */
+function numericOrder(a: number | bigint, b: number | bigint): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (NumberIsNaN(a)) return NumberIsNaN(b) ? 0 : 1;
+    if (NumberIsNaN(b)) return -1;
+    if (a === 0 && b === 0) return ObjectIs(a, -0) === ObjectIs(b, -0) ? 0 : ObjectIs(a, -0) ? -1 : 1;
+  }
+  return 0;
+}
+
+/** The length of a typed array (a TypeError for anything else), or -1 when it is short enough for the builtin. */
+function longLength(view: unknown): number {
+  const length = TypedArrayPrototypeGetLength(view as ArrayBufferView);
+  return length > HUGE ? length : -1;
+}
+
+export function sort(this: unknown, compare: unknown): unknown {
+  if (compare !== undefined && typeof compare !== 'function') {
+    throw new TypeErrorCtor('The comparison function must be either a function or undefined');
+  }
+  const length = longLength(this);
+  if (length === -1) return ReflectApply(builtinSort, this, arguments);
+  const view = this as Numbers;
+  const values: (number | bigint)[] = [];
+  for (let i = 0; i < length; i++) values[i] = view[i]!;
+  ArrayPrototypeSort(values, (compare as (a: number | bigint, b: number | bigint) => number) ?? numericOrder);
+  // A comparator may have shrunk the buffer meanwhile: writes past the end are ignored, as in the spec.
+  for (let i = 0; i < length; i++) view[i] = values[i]!;
+  return this;
+}
+
+export function join(this: unknown, separator: unknown): unknown {
+  return longLength(this) === -1 ? ReflectApply(builtinJoin, this, arguments) : genericMethod('join')(this, arguments);
+}
+
+export function toLocaleString(this: unknown): unknown {
+  return longLength(this) === -1 ? ReflectApply(builtinToLocaleString, this, arguments) : genericMethod('toLocaleString')(this, arguments);
+}

@@ -68,12 +68,14 @@ export const StringPrototypeIncludes = uncurryThis(String.prototype.includes);
 export const StringPrototypeIndexOf = uncurryThis(String.prototype.indexOf);
 export const StringPrototypePadStart = uncurryThis(String.prototype.padStart);
 export const StringPrototypeSlice = uncurryThis(String.prototype.slice);
+export const StringPrototypeReplaceAll = uncurryThis(String.prototype.replaceAll) as unknown as (self: string, search: string, replacement: string) => string;
 export const StringPrototypeSplit = uncurryThis(String.prototype.split) as unknown as (self: string, sep: string) => string[];
 export const StringPrototypeStartsWith = uncurryThis(String.prototype.startsWith);
 export const StringPrototypeToLowerCase = uncurryThis(String.prototype.toLowerCase);
 export const StringPrototypeToUpperCase = uncurryThis(String.prototype.toUpperCase);
 export const StringPrototypeToWellFormed = uncurryThis(String.prototype.toWellFormed);
 
+export const RegExpCtor = RegExp;
 export const RegExpPrototypeExec = uncurryThis(RegExp.prototype.exec);
 export const RegExpPrototypeToString = uncurryThis(RegExp.prototype.toString);
 export const RegExpPrototypeGetSource = getter<RegExp, string>(RegExp.prototype, 'source');

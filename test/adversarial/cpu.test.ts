@@ -99,6 +99,7 @@ const cases: HostileCase[] = [
     // Built in one builtin call: 34 s at 2^26 characters; the watchdog ended the serving process at 6 s.
     ['replace', `'x'.repeat(2 ** 26).replace(/x/g, 'y')`],
     ['replaceAll', `'x'.repeat(2 ** 24).replaceAll('x', 'y')`],
+    ['split-regexp', `'xy'.repeat(2 ** 25).split(/y/)`],
     // 11.8 s in one builtin call.
     ['typed-toLocaleString', `new Uint8Array(3e7).toLocaleString()`],
   ].map(

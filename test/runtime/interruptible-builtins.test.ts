@@ -219,6 +219,20 @@ const REPLACE_CASES = [
   `(() => { try { long.replaceAll(/a/, 'R') } catch (e) { return e.name } })()`,
   `fp(long.replaceAll('zzz', 'never'))`,
   `[RegExp.prototype[Symbol.replace].name, RegExp.prototype[Symbol.replace].length, String.prototype.replaceAll.name, String.prototype.replaceAll.length]`,
+  // split with a regular expression (RegExp.prototype[Symbol.split]).
+  `(() => { const parts = long.split(/-/); return [parts.length, fp(parts.join('|'))] })()`,
+  `(() => { const parts = long.split(/(b)(-)?/); return [parts.length, fp(parts.map(String).join('|'))] })()`,
+  `(() => { const parts = long.split(/(?:)/); return [parts.length, parts.slice(0, 4), parts.slice(-3)] })()`,
+  `(() => { const parts = emoji.split(/(?:)/u); return [parts.length, parts.slice(0, 3), parts.slice(-2)] })()`,
+  `(() => { const parts = emoji.split(/(?:)/); return [parts.length, fp(parts.slice(0, 5).join('|'))] })()`,
+  `[long.split(/b/, 3), long.split(/(a)(b)/, 5), long.split(/b/, 0), long.split(/zzz/).length, long.split(/-$/).length, long.split(/^a/m).length]`,
+  `(() => { const parts = long.split(/b-?/y); return [parts.length, fp(parts.join('|'))] })()`,
+  `(() => { const parts = long.split(/B/gi); return [parts.length, fp(parts.join('|'))] })()`,
+  `(() => { const parts = long.split(/a*?/); return [parts.length, fp(parts.join('|'))] })()`,
+  `(() => { const parts = long.split(/(?=a)/); return [parts.length, parts[0], parts[parts.length - 1]] })()`,
+  `(() => { let calls = 0; class R extends RegExp { exec(s) { calls++; return super.exec(s) } } const parts = long.slice(0, 270000).split(new R('-')); return [parts.length, calls, fp(parts.join('|'))] })()`,
+  `(() => { const re = /-/; re.constructor = undefined; return long.split(re).length })()`,
+  `[RegExp.prototype[Symbol.split].name, RegExp.prototype[Symbol.split].length]`,
 ];
 
 t.test('replace and replaceAll on strings over 2^18 characters give the builtins’ answers', async (t) => {
@@ -271,6 +285,7 @@ t.test('every method over 50 million sparse elements is stopped at the CPU limit
     `'x'.repeat(2 ** 24).replace(/x/g, 'y')`,
     `'x'.repeat(2 ** 24).replaceAll('x', 'y')`,
     `new Uint8Array(3e7).toLocaleString()`,
+    `'xy'.repeat(2 ** 25).split(/y/)`,
     `new Uint8Array(5e7).join('')`,
     `new Float32Array(1e7).fill(0.5).sort()`,
     `new Float64Array(4e6).sort((a, b) => a - b)`,

@@ -10,12 +10,13 @@
  * as a JavaScript loop (./generic-methods.ts, a runtime chunk loaded on first need), which the CPU limit
  * stops like any loop. `flat` and `flatMap` also watch the arrays they descend into (./flat.ts).
  */
-import { ArrayIsArray, ObjectDefineProperty, ReflectApply, SymbolReplace, TypedArrayPrototype } from '../../primordials.ts';
+import { ArrayIsArray, ObjectDefineProperty, ReflectApply, SymbolReplace, SymbolSplit, TypedArrayPrototype } from '../../primordials.ts';
 import { fill } from './fill.ts';
 import { flat, flatMap } from './flat.ts';
 import { genericMethod } from './generic.ts';
 import { HUGE } from './huge.ts';
 import { regExpReplace, replaceAll } from './replace.ts';
+import { regExpSplit } from './regexp-split.ts';
 import { split } from './split.ts';
 import { join as typedJoin, sort as typedSort, toLocaleString as typedToLocaleString } from './typed-arrays.ts';
 
@@ -85,6 +86,7 @@ export function installInterruptibleBuiltins(): void {
   replace(TypedArrayPrototype, 'toLocaleString', typedToLocaleString, 0);
   replace(String.prototype, 'split', split, 2);
   replace(String.prototype, 'replaceAll', replaceAll, 2);
-  // Named "[Symbol.replace]" by its computed key, as the builtin is.
+  // Named "[Symbol.replace]" and "[Symbol.split]" by their computed keys, as the builtins are.
   ObjectDefineProperty(RegExp.prototype, SymbolReplace, { value: regExpReplace, writable: true, enumerable: false, configurable: true });
+  ObjectDefineProperty(RegExp.prototype, SymbolSplit, { value: regExpSplit, writable: true, enumerable: false, configurable: true });
 }

@@ -14,31 +14,19 @@ import {
   MathTrunc,
   ObjectCtor,
   ReflectApply,
-  RegExpPrototypeExec,
   StringPrototypeCharCodeAt,
   StringPrototypeIncludes,
   StringPrototypeIndexOf,
   StringPrototypeSlice,
   SymbolReplace,
-  TypeErrorCtor,
 } from '../../primordials.ts';
 import { HUGE } from './huge.ts';
+import { advance, regExpExec, toLength, toString, type Item } from './regexp-ops.ts';
 
-type Item = Record<PropertyKey, unknown>;
 type Replacer = (...args: unknown[]) => unknown;
 
 const builtinRegExpReplace = RegExp.prototype[Symbol.replace] as unknown as Replacer;
 const builtinReplaceAll = String.prototype.replaceAll as unknown as Replacer;
-
-/** ToString, which (unlike `String(x)`) throws for a Symbol. */
-function toString(value: unknown): string {
-  return `${value as string}`;
-}
-
-function toLength(value: unknown): number {
-  const n = MathTrunc(+(value as number)) || 0;
-  return n <= 0 ? 0 : MathMin(n, 2 ** 53 - 1);
-}
 
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
@@ -117,25 +105,6 @@ function substitute(parts: Part[], matched: string, str: string, position: numbe
     else out += captures[part - 1] ?? '';
   }
   return out;
-}
-
-/** RegExpExec: the object's own `exec` if it has one, else the builtin. */
-function regExpExec(rx: Item, str: string): Item | null {
-  const exec = rx.exec;
-  if (typeof exec === 'function') {
-    const result = ReflectApply(exec, rx, [str]);
-    if (result !== null && typeof result !== 'object' && typeof result !== 'function') throw new TypeErrorCtor('exec result must be an object or null');
-    return result as Item | null;
-  }
-  return RegExpPrototypeExec(rx as unknown as RegExp, str) as unknown as Item | null;
-}
-
-/** AdvanceStringIndex: past a surrogate pair in unicode mode. */
-function advance(str: string, index: number, unicode: boolean): number {
-  if (!unicode || index + 1 >= str.length) return index + 1;
-  const lead = StringPrototypeCharCodeAt(str, index);
-  const trail = StringPrototypeCharCodeAt(str, index + 1);
-  return lead >= 0xd800 && lead <= 0xdbff && trail >= 0xdc00 && trail <= 0xdfff ? index + 2 : index + 1;
 }
 
 /** RegExp.prototype[Symbol.replace], the spec's steps. */

@@ -46,7 +46,7 @@ const ARRAY_METHODS: Record<string, [number, Keep]> = {
   some: [1, 'short'],
   sort: [1, 'short'],
   splice: [2, 'short'],
-  toLocaleString: [0, 'all'] as [number, Keep],
+  toLocaleString: [0, 'short'] as [number, Keep],
   toReversed: [0, 'short'],
   toSorted: [1, 'short'],
   toSpliced: [2, 'short'],

@@ -54,7 +54,9 @@ export function sort(this: unknown, compare: unknown): unknown {
   const view = this as Numbers;
   const values: (number | bigint)[] = [];
   for (let i = 0; i < length; i++) values[i] = view[i]!;
-  ArrayPrototypeSort(values, (compare as (a: number | bigint, b: number | bigint) => number) ?? numericOrder);
+  // A JavaScript comparator either way: a builtin one (Math.min) would give the sort no call to stop at.
+  const comparator = compare === undefined ? numericOrder : (a: number | bigint, b: number | bigint) => ReflectApply(compare as Builtin, undefined, [a, b]) as number;
+  ArrayPrototypeSort(values, comparator);
   // A comparator may have shrunk the buffer meanwhile: writes past the end are ignored, as in the spec.
   for (let i = 0; i < length; i++) view[i] = values[i]!;
   return this;

@@ -136,4 +136,29 @@ t.test(`memory: ${FATAL_OOM} ends the serving process, which is replaced`, async
   t.comment(`fatal OOM: serving process exited ${exits.map((e) => e.code).join(',')}, ${lost.length} good requests lost in flight`);
 });
 
-t.test('good tenants under load saw zero failures', (t) => finishArena(t, arena, [...cases.filter((c) => c.bug).map((c) => c.title), FATAL_OOM]));
+// A known gap, recorded as one: Object.entries of a 4e6-element array is one V8 call that checks for
+// neither interrupts nor termination, and near the memory limit it collects garbage again and again
+// (13 s in an isolate of its own). The runtime cannot replace it (an array's named own properties cannot
+// be listed apart from its indices), so the watchdog ends the serving process 6 s past the limit. When
+// that changes, the todo below turns into a pass.
+const UNSTOPPABLE = 'Object.entries of a 4e6-element array near the memory limit';
+t.test(`memory: ${UNSTOPPABLE}`, async (t) => {
+  arena.begin(UNSTOPPABLE);
+  const exitsBefore = arena.exits().length;
+  const source = `export default { fetch() { return new Response(String(Object.entries(new Array(4e6).fill(0)).length)) } }`;
+  t.equal((await arena.deploy('m-entries', source, { limits: { cpu_ms: 200 } })).status, 201);
+  const started = performance.now();
+  const { reply, error } = await arena.hit('m-entries');
+  const ms = performance.now() - started;
+  t.comment(`answered after ${ms.toFixed(0)} ms: ${reply ? `${reply.status}` : error}`);
+  t.ok(await arena.waitReady(), 'the server is ready again');
+  const exits = arena.exits().slice(exitsBefore);
+  t.same(exits, [], 'no serving process ended', { todo: 'bug: the watchdog ends the serving process after 6 s' });
+  t.ok(ms < 1_000, `stopped near its 200 ms limit (${ms.toFixed(0)} ms)`, { todo: 'bug: V8 runs Object.entries in one uninterruptible call' });
+  await arena.settle();
+  t.comment(`${UNSTOPPABLE}: exits ${JSON.stringify(exits.map((e) => e.code))}, ${arena.failuresDuring(UNSTOPPABLE).length} good requests lost`);
+});
+
+t.test('good tenants under load saw zero failures', (t) =>
+  finishArena(t, arena, [...cases.filter((c) => c.bug).map((c) => c.title), FATAL_OOM, UNSTOPPABLE]),
+);

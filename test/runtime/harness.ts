@@ -114,9 +114,12 @@ export class TestWorker {
     return this.#dispatch.applySync(undefined, ['install', undefined, JSON.stringify(env)], { timeout: 1000 }) as string;
   }
 
+  /** isolated-vm's timeout for each dispatch: wall time, so heavy cases in a busy test run need more. */
+  sliceTimeoutMs = 1000;
+
   /** Call dispatch(op, ...args) as the host does: copied arguments, a timeout. */
   dispatch(op: string, ...args: unknown[]): unknown {
-    return this.#dispatch.applySync(undefined, [op, ...args], { arguments: { copy: true }, timeout: 1000 });
+    return this.#dispatch.applySync(undefined, [op, ...args], { arguments: { copy: true }, timeout: this.sliceTimeoutMs });
   }
 
   /** Start an invocation; returns its id. Nothing runs beyond the microtasks of this call. */

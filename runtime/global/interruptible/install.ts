@@ -11,6 +11,7 @@
  * stops like any loop. `flat` and `flatMap` also watch the arrays they descend into (./flat.ts).
  */
 import { ArrayIsArray, ObjectDefineProperty, ReflectApply, SymbolReplace, SymbolSplit, TypedArrayPrototype } from '../../primordials.ts';
+import { setName } from '../define.ts';
 import { fill } from './fill.ts';
 import { flat, flatMap } from './flat.ts';
 import { genericMethod } from './generic.ts';
@@ -46,6 +47,7 @@ const ARRAY_METHODS: Record<string, [number, Keep]> = {
   some: [1, 'short'],
   sort: [1, 'short'],
   splice: [2, 'short'],
+  // (Without the cast TypeScript reads this key as Object.prototype's method.)
   toLocaleString: [0, 'short'] as [number, Keep],
   toReversed: [0, 'short'],
   toSorted: [1, 'short'],
@@ -55,8 +57,8 @@ const ARRAY_METHODS: Record<string, [number, Keep]> = {
 };
 
 function replace(proto: object, name: string, method: Function, length: number): void {
-  ObjectDefineProperty(method, 'name', { value: name, configurable: true });
-  ObjectDefineProperty(method, 'length', { value: length, configurable: true });
+  setName(method, name);
+  if (method.length !== length) ObjectDefineProperty(method, 'length', { value: length, configurable: true });
   ObjectDefineProperty(proto, name, { value: method, writable: true, enumerable: false, configurable: true });
 }
 

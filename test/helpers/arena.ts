@@ -58,6 +58,8 @@ export class Arena {
   served = 0;
   #maxLatencyMs = 0;
   #latencies: number[] = [];
+  /** The case during which the slowest good request started. */
+  #slowestDuring = '';
   #current = '';
   readonly #started = performance.now();
   /** When each case began, ms since the arena started. */
@@ -126,7 +128,10 @@ export class Arena {
       }
       const latency = performance.now() - started;
       this.#latencies.push(latency);
-      if (latency > this.#maxLatencyMs) this.#maxLatencyMs = latency;
+      if (latency > this.#maxLatencyMs) {
+        this.#maxLatencyMs = latency;
+        this.#slowestDuring = during;
+      }
       if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }
@@ -222,11 +227,11 @@ export class Arena {
   }
 
   /** Stops the load and sums it up. */
-  async summary(): Promise<{ served: number; failed: number; p50: number; p99: number; max: number }> {
+  async summary(): Promise<{ served: number; failed: number; p50: number; p99: number; max: number; slowestDuring: string }> {
     await this.stopLoad();
     const sorted = [...this.#latencies].sort((a, b) => a - b);
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-    return { served: this.served, failed: this.failures.length, p50: at(0.5), p99: at(0.99), max: this.#maxLatencyMs };
+    return { served: this.served, failed: this.failures.length, p50: at(0.5), p99: at(0.99), max: this.#maxLatencyMs, slowestDuring: this.#slowestDuring };
   }
 }
 
@@ -307,7 +312,7 @@ export async function finishArena(t: Tapish, arena: Arena, knownBugCases: string
   const s = await arena.summary();
   await Promise.all(arena.failures.map((f) => f.looked));
   const unexplained = arena.failures.filter((f) => !knownBugCases.some((title) => f.during === title || f.during === `(after ${title})`));
-  t.comment(`good requests: ${s.served} served, ${s.failed} failed (latency p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(0)} ms)`);
+  t.comment(`good requests: ${s.served} served, ${s.failed} failed (latency p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(0)} ms, started during ${JSON.stringify(s.slowestDuring)})`);
   for (const r of arena.results) t.comment(`  hostile: ${r.title}: ${r.note}`);
   for (const f of arena.failures) t.comment(`  good request failed at ${f.at} ms during ${JSON.stringify(f.during)}: ${f.host}: ${f.error}${f.record ? ` record ${JSON.stringify(f.record)}` : ''}`);
   t.equal(unexplained.length, 0, `no good request failed outside the known-bug cases${unexplained.length ? `: ${JSON.stringify(unexplained.slice(0, 5))}` : ''}`);

@@ -96,7 +96,7 @@ export const DatePrototypeToISOString = uncurryThis(Date.prototype.toISOString);
 
 export const { parse: JSONParse, stringify: JSONStringify } = JSON;
 
-export const { iterator: SymbolIterator, replace: SymbolReplace, species: SymbolSpecies, split: SymbolSplit, toStringTag: SymbolToStringTag } = Symbol;
+export const { isConcatSpreadable: SymbolIsConcatSpreadable, iterator: SymbolIterator, replace: SymbolReplace, species: SymbolSpecies, split: SymbolSplit, toStringTag: SymbolToStringTag } = Symbol;
 
 export const ErrorCtor = Error;
 export const TypeErrorCtor = TypeError;

@@ -185,6 +185,10 @@ const HUGE_CASES = [
   `(() => { const seen = []; holey().forEach((v, i) => { if (i < 3 || i > n) seen.push(i) }); return seen })()`,
   `(() => { const a = holey().sort(); return [a.length, a[n - 1], a[n], n + 5 in a] })()`,
   `['ab,'.repeat(n).split(',').length, 'x'.repeat(n + 1).split('').length, 'x'.repeat(n + 1).split('', 3), 'ab,'.repeat(n).split(',', 5), ('a'.repeat(n) + ',b').split(',')[1]]`,
+  `(() => { const like = { length: n, 5: 'x', [n - 1]: 'last', [Symbol.isConcatSpreadable]: true }; const a = [1].concat(like, [2, , 3], 'str', { k: 1 }); return [a.length, a[6], 7 in a, a[n], a[n + 1], n + 2 in a, a[n + 3], a[n + 4], a[n + 5]] })()`,
+  `(() => { class Sub extends Array {} const like = { length: n, 0: 'a', [Symbol.isConcatSpreadable]: true }; const a = Sub.from([0]).concat(like); return [a instanceof Sub, a.length, a[1]] })()`,
+  `(() => { const like = { length: n, [Symbol.isConcatSpreadable]: true }; const a = Array.prototype.concat.call(like, like); return [a.length, 0 in a] })()`,
+  `[Array.prototype.concat.name, Array.prototype.concat.length, [1].concat([2], 3).join()]`,
   `[Array.prototype.map.name, Array.prototype.map.length, Array.prototype.splice.length, Array.prototype.flat.length, String.prototype.split.length, String.prototype.split.name]`,
   `(() => { try { new Array.prototype.map(() => 1); return 'constructed' } catch (e) { return e.name } })()`,
 ];
@@ -277,6 +281,7 @@ t.test('every method over 50 million sparse elements is stopped at the CPU limit
     `[new Array(5e7)].flat()`,
     `[1].flatMap(() => new Array(5e7))`,
     `Array.prototype.join.call({ length: 5e7 })`,
+    `[].concat({ length: 5e7, [Symbol.isConcatSpreadable]: true })`,
     `Array.prototype.reverse.call({ length: 5e7 })`,
     `'xy'.repeat(2 ** 26).split('y')`,
     `'x'.repeat(2 ** 24).replace(/x/g, 'y')`,

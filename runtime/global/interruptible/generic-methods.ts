@@ -17,7 +17,7 @@ export type Intrinsics = Pick<
   typeof Primordials,
   | 'ObjectCtor' | 'ObjectCreate' | 'ArrayCtor' | 'ArrayIsArray' | 'ArrayPrototypeSort' | 'TypeErrorCtor' | 'RangeErrorCtor'
   | 'ReflectApply' | 'ReflectConstruct' | 'ReflectDefineProperty' | 'MathMax' | 'MathMin' | 'MathTrunc' | 'SymbolSpecies'
-  | 'SetCtor' | 'SetPrototypeAdd' | 'SetPrototypeDelete' | 'SetPrototypeHas'
+  | 'SetCtor' | 'SetPrototypeAdd' | 'SetPrototypeDelete' | 'SetPrototypeHas' | 'SymbolIsConcatSpreadable'
 >;
 type Args = ArrayLike<unknown>;
 type Item = Record<PropertyKey, unknown>;
@@ -26,7 +26,7 @@ export type GenericMethod = (receiver: unknown, args: Args) => unknown;
 export function genericMethods(p: Intrinsics): Record<string, GenericMethod> {
   const { ObjectCtor, ObjectCreate, ArrayCtor, ArrayIsArray, ArrayPrototypeSort, TypeErrorCtor, RangeErrorCtor } = p;
   const { ReflectApply, ReflectConstruct, ReflectDefineProperty } = p;
-  const { MathMax, MathMin, MathTrunc, SymbolSpecies, SetCtor, SetPrototypeAdd, SetPrototypeDelete, SetPrototypeHas } = p;
+  const { MathMax, MathMin, MathTrunc, SymbolSpecies, SetCtor, SetPrototypeAdd, SetPrototypeDelete, SetPrototypeHas, SymbolIsConcatSpreadable } = p;
   const MAX_SAFE = 2 ** 53 - 1;
 
   function toObject(value: unknown, method: string): Item {
@@ -190,7 +190,34 @@ export function genericMethods(p: Intrinsics): Record<string, GenericMethod> {
   }
 
 
+  /** IsConcatSpreadable. */
+  function spreadable(value: unknown): boolean {
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+    const flag = (value as Item)[SymbolIsConcatSpreadable];
+    return flag !== undefined ? !!flag : ArrayIsArray(value);
+  }
+
   return {
+    concat(receiver, args) {
+      const o = toObject(receiver, 'concat');
+      const out = speciesOutput(o, 0);
+      let n = 0;
+      for (let i = -1; i < args.length; i++) {
+        const item = i === -1 ? o : args[i];
+        if (spreadable(item)) {
+          const e = item as Item;
+          const length = lengthOf(e);
+          if (n + length > MAX_SAFE) throw new TypeErrorCtor('Array too long');
+          for (let k = 0; k < length; k++, n++) if (k in e) out.put(n, e[k]);
+        } else {
+          if (n >= MAX_SAFE) throw new TypeErrorCtor('Array too long');
+          out.put(n++, item);
+        }
+      }
+      out.target.length = n;
+      return out.target;
+    },
+
     copyWithin(receiver, args) {
       const o = toObject(receiver, 'copyWithin');
       const length = lengthOf(o);

@@ -19,6 +19,7 @@ import {
   SetPrototypeAdd,
   SetPrototypeDelete,
   SetPrototypeHas,
+  SymbolIsConcatSpreadable,
   SymbolSpecies,
   TypeErrorCtor,
 } from '../../primordials.ts';
@@ -33,7 +34,7 @@ export function genericMethod(name: string): GenericMethod {
     const intrinsics: Intrinsics = {
       ObjectCtor, ObjectCreate, ArrayCtor, ArrayIsArray, ArrayPrototypeSort, TypeErrorCtor, RangeErrorCtor,
       ReflectApply, ReflectConstruct, ReflectDefineProperty, MathMax, MathMin, MathTrunc, SymbolSpecies,
-      SetCtor, SetPrototypeAdd, SetPrototypeDelete, SetPrototypeHas,
+      SetCtor, SetPrototypeAdd, SetPrototypeDelete, SetPrototypeHas, SymbolIsConcatSpreadable,
     };
     generic = loadChunk<{ genericMethods: typeof genericMethods }>('generic-array-methods').genericMethods(intrinsics);
   }

@@ -12,6 +12,7 @@
  */
 import { ArrayIsArray, ObjectDefineProperty, ReflectApply, SymbolReplace, SymbolSplit, TypedArrayPrototype } from '../../primordials.ts';
 import { setName } from '../define.ts';
+import { concat } from './concat.ts';
 import { fill } from './fill.ts';
 import { flat, flatMap } from './flat.ts';
 import { genericMethod } from './generic.ts';
@@ -80,6 +81,7 @@ export function installInterruptibleBuiltins(): void {
     const [length, keep] = ARRAY_METHODS[name]!;
     replace(Array.prototype, name, arrayMethod(name, keep), length);
   }
+  replace(Array.prototype, 'concat', concat, 1);
   replace(Array.prototype, 'fill', fill, 1);
   replace(Array.prototype, 'flat', flat, 0);
   replace(Array.prototype, 'flatMap', flatMap, 1);

@@ -23,10 +23,13 @@
 //   neither, such as generic array builtins on huge sparse arrays).
 //
 // On the isolate pointer only TerminateExecution, SetOOMErrorHandler and SetAllowAtomicsWait are called,
-// V8 entry points whose ABI has not changed across recent V8 versions; the headers this builds against
-// may be older than the running Node (their mangled names are checked when the library loads).
+// V8 entry points whose ABI has not changed across recent V8 versions, so the watchdog also works when
+// built against older headers than the running Node's (their mangled names are checked when the library
+// loads). namedKeys (below) uses more of V8's API and is built only against the server Node's own
+// headers (native/build.mjs finds them in node@24's platform package).
 #include <node_api.h>
 #include <v8.h>
+#include <v8-version.h>
 
 #include <pthread.h>
 #include <time.h>
@@ -277,13 +280,43 @@ void Export(napi_env env, napi_value exports, const char* name, napi_callback fn
 
 }  // namespace
 
+#if V8_MAJOR_VERSION >= 13
+// namedKeys(object): the object's own enumerable string keys without its integer indices, in property
+// order. JavaScript has no way to list an array's named properties apart from its indices; the runtime
+// needs it to run Object.keys/values/entries over a huge array as an interruptible loop (V8's own runs
+// in one call, 13 s for 4e6 elements near the memory limit). Built only against the V8 headers of the
+// Node that runs the server (native/build.mjs): FunctionCallbackInfo's layout changes between versions.
+void NamedKeys(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  if (info.Length() < 1 || !info[0]->IsObject()) return;
+  v8::Local<v8::Context> context = info.GetIsolate()->GetCurrentContext();
+  v8::Local<v8::Array> keys;
+  auto filter = static_cast<v8::PropertyFilter>(v8::ONLY_ENUMERABLE | v8::SKIP_SYMBOLS);
+  if (info[0].As<v8::Object>()
+          ->GetPropertyNames(context, v8::KeyCollectionMode::kOwnOnly, filter, v8::IndexFilter::kSkipIndices,
+                             v8::KeyConversionMode::kConvertToString)
+          .ToLocal(&keys)) {
+    info.GetReturnValue().Set(keys);
+  }
+}
+#endif
+
 // isolated-vm's NativeModule entry point, run inside a tenant isolate: remember which isolate it is,
-// replace isolated-vm's out-of-memory handler and forbid Atomics.wait (see the top of the file). Nothing
-// is added to `target`, and the host never hands that object to tenant code.
-extern "C" __attribute__((visibility("default"))) void InitForContext(v8::Isolate* isolate, v8::Local<v8::Context>, v8::Local<v8::Object>) {
+// replace isolated-vm's out-of-memory handler and forbid Atomics.wait (see the top of the file). On
+// `target` goes `namedKeys` (when built against matching headers), which the host hands to the runtime's
+// boot function; the runtime keeps it in a closure, away from tenant code.
+extern "C" __attribute__((visibility("default"))) void InitForContext(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Object> target) {
   just_initialized = isolate;
   isolate->SetOOMErrorHandler(OnOutOfMemory);
   isolate->SetAllowAtomicsWait(false);
+#if V8_MAJOR_VERSION >= 13
+  v8::Local<v8::Function> named_keys;
+  if (v8::Function::New(context, NamedKeys).ToLocal(&named_keys)) {
+    target->Set(context, v8::String::NewFromUtf8Literal(isolate, "namedKeys"), named_keys).Check();
+  }
+#else
+  (void)context;
+  (void)target;
+#endif
 }
 
 NAPI_MODULE_INIT() {

@@ -124,4 +124,10 @@ export interface Dispatch {
   (op: 'fetchError', fetchId: number, name: string, message: string): void;
 }
 
-export type Boot = (host: HostCall) => Dispatch;
+/** What the host's watchdog addon puts in the isolate for the runtime (src/limits/watchdog.ts). */
+export interface Natives {
+  /** An object's own enumerable string keys, without its integer indices (absent when not built for this V8). */
+  namedKeys?: (object: object) => string[];
+}
+
+export type Boot = (host: HostCall, natives?: Natives) => Dispatch;

@@ -7,7 +7,7 @@
  * order), so every intrinsic is captured before anything else runs.
  */
 import './primordials.ts';
-import type { Boot, HostCall } from './host.d.ts';
+import type { Boot, HostCall, Natives } from './host.d.ts';
 import { connectHost } from './bridge.ts';
 import { dispatch } from './entry.ts';
 import { addEventListener, dispatchEvent, removeEventListener } from './events/listeners.ts';
@@ -34,6 +34,7 @@ import { installURLGlobals } from './url/url.ts';
 import { installURLPatternGlobal } from './url/url-pattern.ts';
 import { installLazyGlobals } from './global/lazy-globals.ts';
 import { installInterruptibleBuiltins } from './global/interruptible/install.ts';
+import { useNamedKeys } from './global/interruptible/object-keys.ts';
 import { ObjectDefineProperty, ReflectDeleteProperty, globalThisRef } from './primordials.ts';
 
 // WebAssembly is removed: the memory of a WebAssembly.Memory lives outside the V8 heap and is not
@@ -80,10 +81,11 @@ installStreamGlobals();
 installLazyGlobals();
 installInterruptibleBuiltins();
 
-const boot: Boot = function boot(host: HostCall) {
+const boot: Boot = function boot(host: HostCall, natives?: Natives) {
   // The boot hook is single-use: gone before any tenant code can look for it.
   ReflectDeleteProperty(globalThisRef, '__isolaneBoot');
   connectHost(host);
+  useNamedKeys(natives?.namedKeys);
   return dispatch;
 };
 

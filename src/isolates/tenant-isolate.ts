@@ -59,15 +59,19 @@ export class PreparedIsolate {
     let watchId: number | undefined;
     try {
       const context = isolate.createContextSync();
-      watchId = watchIsolate(context);
+      const watched = watchIsolate(context);
+      watchId = watched.id;
       const runtime = isolate.compileScriptSync(runtimeCode, { filename: 'isolane:runtime', ...cacheOptions('runtime') });
       rememberCache('runtime', runtime as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
       runtime.runSync(context);
       const boot = context.global.getSync('__isolaneBoot', { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
       let prepared: PreparedIsolate | null = null;
       const host = new ivm.Callback((op: string, ...args: unknown[]) => prepared?.handler?.(op, args));
-      const dispatch = boot.applySync(undefined, [host], { result: { reference: true } }) as unknown as ivm.Reference<(...args: unknown[]) => unknown>;
+      const dispatch = boot.applySync(undefined, [host, watched.natives.derefInto()], { result: { reference: true } }) as unknown as ivm.Reference<
+        (...args: unknown[]) => unknown
+      >;
       boot.release();
+      watched.natives.release();
       prepared = new PreparedIsolate(isolate, context, dispatch, memoryMb, watchId);
       return prepared;
     } catch (err) {

@@ -44,11 +44,20 @@ const probe = new ivm.NativeModule(ADDON);
 // Module state is per thread (a worker thread loads its own copy): one slot per executor thread.
 let slot: number | undefined;
 
-/** Registers the isolate that owns `context`; returns the id to pass to `runWatched` and `forgetIsolate`. */
-export function watchIsolate(context: ivm.Context): number {
-  // The returned reference points at an empty object inside the isolate; it is never given to tenant code.
-  probe.createSync(context).release();
-  return addon.claimIsolate();
+/**
+ * The addon's helpers inside the isolate that owns `context` (an object made there: `namedKeys` when the
+ * addon was built against the server Node's V8 headers). Loading them also sets the isolate up: its
+ * out-of-memory handler ends the process, and Atomics.wait is forbidden. The host hands the object to the
+ * runtime's boot function, which keeps what it needs in a closure.
+ */
+export function isolateNatives(context: ivm.Context): ivm.Reference<object> {
+  return probe.createSync(context) as ivm.Reference<object>;
+}
+
+/** Registers the isolate that owns `context`; returns the id for `runWatched` and `forgetIsolate`, and its natives. */
+export function watchIsolate(context: ivm.Context): { id: number; natives: ivm.Reference<object> } {
+  const natives = isolateNatives(context);
+  return { id: addon.claimIsolate(), natives };
 }
 
 /** Call before disposing the isolate: the watchdog must not touch a freed isolate. */

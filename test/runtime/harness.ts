@@ -5,6 +5,7 @@
 import ivm from 'isolated-vm';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 import { hostCrypto } from '../../src/isolates/host-crypto.ts';
+import { isolateNatives } from '../../src/limits/watchdog.ts';
 
 export type HostCallRecord = [op: string, ...args: unknown[]];
 
@@ -65,13 +66,18 @@ export class TestWorker {
   }
 
   /** A fresh isolate with the runtime loaded and booted; no worker installed yet. */
-  static async create(memoryLimitMb = 64): Promise<TestWorker> {
+  /**
+   * `natives`: load the watchdog addon's helpers into the isolate and boot the runtime with them, as the
+   * server does (this also forbids Atomics.wait there and makes a fatal OOM end the test process).
+   */
+  static async create(memoryLimitMb = 64, options: { natives?: boolean } = {}): Promise<TestWorker> {
     const { script: code, chunks } = await buildRuntimeBundle();
     const isolate = new ivm.Isolate({ memoryLimit: memoryLimitMb });
     const context = isolate.createContextSync();
+    const natives = options.natives ? isolateNatives(context) : null;
     isolate.compileScriptSync(code, { filename: 'isolane:runtime' }).runSync(context);
     const boot = context.global.getSync('__isolaneBoot', { reference: true }) as ivm.Reference<
-      (host: unknown) => unknown
+      (host: unknown, natives?: unknown) => unknown
     >;
     const calls: HostCallRecord[] = [];
     const timers = new Map<number, number>();
@@ -89,10 +95,11 @@ export class TestWorker {
       if (op === 'chunk') return room.accepting;
       if (op === 'runtimeChunk') return chunks[args[0] as string];
     });
-    const dispatch = boot.applySync(undefined, [host], { result: { reference: true } }) as ivm.Reference<
+    const dispatch = boot.applySync(undefined, natives ? [host, natives.derefInto()] : [host], { result: { reference: true } }) as ivm.Reference<
       (...args: unknown[]) => unknown
     >;
     boot.release();
+    natives?.release();
     return new TestWorker(isolate, context, dispatch, calls, timers, room);
   }
 
@@ -221,8 +228,8 @@ export class Evaluator {
     this.worker = worker;
   }
 
-  static async create(): Promise<Evaluator> {
-    const worker = await TestWorker.create();
+  static async create(options: { natives?: boolean } = {}): Promise<Evaluator> {
+    const worker = await TestWorker.create(64, options);
     worker.deployModule(`
       const AsyncFunction = (async () => {}).constructor;
       export default {

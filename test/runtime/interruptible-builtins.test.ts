@@ -11,7 +11,8 @@ import t, { type Test } from 'tap';
 import { threadCpuUs } from '../../src/limits/thread-cpu.ts';
 import { Evaluator, TestWorker } from './harness.ts';
 
-const ev = await Evaluator.create();
+// Booted with the watchdog addon's natives, as the server boots every isolate (Object.keys and friends).
+const ev = await Evaluator.create({ natives: true });
 t.teardown(() => ev.dispose());
 // Cases over 2^18 elements take up to a few hundred ms of CPU each, and the timeout is wall time.
 ev.worker.sliceTimeoutMs = 10_000;
@@ -189,6 +190,10 @@ const HUGE_CASES = [
   `(() => { class Sub extends Array {} const like = { length: n, 0: 'a', [Symbol.isConcatSpreadable]: true }; const a = Sub.from([0]).concat(like); return [a instanceof Sub, a.length, a[1]] })()`,
   `(() => { const like = { length: n, [Symbol.isConcatSpreadable]: true }; const a = Array.prototype.concat.call(like, like); return [a.length, 0 in a] })()`,
   `[Array.prototype.concat.name, Array.prototype.concat.length, [1].concat([2], 3).join()]`,
+  `(() => { const a = holey(); a.named = 'n'; a.other = 2; Object.defineProperty(a, 'hidden', { value: 1 }); Object.defineProperty(a, 3, { value: 'x', enumerable: false }); const k = Object.keys(a), v = Object.values(a), e = Object.entries(a); return [k.length, k.slice(0, 9), k.slice(-3), v.length, v.slice(-3), e.length, e.slice(5, 8), e.slice(-2)] })()`,
+  `(() => { const a = dense(); Object.defineProperty(a, 1, { get() { delete a[2]; delete a.late; return 'got' }, enumerable: true, configurable: true }); a.late = 'kept?'; const e = Object.entries(a); return [e.length, e.slice(0, 3), e.slice(-1)] })()`,
+  `(() => { const a = dense(); a.length = n + 10; a.x = 1; return [Object.keys(a).length, Object.keys(a).slice(-2), Object.values('abc'), Object.keys({ b: 1, a: 2 }), Object.entries([1, 2])] })()`,
+  `[Object.keys.name, Object.keys.length, Object.values.name, Object.entries.length]`,
   `[Array.prototype.map.name, Array.prototype.map.length, Array.prototype.splice.length, Array.prototype.flat.length, String.prototype.split.length, String.prototype.split.name]`,
   `(() => { try { new Array.prototype.map(() => 1); return 'constructed' } catch (e) { return e.name } })()`,
 ];
@@ -297,11 +302,13 @@ t.test('every method over 50 million sparse elements is stopped at the CPU limit
     'strings.sort(new Intl.Collator().compare)': `globalThis.strings = Array.from({ length: 1e6 }, (_, i) => 'k' + ((i * 7919) % 1000003))`,
     'strings.sort()': `globalThis.strings = Array.from({ length: 1e6 }, (_, i) => 'k' + ((i * 7919) % 1000003))`,
     'ones.toLocaleString()': `globalThis.ones = new Array(5e6).fill(1)`,
+    'Object.entries(big)': `globalThis.big = new Array(4e6).fill(0)`,
+    'Object.keys(big)': `globalThis.big = new Array(4e6).fill(0)`,
   };
   sources.push(...Object.keys(prepared));
   for (const source of sources) {
     // A fresh isolate each: the big buffers of one case must not leave the next short of memory.
-    const worker = await TestWorker.create(128);
+    const worker = await TestWorker.create(128, { natives: true });
     if (prepared[source]) worker.isolate.compileScriptSync(prepared[source]).runSync(worker.context, { timeout: 10000 });
     const script = worker.isolate.compileScriptSync(source);
     // CPU time of this thread, which runs the script: unlike wall time, not stretched by a busy machine.

@@ -10,10 +10,11 @@
  * as a JavaScript loop (./generic-methods.ts, a runtime chunk loaded on first need), which the CPU limit
  * stops like any loop. `flat` and `flatMap` also watch the arrays they descend into (./flat.ts).
  */
-import { ArrayIsArray, ObjectDefineProperty, ReflectApply, SymbolReplace, SymbolSplit, TypedArrayPrototype } from '../../primordials.ts';
+import { ArrayIsArray, ObjectCtor, ObjectDefineProperty, ReflectApply, SymbolReplace, SymbolSplit, TypedArrayPrototype } from '../../primordials.ts';
 import { setName } from '../define.ts';
 import { concat } from './concat.ts';
 import { fill } from './fill.ts';
+import { entries, keys, values } from './object-keys.ts';
 import { flat, flatMap } from './flat.ts';
 import { genericMethod } from './generic.ts';
 import { HUGE } from './huge.ts';
@@ -88,6 +89,9 @@ export function installInterruptibleBuiltins(): void {
   replace(TypedArrayPrototype, 'sort', typedSort, 1);
   replace(TypedArrayPrototype, 'join', typedJoin, 1);
   replace(TypedArrayPrototype, 'toLocaleString', typedToLocaleString, 0);
+  replace(ObjectCtor, 'keys', keys, 1);
+  replace(ObjectCtor, 'values', values, 1);
+  replace(ObjectCtor, 'entries', entries, 1);
   replace(String.prototype, 'split', split, 2);
   replace(String.prototype, 'replaceAll', replaceAll, 2);
   // Named "[Symbol.replace]" and "[Symbol.split]" by their computed keys, as the builtins are.

@@ -40,6 +40,7 @@ export const {
   create: ObjectCreate,
   defineProperty: ObjectDefineProperty,
   freeze: ObjectFreeze,
+  getOwnPropertySymbols: ObjectGetOwnPropertySymbols,
   getPrototypeOf: ObjectGetPrototypeOf,
   hasOwn: ObjectHasOwn,
   is: ObjectIs,

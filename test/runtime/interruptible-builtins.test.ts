@@ -193,7 +193,10 @@ const HUGE_CASES = [
   `(() => { const a = holey(); a.named = 'n'; a.other = 2; Object.defineProperty(a, 'hidden', { value: 1 }); Object.defineProperty(a, 3, { value: 'x', enumerable: false }); const k = Object.keys(a), v = Object.values(a), e = Object.entries(a); return [k.length, k.slice(0, 9), k.slice(-3), v.length, v.slice(-3), e.length, e.slice(5, 8), e.slice(-2)] })()`,
   `(() => { const a = dense(); Object.defineProperty(a, 1, { get() { delete a[2]; delete a.late; return 'got' }, enumerable: true, configurable: true }); a.late = 'kept?'; const e = Object.entries(a); return [e.length, e.slice(0, 3), e.slice(-1)] })()`,
   `(() => { const a = dense(); a.length = n + 10; a.x = 1; return [Object.keys(a).length, Object.keys(a).slice(-2), Object.values('abc'), Object.keys({ b: 1, a: 2 }), Object.entries([1, 2])] })()`,
-  `[Object.keys.name, Object.keys.length, Object.values.name, Object.entries.length]`,
+  `[Object.keys.name, Object.keys.length, Object.values.name, Object.entries.length, Object.assign.name, Object.assign.length]`,
+  `(() => { const s = Symbol('s'); const a = holey(); a.named = 'n'; a[s] = 'sym'; Object.defineProperty(a, 4, { value: 'x', enumerable: false }); const to = Object.assign({ named: 'old' }, { first: 1 }, null, a, 'xy', { last: 2 }); return [Object.keys(to).length, to[0], 4 in to, 7 in to, to[n + 5], to.named, to[s], to.first, to.last, Object.keys(to).slice(-5)] })()`,
+  `(() => { try { Object.assign(null, dense()) } catch (e) { return e.name } })()`,
+  `(() => { const frozen = Object.freeze({}); try { Object.assign(frozen, dense()) } catch (e) { return e.name } })()`,
   `[Array.prototype.map.name, Array.prototype.map.length, Array.prototype.splice.length, Array.prototype.flat.length, String.prototype.split.length, String.prototype.split.name]`,
   `(() => { try { new Array.prototype.map(() => 1); return 'constructed' } catch (e) { return e.name } })()`,
 ];
@@ -304,6 +307,7 @@ t.test('every method over 50 million sparse elements is stopped at the CPU limit
     'ones.toLocaleString()': `globalThis.ones = new Array(5e6).fill(1)`,
     'Object.entries(big)': `globalThis.big = new Array(4e6).fill(0)`,
     'Object.keys(big)': `globalThis.big = new Array(4e6).fill(0)`,
+    'Object.assign({}, big)': `globalThis.big = new Array(4e6).fill(0)`,
   };
   sources.push(...Object.keys(prepared));
   for (const source of sources) {

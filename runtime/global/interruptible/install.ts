@@ -14,7 +14,7 @@ import { ArrayIsArray, ObjectCtor, ObjectDefineProperty, ReflectApply, SymbolRep
 import { setName } from '../define.ts';
 import { concat } from './concat.ts';
 import { fill } from './fill.ts';
-import { entries, keys, values } from './object-keys.ts';
+import { assign, entries, keys, values } from './object-keys.ts';
 import { flat, flatMap } from './flat.ts';
 import { genericMethod } from './generic.ts';
 import { HUGE } from './huge.ts';
@@ -92,6 +92,7 @@ export function installInterruptibleBuiltins(): void {
   replace(ObjectCtor, 'keys', keys, 1);
   replace(ObjectCtor, 'values', values, 1);
   replace(ObjectCtor, 'entries', entries, 1);
+  replace(ObjectCtor, 'assign', assign, 2);
   replace(String.prototype, 'split', split, 2);
   replace(String.prototype, 'replaceAll', replaceAll, 2);
   // Named "[Symbol.replace]" and "[Symbol.split]" by their computed keys, as the builtins are.

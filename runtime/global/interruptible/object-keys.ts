@@ -1,11 +1,12 @@
 /**
  * Object.keys, Object.values, Object.entries and Object.assign over arrays of more than HUGE elements,
- * as loops the CPU limit can stop. V8 lists every element in one call that checks for neither interrupts nor termination, and near
- * the memory limit it collects garbage again and again inside it: Object.entries of a 4e6-element array
- * ran 13 s at 128 MB, past the watchdog's bound, which ended the serving process. JavaScript cannot list
- * an array's named properties apart from its indices; the watchdog addon provides that one operation
- * (`namedKeys`, src/limits/watchdog.ts), and the indices are walked here. Without it (an addon built
- * against other V8 headers), and for everything but long arrays, the builtins run.
+ * as loops the CPU limit can stop. V8 lists every element in one call that checks for neither
+ * interrupts nor termination, and near the memory limit it collects garbage again and again inside it:
+ * Object.entries of a 4e6-element array ran 13 s at 128 MB, past the watchdog's bound, which ended the
+ * serving process. JavaScript cannot list an array's named properties apart from its indices; the
+ * watchdog addon provides that one operation (`namedKeys`, src/limits/watchdog.ts), and the indices are
+ * walked here. Without it (an addon built against other V8 headers), and for everything but long
+ * arrays, the builtins run.
  *
  * The spec's EnumerableOwnProperties: the keys are taken first (integer indices ascending, then names
  * in creation order), then each one still enumerable is read, so getters that delete later properties
@@ -22,6 +23,10 @@ let namedKeys: ((object: object) => string[]) | undefined;
 /** Called once at boot with what the host's addon provides. */
 export function useNamedKeys(fn: unknown): void {
   if (typeof fn === 'function') namedKeys = fn as (object: object) => string[];
+}
+
+function isLongArray(value: unknown): value is unknown[] {
+  return namedKeys !== undefined && ArrayIsArray(value) && (value as unknown[]).length > HUGE;
 }
 
 function enumerableOwn(array: unknown[], kind: Kind): unknown[] {
@@ -55,10 +60,6 @@ function listing(kind: Kind): Function {
 }
 
 const builtinAssign = ObjectCtor.assign as unknown as Builtin;
-
-function isLongArray(value: unknown): value is unknown[] {
-  return namedKeys !== undefined && ArrayIsArray(value) && (value as unknown[]).length > HUGE;
-}
 
 /** Object.assign's steps for one source that is a long array: indices, then names, then symbols. */
 function assignFromLongArray(to: Record<PropertyKey, unknown>, from: unknown[]): void {

@@ -3,7 +3,7 @@
 // uses V8's C++ API, so it is built against the V8 headers of that Node, which its platform package
 // (node-<platform>-<arch>, installed by node@24) ships in include/node. Without them, the headers of the
 // Node running this script (a distribution's Node keeps them under its prefix), and the addon leaves out
-// what needs the matching V8 (namedKeys).
+// what needs the matching V8 (namedKeys, reduceMemory).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,7 +30,7 @@ function ownHeaders() {
 
 const serverHeaders = serverNodeHeaders();
 const nodedir = serverHeaders ?? ownHeaders();
-console.log(`native: building against the headers in ${nodedir ?? "node-gyp's download"}${serverHeaders ? '' : ' (not the server Node\'s: namedKeys is left out)'}`);
+console.log(`native: building against the headers in ${nodedir ?? "node-gyp's download"}${serverHeaders ? '' : ' (not the server Node\'s: namedKeys and reduceMemory are left out)'}`);
 const gyp = require.resolve('node-gyp/bin/node-gyp.js');
 // npm hands its own `nodedir` setting (this machine's npmrc says /usr) to node-gyp as npm_config_nodedir,
 // which wins over the command line: set both.

@@ -25,8 +25,8 @@
 // On the isolate pointer only TerminateExecution, SetOOMErrorHandler and SetAllowAtomicsWait are called,
 // V8 entry points whose ABI has not changed across recent V8 versions, so the watchdog also works when
 // built against older headers than the running Node's (their mangled names are checked when the library
-// loads). namedKeys (below) uses more of V8's API and is built only against the server Node's own
-// headers (native/build.mjs finds them in node@24's platform package).
+// loads). namedKeys and reduceMemory (below) use more of V8's API and are built only against the server
+// Node's own headers (native/build.mjs finds them in node@24's platform package).
 #include <node_api.h>
 #include <v8.h>
 #include <v8-version.h>
@@ -298,12 +298,20 @@ void NamedKeys(const v8::FunctionCallbackInfo<v8::Value>& info) {
     info.GetReturnValue().Set(keys);
   }
 }
+
+// reduceMemory(): a full garbage collection that also gives memory back (V8 shrinks the young generation
+// to one semi-space and releases its pooled pages), as for a low-memory notification. The host calls it
+// on an isolate that has gone idle; it is never handed to the runtime.
+void ReduceMemory(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  info.GetIsolate()->MemoryPressureNotification(v8::MemoryPressureLevel::kCritical);
+}
 #endif
 
 // isolated-vm's NativeModule entry point, run inside a tenant isolate: remember which isolate it is,
 // replace isolated-vm's out-of-memory handler and forbid Atomics.wait (see the top of the file). On
-// `target` goes `namedKeys` (when built against matching headers), which the host hands to the runtime's
-// boot function; the runtime keeps it in a closure, away from tenant code.
+// `target` go `namedKeys` and `reduceMemory` (when built against matching headers). The host takes
+// `reduceMemory` off and hands the object to the runtime's boot function, which keeps `namedKeys` in a
+// closure, away from tenant code.
 extern "C" __attribute__((visibility("default"))) void InitForContext(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Object> target) {
   just_initialized = isolate;
   isolate->SetOOMErrorHandler(OnOutOfMemory);
@@ -312,6 +320,10 @@ extern "C" __attribute__((visibility("default"))) void InitForContext(v8::Isolat
   v8::Local<v8::Function> named_keys;
   if (v8::Function::New(context, NamedKeys).ToLocal(&named_keys)) {
     target->Set(context, v8::String::NewFromUtf8Literal(isolate, "namedKeys"), named_keys).Check();
+  }
+  v8::Local<v8::Function> reduce_memory;
+  if (v8::Function::New(context, ReduceMemory).ToLocal(&reduce_memory)) {
+    target->Set(context, v8::String::NewFromUtf8Literal(isolate, "reduceMemory"), reduce_memory).Check();
   }
 #else
   (void)context;

@@ -56,6 +56,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
       maxMemoryBytes: Math.ceil((config.maxIsolateMemoryMb * 1024 * 1024) / config.executors),
       idleMs: config.idleMs,
     },
+    idleGcMs: config.idleGcMs,
     onMetering(batch) {
       // Console lines first: an invocation's REPORT line comes after what it printed, as in Lambda.
       for (const line of batch.lines) meter.console(line.worker, line.requestId, line.level, line.message, line.time);

@@ -58,6 +58,8 @@ export class ExecutorClient {
   readonly #validations = new Map<number, { resolve: (syntax: 'module' | 'service-worker') => void; reject: (err: IsolaneError) => void }>();
   readonly #onLog: (message: LogMessage) => void;
   #nextId = 1;
+  /** Idle isolates whose memory was given back, and the thread CPU that took (memory-reducer.ts). */
+  readonly memoryReductions = { count: 0, cpuUs: 0 };
 
   private constructor(connect: Connect, onLog: (message: LogMessage) => void) {
     this.#connect = connect;
@@ -140,6 +142,10 @@ export class ExecutorClient {
         handlers?.onEnd(message);
         return;
       }
+      case 'memoryReduced':
+        this.memoryReductions.count++;
+        this.memoryReductions.cpuUs += message.cpuUs;
+        return;
       case 'log':
         this.#onLog(message);
         return;

@@ -8,7 +8,8 @@
  * - re-enter the isolate only through timed calls (timer callbacks), charging each slice's thread CPU
  *   to the invocation that caused it, so code after `await` is limited like any other;
  * - end every invocation exactly once: ok, exception, exceededCpu, exceededMemory, exceededWallTime or
- *   canceled; recycle an isolate whose slice was cut short (its globals may be half-written).
+ *   canceled; recycle an isolate whose slice was cut short (its globals may be half-written);
+ * - give back the memory of isolates that went idle (MemoryReducer).
  */
 import type { RuntimeBundle } from './runtime-bundle.ts';
 import type { Outcome, Version } from '../types.ts';
@@ -27,11 +28,14 @@ import { StreamedUpload } from '../outbound/streamed-upload.ts';
 import type { Readable } from 'node:stream';
 import { warmRuntimeCache } from './runtime-warmup.ts';
 import { SpareIsolates } from './spare-isolates.ts';
+import { MemoryReducer } from './memory-reducer.ts';
 
 export type Post = (message: FromExecutor, transfer?: ArrayBuffer[]) => void;
 
 export interface ExecutorOptions {
   pool: IsolatePoolOptions;
+  /** A warm isolate unused this long gets a memory-reducing collection (0: never). */
+  idleGcMs: number;
   /** Host names and addresses outbound fetch may reach although they are on the host's network. */
   fetchAllow: string[];
 }
@@ -78,8 +82,16 @@ class LiveIsolate {
     this.worker = worker;
   }
 
+  get disposed(): boolean {
+    return this.tenant.disposed;
+  }
+
   memoryBytes(): number {
     return this.tenant.memoryBytes();
+  }
+
+  reduceMemory(): number {
+    return this.tenant.reduceMemory();
   }
 
   /** The isolate's highest measured memory, re-measured on every MEASURE_EVERY-th call. */
@@ -106,6 +118,7 @@ export class Executor {
   readonly #invocations = new Map<number, { invocation: Invocation; live: LiveIsolate }>();
   #wallTicker: NodeJS.Timeout | null = null;
   readonly #spares: SpareIsolates;
+  readonly #reducer: MemoryReducer<LiveIsolate>;
   readonly #fetchAllow: string[];
   /** One egress agent per distinct allowlist (most workers share the server-wide one). */
   readonly #egress = new Map<string, Agent>();
@@ -117,6 +130,7 @@ export class Executor {
     this.#post = post;
     warmRuntimeCache(runtime.script);
     this.#spares = new SpareIsolates(runtime.script, SPARE_ISOLATES);
+    this.#reducer = new MemoryReducer<LiveIsolate>(options.idleGcMs, (cpuUs) => this.#post({ t: 'memoryReduced', cpuUs }));
   }
 
   handle(message: ToExecutor): void {
@@ -169,6 +183,7 @@ export class Executor {
     if (this.#wallTicker) clearInterval(this.#wallTicker);
     this.#pool.close();
     this.#spares.close();
+    this.#reducer.close();
     for (const agent of this.#egress.values()) void agent.close();
   }
 
@@ -190,6 +205,7 @@ export class Executor {
       // Deploy warms the isolate: the first request to the new version finds it ready.
       live.cold = false;
       this.#pool.add(versionId, live);
+      this.#reducer.idle(live);
       this.#post({ t: 'validated', jobId, error: null, syntax: live.tenant.syntax });
     } catch (err) {
       const error = err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', String(err));
@@ -225,6 +241,7 @@ export class Executor {
       invocation.initMs = live.tenant.initMs;
     }
     live.inflight++;
+    this.#reducer.busy(live);
     live.invocations.add(invocation);
     this.#invocations.set(invocation.id, { invocation, live });
     this.#ensureWallTicker();
@@ -515,7 +532,10 @@ export class Executor {
     this.#post({ t: 'end', id: invocation.id, outcome, cold: invocation.cold, initMs: invocation.initMs, cpuUs: invocation.cpuUs, memoryBytes });
     live.inflight--;
     if (live.retiring && live.inflight === 0) live.dispose();
-    else if (!live.tenant.disposed) this.#pool.remeasure(live.tenant.version.id, live, memoryBytes);
+    else if (!live.tenant.disposed) {
+      this.#pool.remeasure(live.tenant.version.id, live, memoryBytes);
+      if (live.inflight === 0) this.#reducer.idle(live);
+    }
   }
 
   #ensureWallTicker(): void {

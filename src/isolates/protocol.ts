@@ -99,6 +99,9 @@ export interface ValidatedMessage {
   syntax: 'module' | 'service-worker' | null;
 }
 
+/** An idle isolate's memory was given back (memory-reducer.ts), for the process's stats. */
+export interface MemoryReducedMessage { t: 'memoryReduced'; cpuUs: number }
+
 export type FromExecutor =
   | ResponseMessage
   | ChunkMessage
@@ -107,4 +110,5 @@ export type FromExecutor =
   | FailureMessage
   | EndMessage
   | LogMessage
-  | ValidatedMessage;
+  | ValidatedMessage
+  | MemoryReducedMessage;

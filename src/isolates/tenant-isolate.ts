@@ -6,7 +6,7 @@
  * - build: fresh isolate + context, runtime bundle, boot the bridge, link modules, run top-level code
  *   under the startup limit, install the fetch handler;
  * - enter: one timed `dispatch` call, measured with the thread's CPU clock;
- * - report heap use, and dispose.
+ * - report heap use, give memory back when idle (`reduceMemory`), and dispose.
  */
 import ivm from 'isolated-vm';
 import { IsolaneError } from '../errors.ts';
@@ -44,14 +44,24 @@ export class PreparedIsolate {
   readonly memoryMb: number;
   /** The isolate's id with the slice watchdog (src/limits/watchdog.ts). */
   readonly watchId: number;
+  /** The addon's garbage collection that returns memory (null when the addon was built without it). */
+  readonly reduceMemory: ivm.Reference<() => void> | null;
   handler: HostCallHandler | null = null;
 
-  private constructor(isolate: ivm.Isolate, context: ivm.Context, dispatch: ivm.Reference<(...args: unknown[]) => unknown>, memoryMb: number, watchId: number) {
+  private constructor(
+    isolate: ivm.Isolate,
+    context: ivm.Context,
+    dispatch: ivm.Reference<(...args: unknown[]) => unknown>,
+    memoryMb: number,
+    watchId: number,
+    reduceMemory: ivm.Reference<() => void> | null,
+  ) {
     this.isolate = isolate;
     this.context = context;
     this.dispatch = dispatch;
     this.memoryMb = memoryMb;
     this.watchId = watchId;
+    this.reduceMemory = reduceMemory;
   }
 
   static create(runtimeCode: string, memoryMb: number, onCatastrophicError: (message: string) => void): PreparedIsolate {
@@ -65,6 +75,9 @@ export class PreparedIsolate {
       rememberCache('runtime', runtime as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
       runtime.runSync(context);
       const boot = context.global.getSync('__isolaneBoot', { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
+      // The host keeps reduceMemory; the runtime gets the rest of the natives.
+      const reduceMemory = watched.natives.getSync('reduceMemory', { reference: true }) as ivm.Reference<() => void>;
+      watched.natives.deleteSync('reduceMemory');
       let prepared: PreparedIsolate | null = null;
       const host = new ivm.Callback((op: string, ...args: unknown[]) => prepared?.handler?.(op, args));
       const dispatch = boot.applySync(undefined, [host, watched.natives.derefInto()], { result: { reference: true } }) as unknown as ivm.Reference<
@@ -72,7 +85,7 @@ export class PreparedIsolate {
       >;
       boot.release();
       watched.natives.release();
-      prepared = new PreparedIsolate(isolate, context, dispatch, memoryMb, watchId);
+      prepared = new PreparedIsolate(isolate, context, dispatch, memoryMb, watchId, reduceMemory.typeof === 'function' ? reduceMemory : null);
       return prepared;
     } catch (err) {
       if (watchId !== undefined) forgetIsolate(watchId);
@@ -114,12 +127,14 @@ export class TenantIsolate {
   readonly #isolate: ivm.Isolate;
   readonly #dispatch: ivm.Reference<(...args: unknown[]) => unknown>;
   readonly #watchId: number;
+  readonly #reduceMemory: ivm.Reference<() => void> | null;
 
   private constructor(version: Version, prepared: PreparedIsolate, syntax: 'module' | 'service-worker', initMs: number) {
     this.version = version;
     this.#isolate = prepared.isolate;
     this.#dispatch = prepared.dispatch;
     this.#watchId = prepared.watchId;
+    this.#reduceMemory = prepared.reduceMemory;
     this.syntax = syntax;
     this.initMs = initMs;
   }
@@ -208,6 +223,14 @@ export class TenantIsolate {
     if (this.#isolate.isDisposed) return 0;
     const stats = this.#isolate.getHeapStatisticsSync();
     return stats.used_heap_size + stats.externally_allocated_size;
+  }
+
+  /** A full collection that gives memory back (see memory-reducer.ts); returns its thread CPU in µs. */
+  reduceMemory(): number {
+    if (!this.#reduceMemory || this.#isolate.isDisposed) return 0;
+    const before = threadCpuUs();
+    this.#reduceMemory.applySync();
+    return threadCpuUs() - before;
   }
 
   dispose(): void {

@@ -45,17 +45,17 @@ const probe = new ivm.NativeModule(ADDON);
 let slot: number | undefined;
 
 /**
- * The addon's helpers inside the isolate that owns `context` (an object made there: `namedKeys` when the
- * addon was built against the server Node's V8 headers). Loading them also sets the isolate up: its
+ * The addon's helpers inside the isolate that owns `context` (an object made there: `namedKeys` and
+ * `reduceMemory` when the addon was built against the server Node's V8 headers). Loading them also sets the isolate up: its
  * out-of-memory handler ends the process, and Atomics.wait is forbidden. The host hands the object to the
  * runtime's boot function, which keeps what it needs in a closure.
  */
-export function isolateNatives(context: ivm.Context): ivm.Reference<object> {
-  return probe.createSync(context) as ivm.Reference<object>;
+export function isolateNatives(context: ivm.Context): ivm.Reference<Record<string, unknown>> {
+  return probe.createSync(context) as ivm.Reference<Record<string, unknown>>;
 }
 
 /** Registers the isolate that owns `context`; returns the id for `runWatched` and `forgetIsolate`, and its natives. */
-export function watchIsolate(context: ivm.Context): { id: number; natives: ivm.Reference<object> } {
+export function watchIsolate(context: ivm.Context): { id: number; natives: ivm.Reference<Record<string, unknown>> } {
   const natives = isolateNatives(context);
   return { id: addon.claimIsolate(), natives };
 }

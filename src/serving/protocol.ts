@@ -14,6 +14,8 @@ export interface ServingProcessData {
   /** Time a client has to send its request headers (slow clients get 408). */
   headersTimeoutMs: number;
   pool: { maxIsolates: number; maxMemoryBytes: number; idleMs: number };
+  /** A warm isolate unused this long gets a memory-reducing collection (0: never). */
+  idleGcMs: number;
   /** Host names and addresses outbound fetch may reach on the host's own network. */
   fetchAllow: string[];
 }
@@ -50,7 +52,14 @@ export interface ConsoleLine { worker: string; requestId: string | null; level: 
 export interface Metering { t: 'metering'; records: InvocationRecord[]; lines: ConsoleLine[] }
 
 /** Every second: what the primary needs to decide on recycling the process. */
-export interface Stats { t: 'stats'; rss: number; requests: number }
+export interface Stats {
+  t: 'stats';
+  rss: number;
+  requests: number;
+  /** Idle isolates whose memory was given back, and the CPU that took (src/isolates/memory-reducer.ts). */
+  memoryReductions: number;
+  memoryReductionCpuUs: number;
+}
 /** The last message of a process that shut down: everything before it was delivered. */
 export interface Stopped { t: 'stopped' }
 

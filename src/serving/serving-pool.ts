@@ -25,6 +25,8 @@ interface ServingProcess {
   applied: number;
   rss: number;
   requests: number;
+  memoryReductions: number;
+  memoryReductionCpuUs: number;
   /** Being replaced: it takes no new connections and exits once its requests are done. */
   retiring: boolean;
 }
@@ -56,6 +58,8 @@ export interface ServingProcessInfo {
   startedAt: string;
   rssBytes: number;
   requests: number;
+  /** Idle isolates whose memory was given back so far, and the CPU that took. */
+  idleGc: { isolates: number; cpuMs: number };
   ready: boolean;
 }
 
@@ -132,6 +136,8 @@ export class ServingPool {
       applied: 0,
       rss: 0,
       requests: 0,
+      memoryReductions: 0,
+      memoryReductionCpuUs: 0,
       retiring: false,
     };
     worker.on('message', (message: FromServing) => {
@@ -159,6 +165,8 @@ export class ServingPool {
         case 'stats':
           proc.rss = message.rss;
           proc.requests = message.requests;
+          proc.memoryReductions = message.memoryReductions;
+          proc.memoryReductionCpuUs = message.memoryReductionCpuUs;
           this.#checkRecycle(proc);
           return;
         case 'stopped':
@@ -300,6 +308,7 @@ export class ServingPool {
       startedAt: new Date(p.startedAt).toISOString(),
       rssBytes: p.rss,
       requests: p.requests,
+      idleGc: { isolates: p.memoryReductions, cpuMs: Math.round(p.memoryReductionCpuUs / 100) / 10 },
       ready: p.listening && !p.worker.isDead() && p.applied >= this.#seq,
     }));
   }

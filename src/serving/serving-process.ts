@@ -51,7 +51,7 @@ setTimerSlackNs(1_000_000);
 
 const forward = new ForwardMeter(post);
 const onLog = (line: { worker: string; requestId: string | null; level: string; message: string }) => forward.console(line.worker, line.requestId, line.level, line.message);
-const executorOptions = { pool: data.pool, fetchAllow: data.fetchAllow };
+const executorOptions = { pool: data.pool, idleGcMs: data.idleGcMs, fetchAllow: data.fetchAllow };
 const executor = ExecutorClient.inThread(data.runtime, executorOptions, onLog);
 // Before the process listens: the first request should not pay for the executor's warm-up.
 executor.start();
@@ -89,7 +89,16 @@ server.prependListener('request', (_req, res) => {
 // In a cluster process the primary owns the listening socket: every process listening on the same port shares it.
 server.listen({ port: data.port, host: data.host }, () => post({ t: 'listening', port: (server.address() as AddressInfo).port }));
 // What the primary needs to recycle a process before its memory creeps too far.
-setInterval(() => post({ t: 'stats', rss: process.memoryUsage.rss(), requests }), STATS_EVERY_MS).unref();
+setInterval(() => {
+  const reductions = [executor.memoryReductions, offload.memoryReductions];
+  post({
+    t: 'stats',
+    rss: process.memoryUsage.rss(),
+    requests,
+    memoryReductions: reductions[0]!.count + reductions[1]!.count,
+    memoryReductionCpuUs: reductions[0]!.cpuUs + reductions[1]!.cpuUs,
+  });
+}, STATS_EVERY_MS).unref();
 
 // Changes arrive in bursts (all workers at start, several per deploy): the routing table is rebuilt once
 // per burst, after the last message of this turn, and only then are they acknowledged.

@@ -1,6 +1,6 @@
 /** Warm isolates are bounded in number and disposed when idle: an unused worker costs nothing. */
 import t from 'tap';
-import { deployScript, send, startServer, type LogLine, type TestServer } from '../helpers/server.ts';
+import { deployScript, send, startServer, TOKEN, type LogLine, type TestServer } from '../helpers/server.ts';
 
 const hello = (name: string) => `export default { fetch() { return new Response(${JSON.stringify(name)}) } }`;
 
@@ -30,4 +30,18 @@ t.test('an idle isolate is disposed (scale to zero) and the next request is a co
   const record = await served(server, 'sleepy');
   t.equal(record.cold, true, 'idle past 1 s: rebuilt on demand');
   t.ok((record.initMs as number) > 0);
+});
+
+t.test('an idle isolate gives its spare memory back and stays warm', async (t) => {
+  const server = await startServer(t, { args: ['--executors', '1', '--idle-gc-ms', '300'] });
+  await deployScript(server, 'resting', hello('resting'));
+  t.equal((await served(server, 'resting')).cold, false);
+  let idleGc = { isolates: 0, cpuMs: 0 };
+  for (let i = 0; i < 50 && idleGc.isolates === 0; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    const reply = await fetch(`${server.adminUrl}/v1/system`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    idleGc = ((await reply.json()) as { servingProcesses: { idleGc: typeof idleGc }[] }).servingProcesses[0]!.idleGc;
+  }
+  t.ok(idleGc.isolates >= 1 && idleGc.cpuMs > 0, `collected while idle: ${JSON.stringify(idleGc)}`);
+  t.equal((await served(server, 'resting')).cold, false, 'the next request finds it warm and answers');
 });

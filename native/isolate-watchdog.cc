@@ -25,8 +25,8 @@
 // On the isolate pointer only TerminateExecution, SetOOMErrorHandler and SetAllowAtomicsWait are called,
 // V8 entry points whose ABI has not changed across recent V8 versions, so the watchdog also works when
 // built against older headers than the running Node's (their mangled names are checked when the library
-// loads). namedKeys and reduceMemory (below) use more of V8's API and are built only against the server
-// Node's own headers (native/build.mjs finds them in node@24's platform package).
+// loads). namedKeys, reduceMemory and runScript (below) use more of V8's API and are built only against
+// the server Node's own headers (native/build.mjs finds them in node@24's platform package).
 #include <node_api.h>
 #include <v8.h>
 #include <v8-version.h>
@@ -305,13 +305,44 @@ void NamedKeys(const v8::FunctionCallbackInfo<v8::Value>& info) {
 void ReduceMemory(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetIsolate()->MemoryPressureNotification(v8::MemoryPressureLevel::kCritical);
 }
+
+// runScript(source, filename, codeCache?): compiles and runs a script whose source string shares its
+// bytes with every other isolate's (the host passes an ExternalCopy of the runtime bundle: a ~160 KB
+// string V8 keeps for as long as the script lives, which isolated-vm's compileScript would copy into
+// each isolate), consuming V8's code cache when given one. Returns true when V8 rejected the cache.
+// The host calls it once, before the runtime's boot; it is never handed to the runtime.
+void RunScript(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  if (info.Length() < 2 || !info[0]->IsString() || !info[1]->IsString()) {
+    isolate->ThrowException(v8::Exception::TypeError(v8::String::NewFromUtf8Literal(isolate, "runScript(source, filename, codeCache?)")));
+    return;
+  }
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::ScriptOrigin origin(info[1]);
+  v8::ScriptCompiler::CachedData* cache = nullptr;
+  if (info.Length() > 2 && info[2]->IsArrayBuffer()) {
+    // Not owned: the ArrayBuffer is held by `info` until this call returns.
+    std::shared_ptr<v8::BackingStore> bytes = info[2].As<v8::ArrayBuffer>()->GetBackingStore();
+    cache = new v8::ScriptCompiler::CachedData(static_cast<const uint8_t*>(bytes->Data()), static_cast<int>(bytes->ByteLength()));
+  }
+  v8::ScriptCompiler::Source source(info[0].As<v8::String>(), origin, cache);
+  v8::Local<v8::Script> script;
+  auto options = cache ? v8::ScriptCompiler::kConsumeCodeCache : v8::ScriptCompiler::kNoCompileOptions;
+  bool compiled = v8::ScriptCompiler::Compile(context, &source, options).ToLocal(&script);
+  bool rejected = cache && source.GetCachedData()->rejected;
+  // The cache's bytes are a copy made for this call: detached, they are freed now, not at a later GC.
+  if (cache && info[2].As<v8::ArrayBuffer>()->IsDetachable()) info[2].As<v8::ArrayBuffer>()->Detach(v8::Local<v8::Value>()).Check();
+  if (!compiled) return;
+  if (script->Run(context).IsEmpty()) return;
+  info.GetReturnValue().Set(rejected);
+}
 #endif
 
 // isolated-vm's NativeModule entry point, run inside a tenant isolate: remember which isolate it is,
 // replace isolated-vm's out-of-memory handler and forbid Atomics.wait (see the top of the file). On
-// `target` go `namedKeys` and `reduceMemory` (when built against matching headers). The host takes
-// `reduceMemory` off and hands the object to the runtime's boot function, which keeps `namedKeys` in a
-// closure, away from tenant code.
+// `target` go `namedKeys`, `reduceMemory` and `runScript` (when built against matching headers). The host
+// takes `reduceMemory` and `runScript` off and hands the object to the runtime's boot function, which
+// keeps `namedKeys` in a closure, away from tenant code.
 extern "C" __attribute__((visibility("default"))) void InitForContext(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Object> target) {
   just_initialized = isolate;
   isolate->SetOOMErrorHandler(OnOutOfMemory);
@@ -324,6 +355,10 @@ extern "C" __attribute__((visibility("default"))) void InitForContext(v8::Isolat
   v8::Local<v8::Function> reduce_memory;
   if (v8::Function::New(context, ReduceMemory).ToLocal(&reduce_memory)) {
     target->Set(context, v8::String::NewFromUtf8Literal(isolate, "reduceMemory"), reduce_memory).Check();
+  }
+  v8::Local<v8::Function> run_script;
+  if (v8::Function::New(context, RunScript).ToLocal(&run_script)) {
+    target->Set(context, v8::String::NewFromUtf8Literal(isolate, "runScript"), run_script).Check();
   }
 #else
   (void)context;

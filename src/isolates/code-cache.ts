@@ -12,6 +12,11 @@ export function cacheOptions(key: string): { cachedData?: ivm.ExternalCopy<Array
   return cachedData ? { cachedData, produceCachedData: false } : { produceCachedData: true };
 }
 
+/** The cache kept for `key`, if any. */
+export function cachedCode(key: string): ivm.ExternalCopy<ArrayBuffer> | undefined {
+  return entries.get(key);
+}
+
 /** Keep what V8 produced for `key` (no-op when nothing new was produced). */
 export function rememberCache(key: string, compiled: { cachedData?: ivm.ExternalCopy<ArrayBuffer>; cachedDataRejected?: boolean }): void {
   if (compiled.cachedDataRejected) entries.delete(key);

@@ -15,7 +15,7 @@ import { threadCpuUs } from '../limits/thread-cpu.ts';
 import { sliceFailure, type SliceFailure } from '../limits/slice-outcome.ts';
 import { forgetIsolate, runWatched, watchIsolate } from '../limits/watchdog.ts';
 import type { Outcome } from '../types.ts';
-import { cacheOptions, rememberCache } from './code-cache.ts';
+import { cachedCode, cacheOptions, rememberCache } from './code-cache.ts';
 import { linkModules, syntaxError } from './module-graph.ts';
 
 /** What a bridge call from the runtime looks like to the host. */
@@ -71,13 +71,10 @@ export class PreparedIsolate {
       const context = isolate.createContextSync();
       const watched = watchIsolate(context);
       watchId = watched.id;
-      const runtime = isolate.compileScriptSync(runtimeCode, { filename: 'isolane:runtime', ...cacheOptions('runtime') });
-      rememberCache('runtime', runtime as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
-      runtime.runSync(context);
+      // The host keeps reduceMemory and runScript; the runtime gets the rest of the natives.
+      const reduceMemory = takeNative<() => void>(watched.natives, 'reduceMemory');
+      runRuntime(isolate, context, runtimeCode, takeNative(watched.natives, 'runScript'));
       const boot = context.global.getSync('__isolaneBoot', { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
-      // The host keeps reduceMemory; the runtime gets the rest of the natives.
-      const reduceMemory = watched.natives.getSync('reduceMemory', { reference: true }) as ivm.Reference<() => void>;
-      watched.natives.deleteSync('reduceMemory');
       let prepared: PreparedIsolate | null = null;
       const host = new ivm.Callback((op: string, ...args: unknown[]) => prepared?.handler?.(op, args));
       const dispatch = boot.applySync(undefined, [host, watched.natives.derefInto()], { result: { reference: true } }) as unknown as ivm.Reference<
@@ -85,7 +82,7 @@ export class PreparedIsolate {
       >;
       boot.release();
       watched.natives.release();
-      prepared = new PreparedIsolate(isolate, context, dispatch, memoryMb, watchId, reduceMemory.typeof === 'function' ? reduceMemory : null);
+      prepared = new PreparedIsolate(isolate, context, dispatch, memoryMb, watchId, reduceMemory);
       return prepared;
     } catch (err) {
       if (watchId !== undefined) forgetIsolate(watchId);
@@ -98,6 +95,38 @@ export class PreparedIsolate {
     forgetIsolate(this.watchId);
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
+}
+
+/** Takes a function off the addon's natives object (null when the addon was built without it). */
+function takeNative<T>(natives: ivm.Reference<Record<string, unknown>>, name: string): ivm.Reference<T> | null {
+  const fn = natives.getSync(name, { reference: true }) as ivm.Reference<T>;
+  natives.deleteSync(name);
+  if (fn.typeof === 'function') return fn;
+  fn.release();
+  return null;
+}
+
+const RUNTIME_FILENAME = 'isolane:runtime';
+/** The runtime's source as one copy per thread: `runScript` hands each isolate a string that shares it. */
+let sharedRuntime: { code: string; copy: ivm.ExternalCopy<string> } | null = null;
+
+/**
+ * Compiles and runs the runtime bundle, from the runtime's code cache when there is one. With the addon's
+ * `runScript` the isolate's source string shares its bytes with every other isolate's (~160 KB of RSS
+ * each otherwise: isolated-vm's compileScript copies the source into each isolate, and V8 keeps it).
+ */
+function runRuntime(isolate: ivm.Isolate, context: ivm.Context, runtimeCode: string, runScript: ivm.Reference<(...args: unknown[]) => boolean> | null): void {
+  if (!runScript) {
+    const runtime = isolate.compileScriptSync(runtimeCode, { filename: RUNTIME_FILENAME, ...cacheOptions('runtime') });
+    rememberCache('runtime', runtime as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
+    runtime.runSync(context);
+    return;
+  }
+  if (sharedRuntime?.code !== runtimeCode) sharedRuntime = { code: runtimeCode, copy: new ivm.ExternalCopy(runtimeCode) };
+  const cache = cachedCode('runtime');
+  const rejected = runScript.applySync(undefined, [sharedRuntime.copy.copyInto(), RUNTIME_FILENAME, cache?.copyInto()]);
+  runScript.release();
+  if (rejected) rememberCache('runtime', { cachedDataRejected: true });
 }
 
 /** After a fatal V8 error the process is in an unknown state (isolated-vm's advice: end it). */

@@ -272,9 +272,17 @@ const TYPED_CASES = [
   `(() => { const a = new Float64Array(n); for (let i = 0; i < n; i++) a[i] = i * 1000.5; const s = a.toLocaleString(); return [s.length, s.slice(0, 30), s.slice(-30)] })()`,
   `(() => { try { floats().sort('no') } catch (e) { return e.name } })()`,
   `(() => { try { Float64Array.prototype.sort.call([3, 1]) } catch (e) { return e.name } })()`,
+  // toSorted: a new array of the receiver's own type (not a species), the receiver left as it was.
+  `(() => { const a = floats(); const before = sum(a); const s = a.toSorted(); return [sum(s), sum(a) === before, s !== a, Object.getPrototypeOf(s) === Float64Array.prototype] })()`,
+  `(() => { const a = floats(); return sum(a.toSorted((x, y) => (Number.isNaN(x) ? 1 : 0) - (Number.isNaN(y) ? 1 : 0) || (x === y ? 0 : y - x))) })()`,
+  `(() => { class Mine extends Uint16Array { static get [Symbol.species]() { throw new Error('species') } } const a = new Mine(n); for (let i = 0; i < n; i++) a[i] = (i * 7919) % 65521; const s = a.toSorted(); return [s.constructor.name, s[0], s[n - 1], s[n >> 1], a[0]] })()`,
+  `(() => { const a = new BigUint64Array(n); for (let i = 0; i < n; i++) a[i] = BigInt((i * 7919) % 10007); const s = a.toSorted((x, y) => (x < y ? 1 : x > y ? -1 : 0)); return [s[0], s[n - 1]].map(String).concat(s.constructor.name) })()`,
+  `(() => { try { floats().toSorted('no') } catch (e) { return e.name } })()`,
+  `(() => { try { Float64Array.prototype.toSorted.call({ length: n }) } catch (e) { return e.name } })()`,
+  `[Float64Array.prototype.toSorted.name, Float64Array.prototype.toSorted.length]`,
 ];
 
-t.test('typed arrays over 2^18 elements sort, join and toLocaleString as the builtins do', async (t) => sameAsNode(t, TYPED_PRELUDE, TYPED_CASES));
+t.test('typed arrays over 2^18 elements sort, toSorted, join and toLocaleString as the builtins do', async (t) => sameAsNode(t, TYPED_PRELUDE, TYPED_CASES));
 
 t.test('every method over 50 million sparse elements is stopped at the CPU limit', async (t) => {
   // Each of these held its thread 0.8-5.4 s as a builtin, out of reach of any limit.
@@ -308,6 +316,8 @@ t.test('every method over 50 million sparse elements is stopped at the CPU limit
     'Object.entries(big)': `globalThis.big = new Array(4e6).fill(0)`,
     'Object.keys(big)': `globalThis.big = new Array(4e6).fill(0)`,
     'Object.assign({}, big)': `globalThis.big = new Array(4e6).fill(0)`,
+    'floats.toSorted()': `globalThis.floats = new Float64Array(5e6).map(Math.random)`,
+    'floats.toSorted((a, b) => a - b)': `globalThis.floats = new Float64Array(5e6).map(Math.random)`,
   };
   sources.push(...Object.keys(prepared));
   for (const source of sources) {

@@ -21,7 +21,7 @@ import { HUGE } from './huge.ts';
 import { regExpReplace, replaceAll } from './replace.ts';
 import { regExpSplit } from './regexp-split.ts';
 import { split } from './split.ts';
-import { join as typedJoin, sort as typedSort, toLocaleString as typedToLocaleString } from './typed-arrays.ts';
+import { join as typedJoin, sort as typedSort, toLocaleString as typedToLocaleString, toSorted as typedToSorted } from './typed-arrays.ts';
 
 type Builtin = (...args: unknown[]) => unknown;
 
@@ -89,6 +89,7 @@ export function installInterruptibleBuiltins(): void {
   replace(TypedArrayPrototype, 'sort', typedSort, 1);
   replace(TypedArrayPrototype, 'join', typedJoin, 1);
   replace(TypedArrayPrototype, 'toLocaleString', typedToLocaleString, 0);
+  replace(TypedArrayPrototype, 'toSorted', typedToSorted, 1);
   replace(ObjectCtor, 'keys', keys, 1);
   replace(ObjectCtor, 'values', values, 1);
   replace(ObjectCtor, 'entries', entries, 1);

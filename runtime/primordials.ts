@@ -102,6 +102,7 @@ export const { isConcatSpreadable: SymbolIsConcatSpreadable, iterator: SymbolIte
 export const ErrorCtor = Error;
 export const TypeErrorCtor = TypeError;
 export const RangeErrorCtor = RangeError;
+export const SyntaxErrorCtor = SyntaxError;
 export const { captureStackTrace: ErrorCaptureStackTrace, isError: ErrorIsError } = Error;
 
 export const PromiseCtor = Promise;

@@ -14,7 +14,6 @@
 import type { BridgeBody } from '../host.d.ts';
 import {
   ArrayBufferPrototypeGetByteLength,
-  JSONParse,
   PromisePrototypeThen,
   StringPrototypeCharCodeAt,
   StringPrototypeSlice,
@@ -35,6 +34,7 @@ import { type Blob, blobParts, createBlobWithExactType, isBlob } from './blob.ts
 import { blobTypeFromContentType } from '../mime/extract.ts';
 import { type FormData, isFormData } from './form-data.ts';
 import { parseFormData, serializeMultipart } from './multipart.ts';
+import { parse as parseJson } from '../global/interruptible/json-parse.ts';
 
 /** The held content. Bytes are never mutated once held, so clones may share them. */
 export type BodySource = string | Uint8Array<ArrayBuffer>;
@@ -151,7 +151,7 @@ function sourceBytes(source: BodySource | null): Uint8Array<ArrayBuffer> {
 }
 
 function sourceJSON(source: BodySource | null): unknown {
-  return JSONParse(sourceText(source));
+  return parseJson(sourceText(source));
 }
 
 function sourceArrayBuffer(source: BodySource | null): ArrayBuffer {

@@ -282,6 +282,38 @@ const TYPED_CASES = [
   `[Float64Array.prototype.toSorted.name, Float64Array.prototype.toSorted.length]`,
 ];
 
+const JSON_PRELUDE = `
+  const n = 12000;
+  const items = Array.from({ length: n }, (_, i) => ({ id: i, name: 'n\\"' + i + '\\\\', f: i / 7, e: -i * 1e-300, tags: i % 3 ? ['a', { b: [] }] : {}, t: i % 2 === 0, z: null }));
+  const text = JSON.stringify(items);
+  const spaced = JSON.stringify({ list: items.slice(0, 6000), more: { deep: [items] }, s: 'q'.repeat(300000) }, null, '\\t');
+  const digest = (v) => { const s = JSON.stringify(v); let h = 0; for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0; return [s.length, h] };
+  const syntax = (source) => { try { JSON.parse(source); return 'parsed' } catch (e) { return e.name } };
+`;
+const JSON_CASES = [
+  `digest(JSON.parse(text))`,
+  `digest(JSON.parse(spaced))`,
+  `digest(JSON.parse('  ' + text + '\\n\\r\\t '))`,
+  `digest(JSON.parse('[' + '-1.5e3,'.repeat(100000) + '0]'))`,
+  // Nested deeper than one piece, down to the depth where the builtin takes the rest.
+  `(() => { let a = JSON.parse('['.repeat(300000) + '5' + ']'.repeat(300000)), depth = 0; while (Array.isArray(a)) { a = a[0]; depth++ } return [depth, a] })()`,
+  `(() => { let o = JSON.parse('{"a":'.repeat(60000) + '1' + '}'.repeat(60000)), depth = 0; while (typeof o === 'object') { o = o.a; depth++ } return [depth, o] })()`,
+  `JSON.parse(JSON.stringify('\\\\"'.repeat(200000))).length`,
+  // Members of one object in several pieces: duplicate keys keep their first place and last value,
+  // integer keys come first, __proto__ is an own property.
+  `(() => { const parts = ['"b":0', '"__proto__":{"x":1}']; for (let i = 0; i < 30000; i++) parts.push('"k' + i + '":"' + 'v'.repeat(10) + '"', '"' + (i % 50) + '":' + i); parts.push('"b":2'); const o = JSON.parse('{' + parts.join(',') + '}'); return [Object.keys(o).slice(0, 3), Object.keys(o).slice(-3), o.b, Object.getPrototypeOf(o) === Object.prototype, Object.hasOwn(o, '__proto__'), o.__proto__.x, Object.keys(o).length] })()`,
+  // What a tenant changed on the prototypes does not leak into the result.
+  `(() => { let called = 0; Object.defineProperty(Object.prototype, 'name', { set() { called++ }, configurable: true }); try { return [JSON.parse(text)[5].name, called] } finally { delete Object.prototype.name } })()`,
+  `(() => { Array.prototype[Symbol.isConcatSpreadable] = false; try { const a = JSON.parse('[' + '7,'.repeat(200000) + '[8]]'); return [a.length, a[0], a[199999], a[200000]] } finally { delete Array.prototype[Symbol.isConcatSpreadable] } })()`,
+  `(() => { class Other extends Array {} const saved = Array.prototype.constructor; Array.prototype.constructor = Other; try { const a = JSON.parse('[' + '7,'.repeat(200000) + '[8]]'); return [a.length, Object.getPrototypeOf(a) === Array.prototype] } finally { Array.prototype.constructor = saved } })()`,
+  `digest(JSON.parse({ toString: () => text }))`,
+  `digest(JSON.parse(text, (k, v, context) => (typeof v === 'number' ? context.source + '!' : v)))`,
+  `[syntax(text.slice(0, -1)), syntax(text + ','), syntax(text.slice(0, -1) + ',]'), syntax(text.replace('null', 'nul')), syntax(text.replace('"id"', "'id'")), syntax('\\uFEFF' + text), syntax('"' + 'x'.repeat(300000)), syntax(text.replace(':', ' '))]`,
+  `[JSON.parse.name, JSON.parse.length, (() => { try { new JSON.parse('1') } catch (e) { return e.name } })()]`,
+];
+
+t.test('JSON.parse of texts over 2^18 characters gives the builtin’s answers', async (t) => sameAsNode(t, JSON_PRELUDE, JSON_CASES));
+
 t.test('typed arrays over 2^18 elements sort, toSorted, join and toLocaleString as the builtins do', async (t) => sameAsNode(t, TYPED_PRELUDE, TYPED_CASES));
 
 t.test('every method over 50 million sparse elements is stopped at the CPU limit', async (t) => {
@@ -316,6 +348,8 @@ t.test('every method over 50 million sparse elements is stopped at the CPU limit
     'Object.entries(big)': `globalThis.big = new Array(4e6).fill(0)`,
     'Object.keys(big)': `globalThis.big = new Array(4e6).fill(0)`,
     'Object.assign({}, big)': `globalThis.big = new Array(4e6).fill(0)`,
+    'JSON.parse(items)': `globalThis.items = JSON.stringify(Array.from({ length: 3e5 }, (_, i) => ({ id: i, name: 'n' + i, tags: ['a', 'b'] })))`,
+    'JSON.parse(numbers)': `globalThis.numbers = '[' + '1,'.repeat(5e6) + '1]'`,
     'floats.toSorted()': `globalThis.floats = new Float64Array(5e6).map(Math.random)`,
     'floats.toSorted((a, b) => a - b)': `globalThis.floats = new Float64Array(5e6).map(Math.random)`,
   };

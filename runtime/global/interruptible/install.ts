@@ -13,6 +13,7 @@
 import { ArrayIsArray, ObjectCtor, ObjectDefineProperty, ReflectApply, SymbolReplace, SymbolSplit, TypedArrayPrototype } from '../../primordials.ts';
 import { setName } from '../define.ts';
 import { concat } from './concat.ts';
+import { parse as jsonParse } from './json-parse.ts';
 import { fill } from './fill.ts';
 import { assign, entries, keys, values } from './object-keys.ts';
 import { flat, flatMap } from './flat.ts';
@@ -94,6 +95,7 @@ export function installInterruptibleBuiltins(): void {
   replace(ObjectCtor, 'values', values, 1);
   replace(ObjectCtor, 'entries', entries, 1);
   replace(ObjectCtor, 'assign', assign, 2);
+  replace(JSON, 'parse', jsonParse, 2);
   replace(String.prototype, 'split', split, 2);
   replace(String.prototype, 'replaceAll', replaceAll, 2);
   // Named "[Symbol.replace]" and "[Symbol.split]" by their computed keys, as the builtins are.

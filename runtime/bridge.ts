@@ -98,6 +98,10 @@ export function hostDigest(algorithm: string, data: ArrayBuffer): ArrayBuffer {
   return connected()('digest', algorithm, data);
 }
 
+export function hostDecodeUtf8(data: ArrayBuffer, fatal: boolean): string | null {
+  return connected()('decodeUtf8', data, fatal);
+}
+
 export function hostSubtle(call: string, buffers: ArrayBuffer[]): [string, string, ArrayBuffer[]] {
   return connected()('subtle', call, buffers);
 }

@@ -77,6 +77,11 @@ export interface HostCall {
   /** The digest of `data` with `algorithm` (SHA-1, SHA-256, SHA-384, SHA-512), returned at once. */
   (op: 'digest', algorithm: string, data: ArrayBuffer): ArrayBuffer;
   /**
+   * `data` (at most 1 MiB, cut at a code point boundary) decoded as UTF-8 by the host, returned at once:
+   * malformed sequences become U+FFFD, or the answer is null when `fatal`. A byte order mark is kept.
+   */
+  (op: 'decodeUtf8', data: ArrayBuffer, fatal: boolean): string | null;
+  /**
    * One crypto.subtle operation, done by the host at once (see src/isolates/host-crypto.ts for `call`'s
    * shape). Answers `[error, json, buffers]`: `error` is '' on success, else "Name: message" (a WebCrypto
    * DOMException name). The host keeps no state per key: each call carries the key's material.

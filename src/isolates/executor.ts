@@ -24,6 +24,7 @@ import { egressPolicy } from '../outbound/egress-policy.ts';
 import { DEFAULT_SUBREQUEST_LIMITS, Subrequests, type SubrequestResult } from '../outbound/subrequests.ts';
 import type { Agent } from 'undici';
 import { hostCrypto } from './host-crypto.ts';
+import { decodeUtf8 } from './host-text.ts';
 import { StreamedUpload } from '../outbound/streamed-upload.ts';
 import type { Readable } from 'node:stream';
 import { warmRuntimeCache } from './runtime-warmup.ts';
@@ -284,6 +285,8 @@ export class Executor {
         return hostCrypto(op, args);
       case 'runtimeChunk':
         return this.#runtime.chunks[args[0] as string];
+      case 'decodeUtf8':
+        return decodeUtf8(args[0], args[1]);
       case 'respond': {
         const [id, status, lines, body, done] = args as [number, number, string, ArrayBuffer | string | null, boolean];
         this.#respond(live, id, status, lines, body);

@@ -158,3 +158,36 @@ t.test('DOMException', async (t) => {
     ['AbortError', 'msg', 20, 'DataCloneError', 25, 'why', 'Error', '', 0, 20, 20, 'AbortError: msg', 'string', true, '[object DOMException]'],
   );
 });
+
+t.test('long inputs are decoded by the host, with the same replacements as the runtime’s own decoder', async (t) => {
+  const before = ev.worker.calls.filter(([op]) => op === 'decodeUtf8').length;
+  const result = ev.run(`
+    // ~2.5 MB: valid 1-4 byte sequences, malformed ones (stray continuations, truncated and overlong
+    // sequences, surrogates, bytes over F4) and a BOM, with 1 MiB piece boundaries falling anywhere.
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const kinds = [[0x41], [0xc3, 0xa9], [0xe2, 0x82, 0xac], [0xf0, 0x9f, 0x98, 0x80], [0x80], [0xe2, 0x82], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf5], [0xef, 0xbb, 0xbf]];
+    const list = [0xef, 0xbb, 0xbf];
+    while (list.length < 2.5e6) for (const b of kinds[random() < 0.6 ? 0 : Math.floor(random() * kinds.length)]) list.push(b);
+    const bytes = new Uint8Array(list);
+    const whole = new TextDecoder().decode(bytes);
+    // The runtime's own decoder: a stream in 1,000-byte chunks never goes to the host.
+    const streaming = new TextDecoder();
+    let pieces = '';
+    for (let i = 0; i < bytes.length; i += 1000) pieces += streaming.decode(bytes.subarray(i, i + 1000), { stream: true });
+    pieces += streaming.decode();
+    const valid = new TextEncoder().encode('h\\u00e9llo \\u20ac \\u{1f600} '.repeat(100000));
+    let fatal;
+    try { new TextDecoder('utf-8', { fatal: true }).decode(bytes); fatal = 'decoded' } catch (e) { fatal = e.name }
+    return [bytes.length, whole === pieces, whole.charCodeAt(0) !== 0xfeff, whole.length, fatal,
+      new TextDecoder('utf-8', { fatal: true }).decode(valid) === 'h\\u00e9llo \\u20ac \\u{1f600} '.repeat(100000),
+      new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes).charCodeAt(0) === 0xfeff];
+  `) as unknown[];
+  t.equal(result[1], true, 'the host decodes exactly as the runtime’s state machine does');
+  t.equal(result[2], true, 'the BOM is stripped once');
+  t.equal(result[4], 'TypeError', 'fatal: malformed input throws');
+  t.equal(result[5], true, 'fatal: valid input decodes');
+  t.equal(result[6], true, 'ignoreBOM keeps it');
+  const hostCalls = ev.worker.calls.filter(([op]) => op === 'decodeUtf8').length - before;
+  t.ok(hostCalls >= 3, `decoded in pieces by the host (${hostCalls} calls)`);
+});

@@ -5,6 +5,7 @@
 import ivm from 'isolated-vm';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 import { hostCrypto } from '../../src/isolates/host-crypto.ts';
+import { decodeUtf8 } from '../../src/isolates/host-text.ts';
 import { isolateNatives } from '../../src/limits/watchdog.ts';
 
 export type HostCallRecord = [op: string, ...args: unknown[]];
@@ -91,6 +92,7 @@ export class TestWorker {
       if (op === 'clearTimer') timers.delete(args[0] as number);
       // Crypto is answered by the real host code: these tests check the runtime and the host together.
       if (op === 'randomBytes' || op === 'digest' || op === 'subtle') return hostCrypto(op, args);
+      if (op === 'decodeUtf8') return decodeUtf8(args[0], args[1]);
       // A streamed response chunk: the fake client always has room unless a test says otherwise.
       if (op === 'chunk') return room.accepting;
       if (op === 'runtimeChunk') return chunks[args[0] as string];

@@ -1,0 +1,20 @@
+/**
+ * UTF-8 decoding for the runtime (bridge op `decodeUtf8`). The runtime's own decoder is a JavaScript
+ * state machine (runtime/encoding/utf8.ts): 211 ms for a 14 MB body, against 11 ms for Node's native
+ * one, and charged to the tenant as CPU. The runtime sends long inputs here in pieces of at most 1 MiB,
+ * cut at code point boundaries, so that each call stays short. Same replacement of malformed sequences
+ * (the Encoding Standard's); a byte order mark is kept (the runtime strips it where the standard says).
+ */
+const lenient = new TextDecoder('utf-8', { ignoreBOM: true });
+const strict = new TextDecoder('utf-8', { ignoreBOM: true, fatal: true });
+
+/** The text of `data`; null when `fatal` and the bytes are not UTF-8. */
+export function decodeUtf8(data: unknown, fatal: unknown): string | null {
+  if (!(data instanceof ArrayBuffer)) throw new TypeError('decodeUtf8 takes an ArrayBuffer');
+  if (!fatal) return lenient.decode(data);
+  try {
+    return strict.decode(data);
+  } catch {
+    return null;
+  }
+}

@@ -25,8 +25,8 @@ const WHOLE_BODY_BYTES = 64 * 1024;
 
 export interface DataPlaneOptions {
   live: LiveDeployments;
-  /** The executor that runs this worker's invocations. */
-  executorFor(worker: string): ExecutorClient;
+  /** The executor that runs this version's invocations. */
+  executorFor(version: Version): ExecutorClient;
   admission: Admission;
   /** Milliseconds a worker that keeps hitting its limits is refused for (src/limits/limit-strikes.ts). */
   blockedFor(worker: string): number;
@@ -141,7 +141,7 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
             })
           : null;
       // Callbacks may run before invoke() returns: the executor enters the isolate right away.
-      control = executorFor(version!.worker).invoke(
+      control = executorFor(version!).invoke(
         { version: version as Version, requestId, deadline, request: { method: req.method ?? 'GET', url: `http://${host}${target}`, headers: headerLines(req.rawHeaders), body } },
         {
           onResponse(message) {

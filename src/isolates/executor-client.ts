@@ -48,6 +48,13 @@ interface Transport {
   close(): void;
 }
 
+/** A version built by `validate`. */
+export interface Built {
+  syntax: 'module' | 'service-worker';
+  /** How long the build took (isolate, modules, top-level code), in ms. */
+  initMs: number;
+}
+
 type Connect = (receive: (message: FromExecutor) => void, lost: () => void) => Transport;
 
 export class ExecutorClient {
@@ -55,7 +62,7 @@ export class ExecutorClient {
   #transport: Transport | null = null;
   readonly #loaded = new Set<string>();
   readonly #pending = new Map<number, InvocationHandlers>();
-  readonly #validations = new Map<number, { resolve: (syntax: 'module' | 'service-worker') => void; reject: (err: IsolaneError) => void }>();
+  readonly #validations = new Map<number, { resolve: (built: Built) => void; reject: (err: IsolaneError) => void }>();
   readonly #onLog: (message: LogMessage) => void;
   #nextId = 1;
   /** Idle isolates whose memory was given back, and the thread CPU that took (memory-reducer.ts). */
@@ -117,6 +124,8 @@ export class ExecutorClient {
       handlers.onEnd({ t: 'end', id, outcome: 'internalError', cold: false, initMs: null, cpuUs: 0, memoryBytes: 0 });
     }
     this.#pending.clear();
+    for (const job of this.#validations.values()) job.reject(new IsolaneError('ISO_ERR_DEPLOY_STARTUP', 'the thread building the version was lost'));
+    this.#validations.clear();
   }
 
   #receive(message: FromExecutor): void {
@@ -154,7 +163,7 @@ export class ExecutorClient {
         this.#validations.delete(message.jobId);
         if (!job) return;
         if (message.error) job.reject(new IsolaneError(message.error.code, message.error.message, { details: message.error.details }));
-        else job.resolve(message.syntax!);
+        else job.resolve({ syntax: message.syntax!, initMs: message.initMs ?? 0 });
         return;
       }
     }
@@ -194,7 +203,7 @@ export class ExecutorClient {
   }
 
   /** Builds the version in a fresh isolate and keeps it warm; rejects with a deploy error. */
-  validate(version: Version): Promise<'module' | 'service-worker'> {
+  validate(version: Version): Promise<Built> {
     this.#ensureLoaded(version);
     const jobId = this.#nextId++;
     return new Promise((resolve, reject) => {

@@ -198,7 +198,7 @@ export class Executor {
   #validate(jobId: number, versionId: string): void {
     const version = this.#versions.get(versionId);
     if (!version) {
-      this.#post({ t: 'validated', jobId, error: { code: 'ISO_ERR_DEPLOY_STARTUP', message: 'version was not loaded' }, syntax: null });
+      this.#post({ t: 'validated', jobId, error: { code: 'ISO_ERR_DEPLOY_STARTUP', message: 'version was not loaded' }, syntax: null, initMs: null });
       return;
     }
     try {
@@ -207,11 +207,11 @@ export class Executor {
       live.cold = false;
       this.#pool.add(versionId, live);
       this.#reducer.idle(live);
-      this.#post({ t: 'validated', jobId, error: null, syntax: live.tenant.syntax });
+      this.#post({ t: 'validated', jobId, error: null, syntax: live.tenant.syntax, initMs: live.tenant.initMs });
     } catch (err) {
       const error = err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', String(err));
       const code = error.code === 'ISO_ERR_DEPLOY_SYNTAX' || error.code === 'ISO_ERR_DEPLOY_NO_HANDLER' || error.code === 'ISO_ERR_DEPLOY_MODULE_MISSING' ? error.code : 'ISO_ERR_DEPLOY_STARTUP';
-      this.#post({ t: 'validated', jobId, error: { code, message: error.message, details: error.details }, syntax: null });
+      this.#post({ t: 'validated', jobId, error: { code, message: error.message, details: error.details }, syntax: null, initMs: null });
     }
   }
 

@@ -97,6 +97,8 @@ export interface ValidatedMessage {
   /** null when the version built and has a fetch handler. */
   error: { code: 'ISO_ERR_DEPLOY_SYNTAX' | 'ISO_ERR_DEPLOY_STARTUP' | 'ISO_ERR_DEPLOY_NO_HANDLER' | 'ISO_ERR_DEPLOY_MODULE_MISSING'; message: string; details?: Record<string, unknown> } | null;
   syntax: 'module' | 'service-worker' | null;
+  /** How long the build took (isolate, modules, top-level code), in ms; null on error. */
+  initMs: number | null;
 }
 
 /** An idle isolate's memory was given back (memory-reducer.ts), for the process's stats. */

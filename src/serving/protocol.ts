@@ -30,11 +30,14 @@ export type LiveChange =
   | { t: 'worker'; seq: number; name: string; version: Version | null }
   | { t: 'routes'; seq: number; routes: Route[] };
 export interface ValidateRequest { t: 'validate'; jobId: number; version: Version }
-/** Build a just-deployed version here too, so no thread's first request to it is a cold start. */
-export interface WarmRequest { t: 'warm'; version: Version }
 /** Stop accepting connections, let in-flight requests finish for up to `graceMs`, then exit. */
 export interface Shutdown { t: 'shutdown'; graceMs: number }
 
+/**
+ * Build a just-deployed version here too, so no thread's first request to it is a cold start. `initMs`:
+ * how long its build took in the process that validated it (where to build it: serving-process.ts).
+ */
+export interface WarmRequest { t: 'warm'; version: Version; initMs: number }
 export type ToServing = ServingInit | LiveChange | ValidateRequest | WarmRequest | Shutdown;
 
 // serving process → primary
@@ -46,6 +49,8 @@ export interface Validated {
   jobId: number;
   error: { code: string; message: string; details?: Record<string, unknown> } | null;
   syntax: 'module' | 'service-worker' | null;
+  /** How long the build took there, in ms (null on error). */
+  initMs: number | null;
 }
 export interface ConsoleLine { worker: string; requestId: string | null; level: string; message: string; time: string }
 /** Records and console lines, batched per event-loop turn. */

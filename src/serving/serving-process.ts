@@ -13,6 +13,7 @@ import { answerClientError } from '../http/client-error.ts';
 import { createDataPlane } from '../http/data-plane.ts';
 import { ExecutorClient } from '../isolates/executor-client.ts';
 import { HeavyWorkers } from '../limits/heavy-workers.ts';
+import { SlowStarts } from '../limits/slow-starts.ts';
 import { LimitStrikes } from '../limits/limit-strikes.ts';
 import type { MeterSink } from '../metering/meter.ts';
 import { Admission } from '../limits/admission.ts';
@@ -20,6 +21,7 @@ import { setTimerSlackNs } from '../limits/thread-cpu.ts';
 import { LiveDeployments } from '../live/live-deployments.ts';
 import type { Route, Version } from '../types.ts';
 import { ForwardMeter } from './forward-meter.ts';
+import { SLOW_START_MS, VersionBuilds } from './version-builds.ts';
 import type { FromServing, ServingInit, ServingProcessData, ToServing } from './protocol.ts';
 
 const post = (message: FromServing, sent?: () => void) => {
@@ -58,12 +60,17 @@ executor.start();
 // Workers that ran into their CPU limit run on a thread of their own for a while (heavy-workers.ts).
 const offload = ExecutorClient.onOwnThread(data.runtime, executorOptions, onLog);
 const heavy = new HeavyWorkers(HEAVY_COOL_DOWN_MS);
+// Versions slow to start run there too, for good (slow-starts.ts).
+const slowStarts = new SlowStarts(SLOW_START_MS);
+// Deploys build on the offload thread first (version-builds.ts).
+const builds = new VersionBuilds(executor, offload, slowStarts);
 // Workers that keep ending at their limits are refused for a while rather than run (limit-strikes.ts).
 const strikes = new LimitStrikes();
 const meter: MeterSink = {
   invocation(record) {
     if (record.outcome === 'exceededCpu') heavy.mark(record.worker);
     if (record.outcome === 'exceededCpu' || record.outcome === 'exceededMemory') strikes.strike(record.worker);
+    if (record.cold && record.initMs !== null) slowStarts.note(record.version, record.initMs);
     forward.invocation(record);
   },
   console: (...args) => forward.console(...args),
@@ -78,7 +85,7 @@ const server = createServer(
   { keepAliveTimeout: 65_000, headersTimeout: data.headersTimeoutMs, requestTimeout: 300_000,
     // Node checks those timeouts on this period (30 s by default): often enough for the headers timeout to mean it.
     connectionsCheckingInterval: Math.min(30_000, Math.max(100, data.headersTimeoutMs / 4)), requireHostHeader: false },
-  createDataPlane({ live, executorFor: (worker) => (heavy.has(worker) ? offload : executor), admission: new Admission({ queueFactor: 4, maxWaitMs: 1000 }), blockedFor: (worker) => strikes.blockedFor(worker), meter, maxRequestBytes: data.maxRequestBytes }),
+  createDataPlane({ live, executorFor: (version) => (heavy.has(version.worker) || slowStarts.has(version.id) ? offload : executor), admission: new Admission({ queueFactor: 4, maxWaitMs: 1000 }), blockedFor: (worker) => strikes.blockedFor(worker), meter, maxRequestBytes: data.maxRequestBytes }),
 );
 server.on('clientError', answerClientError);
 // Before the data plane's handler: a draining process closes each connection after its response.
@@ -116,9 +123,11 @@ function applied(seq: number): void {
     for (const versionId of retired) {
       executor.unload(versionId);
       offload.unload(versionId);
+      slowStarts.forget(versionId);
     }
     retired = [];
     post({ t: 'applied', seq: appliedSeq });
+    builds.live([...versions.values()].map((version) => version.id));
   });
 }
 
@@ -139,18 +148,16 @@ onMessage = (message: ToServing) => {
       applied(message.seq);
       return;
     case 'validate':
-      executor.validate(message.version).then(
-        (syntax) => post({ t: 'validated', jobId: message.jobId, error: null, syntax }),
+      builds.validate(message.version).then(
+        ({ syntax, initMs }) => post({ t: 'validated', jobId: message.jobId, error: null, syntax, initMs }),
         (err: unknown) => {
           const error = err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', String(err));
-          post({ t: 'validated', jobId: message.jobId, error: { code: error.code, message: error.message, details: error.details }, syntax: null });
-          // A version that failed to build is not kept unless it is live here already.
-          if (versions.get(message.version.worker)?.id !== message.version.id) executor.unload(message.version.id);
+          post({ t: 'validated', jobId: message.jobId, error: { code: error.code, message: error.message, details: error.details }, syntax: null, initMs: null });
         },
       );
       return;
     case 'warm':
-      executor.validate(message.version).catch(() => executor.unload(message.version.id));
+      builds.warm(message.version, message.initMs);
       return;
     case 'shutdown': {
       // Stop taking connections (the primary hands new ones to the other processes) but keep the open ones:

@@ -160,6 +160,25 @@ t.test('CPU: huge BigInt to string in top-level code fails the deploy, not the p
   await assertNoGoodFailures(t, arena, 'top-level BigInt');
 });
 
+t.test('CPU: 800 ms of top-level code builds on the offload thread, not in front of the good tenants', async (t) => {
+  // Under the 1 s startup limit, so the deploy succeeds. Built on the serving thread, it held every
+  // good request of that process for as long (the top-level BigInt case above: 1.0-2.4 s).
+  arena.begin('slow top-level code');
+  const exitsBefore = arena.exits().length;
+  const source = `const until = Date.now() + 800; let spins = 0; while (Date.now() < until) spins++; export default { fetch() { return new Response('started after ' + (spins > 0)) } }`;
+  const deployed = await arena.deploy('h-slow-start', source);
+  t.equal(deployed.status, 201, `deployed: ${deployed.status} ${deployed.text.slice(0, 200)}`);
+  for (let i = 0; i < 4; i++) {
+    const { reply } = await arena.hit('h-slow-start');
+    t.equal(reply?.text, 'started after true', 'its requests are answered (from the offload thread, where it is warm)');
+  }
+  await arena.settle();
+  t.equal(arena.exits().length, exitsBefore, 'no serving process died');
+  const slowest = arena.slowestDuring('slow top-level code');
+  t.ok(slowest < 500, `slowest good request during the deploy: ${slowest.toFixed(0)} ms (the top-level code ran 800 ms in each process)`);
+  await assertNoGoodFailures(t, arena, 'slow top-level code');
+});
+
 t.test('the CPU abusers are still limited on their second request (isolate recycled or offloaded)', async (t) => {
   arena.begin('second requests');
   for (const name of ['h-sync-loop', 'h-regex']) {

@@ -60,6 +60,8 @@ export class Arena {
   #latencies: number[] = [];
   /** The case during which the slowest good request started. */
   #slowestDuring = '';
+  /** The slowest good request that started during each case, in ms. */
+  readonly #slowestOf = new Map<string, number>();
   #current = '';
   readonly #started = performance.now();
   /** When each case began, ms since the arena started. */
@@ -128,6 +130,7 @@ export class Arena {
       }
       const latency = performance.now() - started;
       this.#latencies.push(latency);
+      if (latency > (this.#slowestOf.get(during) ?? 0)) this.#slowestOf.set(during, latency);
       if (latency > this.#maxLatencyMs) {
         this.#maxLatencyMs = latency;
         this.#slowestDuring = during;
@@ -140,6 +143,11 @@ export class Arena {
   begin(title: string): void {
     this.#current = title;
     this.began.push({ title, at: Math.round(performance.now() - this.#started) });
+  }
+
+  /** The slowest good request, in ms, that started during case `title` (0 if none did). */
+  slowestDuring(title: string): number {
+    return this.#slowestOf.get(title) ?? 0;
   }
 
   failuresDuring(title: string): GoodFailure[] {

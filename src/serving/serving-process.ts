@@ -57,8 +57,11 @@ const executorOptions = { pool: data.pool, idleGcMs: data.idleGcMs, fetchAllow: 
 const executor = ExecutorClient.inThread(data.runtime, executorOptions, onLog);
 // Before the process listens: the first request should not pay for the executor's warm-up.
 executor.start();
-// Workers that ran into their CPU limit run on a thread of their own for a while (heavy-workers.ts).
+// Workers that ran into their CPU limit run on a thread of their own for a while (heavy-workers.ts), and
+// every deploy is built there first (version-builds.ts): started now, on its own thread alongside this
+// one's warm-up, so that the first deploy does not wait for it (~300 ms).
 const offload = ExecutorClient.onOwnThread(data.runtime, executorOptions, onLog);
+offload.start();
 const heavy = new HeavyWorkers(HEAVY_COOL_DOWN_MS);
 // Versions slow to start run there too, for good (slow-starts.ts).
 const slowStarts = new SlowStarts(SLOW_START_MS);

@@ -314,6 +314,33 @@ const JSON_CASES = [
 
 t.test('JSON.parse of texts over 2^18 characters gives the builtin’s answers', async (t) => sameAsNode(t, JSON_PRELUDE, JSON_CASES));
 
+const WINDOW_PRELUDE = `
+  const W = 2 ** 20;
+  const digest = (v) => { if (typeof v !== 'string') return v; let h = 0; for (let i = 0; i < v.length; i += 7) h = (h * 31 + v.charCodeAt(i)) | 0; return [v.length, h, v.slice(0, 12), v.slice(-12)] };
+  const outcome = (f) => { try { return digest(f()) } catch (e) { return e.name } };
+  const mixed = 'ab c/é?😀#&=+'.repeat(110000);
+  // Every offset puts a different part of a sequence at the window's cut.
+  const shifted = (s) => [0, 1, 2, 3, 4, 5].map((n) => 'x'.repeat(n) + s);
+`;
+const WINDOW_CASES = [
+  `shifted(mixed).map((s) => outcome(() => encodeURIComponent(s)))`,
+  `shifted(mixed).map((s) => outcome(() => encodeURI(s)))`,
+  `shifted('😀'.repeat(600000)).map((s) => outcome(() => encodeURIComponent(s)))`,
+  `[outcome(() => encodeURIComponent('x'.repeat(W - 1) + '\\ud800' + 'y'.repeat(10))), outcome(() => encodeURIComponent('x'.repeat(W - 1) + '😀' + 'y'.repeat(10))), outcome(() => encodeURI('y'.repeat(W + 5) + '\\udc00'))]`,
+  `shifted(encodeURIComponent(mixed)).map((s) => outcome(() => decodeURIComponent(s)))`,
+  `shifted('%23%2F%E2%82%AC%F0%9F%98%80%41'.repeat(40000)).map((s) => outcome(() => decodeURI(s)))`,
+  `shifted('%F0%9F%98%80'.repeat(100000)).map((s) => outcome(() => decodeURIComponent(s)))`,
+  `[outcome(() => decodeURIComponent('%E2%82'.repeat(200000))), outcome(() => decodeURIComponent('a'.repeat(W + 3) + '%')), outcome(() => decodeURI('%C0%80'.repeat(200000)))]`,
+  `shifted(mixed).map((s) => outcome(() => unescape(escape(s))))`,
+  `shifted('%u20AC%41%4%uZZ%%u00e9'.repeat(60000)).map((s) => outcome(() => unescape(s)))`,
+  `shifted('aßŉ😀éǅ'.repeat(200000)).map((s) => outcome(() => s.toUpperCase()))`,
+  `shifted('AÉ😀İǅ'.repeat(250000)).map((s) => outcome(() => s.toLowerCase()))`,
+  `[outcome(() => 'ΑΣ ΟΣΑΣ'.repeat(200000).toLowerCase()), outcome(() => String.prototype.toUpperCase.call(new String(mixed))), outcome(() => encodeURIComponent(12345)), outcome(() => String.prototype.toUpperCase.call(null))]`,
+  `[encodeURIComponent, encodeURI, decodeURIComponent, decodeURI, escape, unescape, ''.toUpperCase, ''.toLowerCase].map((f) => [f.name, f.length, (() => { try { new f('a'); return 'constructed' } catch (e) { return e.name } })()])`,
+];
+
+t.test('URI functions, escape, unescape and case mapping over 2^20 characters give the builtins’ answers', async (t) => sameAsNode(t, WINDOW_PRELUDE, WINDOW_CASES));
+
 t.test('typed arrays over 2^18 elements sort, toSorted, join and toLocaleString as the builtins do', async (t) => sameAsNode(t, TYPED_PRELUDE, TYPED_CASES));
 
 t.test('every method over 50 million sparse elements is stopped at the CPU limit', async (t) => {
@@ -348,6 +375,10 @@ t.test('every method over 50 million sparse elements is stopped at the CPU limit
     'Object.entries(big)': `globalThis.big = new Array(4e6).fill(0)`,
     'Object.keys(big)': `globalThis.big = new Array(4e6).fill(0)`,
     'Object.assign({}, big)': `globalThis.big = new Array(4e6).fill(0)`,
+    'encodeURIComponent(text)': `globalThis.text = 'x'.repeat(2 ** 26)`,
+    'decodeURIComponent(escaped)': `globalThis.escaped = '%41'.repeat(2 ** 24)`,
+    'unescape(escaped)': `globalThis.escaped = '%41'.repeat(2 ** 24)`,
+    'text.toUpperCase()': `globalThis.text = 'x'.repeat(2 ** 26)`,
     'JSON.parse(items)': `globalThis.items = JSON.stringify(Array.from({ length: 3e5 }, (_, i) => ({ id: i, name: 'n' + i, tags: ['a', 'b'] })))`,
     'JSON.parse(numbers)': `globalThis.numbers = '[' + '1,'.repeat(5e6) + '1]'`,
     'floats.toSorted()': `globalThis.floats = new Float64Array(5e6).map(Math.random)`,

@@ -10,10 +10,11 @@
  * as a JavaScript loop (./generic-methods.ts, a runtime chunk loaded on first need), which the CPU limit
  * stops like any loop. `flat` and `flatMap` also watch the arrays they descend into (./flat.ts).
  */
-import { ArrayIsArray, ObjectCtor, ObjectDefineProperty, ReflectApply, SymbolReplace, SymbolSplit, TypedArrayPrototype } from '../../primordials.ts';
+import { ArrayIsArray, globalThisRef, ObjectCtor, ObjectDefineProperty, ReflectApply, SymbolReplace, SymbolSplit, TypedArrayPrototype } from '../../primordials.ts';
 import { setName } from '../define.ts';
 import { concat } from './concat.ts';
 import { parse as jsonParse } from './json-parse.ts';
+import { toLowerCase, toUpperCase, WINDOWED_GLOBALS } from './windowed-strings.ts';
 import { fill } from './fill.ts';
 import { assign, entries, keys, values } from './object-keys.ts';
 import { flat, flatMap } from './flat.ts';
@@ -96,6 +97,9 @@ export function installInterruptibleBuiltins(): void {
   replace(ObjectCtor, 'entries', entries, 1);
   replace(ObjectCtor, 'assign', assign, 2);
   replace(JSON, 'parse', jsonParse, 2);
+  replace(String.prototype, 'toUpperCase', toUpperCase, 0);
+  replace(String.prototype, 'toLowerCase', toLowerCase, 0);
+  for (const name in WINDOWED_GLOBALS) replace(globalThisRef, name, WINDOWED_GLOBALS[name]!, 1);
   replace(String.prototype, 'split', split, 2);
   replace(String.prototype, 'replaceAll', replaceAll, 2);
   // Named "[Symbol.replace]" and "[Symbol.split]" by their computed keys, as the builtins are.

@@ -202,13 +202,16 @@ export class ExecutorClient {
     };
   }
 
-  /** Builds the version in a fresh isolate and keeps it warm; rejects with a deploy error. */
-  validate(version: Version): Promise<Built> {
+  /**
+   * Builds the version in a fresh isolate and keeps it warm; rejects with a deploy error. `startupCpuMs`
+   * lowers the startup limit for this build (the error's details.startupCpuMs says when it ran out).
+   */
+  validate(version: Version, startupCpuMs?: number): Promise<Built> {
     this.#ensureLoaded(version);
     const jobId = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#validations.set(jobId, { resolve, reject });
-      this.#send({ t: 'validate', jobId, versionId: version.id });
+      this.#send({ t: 'validate', jobId, versionId: version.id, startupCpuMs });
     });
   }
 

@@ -171,7 +171,7 @@ export class Executor {
         return;
       }
       case 'validate':
-        this.#validate(message.jobId, message.versionId);
+        this.#validate(message.jobId, message.versionId, message.startupCpuMs);
         return;
       case 'shutdown':
         this.close();
@@ -188,21 +188,21 @@ export class Executor {
     for (const agent of this.#egress.values()) void agent.close();
   }
 
-  #build(version: Version): LiveIsolate {
+  #build(version: Version, startupCpuMs?: number): LiveIsolate {
     let live: LiveIsolate | null = null;
-    const tenant = TenantIsolate.create(version, this.#runtime.script, (op, args) => this.#onHostCall(live!, op, args), this.#spares.take(version.limits.memoryMb));
+    const tenant = TenantIsolate.create(version, this.#runtime.script, (op, args) => this.#onHostCall(live!, op, args), this.#spares.take(version.limits.memoryMb), startupCpuMs);
     live = new LiveIsolate(tenant, version.worker);
     return live;
   }
 
-  #validate(jobId: number, versionId: string): void {
+  #validate(jobId: number, versionId: string, startupCpuMs?: number): void {
     const version = this.#versions.get(versionId);
     if (!version) {
       this.#post({ t: 'validated', jobId, error: { code: 'ISO_ERR_DEPLOY_STARTUP', message: 'version was not loaded' }, syntax: null, initMs: null });
       return;
     }
     try {
-      const live = this.#build(version);
+      const live = this.#build(version, startupCpuMs);
       // Deploy warms the isolate: the first request to the new version finds it ready.
       live.cold = false;
       this.#pool.add(versionId, live);

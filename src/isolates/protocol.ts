@@ -38,7 +38,8 @@ export interface RequestBodyErrorMessage { t: 'requestBodyError'; id: number; me
 /** `bytes` of the streamed response body were written to the client's connection. */
 export interface AckMessage { t: 'ack'; id: number; bytes: number }
 /** Build the version in a fresh isolate (compile, instantiate, find the handler) and keep it warm. */
-export interface ValidateMessage { t: 'validate'; jobId: number; versionId: string }
+/** Build the version and keep it warm; `startupCpuMs` lowers the startup limit for this build. */
+export interface ValidateMessage { t: 'validate'; jobId: number; versionId: string; startupCpuMs?: number }
 
 /** Dispose every isolate and let the thread exit. */
 export interface ShutdownMessage { t: 'shutdown' }

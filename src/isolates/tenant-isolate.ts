@@ -171,8 +171,9 @@ export class TenantIsolate {
   /**
    * Builds the isolate or throws an IsolaneError with an ISO_ERR_DEPLOY_* code. `spare`, when given, is a
    * prepared isolate with the version's memory limit: only the worker's own code is left to load.
+   * `startupCpuMs`: the CPU its top-level code and install may use (details.startupCpuMs when exceeded).
    */
-  static create(version: Version, runtimeCode: string, onHostCall: HostCallHandler, spare: PreparedIsolate | null = null): TenantIsolate {
+  static create(version: Version, runtimeCode: string, onHostCall: HostCallHandler, spare: PreparedIsolate | null = null, startupCpuMs = STARTUP_CPU_MS): TenantIsolate {
     const started = performance.now();
     let prepared: PreparedIsolate;
     try {
@@ -186,7 +187,7 @@ export class TenantIsolate {
       let namespace: ivm.Reference<object> | undefined;
       if (version.syntax === 'module') {
         const main = linkModules(isolate, context, version);
-        startup(isolate, () => runWatched(watchId, STARTUP_CPU_MS, () => main.evaluateSync()));
+        startup(isolate, startupCpuMs, () => runWatched(watchId, startupCpuMs, () => main.evaluateSync()));
         namespace = main.namespace;
       } else {
         const source = version.modules.find((m) => m.name === version.main)!;
@@ -200,14 +201,14 @@ export class TenantIsolate {
         } catch (err) {
           throw syntaxError(err, source.name);
         }
-        startup(isolate, () => runWatched(watchId, STARTUP_CPU_MS, () => script.runSync(context)));
+        startup(isolate, startupCpuMs, () => runWatched(watchId, startupCpuMs, () => script.runSync(context)));
       }
       let syntax: 'module' | 'service-worker';
       try {
         const install = ['install', namespace?.derefInto(), envJson(version.bindings)];
-        syntax = runWatched(watchId, STARTUP_CPU_MS, () => dispatch.applySync(undefined, install, { arguments: { copy: true } })) as 'module' | 'service-worker';
+        syntax = runWatched(watchId, startupCpuMs, () => dispatch.applySync(undefined, install, { arguments: { copy: true } })) as 'module' | 'service-worker';
       } catch (err) {
-        if (isolate.isDisposed || /timed out/.test(String(err))) throw startupFailure(err, isolate);
+        if (isolate.isDisposed || /timed out/.test(String(err))) throw startupFailure(err, isolate, startupCpuMs);
         throw new IsolaneError('ISO_ERR_DEPLOY_NO_HANDLER', err instanceof Error ? err.message : String(err));
       }
       return new TenantIsolate(version, prepared, syntax, performance.now() - started);
@@ -268,17 +269,19 @@ export class TenantIsolate {
   }
 }
 
-function startup(isolate: ivm.Isolate, run: () => unknown): void {
+function startup(isolate: ivm.Isolate, startupCpuMs: number, run: () => unknown): void {
   try {
     run();
   } catch (err) {
-    throw startupFailure(err, isolate);
+    throw startupFailure(err, isolate, startupCpuMs);
   }
 }
 
-function startupFailure(err: unknown, isolate: ivm.Isolate): IsolaneError {
+function startupFailure(err: unknown, isolate: ivm.Isolate, startupCpuMs: number): IsolaneError {
   const outcome = sliceFailure(err, isolate);
-  if (outcome === 'exceededCpu') return new IsolaneError('ISO_ERR_DEPLOY_STARTUP', `top-level code ran longer than the startup limit of ${STARTUP_CPU_MS} ms`);
+  if (outcome === 'exceededCpu') {
+    return new IsolaneError('ISO_ERR_DEPLOY_STARTUP', `top-level code ran longer than the startup limit of ${startupCpuMs} ms`, { details: { startupCpuMs } });
+  }
   if (outcome === 'exceededMemory') return new IsolaneError('ISO_ERR_DEPLOY_STARTUP', 'top-level code exceeded the memory limit');
   if (outcome === 'internalError') return new IsolaneError('ISO_ERR_DEPLOY_STARTUP', 'the isolate failed while the worker started');
   const message = err instanceof Error ? err.message : String(err);

@@ -34,10 +34,10 @@ export interface ValidateRequest { t: 'validate'; jobId: number; version: Versio
 export interface Shutdown { t: 'shutdown'; graceMs: number }
 
 /**
- * Build a just-deployed version here too, so no thread's first request to it is a cold start. `initMs`:
- * how long its build took in the process that validated it (where to build it: serving-process.ts).
+ * Build a just-deployed version here too, so no thread's first request to it is a cold start. `slow`:
+ * the process that validated it found it slow to start (where to build it: version-builds.ts).
  */
-export interface WarmRequest { t: 'warm'; version: Version; initMs: number }
+export interface WarmRequest { t: 'warm'; version: Version; slow: boolean }
 export type ToServing = ServingInit | LiveChange | ValidateRequest | WarmRequest | Shutdown;
 
 // serving process → primary
@@ -49,8 +49,8 @@ export interface Validated {
   jobId: number;
   error: { code: string; message: string; details?: Record<string, unknown> } | null;
   syntax: 'module' | 'service-worker' | null;
-  /** How long the build took there, in ms (null on error). */
-  initMs: number | null;
+  /** Whether it was slow to start there (null on error): see version-builds.ts. */
+  slow: boolean | null;
 }
 export interface ConsoleLine { worker: string; requestId: string | null; level: string; message: string; time: string }
 /** Records and console lines, batched per event-loop turn. */

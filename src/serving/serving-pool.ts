@@ -79,7 +79,7 @@ export class ServingPool {
   #routes: Route[] = [];
   #seq = 0;
   #waiters: { seq: number; resolve: () => void }[] = [];
-  readonly #validations = new Map<number, { proc: ServingProcess; resolve: (built: { syntax: 'module' | 'service-worker'; initMs: number }) => void; reject: (err: IsolaneError) => void }>();
+  readonly #validations = new Map<number, { proc: ServingProcess; resolve: (built: { syntax: 'module' | 'service-worker'; slow: boolean }) => void; reject: (err: IsolaneError) => void }>();
   #nextJob = 1;
   #port = 0;
   #closing = false;
@@ -156,7 +156,7 @@ export class ServingPool {
           this.#validations.delete(message.jobId);
           if (!job) return;
           if (message.error) job.reject(new IsolaneError(message.error.code as ErrorCode, message.error.message, { details: message.error.details }));
-          else job.resolve({ syntax: message.syntax!, initMs: message.initMs ?? 0 });
+          else job.resolve({ syntax: message.syntax!, slow: message.slow ?? false });
           return;
         }
         case 'metering':
@@ -317,12 +317,12 @@ export class ServingPool {
   async validate(version: Version): Promise<'module' | 'service-worker'> {
     const [first, ...others] = this.#slots;
     const jobId = this.#nextJob++;
-    const { syntax, initMs } = await new Promise<{ syntax: 'module' | 'service-worker'; initMs: number }>((resolve, reject) => {
+    const { syntax, slow } = await new Promise<{ syntax: 'module' | 'service-worker'; slow: boolean }>((resolve, reject) => {
       this.#validations.set(jobId, { proc: first!, resolve, reject });
       this.#send(first!, { t: 'validate', jobId, version });
     });
-    // Before the version goes live there: its requests wait for that build (serving-process.ts, build()).
-    for (const proc of others) this.#send(proc, { t: 'warm', version, initMs });
+    // Before the version goes live there (a slow one's requests wait for that build: version-builds.ts).
+    for (const proc of others) this.#send(proc, { t: 'warm', version, slow });
     return syntax;
   }
 

@@ -58,14 +58,14 @@ const executor = ExecutorClient.inThread(data.runtime, executorOptions, onLog);
 // Before the process listens: the first request should not pay for the executor's warm-up.
 executor.start();
 // Workers that ran into their CPU limit run on a thread of their own for a while (heavy-workers.ts), and
-// every deploy is built there first (version-builds.ts): started now, on its own thread alongside this
-// one's warm-up, so that the first deploy does not wait for it (~300 ms).
+// so do versions slow to start (version-builds.ts). Started now, on its own thread alongside this one's
+// warm-up, so that the first that needs it does not wait for it (~300 ms).
 const offload = ExecutorClient.onOwnThread(data.runtime, executorOptions, onLog);
 offload.start();
 const heavy = new HeavyWorkers(HEAVY_COOL_DOWN_MS);
 // Versions slow to start run there too, for good (slow-starts.ts).
 const slowStarts = new SlowStarts(SLOW_START_MS);
-// Deploys build on the offload thread first (version-builds.ts).
+// Where deploys are built (version-builds.ts).
 const builds = new VersionBuilds(executor, offload, slowStarts);
 // Workers that keep ending at their limits are refused for a while rather than run (limit-strikes.ts).
 const strikes = new LimitStrikes();
@@ -130,7 +130,6 @@ function applied(seq: number): void {
     }
     retired = [];
     post({ t: 'applied', seq: appliedSeq });
-    builds.live([...versions.values()].map((version) => version.id));
   });
 }
 
@@ -152,15 +151,15 @@ onMessage = (message: ToServing) => {
       return;
     case 'validate':
       builds.validate(message.version).then(
-        ({ syntax, initMs }) => post({ t: 'validated', jobId: message.jobId, error: null, syntax, initMs }),
+        ({ syntax, slow }) => post({ t: 'validated', jobId: message.jobId, error: null, syntax, slow }),
         (err: unknown) => {
           const error = err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', String(err));
-          post({ t: 'validated', jobId: message.jobId, error: { code: error.code, message: error.message, details: error.details }, syntax: null, initMs: null });
+          post({ t: 'validated', jobId: message.jobId, error: { code: error.code, message: error.message, details: error.details }, syntax: null, slow: null });
         },
       );
       return;
     case 'warm':
-      builds.warm(message.version, message.initMs);
+      builds.warm(message.version, message.slow);
       return;
     case 'shutdown': {
       // Stop taking connections (the primary hands new ones to the other processes) but keep the open ones:

@@ -1,31 +1,30 @@
 /**
  * Where a serving process builds a deployed version, so that its first request finds it warm and its
- * top-level code (up to the 1 s startup limit) never holds up the serving thread's other tenants.
+ * top-level code (up to the 1 s startup limit) cannot hold up the serving thread's other tenants.
  *
- * - The validating process builds it on its offload thread; requests that come meanwhile wait for that
- *   build there. A version that took SLOW_START_MS or more stays warm there, and its requests go there
- *   for good (src/limits/slow-starts.ts). One that built quickly is built again on the serving thread,
- *   where its requests will run, once it is live (the deploy is answered after every process applied
- *   the change: the build must not delay that), and dropped from the offload thread.
- * - The other processes are told how long that build took: a quick one is built on the serving thread
- *   at once (one build, not two), a slow one as above. Top-level code that is quick only sometimes can
- *   stall a serving thread once; its cold start there then marks it slow.
+ * A version is built on the serving thread, where its requests will run, with a startup budget of
+ * QUICK_START_CPU_MS. Nearly every worker starts well within it (Hono ~8 ms), so a deploy costs one
+ * build, as before. One that runs out is built again on the offload thread with the full limit, and
+ * stays warm there: its requests go there for good (src/limits/slow-starts.ts), as do later cold starts,
+ * and requests that come while it builds wait for it there. So top-level code holds a serving thread for
+ * at most QUICK_START_CPU_MS. The other processes are told whether the version was slow and build it
+ * straight on their offload thread if so. A cold start on a serving thread that takes SLOW_START_MS or
+ * more marks the version slow as well (top-level code that is quick only sometimes).
  */
+import { IsolaneError } from '../errors.ts';
 import type { Built, ExecutorClient } from '../isolates/executor-client.ts';
 import type { SlowStarts } from '../limits/slow-starts.ts';
 import type { Version } from '../types.ts';
 
 /** A build this long or longer makes the version slow to start. */
 export const SLOW_START_MS = 100;
-/** A quick build not yet live after this long is repeated on the serving thread anyway. */
-const LIVE_DEADLINE_MS = 1000;
+/** The CPU a deploy's top-level code may use on a serving thread before it is built on the offload thread. */
+const QUICK_START_CPU_MS = 50;
 
 export class VersionBuilds {
   readonly #serving: ExecutorClient;
   readonly #offload: ExecutorClient;
   readonly #slowStarts: SlowStarts;
-  /** Quick builds waiting for their version to go live, by version id. */
-  readonly #waiting = new Map<string, () => void>();
 
   constructor(serving: ExecutorClient, offload: ExecutorClient, slowStarts: SlowStarts) {
     this.#serving = serving;
@@ -33,10 +32,21 @@ export class VersionBuilds {
     this.#slowStarts = slowStarts;
   }
 
-  /** The deploy's build (validation); rejects with its deploy error. */
-  async validate(version: Version): Promise<Built> {
-    let built: Built;
+  /**
+   * Builds `version` here and keeps it warm; rejects with its deploy error. `knownSlow`: another process
+   * found it slow to start, so it goes straight to the offload thread.
+   */
+  async validate(version: Version, knownSlow = false): Promise<Built & { slow: boolean }> {
+    if (!knownSlow) {
+      try {
+        const built = await this.#serving.validate(version, QUICK_START_CPU_MS);
+        return { ...built, slow: this.#slowStarts.note(version.id, built.initMs) };
+      } catch (err) {
+        if (!(err instanceof IsolaneError) || err.details?.startupCpuMs !== QUICK_START_CPU_MS) throw err;
+      }
+    }
     this.#slowStarts.building(version.id);
+    let built: Built;
     try {
       built = await this.#offload.validate(version);
     } catch (err) {
@@ -44,38 +54,13 @@ export class VersionBuilds {
       this.#offload.unload(version.id);
       throw err;
     }
-    if (built.initMs >= SLOW_START_MS) {
-      this.#slowStarts.built(version.id, built.initMs);
-      return built;
-    }
-    const deadline = setTimeout(() => this.#waiting.get(version.id)?.(), LIVE_DEADLINE_MS);
-    this.#waiting.set(version.id, () => {
-      this.#waiting.delete(version.id);
-      clearTimeout(deadline);
-      setImmediate(() => {
-        // The same code built there: a failure here (top-level code that behaves differently) shows at its first request.
-        this.#serving.validate(version).catch(() => this.#serving.unload(version.id));
-        this.#slowStarts.built(version.id, built.initMs);
-        this.#offload.unload(version.id);
-      });
-    });
-    return built;
+    // Slow however long this build took: it ran out of the budget on the serving thread.
+    this.#slowStarts.built(version.id, Infinity);
+    return { ...built, slow: true };
   }
 
-  /** Another process validated `version` in `initMs`: build it here too. */
-  warm(version: Version, initMs: number): void {
-    if (initMs >= SLOW_START_MS) {
-      this.validate(version).catch(() => {});
-      return;
-    }
-    this.#serving.validate(version).then(
-      (built) => this.#slowStarts.note(version.id, built.initMs),
-      () => this.#serving.unload(version.id),
-    );
-  }
-
-  /** These versions are live now. */
-  live(versionIds: Iterable<string>): void {
-    for (const id of versionIds) this.#waiting.get(id)?.();
+  /** Another process validated `version` (`slow`: it found it slow to start): build it here too. */
+  warm(version: Version, slow: boolean): void {
+    this.validate(version, slow).catch(() => {});
   }
 }

@@ -58,10 +58,8 @@ const executor = ExecutorClient.inThread(data.runtime, executorOptions, onLog);
 // Before the process listens: the first request should not pay for the executor's warm-up.
 executor.start();
 // Workers that ran into their CPU limit run on a thread of their own for a while (heavy-workers.ts), and
-// so do versions slow to start (version-builds.ts). Started now, on its own thread alongside this one's
-// warm-up, so that the first that needs it does not wait for it (~300 ms).
+// so do versions slow to start (version-builds.ts). Started on first need (~300 ms, ~36 MB of RSS).
 const offload = ExecutorClient.onOwnThread(data.runtime, executorOptions, onLog);
-offload.start();
 const heavy = new HeavyWorkers(HEAVY_COOL_DOWN_MS);
 // Versions slow to start run there too, for good (slow-starts.ts).
 const slowStarts = new SlowStarts(SLOW_START_MS);

@@ -61,7 +61,6 @@ executor.start();
 // so do versions slow to start (version-builds.ts). Started on first need (~300 ms, ~36 MB of RSS).
 const offload = ExecutorClient.onOwnThread(data.runtime, executorOptions, onLog);
 const heavy = new HeavyWorkers(HEAVY_COOL_DOWN_MS);
-// Versions slow to start run there too, for good (slow-starts.ts).
 const slowStarts = new SlowStarts(SLOW_START_MS);
 // Where deploys are built (version-builds.ts).
 const builds = new VersionBuilds(executor, offload, slowStarts);
@@ -131,6 +130,11 @@ function applied(seq: number): void {
   });
 }
 
+/** A version that failed to build is not kept (its modules stay in memory otherwise) unless it is live here already. */
+function dropUnlessLive(version: Version): void {
+  if (versions.get(version.worker)?.id !== version.id) executor.unload(version.id);
+}
+
 onMessage = (message: ToServing) => {
   switch (message.t) {
     case 'init':
@@ -153,11 +157,12 @@ onMessage = (message: ToServing) => {
         (err: unknown) => {
           const error = err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', String(err));
           post({ t: 'validated', jobId: message.jobId, error: { code: error.code, message: error.message, details: error.details }, syntax: null, slow: null });
+          dropUnlessLive(message.version);
         },
       );
       return;
     case 'warm':
-      builds.warm(message.version, message.slow);
+      builds.validate(message.version, message.slow).catch(() => dropUnlessLive(message.version));
       return;
     case 'shutdown': {
       // Stop taking connections (the primary hands new ones to the other processes) but keep the open ones:

@@ -58,9 +58,4 @@ export class VersionBuilds {
     this.#slowStarts.built(version.id, Infinity);
     return { ...built, slow: true };
   }
-
-  /** Another process validated `version` (`slow`: it found it slow to start): build it here too. */
-  warm(version: Version, slow: boolean): void {
-    this.validate(version, slow).catch(() => {});
-  }
 }

@@ -25,7 +25,7 @@
 // On the isolate pointer only TerminateExecution, SetOOMErrorHandler and SetAllowAtomicsWait are called,
 // V8 entry points whose ABI has not changed across recent V8 versions, so the watchdog also works when
 // built against older headers than the running Node's (their mangled names are checked when the library
-// loads). namedKeys, reduceMemory and runScript (below) use more of V8's API and are built only against
+// loads). namedKeys, reduceMemory, runScript and primeModule (below) use more of V8's API and are built only against
 // the server Node's own headers (native/build.mjs finds them in node@24's platform package).
 #include <node_api.h>
 #include <v8.h>
@@ -336,12 +336,38 @@ void RunScript(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (script->Run(context).IsEmpty()) return;
   info.GetReturnValue().Set(rejected);
 }
+
+// primeModule(source, filename, codeCache): compiles a module from V8's code cache and drops the result.
+// isolated-vm 7's compileModule hands V8 the cachedData it is given without asking V8 to consume it, so
+// every module is compiled from its source. Compiled here first, with the same origin as isolated-vm's
+// (name, offsets 0, a module), the code lands in the isolate's compilation cache, where isolated-vm's
+// compile then finds it. Returns true when V8 rejected the cache; a syntax error is left for isolated-vm's
+// compile to report. The host calls it before compiling a module; it is never handed to the runtime.
+void PrimeModule(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  if (info.Length() < 3 || !info[0]->IsString() || !info[1]->IsString() || !info[2]->IsArrayBuffer()) {
+    isolate->ThrowException(v8::Exception::TypeError(v8::String::NewFromUtf8Literal(isolate, "primeModule(source, filename, codeCache)")));
+    return;
+  }
+  v8::ScriptOrigin origin(info[1], 0, 0, false, -1, v8::Local<v8::Value>(), false, false, true);
+  v8::Local<v8::ArrayBuffer> buffer = info[2].As<v8::ArrayBuffer>();
+  std::shared_ptr<v8::BackingStore> bytes = buffer->GetBackingStore();
+  // Not owned: `bytes` outlives the compile.
+  auto* cache = new v8::ScriptCompiler::CachedData(static_cast<const uint8_t*>(bytes->Data()), static_cast<int>(bytes->ByteLength()));
+  v8::ScriptCompiler::Source source(info[0].As<v8::String>(), origin, cache);
+  v8::TryCatch try_catch(isolate);
+  v8::Local<v8::Module> module;
+  bool compiled = v8::ScriptCompiler::CompileModule(isolate, &source, v8::ScriptCompiler::kConsumeCodeCache).ToLocal(&module);
+  bool rejected = !compiled || source.GetCachedData()->rejected;
+  if (buffer->IsDetachable()) buffer->Detach(v8::Local<v8::Value>()).Check();
+  info.GetReturnValue().Set(rejected);
+}
 #endif
 
 // isolated-vm's NativeModule entry point, run inside a tenant isolate: remember which isolate it is,
 // replace isolated-vm's out-of-memory handler and forbid Atomics.wait (see the top of the file). On
-// `target` go `namedKeys`, `reduceMemory` and `runScript` (when built against matching headers). The host
-// takes `reduceMemory` and `runScript` off and hands the object to the runtime's boot function, which
+// `target` go `namedKeys`, `reduceMemory`, `runScript` and `primeModule` (when built against matching
+// headers). The host takes all but `namedKeys` off and hands the object to the runtime's boot function, which
 // keeps `namedKeys` in a closure, away from tenant code.
 extern "C" __attribute__((visibility("default"))) void InitForContext(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Object> target) {
   just_initialized = isolate;
@@ -355,6 +381,10 @@ extern "C" __attribute__((visibility("default"))) void InitForContext(v8::Isolat
   v8::Local<v8::Function> reduce_memory;
   if (v8::Function::New(context, ReduceMemory).ToLocal(&reduce_memory)) {
     target->Set(context, v8::String::NewFromUtf8Literal(isolate, "reduceMemory"), reduce_memory).Check();
+  }
+  v8::Local<v8::Function> prime_module;
+  if (v8::Function::New(context, PrimeModule).ToLocal(&prime_module)) {
+    target->Set(context, v8::String::NewFromUtf8Literal(isolate, "primeModule"), prime_module).Check();
   }
   v8::Local<v8::Function> run_script;
   if (v8::Function::New(context, RunScript).ToLocal(&run_script)) {

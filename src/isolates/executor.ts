@@ -121,6 +121,8 @@ export class Executor {
   readonly #spares: SpareIsolates;
   readonly #reducer: MemoryReducer<LiveIsolate>;
   readonly #fetchAllow: string[];
+  /** Versions whose code cache has been made again after a request (TenantIsolate.recacheCode). */
+  readonly #recached = new Set<string>();
   /** One egress agent per distinct allowlist (most workers share the server-wide one). */
   readonly #egress = new Map<string, Agent>();
 
@@ -143,6 +145,7 @@ export class Executor {
         this.#versions.delete(message.versionId);
         this.#pool.remove(message.versionId);
         forgetCache(`${message.versionId}:`);
+        this.#recached.delete(message.versionId);
         return;
       case 'invoke':
         this.#invoke(message);
@@ -538,7 +541,18 @@ export class Executor {
     else if (!live.tenant.disposed) {
       this.#pool.remeasure(live.tenant.version.id, live, memoryBytes);
       if (live.inflight === 0) this.#reducer.idle(live);
+      if (outcome === 'ok') this.#recacheAfterFirstRequest(live);
     }
+  }
+
+  /** Once per version and thread, after its first good request and after the response has gone out. */
+  #recacheAfterFirstRequest(live: LiveIsolate): void {
+    const versionId = live.tenant.version.id;
+    if (this.#recached.has(versionId)) return;
+    this.#recached.add(versionId);
+    setImmediate(() => {
+      if (!live.tenant.disposed && this.#versions.has(versionId)) live.tenant.recacheCode();
+    });
   }
 
   #ensureWallTicker(): void {

@@ -7,7 +7,7 @@ import { posix } from 'node:path';
 import ivm from 'isolated-vm';
 import { IsolaneError } from '../errors.ts';
 import type { Version, WorkerModule } from '../types.ts';
-import { cacheOptions, rememberCache } from './code-cache.ts';
+import { cachedCode, rememberCache, replaceCache } from './code-cache.ts';
 
 export function resolveSpecifier(specifier: string, importer: string): string | null {
   if (!specifier.startsWith('./') && !specifier.startsWith('../')) return null;
@@ -42,8 +42,25 @@ export function syntaxError(err: unknown, moduleName: string): IsolaneError {
   });
 }
 
-/** Compile the main module and everything it imports; returns the linked main module. */
-export function linkModules(isolate: ivm.Isolate, context: ivm.Context, version: Version): ivm.Module {
+/**
+ * The addon's `primeModule(source, filename, cache)`: compiles a module from a code cache into the
+ * isolate's compilation cache, where isolated-vm's compileModule finds it (isolated-vm 7 ignores a
+ * module's cachedData). Returns true when V8 rejected the cache.
+ */
+export type ModulePrimer = ivm.Reference<(source: string, filename: string, cache: ArrayBuffer) => boolean>;
+
+export interface LinkedModules {
+  main: ivm.Module;
+  /** How many of the modules were compiled from this thread's code cache. */
+  fromCache: number;
+}
+
+/**
+ * Compile the main module and everything it imports and link them. A module this
+ * thread has compiled before comes from its code cache when `primeModule` is there to consume it.
+ */
+export function linkModules(isolate: ivm.Isolate, context: ivm.Context, version: Version, primeModule: ModulePrimer | null): LinkedModules {
+  let fromCache = 0;
   const byName = new Map(version.modules.map((m) => [m.name, m]));
   const compiled = new Map<string, ivm.Module>();
   const names = new Map<ivm.Module, string>();
@@ -54,9 +71,15 @@ export function linkModules(isolate: ivm.Isolate, context: ivm.Context, version:
     const source = byName.get(name);
     if (!source) throw new IsolaneError('ISO_ERR_DEPLOY_MODULE_MISSING', `module not found: ${name}`, { details: { module: name } });
     const cacheKey = `${version.id}:${name}`;
+    const code = moduleSource(source);
+    const cache = cachedCode(cacheKey);
+    if (cache && primeModule) {
+      if (primeModule.applySync(undefined, [code, name, cache.copyInto()])) rememberCache(cacheKey, { cachedDataRejected: true });
+      else fromCache++;
+    }
     let module: ivm.Module;
     try {
-      module = isolate.compileModuleSync(moduleSource(source), { filename: name, ...cacheOptions(cacheKey) });
+      module = isolate.compileModuleSync(code, { filename: name, produceCachedData: !cache });
     } catch (err) {
       throw syntaxError(err, name);
     }
@@ -86,5 +109,20 @@ export function linkModules(isolate: ivm.Isolate, context: ivm.Context, version:
   } catch (err) {
     throw linkError ?? new IsolaneError('ISO_ERR_DEPLOY_STARTUP', err instanceof Error ? err.message : String(err));
   }
-  return main;
+  return { main, fromCache };
+}
+
+/**
+ * Makes the version's code cache again from an isolate that has served a request. V8 compiles a function
+ * on its first call, so a cache made at compile time holds little more than the top-level code; compiled
+ * again here, the same source comes from the isolate's compilation cache with every function compiled
+ * since (Hono's first request: ~2 ms less in the next isolate, top-level code ~1 ms less).
+ */
+export function recacheModules(isolate: ivm.Isolate, version: Version): void {
+  for (const module of version.modules) {
+    const cacheKey = `${version.id}:${module.name}`;
+    if (!cachedCode(cacheKey)) continue;
+    const again = isolate.compileModuleSync(moduleSource(module), { filename: module.name, produceCachedData: true });
+    replaceCache(cacheKey, again as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
+  }
 }

@@ -16,7 +16,7 @@ import { sliceFailure, type SliceFailure } from '../limits/slice-outcome.ts';
 import { forgetIsolate, runWatched, watchIsolate } from '../limits/watchdog.ts';
 import type { Outcome } from '../types.ts';
 import { cachedCode, cacheOptions, rememberCache } from './code-cache.ts';
-import { linkModules, syntaxError } from './module-graph.ts';
+import { linkModules, recacheModules, syntaxError, type ModulePrimer } from './module-graph.ts';
 
 /** What a bridge call from the runtime looks like to the host. */
 export type HostCallHandler = (op: string, args: unknown[]) => unknown;
@@ -46,6 +46,8 @@ export class PreparedIsolate {
   readonly watchId: number;
   /** The addon's garbage collection that returns memory (null when the addon was built without it). */
   readonly reduceMemory: ivm.Reference<() => void> | null;
+  /** The addon's module compile from a code cache (module-graph.ts; null when built without it). */
+  readonly primeModule: ModulePrimer | null;
   handler: HostCallHandler | null = null;
 
   private constructor(
@@ -55,6 +57,7 @@ export class PreparedIsolate {
     memoryMb: number,
     watchId: number,
     reduceMemory: ivm.Reference<() => void> | null,
+    primeModule: ModulePrimer | null,
   ) {
     this.isolate = isolate;
     this.context = context;
@@ -62,6 +65,7 @@ export class PreparedIsolate {
     this.memoryMb = memoryMb;
     this.watchId = watchId;
     this.reduceMemory = reduceMemory;
+    this.primeModule = primeModule;
   }
 
   static create(runtimeCode: string, memoryMb: number, onCatastrophicError: (message: string) => void): PreparedIsolate {
@@ -71,8 +75,9 @@ export class PreparedIsolate {
       const context = isolate.createContextSync();
       const watched = watchIsolate(context);
       watchId = watched.id;
-      // The host keeps reduceMemory and runScript; the runtime gets the rest of the natives.
+      // The host keeps reduceMemory, primeModule and runScript; the runtime gets the rest of the natives.
       const reduceMemory = takeNative<() => void>(watched.natives, 'reduceMemory');
+      const primeModule: ModulePrimer | null = takeNative(watched.natives, 'primeModule');
       runRuntime(isolate, context, runtimeCode, takeNative(watched.natives, 'runScript'));
       const boot = context.global.getSync('__isolaneBoot', { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
       let prepared: PreparedIsolate | null = null;
@@ -82,7 +87,7 @@ export class PreparedIsolate {
       >;
       boot.release();
       watched.natives.release();
-      prepared = new PreparedIsolate(isolate, context, dispatch, memoryMb, watchId, reduceMemory);
+      prepared = new PreparedIsolate(isolate, context, dispatch, memoryMb, watchId, reduceMemory, primeModule);
       return prepared;
     } catch (err) {
       if (watchId !== undefined) forgetIsolate(watchId);
@@ -147,6 +152,8 @@ export class TenantIsolate {
   readonly syntax: 'module' | 'service-worker';
   /** Isolate creation plus code load, in milliseconds. */
   readonly initMs: number;
+  /** How many of its modules were compiled from the thread's code cache (module-graph.ts). */
+  readonly modulesFromCache: number;
   /** Invocations that have started and not ended. */
   inflight = 0;
   /** True until the first invocation has been counted as a cold start. */
@@ -158,7 +165,8 @@ export class TenantIsolate {
   readonly #watchId: number;
   readonly #reduceMemory: ivm.Reference<() => void> | null;
 
-  private constructor(version: Version, prepared: PreparedIsolate, syntax: 'module' | 'service-worker', initMs: number) {
+  private constructor(version: Version, prepared: PreparedIsolate, syntax: 'module' | 'service-worker', initMs: number, modulesFromCache: number) {
+    this.modulesFromCache = modulesFromCache;
     this.version = version;
     this.#isolate = prepared.isolate;
     this.#dispatch = prepared.dispatch;
@@ -185,10 +193,12 @@ export class TenantIsolate {
     const { isolate, context, dispatch, watchId } = prepared;
     try {
       let namespace: ivm.Reference<object> | undefined;
+      let modulesFromCache = 0;
       if (version.syntax === 'module') {
-        const main = linkModules(isolate, context, version);
-        startup(isolate, startupCpuMs, () => runWatched(watchId, startupCpuMs, () => main.evaluateSync()));
-        namespace = main.namespace;
+        const linked = linkModules(isolate, context, version, prepared.primeModule);
+        modulesFromCache = linked.fromCache;
+        startup(isolate, startupCpuMs, () => runWatched(watchId, startupCpuMs, () => linked.main.evaluateSync()));
+        namespace = linked.main.namespace;
       } else {
         const source = version.modules.find((m) => m.name === version.main)!;
         // Service-worker scripts read their bindings as globals, top-level code included.
@@ -211,7 +221,7 @@ export class TenantIsolate {
         if (isolate.isDisposed || /timed out/.test(String(err))) throw startupFailure(err, isolate, startupCpuMs);
         throw new IsolaneError('ISO_ERR_DEPLOY_NO_HANDLER', err instanceof Error ? err.message : String(err));
       }
-      return new TenantIsolate(version, prepared, syntax, performance.now() - started);
+      return new TenantIsolate(version, prepared, syntax, performance.now() - started, modulesFromCache);
     } catch (err) {
       prepared.dispose();
       throw err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', err instanceof Error ? err.message : String(err));
@@ -246,6 +256,16 @@ export class TenantIsolate {
       if (failure === 'uncaught') error = err instanceof Error ? (err.stack ?? err.message) : String(err);
     }
     return { cpuUs: threadCpuUs() - before, failure, error };
+  }
+
+  /** The version's code cache made again, now that requests have compiled its functions (module-graph.ts). */
+  recacheCode(): void {
+    if (this.version.syntax !== 'module' || this.#isolate.isDisposed) return;
+    try {
+      recacheModules(this.#isolate, this.version);
+    } catch {
+      // The cache made at compile time stays: it is only slower.
+    }
   }
 
   /** Heap plus external (ArrayBuffer) bytes: what counts against the memory limit. */

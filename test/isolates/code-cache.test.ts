@@ -1,0 +1,98 @@
+/**
+ * A version's modules compile from the thread's V8 code cache in its later isolates (isolated-vm alone
+ * would ignore a module's cache), the cache is made again after a request, and a cache V8 rejects only
+ * costs a compile.
+ */
+import ivm from 'isolated-vm';
+import t from 'tap';
+import { cachedCode, forgetCache, replaceCache } from '../../src/isolates/code-cache.ts';
+import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
+import { TenantIsolate } from '../../src/isolates/tenant-isolate.ts';
+import { DEFAULT_LIMITS, type Version } from '../../src/types.ts';
+
+const bundle = await buildRuntimeBundle();
+
+// Enough functions that V8 compiles lazily, on the first request: the cache made after it is bigger.
+const handlers = Array.from({ length: 40 }, (_, i) => `export function route${i}(n) { let s = 0; for (let j = 0; j < n; j++) s += j * ${i}; return s; }`).join('\n');
+const version: Version = {
+  id: 'cache-test-version',
+  worker: 'cache-test',
+  createdAt: new Date(0).toISOString(),
+  syntax: 'module',
+  main: 'main.js',
+  modules: [
+    {
+      name: 'main.js',
+      type: 'esm',
+      content: `import * as routes from './routes.js';
+export default { fetch(request) {
+  let total = 0;
+  for (const name of Object.keys(routes)) total += routes[name](3);
+  return new Response(new URL(request.url).pathname + ' ' + total);
+} };`,
+    },
+    { name: 'routes.js', type: 'esm', content: handlers },
+  ],
+  bindings: [],
+  compatibilityDate: null,
+  limits: { ...DEFAULT_LIMITS },
+};
+
+/** Builds an isolate of `version` and returns it with the body of its answer to one request. */
+function serveOnce(): { tenant: TenantIsolate; body: string } {
+  let body = '';
+  const tenant = TenantIsolate.create(version, bundle.script, (op, args) => {
+    if (op === 'runtimeChunk') return bundle.chunks[args[0] as string];
+    if (op === 'respond') body = typeof args[3] === 'string' ? args[3] : new TextDecoder().decode(args[3] as ArrayBuffer);
+    return undefined;
+  });
+  const slice = tenant.enter(['request', 1, 'GET', 'http://cache.test/hello', 'host\ncache.test', null], 1000);
+  if (slice.failure) throw new Error(`request failed: ${slice.failure} ${slice.error ?? ''}`);
+  return { tenant, body };
+}
+
+const cacheBytes = (name: string) => cachedCode(`${version.id}:${name}`)?.copy().byteLength ?? 0;
+
+t.teardown(() => forgetCache(`${version.id}:`));
+
+t.test('the first isolate compiles from source, later ones from the cache', async (t) => {
+  const first = serveOnce();
+  t.equal(first.tenant.modulesFromCache, 0);
+  t.equal(first.body, `/hello ${3 * 780}`);
+  t.ok(cacheBytes('main.js') > 0 && cacheBytes('routes.js') > 0, 'both modules have a cache');
+  first.tenant.dispose();
+
+  const second = serveOnce();
+  t.equal(second.tenant.modulesFromCache, 2, 'both modules came from the cache');
+  t.equal(second.body, `/hello ${3 * 780}`, 'and serve the same answer');
+  second.tenant.dispose();
+});
+
+t.test('after a request the cache is made again, with the functions that request compiled', async (t) => {
+  const { tenant } = serveOnce();
+  const before = cacheBytes('routes.js');
+  tenant.recacheCode();
+  const after = cacheBytes('routes.js');
+  t.ok(after > before * 1.5, `the cache grew with the compiled functions (${before} → ${after} bytes)`);
+  tenant.dispose();
+
+  const next = serveOnce();
+  t.equal(next.tenant.modulesFromCache, 2, 'the next isolate compiles from the new cache');
+  t.equal(next.body, `/hello ${3 * 780}`);
+  next.tenant.dispose();
+});
+
+t.test('a cache V8 rejects is dropped and the module compiled from source', async (t) => {
+  const garbage = new Uint8Array(4096).fill(7).buffer;
+  replaceCache(`${version.id}:routes.js`, { cachedData: new ivm.ExternalCopy(garbage) });
+  const { tenant, body } = serveOnce();
+  t.equal(tenant.modulesFromCache, 1, 'only main.js came from the cache');
+  t.equal(body, `/hello ${3 * 780}`, 'the worker still serves');
+  t.equal(cachedCode(`${version.id}:routes.js`), undefined, 'the rejected cache is forgotten');
+  tenant.dispose();
+
+  const next = serveOnce();
+  t.equal(next.tenant.modulesFromCache, 1, 'the isolate after it makes a new one for routes.js');
+  next.tenant.dispose();
+  t.ok(cacheBytes('routes.js') > 0);
+});

@@ -5,12 +5,14 @@
  * Store changes flow one way: the store emits, this file reads the changed worker or routes and hands
  * them to the serving processes; the admin API answers a change once every process serves it.
  */
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { createAdminApp } from './admin/app.ts';
 import { adminToken } from './config/admin-token.ts';
 import type { Config } from './config/config.ts';
+import { CodeCacheFiles } from './isolates/code-cache-files.ts';
 import { buildRuntimeBundle } from './isolates/runtime-bundle.ts';
 import { Logger } from './log/logger.ts';
 import { Meter } from './metering/meter.ts';
@@ -36,6 +38,10 @@ export async function startIsolane(config: Config): Promise<Isolane> {
   if (removed.length > 0) logger.write({ type: 'store-cleanup', time: new Date().toISOString(), removed });
   const { token, generated } = await adminToken(config.adminToken, config.dataDir);
   const runtime = await buildRuntimeBundle();
+  // Code caches of versions no longer live (the serving processes remove a version's when it goes).
+  const codeCacheDir = join(config.dataDir, 'code-cache');
+  const live = new Set((await store.listWorkers()).map((worker) => worker.activeVersion));
+  new CodeCacheFiles(codeCacheDir).sweep(live);
 
   const usage = new UsageLog();
   const workerLogs = new WorkerLogs();
@@ -57,6 +63,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
       idleMs: config.idleMs,
     },
     idleGcMs: config.idleGcMs,
+    codeCacheDir,
     onMetering(batch) {
       // Console lines first: an invocation's REPORT line comes after what it printed, as in Lambda.
       for (const line of batch.lines) meter.console(line.worker, line.requestId, line.level, line.message, line.time);

@@ -16,7 +16,7 @@ export interface ReducibleIsolate {
   readonly disposed: boolean;
   /** The most heap (plus external memory) it was measured to use. */
   readonly peakMemoryBytes: number;
-  /** Runs the collection; returns the thread CPU it took, in microseconds. */
+  /** Runs the collection (and any other idle upkeep); returns the thread CPU it took, in microseconds. */
   reduceMemory(): number;
 }
 

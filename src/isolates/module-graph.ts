@@ -7,7 +7,7 @@ import { posix } from 'node:path';
 import ivm from 'isolated-vm';
 import { IsolaneError } from '../errors.ts';
 import type { Version, WorkerModule } from '../types.ts';
-import { cachedCode, rememberCache, replaceCache } from './code-cache.ts';
+import { cachedCode, moduleCacheKey, rememberCache, replaceCache, saveCache } from './code-cache.ts';
 
 export function resolveSpecifier(specifier: string, importer: string): string | null {
   if (!specifier.startsWith('./') && !specifier.startsWith('../')) return null;
@@ -70,7 +70,7 @@ export function linkModules(isolate: ivm.Isolate, context: ivm.Context, version:
     if (existing) return existing;
     const source = byName.get(name);
     if (!source) throw new IsolaneError('ISO_ERR_DEPLOY_MODULE_MISSING', `module not found: ${name}`, { details: { module: name } });
-    const cacheKey = `${version.id}:${name}`;
+    const cacheKey = moduleCacheKey(version.id, name);
     const code = moduleSource(source);
     const cache = cachedCode(cacheKey);
     if (cache && primeModule) {
@@ -120,9 +120,14 @@ export function linkModules(isolate: ivm.Isolate, context: ivm.Context, version:
  */
 export function recacheModules(isolate: ivm.Isolate, version: Version): void {
   for (const module of version.modules) {
-    const cacheKey = `${version.id}:${module.name}`;
+    const cacheKey = moduleCacheKey(version.id, module.name);
     if (!cachedCode(cacheKey)) continue;
     const again = isolate.compileModuleSync(moduleSource(module), { filename: module.name, produceCachedData: true });
     replaceCache(cacheKey, again as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
   }
+}
+
+/** Saves the version's caches for other processes (code-cache-files.ts), once it has built: never a failed upload's. */
+export function saveModuleCaches(version: Version): void {
+  for (const module of version.modules) saveCache(moduleCacheKey(version.id, module.name));
 }

@@ -16,7 +16,7 @@ import { sliceFailure, type SliceFailure } from '../limits/slice-outcome.ts';
 import { forgetIsolate, runWatched, watchIsolate } from '../limits/watchdog.ts';
 import type { Outcome } from '../types.ts';
 import { cachedCode, cacheOptions, rememberCache } from './code-cache.ts';
-import { linkModules, recacheModules, syntaxError, type ModulePrimer } from './module-graph.ts';
+import { linkModules, recacheModules, saveModuleCaches, syntaxError, type ModulePrimer } from './module-graph.ts';
 
 /** What a bridge call from the runtime looks like to the host. */
 export type HostCallHandler = (op: string, args: unknown[]) => unknown;
@@ -221,6 +221,7 @@ export class TenantIsolate {
         if (isolate.isDisposed || /timed out/.test(String(err))) throw startupFailure(err, isolate, startupCpuMs);
         throw new IsolaneError('ISO_ERR_DEPLOY_NO_HANDLER', err instanceof Error ? err.message : String(err));
       }
+      if (version.syntax === 'module') saveModuleCaches(version);
       return new TenantIsolate(version, prepared, syntax, performance.now() - started, modulesFromCache);
     } catch (err) {
       prepared.dispose();

@@ -18,6 +18,8 @@ export interface ServingProcessData {
   idleGcMs: number;
   /** Host names and addresses outbound fetch may reach on the host's own network. */
   fetchAllow: string[];
+  /** Where compiled modules' V8 code caches are kept (code-cache-files.ts); null: in memory only. */
+  codeCacheDir: string | null;
 }
 
 // primary → serving process

@@ -53,7 +53,7 @@ setTimerSlackNs(1_000_000);
 
 const forward = new ForwardMeter(post);
 const onLog = (line: { worker: string; requestId: string | null; level: string; message: string }) => forward.console(line.worker, line.requestId, line.level, line.message);
-const executorOptions = { pool: data.pool, idleGcMs: data.idleGcMs, fetchAllow: data.fetchAllow };
+const executorOptions = { pool: data.pool, idleGcMs: data.idleGcMs, fetchAllow: data.fetchAllow, codeCacheDir: data.codeCacheDir };
 const executor = ExecutorClient.inThread(data.runtime, executorOptions, onLog);
 // Before the process listens: the first request should not pay for the executor's warm-up.
 executor.start();

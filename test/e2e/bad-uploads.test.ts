@@ -1,5 +1,5 @@
 /** Every bad upload answers 4xx with a JSON error naming the problem, and nothing is stored. */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { admin, deployMultipart, deployScript, send, startServer } from '../helpers/server.ts';
@@ -10,12 +10,23 @@ const good = `export default { fetch() { return new Response('v1') } }`;
 function storedFiles(): string[] {
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
-  return walk(server.dataDir).sort();
+  // code-cache/ is derived data, not the store: checked apart (cachedVersions).
+  return walk(server.dataDir).filter((path) => !path.startsWith(join(server.dataDir, 'code-cache'))).sort();
+}
+
+/** The versions with compiled code kept on disk: a rejected upload adds none. */
+function cachedVersions(): string[] {
+  return readdirSync(join(server.dataDir, 'code-cache')).sort();
 }
 
 t.before(async () => {
   const res = await deployScript(server, 'keep', good);
   if (res.status !== 201) throw new Error(res.text);
+  // Its compiled code is written in the background: wait for it, so that each case compares like with like.
+  const dir = join(server.dataDir, 'code-cache');
+  for (let i = 0; i < 100 && !(existsSync(dir) && readdirSync(dir).length > 0 && readdirSync(join(dir, readdirSync(dir)[0]!)).some((f) => f.endsWith('.v8'))); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 });
 
 const cases: [string, () => ReturnType<typeof admin>, number, string, RegExp?][] = [
@@ -54,12 +65,14 @@ function multipartRaw(metadata: string | null, script: string): string {
 for (const [title, upload, status, code, message] of cases) {
   t.test(`bad upload: ${title}`, async (t) => {
     const before = storedFiles();
+    const cachedBefore = cachedVersions();
     const res = await upload();
     t.equal(res.status, status, res.text);
     t.match(res.headers['content-type'], /application\/json/);
     t.equal(res.json().error.code, code);
     if (message) t.match(res.json().error.message, message);
     t.same(storedFiles(), before, 'nothing was stored');
+    t.same(cachedVersions(), cachedBefore, 'no compiled code was kept for it');
     t.equal((await send(server, 'keep.localhost')).text, 'v1', 'the live version still serves');
   });
 }

@@ -3,14 +3,19 @@
  * would ignore a module's cache), the cache is made again after a request, and a cache V8 rejects only
  * costs a compile.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import ivm from 'isolated-vm';
 import t from 'tap';
-import { cachedCode, forgetCache, replaceCache } from '../../src/isolates/code-cache.ts';
+import { cachedCode, forgetVersionCache, moduleCacheKey, replaceCache } from '../../src/isolates/code-cache.ts';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 import { TenantIsolate } from '../../src/isolates/tenant-isolate.ts';
 import { DEFAULT_LIMITS, type Version } from '../../src/types.ts';
 
 const bundle = await buildRuntimeBundle();
+const CHILD = join(import.meta.dirname, '..', 'helpers', 'code-cache-child.ts');
 
 // Enough functions that V8 compiles lazily, on the first request: the cache made after it is bigger.
 const handlers = Array.from({ length: 40 }, (_, i) => `export function route${i}(n) { let s = 0; for (let j = 0; j < n; j++) s += j * ${i}; return s; }`).join('\n');
@@ -51,9 +56,9 @@ function serveOnce(): { tenant: TenantIsolate; body: string } {
   return { tenant, body };
 }
 
-const cacheBytes = (name: string) => cachedCode(`${version.id}:${name}`)?.copy().byteLength ?? 0;
+const cacheBytes = (name: string) => cachedCode(moduleCacheKey(version.id, name))?.copy().byteLength ?? 0;
 
-t.teardown(() => forgetCache(`${version.id}:`));
+t.teardown(() => forgetVersionCache(version.id));
 
 t.test('the first isolate compiles from source, later ones from the cache', async (t) => {
   const first = serveOnce();
@@ -84,15 +89,27 @@ t.test('after a request the cache is made again, with the functions that request
 
 t.test('a cache V8 rejects is dropped and the module compiled from source', async (t) => {
   const garbage = new Uint8Array(4096).fill(7).buffer;
-  replaceCache(`${version.id}:routes.js`, { cachedData: new ivm.ExternalCopy(garbage) });
+  replaceCache(moduleCacheKey(version.id, 'routes.js'), { cachedData: new ivm.ExternalCopy(garbage) });
   const { tenant, body } = serveOnce();
   t.equal(tenant.modulesFromCache, 1, 'only main.js came from the cache');
   t.equal(body, `/hello ${3 * 780}`, 'the worker still serves');
-  t.equal(cachedCode(`${version.id}:routes.js`), undefined, 'the rejected cache is forgotten');
+  t.equal(cachedCode(moduleCacheKey(version.id, 'routes.js')), undefined, 'the rejected cache is forgotten');
   tenant.dispose();
 
   const next = serveOnce();
   t.equal(next.tenant.modulesFromCache, 1, 'the isolate after it makes a new one for routes.js');
   next.tenant.dispose();
   t.ok(cacheBytes('routes.js') > 0);
+});
+
+t.test('another process compiles from the caches this one left on disk', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'isolane-code-cache-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const run = () => {
+    const out = execFileSync(process.execPath, ['--no-node-snapshot', CHILD, dir], { encoding: 'utf8' });
+    return JSON.parse(out) as { fromCache: number; body: string };
+  };
+  t.same(run(), { fromCache: 0, body: '42' }, 'the first process compiles from source');
+  t.equal(readdirSync(join(dir, 'crossprocess0000000a')).length, 2, 'and leaves a cache per module');
+  t.same(run(), { fromCache: 2, body: '42' }, 'the next compiles both modules from them');
 });

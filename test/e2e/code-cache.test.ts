@@ -1,0 +1,99 @@
+/**
+ * Compiled modules' V8 code caches are kept in the data directory (code-cache-files.ts): written when a
+ * version is built, removed when it stops being live, swept at start, and a damaged file never keeps a
+ * worker from serving.
+ */
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { admin, deployMultipart, send, startServer, type TestServer } from '../helpers/server.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const modules = (greeting: string) => ({
+  'main.js': `import { greet } from './lib/greet.js'; export default { fetch(request) { return new Response(greet(new URL(request.url).pathname)) } }`,
+  'lib/greet.js': `export function greet(path) { return '${greeting} ' + path }`,
+});
+
+async function activeVersion(server: TestServer, name: string): Promise<string> {
+  return (await admin(server, 'GET', `/v1/workers/${name}`)).json().activeVersion as string;
+}
+
+/** The cache files of a version, once the background writes have landed. */
+async function cacheFiles(dir: string, versionId: string, expected: number): Promise<string[]> {
+  const versionDir = join(dir, 'code-cache', versionId);
+  for (let i = 0; i < 100; i++) {
+    const files = existsSync(versionDir) ? readdirSync(versionDir).filter((f) => f.endsWith('.v8')) : [];
+    if (files.length >= expected) return files;
+    await sleep(20);
+  }
+  return existsSync(versionDir) ? readdirSync(versionDir) : [];
+}
+
+async function gone(path: string): Promise<boolean> {
+  for (let i = 0; i < 100 && existsSync(path); i++) await sleep(20);
+  return !existsSync(path);
+}
+
+t.test('a deploy writes its modules caches; a redeploy removes the old version', async (t) => {
+  const server = await startServer(t);
+  t.equal((await deployMultipart(server, 'cached', { main_module: 'main.js' }, modules('hello'))).status, 201);
+  const v1 = await activeVersion(server, 'cached');
+  t.equal((await cacheFiles(server.dataDir, v1, 2)).length, 2, 'one file per module');
+  t.equal((await send(server, 'cached.localhost', '/a')).text, 'hello /a');
+
+  t.equal((await deployMultipart(server, 'cached', { main_module: 'main.js' }, modules('bonjour'))).status, 200);
+  const v2 = await activeVersion(server, 'cached');
+  t.not(v2, v1);
+  t.equal((await send(server, 'cached.localhost', '/b')).text, 'bonjour /b');
+  t.equal((await cacheFiles(server.dataDir, v2, 2)).length, 2);
+  t.ok(await gone(join(server.dataDir, 'code-cache', v1)), 'the old version\'s caches are removed');
+
+  t.equal((await admin(server, 'DELETE', '/v1/workers/cached')).status, 200);
+  t.ok(await gone(join(server.dataDir, 'code-cache', v2)), 'and a deleted worker\'s');
+});
+
+t.test('an isolate idle after its first request remakes its caches, with what that request compiled', async (t) => {
+  const server = await startServer(t, { args: ['--idle-gc-ms', '200'] });
+  const many = Array.from({ length: 60 }, (_, i) => `function step${i}(x) { return x + ${i} }`).join('\n');
+  const source = `${many}\nexport default { fetch() { let x = 0; ${Array.from({ length: 60 }, (_, i) => `x = step${i}(x);`).join(' ')} return new Response(String(x)) } }`;
+  t.equal((await deployMultipart(server, 'lazy', { main_module: 'main.js' }, { 'main.js': source })).status, 201);
+  const version = await activeVersion(server, 'lazy');
+  const [file] = await cacheFiles(server.dataDir, version, 1);
+  const path = join(server.dataDir, 'code-cache', version, file!);
+  const before = statSync(path).size;
+  t.equal((await send(server, 'lazy.localhost')).text, String((59 * 60) / 2));
+  let after = before;
+  for (let i = 0; i < 150 && after <= before; i++) {
+    await sleep(20);
+    after = statSync(path).size;
+  }
+  t.ok(after > before, `the cache file grew once the isolate was idle (${before} → ${after} bytes)`);
+});
+
+t.test('after a restart: stale caches are swept, damaged ones ignored, the worker serves', async (t) => {
+  const first = await startServer(t);
+  t.equal((await deployMultipart(first, 'kept', { main_module: 'main.js' }, modules('hi'))).status, 201);
+  const version = await activeVersion(first, 'kept');
+  const files = await cacheFiles(first.dataDir, version, 2);
+  t.equal(files.length, 2);
+  await first.kill();
+
+  const stale = join(first.dataDir, 'code-cache', 'abcdef0123456789abcd');
+  mkdirSync(stale, { recursive: true });
+  writeFileSync(join(stale, 'x.v8'), 'left by a version that is gone');
+  const temp = join(first.dataDir, 'code-cache', version, 'x.v8.0123456789ab.tmp');
+  writeFileSync(temp, 'a write the crash cut short');
+  // One file damaged (its digest no longer matches), one replaced by bytes V8 must reject.
+  const dir = join(first.dataDir, 'code-cache', version);
+  writeFileSync(join(dir, files[0]!), Buffer.alloc(200, 1));
+  const { createHash } = await import('node:crypto');
+  const junk = Buffer.alloc(4096, 7);
+  writeFileSync(join(dir, files[1]!), Buffer.concat([createHash('sha256').update(junk).digest(), junk]));
+
+  const second = await startServer(t, { dataDir: first.dataDir });
+  t.notOk(existsSync(stale), 'a version no worker serves has its caches swept');
+  t.notOk(existsSync(temp), 'and a temp file of a live one');
+  t.equal((await send(second, 'kept.localhost', '/x')).text, 'hi /x');
+  t.equal((await send(second, 'kept.localhost', '/y')).text, 'hi /y');
+});

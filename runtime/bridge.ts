@@ -73,9 +73,9 @@ export function hostError(id: number, message: string, stack: string): void {
   connected()('error', id, message, stack);
 }
 
-/** The source of the runtime chunk `name` (runtime/chunks.ts). */
-export function hostRuntimeChunk(name: string): string {
-  return connected()('runtimeChunk', name);
+/** Ask the host to run runtime chunk `name` here: its exports come back through dispatch('chunk') (runtime/chunks.ts). */
+export function hostRuntimeChunk(name: string): void {
+  connected()('runtimeChunk', name);
 }
 
 export function hostDone(id: number): void {

@@ -26,6 +26,7 @@ import { fetchError, fetchResult } from './http/fetch.ts';
 import { createIncomingRequest } from './http/request.ts';
 import { bodyChunk, bodyError, fetchBodyError, fetchChunk } from './streams/host-body.ts';
 import { resumeBody, resumeFetchBody } from './streams/send-body.ts';
+import { chunkLoaded } from './chunks.ts';
 import { answer, cancelInvocation, fail, settle, startInvocation, type Invocation } from './invocation.ts';
 import { JSONParse, ReflectApply, ReflectOwnKeys } from './primordials.ts';
 import type { Request } from './http/request.ts';
@@ -162,6 +163,8 @@ export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, 
       return cancelInvocation(a as number);
     case 'install':
       return install(a, b);
+    case 'chunk':
+      return chunkLoaded(a as string, b);
   }
   throw new TypeError(`Unknown dispatch op: ${op}`);
 } as Dispatch;

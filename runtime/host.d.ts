@@ -70,8 +70,11 @@ export interface HostCall {
   (op: 'fetchUploadEnd', fetchId: number, error: string): void;
   /** The worker wants the next chunk of fetch `fetchId`'s streamed response body: see dispatch('fetchChunk'). */
   (op: 'pullFetchBody', fetchId: number): void;
-  /** The source of runtime chunk `name` (a function body returning its exports), returned at once: runtime/chunks.ts. */
-  (op: 'runtimeChunk', name: string): string;
+  /**
+   * Run runtime chunk `name` in this context: before it returns, the host calls dispatch('chunk', name, exports)
+   * (runtime/chunks.ts, src/isolates/runtime-chunks.ts).
+   */
+  (op: 'runtimeChunk', name: string): void;
   /** `length` (at most 65536) bytes from the host's CSPRNG, returned at once. */
   (op: 'randomBytes', length: number): ArrayBuffer;
   /** The digest of `data` with `algorithm` (SHA-1, SHA-256, SHA-384, SHA-512), returned at once. */
@@ -96,6 +99,8 @@ export interface Dispatch {
    * JSON of the bindings object. Returns the worker's syntax; throws TypeError if there is no fetch handler.
    */
   (op: 'install', namespace: object | undefined, envJson: string): 'module' | 'service-worker';
+  /** The host ran runtime chunk `name` in this context (asked with host('runtimeChunk')): keep its exports. */
+  (op: 'chunk', name: string, exports: unknown): void;
   /**
    * A new request: the runtime builds a Request and calls the handler; it answers via host('respond' | 'respondStream' | 'error'),
    * then host('done'). `body` is the whole body, null, or 'stream': its chunks come with 'bodyChunk' as the worker reads.

@@ -10,6 +10,7 @@ import { LRUCache } from 'lru-cache';
 import type { CodeCacheFiles } from './code-cache-files.ts';
 
 const MAX_BYTES = 32 * 1024 * 1024;
+const MODULE_PREFIX = 'module:';
 
 interface Entry {
   data: ivm.ExternalCopy<ArrayBuffer>;
@@ -34,7 +35,7 @@ export function keepCodeCacheFiles(where: CodeCacheFiles | null): void {
 
 /** The key of a module's cache: the only keys kept on disk. */
 export function moduleCacheKey(versionId: string, moduleName: string): string {
-  return `${versionId}:${moduleName}`;
+  return `${MODULE_PREFIX}${versionId}:${moduleName}`;
 }
 
 /** Compile options that use the cache for `key` if present and ask V8 for one otherwise. */
@@ -97,6 +98,7 @@ function keep(key: string, data: ivm.ExternalCopy<ArrayBuffer>): void {
 }
 
 function moduleOf(key: string): { versionId: string; name: string } | null {
-  const colon = key.indexOf(':');
-  return colon > 0 ? { versionId: key.slice(0, colon), name: key.slice(colon + 1) } : null;
+  if (!key.startsWith(MODULE_PREFIX)) return null;
+  const colon = key.indexOf(':', MODULE_PREFIX.length);
+  return colon > 0 ? { versionId: key.slice(MODULE_PREFIX.length, colon), name: key.slice(colon + 1) } : null;
 }

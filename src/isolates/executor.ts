@@ -149,8 +149,8 @@ export class Executor {
     this.#fetchAllow = options.fetchAllow;
     this.#post = post;
     keepCodeCacheFiles(options.codeCacheDir ? new CodeCacheFiles(options.codeCacheDir) : null);
-    warmRuntimeCache(runtime.script);
-    this.#spares = new SpareIsolates(runtime.script, SPARE_ISOLATES);
+    warmRuntimeCache(runtime);
+    this.#spares = new SpareIsolates(runtime, SPARE_ISOLATES);
     this.#reducer = new MemoryReducer<LiveIsolate>(options.idleGcMs, (cpuUs) => this.#post({ t: 'memoryReduced', cpuUs }));
   }
 
@@ -211,7 +211,7 @@ export class Executor {
 
   #build(version: Version, startupCpuMs?: number): LiveIsolate {
     let live: LiveIsolate | null = null;
-    const tenant = TenantIsolate.create(version, this.#runtime.script, (op, args) => this.#onHostCall(live!, op, args), this.#spares.take(version.limits.memoryMb), startupCpuMs);
+    const tenant = TenantIsolate.create(version, this.#runtime, (op, args) => this.#onHostCall(live!, op, args), this.#spares.take(version.limits.memoryMb), startupCpuMs);
     live = new LiveIsolate(tenant, version.worker);
     return live;
   }
@@ -304,8 +304,6 @@ export class Executor {
       case 'randomBytes':
       case 'subtle':
         return hostCrypto(op, args);
-      case 'runtimeChunk':
-        return this.#runtime.chunks[args[0] as string];
       case 'decodeUtf8':
         return decodeUtf8(args[0], args[1]);
       case 'respond': {

@@ -6,7 +6,7 @@
  * Code that few workers need and that is large is built apart, as chunks: their source is not part of
  * every isolate (V8 keeps a script's whole source for as long as the isolate lives, ~1 byte of memory
  * per byte of source). The runtime asks for a chunk by name (bridge op `runtimeChunk`) the first time it needs
- * it and evaluates it there (runtime/chunks.ts). The chunks: tr46's Unicode tables (243 KB of the 452 KB
+ * it, and the host runs it there from the thread's code cache (runtime-chunks.ts). The chunks: tr46's Unicode tables (243 KB of the 452 KB
  * the script was), needed only for hosts that are not plain ASCII; web-streams-polyfill (62 KB), needed
  * only by workers that touch a stream; urlpattern-polyfill and fflate, for URLPattern and compression
  * streams; the generic Array.prototype algorithms (runtime/global/interruptible/), needed only for huge
@@ -148,14 +148,14 @@ const CHUNKS: Record<string, string> = {
   fflate: `import { Deflate, Gzip, Inflate, Zlib } from './runtime/compression/fflate.ts'; chunkExports = { Deflate, Gzip, Inflate, Zlib };`,
 };
 
-/** A chunk as a function body that returns its `chunkExports` (runtime/chunks.ts evaluates it). */
+/** A chunk as a script whose completion value is its `chunkExports` (runtime-chunks.ts runs it). */
 async function bundleChunk(entry: string): Promise<string> {
   const result = await build({
     ...COMMON,
     stdin: { contents: entry, resolveDir: ROOT, loader: 'js' },
     plugins: [unwrapUmd],
-    banner: { js: `${COMMON.banner.js}let chunkExports;` },
-    footer: { js: 'return chunkExports;' },
+    banner: { js: `(function () {${COMMON.banner.js}let chunkExports;` },
+    footer: { js: 'return chunkExports;\n})()' },
   });
   return result.outputFiles[0]!.text;
 }

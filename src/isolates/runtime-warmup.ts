@@ -4,10 +4,14 @@
  * top level, and a cold isolate's first request compiles URL parsing, Headers, Response.json … on the
  * spot (~3 ms for the first `new URL()`). Compiling the same source again in an isolate that has run a
  * request hits V8's in-isolate compilation cache, whose functions are compiled by then: that cache is
- * the one kept. Built by the host from the host's own bundle, never from tenant code.
+ * the one kept. The same goes for the web-streams chunk, which the warm-up worker loads by passing one
+ * response's body to another (as Hono's middleware does). Built by the host from the host's own
+ * bundle, never from tenant code.
  */
 import ivm from 'isolated-vm';
 import { rememberCache } from './code-cache.ts';
+import type { RuntimeBundle } from './runtime-bundle.ts';
+import { recacheChunk, runChunk } from './runtime-chunks.ts';
 
 /** A worker doing what most do: parse the URL, read headers and a JSON body, answer JSON and text. */
 const WARMUP_WORKER = `export default {
@@ -17,17 +21,26 @@ const WARMUP_WORKER = `export default {
     const type = request.headers.get('content-type');
     const body = request.method === 'POST' ? await request.json() : null;
     if (url.pathname === '/text') return new Response('ok', { headers: { 'content-type': 'text/plain' } });
+    if (url.pathname === '/stream') {
+      const inner = new Response('streamed', { headers: { 'content-type': 'text/plain' } });
+      return new Response(inner.body, inner);
+    }
     return Response.json({ path: url.pathname, query, type, body }, { status: 200 });
   },
 };`;
 
-export function warmRuntimeCache(runtimeCode: string): void {
+export function warmRuntimeCache(runtime: RuntimeBundle): void {
   const isolate = new ivm.Isolate({ memoryLimit: 64 });
   try {
     const context = isolate.createContextSync();
-    isolate.compileScriptSync(runtimeCode, { filename: 'isolane:runtime' }).runSync(context);
+    isolate.compileScriptSync(runtime.script, { filename: 'isolane:runtime' }).runSync(context);
     const boot = context.global.getSync('__isolaneBoot', { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
-    const host = new ivm.Callback(() => undefined);
+    const loaded: string[] = [];
+    const host = new ivm.Callback((op: string, name: string) => {
+      if (op !== 'runtimeChunk') return;
+      runChunk(isolate, context, dispatch, name, runtime.chunks[name]);
+      loaded.push(name);
+    });
     const dispatch = boot.applySync(undefined, [host], { result: { reference: true } }) as unknown as ivm.Reference<(...args: unknown[]) => unknown>;
     const worker = isolate.compileModuleSync(WARMUP_WORKER, { filename: 'warmup.js' });
     worker.instantiateSync(context, () => {
@@ -39,8 +52,10 @@ export function warmRuntimeCache(runtimeCode: string): void {
     call('request', 1, 'GET', 'http://warmup.localhost/a?b=c', 'host\nwarmup.localhost\naccept\n*/*', null);
     call('request', 2, 'POST', 'http://warmup.localhost/b', 'host\nwarmup.localhost\ncontent-type\napplication/json', new TextEncoder().encode('{"a":1}').buffer);
     call('request', 3, 'GET', 'http://warmup.localhost/text', 'host\nwarmup.localhost', null);
-    const again = isolate.compileScriptSync(runtimeCode, { filename: 'isolane:runtime', produceCachedData: true });
+    call('request', 4, 'GET', 'http://warmup.localhost/stream', 'host\nwarmup.localhost', null);
+    const again = isolate.compileScriptSync(runtime.script, { filename: 'isolane:runtime', produceCachedData: true });
     rememberCache('runtime', again as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
+    for (const name of loaded) recacheChunk(isolate, name, runtime.chunks[name]!);
   } finally {
     isolate.dispose();
   }

@@ -5,17 +5,18 @@
  * a worker with another limit builds its isolate from scratch.
  */
 import { DEFAULT_LIMITS } from '../types.ts';
+import type { RuntimeBundle } from './runtime-bundle.ts';
 import { exitOnCatastrophicError, PreparedIsolate } from './tenant-isolate.ts';
 
 export class SpareIsolates {
-  readonly #runtimeCode: string;
+  readonly #runtime: RuntimeBundle;
   readonly #target: number;
   readonly #spares: PreparedIsolate[] = [];
   #refill: NodeJS.Immediate | null = null;
   #closed = false;
 
-  constructor(runtimeCode: string, target: number) {
-    this.#runtimeCode = runtimeCode;
+  constructor(runtime: RuntimeBundle, target: number) {
+    this.#runtime = runtime;
     this.#target = target;
     this.#refillSoon();
   }
@@ -35,7 +36,7 @@ export class SpareIsolates {
       this.#refill = null;
       if (this.#closed || this.#spares.length >= this.#target) return;
       try {
-        this.#spares.push(PreparedIsolate.create(this.#runtimeCode, DEFAULT_LIMITS.memoryMb, exitOnCatastrophicError));
+        this.#spares.push(PreparedIsolate.create(this.#runtime, DEFAULT_LIMITS.memoryMb, exitOnCatastrophicError));
       } catch (err) {
         process.emitWarning(`could not prepare a spare isolate: ${err instanceof Error ? err.message : String(err)}`);
         return;

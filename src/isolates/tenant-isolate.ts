@@ -17,6 +17,8 @@ import { forgetIsolate, runWatched, watchIsolate } from '../limits/watchdog.ts';
 import type { Outcome } from '../types.ts';
 import { cachedCode, cacheOptions, rememberCache } from './code-cache.ts';
 import { linkModules, recacheModules, saveModuleCaches, syntaxError, type ModulePrimer } from './module-graph.ts';
+import type { RuntimeBundle } from './runtime-bundle.ts';
+import { runChunk } from './runtime-chunks.ts';
 
 /** What a bridge call from the runtime looks like to the host. */
 export type HostCallHandler = (op: string, args: unknown[]) => unknown;
@@ -68,7 +70,7 @@ export class PreparedIsolate {
     this.primeModule = primeModule;
   }
 
-  static create(runtimeCode: string, memoryMb: number, onCatastrophicError: (message: string) => void): PreparedIsolate {
+  static create(runtime: RuntimeBundle, memoryMb: number, onCatastrophicError: (message: string) => void): PreparedIsolate {
     const isolate = new ivm.Isolate({ memoryLimit: memoryMb, onCatastrophicError });
     let watchId: number | undefined;
     try {
@@ -78,10 +80,15 @@ export class PreparedIsolate {
       // The host keeps reduceMemory, primeModule and runScript; the runtime gets the rest of the natives.
       const reduceMemory = takeNative<() => void>(watched.natives, 'reduceMemory');
       const primeModule: ModulePrimer | null = takeNative(watched.natives, 'primeModule');
-      runRuntime(isolate, context, runtimeCode, takeNative(watched.natives, 'runScript'));
+      runRuntime(isolate, context, runtime.script, takeNative(watched.natives, 'runScript'));
       const boot = context.global.getSync('__isolaneBoot', { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
       let prepared: PreparedIsolate | null = null;
-      const host = new ivm.Callback((op: string, ...args: unknown[]) => prepared?.handler?.(op, args));
+      // Runtime chunks are the runtime's own business: answered here, never by the executor's handler.
+      const host = new ivm.Callback((op: string, ...args: unknown[]) => {
+        if (op !== 'runtimeChunk') return prepared?.handler?.(op, args);
+        runChunk(isolate, context, dispatch, args[0] as string, runtime.chunks[args[0] as string]);
+        return undefined;
+      });
       const dispatch = boot.applySync(undefined, [host, watched.natives.derefInto()], { result: { reference: true } }) as unknown as ivm.Reference<
         (...args: unknown[]) => unknown
       >;
@@ -181,11 +188,11 @@ export class TenantIsolate {
    * prepared isolate with the version's memory limit: only the worker's own code is left to load.
    * `startupCpuMs`: the CPU its top-level code and install may use (details.startupCpuMs when exceeded).
    */
-  static create(version: Version, runtimeCode: string, onHostCall: HostCallHandler, spare: PreparedIsolate | null = null, startupCpuMs = STARTUP_CPU_MS): TenantIsolate {
+  static create(version: Version, runtime: RuntimeBundle, onHostCall: HostCallHandler, spare: PreparedIsolate | null = null, startupCpuMs = STARTUP_CPU_MS): TenantIsolate {
     const started = performance.now();
     let prepared: PreparedIsolate;
     try {
-      prepared = spare ?? PreparedIsolate.create(runtimeCode, version.limits.memoryMb, exitOnCatastrophicError);
+      prepared = spare ?? PreparedIsolate.create(runtime, version.limits.memoryMb, exitOnCatastrophicError);
     } catch (err) {
       throw err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', err instanceof Error ? err.message : String(err));
     }

@@ -27,9 +27,8 @@ const tenant = TenantIsolate.create(
     compatibilityDate: null,
     limits: { ...DEFAULT_LIMITS },
   },
-  bundle.script,
+  bundle,
   (op, args) => {
-    if (op === 'runtimeChunk') return bundle.chunks[args[0] as string];
     if (op === 'respond') body = typeof args[3] === 'string' ? args[3] : new TextDecoder().decode(args[3] as ArrayBuffer);
     return undefined;
   },

@@ -11,7 +11,9 @@ import ivm from 'isolated-vm';
 import t from 'tap';
 import { cachedCode, forgetVersionCache, moduleCacheKey, replaceCache } from '../../src/isolates/code-cache.ts';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
-import { TenantIsolate } from '../../src/isolates/tenant-isolate.ts';
+import { exitOnCatastrophicError, PreparedIsolate, TenantIsolate } from '../../src/isolates/tenant-isolate.ts';
+import { runChunk } from '../../src/isolates/runtime-chunks.ts';
+import { warmRuntimeCache } from '../../src/isolates/runtime-warmup.ts';
 import { DEFAULT_LIMITS, type Version } from '../../src/types.ts';
 
 const bundle = await buildRuntimeBundle();
@@ -46,8 +48,7 @@ export default { fetch(request) {
 /** Builds an isolate of `version` and returns it with the body of its answer to one request. */
 function serveOnce(): { tenant: TenantIsolate; body: string } {
   let body = '';
-  const tenant = TenantIsolate.create(version, bundle.script, (op, args) => {
-    if (op === 'runtimeChunk') return bundle.chunks[args[0] as string];
+  const tenant = TenantIsolate.create(version, bundle, (op, args) => {
     if (op === 'respond') body = typeof args[3] === 'string' ? args[3] : new TextDecoder().decode(args[3] as ArrayBuffer);
     return undefined;
   });
@@ -112,4 +113,22 @@ t.test('another process compiles from the caches this one left on disk', async (
   t.same(run(), { fromCache: 0, body: '42' }, 'the first process compiles from source');
   t.equal(readdirSync(join(dir, 'crossprocess0000000a')).length, 2, 'and leaves a cache per module');
   t.same(run(), { fromCache: 2, body: '42' }, 'the next compiles both modules from them');
+});
+
+t.test('runtime chunks compile from the cache the warm-up made after using them', async (t) => {
+  warmRuntimeCache(bundle);
+  t.ok(cachedCode('chunk:web-streams'), 'the warm-up used web streams and kept their cache');
+  const prepared = PreparedIsolate.create(bundle, 128, exitOnCatastrophicError);
+  t.teardown(() => prepared.dispose());
+  t.equal(runChunk(prepared.isolate, prepared.context, prepared.dispatch, 'web-streams', bundle.chunks['web-streams']), true, 'compiled from it');
+
+  let body = '';
+  const tenant = TenantIsolate.create({ ...version, id: 'chunk-cache-version', modules: [{ name: 'main.js', type: 'esm', content: `export default { fetch() { const inner = new Response('through a stream'); return new Response(inner.body, inner) } }` }] }, bundle, (op, args) => {
+    if (op === 'respond') body = typeof args[3] === 'string' ? args[3] : new TextDecoder().decode(args[3] as ArrayBuffer);
+    return undefined;
+  });
+  t.teardown(() => forgetVersionCache('chunk-cache-version'));
+  tenant.enter(['request', 1, 'GET', 'http://cache.test/', 'host\ncache.test', null], 1000);
+  t.equal(body, 'through a stream', 'a worker that reads a body loads the chunk through the host and serves');
+  tenant.dispose();
 });

@@ -74,7 +74,7 @@ t.test('0 turns it off', async (t) => {
 
 t.test("a real isolate's reduceMemory gives its young generation's second half back", async (t) => {
   const bundle = await buildRuntimeBundle();
-  const prepared = PreparedIsolate.create(bundle.script, 128, exitOnCatastrophicError);
+  const prepared = PreparedIsolate.create(bundle, 128, exitOnCatastrophicError);
   t.teardown(() => prepared.dispose());
   t.ok(prepared.reduceMemory, 'the addon provides reduceMemory (built against the server Node headers)');
   // Short-lived garbage: scavenges use (and commit) both semi-spaces.

@@ -6,6 +6,7 @@ import ivm from 'isolated-vm';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 import { hostCrypto } from '../../src/isolates/host-crypto.ts';
 import { decodeUtf8 } from '../../src/isolates/host-text.ts';
+import { runChunk } from '../../src/isolates/runtime-chunks.ts';
 import { isolateNatives } from '../../src/limits/watchdog.ts';
 
 export type HostCallRecord = [op: string, ...args: unknown[]];
@@ -95,9 +96,10 @@ export class TestWorker {
       if (op === 'decodeUtf8') return decodeUtf8(args[0], args[1]);
       // A streamed response chunk: the fake client always has room unless a test says otherwise.
       if (op === 'chunk') return room.accepting;
-      if (op === 'runtimeChunk') return chunks[args[0] as string];
+      // As the server does: the host runs the chunk here and hands its exports to dispatch('chunk').
+      if (op === 'runtimeChunk') runChunk(isolate, context, dispatch, args[0] as string, chunks[args[0] as string]);
     });
-    const dispatch = boot.applySync(undefined, natives ? [host, natives.derefInto()] : [host], { result: { reference: true } }) as ivm.Reference<
+    const dispatch: ivm.Reference<(...args: unknown[]) => unknown> = boot.applySync(undefined, natives ? [host, natives.derefInto()] : [host], { result: { reference: true } }) as ivm.Reference<
       (...args: unknown[]) => unknown
     >;
     boot.release();

@@ -26,7 +26,7 @@ const WHOLE_BODY_BYTES = 64 * 1024;
 export interface DataPlaneOptions {
   live: LiveDeployments;
   /** The executor that runs this version's invocations. */
-  executorFor(version: Version): ExecutorClient;
+  executorFor(version: Version): Pick<ExecutorClient, 'invoke'>;
   admission: Admission;
   /** Milliseconds a worker that keeps hitting its limits is refused for (src/limits/limit-strikes.ts). */
   blockedFor(worker: string): number;

@@ -23,6 +23,12 @@ export interface InvocationHandlers {
   onPullBody(): void;
   onFailure(outcome: Outcome): void;
   onEnd(message: EndMessage): void;
+  /**
+   * The invocation did not run: its version's cold start ran past this executor's quick-start budget
+   * (serving threads only). Nothing was answered; the caller runs it on the offload thread. Without this
+   * handler the invocation fails as an internal error.
+   */
+  onSlowStart?(): void;
 }
 
 /** What the data plane can tell a running invocation. */
@@ -149,6 +155,18 @@ export class ExecutorClient {
         const handlers = this.#pending.get(message.id);
         this.#pending.delete(message.id);
         handlers?.onEnd(message);
+        return;
+      }
+      case 'slowStart': {
+        const handlers = this.#pending.get(message.id);
+        this.#pending.delete(message.id);
+        if (!handlers) return;
+        if (handlers.onSlowStart) {
+          handlers.onSlowStart();
+          return;
+        }
+        handlers.onFailure('internalError');
+        handlers.onEnd({ t: 'end', id: message.id, outcome: 'internalError', cold: true, initMs: null, cpuUs: 0, memoryBytes: 0 });
         return;
       }
       case 'memoryReduced':

@@ -43,6 +43,11 @@ export interface ExecutorOptions {
   fetchAllow: string[];
   /** Where compiled modules' V8 code caches are kept (code-cache-files.ts); null: in memory only. */
   codeCacheDir: string | null;
+  /**
+   * The CPU a cold start's top-level code may use here before the invocation is handed back unrun (a
+   * SlowStartMessage) to run where slow starts run; null: the full startup limit (the offload thread).
+   */
+  quickStartCpuMs: number | null;
 }
 
 /** The bridge's HeaderLines (runtime/host.d.ts) as a list; anything but a string is no headers. */
@@ -138,6 +143,9 @@ export class Executor {
   readonly #spares: SpareIsolates;
   readonly #reducer: MemoryReducer<LiveIsolate>;
   readonly #fetchAllow: string[];
+  readonly #quickStartCpuMs: number | null;
+  /** Versions whose cold start ran past quickStartCpuMs here: their invocations are handed back at once. */
+  readonly #slowToStart = new Set<string>();
   /** Versions whose code cache has been made again after a request (TenantIsolate.recacheCode). */
   readonly #recached = new Set<string>();
   /** One egress agent per distinct allowlist (most workers share the server-wide one). */
@@ -147,6 +155,7 @@ export class Executor {
     this.#runtime = runtime;
     this.#pool = new IsolatePool<LiveIsolate>(options.pool);
     this.#fetchAllow = options.fetchAllow;
+    this.#quickStartCpuMs = options.quickStartCpuMs;
     this.#post = post;
     keepCodeCacheFiles(options.codeCacheDir ? new CodeCacheFiles(options.codeCacheDir) : null);
     warmRuntimeCache(runtime);
@@ -164,6 +173,7 @@ export class Executor {
         this.#pool.remove(message.versionId);
         forgetVersionCache(message.versionId);
         this.#recached.delete(message.versionId);
+        this.#slowToStart.delete(message.versionId);
         return;
       case 'invoke':
         this.#invoke(message);
@@ -246,9 +256,19 @@ export class Executor {
     }
     let live = this.#pool.get(version.id);
     if (!live || live.tenant.disposed) {
+      if (this.#slowToStart.has(version.id)) {
+        this.#post({ t: 'slowStart', id: message.id });
+        return;
+      }
       try {
-        live = this.#build(version);
+        live = this.#build(version, this.#quickStartCpuMs ?? undefined);
       } catch (err) {
+        if (err instanceof IsolaneError && this.#quickStartCpuMs !== null && err.details?.startupCpuMs === this.#quickStartCpuMs) {
+          // Top-level code that computes: not on this thread, where it holds up every other tenant.
+          this.#slowToStart.add(version.id);
+          this.#post({ t: 'slowStart', id: message.id });
+          return;
+        }
         const text = err instanceof Error ? err.message : String(err);
         this.#post({ t: 'log', worker: message.worker, requestId: message.requestId, level: 'error', message: `worker failed to start: ${text}` });
         this.#post({ t: 'failure', id: message.id, outcome: 'exception' });

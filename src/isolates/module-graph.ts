@@ -72,10 +72,15 @@ export function linkModules(isolate: ivm.Isolate, context: ivm.Context, version:
     if (!source) throw new IsolaneError('ISO_ERR_DEPLOY_MODULE_MISSING', `module not found: ${name}`, { details: { module: name } });
     const cacheKey = moduleCacheKey(version.id, name);
     const code = moduleSource(source);
-    const cache = cachedCode(cacheKey);
+    let cache = cachedCode(cacheKey);
     if (cache && primeModule) {
-      if (primeModule.applySync(undefined, [code, name, cache.copyInto()])) rememberCache(cacheKey, { cachedDataRejected: true });
-      else fromCache++;
+      if (primeModule.applySync(undefined, [code, name, cache.copyInto()])) {
+        // Made by another V8 or for other flags: this compile makes the one to keep.
+        rememberCache(cacheKey, { cachedDataRejected: true });
+        cache = undefined;
+      } else {
+        fromCache++;
+      }
     }
     let module: ivm.Module;
     try {

@@ -102,6 +102,12 @@ export interface ValidatedMessage {
   initMs: number | null;
 }
 
+/**
+ * The invocation did not run: its version's cold start ran past this executor's quick-start budget
+ * (ExecutorOptions.quickStartCpuMs). Nothing was answered or metered; the caller runs it elsewhere.
+ */
+export interface SlowStartMessage { t: 'slowStart'; id: number }
+
 /** An idle isolate's memory was given back (memory-reducer.ts), for the process's stats. */
 export interface MemoryReducedMessage { t: 'memoryReduced'; cpuUs: number }
 
@@ -114,4 +120,5 @@ export type FromExecutor =
   | EndMessage
   | LogMessage
   | ValidatedMessage
+  | SlowStartMessage
   | MemoryReducedMessage;

@@ -13,7 +13,7 @@ import { answerClientError } from '../http/client-error.ts';
 import { createDataPlane } from '../http/data-plane.ts';
 import { ExecutorClient } from '../isolates/executor-client.ts';
 import { HeavyWorkers } from '../limits/heavy-workers.ts';
-import { SlowStarts } from '../limits/slow-starts.ts';
+import { QUICK_START_CPU_MS, SlowStarts } from '../limits/slow-starts.ts';
 import { LimitStrikes } from '../limits/limit-strikes.ts';
 import type { MeterSink } from '../metering/meter.ts';
 import { Admission } from '../limits/admission.ts';
@@ -21,6 +21,7 @@ import { setTimerSlackNs } from '../limits/thread-cpu.ts';
 import { LiveDeployments } from '../live/live-deployments.ts';
 import type { Route, Version } from '../types.ts';
 import { ForwardMeter } from './forward-meter.ts';
+import { InvocationRoutes } from './invocation-routes.ts';
 import { SLOW_START_MS, VersionBuilds } from './version-builds.ts';
 import type { FromServing, ServingInit, ServingProcessData, ToServing } from './protocol.ts';
 
@@ -54,15 +55,16 @@ setTimerSlackNs(1_000_000);
 const forward = new ForwardMeter(post);
 const onLog = (line: { worker: string; requestId: string | null; level: string; message: string }) => forward.console(line.worker, line.requestId, line.level, line.message);
 const executorOptions = { pool: data.pool, idleGcMs: data.idleGcMs, fetchAllow: data.fetchAllow, codeCacheDir: data.codeCacheDir };
-const executor = ExecutorClient.inThread(data.runtime, executorOptions, onLog);
+const executor = ExecutorClient.inThread(data.runtime, { ...executorOptions, quickStartCpuMs: QUICK_START_CPU_MS }, onLog);
 // Before the process listens: the first request should not pay for the executor's warm-up.
 executor.start();
 // Workers that ran into their CPU limit run on a thread of their own for a while (heavy-workers.ts), and
 // so do versions slow to start (version-builds.ts). Started on first need (~300 ms, ~36 MB of RSS).
-const offload = ExecutorClient.onOwnThread(data.runtime, executorOptions, onLog);
+const offload = ExecutorClient.onOwnThread(data.runtime, { ...executorOptions, quickStartCpuMs: null }, onLog);
 const heavy = new HeavyWorkers(HEAVY_COOL_DOWN_MS);
 const slowStarts = new SlowStarts(SLOW_START_MS);
-// Where deploys are built (version-builds.ts).
+// Where invocations run (invocation-routes.ts) and deploys are built (version-builds.ts).
+const invocations = new InvocationRoutes(executor, offload, heavy, slowStarts);
 const builds = new VersionBuilds(executor, offload, slowStarts);
 // Workers that keep ending at their limits are refused for a while rather than run (limit-strikes.ts).
 const strikes = new LimitStrikes();
@@ -85,7 +87,7 @@ const server = createServer(
   { keepAliveTimeout: 65_000, headersTimeout: data.headersTimeoutMs, requestTimeout: 300_000,
     // Node checks those timeouts on this period (30 s by default): often enough for the headers timeout to mean it.
     connectionsCheckingInterval: Math.min(30_000, Math.max(100, data.headersTimeoutMs / 4)), requireHostHeader: false },
-  createDataPlane({ live, executorFor: (version) => (heavy.has(version.worker) || slowStarts.has(version.id) ? offload : executor), admission: new Admission({ queueFactor: 4, maxWaitMs: 1000 }), blockedFor: (worker) => strikes.blockedFor(worker), meter, maxRequestBytes: data.maxRequestBytes }),
+  createDataPlane({ live, executorFor: (version) => invocations.executorFor(version), admission: new Admission({ queueFactor: 4, maxWaitMs: 1000 }), blockedFor: (worker) => strikes.blockedFor(worker), meter, maxRequestBytes: data.maxRequestBytes }),
 );
 server.on('clientError', answerClientError);
 // Before the data plane's handler: a draining process closes each connection after its response.

@@ -13,13 +13,11 @@
  */
 import { IsolaneError } from '../errors.ts';
 import type { Built, ExecutorClient } from '../isolates/executor-client.ts';
-import type { SlowStarts } from '../limits/slow-starts.ts';
+import { QUICK_START_CPU_MS, type SlowStarts } from '../limits/slow-starts.ts';
 import type { Version } from '../types.ts';
 
 /** A build this long or longer makes the version slow to start. */
 export const SLOW_START_MS = 100;
-/** The CPU a deploy's top-level code may use on a serving thread before it is built on the offload thread. */
-const QUICK_START_CPU_MS = 50;
 
 export class VersionBuilds {
   readonly #serving: ExecutorClient;

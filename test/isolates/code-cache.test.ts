@@ -94,13 +94,12 @@ t.test('a cache V8 rejects is dropped and the module compiled from source', asyn
   const { tenant, body } = serveOnce();
   t.equal(tenant.modulesFromCache, 1, 'only main.js came from the cache');
   t.equal(body, `/hello ${3 * 780}`, 'the worker still serves');
-  t.equal(cachedCode(moduleCacheKey(version.id, 'routes.js')), undefined, 'the rejected cache is forgotten');
   tenant.dispose();
 
+  t.ok(cacheBytes('routes.js') > 0, 'the compile that found it rejected made a new one');
   const next = serveOnce();
-  t.equal(next.tenant.modulesFromCache, 1, 'the isolate after it makes a new one for routes.js');
+  t.equal(next.tenant.modulesFromCache, 2, 'which the next isolate uses');
   next.tenant.dispose();
-  t.ok(cacheBytes('routes.js') > 0);
 });
 
 t.test('another process compiles from the caches this one left on disk', async (t) => {

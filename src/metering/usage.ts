@@ -11,6 +11,11 @@ const RING_SIZE = 8192;
  * ~240 KiB, and preallocating it for each of 10,000 mostly idle workers would hold 2.3 GiB.
  */
 const FIRST_RING_SIZE = 64;
+/**
+ * Slots all the rings may hold together (~60 MiB): 10,000 busy workers with full rings would hold
+ * 2.3 GiB. Past it a ring stops growing, and windows over it reach back less far (`truncated`).
+ */
+const MAX_TOTAL_SLOTS = 2 * 1024 * 1024;
 
 export interface UsageSummary {
   worker: string;
@@ -42,15 +47,20 @@ class WorkerUsage {
   billedMs = new Uint32Array(FIRST_RING_SIZE);
   outcome = new Uint8Array(FIRST_RING_SIZE);
   count = 0;
+  /** Older invocations were overwritten: windows reaching past the ring are truncated. */
+  overwritten = false;
 
-  /** Doubles the ring; only before it first wraps, so the slots are still in arrival order. */
+  /** Doubles a full ring, its slots put back in arrival order (it may have wrapped while it could not grow). */
   #grow(): void {
     const capacity = this.capacity * 2;
+    const oldest = this.count % this.capacity;
     const grown = <T extends Float64Array | Uint32Array | Uint8Array>(old: T, make: (n: number) => T): T => {
       const next = make(capacity);
-      next.set(old);
+      next.set(old.subarray(oldest));
+      next.set(old.subarray(0, oldest), old.length - oldest);
       return next;
     };
+    this.count = this.capacity;
     this.at = grown(this.at, (n) => new Float64Array(n));
     this.cpuUs = grown(this.cpuUs, (n) => new Float64Array(n));
     this.wallMs = grown(this.wallMs, (n) => new Float64Array(n));
@@ -59,8 +69,10 @@ class WorkerUsage {
     this.capacity = capacity;
   }
 
-  add(record: InvocationRecord, at: number): void {
-    if (this.count === this.capacity && this.capacity < RING_SIZE) this.#grow();
+  /** `mayGrow`: whether the ring may double if it is full. */
+  add(record: InvocationRecord, at: number, mayGrow: boolean): void {
+    if (this.count >= this.capacity && this.capacity < RING_SIZE && mayGrow) this.#grow();
+    if (this.count >= this.capacity) this.overwritten = true;
     const i = this.count++ % this.capacity;
     this.at[i] = at;
     this.cpuUs[i] = record.cpuUs;
@@ -77,15 +89,29 @@ class WorkerUsage {
 export class UsageLog {
   readonly #workers = new Map<string, WorkerUsage>();
   readonly #now: () => number;
+  readonly #maxSlots: number;
+  /** Slots of all the rings together. */
+  #slots = 0;
 
-  constructor(now: () => number = Date.now) {
+  constructor(now: () => number = Date.now, maxSlots = MAX_TOTAL_SLOTS) {
     this.#now = now;
+    this.#maxSlots = maxSlots;
   }
 
   record(record: InvocationRecord): void {
     let usage = this.#workers.get(record.worker);
-    if (!usage) this.#workers.set(record.worker, (usage = new WorkerUsage()));
-    usage.add(record, this.#now());
+    if (!usage) {
+      this.#workers.set(record.worker, (usage = new WorkerUsage()));
+      this.#slots += usage.capacity;
+    }
+    const before = usage.capacity;
+    usage.add(record, this.#now(), this.#slots + before <= this.#maxSlots);
+    this.#slots += usage.capacity - before;
+  }
+
+  /** Slots of all the rings together (what their memory grows with). */
+  get slots(): number {
+    return this.#slots;
   }
 
   workers(): string[] {
@@ -97,6 +123,7 @@ export class UsageLog {
   }
 
   forget(worker: string): void {
+    this.#slots -= this.#workers.get(worker)?.capacity ?? 0;
     this.#workers.delete(worker);
   }
 
@@ -117,7 +144,7 @@ export class UsageLog {
         cpu.push(usage.cpuUs[i]! / 1000);
         wall.push(usage.wallMs[i]!);
         billed += usage.billedMs[i]!;
-        if (n === kept - 1 && usage.count > usage.capacity) truncated = true;
+        if (n === kept - 1 && usage.overwritten) truncated = true;
       }
     }
     const invocations = cpu.length;

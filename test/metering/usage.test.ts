@@ -47,3 +47,33 @@ t.test('the REPORT line follows Lambda', async (t) => {
   const line = reportLine({ ...record('a', 27_550), wallMs: 30.5, initMs: 3.2 });
   t.equal(line, 'REPORT RequestId: r\tDuration: 30.50 ms\tBilled Duration: 28 ms\tCPU Time: 27.550 ms\tMemory Size: 128 MB\tMax Memory Used: 3 MB\tInit Duration: 3.20 ms\tOutcome: ok');
 });
+
+t.test('the rings of all workers together stay within their slot budget; totals stay exact', async (t) => {
+  let now = 0;
+  const usage = new UsageLog(() => now, 1024);
+  for (let i = 0; i < 3000; i++) usage.record(record('busy', 1000));
+  t.equal(usage.slots, 1024, "the busy worker's ring grew to the whole budget and no further");
+  for (let i = 0; i < 200; i++) {
+    now += 1000;
+    usage.record(record('late', 1000));
+  }
+  t.equal(usage.slots, 1024 + 64, 'a worker that comes later keeps its first ring and does not grow it');
+  const late = usage.summary('late', 3600);
+  t.equal(late.invocations, 64, 'its windows reach back over that ring only');
+  t.equal(late.truncated, true, 'and say so');
+  t.equal(usage.totals('late')!.outcomes.ok, 200, 'its totals count everything');
+  usage.forget('busy');
+  t.equal(usage.slots, 64, 'a forgotten worker gives its slots back');
+  for (let i = 0; i < 200; i++) {
+    now += 1000;
+    usage.record(record('late', 1000, i === 199 ? 'exception' : 'ok'));
+  }
+  t.ok(usage.slots > 64, 'which the others can grow into, wrapped or not');
+  const grown = usage.summary('late', 3600);
+  t.equal(grown.invocations, 64 + 200, 'keeping what the small ring held, in order');
+  t.equal(grown.outcomes.exception, 1);
+  t.equal(grown.truncated, true, 'still short of the first 136');
+  // One invocation a second: a window of 229.5 s holds exactly the last 230 (30 from before it grew), if the
+  // slots kept their order when the wrapped ring grew.
+  t.equal(usage.summary('late', 229.5).invocations, 230, 'in arrival order');
+});

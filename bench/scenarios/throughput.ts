@@ -22,12 +22,14 @@ function flags() {
   const { values } = parseArgs({
     args: process.argv.slice(2),
     strict: false,
-    options: { connections: { type: 'string' }, pipelining: { type: 'string' }, 'no-edge': { type: 'boolean' } },
+    options: { connections: { type: 'string' }, pipelining: { type: 'string' }, 'no-edge': { type: 'boolean' }, executors: { type: 'string' } },
   });
   return {
     connections: Number(values.connections ?? 32),
     pipelining: Number(values.pipelining ?? 1),
     edge: !values['no-edge'],
+    /** Isolane's serving processes (default: its own, one per core). */
+    executors: values.executors === undefined ? null : Number(values.executors),
   };
 }
 
@@ -60,7 +62,7 @@ export const scenario: Scenario = {
     const versions = new Map<string, string>();
     const data: Record<string, unknown> = {};
 
-    const isolane = await startIsolane({ collect: false });
+    const isolane = await startIsolane({ collect: false, args: opts.executors === null ? [] : ['--executors', String(opts.executors)] });
     try {
       const sources = new Map<string, string>();
       for (const w of WORKLOADS) {
@@ -130,13 +132,15 @@ export const scenario: Scenario = {
     } finally {
       await isolane.stop();
     }
-    notes.push(`Isolane: \`src/cli.ts serve\` with defaults (one serving process per core, metering on, one JSON line per request to stdout, read and discarded by the harness).`);
+    notes.push(
+      `Isolane: \`src/cli.ts serve\` (${opts.executors === null ? "one serving process per core, the default" : `--executors ${opts.executors}`}, metering on, one JSON line per request to stdout, read and discarded by the harness).`,
+    );
     for (const [name, v] of versions) notes.push(`${name}: ${v}.`);
     notes.push(`Load: undici Pool, ${opts.connections} keep-alive connections, pipelining ${opts.pipelining}, from the harness process on the same ${cpus().length}-core machine; "server CPU" is the server's process tree (from /proc), "client CPU" the harness's, "other CPU" everything else on the machine, all in % of one core. Ratios are the median of per-round ratios (each round runs every system back to back).`);
     return {
       id: 'throughput',
       title: this.title,
-      command: `npm run bench -- --only throughput --rounds ${ctx.rounds} --seconds ${ctx.seconds}${opts.connections !== 32 ? ` --connections ${opts.connections}` : ''}${opts.pipelining !== 1 ? ` --pipelining ${opts.pipelining}` : ''}`,
+      command: `npm run bench -- --only throughput --rounds ${ctx.rounds} --seconds ${ctx.seconds}${opts.executors !== null ? ` --executors ${opts.executors}` : ''}${opts.connections !== 32 ? ` --connections ${opts.connections}` : ''}${opts.pipelining !== 1 ? ` --pipelining ${opts.pipelining}` : ''}`,
       tables,
       targets,
       charts,

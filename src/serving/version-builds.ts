@@ -13,6 +13,7 @@
  */
 import { IsolaneError } from '../errors.ts';
 import type { Built, ExecutorClient } from '../isolates/executor-client.ts';
+import { heavyByLimits } from '../limits/heavy-workers.ts';
 import { QUICK_START_CPU_MS, type SlowStarts } from '../limits/slow-starts.ts';
 import type { Version } from '../types.ts';
 
@@ -35,6 +36,8 @@ export class VersionBuilds {
    * found it slow to start, so it goes straight to the offload thread.
    */
   async validate(version: Version, knownSlow = false): Promise<Built & { slow: boolean }> {
+    // Its requests run on the offload thread (heavy-workers.ts): so is its build, with the full limit.
+    if (heavyByLimits(version.limits)) return { ...(await this.#buildOnOffloadThread(version)), slow: false };
     if (!knownSlow) {
       try {
         const built = await this.#serving.validate(version, QUICK_START_CPU_MS);
@@ -46,14 +49,22 @@ export class VersionBuilds {
     this.#slowStarts.building(version.id);
     let built: Built;
     try {
-      built = await this.#offload.validate(version);
+      built = await this.#buildOnOffloadThread(version);
     } catch (err) {
       this.#slowStarts.built(version.id, null);
-      this.#offload.unload(version.id);
       throw err;
     }
     // Slow however long this build took: it ran out of the budget on the serving thread.
     this.#slowStarts.built(version.id, Infinity);
     return { ...built, slow: true };
+  }
+
+  async #buildOnOffloadThread(version: Version): Promise<Built> {
+    try {
+      return await this.#offload.validate(version);
+    } catch (err) {
+      this.#offload.unload(version.id);
+      throw err;
+    }
   }
 }

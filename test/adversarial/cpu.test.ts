@@ -179,6 +179,21 @@ t.test('CPU: 800 ms of top-level code builds on the offload thread, not in front
   await assertNoGoodFailures(t, arena, 'slow top-level code');
 });
 
+t.test('CPU: a worker allowed 10 s of CPU computes 1.5 s per request on the offload thread, not in front of the good tenants', async (t) => {
+  // Within its limit, so never "heavy" by overrunning it: on a serving thread each request would hold
+  // that process's good requests for 1.5 s.
+  arena.begin('long CPU limit');
+  const source = `export default { fetch() { const until = Date.now() + 1500; let spins = 0; while (Date.now() < until) spins++; return new Response('computed ' + (spins > 0)) } }`;
+  const deployed = await arena.deploy('h-long-cpu', source, { limits: { cpu_ms: 10_000 } });
+  t.equal(deployed.status, 201, `deployed: ${deployed.status} ${deployed.text.slice(0, 200)}`);
+  const answers = await Promise.all([arena.hit('h-long-cpu'), arena.hit('h-long-cpu'), arena.hit('h-long-cpu')]);
+  for (const { reply } of answers) t.equal(reply?.text, 'computed true', 'each request is answered, within its limit');
+  await arena.settle();
+  const slowest = arena.slowestDuring('long CPU limit');
+  t.ok(slowest < 500, `slowest good request meanwhile: ${slowest.toFixed(0)} ms (each of its requests computed 1.5 s)`);
+  await assertNoGoodFailures(t, arena, 'long CPU limit');
+});
+
 t.test('the CPU abusers are still limited on their second request (isolate recycled or offloaded)', async (t) => {
   arena.begin('second requests');
   for (const name of ['h-sync-loop', 'h-regex']) {

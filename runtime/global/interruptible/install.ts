@@ -24,8 +24,7 @@ import { regExpReplace, replaceAll } from './replace.ts';
 import { regExpSplit } from './regexp-split.ts';
 import { split } from './split.ts';
 import { join as typedJoin, sort as typedSort, toLocaleString as typedToLocaleString, toSorted as typedToSorted } from './typed-arrays.ts';
-
-type Builtin = (...args: unknown[]) => unknown;
+import type { Builtin } from './builtin.ts';
 
 /**
  * Which receivers keep the builtin: `short` arrays up to HUGE elements; `all` arrays of any length (the

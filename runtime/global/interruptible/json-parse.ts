@@ -29,8 +29,7 @@ import {
   SyntaxErrorCtor,
 } from '../../primordials.ts';
 import { HUGE } from './huge.ts';
-
-type Builtin = (...args: unknown[]) => unknown;
+import type { Builtin } from './builtin.ts';
 
 const builtinParse = JSON.parse as Builtin;
 const ArrayPrototype = ArrayCtor.prototype;

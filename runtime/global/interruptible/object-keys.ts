@@ -14,9 +14,9 @@
  */
 import { ArrayIsArray, ObjectCtor, ObjectGetOwnPropertySymbols, ObjectPrototypePropertyIsEnumerable, ReflectApply, TypeErrorCtor } from '../../primordials.ts';
 import { HUGE } from './huge.ts';
+import type { Builtin } from './builtin.ts';
 
 type Kind = 'keys' | 'values' | 'entries';
-type Builtin = (...args: unknown[]) => unknown;
 
 let namedKeys: ((object: object) => string[]) | undefined;
 

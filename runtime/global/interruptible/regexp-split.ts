@@ -22,8 +22,7 @@ import {
 } from '../../primordials.ts';
 import { HUGE } from './huge.ts';
 import { advance, regExpExec, toLength, toString, type Item } from './regexp-ops.ts';
-
-type Builtin = (...args: unknown[]) => unknown;
+import type { Builtin } from './builtin.ts';
 
 const builtinRegExpSplit = RegExp.prototype[Symbol.split] as unknown as Builtin;
 const builtinExec = RegExp.prototype.exec;

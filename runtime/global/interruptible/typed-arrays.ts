@@ -21,8 +21,8 @@ import {
 } from '../../primordials.ts';
 import { genericMethod } from './generic.ts';
 import { HUGE } from './huge.ts';
+import type { Builtin } from './builtin.ts';
 
-type Builtin = (...args: unknown[]) => unknown;
 type Numbers = Record<number, number | bigint>;
 
 const builtins = TypedArrayPrototype as unknown as Record<string, Builtin>;

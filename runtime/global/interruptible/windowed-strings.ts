@@ -17,8 +17,8 @@ import {
   StringPrototypeToLowerCase,
   StringPrototypeToUpperCase,
 } from '../../primordials.ts';
+import type { Builtin } from './builtin.ts';
 
-type Builtin = (...args: unknown[]) => unknown;
 /** Where to cut `text` at or before `at` so that no sequence spans the cut. */
 type Cut = (text: string, at: number) => number;
 

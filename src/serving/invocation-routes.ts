@@ -1,12 +1,12 @@
 /**
  * Which of a serving process's executors runs an invocation: the serving thread's, where the request was
  * parsed, unless the worker is heavy (allowed more than MAX_SERVING_THREAD_CPU_MS per invocation, or it
- * ran into its CPU limit lately: heavy-workers.ts) or its version is slow to start (slow-starts.ts),
- * which run on the offload thread. A cold start on the serving thread
- * may use QUICK_START_CPU_MS of CPU for its top-level code: one that runs past it is handed back before it
- * has run (onSlowStart) and started again on the offload thread, with the full startup limit, and the
- * version is slow to start from then on. So neither a restart or a recycle (which forget what was slow)
- * nor top-level code that is quick only sometimes lets a cold start hold the serving thread longer.
+ * ran into its CPU limit lately: heavy-workers.ts) or its version is slow to start (slow-starts.ts); those
+ * run on the offload thread. A cold start on the serving thread may use QUICK_START_CPU_MS of CPU for its
+ * top-level code: one that runs past it is handed back before it has run (onSlowStart) and started again
+ * on the offload thread, with the full startup limit, and the version is slow to start from then on. So
+ * neither a restart or a recycle (which forget what was slow) nor top-level code that is quick only
+ * sometimes lets a cold start hold the serving thread longer.
  */
 import type { ExecutorClient, InvocationControl, InvocationHandlers, InvokeParams } from '../isolates/executor-client.ts';
 import { heavyByLimits, type HeavyWorkers } from '../limits/heavy-workers.ts';

@@ -58,8 +58,8 @@ const executorOptions = { pool: data.pool, idleGcMs: data.idleGcMs, fetchAllow: 
 const executor = ExecutorClient.inThread(data.runtime, { ...executorOptions, quickStartCpuMs: QUICK_START_CPU_MS }, onLog);
 // Before the process listens: the first request should not pay for the executor's warm-up.
 executor.start();
-// Workers that ran into their CPU limit run on a thread of their own for a while (heavy-workers.ts), and
-// so do versions slow to start (version-builds.ts). Started on first need (~300 ms, ~36 MB of RSS).
+// Workers allowed long CPU, or that ran into their CPU limit lately (heavy-workers.ts), and versions slow
+// to start (slow-starts.ts) run on a thread of their own. Started on first need (~300 ms, ~36 MB of RSS).
 const offload = ExecutorClient.onOwnThread(data.runtime, { ...executorOptions, quickStartCpuMs: null }, onLog);
 const heavy = new HeavyWorkers(HEAVY_COOL_DOWN_MS);
 const slowStarts = new SlowStarts(SLOW_START_MS);

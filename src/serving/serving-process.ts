@@ -54,13 +54,16 @@ setTimerSlackNs(1_000_000);
 
 const forward = new ForwardMeter(post);
 const onLog = (line: { worker: string; requestId: string | null; level: string; message: string }) => forward.console(line.worker, line.requestId, line.level, line.message);
-const executorOptions = { pool: data.pool, idleGcMs: data.idleGcMs, fetchAllow: data.fetchAllow, codeCacheDir: data.codeCacheDir };
-const executor = ExecutorClient.inThread(data.runtime, { ...executorOptions, quickStartCpuMs: QUICK_START_CPU_MS }, onLog);
+const executorOptions = { idleGcMs: data.idleGcMs, fetchAllow: data.fetchAllow, codeCacheDir: data.codeCacheDir };
+// The process's share of the warm-isolate bounds: a quarter to the offload thread, the rest to this one.
+const offloadPool = { ...data.pool, maxIsolates: Math.ceil(data.pool.maxIsolates / 4), maxMemoryBytes: Math.ceil(data.pool.maxMemoryBytes / 4) };
+const servingPool = { ...data.pool, maxIsolates: Math.max(1, data.pool.maxIsolates - offloadPool.maxIsolates), maxMemoryBytes: data.pool.maxMemoryBytes - offloadPool.maxMemoryBytes };
+const executor = ExecutorClient.inThread(data.runtime, { ...executorOptions, pool: servingPool, quickStartCpuMs: QUICK_START_CPU_MS }, onLog);
 // Before the process listens: the first request should not pay for the executor's warm-up.
 executor.start();
 // Workers allowed long CPU, or that ran into their CPU limit lately (heavy-workers.ts), and versions slow
 // to start (slow-starts.ts) run on a thread of their own. Started on first need (~300 ms, ~36 MB of RSS).
-const offload = ExecutorClient.onOwnThread(data.runtime, { ...executorOptions, quickStartCpuMs: null }, onLog);
+const offload = ExecutorClient.onOwnThread(data.runtime, { ...executorOptions, pool: offloadPool, quickStartCpuMs: null }, onLog);
 const heavy = new HeavyWorkers(HEAVY_COOL_DOWN_MS);
 const slowStarts = new SlowStarts(SLOW_START_MS);
 // Where invocations run (invocation-routes.ts) and deploys are built (version-builds.ts).

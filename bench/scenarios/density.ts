@@ -319,7 +319,7 @@ export const scenario: Scenario = {
         const bounded = baseline.total + bound * perIsolateBytes;
         const last = evRows.at(-1)![2] as number;
         tables.push({
-          title: `Past the bound: ${largest} workers, --max-isolates ${bound} (${bound / 2} per serving process), each worker requested once per pass (${passes} passes)`,
+          title: `Past the bound: ${largest} workers, --max-isolates ${bound} (${bound / 2} per serving process, a quarter of which for its offload thread, unused here), each worker requested once per pass (${passes} passes)`,
           columns: ['when', 'requests so far', 'RSS MB', 'per process'],
           rows: evRows,
         });
@@ -327,7 +327,7 @@ export const scenario: Scenario = {
         targets.push({ name: `past the bound: wrong or failed answers of ${out.requests}`, measured: wrong, unit: 'requests', target: '0', met: wrong === 0 });
         targets.push({ name: `past the bound: RSS after ${passes} passes over ${largest} workers`, measured: last, unit: 'MB', target: `bounded (well under ${round(unbounded / MB, 0)} MB, all warm)`, met: last * MB < baseline.total + (unbounded - baseline.total) / 2 });
         notes.push(
-          `Past the bound: ${cold} of ${out.requests} requests were cold starts (evictions make them cold again); RSS ${evRows.at(-1)![2]} MB vs ~${round(bounded / MB, 0)} MB expected for ${bound} warm isolates and ~${round(unbounded / MB, 0)} MB if all ${largest} stayed warm; process restarts ${system.restarts}.`,
+          `Past the bound: ${cold} of ${out.requests} requests were cold starts (evictions make them cold again); RSS ${evRows.at(-1)![2]} MB vs ~${round(bounded / MB, 0)} MB expected for ${bound} warm isolates (at most; the serving threads keep three quarters) and ~${round(unbounded / MB, 0)} MB if all ${largest} stayed warm; process restarts ${system.restarts}.`,
         );
         if (out.samples.length) notes.push(`Past the bound, wrong or failed answers: ${out.samples.join('; ')}`);
         charts.push({ kind: 'bars', title: `RSS with ${largest} workers: all warm vs past the bound (${bound})`, unit: 'MB', bars: [{ label: 'all warm', value: rssPoints.at(-1)![1] }, { label: `bound ${bound}, after ${passes} passes`, value: last }] });

@@ -7,7 +7,7 @@ import { posix } from 'node:path';
 import ivm from 'isolated-vm';
 import { IsolaneError } from '../errors.ts';
 import type { Version, WorkerModule } from '../types.ts';
-import { cachedCode, moduleCacheKey, rememberCache, replaceCache, saveCache } from './code-cache.ts';
+import { cacheOptions, cachedCode, moduleCacheKey, rememberCache, replaceCache, saveCache } from './code-cache.ts';
 
 export function resolveSpecifier(specifier: string, importer: string): string | null {
   if (!specifier.startsWith('./') && !specifier.startsWith('../')) return null;
@@ -118,6 +118,25 @@ export function linkModules(isolate: ivm.Isolate, context: ivm.Context, version:
 }
 
 /**
+ * A service-worker script (the version's main module run as a classic script), compiled from this
+ * thread's code cache when there is one (isolated-vm consumes a script's cache itself).
+ */
+export function compileServiceWorker(isolate: ivm.Isolate, version: Version): { script: ivm.Script; fromCache: boolean } {
+  const source = version.modules.find((m) => m.name === version.main)!;
+  const cacheKey = moduleCacheKey(version.id, source.name);
+  const options = cacheOptions(cacheKey);
+  let script: ivm.Script;
+  try {
+    script = isolate.compileScriptSync(source.content, { filename: source.name, ...options });
+  } catch (err) {
+    throw syntaxError(err, source.name);
+  }
+  const compiled = script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer>; cachedDataRejected?: boolean };
+  rememberCache(cacheKey, compiled);
+  return { script, fromCache: options.cachedData !== undefined && compiled.cachedDataRejected !== true };
+}
+
+/**
  * Makes the version's code cache again from an isolate that has served a request. V8 compiles a function
  * on its first call, so a cache made at compile time holds little more than the top-level code; compiled
  * again here, the same source comes from the isolate's compilation cache with every function compiled
@@ -127,7 +146,8 @@ export function recacheModules(isolate: ivm.Isolate, version: Version): void {
   for (const module of version.modules) {
     const cacheKey = moduleCacheKey(version.id, module.name);
     if (!cachedCode(cacheKey)) continue;
-    const again = isolate.compileModuleSync(moduleSource(module), { filename: module.name, produceCachedData: true });
+    const options = { filename: module.name, produceCachedData: true };
+    const again = version.syntax === 'module' ? isolate.compileModuleSync(moduleSource(module), options) : isolate.compileScriptSync(module.content, options);
     replaceCache(cacheKey, again as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
   }
 }

@@ -16,7 +16,7 @@ import { sliceFailure, type SliceFailure } from '../limits/slice-outcome.ts';
 import { forgetIsolate, runWatched, watchIsolate } from '../limits/watchdog.ts';
 import type { Outcome } from '../types.ts';
 import { cachedCode, cacheOptions, rememberCache } from './code-cache.ts';
-import { linkModules, recacheModules, saveModuleCaches, syntaxError, type ModulePrimer } from './module-graph.ts';
+import { compileServiceWorker, linkModules, recacheModules, saveModuleCaches, type ModulePrimer } from './module-graph.ts';
 import type { RuntimeBundle } from './runtime-bundle.ts';
 import { runChunk } from './runtime-chunks.ts';
 
@@ -207,17 +207,12 @@ export class TenantIsolate {
         startup(isolate, startupCpuMs, () => runWatched(watchId, startupCpuMs, () => linked.main.evaluateSync()));
         namespace = linked.main.namespace;
       } else {
-        const source = version.modules.find((m) => m.name === version.main)!;
         // Service-worker scripts read their bindings as globals, top-level code included.
         for (const binding of version.bindings) {
           context.global.setSync(binding.name, binding.type === 'json' ? binding.json : binding.text, { copy: true });
         }
-        let script: ivm.Script;
-        try {
-          script = isolate.compileScriptSync(source.content, { filename: source.name });
-        } catch (err) {
-          throw syntaxError(err, source.name);
-        }
+        const { script, fromCache } = compileServiceWorker(isolate, version);
+        modulesFromCache = fromCache ? 1 : 0;
         startup(isolate, startupCpuMs, () => runWatched(watchId, startupCpuMs, () => script.runSync(context)));
       }
       let syntax: 'module' | 'service-worker';
@@ -228,7 +223,7 @@ export class TenantIsolate {
         if (isolate.isDisposed || /timed out/.test(String(err))) throw startupFailure(err, isolate, startupCpuMs);
         throw new IsolaneError('ISO_ERR_DEPLOY_NO_HANDLER', err instanceof Error ? err.message : String(err));
       }
-      if (version.syntax === 'module') saveModuleCaches(version);
+      saveModuleCaches(version);
       return new TenantIsolate(version, prepared, syntax, performance.now() - started, modulesFromCache);
     } catch (err) {
       prepared.dispose();
@@ -268,7 +263,7 @@ export class TenantIsolate {
 
   /** The version's code cache made again, now that requests have compiled its functions (module-graph.ts). */
   recacheCode(): void {
-    if (this.version.syntax !== 'module' || this.#isolate.isDisposed) return;
+    if (this.#isolate.isDisposed) return;
     try {
       recacheModules(this.#isolate, this.version);
     } catch {

@@ -131,3 +131,35 @@ t.test('runtime chunks compile from the cache the warm-up made after using them'
   t.equal(body, 'through a stream', 'a worker that reads a body loads the chunk through the host and serves');
   tenant.dispose();
 });
+
+t.test('a service-worker script compiles from the cache too, and is remade after a request', async (t) => {
+  const script: Version = {
+    ...version,
+    id: 'cache-test-script',
+    syntax: 'service-worker',
+    main: 'worker.js',
+    modules: [{ name: 'worker.js', type: 'esm', content: `${handlers.replaceAll('export function', 'function')}\naddEventListener('fetch', (event) => { let total = 0; for (let i = 0; i < 40; i++) total += globalThis['route' + i](3); event.respondWith(new Response('script ' + total)); });` }],
+  };
+  t.teardown(() => forgetVersionCache(script.id));
+  const serve = () => {
+    let body = '';
+    const tenant = TenantIsolate.create(script, bundle, (op, args) => {
+      if (op === 'respond') body = typeof args[3] === 'string' ? args[3] : new TextDecoder().decode(args[3] as ArrayBuffer);
+      return undefined;
+    });
+    tenant.enter(['request', 1, 'GET', 'http://cache.test/', 'host\ncache.test', null], 1000);
+    return { tenant, body };
+  };
+  const first = serve();
+  t.equal(first.tenant.modulesFromCache, 0);
+  t.equal(first.body, `script ${3 * 780}`);
+  const before = cachedCode(moduleCacheKey(script.id, 'worker.js'))!.copy().byteLength;
+  first.tenant.recacheCode();
+  const after = cachedCode(moduleCacheKey(script.id, 'worker.js'))!.copy().byteLength;
+  t.ok(after > before * 1.5, `remade with what the request compiled (${before} → ${after} bytes)`);
+  first.tenant.dispose();
+  const second = serve();
+  t.equal(second.tenant.modulesFromCache, 1, 'the next isolate compiles it from the cache');
+  t.equal(second.body, `script ${3 * 780}`);
+  second.tenant.dispose();
+});

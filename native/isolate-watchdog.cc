@@ -362,6 +362,16 @@ void PrimeModule(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (buffer->IsDetachable()) buffer->Detach(v8::Local<v8::Value>()).Check();
   info.GetReturnValue().Set(rejected);
 }
+
+// Puts `callback` on `target` as a function named `name`.
+void SetFunction(v8::Local<v8::Context> context, v8::Local<v8::Object> target, const char* name, v8::FunctionCallback callback) {
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::Local<v8::Function> function;
+  v8::Local<v8::String> key;
+  if (v8::Function::New(context, callback).ToLocal(&function) && v8::String::NewFromUtf8(isolate, name).ToLocal(&key)) {
+    target->Set(context, key, function).Check();
+  }
+}
 #endif
 
 // isolated-vm's NativeModule entry point, run inside a tenant isolate: remember which isolate it is,
@@ -374,22 +384,10 @@ extern "C" __attribute__((visibility("default"))) void InitForContext(v8::Isolat
   isolate->SetOOMErrorHandler(OnOutOfMemory);
   isolate->SetAllowAtomicsWait(false);
 #if V8_MAJOR_VERSION >= 13
-  v8::Local<v8::Function> named_keys;
-  if (v8::Function::New(context, NamedKeys).ToLocal(&named_keys)) {
-    target->Set(context, v8::String::NewFromUtf8Literal(isolate, "namedKeys"), named_keys).Check();
-  }
-  v8::Local<v8::Function> reduce_memory;
-  if (v8::Function::New(context, ReduceMemory).ToLocal(&reduce_memory)) {
-    target->Set(context, v8::String::NewFromUtf8Literal(isolate, "reduceMemory"), reduce_memory).Check();
-  }
-  v8::Local<v8::Function> prime_module;
-  if (v8::Function::New(context, PrimeModule).ToLocal(&prime_module)) {
-    target->Set(context, v8::String::NewFromUtf8Literal(isolate, "primeModule"), prime_module).Check();
-  }
-  v8::Local<v8::Function> run_script;
-  if (v8::Function::New(context, RunScript).ToLocal(&run_script)) {
-    target->Set(context, v8::String::NewFromUtf8Literal(isolate, "runScript"), run_script).Check();
-  }
+  SetFunction(context, target, "namedKeys", NamedKeys);
+  SetFunction(context, target, "reduceMemory", ReduceMemory);
+  SetFunction(context, target, "primeModule", PrimeModule);
+  SetFunction(context, target, "runScript", RunScript);
 #else
   (void)context;
   (void)target;

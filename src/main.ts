@@ -41,7 +41,8 @@ export async function startIsolane(config: Config): Promise<Isolane> {
   // Code caches of versions no longer live (the serving processes remove a version's when it goes).
   const codeCacheDir = join(config.dataDir, 'code-cache');
   const live = new Set((await store.listWorkers()).map((worker) => worker.activeVersion));
-  new CodeCacheFiles(codeCacheDir).sweep(live);
+  const swept = new CodeCacheFiles(codeCacheDir).sweep(live);
+  if (swept.length > 0) logger.write({ type: 'code-cache-cleanup', time: new Date().toISOString(), versions: swept });
 
   const usage = new UsageLog();
   const workerLogs = new WorkerLogs();

@@ -93,6 +93,7 @@ t.test('after a restart: stale caches are swept, damaged ones ignored, the worke
 
   const second = await startServer(t, { dataDir: first.dataDir });
   t.notOk(existsSync(stale), 'a version no worker serves has its caches swept');
+  t.same(second.logs.find((l) => l.type === 'code-cache-cleanup')?.versions, ['abcdef0123456789abcd'], 'and the sweep is logged');
   t.notOk(existsSync(temp), 'and a temp file of a live one');
   t.equal((await send(second, 'kept.localhost', '/x')).text, 'hi /x');
   t.equal((await send(second, 'kept.localhost', '/y')).text, 'hi /y');

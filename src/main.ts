@@ -38,9 +38,10 @@ export async function startIsolane(config: Config): Promise<Isolane> {
   if (removed.length > 0) logger.write({ type: 'store-cleanup', time: new Date().toISOString(), removed });
   const { token, generated } = await adminToken(config.adminToken, config.dataDir);
   const runtime = await buildRuntimeBundle();
-  // Code caches of versions no longer live (the serving processes remove a version's when it goes).
+  // Code caches of versions no longer live (the serving processes remove a version's when it goes); all
+  // of them when the caches are kept in memory only.
   const codeCacheDir = join(config.dataDir, 'code-cache');
-  const live = new Set((await store.listWorkers()).map((worker) => worker.activeVersion));
+  const live = config.codeCache === 'disk' ? new Set((await store.listWorkers()).map((worker) => worker.activeVersion)) : new Set<string>();
   const swept = new CodeCacheFiles(codeCacheDir).sweep(live);
   if (swept.length > 0) logger.write({ type: 'code-cache-cleanup', time: new Date().toISOString(), versions: swept });
 
@@ -64,7 +65,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
       idleMs: config.idleMs,
     },
     idleGcMs: config.idleGcMs,
-    codeCacheDir,
+    codeCacheDir: config.codeCache === 'disk' ? codeCacheDir : null,
     onMetering(batch) {
       // Console lines first: an invocation's REPORT line comes after what it printed, as in Lambda.
       for (const line of batch.lines) meter.console(line.worker, line.requestId, line.level, line.message, line.time);

@@ -6,7 +6,7 @@
  * for versions that built, removed with the version, and swept at start for versions no longer live.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -68,8 +68,8 @@ export class CodeCacheFiles {
 
   /** Removes the files of every version not in `keep`, and temp files a crash left; returns the version ids removed. */
   sweep(keep: ReadonlySet<string>): string[] {
-    mkdirSync(this.dir, { recursive: true });
     const removed: string[] = [];
+    if (!existsSync(this.dir)) return removed;
     for (const entry of readdirSync(this.dir)) {
       const path = join(this.dir, entry);
       if (!keep.has(entry)) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { admin, deployMultipart, deployScript, send, startServer } from '../helpers/server.ts';
 
-const server = await startServer(t, { args: ['--max-script-bytes', '65536'] });
+const server = await startServer(t, { args: ['--max-script-bytes', '65536', '--code-cache', 'disk'] });
 const good = `export default { fetch() { return new Response('v1') } }`;
 
 function storedFiles(): string[] {

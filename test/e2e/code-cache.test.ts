@@ -1,7 +1,7 @@
 /**
- * Compiled modules' V8 code caches are kept in the data directory (code-cache-files.ts): written when a
- * version is built, removed when it stops being live, swept at start, and a damaged file never keeps a
- * worker from serving.
+ * With `--code-cache disk`, compiled modules' V8 code caches are kept in the data directory
+ * (code-cache-files.ts): written when a version is built, removed when it stops being live, swept at
+ * start, and a damaged file never keeps a worker from serving. By default they stay in memory.
  */
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import t from 'tap';
 import { admin, deployMultipart, send, startServer, type TestServer } from '../helpers/server.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const DISK = ['--code-cache', 'disk'];
 
 const modules = (greeting: string) => ({
   'main.js': `import { greet } from './lib/greet.js'; export default { fetch(request) { return new Response(greet(new URL(request.url).pathname)) } }`,
@@ -36,7 +37,7 @@ async function gone(path: string): Promise<boolean> {
 }
 
 t.test('a deploy writes its modules caches; a redeploy removes the old version', async (t) => {
-  const server = await startServer(t);
+  const server = await startServer(t, { args: DISK });
   t.equal((await deployMultipart(server, 'cached', { main_module: 'main.js' }, modules('hello'))).status, 201);
   const v1 = await activeVersion(server, 'cached');
   t.equal((await cacheFiles(server.dataDir, v1, 2)).length, 2, 'one file per module');
@@ -54,7 +55,7 @@ t.test('a deploy writes its modules caches; a redeploy removes the old version',
 });
 
 t.test('an isolate idle after its first request remakes its caches, with what that request compiled', async (t) => {
-  const server = await startServer(t, { args: ['--idle-gc-ms', '200'] });
+  const server = await startServer(t, { args: [...DISK, '--idle-gc-ms', '200'] });
   const many = Array.from({ length: 60 }, (_, i) => `function step${i}(x) { return x + ${i} }`).join('\n');
   const source = `${many}\nexport default { fetch() { let x = 0; ${Array.from({ length: 60 }, (_, i) => `x = step${i}(x);`).join(' ')} return new Response(String(x)) } }`;
   t.equal((await deployMultipart(server, 'lazy', { main_module: 'main.js' }, { 'main.js': source })).status, 201);
@@ -72,7 +73,7 @@ t.test('an isolate idle after its first request remakes its caches, with what th
 });
 
 t.test('after a restart: stale caches are swept, damaged ones ignored, the worker serves', async (t) => {
-  const first = await startServer(t);
+  const first = await startServer(t, { args: DISK });
   t.equal((await deployMultipart(first, 'kept', { main_module: 'main.js' }, modules('hi'))).status, 201);
   const version = await activeVersion(first, 'kept');
   const files = await cacheFiles(first.dataDir, version, 2);
@@ -91,10 +92,30 @@ t.test('after a restart: stale caches are swept, damaged ones ignored, the worke
   const junk = Buffer.alloc(4096, 7);
   writeFileSync(join(dir, files[1]!), Buffer.concat([createHash('sha256').update(junk).digest(), junk]));
 
-  const second = await startServer(t, { dataDir: first.dataDir });
+  const second = await startServer(t, { dataDir: first.dataDir, args: DISK });
   t.notOk(existsSync(stale), 'a version no worker serves has its caches swept');
   t.same(second.logs.find((l) => l.type === 'code-cache-cleanup')?.versions, ['abcdef0123456789abcd'], 'and the sweep is logged');
   t.notOk(existsSync(temp), 'and a temp file of a live one');
   t.equal((await send(second, 'kept.localhost', '/x')).text, 'hi /x');
   t.equal((await send(second, 'kept.localhost', '/y')).text, 'hi /y');
+});
+
+t.test('by default nothing is written to the data directory, and a restart in memory mode drops what disk mode left', async (t) => {
+  const server = await startServer(t);
+  t.equal((await deployMultipart(server, 'memory', { main_module: 'main.js' }, modules('hey'))).status, 201);
+  t.equal((await send(server, 'memory.localhost', '/m')).text, 'hey /m');
+  await sleep(300);
+  const dir = join(server.dataDir, 'code-cache');
+  t.same(existsSync(dir) ? readdirSync(dir) : [], [], 'no compiled code on disk');
+  await server.kill();
+
+  const disk = await startServer(t, { dataDir: server.dataDir, args: DISK });
+  const version = await activeVersion(disk, 'memory');
+  t.equal((await send(disk, 'memory.localhost', '/d')).text, 'hey /d');
+  t.equal((await cacheFiles(disk.dataDir, version, 2)).length, 2, 'disk mode writes them');
+  await disk.kill();
+
+  const again = await startServer(t, { dataDir: server.dataDir });
+  t.notOk(existsSync(join(dir, version)), 'memory mode sweeps them at start');
+  t.equal((await send(again, 'memory.localhost', '/a')).text, 'hey /a');
 });

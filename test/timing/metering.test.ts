@@ -11,7 +11,7 @@ const server = await startServer(t);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 
 t.test('a worker that burns a known amount of CPU is charged within 1 ms of it', async (t) => {
-  const res = await deployMultipart(server, 'burner', { main_module: 'main.js', limits: { cpu_ms: 1000 } }, {
+  const res = await deployMultipart(server, 'burner', { main_module: 'main.js', limits: { cpu_ms: 200 } }, {
     // n comes in a header: the known work is burn(n) plus the least request handling around it.
     'main.js': `${BURN} export default { fetch(req) { return new Response(String(burn(Number(req.headers.get('x-n'))))) } }`,
   });
@@ -38,7 +38,7 @@ t.test('a worker that burns a known amount of CPU is charged within 1 ms of it',
 });
 
 t.test('waiting on timers is not charged as CPU', async (t) => {
-  const res = await deployMultipart(server, 'sleeper', { main_module: 'main.js', limits: { cpu_ms: 1000 } }, {
+  const res = await deployMultipart(server, 'sleeper', { main_module: 'main.js', limits: { cpu_ms: 200 } }, {
     'main.js': `export default { async fetch(request) {
       if (request.url.endsWith('/warm')) return new Response('warm');
       await new Promise((r) => setTimeout(r, 100));

@@ -26,7 +26,12 @@ const entries = new LRUCache<string, Entry>({
 });
 let files: CodeCacheFiles | null = null;
 
-type Compiled = { cachedData?: ivm.ExternalCopy<ArrayBuffer>; cachedDataRejected?: boolean };
+export type Compiled = { cachedData?: ivm.ExternalCopy<ArrayBuffer>; cachedDataRejected?: boolean };
+
+/** What isolated-vm set on a compile's result about the code cache (its types leave these fields out). */
+export function compileResult(result: ivm.Script | ivm.Module): Compiled {
+  return result as unknown as Compiled;
+}
 
 /** Where this thread keeps modules' caches on disk (null: memory only). */
 export function keepCodeCacheFiles(where: CodeCacheFiles | null): void {

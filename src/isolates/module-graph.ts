@@ -7,7 +7,7 @@ import { posix } from 'node:path';
 import ivm from 'isolated-vm';
 import { IsolaneError } from '../errors.ts';
 import type { Version, WorkerModule } from '../types.ts';
-import { cacheOptions, cachedCode, moduleCacheKey, rememberCache, replaceCache, saveCache } from './code-cache.ts';
+import { cachedCode, cacheOptions, compileResult, moduleCacheKey, rememberCache, replaceCache, saveCache } from './code-cache.ts';
 
 export function resolveSpecifier(specifier: string, importer: string): string | null {
   if (!specifier.startsWith('./') && !specifier.startsWith('../')) return null;
@@ -88,7 +88,7 @@ export function linkModules(isolate: ivm.Isolate, context: ivm.Context, version:
     } catch (err) {
       throw syntaxError(err, name);
     }
-    rememberCache(cacheKey, module as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
+    rememberCache(cacheKey, compileResult(module));
     compiled.set(name, module);
     names.set(module, name);
     return module;
@@ -131,7 +131,7 @@ export function compileServiceWorker(isolate: ivm.Isolate, version: Version): { 
   } catch (err) {
     throw syntaxError(err, source.name);
   }
-  const compiled = script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer>; cachedDataRejected?: boolean };
+  const compiled = compileResult(script);
   rememberCache(cacheKey, compiled);
   return { script, fromCache: options.cachedData !== undefined && compiled.cachedDataRejected !== true };
 }
@@ -148,7 +148,7 @@ export function recacheModules(isolate: ivm.Isolate, version: Version): void {
     if (!cachedCode(cacheKey)) continue;
     const options = { filename: module.name, produceCachedData: true };
     const again = version.syntax === 'module' ? isolate.compileModuleSync(moduleSource(module), options) : isolate.compileScriptSync(module.content, options);
-    replaceCache(cacheKey, again as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
+    replaceCache(cacheKey, compileResult(again));
   }
 }
 

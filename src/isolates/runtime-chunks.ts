@@ -8,7 +8,7 @@
  * The executor's warm-up (runtime-warmup.ts) makes web streams' cache after using them.
  */
 import ivm from 'isolated-vm';
-import { cacheOptions, rememberCache, replaceCache } from './code-cache.ts';
+import { cacheOptions, compileResult, rememberCache, replaceCache } from './code-cache.ts';
 
 const cacheKey = (name: string) => `chunk:${name}`;
 const filename = (name: string) => `isolane:chunk:${name}`;
@@ -24,7 +24,7 @@ export function runChunk(
   if (source === undefined) throw new TypeError(`no runtime chunk named ${name}`);
   const options = cacheOptions(cacheKey(name));
   const script = isolate.compileScriptSync(source, { filename: filename(name), ...options });
-  const compiled = script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer>; cachedDataRejected?: boolean };
+  const compiled = compileResult(script);
   rememberCache(cacheKey(name), compiled);
   const exports = script.runSync(context, { reference: true }) as ivm.Reference<unknown>;
   try {
@@ -41,5 +41,5 @@ export function runChunk(
  */
 export function recacheChunk(isolate: ivm.Isolate, name: string, source: string): void {
   const again = isolate.compileScriptSync(source, { filename: filename(name), produceCachedData: true });
-  replaceCache(cacheKey(name), again as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
+  replaceCache(cacheKey(name), compileResult(again));
 }

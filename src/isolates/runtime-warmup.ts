@@ -9,7 +9,7 @@
  * bundle, never from tenant code.
  */
 import ivm from 'isolated-vm';
-import { rememberCache } from './code-cache.ts';
+import { compileResult, rememberCache } from './code-cache.ts';
 import type { RuntimeBundle } from './runtime-bundle.ts';
 import { recacheChunk, runChunk } from './runtime-chunks.ts';
 
@@ -54,7 +54,7 @@ export function warmRuntimeCache(runtime: RuntimeBundle): void {
     call('request', 3, 'GET', 'http://warmup.localhost/text', 'host\nwarmup.localhost', null);
     call('request', 4, 'GET', 'http://warmup.localhost/stream', 'host\nwarmup.localhost', null);
     const again = isolate.compileScriptSync(runtime.script, { filename: 'isolane:runtime', produceCachedData: true });
-    rememberCache('runtime', again as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
+    rememberCache('runtime', compileResult(again));
     for (const name of loaded) recacheChunk(isolate, name, runtime.chunks[name]!);
   } finally {
     isolate.dispose();

@@ -15,7 +15,7 @@ import { threadCpuUs } from '../limits/thread-cpu.ts';
 import { sliceFailure, type SliceFailure } from '../limits/slice-outcome.ts';
 import { forgetIsolate, runWatched, watchIsolate } from '../limits/watchdog.ts';
 import type { Outcome } from '../types.ts';
-import { cachedCode, cacheOptions, rememberCache } from './code-cache.ts';
+import { cachedCode, cacheOptions, compileResult, rememberCache } from './code-cache.ts';
 import { compileServiceWorker, linkModules, recacheModules, saveModuleCaches, type ModulePrimer } from './module-graph.ts';
 import type { RuntimeBundle } from './runtime-bundle.ts';
 import { runChunk } from './runtime-chunks.ts';
@@ -130,7 +130,7 @@ let sharedRuntime: { code: string; copy: ivm.ExternalCopy<string> } | null = nul
 function runRuntime(isolate: ivm.Isolate, context: ivm.Context, runtimeCode: string, runScript: ivm.Reference<(...args: unknown[]) => boolean> | null): void {
   if (!runScript) {
     const runtime = isolate.compileScriptSync(runtimeCode, { filename: RUNTIME_FILENAME, ...cacheOptions('runtime') });
-    rememberCache('runtime', runtime as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> });
+    rememberCache('runtime', compileResult(runtime));
     runtime.runSync(context);
     return;
   }

@@ -15,9 +15,16 @@
 // see: this library is therefore also an isolated-vm NativeModule whose InitForContext records the
 // pointer (see src/limits/watchdog.ts).
 //
+// It keeps one allocation past a tenant's heap limit (e.g. a sparse array of 5e7 elements turning
+// dense: 400 MB at once) from ending the process. V8 cannot fail an allocation: past the heap limit it
+// asks the isolate's near-heap-limit callback for a higher limit, and aborts if none is given. This
+// addon's callback lends the isolate 1 GB once (as isolated-vm's own would, whose callback it replaces:
+// the last one added is the one V8 calls) and terminates the slice running in it, which then ends at
+// its memory limit (`disarm` answers 2) and the host disposes the isolate.
+//
 // It also ends the process where isolated-vm would leave it wedged, so that the primary replaces it:
-// - a fatal out-of-memory error in a tenant isolate (one allocation past the heap limit, e.g. a sparse
-//   array of 5e7 elements turning dense): isolated-vm's handler puts the thread to sleep forever and
+// - a fatal out-of-memory error in a tenant isolate (a second allocation past the lent limit, or one
+//   outside any slice): isolated-vm's handler puts the thread to sleep forever and
 //   asks the main thread to report it, but on a serving process the main thread is that thread;
 // - a slice still running kWedgedAfter after it was told to terminate (V8 operations that check
 //   neither, such as generic array builtins on huge sparse arrays).
@@ -25,7 +32,7 @@
 // On the isolate pointer only TerminateExecution, SetOOMErrorHandler and SetAllowAtomicsWait are called,
 // V8 entry points whose ABI has not changed across recent V8 versions, so the watchdog also works when
 // built against older headers than the running Node's (their mangled names are checked when the library
-// loads). namedKeys, reduceMemory, runScript and primeModule (below) use more of V8's API and are built only against
+// loads). The heap loan, namedKeys, reduceMemory, runScript and primeModule (below) use more of V8's API and are built only against
 // the server Node's own headers (native/build.mjs finds them in node@24's platform package).
 #include <node_api.h>
 #include <v8.h>
@@ -41,6 +48,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace {
@@ -57,9 +65,12 @@ constexpr int kIdlePollsBeforeParking = 200;
 // Told to terminate and still running this long later: the thread is lost to tenant code.
 constexpr auto kWedgedAfter = std::chrono::seconds(6);
 
+// What a tenant isolate may borrow past its heap limit, once, for an allocation that does not fit.
+constexpr size_t kHeapLoan = size_t{1} << 30;
+
 constexpr int kExitCode = 70;  // as src/isolates/tenant-isolate.ts exits after a catastrophic error
 
-enum Stop : uint32_t { kRunning = 0, kOutOfCpu = 1 };
+enum Stop : uint32_t { kRunning = 0, kOutOfCpu = 1, kOutOfMemory = 2 };
 
 [[noreturn]] void Exit(const char* why) {
   // Plain write(2): nothing here may allocate or take a lock another thread could hold.
@@ -95,6 +106,7 @@ struct State {
   std::condition_variable armed;
   bool parked = false;
   std::unordered_map<uint32_t, v8::Isolate*> isolates;
+  std::unordered_set<uint32_t> lent;  // isolates that had their heap loan
   std::vector<Slot> slots;  // one per executor thread; never shrinks
   uint32_t next_isolate_id = 1;
   bool watching = false;
@@ -204,6 +216,7 @@ napi_value ForgetIsolate(napi_env env, napi_callback_info info) {
   if (!Args(env, info, 1, &id)) return nullptr;
   std::lock_guard<std::mutex> lock{state.mutex};
   state.isolates.erase(static_cast<uint32_t>(id));
+  state.lent.erase(static_cast<uint32_t>(id));
   return nullptr;
 }
 
@@ -255,7 +268,8 @@ napi_value Arm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// disarm(slot): the innermost slice on `slot` ended. 0: by itself; 1: stopped at its CPU limit.
+// disarm(slot): the innermost slice on `slot` ended. 0: by itself; 1: stopped at its CPU limit; 2: at its
+// memory limit.
 napi_value Disarm(napi_env env, napi_callback_info info) {
   double index;
   if (!Args(env, info, 1, &index)) return nullptr;
@@ -363,6 +377,34 @@ void PrimeModule(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(rejected);
 }
 
+// V8's near-heap-limit callback for tenant isolates (see the top of the file). Runs on the isolate's own
+// thread, inside the allocation. Without an armed slice (the host compiling or copying into the isolate)
+// it only lends: isolated-vm's check after the next full collection ends the isolate.
+size_t OnNearHeapLimit(void* data, size_t current_limit, size_t) {
+  auto* isolate = static_cast<v8::Isolate*>(data);
+  std::lock_guard<std::mutex> lock{state.mutex};
+  uint32_t id = 0;
+  for (const auto& [key, value] : state.isolates) {
+    if (value == isolate) {
+      id = key;
+      break;
+    }
+  }
+  if (id == 0 || !state.lent.insert(id).second) return current_limit;  // V8 aborts; OnOutOfMemory exits
+  const auto now = Clock::now();
+  bool armed = false;
+  for (auto& slot : state.slots) {
+    for (auto& frame : slot.frames) {
+      if (frame.isolate_id != id || frame.stop != kRunning) continue;
+      frame.stop = kOutOfMemory;
+      frame.stopped_at = now;
+      armed = true;
+    }
+  }
+  if (armed) isolate->TerminateExecution();
+  return current_limit + kHeapLoan;
+}
+
 // Puts `callback` on `target` as a function named `name`.
 void SetFunction(v8::Local<v8::Context> context, v8::Local<v8::Object> target, const char* name, v8::FunctionCallback callback) {
   v8::Isolate* isolate = context->GetIsolate();
@@ -384,6 +426,7 @@ extern "C" __attribute__((visibility("default"))) void InitForContext(v8::Isolat
   isolate->SetOOMErrorHandler(OnOutOfMemory);
   isolate->SetAllowAtomicsWait(false);
 #if V8_MAJOR_VERSION >= 13
+  isolate->AddNearHeapLimitCallback(OnNearHeapLimit, isolate);
   SetFunction(context, target, "namedKeys", NamedKeys);
   SetFunction(context, target, "reduceMemory", ReduceMemory);
   SetFunction(context, target, "primeModule", PrimeModule);

@@ -13,7 +13,7 @@ import { IsolaneError } from '../errors.ts';
 import type { Binding, Version } from '../types.ts';
 import { threadCpuUs } from '../limits/thread-cpu.ts';
 import { sliceFailure, type SliceFailure } from '../limits/slice-outcome.ts';
-import { forgetIsolate, runWatched, watchIsolate } from '../limits/watchdog.ts';
+import { forgetIsolate, runWatched, SliceStopped, watchIsolate } from '../limits/watchdog.ts';
 import type { Outcome } from '../types.ts';
 import { cachedCode, cacheOptions, compileResult, rememberCache } from './code-cache.ts';
 import { compileServiceWorker, linkModules, recacheModules, saveModuleCaches, type ModulePrimer } from './module-graph.ts';
@@ -220,7 +220,7 @@ export class TenantIsolate {
         const install = ['install', namespace?.derefInto(), envJson(version.bindings)];
         syntax = runWatched(watchId, startupCpuMs, () => dispatch.applySync(undefined, install, { arguments: { copy: true } })) as 'module' | 'service-worker';
       } catch (err) {
-        if (isolate.isDisposed || /timed out/.test(String(err))) throw startupFailure(err, isolate, startupCpuMs);
+        if (isolate.isDisposed || err instanceof SliceStopped) throw startupFailure(err, isolate, startupCpuMs);
         throw new IsolaneError('ISO_ERR_DEPLOY_NO_HANDLER', err instanceof Error ? err.message : String(err));
       }
       saveModuleCaches(version);

@@ -26,8 +26,8 @@ interface Addon {
   forgetIsolate(id: number): void;
   openSlot(): number;
   arm(slot: number, isolateId: number, cpuStartUs: number, cpuBudgetUs: number): void;
-  /** 0: the slice ended by itself; 1: stopped at its CPU limit. */
-  disarm(slot: number): 0 | 1;
+  /** 0: the slice ended by itself; 1: stopped at its CPU limit; 2: at its memory limit (one allocation past it). */
+  disarm(slot: number): 0 | 1 | 2;
 }
 
 function load(): Addon {
@@ -65,10 +65,20 @@ export function forgetIsolate(isolateId: number): void {
   addon.forgetIsolate(isolateId);
 }
 
+/** Thrown by `runWatched` for a slice the watchdog stopped; its message reads as isolated-vm's for the same limit. */
+export class SliceStopped extends Error {
+  readonly limit: 'cpu' | 'memory';
+
+  constructor(limit: 'cpu' | 'memory') {
+    super(limit === 'cpu' ? 'Script execution timed out: it used up its CPU time' : 'Isolate ran past its memory limit in one allocation');
+    this.limit = limit;
+  }
+}
+
 /**
  * Runs one synchronous entry into the isolate, stopped once its thread has used `cpuBudgetMs` of CPU
- * from `cpuStartUs` (a `threadCpuUs()` reading taken just before). A stopped slice throws an error that
- * reads as a timeout (src/limits/slice-outcome.ts).
+ * from `cpuStartUs` (a `threadCpuUs()` reading taken just before), or once one allocation took its heap
+ * past the limit (the addon's heap loan). A stopped slice throws `SliceStopped` (src/limits/slice-outcome.ts).
  */
 export function runWatched<T>(isolateId: number, cpuBudgetMs: number, run: () => T, cpuStartUs = threadCpuUs()): T {
   slot ??= addon.openSlot();
@@ -77,6 +87,7 @@ export function runWatched<T>(isolateId: number, cpuBudgetMs: number, run: () =>
     return run();
   } finally {
     // Thrown from `finally`, this replaces whatever the terminated call threw (V8 hands back null).
-    if (addon.disarm(slot) !== 0) throw new Error('Script execution timed out: it used up its CPU time');
+    const stop = addon.disarm(slot);
+    if (stop !== 0) throw new SliceStopped(stop === 1 ? 'cpu' : 'memory');
   }
 }

@@ -55,6 +55,15 @@ const cases: HostileCase[] = [
     outcome: ['exceededMemory', 'exceededCpu'],
   },
   {
+    // One allocation V8 cannot fit under the heap limit, and cannot refuse: it aborted the process until
+    // the watchdog addon lent such an isolate 1 GB once and ended its slice (native/isolate-watchdog.cc).
+    title: 'one 400 MB allocation: a 5e7-element sparse array turning dense',
+    name: 'm-dense',
+    source: `export default { fetch() { const a = new Array(5e7); for (let i = 0; i < 5e7; i++) a[i] = 1.5; return new Response(String(a.length)) } }`,
+    metadata: { limits: { cpu_ms: 5_000 } },
+    ...OOM,
+  },
+  {
     title: 'string doubling until V8 refuses',
     name: 'm-string-double',
     source: `export default { fetch() { let s = 'x'; for (;;) s = s + s; } }`,
@@ -128,28 +137,10 @@ t.test('after its memory blow-up a worker serves again with a fresh isolate', as
   await assertNoGoodFailures(t, arena, 'fresh isolate');
 });
 
-// A fatal out-of-memory error cannot be survived inside the process (V8 forbids returning from it): one
-// allocation past the heap limit, here a 5e7-element sparse array turning dense. The watchdog addon
-// makes the serving process exit at once (isolated-vm would leave it asleep forever, taking every
-// connection handed to it since); the primary replaces it. Only requests in flight on it are lost.
-const FATAL_OOM = 'fatal out-of-memory in one allocation';
-t.test(`memory: ${FATAL_OOM} ends the serving process, which is replaced`, async (t) => {
-  arena.begin(FATAL_OOM);
-  const exitsBefore = arena.exits().length;
-  const source = `export default { fetch() { const a = new Array(5e7); for (let i = 0; i < 5e7; i++) a[i] = 1.5; return new Response(String(a.length)) } }`;
-  t.equal((await arena.deploy('m-fatal-oom', source, { limits: { cpu_ms: 5_000 } })).status, 201);
-  const { reply, error } = await arena.hit('m-fatal-oom');
-  t.equal(reply, null, `the culprit's connection is cut (${error})`);
-  t.ok(await arena.waitReady(), 'the server is ready again');
-  const exits = arena.exits().slice(exitsBefore);
-  t.same(exits.map((e) => e.code), [70], 'one serving process exited with 70, not wedged');
-  t.equal((await arena.hit('good-a', '/after')).reply?.status, 200, 'good tenants are served after it');
-  await arena.settle();
-  const lost = arena.failuresDuring(FATAL_OOM);
-  t.ok(lost.length <= 4, `good requests lost with the process: ${lost.length} (at most the 4 load connections in flight)`);
-  t.comment(`fatal OOM: serving process exited ${exits.map((e) => e.code).join(',')}, ${lost.length} good requests lost in flight`);
+t.test('no serving process ended during the memory suite', async (t) => {
+  t.same(arena.exits(), [], 'every case ended in its own invocation');
 });
 
 t.test('good tenants under load saw zero failures', (t) =>
-  finishArena(t, arena, [...cases.filter((c) => c.bug).map((c) => c.title), FATAL_OOM]),
+  finishArena(t, arena, cases.filter((c) => c.bug).map((c) => c.title)),
 );

@@ -14,15 +14,21 @@ import { utf8DecodeWithoutBOM, utf8Encode } from '../encoding/utf8.ts';
 import { uncurryThis } from '../primordials.ts';
 import { defineLazyGlobal, setName } from '../global/define.ts';
 import { hooks } from './whatwg-url-hooks.ts';
+import { parseSimpleURL } from './simple-url.ts';
 
 export type { URLRecord };
 
 type WhatwgUrl = typeof import('whatwg-url');
 type SearchParamsWrapper = typeof import('whatwg-url/lib/URLSearchParams.js');
+/** The module every whatwg-url parse goes through (its URL class, parseURL and basicURLParse). */
+interface StateMachine {
+  basicURLParse(input: string, options?: { baseURL?: URLRecord | null; url?: URLRecord; stateOverride?: string }): URLRecord | null;
+}
 
 declare const require: {
   (id: 'whatwg-url'): WhatwgUrl;
   (id: 'whatwg-url/lib/URLSearchParams.js'): SearchParamsWrapper;
+  (id: 'whatwg-url/lib/url-state-machine.js'): StateMachine;
 };
 
 hooks.utf8Encode = utf8Encode;
@@ -41,6 +47,7 @@ function load(): Loaded {
   // esbuild keeps these CommonJS modules unevaluated until this call.
   const api = require('whatwg-url');
   const wrapper = require('whatwg-url/lib/URLSearchParams.js');
+  takeSimpleURLsFirst(require('whatwg-url/lib/url-state-machine.js'));
   setName(api.URL, 'URL');
   setName(api.URLSearchParams, 'URLSearchParams');
   loaded = {
@@ -49,6 +56,16 @@ function load(): Loaded {
     searchParamsToString: uncurryThis(api.URLSearchParams.prototype.toString as (this: object) => string),
   };
   return loaded;
+}
+
+/**
+ * Whole parses (not a setter's, which passes `url` and `stateOverride`) try simple-url.ts first. Its
+ * forms start with "scheme://", for which the parser never reads the base URL.
+ */
+function takeSimpleURLsFirst(machine: StateMachine): void {
+  const basicURLParse = machine.basicURLParse;
+  machine.basicURLParse = (input, options) =>
+    (options?.url === undefined && options?.stateOverride === undefined ? parseSimpleURL(input) : null) ?? basicURLParse(input, options);
 }
 
 /** https://url.spec.whatwg.org/#concept-url-parser, or null on failure. */

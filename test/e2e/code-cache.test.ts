@@ -72,6 +72,25 @@ t.test('an isolate idle after its first request remakes its caches, with what th
   t.ok(after > before, `the cache file grew once the isolate was idle (${before} → ${after} bytes)`);
 });
 
+t.test('a deploy makes its caches after the top-level code ran, with what that code called', async (t) => {
+  const server = await startServer(t, { args: DISK });
+  const many = Array.from({ length: 60 }, (_, i) => `function setup${i}(x) { return x + ${i} }`).join('\n');
+  const calls = Array.from({ length: 60 }, (_, i) => `x = setup${i}(x);`).join(' ');
+  const atTop = `${many}\nlet x = 0; ${calls}\nexport default { fetch() { return new Response(String(x)) } }`;
+  const inFetch = `${many}\nexport default { fetch() { let x = 0; ${calls} return new Response(String(x)) } }`;
+  const sizes: Record<string, number> = {};
+  for (const [name, source] of [['top', atTop], ['later', inFetch]] as const) {
+    t.equal((await deployMultipart(server, name, { main_module: 'main.js' }, { 'main.js': source })).status, 201);
+    const version = await activeVersion(server, name);
+    const [file] = await cacheFiles(server.dataDir, version, 1);
+    const path = join(server.dataDir, 'code-cache', version, file!);
+    await sleep(300); // the compile-time cache is written first, then the one made after top-level code
+    sizes[name] = statSync(path).size;
+  }
+  // Both compile the same 60 functions lazily; only the first worker's top-level code calls them.
+  t.ok(sizes.top! > sizes.later! + 1500, `the cache holds the functions top-level code called (${sizes.top} against ${sizes.later} bytes)`);
+});
+
 t.test('after a restart: stale caches are swept, damaged ones ignored, the worker serves', async (t) => {
   const first = await startServer(t, { args: DISK });
   t.equal((await deployMultipart(first, 'kept', { main_module: 'main.js' }, modules('hi'))).status, 201);

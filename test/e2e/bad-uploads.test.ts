@@ -36,6 +36,9 @@ const cases: [string, () => ReturnType<typeof admin>, number, string, RegExp?][]
   ['no default export at all', () => deployScript(server, 'keep', `export const x = 1;`), 400, 'ISO_ERR_DEPLOY_NO_HANDLER'],
   ['top-level code throws', () => deployScript(server, 'keep', `throw new Error('nope'); export default { fetch() {} }`), 400, 'ISO_ERR_DEPLOY_STARTUP', /nope/],
   ['top-level infinite loop', () => deployScript(server, 'keep', `for (;;) {} export default { fetch() {} }`), 400, 'ISO_ERR_DEPLOY_STARTUP', /startup limit/],
+  ['top-level code past the memory limit, bit by bit', () => deployScript(server, 'keep', `const keep = []; for (;;) keep.push(new Array(1e5).fill(1.5)); export default { fetch() {} }`), 400, 'ISO_ERR_DEPLOY_STARTUP', /memory limit/],
+  // One 256 MB allocation (flattening the string) at a 128 MB limit: V8 would abort the process without the heap loan.
+  ['top-level code past the memory limit at once', () => deployScript(server, 'keep', `const s = ('x'.repeat(2 ** 27) + 'y'.repeat(2 ** 27)).toUpperCase(); export default { fetch() {} }`), 400, 'ISO_ERR_DEPLOY_STARTUP', /memory limit/],
   ['import of a missing module', () => deployMultipart(server, 'keep', { main_module: 'a.js' }, { 'a.js': `import x from './missing.js'; export default { fetch() {} }` }), 400, 'ISO_ERR_DEPLOY_MODULE_MISSING', /missing\.js/],
   ['bare import', () => deployScript(server, 'keep', `import x from 'lodash'; export default { fetch() {} }`), 400, 'ISO_ERR_DEPLOY_MODULE_MISSING', /lodash/],
   ['unknown binding type', () => deployMultipart(server, 'keep', { main_module: 'a.js', bindings: [{ type: 'kv_namespace', name: 'KV', namespace_id: 'x' }] }, { 'a.js': good }), 400, 'ISO_ERR_DEPLOY_BINDING', /kv_namespace/],

@@ -37,9 +37,10 @@ export interface Shutdown { t: 'shutdown'; graceMs: number }
 
 /**
  * Build a just-deployed version here too, so no thread's first request to it is a cold start. `slow`:
- * the process that validated it found it slow to start (where to build it: version-builds.ts).
+ * the process that validated it found it slow to start (where to build it: version-builds.ts). Answered
+ * with `validated` like a ValidateRequest; the version goes live after that.
  */
-export interface WarmRequest { t: 'warm'; version: Version; slow: boolean }
+export interface WarmRequest { t: 'warm'; jobId: number; version: Version; slow: boolean }
 export type ToServing = ServingInit | LiveChange | ValidateRequest | WarmRequest | Shutdown;
 
 // serving process → primary

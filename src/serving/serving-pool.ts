@@ -313,17 +313,27 @@ export class ServingPool {
     }));
   }
 
-  /** Builds the version in one process (compile, link, start, find the handler), then warms it in the others. */
+  /**
+   * Builds the version in one process (compile, link, start, find the handler), then warms it in the
+   * others, and waits for those too before the version goes live: a request another process took at once
+   * would wait there for the build, with its wall time running, and for the offload thread to start
+   * (0.6-2 s) when the worker is the first to run there. A failed warm-up only means a cold start there.
+   */
   async validate(version: Version): Promise<'module' | 'service-worker'> {
     const [first, ...others] = this.#slots;
-    const jobId = this.#nextJob++;
-    const { syntax, slow } = await new Promise<{ syntax: 'module' | 'service-worker'; slow: boolean }>((resolve, reject) => {
-      this.#validations.set(jobId, { proc: first!, resolve, reject });
-      this.#send(first!, { t: 'validate', jobId, version });
-    });
-    // Before the version goes live there (a slow one's requests wait for that build: version-builds.ts).
-    for (const proc of others) this.#send(proc, { t: 'warm', version, slow });
+    const { syntax, slow } = await this.#buildIn(first!, (jobId) => ({ t: 'validate', jobId, version }));
+    const connected = others.filter((proc) => proc.worker.isConnected());
+    await Promise.all(connected.map((proc) => this.#buildIn(proc, (jobId) => ({ t: 'warm', jobId, version, slow })).catch(() => {})));
     return syntax;
+  }
+
+  /** Sends one build job to `proc`; settles with its `validated` answer, or when `proc` exits. */
+  #buildIn(proc: ServingProcess, job: (jobId: number) => ToServing): Promise<{ syntax: 'module' | 'service-worker'; slow: boolean }> {
+    const jobId = this.#nextJob++;
+    return new Promise((resolve, reject) => {
+      this.#validations.set(jobId, { proc, resolve, reject });
+      this.#send(proc, job(jobId));
+    });
   }
 
   /** Stops every process: in-flight requests get `graceMs` to finish. */

@@ -157,7 +157,8 @@ onMessage = (message: ToServing) => {
       applied(message.seq);
       return;
     case 'validate':
-      builds.validate(message.version).then(
+    case 'warm':
+      builds.validate(message.version, message.t === 'warm' && message.slow).then(
         ({ syntax, slow }) => post({ t: 'validated', jobId: message.jobId, error: null, syntax, slow }),
         (err: unknown) => {
           const error = err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', String(err));
@@ -165,9 +166,6 @@ onMessage = (message: ToServing) => {
           dropUnlessLive(message.version);
         },
       );
-      return;
-    case 'warm':
-      builds.validate(message.version, message.slow).catch(() => dropUnlessLive(message.version));
       return;
     case 'shutdown': {
       // Stop taking connections (the primary hands new ones to the other processes) but keep the open ones:

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { Client } from 'undici';
 import { admin, deployMultipart, deployScript, send, startServer } from '../helpers/server.ts';
 
 const server = await startServer(t);
@@ -158,4 +159,25 @@ t.test('URLs with international domain names: the IDNA tables are a runtime chun
   const reply = await send(server, 'idna.localhost');
   t.equal(reply.status, 200, reply.text);
   t.same(reply.json(), ['xn--bcher-kva.example', 'xn--bcher-kva.example', 'plain.example']);
+});
+
+t.test('a deploy answers once every serving process has built the version: no first request waits for it', async (t) => {
+  // A fresh server, and a worker allowed more than 200 ms of CPU: it runs on each process's offload
+  // thread, which starts on first need (0.6-2 s). Before the deploy waited for the other processes'
+  // builds, a request taken by the process that had not validated waited for that start with its wall
+  // time running: 480-1,700 ms for this worker.
+  const fresh = await startServer(t);
+  const res = await deployMultipart(fresh, 'heavy-first', { main_module: 'main.js', limits: { cpu_ms: 1_000 } }, { 'main.js': `export default { fetch() { return new Response('ready') } }` });
+  t.equal(res.status, 201, res.text);
+  // Fresh connections are handed to the serving processes in turn: four reach both.
+  const clients = Array.from({ length: 4 }, () => new Client(fresh.dataUrl));
+  t.teardown(() => Promise.all(clients.map((client) => client.close())));
+  const replies = await Promise.all(clients.map(async (client) => {
+    const started = performance.now();
+    const res = await client.request({ path: '/', method: 'GET', headers: { host: 'heavy-first.localhost' } });
+    return { text: await res.body.text(), ms: performance.now() - started };
+  }));
+  for (const reply of replies) t.equal(reply.text, 'ready');
+  const slowest = Math.max(...replies.map((reply) => reply.ms));
+  t.ok(slowest < 150, `the slowest first request took ${slowest.toFixed(0)} ms`);
 });

@@ -31,17 +31,12 @@ export interface ServingInit { t: 'init'; data: ServingProcessData }
 export type LiveChange =
   | { t: 'worker'; seq: number; name: string; version: Version | null }
   | { t: 'routes'; seq: number; routes: Route[] };
+/** Build a deployed version (and keep it warm); answered with `validated`. Every process gets one per deploy. */
 export interface ValidateRequest { t: 'validate'; jobId: number; version: Version }
 /** Stop accepting connections, let in-flight requests finish for up to `graceMs`, then exit. */
 export interface Shutdown { t: 'shutdown'; graceMs: number }
 
-/**
- * Build a just-deployed version here too, so no thread's first request to it is a cold start. `slow`:
- * the process that validated it found it slow to start (where to build it: version-builds.ts). Answered
- * with `validated` like a ValidateRequest; the version goes live after that.
- */
-export interface WarmRequest { t: 'warm'; jobId: number; version: Version; slow: boolean }
-export type ToServing = ServingInit | LiveChange | ValidateRequest | WarmRequest | Shutdown;
+export type ToServing = ServingInit | LiveChange | ValidateRequest | Shutdown;
 
 // serving process → primary
 
@@ -52,8 +47,6 @@ export interface Validated {
   jobId: number;
   error: { code: string; message: string; details?: Record<string, unknown> } | null;
   syntax: 'module' | 'service-worker' | null;
-  /** Whether it was slow to start there (null on error): see version-builds.ts. */
-  slow: boolean | null;
 }
 export interface ConsoleLine { worker: string; requestId: string | null; level: string; message: string; time: string }
 /** Records and console lines, batched per event-loop turn. */

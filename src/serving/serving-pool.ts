@@ -79,7 +79,7 @@ export class ServingPool {
   #routes: Route[] = [];
   #seq = 0;
   #waiters: { seq: number; resolve: () => void }[] = [];
-  readonly #validations = new Map<number, { proc: ServingProcess; resolve: (built: { syntax: 'module' | 'service-worker'; slow: boolean }) => void; reject: (err: IsolaneError) => void }>();
+  readonly #validations = new Map<number, { proc: ServingProcess; resolve: (syntax: 'module' | 'service-worker') => void; reject: (err: IsolaneError) => void }>();
   #nextJob = 1;
   #port = 0;
   #closing = false;
@@ -156,7 +156,7 @@ export class ServingPool {
           this.#validations.delete(message.jobId);
           if (!job) return;
           if (message.error) job.reject(new IsolaneError(message.error.code as ErrorCode, message.error.message, { details: message.error.details }));
-          else job.resolve({ syntax: message.syntax!, slow: message.slow ?? false });
+          else job.resolve(message.syntax!);
           return;
         }
         case 'metering':
@@ -314,25 +314,26 @@ export class ServingPool {
   }
 
   /**
-   * Builds the version in one process (compile, link, start, find the handler), then warms it in the
-   * others, and waits for those too before the version goes live: a request another process took at once
-   * would wait there for the build, with its wall time running, and for the offload thread to start
-   * (0.6-2 s) when the worker is the first to run there. A failed warm-up only means a cold start there.
+   * Builds the version in every process at once (compile, link, start, find the handler): the first
+   * process's answer is the deploy's, the others' only warm it. The version goes live once all have
+   * answered: a request another process took at once would wait there for the build, with its wall
+   * time running, and for the offload thread to start (0.6-2 s) when the worker is the first to run
+   * there. A failed warm-up only means a cold start there.
    */
   async validate(version: Version): Promise<'module' | 'service-worker'> {
     const [first, ...others] = this.#slots;
-    const { syntax, slow } = await this.#buildIn(first!, (jobId) => ({ t: 'validate', jobId, version }));
-    const connected = others.filter((proc) => proc.worker.isConnected());
-    await Promise.all(connected.map((proc) => this.#buildIn(proc, (jobId) => ({ t: 'warm', jobId, version, slow })).catch(() => {})));
+    const warming = others.filter((proc) => proc.worker.isConnected()).map((proc) => this.#buildIn(proc, version).catch(() => {}));
+    const syntax = await this.#buildIn(first!, version);
+    await Promise.all(warming);
     return syntax;
   }
 
-  /** Sends one build job to `proc`; settles with its `validated` answer, or when `proc` exits. */
-  #buildIn(proc: ServingProcess, job: (jobId: number) => ToServing): Promise<{ syntax: 'module' | 'service-worker'; slow: boolean }> {
+  /** Sends `proc` a validate job; settles with its answer, or when `proc` exits. */
+  #buildIn(proc: ServingProcess, version: Version): Promise<'module' | 'service-worker'> {
     const jobId = this.#nextJob++;
     return new Promise((resolve, reject) => {
       this.#validations.set(jobId, { proc, resolve, reject });
-      this.#send(proc, job(jobId));
+      this.#send(proc, { t: 'validate', jobId, version });
     });
   }
 

@@ -157,12 +157,11 @@ onMessage = (message: ToServing) => {
       applied(message.seq);
       return;
     case 'validate':
-    case 'warm':
-      builds.validate(message.version, message.t === 'warm' && message.slow).then(
-        ({ syntax, slow }) => post({ t: 'validated', jobId: message.jobId, error: null, syntax, slow }),
+      builds.validate(message.version).then(
+        ({ syntax }) => post({ t: 'validated', jobId: message.jobId, error: null, syntax }),
         (err: unknown) => {
           const error = err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', String(err));
-          post({ t: 'validated', jobId: message.jobId, error: { code: error.code, message: error.message, details: error.details }, syntax: null, slow: null });
+          post({ t: 'validated', jobId: message.jobId, error: { code: error.code, message: error.message, details: error.details }, syntax: null });
           dropUnlessLive(message.version);
         },
       );

@@ -7,9 +7,9 @@
  * build, as before. One that runs out is built again on the offload thread with the full limit, and
  * stays warm there: its requests go there for good (src/limits/slow-starts.ts), as do later cold starts,
  * and requests that come while it builds wait for it there. So top-level code holds a serving thread for
- * at most QUICK_START_CPU_MS. The other processes are told whether the version was slow and build it
- * straight on their offload thread if so. A cold start on a serving thread that takes SLOW_START_MS or
- * more marks the version slow as well (top-level code that is quick only sometimes).
+ * at most QUICK_START_CPU_MS. Every process builds a deployed version at once (serving-pool.ts), each
+ * finding out for itself. A cold start on a serving thread that takes SLOW_START_MS or more marks the
+ * version slow as well (top-level code that is quick only sometimes).
  */
 import { IsolaneError } from '../errors.ts';
 import type { Built, ExecutorClient } from '../isolates/executor-client.ts';
@@ -31,20 +31,16 @@ export class VersionBuilds {
     this.#slowStarts = slowStarts;
   }
 
-  /**
-   * Builds `version` here and keeps it warm; rejects with its deploy error. `knownSlow`: another process
-   * found it slow to start, so it goes straight to the offload thread.
-   */
-  async validate(version: Version, knownSlow = false): Promise<Built & { slow: boolean }> {
+  /** Builds `version` here and keeps it warm; rejects with its deploy error. */
+  async validate(version: Version): Promise<Built> {
     // Its requests run on the offload thread (heavy-workers.ts): so is its build, with the full limit.
-    if (heavyByLimits(version.limits)) return { ...(await this.#buildOnOffloadThread(version)), slow: false };
-    if (!knownSlow) {
-      try {
-        const built = await this.#serving.validate(version, QUICK_START_CPU_MS);
-        return { ...built, slow: this.#slowStarts.note(version.id, built.initMs) };
-      } catch (err) {
-        if (!(err instanceof IsolaneError) || err.details?.startupCpuMs !== QUICK_START_CPU_MS) throw err;
-      }
+    if (heavyByLimits(version.limits)) return this.#buildOnOffloadThread(version);
+    try {
+      const built = await this.#serving.validate(version, QUICK_START_CPU_MS);
+      this.#slowStarts.note(version.id, built.initMs);
+      return built;
+    } catch (err) {
+      if (!(err instanceof IsolaneError) || err.details?.startupCpuMs !== QUICK_START_CPU_MS) throw err;
     }
     this.#slowStarts.building(version.id);
     let built: Built;
@@ -56,7 +52,7 @@ export class VersionBuilds {
     }
     // Slow however long this build took: it ran out of the budget on the serving thread.
     this.#slowStarts.built(version.id, Infinity);
-    return { ...built, slow: true };
+    return built;
   }
 
   async #buildOnOffloadThread(version: Version): Promise<Built> {

@@ -1,7 +1,7 @@
 /**
- * With `--code-cache disk`, compiled modules' V8 code caches are kept in the data directory
- * (code-cache-files.ts): written when a version is built, removed when it stops being live, swept at
- * start, and a damaged file never keeps a worker from serving. By default they stay in memory.
+ * With `--code-cache disk` (the default), compiled modules' V8 code caches are kept in the data
+ * directory (code-cache-files.ts): written when a version is built, removed when it stops being live,
+ * swept at start, and a damaged file never keeps a worker from serving. With `memory` they stay in memory.
  */
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { admin, deployMultipart, send, startServer, type TestServer } from '../h
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const DISK = ['--code-cache', 'disk'];
+const MEMORY = ['--code-cache', 'memory'];
 
 const modules = (greeting: string) => ({
   'main.js': `import { greet } from './lib/greet.js'; export default { fetch(request) { return new Response(greet(new URL(request.url).pathname)) } }`,
@@ -119,8 +120,8 @@ t.test('after a restart: stale caches are swept, damaged ones ignored, the worke
   t.equal((await send(second, 'kept.localhost', '/y')).text, 'hi /y');
 });
 
-t.test('by default nothing is written to the data directory, and a restart in memory mode drops what disk mode left', async (t) => {
-  const server = await startServer(t);
+t.test('in memory mode nothing is written to the data directory, and a restart in it drops what disk mode left', async (t) => {
+  const server = await startServer(t, { args: MEMORY });
   t.equal((await deployMultipart(server, 'memory', { main_module: 'main.js' }, modules('hey'))).status, 201);
   t.equal((await send(server, 'memory.localhost', '/m')).text, 'hey /m');
   await sleep(300);
@@ -128,13 +129,13 @@ t.test('by default nothing is written to the data directory, and a restart in me
   t.same(existsSync(dir) ? readdirSync(dir) : [], [], 'no compiled code on disk');
   await server.kill();
 
-  const disk = await startServer(t, { dataDir: server.dataDir, args: DISK });
+  const disk = await startServer(t, { dataDir: server.dataDir });
   const version = await activeVersion(disk, 'memory');
   t.equal((await send(disk, 'memory.localhost', '/d')).text, 'hey /d');
-  t.equal((await cacheFiles(disk.dataDir, version, 2)).length, 2, 'disk mode writes them');
+  t.equal((await cacheFiles(disk.dataDir, version, 2)).length, 2, 'disk mode, the default, writes them');
   await disk.kill();
 
-  const again = await startServer(t, { dataDir: server.dataDir });
+  const again = await startServer(t, { dataDir: server.dataDir, args: MEMORY });
   t.notOk(existsSync(join(dir, version)), 'memory mode sweeps them at start');
   t.equal((await send(again, 'memory.localhost', '/a')).text, 'hey /a');
 });

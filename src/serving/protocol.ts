@@ -36,7 +36,12 @@ export interface ValidateRequest { t: 'validate'; jobId: number; version: Versio
 /** Stop accepting connections, let in-flight requests finish for up to `graceMs`, then exit. */
 export interface Shutdown { t: 'shutdown'; graceMs: number }
 
-export type ToServing = ServingInit | LiveChange | ValidateRequest | Shutdown;
+/**
+ * A deploy failed in the process whose answer counted: drop what this process built of that version
+ * (a top-level failure that depends on chance can pass in one process and not in another), unless live.
+ */
+export interface Discard { t: 'discard'; worker: string; versionId: string }
+export type ToServing = ServingInit | LiveChange | ValidateRequest | Discard | Shutdown;
 
 // serving process → primary
 

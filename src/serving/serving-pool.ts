@@ -323,9 +323,16 @@ export class ServingPool {
   async validate(version: Version): Promise<'module' | 'service-worker'> {
     const [first, ...others] = this.#slots;
     const warming = others.filter((proc) => proc.worker.isConnected()).map((proc) => this.#buildIn(proc, version).catch(() => {}));
-    const syntax = await this.#buildIn(first!, version);
-    await Promise.all(warming);
-    return syntax;
+    try {
+      const syntax = await this.#buildIn(first!, version);
+      await Promise.all(warming);
+      return syntax;
+    } catch (err) {
+      void Promise.all(warming).then(() => {
+        for (const proc of others) this.#send(proc, { t: 'discard', worker: version.worker, versionId: version.id });
+      });
+      throw err;
+    }
   }
 
   /** Sends `proc` a validate job; settles with its answer, or when `proc` exits. */

@@ -136,8 +136,11 @@ function applied(seq: number): void {
 }
 
 /** A version that failed to build is not kept (its modules stay in memory otherwise) unless it is live here already. */
-function dropUnlessLive(version: Version): void {
-  if (versions.get(version.worker)?.id !== version.id) executor.unload(version.id);
+/** Unloads a version from both executors (its isolates and code caches) unless it is the worker's live one. */
+function dropUnlessLive(worker: string, versionId: string): void {
+  if (versions.get(worker)?.id === versionId) return;
+  executor.unload(versionId);
+  offload.unload(versionId);
 }
 
 onMessage = (message: ToServing) => {
@@ -162,9 +165,12 @@ onMessage = (message: ToServing) => {
         (err: unknown) => {
           const error = err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', String(err));
           post({ t: 'validated', jobId: message.jobId, error: { code: error.code, message: error.message, details: error.details }, syntax: null });
-          dropUnlessLive(message.version);
+          dropUnlessLive(message.version.worker, message.version.id);
         },
       );
+      return;
+    case 'discard':
+      dropUnlessLive(message.worker, message.versionId);
       return;
     case 'shutdown': {
       // Stop taking connections (the primary hands new ones to the other processes) but keep the open ones:

@@ -92,6 +92,27 @@ t.test('a deploy makes its caches after the top-level code ran, with what that c
   t.ok(sizes.top! > sizes.later! + 1500, `the cache holds the functions top-level code called (${sizes.top} against ${sizes.later} bytes)`);
 });
 
+t.test('a deploy that failed where it counted leaves no version built in the other process', async (t) => {
+  // Every process builds a deploy at once; the first one's answer counts. Top-level code that fails by
+  // chance can pass in another process, which then drops what it built (its isolate and its caches).
+  const server = await startServer(t);
+  const outcomes: number[] = [];
+  for (let i = 0; i < 24; i++) {
+    const source = `if (Math.random() < 0.5) throw new Error('unlucky'); export default { fetch() { return new Response('lucky ${i}') } }`;
+    outcomes.push((await deployMultipart(server, 'chance', { main_module: 'main.js' }, { 'main.js': source })).status);
+  }
+  t.ok(outcomes.some((status) => status === 400), `some deploys failed (${outcomes.join(' ')})`);
+  const live = outcomes.some((status) => status < 300) ? await activeVersion(server, 'chance') : null;
+  const dir = join(server.dataDir, 'code-cache');
+  let left: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    left = existsSync(dir) ? readdirSync(dir).filter((entry) => entry !== live) : [];
+    if (left.length === 0) break;
+    await sleep(30);
+  }
+  t.same(left, [], 'only the live version has caches on disk');
+});
+
 t.test('after a restart: stale caches are swept, damaged ones ignored, the worker serves', async (t) => {
   const first = await startServer(t, { args: DISK });
   t.equal((await deployMultipart(first, 'kept', { main_module: 'main.js' }, modules('hi'))).status, 201);

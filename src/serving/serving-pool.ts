@@ -321,10 +321,12 @@ export class ServingPool {
    * there. A failed warm-up only means a cold start there.
    */
   async validate(version: Version): Promise<'module' | 'service-worker'> {
-    const [first, ...others] = this.#slots;
-    const warming = others.filter((proc) => proc.worker.isConnected()).map((proc) => this.#buildIn(proc, version).catch(() => {}));
+    // A process being replaced (not connected) would never answer.
+    const [first, ...others] = this.#slots.filter((proc) => proc.worker.isConnected());
+    if (!first) throw new IsolaneError('ISO_ERR_DEPLOY_STARTUP', 'no serving process is running to build the version; try again');
+    const warming = others.map((proc) => this.#buildIn(proc, version).catch(() => {}));
     try {
-      const syntax = await this.#buildIn(first!, version);
+      const syntax = await this.#buildIn(first, version);
       await Promise.all(warming);
       return syntax;
     } catch (err) {

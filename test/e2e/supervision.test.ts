@@ -107,6 +107,19 @@ t.test('a serving process killed under load: only its in-flight requests fail, a
   t.equal(quiet.failed, 0, `after the restart: ${quiet.ok} served, none failed`);
 });
 
+t.test('a deploy while a serving process is being replaced is built by the others', async (t) => {
+  const server = await startServer(t);
+  const victim = (await system(server)).servingProcesses[0]!.pid;
+  process.kill(victim, 'SIGKILL');
+  // Until the primary notices the exit and starts a replacement, that slot's process never answers.
+  await sleep(20);
+  const started = Date.now();
+  const res = await deployScript(server, 'during-restart', `export default { fetch() { return new Response('built elsewhere') } }`);
+  t.equal(res.status, 201, `deployed in ${Date.now() - started} ms: ${res.text}`);
+  const reply = await request(`${server.dataUrl}/`, { headers: { host: 'during-restart.localhost' } });
+  t.equal(await reply.body.text(), 'built elsewhere');
+});
+
 t.test('recycling: a process past its bound is replaced first, then drained, without a failed request', async (t) => {
   const server = await startServer(t, { args: ['--executors', '2', '--recycle-requests', '1500'] });
   await deployGood(server);

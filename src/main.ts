@@ -10,7 +10,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { createAdminApp } from './admin/app.ts';
-import { adminToken } from './config/admin-token.ts';
+import { adminToken, adminTokenFile } from './config/admin-token.ts';
 import type { Config } from './config/config.ts';
 import { CodeCacheFiles } from './isolates/code-cache-files.ts';
 import { buildRuntimeBundle } from './isolates/runtime-bundle.ts';
@@ -110,7 +110,8 @@ export async function startIsolane(config: Config): Promise<Isolane> {
     admin: result.adminUrl,
     dataDir: config.dataDir,
     servingProcesses: config.executors,
-    ...(generated ? { adminToken: token, note: 'generated admin token, kept in the data dir' } : {}),
+    // The token itself stays out of the log, which operators ship elsewhere.
+    ...(generated ? { adminTokenFile: adminTokenFile(config.dataDir), note: 'generated an admin token; it is in this file (mode 0600)' } : {}),
   });
   logger.flush();
   return result;

@@ -3,9 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+/** Where a generated token is kept. */
+export function adminTokenFile(dataDir: string): string {
+  return join(dataDir, 'admin-token');
+}
+
 export async function adminToken(configured: string | null, dataDir: string): Promise<{ token: string; generated: boolean }> {
   if (configured) return { token: configured, generated: false };
-  const file = join(dataDir, 'admin-token');
+  const file = adminTokenFile(dataDir);
   try {
     const stored = (await readFile(file, 'utf8')).trim();
     if (stored) return { token: stored, generated: false };

@@ -1,6 +1,23 @@
-/** Wrong admin tokens are rate-limited per client address; the token itself is compared in constant time. */
+/**
+ * Wrong admin tokens are rate-limited per client address; the token itself is compared in constant time.
+ * A generated token is kept in the data dir and never written to the log.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { admin, startServer, TOKEN } from '../helpers/server.ts';
+
+t.test('a generated admin token is kept in the data dir (0600) and never written to the log', async (t) => {
+  const server = await startServer(t, { token: null });
+  const ready = await server.record((line) => line.type === 'ready');
+  const file = join(server.dataDir, 'admin-token');
+  t.equal(ready.adminTokenFile, file, 'the ready line says where it is');
+  const token = readFileSync(file, 'utf8').trim();
+  t.ok(token.length >= 32, 'a long random token');
+  t.equal(statSync(file).mode & 0o777, 0o600);
+  t.notOk(server.logs.some((line) => JSON.stringify(line).includes(token)), 'no log line holds it');
+  t.equal((await admin(server, 'GET', '/v1/workers', { token })).status, 200, 'it opens the admin API');
+});
 
 t.test('ten failures from an address lock it out for the window, right token included', async (t) => {
   const server = await startServer(t);

@@ -32,6 +32,8 @@ export interface TestServer {
 
 export interface StartOptions {
   dataDir?: string;
+  /** null: no --admin-token, so the server generates one in the data dir (default: TOKEN). */
+  token?: null;
   args?: string[];
   env?: Record<string, string>;
 }
@@ -45,7 +47,7 @@ export async function startServer(t: Tap, options: StartOptions = {}): Promise<T
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'isolane-test-'));
   const child = spawn(
     process.execPath,
-    ['--no-node-snapshot', join(ROOT, 'src', 'cli.ts'), 'serve', '--port', '0', '--admin-port', '0', '--data-dir', dataDir, '--admin-token', TOKEN, ...(options.args ?? [])],
+    ['--no-node-snapshot', join(ROOT, 'src', 'cli.ts'), 'serve', '--port', '0', '--admin-port', '0', '--data-dir', dataDir, ...(options.token === null ? [] : ['--admin-token', TOKEN]), ...(options.args ?? [])],
     { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const logs: LogLine[] = [];

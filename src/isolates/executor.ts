@@ -228,9 +228,9 @@ export class Executor {
     for (const agent of this.#egress.values()) void agent.close();
   }
 
-  #build(version: Version, startupCpuMs?: number): LiveIsolate {
+  #build(version: Version, startupCpuMs?: number, remakeCache = false): LiveIsolate {
     let live: LiveIsolate | null = null;
-    const tenant = TenantIsolate.create(version, this.#runtime, (op, args) => this.#onHostCall(live!, op, args), this.#spares.take(version.limits.memoryMb), startupCpuMs);
+    const tenant = TenantIsolate.create(version, this.#runtime, (op, args) => this.#onHostCall(live!, op, args), this.#spares.take(version.limits.memoryMb), startupCpuMs, remakeCache);
     live = new LiveIsolate(tenant, version.worker);
     return live;
   }
@@ -242,16 +242,14 @@ export class Executor {
       return;
     }
     try {
-      const live = this.#build(version, startupCpuMs);
-      // A cache made at compile time holds little more than the top-level code. Made again now that the
+      // A cache made at compile time holds little more than the top-level code. Made again once the
       // top-level code ran, it holds what that code called too (Hono's router and middleware setup: the
       // next isolate of the version starts ~0.7 ms sooner), for cold starts after a restart or an eviction.
       // The cost grows with the code (Hono's 110 KB: ~1 ms; a 1 MB data module: 34 ms, for nothing), so a
       // bigger version's waits for its idle upkeep.
-      if (live.tenant.modulesFromCache < version.modules.length) {
-        if (sourceLength(version) <= RECACHE_AT_DEPLOY_MAX_CHARS) live.tenant.recacheCode();
-        else live.recachePending = true;
-      }
+      const remakeNow = sourceLength(version) <= RECACHE_AT_DEPLOY_MAX_CHARS;
+      const live = this.#build(version, startupCpuMs, remakeNow);
+      if (!remakeNow && live.tenant.modulesFromCache < version.modules.length) live.recachePending = true;
       // Deploy warms the isolate: the first request to the new version finds it ready.
       live.cold = false;
       this.#pool.add(versionId, live);

@@ -187,8 +187,10 @@ export class TenantIsolate {
    * Builds the isolate or throws an IsolaneError with an ISO_ERR_DEPLOY_* code. `spare`, when given, is a
    * prepared isolate with the version's memory limit: only the worker's own code is left to load.
    * `startupCpuMs`: the CPU its top-level code and install may use (details.startupCpuMs when exceeded).
+   * `remakeCache`: modules compiled from source get their code cache made again once the top-level code
+   * has run, before it is saved, so it holds what that code called too (a deploy build: executor.ts).
    */
-  static create(version: Version, runtime: RuntimeBundle, onHostCall: HostCallHandler, spare: PreparedIsolate | null = null, startupCpuMs = STARTUP_CPU_MS): TenantIsolate {
+  static create(version: Version, runtime: RuntimeBundle, onHostCall: HostCallHandler, spare: PreparedIsolate | null = null, startupCpuMs = STARTUP_CPU_MS, remakeCache = false): TenantIsolate {
     const started = performance.now();
     let prepared: PreparedIsolate;
     try {
@@ -223,8 +225,10 @@ export class TenantIsolate {
         if (isolate.isDisposed || err instanceof SliceStopped) throw startupFailure(err, isolate, startupCpuMs);
         throw new IsolaneError('ISO_ERR_DEPLOY_NO_HANDLER', err instanceof Error ? err.message : String(err));
       }
+      const initMs = performance.now() - started;
+      if (remakeCache && modulesFromCache < version.modules.length) remakeModuleCaches(isolate, version);
       saveModuleCaches(version);
-      return new TenantIsolate(version, prepared, syntax, performance.now() - started, modulesFromCache);
+      return new TenantIsolate(version, prepared, syntax, initMs, modulesFromCache);
     } catch (err) {
       prepared.dispose();
       throw err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', err instanceof Error ? err.message : String(err));
@@ -263,12 +267,7 @@ export class TenantIsolate {
 
   /** The version's code cache made again, now that requests have compiled its functions (module-graph.ts). */
   recacheCode(): void {
-    if (this.#isolate.isDisposed) return;
-    try {
-      recacheModules(this.#isolate, this.version);
-    } catch {
-      // The cache made at compile time stays: it is only slower.
-    }
+    if (!this.#isolate.isDisposed) remakeModuleCaches(this.#isolate, this.version);
   }
 
   /** Heap plus external (ArrayBuffer) bytes: what counts against the memory limit. */
@@ -289,6 +288,14 @@ export class TenantIsolate {
   dispose(): void {
     forgetIsolate(this.#watchId);
     if (!this.#isolate.isDisposed) this.#isolate.dispose();
+  }
+}
+
+function remakeModuleCaches(isolate: ivm.Isolate, version: Version): void {
+  try {
+    recacheModules(isolate, version);
+  } catch {
+    // The cache made at compile time stays: it is only slower.
   }
 }
 

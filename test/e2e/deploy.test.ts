@@ -179,5 +179,6 @@ t.test('a deploy answers once every serving process has built the version: no fi
   }));
   for (const reply of replies) t.equal(reply.text, 'ready');
   const slowest = Math.max(...replies.map((reply) => reply.ms));
-  t.ok(slowest < 150, `the slowest first request took ${slowest.toFixed(0)} ms`);
+  // 20-45 ms here with the fix, also next to another suite's load; 374-444 ms without it.
+  t.ok(slowest < 250, `the slowest first request took ${slowest.toFixed(0)} ms`);
 });

@@ -280,6 +280,11 @@ const TYPED_CASES = [
   `(() => { try { floats().toSorted('no') } catch (e) { return e.name } })()`,
   `(() => { try { Float64Array.prototype.toSorted.call({ length: n }) } catch (e) { return e.name } })()`,
   `[Float64Array.prototype.toSorted.name, Float64Array.prototype.toSorted.length]`,
+  `(() => { const a = floats(); const r = a.reverse(); return [r === a, sum(a)] })()`,
+  `(() => { const a = new BigInt64Array(n); for (let i = 0; i < n; i++) a[i] = BigInt(i) - 7n; a.reverse(); return [a[0], a[1], a[n - 1], a[n >> 1]].map(String) })()`,
+  `(() => { const a = new Uint8Array(n + 1); for (let i = 0; i <= n; i++) a[i] = i; a.reverse(); return [a[0], a[n], a[n >> 1], a.length] })()`,
+  `(() => { try { Uint8Array.prototype.reverse.call([1, 2]) } catch (e) { return e.name } })()`,
+  `[Float64Array.prototype.reverse.name, Float64Array.prototype.reverse.length]`,
 ];
 
 const JSON_PRELUDE = `
@@ -341,7 +346,20 @@ const WINDOW_CASES = [
 
 t.test('URI functions, escape, unescape and case mapping over 2^20 characters give the builtins’ answers', async (t) => sameAsNode(t, WINDOW_PRELUDE, WINDOW_CASES));
 
-t.test('typed arrays over 2^18 elements sort, toSorted, join and toLocaleString as the builtins do', async (t) => sameAsNode(t, TYPED_PRELUDE, TYPED_CASES));
+t.test('typed arrays over 2^18 elements sort, toSorted, reverse, join and toLocaleString as the builtins do', async (t) => sameAsNode(t, TYPED_PRELUDE, TYPED_CASES));
+
+t.test('reversing 1e8 bytes is a loop the CPU limit stops', async (t) => {
+  // The builtin ran 146-192 ms of CPU (V8 swaps in one call): within the next test's loose bound, so
+  // this case gets a tighter one of its own.
+  const worker = await TestWorker.create(128, { natives: true });
+  worker.isolate.compileScriptSync(`globalThis.bytes = new Uint8Array(1e8)`).runSync(worker.context, { timeout: 10000 });
+  const script = worker.isolate.compileScriptSync('bytes.reverse()');
+  const started = threadCpuUs();
+  t.throws(() => script.runSync(worker.context, { timeout: 20 }), /timed out/);
+  const ms = (threadCpuUs() - started) / 1000;
+  t.ok(ms < 80, `stopped after ${ms.toFixed(0)} ms of CPU (timeout 20 ms)`);
+  worker.dispose();
+});
 
 t.test('every method over 50 million sparse elements is stopped at the CPU limit', async (t) => {
   // Each of these held its thread 0.8-5.4 s as a builtin, out of reach of any limit.

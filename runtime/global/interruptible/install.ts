@@ -23,7 +23,7 @@ import { HUGE } from './huge.ts';
 import { regExpReplace, replaceAll } from './replace.ts';
 import { regExpSplit } from './regexp-split.ts';
 import { split } from './split.ts';
-import { join as typedJoin, sort as typedSort, toLocaleString as typedToLocaleString, toSorted as typedToSorted } from './typed-arrays.ts';
+import { join as typedJoin, reverse as typedReverse, sort as typedSort, toLocaleString as typedToLocaleString, toSorted as typedToSorted } from './typed-arrays.ts';
 import type { Builtin } from './builtin.ts';
 
 /**
@@ -91,6 +91,7 @@ export function installInterruptibleBuiltins(): void {
   replace(TypedArrayPrototype, 'join', typedJoin, 1);
   replace(TypedArrayPrototype, 'toLocaleString', typedToLocaleString, 0);
   replace(TypedArrayPrototype, 'toSorted', typedToSorted, 1);
+  replace(TypedArrayPrototype, 'reverse', typedReverse, 0);
   replace(ObjectCtor, 'keys', keys, 1);
   replace(ObjectCtor, 'values', values, 1);
   replace(ObjectCtor, 'entries', entries, 1);

@@ -15,11 +15,16 @@ import { uncurryThis } from '../primordials.ts';
 import { defineLazyGlobal, setName } from '../global/define.ts';
 import { hooks } from './whatwg-url-hooks.ts';
 import { parseSimpleURL } from './simple-url.ts';
+import { parseSimpleUrlencoded } from './simple-urlencoded.ts';
 
 export type { URLRecord };
 
 type WhatwgUrl = typeof import('whatwg-url');
 type SearchParamsWrapper = typeof import('whatwg-url/lib/URLSearchParams.js');
+/** The module URL's query and URLSearchParams are parsed with. */
+interface UrlencodedParser {
+  parseUrlencodedString(input: string): [string, string][];
+}
 /** The module every whatwg-url parse goes through (its URL class, parseURL and basicURLParse). */
 interface StateMachine {
   basicURLParse(input: string, options?: { baseURL?: URLRecord | null; url?: URLRecord; stateOverride?: string }): URLRecord | null;
@@ -29,6 +34,7 @@ declare const require: {
   (id: 'whatwg-url'): WhatwgUrl;
   (id: 'whatwg-url/lib/URLSearchParams.js'): SearchParamsWrapper;
   (id: 'whatwg-url/lib/url-state-machine.js'): StateMachine;
+  (id: 'whatwg-url/lib/urlencoded.js'): UrlencodedParser;
 };
 
 hooks.utf8Encode = utf8Encode;
@@ -48,6 +54,7 @@ function load(): Loaded {
   const api = require('whatwg-url');
   const wrapper = require('whatwg-url/lib/URLSearchParams.js');
   takeSimpleURLsFirst(require('whatwg-url/lib/url-state-machine.js'));
+  takeSimpleQueriesFirst(require('whatwg-url/lib/urlencoded.js'));
   setName(api.URL, 'URL');
   setName(api.URLSearchParams, 'URLSearchParams');
   loaded = {
@@ -66,6 +73,12 @@ function takeSimpleURLsFirst(machine: StateMachine): void {
   const basicURLParse = machine.basicURLParse;
   machine.basicURLParse = (input, options) =>
     (options?.url === undefined && options?.stateOverride === undefined ? parseSimpleURL(input) : null) ?? basicURLParse(input, options);
+}
+
+/** Queries and URLSearchParams strings try simple-urlencoded.ts first. */
+function takeSimpleQueriesFirst(parser: UrlencodedParser): void {
+  const parseUrlencodedString = parser.parseUrlencodedString;
+  parser.parseUrlencodedString = (input) => parseSimpleUrlencoded(input) ?? parseUrlencodedString(input);
 }
 
 /** https://url.spec.whatwg.org/#concept-url-parser, or null on failure. */

@@ -1,7 +1,8 @@
 /**
  * The URL parser's fast path (runtime/url/simple-url.ts) against whatwg-url's full parser, in Node with
  * the real tr46: every input the fast path takes must give the record the full parser gives, over the
- * WPT inputs and a generated cross product of schemes, hosts, ports, paths, queries and fragments.
+ * WPT inputs and a generated cross product of schemes, hosts, ports, paths, queries and fragments. The
+ * same for the urlencoded parser's (runtime/url/simple-urlencoded.ts), over generated query strings.
  * Through the runtime, test/wpt covers the URL class itself.
  */
 import { readFileSync } from 'node:fs';
@@ -16,6 +17,11 @@ const { parseSimpleURL } = (await import(simpleUrl)) as { parseSimpleURL(input: 
 const machine = createRequire(import.meta.url)('whatwg-url/lib/url-state-machine.js') as {
   basicURLParse(input: string, options?: object): unknown;
 };
+const urlencoded = createRequire(import.meta.url)('whatwg-url/lib/urlencoded.js') as {
+  parseUrlencodedString(input: string): unknown;
+};
+const simpleUrlencoded = join(import.meta.dirname, '..', '..', 'runtime', 'url', 'simple-urlencoded.ts');
+const { parseSimpleUrlencoded } = (await import(simpleUrlencoded)) as { parseSimpleUrlencoded(input: string): unknown };
 
 const wptInputs = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'wpt', 'url', 'resources', 'urltestdata.json'), 'utf8')) as unknown[])
   .filter((c): c is { input: string } => typeof c === 'object' && c !== null && typeof (c as { input?: unknown }).input === 'string')
@@ -62,5 +68,32 @@ t.test('the common forms take the fast path', (t) => {
   t.same(parseSimpleURL('https://example.com:443/a/b?x=1#y'), {
     scheme: 'https', username: '', password: '', host: 'example.com', port: null, path: ['a', 'b'], query: 'x=1', fragment: 'y',
   });
+  t.end();
+});
+
+t.test('every query the urlencoded fast path takes parses to the same list as whatwg-url', (t) => {
+  // Every string of up to 4 characters from this alphabet, and longer ones made of those pieces.
+  const alphabet = ['a', 'B', '=', '&', '+', ' ', '%', '%4', '%41', '\t', '\u007f', 'é', '\u{1F600}', '?', '\ufeff', ''];
+  const inputs = new Set<string>();
+  const grow = (prefix: string, depth: number) => {
+    inputs.add(prefix);
+    if (depth < 4) for (const piece of alphabet) grow(prefix + piece, depth + 1);
+  };
+  grow('', 0);
+  for (const input of [...inputs].slice(0, 2000)) inputs.add(`${input}&name=${input}&&x+y=${input}`);
+  let taken = 0;
+  const mismatches: string[] = [];
+  for (const input of inputs) {
+    const fast = parseSimpleUrlencoded(input);
+    if (fast === null) continue;
+    taken++;
+    const full = urlencoded.parseUrlencodedString(input);
+    if (JSON.stringify(fast) !== JSON.stringify(full)) mismatches.push(`${JSON.stringify(input)}: fast ${JSON.stringify(fast)}, full ${JSON.stringify(full)}`);
+  }
+  t.same(mismatches.slice(0, 20), [], `no mismatch (${mismatches.length})`);
+  t.ok(taken > 5000, `the fast path took ${taken} of ${inputs.size} inputs`);
+  t.same(parseSimpleUrlencoded('q=1&sort=a+b&&flag&=x'), [['q', '1'], ['sort', 'a b'], ['flag', ''], ['', 'x']]);
+  t.equal(parseSimpleUrlencoded('q=%20'), null, 'percent-encoded: the full parser');
+  t.equal(parseSimpleUrlencoded('q=é'), null, 'not ASCII: the full parser');
   t.end();
 });

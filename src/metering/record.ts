@@ -1,9 +1,12 @@
 /** Building the per-invocation record and its AWS Lambda-style REPORT line. */
 import type { InvocationRecord } from '../types.ts';
 
-/** CPU billed in whole milliseconds, rounded up; an invocation costs at least 1 ms. */
+/**
+ * CPU billed in whole milliseconds, rounded up; an invocation costs at least 1 ms. From the whole
+ * microseconds the record shows (1000.3 µs is recorded as 1000 and billed 1 ms, not 2).
+ */
 export function billedMs(cpuUs: number): number {
-  return Math.max(1, Math.ceil(cpuUs / 1000));
+  return Math.max(1, Math.ceil(Math.round(cpuUs) / 1000));
 }
 
 const MB = 1024 * 1024;

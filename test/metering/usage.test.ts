@@ -14,6 +14,9 @@ t.test('billing rounds CPU up to whole ms, at least 1', async (t) => {
   t.equal(billedMs(1000), 1);
   t.equal(billedMs(1001), 2);
   t.equal(billedMs(27_550), 28);
+  // From the whole microseconds the record shows: a record never says 1000 µs billed 2 ms.
+  t.equal(billedMs(1000.3), 1);
+  t.equal(billedMs(1000.5), 2);
 });
 
 t.test('quantiles are nearest-rank', async (t) => {

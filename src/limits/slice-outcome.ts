@@ -15,6 +15,5 @@ export function sliceFailure(err: unknown, isolate: ivm.Isolate): SliceFailure {
   if (err instanceof SliceStopped) return err.limit === 'cpu' ? 'exceededCpu' : 'exceededMemory';
   const message = err instanceof Error ? err.message : String(err);
   if (isolate.isDisposed) return /memory/i.test(message) ? 'exceededMemory' : 'internalError';
-  if (/timed out/i.test(message)) return 'exceededCpu';
   return 'uncaught';
 }

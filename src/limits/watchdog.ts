@@ -65,7 +65,7 @@ export function forgetIsolate(isolateId: number): void {
   addon.forgetIsolate(isolateId);
 }
 
-/** Thrown by `runWatched` for a slice the watchdog stopped; its message reads as isolated-vm's for the same limit. */
+/** Thrown by `runWatched` for a slice the watchdog stopped (slice-outcome.ts tells the limit by `limit`). */
 export class SliceStopped extends Error {
   readonly limit: 'cpu' | 'memory';
 

@@ -249,7 +249,7 @@ export class Executor {
       // bigger version's waits for its idle upkeep.
       const remakeNow = sourceLength(version) <= RECACHE_AT_DEPLOY_MAX_CHARS;
       const live = this.#build(version, startupCpuMs, remakeNow);
-      if (!remakeNow && live.tenant.modulesFromCache < version.modules.length) live.recachePending = true;
+      if (!remakeNow && live.tenant.modulesFromSource > 0) live.recachePending = true;
       // Deploy warms the isolate: the first request to the new version finds it ready.
       live.cold = false;
       this.#pool.add(versionId, live);

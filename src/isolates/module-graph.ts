@@ -53,6 +53,8 @@ export interface LinkedModules {
   main: ivm.Module;
   /** How many of the modules were compiled from this thread's code cache. */
   fromCache: number;
+  /** How many were compiled from source (modules nothing imports are not compiled at all). */
+  fromSource: number;
 }
 
 /**
@@ -114,7 +116,7 @@ export function linkModules(isolate: ivm.Isolate, context: ivm.Context, version:
   } catch (err) {
     throw linkError ?? new IsolaneError('ISO_ERR_DEPLOY_STARTUP', err instanceof Error ? err.message : String(err));
   }
-  return { main, fromCache };
+  return { main, fromCache, fromSource: compiled.size - fromCache };
 }
 
 /**

@@ -161,6 +161,8 @@ export class TenantIsolate {
   readonly initMs: number;
   /** How many of its modules were compiled from the thread's code cache (module-graph.ts). */
   readonly modulesFromCache: number;
+  /** How many were compiled from source here: their cache holds little more than top-level code. */
+  readonly modulesFromSource: number;
   /** Invocations that have started and not ended. */
   inflight = 0;
   /** True until the first invocation has been counted as a cold start. */
@@ -172,8 +174,9 @@ export class TenantIsolate {
   readonly #watchId: number;
   readonly #reduceMemory: ivm.Reference<() => void> | null;
 
-  private constructor(version: Version, prepared: PreparedIsolate, syntax: 'module' | 'service-worker', initMs: number, modulesFromCache: number) {
-    this.modulesFromCache = modulesFromCache;
+  private constructor(version: Version, prepared: PreparedIsolate, syntax: 'module' | 'service-worker', initMs: number, compiled: { fromCache: number; fromSource: number }) {
+    this.modulesFromCache = compiled.fromCache;
+    this.modulesFromSource = compiled.fromSource;
     this.version = version;
     this.#isolate = prepared.isolate;
     this.#dispatch = prepared.dispatch;
@@ -202,10 +205,10 @@ export class TenantIsolate {
     const { isolate, context, dispatch, watchId } = prepared;
     try {
       let namespace: ivm.Reference<object> | undefined;
-      let modulesFromCache = 0;
+      let compiled = { fromCache: 0, fromSource: 0 };
       if (version.syntax === 'module') {
         const linked = linkModules(isolate, context, version, prepared.primeModule);
-        modulesFromCache = linked.fromCache;
+        compiled = linked;
         startup(isolate, startupCpuMs, () => runWatched(watchId, startupCpuMs, () => linked.main.evaluateSync()));
         namespace = linked.main.namespace;
       } else {
@@ -214,7 +217,7 @@ export class TenantIsolate {
           context.global.setSync(binding.name, binding.type === 'json' ? binding.json : binding.text, { copy: true });
         }
         const { script, fromCache } = compileServiceWorker(isolate, version);
-        modulesFromCache = fromCache ? 1 : 0;
+        compiled = fromCache ? { fromCache: 1, fromSource: 0 } : { fromCache: 0, fromSource: 1 };
         startup(isolate, startupCpuMs, () => runWatched(watchId, startupCpuMs, () => script.runSync(context)));
       }
       let syntax: 'module' | 'service-worker';
@@ -226,9 +229,9 @@ export class TenantIsolate {
         throw new IsolaneError('ISO_ERR_DEPLOY_NO_HANDLER', err instanceof Error ? err.message : String(err));
       }
       const initMs = performance.now() - started;
-      if (remakeCache && modulesFromCache < version.modules.length) remakeModuleCaches(isolate, version);
+      if (remakeCache && compiled.fromSource > 0) remakeModuleCaches(isolate, version);
       saveModuleCaches(version);
-      return new TenantIsolate(version, prepared, syntax, initMs, modulesFromCache);
+      return new TenantIsolate(version, prepared, syntax, initMs, compiled);
     } catch (err) {
       prepared.dispose();
       throw err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', err instanceof Error ? err.message : String(err));

@@ -98,6 +98,8 @@ export const DatePrototypeToISOString = uncurryThis(Date.prototype.toISOString);
 export const { parse: JSONParse, stringify: JSONStringify } = JSON;
 
 export const { isConcatSpreadable: SymbolIsConcatSpreadable, iterator: SymbolIterator, replace: SymbolReplace, species: SymbolSpecies, split: SymbolSplit, toStringTag: SymbolToStringTag } = Symbol;
+/** %IteratorPrototype%: the [[Prototype]] of Web IDL iterator prototypes (it gives them [Symbol.iterator]() { return this }). */
+export const IteratorPrototype = ObjectGetPrototypeOf(ObjectGetPrototypeOf([][Symbol.iterator]())) as object;
 
 export const ErrorCtor = Error;
 export const TypeErrorCtor = TypeError;

@@ -14,6 +14,7 @@ import type { HeaderList } from '../host.d.ts';
 import {
   ArrayPrototypeSort,
   ArrayPrototypeSplice,
+  IteratorPrototype,
   ObjectCreate,
   ObjectSetPrototypeOf,
   ReflectApply,
@@ -295,8 +296,7 @@ class HeadersIterator {
     return { value: kind === 'key' ? name : kind === 'value' ? value : [name, value], done: false };
   }
 }
-// %IteratorPrototype% gives it [Symbol.iterator]() { return this }, as for built-in iterators.
-ObjectSetPrototypeOf(HeadersIterator.prototype, Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())));
+ObjectSetPrototypeOf(HeadersIterator.prototype, IteratorPrototype);
 nameClass(HeadersIterator, 'HeadersIterator', 'Headers Iterator');
 
 function createIterator(headers: Headers, kind: IterationKind): HeadersIterator {

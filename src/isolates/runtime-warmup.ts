@@ -15,13 +15,13 @@ import { recacheChunk, runChunk } from './runtime-chunks.ts';
 
 /**
  * A worker doing what most do: parse the URL, read headers and a JSON body, answer JSON and text. The
- * request's URL takes the parser's fast path (runtime/url/simple-url.ts); a relative one with dot
- * segments and upper case takes whatwg-url's full parser, so its state machine is in the cache too.
+ * request's URL takes the parser's fast path (runtime/url/simple-url.ts). whatwg-url's full parser is
+ * left out on purpose: every isolate loads this cache, and the state machine's compiled functions in it
+ * cost each ~63 KB of heap, against ~0.6 ms more on the first URL of an isolate that needs that parser.
  */
 const WARMUP_WORKER = `export default {
   async fetch(request) {
     const url = new URL(request.url);
-    const other = new URL('../Up/./x?y=%7e#z', 'HTTP://Example.COM:80/a/b');
     const query = Object.fromEntries(url.searchParams);
     const type = request.headers.get('content-type');
     const body = request.method === 'POST' ? await request.json() : null;
@@ -30,7 +30,7 @@ const WARMUP_WORKER = `export default {
       const inner = new Response('streamed', { headers: { 'content-type': 'text/plain' } });
       return new Response(inner.body, inner);
     }
-    return Response.json({ path: url.pathname, other: other.href, query, type, body }, { status: 200 });
+    return Response.json({ path: url.pathname, href: url.href, query, type, body }, { status: 200 });
   },
 };`;
 

@@ -1,9 +1,12 @@
 /**
  * Cold starts: deploy N distinct workers of four kinds (tiny; the ~100 KB Hono app of
  * bench/fixtures/hono-app.js bundled with esbuild; that app plus ~1 MB of data evaluated at load; that
- * app plus a ~1 MB generated library of functions), restart the server so nothing is warm or
- * code-cached, then request each worker once: time to first byte at the client (response headers) and
- * initMs (isolate build) from the worker's invocation record.
+ * app plus a ~1 MB generated library of functions), restart the server so nothing is warm, then request
+ * each worker once: time to first byte at the client (response headers) and initMs (isolate build) from
+ * the worker's invocation record. Each worker's code cache is the one its deploy made (top-level code
+ * only), except for a fifth kind: the Hono app again, served one request (another route) before the
+ * restart, so its cache was made again after that request, as happens to every worker that has served
+ * (the usual case for a cold start after an eviction or a restart in production).
  *
  * Half the workers of each kind are requested 25 ms apart (cold starts arriving one by one, with idle
  * time between them in which the executor prepares its spare isolates), the other half back to back.
@@ -19,12 +22,14 @@ import { Client } from 'undici';
 import { bundleFixture } from '../lib/bundle.ts';
 import { startIsolane, type IsolaneServer } from '../lib/isolane-server.ts';
 
-/** The restarted server finds the code caches its deploys left on disk (the server's default keeps them in memory). */
+/** The restarted server finds the code caches left on disk (the default; said here so the scenario does not depend on it). */
 const CODE_CACHE = ['--code-cache', 'disk'];
 import { percentiles, quantileSample } from '../lib/load.ts';
 import type { Chart, Scenario, ScenarioContext, ScenarioResult, Table, Target } from '../lib/types.ts';
 
 const GAP_MS = 25;
+/** Idle time before a served isolate's upkeep (its code cache made again) on the server before the restart. */
+const SERVED_IDLE_GC_MS = 200;
 
 export function bundleHonoApp(): Promise<string> {
   return bundleFixture('hono-app.js');
@@ -68,6 +73,8 @@ interface Kind {
   count: number;
   source: (i: number) => string;
   check: (body: string, i: number) => boolean;
+  /** Served one request before the restart (its code cache remade after it). */
+  servedBefore?: boolean;
 }
 
 interface Sample {
@@ -88,6 +95,41 @@ async function waitReady(server: IsolaneServer): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('server not ready after 30 s');
+}
+
+/**
+ * One request (to a route other than the one measured later) to each worker of the served-before kinds,
+ * then waits until each of their isolates has had its idle upkeep, which remakes and saves the code cache.
+ */
+async function serveOnce(server: IsolaneServer, kinds: Kind[], notes: string[]): Promise<void> {
+  const served = kinds.filter((k) => k.servedBefore).flatMap((k) => Array.from({ length: k.count }, (_, i) => `cold-${k.id}-${i}`));
+  if (served.length === 0) return;
+  const upkeeps = async () => {
+    const system = (await server.admin('GET', '/v1/system')) as { servingProcesses: { idleGc: { isolates: number } }[] };
+    return system.servingProcesses.reduce((n, p) => n + p.idleGc.isolates, 0);
+  };
+  // The deploys' own isolates go idle too: let their upkeep pass first.
+  let before = await upkeeps();
+  for (let settled = 0; settled < 3; ) {
+    await new Promise((r) => setTimeout(r, SERVED_IDLE_GC_MS * 2));
+    const now = await upkeeps();
+    settled = now === before ? settled + 1 : 0;
+    before = now;
+  }
+  const client = new Client(server.dataUrl);
+  try {
+    for (const worker of served) {
+      const res = await client.request({ path: '/api/users/7?q=x', method: 'GET', headers: { host: `${worker}.localhost` } });
+      await res.body.text();
+      if (res.statusCode !== 200) notes.push(`the request before the restart to ${worker} answered ${res.statusCode}`);
+    }
+  } finally {
+    await client.close();
+  }
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && (await upkeeps()) < before + served.length) await new Promise((r) => setTimeout(r, 100));
+  const done = (await upkeeps()) - before;
+  if (done < served.length) notes.push(`only ${done} of ${served.length} served isolates had their idle upkeep before the restart`);
 }
 
 const round = (n: number, d = 2) => Number(n.toFixed(d));
@@ -116,6 +158,14 @@ export const scenario: Scenario = {
         check: (body, i) => body.includes(`"version":"hono-${i}"`),
       },
       {
+        id: 'hono-served',
+        label: 'Hono app, served once before',
+        count: n(100, 20),
+        source: (i) => `globalThis.BENCH_VERSION = "hono-served-${i}";\n${hono}`,
+        check: (body, i) => body.includes(`"version":"hono-served-${i}"`),
+        servedBefore: true,
+      },
+      {
         id: 'hono-data',
         label: 'Hono app + data module',
         count: n(50, 10),
@@ -138,7 +188,8 @@ export const scenario: Scenario = {
     let client: Client | undefined;
     try {
       // 1. Deploy every worker (each deploy builds and warms it; that is why the server restarts next).
-      server = await startIsolane({ args: ['--data-dir', dataDir, ...CODE_CACHE], collect: false });
+      // A short idle time before the idle upkeep, which remakes the code cache of a version that has served.
+      server = await startIsolane({ args: ['--data-dir', dataDir, ...CODE_CACHE, '--idle-gc-ms', String(SERVED_IDLE_GC_MS)], collect: false });
       const jobs = kinds.flatMap((k) => Array.from({ length: k.count }, (_, i) => ({ kind: k, i })));
       const deployStarted = performance.now();
       let next = 0;
@@ -151,7 +202,8 @@ export const scenario: Scenario = {
           }
         }),
       );
-      ctx.log(`deployed ${jobs.length} workers in ${((performance.now() - deployStarted) / 1000).toFixed(1)} s; restarting`);
+      ctx.log(`deployed ${jobs.length} workers in ${((performance.now() - deployStarted) / 1000).toFixed(1)} s`);
+      await serveOnce(server, kinds, notes);
       await server.stop();
 
       // 2. Restart on the same data: nothing warm, nothing code-cached.
@@ -211,6 +263,10 @@ export const scenario: Scenario = {
           const wall = percentiles(recs.map((r) => Number(r.wallMs)));
           rows.push([kind.label, round(sizes.get(kind.id)! / 1024, 1), mode, mine.length, round(ttfb.p50), round(ttfb.p90), round(ttfb.p99), round(ttfb.max), round(init.p50), round(init.p99), round(init.max), round(wall.p50)]);
           bars.push({ label: `${kind.id} (${mode})`, value: round(ttfb.p50) });
+          if (kind.id === 'hono-served') {
+            targets.push({ name: `Hono cold start after it has served once, TTFB p50 (${mode})`, measured: round(ttfb.p50), unit: 'ms', target: '< 5 ms', met: ttfb.p50 < 5 });
+            targets.push({ name: `Hono cold start after it has served once, TTFB p99 (${mode})`, measured: round(ttfb.p99), unit: 'ms', target: '< 15 ms', met: ttfb.p99 < 15 });
+          }
           if (kind.id === 'hono') {
             targets.push({ name: `Hono ~${Math.round(sizes.get('hono')! / 1024)} KB cold start, TTFB p50 (${mode})`, measured: round(ttfb.p50), unit: 'ms', target: '< 5 ms', met: ttfb.p50 < 5 });
             targets.push({ name: `Hono ~${Math.round(sizes.get('hono')! / 1024)} KB cold start, TTFB p99 (${mode})`, measured: round(ttfb.p99), unit: 'ms', target: '< 15 ms', met: ttfb.p99 < 15 });
@@ -229,7 +285,7 @@ export const scenario: Scenario = {
       const slowest = [...samples].sort((a, b) => b.ttfbMs - a.ttfbMs).slice(0, 3);
       notes.push(`Slowest first requests: ${slowest.map((s) => `${s.worker} ${s.ttfbMs.toFixed(1)} ms (initMs ${records.get(s.worker)?.[0]?.initMs})`).join('; ')}.`);
       notes.push(`TTFB is measured at the client to the response headers over one open keep-alive connection (no TCP handshake); "spaced" requests are ${GAP_MS} ms apart, "back-to-back" ones are sent as soon as the previous answered. Kinds are interleaved in both.`);
-      notes.push('The server runs with `--code-cache disk`: after the restart, the first compile of each worker uses the code cache its deploy left in the data dir (with the default, memory, it compiles from source).');
+      notes.push('The server runs with `--code-cache disk` (the default): after the restart, the first compile of each worker uses the code cache left in the data dir: its deploy\'s (top-level code run), or for "served once before" the one made again after a request to `/api/users/7` (the measured request is `/`).');
       notes.push(`Bundles: Hono ${sizes.get('hono')} B (bench/fixtures/hono-app.js + hono from node_modules, esbuild); +data: ~900 KB of object literals evaluated at load; +lib: ~900 KB of distinct generated functions (V8 compiles them lazily).`);
       return { id: 'cold-start', title: this.title, command: 'npm run bench:cold' + (ctx.quick ? ' -- --quick' : ''), tables, targets, charts, notes };
     } finally {

@@ -96,7 +96,8 @@ export async function runOnce(system: System, options: CompareOptions, seconds: 
   const wall = (performance.now() - started) / 1000;
   const server = treeCpuSeconds(system.pid) - cpuBefore;
   const self = process.cpuUsage(selfBefore);
-  const other = machineBusySeconds() - busyBefore - server - (self.user + self.system) / 1e6;
+  // An open loop's load process is neither the server nor this process: its CPU is the client's too.
+  const other = machineBusySeconds() - busyBefore - server - (self.user + self.system) / 1e6 - (result.clientCpuSeconds ?? 0);
   return { ...result, serverCpuPercent: (server / wall) * 100, otherCpuPercent: Math.max(0, (other / wall) * 100) };
 }
 

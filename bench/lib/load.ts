@@ -1,18 +1,21 @@
 /**
- * Load generation with undici (one Pool of keep-alive connections per run, optional pipelining), from
- * this process. On a 2-core machine the load generator competes with the server, so every result
- * carries the client's own CPU use (process.cpuUsage over the run, % of one core).
+ * Load generation. On a 2-core machine the load generator competes with the server, so every result
+ * carries the client's own CPU use (% of one core).
  *
- * - closedLoop: N connections × pipelining requests in flight for S seconds, each sent as soon as the
+ * - closedLoop: undici (one Pool of keep-alive connections per run, optional pipelining), from this
+ *   process: N connections × pipelining requests in flight for S seconds, each sent as soon as the
  *   previous one on its slot is answered: the maximum throughput.
- * - openLoop: requests sent on a fixed schedule (rate per second) whatever the server does; latency is
- *   measured from each request's scheduled send time, so a stall on either side shows up in the
- *   percentiles instead of silently lowering the rate (coordinated omission). Also reported: the
- *   latency from the actual send (`serviceLatencyMs`) and how late the client's timer sent (`sendLagMs`).
+ * - openLoop: requests sent on a fixed schedule (rate per second) whatever the server does, from a
+ *   process of its own with a lean HTTP/1.1 client (open-loop.ts, http1-client.ts); latency is measured
+ *   from each request's scheduled send time, so a stall on either side shows up in the percentiles
+ *   instead of silently lowering the rate (coordinated omission). Also reported: the latency from the
+ *   actual send (`serviceLatencyMs`), how late the client's timer sent (`sendLagMs`) and how long its
+ *   event loop was blocked.
  *
  * Load only ever goes to loopback: a URL whose host is not 127.0.0.1, ::1 or localhost is refused.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 
 export interface Percentiles {
@@ -29,8 +32,10 @@ export interface LoadResult {
   seconds: number;
   requestsPerSecond: number;
   latencyMs: Percentiles;
-  /** CPU time of this process during the run, % of one core. */
+  /** CPU time of the load generator during the run, % of one core. */
   clientCpuPercent: number;
+  /** Open loop: all the CPU its load process used, start-up and warm-up included (the harness's own is measured apart). */
+  clientCpuSeconds?: number;
   /** By status code; `error` counts requests that failed without a response. */
   statusCounts: Record<string, number>;
   /** Open loop only: the target rate. */
@@ -99,7 +104,7 @@ export function percentiles(values: Float64Array | number[]): Percentiles {
 }
 
 /** A growable array of doubles that does not box numbers. */
-class Samples {
+export class Samples {
   #data = new Float64Array(1 << 16);
   length = 0;
   push(value: number): void {
@@ -197,74 +202,19 @@ export async function closedLoop(options: LoadOptions): Promise<LoadResult> {
 }
 
 /**
- * A fixed request rate for S seconds. Requests are due at start + i / rate; a 1 ms timer sends every
- * request that is due (a busy loop would take a core from the server). Latency counts from the due time.
- * Requests still unanswered 5 s after the end are counted as errors.
+ * A fixed request rate for S seconds (open-loop.ts), in a process of its own: the harness's heap and
+ * event loop stay out of the measurement. Resolves with that process's result.
  */
-export async function openLoop(options: OpenLoopOptions): Promise<LoadResult> {
-  const pool = makePool(options);
-  const latencies = new Samples();
-  const service = new Samples();
-  const lag = new Samples();
-  const counters = newCounters();
-  const total = Math.max(1, Math.round(options.rate * options.seconds));
-  const interval = 1000 / options.rate;
-  let next = 0;
-  let finished = 0;
-  const inFlight = new Set<Promise<void>>();
-  const loopDelay = monitorEventLoopDelay({ resolution: 2 });
-  loopDelay.enable();
-  const started = performance.now();
-  const cpuBefore = process.cpuUsage();
-
-  const fire = (due: number) => {
-    const sent = performance.now();
-    lag.push(sent - due);
-    const p = sendOne(pool, options, counters).then(() => {
-      const done = performance.now();
-      latencies.push(done - due);
-      service.push(done - sent);
-      finished++;
-      inFlight.delete(p);
+export function openLoop(options: OpenLoopOptions): Promise<LoadResult> {
+  checkLoopback(options.url);
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL('./open-loop.ts', import.meta.url)), { execArgv: ['--no-node-snapshot'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let result: LoadResult | null = null;
+    child.once('message', (message) => {
+      result = message as LoadResult;
     });
-    inFlight.add(p);
-  };
-
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const now = performance.now();
-      while (next < total && started + next * interval <= now) fire(started + next++ * interval);
-      if (next >= total) return resolve();
-      const wait = started + next * interval - performance.now();
-      setTimeout(tick, Math.max(0, Math.min(wait, 1)));
-    };
-    tick();
+    child.once('error', reject);
+    child.once('exit', (code) => (result ? resolve(result) : reject(new Error(`the open-loop load process exited with ${code} and no result`))));
+    child.send(options);
   });
-  const sendingEnded = performance.now();
-  loopDelay.disable();
-  let unfinished = 0;
-  const drained = Promise.all(inFlight).then(() => true);
-  const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref());
-  if (!(await Promise.race([drained, timedOut]))) unfinished = total - finished;
-  const elapsed = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  await pool.destroy();
-  // Requests that never finished have an unknown latency, at least the time since they were due.
-  for (let i = 0; i < unfinished; i++) latencies.push(performance.now() - sendingEnded);
-  return {
-    requests: total,
-    errors: counters.errors + unfinished,
-    seconds: elapsed,
-    requestsPerSecond: finished / ((sendingEnded - started) / 1000),
-    latencyMs: percentiles(latencies.values()),
-    clientCpuPercent: ((cpu.user + cpu.system) / 1e3 / (elapsed * 1000)) * 100,
-    statusCounts: counters.statusCounts,
-    targetRate: options.rate,
-    serviceLatencyMs: percentiles(service.values()),
-    sendLagMs: percentiles(lag.values()),
-    clientLoopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
-    ...(unfinished ? { unfinished } : {}),
-    ...(counters.errorSamples.length ? { errorSamples: counters.errorSamples } : {}),
-    ...(options.sample ? { latencySampleMs: quantileSample(latencies.values(), options.sample) } : {}),
-  };
 }

@@ -1,5 +1,5 @@
-/** Building the per-invocation record and its AWS Lambda-style REPORT line. */
-import type { InvocationRecord } from '../types.ts';
+/** Building the per-invocation record, its AWS Lambda-style REPORT line and its form between processes. */
+import type { InvocationRecord, Outcome } from '../types.ts';
 
 /**
  * CPU billed in whole milliseconds, rounded up; an invocation costs at least 1 ms. From the whole
@@ -18,4 +18,52 @@ export function reportLine(record: InvocationRecord): string {
     `CPU Time: ${(record.cpuUs / 1000).toFixed(3)} ms\tMemory Size: ${record.memoryLimitMb} MB\tMax Memory Used: ${Math.ceil(record.peakMemoryBytes / MB)} MB\t`;
   if (record.initMs !== null) line += `Init Duration: ${record.initMs.toFixed(2)} ms\t`;
   return line + `Outcome: ${record.outcome}`;
+}
+
+/**
+ * A record as it crosses from a serving process to the primary: its fields in a fixed order. The IPC
+ * channel's serialiser writes every property name of every object; as an array a record is half the
+ * bytes and ~3x quicker to read back (~0.7 against ~2 µs a record, .scratch/meter-alt.ts).
+ */
+export type RecordTuple = [
+  requestId: string,
+  worker: string,
+  version: string,
+  outcome: Outcome,
+  status: number,
+  cold: boolean,
+  initMs: number | null,
+  wallMs: number,
+  cpuUs: number,
+  billedMs: number,
+  memoryLimitMb: number,
+  peakMemoryBytes: number,
+  bytesIn: number,
+  bytesOut: number,
+  startedAt: string,
+];
+
+export function recordToTuple(r: InvocationRecord): RecordTuple {
+  return [r.requestId, r.worker, r.version, r.outcome, r.status, r.cold, r.initMs, r.wallMs, r.cpuUs, r.billedMs, r.memoryLimitMb, r.peakMemoryBytes, r.bytesIn, r.bytesOut, r.startedAt];
+}
+
+/** The record again, its properties in the order the data plane makes them (the log line keeps it). */
+export function recordFromTuple(t: RecordTuple): InvocationRecord {
+  return {
+    requestId: t[0],
+    worker: t[1],
+    version: t[2],
+    outcome: t[3],
+    status: t[4],
+    cold: t[5],
+    initMs: t[6],
+    wallMs: t[7],
+    cpuUs: t[8],
+    billedMs: t[9],
+    memoryLimitMb: t[10],
+    peakMemoryBytes: t[11],
+    bytesIn: t[12],
+    bytesOut: t[13],
+    startedAt: t[14],
+  };
 }

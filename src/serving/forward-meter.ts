@@ -1,5 +1,6 @@
 /** A MeterSink for serving processes: batches records and console lines and sends them to the primary once per turn. */
 import type { MeterSink } from '../metering/meter.ts';
+import { recordToTuple, type RecordTuple } from '../metering/record.ts';
 import type { InvocationRecord } from '../types.ts';
 import type { ConsoleLine, Metering } from './protocol.ts';
 
@@ -7,7 +8,7 @@ const FLUSH_MS = 10;
 
 export class ForwardMeter implements MeterSink {
   readonly #post: (message: Metering) => void;
-  #records: InvocationRecord[] = [];
+  #records: RecordTuple[] = [];
   #lines: ConsoleLine[] = [];
   #scheduled = false;
 
@@ -16,7 +17,7 @@ export class ForwardMeter implements MeterSink {
   }
 
   invocation(record: InvocationRecord): void {
-    this.#records.push(record);
+    this.#records.push(recordToTuple(record));
     this.#schedule();
   }
 

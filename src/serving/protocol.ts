@@ -3,7 +3,8 @@
  * plane + isolates), over the cluster's IPC channel with structured-clone serialization. Plain data only.
  */
 import type { RuntimeBundle } from '../isolates/runtime-bundle.ts';
-import type { InvocationRecord, Route, Version } from '../types.ts';
+import type { RecordTuple } from '../metering/record.ts';
+import type { Route, Version } from '../types.ts';
 
 export interface ServingProcessData {
   runtime: RuntimeBundle;
@@ -55,7 +56,7 @@ export interface Validated {
 }
 export interface ConsoleLine { worker: string; requestId: string | null; level: string; message: string; time: string }
 /** Records and console lines, batched per event-loop turn. */
-export interface Metering { t: 'metering'; records: InvocationRecord[]; lines: ConsoleLine[] }
+export interface Metering { t: 'metering'; records: RecordTuple[]; lines: ConsoleLine[] }
 
 /** Every second: what the primary needs to decide on recycling the process. */
 export interface Stats {

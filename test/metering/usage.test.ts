@@ -1,5 +1,5 @@
 import t from 'tap';
-import { billedMs, reportLine } from '../../src/metering/record.ts';
+import { billedMs, recordFromTuple, recordToTuple, reportLine } from '../../src/metering/record.ts';
 import { quantile, UsageLog } from '../../src/metering/usage.ts';
 import { renderPrometheus } from '../../src/metering/prometheus.ts';
 import type { InvocationRecord } from '../../src/types.ts';
@@ -44,6 +44,16 @@ t.test('usage over a window, and the Prometheus rendering', async (t) => {
   t.match(text, /isolane_invocations_total\{worker="a",outcome="ok"\} 9\n/);
   t.match(text, /isolane_cpu_seconds_total\{worker="a"\} 0\.05\n/);
   t.match(text, /# TYPE isolane_cpu_milliseconds summary/);
+});
+
+t.test('a record crosses between processes as a tuple and comes back the same, in the same order', async (t) => {
+  const original: InvocationRecord = { ...record('a', 1234.5, 'exceededCpu'), cold: true, initMs: 2.75, status: 503, bytesIn: 7, bytesOut: 9 };
+  const tuple = recordToTuple(original);
+  t.equal(tuple.length, Object.keys(original).length, 'one element per field');
+  const back = recordFromTuple(structuredClone(tuple));
+  t.same(back, original);
+  t.same(Object.keys(back), Object.keys(original), 'the log line keeps its key order');
+  t.equal(JSON.stringify(back), JSON.stringify(original));
 });
 
 t.test('the REPORT line follows Lambda', async (t) => {

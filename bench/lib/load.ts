@@ -1,12 +1,12 @@
 /**
- * Load generation. On a 2-core machine the load generator competes with the server, so every result
+ * Load generation, from a process of its own with a lean HTTP/1.1 client (load-process.ts,
+ * http1-client.ts). On a 2-core machine the load generator competes with the server, so every result
  * carries the client's own CPU use (% of one core).
  *
- * - closedLoop: undici (one Pool of keep-alive connections per run, optional pipelining), from this
- *   process: N connections × pipelining requests in flight for S seconds, each sent as soon as the
- *   previous one on its slot is answered: the maximum throughput.
- * - openLoop: requests sent on a fixed schedule (rate per second) whatever the server does, from a
- *   process of its own with a lean HTTP/1.1 client (open-loop.ts, http1-client.ts); latency is measured
+ * - closedLoop: N connections for S seconds, each sending its next request as soon as the previous one
+ *   is answered: the maximum throughput. `--client undici` (or pipelining) runs undici's Pool from this
+ *   process instead, as the harness did before session 8.
+ * - openLoop: requests sent on a fixed schedule (rate per second) whatever the server does; latency is measured
  *   from each request's scheduled send time, so a stall on either side shows up in the percentiles
  *   instead of silently lowering the rate (coordinated omission). Also reported: the latency from the
  *   actual send (`serviceLatencyMs`), how late the client's timer sent (`sendLagMs`) and how long its
@@ -16,7 +16,9 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import type { LoadJob } from './load-process.ts';
 
 export interface Percentiles {
   p50: number;
@@ -167,8 +169,26 @@ async function sendOne(pool: Pool, options: LoadOptions, counters: Counters): Pr
   }
 }
 
-/** Maximum throughput: every slot sends its next request as soon as the previous one is answered. */
-export async function closedLoop(options: LoadOptions): Promise<LoadResult> {
+/**
+ * Maximum throughput: every connection (× pipelining) sends its next request as soon as the previous one
+ * is answered. With `--client undici` (or `pipelining` above 1), undici from this process, as before
+ * session 8; otherwise load-process.ts's lean client in a process of its own.
+ */
+export function closedLoop(options: LoadOptions): Promise<LoadResult> {
+  checkLoopback(options.url);
+  if (clientChoice() === 'undici' || (options.pipelining ?? 1) > 1) return closedLoopUndici(options);
+  return inLoadProcess({ loop: 'closed', options });
+}
+
+/** `--client undici|lean`: which closed-loop client (default lean). */
+function clientChoice(): 'undici' | 'lean' {
+  const { values } = parseArgs({ args: process.argv.slice(2), strict: false, options: { client: { type: 'string' } } });
+  if (values.client === undefined || values.client === 'lean') return 'lean';
+  if (values.client === 'undici') return 'undici';
+  throw new Error(`--client is undici or lean, not ${String(values.client)}`);
+}
+
+async function closedLoopUndici(options: LoadOptions): Promise<LoadResult> {
   const pool = makePool(options);
   const slots = options.connections * (options.pipelining ?? 1);
   const latencies = new Samples();
@@ -202,19 +222,24 @@ export async function closedLoop(options: LoadOptions): Promise<LoadResult> {
 }
 
 /**
- * A fixed request rate for S seconds (open-loop.ts), in a process of its own: the harness's heap and
- * event loop stay out of the measurement. Resolves with that process's result.
+ * A fixed request rate for S seconds (load-process.ts), in a process of its own: the harness's heap and
+ * event loop stay out of the measurement.
  */
 export function openLoop(options: OpenLoopOptions): Promise<LoadResult> {
   checkLoopback(options.url);
+  return inLoadProcess({ loop: 'open', options });
+}
+
+/** Runs one job in a new load-process.ts process; resolves with its result. */
+function inLoadProcess(job: LoadJob): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(new URL('./open-loop.ts', import.meta.url)), { execArgv: ['--no-node-snapshot'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(fileURLToPath(new URL('./load-process.ts', import.meta.url)), { execArgv: ['--no-node-snapshot'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let result: LoadResult | null = null;
     child.once('message', (message) => {
       result = message as LoadResult;
     });
     child.once('error', reject);
-    child.once('exit', (code) => (result ? resolve(result) : reject(new Error(`the open-loop load process exited with ${code} and no result`))));
-    child.send(options);
+    child.once('exit', (code) => (result ? resolve(result) : reject(new Error(`the load process exited with ${code} and no result`))));
+    child.send(job);
   });
 }

@@ -133,7 +133,7 @@ export const scenario: Scenario = {
       notes.push(
         `Open loop: requests are due at fixed intervals; a 1 ms timer in the harness sends every due request (a busy loop would take a core from the servers), so requests leave in small bursts and up to ~1 ms late: the "client send lag" column. Latency counts from the due time, so that lag is included; "p99 from actual send" excludes it.`,
         `The peers get the same absolute rate, which is a smaller share of bare node:http's maximum and a larger share of workerd's (see the throughput scenario).`,
-        `Load: bench/lib/open-loop.ts in a process of its own (a lean HTTP/1.1 client over ${opts.connections} keep-alive connections, 1 s at the rate before the counted seconds), on the same machine. Isolane: \`src/cli.ts serve\` with defaults, metering on.`,
+        `Load: bench/lib/load-process.ts in a process of its own (a lean HTTP/1.1 client over ${opts.connections} keep-alive connections, 1 s at the rate before the counted seconds), on the same machine. Isolane: \`src/cli.ts serve\` with defaults, metering on.`,
       );
       return {
         id: 'latency',

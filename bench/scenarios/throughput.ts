@@ -136,7 +136,10 @@ export const scenario: Scenario = {
       `Isolane: \`src/cli.ts serve\` (${opts.executors === null ? "one serving process per core, the default" : `--executors ${opts.executors}`}, metering on, one JSON line per request to stdout, read and discarded by the harness).`,
     );
     for (const [name, v] of versions) notes.push(`${name}: ${v}.`);
-    notes.push(`Load: undici Pool, ${opts.connections} keep-alive connections, pipelining ${opts.pipelining}, from the harness process on the same ${cpus().length}-core machine; "server CPU" is the server's process tree (from /proc), "client CPU" the harness's, "other CPU" everything else on the machine, all in % of one core. Ratios are the median of per-round ratios (each round runs every system back to back).`);
+    const undici = process.argv.includes('undici') || opts.pipelining > 1;
+    notes.push(
+      `Load: ${undici ? `undici Pool from the harness process, pipelining ${opts.pipelining}` : 'bench/lib/load-process.ts in a process of its own (a lean HTTP/1.1 client; `--client undici` for undici from the harness process)'}, ${opts.connections} keep-alive connections, on the same ${cpus().length}-core machine; "server CPU" is the server's process tree (from /proc), "client CPU" the load generator's, "other CPU" everything else on the machine, all in % of one core. Ratios are the median of per-round ratios (each round runs every system back to back).`,
+    );
     return {
       id: 'throughput',
       title: this.title,

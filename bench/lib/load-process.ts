@@ -12,7 +12,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { encodeRequest, Http1Pool, type Outcome } from './http1-client.ts';
-import { percentiles, quantileSample, Samples, type LoadOptions, type LoadResult, type OpenLoopOptions } from './load.ts';
+import { closedLoopResult, percentiles, quantileSample, Samples, type LoadOptions, type LoadResult, type OpenLoopOptions } from './load.ts';
 
 /** Seconds of load before the measured ones (not counted): the generator's own code gets optimised. */
 const WARMUP_SECONDS = 1;
@@ -58,19 +58,7 @@ async function closed(pool: Http1Pool, request: Buffer, options: LoadOptions, se
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  return {
-    requests: latencies.length,
-    errors: counters.errors,
-    seconds: elapsed,
-    requestsPerSecond: latencies.length / elapsed,
-    latencyMs: percentiles(latencies.values()),
-    clientCpuPercent: ((cpu.user + cpu.system) / 1e3 / (elapsed * 1000)) * 100,
-    clientCpuSeconds: totalCpuSeconds(),
-    statusCounts: counters.statusCounts,
-    ...(counters.errorSamples.length ? { errorSamples: counters.errorSamples } : {}),
-    ...(options.sample ? { latencySampleMs: quantileSample(latencies.values(), options.sample) } : {}),
-  };
+  return { ...closedLoopResult(latencies, counters, elapsed, process.cpuUsage(cpuBefore), options.sample), clientCpuSeconds: totalCpuSeconds() };
 }
 
 /** Status codes seen, and the requests that failed or answered another status than `expected`. */

@@ -122,7 +122,7 @@ export class Samples {
   }
 }
 
-interface Counters {
+export interface Counters {
   errors: number;
   statusCounts: Record<string, number>;
   errorSamples: string[];
@@ -208,6 +208,11 @@ async function closedLoopUndici(options: LoadOptions): Promise<LoadResult> {
   const elapsed = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   await pool.destroy();
+  return closedLoopResult(latencies, counters, elapsed, cpu, options.sample);
+}
+
+/** A closed loop's result: its latencies and counts over `elapsed` seconds, and the client's CPU then. */
+export function closedLoopResult(latencies: Samples, counters: Counters, elapsed: number, cpu: NodeJS.CpuUsage, sample?: number): LoadResult {
   return {
     requests: latencies.length,
     errors: counters.errors,
@@ -217,7 +222,7 @@ async function closedLoopUndici(options: LoadOptions): Promise<LoadResult> {
     clientCpuPercent: ((cpu.user + cpu.system) / 1e3 / (elapsed * 1000)) * 100,
     statusCounts: counters.statusCounts,
     ...(counters.errorSamples.length ? { errorSamples: counters.errorSamples } : {}),
-    ...(options.sample ? { latencySampleMs: quantileSample(latencies.values(), options.sample) } : {}),
+    ...(sample ? { latencySampleMs: quantileSample(latencies.values(), sample) } : {}),
   };
 }
 

@@ -48,6 +48,9 @@ if (values.help) {
               is run again, at most N times (default 1)
   --wait-quiet S
               before each run, wait up to S seconds for other processes to use less than that (default 0)
+  --client lean|undici
+              closed loops from a process of their own with a lean HTTP/1.1 client (default), or with
+              undici's Pool from the harness process (open loops always use the lean client)
   scenario flags: --connections N --pipelining N --no-edge (throughput), --connections N --rate R --no-workerd (latency)`);
   process.exit(0);
 }

@@ -176,13 +176,14 @@ async function sendOne(pool: Pool, options: LoadOptions, counters: Counters): Pr
  */
 export function closedLoop(options: LoadOptions): Promise<LoadResult> {
   checkLoopback(options.url);
-  if (clientChoice() === 'undici' || (options.pipelining ?? 1) > 1) return closedLoopUndici(options);
+  if (closedLoopClient(options.pipelining) === 'undici') return closedLoopUndici(options);
   return inLoadProcess({ loop: 'closed', options });
 }
 
-/** `--client undici|lean`: which closed-loop client (default lean). */
-function clientChoice(): 'undici' | 'lean' {
+/** Which client runs closed loops: `--client undici|lean` (default lean); pipelining needs undici. */
+export function closedLoopClient(pipelining = 1): 'undici' | 'lean' {
   const { values } = parseArgs({ args: process.argv.slice(2), strict: false, options: { client: { type: 'string' } } });
+  if (pipelining > 1) return 'undici';
   if (values.client === undefined || values.client === 'lean') return 'lean';
   if (values.client === 'undici') return 'undici';
   throw new Error(`--client is undici or lean, not ${String(values.client)}`);

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { bundleWorker } from '../lib/bundle.ts';
 import { compare, errorNotes, median, noiseNote, rawData, PERCENTILE_TICKS, percentilePoints, type System, type SystemSummary } from '../lib/compare.ts';
 import { startIsolane } from '../lib/isolane-server.ts';
+import { closedLoopClient } from '../lib/load.ts';
 import { startBareNode, startNodeAdapter } from '../lib/peers/bare-node.ts';
 import { PeerUnavailable, type Peer } from '../lib/peers/common.ts';
 import { startEdgeRuntime } from '../lib/peers/edge-runtime.ts';
@@ -136,7 +137,7 @@ export const scenario: Scenario = {
       `Isolane: \`src/cli.ts serve\` (${opts.executors === null ? "one serving process per core, the default" : `--executors ${opts.executors}`}, metering on, one JSON line per request to stdout, read and discarded by the harness).`,
     );
     for (const [name, v] of versions) notes.push(`${name}: ${v}.`);
-    const undici = process.argv.includes('undici') || opts.pipelining > 1;
+    const undici = closedLoopClient(opts.pipelining) === 'undici';
     notes.push(
       `Load: ${undici ? `undici Pool from the harness process, pipelining ${opts.pipelining}` : 'bench/lib/load-process.ts in a process of its own (a lean HTTP/1.1 client; `--client undici` for undici from the harness process)'}, ${opts.connections} keep-alive connections, on the same ${cpus().length}-core machine; "server CPU" is the server's process tree (from /proc), "client CPU" the load generator's, "other CPU" everything else on the machine, all in % of one core. Ratios are the median of per-round ratios (each round runs every system back to back).`,
     );

@@ -1,9 +1,11 @@
 /**
- * Warm isolates of one executor thread, by version id, in an LRU bounded by count and by memory
- * (heap statistics measured after each invocation). Idle ones expire so an unused worker costs nothing.
- * An isolate leaving the pool while invocations still run on it retires: it is disposed when they end.
+ * Warm isolates of one executor thread, by version id, in an LRU bounded by count, by memory (heap
+ * statistics measured after each invocation) and by the memory mappings they take (see
+ * limits/map-count.ts). Idle ones expire so an unused worker costs nothing. An isolate leaving the pool
+ * while invocations still run on it retires: it is disposed when they end.
  */
 import { LRUCache } from 'lru-cache';
+import { mappingsOf } from '../limits/map-count.ts';
 
 export interface PooledIsolate {
   inflight: number;
@@ -16,46 +18,64 @@ export interface IsolatePoolOptions {
   maxIsolates: number;
   maxMemoryBytes: number;
   idleMs: number;
+  /** This thread's share of the process's memory mappings (null: no such bound on this OS). */
+  maxMappings?: number | null;
+}
+
+/** The pool's entry: the isolate and the memory it was last measured to use. */
+interface Entry<T> {
+  isolate: T;
+  bytes: number;
 }
 
 export class IsolatePool<T extends PooledIsolate> {
-  readonly #cache: LRUCache<string, T>;
-  readonly #sizes = new WeakMap<T, number>();
+  readonly #cache: LRUCache<string, Entry<T>>;
   readonly #sweeper: NodeJS.Timeout;
+  readonly #maxMappings: number | null;
 
   constructor(options: IsolatePoolOptions) {
-    this.#cache = new LRUCache<string, T>({
+    this.#maxMappings = options.maxMappings ?? null;
+    this.#cache = new LRUCache<string, Entry<T>>({
       max: options.maxIsolates,
       maxSize: options.maxMemoryBytes,
-      sizeCalculation: (isolate) => Math.max(1, this.#sizes.get(isolate) ?? isolate.memoryBytes()),
+      sizeCalculation: (entry) => Math.max(1, entry.bytes),
       ttl: options.idleMs,
       updateAgeOnGet: true,
-      dispose: (isolate) => retire(isolate),
+      dispose: (entry) => retire(entry.isolate),
     });
     // One coarse sweep instead of a timer per isolate.
     this.#sweeper = setInterval(() => this.#cache.purgeStale(), Math.min(options.idleMs, 10_000)).unref();
   }
 
   get(versionId: string): T | undefined {
-    return this.#cache.get(versionId);
+    return this.#cache.get(versionId)?.isolate;
   }
 
   add(versionId: string, isolate: T): void {
-    this.#sizes.set(isolate, isolate.memoryBytes());
-    this.#cache.set(versionId, isolate);
+    this.#cache.set(versionId, { isolate, bytes: isolate.memoryBytes() });
+    this.#fitMappings();
   }
 
-  /** Re-measure after an invocation so the memory bound follows real heap use. */
+  /**
+   * Re-measure after an invocation so the memory bound follows real heap use. A new entry, since the
+   * cache sizes an entry only when its value changes; the isolate itself stays (no dispose on set).
+   */
   remeasure(versionId: string, isolate: T, bytes: number): void {
-    const previous = this.#sizes.get(isolate) ?? 0;
-    if (Math.abs(bytes - previous) < previous / 4) return;
-    this.#sizes.set(isolate, bytes);
-    if (this.#cache.peek(versionId) === isolate) this.#cache.set(versionId, isolate);
+    const entry = this.#cache.peek(versionId);
+    if (entry?.isolate !== isolate || Math.abs(bytes - entry.bytes) < entry.bytes / 4) return;
+    this.#cache.set(versionId, { isolate, bytes }, { noDisposeOnSet: true });
+    this.#fitMappings();
+  }
+
+  /** Least recently used out until the isolates' mappings fit (the newest always stays). */
+  #fitMappings(): void {
+    if (this.#maxMappings === null) return;
+    while (this.#cache.size > 1 && mappingsOf(this.#cache.size, this.#cache.calculatedSize) > this.#maxMappings) this.#cache.pop();
   }
 
   /** Take the isolate out (it retires); used on unload and after a failure that poisons it. */
   remove(versionId: string, isolate?: T): void {
-    if (isolate === undefined || this.#cache.peek(versionId) === isolate) this.#cache.delete(versionId);
+    if (isolate === undefined || this.#cache.peek(versionId)?.isolate === isolate) this.#cache.delete(versionId);
     else if (isolate) retire(isolate);
   }
 

@@ -1,8 +1,9 @@
 /**
  * Linux bounds the memory mappings of a process (vm.max_map_count, 65,530 by default). Each warm
- * isolate takes ~12 (heap spaces, code space, its thread-local areas), plus one per 256 KB page of
- * heap (V8 maps its heap page by page): .scratch/maps-per-isolate.ts measured 12 for a small isolate,
- * .scratch/maps-heap.ts 142 for one with 39 MB of heap. When V8 needs one mapping more than the kernel
+ * isolate takes a few of its own (code space, its thread-local areas) plus about one per 256 KB page of
+ * heap (V8 maps its heap page by page): .scratch/maps-per-isolate.ts measured 12 for a small isolate
+ * (~1 MB of heap and external memory: 8 + 4 pages), .scratch/maps-heap.ts 142 for one with 39 MB of
+ * heap (the estimate below: 164). When V8 needs one mapping more than the kernel
  * allows, the allocation fails and V8 aborts the whole serving process: 10,000 hello-world workers on
  * two serving processes (~5,000 isolates each, `npm run bench -- --only density` with the pool bounds
  * lifted) lost both processes. So each executor's pool keeps its isolates' estimated mappings within
@@ -10,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-const MAPPINGS_PER_ISOLATE = 12;
+const MAPPINGS_PER_ISOLATE = 8;
 const HEAP_PAGE_BYTES = 256 * 1024;
 /** What the isolates may use of vm.max_map_count: the rest is Node's heap, thread stacks, libraries, slack. */
 const ISOLATES_SHARE = 0.8;

@@ -34,17 +34,17 @@ function fill(pool: IsolatePool<Fake>, count: number, bytes: number): Fake[] {
   return made;
 }
 
-t.test('mappings: ~12 per isolate plus one per 256 KB of heap; the isolates get 80% of vm.max_map_count', async (t) => {
-  t.equal(mappingsOf(1, 1 * MB), 16);
-  t.equal(mappingsOf(100, 0), 1200);
-  t.equal(mappingsOf(10, 39 * MB), 10 * 12 + 156);
+t.test('mappings: 8 per isolate plus one per 256 KB of heap; the isolates get 80% of vm.max_map_count', async (t) => {
+  t.equal(mappingsOf(1, 1 * MB), 12, 'a small isolate, as measured');
+  t.equal(mappingsOf(100, 0), 800);
+  t.equal(mappingsOf(10, 39 * MB), 10 * 8 + 156);
   t.equal(isolateMappingBudget(65_530), 52_424);
   t.equal(isolateMappingBudget(null), null, 'no bound where the OS has none');
 });
 
 t.test('the pool keeps its isolates within its mapping budget, least recently used out first', async (t) => {
-  // 1 MB isolates take 16 mappings each: 160 fit 10 of them.
-  const pool = new IsolatePool<Fake>({ maxIsolates: 1000, maxMemoryBytes: 1024 * MB, idleMs: 60_000, maxMappings: 160 });
+  // 1 MB isolates take 12 mappings each: 120 fit 10 of them.
+  const pool = new IsolatePool<Fake>({ maxIsolates: 1000, maxMemoryBytes: 1024 * MB, idleMs: 60_000, maxMappings: 120 });
   t.teardown(() => pool.close());
   const made = fill(pool, 15, 1 * MB);
   t.same(made.map((f) => f.disposed), [...Array(5).fill(true), ...Array(10).fill(false)], 'the 5 oldest were disposed');
@@ -60,7 +60,7 @@ t.test('the pool keeps its isolates within its mapping budget, least recently us
 });
 
 t.test('an isolate in use when it is evicted retires: disposed when its invocations end, not before', async (t) => {
-  const pool = new IsolatePool<Fake>({ maxIsolates: 1000, maxMemoryBytes: 1024 * MB, idleMs: 60_000, maxMappings: 32 });
+  const pool = new IsolatePool<Fake>({ maxIsolates: 1000, maxMemoryBytes: 1024 * MB, idleMs: 60_000, maxMappings: 24 });
   t.teardown(() => pool.close());
   const busy = new Fake(1 * MB);
   busy.inflight = 1;

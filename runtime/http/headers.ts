@@ -18,12 +18,11 @@ import {
   ObjectCreate,
   ObjectSetPrototypeOf,
   ReflectApply,
-  ReflectGetOwnPropertyDescriptor,
-  ReflectOwnKeys,
   SymbolIterator,
   uncurryThis,
 } from '../primordials.ts';
 import { nameClass } from '../global/define.ts';
+import { forEachInitPair } from '../global/init-pairs.ts';
 import { registerInspector } from '../global/inspect.ts';
 import { toHeaderName, toHeaderValue } from './header-values.ts';
 
@@ -223,31 +222,7 @@ export function fillHeaders(headers: Headers, init: unknown): void {
     for (let i = 0; i < list.length; i += 2) appendTo(headers, list[i], list[i + 1]);
     return;
   }
-  const method = (init as { [SymbolIterator]?: unknown })[SymbolIterator];
-  if (method !== undefined && method !== null) {
-    if (typeof method !== 'function') throw new TypeError('Headers init: @@iterator is not a function.');
-    // 1. sequence<sequence<ByteString>>: every inner sequence must be a name/value pair.
-    for (const header of init as Iterable<unknown>) {
-      if (typeof header !== 'object' || header === null) {
-        throw new TypeError("Failed to construct 'Headers': The provided value cannot be converted to a sequence.");
-      }
-      const pair: unknown[] = [];
-      for (const item of header as Iterable<unknown>) pair[pair.length] = item;
-      if (pair.length !== 2) {
-        throw new TypeError(`Failed to construct 'Headers': Invalid value (a header needs a name and a value, got ${pair.length} items).`);
-      }
-      appendTo(headers, pair[0], pair[1]);
-    }
-    return;
-  }
-  // 2. record<ByteString, ByteString>: own enumerable properties, in property order.
-  const keys = ReflectOwnKeys(init);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    const descriptor = ReflectGetOwnPropertyDescriptor(init, key);
-    if (descriptor === undefined || !descriptor.enumerable) continue;
-    appendTo(headers, key, (init as Record<PropertyKey, unknown>)[key]);
-  }
+  forEachInitPair(init, "Failed to construct 'Headers'", 'header', (name, value) => appendTo(headers, name, value));
 }
 
 /** A Headers object over `list` (adopted, not copied) with `guard`. */

@@ -20,14 +20,13 @@ import {
   ObjectDefineProperty,
   ObjectSetPrototypeOf,
   ReflectApply,
-  ReflectGetOwnPropertyDescriptor,
-  ReflectOwnKeys,
   StringPrototypeSlice,
   StringPrototypeToWellFormed,
   SymbolIterator,
   TypeErrorCtor,
 } from '../primordials.ts';
 import { nameClass } from '../global/define.ts';
+import { forEachInitPair } from '../global/init-pairs.ts';
 import { registerInspector } from '../global/inspect.ts';
 
 /** The parts of whatwg-url/lib/url-state-machine.js used here. */
@@ -410,30 +409,9 @@ export function defineURLClasses(machine: UrlStateMachine, urlencoded: Urlencode
       for (let i = 0; i < source.length; i++) list[i] = [source[i]![0], source[i]![1]];
       return list;
     }
-    const method = (init as { [SymbolIterator]?: unknown })[SymbolIterator];
-    if (method !== undefined && method !== null) {
-      if (typeof method !== 'function') throw new TypeErrorCtor("Failed to construct 'URLSearchParams': @@iterator is not a function.");
-      for (const item of init as Iterable<unknown>) {
-        if ((typeof item !== 'object' && typeof item !== 'function') || item === null) {
-          throw new TypeErrorCtor("Failed to construct 'URLSearchParams': The provided value cannot be converted to a sequence.");
-        }
-        const pair: unknown[] = [];
-        for (const part of item as Iterable<unknown>) pair[pair.length] = part;
-        if (pair.length !== 2) {
-          throw new TypeErrorCtor(`Failed to construct 'URLSearchParams': Invalid value (a pair needs a name and a value, got ${pair.length} items).`);
-        }
-        list[list.length] = [usv(pair[0]), usv(pair[1])];
-      }
-      return list;
-    }
-    // record<USVString, USVString>: own enumerable properties, in property order.
-    const keys = ReflectOwnKeys(init);
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      const descriptor = ReflectGetOwnPropertyDescriptor(init, key);
-      if (descriptor === undefined || !descriptor.enumerable) continue;
-      list[list.length] = [usv(key), usv((init as Record<PropertyKey, unknown>)[key])];
-    }
+    forEachInitPair(init, "Failed to construct 'URLSearchParams'", 'pair', (name, value) => {
+      list[list.length] = [usv(name), usv(value)];
+    });
     return list;
   }
 

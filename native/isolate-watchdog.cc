@@ -268,6 +268,22 @@ napi_value Arm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// restart(slot, cpuStartUs, cpuBudgetUs): the innermost slice on `slot` counts its CPU again from
+// cpuStartUs, against a new budget: the next request of a batch that runs in one entry.
+napi_value Restart(napi_env env, napi_callback_info info) {
+  double args[3];
+  if (!Args(env, info, 3, args)) return nullptr;
+  std::lock_guard<std::mutex> lock{state.mutex};
+  Slot* slot = SlotAt(env, args[0]);
+  if (slot == nullptr || slot->frames.empty()) return nullptr;
+  Frame& frame = slot->frames.back();
+  // A slice already stopped stays stopped.
+  if (frame.stop != kRunning) return nullptr;
+  frame.cpu_start_us = args[1];
+  frame.cpu_budget_us = args[2];
+  return nullptr;
+}
+
 // disarm(slot): the innermost slice on `slot` ended. 0: by itself; 1: stopped at its CPU limit; 2: at its
 // memory limit.
 napi_value Disarm(napi_env env, napi_callback_info info) {
@@ -443,5 +459,6 @@ NAPI_MODULE_INIT() {
   Export(env, exports, "openSlot", OpenSlot);
   Export(env, exports, "arm", Arm);
   Export(env, exports, "disarm", Disarm);
+  Export(env, exports, "restart", Restart);
   return exports;
 }

@@ -4,6 +4,7 @@
  *   install  find the worker's fetch handler, module syntax (`export default { fetch }`) or
  *            service-worker syntax (`addEventListener('fetch', …)`), and its env
  *   request  build the Request, run the handler, answer via host('respond' | 'error'), then 'done'
+ *   requests several bodiless requests, one after another (batch.ts)
  *   timer    run a timer's callback
  *   cancel   forget an invocation, abort its request's signal
  *   bodyChunk / bodyError   the next piece of a request body the host streams in
@@ -27,6 +28,7 @@ import { createIncomingRequest } from './http/request.ts';
 import { bodyChunk, bodyError, fetchBodyError, fetchChunk } from './streams/host-body.ts';
 import { resumeBody, resumeFetchBody } from './streams/send-body.ts';
 import { chunkLoaded } from './chunks.ts';
+import { forgetBatch, runBatch } from './batch.ts';
 import { answer, cancelInvocation, fail, settle, startInvocation, type Invocation } from './invocation.ts';
 import { JSONParse, ReflectApply, ReflectOwnKeys } from './primordials.ts';
 import type { Request } from './http/request.ts';
@@ -89,6 +91,10 @@ function request(id: number, method: string, url: string, headers: string, body:
   else runFetchListeners(invocation, req);
 }
 
+function startBodiless(id: number, method: string, url: string, headers: string): void {
+  request(id, method, url, headers, null);
+}
+
 function runModuleHandler(worker: Installed, invocation: Invocation, req: Request): void {
   let result: unknown;
   try {
@@ -138,6 +144,8 @@ function runFetchListeners(invocation: Invocation, req: Request): void {
 }
 
 export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): unknown {
+  // 'chunk' comes from inside a running entry (a runtime chunk loaded on first use), a batch's included.
+  if (op !== 'chunk') forgetBatch();
   switch (op) {
     case 'fetchResult':
       return fetchResult(a as number, b as number, c as string[], d as ArrayBuffer | null | 'stream', e as string[]);
@@ -145,6 +153,8 @@ export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, 
       return fetchError(a as number, b as string, c as string);
     case 'request':
       return request(a as number, b as string, c as string, d as string, e as ArrayBuffer | null | 'stream');
+    case 'requests':
+      return runBatch(arguments, startBodiless);
     case 'fetchChunk':
       return fetchChunk(a as number, b as ArrayBuffer | null);
     case 'fetchBodyError':

@@ -109,6 +109,13 @@ export interface Dispatch {
    * of that call were made. Treat such a throw as a log line, not as the invocation's failure. The same holds for 'timer'.
    */
   (op: 'request', id: number, method: string, url: string, headers: HeaderLines, body: ArrayBuffer | null | 'stream'): void;
+  /**
+   * Several bodiless requests (id, method, url, headers for each, flat: strings and numbers cross with no
+   * copy) in one entry. They run one after another: the next starts once the one before is over (its
+   * host('done'), or host('respond') with `done`). One not over by the end of the entry stops the batch:
+   * the host dispatches those not started as single 'request's (runtime/batch.ts).
+   */
+  (op: 'requests', ...idMethodUrlHeaders: (number | string)[]): void;
   /** A chunk of invocation `id`'s request body (`body` was 'stream'), after host('pullBody'); null: the body ended. */
   (op: 'bodyChunk', id: number, chunk: ArrayBuffer | null): void;
   /** The request body cannot be read to its end (`message` says why, e.g. over the worker's size limit). */

@@ -7,6 +7,7 @@
  */
 import type { BridgeBody, HeaderList } from './host.d.ts';
 import { hostDone, hostError, hostRespond, hostRespondStream } from './bridge.ts';
+import { invocationOver } from './batch.ts';
 import { DOMException } from './global/dom-exception.ts';
 import { abortIncomingRequest, type Request } from './http/request.ts';
 import { forgetBody } from './streams/host-body.ts';
@@ -105,6 +106,7 @@ function respond(invocation: Invocation, status: number, headers: HeaderList, bo
   PromisePrototypeThen(resolved, () => {
     invocation.unsent = false;
     hostRespond(invocation.id, status, headers, body, invocation.over);
+    if (invocation.over) invocationOver(invocation.id);
   });
 }
 
@@ -160,6 +162,8 @@ function finishIfIdle(invocation: Invocation): void {
     if (invocation.over || invocation.streaming || invocation.pending !== 0) return;
     invocation.over = true;
     delete live[invocation.id];
-    if (!invocation.unsent) hostDone(invocation.id);
+    if (invocation.unsent) return;
+    hostDone(invocation.id);
+    invocationOver(invocation.id);
   });
 }

@@ -3,7 +3,8 @@
  *
  * Duties:
  * - keep the versions the main thread sent, and their warm isolates (IsolatePool);
- * - start an invocation: get or build the isolate, enter dispatch('request') under the CPU budget;
+ * - start an invocation: get or build the isolate, enter dispatch('request') under the CPU budget
+ *   (bodiless requests that arrive in the same turn enter together: request-batches.ts);
  * - be the runtime's host: answer bridge calls (respond, error, done, timers, log);
  * - re-enter the isolate only through timed calls (timer callbacks), charging each slice's thread CPU
  *   to the invocation that caused it, so code after `await` is limited like any other;
@@ -13,7 +14,7 @@
  */
 import type { RuntimeBundle } from './runtime-bundle.ts';
 import type { Outcome, Version } from '../types.ts';
-import type { FromExecutor, InvokeMessage, ToExecutor } from './protocol.ts';
+import type { FromExecutor, InvokeMessage, RequestData, ToExecutor } from './protocol.ts';
 import { IsolaneError } from '../errors.ts';
 import { Invocation } from './invocation.ts';
 import { IsolatePool, type IsolatePoolOptions } from './isolate-pool.ts';
@@ -32,6 +33,8 @@ import { warmRuntimeCache } from './runtime-warmup.ts';
 import { SpareIsolates } from './spare-isolates.ts';
 import { MemoryReducer } from './memory-reducer.ts';
 import { threadCpuUs } from '../limits/thread-cpu.ts';
+import { restartWatch } from '../limits/watchdog.ts';
+import { RequestQueues, RunningBatch, type QueuedRequest } from './request-batches.ts';
 
 export type Post = (message: FromExecutor, transfer?: ArrayBuffer[]) => void;
 
@@ -87,6 +90,8 @@ class LiveIsolate {
   readonly timers = new Map<number, { handle: NodeJS.Timeout; invocation: Invocation }>();
   /** The invocation whose slice is running, to attribute timers and logs. */
   current: Invocation | null = null;
+  /** The batch of requests running in this isolate's current entry, if it is one (request-batches.ts). */
+  batch: RunningBatch | null = null;
   /** Set when a slice left the isolate unfit for more work (e.g. its ArrayBuffer allocations fail). */
   poisoned = false;
   inflight = 0;
@@ -159,6 +164,7 @@ export class Executor {
   readonly #recached = new Set<string>();
   /** One egress agent per distinct allowlist (most workers share the server-wide one). */
   readonly #egress = new Map<string, Agent>();
+  readonly #queued = new RequestQueues<LiveIsolate>((live, requests) => this.#runRequests(live, requests));
 
   constructor(runtime: RuntimeBundle, options: ExecutorOptions, post: Post) {
     this.#runtime = runtime;
@@ -270,10 +276,16 @@ export class Executor {
       this.#post({ t: 'end', id: message.id, outcome: 'scriptNotFound', cold: false, initMs: null, cpuUs: 0, memoryBytes: 0 });
       return;
     }
+    this.#start(version, invocation, message.request);
+  }
+
+  /** Runs `invocation` in the version's warm isolate, or in one built now. */
+  #start(version: Version, invocation: Invocation, request: RequestData): void {
+    const { id } = invocation;
     let live = this.#pool.get(version.id);
     if (!live || live.tenant.disposed) {
       if (this.#slowToStart.has(version.id)) {
-        this.#post({ t: 'slowStart', id: message.id });
+        this.#post({ t: 'slowStart', id });
         return;
       }
       try {
@@ -282,13 +294,13 @@ export class Executor {
         if (err instanceof IsolaneError && this.#quickStartCpuMs !== null && err.details?.startupCpuMs === this.#quickStartCpuMs) {
           // Top-level code that computes: not on this thread, where it holds up every other tenant.
           this.#slowToStart.add(version.id);
-          this.#post({ t: 'slowStart', id: message.id });
+          this.#post({ t: 'slowStart', id });
           return;
         }
         const text = err instanceof Error ? err.message : String(err);
-        this.#post({ t: 'log', worker: message.worker, requestId: message.requestId, level: 'error', message: `worker failed to start: ${text}` });
-        this.#post({ t: 'failure', id: message.id, outcome: 'exception' });
-        this.#post({ t: 'end', id: message.id, outcome: 'exception', cold: true, initMs: null, cpuUs: 0, memoryBytes: 0 });
+        this.#post({ t: 'log', worker: version.worker, requestId: invocation.requestId, level: 'error', message: `worker failed to start: ${text}` });
+        this.#post({ t: 'failure', id, outcome: 'exception' });
+        this.#post({ t: 'end', id, outcome: 'exception', cold: true, initMs: null, cpuUs: 0, memoryBytes: 0 });
         return;
       }
       this.#pool.add(version.id, live);
@@ -301,11 +313,58 @@ export class Executor {
     live.inflight++;
     this.#reducer.busy(live);
     live.invocations.add(invocation);
-    this.#invocations.set(invocation.id, { invocation, live });
+    this.#invocations.set(id, { invocation, live });
     this.#ensureWallTicker();
-    const { method, url, headers, body } = message.request;
+    const { method, url, headers, body } = request;
+    if (body === null) {
+      this.#queued.add(live, { invocation, method, url, headers });
+      return;
+    }
     // Strings and numbers cross as they are; only a body's bytes need isolated-vm's copy (~3 µs a call).
-    this.#slice(live, invocation, ['request', invocation.id, method, url, headers, body], body instanceof ArrayBuffer);
+    this.#slice(live, invocation, ['request', id, method, url, headers, body], body instanceof ArrayBuffer);
+  }
+
+  /** Bodiless requests queued for `live` this turn: one entry for all of them (request-batches.ts). */
+  #runRequests(live: LiveIsolate, queued: QueuedRequest[]): void {
+    const requests = queued.filter((request) => !request.invocation.ended);
+    if (requests.length === 0) return;
+    if (requests.length === 1 || live.tenant.disposed) {
+      for (const request of requests) this.#runRequest(live, request);
+      return;
+    }
+    const args: (string | number)[] = ['requests'];
+    for (const { invocation, method, url, headers } of requests) args.push(invocation.id, method, url, headers);
+    const startUs = threadCpuUs();
+    const batch = new RunningBatch(requests, startUs);
+    const first = requests[0]!.invocation;
+    live.batch = batch;
+    live.current = first;
+    const result = live.tenant.enter(args, first.remainingCpuMs, false, startUs);
+    live.batch = null;
+    live.current = null;
+    const last = batch.finish(startUs + result.cpuUs);
+    if (result.failure === 'uncaught') {
+      this.#post({ t: 'log', worker: live.worker, requestId: last.requestId, level: 'error', message: `Uncaught (in promise) ${result.error}` });
+    } else if (result.failure) {
+      // The request running when the slice was stopped is the culprit. Those the batch had not started
+      // never ran there: they start again in another isolate rather than end with it.
+      const notStarted = batch.notStarted().filter(({ invocation }) => !invocation.ended);
+      for (const { invocation } of notStarted) this.#detach(live, invocation);
+      this.#sliceFailed(live, last, result.failure);
+      for (const { invocation, method, url, headers } of notStarted) this.#start(live.tenant.version, invocation, { method, url, headers, body: null });
+      return;
+    }
+    if (live.poisoned) this.#pool.remove(live.tenant.version.id, live);
+    for (const { invocation } of requests) {
+      if (!invocation.ended && invocation.remainingCpuMs < 0) this.#end(live, invocation, 'exceededCpu');
+    }
+    for (const request of batch.notStarted()) this.#runRequest(live, request);
+  }
+
+  #runRequest(live: LiveIsolate, { invocation, method, url, headers }: QueuedRequest): void {
+    if (invocation.ended) return;
+    if (live.tenant.disposed) this.#end(live, invocation, 'canceled');
+    else this.#slice(live, invocation, ['request', invocation.id, method, url, headers, null], false);
   }
 
   /** One timed entry into the isolate on behalf of `invocation`. */
@@ -331,7 +390,8 @@ export class Executor {
     this.#pool.remove(live.tenant.version.id, live);
     this.#end(live, culprit, outcome);
     const bystanderOutcome: Outcome = outcome === 'exceededMemory' ? 'exceededMemory' : 'canceled';
-    for (const other of [...live.invocations]) this.#end(live, other, bystanderOutcome);
+    // Those the runtime was done with (earlier requests of a batch) end as they are, just after.
+    for (const other of [...live.invocations]) if (!other.finished) this.#end(live, other, bystanderOutcome);
   }
 
   #onHostCall(live: LiveIsolate, op: string, args: unknown[]): unknown {
@@ -345,7 +405,7 @@ export class Executor {
       case 'respond': {
         const [id, status, lines, body, done] = args as [number, number, string, ArrayBuffer | string | null, boolean];
         this.#respond(live, id, status, lines, body);
-        if (done === true) this.#done(id);
+        if (done === true) this.#done(live, id);
         return;
       }
       case 'respondStream': {
@@ -433,7 +493,7 @@ export class Executor {
         return;
       }
       case 'done':
-        this.#done(args[0] as number);
+        this.#done(live, args[0] as number);
         return;
       case 'setTimer': {
         const [timerId, delayMs] = args as [number, number];
@@ -528,10 +588,20 @@ export class Executor {
   }
 
   /** The runtime is done with invocation `id` (host 'done', or 'respond' with done). */
-  #done(id: number): void {
+  #done(live: LiveIsolate, id: number): void {
     const entry = this.#invocations.get(id);
-    // Ending runs after this slice returns: the runtime is still on the stack.
-    if (entry) queueMicrotask(() => this.#end(entry.live, entry.invocation, entry.invocation.failure ?? 'ok'));
+    if (entry) {
+      entry.invocation.finished = true;
+      // Ending runs after this slice returns: the runtime is still on the stack.
+      queueMicrotask(() => this.#end(entry.live, entry.invocation, entry.invocation.failure ?? 'ok'));
+    }
+    if (live.batch === null) return;
+    // In a batch, the next request starts now: its CPU and its limit count from here.
+    const nowUs = threadCpuUs();
+    const next = live.batch.advance(id, nowUs);
+    if (!next) return;
+    live.current = next;
+    restartWatch(nowUs, next.remainingCpuMs);
   }
 
   /** The invocation whose fetch `fetchId` is, whichever invocation's slice reads or writes its body. */
@@ -565,6 +635,13 @@ export class Executor {
     timer.invocation.timers.delete(timerId);
     if (timer.invocation.ended || live.tenant.disposed) return;
     this.#slice(live, timer.invocation, ['timer', timerId]);
+  }
+
+  /** `invocation` leaves `live` before it ran there (to start in another isolate). */
+  #detach(live: LiveIsolate, invocation: Invocation): void {
+    live.invocations.delete(invocation);
+    this.#invocations.delete(invocation.id);
+    live.inflight--;
   }
 
   #end(live: LiveIsolate, invocation: Invocation, outcome: Outcome): void {

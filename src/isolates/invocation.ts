@@ -13,6 +13,8 @@ export class Invocation {
   readonly timers = new Set<number>();
   cpuUs = 0;
   responded = false;
+  /** The runtime is done with it (host 'done'); it ends just after the slice. */
+  finished = false;
   ended = false;
   /** Set when the handler failed before the invocation could end normally. */
   failure: Outcome | null = null;

@@ -246,9 +246,9 @@ export class TenantIsolate {
    * One synchronous entry into the runtime's dispatch, stopped once it has used `cpuBudgetMs` of its
    * thread's CPU (src/limits/watchdog.ts) and measured with the same clock.
    * `copy` false when every argument is a string, number or null: they cross as primitives, no copy pass.
+   * `before`: a `threadCpuUs()` reading just taken, when the caller needs the same starting point.
    */
-  enter(args: unknown[], cpuBudgetMs: number, copy = true): SliceResult {
-    const before = threadCpuUs();
+  enter(args: unknown[], cpuBudgetMs: number, copy = true, before = threadCpuUs()): SliceResult {
     let failure: SliceFailure | null = null;
     let error: string | undefined;
     try {

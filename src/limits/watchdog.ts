@@ -26,6 +26,8 @@ interface Addon {
   forgetIsolate(id: number): void;
   openSlot(): number;
   arm(slot: number, isolateId: number, cpuStartUs: number, cpuBudgetUs: number): void;
+  /** The innermost slice counts again from `cpuStartUs` against `cpuBudgetUs` (unless already stopped). */
+  restart(slot: number, cpuStartUs: number, cpuBudgetUs: number): void;
   /** 0: the slice ended by itself; 1: stopped at its CPU limit; 2: at its memory limit (one allocation past it). */
   disarm(slot: number): 0 | 1 | 2;
 }
@@ -90,4 +92,12 @@ export function runWatched<T>(isolateId: number, cpuBudgetMs: number, run: () =>
     const stop = addon.disarm(slot);
     if (stop !== 0) throw new SliceStopped(stop === 1 ? 'cpu' : 'memory');
   }
+}
+
+/**
+ * Called from inside a running slice (a bridge call): its CPU limit counts again from `cpuStartUs`, with
+ * `cpuBudgetMs`. A batch of requests runs in one entry (executor.ts): each gets its own limit.
+ */
+export function restartWatch(cpuStartUs: number, cpuBudgetMs: number): void {
+  if (slot !== undefined) addon.restart(slot, cpuStartUs, Math.max(0, cpuBudgetMs) * 1000);
 }

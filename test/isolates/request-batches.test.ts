@@ -1,0 +1,145 @@
+/**
+ * Bodiless requests for one isolate that arrive in the same turn enter it once (request-batches.ts,
+ * runtime/batch.ts), and each is still charged its own CPU, held to its own CPU limit and owns what it
+ * starts. Run on a real Executor with real isolates; `TenantIsolate.enter` is watched to count entries.
+ */
+import t from 'tap';
+import { Executor } from '../../src/isolates/executor.ts';
+import type { EndMessage, FromExecutor, ResponseMessage } from '../../src/isolates/protocol.ts';
+import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
+import { TenantIsolate } from '../../src/isolates/tenant-isolate.ts';
+import { DEFAULT_LIMITS, type Version } from '../../src/types.ts';
+import { BURN, calibrator } from '../../bench/lib/calibrated-burn.ts';
+
+const runtime = await buildRuntimeBundle();
+
+/** The first argument (the dispatch op) of every entry into a tenant isolate. */
+const entries: string[] = [];
+const enter = TenantIsolate.prototype.enter;
+TenantIsolate.prototype.enter = function (this: TenantIsolate, args, ...rest) {
+  entries.push(String(args[0]));
+  return enter.call(this, args, ...rest);
+};
+t.teardown(() => {
+  TenantIsolate.prototype.enter = enter;
+});
+
+// Each request's path says what it does: /burn/<n> loops burn(n), /wait waits 20 ms on a timer,
+// /log/<x> logs x, /loop never ends. The answer is the path, so a mix-up shows.
+const WORKER = `${BURN}
+export default {
+  async fetch(request) {
+    const path = new URL(request.url).pathname;
+    const [, what, arg] = path.split('/');
+    if (what === 'burn') burn(Number(arg));
+    if (what === 'wait') await new Promise((resolve) => setTimeout(resolve, 20));
+    if (what === 'log') console.log('line of ' + arg);
+    if (what === 'loop') for (;;);
+    return new Response(path);
+  },
+};`;
+
+const version: Version = {
+  id: 'v1',
+  worker: 'w',
+  createdAt: new Date().toISOString(),
+  syntax: 'module',
+  main: 'main.js',
+  modules: [{ name: 'main.js', type: 'esm', content: WORKER }],
+  bindings: [],
+  compatibilityDate: null,
+  limits: { ...DEFAULT_LIMITS, cpuMs: 50 },
+} as unknown as Version;
+
+function start(t: { teardown(fn: () => void): void }) {
+  const messages: FromExecutor[] = [];
+  const executor = new Executor(runtime, { pool: { maxIsolates: 4, maxMemoryBytes: 1e9, idleMs: 60_000 }, idleGcMs: 0, fetchAllow: [], codeCacheDir: null, quickStartCpuMs: null }, (m) => messages.push(m));
+  t.teardown(() => executor.close());
+  executor.handle({ t: 'load', version });
+  let id = 0;
+  const invoke = (path: string) => {
+    executor.handle({ t: 'invoke', id: ++id, requestId: `r${id}`, worker: 'w', versionId: 'v1', deadline: Date.now() + 10_000, request: { method: 'GET', url: `http://w.localhost${path}`, headers: 'host\nw.localhost', body: null } });
+    return id;
+  };
+  const ends = async (ids: number[]) => {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const done = new Map(messages.filter((m): m is EndMessage => m.t === 'end').map((m) => [m.id, m]));
+      if (ids.every((i) => done.has(i))) return ids.map((i) => done.get(i)!);
+      if (Date.now() > deadline) throw new Error(`invocations ${ids.filter((i) => !done.has(i)).join(', ')} never ended`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const bodies = () => new Map(messages.filter((m): m is ResponseMessage => m.t === 'response').map((m) => [m.id, m.body]));
+  return { messages, invoke, ends, bodies };
+}
+
+t.test('requests of one turn enter the isolate once, each answered with its own response', async (t) => {
+  const { invoke, ends, bodies } = start(t);
+  await ends([invoke('/warm')]);
+  entries.length = 0;
+  const ids = ['/a', '/b', '/c', '/d', '/e'].map(invoke);
+  const ended = await ends(ids);
+  t.same(entries, ['requests'], 'one entry for the five');
+  t.same(ended.map((e) => e.outcome), ['ok', 'ok', 'ok', 'ok', 'ok']);
+  t.same(ids.map((id) => bodies().get(id)), ['/a', '/b', '/c', '/d', '/e']);
+});
+
+t.test('each request of a batch is charged its own CPU and has its own CPU limit', async (t) => {
+  const reference = calibrator(20);
+  t.teardown(() => reference.dispose());
+  // ~30 ms of CPU each: two of them in one entry take more than the 50 ms limit together.
+  let n = 1e6;
+  while (reference.measure(n) < 30_000) n *= 1.5;
+  n = Math.round(n);
+  const expectedUs = reference.measure(n);
+  const { invoke, ends } = start(t);
+  await ends([invoke(`/burn/${n}`)]);
+  entries.length = 0;
+  const ids = ['/light', `/burn/${n}`, '/light', `/burn/${n}`, '/light'].map(invoke);
+  const ended = await ends(ids);
+  t.same(entries, ['requests'], 'one entry');
+  t.same(ended.map((e) => e.outcome), ['ok', 'ok', 'ok', 'ok', 'ok'], 'none ran into the limit: 60 ms in all, under 50 ms each');
+  for (const i of [1, 3]) t.ok(Math.abs(ended[i]!.cpuUs - expectedUs) < Math.max(3000, expectedUs * 0.2), `the burning one is charged its CPU (${ended[i]!.cpuUs} µs, calibrated ${expectedUs} µs)`);
+  for (const i of [0, 2, 4]) t.ok(ended[i]!.cpuUs < 3000, `a light one is charged only its own (${ended[i]!.cpuUs} µs)`);
+});
+
+t.test('a request that runs past its limit ends exceededCpu; those before it end ok, those after it run in a new isolate', async (t) => {
+  const { invoke, ends, bodies } = start(t);
+  await ends([invoke('/warm')]);
+  entries.length = 0;
+  const ids = ['/first', '/loop', '/after'].map(invoke);
+  const ended = await ends(ids);
+  t.same(entries.slice(0, 1), ['requests']);
+  t.same(ended.map((e) => e.outcome), ['ok', 'exceededCpu', 'ok']);
+  t.equal(bodies().get(ids[0]!), '/first', 'the one before was answered');
+  t.equal(bodies().get(ids[2]!), '/after', 'the one the batch had not started was answered from a new isolate');
+  t.ok(ended[2]!.cold, 'after a cold start');
+  t.ok(ended[1]!.cpuUs >= 45_000 && ended[1]!.cpuUs < 80_000, `the loop is charged about its limit (${ended[1]!.cpuUs} µs)`);
+  t.ok(ended[0]!.cpuUs < 5000, `the one before is charged only its own (${ended[0]!.cpuUs} µs)`);
+  // The isolate was recycled: the next request gets a new one and is served.
+  const next = invoke('/next');
+  t.same((await ends([next]))[0]!.outcome, 'ok');
+});
+
+t.test('a request that waits stops the batch: the rest run one by one, and its timer stays its own', async (t) => {
+  const { invoke, ends, bodies } = start(t);
+  await ends([invoke('/warm')]);
+  entries.length = 0;
+  const ids = ['/wait', '/b', '/c'].map(invoke);
+  const ended = await ends(ids);
+  t.same(entries, ['requests', 'request', 'request', 'timer'], 'the batch, then the two it did not start, then the timer');
+  t.same(ended.map((e) => e.outcome), ['ok', 'ok', 'ok']);
+  t.same(ids.map((id) => bodies().get(id)), ['/wait', '/b', '/c']);
+});
+
+t.test("a batch's console lines carry their own request's id", async (t) => {
+  const { invoke, ends, messages } = start(t);
+  await ends([invoke('/warm')]);
+  entries.length = 0;
+  const ids = ['/log/x', '/log/y', '/log/z'].map(invoke);
+  await ends(ids);
+  t.same(entries, ['requests']);
+  const lines = messages.flatMap((m) => (m.t === 'log' ? [[m.requestId, m.message]] : []));
+  t.same(lines, ids.map((id, i) => [`r${id}`, `line of ${'xyz'[i]}`]));
+});

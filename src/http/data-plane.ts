@@ -10,7 +10,7 @@ import type { EndMessage } from '../isolates/protocol.ts';
 import type { Admission } from '../limits/admission.ts';
 import type { LiveDeployments } from '../live/live-deployments.ts';
 import type { MeterSink } from '../metering/meter.ts';
-import { billedMs } from '../metering/record.ts';
+import { billedMs, isoNow } from '../metering/record.ts';
 import type { Outcome, Version } from '../types.ts';
 import { OUTCOME_ERRORS, sendError } from './error-response.ts';
 import { bodyTooLarge, declaredLength, hasBody, readBody } from './read-body.ts';
@@ -39,7 +39,7 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
 
   return function handleRequest(req, res) {
     const arrived = performance.now();
-    const startedAt = new Date().toISOString();
+    const startedAt = isoNow();
     const requestId = randomUUID();
     const host = req.headers.host;
     if (!host) {

@@ -173,6 +173,12 @@ export class TenantIsolate {
   readonly #dispatch: ivm.Reference<(...args: unknown[]) => unknown>;
   readonly #watchId: number;
   readonly #reduceMemory: ivm.Reference<() => void> | null;
+  /**
+   * isolated-vm's `isDisposed` is a native call, and the executor asks several times a request. An
+   * isolate is disposed by `dispose()`, or by isolated-vm inside a call into it (at its memory limit):
+   * the flag is read again after every call that failed, and by the calls that check it anyway.
+   */
+  #disposed = false;
 
   private constructor(version: Version, prepared: PreparedIsolate, syntax: 'module' | 'service-worker', initMs: number, compiled: { fromCache: number; fromSource: number }) {
     this.modulesFromCache = compiled.fromCache;
@@ -239,7 +245,11 @@ export class TenantIsolate {
   }
 
   get disposed(): boolean {
-    return this.#isolate.isDisposed;
+    return this.#disposed;
+  }
+
+  #checkDisposed(): boolean {
+    return (this.#disposed = this.#isolate.isDisposed);
   }
 
   /**
@@ -263,6 +273,7 @@ export class TenantIsolate {
       );
     } catch (err) {
       failure = sliceFailure(err, this.#isolate);
+      this.#checkDisposed();
       if (failure === 'uncaught') error = err instanceof Error ? (err.stack ?? err.message) : String(err);
     }
     return { cpuUs: threadCpuUs() - before, failure, error };
@@ -270,26 +281,32 @@ export class TenantIsolate {
 
   /** The version's code cache made again, now that requests have compiled its functions (module-graph.ts). */
   recacheCode(): void {
-    if (!this.#isolate.isDisposed) remakeModuleCaches(this.#isolate, this.version);
+    if (!this.#checkDisposed()) remakeModuleCaches(this.#isolate, this.version);
+    this.#checkDisposed();
   }
 
   /** Heap plus external (ArrayBuffer) bytes: what counts against the memory limit. */
   memoryBytes(): number {
-    if (this.#isolate.isDisposed) return 0;
+    if (this.#checkDisposed()) return 0;
     const stats = this.#isolate.getHeapStatisticsSync();
     return stats.used_heap_size + stats.externally_allocated_size;
   }
 
   /** A full collection that gives memory back (see memory-reducer.ts); returns its thread CPU in µs. */
   reduceMemory(): number {
-    if (!this.#reduceMemory || this.#isolate.isDisposed) return 0;
+    if (!this.#reduceMemory || this.#checkDisposed()) return 0;
     const before = threadCpuUs();
-    this.#reduceMemory.applySync();
+    try {
+      this.#reduceMemory.applySync();
+    } finally {
+      this.#checkDisposed();
+    }
     return threadCpuUs() - before;
   }
 
   dispose(): void {
     forgetIsolate(this.#watchId);
+    this.#disposed = true;
     if (!this.#isolate.isDisposed) this.#isolate.dispose();
   }
 }

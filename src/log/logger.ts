@@ -8,7 +8,10 @@
  */
 import type { Writable } from 'node:stream';
 
-export type LogFields = Record<string, unknown> & { type: string };
+/** Any object with a `type`: an invocation record, a console line, an event. */
+export interface LogFields {
+  readonly type: string;
+}
 
 const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 
@@ -25,7 +28,7 @@ export class Logger {
     this.#maxPendingBytes = maxPendingBytes;
   }
 
-  write(fields: LogFields): void {
+  write<Fields extends LogFields>(fields: Fields): void {
     if (!this.#out) return;
     this.#buffer.push(JSON.stringify(fields));
     if (this.#scheduled) return;

@@ -4,6 +4,7 @@
  */
 import type { Logger } from '../log/logger.ts';
 import type { InvocationRecord } from '../types.ts';
+import type { InvocationLine } from './record.ts';
 import type { UsageLog } from './usage.ts';
 import type { WorkerLogs } from './worker-logs.ts';
 
@@ -13,7 +14,8 @@ export interface MeterSink {
   console(worker: string, requestId: string | null, level: string, message: string, time?: string): void;
 }
 
-export class Meter implements MeterSink {
+/** The primary's: records (as their log lines, from the serving processes) and console lines go out. */
+export class Meter {
   readonly #logger: Logger;
   readonly #usage: UsageLog;
   readonly #workerLogs: WorkerLogs;
@@ -24,10 +26,10 @@ export class Meter implements MeterSink {
     this.#workerLogs = workerLogs;
   }
 
-  invocation(record: InvocationRecord): void {
-    this.#usage.record(record);
-    this.#logger.write({ type: 'invocation', ...record });
-    this.#workerLogs.append(record.worker, record);
+  invocation(line: InvocationLine): void {
+    this.#usage.record(line);
+    this.#logger.write(line);
+    this.#workerLogs.append(line.worker, line);
   }
 
   console(worker: string, requestId: string | null, level: string, message: string, time = new Date().toISOString()): void {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { billedMs, recordFromTuple, recordToTuple, reportLine } from '../../src/metering/record.ts';
+import { billedMs, lineFromTuple, recordToTuple, reportLine } from '../../src/metering/record.ts';
 import { quantile, UsageLog } from '../../src/metering/usage.ts';
 import { renderPrometheus } from '../../src/metering/prometheus.ts';
 import type { InvocationRecord } from '../../src/types.ts';
@@ -46,14 +46,14 @@ t.test('usage over a window, and the Prometheus rendering', async (t) => {
   t.match(text, /# TYPE isolane_cpu_milliseconds summary/);
 });
 
-t.test('a record crosses between processes as a tuple and comes back the same, in the same order', async (t) => {
+t.test('a record crosses between processes as a tuple and comes back as its log line, in the same order', async (t) => {
   const original: InvocationRecord = { ...record('a', 1234.5, 'exceededCpu'), cold: true, initMs: 2.75, status: 503, bytesIn: 7, bytesOut: 9 };
   const tuple = recordToTuple(original);
   t.equal(tuple.length, Object.keys(original).length, 'one element per field');
-  const back = recordFromTuple(structuredClone(tuple));
-  t.same(back, original);
-  t.same(Object.keys(back), Object.keys(original), 'the log line keeps its key order');
-  t.equal(JSON.stringify(back), JSON.stringify(original));
+  const line = lineFromTuple(structuredClone(tuple));
+  t.same(line, { type: 'invocation', ...original });
+  t.same(Object.keys(line), ['type', ...Object.keys(original)], 'the log line keeps its key order, type first');
+  t.equal(JSON.stringify(line), JSON.stringify({ type: 'invocation', ...original }));
 });
 
 t.test('the REPORT line follows Lambda', async (t) => {

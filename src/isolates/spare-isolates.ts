@@ -12,7 +12,7 @@ export class SpareIsolates {
   readonly #runtime: RuntimeBundle;
   readonly #target: number;
   readonly #spares: PreparedIsolate[] = [];
-  #refill: NodeJS.Immediate | null = null;
+  #refill: NodeJS.Timeout | null = null;
   #closed = false;
 
   constructor(runtime: RuntimeBundle, target: number) {
@@ -29,10 +29,15 @@ export class SpareIsolates {
     return spare;
   }
 
-  /** One at a time, each in its own turn of the event loop, so requests are not held up by a batch. */
+  /**
+   * One at a time, each in its own turn of the event loop, so requests are not held up by a batch. On a
+   * timer, which runs before the turn reads its sockets: an immediate runs after, where the executor
+   * runs the requests the turn read (request-batches.ts), and a refill there held them up (a cold start's
+   * first request waited for it: TTFB 7 → 15 ms).
+   */
   #refillSoon(): void {
     if (this.#refill || this.#closed || this.#spares.length >= this.#target) return;
-    this.#refill = setImmediate(() => {
+    this.#refill = setTimeout(() => {
       this.#refill = null;
       if (this.#closed || this.#spares.length >= this.#target) return;
       try {
@@ -42,13 +47,13 @@ export class SpareIsolates {
         return;
       }
       this.#refillSoon();
-    });
+    }, 0);
     this.#refill.unref();
   }
 
   close(): void {
     this.#closed = true;
-    if (this.#refill) clearImmediate(this.#refill);
+    if (this.#refill) clearTimeout(this.#refill);
     for (const spare of this.#spares.splice(0)) spare.dispose();
   }
 }

@@ -26,9 +26,14 @@ export function forgetBatch(): void {
   queue = null;
 }
 
-/** Invocation `id` is over and the host was told: the batch goes on if it was the request running. */
-export function invocationOver(id: number): void {
-  if (queue !== null && id === currentId) startNext();
+/**
+ * Invocation `id` is over and the host was told: the batch goes on if it was the request running and
+ * the host said so (`goOn` false: the isolate is unfit for more work, the host runs the rest elsewhere).
+ */
+export function invocationOver(id: number, goOn: boolean): void {
+  if (queue === null || id !== currentId) return;
+  if (goOn) startNext();
+  else queue = null;
 }
 
 function startNext(): void {

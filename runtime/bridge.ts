@@ -21,8 +21,9 @@ function connected(): HostCall {
 }
 
 /** The whole response; `done` true when the invocation is also over (one crossing instead of two). */
-export function hostRespond(id: number, status: number, headers: HeaderList, body: BridgeBody, done: boolean): void {
-  connected()('respond', id, status, ArrayPrototypeJoin(headers, '\n'), body, done);
+/** With `done`, false: start no more of this batch (runtime/batch.ts). */
+export function hostRespond(id: number, status: number, headers: HeaderList, body: BridgeBody, done: boolean): boolean {
+  return connected()('respond', id, status, ArrayPrototypeJoin(headers, '\n'), body, done) !== false;
 }
 
 /** Status and headers now; the body follows with hostChunk() calls and hostEndBody(). */
@@ -78,8 +79,9 @@ export function hostRuntimeChunk(name: string): void {
   connected()('runtimeChunk', name);
 }
 
-export function hostDone(id: number): void {
-  connected()('done', id);
+/** False: start no more of this batch (runtime/batch.ts). */
+export function hostDone(id: number): boolean {
+  return connected()('done', id) !== false;
 }
 
 export function hostSetTimer(timerId: number, delayMs: number): void {

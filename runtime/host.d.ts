@@ -28,7 +28,7 @@ export type LogLevel = 'debug' | 'log' | 'info' | 'warn' | 'error';
 export interface HostCall {
   /** The handler's Response for invocation `id` is ready. */
   /** `done` true: the invocation is over too, as if host('done', id) followed (the common case, one crossing). */
-  (op: 'respond', id: number, status: number, headers: HeaderLines, body: BridgeBody, done: boolean): void;
+  (op: 'respond', id: number, status: number, headers: HeaderLines, body: BridgeBody, done: boolean): boolean | void;
   /**
    * The handler's Response for invocation `id` has a stream body: status and headers now, then each chunk
    * as the worker produces it with 'chunk', then 'endBody'. A stream that errors is reported with 'error'.
@@ -47,8 +47,8 @@ export interface HostCall {
    * (the host then ends the response abruptly); otherwise the host answers 500. `stack` goes to the worker's log only.
    */
   (op: 'error', id: number, message: string, stack: string): void;
-  /** Response sent and every `waitUntil` promise settled: the invocation is over. */
-  (op: 'done', id: number): void;
+  /** Response sent and every `waitUntil` promise settled: the invocation is over. In a batch, false: start no more of it. */
+  (op: 'done', id: number): boolean | void;
   /** Arm one-shot host timer `timerId` for `delayMs`; attributed to the invocation currently running. */
   (op: 'setTimer', timerId: number, delayMs: number): void;
   (op: 'clearTimer', timerId: number): void;
@@ -112,7 +112,8 @@ export interface Dispatch {
   /**
    * Several bodiless requests (id, method, url, headers for each, flat: strings and numbers cross with no
    * copy) in one entry. They run one after another: the next starts once the one before is over (its
-   * host('done'), or host('respond') with `done`). One not over by the end of the entry stops the batch:
+   * host('done'), or host('respond') with `done`), unless that call answered false (the host will run the
+   * rest in another isolate). One not over by the end of the entry stops the batch:
    * the host dispatches those not started as single 'request's (runtime/batch.ts).
    */
   (op: 'requests', ...idMethodUrlHeaders: (number | string)[]): void;

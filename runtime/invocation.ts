@@ -105,8 +105,8 @@ function respond(invocation: Invocation, status: number, headers: HeaderList, bo
   // Queued after finishIfIdle's turn: when that ends the invocation, one host call carries both.
   PromisePrototypeThen(resolved, () => {
     invocation.unsent = false;
-    hostRespond(invocation.id, status, headers, body, invocation.over);
-    if (invocation.over) invocationOver(invocation.id);
+    const goOn = hostRespond(invocation.id, status, headers, body, invocation.over);
+    if (invocation.over) invocationOver(invocation.id, goOn);
   });
 }
 
@@ -163,7 +163,6 @@ function finishIfIdle(invocation: Invocation): void {
     invocation.over = true;
     delete live[invocation.id];
     if (invocation.unsent) return;
-    hostDone(invocation.id);
-    invocationOver(invocation.id);
+    invocationOver(invocation.id, hostDone(invocation.id));
   });
 }

@@ -346,22 +346,25 @@ export class Executor {
     live.batch = null;
     live.current = null;
     const last = batch.finish(startUs + result.cpuUs);
+    const notStarted = batch.notStarted().filter(({ invocation }) => !invocation.ended);
+    const failed = result.failure !== null && result.failure !== 'uncaught';
     if (result.failure === 'uncaught') {
       this.#post({ t: 'log', worker: live.worker, requestId: last.requestId, level: 'error', message: `Uncaught (in promise) ${result.error}` });
-    } else if (result.failure) {
-      // The request running when the slice was stopped is the culprit. Those the batch had not started
-      // never ran there: they start again in another isolate rather than end with it.
-      const notStarted = batch.notStarted().filter(({ invocation }) => !invocation.ended);
-      for (const { invocation } of notStarted) this.#detach(live, invocation);
-      this.#sliceFailed(live, last, result.failure);
-      for (const { invocation, method, url, headers } of notStarted) this.#start(live.tenant.version, invocation, { method, url, headers, body: null });
-      return;
     }
-    if (live.poisoned) this.#pool.remove(live.tenant.version.id, live);
+    if (failed || live.poisoned) {
+      // Those the batch had not started never ran in this isolate: they start again in another one
+      // rather than end with it (a slice cut short) or fail in it (an isolate unfit for more work).
+      for (const { invocation } of notStarted) this.#detach(live, invocation);
+      // The request running when the slice was stopped is the culprit.
+      if (failed) this.#sliceFailed(live, last, result.failure as Outcome);
+      else this.#pool.remove(live.tenant.version.id, live);
+      for (const { invocation, method, url, headers } of notStarted) this.#start(live.tenant.version, invocation, { method, url, headers, body: null });
+      if (failed) return;
+    }
     for (const { invocation } of requests) {
       if (!invocation.ended && invocation.remainingCpuMs < 0) this.#end(live, invocation, 'exceededCpu');
     }
-    for (const request of batch.notStarted()) this.#runRequest(live, request);
+    if (!live.poisoned) for (const request of notStarted) this.#runRequest(live, request);
   }
 
   #runRequest(live: LiveIsolate, { invocation, method, url, headers }: QueuedRequest): void {
@@ -408,8 +411,7 @@ export class Executor {
       case 'respond': {
         const [id, status, lines, body, done] = args as [number, number, string, ArrayBuffer | string | null, boolean];
         this.#respond(live, id, status, lines, body);
-        if (done === true) this.#done(live, id);
-        return;
+        return done === true ? this.#done(live, id) : undefined;
       }
       case 'respondStream': {
         const [id, status, lines] = args as [number, number, string];
@@ -496,8 +498,7 @@ export class Executor {
         return;
       }
       case 'done':
-        this.#done(live, args[0] as number);
-        return;
+        return this.#done(live, args[0] as number);
       case 'setTimer': {
         const [timerId, delayMs] = args as [number, number];
         const invocation = live.current;
@@ -590,21 +591,25 @@ export class Executor {
     this.#post({ t: 'response', id, status, headers, body, streamed: false }, body instanceof ArrayBuffer ? [body] : undefined);
   }
 
-  /** The runtime is done with invocation `id` (host 'done', or 'respond' with done). */
-  #done(live: LiveIsolate, id: number): void {
+  /**
+   * The runtime is done with invocation `id` (host 'done', or 'respond' with done). In a batch, the
+   * answer tells the runtime whether to start the next request: not in an isolate unfit for more work.
+   */
+  #done(live: LiveIsolate, id: number): boolean {
     const entry = this.#invocations.get(id);
     if (entry) {
       entry.invocation.finished = true;
       // Ending runs after this slice returns: the runtime is still on the stack.
       queueMicrotask(() => this.#end(entry.live, entry.invocation, entry.invocation.failure ?? 'ok'));
     }
-    if (live.batch === null) return;
+    if (live.batch === null) return true;
     // In a batch, the next request starts now: its CPU and its limit count from here.
     const nowUs = threadCpuUs();
-    const next = live.batch.advance(id, nowUs);
-    if (!next) return;
+    const next = live.batch.advance(id, nowUs, !live.poisoned);
+    if (!next) return !live.poisoned;
     live.current = next;
     restartWatch(nowUs, next.remainingCpuMs);
+    return true;
   }
 
   /** The invocation whose fetch `fetchId` is, whichever invocation's slice reads or writes its body. */

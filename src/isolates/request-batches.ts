@@ -66,19 +66,22 @@ export class RunningBatch {
   }
 
   /**
-   * Invocation `id` is over at `nowUs`: it is charged its CPU and the next one starts. Returns the next
-   * invocation, null after the last, undefined when `id` is not the one running (nothing changes).
+   * Invocation `id` is over at `nowUs`: it is charged its CPU and, if `goOn`, the next one starts.
+   * Returns the next invocation, null after the last or when stopping, undefined when `id` is not the
+   * one running (nothing changes).
    */
-  advance(id: number, nowUs: number): Invocation | null | undefined {
+  advance(id: number, nowUs: number, goOn: boolean): Invocation | null | undefined {
     const running = this.requests[this.#index];
     if (running === undefined || running.invocation.id !== id) return undefined;
     running.invocation.cpuUs += nowUs - this.#sinceUs;
     this.#sinceUs = nowUs;
+    // Stopping, it stays the last one run: the rest are not started.
+    if (!goOn) return null;
     this.#index++;
     return this.requests[this.#index]?.invocation ?? null;
   }
 
-  /** At the end of the entry: the CPU since the last boundary goes to the request running, or the last one. */
+  /** At the end of the entry: the CPU since the last boundary goes to the request running, or the last one run. */
   finish(endUs: number): Invocation {
     const last = this.requests[Math.min(this.#index, this.requests.length - 1)]!.invocation;
     last.cpuUs += endUs - this.#sinceUs;

@@ -25,7 +25,7 @@ t.teardown(() => {
 });
 
 // Each request's path says what it does: /burn/<n> loops burn(n), /wait waits 20 ms on a timer,
-// /log/<x> logs x, /loop never ends. The answer is the path, so a mix-up shows.
+// /log/<x> logs x, /loop never ends, /buffer asks for an ArrayBuffer past the memory limit. The answer is the path, so a mix-up shows.
 const WORKER = `${BURN}
 export default {
   async fetch(request) {
@@ -35,6 +35,7 @@ export default {
     if (what === 'wait') await new Promise((resolve) => setTimeout(resolve, 20));
     if (what === 'log') console.log('line of ' + arg);
     if (what === 'loop') for (;;);
+    if (what === 'buffer') new Uint8Array(2 ** 30);
     return new Response(path);
   },
 };`;
@@ -142,4 +143,16 @@ t.test("a batch's console lines carry their own request's id", async (t) => {
   t.same(entries, ['requests']);
   const lines = messages.flatMap((m) => (m.t === 'log' ? [[m.requestId, m.message]] : []));
   t.same(lines, ids.map((id, i) => [`r${id}`, `line of ${'xyz'[i]}`]));
+});
+
+t.test('after a request leaves the isolate unfit (an ArrayBuffer past its memory), the rest run in a new one', async (t) => {
+  const { invoke, ends, bodies } = start(t);
+  await ends([invoke('/warm')]);
+  entries.length = 0;
+  const ids = ['/first', '/buffer', '/b', '/c'].map(invoke);
+  const ended = await ends(ids);
+  t.same(entries.slice(0, 1), ['requests']);
+  t.same(ended.map((e) => e.outcome), ['ok', 'exceededMemory', 'ok', 'ok']);
+  t.same([ids[2], ids[3]].map((id) => bodies().get(id!)), ['/b', '/c']);
+  t.ok(ended[2]!.cold, 'the first of them after a cold start');
 });

@@ -140,7 +140,12 @@ void Check(Slot& slot, Clock::time_point now) {
   Frame& frame = slot.frames.back();
   if (frame.stop != kRunning) {
     if (now - frame.stopped_at > kWedgedAfter) Exit("a slice could not be stopped 6 s after its limit");
-    Terminate(frame, now);  // and keep insisting, as isolated-vm's own loop does
+    // Keep insisting on a slice stopped for CPU, as isolated-vm's own loop does. Not on one stopped at
+    // its memory limit: the heap loan terminated it from its own thread, and isolated-vm disposes such an
+    // isolate as the call unwinds, before the host can disarm the slice; terminating it from here then
+    // touched a freed isolate (a serving process hung in V8's interrupt lock, the watchdog's lock held,
+    // found with a memory bomb deployed under CPU load: .scratch/bomb-repro.ts).
+    if (frame.stop == kOutOfCpu) Terminate(frame, now);
     return;
   }
   double cpu;

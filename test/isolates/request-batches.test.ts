@@ -25,10 +25,11 @@ t.teardown(() => {
 });
 
 // Each request's path says what it does: /burn/<n> loops burn(n), /wait waits 20 ms on a timer,
-// /log/<x> logs x, /loop never ends, /buffer asks for an ArrayBuffer past the memory limit. The answer is the path, so a mix-up shows.
+// /log/<x> logs x, /loop never ends, /buffer asks for an ArrayBuffer past the memory limit, /stream
+// answers with a stream, /later answers at once and keeps a waitUntil() promise 10 ms. The answer is the path, so a mix-up shows.
 const WORKER = `${BURN}
 export default {
-  async fetch(request) {
+  async fetch(request, env, ctx) {
     const path = new URL(request.url).pathname;
     const [, what, arg] = path.split('/');
     if (what === 'burn') burn(Number(arg));
@@ -36,6 +37,8 @@ export default {
     if (what === 'log') console.log('line of ' + arg);
     if (what === 'loop') for (;;);
     if (what === 'buffer') new Uint8Array(2 ** 30);
+    if (what === 'stream') return new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(path)); c.close(); } }));
+    if (what === 'later') ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 10)));
     return new Response(path);
   },
 };`;
@@ -155,4 +158,18 @@ t.test('after a request leaves the isolate unfit (an ArrayBuffer past its memory
   t.same(ended.map((e) => e.outcome), ['ok', 'exceededMemory', 'ok', 'ok']);
   t.same([ids[2], ids[3]].map((id) => bodies().get(id!)), ['/b', '/c']);
   t.ok(ended[2]!.cold, 'the first of them after a cold start');
+});
+
+t.test('a streamed answer and a waitUntil() in a batch: each ends ok with its own answer', async (t) => {
+  const { invoke, ends, bodies, messages } = start(t);
+  await ends([invoke('/warm')]);
+  entries.length = 0;
+  const ids = ['/stream', '/a', '/later', '/b'].map(invoke);
+  const ended = await ends(ids);
+  t.same(ended.map((e) => e.outcome), ['ok', 'ok', 'ok', 'ok']);
+  const streamed = messages.flatMap((m) => (m.t === 'chunk' && m.id === ids[0] ? [Buffer.from(m.chunk).toString()] : []));
+  t.same(streamed.join(''), '/stream', 'the stream is sent whole');
+  t.same([ids[1], ids[2], ids[3]].map((id) => bodies().get(id!)), ['/a', '/later', '/b']);
+  t.equal(entries[0], 'requests');
+  t.ok(entries.includes('request'), 'the one after the waitUntil() entered by itself');
 });

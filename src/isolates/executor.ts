@@ -320,7 +320,8 @@ export class Executor {
     this.#ensureWallTicker();
     const { method, url, headers, body } = request;
     if (body === null) {
-      this.#queued.add(live, { invocation, method, url, headers });
+      invocation.queued = { invocation, method, url, headers };
+      this.#queued.add(live, invocation.queued);
       return;
     }
     // Strings and numbers cross as they are; only a body's bytes need isolated-vm's copy (~3 µs a call).
@@ -329,8 +330,10 @@ export class Executor {
 
   /** Bodiless requests queued for `live` this turn: one entry for all of them (request-batches.ts). */
   #runRequests(live: LiveIsolate, queued: QueuedRequest[]): void {
-    const requests = queued.filter((request) => !request.invocation.ended);
+    // Not those ended meanwhile, nor those moved to another isolate (#sliceFailed).
+    const requests = queued.filter((request) => request.invocation.queued === request && !request.invocation.ended);
     if (requests.length === 0) return;
+    for (const { invocation } of requests) invocation.queued = null;
     if (requests.length === 1 || live.tenant.disposed) {
       for (const request of requests) this.#runRequest(live, request);
       return;
@@ -396,8 +399,19 @@ export class Executor {
     this.#pool.remove(live.tenant.version.id, live);
     this.#end(live, culprit, outcome);
     const bystanderOutcome: Outcome = outcome === 'exceededMemory' ? 'exceededMemory' : 'canceled';
-    // Those the runtime was done with (earlier requests of a batch) end as they are, just after.
-    for (const other of [...live.invocations]) if (!other.finished) this.#end(live, other, bystanderOutcome);
+    const waiting: QueuedRequest[] = [];
+    for (const other of [...live.invocations]) {
+      if (other.queued) {
+        // Not run here yet (queued for the end of the turn): it starts in another isolate.
+        waiting.push(other.queued);
+        other.queued = null;
+        this.#detach(live, other);
+      } else if (!other.finished) {
+        // Those the runtime was done with (earlier requests of a batch) end as they are, just after.
+        this.#end(live, other, bystanderOutcome);
+      }
+    }
+    for (const { invocation, method, url, headers } of waiting) this.#start(live.tenant.version, invocation, { method, url, headers, body: null });
   }
 
   #onHostCall(live: LiveIsolate, op: string, args: unknown[]): unknown {

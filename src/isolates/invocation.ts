@@ -3,6 +3,7 @@
  * timers it armed die with it; the executor ends it exactly once.
  */
 import type { Subrequests } from '../outbound/subrequests.ts';
+import type { QueuedRequest } from './request-batches.ts';
 import type { Outcome } from '../types.ts';
 
 export class Invocation {
@@ -15,6 +16,8 @@ export class Invocation {
   responded = false;
   /** The runtime is done with it (host 'done'); it ends just after the slice. */
   finished = false;
+  /** Waiting for the end of the turn to enter its isolate (request-batches.ts): it has not run yet. */
+  queued: QueuedRequest | null = null;
   ended = false;
   /** Set when the handler failed before the invocation could end normally. */
   failure: Outcome | null = null;

@@ -61,8 +61,10 @@ function start(t: { teardown(fn: () => void): void }) {
   t.teardown(() => executor.close());
   executor.handle({ t: 'load', version });
   let id = 0;
-  const invoke = (path: string) => {
-    executor.handle({ t: 'invoke', id: ++id, requestId: `r${id}`, worker: 'w', versionId: 'v1', deadline: Date.now() + 10_000, request: { method: 'GET', url: `http://w.localhost${path}`, headers: 'host\nw.localhost', body: null } });
+  /** With a body, the request enters at once rather than with the turn's batch. */
+  const invoke = (path: string, body: ArrayBuffer | null = null) => {
+    const method = body === null ? 'GET' : 'POST';
+    executor.handle({ t: 'invoke', id: ++id, requestId: `r${id}`, worker: 'w', versionId: 'v1', deadline: Date.now() + 10_000, request: { method, url: `http://w.localhost${path}`, headers: 'host\nw.localhost', body } });
     return id;
   };
   const ends = async (ids: number[]) => {
@@ -82,7 +84,7 @@ t.test('requests of one turn enter the isolate once, each answered with its own 
   const { invoke, ends, bodies } = start(t);
   await ends([invoke('/warm')]);
   entries.length = 0;
-  const ids = ['/a', '/b', '/c', '/d', '/e'].map(invoke);
+  const ids = ['/a', '/b', '/c', '/d', '/e'].map((path) => invoke(path));
   const ended = await ends(ids);
   t.same(entries, ['requests'], 'one entry for the five');
   t.same(ended.map((e) => e.outcome), ['ok', 'ok', 'ok', 'ok', 'ok']);
@@ -100,7 +102,7 @@ t.test('each request of a batch is charged its own CPU and has its own CPU limit
   const { invoke, ends } = start(t);
   await ends([invoke(`/burn/${n}`)]);
   entries.length = 0;
-  const ids = ['/light', `/burn/${n}`, '/light', `/burn/${n}`, '/light'].map(invoke);
+  const ids = ['/light', `/burn/${n}`, '/light', `/burn/${n}`, '/light'].map((path) => invoke(path));
   const ended = await ends(ids);
   t.same(entries, ['requests'], 'one entry');
   t.same(ended.map((e) => e.outcome), ['ok', 'ok', 'ok', 'ok', 'ok'], 'none ran into the limit: 60 ms in all, under 50 ms each');
@@ -112,7 +114,7 @@ t.test('a request that runs past its limit ends exceededCpu; those before it end
   const { invoke, ends, bodies } = start(t);
   await ends([invoke('/warm')]);
   entries.length = 0;
-  const ids = ['/first', '/loop', '/after'].map(invoke);
+  const ids = ['/first', '/loop', '/after'].map((path) => invoke(path));
   const ended = await ends(ids);
   t.same(entries.slice(0, 1), ['requests']);
   t.same(ended.map((e) => e.outcome), ['ok', 'exceededCpu', 'ok']);
@@ -130,7 +132,7 @@ t.test('a request that waits stops the batch: the rest run one by one, and its t
   const { invoke, ends, bodies } = start(t);
   await ends([invoke('/warm')]);
   entries.length = 0;
-  const ids = ['/wait', '/b', '/c'].map(invoke);
+  const ids = ['/wait', '/b', '/c'].map((path) => invoke(path));
   const ended = await ends(ids);
   t.same(entries, ['requests', 'request', 'request', 'timer'], 'the batch, then the two it did not start, then the timer');
   t.same(ended.map((e) => e.outcome), ['ok', 'ok', 'ok']);
@@ -141,7 +143,7 @@ t.test("a batch's console lines carry their own request's id", async (t) => {
   const { invoke, ends, messages } = start(t);
   await ends([invoke('/warm')]);
   entries.length = 0;
-  const ids = ['/log/x', '/log/y', '/log/z'].map(invoke);
+  const ids = ['/log/x', '/log/y', '/log/z'].map((path) => invoke(path));
   await ends(ids);
   t.same(entries, ['requests']);
   const lines = messages.flatMap((m) => (m.t === 'log' ? [[m.requestId, m.message]] : []));
@@ -152,7 +154,7 @@ t.test('after a request leaves the isolate unfit (an ArrayBuffer past its memory
   const { invoke, ends, bodies } = start(t);
   await ends([invoke('/warm')]);
   entries.length = 0;
-  const ids = ['/first', '/buffer', '/b', '/c'].map(invoke);
+  const ids = ['/first', '/buffer', '/b', '/c'].map((path) => invoke(path));
   const ended = await ends(ids);
   t.same(entries.slice(0, 1), ['requests']);
   t.same(ended.map((e) => e.outcome), ['ok', 'exceededMemory', 'ok', 'ok']);
@@ -164,7 +166,7 @@ t.test('a streamed answer and a waitUntil() in a batch: each ends ok with its ow
   const { invoke, ends, bodies, messages } = start(t);
   await ends([invoke('/warm')]);
   entries.length = 0;
-  const ids = ['/stream', '/a', '/later', '/b'].map(invoke);
+  const ids = ['/stream', '/a', '/later', '/b'].map((path) => invoke(path));
   const ended = await ends(ids);
   t.same(ended.map((e) => e.outcome), ['ok', 'ok', 'ok', 'ok']);
   const streamed = messages.flatMap((m) => (m.t === 'chunk' && m.id === ids[0] ? [Buffer.from(m.chunk).toString()] : []));
@@ -172,4 +174,16 @@ t.test('a streamed answer and a waitUntil() in a batch: each ends ok with its ow
   t.same([ids[1], ids[2], ids[3]].map((id) => bodies().get(id!)), ['/a', '/later', '/b']);
   t.equal(entries[0], 'requests');
   t.ok(entries.includes('request'), 'the one after the waitUntil() entered by itself');
+});
+
+t.test('requests queued for the turn are not lost when another request fails the isolate first', async (t) => {
+  const { invoke, ends, bodies } = start(t);
+  await ends([invoke('/warm')]);
+  entries.length = 0;
+  // The two GETs wait for the end of the turn; the POST enters at once and loops to its limit.
+  const ids = [invoke('/a'), invoke('/b'), invoke('/loop', new ArrayBuffer(1))];
+  const ended = await ends(ids);
+  t.same(ended.map((e) => e.outcome), ['ok', 'ok', 'exceededCpu']);
+  t.same([ids[0], ids[1]].map((id) => bodies().get(id!)), ['/a', '/b'], 'answered from a new isolate');
+  t.ok(ended[0]!.cold, 'after a cold start');
 });

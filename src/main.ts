@@ -52,6 +52,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
   const serving = await ServingPool.start({
     processes: config.executors,
     recycle: { rssBytes: config.recycleRssMb * 1024 * 1024, requests: config.recycleRequests },
+    hungAfterMs: config.hungAfterMs,
     onEvent: (event) => logger.write({ ...event, time: new Date().toISOString() }),
     runtime,
     host: config.host,

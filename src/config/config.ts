@@ -18,6 +18,7 @@ export interface Config {
   executors: number;
   recycleRssMb: number;
   recycleRequests: number;
+  hungAfterMs: number;
   maxIsolates: number;
   maxIsolateMemoryMb: number;
   idleMs: number;
@@ -63,6 +64,7 @@ export const SETTINGS: Setting[] = [
   { env: 'ISOLANE_EXECUTORS', flag: 'executors', key: 'executors', parse: int(1, 256), help: 'serving processes, each with its own HTTP server and isolates (default: one per core)' },
   { env: 'ISOLANE_RECYCLE_RSS_MB', flag: 'recycle-rss-mb', key: 'recycleRssMb', parse: int(0, 1_000_000), help: 'replace a serving process whose resident memory passes this (default 4096; 0: never)' },
   { env: 'ISOLANE_RECYCLE_REQUESTS', flag: 'recycle-requests', key: 'recycleRequests', parse: int(0, 2 ** 40), help: 'replace a serving process after this many requests (default 0: never)' },
+  { env: 'ISOLANE_HUNG_AFTER_MS', flag: 'hung-after-ms', key: 'hungAfterMs', parse: int(1000, 3_600_000), help: 'replace a serving process that has not reported for this long: its thread is stuck (default 15000)' },
   { env: 'ISOLANE_MAX_ISOLATES', flag: 'max-isolates', key: 'maxIsolates', parse: int(1, 1_000_000), help: 'warm isolates kept, all threads together (default 10000)' },
   { env: 'ISOLANE_MAX_ISOLATE_MEMORY_MB', flag: 'max-isolate-memory-mb', key: 'maxIsolateMemoryMb', parse: int(16, 1_000_000), help: 'heap of all warm isolates together (default 8192)' },
   { env: 'ISOLANE_IDLE_MS', flag: 'idle-ms', key: 'idleMs', parse: int(1000, 86_400_000), help: 'an isolate unused this long is disposed (default 300000)' },
@@ -86,6 +88,7 @@ export function defaultConfig(): Config {
     executors: Math.max(1, availableParallelism()),
     recycleRssMb: 4096,
     recycleRequests: 0,
+    hungAfterMs: 15_000,
     maxIsolates: 10_000,
     maxIsolateMemoryMb: 8192,
     idleMs: 300_000,

@@ -7,7 +7,10 @@
  *   growing delay, so a crash loop does not spin;
  * - a process whose RSS passes the recycle bound (or that served the recycle number of requests) is
  *   replaced before it is stopped: the replacement starts and catches up, then the old one stops taking
- *   connections (the primary accepts them, so none is dropped) and finishes what it has.
+ *   connections (the primary accepts them, so none is dropped) and finishes what it has;
+ * - a process that has not been heard from for `hungAfterMs` (it reports every second; nothing it runs
+ *   holds its thread longer than seconds) is hung: it is killed and replaced, as if it had died, rather
+ *   than left taking connections it never answers.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +32,8 @@ interface ServingProcess {
   memoryReductionCpuUs: number;
   /** Being replaced: it takes no new connections and exits once its requests are done. */
   retiring: boolean;
+  /** Date.now() of its last message (it sends stats every second). */
+  heardAt: number;
 }
 
 export interface RecycleBounds {
@@ -41,13 +46,16 @@ export interface RecycleBounds {
 /** A health event the primary logs: a process exited, was replaced or recycled. */
 export type ServingEvent =
   | { type: 'serving-exit'; index: number; pid: number; code: number | null; signal: string | null; restartInMs: number }
-  | { type: 'serving-recycle'; index: number; pid: number; reason: string };
+  | { type: 'serving-recycle'; index: number; pid: number; reason: string }
+  | { type: 'serving-hung'; index: number; pid: number; silentMs: number };
 
 export interface ServingPoolOptions extends Omit<ServingProcessData, 'port'> {
   processes: number;
   /** 0 picks a free port. */
   port: number;
   recycle: RecycleBounds;
+  /** A listening process silent this long is killed and replaced. */
+  hungAfterMs: number;
   onMetering(message: Metering): void;
   onEvent(event: ServingEvent): void;
 }
@@ -84,12 +92,34 @@ export class ServingPool {
   #port = 0;
   #closing = false;
   #recycling = false;
+  readonly #hangCheck: NodeJS.Timeout;
+  #checkedAt = Date.now();
   #restarts = 0;
   readonly #earlyExits: number[] = [];
 
   private constructor(options: ServingPoolOptions) {
     this.#options = options;
     this.#port = options.port;
+    this.#hangCheck = setInterval(() => this.#killHung(), Math.min(1000, options.hungAfterMs / 2));
+    this.#hangCheck.unref();
+  }
+
+  /** A listening process that stopped reporting is stuck (its thread blocked): replaced via its exit. */
+  #killHung(): void {
+    const now = Date.now();
+    const late = now - this.#checkedAt > this.#options.hungAfterMs / 2;
+    this.#checkedAt = now;
+    // This thread was the one held up (its timer ran late): the messages waiting for it are not read yet.
+    if (late) return;
+    for (const proc of [...this.#slots, ...this.#others]) {
+      if (!proc.listening || proc.worker.isDead()) continue;
+      const silentMs = now - proc.heardAt;
+      if (silentMs < this.#options.hungAfterMs) continue;
+      this.#options.onEvent({ type: 'serving-hung', index: proc.index, pid: proc.pid, silentMs });
+      // Heard of again only through its exit, which replaces it.
+      proc.heardAt = Infinity;
+      proc.worker.process.kill('SIGKILL');
+    }
   }
 
   /** Starts the processes and resolves once all of them listen. */
@@ -120,7 +150,7 @@ export class ServingPool {
   }
 
   #spawn(index: number): ServingProcess {
-    const { processes: _p, onMetering: _m, onEvent: _e, recycle: _r, ...rest } = this.#options;
+    const { processes: _p, onMetering: _m, onEvent: _e, recycle: _r, hungAfterMs: _h, ...rest } = this.#options;
     // Port 0 stays 0: the cluster gives every process that listens on the same (address, port) the same
     // handle, so they all share the one free port the first listen picked.
     const data: ServingProcessData = { ...rest, port: this.#options.port };
@@ -139,8 +169,10 @@ export class ServingPool {
       memoryReductions: 0,
       memoryReductionCpuUs: 0,
       retiring: false,
+      heardAt: Date.now(),
     };
     worker.on('message', (message: FromServing) => {
+      proc.heardAt = Date.now();
       switch (message.t) {
         case 'listening':
           this.#port = message.port;
@@ -349,6 +381,7 @@ export class ServingPool {
   /** Stops every process: in-flight requests get `graceMs` to finish. */
   async close(graceMs = 0): Promise<void> {
     this.#closing = true;
+    clearInterval(this.#hangCheck);
     await Promise.all([...this.#slots, ...this.#others].map((proc) => this.#stop(proc, graceMs)));
   }
 }

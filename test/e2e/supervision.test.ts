@@ -107,6 +107,30 @@ t.test('a serving process killed under load: only its in-flight requests fail, a
   t.equal(quiet.failed, 0, `after the restart: ${quiet.ok} served, none failed`);
 });
 
+t.test('a serving process that stops reporting (its thread stuck) is killed and replaced', async (t) => {
+  const server = await startServer(t, { args: ['--executors', '2', '--hung-after-ms', '1500'] });
+  await deployGood(server);
+  const victim = (await system(server)).servingProcesses[0]!.pid;
+  // A stopped process keeps its connections and answers nothing, as a deadlocked one does.
+  process.kill(victim, 'SIGSTOP');
+  const stopped = Date.now();
+  const hung = await server.record((l) => l.type === 'serving-hung', 10_000);
+  t.equal(hung.pid, victim);
+  t.ok((hung.silentMs as number) >= 1500, `silent ${hung.silentMs} ms, found ${Date.now() - stopped} ms after the stop`);
+  const exit = await server.record((l) => l.type === 'serving-exit' && l.pid === victim, 5_000);
+  t.equal(exit.signal, 'SIGKILL');
+  for (let i = 0; i < 100 && (await request(`${server.adminUrl}/readyz`)).statusCode !== 200; i++) await sleep(50);
+  const after = await system(server);
+  t.notOk(after.servingProcesses.some((p) => p.pid === victim), 'the stuck process is gone');
+  t.ok(after.servingProcesses.length === 2 && after.servingProcesses.every((p) => p.ready), 'and replaced');
+  let steady: () => void = () => {};
+  const again = load(server, 4, new Promise((resolve) => (steady = resolve)));
+  await sleep(500);
+  steady();
+  const counts = await again;
+  t.ok(counts.ok > 0 && counts.failed === 0, `after the replacement: ${counts.ok} served, ${counts.failed} failed`);
+});
+
 t.test('a deploy while a serving process is being replaced is built by the others', async (t) => {
   const server = await startServer(t);
   const victim = (await system(server)).servingProcesses[0]!.pid;

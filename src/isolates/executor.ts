@@ -352,7 +352,7 @@ export class Executor {
     const notStarted = batch.notStarted().filter(({ invocation }) => !invocation.ended);
     const failed = result.failure !== null && result.failure !== 'uncaught';
     if (result.failure === 'uncaught') {
-      this.#post({ t: 'log', worker: live.worker, requestId: last.requestId, level: 'error', message: `Uncaught (in promise) ${result.error}` });
+      this.#logUncaught(live, last, result.error);
     }
     if (failed || live.poisoned) {
       // Those the batch had not started never ran in this isolate: they start again in another one
@@ -387,11 +387,16 @@ export class Executor {
     live.current = null;
     invocation.cpuUs += result.cpuUs;
     if (result.failure === 'uncaught') {
-      this.#post({ t: 'log', worker: live.worker, requestId: invocation.requestId, level: 'error', message: `Uncaught (in promise) ${result.error}` });
+      this.#logUncaught(live, invocation, result.error);
     } else if (result.failure) this.#sliceFailed(live, invocation, result.failure);
     if (invocation.ended) return;
     if (live.poisoned) this.#pool.remove(live.tenant.version.id, live);
     else if (!invocation.ended && invocation.remainingCpuMs < 0) this.#end(live, invocation, 'exceededCpu');
+  }
+
+  /** A promise rejection left unhandled in a slice (isolated-vm rethrows it): the tenant's log line, not a failure. */
+  #logUncaught(live: LiveIsolate, invocation: Invocation, error: string | undefined): void {
+    this.#post({ t: 'log', worker: live.worker, requestId: invocation.requestId, level: 'error', message: `Uncaught (in promise) ${error}` });
   }
 
   /** A slice was cut short: the culprit gets the outcome, the isolate is recycled, the others on it end. */

@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../log/logger.ts';
 import type { InvocationRecord } from '../types.ts';
-import type { InvocationLine } from './record.ts';
+import { isoNow, type InvocationLine } from './record.ts';
 import type { UsageLog } from './usage.ts';
 import type { WorkerLogs } from './worker-logs.ts';
 
@@ -32,7 +32,7 @@ export class Meter {
     this.#workerLogs.append(line.worker, line);
   }
 
-  console(worker: string, requestId: string | null, level: string, message: string, time = new Date().toISOString()): void {
+  console(worker: string, requestId: string | null, level: string, message: string, time = isoNow()): void {
     this.#logger.write({ type: 'console', time, worker, requestId, level, message });
     this.#workerLogs.append(worker, { time, requestId, level, message });
   }

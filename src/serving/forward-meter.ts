@@ -1,6 +1,6 @@
 /** A MeterSink for serving processes: batches records and console lines and sends them to the primary once per turn. */
 import type { MeterSink } from '../metering/meter.ts';
-import { recordToTuple, type RecordTuple } from '../metering/record.ts';
+import { isoNow, recordToTuple, type RecordTuple } from '../metering/record.ts';
 import type { InvocationRecord } from '../types.ts';
 import type { ConsoleLine, Metering } from './protocol.ts';
 
@@ -21,7 +21,7 @@ export class ForwardMeter implements MeterSink {
     this.#schedule();
   }
 
-  console(worker: string, requestId: string | null, level: string, message: string, time = new Date().toISOString()): void {
+  console(worker: string, requestId: string | null, level: string, message: string, time = isoNow()): void {
     this.#lines.push({ worker, requestId, level, message, time });
     this.#schedule();
   }

@@ -669,6 +669,8 @@ export class Executor {
     live.invocations.delete(invocation);
     this.#invocations.delete(invocation.id);
     live.inflight--;
+    // As when an invocation ends: a retired isolate goes with the last one on it.
+    if (live.retiring && live.inflight === 0) live.dispose();
   }
 
   #end(live: LiveIsolate, invocation: Invocation, outcome: Outcome): void {

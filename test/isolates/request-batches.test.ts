@@ -20,8 +20,16 @@ TenantIsolate.prototype.enter = function (this: TenantIsolate, args, ...rest) {
   entries.push(String(args[0]));
   return enter.call(this, args, ...rest);
 };
+/** Isolates disposed. */
+let disposed = 0;
+const dispose = TenantIsolate.prototype.dispose;
+TenantIsolate.prototype.dispose = function (this: TenantIsolate) {
+  disposed++;
+  return dispose.call(this);
+};
 t.teardown(() => {
   TenantIsolate.prototype.enter = enter;
+  TenantIsolate.prototype.dispose = dispose;
 });
 
 // Each request's path says what it does: /burn/<n> loops burn(n), /wait waits 20 ms on a timer,
@@ -180,10 +188,12 @@ t.test('requests queued for the turn are not lost when another request fails the
   const { invoke, ends, bodies } = start(t);
   await ends([invoke('/warm')]);
   entries.length = 0;
+  disposed = 0;
   // The two GETs wait for the end of the turn; the POST enters at once and loops to its limit.
   const ids = [invoke('/a'), invoke('/b'), invoke('/loop', new ArrayBuffer(1))];
   const ended = await ends(ids);
   t.same(ended.map((e) => e.outcome), ['ok', 'ok', 'exceededCpu']);
   t.same([ids[0], ids[1]].map((id) => bodies().get(id!)), ['/a', '/b'], 'answered from a new isolate');
   t.ok(ended[0]!.cold, 'after a cold start');
+  t.equal(disposed, 1, 'the isolate they left is disposed, not kept with nothing on it');
 });

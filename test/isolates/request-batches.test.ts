@@ -63,7 +63,8 @@ const version: Version = {
   limits: { ...DEFAULT_LIMITS, cpuMs: 50 },
 } as unknown as Version;
 
-function start(t: { teardown(fn: () => void): void }) {
+/** An executor with the version loaded and its isolate warmed by one request to `warmPath`; entries counted from here. */
+async function start(t: { teardown(fn: () => void): void }, warmPath = '/warm') {
   const messages: FromExecutor[] = [];
   const executor = new Executor(runtime, { pool: { maxIsolates: 4, maxMemoryBytes: 1e9, idleMs: 60_000 }, idleGcMs: 0, fetchAllow: [], codeCacheDir: null, quickStartCpuMs: null }, (m) => messages.push(m));
   t.teardown(() => executor.close());
@@ -85,13 +86,13 @@ function start(t: { teardown(fn: () => void): void }) {
     }
   };
   const bodies = () => new Map(messages.filter((m): m is ResponseMessage => m.t === 'response').map((m) => [m.id, m.body]));
+  await ends([invoke(warmPath)]);
+  entries.length = 0;
   return { messages, invoke, ends, bodies };
 }
 
 t.test('requests of one turn enter the isolate once, each answered with its own response', async (t) => {
-  const { invoke, ends, bodies } = start(t);
-  await ends([invoke('/warm')]);
-  entries.length = 0;
+  const { invoke, ends, bodies } = await start(t);
   const ids = ['/a', '/b', '/c', '/d', '/e'].map((path) => invoke(path));
   const ended = await ends(ids);
   t.same(entries, ['requests'], 'one entry for the five');
@@ -107,9 +108,7 @@ t.test('each request of a batch is charged its own CPU and has its own CPU limit
   while (reference.measure(n) < 30_000) n *= 1.5;
   n = Math.round(n);
   const expectedUs = reference.measure(n);
-  const { invoke, ends } = start(t);
-  await ends([invoke(`/burn/${n}`)]);
-  entries.length = 0;
+  const { invoke, ends } = await start(t, `/burn/${n}`);
   const ids = ['/light', `/burn/${n}`, '/light', `/burn/${n}`, '/light'].map((path) => invoke(path));
   const ended = await ends(ids);
   t.same(entries, ['requests'], 'one entry');
@@ -119,9 +118,7 @@ t.test('each request of a batch is charged its own CPU and has its own CPU limit
 });
 
 t.test('a request that runs past its limit ends exceededCpu; those before it end ok, those after it run in a new isolate', async (t) => {
-  const { invoke, ends, bodies } = start(t);
-  await ends([invoke('/warm')]);
-  entries.length = 0;
+  const { invoke, ends, bodies } = await start(t);
   const ids = ['/first', '/loop', '/after'].map((path) => invoke(path));
   const ended = await ends(ids);
   t.same(entries.slice(0, 1), ['requests']);
@@ -137,9 +134,7 @@ t.test('a request that runs past its limit ends exceededCpu; those before it end
 });
 
 t.test('a request that waits stops the batch: the rest run one by one, and its timer stays its own', async (t) => {
-  const { invoke, ends, bodies } = start(t);
-  await ends([invoke('/warm')]);
-  entries.length = 0;
+  const { invoke, ends, bodies } = await start(t);
   const ids = ['/wait', '/b', '/c'].map((path) => invoke(path));
   const ended = await ends(ids);
   t.same(entries, ['requests', 'request', 'request', 'timer'], 'the batch, then the two it did not start, then the timer');
@@ -148,9 +143,7 @@ t.test('a request that waits stops the batch: the rest run one by one, and its t
 });
 
 t.test("a batch's console lines carry their own request's id", async (t) => {
-  const { invoke, ends, messages } = start(t);
-  await ends([invoke('/warm')]);
-  entries.length = 0;
+  const { invoke, ends, messages } = await start(t);
   const ids = ['/log/x', '/log/y', '/log/z'].map((path) => invoke(path));
   await ends(ids);
   t.same(entries, ['requests']);
@@ -159,9 +152,7 @@ t.test("a batch's console lines carry their own request's id", async (t) => {
 });
 
 t.test('after a request leaves the isolate unfit (an ArrayBuffer past its memory), the rest run in a new one', async (t) => {
-  const { invoke, ends, bodies } = start(t);
-  await ends([invoke('/warm')]);
-  entries.length = 0;
+  const { invoke, ends, bodies } = await start(t);
   const ids = ['/first', '/buffer', '/b', '/c'].map((path) => invoke(path));
   const ended = await ends(ids);
   t.same(entries.slice(0, 1), ['requests']);
@@ -171,9 +162,7 @@ t.test('after a request leaves the isolate unfit (an ArrayBuffer past its memory
 });
 
 t.test('a streamed answer and a waitUntil() in a batch: each ends ok with its own answer', async (t) => {
-  const { invoke, ends, bodies, messages } = start(t);
-  await ends([invoke('/warm')]);
-  entries.length = 0;
+  const { invoke, ends, bodies, messages } = await start(t);
   const ids = ['/stream', '/a', '/later', '/b'].map((path) => invoke(path));
   const ended = await ends(ids);
   t.same(ended.map((e) => e.outcome), ['ok', 'ok', 'ok', 'ok']);
@@ -185,9 +174,7 @@ t.test('a streamed answer and a waitUntil() in a batch: each ends ok with its ow
 });
 
 t.test('requests queued for the turn are not lost when another request fails the isolate first', async (t) => {
-  const { invoke, ends, bodies } = start(t);
-  await ends([invoke('/warm')]);
-  entries.length = 0;
+  const { invoke, ends, bodies } = await start(t);
   disposed = 0;
   // The two GETs wait for the end of the turn; the POST enters at once and loops to its limit.
   const ids = [invoke('/a'), invoke('/b'), invoke('/loop', new ArrayBuffer(1))];

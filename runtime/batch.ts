@@ -1,15 +1,16 @@
 /**
- * Bodiless requests the host hands over together (dispatch('requests', …)) run one after another in
+ * Requests the host hands over together (dispatch('requests', …)) run one after another in
  * that one entry: each starts once the one before is over (answered and nothing left to wait for), so
  * the host always knows which request the isolate is working for (its CPU, its timers, its limit). A
  * request that is not over by the end of the entry (it awaits a timer or a fetch) keeps the rest from
  * starting; the host sends those again one by one. Any other dispatch forgets what is left, so no
  * request can start twice.
  */
-type Start = (id: number, method: string, url: string, headers: string) => void;
+type Start = (id: number, method: string, url: string, headers: string, body: string | null) => void;
 
-/** dispatch's arguments: 'requests', then id, method, url, headers for each request. */
+/** dispatch's arguments: 'requests', then id, method, url, headers, body (text or null) for each request. */
 let queue: ArrayLike<unknown> | null = null;
+const FIELDS = 5;
 let next = 0;
 let currentId = -1;
 let start: Start | null = null;
@@ -38,12 +39,12 @@ export function invocationOver(id: number, goOn: boolean): void {
 
 function startNext(): void {
   const args = queue!;
-  if (next + 3 >= args.length) {
+  if (next + FIELDS > args.length) {
     queue = null;
     return;
   }
   const i = next;
-  next += 4;
+  next += FIELDS;
   currentId = args[i] as number;
-  start!(currentId, args[i + 1] as string, args[i + 2] as string, args[i + 3] as string);
+  start!(currentId, args[i + 1] as string, args[i + 2] as string, args[i + 3] as string, args[i + 4] as string | null);
 }

@@ -4,7 +4,7 @@
  *   install  find the worker's fetch handler, module syntax (`export default { fetch }`) or
  *            service-worker syntax (`addEventListener('fetch', …)`), and its env
  *   request  build the Request, run the handler, answer via host('respond' | 'error'), then 'done'
- *   requests several bodiless requests, one after another (batch.ts)
+ *   requests several requests with no body or a text one, one after another (batch.ts)
  *   timer    run a timer's callback
  *   cancel   forget an invocation, abort its request's signal
  *   bodyChunk / bodyError   the next piece of a request body the host streams in
@@ -76,7 +76,8 @@ function install(namespace: unknown, envJson: unknown): Syntax {
   return 'service-worker';
 }
 
-function request(id: number, method: string, url: string, headers: string, body: ArrayBuffer | null | 'stream'): void {
+/** `body`: the whole body (its text when it is UTF-8), none, or 'stream' (host.d.ts). */
+function request(id: number, method: string, url: string, headers: string, body: ArrayBuffer | string | null | 'stream'): void {
   if (installed === null) throw new TypeError('No worker is installed.');
   const invocation = startInvocation(id);
   let req: Request;
@@ -89,10 +90,6 @@ function request(id: number, method: string, url: string, headers: string, body:
   invocation.request = req;
   if (installed.syntax === 'module') runModuleHandler(installed, invocation, req);
   else runFetchListeners(invocation, req);
-}
-
-function startBodiless(id: number, method: string, url: string, headers: string): void {
-  request(id, method, url, headers, null);
 }
 
 function runModuleHandler(worker: Installed, invocation: Invocation, req: Request): void {
@@ -152,9 +149,9 @@ export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, 
     case 'fetchError':
       return fetchError(a as number, b as string, c as string);
     case 'request':
-      return request(a as number, b as string, c as string, d as string, e as ArrayBuffer | null | 'stream');
+      return request(a as number, b as string, c as string, d as string, e as ArrayBuffer | string | null | 'stream');
     case 'requests':
-      return runBatch(arguments, startBodiless);
+      return runBatch(arguments, request);
     case 'fetchChunk':
       return fetchChunk(a as number, b as ArrayBuffer | null);
     case 'fetchBodyError':

@@ -103,20 +103,21 @@ export interface Dispatch {
   (op: 'chunk', name: string, exports: unknown): void;
   /**
    * A new request: the runtime builds a Request and calls the handler; it answers via host('respond' | 'respondStream' | 'error'),
-   * then host('done'). `body` is the whole body, null, or 'stream': its chunks come with 'bodyChunk' as the worker reads.
+   * then host('done'). `body` is the whole body (its text when it is UTF-8: the same bytes once encoded), null, or
+   * 'stream': its chunks come with 'bodyChunk' as the worker reads.
    * Tenant errors never throw out of dispatch, with one exception the runtime cannot prevent: isolated-vm rethrows a promise
    * rejection left unhandled during the call (e.g. a worker's stray `Promise.reject()`), after the runtime's own host calls
    * of that call were made. Treat such a throw as a log line, not as the invocation's failure. The same holds for 'timer'.
    */
-  (op: 'request', id: number, method: string, url: string, headers: HeaderLines, body: ArrayBuffer | null | 'stream'): void;
+  (op: 'request', id: number, method: string, url: string, headers: HeaderLines, body: ArrayBuffer | string | null | 'stream'): void;
   /**
-   * Several bodiless requests (id, method, url, headers for each, flat: strings and numbers cross with no
-   * copy) in one entry. They run one after another: the next starts once the one before is over (its
+   * Several requests (id, method, url, headers, body for each, flat: strings, numbers and null cross with
+   * no copy; a body is its text or null) in one entry. They run one after another: the next starts once the one before is over (its
    * host('done'), or host('respond') with `done`), unless that call answered false (the host will run the
    * rest in another isolate). One not over by the end of the entry stops the batch:
    * the host dispatches those not started as single 'request's (runtime/batch.ts).
    */
-  (op: 'requests', ...idMethodUrlHeaders: (number | string)[]): void;
+  (op: 'requests', ...idMethodUrlHeadersBody: (number | string | null)[]): void;
   /** A chunk of invocation `id`'s request body (`body` was 'stream'), after host('pullBody'); null: the body ended. */
   (op: 'bodyChunk', id: number, chunk: ArrayBuffer | null): void;
   /** The request body cannot be read to its end (`message` says why, e.g. over the worker's size limit). */

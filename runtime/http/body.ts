@@ -267,8 +267,9 @@ export function takeForBridge(state: BodyState): BridgeBodyOrStream {
 }
 
 /** Adopt bytes from the host (a request or fetched body): the ArrayBuffer is already this isolate's own copy. */
-export function bodyFromHost(body: ArrayBuffer | null): BodyState {
-  return { source: body === null ? null : new Uint8ArrayCtor(body), stream: null, used: false };
+/** A request body the host read whole: its bytes, or its text when it is UTF-8 (held as a string source). */
+export function bodyFromHost(body: ArrayBuffer | string | null): BodyState {
+  return { source: body === null || typeof body === 'string' ? body : new Uint8ArrayCtor(body), stream: null, used: false };
 }
 
 /** A request body the host streams in as invocation `id` reads it. */

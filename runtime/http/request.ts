@@ -250,7 +250,7 @@ nameClass(Request, 'Request');
  * The Request a worker receives. The host sends a parsed, serialized URL and lower-case header names,
  * so nothing is parsed or validated again; headers are immutable, as in a FetchEvent.
  */
-export function createIncomingRequest(method: string, url: string, headers: HeaderList, body: ArrayBuffer | null | 'stream', id: number): Request {
+export function createIncomingRequest(method: string, url: string, headers: HeaderList, body: ArrayBuffer | string | null | 'stream', id: number): Request {
   return new Request(INTERNAL, {
     method,
     url,

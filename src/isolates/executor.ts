@@ -4,7 +4,7 @@
  * Duties:
  * - keep the versions the main thread sent, and their warm isolates (IsolatePool);
  * - start an invocation: get or build the isolate, enter dispatch('request') under the CPU budget
- *   (bodiless requests that arrive in the same turn enter together: request-batches.ts);
+ *   (requests with no body or a UTF-8 one that arrive in the same turn enter together: request-batches.ts);
  * - be the runtime's host: answer bridge calls (respond, error, done, timers, log);
  * - re-enter the isolate only through timed calls (timer callbacks), charging each slice's thread CPU
  *   to the invocation that caused it, so code after `await` is limited like any other;
@@ -26,7 +26,7 @@ import { egressPolicy } from '../outbound/egress-policy.ts';
 import { DEFAULT_SUBREQUEST_LIMITS, Subrequests, type SubrequestResult } from '../outbound/subrequests.ts';
 import type { Agent } from 'undici';
 import { hostCrypto } from './host-crypto.ts';
-import { decodeUtf8 } from './host-text.ts';
+import { decodeUtf8, textIfUtf8 } from './host-text.ts';
 import { StreamedUpload } from '../outbound/streamed-upload.ts';
 import type { Readable } from 'node:stream';
 import { warmRuntimeCache } from './runtime-warmup.ts';
@@ -318,9 +318,10 @@ export class Executor {
     live.invocations.add(invocation);
     this.#invocations.set(id, { invocation, live });
     this.#ensureWallTicker();
-    const { method, url, headers, body } = request;
-    if (body === null) {
-      invocation.queued = { invocation, method, url, headers };
+    const { method, url, headers } = request;
+    const body = request.body instanceof ArrayBuffer ? textIfUtf8(request.body) : request.body;
+    if (body === null || (typeof body === 'string' && body !== 'stream')) {
+      invocation.queued = { invocation, method, url, headers, body };
       this.#queued.add(live, invocation.queued);
       return;
     }
@@ -328,7 +329,7 @@ export class Executor {
     this.#slice(live, invocation, ['request', id, method, url, headers, body], body instanceof ArrayBuffer);
   }
 
-  /** Bodiless requests queued for `live` this turn: one entry for all of them (request-batches.ts). */
+  /** Requests queued for `live` this turn: one entry for all of them (request-batches.ts). */
   #runRequests(live: LiveIsolate, queued: QueuedRequest[]): void {
     // Not those ended meanwhile, nor those moved to another isolate (#sliceFailed).
     const requests = queued.filter((request) => request.invocation.queued === request && !request.invocation.ended);
@@ -338,8 +339,8 @@ export class Executor {
       for (const request of requests) this.#runRequest(live, request);
       return;
     }
-    const args: (string | number)[] = ['requests'];
-    for (const { invocation, method, url, headers } of requests) args.push(invocation.id, method, url, headers);
+    const args: (string | number | null)[] = ['requests'];
+    for (const { invocation, method, url, headers, body } of requests) args.push(invocation.id, method, url, headers, body);
     const startUs = threadCpuUs();
     const batch = new RunningBatch(requests, startUs);
     const first = requests[0]!.invocation;
@@ -361,7 +362,7 @@ export class Executor {
       // The request running when the slice was stopped is the culprit.
       if (failed) this.#sliceFailed(live, last, result.failure as Outcome);
       else this.#pool.remove(live.tenant.version.id, live);
-      for (const { invocation, method, url, headers } of notStarted) this.#start(live.tenant.version, invocation, { method, url, headers, body: null });
+      for (const { invocation, method, url, headers, body } of notStarted) this.#start(live.tenant.version, invocation, { method, url, headers, body });
       if (failed) return;
     }
     for (const { invocation } of requests) {
@@ -370,10 +371,10 @@ export class Executor {
     if (!live.poisoned) for (const request of notStarted) this.#runRequest(live, request);
   }
 
-  #runRequest(live: LiveIsolate, { invocation, method, url, headers }: QueuedRequest): void {
+  #runRequest(live: LiveIsolate, { invocation, method, url, headers, body }: QueuedRequest): void {
     if (invocation.ended) return;
     if (live.tenant.disposed) this.#end(live, invocation, 'canceled');
-    else this.#slice(live, invocation, ['request', invocation.id, method, url, headers, null], false);
+    else this.#slice(live, invocation, ['request', invocation.id, method, url, headers, body], false);
   }
 
   /** One timed entry into the isolate on behalf of `invocation`. */
@@ -416,7 +417,7 @@ export class Executor {
         this.#end(live, other, bystanderOutcome);
       }
     }
-    for (const { invocation, method, url, headers } of waiting) this.#start(live.tenant.version, invocation, { method, url, headers, body: null });
+    for (const { invocation, method, url, headers, body } of waiting) this.#start(live.tenant.version, invocation, { method, url, headers, body });
   }
 
   #onHostCall(live: LiveIsolate, op: string, args: unknown[]): unknown {

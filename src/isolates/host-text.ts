@@ -5,6 +5,8 @@
  * cut at code point boundaries, so that each call stays short. Same replacement of malformed sequences
  * (the Encoding Standard's); a byte order mark is kept (the runtime strips it where the standard says).
  */
+import type { TextBody } from './protocol.ts';
+
 const lenient = new TextDecoder('utf-8', { ignoreBOM: true });
 const strict = new TextDecoder('utf-8', { ignoreBOM: true, fatal: true });
 
@@ -17,4 +19,16 @@ export function decodeUtf8(data: unknown, fatal: unknown): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * A request body read whole, as its text when it is UTF-8 (JSON, forms, text: most bodies), else as it
+ * is. A string crosses into the isolate as a primitive, with no copy pass, so its request can join a
+ * batch (request-batches.ts). The runtime holds it as the body's source: text() and json() read it as it
+ * is, and bytes() encodes it again, which gives back the same bytes (valid UTF-8 round-trips, a byte
+ * order mark included). The one text that stays bytes is 'stream', the bridge's mark of a streamed body.
+ */
+export function textIfUtf8(body: ArrayBuffer): ArrayBuffer | TextBody {
+  const text = decodeUtf8(body, true);
+  return text === null || text === 'stream' ? body : text;
 }

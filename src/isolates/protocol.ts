@@ -4,13 +4,19 @@
  */
 import type { Outcome, Version } from '../types.ts';
 
+/** A whole body as its UTF-8 text (never the string 'stream', the mark of a streamed body). */
+export type TextBody = string;
+
 export interface RequestData {
   method: string;
   url: string;
   /** Names (lower-case) and values joined by '\n': the bridge's HeaderLines (runtime/host.d.ts). */
   headers: string;
-  /** The whole body, none, or 'stream': its chunks follow as RequestBodyMessages when the worker asks. */
-  body: ArrayBuffer | null | 'stream';
+  /**
+   * The whole body, none, or 'stream': its chunks follow as RequestBodyMessages when the worker asks.
+   * The executor passes a whole body that is UTF-8 on as its text, and keeps it so (host-text.ts).
+   */
+  body: ArrayBuffer | TextBody | null | 'stream';
 }
 
 // main → executor

@@ -1,8 +1,9 @@
 /**
- * Bodiless requests for the same isolate that arrive in one turn of the event loop enter it once
- * (dispatch('requests'), runtime/batch.ts), not once each. Under load a serving process reads ~10
- * requests a turn, and entering an isolate and coming back (isolated-vm's locking, the switch between
- * two V8 heaps, the CPU clock and the watchdog) was most of what a small request cost.
+ * Requests for the same isolate that arrive in one turn of the event loop enter it once
+ * (dispatch('requests'), runtime/batch.ts), not once each: those without a body, and those whose body
+ * was read whole and is UTF-8 text (it crosses as a string, host-text.ts). Under load a serving
+ * process reads ~10 requests a turn, and entering an isolate and coming back (isolated-vm's locking,
+ * the switch between two V8 heaps, the CPU clock and the watchdog) was most of what a small request cost.
  *
  * The requests of a batch run one after another inside the entry: the next starts once the one before
  * is over (host 'done'). At each of those boundaries the executor reads the thread's CPU clock, so every
@@ -17,6 +18,8 @@ export interface QueuedRequest {
   url: string;
   /** HeaderLines (runtime/host.d.ts). */
   headers: string;
+  /** The whole body as text, or none. */
+  body: string | null;
 }
 
 /** Requests in one entry; larger turns make several. */

@@ -1,7 +1,8 @@
 /**
  * Many requests to one worker at once, over HTTP: requests read in the same turn enter the isolate
- * together (src/isolates/request-batches.ts), some wait on timers midway. Each must get its own
- * answer, its own invocation record and its own console line.
+ * together (src/isolates/request-batches.ts), some wait on timers midway, some have a body (UTF-8 ones
+ * join the batch as text, others enter alone). Each must get its own answer, its own invocation record
+ * and its own console line.
  */
 import t from 'tap';
 import { deployScript, send, startServer } from '../helpers/server.ts';
@@ -13,7 +14,8 @@ export default {
     const n = Number(path.slice(1));
     if (n % 7 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     console.log('seen ' + path);
-    return Response.json({ path, header: request.headers.get('x-n') });
+    const body = request.method === 'POST' ? new Uint8Array(await request.arrayBuffer()).join(',') : null;
+    return Response.json({ path, header: request.headers.get('x-n'), body });
   },
 };`;
 
@@ -26,10 +28,12 @@ t.test('concurrent requests each get their own answer, record and console line',
     const replies = await Promise.all(
       Array.from({ length: 60 }, (_, i) => {
         const n = round * 60 + i;
-        return send(server, 'echo.localhost', `/${n}`, { headers: { 'x-n': String(n) } }).then((reply) => ({ n, reply }));
+        // Every third a JSON body with a non-ASCII character, every fifth bytes that are not UTF-8.
+        const body = n % 3 === 1 ? new TextEncoder().encode(JSON.stringify({ n, s: 'é' })) : n % 5 === 2 ? new Uint8Array([0xff, n % 256]) : undefined;
+        return send(server, 'echo.localhost', `/${n}`, { headers: { 'x-n': String(n) }, ...(body ? { method: 'POST', body } : {}) }).then((reply) => ({ n, reply, body }));
       }),
     );
-    const wrong = replies.filter(({ n, reply }) => reply.status !== 200 || reply.text !== JSON.stringify({ path: `/${n}`, header: String(n) }));
+    const wrong = replies.filter(({ n, reply, body }) => reply.status !== 200 || reply.text !== JSON.stringify({ path: `/${n}`, header: String(n), body: body ? body.join(',') : null }));
     t.same(wrong.map(({ n, reply }) => `${n}: ${reply.status} ${reply.text}`), [], `round ${round}: every answer is its own request's`);
   }
   await server.record((l) => server.logs.filter((x) => x.type === 'invocation' && x.worker === 'echo').length >= total, 10_000).catch(() => {});

@@ -1,5 +1,5 @@
 /**
- * Bodiless requests for one isolate that arrive in the same turn enter it once (request-batches.ts,
+ * Requests for one isolate that arrive in the same turn (with no body, or a UTF-8 one) enter it once (request-batches.ts,
  * runtime/batch.ts), and each is still charged its own CPU, held to its own CPU limit and owns what it
  * starts. Run on a real Executor with real isolates; `TenantIsolate.enter` is watched to count entries.
  */
@@ -34,7 +34,8 @@ t.teardown(() => {
 
 // Each request's path says what it does: /burn/<n> loops burn(n), /wait waits 20 ms on a timer,
 // /log/<x> logs x, /loop never ends, /buffer asks for an ArrayBuffer past the memory limit, /stream
-// answers with a stream, /later answers at once and keeps a waitUntil() promise 10 ms. The answer is the path, so a mix-up shows.
+// answers with a stream, /later answers at once and keeps a waitUntil() promise 10 ms, /echo answers with
+// its body's bytes and its text. The answer is the path, so a mix-up shows.
 const WORKER = `${BURN}
 export default {
   async fetch(request, env, ctx) {
@@ -47,6 +48,7 @@ export default {
     if (what === 'buffer') new Uint8Array(2 ** 30);
     if (what === 'stream') return new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(path)); c.close(); } }));
     if (what === 'later') ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 10)));
+    if (what === 'echo') return new Response(new Uint8Array(await request.clone().arrayBuffer()).join(',') + '|' + (await request.text()));
     return new Response(path);
   },
 };`;
@@ -70,7 +72,7 @@ async function start(t: { teardown(fn: () => void): void }, warmPath = '/warm') 
   t.teardown(() => executor.close());
   executor.handle({ t: 'load', version });
   let id = 0;
-  /** With a body, the request enters at once rather than with the turn's batch. */
+  /** With a body that is not UTF-8, the request enters at once rather than with the turn's batch. */
   const invoke = (path: string, body: ArrayBuffer | null = null) => {
     const method = body === null ? 'GET' : 'POST';
     executor.handle({ t: 'invoke', id: ++id, requestId: `r${id}`, worker: 'w', versionId: 'v1', deadline: Date.now() + 10_000, request: { method, url: `http://w.localhost${path}`, headers: 'host\nw.localhost', body } });
@@ -176,11 +178,40 @@ t.test('a streamed answer and a waitUntil() in a batch: each ends ok with its ow
 t.test('requests queued for the turn are not lost when another request fails the isolate first', async (t) => {
   const { invoke, ends, bodies } = await start(t);
   disposed = 0;
-  // The two GETs wait for the end of the turn; the POST enters at once and loops to its limit.
-  const ids = [invoke('/a'), invoke('/b'), invoke('/loop', new ArrayBuffer(1))];
+  // The two GETs wait for the end of the turn; the POST (its body is not UTF-8) enters at once and loops to its limit.
+  const ids = [invoke('/a'), invoke('/b'), invoke('/loop', new Uint8Array([0xff]).buffer)];
   const ended = await ends(ids);
   t.same(ended.map((e) => e.outcome), ['ok', 'ok', 'exceededCpu']);
   t.same([ids[0], ids[1]].map((id) => bodies().get(id!)), ['/a', '/b'], 'answered from a new isolate');
   t.ok(ended[0]!.cold, 'after a cold start');
   t.equal(disposed, 1, 'the isolate they left is disposed, not kept with nothing on it');
+});
+
+t.test('requests with a UTF-8 body join the batch and read the same bytes; other bodies enter by themselves', async (t) => {
+  const { invoke, ends, bodies } = await start(t);
+  const bytes = (...values: number[]) => new Uint8Array(values).buffer;
+  const utf8 = (text: string) => new TextEncoder().encode(text).buffer as ArrayBuffer;
+  const ids = [
+    invoke('/echo', utf8('{"name":"héllo 👋"}')),
+    invoke('/echo', bytes(0xef, 0xbb, 0xbf, 0x61)),
+    invoke('/echo', bytes(0xff, 0x00)),
+    // The text 'stream' is how the bridge marks a streamed body: it must stay bytes.
+    invoke('/echo', utf8('stream')),
+    invoke('/echo', new ArrayBuffer(0)),
+  ];
+  const ended = await ends(ids);
+  t.same(ended.map((e) => e.outcome), ['ok', 'ok', 'ok', 'ok', 'ok']);
+  t.same(entries, ['request', 'request', 'requests'], 'the two bodies that are not taken as text entered at once, the three others together');
+  const text = (body: unknown) => (typeof body === 'string' ? body : new TextDecoder().decode(body as ArrayBuffer));
+  t.same(
+    ids.map((id) => text(bodies().get(id))),
+    [
+      `${Array.from(new TextEncoder().encode('{"name":"héllo 👋"}')).join(',')}|{"name":"héllo 👋"}`,
+      '239,187,191,97|a',
+      '255,0|\ufffd\u0000',
+      '115,116,114,101,97,109|stream',
+      '|',
+    ],
+    'the same bytes as sent, and the text UTF-8 decoding gives (byte order mark stripped)',
+  );
 });

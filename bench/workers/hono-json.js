@@ -7,5 +7,9 @@ app.get('/api/users/:id', (c) => {
   const id = c.req.param('id');
   return c.json({ id, name: `User ${id}`, roles: ['reader', 'writer'], active: true });
 });
+app.post('/api/users', async (c) => {
+  const user = await c.req.json();
+  return c.json({ id: '43', name: user.name, email: user.email, roles: ['reader'] });
+});
 
 export default app;

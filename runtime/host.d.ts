@@ -147,6 +147,8 @@ export interface Dispatch {
 export interface Natives {
   /** An object's own enumerable string keys, without its integer indices (absent when not built for this V8). */
   namedKeys?: (object: object) => string[];
+  /** A string's UTF-8 bytes, lone surrogates as U+FFFD (absent when not built for this V8). */
+  utf8Encode?: (input: string) => Uint8Array<ArrayBuffer>;
 }
 
 export type Boot = (host: HostCall, natives?: Natives) => Dispatch;

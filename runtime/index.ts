@@ -35,6 +35,7 @@ import { installURLPatternGlobal } from './url/url-pattern.ts';
 import { installLazyGlobals } from './global/lazy-globals.ts';
 import { installInterruptibleBuiltins } from './global/interruptible/install.ts';
 import { useNamedKeys } from './global/interruptible/object-keys.ts';
+import { useNativeUtf8Encode } from './encoding/utf8.ts';
 import { ObjectDefineProperty, ReflectDeleteProperty, globalThisRef } from './primordials.ts';
 
 // WebAssembly is removed: the memory of a WebAssembly.Memory lives outside the V8 heap and is not
@@ -86,6 +87,7 @@ const boot: Boot = function boot(host: HostCall, natives?: Natives) {
   ReflectDeleteProperty(globalThisRef, '__isolaneBoot');
   connectHost(host);
   useNamedKeys(natives?.namedKeys);
+  useNativeUtf8Encode(natives?.utf8Encode);
   return dispatch;
 };
 

@@ -191,3 +191,20 @@ t.test('long inputs are decoded by the host, with the same replacements as the r
   const hostCalls = ev.worker.calls.filter(([op]) => op === 'decodeUtf8').length - before;
   t.ok(hostCalls >= 3, `decoded in pieces by the host (${hostCalls} calls)`);
 });
+
+t.test('with the addon, strings are encoded by V8, with the same bytes as the runtime’s own encoder', async (t) => {
+  const native = await Evaluator.create({ natives: true });
+  t.teardown(() => native.dispose());
+  // Lone surrogates (both halves, at either end), every UTF-8 length, and a string over the native
+  // encoder's 2^20-code-unit piece with a surrogate pair across each piece boundary.
+  const source = `
+    const inputs = ['', 'a', 'aé€😀', '\\ud800x', 'x\\udc00', '\\ud83d', 'a'.repeat(70) + '\\ud800', '\\udfff' + 'é'.repeat(100)];
+    inputs.push('ab' + '😀'.repeat(2 ** 20) + '\\ud800');
+    inputs.push('a'.repeat(2 ** 20 - 1) + '😀' + 'b'.repeat(2 ** 20 - 1) + '😀');
+    const e = new TextEncoder();
+    return inputs.map((s) => { const b = e.encode(s); let h = 0; for (let i = 0; i < b.length; i++) h = (h * 31 + b[i]) | 0; return [b.length, h, b.length < 300 ? [...b].join(',') : ''] });
+  `;
+  t.same(native.run(source), ev.run(source), 'the same bytes, lone surrogates as U+FFFD');
+  t.same(native.run(`return [...new Request('http://x/', { method: 'POST', body: 'é'.repeat(40) }).headers]`), [['content-type', 'text/plain;charset=UTF-8']]);
+  t.same(native.run(`return new Response('é'.repeat(100)).arrayBuffer().then((b) => b.byteLength)`), 200, 'bodies use it too');
+});

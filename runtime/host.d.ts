@@ -130,9 +130,10 @@ export interface Dispatch {
   (op: 'cancel', id: number): void;
   /**
    * Outbound fetch `fetchId` answered: `meta` is [statusText, final url, '1' if redirected else '']. `body` is
-   * the whole body, none, or 'stream': its chunks come with 'fetchChunk' as the worker reads (host 'pullFetchBody').
+   * the whole body (its text when it is UTF-8, as for 'request'), none, or 'stream': its chunks come with
+   * 'fetchChunk' as the worker reads (host 'pullFetchBody').
    */
-  (op: 'fetchResult', fetchId: number, status: number, headers: HeaderList, body: ArrayBuffer | null | 'stream', meta: string[]): void;
+  (op: 'fetchResult', fetchId: number, status: number, headers: HeaderList, body: ArrayBuffer | string | null | 'stream', meta: string[]): void;
   /** The upstream has room for more of fetch `fetchId`'s streamed request body (after 'fetchUpload' answered false). */
   (op: 'fetchPull', fetchId: number): void;
   /** A chunk of fetch `fetchId`'s streamed response body; null: it ended. */

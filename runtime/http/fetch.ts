@@ -82,7 +82,7 @@ export function fetch(input: unknown, init: unknown = undefined): Promise<unknow
 }
 
 /** dispatch('fetchResult'): the host's answer becomes a Response; a 'stream' body is read from the host as the worker reads. */
-export function fetchResult(fetchId: number, status: number, headers: HeaderList, body: ArrayBuffer | null | 'stream', meta: string[]): void {
+export function fetchResult(fetchId: number, status: number, headers: HeaderList, body: ArrayBuffer | string | null | 'stream', meta: string[]): void {
   const entry = MapPrototypeGet(pending, fetchId);
   if (!entry) return;
   MapPrototypeDelete(pending, fetchId);

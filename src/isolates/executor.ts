@@ -588,8 +588,9 @@ export class Executor {
       this.#slice(live, invocation, ['fetchError', fetchId, result.name, result.message]);
       return;
     }
-    let body: ArrayBuffer | null | 'stream';
-    if (result.body === null || result.body instanceof ArrayBuffer) body = result.body;
+    let body: ArrayBuffer | string | null | 'stream';
+    if (result.body === null) body = null;
+    else if (result.body instanceof ArrayBuffer) body = textIfUtf8(result.body);
     else {
       invocation.subrequests!.fetchedBodies.set(fetchId, result.body);
       body = 'stream';

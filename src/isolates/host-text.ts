@@ -22,11 +22,12 @@ export function decodeUtf8(data: unknown, fatal: unknown): string | null {
 }
 
 /**
- * A request body read whole, as its text when it is UTF-8 (JSON, forms, text: most bodies), else as it
- * is. A string crosses into the isolate as a primitive, with no copy pass, so its request can join a
- * batch (request-batches.ts). The runtime holds it as the body's source: text() and json() read it as it
- * is, and bytes() encodes it again, which gives back the same bytes (valid UTF-8 round-trips, a byte
- * order mark included). The one text that stays bytes is 'stream', the bridge's mark of a streamed body.
+ * A body read whole (a request's, or a fetch response's), as its text when it is UTF-8 (JSON, forms,
+ * text: most bodies), else as it is. A string crosses into the isolate as a primitive, with no copy
+ * pass, so a request can join a batch (request-batches.ts), and text() and json() need no decoding in
+ * the isolate: the runtime holds the string as the body's source, and bytes() encodes it again (V8's
+ * encoder, through the addon), which gives back the same bytes (valid UTF-8 round-trips, a byte order
+ * mark included). The one text that stays bytes is 'stream', the bridge's mark of a streamed body.
  */
 export function textIfUtf8(body: ArrayBuffer): ArrayBuffer | TextBody {
   const text = decodeUtf8(body, true);

@@ -47,6 +47,8 @@ const upstream = createServer((req, res) => {
       return void res.end(JSON.stringify({ bytes: chunks.reduce((n, c) => n + c.length, 0), chunks: chunks.length }));
     }
     if (url.pathname === '/echo') return void res.end(`${req.method} ${req.headers['x-test']} ${Buffer.concat(chunks).toString()}`);
+    // Bytes given in hex: UTF-8 text or not, a byte order mark, the text "stream".
+    if (url.pathname === '/bytes') return void res.end(Buffer.from(url.searchParams.get('hex')!, 'hex'));
     res.writeHead(404).end('nope');
   });
 });
@@ -73,6 +75,25 @@ t.test('a worker fetches JSON, follows redirects, posts a body', async (t) => {
   t.equal(slow.text, 'slow');
   const last = await server.record((l) => l.type === 'invocation' && l.worker === 'caller' && (l.wallMs as number) >= 290);
   t.ok((last.cpuUs as number) < 10_000, `waiting 300 ms on fetch charged ${last.cpuUs} µs of CPU`);
+});
+
+t.test('a fetched body keeps its exact bytes, whether it reaches the worker as text (UTF-8) or as bytes', async (t) => {
+  const res = await deployScript(server, 'bytes', `export default { async fetch(request) {
+    const hex = new URL(request.url).searchParams.get('hex');
+    const r = await fetch('${origin}/bytes?hex=' + hex);
+    const copy = r.clone();
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    return Response.json({ bytes: [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(''), text: await copy.text() }) } }`);
+  t.equal(res.status, 201, res.text);
+  const cases: [string, string][] = [
+    ['7b2261223a22c3a9f09f9880227d', '{"a":"é😀"}'],
+    ['efbbbf61', 'a'],
+    ['ff00e282', '\ufffd\u0000\ufffd'],
+    [Buffer.from('stream').toString('hex'), 'stream'],
+  ];
+  for (const [hex, text] of cases) {
+    t.same((await send(server, 'bytes.localhost', `/?hex=${hex}`)).json(), { bytes: hex, text }, hex);
+  }
 });
 
 t.test('at most 50 subrequests per invocation, 6 at once', async (t) => {

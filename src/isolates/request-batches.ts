@@ -24,10 +24,20 @@ export interface QueuedRequest {
 
 /** Requests in one entry; larger turns make several. */
 const MAX_BATCH = 64;
+/**
+ * Body characters in one entry (up to 2 bytes each in the isolate's heap): a batch holds every body it
+ * carries until it ends, so past this the next request starts another entry.
+ */
+const MAX_BATCH_BODY_CHARS = 256 * 1024;
+
+interface Queue {
+  requests: QueuedRequest[];
+  bodyChars: number;
+}
 
 /** Requests waiting for the end of this turn's I/O, by isolate. */
 export class RequestQueues<Isolate> {
-  readonly #queues = new Map<Isolate, QueuedRequest[]>();
+  readonly #queues = new Map<Isolate, Queue>();
   readonly #run: (isolate: Isolate, requests: QueuedRequest[]) => void;
   #scheduled = false;
 
@@ -36,12 +46,15 @@ export class RequestQueues<Isolate> {
   }
 
   add(isolate: Isolate, request: QueuedRequest): void {
+    const chars = request.body === null ? 0 : request.body.length;
     let queue = this.#queues.get(isolate);
-    if (!queue || queue.length === MAX_BATCH) {
-      if (queue) this.#run(isolate, queue);
-      this.#queues.set(isolate, (queue = []));
+    if (queue && (queue.requests.length === MAX_BATCH || queue.bodyChars + chars > MAX_BATCH_BODY_CHARS)) {
+      this.#run(isolate, queue.requests);
+      queue = undefined;
     }
-    queue.push(request);
+    if (!queue) this.#queues.set(isolate, (queue = { requests: [], bodyChars: 0 }));
+    queue.requests.push(request);
+    queue.bodyChars += chars;
     if (this.#scheduled) return;
     this.#scheduled = true;
     // After the poll phase: every request the turn read is queued by then.
@@ -52,7 +65,7 @@ export class RequestQueues<Isolate> {
     this.#scheduled = false;
     for (const [isolate, queue] of this.#queues) {
       this.#queues.delete(isolate);
-      this.#run(isolate, queue);
+      this.#run(isolate, queue.requests);
     }
   }
 }

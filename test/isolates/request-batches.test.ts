@@ -35,7 +35,7 @@ t.teardown(() => {
 // Each request's path says what it does: /burn/<n> loops burn(n), /wait waits 20 ms on a timer,
 // /log/<x> logs x, /loop never ends, /buffer asks for an ArrayBuffer past the memory limit, /stream
 // answers with a stream, /later answers at once and keeps a waitUntil() promise 10 ms, /echo answers with
-// its body's bytes and its text. The answer is the path, so a mix-up shows.
+// its body's bytes and its text, /size its body's length. The answer is the path, so a mix-up shows.
 const WORKER = `${BURN}
 export default {
   async fetch(request, env, ctx) {
@@ -48,6 +48,7 @@ export default {
     if (what === 'buffer') new Uint8Array(2 ** 30);
     if (what === 'stream') return new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(path)); c.close(); } }));
     if (what === 'later') ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 10)));
+    if (what === 'size') return new Response(String((await request.text()).length));
     if (what === 'echo') return new Response(new Uint8Array(await request.clone().arrayBuffer()).join(',') + '|' + (await request.text()));
     return new Response(path);
   },
@@ -214,4 +215,14 @@ t.test('requests with a UTF-8 body join the batch and read the same bytes; other
     ],
     'the same bytes as sent, and the text UTF-8 decoding gives (byte order mark stripped)',
   );
+});
+
+t.test('a batch carries at most 256 K characters of bodies: the next request starts another entry', async (t) => {
+  const { invoke, ends, bodies } = await start(t);
+  // Six 60 K bodies: four fit in one entry (240 K), the fifth starts the next.
+  const ids = Array.from({ length: 6 }, (_, i) => invoke('/size', new TextEncoder().encode(String(i).repeat(60_000)).buffer as ArrayBuffer));
+  const ended = await ends(ids);
+  t.same(ended.map((e) => e.outcome), ['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+  t.same(entries, ['requests', 'requests'], 'two entries');
+  t.same(ids.map((id) => bodies().get(id)), Array(6).fill('60000'));
 });

@@ -11,7 +11,7 @@ import type { Boot, HostCall, Natives } from './host.d.ts';
 import { connectHost } from './bridge.ts';
 import { dispatch } from './entry.ts';
 import { addEventListener, dispatchEvent, removeEventListener } from './events/listeners.ts';
-import { atob, btoa } from './global/base64.ts';
+import { atob, btoa, useNativeBase64 } from './global/base64.ts';
 import { console } from './global/console.ts';
 import { defineGlobal } from './global/define.ts';
 import { DOMException } from './global/dom-exception.ts';
@@ -88,6 +88,7 @@ const boot: Boot = function boot(host: HostCall, natives?: Natives) {
   connectHost(host);
   useNamedKeys(natives?.namedKeys);
   useNativeUtf8Encode(natives?.utf8Encode);
+  useNativeBase64(natives?.base64Encode, natives?.base64Decode);
   return dispatch;
 };
 

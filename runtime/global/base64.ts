@@ -14,6 +14,18 @@ for (let i = 0; i < 64; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
 const ENCODE: string[] = [];
 for (let i = 0; i < 64; i++) ENCODE[i] = ALPHABET[i]!;
 
+/** The addon's base64 of a Latin-1 string and forgiving decode (runtime/host.d.ts Natives); null when not built for this V8. */
+let native: { encode: (input: string) => string | null; decode: (input: string) => string | null } | null = null;
+
+export function useNativeBase64(encode: unknown, decode: unknown): void {
+  if (typeof encode === 'function' && typeof decode === 'function') {
+    native = { encode: encode as (input: string) => string | null, decode: decode as (input: string) => string | null };
+  }
+}
+
+/** Longer inputs stay in the loops below, which the CPU limit can stop; a native call cannot be. */
+const NATIVE_MAX = 1 << 20;
+
 function invalid(): never {
   throw new DOMException('The string to be decoded is not correctly encoded.', 'InvalidCharacterError');
 }
@@ -23,6 +35,7 @@ export function btoa(data: unknown): string {
   if (arguments.length === 0) throw new TypeError("Failed to execute 'btoa': 1 argument required, but only 0 present.");
   const input = `${data as string}`;
   const length = input.length;
+  if (native !== null && length <= NATIVE_MAX) return native.encode(input) ?? notLatin1();
   let out = '';
   let i = 0;
   for (; i + 2 < length; i += 3) {
@@ -44,10 +57,11 @@ export function btoa(data: unknown): string {
 
 function byteAt(input: string, i: number): number {
   const c = StringPrototypeCharCodeAt(input, i);
-  if (c > 0xff) {
-    throw new DOMException('The string to be encoded contains characters outside of the Latin1 range.', 'InvalidCharacterError');
-  }
-  return c;
+  return c > 0xff ? notLatin1() : c;
+}
+
+function notLatin1(): never {
+  throw new DOMException('The string to be encoded contains characters outside of the Latin1 range.', 'InvalidCharacterError');
 }
 
 function isAsciiWhitespace(c: number): boolean {
@@ -57,7 +71,9 @@ function isAsciiWhitespace(c: number): boolean {
 // https://html.spec.whatwg.org/multipage/webappapis.html#dom-atob
 export function atob(data: unknown): string {
   if (arguments.length === 0) throw new TypeError("Failed to execute 'atob': 1 argument required, but only 0 present.");
-  const bytes = forgivingBase64Decode(`${data as string}`);
+  const input = `${data as string}`;
+  if (native !== null && input.length <= NATIVE_MAX) return native.decode(input) ?? invalid();
+  const bytes = forgivingBase64Decode(input);
   if (bytes === null) invalid();
   // The bytes as code units, a chunk at a time (an argument list has a length limit).
   let out = '';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { Evaluator } from './harness.ts';
 
@@ -207,4 +208,22 @@ t.test('with the addon, strings are encoded by V8, with the same bytes as the ru
   t.same(native.run(source), ev.run(source), 'the same bytes, lone surrogates as U+FFFD');
   t.same(native.run(`return [...new Request('http://x/', { method: 'POST', body: 'é'.repeat(40) }).headers]`), [['content-type', 'text/plain;charset=UTF-8']]);
   t.same(native.run(`return new Response('é'.repeat(100)).arrayBuffer().then((b) => b.byteLength)`), 200, 'bodies use it too');
+});
+
+t.test('with the addon, atob and btoa run natively, with the WPT forgiving-base64 results and the same errors', async (t) => {
+  const native = await Evaluator.create({ natives: true });
+  t.teardown(() => native.dispose());
+  const file = new URL('../fixtures/wpt/fetch/data-urls/resources/base64.json', import.meta.url);
+  const cases = (JSON.parse(readFileSync(file, 'utf8')) as unknown[]).filter((c): c is [string, number[] | null] => Array.isArray(c));
+  const decode = (e: Evaluator) => e.run(`return ${JSON.stringify(cases.map((c) => c[0]))}.map((s) => { try { return [...atob(s)].map((c) => c.charCodeAt(0)) } catch (e) { return e.name } })`);
+  t.same(decode(native), cases.map((c) => c[1] ?? 'InvalidCharacterError'), `${cases.length} WPT cases`);
+  const encode = `
+    let all = ''; for (let i = 0; i < 256; i++) all += String.fromCharCode(i);
+    const inputs = ['', 'a', 'ab', 'abc', 'abcd', all, all.repeat(300), 'é\\u00ff\\u0000'];
+    const out = inputs.map((s) => btoa(s));
+    const back = out.map((b) => atob(b) === inputs[out.indexOf(b)]);
+    let error; try { btoa('ok\\u0100') } catch (e) { error = [e.name, e.message] }
+    return [out.map((b) => b.length + ':' + b.slice(0, 40) + b.slice(-8)), back, error, atob(' YW Jj\\nZA = = '), (() => { try { return atob('YW=Jj') } catch (e) { return e.name } })()];
+  `;
+  t.same(native.run(encode), ev.run(encode), 'btoa as the runtime’s own, errors included');
 });

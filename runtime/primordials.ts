@@ -96,6 +96,7 @@ export const DatePrototypeGetTime = uncurryThis(Date.prototype.getTime);
 export const DatePrototypeToISOString = uncurryThis(Date.prototype.toISOString);
 
 export const { parse: JSONParse, stringify: JSONStringify } = JSON;
+export const DecodeURIComponent = decodeURIComponent;
 
 export const { isConcatSpreadable: SymbolIsConcatSpreadable, iterator: SymbolIterator, replace: SymbolReplace, species: SymbolSpecies, split: SymbolSplit, toStringTag: SymbolToStringTag } = Symbol;
 /** %IteratorPrototype%: the [[Prototype]] of Web IDL iterator prototypes (it gives them [Symbol.iterator]() { return this }). */

@@ -78,7 +78,7 @@ t.test('the common forms take the fast path', (t) => {
 
 t.test('every query the urlencoded fast path takes parses to the same list as whatwg-url', (t) => {
   // Every string of up to 4 characters from this alphabet, and longer ones made of those pieces.
-  const alphabet = ['a', 'B', '=', '&', '+', ' ', '%', '%4', '%41', '\t', '\u007f', 'é', '\u{1F600}', '?', '\ufeff', ''];
+  const alphabet = ['a', 'B', '=', '&', '+', ' ', '%', '%4', '%41', '%2B', '%C3%A9', '%c3', '%A9', '%ED%A0%80', '%EF%BB%BF', '%F0%9F%98%80', '%zz', '%00', '\t', '\u007f', 'é', '\u{1F600}', '?', '\ufeff', ''];
   const inputs = new Set<string>();
   const grow = (prefix: string, depth: number) => {
     inputs.add(prefix);
@@ -88,7 +88,9 @@ t.test('every query the urlencoded fast path takes parses to the same list as wh
   for (const input of [...inputs].slice(0, 2000)) inputs.add(`${input}&name=${input}&&x+y=${input}`);
   agreeWhereTaken(t, inputs, parseSimpleUrlencoded, (input) => urlencoded.parseUrlencodedString(input), 5000);
   t.same(parseSimpleUrlencoded('q=1&sort=a+b&&flag&=x'), [['q', '1'], ['sort', 'a b'], ['flag', ''], ['', 'x']]);
-  t.equal(parseSimpleUrlencoded('q=%20'), null, 'percent-encoded: the full parser');
+  t.same(parseSimpleUrlencoded('q=%20a%2Bb+c&%C3%A9=%F0%9F%98%80'), [['q', ' a+b c'], ['é', '😀']], 'percent-encoded UTF-8');
+  t.equal(parseSimpleUrlencoded('q=%zz'), null, 'a "%" without two hex digits: the full parser');
+  t.equal(parseSimpleUrlencoded('q=%C3'), null, 'escapes that are not UTF-8: the full parser');
   t.equal(parseSimpleUrlencoded('q=é'), null, 'not ASCII: the full parser');
   t.end();
 });

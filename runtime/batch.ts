@@ -8,9 +8,11 @@
  */
 type Start = (id: number, method: string, url: string, headers: string, body: string | null) => void;
 
-/** dispatch's arguments: 'requests', then id, method, url, headers, body (text or null) for each request. */
-let queue: ArrayLike<unknown> | null = null;
+/** Arguments per request: id, method, url, headers, body (text or null). */
 const FIELDS = 5;
+
+/** dispatch's arguments: 'requests', then FIELDS for each request. */
+let queue: ArrayLike<unknown> | null = null;
 let next = 0;
 let currentId = -1;
 let start: Start | null = null;

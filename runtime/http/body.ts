@@ -267,7 +267,7 @@ export function takeForBridge(state: BodyState): BridgeBodyOrStream {
 }
 
 /** Adopt bytes from the host (a request or fetched body): the ArrayBuffer is already this isolate's own copy. */
-/** A request body the host read whole: its bytes, or its text when it is UTF-8 (held as a string source). */
+/** A body the host read whole (a request's, a fetch response's): its bytes, or its text when it is UTF-8 (a string source). */
 export function bodyFromHost(body: ArrayBuffer | string | null): BodyState {
   return { source: body === null || typeof body === 'string' ? body : new Uint8ArrayCtor(body), stream: null, used: false };
 }

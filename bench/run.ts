@@ -51,7 +51,7 @@ if (values.help) {
   --client lean|undici
               closed loops from a process of their own with a lean HTTP/1.1 client (default), or with
               undici's Pool from the harness process (open loops always use the lean client)
-  scenario flags: --connections N --pipelining N --no-edge (throughput), --connections N --rate R --no-workerd (latency)`);
+  scenario flags: --connections N --pipelining N --no-edge (throughput), --connections N --rate R --no-workerd (latency), --workers N,N (density)`);
   process.exit(0);
 }
 

@@ -73,6 +73,8 @@ export class ExecutorClient {
   #nextId = 1;
   /** Idle isolates whose memory was given back, and the thread CPU that took (memory-reducer.ts). */
   readonly memoryReductions = { count: 0, cpuUs: 0 };
+  /** The executor's warm isolates, and those its bounds evicted, as it last reported them. */
+  readonly pool = { warm: 0, evicted: 0 };
 
   private constructor(connect: Connect, onLog: (message: LogMessage) => void) {
     this.#connect = connect;
@@ -172,6 +174,10 @@ export class ExecutorClient {
       case 'memoryReduced':
         this.memoryReductions.count++;
         this.memoryReductions.cpuUs += message.cpuUs;
+        return;
+      case 'pool':
+        this.pool.warm = message.warm;
+        this.pool.evicted = message.evicted;
         return;
       case 'log':
         this.#onLog(message);

@@ -69,6 +69,8 @@ function headerListFromLines(lines: unknown): string[] {
 const SPARE_ISOLATES = 2;
 /** Granularity of the wall-time check: one shared ticker rather than a timer per invocation. */
 const WALL_TICK_MS = 20;
+/** How often the pool's size is reported when it changed (GET /v1/system). */
+const POOL_REPORT_MS = 1000;
 /** Console lines one invocation may write, and characters per line. */
 const MAX_LOG_LINES = 1000;
 const MAX_LOG_CHARS = 16 * 1024;
@@ -168,6 +170,7 @@ export class Executor {
   /** One egress agent per distinct allowlist (most workers share the server-wide one). */
   readonly #egress = new Map<string, Agent>();
   readonly #queued = new RequestQueues<LiveIsolate>((live, requests) => this.#runRequests(live, requests));
+  readonly #poolReport: NodeJS.Timeout;
 
   constructor(runtime: RuntimeBundle, options: ExecutorOptions, post: Post) {
     this.#runtime = runtime;
@@ -179,6 +182,14 @@ export class Executor {
     warmRuntimeCache(runtime);
     this.#spares = new SpareIsolates(runtime, SPARE_ISOLATES);
     this.#reducer = new MemoryReducer<LiveIsolate>(options.idleGcMs, (cpuUs) => this.#post({ t: 'memoryReduced', cpuUs }));
+    // The pool's size for the process's stats: it changes on cold starts, evictions and idle expiry.
+    let reported = { warm: 0, evicted: 0 };
+    this.#poolReport = setInterval(() => {
+      const now = { warm: this.#pool.size, evicted: this.#pool.evicted };
+      if (now.warm === reported.warm && now.evicted === reported.evicted) return;
+      reported = now;
+      this.#post({ t: 'pool', ...now });
+    }, POOL_REPORT_MS).unref();
   }
 
   handle(message: ToExecutor): void {
@@ -231,6 +242,7 @@ export class Executor {
   close(): void {
     for (const { live, invocation } of this.#invocations.values()) this.#end(live, invocation, 'canceled');
     if (this.#wallTicker) clearInterval(this.#wallTicker);
+    clearInterval(this.#poolReport);
     this.#pool.close();
     this.#spares.close();
     this.#reducer.close();

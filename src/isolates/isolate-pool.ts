@@ -32,6 +32,7 @@ export class IsolatePool<T extends PooledIsolate> {
   readonly #cache: LRUCache<string, Entry<T>>;
   readonly #sweeper: NodeJS.Timeout;
   readonly #maxMappings: number | null;
+  #evicted = 0;
 
   constructor(options: IsolatePoolOptions) {
     this.#maxMappings = options.maxMappings ?? null;
@@ -41,10 +42,23 @@ export class IsolatePool<T extends PooledIsolate> {
       sizeCalculation: (entry) => Math.max(1, entry.bytes),
       ttl: options.idleMs,
       updateAgeOnGet: true,
-      dispose: (entry) => retire(entry.isolate),
+      dispose: (entry, _versionId, reason) => {
+        if (reason === 'evict') this.#evicted++;
+        retire(entry.isolate);
+      },
     });
     // One coarse sweep instead of a timer per isolate.
     this.#sweeper = setInterval(() => this.#cache.purgeStale(), Math.min(options.idleMs, 10_000)).unref();
+  }
+
+  /** Warm isolates held now. */
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  /** Isolates pushed out so far by a bound (count, memory or mappings), not by idling or an unload. */
+  get evicted(): number {
+    return this.#evicted;
   }
 
   get(versionId: string): T | undefined {

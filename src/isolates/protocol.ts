@@ -117,6 +117,9 @@ export interface SlowStartMessage { t: 'slowStart'; id: number }
 /** An idle isolate's memory was given back (memory-reducer.ts), for the process's stats. */
 export interface MemoryReducedMessage { t: 'memoryReduced'; cpuUs: number }
 
+/** The executor's warm isolates and how many its bounds evicted so far, sent (at most each second) when they change. */
+export interface PoolMessage { t: 'pool'; warm: number; evicted: number }
+
 export type FromExecutor =
   | ResponseMessage
   | ChunkMessage
@@ -127,4 +130,5 @@ export type FromExecutor =
   | LogMessage
   | ValidatedMessage
   | SlowStartMessage
-  | MemoryReducedMessage;
+  | MemoryReducedMessage
+  | PoolMessage;

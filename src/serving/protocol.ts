@@ -66,6 +66,9 @@ export interface Stats {
   /** Idle isolates whose memory was given back, and the CPU that took (src/isolates/memory-reducer.ts). */
   memoryReductions: number;
   memoryReductionCpuUs: number;
+  /** Warm tenant isolates (serving thread and offload thread), and those evicted by the pool's bounds so far. */
+  warmIsolates: number;
+  evictedIsolates: number;
 }
 /** The last message of a process that shut down: everything before it was delivered. */
 export interface Stopped { t: 'stopped' }

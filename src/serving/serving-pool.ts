@@ -30,6 +30,7 @@ interface ServingProcess {
   requests: number;
   memoryReductions: number;
   memoryReductionCpuUs: number;
+  isolates: { warm: number; evicted: number };
   /** Being replaced: it takes no new connections and exits once its requests are done. */
   retiring: boolean;
   /** Date.now() of its last message (it sends stats every second). */
@@ -68,6 +69,8 @@ export interface ServingProcessInfo {
   requests: number;
   /** Idle isolates whose memory was given back so far, and the CPU that took. */
   idleGc: { isolates: number; cpuMs: number };
+  /** Warm tenant isolates now, and those the pool's bounds (count, memory, memory mappings) evicted so far. */
+  isolates: { warm: number; evicted: number };
   ready: boolean;
 }
 
@@ -168,6 +171,7 @@ export class ServingPool {
       requests: 0,
       memoryReductions: 0,
       memoryReductionCpuUs: 0,
+      isolates: { warm: 0, evicted: 0 },
       retiring: false,
       heardAt: Date.now(),
     };
@@ -199,6 +203,7 @@ export class ServingPool {
           proc.requests = message.requests;
           proc.memoryReductions = message.memoryReductions;
           proc.memoryReductionCpuUs = message.memoryReductionCpuUs;
+          proc.isolates = { warm: message.warmIsolates, evicted: message.evictedIsolates };
           this.#checkRecycle(proc);
           return;
         case 'stopped':
@@ -341,6 +346,7 @@ export class ServingPool {
       rssBytes: p.rss,
       requests: p.requests,
       idleGc: { isolates: p.memoryReductions, cpuMs: Math.round(p.memoryReductionCpuUs / 100) / 10 },
+      isolates: p.isolates,
       ready: p.listening && !p.worker.isDead() && p.applied >= this.#seq,
     }));
   }

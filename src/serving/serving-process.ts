@@ -122,6 +122,8 @@ setInterval(() => {
     requests,
     memoryReductions: reductions[0]!.count + reductions[1]!.count,
     memoryReductionCpuUs: reductions[0]!.cpuUs + reductions[1]!.cpuUs,
+    warmIsolates: executor.pool.warm + offload.pool.warm,
+    evictedIsolates: executor.pool.evicted + offload.pool.evicted,
   });
 }, STATS_EVERY_MS).unref();
 

@@ -12,6 +12,15 @@ async function served(server: TestServer, worker: string): Promise<LogLine> {
   return server.logs.filter((l) => l.type === 'invocation' && l.worker === worker).at(-1)!;
 }
 
+interface SystemInfo {
+  servingProcesses: { idleGc: { isolates: number; cpuMs: number }; isolates: { warm: number; evicted: number } }[];
+}
+
+async function system(server: TestServer): Promise<SystemInfo> {
+  const reply = await fetch(`${server.adminUrl}/v1/system`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  return (await reply.json()) as SystemInfo;
+}
+
 t.test('the pool is bounded by count: the least recently used isolate is evicted', async (t) => {
   const server = await startServer(t, { args: ['--executors', '1', '--max-isolates', '1'] });
   await deployScript(server, 'a', hello('a'));
@@ -20,6 +29,14 @@ t.test('the pool is bounded by count: the least recently used isolate is evicted
   t.equal((await served(server, 'a')).cold, true, 'a was evicted when b was built');
   t.equal((await served(server, 'a')).cold, false, 'a is warm now');
   t.equal((await served(server, 'b')).cold, true, 'b was evicted for a');
+  // GET /v1/system counts them (reported each second): one warm, three evictions (a for b's deploy, then
+  // b, then a again).
+  let isolates = { warm: 0, evicted: 0 };
+  for (let i = 0; i < 50 && isolates.evicted < 3; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    isolates = (await system(server)).servingProcesses[0]!.isolates;
+  }
+  t.same(isolates, { warm: 1, evicted: 3 }, 'GET /v1/system: one warm isolate, three evicted');
 });
 
 t.test('an idle isolate is disposed (scale to zero) and the next request is a cold start', async (t) => {
@@ -39,8 +56,7 @@ t.test('an idle isolate gives its spare memory back and stays warm', async (t) =
   let idleGc = { isolates: 0, cpuMs: 0 };
   for (let i = 0; i < 50 && idleGc.isolates === 0; i++) {
     await new Promise((r) => setTimeout(r, 200));
-    const reply = await fetch(`${server.adminUrl}/v1/system`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    idleGc = ((await reply.json()) as { servingProcesses: { idleGc: typeof idleGc }[] }).servingProcesses[0]!.idleGc;
+    idleGc = (await system(server)).servingProcesses[0]!.idleGc;
   }
   t.ok(idleGc.isolates >= 1 && idleGc.cpuMs > 0, `collected while idle: ${JSON.stringify(idleGc)}`);
   t.equal((await served(server, 'resting')).cold, false, 'the next request finds it warm and answers');

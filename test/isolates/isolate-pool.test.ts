@@ -50,6 +50,11 @@ t.test('the pool keeps its isolates within its mapping budget, least recently us
   t.same(made.map((f) => f.disposed), [...Array(5).fill(true), ...Array(10).fill(false)], 'the 5 oldest were disposed');
   t.equal(pool.get('v14'), made[14]);
   t.equal(pool.get('v4'), undefined);
+  t.equal(pool.size, 10);
+  t.equal(pool.evicted, 5, 'evictions are counted');
+  pool.remove('v14');
+  t.equal(pool.size, 9);
+  t.equal(pool.evicted, 5, 'an unload is not an eviction');
 
   // One of them grows to 39 MB: 156 pages more, so others make room, the newest use kept.
   pool.get('v5');

@@ -50,6 +50,7 @@ export const ObjectCtor = Object;
 export const ObjectPrototype = Object.prototype;
 export const ObjectPrototypeToString = uncurryThis(Object.prototype.toString);
 export const ObjectPrototypePropertyIsEnumerable = uncurryThis(Object.prototype.propertyIsEnumerable);
+export const ObjectPrototypeIsPrototypeOf = uncurryThis(Object.prototype.isPrototypeOf) as (prototype: object, value: unknown) => boolean;
 
 export const FunctionPrototypeToString = uncurryThis(Function.prototype.toString);
 

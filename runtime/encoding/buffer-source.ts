@@ -1,7 +1,8 @@
 /**
  * Web IDL BufferSource / AllowSharedBufferSource handling (https://webidl.spec.whatwg.org/#BufferSource).
  * Brand checks use the intrinsic getters, which throw on anything that merely looks like a buffer
- * (a spoofed `Symbol.toStringTag` does not pass).
+ * (a spoofed `Symbol.toStringTag` does not pass). A thrown exception costs microseconds (the stack is
+ * captured), so hot paths ask in the order that usually succeeds.
  */
 import {
   ArrayBufferIsView,
@@ -62,7 +63,9 @@ export function bufferSourceBytes(value: unknown, allowShared: boolean): Uint8Ar
       offset = DataViewPrototypeGetByteOffset(value as DataView);
       length = DataViewPrototypeGetByteLength(value as DataView);
     }
-    if (!allowShared && isSharedArrayBuffer(buffer)) return null;
+    // A view's buffer is an ArrayBuffer or a SharedArrayBuffer: asking for the first does not throw in
+    // the usual case (an exception costs microseconds).
+    if (!allowShared && !isArrayBuffer(buffer)) return null;
     return new Uint8ArrayCtor(buffer, offset, length);
   }
   if (isArrayBuffer(value)) return new Uint8ArrayCtor(value);

@@ -144,7 +144,9 @@ function cloneValue(value: unknown, memory: Map<object, unknown>): unknown {
       return remember(memory, value, ObjectCtor(StringPrototypeValueOf(value as unknown as string)));
   }
   if (tag === '[object Function]' || typeof value === 'function') throw dataCloneError('A function');
-  if (isArrayBuffer(value)) {
+  // Brand-checked only when the tag says so: the check throws inside for anything else, and an
+  // exception per plain object was most of a clone's cost.
+  if (tag === '[object ArrayBuffer]' && isArrayBuffer(value)) {
     if (ArrayBufferPrototypeGetDetached(value)) throw dataCloneError('A detached ArrayBuffer');
     return remember(memory, value, ArrayBufferPrototypeSlice(value, 0));
   }

@@ -75,9 +75,8 @@ export function extractBody(init: unknown): ExtractedBody {
     return { source: StringPrototypeToWellFormed(init), stream: null, type: 'text/plain;charset=UTF-8' };
   }
   if (typeof init === 'object' && init !== null) {
-    // BufferSource: "a copy of the bytes held by object", so later writes by the worker do not show.
-    const bytes = bufferSourceBytes(init, false);
-    if (bytes !== null) return { source: copyBytes(bytes), stream: null, type: null };
+    // The platform objects first: their brand checks are cheap, while the BufferSource one throws inside
+    // for anything that is not a buffer.
     if (isURLSearchParams(init)) {
       return { source: serializeSearchParams(init), stream: null, type: 'application/x-www-form-urlencoded;charset=UTF-8' };
     }
@@ -96,6 +95,9 @@ export function extractBody(init: unknown): ExtractedBody {
       const multipart = serializeMultipart(init);
       return { source: multipart.bytes, stream: null, type: multipart.type };
     }
+    // BufferSource: "a copy of the bytes held by object", so later writes by the worker do not show.
+    const bytes = bufferSourceBytes(init, false);
+    if (bytes !== null) return { source: copyBytes(bytes), stream: null, type: null };
   }
   // Any other value is converted to a USVString by the BodyInit union, as in browsers.
   return { source: StringPrototypeToWellFormed(`${init as string}`), stream: null, type: 'text/plain;charset=UTF-8' };

@@ -55,6 +55,10 @@ t.test('body inits set Content-Type and are copied', async (t) => {
         explicit: new Response('x', { headers: { 'Content-Type': 'text/html' } }).headers.get('content-type'),
         other: await new Response({ toString() { return 'object body' } }).text(),
         number: await new Response(42).text(),
+        // Not BufferSources: a view of shared memory, a fake stream; both become strings.
+        shared: await new Response(new Uint8Array(new SharedArrayBuffer(2))).text(),
+        fakeStream: await new Response(Object.create(ReadableStream.prototype, { toString: { value: () => 'fake stream' } })).text(),
+        arrayBuffer: await new Response(new Uint8Array([111, 107]).buffer).text(),
       };
     `),
     {
@@ -66,6 +70,9 @@ t.test('body inits set Content-Type and are copied', async (t) => {
       explicit: 'text/html',
       other: 'object body',
       number: '42',
+      shared: '0,0',
+      fakeStream: 'fake stream',
+      arrayBuffer: 'ok',
     },
   );
 });

@@ -114,3 +114,17 @@ t.test('uncloneable values throw DataCloneError', async (t) => {
   }
   t.throws(() => ev.run(`structuredClone()`), { name: 'TypeError' });
 });
+
+t.test('kinds come from internal slots: a spoofed tag clones as a plain object, a real buffer as a buffer', async (t) => {
+  t.same(
+    ev.run(`
+      const fake = { [Symbol.toStringTag]: 'ArrayBuffer', byteLength: 4 };
+      const fakeMap = { [Symbol.toStringTag]: 'Map', size: 1 };
+      const real = new Uint8Array([7, 8]).buffer;
+      const c = structuredClone({ fake, fakeMap, real });
+      return [Object.getPrototypeOf(c.fake) === Object.prototype, c.fake.byteLength, c.fakeMap instanceof Map,
+              c.real instanceof ArrayBuffer, [...new Uint8Array(c.real)], c.real !== real];
+    `),
+    [true, 4, false, true, [7, 8], true],
+  );
+});

@@ -13,6 +13,7 @@
  *   than left taking connections it never answers.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { IsolaneError, type ErrorCode } from '../errors.ts';
 import type { Route, Version } from '../types.ts';
@@ -133,8 +134,11 @@ export class ServingPool {
     // per request and keep V8's default.
     const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--max-semi-space-size'));
     cluster.setupPrimary({ exec: fileURLToPath(new URL('./serving-process.ts', import.meta.url)), serialization: 'advanced', execArgv });
-    const pool = new ServingPool(options);
-    // The first process learns the port (it may be 0: any free one); the others share it.
+    // Port 0 becomes one free port before any process listens, and every process, replacements too,
+    // listens on that number. Left at 0, the cluster's shared handle lasts only while one process holds
+    // it: had they all died at once, the replacements would listen on another free port, and the clients
+    // of the one announced would hang (seen with 10,000 workers in the density benchmark).
+    const pool = new ServingPool(options.port === 0 ? { ...options, port: await freePort(options.host) } : options);
     const first = pool.#spawn(0);
     pool.#slots.push(first);
     await first.listened;
@@ -154,8 +158,7 @@ export class ServingPool {
 
   #spawn(index: number): ServingProcess {
     const { processes: _p, onMetering: _m, onEvent: _e, recycle: _r, hungAfterMs: _h, ...rest } = this.#options;
-    // Port 0 stays 0: the cluster gives every process that listens on the same (address, port) the same
-    // handle, so they all share the one free port the first listen picked.
+    // The cluster gives every process that listens on the same (address, port) the same handle.
     const data: ServingProcessData = { ...rest, port: this.#options.port };
     const worker = cluster.fork();
     let listened: () => void = () => {};
@@ -390,4 +393,16 @@ export class ServingPool {
     clearInterval(this.#hangCheck);
     await Promise.all([...this.#slots, ...this.#others].map((proc) => this.#stop(proc, graceMs)));
   }
+}
+
+/** A port nothing listens on now, on `host` (the kernel's choice, released at once). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ port: 0, host, exclusive: true }, () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
 }

@@ -107,6 +107,24 @@ t.test('a serving process killed under load: only its in-flight requests fail, a
   t.equal(quiet.failed, 0, `after the restart: ${quiet.ok} served, none failed`);
 });
 
+t.test('every serving process killed at once: the replacements answer on the same port', async (t) => {
+  // The server listens on port 0 (any free one): the port it announced must outlive its processes.
+  const server = await startServer(t, { args: ['--executors', '1'] });
+  await deployGood(server);
+  const victim = (await system(server)).servingProcesses[0]!.pid;
+  process.kill(victim, 'SIGKILL');
+  await server.record((l) => l.type === 'serving-exit' && l.pid === victim);
+  let ready = 0;
+  for (let i = 0; i < 200 && ready !== 200; i++) {
+    await sleep(50);
+    ready = (await request(`${server.adminUrl}/readyz`)).statusCode;
+  }
+  t.equal(ready, 200, 'ready again');
+  const res = await request(`${server.dataUrl}/`, { headers: { host: 'good-a.localhost' }, headersTimeout: 5_000, bodyTimeout: 5_000 });
+  t.equal(res.statusCode, 200);
+  t.equal(await res.body.text(), 'good', `answered on ${server.dataUrl} by the replacement`);
+});
+
 t.test('a serving process that stops reporting (its thread stuck) is killed and replaced', async (t) => {
   const server = await startServer(t, { args: ['--executors', '2', '--hung-after-ms', '1500'] });
   await deployGood(server);

@@ -29,6 +29,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { freemem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { MAX_ISOLATES_PER_PROCESS } from '../../src/limits/address-space.ts';
 import { Client } from 'undici';
 import { startIsolane, type IsolaneServer } from '../lib/isolane-server.ts';
 import { percentiles } from '../lib/load.ts';
@@ -264,7 +265,7 @@ export const scenario: Scenario = {
         const idle = await rss(server);
         const perIdleIsolate = (idle.total - baseline.total) / idle.warm;
         if (after.warm < cold) {
-          notes.push(`${count} workers: the serving processes held ${after.warm} warm isolates of the ${cold} built (${after.evicted} evicted by the pools' bounds; each process's memory mappings are bounded by vm.max_map_count, ${maxMapCount()} here, src/limits/map-count.ts). MB per isolate is over those held.`);
+          notes.push(`${count} workers: the serving processes held ${after.warm} warm isolates of the ${cold} built (${after.evicted} evicted by the pools' bounds: each process's memory mappings, by vm.max_map_count, ${maxMapCount()} here, src/limits/map-count.ts; and at most ${MAX_ISOLATES_PER_PROCESS} isolates per process, src/limits/address-space.ts). MB per isolate is over those held.`);
         }
         ctx.log(`${count}: idle GC of ${gc.reduced} isolates (${gc.cpuMs.toFixed(0)} ms of CPU) after ${gc.waitedS.toFixed(1)} s; RSS ${(idle.total / MB).toFixed(0)} MB, ${(perIdleIsolate / MB).toFixed(2)} MB per idle warm isolate`);
 
@@ -312,6 +313,8 @@ export const scenario: Scenario = {
         const allWarm = after.warm >= cold;
         targets.push({ name: `RSS per warm isolate just after its request, ${count} workers${allWarm ? '' : ` (${after.warm} held)`}`, measured: round(perIsolate / MB), unit: 'MB', target: '<= 2 MB (workerd ~1.5 MB), every worker warm', met: allWarm && perIsolate <= 2 * MB });
         targets.push({ name: `RSS per idle warm isolate (after its idle GC), ${count} workers${allWarm ? '' : ` (${idle.warm} held)`}`, measured: round(perIdleIsolate / MB), unit: 'MB', target: '<= 2 MB (workerd ~1.5 MB), every worker warm', met: allWarm && gc.reduced >= idle.warm && perIdleIsolate <= 2 * MB });
+        const events = server.lines.filter((l) => typeof l.type === 'string' && l.type.startsWith('serving-'));
+        if (events.length) notes.push(`${count} workers, serving process events: ${events.map((e) => JSON.stringify(e)).join('; ')}`);
         if (warm.samples.length || lat.samples.length) notes.push(`${count} workers, wrong or failed answers: ${[...warm.samples, ...lat.samples].join('; ')}`);
         ctx.log(`${count}: ${cold} cold starts, ${after.warm} warm isolates held, RSS ${(baseline.total / MB).toFixed(0)} → ${(after.total / MB).toFixed(0)} MB, ${(perIsolate / MB).toFixed(2)} MB per isolate; warm p50 ${p.p50.toFixed(2)} ms p99 ${p.p99.toFixed(2)} ms, ${latCold} cold in the latency phase`);
         largest = count;

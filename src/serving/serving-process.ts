@@ -15,6 +15,7 @@ import { ExecutorClient } from '../isolates/executor-client.ts';
 import { HeavyWorkers } from '../limits/heavy-workers.ts';
 import { QUICK_START_CPU_MS, SlowStarts } from '../limits/slow-starts.ts';
 import { LimitStrikes } from '../limits/limit-strikes.ts';
+import { isolatesPerProcess } from '../limits/address-space.ts';
 import { isolateMappingBudget } from '../limits/map-count.ts';
 import type { MeterSink } from '../metering/meter.ts';
 import { Admission } from '../limits/admission.ts';
@@ -57,17 +58,19 @@ const forward = new ForwardMeter(post);
 const onLog = (line: { worker: string; requestId: string | null; level: string; message: string }) => forward.console(line.worker, line.requestId, line.level, line.message);
 const executorOptions = { idleGcMs: data.idleGcMs, fetchAllow: data.fetchAllow, codeCacheDir: data.codeCacheDir };
 // The process's share of the warm-isolate bounds: a quarter to the offload thread, the rest to this one.
-// The memory-mapping budget is the process's own (limits/map-count.ts), split the same way.
+// The memory-mapping budget is the process's own (limits/map-count.ts), split the same way, and so is
+// the ceiling that the isolates' address space sets (limits/address-space.ts).
 const mappings = isolateMappingBudget();
+const maxIsolates = isolatesPerProcess(data.pool.maxIsolates);
 const offloadPool = {
   ...data.pool,
-  maxIsolates: Math.ceil(data.pool.maxIsolates / 4),
+  maxIsolates: Math.ceil(maxIsolates / 4),
   maxMemoryBytes: Math.ceil(data.pool.maxMemoryBytes / 4),
   maxMappings: mappings === null ? null : Math.floor(mappings / 4),
 };
 const servingPool = {
   ...data.pool,
-  maxIsolates: Math.max(1, data.pool.maxIsolates - offloadPool.maxIsolates),
+  maxIsolates: Math.max(1, maxIsolates - offloadPool.maxIsolates),
   maxMemoryBytes: data.pool.maxMemoryBytes - offloadPool.maxMemoryBytes,
   maxMappings: mappings === null ? null : mappings - offloadPool.maxMappings!,
 };

@@ -30,6 +30,7 @@ import { freemem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MAX_ISOLATES_PER_PROCESS } from '../../src/limits/address-space.ts';
+import type { ServingProcessInfo } from '../../src/serving/serving-pool.ts';
 import { Client } from 'undici';
 import { startIsolane, type IsolaneServer } from '../lib/isolane-server.ts';
 import { percentiles } from '../lib/load.ts';
@@ -43,9 +44,10 @@ const name = (i: number) => `d${i}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (n: number, d = 2) => Number(n.toFixed(d));
 
+/** What the density scenario reads of GET /v1/system. */
 interface System {
   restarts: number;
-  servingProcesses: { pid: number; rssBytes: number; requests: number; idleGc: { isolates: number; cpuMs: number }; isolates: { warm: number; evicted: number } }[];
+  servingProcesses: ServingProcessInfo[];
 }
 
 /** The server's default --idle-gc-ms: a warm isolate unused this long gives its spare memory back. */

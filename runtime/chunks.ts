@@ -5,12 +5,27 @@
  * the ask returns (src/isolates/runtime-chunks.ts). Evaluated once, kept.
  */
 import { hostRuntimeChunk } from './bridge.ts';
-import { ObjectCreate, TypeErrorCtor } from './primordials.ts';
+import {
+  ObjectCreate,
+  ObjectPrototype,
+  ObjectSetPrototypeOf,
+  ReflectDefineProperty,
+  ReflectDeleteProperty,
+  ReflectGetOwnPropertyDescriptor,
+  TypeErrorCtor,
+} from './primordials.ts';
 
 const loaded: Record<string, unknown> = ObjectCreate(null);
 
 export function loadChunk<T>(name: string): T {
-  if (!(name in loaded)) hostRuntimeChunk(name);
+  if (!(name in loaded)) {
+    const setAside = setAsideDescriptorFields();
+    try {
+      hostRuntimeChunk(name);
+    } finally {
+      putBack(setAside);
+    }
+  }
   if (!(name in loaded)) throw new TypeErrorCtor(`runtime chunk ${name} did not load`);
   return loaded[name] as T;
 }
@@ -18,4 +33,31 @@ export function loadChunk<T>(name: string): T {
 /** dispatch('chunk', name, exports): the host ran chunk `name` here. */
 export function chunkLoaded(name: string, exports: unknown): void {
   if (!(name in loaded)) loaded[name] = exports;
+}
+
+/**
+ * The chunks are libraries (web-streams-polyfill, urlpattern-polyfill) that define properties with
+ * descriptor literals, which inherit from Object.prototype: with a tenant's `Object.prototype.get`
+ * (or `value`, …) there, evaluating them would throw. While a chunk runs, those properties are taken
+ * off Object.prototype (the configurable ones; the chunk runs no tenant code) and put back after.
+ */
+const DESCRIPTOR_FIELDS = ['get', 'set', 'value', 'writable', 'enumerable', 'configurable'];
+
+function setAsideDescriptorFields(): PropertyDescriptor[] {
+  const setAside: PropertyDescriptor[] = [];
+  for (let i = 0; i < DESCRIPTOR_FIELDS.length; i++) {
+    const field = DESCRIPTOR_FIELDS[i]!;
+    const descriptor = ReflectGetOwnPropertyDescriptor(ObjectPrototype, field);
+    if (descriptor === undefined || !ReflectDeleteProperty(ObjectPrototype, field)) continue;
+    // Put back in turn, each descriptor must not inherit the fields put back before it.
+    setAside[i] = ObjectSetPrototypeOf(descriptor, null);
+  }
+  return setAside;
+}
+
+function putBack(setAside: PropertyDescriptor[]): void {
+  for (let i = 0; i < DESCRIPTOR_FIELDS.length; i++) {
+    const descriptor = setAside[i];
+    if (descriptor !== undefined) ReflectDefineProperty(ObjectPrototype, DESCRIPTOR_FIELDS[i]!, descriptor);
+  }
 }

@@ -92,4 +92,4 @@ const boot: Boot = function boot(host: HostCall, natives?: Natives) {
   return dispatch;
 };
 
-ObjectDefineProperty(globalThisRef, '__isolaneBoot', { value: boot, configurable: true, writable: false, enumerable: false });
+ObjectDefineProperty(globalThisRef, '__isolaneBoot', { __proto__: null, value: boot, configurable: true, writable: false, enumerable: false });

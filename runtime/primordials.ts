@@ -38,7 +38,6 @@ export const {
 
 export const {
   create: ObjectCreate,
-  defineProperty: ObjectDefineProperty,
   freeze: ObjectFreeze,
   getOwnPropertySymbols: ObjectGetOwnPropertySymbols,
   getPrototypeOf: ObjectGetPrototypeOf,
@@ -47,6 +46,14 @@ export const {
   setPrototypeOf: ObjectSetPrototypeOf,
 } = Object;
 export const ObjectCtor = Object;
+
+/**
+ * A property descriptor that inherits nothing. One made by a plain literal inherits Object.prototype's
+ * properties, so a tenant's `Object.prototype.get` (or `set`, `value`, `writable`) would change what the
+ * runtime defines, or make the definition throw. The type makes every call site say `__proto__: null`.
+ */
+export type OwnDescriptor = PropertyDescriptor & { __proto__: null };
+export const ObjectDefineProperty = Object.defineProperty as <T>(target: T, key: PropertyKey, descriptor: OwnDescriptor) => T;
 export const ObjectPrototype = Object.prototype;
 export const ObjectPrototypeToString = uncurryThis(Object.prototype.toString);
 export const ObjectPrototypePropertyIsEnumerable = uncurryThis(Object.prototype.propertyIsEnumerable);

@@ -33,7 +33,7 @@ export interface JsonWebKey {
 const STRING_MEMBERS = ['alg', 'crv', 'd', 'dp', 'dq', 'e', 'ext', 'k', 'key_ops', 'kty', 'n', 'oth', 'p', 'q', 'qi', 'use', 'x', 'y'];
 
 function append<T>(list: T[], value: T): void {
-  ObjectDefineProperty(list, list.length, { value, writable: true, enumerable: true, configurable: true });
+  ObjectDefineProperty(list, list.length, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
 }
 
 /** Web IDL conversion of an importKey `keyData` to the JsonWebKey dictionary (TypeError if it cannot be one). */

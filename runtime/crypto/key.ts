@@ -121,7 +121,7 @@ function algorithmObject(algorithm: KeyAlgorithm): object {
 }
 
 function append<T>(list: T[], value: T): void {
-  ObjectDefineProperty(list, list.length, { value, writable: true, enumerable: true, configurable: true });
+  ObjectDefineProperty(list, list.length, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
 }
 
 /** The usages of a mask as a list, in the usual order. */

@@ -285,7 +285,7 @@ function defineEvents() {
   nameClass(Event, 'Event');
   const PHASES = ['NONE', 'CAPTURING_PHASE', 'AT_TARGET', 'BUBBLING_PHASE'];
   for (let i = 0; i < PHASES.length; i++) {
-    const descriptor = { value: i, enumerable: true };
+    const descriptor = { __proto__: null, value: i, enumerable: true };
     ObjectDefineProperty(Event, PHASES[i]!, descriptor);
     ObjectDefineProperty(Event.prototype, PHASES[i]!, descriptor);
   }

@@ -22,7 +22,7 @@ const platformPrototypes = new WeakMapCtor<object, true>();
 
 export function defineGlobal(name: string, value: unknown): void {
   if (typeof value === 'function') setName(value, name);
-  ObjectDefineProperty(globalThisRef, name, { value, writable: true, configurable: true, enumerable: false });
+  ObjectDefineProperty(globalThisRef, name, { __proto__: null, value, writable: true, configurable: true, enumerable: false });
 }
 
 /**
@@ -32,21 +32,22 @@ export function defineGlobal(name: string, value: unknown): void {
  */
 export function defineLazyGlobal(name: string, load: () => unknown): void {
   ObjectDefineProperty(globalThisRef, name, {
+    __proto__: null,
     configurable: true,
     enumerable: false,
     get() {
       const value = load();
-      ObjectDefineProperty(globalThisRef, name, { value, writable: true, configurable: true, enumerable: false });
+      ObjectDefineProperty(globalThisRef, name, { __proto__: null, value, writable: true, configurable: true, enumerable: false });
       return value;
     },
     set(value: unknown) {
-      ObjectDefineProperty(globalThisRef, name, { value, writable: true, configurable: true, enumerable: false });
+      ObjectDefineProperty(globalThisRef, name, { __proto__: null, value, writable: true, configurable: true, enumerable: false });
     },
   });
 }
 
 export function setName(fn: Function, name: string): void {
-  if (fn.name !== name) ObjectDefineProperty(fn, 'name', { value: name, configurable: true });
+  if (fn.name !== name) ObjectDefineProperty(fn, 'name', { __proto__: null, value: name, configurable: true });
 }
 
 /**
@@ -55,7 +56,7 @@ export function setName(fn: Function, name: string): void {
  */
 export function nameClass(ctor: Function & { prototype: object }, name: string, tag: string = name): void {
   setName(ctor, name);
-  ObjectDefineProperty(ctor.prototype, SymbolToStringTag, { value: tag, configurable: true });
+  ObjectDefineProperty(ctor.prototype, SymbolToStringTag, { __proto__: null, value: tag, configurable: true });
   WeakMapPrototypeSet(platformPrototypes, ctor.prototype, true);
 }
 

@@ -76,7 +76,7 @@ export class DOMException extends Error {
     if (typeof options === 'object' && options !== null) {
       const { name, cause } = options as { name?: unknown; cause?: unknown };
       this.#name = name === undefined ? 'Error' : `${name as string}`;
-      if ('cause' in options) ObjectDefineProperty(this, 'cause', { value: cause, writable: true, configurable: true });
+      if ('cause' in options) ObjectDefineProperty(this, 'cause', { __proto__: null, value: cause, writable: true, configurable: true });
     } else {
       this.#name = `${options as string}`;
     }
@@ -102,7 +102,7 @@ export class DOMException extends Error {
 nameClass(DOMException, 'DOMException');
 
 for (const key in CONSTANTS) {
-  const descriptor = { value: CONSTANTS[key], enumerable: true };
+  const descriptor = { __proto__: null, value: CONSTANTS[key], enumerable: true };
   ObjectDefineProperty(DOMException, key, descriptor);
   ObjectDefineProperty(DOMException.prototype, key, descriptor);
 }

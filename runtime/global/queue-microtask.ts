@@ -36,7 +36,7 @@ export function reportError(error: unknown): void {
   try {
     message = ErrorIsError(error) ? `Uncaught ${(error as Error).name}: ${(error as Error).message}` : `Uncaught ${error as string}`;
   } catch {}
-  const fields: Record<string, unknown> = { message, filename: '', lineno: 0, colno: 0, error };
-  for (const key in fields) ObjectDefineProperty(event, key, { value: fields[key], enumerable: true });
+  const fields: Record<string, unknown> = { __proto__: null, message, filename: '', lineno: 0, colno: 0, error };
+  for (const key in fields) ObjectDefineProperty(event, key, { __proto__: null, value: fields[key], enumerable: true });
   if (dispatchEvent(event)) logUncaught(error);
 }

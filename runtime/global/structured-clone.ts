@@ -209,7 +209,7 @@ function cloneObject<T extends object>(source: object, target: T, memory: Map<ob
     if (typeof key !== 'string' || (skip !== undefined && skip(key))) continue;
     if (!ObjectPrototypePropertyIsEnumerable(source, key)) continue;
     const copy = cloneValue((source as Record<string, unknown>)[key], memory);
-    ObjectDefineProperty(target, key, { value: copy, writable: true, enumerable: true, configurable: true });
+    ObjectDefineProperty(target, key, { __proto__: null, value: copy, writable: true, enumerable: true, configurable: true });
   }
   return target;
 }
@@ -273,7 +273,7 @@ function cloneError(source: Error, memory: Map<object, unknown>): Error {
     else if (key === 'stack') field = source.stack;
     else continue;
     const copy = key === 'cause' ? cloneValue(field, memory) : `${field as string}`;
-    ObjectDefineProperty(target, key, { value: copy, writable: true, enumerable: false, configurable: true });
+    ObjectDefineProperty(target, key, { __proto__: null, value: copy, writable: true, enumerable: false, configurable: true });
   }
   return target;
 }

@@ -121,6 +121,7 @@ function defineFormData() {
   }
   nameClass(FormData, 'FormData');
   ObjectDefineProperty(FormData.prototype, SymbolIterator, {
+    __proto__: null,
     value: FormData.prototype.entries,
     writable: true,
     configurable: true,

@@ -441,7 +441,7 @@ export function defineURLClasses(machine: UrlStateMachine, urlencoded: Urlencode
 
   nameClass(URL, 'URL');
   nameClass(URLSearchParams, 'URLSearchParams');
-  ObjectDefineProperty(URLSearchParams.prototype, SymbolIterator, { value: URLSearchParams.prototype.entries, writable: true, configurable: true, enumerable: false });
+  ObjectDefineProperty(URLSearchParams.prototype, SymbolIterator, { __proto__: null, value: URLSearchParams.prototype.entries, writable: true, configurable: true, enumerable: false });
   // Web IDL lengths: the number of required arguments.
   for (const [fn, length] of [
     [URL, 1],
@@ -451,7 +451,7 @@ export function defineURLClasses(machine: UrlStateMachine, urlencoded: Urlencode
     [URLSearchParams.prototype.delete, 1],
     [URLSearchParams.prototype.has, 1],
   ] as const) {
-    ObjectDefineProperty(fn, 'length', { value: length, configurable: true });
+    ObjectDefineProperty(fn, 'length', { __proto__: null, value: length, configurable: true });
   }
 
   registerInspector(URL.prototype, (url: URL) => ({

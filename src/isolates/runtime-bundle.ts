@@ -108,6 +108,28 @@ function parenthesizeEagerModules(code: string, expected: number): string {
   return out;
 }
 
+/**
+ * esbuild's helpers (`__export`, `__toCommonJS`, and `__name` in urlpattern-polyfill's prebuilt file)
+ * define properties with descriptor literals, which inherit from Object.prototype, through an alias
+ * `var x=Object.defineProperty`. They run after tenant code may have put `get` or `value` on
+ * Object.prototype (`__toCommonJS` on a worker's first `new URL()`, `__name` on every URLPattern
+ * parse), and the definition would throw. Each such alias is made to give its descriptors a null
+ * prototype: they are the helpers' own literals, never a caller's object. The script must have one
+ * (esbuild's prelude); test/runtime/prototype-pollution.test.ts checks that the fix still holds.
+ */
+const DEFINE_ALIAS = /\bvar ([\w$]+)=Object\.defineProperty(?=[;,])/g;
+const OWN_DESCRIPTOR_DEFINE = '((define,setProto)=>(o,k,d)=>define(o,k,setProto(d,null)))(Object.defineProperty,Object.setPrototypeOf)';
+
+function ownDescriptorDefines(code: string, required: boolean): string {
+  let aliases = 0;
+  const out = code.replace(DEFINE_ALIAS, (_, alias: string) => {
+    aliases++;
+    return `var ${alias}=${OWN_DESCRIPTOR_DEFINE}`;
+  });
+  if (required && aliases === 0) throw new Error("runtime bundle: esbuild's defineProperty helper is not where expected");
+  return out;
+}
+
 /** The runtime script and its chunks' sources by name. */
 export interface RuntimeBundle {
   script: string;
@@ -157,7 +179,7 @@ async function bundleChunk(entry: string): Promise<string> {
     banner: { js: `(function () {${COMMON.banner.js}let chunkExports;` },
     footer: { js: 'return chunkExports;\n})()' },
   });
-  return result.outputFiles[0]!.text;
+  return ownDescriptorDefines(result.outputFiles[0]!.text, false);
 }
 
 export async function bundleRuntime(): Promise<RuntimeBundle> {
@@ -175,7 +197,7 @@ async function bundleScript(): Promise<string> {
   });
   if (result.outputFiles.length !== 1) throw new Error(`expected one output file, got ${result.outputFiles.length}`);
   const eager = Object.keys(result.metafile.inputs).filter((file) => EAGER_MODULES.test(`/${file}`)).length;
-  return parenthesizeEagerModules(result.outputFiles[0]!.text, eager);
+  return ownDescriptorDefines(parenthesizeEagerModules(result.outputFiles[0]!.text, eager), true);
 }
 
 let memo: Promise<RuntimeBundle> | null = null;

@@ -61,8 +61,8 @@ const ARRAY_METHODS: Record<string, [number, Keep]> = {
 
 function replace(proto: object, name: string, method: Function, length: number): void {
   setName(method, name);
-  if (method.length !== length) ObjectDefineProperty(method, 'length', { value: length, configurable: true });
-  ObjectDefineProperty(proto, name, { value: method, writable: true, enumerable: false, configurable: true });
+  if (method.length !== length) ObjectDefineProperty(method, 'length', { __proto__: null, value: length, configurable: true });
+  ObjectDefineProperty(proto, name, { __proto__: null, value: method, writable: true, enumerable: false, configurable: true });
 }
 
 function arrayMethod(name: string, keep: Keep): Function {
@@ -103,6 +103,6 @@ export function installInterruptibleBuiltins(): void {
   replace(String.prototype, 'split', split, 2);
   replace(String.prototype, 'replaceAll', replaceAll, 2);
   // Named "[Symbol.replace]" and "[Symbol.split]" by their computed keys, as the builtins are.
-  ObjectDefineProperty(RegExp.prototype, SymbolReplace, { value: regExpReplace, writable: true, enumerable: false, configurable: true });
-  ObjectDefineProperty(RegExp.prototype, SymbolSplit, { value: regExpSplit, writable: true, enumerable: false, configurable: true });
+  ObjectDefineProperty(RegExp.prototype, SymbolReplace, { __proto__: null, value: regExpReplace, writable: true, enumerable: false, configurable: true });
+  ObjectDefineProperty(RegExp.prototype, SymbolSplit, { __proto__: null, value: regExpSplit, writable: true, enumerable: false, configurable: true });
 }

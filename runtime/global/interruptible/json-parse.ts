@@ -259,7 +259,7 @@ class LongJson {
 
 /** CreateDataProperty, which a setter on Object.prototype cannot intercept (as in JSON.parse). */
 function defineData(target: Record<string, unknown>, key: string, value: unknown): void {
-  ObjectDefineProperty(target, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true } as PropertyDescriptor);
+  ObjectDefineProperty(target, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
 }
 
 /** The parts as one array, as JSON.parse would make it. */

@@ -171,6 +171,7 @@ export class Executor {
   readonly #egress = new Map<string, Agent>();
   readonly #queued = new RequestQueues<LiveIsolate>((live, requests) => this.#runRequests(live, requests));
   readonly #poolReport: NodeJS.Timeout;
+  #closed = false;
 
   constructor(runtime: RuntimeBundle, options: ExecutorOptions, post: Post) {
     this.#runtime = runtime;
@@ -240,6 +241,7 @@ export class Executor {
   }
 
   close(): void {
+    this.#closed = true;
     for (const { live, invocation } of this.#invocations.values()) this.#end(live, invocation, 'canceled');
     if (this.#wallTicker) clearInterval(this.#wallTicker);
     clearInterval(this.#poolReport);
@@ -287,20 +289,36 @@ export class Executor {
     const version = this.#versions.get(message.versionId);
     const invocation = new Invocation(message.id, message.requestId, message.deadline, version?.limits.cpuMs ?? 0);
     if (!version) {
-      this.#post({ t: 'failure', id: message.id, outcome: 'scriptNotFound' });
-      this.#post({ t: 'end', id: message.id, outcome: 'scriptNotFound', cold: false, initMs: null, cpuUs: 0, memoryBytes: 0 });
+      this.#notStarted(message.id, 'scriptNotFound');
       return;
     }
     this.#start(version, invocation, message.request);
   }
 
-  /** Runs `invocation` in the version's warm isolate, or in one built now. */
+  /** Ends an invocation that never entered an isolate. */
+  #notStarted(id: number, outcome: Outcome): void {
+    this.#post({ t: 'failure', id, outcome });
+    this.#post({ t: 'end', id, outcome, cold: false, initMs: null, cpuUs: 0, memoryBytes: 0 });
+  }
+
+  /**
+   * Runs `invocation` in the version's warm isolate, or in one built now: from a spare, after waiting
+   * for one being prepared if none is ready (built here only when none is under way).
+   */
   #start(version: Version, invocation: Invocation, request: RequestData): void {
     const { id } = invocation;
     let live = this.#pool.get(version.id);
     if (!live || live.tenant.disposed) {
       if (this.#slowToStart.has(version.id)) {
         this.#post({ t: 'slowStart', id });
+        return;
+      }
+      const preparing = this.#spares.ready(version.limits.memoryMb) ? null : this.#spares.preparing(version.limits.memoryMb);
+      if (preparing) {
+        void preparing.then(() => {
+          if (!this.#closed) this.#start(version, invocation, request);
+          else this.#notStarted(id, 'canceled');
+        });
         return;
       }
       try {

@@ -5,7 +5,8 @@
  */
 import t from 'tap';
 import { Executor } from '../../src/isolates/executor.ts';
-import type { EndMessage, FromExecutor, ResponseMessage } from '../../src/isolates/protocol.ts';
+import type { FromExecutor, ResponseMessage } from '../../src/isolates/protocol.ts';
+import { executorEnds } from '../helpers/executor-ends.ts';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 import { TenantIsolate } from '../../src/isolates/tenant-isolate.ts';
 import { DEFAULT_LIMITS, type Version } from '../../src/types.ts';
@@ -79,15 +80,7 @@ async function start(t: { teardown(fn: () => void): void }, warmPath = '/warm') 
     executor.handle({ t: 'invoke', id: ++id, requestId: `r${id}`, worker: 'w', versionId: 'v1', deadline: Date.now() + 10_000, request: { method, url: `http://w.localhost${path}`, headers: 'host\nw.localhost', body } });
     return id;
   };
-  const ends = async (ids: number[]) => {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const done = new Map(messages.filter((m): m is EndMessage => m.t === 'end').map((m) => [m.id, m]));
-      if (ids.every((i) => done.has(i))) return ids.map((i) => done.get(i)!);
-      if (Date.now() > deadline) throw new Error(`invocations ${ids.filter((i) => !done.has(i)).join(', ')} never ended`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
+  const ends = (ids: number[]) => executorEnds(messages, ids);
   const bodies = () => new Map(messages.filter((m): m is ResponseMessage => m.t === 'response').map((m) => [m.id, m.body]));
   await ends([invoke(warmPath)]);
   entries.length = 0;

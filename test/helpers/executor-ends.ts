@@ -1,0 +1,13 @@
+/** For tests that drive an Executor directly: its messages, waited on. */
+import type { EndMessage, FromExecutor } from '../../src/isolates/protocol.ts';
+
+/** The `end` messages of invocations `ids`, in that order, once all have come (at most 5 s). */
+export async function executorEnds(messages: FromExecutor[], ids: number[]): Promise<EndMessage[]> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const done = new Map(messages.filter((m): m is EndMessage => m.t === 'end').map((m) => [m.id, m]));
+    if (ids.every((i) => done.has(i))) return ids.map((i) => done.get(i)!);
+    if (Date.now() > deadline) throw new Error(`invocations ${ids.filter((i) => !done.has(i)).join(', ')} never ended`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}

@@ -160,3 +160,23 @@ export function parseSimpleURL(input: string): SimpleURLRecord | null {
   // The same properties in the same order as whatwg-url's records.
   return { scheme, username: '', password: '', host, port, path, query, fragment };
 }
+
+/** https://url.spec.whatwg.org/#concept-url-path-serializer of a record parseSimpleURL made. */
+export function serializeSimplePath(url: SimpleURLRecord): string {
+  let output = '';
+  for (let i = 0; i < url.path.length; i++) output += `/${url.path[i]!}`;
+  return output;
+}
+
+/** https://url.spec.whatwg.org/#ascii-serialisation-of-an-origin: a tuple origin (special scheme, domain). */
+export function serializeSimpleOrigin(url: SimpleURLRecord): string {
+  return url.port === null ? `${url.scheme}://${url.host}` : `${url.scheme}://${url.host}:${url.port}`;
+}
+
+/** https://url.spec.whatwg.org/#concept-url-serializer of a record parseSimpleURL made (no userinfo). */
+export function serializeSimpleURL(url: SimpleURLRecord, excludeFragment = false): string {
+  let output = serializeSimpleOrigin(url) + serializeSimplePath(url);
+  if (url.query !== null) output += `?${url.query}`;
+  if (!excludeFragment && url.fragment !== null) output += `#${url.fragment}`;
+  return output;
+}

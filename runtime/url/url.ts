@@ -1,7 +1,8 @@
 /**
  * URL and URLSearchParams (https://url.spec.whatwg.org/): the standard's algorithms come from
  * whatwg-url, its reference implementation, bundled in; the classes are the runtime's own
- * (url-classes.ts). Both are loaded on first use: an isolate that never touches a URL pays nothing.
+ * (url-classes.ts). The classes are defined on first use, and whatwg-url's modules loaded only once a
+ * URL needs them (simpleFirst below): an isolate that never touches a URL pays nothing.
  * whatwg-url's few dependencies on the platform are replaced at bundle time
  * (src/isolates/runtime-bundle.ts):
  *   - whatwg-url/lib/encoding.js  → whatwg-url-encoding.ts (this runtime's UTF-8 codec, via hooks)
@@ -14,7 +15,7 @@ import type { URLRecord } from 'whatwg-url';
 import { utf8DecodeWithoutBOM, utf8Encode } from '../encoding/utf8.ts';
 import { defineLazyGlobal } from '../global/define.ts';
 import { hooks } from './whatwg-url-hooks.ts';
-import { parseSimpleURL } from './simple-url.ts';
+import { parseSimpleURL, serializeSimpleOrigin, serializeSimplePath, serializeSimpleURL, type SimpleURLRecord } from './simple-url.ts';
 import { parseSimpleUrlencoded } from './simple-urlencoded.ts';
 import { defineURLClasses, type UrlStateMachine, type Urlencoded, type URLClasses } from './url-classes.ts';
 
@@ -29,6 +30,7 @@ hooks.utf8Encode = utf8Encode;
 hooks.utf8DecodeWithoutBOM = utf8DecodeWithoutBOM;
 
 let machine: UrlStateMachine | null = null;
+let urlencoded: Urlencoded | null = null;
 let classes: URLClasses | null = null;
 
 /** whatwg-url's parser (esbuild keeps its CommonJS modules unevaluated until this call). */
@@ -40,12 +42,8 @@ function loadMachine(): UrlStateMachine {
   return loaded;
 }
 
-function loadClasses(): URLClasses {
-  if (classes !== null) return classes;
-  const urlencoded = require('whatwg-url/lib/urlencoded.js');
-  takeSimpleQueriesFirst(urlencoded);
-  classes = defineURLClasses(loadMachine(), urlencoded);
-  return classes;
+function loadUrlencoded(): Urlencoded {
+  return (urlencoded ??= require('whatwg-url/lib/urlencoded.js'));
 }
 
 /**
@@ -58,19 +56,47 @@ function takeSimpleURLsFirst(parser: UrlStateMachine): void {
     (options?.url === undefined && options?.stateOverride === undefined ? parseSimpleURL(input) : null) ?? basicURLParse(input, options);
 }
 
-/** Queries and URLSearchParams strings try simple-urlencoded.ts first. */
-function takeSimpleQueriesFirst(parser: Urlencoded): void {
-  const parseUrlencodedString = parser.parseUrlencodedString;
-  parser.parseUrlencodedString = (input) => parseSimpleUrlencoded(input) ?? parseUrlencodedString(input);
+/**
+ * The state machine's functions without loading it while every URL is a simple one. Loading whatwg-url
+ * (its state machine and urlencoded modules) took ~0.6 ms of an isolate's first `new URL()`, for URLs the
+ * fast path parses anyway. Until something loads it (an input the fast path does not take, a setter that
+ * parses, userinfo), every URL record in the isolate was made by parseSimpleURL and changed only by what
+ * keeps it one of those forms (a port or query set to null, a query from URLSearchParams), so these
+ * answer from simple-url.ts; afterwards everything goes to the machine.
+ */
+const simpleFirst: UrlStateMachine = {
+  basicURLParse: (input, options) =>
+    (machine === null && options?.url === undefined && options?.stateOverride === undefined ? parseSimpleURL(input) : null) ??
+    loadMachine().basicURLParse(input, options),
+  serializeURL: (url, excludeFragment) => (machine === null ? serializeSimpleURL(url as SimpleURLRecord, excludeFragment) : machine.serializeURL(url, excludeFragment)),
+  serializeURLOrigin: (url) => (machine === null ? serializeSimpleOrigin(url as SimpleURLRecord) : machine.serializeURLOrigin(url)),
+  serializeHost: (host) => (machine === null ? (host as string) : machine.serializeHost(host)),
+  serializeInteger: (integer) => (machine === null ? `${integer}` : machine.serializeInteger(integer)),
+  serializePath: (url) => (machine === null ? serializeSimplePath(url as SimpleURLRecord) : machine.serializePath(url)),
+  setTheUsername: (url, username) => loadMachine().setTheUsername(url, username),
+  setThePassword: (url, password) => loadMachine().setThePassword(url, password),
+  // A simple record has a domain and a special scheme other than file, and a path of segments.
+  cannotHaveAUsernamePasswordPort: (url) => (machine === null ? false : machine.cannotHaveAUsernamePasswordPort(url)),
+  hasAnOpaquePath: (url) => (machine === null ? false : machine.hasAnOpaquePath(url)),
+};
+
+/** Queries and URLSearchParams strings try simple-urlencoded.ts first; whatwg-url's module loads when needed. */
+const urlencodedSimpleFirst: Urlencoded = {
+  parseUrlencodedString: (input) => parseSimpleUrlencoded(input) ?? loadUrlencoded().parseUrlencodedString(input),
+  serializeUrlencoded: (tuples) => loadUrlencoded().serializeUrlencoded(tuples),
+};
+
+function loadClasses(): URLClasses {
+  return (classes ??= defineURLClasses(simpleFirst, urlencodedSimpleFirst));
 }
 
 /** https://url.spec.whatwg.org/#concept-url-parser, or null on failure. */
 export function parseURL(input: string, base?: URLRecord): URLRecord | null {
-  return loadMachine().basicURLParse(input, base === undefined ? undefined : { baseURL: base });
+  return simpleFirst.basicURLParse(input, base === undefined ? undefined : { baseURL: base });
 }
 
 export function serializeURL(url: URLRecord, excludeFragment = false): string {
-  return loadMachine().serializeURL(url, excludeFragment);
+  return simpleFirst.serializeURL(url, excludeFragment);
 }
 
 /** False until the classes are defined: no URLSearchParams object can exist before. */

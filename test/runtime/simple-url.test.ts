@@ -12,10 +12,18 @@ import t, { type Test } from 'tap';
 
 // Imported by a computed path: the runtime's files are type-checked with runtime/tsconfig.json (newer lib).
 const simpleUrl = join(import.meta.dirname, '..', '..', 'runtime', 'url', 'simple-url.ts');
-const { parseSimpleURL } = (await import(simpleUrl)) as { parseSimpleURL(input: string): object | null };
+const { parseSimpleURL, serializeSimpleURL, serializeSimplePath, serializeSimpleOrigin } = (await import(simpleUrl)) as {
+  parseSimpleURL(input: string): object | null;
+  serializeSimpleURL(url: object, excludeFragment?: boolean): string;
+  serializeSimplePath(url: object): string;
+  serializeSimpleOrigin(url: object): string;
+};
 
 const machine = createRequire(import.meta.url)('whatwg-url/lib/url-state-machine.js') as {
   basicURLParse(input: string, options?: object): unknown;
+  serializeURL(url: unknown, excludeFragment?: boolean): string;
+  serializePath(url: unknown): string;
+  serializeURLOrigin(url: unknown): string;
 };
 const urlencoded = createRequire(import.meta.url)('whatwg-url/lib/urlencoded.js') as {
   parseUrlencodedString(input: string): unknown;
@@ -63,6 +71,26 @@ function agreeWhereTaken(t: Test, inputs: Iterable<string>, fast: (input: string
 
 t.test('every input the fast path takes parses to the same record as whatwg-url', (t) => {
   agreeWhereTaken(t, [...wptInputs, ...generated()], parseSimpleURL, (input) => machine.basicURLParse(input), 1000);
+  t.end();
+});
+
+t.test("the fast path's serializers give whatwg-url's strings for every record it makes", (t) => {
+  const serialized = (serialize: (url: object) => unknown) => (input: string) => {
+    const record = parseSimpleURL(input);
+    return record === null ? null : serialize(record);
+  };
+  const cases: [string, (url: object) => unknown, (url: object) => unknown][] = [
+    ['href', serializeSimpleURL, (url) => machine.serializeURL(url)],
+    ['href without fragment', (url) => serializeSimpleURL(url, true), (url) => machine.serializeURL(url, true)],
+    ['path', serializeSimplePath, (url) => machine.serializePath(url)],
+    ['origin', serializeSimpleOrigin, (url) => machine.serializeURLOrigin(url)],
+  ];
+  for (const [what, fast, full] of cases) {
+    t.test(what, (t) => {
+      agreeWhereTaken(t, [...wptInputs, ...generated()], serialized(fast), (input) => full(machine.basicURLParse(input) as object), 1000);
+      t.end();
+    });
+  }
   t.end();
 });
 

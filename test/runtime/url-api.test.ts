@@ -24,9 +24,9 @@ async function inNode(code: string): Promise<Outcome> {
   }
 }
 
-function inIsolate(code: string): Outcome {
+function inIsolate(code: string, evaluator = ev): Outcome {
   try {
-    return { value: ev.run(code) };
+    return { value: evaluator.run(code) };
   } catch (error) {
     return { threw: (error as Error).name };
   }
@@ -102,6 +102,28 @@ const snippets: Record<string, string> = {
 for (const [name, code] of Object.entries(snippets)) {
   t.test(name, async (t) => {
     t.same(inIsolate(code), await inNode(code), code);
+  });
+}
+
+// Each in an isolate of its own, where no URL so far needed whatwg-url's parser: simple URLs are
+// answered by the fast path's serializers (runtime/url/url.ts, simpleFirst) until something loads it.
+const firstUses: Record<string, string> = {
+  'every getter of a simple URL': `const u = new URL('https://api.example.com:8443/v1/items?q=1&r=a+b#top'); return [u.href, u.origin, u.protocol, u.username, u.password, u.host, u.hostname, u.port, u.pathname, u.search, u.hash, [...u.searchParams], u.toString(), u.toJSON()]`,
+  'a default port and an empty path': `const u = new URL('http://example.com:80'); return [u.href, u.host, u.port, u.pathname, u.origin, u.search, u.hash]`,
+  'a base that a scheme:// input does not read': `return [new URL('https://a.test/x?', 'https://b.test/y').href, new URL('wss://a.test/#', new URL('https://c.test/')).href]`,
+  'setters that keep the record simple, then ones that parse': `const u = new URL('https://a.test/p?x=1#f'); u.port = ''; u.search = ''; const r = [u.href]; u.searchParams.append('q', 'é ü'); r.push(u.href); u.username = 'me'; u.password = 'p w'; r.push(u.href, u.origin); u.pathname = '/a/../b'; u.hash = 'h h'; u.port = '8080'; r.push(u.href, u.host); return r`,
+  'a simple URL, then one the fast path does not take': `const a = new URL('https://a.test/x?y#z'); const b = new URL('HTTP://B.test/./c/../d'); return [a.href, b.href, a.pathname, b.pathname, a.origin, new URL('/e', a).href, new URL('//f.test', b).href]`,
+  'a relative URL first': `return [new URL('../x?y', 'https://a.test/b/c').href, new URL('https://a.test/z').href]`,
+  'an invalid URL first': `try { new URL('https://a b/') } catch (e) { return [e.name, new URL('https://a.test/ok').href] }`,
+  'Request and Response.redirect': `return [new Request('https://a.test/p?q').url, Response.redirect('https://b.test/r#h', 302).headers.get('location')]`,
+  'URLSearchParams alone': `const p = new URLSearchParams('a=1&b=%C3%A9'); p.append('c', 'x y'); return [p.get('b'), p.toString(), new URL('https://a.test/?k=%zz').searchParams.get('k')]`,
+};
+
+for (const [name, code] of Object.entries(firstUses)) {
+  t.test(`first use in an isolate: ${name}`, async (t) => {
+    const fresh = await Evaluator.create();
+    t.teardown(() => fresh.dispose());
+    t.same(inIsolate(code, fresh), await inNode(code), code);
   });
 }
 

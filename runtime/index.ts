@@ -36,7 +36,7 @@ import { installLazyGlobals } from './global/lazy-globals.ts';
 import { installInterruptibleBuiltins } from './global/interruptible/install.ts';
 import { useNamedKeys } from './global/interruptible/object-keys.ts';
 import { useNativeUtf8Encode } from './encoding/utf8.ts';
-import { ObjectDefineProperty, ReflectDeleteProperty, globalThisRef } from './primordials.ts';
+import { CONFIGURABLE, defineValue, globalThisRef, ReflectDeleteProperty } from './primordials.ts';
 
 // WebAssembly is removed: the memory of a WebAssembly.Memory lives outside the V8 heap and is not
 // counted by isolated-vm's memoryLimit (a 16 MB isolate was seen touching 256 MB), so one worker
@@ -92,4 +92,4 @@ const boot: Boot = function boot(host: HostCall, natives?: Natives) {
   return dispatch;
 };
 
-ObjectDefineProperty(globalThisRef, '__isolaneBoot', { __proto__: null, value: boot, configurable: true, writable: false, enumerable: false });
+defineValue(globalThisRef, '__isolaneBoot', boot, CONFIGURABLE);

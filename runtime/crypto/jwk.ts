@@ -3,7 +3,7 @@
  * dictionary conversion, the checks every key type makes (use, key_ops, ext), and the common members of
  * an exported JWK.
  */
-import { ArrayIsArray, ObjectDefineProperty } from '../primordials.ts';
+import { ArrayIsArray, CONFIGURABLE, defineValue, ENUMERABLE, WRITABLE } from '../primordials.ts';
 import { fail } from './errors.ts';
 import { type Usages, usageList } from './key.ts';
 
@@ -33,7 +33,7 @@ export interface JsonWebKey {
 const STRING_MEMBERS = ['alg', 'crv', 'd', 'dp', 'dq', 'e', 'ext', 'k', 'key_ops', 'kty', 'n', 'oth', 'p', 'q', 'qi', 'use', 'x', 'y'];
 
 function append<T>(list: T[], value: T): void {
-  ObjectDefineProperty(list, list.length, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
+  defineValue(list, list.length, value, WRITABLE | ENUMERABLE | CONFIGURABLE);
 }
 
 /** Web IDL conversion of an importKey `keyData` to the JsonWebKey dictionary (TypeError if it cannot be one). */

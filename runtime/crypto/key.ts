@@ -9,9 +9,12 @@ import { copyBytes } from '../encoding/buffer-source.ts';
 import { nameClass } from '../global/define.ts';
 import {
   ArrayIsArray,
-  ObjectDefineProperty,
+  CONFIGURABLE,
+  defineValue,
+  ENUMERABLE,
   ReflectApply,
   SymbolIterator,
+  WRITABLE,
 } from '../primordials.ts';
 import type { HashName } from './algorithms.ts';
 import { fail } from './errors.ts';
@@ -121,7 +124,7 @@ function algorithmObject(algorithm: KeyAlgorithm): object {
 }
 
 function append<T>(list: T[], value: T): void {
-  ObjectDefineProperty(list, list.length, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
+  defineValue(list, list.length, value, WRITABLE | ENUMERABLE | CONFIGURABLE);
 }
 
 /** The usages of a mask as a list, in the usual order. */

@@ -7,7 +7,7 @@
 import { DOMException } from '../global/dom-exception.ts';
 import { logUncaught } from '../global/console.ts';
 import { nameClass } from '../global/define.ts';
-import { ArrayPrototypeSplice, DateNow, ObjectCreate, ObjectDefineProperty, ReflectApply } from '../primordials.ts';
+import { ArrayPrototypeSplice, DateNow, defineValue, ENUMERABLE, ObjectCreate, ReflectApply } from '../primordials.ts';
 
 type Callback = Function | { handleEvent?: unknown };
 
@@ -285,9 +285,8 @@ function defineEvents() {
   nameClass(Event, 'Event');
   const PHASES = ['NONE', 'CAPTURING_PHASE', 'AT_TARGET', 'BUBBLING_PHASE'];
   for (let i = 0; i < PHASES.length; i++) {
-    const descriptor = { __proto__: null, value: i, enumerable: true };
-    ObjectDefineProperty(Event, PHASES[i]!, descriptor);
-    ObjectDefineProperty(Event.prototype, PHASES[i]!, descriptor);
+    defineValue(Event, PHASES[i]!, i, ENUMERABLE);
+    defineValue(Event.prototype, PHASES[i]!, i, ENUMERABLE);
   }
 
   class CustomEvent extends Event {

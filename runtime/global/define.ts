@@ -8,13 +8,16 @@
  * ~0.25 ms of each isolate's start), so the names tenant code can see are set here instead.
  */
 import {
+  CONFIGURABLE,
+  defineValue,
+  globalThisRef,
   ObjectDefineProperty,
   ObjectGetPrototypeOf,
   SymbolToStringTag,
   WeakMapCtor,
   WeakMapPrototypeHas,
   WeakMapPrototypeSet,
-  globalThisRef,
+  WRITABLE,
 } from '../primordials.ts';
 
 /** Prototypes of the runtime's classes: their instances are platform objects (not cloneable). */
@@ -22,7 +25,7 @@ const platformPrototypes = new WeakMapCtor<object, true>();
 
 export function defineGlobal(name: string, value: unknown): void {
   if (typeof value === 'function') setName(value, name);
-  ObjectDefineProperty(globalThisRef, name, { __proto__: null, value, writable: true, configurable: true, enumerable: false });
+  defineValue(globalThisRef, name, value, WRITABLE | CONFIGURABLE);
 }
 
 /**
@@ -37,17 +40,17 @@ export function defineLazyGlobal(name: string, load: () => unknown): void {
     enumerable: false,
     get() {
       const value = load();
-      ObjectDefineProperty(globalThisRef, name, { __proto__: null, value, writable: true, configurable: true, enumerable: false });
+      defineValue(globalThisRef, name, value, WRITABLE | CONFIGURABLE);
       return value;
     },
     set(value: unknown) {
-      ObjectDefineProperty(globalThisRef, name, { __proto__: null, value, writable: true, configurable: true, enumerable: false });
+      defineValue(globalThisRef, name, value, WRITABLE | CONFIGURABLE);
     },
   });
 }
 
 export function setName(fn: Function, name: string): void {
-  if (fn.name !== name) ObjectDefineProperty(fn, 'name', { __proto__: null, value: name, configurable: true });
+  if (fn.name !== name) defineValue(fn, 'name', name, CONFIGURABLE);
 }
 
 /**
@@ -56,7 +59,7 @@ export function setName(fn: Function, name: string): void {
  */
 export function nameClass(ctor: Function & { prototype: object }, name: string, tag: string = name): void {
   setName(ctor, name);
-  ObjectDefineProperty(ctor.prototype, SymbolToStringTag, { __proto__: null, value: tag, configurable: true });
+  defineValue(ctor.prototype, SymbolToStringTag, tag, CONFIGURABLE);
   WeakMapPrototypeSet(platformPrototypes, ctor.prototype, true);
 }
 

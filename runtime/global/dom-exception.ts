@@ -2,7 +2,7 @@
  * DOMException (https://webidl.spec.whatwg.org/#idl-DOMException). Its prototype chains to
  * Error.prototype, as the spec says, so `instanceof Error` holds and stacks are captured.
  */
-import { ObjectDefineProperty, ObjectHasOwn } from '../primordials.ts';
+import { CONFIGURABLE, defineValue, ENUMERABLE, ObjectHasOwn, WRITABLE } from '../primordials.ts';
 import { nameClass } from './define.ts';
 
 // https://webidl.spec.whatwg.org/#dfn-error-names-table: the names that have a legacy code.
@@ -76,7 +76,7 @@ export class DOMException extends Error {
     if (typeof options === 'object' && options !== null) {
       const { name, cause } = options as { name?: unknown; cause?: unknown };
       this.#name = name === undefined ? 'Error' : `${name as string}`;
-      if ('cause' in options) ObjectDefineProperty(this, 'cause', { __proto__: null, value: cause, writable: true, configurable: true });
+      if ('cause' in options) defineValue(this, 'cause', cause, WRITABLE | CONFIGURABLE);
     } else {
       this.#name = `${options as string}`;
     }
@@ -102,9 +102,8 @@ export class DOMException extends Error {
 nameClass(DOMException, 'DOMException');
 
 for (const key in CONSTANTS) {
-  const descriptor = { __proto__: null, value: CONSTANTS[key], enumerable: true };
-  ObjectDefineProperty(DOMException, key, descriptor);
-  ObjectDefineProperty(DOMException.prototype, key, descriptor);
+  defineValue(DOMException, key, CONSTANTS[key], ENUMERABLE);
+  defineValue(DOMException.prototype, key, CONSTANTS[key], ENUMERABLE);
 }
 
 /** Name and message of a real DOMException (brand-checked), or null. For structuredClone. */

@@ -3,7 +3,7 @@
  * and reportError (https://html.spec.whatwg.org/multipage/webappapis.html#dom-reporterror).
  * A bare V8 context has neither; a job on an already-resolved intrinsic promise is a microtask.
  */
-import { ErrorIsError, ObjectDefineProperty, PromisePrototypeThen, PromiseResolved } from '../primordials.ts';
+import { defineValue, ENUMERABLE, ErrorIsError, PromisePrototypeThen, PromiseResolved } from '../primordials.ts';
 import { dispatchEvent } from '../events/listeners.ts';
 import { loadEvents } from '../events/event.ts';
 import { logUncaught } from './console.ts';
@@ -37,6 +37,6 @@ export function reportError(error: unknown): void {
     message = ErrorIsError(error) ? `Uncaught ${(error as Error).name}: ${(error as Error).message}` : `Uncaught ${error as string}`;
   } catch {}
   const fields: Record<string, unknown> = { __proto__: null, message, filename: '', lineno: 0, colno: 0, error };
-  for (const key in fields) ObjectDefineProperty(event, key, { __proto__: null, value: fields[key], enumerable: true });
+  for (const key in fields) defineValue(event, key, fields[key], ENUMERABLE);
   if (dispatchEvent(event)) logUncaught(error);
 }

@@ -21,11 +21,15 @@ import {
   ArrayIsArray,
   BigIntPrototypeValueOf,
   BooleanPrototypeValueOf,
+  CONFIGURABLE,
   DataViewPrototypeGetBuffer,
   DataViewPrototypeGetByteLength,
   DataViewPrototypeGetByteOffset,
   DatePrototypeGetTime,
+  defineValue,
+  ENUMERABLE,
   ErrorIsError,
+  globalThisRef,
   MapCtor,
   MapPrototypeForEach,
   MapPrototypeGet,
@@ -33,7 +37,6 @@ import {
   MapPrototypeSet,
   NumberPrototypeValueOf,
   ObjectCreate,
-  ObjectDefineProperty,
   ObjectGetPrototypeOf,
   ObjectPrototype,
   ObjectPrototypePropertyIsEnumerable,
@@ -51,7 +54,7 @@ import {
   TypedArrayPrototypeGetByteOffset,
   TypedArrayPrototypeGetLength,
   TypedArrayPrototypeGetSymbolToStringTag,
-  globalThisRef,
+  WRITABLE,
 } from '../primordials.ts';
 import { isArrayBuffer } from '../encoding/buffer-source.ts';
 import { isPlatformObject } from './define.ts';
@@ -209,7 +212,7 @@ function cloneObject<T extends object>(source: object, target: T, memory: Map<ob
     if (typeof key !== 'string' || (skip !== undefined && skip(key))) continue;
     if (!ObjectPrototypePropertyIsEnumerable(source, key)) continue;
     const copy = cloneValue((source as Record<string, unknown>)[key], memory);
-    ObjectDefineProperty(target, key, { __proto__: null, value: copy, writable: true, enumerable: true, configurable: true });
+    defineValue(target, key, copy, WRITABLE | ENUMERABLE | CONFIGURABLE);
   }
   return target;
 }
@@ -273,7 +276,7 @@ function cloneError(source: Error, memory: Map<object, unknown>): Error {
     else if (key === 'stack') field = source.stack;
     else continue;
     const copy = key === 'cause' ? cloneValue(field, memory) : `${field as string}`;
-    ObjectDefineProperty(target, key, { __proto__: null, value: copy, writable: true, enumerable: false, configurable: true });
+    defineValue(target, key, copy, WRITABLE | CONFIGURABLE);
   }
   return target;
 }

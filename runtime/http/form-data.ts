@@ -2,7 +2,15 @@
  * FormData (https://xhr.spec.whatwg.org/#interface-formdata): an ordered list of entries whose
  * values are strings or Files. There is no <form> here, so the constructor takes no argument.
  */
-import { ArrayPrototypeSplice, ObjectDefineProperty, ReflectApply, StringPrototypeToWellFormed, SymbolIterator } from '../primordials.ts';
+import {
+  ArrayPrototypeSplice,
+  CONFIGURABLE,
+  defineValue,
+  ReflectApply,
+  StringPrototypeToWellFormed,
+  SymbolIterator,
+  WRITABLE,
+} from '../primordials.ts';
 import { nameClass } from '../global/define.ts';
 import { registerInspector } from '../global/inspect.ts';
 import { type File, blobParts, createFile, fileName, isBlob, isFile } from './blob.ts';
@@ -120,13 +128,7 @@ function defineFormData() {
     }
   }
   nameClass(FormData, 'FormData');
-  ObjectDefineProperty(FormData.prototype, SymbolIterator, {
-    __proto__: null,
-    value: FormData.prototype.entries,
-    writable: true,
-    configurable: true,
-    enumerable: false,
-  });
+  defineValue(FormData.prototype, SymbolIterator, FormData.prototype.entries, WRITABLE | CONFIGURABLE);
 
   registerInspector(FormData.prototype, (formData: FormData) => {
     const list = entriesOf(formData);

@@ -16,14 +16,16 @@ import type { URLRecord } from 'whatwg-url';
 import {
   ArrayPrototypeSort,
   ArrayPrototypeSplice,
+  CONFIGURABLE,
+  defineValue,
   IteratorPrototype,
-  ObjectDefineProperty,
   ObjectSetPrototypeOf,
   ReflectApply,
   StringPrototypeSlice,
   StringPrototypeToWellFormed,
   SymbolIterator,
   TypeErrorCtor,
+  WRITABLE,
 } from '../primordials.ts';
 import { nameClass } from '../global/define.ts';
 import { forEachInitPair } from '../global/init-pairs.ts';
@@ -441,7 +443,7 @@ export function defineURLClasses(machine: UrlStateMachine, urlencoded: Urlencode
 
   nameClass(URL, 'URL');
   nameClass(URLSearchParams, 'URLSearchParams');
-  ObjectDefineProperty(URLSearchParams.prototype, SymbolIterator, { __proto__: null, value: URLSearchParams.prototype.entries, writable: true, configurable: true, enumerable: false });
+  defineValue(URLSearchParams.prototype, SymbolIterator, URLSearchParams.prototype.entries, WRITABLE | CONFIGURABLE);
   // Web IDL lengths: the number of required arguments.
   for (const [fn, length] of [
     [URL, 1],
@@ -451,7 +453,7 @@ export function defineURLClasses(machine: UrlStateMachine, urlencoded: Urlencode
     [URLSearchParams.prototype.delete, 1],
     [URLSearchParams.prototype.has, 1],
   ] as const) {
-    ObjectDefineProperty(fn, 'length', { __proto__: null, value: length, configurable: true });
+    defineValue(fn, 'length', length, CONFIGURABLE);
   }
 
   registerInspector(URL.prototype, (url: URL) => ({

@@ -10,7 +10,18 @@
  * as a JavaScript loop (./generic-methods.ts, a runtime chunk loaded on first need), which the CPU limit
  * stops like any loop. `flat` and `flatMap` also watch the arrays they descend into (./flat.ts).
  */
-import { ArrayIsArray, globalThisRef, ObjectCtor, ObjectDefineProperty, ReflectApply, SymbolReplace, SymbolSplit, TypedArrayPrototype } from '../../primordials.ts';
+import {
+  ArrayIsArray,
+  CONFIGURABLE,
+  defineValue,
+  globalThisRef,
+  ObjectCtor,
+  ReflectApply,
+  SymbolReplace,
+  SymbolSplit,
+  TypedArrayPrototype,
+  WRITABLE,
+} from '../../primordials.ts';
 import { setName } from '../define.ts';
 import { concat } from './concat.ts';
 import { parse as jsonParse } from './json-parse.ts';
@@ -61,8 +72,8 @@ const ARRAY_METHODS: Record<string, [number, Keep]> = {
 
 function replace(proto: object, name: string, method: Function, length: number): void {
   setName(method, name);
-  if (method.length !== length) ObjectDefineProperty(method, 'length', { __proto__: null, value: length, configurable: true });
-  ObjectDefineProperty(proto, name, { __proto__: null, value: method, writable: true, enumerable: false, configurable: true });
+  if (method.length !== length) defineValue(method, 'length', length, CONFIGURABLE);
+  defineValue(proto, name, method, WRITABLE | CONFIGURABLE);
 }
 
 function arrayMethod(name: string, keep: Keep): Function {
@@ -103,6 +114,6 @@ export function installInterruptibleBuiltins(): void {
   replace(String.prototype, 'split', split, 2);
   replace(String.prototype, 'replaceAll', replaceAll, 2);
   // Named "[Symbol.replace]" and "[Symbol.split]" by their computed keys, as the builtins are.
-  ObjectDefineProperty(RegExp.prototype, SymbolReplace, { __proto__: null, value: regExpReplace, writable: true, enumerable: false, configurable: true });
-  ObjectDefineProperty(RegExp.prototype, SymbolSplit, { __proto__: null, value: regExpSplit, writable: true, enumerable: false, configurable: true });
+  defineValue(RegExp.prototype, SymbolReplace, regExpReplace, WRITABLE | CONFIGURABLE);
+  defineValue(RegExp.prototype, SymbolSplit, regExpSplit, WRITABLE | CONFIGURABLE);
 }

@@ -15,7 +15,9 @@
  */
 import {
   ArrayCtor,
-  ObjectDefineProperty,
+  CONFIGURABLE,
+  defineValue,
+  ENUMERABLE,
   ObjectGetPrototypeOf,
   ObjectPrototype,
   ReflectApply,
@@ -27,6 +29,7 @@ import {
   SymbolIsConcatSpreadable,
   SymbolSpecies,
   SyntaxErrorCtor,
+  WRITABLE,
 } from '../../primordials.ts';
 import { HUGE } from './huge.ts';
 import type { Builtin } from './builtin.ts';
@@ -259,7 +262,7 @@ class LongJson {
 
 /** CreateDataProperty, which a setter on Object.prototype cannot intercept (as in JSON.parse). */
 function defineData(target: Record<string, unknown>, key: string, value: unknown): void {
-  ObjectDefineProperty(target, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
+  defineValue(target, key, value, WRITABLE | ENUMERABLE | CONFIGURABLE);
 }
 
 /** The parts as one array, as JSON.parse would make it. */

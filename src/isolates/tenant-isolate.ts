@@ -79,7 +79,9 @@ export class PreparedIsolate {
       const context = isolate.createContextSync();
       const runScript = setup.watch(context);
       runRuntime(isolate, context, runtime.script, runScript);
-      const dispatch = setup.boot().applySync(undefined, setup.bootArgs(), { result: { reference: true } });
+      const boot = setup.boot();
+      const dispatch = boot.applySync(undefined, setup.bootArgs(), { result: { reference: true } });
+      boot.release();
       return setup.done(dispatch, memoryMb);
     } catch (err) {
       setup.fail();
@@ -101,7 +103,9 @@ export class PreparedIsolate {
       const runScript = setup.watch(context);
       if (runScript) await runRuntimeAsync(runtime.script, runScript);
       else runRuntime(isolate, context, runtime.script, null);
-      const dispatch = await setup.boot().apply(undefined, setup.bootArgs(), { result: { reference: true } });
+      const boot = setup.boot();
+      const dispatch = await boot.apply(undefined, setup.bootArgs(), { result: { reference: true } });
+      boot.release();
       return setup.done(dispatch, memoryMb);
     } catch (err) {
       setup.fail();

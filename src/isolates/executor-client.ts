@@ -61,6 +61,36 @@ export interface Built {
   initMs: number;
 }
 
+/**
+ * The data plane's hold on one invocation; what it says after the invocation ended is dropped. A class
+ * rather than an object of closures: one is made for every request.
+ */
+class Control implements InvocationControl {
+  readonly #client: ExecutorClient;
+  readonly #id: number;
+
+  constructor(client: ExecutorClient, id: number) {
+    this.#client = client;
+    this.#id = id;
+  }
+
+  cancel(outcome: Outcome): void {
+    this.#client.tell(this.#id, { t: 'cancel', id: this.#id, outcome });
+  }
+
+  sendBody(chunk: ArrayBuffer | null): void {
+    this.#client.tell(this.#id, { t: 'requestBody', id: this.#id, chunk }, chunk ? [chunk] : undefined);
+  }
+
+  bodyError(message: string): void {
+    this.#client.tell(this.#id, { t: 'requestBodyError', id: this.#id, message });
+  }
+
+  ack(bytes: number): void {
+    this.#client.tell(this.#id, { t: 'ack', id: this.#id, bytes });
+  }
+}
+
 type Connect = (receive: (message: FromExecutor) => void, lost: () => void) => Transport;
 
 export class ExecutorClient {
@@ -209,21 +239,12 @@ export class ExecutorClient {
       { t: 'invoke', id, requestId: params.requestId, worker: params.version.worker, versionId: params.version.id, deadline: params.deadline, request: params.request },
       body instanceof ArrayBuffer ? [body] : undefined,
     );
-    const live = () => this.#pending.has(id);
-    return {
-      cancel: (outcome) => {
-        if (live()) this.#send({ t: 'cancel', id, outcome });
-      },
-      sendBody: (chunk) => {
-        if (live()) this.#send({ t: 'requestBody', id, chunk }, chunk ? [chunk] : undefined);
-      },
-      bodyError: (message) => {
-        if (live()) this.#send({ t: 'requestBodyError', id, message });
-      },
-      ack: (bytes) => {
-        if (live()) this.#send({ t: 'ack', id, bytes });
-      },
-    };
+    return new Control(this, id);
+  }
+
+  /** Sends `message` about invocation `id` unless it has ended (what Control says). */
+  tell(id: number, message: ToExecutor, transfer?: ArrayBuffer[]): void {
+    if (this.#pending.has(id)) this.#send(message, transfer);
   }
 
   /**

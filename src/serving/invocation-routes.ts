@@ -9,6 +9,7 @@
  * sometimes lets a cold start hold the serving thread longer.
  */
 import type { ExecutorClient, InvocationControl, InvocationHandlers, InvokeParams } from '../isolates/executor-client.ts';
+import type { EndMessage, ResponseMessage } from '../isolates/protocol.ts';
 import { heavyByLimits, type HeavyWorkers } from '../limits/heavy-workers.ts';
 import type { SlowStarts } from '../limits/slow-starts.ts';
 import type { Outcome, Version } from '../types.ts';
@@ -35,27 +36,88 @@ export class InvocationRoutes {
   }
 
   #invokeOnServingThread(params: InvokeParams, handlers: InvocationHandlers): InvocationControl {
-    let moved: InvocationControl | null = null;
-    let canceled: Outcome | null = null;
-    const first = this.#serving.invoke(params, {
-      ...handlers,
-      onSlowStart: () => {
-        this.#slowStarts.note(params.version.id, Infinity);
-        moved = this.#offload.invoke(params, handlers);
-        // Canceled while the message was on its way: it ends there, as canceled, and is metered once.
-        if (canceled) moved.cancel(canceled);
-      },
-    });
-    // The data plane keeps this control: it reaches whichever executor runs the invocation now.
-    const current = () => moved ?? first;
-    return {
-      cancel: (outcome) => {
-        canceled ??= outcome;
-        current().cancel(outcome);
-      },
-      sendBody: (chunk) => current().sendBody(chunk),
-      bodyError: (message) => current().bodyError(message),
-      ack: (bytes) => current().ack(bytes),
-    };
+    return new ServingThreadInvocation(params, handlers, this.#offload, this.#slowStarts).start(this.#serving);
+  }
+}
+
+/**
+ * An invocation started on the serving thread, which moves to the offload thread if its cold start runs
+ * past the quick-start budget (onSlowStart). The handlers the serving executor calls and the control the
+ * data plane keeps are this one object, made for every request; the control reaches whichever executor
+ * runs the invocation now.
+ */
+class ServingThreadInvocation implements InvocationHandlers, InvocationControl {
+  readonly #params: InvokeParams;
+  readonly #handlers: InvocationHandlers;
+  readonly #offload: ExecutorClient;
+  readonly #slowStarts: SlowStarts;
+  #current: InvocationControl | null = null;
+  #moved = false;
+  #canceled: Outcome | null = null;
+
+  constructor(params: InvokeParams, handlers: InvocationHandlers, offload: ExecutorClient, slowStarts: SlowStarts) {
+    this.#params = params;
+    this.#handlers = handlers;
+    this.#offload = offload;
+    this.#slowStarts = slowStarts;
+  }
+
+  start(serving: ExecutorClient): this {
+    const first = serving.invoke(this.#params, this);
+    // Callbacks may run before invoke() returns: a move made then stands, a cancel made then goes out now.
+    if (!this.#moved) {
+      this.#current = first;
+      if (this.#canceled) first.cancel(this.#canceled);
+    }
+    return this;
+  }
+
+  onResponse(message: ResponseMessage): void {
+    this.#handlers.onResponse(message);
+  }
+
+  onChunk(chunk: ArrayBuffer): void {
+    this.#handlers.onChunk(chunk);
+  }
+
+  onBodyEnd(): void {
+    this.#handlers.onBodyEnd();
+  }
+
+  onPullBody(): void {
+    this.#handlers.onPullBody();
+  }
+
+  onFailure(outcome: Outcome): void {
+    this.#handlers.onFailure(outcome);
+  }
+
+  onEnd(message: EndMessage): void {
+    this.#handlers.onEnd(message);
+  }
+
+  onSlowStart(): void {
+    this.#slowStarts.note(this.#params.version.id, Infinity);
+    this.#moved = true;
+    this.#current = this.#offload.invoke(this.#params, this.#handlers);
+    // Canceled while the message was on its way: it ends there, as canceled, and is metered once.
+    if (this.#canceled) this.#current.cancel(this.#canceled);
+  }
+
+  cancel(outcome: Outcome): void {
+    this.#canceled ??= outcome;
+    this.#current?.cancel(outcome);
+  }
+
+  sendBody(chunk: ArrayBuffer | null): void {
+    this.#current?.sendBody(chunk);
+  }
+
+  bodyError(message: string): void {
+    this.#current?.bodyError(message);
+  }
+
+  ack(bytes: number): void {
+    this.#current?.ack(bytes);
   }
 }

@@ -13,9 +13,9 @@
  *   than left taking connections it never answers.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { IsolaneError, type ErrorCode } from '../errors.ts';
+import { freePort } from './free-port.ts';
 import type { Route, Version } from '../types.ts';
 import type { FromServing, Metering, ServingProcessData, ToServing } from './protocol.ts';
 
@@ -393,16 +393,4 @@ export class ServingPool {
     clearInterval(this.#hangCheck);
     await Promise.all([...this.#slots, ...this.#others].map((proc) => this.#stop(proc, graceMs)));
   }
-}
-
-/** A port nothing listens on now, on `host` (the kernel's choice, released at once). */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen({ port: 0, host, exclusive: true }, () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

@@ -1,6 +1,5 @@
 /** What every compared system looks like to a scenario, and the helpers to start one as a child. */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { createServer } from 'node:net';
 import { request } from 'undici';
 import { killOnExit } from '../isolane-server.ts';
 
@@ -23,16 +22,7 @@ export interface Peer {
 /** A peer that could not be started (not installed, install failed): the scenario notes it and goes on. */
 export class PeerUnavailable extends Error {}
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../../src/serving/free-port.ts';
 
 export interface Child {
   child: ChildProcess;

@@ -51,8 +51,8 @@ class ServingThreadInvocation implements InvocationHandlers, InvocationControl {
   readonly #handlers: InvocationHandlers;
   readonly #offload: ExecutorClient;
   readonly #slowStarts: SlowStarts;
+  /** The executor's control: the serving thread's, or the offload thread's once moved. */
   #current: InvocationControl | null = null;
-  #moved = false;
   #canceled: Outcome | null = null;
 
   constructor(params: InvokeParams, handlers: InvocationHandlers, offload: ExecutorClient, slowStarts: SlowStarts) {
@@ -65,7 +65,7 @@ class ServingThreadInvocation implements InvocationHandlers, InvocationControl {
   start(serving: ExecutorClient): this {
     const first = serving.invoke(this.#params, this);
     // Callbacks may run before invoke() returns: a move made then stands, a cancel made then goes out now.
-    if (!this.#moved) {
+    if (this.#current === null) {
       this.#current = first;
       if (this.#canceled) first.cancel(this.#canceled);
     }
@@ -98,7 +98,6 @@ class ServingThreadInvocation implements InvocationHandlers, InvocationControl {
 
   onSlowStart(): void {
     this.#slowStarts.note(this.#params.version.id, Infinity);
-    this.#moved = true;
     this.#current = this.#offload.invoke(this.#params, this.#handlers);
     // Canceled while the message was on its way: it ends there, as canceled, and is metered once.
     if (this.#canceled) this.#current.cancel(this.#canceled);

@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IsolaneError } from '../errors.ts';
-import type { ExecutorClient, InvocationControl } from '../isolates/executor-client.ts';
-import type { EndMessage } from '../isolates/protocol.ts';
-import type { Admission } from '../limits/admission.ts';
+import type { ExecutorClient, InvocationControl, InvocationHandlers } from '../isolates/executor-client.ts';
+import type { EndMessage, ResponseMessage } from '../isolates/protocol.ts';
+import type { Admission, Entrant } from '../limits/admission.ts';
 import type { LiveDeployments } from '../live/live-deployments.ts';
 import type { MeterSink } from '../metering/meter.ts';
 import { billedMs, isoNow } from '../metering/record.ts';
@@ -35,179 +35,237 @@ export interface DataPlaneOptions {
 }
 
 export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { live, executorFor, admission, blockedFor, meter, maxRequestBytes } = options;
-
   return function handleRequest(req, res) {
-    const arrived = performance.now();
-    const startedAt = isoNow();
-    const requestId = randomUUID();
     const host = req.headers.host;
     if (!host) {
-      sendError(res, 'ISO_ERR_HTTP_HOST_MISSING', undefined, requestId);
+      sendError(res, 'ISO_ERR_HTTP_HOST_MISSING', undefined, randomUUID());
       return;
     }
     const target = req.url ?? '/';
     const query = target.indexOf('?');
-    const path = query === -1 ? target : target.slice(0, query);
-    const version = live.resolve(host, path);
+    const version = options.live.resolve(host, query === -1 ? target : target.slice(0, query));
     if (!version) {
-      sendError(res, 'ISO_ERR_ROUTE_NOT_FOUND', `no worker serves host ${JSON.stringify(host)}`, requestId);
+      sendError(res, 'ISO_ERR_ROUTE_NOT_FOUND', `no worker serves host ${JSON.stringify(host)}`, randomUUID());
       return;
     }
+    new RoutedRequest(options, req, res, version, `http://${host}${target}`).start();
+  };
+}
 
-    let bytesIn = 0;
-    let bytesOut = 0;
-    let status = 0;
-    const record = (outcome: Outcome, end: Pick<EndMessage, 'cold' | 'initMs' | 'cpuUs' | 'memoryBytes'>) =>
-      meter.invocation({
-        requestId,
-        worker: version.worker,
-        version: version.id,
-        outcome,
-        status,
-        cold: end.cold,
-        initMs: end.initMs === null ? null : round2(end.initMs),
-        wallMs: round2(performance.now() - arrived),
-        cpuUs: Math.round(end.cpuUs),
-        billedMs: billedMs(end.cpuUs),
-        memoryLimitMb: version.limits.memoryMb,
-        peakMemoryBytes: end.memoryBytes,
-        bytesIn,
-        bytesOut,
-        startedAt,
-      });
-    const notRun = { cold: false, initMs: null, cpuUs: 0, memoryBytes: 0 };
-    const blocked = blockedFor(version.worker);
+/** What a request that did not run reports to the meter. */
+const NOT_RUN: Pick<EndMessage, 'cold' | 'initMs' | 'cpuUs' | 'memoryBytes'> = Object.freeze({ cold: false, initMs: null, cpuUs: 0, memoryBytes: 0 });
+
+/**
+ * One request routed to a version, from admission to its invocation record. It is the admission's
+ * entrant and the executor's handlers at once: one object a request, where closures for each role
+ * made a dozen (the serving thread's young-generation collections are most of the tail at 50% load).
+ */
+class RoutedRequest implements Entrant, InvocationHandlers {
+  readonly #options: DataPlaneOptions;
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #version: Version;
+  readonly #url: string;
+  readonly #arrived = performance.now();
+  readonly #startedAt = isoNow();
+  readonly requestId = randomUUID();
+  readonly #bodyLimit: number;
+  /** The wall-time limit counts from arrival: time spent reading the body or waiting for admission is in it. */
+  readonly #deadline: number;
+  #body: ArrayBuffer | null | 'stream' = null;
+  #streamed: StreamedBody | null = null;
+  #release: (() => void) | null = null;
+  #control: InvocationControl | null = null;
+  #ended = false;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #status = 0;
+  /** The client went away before the response was complete: the invocation is canceled. */
+  readonly #onClose = () => {
+    const res = this.#res;
+    if (!res.writableFinished && !this.#ended) this.#control?.cancel(res.headersSent ? 'responseStreamDisconnected' : 'canceled');
+  };
+
+  constructor(options: DataPlaneOptions, req: IncomingMessage, res: ServerResponse, version: Version, url: string) {
+    this.#options = options;
+    this.#req = req;
+    this.#res = res;
+    this.#version = version;
+    this.#url = url;
+    this.#bodyLimit = Math.min(options.maxRequestBytes, version.limits.requestBytes);
+    this.#deadline = Date.now() + version.limits.wallMs;
+  }
+
+  start(): void {
+    const req = this.#req;
+    const blocked = this.#options.blockedFor(this.#version.worker);
     if (blocked > 0) {
       // Answered late: a client that retries at once sends a few requests a second instead of taking
       // the process's request capacity from the other tenants with refusals.
       setTimeout(() => {
-        if (!res.destroyed) status = sendError(res, 'ISO_ERR_WORKER_THROTTLED', undefined, requestId, { 'retry-after': String(Math.ceil(blocked / 1000)) });
-        record('loadShed', notRun);
+        if (!this.#res.destroyed) this.#status = sendError(this.#res, 'ISO_ERR_WORKER_THROTTLED', undefined, this.requestId, { 'retry-after': String(Math.ceil(blocked / 1000)) });
+        this.#record('loadShed', NOT_RUN);
       }, Math.min(blocked, THROTTLED_ANSWER_DELAY_MS));
       return;
     }
-    const deadline = Date.now() + version.limits.wallMs;
-    const bodyLimit = Math.min(maxRequestBytes, version.limits.requestBytes);
-
-    const admit = (body: ArrayBuffer | null | 'stream') => {
-      if (body instanceof ArrayBuffer) bytesIn = body.byteLength;
-      admission.enter(
-        version.worker,
-        version.limits.concurrency,
-        (release) => run(body, release),
-        () => {
-          status = sendError(res, 'ISO_ERR_WORKER_OVERLOADED', undefined, requestId, { 'retry-after': '1' });
-          record('loadShed', notRun);
-        },
-      );
-    };
-    const refuse = (err: unknown) => {
-      // The worker never runs: no invocation, nothing metered.
-      const error = err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_BODY_INVALID');
-      sendError(res, error.code, error.message, requestId, { connection: 'close' });
-    };
     // Most requests have no body: no promise, no extra turn of the event loop. A small body of known
     // length is read whole (one crossing into the isolate); any other is streamed as the worker reads it.
     const declared = hasBody(req) ? declaredLength(req) : 0;
+    const limit = this.#bodyLimit;
     // Content-Length: 0 is an empty body, not none: the worker's request.body is an empty stream, as on Workers.
-    if (declared === 0) admit(req.headers['content-length'] === undefined ? null : new ArrayBuffer(0));
-    else if (declared !== null && declared > bodyLimit) refuse(bodyTooLarge(bodyLimit));
-    else if (declared !== null && declared <= WHOLE_BODY_BYTES) readBody(req, bodyLimit).then(admit, refuse);
-    else admit('stream');
+    if (declared === 0) this.#admit(req.headers['content-length'] === undefined ? null : new ArrayBuffer(0));
+    else if (declared !== null && declared > limit) this.#refuse(bodyTooLarge(limit));
+    else if (declared !== null && declared <= WHOLE_BODY_BYTES) readBody(req, limit).then((body) => this.#admit(body), (err) => this.#refuse(err));
+    else this.#admit('stream');
+  }
 
-    function run(body: ArrayBuffer | null | 'stream', release: () => void) {
-      if (res.destroyed) {
-        release();
-        record('canceled', notRun);
-        return;
-      }
-      let control: InvocationControl | null = null;
-      let ended = false;
-      const onClose = () => {
-        if (!res.writableFinished && !ended) control?.cancel(res.headersSent ? 'responseStreamDisconnected' : 'canceled');
-      };
-      res.on('close', onClose);
-      const streamed =
-        body === 'stream'
-          ? new StreamedBody(req, bodyLimit, {
-              chunk: (bytes) => control?.sendBody(bytes),
-              tooLarge(limit) {
-                control?.bodyError(`the request body is larger than ${limit} bytes`);
-                status = sendError(res, 'ISO_ERR_HTTP_BODY_TOO_LARGE', `the request body is larger than ${limit} bytes`, requestId, { connection: 'close' });
-                control?.cancel('requestTooLarge');
-              },
-              failed: (message) => control?.bodyError(message),
-            })
-          : null;
-      // Callbacks may run before invoke() returns: the executor enters the isolate right away.
-      control = executorFor(version!).invoke(
-        { version: version as Version, requestId, deadline, request: { method: req.method ?? 'GET', url: `http://${host}${target}`, headers: headerLines(req.rawHeaders), body } },
-        {
-          onResponse(message) {
-            if (res.destroyed) return;
-            status = message.status;
-            if (message.streamed) {
-              if (!writeHead(message.status, responseHead(message.headers, message.status, null))) return;
-              // The client sees the status at once (server-sent events), not with the first chunk.
-              res.flushHeaders();
-              return;
-            }
-            const payload = message.body === null ? undefined : typeof message.body === 'string' ? message.body : Buffer.from(message.body);
-            bytesOut = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
-            // HEAD: the length of the body a GET would get, and no body (writing one makes Node close the connection).
-            if (writeHead(message.status, responseHead(message.headers, message.status, bytesOut))) res.end(req.method === 'HEAD' ? undefined : payload);
-          },
-          onChunk(chunk) {
-            if (res.destroyed || res.writableEnded) return;
-            const bytes = chunk.byteLength;
-            bytesOut += bytes;
-            // Acknowledged once written to the connection: until then it counts against the stream's high water mark.
-            res.write(Buffer.from(chunk), () => control?.ack(bytes));
-          },
-          onBodyEnd() {
-            if (!res.destroyed && !res.writableEnded) res.end();
-          },
-          onPullBody() {
-            streamed?.pull();
-          },
-          onFailure(outcome) {
-            // After the status went out, a failure can only cut the response short.
-            if (res.headersSent) cutShort();
-            else status = sendError(res, OUTCOME_ERRORS[outcome] ?? 'ISO_ERR_INTERNAL', undefined, requestId);
-          },
-          onEnd(end) {
-            ended = true;
-            release();
-            res.off('close', onClose);
-            if (streamed) {
-              bytesIn = streamed.bytes;
-              streamed.stop();
-            }
-            if (end.outcome !== 'ok') cutShort();
-            record(end.outcome, end);
-          },
-        },
-      );
-    }
+  #admit(body: ArrayBuffer | null | 'stream'): void {
+    if (body instanceof ArrayBuffer) this.#bytesIn = body.byteLength;
+    this.#body = body;
+    this.#options.admission.enter(this.#version.worker, this.#version.limits.concurrency, this);
+  }
 
-    /** Writes the status and headers; false (and the 500 sent instead) when Node refuses a header. */
-    function writeHead(code: number, headers: string[]): boolean {
-      try {
-        res.writeHead(code, headers);
-        return true;
-      } catch {
-        // A header the worker set that Node refuses (rare: the runtime validates them).
-        status = sendError(res, 'ISO_ERR_WORKER_EXCEPTION', 'the worker returned invalid response headers', requestId);
-        return false;
-      }
-    }
+  #refuse(err: unknown): void {
+    // The worker never runs: no invocation, nothing metered.
+    const error = err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_BODY_INVALID');
+    sendError(this.#res, error.code, error.message, this.requestId, { connection: 'close' });
+  }
 
-    /** A streamed response that cannot finish: the client sees the connection end before the last chunk. */
-    function cutShort() {
-      if (res.headersSent && !res.writableEnded) res.destroy();
+  shed(): void {
+    this.#status = sendError(this.#res, 'ISO_ERR_WORKER_OVERLOADED', undefined, this.requestId, { 'retry-after': '1' });
+    this.#record('loadShed', NOT_RUN);
+  }
+
+  admitted(release: () => void): void {
+    const req = this.#req;
+    const res = this.#res;
+    if (res.destroyed) {
+      release();
+      this.#record('canceled', NOT_RUN);
+      return;
     }
-  };
+    this.#release = release;
+    res.on('close', this.#onClose);
+    const body = this.#body;
+    if (body === 'stream') this.#streamed = this.#streamBody();
+    const version = this.#version;
+    // Handlers may run before invoke() returns: the executor enters the isolate right away.
+    this.#control = this.#options.executorFor(version).invoke(
+      {
+        version,
+        requestId: this.requestId,
+        deadline: this.#deadline,
+        request: { method: req.method ?? 'GET', url: this.#url, headers: headerLines(req.rawHeaders), body },
+      },
+      this,
+    );
+  }
+
+  /** The request body, read from the connection a chunk for each pull of the worker's stream. */
+  #streamBody(): StreamedBody {
+    return new StreamedBody(this.#req, this.#bodyLimit, {
+      chunk: (bytes) => this.#control?.sendBody(bytes),
+      tooLarge: (limit) => {
+        const message = `the request body is larger than ${limit} bytes`;
+        this.#control?.bodyError(message);
+        this.#status = sendError(this.#res, 'ISO_ERR_HTTP_BODY_TOO_LARGE', message, this.requestId, { connection: 'close' });
+        this.#control?.cancel('requestTooLarge');
+      },
+      failed: (message) => this.#control?.bodyError(message),
+    });
+  }
+
+  onResponse(message: ResponseMessage): void {
+    const res = this.#res;
+    if (res.destroyed) return;
+    this.#status = message.status;
+    if (message.streamed) {
+      if (!this.#writeHead(message.status, responseHead(message.headers, message.status, null))) return;
+      // The client sees the status at once (server-sent events), not with the first chunk.
+      res.flushHeaders();
+      return;
+    }
+    const payload = message.body === null ? undefined : typeof message.body === 'string' ? message.body : Buffer.from(message.body);
+    const bytes = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
+    this.#bytesOut = bytes;
+    // HEAD: the length of the body a GET would get, and no body (writing one makes Node close the connection).
+    if (this.#writeHead(message.status, responseHead(message.headers, message.status, bytes))) res.end(this.#req.method === 'HEAD' ? undefined : payload);
+  }
+
+  onChunk(chunk: ArrayBuffer): void {
+    const res = this.#res;
+    if (res.destroyed || res.writableEnded) return;
+    const bytes = chunk.byteLength;
+    this.#bytesOut += bytes;
+    // Acknowledged once written to the connection: until then it counts against the stream's high water mark.
+    res.write(Buffer.from(chunk), () => this.#control?.ack(bytes));
+  }
+
+  onBodyEnd(): void {
+    if (!this.#res.destroyed && !this.#res.writableEnded) this.#res.end();
+  }
+
+  onPullBody(): void {
+    this.#streamed?.pull();
+  }
+
+  onFailure(outcome: Outcome): void {
+    // After the status went out, a failure can only cut the response short.
+    if (this.#res.headersSent) this.#cutShort();
+    else this.#status = sendError(this.#res, OUTCOME_ERRORS[outcome] ?? 'ISO_ERR_INTERNAL', undefined, this.requestId);
+  }
+
+  onEnd(end: EndMessage): void {
+    this.#ended = true;
+    this.#release?.();
+    this.#res.off('close', this.#onClose);
+    const streamed = this.#streamed;
+    if (streamed) {
+      this.#bytesIn = streamed.bytes;
+      streamed.stop();
+    }
+    if (end.outcome !== 'ok') this.#cutShort();
+    this.#record(end.outcome, end);
+  }
+
+  /** Writes the status and headers; false (and the 500 sent instead) when Node refuses a header. */
+  #writeHead(code: number, headers: string[]): boolean {
+    try {
+      this.#res.writeHead(code, headers);
+      return true;
+    } catch {
+      // A header the worker set that Node refuses (rare: the runtime validates them).
+      this.#status = sendError(this.#res, 'ISO_ERR_WORKER_EXCEPTION', 'the worker returned invalid response headers', this.requestId);
+      return false;
+    }
+  }
+
+  /** A streamed response that cannot finish: the client sees the connection end before the last chunk. */
+  #cutShort(): void {
+    const res = this.#res;
+    if (res.headersSent && !res.writableEnded) res.destroy();
+  }
+
+  #record(outcome: Outcome, end: Pick<EndMessage, 'cold' | 'initMs' | 'cpuUs' | 'memoryBytes'>): void {
+    const version = this.#version;
+    this.#options.meter.invocation({
+      requestId: this.requestId,
+      worker: version.worker,
+      version: version.id,
+      outcome,
+      status: this.#status,
+      cold: end.cold,
+      initMs: end.initMs === null ? null : round2(end.initMs),
+      wallMs: round2(performance.now() - this.#arrived),
+      cpuUs: Math.round(end.cpuUs),
+      billedMs: billedMs(end.cpuUs),
+      memoryLimitMb: version.limits.memoryMb,
+      peakMemoryBytes: end.memoryBytes,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+      startedAt: this.#startedAt,
+    });
+  }
 }
 
 /** Node's raw header list as the bridge's HeaderLines: names lower-cased, everything joined by '\n'. */

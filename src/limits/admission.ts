@@ -9,9 +9,16 @@ export interface AdmissionOptions {
   maxWaitMs: number;
 }
 
+/** What waits for a slot: one object (the data plane's request), not a pair of closures made per request. */
+export interface Entrant {
+  /** It may run; `release` must be called exactly once when it ends. */
+  admitted(release: () => void): void;
+  /** It must not run. */
+  shed(): void;
+}
+
 interface Waiter {
-  grant: (release: () => void) => void;
-  shed: () => void;
+  entrant: Entrant;
   timer: NodeJS.Timeout;
 }
 
@@ -34,30 +41,26 @@ export class Admission {
     this.#options = options;
   }
 
-  /**
-   * Calls `grant(release)` when the invocation may run (at once when a slot is free), or `shed()` when it
-   * must not. `release` must be called exactly once when the invocation ends.
-   */
-  enter(worker: string, limit: number, grant: (release: () => void) => void, shed: () => void): void {
+  /** Calls `entrant.admitted(release)` when it may run (at once when a slot is free), or `entrant.shed()`. */
+  enter(worker: string, limit: number, entrant: Entrant): void {
     let gate = this.#gates.get(worker);
     if (!gate) this.#gates.set(worker, (gate = { running: 0, queue: null }));
     if (gate.running < limit) {
       gate.running++;
-      grant(this.#releaser(gate));
+      entrant.admitted(this.#releaser(gate));
       return;
     }
     const queue = (gate.queue ??= []);
     if (queue.length >= limit * this.#options.queueFactor) {
-      shed();
+      entrant.shed();
       return;
     }
     const waiter: Waiter = {
-      grant,
-      shed,
+      entrant,
       timer: setTimeout(() => {
         const index = queue.indexOf(waiter);
         if (index !== -1) queue.splice(index, 1);
-        shed();
+        entrant.shed();
       }, this.#options.maxWaitMs),
     };
     queue.push(waiter);
@@ -75,7 +78,7 @@ export class Admission {
       const next = gate.queue?.shift();
       if (next) {
         clearTimeout(next.timer);
-        next.grant(this.#releaser(gate));
+        next.entrant.admitted(this.#releaser(gate));
         return;
       }
       gate.running--;

@@ -7,10 +7,13 @@ t.test('runs up to the limit at once, queues FIFO, then sheds', async (t) => {
   const shed: number[] = [];
   const releases: (() => void)[] = [];
   for (let i = 0; i < 7; i++) {
-    admission.enter('w', 2, (release) => {
-      granted.push(i);
-      releases.push(release);
-    }, () => shed.push(i));
+    admission.enter('w', 2, {
+      admitted(release) {
+        granted.push(i);
+        releases.push(release);
+      },
+      shed: () => shed.push(i),
+    });
   }
   t.same(granted, [0, 1], 'two run');
   t.same(shed, [6], 'four wait (2 × limit), the seventh is shed');
@@ -28,8 +31,8 @@ t.test('runs up to the limit at once, queues FIFO, then sheds', async (t) => {
 t.test('a waiter past the wait bound is shed', async (t) => {
   const admission = new Admission({ queueFactor: 4, maxWaitMs: 30 });
   let hold: () => void = () => {};
-  admission.enter('w', 1, (release) => (hold = release), () => t.fail('first must run'));
-  const outcome = await new Promise<string>((resolve) => admission.enter('w', 1, () => resolve('granted'), () => resolve('shed')));
+  admission.enter('w', 1, { admitted: (release) => (hold = release), shed: () => t.fail('first must run') });
+  const outcome = await new Promise<string>((resolve) => admission.enter('w', 1, { admitted: () => resolve('granted'), shed: () => resolve('shed') }));
   t.equal(outcome, 'shed');
   hold();
   t.equal(admission.running('w'), 0);

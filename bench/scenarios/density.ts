@@ -17,6 +17,8 @@
  *    them) and read RSS again: RSS per idle warm isolate, the state most of thousands of tenants are in;
  * 4. warm latency: closed loop on the 8 connections, each request to a random worker of its group
  *    (every request is checked, and a cold start in this phase is counted).
+ * 4b. the same workers on workerd, side by side (counts up to 1,000): one process, each worker its own
+ *    service and socket, each requested once; RSS per isolate against the same process with one worker.
  * Then past the bound: a server with --max-isolates C/4 serves all C workers twice over (quick: once); RSS after each
  * pass and every answer checked.
  * Deploys are slow (~40/s here) and isolates take memory: a count that would not fit the time budget
@@ -34,6 +36,9 @@ import type { ServingProcessInfo } from '../../src/serving/serving-pool.ts';
 import { Client } from 'undici';
 import { startIsolane, type IsolaneServer } from '../lib/isolane-server.ts';
 import { percentiles } from '../lib/load.ts';
+import { PeerUnavailable } from '../lib/peers/common.ts';
+import { startWorkerdFleet } from '../lib/peers/workerd.ts';
+import { treeRssBytes } from '../lib/proc.ts';
 import type { Chart, Scenario, ScenarioContext, ScenarioResult, Table, Target } from '../lib/types.ts';
 
 const MB = 1024 * 1024;
@@ -159,6 +164,36 @@ const coldSince = (server: IsolaneServer, from: number) => {
   return { cold, records };
 };
 
+/** workerd is measured at the counts up to this one (it builds every worker at start: ~4 s and ~1.6 GB for 1,000). */
+const WORKERD_MAX_WORKERS = 1000;
+
+/**
+ * The same workers on workerd, side by side: one process with `count` workers, each its own service and
+ * socket, every one requested once; RSS per isolate = (RSS − RSS of the same process with one worker) ÷
+ * (count − 1).
+ */
+async function workerdDensity(count: number, ctx: ScenarioContext): Promise<{ perIsolate: number; rssOne: number; rssAll: number; startS: number; wrong: number }> {
+  const rssAfterEachOnce = async (n: number) => {
+    const started = performance.now();
+    const fleet = await startWorkerdFleet(Array.from({ length: n }, (_, i) => source(i)), { log: ctx.log });
+    const startS = (performance.now() - started) / 1000;
+    try {
+      let wrong = 0;
+      for (let i = 0; i < n; i++) {
+        const res = await fetch(fleet.urls[i]!).catch(() => null);
+        if ((await res?.text()) !== `hello ${i}`) wrong++;
+      }
+      await sleep(1000);
+      return { rss: treeRssBytes(fleet.pid), startS, wrong };
+    } finally {
+      await fleet.stop();
+    }
+  };
+  const one = await rssAfterEachOnce(1);
+  const all = await rssAfterEachOnce(count);
+  return { perIsolate: (all.rss - one.rss) / (count - 1), rssOne: one.rss, rssAll: all.rss, startS: all.startS, wrong: one.wrong + all.wrong };
+}
+
 /** `--workers 10000` or `--workers 1000,5000`: the counts to measure instead of the defaults. */
 function workerCounts(): number[] | null {
   const { values } = parseArgs({ args: process.argv.slice(2), strict: false, options: { workers: { type: 'string' } } });
@@ -204,6 +239,8 @@ export const scenario: Scenario = {
       let margin = 1.3;
       let largest = 0;
       const rssPoints: [number, number][] = [];
+      /** MB per warm isolate (just after its request) by count, for the comparison with workerd. */
+      const isolanePerIsolate = new Map<number, number>();
       for (const count of counts) {
         // Fits the time budget and the free memory?
         const rate = deployed ? deployed / deploySeconds : 40;
@@ -311,6 +348,7 @@ export const scenario: Scenario = {
           system.restarts,
         ]);
         rssPoints.push([count, round(after.total / MB, 0)]);
+        if (after.warm >= cold) isolanePerIsolate.set(count, perIsolate / MB);
         // Met only with every worker warm at once: that is what the count asks.
         const allWarm = after.warm >= cold;
         targets.push({ name: `RSS per warm isolate just after its request, ${count} workers${allWarm ? '' : ` (${after.warm} held)`}`, measured: round(perIsolate / MB), unit: 'MB', target: '<= 2 MB (workerd ~1.5 MB), every worker warm', met: allWarm && perIsolate <= 2 * MB });
@@ -328,6 +366,30 @@ export const scenario: Scenario = {
         rows,
       });
       charts.push({ kind: 'lines', title: 'RSS of the serving processes with every worker warm', xLabel: 'workers', unit: 'MB', series: [{ label: 'RSS', points: rssPoints }] });
+
+      // 4b. workerd side by side, at the counts it fits.
+      const workerdRows: (string | number)[][] = [];
+      for (const count of counts.filter((c) => c <= WORKERD_MAX_WORKERS)) {
+        try {
+          ctx.log(`density: workerd with ${count} workers`);
+          const w = await workerdDensity(count, ctx);
+          const ours = isolanePerIsolate.get(count);
+          workerdRows.push([count, round(w.startS, 1), round(w.rssOne / MB, 0), round(w.rssAll / MB, 0), round(w.perIsolate / MB), ours === undefined ? 'n/a' : round(ours), ours === undefined ? 'n/a' : `${round(ours / (w.perIsolate / MB))}x`, w.wrong]);
+        } catch (err) {
+          if (!(err instanceof PeerUnavailable)) throw err;
+          notes.push(`workerd skipped: ${err.message}`);
+          break;
+        }
+      }
+      if (workerdRows.length) {
+        tables.push({
+          title: 'The same workers on workerd (one process, each worker its own service and socket), requested once each',
+          columns: ['workers', 'workerd start s', 'RSS with 1 worker MB', 'RSS with all MB', 'workerd MB per isolate', 'Isolane MB per isolate', 'Isolane ÷ workerd', 'wrong/failed'],
+          rows: workerdRows,
+        });
+      }
+      const skipped = counts.filter((c) => c > WORKERD_MAX_WORKERS);
+      if (skipped.length) notes.push(`workerd was measured at ${WORKERD_MAX_WORKERS} workers at most (not at ${skipped.join(', ')}): it builds every worker of its config at start.`);
 
       // 5. Past the cache bound.
       await deployer?.stop();

@@ -21,41 +21,64 @@ function binary(dir: string): string {
 }
 
 export async function startWorkerd(source: string, options: { path?: string; log?: (line: string) => void } = {}): Promise<Peer> {
+  const fleet = await startWorkerdFleet([source], options);
+  return {
+    name: 'workerd',
+    url: fleet.urls[0]!,
+    host: 'workerd',
+    pid: fleet.pid,
+    version: `workerd ${WORKERD_VERSION}`,
+    describe: 'one process (`workerd serve`, default config: one thread serving)',
+    stop: () => fleet.stop(),
+  };
+}
+
+/** One workerd process serving several workers, each its own service (and so its own isolate). */
+export interface WorkerdFleet {
+  /** Worker i answers on `urls[i]`, a loopback socket of its own. */
+  urls: string[];
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts workerd with one worker per source, each on a socket of its own (workerd routes a socket to one
+ * service), and waits until the first answers `options.path` (workerd builds every worker at start).
+ */
+export async function startWorkerdFleet(sources: string[], options: { path?: string; log?: (line: string) => void } = {}): Promise<WorkerdFleet> {
   const dir = await ensurePeerPackage('workerd', 'workerd', WORKERD_VERSION, options.log ?? (() => {}));
   const bin = binary(dir);
   const work = mkdtempSync(join(tmpdir(), 'isolane-bench-workerd-'));
-  const port = await freePort();
-  writeFileSync(join(work, 'worker.js'), source);
+  // Distinct: a port freed for one socket may be handed out again for the next.
+  const taken = new Set<number>();
+  while (taken.size < sources.length) taken.add(await freePort());
+  const ports = [...taken];
+  sources.forEach((source, i) => writeFileSync(join(work, `worker${i}.js`), source));
+  const services = sources.map(
+    (_, i) => `(name = "w${i}", worker = (modules = [ (name = "worker.js", esModule = embed "worker${i}.js") ], compatibilityDate = "${COMPATIBILITY_DATE}"))`,
+  );
+  const sockets = ports.map((port, i) => `(name = "s${i}", address = "127.0.0.1:${port}", http = (), service = "w${i}")`);
   writeFileSync(
     join(work, 'config.capnp'),
     `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
-  services = [ (name = "main", worker = .mainWorker) ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-
-const mainWorker :Workerd.Worker = (
-  modules = [ (name = "worker.js", esModule = embed "worker.js") ],
-  compatibilityDate = "${COMPATIBILITY_DATE}",
+  services = [ ${services.join(',\n    ')} ],
+  sockets = [ ${sockets.join(',\n    ')} ],
 );
 `,
   );
   const child = spawnChild(bin, ['serve', join(work, 'config.capnp')], { cwd: work });
-  const url = `http://127.0.0.1:${port}`;
+  const urls = ports.map((port) => `http://127.0.0.1:${port}`);
   try {
-    await waitForHttp(child, url, 'workerd', options.path ?? '/');
+    await waitForHttp(child, urls[0]!, 'workerd', options.path ?? '/', Math.max(30_000, sources.length * 100));
   } catch (err) {
     rmSync(work, { recursive: true, force: true });
     throw err;
   }
   return {
-    name: 'workerd',
-    url,
-    host: 'workerd',
+    urls,
     pid: child.child.pid!,
-    version: `workerd ${WORKERD_VERSION}`,
-    describe: 'one process (`workerd serve`, default config: one thread serving)',
     async stop() {
       await child.stop();
       rmSync(work, { recursive: true, force: true });

@@ -33,7 +33,7 @@ import { warmRuntimeCache } from './runtime-warmup.ts';
 import { SpareIsolates } from './spare-isolates.ts';
 import { MemoryReducer } from './memory-reducer.ts';
 import { threadCpuUs } from '../limits/thread-cpu.ts';
-import { restartWatch } from '../limits/watchdog.ts';
+import { restartWatch, tenantCpuUs } from '../limits/watchdog.ts';
 import { RequestQueues, RunningBatch, type QueuedRequest } from './request-batches.ts';
 
 export type Post = (message: FromExecutor, transfer?: ArrayBuffer[]) => void;
@@ -371,7 +371,7 @@ export class Executor {
     }
     const args: (string | number | null)[] = ['requests'];
     for (const { invocation, method, url, headers, body } of requests) args.push(invocation.id, method, url, headers, body);
-    const startUs = threadCpuUs();
+    const startUs = tenantCpuUs();
     const batch = new RunningBatch(requests, startUs);
     const first = requests[0]!.invocation;
     live.batch = batch;
@@ -655,7 +655,7 @@ export class Executor {
     }
     if (live.batch === null) return true;
     // In a batch, the next request starts now: its CPU and its limit count from here.
-    const nowUs = threadCpuUs();
+    const nowUs = tenantCpuUs();
     const next = live.batch.advance(id, nowUs, !live.poisoned);
     if (!next) return !live.poisoned;
     live.current = next;

@@ -13,7 +13,7 @@ import { IsolaneError } from '../errors.ts';
 import type { Binding, Version } from '../types.ts';
 import { threadCpuUs } from '../limits/thread-cpu.ts';
 import { sliceFailure, type SliceFailure } from '../limits/slice-outcome.ts';
-import { forgetIsolate, runWatched, SliceStopped, watchIsolate } from '../limits/watchdog.ts';
+import { asPlatformWork, forgetIsolate, runWatched, SliceStopped, tenantCpuUs, watchIsolate } from '../limits/watchdog.ts';
 import type { Outcome } from '../types.ts';
 import { cachedCode, cacheOptions, compileResult, rememberCache } from './code-cache.ts';
 import { compileServiceWorker, linkModules, recacheModules, saveModuleCaches, type ModulePrimer } from './module-graph.ts';
@@ -161,9 +161,10 @@ class Setup {
     const context = this.#context!;
     const runtime = this.#runtime;
     // Runtime chunks are the runtime's own business: answered here, never by the executor's handler.
+    // Their CPU is the platform's, not the tenant's whose first use of a feature loads one (watchdog.ts).
     const host = new ivm.Callback((op: string, ...args: unknown[]) => {
       if (op !== 'runtimeChunk') return this.#prepared?.handler?.(op, args);
-      runChunk(isolate, context, this.#dispatch!, args[0] as string, runtime.chunks[args[0] as string]);
+      asPlatformWork(() => runChunk(isolate, context, this.#dispatch!, args[0] as string, runtime.chunks[args[0] as string]));
       return undefined;
     });
     return [host, this.#natives!.derefInto()];
@@ -345,9 +346,9 @@ export class TenantIsolate {
    * One synchronous entry into the runtime's dispatch, stopped once it has used `cpuBudgetMs` of its
    * thread's CPU (src/limits/watchdog.ts) and measured with the same clock.
    * `copy` false when every argument is a string, number or null: they cross as primitives, no copy pass.
-   * `before`: a `threadCpuUs()` reading just taken, when the caller needs the same starting point.
+   * `before`: a `tenantCpuUs()` reading just taken, when the caller needs the same starting point.
    */
-  enter(args: unknown[], cpuBudgetMs: number, copy = true, before = threadCpuUs()): SliceResult {
+  enter(args: unknown[], cpuBudgetMs: number, copy = true, before = tenantCpuUs()): SliceResult {
     let failure: SliceFailure | null = null;
     let error: string | undefined;
     try {
@@ -365,7 +366,7 @@ export class TenantIsolate {
       this.#checkDisposed();
       if (failure === 'uncaught') error = err instanceof Error ? (err.stack ?? err.message) : String(err);
     }
-    return { cpuUs: threadCpuUs() - before, failure, error };
+    return { cpuUs: tenantCpuUs() - before, failure, error };
   }
 
   /** The version's code cache made again, now that requests have compiled its functions (module-graph.ts). */

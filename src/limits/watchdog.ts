@@ -78,16 +78,41 @@ export class SliceStopped extends Error {
 }
 
 /**
+ * This thread's CPU spent on the platform's own work inside slices (a runtime chunk the runtime loads on
+ * a worker's first use of, say, streams: `asPlatformWork`). Tenants are neither charged for it nor
+ * limited by it, so the same request costs the same whether or not it is the isolate's first to need it.
+ */
+let platformUs = 0;
+
+/** Budget of platform work inside a slice: a chunk loads in a few ms; this only bounds a runaway. */
+const PLATFORM_WORK_BUDGET_US = 1_000_000;
+
+/** The armed slices of this thread, innermost last (as the addon's frames): start on the tenant clock, budget. */
+const frames: { startUs: number; budgetUs: number }[] = [];
+
+/**
+ * The clock tenants are charged and limited by: this thread's CPU time without the platform's work inside
+ * slices. Every reading that meters a slice (its start, its end, a batch's boundaries) is taken from it.
+ */
+export function tenantCpuUs(): number {
+  return threadCpuUs() - platformUs;
+}
+
+/**
  * Runs one synchronous entry into the isolate, stopped once its thread has used `cpuBudgetMs` of CPU
- * from `cpuStartUs` (a `threadCpuUs()` reading taken just before), or once one allocation took its heap
+ * from `cpuStartUs` (a `tenantCpuUs()` reading taken just before), or once one allocation took its heap
  * past the limit (the addon's heap loan). A stopped slice throws `SliceStopped` (src/limits/slice-outcome.ts).
  */
-export function runWatched<T>(isolateId: number, cpuBudgetMs: number, run: () => T, cpuStartUs = threadCpuUs()): T {
+export function runWatched<T>(isolateId: number, cpuBudgetMs: number, run: () => T, cpuStartUs = tenantCpuUs()): T {
   slot ??= addon.openSlot();
-  addon.arm(slot, isolateId, cpuStartUs, Math.max(0, cpuBudgetMs) * 1000);
+  const frame = { startUs: cpuStartUs, budgetUs: Math.max(0, cpuBudgetMs) * 1000 };
+  frames.push(frame);
+  // The addon reads the thread's own clock: the tenant clock's start is that minus the platform's work.
+  addon.arm(slot, isolateId, frame.startUs + platformUs, frame.budgetUs);
   try {
     return run();
   } finally {
+    frames.pop();
     // Thrown from `finally`, this replaces whatever the terminated call threw (V8 hands back null).
     const stop = addon.disarm(slot);
     if (stop !== 0) throw new SliceStopped(stop === 1 ? 'cpu' : 'memory');
@@ -95,9 +120,29 @@ export function runWatched<T>(isolateId: number, cpuBudgetMs: number, run: () =>
 }
 
 /**
- * Called from inside a running slice (a bridge call): its CPU limit counts again from `cpuStartUs`, with
- * `cpuBudgetMs`. A batch of requests runs in one entry (executor.ts): each gets its own limit.
+ * Called from inside a running slice (a bridge call): its CPU limit counts again from `cpuStartUs` (tenant
+ * clock), with `cpuBudgetMs`. A batch of requests runs in one entry (executor.ts): each gets its own limit.
  */
 export function restartWatch(cpuStartUs: number, cpuBudgetMs: number): void {
-  if (slot !== undefined) addon.restart(slot, cpuStartUs, Math.max(0, cpuBudgetMs) * 1000);
+  const frame = frames.at(-1);
+  if (slot === undefined || !frame) return;
+  frame.startUs = cpuStartUs;
+  frame.budgetUs = Math.max(0, cpuBudgetMs) * 1000;
+  addon.restart(slot, frame.startUs + platformUs, frame.budgetUs);
+}
+
+/**
+ * Runs the platform's own work from inside a slice (a bridge call): its CPU is left out of the tenant
+ * clock, and the slice's limit is paused meanwhile (bounded by PLATFORM_WORK_BUDGET_US instead).
+ */
+export function asPlatformWork<T>(run: () => T): T {
+  const frame = frames.at(-1);
+  const before = threadCpuUs();
+  if (slot !== undefined && frame) addon.restart(slot, before, PLATFORM_WORK_BUDGET_US);
+  try {
+    return run();
+  } finally {
+    platformUs += threadCpuUs() - before;
+    if (slot !== undefined && frame) addon.restart(slot, frame.startUs + platformUs, frame.budgetUs);
+  }
 }

@@ -8,7 +8,7 @@
  *    builds the version in every serving process, which at these counts would not fit in memory);
  * 2. restart on the same data with room for every isolate (--max-isolates 2C+64, no memory bound, no
  *    RSS recycling): the baseline is the serving processes' RSS (GET /v1/system) with zero tenant
- *    isolates (each process keeps two spare ones);
+ *    isolates (each process keeps four spare ones);
  * 3. one request to each worker: 8 keep-alive connections opened one after the other (the primary hands
  *    connections to the two serving processes in turn); worker i always goes to a connection of group
  *    i mod 2, so each worker is warm in one process. RSS per warm isolate = (RSS − baseline) / cold starts;
@@ -433,7 +433,7 @@ export const scenario: Scenario = {
         await closeAll();
       }
       notes.push(
-        `Deploys: ${deployed} workers over the admin API, ${DEPLOY_CONCURRENCY} at a time, in ${deploySeconds.toFixed(0)} s (${(deployed / deploySeconds).toFixed(0)}/s). RSS comes from GET /v1/system (each serving process reports process.memoryUsage.rss() once a second); the baseline includes the loaded workers' metadata and 2 spare isolates per process.`,
+        `Deploys: ${deployed} workers over the admin API, ${DEPLOY_CONCURRENCY} at a time, in ${deploySeconds.toFixed(0)} s (${(deployed / deploySeconds).toFixed(0)}/s). RSS comes from GET /v1/system (each serving process reports process.memoryUsage.rss() once a second); the baseline includes the loaded workers' metadata and 4 spare isolates per process.`,
         `Idle: the server runs with its default --idle-gc-ms (${IDLE_GC_MS / 1000} s): a warm isolate unused that long gets one garbage collection in V8's memory-reducing mode, which gives back its young generation's second semi-space and pooled pages. "MB per isolate" is read right after every worker's first request (with thousands of workers, the first ones warmed may already have had theirs), "MB per idle isolate" once every warm isolate has had it; the latency phase then runs on isolates that were collected.`,
         'Latency: closed loop on 8 keep-alive connections from this process (which shares the 2 cores), each request to a random worker of the connection\'s group; "cold in latency phase" counts cold starts there (0 means every request hit a warm isolate).',
       );

@@ -65,8 +65,12 @@ function headerListFromLines(lines: unknown): string[] {
   return typeof lines === 'string' && lines !== '' ? lines.split('\n') : [];
 }
 
-/** Isolates kept prepared for cold starts (spare-isolates.ts). */
-const SPARE_ISOLATES = 2;
+/**
+ * Isolates kept prepared for cold starts (spare-isolates.ts), ~1.3 MB each. Four rather than two: cold
+ * starts back to back then rarely find none ready (tiny worker TTFB p50 6.7-7.5 → 5.4-5.6 ms, p90 of the
+ * Hono app 16.2-16.6 → 13.7-14.0 ms; `bench/scenarios/cold-start.ts --quick`, alternated twice).
+ */
+const SPARE_ISOLATES = 4;
 /** Granularity of the wall-time check: one shared ticker rather than a timer per invocation. */
 const WALL_TICK_MS = 20;
 /** How often the pool's size is reported when it changed (GET /v1/system). */

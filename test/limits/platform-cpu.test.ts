@@ -1,18 +1,20 @@
 /**
  * A runtime chunk's CPU is the platform's, not the tenant's (watchdog.ts `asPlatformWork`): the request
  * whose first use of a feature loads the chunk is neither charged for it nor stopped by it, alone, in a
- * batch, or in top-level code. Real isolates and runtime, with the URLPattern chunk made to spin 60 ms
- * before it loads, for workers whose CPU limit is 20 ms.
+ * batch, or in top-level code. Real isolates and runtime, with the URLPattern chunk made to spin 20 ms
+ * before it loads, for workers whose CPU limit is 15 ms. And a tenant cannot turn that into CPU past its
+ * limit: a chunk it makes fail is charged, and so is what its own getters compute while a chunk loads.
  */
 import t, { type Test } from 'tap';
+import { threadCpuUs } from '../../src/limits/thread-cpu.ts';
 import { Executor } from '../../src/isolates/executor.ts';
 import type { EndMessage, FromExecutor } from '../../src/isolates/protocol.ts';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 import { DEFAULT_LIMITS, type Version } from '../../src/types.ts';
 import { executorEnds } from '../helpers/executor-ends.ts';
 
-const SPIN_MS = 60;
-const CPU_LIMIT_MS = 20;
+const SPIN_MS = 20;
+const CPU_LIMIT_MS = 15;
 
 const bundle = await buildRuntimeBundle();
 const runtime = { ...bundle, chunks: { ...bundle.chunks, urlpattern: `for (const end = Date.now() + ${SPIN_MS}; Date.now() < end;);\n${bundle.chunks.urlpattern}` } };
@@ -74,4 +76,31 @@ t.test('top-level code that loads a chunk keeps its startup budget for its own w
   const ends = await executorEnds(messages, [id]);
   t.notOk(messages.some((m) => m.t === 'slowStart' && m.id === id), 'not handed back as a slow start');
   assertNotCharged(t, ends);
+});
+
+t.test('a chunk the tenant makes fail is charged: asking for it again and again ends at the limit', async (t) => {
+  // Without Symbol, web streams' chunk throws as it loads, and the runtime asks for it on every use.
+  load('fails', `export default { fetch() {
+    globalThis.Symbol = undefined;
+    for (;;) { try { new ReadableStream(); } catch {} }
+  } }`);
+  const before = threadCpuUs();
+  const [end] = await executorEnds(messages, [invoke('fails')]);
+  const used = threadCpuUs() - before;
+  t.equal(end!.outcome, 'exceededCpu');
+  // Exempt, the failed loads ran for ~1.3 s at a 50 ms limit.
+  t.ok(used < 250_000, `the thread spent ${Math.round(used / 1000)} ms on it, about the limit and one load`);
+});
+
+t.test("the tenant's own getters, run while a chunk loads, are charged past a small allowance", async (t) => {
+  load('getter', `export default { fetch() {
+    const S = Symbol;
+    let spun = false;
+    Object.defineProperty(globalThis, 'Symbol', { configurable: true, get() { if (!spun) { spun = true; const end = Date.now() + 150; while (Date.now() < end); } return S; } });
+    new ReadableStream();
+    return new Response('free CPU');
+  } }`);
+  const [end] = await executorEnds(messages, [invoke('getter')]);
+  t.equal(end!.outcome, 'exceededCpu', 'stopped: 150 ms of getter is not the platform\'s');
+  t.notOk(messages.some((m) => m.t === 'response' && m.id === end!.id && m.body === 'free CPU'));
 });

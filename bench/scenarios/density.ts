@@ -33,7 +33,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MAX_ISOLATES_PER_PROCESS } from '../../src/limits/address-space.ts';
 import type { ServingProcessInfo } from '../../src/serving/serving-pool.ts';
-import { Client } from 'undici';
+import { Agent, Client, request } from 'undici';
 import { startIsolane, type IsolaneServer } from '../lib/isolane-server.ts';
 import { percentiles } from '../lib/load.ts';
 import { PeerUnavailable } from '../lib/peers/common.ts';
@@ -177,15 +177,19 @@ async function workerdDensity(count: number, ctx: ScenarioContext): Promise<{ pe
     const started = performance.now();
     const fleet = await startWorkerdFleet(Array.from({ length: n }, (_, i) => source(i)), { log: ctx.log });
     const startS = (performance.now() - started) / 1000;
+    // Connections closed before RSS is read: N open sockets would count as isolate memory.
+    const agent = new Agent({ keepAliveTimeout: 1 });
     try {
       let wrong = 0;
       for (let i = 0; i < n; i++) {
-        const res = await fetch(fleet.urls[i]!).catch(() => null);
-        if ((await res?.text()) !== `hello ${i}`) wrong++;
+        const res = await request(fleet.urls[i]!, { dispatcher: agent }).catch(() => null);
+        if ((await res?.body.text()) !== `hello ${i}`) wrong++;
       }
+      await agent.close();
       await sleep(1000);
       return { rss: treeRssBytes(fleet.pid), startS, wrong };
     } finally {
+      await agent.destroy().catch(() => {});
       await fleet.stop();
     }
   };

@@ -85,12 +85,16 @@ export class SliceStopped extends Error {
 let platformUs = 0;
 
 /**
- * The most of one piece of platform work left out of the tenant clock. A chunk loads in 1-5 ms, ~20 from
- * source; but a chunk reads globals as it loads, and a tenant can make those getters that compute, so
- * what runs inside platform work is not all the platform's. Past this it is the tenant's CPU, and the
- * slice's limit stops it as usual: a tenant gains at most this much per chunk per isolate.
+ * The most of one piece of platform work left out of the tenant clock. A chunk loads in 1-5 ms from the
+ * code cache, ~20 from source (once per thread); but a chunk reads globals as it loads, and a tenant can
+ * make those getters that compute, so what runs inside platform work is not all the platform's. Past
+ * this it is the tenant's CPU, and the slice's limit stops it as usual: a tenant gains at most this much
+ * per chunk per isolate (five chunks), on top of the limits that bound what a slice holds its thread.
  */
-const PLATFORM_WORK_EXEMPT_US = 30_000;
+const PLATFORM_WORK_EXEMPT_US = 15_000;
+
+/** Platform work under way on this thread: nested work (a chunk whose load loads another) is the outer one's. */
+let platformDepth = 0;
 
 /** The armed slices of this thread, innermost last (as the addon's frames): start on the tenant clock, budget. */
 const frames: { startUs: number; budgetUs: number }[] = [];
@@ -111,15 +115,18 @@ export function tenantCpuUs(): number {
 export function runWatched<T>(isolateId: number, cpuBudgetMs: number, run: () => T, cpuStartUs = tenantCpuUs()): T {
   slot ??= addon.openSlot();
   const frame = { startUs: cpuStartUs, budgetUs: Math.max(0, cpuBudgetMs) * 1000 };
-  frames.push(frame);
   // The addon reads the thread's own clock: the tenant clock's start is that minus the platform's work.
   addon.arm(slot, isolateId, frame.startUs + platformUs, frame.budgetUs);
+  frames.push(frame);
   try {
     return run();
   } finally {
     frames.pop();
     // Thrown from `finally`, this replaces whatever the terminated call threw (V8 hands back null).
     const stop = addon.disarm(slot);
+    // A nested slice may have done platform work: the enclosing one's start moves on by as much.
+    const outer = frames.at(-1);
+    if (outer) addon.restart(slot, outer.startUs + platformUs, outer.budgetUs);
     if (stop !== 0) throw new SliceStopped(stop === 1 ? 'cpu' : 'memory');
   }
 }
@@ -144,6 +151,9 @@ export function restartWatch(cpuStartUs: number, cpuBudgetMs: number): void {
  * CPU past a 50 ms limit.
  */
 export function asPlatformWork<T>(run: () => T): T {
+  // Inside platform work already (a tenant's getter, run by a chunk's load, used another chunk): it is
+  // part of the outer work, under the outer allowance, not a second one.
+  if (platformDepth > 0) return run();
   const frame = frames.at(-1);
   const before = threadCpuUs();
   if (slot !== undefined && frame) {
@@ -151,11 +161,13 @@ export function asPlatformWork<T>(run: () => T): T {
     addon.restart(slot, before, Math.max(0, leftUs) + PLATFORM_WORK_EXEMPT_US);
   }
   let succeeded = false;
+  platformDepth++;
   try {
     const result = run();
     succeeded = true;
     return result;
   } finally {
+    platformDepth--;
     if (succeeded) platformUs += Math.min(threadCpuUs() - before, PLATFORM_WORK_EXEMPT_US);
     if (slot !== undefined && frame) addon.restart(slot, frame.startUs + platformUs, frame.budgetUs);
   }

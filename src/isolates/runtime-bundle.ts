@@ -79,6 +79,33 @@ const unwrapUmd: Plugin = {
   },
 };
 
+/**
+ * urlpattern-polyfill's prebuilt file names its functions with esbuild's `__name` helper, one
+ * `Object.defineProperty(fn, 'name', …)` per closure, and its pattern parser makes closures per call
+ * (its lexer one per character of the pattern). Defining a property on a function moves it off its
+ * shared map: half of a `new URLPattern()` (~180 µs) went there. The helper is made to return the
+ * function unnamed; the names were internal (the class itself is named by runtime/url/url-pattern.ts).
+ * A change in the file's shape fails the build.
+ */
+const URLPATTERN_FILE = /[\\/]urlpattern-polyfill[\\/]dist[\\/]urlpattern\.js$/;
+const NAME_HELPER = /\bvar ([\w$]+)=\(([\w$]+),([\w$]+)\)=>[\w$]+\(\2,"name",\{value:\3,configurable:!0\}\);/g;
+
+const unnamePolyfillClosures: Plugin = {
+  name: 'isolane-unname-urlpattern',
+  setup(builder) {
+    builder.onLoad({ filter: URLPATTERN_FILE }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      let helpers = 0;
+      const contents = source.replace(NAME_HELPER, (_, helper: string, fn: string) => {
+        helpers++;
+        return `var ${helper}=(${fn})=>${fn};`;
+      });
+      if (helpers !== 1) throw new Error(`runtime bundle: expected one __name helper in ${args.path}, found ${helpers}`);
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
 const markEagerModules: Plugin = {
   name: 'isolane-eager-modules',
   setup(builder) {
@@ -175,7 +202,7 @@ async function bundleChunk(entry: string): Promise<string> {
   const result = await build({
     ...COMMON,
     stdin: { contents: entry, resolveDir: ROOT, loader: 'js' },
-    plugins: [unwrapUmd],
+    plugins: [unwrapUmd, unnamePolyfillClosures],
     banner: { js: `(function () {${COMMON.banner.js}let chunkExports;` },
     footer: { js: 'return chunkExports;\n})()' },
   });

@@ -157,6 +157,8 @@ export const MapPrototypeForEach = uncurryThis(Map.prototype.forEach) as <K, V>(
   cb: (value: V, key: K) => void,
 ) => void;
 export const MapPrototypeGetSize = getter<Map<unknown, unknown>, number>(Map.prototype, 'size');
+export const MapPrototypeKeys = uncurryThis(Map.prototype.keys) as <K, V>(self: Map<K, V>) => MapIterator<K>;
+export const MapIteratorPrototypeNext = uncurryThis(ObjectGetPrototypeOf(new Map().keys()).next) as <K>(self: MapIterator<K>) => IteratorResult<K, undefined>;
 export const SetCtor = Set;
 export const SetPrototypeAdd = uncurryThis(Set.prototype.add) as <T>(self: Set<T>, value: T) => Set<T>;
 export const SetPrototypeDelete = uncurryThis(Set.prototype.delete) as <T>(self: Set<T>, value: T) => boolean;

@@ -96,7 +96,8 @@ export function hostFetch(fetchId: number, method: string, url: string, headers:
   connected()('fetch', fetchId, method, url, headers, body);
 }
 
-export function hostDigest(algorithm: string, data: ArrayBuffer): ArrayBuffer {
+/** The digest, or null for data over the host's limit (MAX_DIGEST_BYTES). */
+export function hostDigest(algorithm: string, data: ArrayBuffer): ArrayBuffer | null {
   return connected()('digest', algorithm, data);
 }
 

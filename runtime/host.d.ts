@@ -77,8 +77,8 @@ export interface HostCall {
   (op: 'runtimeChunk', name: string): void;
   /** `length` (at most 65536) bytes from the host's CSPRNG, returned at once. */
   (op: 'randomBytes', length: number): ArrayBuffer;
-  /** The digest of `data` with `algorithm` (SHA-1, SHA-256, SHA-384, SHA-512), returned at once. */
-  (op: 'digest', algorithm: string, data: ArrayBuffer): ArrayBuffer;
+  /** The digest of `data` with `algorithm` (SHA-1, SHA-256, SHA-384, SHA-512), returned at once; null past 64 MiB. */
+  (op: 'digest', algorithm: string, data: ArrayBuffer): ArrayBuffer | null;
   /**
    * `data` (at most 1 MiB, cut at a code point boundary) decoded as UTF-8 by the host, returned at once:
    * malformed sequences become U+FFFD, or the answer is null when `fatal`. A byte order mark is kept.

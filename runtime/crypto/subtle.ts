@@ -103,7 +103,9 @@ export class SubtleCrypto {
       requireArguments(count, 2, 'digest');
       const bytes = bytesArgument(data, 'digest', 2);
       const name = normalizeAlgorithm(algorithm, 'digest').name;
-      return hostDigest(name, TypedArrayPrototypeGetBuffer(bytes) as ArrayBuffer);
+      const digest = hostDigest(name, TypedArrayPrototypeGetBuffer(bytes) as ArrayBuffer);
+      if (digest === null) fail('OperationError', 'The data is too large to digest at once (the limit is 64 MiB).');
+      return digest;
     });
   }
 

@@ -18,7 +18,7 @@ import type { FromExecutor, InvokeMessage, RequestData, ToExecutor } from './pro
 import { IsolaneError } from '../errors.ts';
 import { Invocation } from './invocation.ts';
 import { IsolatePool, type IsolatePoolOptions } from './isolate-pool.ts';
-import { TenantIsolate } from './tenant-isolate.ts';
+import { BridgeError, TenantIsolate } from './tenant-isolate.ts';
 import { forgetVersionCache, keepCodeCacheFiles } from './code-cache.ts';
 import { CodeCacheFiles } from './code-cache-files.ts';
 import { createEgressAgent } from '../outbound/egress-agent.ts';
@@ -91,6 +91,16 @@ const MEASURE_EVERY = 64;
  */
 const STREAM_HIGH_WATER_BYTES = 64 * 1024;
 
+/** The bridge's synchronous services: the same in and outside requests. */
+function serviceCall(op: 'digest' | 'randomBytes' | 'subtle' | 'decodeUtf8', args: unknown[]): unknown {
+  return op === 'decodeUtf8' ? decodeUtf8(args[0], args[1]) : hostCrypto(op, args);
+}
+
+/** Console lines written so far against one cap. */
+interface LogBudget {
+  logLines: number;
+}
+
 /** An isolate in service plus the host-side state the bridge needs. */
 class LiveIsolate {
   readonly tenant: TenantIsolate;
@@ -99,6 +109,8 @@ class LiveIsolate {
   readonly timers = new Map<number, { handle: NodeJS.Timeout; invocation: Invocation }>();
   /** The invocation whose slice is running, to attribute timers and logs. */
   current: Invocation | null = null;
+  /** Console lines written outside any invocation (top-level code), capped as one invocation's. */
+  readonly outsideRequests: LogBudget;
   /** The batch of requests running in this isolate's current entry, if it is one (request-batches.ts). */
   batch: RunningBatch | null = null;
   /** Set when a slice left the isolate unfit for more work (e.g. its ArrayBuffer allocations fail). */
@@ -112,9 +124,10 @@ class LiveIsolate {
   peakMemoryBytes = 0;
   #endsSinceMeasure = 0;
 
-  constructor(tenant: TenantIsolate, worker: string) {
+  constructor(tenant: TenantIsolate, worker: string, outsideRequests: LogBudget) {
     this.tenant = tenant;
     this.worker = worker;
+    this.outsideRequests = outsideRequests;
   }
 
   get disposed(): boolean {
@@ -257,9 +270,34 @@ export class Executor {
 
   #build(version: Version, startupCpuMs?: number, remakeCache = false): LiveIsolate {
     let live: LiveIsolate | null = null;
-    const tenant = TenantIsolate.create(version, this.#runtime, (op, args) => this.#onHostCall(live!, op, args), this.#spares.take(version.limits.memoryMb), startupCpuMs, remakeCache);
-    live = new LiveIsolate(tenant, version.worker);
+    const outsideRequests: LogBudget = { logLines: 0 };
+    // The top-level code runs inside create(), before `live` exists.
+    const onHostCall = (op: string, args: unknown[]) => (live === null ? this.#onTopLevelCall(version.worker, outsideRequests, op, args) : this.#onHostCall(live, op, args));
+    const tenant = TenantIsolate.create(version, this.#runtime, onHostCall, this.#spares.take(version.limits.memoryMb), startupCpuMs, remakeCache);
+    live = new LiveIsolate(tenant, version.worker, outsideRequests);
     return live;
+  }
+
+  /**
+   * A bridge call from a version's top-level code: there is no request yet. Console lines and the
+   * synchronous services work; I/O and timers throw, as on Workers; calls about invocations find none.
+   */
+  #onTopLevelCall(worker: string, budget: LogBudget, op: string, args: unknown[]): unknown {
+    switch (op) {
+      case 'log':
+        this.#log(worker, budget, null, args[0] as string, args[1]);
+        return;
+      case 'digest':
+      case 'randomBytes':
+      case 'subtle':
+      case 'decodeUtf8':
+        return serviceCall(op, args);
+      case 'fetch':
+      case 'setTimer':
+        throw new BridgeError(`${op === 'fetch' ? 'fetch()' : 'setTimeout() and setInterval()'} cannot be called in the global scope: only while handling a request`);
+      default:
+        return;
+    }
   }
 
   #validate(jobId: number, versionId: string, startupCpuMs?: number): void {
@@ -431,7 +469,7 @@ export class Executor {
 
   /** A promise rejection left unhandled in a slice (isolated-vm rethrows it): the tenant's log line, not a failure. */
   #logUncaught(live: LiveIsolate, invocation: Invocation, error: string | undefined): void {
-    this.#post({ t: 'log', worker: live.worker, requestId: invocation.requestId, level: 'error', message: `Uncaught (in promise) ${error}` });
+    this.#log(live.worker, invocation, invocation.requestId, 'error', `Uncaught (in promise) ${error}`);
   }
 
   /** A slice was cut short: the culprit gets the outcome, the isolate is recycled, the others on it end. */
@@ -459,9 +497,8 @@ export class Executor {
       case 'digest':
       case 'randomBytes':
       case 'subtle':
-        return hostCrypto(op, args);
       case 'decodeUtf8':
-        return decodeUtf8(args[0], args[1]);
+        return serviceCall(op, args);
       case 'respond': {
         const [id, status, lines, body, done] = args as [number, number, string, ArrayBuffer | string | null, boolean];
         this.#respond(live, id, status, lines, body);
@@ -470,7 +507,7 @@ export class Executor {
       case 'respondStream': {
         const [id, status, lines] = args as [number, number, string];
         const headers = headerListFromLines(lines);
-        const invocation = this.#invocations.get(id)?.invocation;
+        const invocation = this.#invocationIn(live, id);
         if (!invocation || invocation.responded || invocation.ended) return;
         invocation.responded = true;
         invocation.streaming = true;
@@ -479,7 +516,7 @@ export class Executor {
       }
       case 'chunk': {
         const [id, chunk] = args as [number, ArrayBuffer];
-        const invocation = this.#invocations.get(id)?.invocation;
+        const invocation = this.#invocationIn(live, id);
         if (!invocation || !invocation.streaming || invocation.ended || !(chunk instanceof ArrayBuffer)) return false;
         invocation.bytesOut += chunk.byteLength;
         const limit = live.tenant.version.limits.responseBytes;
@@ -499,7 +536,7 @@ export class Executor {
       }
       case 'endBody': {
         const id = args[0] as number;
-        const invocation = this.#invocations.get(id)?.invocation;
+        const invocation = this.#invocationIn(live, id);
         if (!invocation || !invocation.streaming || invocation.ended) return;
         invocation.streaming = false;
         this.#post({ t: 'bodyEnd', id });
@@ -529,15 +566,15 @@ export class Executor {
       }
       case 'pullBody': {
         const id = args[0] as number;
-        const invocation = this.#invocations.get(id)?.invocation;
+        const invocation = this.#invocationIn(live, id);
         if (invocation && !invocation.ended) this.#post({ t: 'pullBody', id });
         return;
       }
       case 'error': {
         const [id, message, stack] = args as [number, string, string];
-        const invocation = this.#invocations.get(id)?.invocation;
+        const invocation = this.#invocationIn(live, id);
         if (!invocation || invocation.ended) return;
-        this.#post({ t: 'log', worker: live.worker, requestId: invocation.requestId, level: 'error', message: stack || message });
+        this.#log(live.worker, invocation, invocation.requestId, 'error', stack || message);
         // isolated-vm refuses large ArrayBuffer allocations over the memory limit with a RangeError
         // instead of disposing the isolate: uncaught, it is the memory limit that ended the invocation.
         const outOfMemory = /Array buffer allocation failed/.test(message);
@@ -590,15 +627,8 @@ export class Executor {
       case 'log': {
         const [level, message] = args as [string, string];
         const invocation = live.current;
-        // A console flood costs the host (every line is a log record): cap lines per invocation and length.
-        if (invocation && ++invocation.logLines > MAX_LOG_LINES) {
-          if (invocation.logLines === MAX_LOG_LINES + 1) {
-            this.#post({ t: 'log', worker: live.worker, requestId: invocation.requestId, level: 'warn', message: `console output of this invocation truncated after ${MAX_LOG_LINES} lines` });
-          }
-          return;
-        }
-        const text = String(message);
-        this.#post({ t: 'log', worker: live.worker, requestId: invocation?.requestId ?? null, level, message: text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS)}… (truncated)` : text });
+        if (invocation) this.#log(live.worker, invocation, invocation.requestId, level, message);
+        else this.#log(live.worker, live.outsideRequests, null, level, message);
         return;
       }
     }
@@ -632,8 +662,31 @@ export class Executor {
     this.#slice(live, invocation, ['fetchResult', fetchId, result.status, result.headers, body, [result.statusText, result.url, result.redirected ? '1' : '']]);
   }
 
+  /** Invocation `id` if it runs in `live`: an isolate never reaches another's invocations, even by a guessed id. */
+  #invocationIn(live: LiveIsolate, id: number): Invocation | undefined {
+    const entry = this.#invocations.get(id);
+    return entry?.live === live ? entry.invocation : undefined;
+  }
+
+  /**
+   * A line of the tenant's (console, uncaught errors): a flood costs the host (every line is a log record),
+   * so at most MAX_LOG_LINES per invocation, or per isolate outside one (top-level code), each cut at
+   * MAX_LOG_CHARS.
+   */
+  #log(worker: string, budget: LogBudget, requestId: string | null, level: string, message: unknown): void {
+    if (++budget.logLines > MAX_LOG_LINES) {
+      if (budget.logLines === MAX_LOG_LINES + 1) {
+        const whose = requestId === null ? 'outside requests' : 'of this invocation';
+        this.#post({ t: 'log', worker, requestId, level: 'warn', message: `console output ${whose} truncated after ${MAX_LOG_LINES} lines` });
+      }
+      return;
+    }
+    const text = String(message);
+    this.#post({ t: 'log', worker, requestId, level, message: text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS)}… (truncated)` : text });
+  }
+
   #respond(live: LiveIsolate, id: number, status: number, lines: string, body: ArrayBuffer | string | null): void {
-    const invocation = this.#invocations.get(id)?.invocation;
+    const invocation = this.#invocationIn(live, id);
     if (!invocation || invocation.responded || invocation.ended) return;
     invocation.responded = true;
     invocation.bytesOut = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
@@ -652,7 +705,7 @@ export class Executor {
    */
   #done(live: LiveIsolate, id: number): boolean {
     const entry = this.#invocations.get(id);
-    if (entry) {
+    if (entry?.live === live) {
       entry.invocation.finished = true;
       // Ending runs after this slice returns: the runtime is still on the stack.
       queueMicrotask(() => this.#end(entry.live, entry.invocation, entry.invocation.failure ?? 'ok'));
@@ -723,7 +776,13 @@ export class Executor {
     this.#invocations.delete(invocation.id);
     // The runtime forgets a cut-short invocation so its late continuations answer nobody (not charged).
     // Its abort listeners run in that call: their CPU is the invocation's too.
-    if (outcome !== 'ok' && outcome !== 'exception' && !live.tenant.disposed) invocation.cpuUs += live.tenant.enter(['cancel', invocation.id], 50).cpuUs;
+    if (outcome !== 'ok' && outcome !== 'exception' && !live.tenant.disposed) {
+      // The cancel's slice is the invocation's: its console lines count against its cap.
+      const current = live.current;
+      live.current = invocation;
+      invocation.cpuUs += live.tenant.enter(['cancel', invocation.id], 50).cpuUs;
+      live.current = current;
+    }
     if (!invocation.responded) {
       invocation.responded = true;
       this.#post({ t: 'failure', id: invocation.id, outcome });

@@ -26,7 +26,7 @@
  * DOMException name (DataError for bad key material, OperationError for a failed operation, ...).
  *
  * Everything here comes from tenant code (through the runtime, which a tenant may have subverted): every
- * field is checked, nothing throws across the bridge, and sizes are capped (MAX_CALL_CHARS, MAX_BUFFER_BYTES,
+ * field is checked, nothing throws across the bridge, and sizes are capped (MAX_CALL_CHARS, MAX_BUFFER_BYTES, MAX_DIGEST_BYTES,
  * RSA moduli of at most 8192 bits, RSA generation of at most 4096 bits: a host call cannot be interrupted
  * by the CPU limit, so its own cost must stay bounded).
  */
@@ -65,6 +65,11 @@ export const MAX_CALL_CHARS = 65536;
 export const MAX_BUFFERS = 4;
 /** Total bytes of one call's buffers. */
 export const MAX_BUFFER_BYTES = 16 * 1024 * 1024;
+/**
+ * Bytes one digest may hash: twice the default request body limit, so a worker can hash an upload it
+ * read whole. SHA-256 runs at ~1 GB/s here, so at most ~60 ms the CPU limit cannot interrupt.
+ */
+export const MAX_DIGEST_BYTES = 64 * 1024 * 1024;
 const MAX_RSA_BITS = 8192;
 const MIN_RSA_GENERATE_BITS = 1024;
 const MAX_RSA_GENERATE_BITS = 4096;
@@ -90,8 +95,9 @@ export function hostCrypto(op: 'digest' | 'randomBytes' | 'subtle', args: unknow
     case 'digest': {
       const [algorithm, data] = args as [unknown, unknown];
       const hash = typeof algorithm === 'string' && Object.hasOwn(DIGESTS, algorithm) ? DIGESTS[algorithm]! : 'sha256';
-      const input = data instanceof ArrayBuffer && data.byteLength <= MAX_BUFFER_BYTES ? new Uint8Array(data) : new Uint8Array(0);
-      return arrayBuffer(createHash(hash).update(input).digest());
+      // Larger data is refused (null), never hashed as something else: the runtime rejects with an OperationError.
+      if (!(data instanceof ArrayBuffer) || data.byteLength > MAX_DIGEST_BYTES) return null;
+      return arrayBuffer(createHash(hash).update(new Uint8Array(data)).digest());
     }
     case 'randomBytes': {
       const length = Math.min(65536, Math.max(0, Math.trunc(Number(args[0]) || 0)));

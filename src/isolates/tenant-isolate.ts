@@ -163,9 +163,13 @@ class Setup {
     // Runtime chunks are the runtime's own business: answered here, never by the executor's handler.
     // Their CPU is the platform's, not the tenant's whose first use of a feature loads one (watchdog.ts).
     const host = new ivm.Callback((op: string, ...args: unknown[]) => {
-      if (op !== 'runtimeChunk') return this.#prepared?.handler?.(op, args);
-      asPlatformWork(() => runChunk(isolate, context, this.#dispatch!, args[0] as string, runtime.chunks[args[0] as string]));
-      return undefined;
+      try {
+        if (op !== 'runtimeChunk') return this.#prepared?.handler?.(op, args);
+        asPlatformWork(() => runChunk(isolate, context, this.#dispatch!, args[0] as string, runtime.chunks[args[0] as string]));
+        return undefined;
+      } catch (error) {
+        throw withoutHostFrames(error);
+      }
     });
     return [host, this.#natives!.derefInto()];
   }
@@ -426,4 +430,18 @@ function startupFailure(err: unknown, isolate: ivm.Isolate, startupCpuMs: number
   if (outcome === 'internalError') return new IsolaneError('ISO_ERR_DEPLOY_STARTUP', 'the isolate failed while the worker started');
   const message = err instanceof Error ? err.message : String(err);
   return new IsolaneError('ISO_ERR_DEPLOY_STARTUP', `top-level code threw: ${message}`);
+}
+
+/** An error a bridge call throws on purpose, for tenant code to see (e.g. fetch() in the global scope). */
+export class BridgeError extends Error {}
+
+/**
+ * What tenant code gets of an exception in a host call: its kind and message, never the host's stack,
+ * which names files and private methods. isolated-vm copies an error's stack into the isolate as it is.
+ */
+function withoutHostFrames(error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  const copy = error instanceof TypeError ? new TypeError(message) : error instanceof RangeError ? new RangeError(message) : new Error(message);
+  copy.stack = `${copy.name}: ${message}`;
+  return copy;
 }

@@ -182,3 +182,29 @@ t.test('a deploy answers once every serving process has built the version: no fi
   // 20-45 ms here with the fix, also next to another suite's load; 374-444 ms without it.
   t.ok(slowest < 250, `the slowest first request took ${slowest.toFixed(0)} ms`);
 });
+
+t.test("top-level code: console lines go to the worker's log; I/O and timers throw a clear error; no host frames", async (t) => {
+  const res = await deployScript(server, 'toplog', `console.log('starting up'); export default { fetch() { return new Response('up') } }`);
+  t.equal(res.status, 201, res.text);
+  t.equal((await send(server, 'toplog.localhost')).text, 'up');
+  const logs = (await admin(server, 'GET', '/v1/workers/toplog/logs')).json().lines as { level: string; message: string; requestId: string | null }[];
+  t.ok(logs.some((l) => l.message === 'starting up' && l.requestId === null), 'the line is in the log, outside any request');
+  const caught = await deployScript(
+    server,
+    'topcaught',
+    `const errors = [];
+     try { setTimeout(() => {}, 10); } catch (e) { errors.push(e.name + ': ' + e.message + ' | ' + e.stack); }
+     await fetch('https://example.com/').catch((e) => errors.push(e.name + ': ' + e.message + ' | ' + e.stack));
+     export default { fetch() { return Response.json(errors) } }`,
+  );
+  t.equal(caught.status, 201, caught.text);
+  const errors = (await send(server, 'topcaught.localhost')).json() as string[];
+  t.equal(errors.length, 2);
+  t.match(errors[0], /^Error: setTimeout\(\) and setInterval\(\) cannot be called in the global scope/);
+  t.match(errors[1], /fetch\(\) cannot be called in the global scope/);
+  for (const error of errors) t.notMatch(error, /file:|\.ts:|#onTopLevelCall|executor/, 'no host paths or names');
+  const uncaught = await deployScript(server, 'toptimer', `setTimeout(() => {}, 10); export default { fetch() { return new Response('never') } }`);
+  t.equal(uncaught.status, 400);
+  t.match(uncaught.json(), { error: { code: 'ISO_ERR_DEPLOY_STARTUP', message: /cannot be called in the global scope/ } });
+  t.notMatch(uncaught.text, /file:|\.ts:/);
+});

@@ -1,6 +1,6 @@
-import { constants, createCipheriv, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
+import { constants, createCipheriv, createHash, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import t, { type Test } from 'tap';
-import { hostCrypto } from '../../src/isolates/host-crypto.ts';
+import { hostCrypto, MAX_DIGEST_BYTES } from '../../src/isolates/host-crypto.ts';
 import { bundleWorker } from '../helpers/bundle.ts';
 import { Evaluator, TestWorker } from './harness.ts';
 
@@ -550,4 +550,17 @@ t.test('JWTs with jose: HS256, ES256 and RS256 made in the isolate verify in nod
   const verified = await jose.jwtVerify(body.es, esPublic);
   t.same(verified.payload, { sub: 'grace' });
   await t.rejects(jose.jwtVerify(body.hs, new TextEncoder().encode('another secret of 32 bytes or more')), { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+});
+
+t.test('crypto.subtle.digest of more than 16 MiB is the real digest', async (t) => {
+  const size = 17 * 1024 * 1024;
+  const w = await Evaluator.create();
+  t.teardown(() => w.dispose());
+  const got = w.run(`const data = new Uint8Array(${size}).fill(1); return [...new Uint8Array(await crypto.subtle.digest('SHA-256', data))].map((b) => b.toString(16).padStart(2, '0')).join('')`);
+  t.equal(got, createHash('sha256').update(Buffer.alloc(size, 1)).digest('hex'));
+});
+
+t.test('the host refuses a digest past its limit instead of hashing something else', async (t) => {
+  t.equal(hostCrypto('digest', ['SHA-256', new ArrayBuffer(MAX_DIGEST_BYTES + 1)]), null);
+  t.equal(hostCrypto('digest', ['SHA-256', 'not bytes']), null);
 });

@@ -123,6 +123,33 @@ t.test('a console flood is capped per invocation', async (t) => {
   t.match(lines.at(-1)!.message as string, /truncated after 1000 lines/);
 });
 
+t.test("console lines while an invocation is canceled count against its cap; an error's line is cut too", async (t) => {
+  await deployWith('byebye', `export default { fetch(request) {
+    request.signal.addEventListener('abort', () => { for (let i = 0; i < 5000; i++) console.log('bye ' + i); });
+    return new Promise(() => {});
+  } }`, { cpu_ms: 2000 });
+  const controller = new AbortController();
+  const pending = request(`${server.dataUrl}/`, { headers: { host: 'byebye.localhost' }, signal: controller.signal }).catch((err: Error) => err);
+  await new Promise((r) => setTimeout(r, 300));
+  controller.abort();
+  await pending;
+  const record = await server.record((l) => l.type === 'invocation' && l.worker === 'byebye');
+  t.equal(record.outcome, 'canceled');
+  await new Promise((r) => setTimeout(r, 200));
+  const lines = server.logs.filter((l) => l.type === 'console' && l.worker === 'byebye');
+  t.equal(lines.length, 1001, '1000 lines and one notice, all the invocation\'s');
+  t.ok(lines.every((l) => l.requestId === record.requestId));
+  t.match(lines.at(-1)!.message as string, /truncated after 1000 lines/);
+
+  await deployWith('shouts', `export default { fetch() { throw new Error('e'.repeat(100000)) } }`);
+  t.equal((await send(server, 'shouts.localhost')).status, 500);
+  const thrown = await server.record((l) => l.type === 'invocation' && l.worker === 'shouts');
+  await new Promise((r) => setTimeout(r, 100));
+  const error = server.logs.find((l) => l.type === 'console' && l.requestId === thrown.requestId && l.level === 'error');
+  t.ok(error && (error.message as string).length < 17_000, `the error line is cut (${(error?.message as string | undefined)?.length} characters)`);
+  t.match(error!.message as string, /… \(truncated\)$/);
+});
+
 t.test('a client that disconnects mid-request: outcome canceled, the isolate is not wedged', async (t) => {
   await deployWith('slow', `export default { async fetch() { await new Promise((r) => setTimeout(r, 2000)); return new Response('late') } }`);
   const controller = new AbortController();

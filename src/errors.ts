@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   ISO_ERR_ROUTE_NOT_FOUND: { status: 404, message: 'no worker serves this host' },
   ISO_ERR_ROUTE_INVALID: { status: 400, message: 'invalid route pattern' },
   ISO_ERR_HTTP_HOST_MISSING: { status: 400, message: 'the request has no Host header' },
+  ISO_ERR_HTTP_HOST_INVALID: { status: 400, message: 'the Host header is not a valid host' },
+  ISO_ERR_HTTP_TARGET_INVALID: { status: 400, message: 'the request target is not a path or an absolute http(s) URL' },
   ISO_ERR_HTTP_BODY_TOO_LARGE: { status: 413, message: 'the request body is too large' },
   ISO_ERR_HTTP_BAD_REQUEST: { status: 400, message: 'the request is not valid HTTP/1.1' },
   ISO_ERR_HTTP_HEADERS_TOO_LARGE: { status: 431, message: 'the request headers are larger than 16 KiB' },

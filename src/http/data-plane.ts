@@ -15,6 +15,7 @@ import type { Outcome, Version } from '../types.ts';
 import { OUTCOME_ERRORS, sendError } from './error-response.ts';
 import { bodyTooLarge, declaredLength, hasBody, readBody } from './read-body.ts';
 import { StreamedBody } from './streamed-body.ts';
+import { requestTarget } from './request-target.ts';
 import { responseHead } from './response-head.ts';
 
 /** How long a refusal of a throttled worker's request is held (src/limits/limit-strikes.ts). */
@@ -36,19 +37,22 @@ export interface DataPlaneOptions {
 
 export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return function handleRequest(req, res) {
-    const host = req.headers.host;
-    if (!host) {
-      sendError(res, 'ISO_ERR_HTTP_HOST_MISSING', undefined, randomUUID());
+    const target = requestTarget(req.headers.host, req.url ?? '/');
+    if ('error' in target) {
+      sendError(res, target.error, target.message, randomUUID());
       return;
     }
-    const target = req.url ?? '/';
-    const query = target.indexOf('?');
-    const version = options.live.resolve(host, query === -1 ? target : target.slice(0, query));
+    const lines = requestHeaderLines(req.rawHeaders, req.socket.remoteAddress);
+    if (lines === null) {
+      sendError(res, 'ISO_ERR_HTTP_HOST_INVALID', 'the request has more than one Host header', randomUUID());
+      return;
+    }
+    const version = options.live.resolve(target.host, target.path);
     if (!version) {
-      sendError(res, 'ISO_ERR_ROUTE_NOT_FOUND', `no worker serves host ${JSON.stringify(host)}`, randomUUID());
+      sendError(res, 'ISO_ERR_ROUTE_NOT_FOUND', `no worker serves host ${JSON.stringify(req.headers.host ?? target.host)}`, randomUUID());
       return;
     }
-    new RoutedRequest(options, req, res, version, `http://${host}${target}`).start();
+    new RoutedRequest(options, req, res, version, target.url, lines).start();
   };
 }
 
@@ -66,6 +70,7 @@ class RoutedRequest implements Entrant, InvocationHandlers {
   readonly #res: ServerResponse;
   readonly #version: Version;
   readonly #url: string;
+  readonly #headerLines: string;
   readonly #arrived = performance.now();
   readonly #startedAt = isoNow();
   readonly requestId = randomUUID();
@@ -86,12 +91,13 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     if (!res.writableFinished && !this.#ended) this.#control?.cancel(res.headersSent ? 'responseStreamDisconnected' : 'canceled');
   };
 
-  constructor(options: DataPlaneOptions, req: IncomingMessage, res: ServerResponse, version: Version, url: string) {
+  constructor(options: DataPlaneOptions, req: IncomingMessage, res: ServerResponse, version: Version, url: string, headerLines: string) {
     this.#options = options;
     this.#req = req;
     this.#res = res;
     this.#version = version;
     this.#url = url;
+    this.#headerLines = headerLines;
     this.#bodyLimit = Math.min(options.maxRequestBytes, version.limits.requestBytes);
     this.#deadline = Date.now() + version.limits.wallMs;
   }
@@ -155,7 +161,7 @@ class RoutedRequest implements Entrant, InvocationHandlers {
         version,
         requestId: this.requestId,
         deadline: this.#deadline,
-        request: { method: req.method ?? 'GET', url: this.#url, headers: headerLines(req.rawHeaders), body },
+        request: { method: req.method ?? 'GET', url: this.#url, headers: this.#headerLines, body },
       },
       this,
     );
@@ -268,11 +274,43 @@ class RoutedRequest implements Entrant, InvocationHandlers {
   }
 }
 
-/** Node's raw header list as the bridge's HeaderLines: names lower-cased, everything joined by '\n'. */
-function headerLines(raw: string[]): string {
+/**
+ * Headers about this connection, not the request (RFC 9110 §7.6.1): they stay here, as on Workers. A
+ * worker that passes its request on with fetch() would otherwise send them upstream, where undici
+ * refuses some (a client's `Transfer-Encoding` made any proxying worker answer 502).
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade', 'expect']);
+
+/**
+ * Node's raw header list as the bridge's HeaderLines (names lower-cased, everything joined by '\n'),
+ * without hop-by-hop headers and with `cf-connecting-ip` the connection's own address, as Workers
+ * sets it (a client's own is dropped). Null if the request has more than one Host header (RFC 9112 §3.2).
+ */
+function requestHeaderLines(raw: string[], clientAddress: string | undefined): string | null {
   let lines = '';
-  for (let i = 0; i < raw.length; i += 2) lines += `${i === 0 ? '' : '\n'}${raw[i]!.toLowerCase()}\n${raw[i + 1]!}`;
-  return lines;
+  let hosts = 0;
+  let named: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (name === 'host' && ++hosts > 1) return null;
+    if (name === 'connection') named = named === null ? raw[i + 1]!.toLowerCase() : `${named},${raw[i + 1]!.toLowerCase()}`;
+    if (HOP_BY_HOP.has(name) || name === 'cf-connecting-ip') continue;
+    lines += `${lines === '' ? '' : '\n'}${name}\n${raw[i + 1]!}`;
+  }
+  if (clientAddress !== undefined) lines += `${lines === '' ? '' : '\n'}cf-connecting-ip\n${clientAddress}`;
+  return named === null || named === 'keep-alive' || named === 'close' ? lines : withoutNamedHeaders(lines, named);
+}
+
+/** The headers a Connection header names are hop-by-hop too (rare: most say keep-alive or close). */
+function withoutNamedHeaders(lines: string, connection: string): string {
+  const named = new Set(connection.split(',').map((token) => token.trim()));
+  const parts = lines.split('\n');
+  let kept = '';
+  for (let i = 0; i < parts.length; i += 2) {
+    if (named.has(parts[i]!)) continue;
+    kept += `${kept === '' ? '' : '\n'}${parts[i]}\n${parts[i + 1]}`;
+  }
+  return kept;
 }
 
 function round2(n: number): number {

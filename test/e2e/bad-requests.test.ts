@@ -75,8 +75,8 @@ t.test('Host: missing, malformed, unknown; absurd URLs; deleted workers', async 
   t.equal(noHostCode, 'ISO_ERR_HTTP_HOST_MISSING');
   for (const host of ['not a host', '[::1', 'ünïcode.example', 'a'.repeat(300)]) {
     const [status, code] = statusAndCode(await exchange(`GET / HTTP/1.1\r\nhost: ${host}\r\n\r\n`));
-    t.ok(status === 400 || status === 404, `${JSON.stringify(host.slice(0, 20))}: ${status}`);
-    t.ok(code === 'ISO_ERR_ROUTE_NOT_FOUND' || code === 'ISO_ERR_HTTP_BAD_REQUEST', `with a JSON code (${code})`);
+    t.equal(status, 400, `${JSON.stringify(host.slice(0, 20))}: ${status}`);
+    t.ok(code === 'ISO_ERR_HTTP_HOST_INVALID' || code === 'ISO_ERR_HTTP_BAD_REQUEST', `with a JSON code (${code})`);
   }
   const long = await send(server, 'fine.localhost', `/${'p'.repeat(8000)}`);
   t.equal(long.text, 'fine 8001', 'an 8 KB path is served');
@@ -84,12 +84,57 @@ t.test('Host: missing, malformed, unknown; absurd URLs; deleted workers', async 
     const answer = await exchange(`GET ${target} HTTP/1.1\r\nhost: fine.localhost\r\nconnection: close\r\n\r\n`);
     t.match(answer, /^HTTP\/1\.1 200 /, `${target.slice(0, 30)} is handed to the worker as it is`);
   }
-  const [star] = statusAndCode(await exchange('OPTIONS * HTTP/1.1\r\nhost: fine.localhost\r\nconnection: close\r\n\r\n'));
-  t.ok(star < 500, `OPTIONS * answered ${star}`);
+  const [star, starCode] = statusAndCode(await exchange('OPTIONS * HTTP/1.1\r\nhost: fine.localhost\r\nconnection: close\r\n\r\n'));
+  t.equal(star, 400, 'OPTIONS * answered 400');
+  t.equal(starCode, 'ISO_ERR_HTTP_TARGET_INVALID');
   await admin(server, 'DELETE', '/v1/workers/fine');
   const gone = await send(server, 'fine.localhost');
   t.equal(gone.status, 404);
   t.equal(gone.json().error.code, 'ISO_ERR_ROUTE_NOT_FOUND');
+});
+
+t.test('routing and the worker see one URL: dot segments, Host tricks, absolute form, one Host only', async (t) => {
+  const echo = `export default { fetch(request) { return Response.json({ worker: WHO, url: request.url, headers: [...request.headers] }) } }`;
+  t.equal((await deployScript(server, 'gate', `const WHO = 'gate'; ${echo}`)).status, 201);
+  t.equal((await deployScript(server, 'site', `const WHO = 'site'; ${echo}`)).status, 201);
+  t.equal((await admin(server, 'PUT', '/v1/routes', { body: JSON.stringify({ pattern: 'site.test/admin/*', worker: 'gate' }), headers: { 'content-type': 'application/json' } })).status < 300, true);
+  t.equal((await admin(server, 'PUT', '/v1/routes', { body: JSON.stringify({ pattern: 'site.test/*', worker: 'site' }), headers: { 'content-type': 'application/json' } })).status < 300, true);
+  const get = async (target: string, host = 'site.test', extra = '') => {
+    const answer = await exchange(`GET ${target} HTTP/1.1\r\nhost: ${host}\r\n${extra}connection: close\r\n\r\n`);
+    const [status, code] = statusAndCode(answer);
+    const body = answer.slice(answer.indexOf('\r\n\r\n') + 4);
+    return { status, code, json: status === 200 ? (JSON.parse(body) as { worker: string; url: string; headers: [string, string][] }) : null };
+  };
+  // Each path reaches the worker its resolved path routes to, and that worker sees the resolved path.
+  for (const [target, worker, url] of [
+    ['/x/../admin/panel', 'gate', 'http://site.test/admin/panel'],
+    ['/x/%2e%2E/admin/panel', 'gate', 'http://site.test/admin/panel'],
+    ['/./admin/panel', 'gate', 'http://site.test/admin/panel'],
+    ['/x\\..\\admin\\panel', 'gate', 'http://site.test/admin/panel'],
+    ['/admin/../public', 'site', 'http://site.test/public'],
+    ['/public#/../admin', 'site', 'http://site.test/public'],
+  ] as const) {
+    const answer = await get(target);
+    t.same([answer.status, answer.json?.worker, answer.json?.url], [200, worker, url], target);
+  }
+  t.equal((await get('/p', 'SITE.test.:80')).json?.url, 'http://site.test./p', 'the host as the URL parser writes it');
+  for (const host of ['site.test:@gate.localhost', 'site.test:x@evil.test', 'site.test:/evil?', 'site.test:#', 'site.test:99999', 'site.test:abc', '%65vil.test', `${'a.'.repeat(200)}test`]) {
+    const answer = await get('/p', host);
+    t.same([answer.status, answer.code], [400, 'ISO_ERR_HTTP_HOST_INVALID'], `Host: ${host.slice(0, 40)}`);
+  }
+  const twice = await get('/p', 'site.test', 'host: gate.localhost\r\n');
+  t.same([twice.status, twice.code], [400, 'ISO_ERR_HTTP_HOST_INVALID'], 'two Host headers');
+  const absolute = await get('http://gate.localhost/abs?q=1', 'site.test');
+  t.same([absolute.status, absolute.json?.worker, absolute.json?.url], [200, 'gate', 'http://gate.localhost/abs?q=1'], 'the absolute form names the host');
+  const hop = await get('/h', 'site.test', 'keep-alive: timeout=5\r\nupgrade: websocket\r\nx-secret: 1\r\nx-kept: 2\r\ncf-connecting-ip: 6.6.6.6\r\n');
+  const names = Object.fromEntries(hop.json!.headers);
+  t.equal(names['keep-alive'], undefined, 'hop-by-hop headers stay with the connection');
+  t.equal(names.upgrade, undefined);
+  t.equal(names.connection, undefined);
+  t.equal(names['x-kept'], '2');
+  t.equal(names['cf-connecting-ip'], '127.0.0.1', "the connection's own address, not the client's claim");
+  const named = await get('/h', 'site.test', 'x-private: 1\r\nconnection: x-private\r\n');
+  t.equal(Object.fromEntries(named.json!.headers)['x-private'], undefined, 'a header the Connection header names is hop-by-hop too');
 });
 
 t.test('after all that the server still serves', async (t) => {

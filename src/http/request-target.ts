@@ -1,0 +1,58 @@
+/**
+ * A request's Host header and request-target → the URL its worker sees and the host and path it is
+ * routed by. They are one parse, so they cannot disagree: routing on the raw target while the worker's
+ * URL parser resolved it let `/api/../admin` reach the `/api/*` worker as `/admin`, and a Host header
+ * of `a.localhost:@b.test` reach worker a with a URL whose host was b.test.
+ */
+import type { ErrorCode } from '../errors.ts';
+import { normalizeHost } from '../routing/normalize-host.ts';
+
+/**
+ * RFC 9110 §7.2: a DNS name (labels of at most 63 letters, digits, hyphens or underscores) or an IP
+ * literal, then an optional port. Percent-encoding and the other reg-name characters are refused: no
+ * route names them, and the URL parser would decode them into another host.
+ */
+const HOST_HEADER = /^(?:[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*\.?|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?$/;
+/**
+ * A name of at most 253 characters (RFC 1035), a trailing dot and a port. Also what keeps matching
+ * cheap: the route table looks up every suffix of the host.
+ */
+const MAX_HOST_HEADER_CHARS = 253 + 1 + 6;
+
+export interface RoutedTarget {
+  /** The absolute URL the worker's `request.url` is: canonical, without a fragment. */
+  url: string;
+  /** The host as route patterns have it (normalize-host.ts). */
+  host: string;
+  /** The URL's path, dot segments resolved, as route patterns match it. */
+  path: string;
+}
+
+export type TargetError = { error: ErrorCode; message?: string };
+
+export function requestTarget(hostHeader: string | undefined, target: string): RoutedTarget | TargetError {
+  let url: URL;
+  if (target.charCodeAt(0) === 0x2f /* / */) {
+    if (hostHeader === undefined || hostHeader === '') return { error: 'ISO_ERR_HTTP_HOST_MISSING' };
+    if (!validHost(hostHeader)) return { error: 'ISO_ERR_HTTP_HOST_INVALID', message: `the Host header ${JSON.stringify(hostHeader.slice(0, 300))} is not a host name or an IP address with an optional port` };
+    const parsed = URL.parse(`http://${hostHeader}${target}`);
+    if (parsed === null) return { error: 'ISO_ERR_HTTP_TARGET_INVALID' };
+    url = parsed;
+  } else {
+    // The absolute form (RFC 9112 §3.2.2): its authority is the host, and the Host header is ignored.
+    const parsed = /^https?:\/\//i.test(target) ? URL.parse(target) : null;
+    if (parsed === null || !validHost(parsed.host)) return { error: 'ISO_ERR_HTTP_TARGET_INVALID' };
+    url = parsed;
+  }
+  const host = normalizeHost(url.host);
+  if (host === null) return { error: 'ISO_ERR_HTTP_HOST_INVALID' };
+  // A request-target has no fragment; a `#` in one is not the worker's to read.
+  if (url.hash !== '' || url.href.endsWith('#')) url.hash = '';
+  return { url: url.href, host, path: url.pathname };
+}
+
+function validHost(value: string): boolean {
+  if (value.length > MAX_HOST_HEADER_CHARS) return false;
+  const match = HOST_HEADER.exec(value);
+  return match !== null && (match[1] === undefined || Number(match[1]) <= 65535);
+}

@@ -17,6 +17,8 @@ export interface Metadata {
 
 const MAX_BINDINGS = 128;
 const MAX_BINDING_BYTES = 5 * 1024;
+/** Levels of arrays and objects a json binding may nest. */
+const MAX_JSON_BINDING_DEPTH = 100;
 const MAX_JSON_BINDING_BYTES = 64 * 1024;
 const BINDING_NAME = /^[A-Za-z_$][A-Za-z0-9_$]{0,127}$/;
 const LIMIT_FIELDS = {
@@ -101,6 +103,7 @@ export function parseBindings(value: unknown): Binding[] {
         return { type: b.type, name: b.name, text: b.text };
       case 'json':
         if (!('json' in b)) throw fail('json binding needs a "json" value');
+        if (nestingDepth(b.json) > MAX_JSON_BINDING_DEPTH) throw fail(`json nests deeper than ${MAX_JSON_BINDING_DEPTH} levels`);
         if (JSON.stringify(b.json).length > MAX_JSON_BINDING_BYTES) throw fail(`json is larger than ${MAX_JSON_BINDING_BYTES} bytes`);
         return { type: 'json', name: b.name, json: b.json };
       default:
@@ -114,7 +117,7 @@ export function parseLimits(value: unknown): Limits {
   if (typeof value !== 'object' || Array.isArray(value)) throw new IsolaneError('ISO_ERR_DEPLOY_LIMITS', 'limits must be an object');
   const limits: Limits = { ...DEFAULT_LIMITS };
   for (const [field, v] of Object.entries(value as Record<string, unknown>)) {
-    const key = LIMIT_FIELDS[field as keyof typeof LIMIT_FIELDS];
+    const key = Object.hasOwn(LIMIT_FIELDS, field) ? LIMIT_FIELDS[field as keyof typeof LIMIT_FIELDS] : undefined;
     if (!key) throw new IsolaneError('ISO_ERR_DEPLOY_LIMITS', `unknown limit ${field} (supported: ${Object.keys(LIMIT_FIELDS).join(', ')})`);
     if (typeof v !== 'number' || !Number.isInteger(v) || v < MIN_LIMITS[key] || v > MAX_LIMITS[key]) {
       throw new IsolaneError('ISO_ERR_DEPLOY_LIMITS', `limits.${field} must be an integer from ${MIN_LIMITS[key]} to ${MAX_LIMITS[key]}`);
@@ -132,4 +135,21 @@ function parseRoutes(value: unknown): string[] | null {
     if (typeof pattern !== 'string') throw bad(`routes[${i}] must be a pattern string or {"pattern": "..."}`);
     return pattern;
   });
+}
+
+/**
+ * How deeply `value` nests arrays and objects, counted without recursion. Serialising a value nested
+ * thousands deep overflows the stack (a 500); such a binding is refused with a 400 instead.
+ */
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length > 0) {
+    const [item, depth] = pending.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_JSON_BINDING_DEPTH) return deepest;
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return deepest;
 }

@@ -36,3 +36,12 @@ t.test('isVersionId', async (t) => {
     t.notOk(isVersionId(bad), String(bad));
   }
 });
+
+t.test('a "__proto__" key is a key like any other, in the JSON and in the id', async (t) => {
+  const first = JSON.parse('{"__proto__":{"flag":"first"}}');
+  const second = JSON.parse('{"__proto__":{"flag":"second"}}');
+  t.equal(canonicalJson(first), '{"__proto__":{"flag":"first"}}');
+  const spec = makeSpec('proto');
+  const withJson = (json: unknown) => ({ ...spec, bindings: [{ type: 'json' as const, name: 'X', json }] });
+  t.not(versionId('w', withJson(first)), versionId('w', withJson(second)));
+});

@@ -40,3 +40,12 @@ t.test('uploads: single module, multipart, size', async (t) => {
   const body = new Uint8Array(await request.arrayBuffer());
   await t.rejects(parseUpload(request.headers.get('content-type')!, body, 1 << 20), { code: 'ISO_ERR_DEPLOY_MODULE_NAME', message: /twice/ });
 });
+
+t.test("metadata: limits named like Object.prototype's members and json nested past 100 levels are 400s", async (t) => {
+  for (const field of ['__proto__', 'constructor', 'toString']) {
+    t.throws(() => parseMetadata(`{"main_module":"a.js","limits":{"${field}":5}}`), { code: 'ISO_ERR_DEPLOY_LIMITS', message: new RegExp(`unknown limit ${field}`) }, field);
+  }
+  const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+  t.throws(() => parseMetadata(`{"main_module":"a.js","bindings":[{"type":"json","name":"X","json":${deep(3000)}}]}`), { code: 'ISO_ERR_DEPLOY_BINDING', message: /nests deeper than 100 levels/ });
+  t.doesNotThrow(() => parseMetadata(`{"main_module":"a.js","bindings":[{"type":"json","name":"X","json":${deep(100)}}]}`));
+});

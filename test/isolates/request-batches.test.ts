@@ -102,7 +102,8 @@ t.test('each request of a batch is charged its own CPU and has its own CPU limit
   // ~30 ms of CPU each: two of them in one entry take more than the 50 ms limit together.
   let n = 1e6;
   while (reference.measure(n) < 30_000) n *= 1.5;
-  n = Math.round(n);
+  // The last step may overshoot to ~45 ms, too near the 50 ms limit on a busy machine: scale back to ~30.
+  n = Math.round((n * 30_000) / reference.measure(n));
   const expectedUs = reference.measure(n);
   const { invoke, ends } = await start(t, `/burn/${n}`);
   const ids = ['/light', `/burn/${n}`, '/light', `/burn/${n}`, '/light'].map((path) => invoke(path));

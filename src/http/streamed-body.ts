@@ -20,6 +20,7 @@ export class StreamedBody {
   #wanted = false;
   #ended = false;
   #stopped = false;
+  #draining = false;
   bytes = 0;
 
   constructor(req: IncomingMessage, limit: number, sink: BodySink) {
@@ -45,11 +46,17 @@ export class StreamedBody {
     this.#req.resume();
   }
 
-  /** The invocation is over: what is left of the body is read and dropped, so the connection can be reused. */
+  /**
+   * The invocation is over: what is left of the body is read and dropped, so the connection can be
+   * reused, but still counted: past the limit the connection is closed instead (a client could
+   * otherwise send without end to a worker that answered without reading).
+   */
   stop(): void {
-    if (this.#stopped && this.#req.listenerCount('data') === 0) return;
+    if (this.#draining) return;
     this.#stopped = true;
+    this.#draining = true;
     this.#req.off('data', this.#onData);
+    this.#req.on('data', this.#onDrained);
     this.#req.resume();
   }
 
@@ -65,6 +72,11 @@ export class StreamedBody {
     this.#wanted = false;
     // The chunk may share a pooled buffer: the worker gets bytes of its own.
     this.#sink.chunk(chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength) as ArrayBuffer);
+  };
+
+  #onDrained = (chunk: Buffer): void => {
+    this.bytes += chunk.length;
+    if (this.bytes > this.#limit) this.#req.destroy();
   };
 
   #onEnd = (): void => {

@@ -214,6 +214,28 @@ t.test('request_bytes: 413 for a declared length over the limit, and for a chunk
   t.equal((await server.record((l) => l.type === 'invocation' && l.worker === 'small-in' && l.outcome !== 'ok')).outcome, 'requestTooLarge');
 });
 
+t.test('request_bytes still holds for a body the worker never read: past it the connection is closed', async (t) => {
+  await deploy('ignores-body', `export default { fetch() { return new Response('answered') } }`, { request_bytes: 100_000 });
+  const socket = await rawConnection();
+  let received = '';
+  socket.on('data', (chunk) => (received += chunk.toString('latin1')));
+  const closed = new Promise((resolve) => socket.on('close', resolve));
+  socket.on('error', () => {});
+  socket.write('POST / HTTP/1.1\r\nhost: ignores-body.localhost\r\ntransfer-encoding: chunked\r\n\r\n');
+  const chunk = Buffer.alloc(64 * 1024, 97);
+  // Well past the limit, a chunk at a time, after the worker answered.
+  for (let i = 0; i < 64 && !socket.destroyed; i++) {
+    socket.write(`${chunk.length.toString(16)}\r\n`);
+    socket.write(chunk);
+    socket.write('\r\n');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const ended = await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open'), 3000))]);
+  t.equal(ended, 'closed', 'the host closed the connection instead of reading 4 MiB for nothing');
+  t.match(received, /^HTTP\/1\.1 200 /, 'the answer went out first');
+  t.match(received, /answered/);
+});
+
 t.test('response_bytes: a whole body over the limit is a 500, a stream is cut short; both are logged', async (t) => {
   await deploy(
     'big-out',

@@ -60,6 +60,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
     workersDomain: config.workersDomain,
     maxRequestBytes: config.maxRequestBytes,
     headersTimeoutMs: config.headersTimeoutMs,
+    sendStallMs: config.sendStallMs,
     fetchAllow: config.fetchAllow,
     pool: {
       maxIsolates: Math.ceil(config.maxIsolates / config.executors),

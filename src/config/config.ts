@@ -26,6 +26,7 @@ export interface Config {
   maxScriptBytes: number;
   maxRequestBytes: number;
   headersTimeoutMs: number;
+  sendStallMs: number;
   /** `stdout` or `none`. */
   log: 'stdout' | 'none';
   /** Where compiled code caches are kept: this process's memory only, or also the data dir (code-cache/). */
@@ -72,6 +73,7 @@ export const SETTINGS: Setting[] = [
   { env: 'ISOLANE_MAX_SCRIPT_BYTES', flag: 'max-script-bytes', key: 'maxScriptBytes', parse: int(1024, 1 << 30), help: 'largest upload (default 10 MiB)' },
   { env: 'ISOLANE_MAX_REQUEST_BYTES', flag: 'max-request-bytes', key: 'maxRequestBytes', parse: int(0, 1 << 30), help: 'largest request body (default 32 MiB)' },
   { env: 'ISOLANE_HEADERS_TIMEOUT_MS', flag: 'headers-timeout-ms', key: 'headersTimeoutMs', parse: int(100, 600_000), help: 'time a client has to send its request headers; slower ones get 408 (default 60000)' },
+  { env: 'ISOLANE_SEND_STALL_MS', flag: 'send-stall-ms', key: 'sendStallMs', parse: int(100, 600_000), help: 'a client that takes none of a response for this long has its connection closed (default 30000)' },
   { env: 'ISOLANE_FETCH_ALLOW', flag: 'fetch-allow', key: 'fetchAllow', parse: (v) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean), help: "comma-separated hosts/addresses on the host's own network that workers' fetch may reach (default none)" },
   { env: 'ISOLANE_CODE_CACHE', flag: 'code-cache', key: 'codeCache', parse: (v) => { if (v !== 'memory' && v !== 'disk') throw new Error('expected memory or disk'); return v; }, help: "V8's compiled code of live versions: memory (each thread its own) or disk (also in the data dir's code-cache/, for other processes and restarts) (default disk)" },
   { env: 'ISOLANE_LOG', flag: 'log', key: 'log', parse: (v) => { if (v !== 'stdout' && v !== 'none') throw new Error('expected stdout or none'); return v; }, help: 'structured log destination: stdout or none (default stdout)' },
@@ -96,6 +98,7 @@ export function defaultConfig(): Config {
     maxScriptBytes: 10 * 1024 * 1024,
     maxRequestBytes: 32 * 1024 * 1024,
     headersTimeoutMs: 60_000,
+    sendStallMs: 30_000,
     log: 'stdout',
     codeCache: 'disk',
     fetchAllow: [],

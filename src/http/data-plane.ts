@@ -33,6 +33,8 @@ export interface DataPlaneOptions {
   blockedFor(worker: string): number;
   meter: MeterSink;
   maxRequestBytes: number;
+  /** A whole response the client takes none of for this long: its connection is closed. */
+  sendStallMs: number;
 }
 
 export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -195,7 +197,28 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     const bytes = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
     this.#bytesOut = bytes;
     // HEAD: the length of the body a GET would get, and no body (writing one makes Node close the connection).
-    if (this.#writeHead(message.status, responseHead(message.headers, message.status, bytes))) res.end(this.#req.method === 'HEAD' ? undefined : payload);
+    if (!this.#writeHead(message.status, responseHead(message.headers, message.status, bytes))) return;
+    res.end(this.#req.method === 'HEAD' ? undefined : payload);
+    if (!res.writableFinished) this.#watchSend();
+  }
+
+  /**
+   * A whole body is written at once: a client that does not read it would hold it in this process's
+   * memory for as long as it keeps the connection (response_bytes is up to 256 MiB). One that takes
+   * none of it for sendStallMs loses the connection. Streamed bodies need no watch: the worker waits
+   * for the client there, within its wall-time limit.
+   */
+  #watchSend(): void {
+    const res = this.#res;
+    let pending = res.writableLength;
+    const watch = setInterval(() => {
+      const now = res.writableLength;
+      if (res.writableFinished || res.destroyed) clearInterval(watch);
+      else if (now >= pending) res.destroy();
+      pending = now;
+    }, this.#options.sendStallMs);
+    watch.unref();
+    res.once('close', () => clearInterval(watch));
   }
 
   onChunk(chunk: ArrayBuffer): void {

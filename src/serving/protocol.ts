@@ -14,6 +14,8 @@ export interface ServingProcessData {
   maxRequestBytes: number;
   /** Time a client has to send its request headers (slow clients get 408). */
   headersTimeoutMs: number;
+  /** A whole response the client takes none of for this long: its connection is closed. */
+  sendStallMs: number;
   pool: { maxIsolates: number; maxMemoryBytes: number; idleMs: number };
   /** A warm isolate unused this long gets a memory-reducing collection (0: never). */
   idleGcMs: number;

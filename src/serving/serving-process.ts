@@ -106,7 +106,7 @@ const server = createServer(
   { keepAliveTimeout: 65_000, headersTimeout: data.headersTimeoutMs, requestTimeout: 300_000,
     // Node checks those timeouts on this period (30 s by default): often enough for the headers timeout to mean it.
     connectionsCheckingInterval: Math.min(30_000, Math.max(100, data.headersTimeoutMs / 4)), requireHostHeader: false },
-  createDataPlane({ live, executorFor: (version) => invocations.executorFor(version), admission: new Admission({ queueFactor: 4, maxWaitMs: 1000 }), blockedFor: (worker) => strikes.blockedFor(worker), meter, maxRequestBytes: data.maxRequestBytes }),
+  createDataPlane({ live, executorFor: (version) => invocations.executorFor(version), admission: new Admission({ queueFactor: 4, maxWaitMs: 1000 }), blockedFor: (worker) => strikes.blockedFor(worker), meter, maxRequestBytes: data.maxRequestBytes, sendStallMs: data.sendStallMs }),
 );
 server.on('clientError', answerClientError);
 // Before the data plane's handler: a draining process closes each connection after its response.

@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import t from 'tap';
 import { deployScript, send, startServer, admin } from '../helpers/server.ts';
 
-const server = await startServer(t, { args: ['--headers-timeout-ms', '1000'] });
+const server = await startServer(t, { args: ['--headers-timeout-ms', '1000', '--send-stall-ms', '500'] });
 await deployScript(server, 'fine', `export default { fetch(request) { return new Response('fine ' + new URL(request.url).pathname.length) } }`);
 
 /** Sends `raw` bytes on a fresh connection and returns everything the server answers until it closes. */
@@ -135,6 +135,27 @@ t.test('routing and the worker see one URL: dot segments, Host tricks, absolute 
   t.equal(names['cf-connecting-ip'], '127.0.0.1', "the connection's own address, not the client's claim");
   const named = await get('/h', 'site.test', 'x-private: 1\r\nconnection: x-private\r\n');
   t.equal(Object.fromEntries(named.json!.headers)['x-private'], undefined, 'a header the Connection header names is hop-by-hop too');
+});
+
+t.test('a client that never reads a large response loses its connection; the process lets the body go', async (t) => {
+  const size = 16 * 1024 * 1024;
+  t.equal((await deployScript(server, 'large', `export default { fetch() { return new Response('x'.repeat(${size})) } }`)).status, 201);
+  const { port } = new URL(server.dataUrl);
+  const socket = connect({ host: '127.0.0.1', port: Number(port) });
+  socket.on('error', () => {});
+  // Not reading: the kernel's buffers fill and the rest of the body waits in the serving process.
+  socket.pause();
+  socket.write('GET / HTTP/1.1\r\nhost: large.localhost\r\n\r\n');
+  await new Promise((r) => setTimeout(r, 2500));
+  // Reading again, long after the send stall (500 ms): what was left in the process is gone.
+  let received = 0;
+  socket.on('data', (chunk: Buffer) => (received += chunk.length));
+  const closed = new Promise<boolean>((resolve) => socket.on('close', () => resolve(true)));
+  socket.resume();
+  const ended = await Promise.race([closed, new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+  socket.destroy();
+  t.ok(ended, 'the server closed the connection');
+  t.ok(received < size, `the body was cut short (${received} of ${size} bytes)`);
 });
 
 t.test('after all that the server still serves', async (t) => {

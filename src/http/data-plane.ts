@@ -123,7 +123,7 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     // Content-Length: 0 is an empty body, not none: the worker's request.body is an empty stream, as on Workers.
     if (declared === 0) this.#admit(req.headers['content-length'] === undefined ? null : new ArrayBuffer(0));
     else if (declared !== null && declared > limit) this.#refuse(bodyTooLarge(limit));
-    else if (declared !== null && declared <= WHOLE_BODY_BYTES) readBody(req, limit).then((body) => this.#admit(body), (err) => this.#refuse(err));
+    else if (declared !== null && declared <= WHOLE_BODY_BYTES) readBody(req, limit, this.#deadline).then((body) => this.#admit(body), (err) => this.#refuse(err));
     else this.#admit('stream');
   }
 

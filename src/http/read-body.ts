@@ -14,16 +14,26 @@ export function declaredLength(req: IncomingMessage): number | null {
   return length === undefined || req.headers['transfer-encoding'] !== undefined ? null : Number(length);
 }
 
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<ArrayBuffer | null> {
+/**
+ * The body whole, or a rejection: past `maxBytes`, or not all there by `deadline` (epoch ms: the
+ * worker's wall-time limit counts from arrival, so a client sending a byte at a time cannot hold the
+ * connection for Node's 5-minute request timeout).
+ */
+export function readBody(req: IncomingMessage, maxBytes: number, deadline: number): Promise<ArrayBuffer | null> {
   if (!hasBody(req)) return Promise.resolve(null);
   const declared = declaredLength(req);
   if (declared !== null && declared > maxBytes) return Promise.reject(bodyTooLarge(maxBytes));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const late = setTimeout(() => {
+      req.removeAllListeners('data');
+      reject(new IsolaneError('ISO_ERR_HTTP_BODY_TIMEOUT'));
+    }, Math.max(0, deadline - Date.now()));
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) {
+        clearTimeout(late);
         req.removeAllListeners('data');
         req.resume();
         reject(bodyTooLarge(maxBytes));
@@ -31,8 +41,14 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<ArrayB
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(concatToArrayBuffer(chunks, size)));
-    req.on('error', reject);
+    req.on('end', () => {
+      clearTimeout(late);
+      resolve(concatToArrayBuffer(chunks, size));
+    });
+    req.on('error', (error) => {
+      clearTimeout(late);
+      reject(error);
+    });
   });
 }
 

@@ -4,7 +4,7 @@
  */
 import { connect } from 'node:net';
 import t from 'tap';
-import { deployScript, send, startServer, admin } from '../helpers/server.ts';
+import { admin, deployMultipart, deployScript, send, startServer } from '../helpers/server.ts';
 
 const server = await startServer(t, { args: ['--headers-timeout-ms', '1000', '--send-stall-ms', '500'] });
 await deployScript(server, 'fine', `export default { fetch(request) { return new Response('fine ' + new URL(request.url).pathname.length) } }`);
@@ -156,6 +156,26 @@ t.test('a client that never reads a large response loses its connection; the pro
   socket.destroy();
   t.ok(ended, 'the server closed the connection');
   t.ok(received < size, `the body was cut short (${received} of ${size} bytes)`);
+});
+
+t.test("a small body sent a byte at a time is refused at the worker's wall-time limit, not after 5 minutes", async (t) => {
+  const deployed = await deployMultipart(server, 'patient', { main_module: 'w.js', limits: { wall_ms: 1000 } }, { 'w.js': `export default { async fetch(request) { return new Response(await request.text()) } }` });
+  t.equal(deployed.status, 201, deployed.text);
+  const { port } = new URL(server.dataUrl);
+  const socket = connect({ host: '127.0.0.1', port: Number(port) });
+  let received = '';
+  socket.on('data', (chunk) => (received += chunk.toString('latin1')));
+  socket.on('error', () => {});
+  const started = performance.now();
+  const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(performance.now() - started)));
+  socket.write('POST / HTTP/1.1\r\nhost: patient.localhost\r\ncontent-length: 1000\r\n\r\n');
+  const drip = setInterval(() => socket.writable && socket.write('x'), 200);
+  const elapsed = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(Infinity), 8000))]);
+  clearInterval(drip);
+  socket.destroy();
+  const [status, code] = statusAndCode(received);
+  t.same([status, code], [408, 'ISO_ERR_HTTP_BODY_TIMEOUT']);
+  t.ok(elapsed < 4000, `answered and closed after ${elapsed.toFixed(0)} ms (wall limit 1 s)`);
 });
 
 t.test('after all that the server still serves', async (t) => {

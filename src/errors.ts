@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   ISO_ERR_HTTP_BAD_REQUEST: { status: 400, message: 'the request is not valid HTTP/1.1' },
   ISO_ERR_HTTP_HEADERS_TOO_LARGE: { status: 431, message: 'the request headers are larger than 16 KiB' },
   ISO_ERR_HTTP_TIMEOUT: { status: 408, message: 'the request did not arrive in time' },
+  ISO_ERR_HTTP_EXPECTATION_FAILED: { status: 417, message: 'the only expectation served is Expect: 100-continue' },
   ISO_ERR_HTTP_BODY_TIMEOUT: { status: 408, message: "the request body did not arrive within the worker's wall-time limit" },
   ISO_ERR_DEPLOY_INVALID_NAME: { status: 400, message: 'invalid worker name' },
   ISO_ERR_DEPLOY_CONTENT_TYPE: { status: 415, message: 'unsupported upload content type' },

@@ -13,6 +13,15 @@ function codeFor(err: NodeJS.ErrnoException): ErrorCode {
   return 'ISO_ERR_HTTP_BAD_REQUEST';
 }
 
+/** CONNECT asks for a tunnel, which no worker serves. */
+export function refuseConnect(socket: Socket): void {
+  socket.on('error', () => {});
+  const code: ErrorCode = 'ISO_ERR_HTTP_TARGET_INVALID';
+  const { status } = ERROR_CODES[code];
+  const body = JSON.stringify({ error: { code, message: 'CONNECT is not served: workers answer requests, not tunnels' } });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
 export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   // A reset or a connection already answered: nothing to say, only to close.
   if (err.code === 'ECONNRESET' || !socket.writable || (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {

@@ -123,8 +123,23 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     // Content-Length: 0 is an empty body, not none: the worker's request.body is an empty stream, as on Workers.
     if (declared === 0) this.#admit(req.headers['content-length'] === undefined ? null : new ArrayBuffer(0));
     else if (declared !== null && declared > limit) this.#refuse(bodyTooLarge(limit));
-    else if (declared !== null && declared <= WHOLE_BODY_BYTES) readBody(req, limit, this.#deadline).then((body) => this.#admit(body), (err) => this.#refuse(err));
-    else this.#admit('stream');
+    else if (declared !== null && declared <= WHOLE_BODY_BYTES) {
+      this.#continue();
+      readBody(req, limit, this.#deadline).then((body) => this.#admit(body), (err) => this.#refuse(err));
+    } else {
+      this.#continue();
+      this.#admit('stream');
+    }
+  }
+
+  /**
+   * `Expect: 100-continue`: the client waits for a go-ahead before it sends the body. Given only now,
+   * once the request is routed and its declared length fits (serving-process.ts takes Node's
+   * checkContinue, which would have said yes before any of that).
+   */
+  #continue(): void {
+    const expect = this.#req.headers.expect;
+    if (expect !== undefined && expect.toLowerCase() === '100-continue') this.#res.writeContinue();
   }
 
   #admit(body: ArrayBuffer | null | 'stream'): void {

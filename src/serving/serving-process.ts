@@ -6,10 +6,11 @@
  * (a fatal V8 error, a native fault, the kernel's OOM killer) takes down only this process's connections:
  * the primary starts another. What is live arrives from the primary as changes, first the whole of it.
  */
-import { createServer } from 'node:http';
-import { Server as NetServer, type AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { IsolaneError } from '../errors.ts';
-import { answerClientError } from '../http/client-error.ts';
+import { answerClientError, refuseConnect } from '../http/client-error.ts';
+import { sendError } from '../http/error-response.ts';
 import { createDataPlane } from '../http/data-plane.ts';
 import { ExecutorClient } from '../isolates/executor-client.ts';
 import { HeavyWorkers } from '../limits/heavy-workers.ts';
@@ -102,18 +103,25 @@ let routes: Route[] = [];
 
 let requests = 0;
 let draining = false;
+const handleRequest = createDataPlane({ live, executorFor: (version) => invocations.executorFor(version), admission: new Admission({ queueFactor: 4, maxWaitMs: 1000 }), blockedFor: (worker) => strikes.blockedFor(worker), meter, maxRequestBytes: data.maxRequestBytes, sendStallMs: data.sendStallMs });
+/** Every request, counted; a draining process closes each connection after its response. */
+function dataPlane(req: IncomingMessage, res: ServerResponse): void {
+  requests++;
+  if (draining) res.shouldKeepAlive = false;
+  handleRequest(req, res);
+}
 const server = createServer(
   { keepAliveTimeout: 65_000, headersTimeout: data.headersTimeoutMs, requestTimeout: 300_000,
     // Node checks those timeouts on this period (30 s by default): often enough for the headers timeout to mean it.
     connectionsCheckingInterval: Math.min(30_000, Math.max(100, data.headersTimeoutMs / 4)), requireHostHeader: false },
-  createDataPlane({ live, executorFor: (version) => invocations.executorFor(version), admission: new Admission({ queueFactor: 4, maxWaitMs: 1000 }), blockedFor: (worker) => strikes.blockedFor(worker), meter, maxRequestBytes: data.maxRequestBytes, sendStallMs: data.sendStallMs }),
+  dataPlane,
 );
 server.on('clientError', answerClientError);
-// Before the data plane's handler: a draining process closes each connection after its response.
-server.prependListener('request', (_req, res) => {
-  requests++;
-  if (draining) res.shouldKeepAlive = false;
-});
+// Node answers these itself when nobody listens: 100 Continue before the request is even routed,
+// a bare 417, and a closed socket for CONNECT. The data plane answers them, in JSON.
+server.on('checkContinue', dataPlane);
+server.on('checkExpectation', (_req, res) => sendError(res, 'ISO_ERR_HTTP_EXPECTATION_FAILED'));
+server.on('connect', (_req, socket: Socket) => refuseConnect(socket));
 // In a cluster process the primary owns the listening socket: every process listening on the same port shares it.
 server.listen({ port: data.port, host: data.host }, () => post({ t: 'listening', port: (server.address() as AddressInfo).port }));
 // What the primary needs to recycle a process before its memory creeps too far.

@@ -178,6 +178,32 @@ t.test("a small body sent a byte at a time is refused at the worker's wall-time 
   t.ok(elapsed < 4000, `answered and closed after ${elapsed.toFixed(0)} ms (wall limit 1 s)`);
 });
 
+t.test('Expect: 100-continue is answered after routing and the length check; other expectations and CONNECT get JSON', async (t) => {
+  await deployMultipart(server, 'continues', { main_module: 'w.js', limits: { request_bytes: 1000 } }, { 'w.js': `export default { async fetch(request) { return new Response('got ' + (await request.text()).length) } }` });
+  const head = (host: string, length: number) => `POST / HTTP/1.1\r\nhost: ${host}\r\ncontent-length: ${length}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n`;
+  const tooLarge = await exchange(head('continues.localhost', 5000), 1500);
+  t.match(tooLarge, /^HTTP\/1\.1 413 /, 'over request_bytes: 413 at once, no 100 Continue first');
+  const unknown = await exchange(head('nobody.localhost', 10), 1500);
+  t.match(unknown, /^HTTP\/1\.1 404 /, 'no such worker: 404 at once, no 100 Continue first');
+  const { port } = new URL(server.dataUrl);
+  const socket = connect({ host: '127.0.0.1', port: Number(port) });
+  let received = '';
+  const gotContinue = new Promise<void>((resolve) => socket.on('data', (chunk) => {
+    received += chunk.toString('latin1');
+    if (received.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) resolve();
+  }));
+  const closed = new Promise((resolve) => socket.on('close', resolve));
+  socket.write(head('continues.localhost', 5));
+  await gotContinue;
+  socket.write('hello');
+  await closed;
+  t.match(received, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 [^]*got 5$/, 'a body that fits: 100 Continue, then the answer');
+  const [status, code] = statusAndCode(await exchange('GET / HTTP/1.1\r\nhost: continues.localhost\r\nexpect: something-else\r\nconnection: close\r\n\r\n'));
+  t.same([status, code], [417, 'ISO_ERR_HTTP_EXPECTATION_FAILED']);
+  const [connectStatus, connectCode] = statusAndCode(await exchange('CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n'));
+  t.same([connectStatus, connectCode], [400, 'ISO_ERR_HTTP_TARGET_INVALID']);
+});
+
 t.test('after all that the server still serves', async (t) => {
   await deployScript(server, 'after', `export default { fetch() { return new Response('still here') } }`);
   t.equal((await send(server, 'after.localhost')).text, 'still here');

@@ -38,7 +38,18 @@ export async function deploy(store: Store, builder: Builder, name: string, conte
   const version = await store.putVersion(name, spec);
   const worker = await store.activate(name, version.id);
   // Routes need the worker to exist; until they are written it answers at its default subdomain only.
-  for (const pattern of patterns) await store.putRoute({ pattern, worker: name });
+  // The check above is a courtesy (before any build); this one is the rule: a deploy that raced
+  // another for a route gets a 400 naming the owner, its version live without the route.
+  for (const pattern of patterns) {
+    try {
+      await store.putRoute({ pattern, worker: name }, { takeFromOthers: false });
+    } catch (error) {
+      if (error instanceof IsolaneError && error.code === 'ISO_ERR_ROUTE_INVALID') {
+        throw new IsolaneError('ISO_ERR_ROUTE_INVALID', `${error.message} (taken while this deploy ran: version ${version.id} is live without it)`);
+      }
+      throw error;
+    }
+  }
   const allRoutes = (await store.listRoutes()).filter((r) => r.worker === name).map((r) => r.pattern);
   return { created: existing === null, worker, version, syntax, routes: allRoutes };
 }

@@ -45,9 +45,11 @@ export interface Store {
   /**
    * Adds a route, or replaces the one with the same pattern. Patterns are stored in canonical form
    * (`parseRoutePattern(...).pattern`), which is returned. Throws `ISO_ERR_ROUTE_INVALID`,
-   * `ISO_ERR_DEPLOY_INVALID_NAME`, `ISO_ERR_WORKER_NOT_FOUND`.
+   * `ISO_ERR_DEPLOY_INVALID_NAME`, `ISO_ERR_WORKER_NOT_FOUND`. With `takeFromOthers: false` (a deploy's
+   * routes), a pattern another worker holds is not moved: `ISO_ERR_ROUTE_INVALID`, decided under the
+   * same lock as the write, so two deploys cannot both be told they hold it.
    */
-  putRoute(route: Route): Promise<Route>;
+  putRoute(route: Route, options?: { takeFromOthers?: boolean }): Promise<Route>;
   /** Any spelling of the pattern works (`Example.com` deletes `example.com/*`); false when absent. */
   deleteRoute(pattern: string): Promise<boolean>;
 

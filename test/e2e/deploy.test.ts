@@ -208,3 +208,21 @@ t.test("top-level code: console lines go to the worker's log; I/O and timers thr
   t.match(uncaught.json(), { error: { code: 'ISO_ERR_DEPLOY_STARTUP', message: /cannot be called in the global scope/ } });
   t.notMatch(uncaught.text, /file:|\.ts:/);
 });
+
+t.test('two deploys racing for one route: never both told they hold it', async (t) => {
+  for (let round = 0; round < 5; round++) {
+    const pattern = `race${round}.test/*`;
+    const claims = await Promise.all(
+      ['racer-a', 'racer-b'].map((name) =>
+        deployMultipart(server, name, { main_module: 'w.js', routes: [pattern] }, { 'w.js': `export default { fetch() { return new Response('${name} ${round}') } }` }),
+      ),
+    );
+    const holders = claims.filter((reply) => reply.status < 300 && (reply.json().routes as string[]).includes(pattern));
+    t.equal(holders.length, 1, `round ${round}: one deploy holds ${pattern} (${claims.map((c) => c.status).join(', ')})`);
+    const loser = claims.find((reply) => !holders.includes(reply))!;
+    t.equal(loser.status, 400);
+    t.match(loser.json().error, { code: 'ISO_ERR_ROUTE_INVALID', message: /already belongs/ });
+    const owner = ((await admin(server, 'GET', '/v1/routes')).json().routes as { pattern: string; worker: string }[]).find((route) => route.pattern === pattern)?.worker;
+    t.equal(owner, holders[0]!.json().worker, 'the store agrees');
+  }
+});

@@ -33,7 +33,7 @@ import { warmRuntimeCache } from './runtime-warmup.ts';
 import { SpareIsolates } from './spare-isolates.ts';
 import { MemoryReducer } from './memory-reducer.ts';
 import { threadCpuUs } from '../limits/thread-cpu.ts';
-import { restartWatch, tenantCpuUs } from '../limits/watchdog.ts';
+import { restartWatch, sliceOverBudget, tenantCpuUs } from '../limits/watchdog.ts';
 import { RequestQueues, RunningBatch, type QueuedRequest } from './request-batches.ts';
 
 export type Post = (message: FromExecutor, transfer?: ArrayBuffer[]) => void;
@@ -688,6 +688,11 @@ export class Executor {
   #respond(live: LiveIsolate, id: number, status: number, lines: string, body: ArrayBuffer | string | null): void {
     const invocation = this.#invocationIn(live, id);
     if (!invocation || invocation.responded || invocation.ended) return;
+    // Over its limit already: the slice ends exceededCpu, and its answer must not go out as a success.
+    if (sliceOverBudget()) {
+      invocation.failure = 'exceededCpu';
+      return;
+    }
     invocation.responded = true;
     invocation.bytesOut = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
     if (invocation.bytesOut > live.tenant.version.limits.responseBytes) {

@@ -132,6 +132,16 @@ export function runWatched<T>(isolateId: number, cpuBudgetMs: number, run: () =>
 }
 
 /**
+ * Whether the running slice has used more than its budget already: the watchdog stops it at its next
+ * check, but a bridge call can come first (isolated-vm copies a call's arguments before the host sees
+ * them, and a 200 MB string body takes longer to copy than the limit allows).
+ */
+export function sliceOverBudget(): boolean {
+  const frame = frames.at(-1);
+  return frame !== undefined && tenantCpuUs() - frame.startUs > frame.budgetUs;
+}
+
+/**
  * Called from inside a running slice (a bridge call): its CPU limit counts again from `cpuStartUs` (tenant
  * clock), with `cpuBudgetMs`. A batch of requests runs in one entry (executor.ts): each gets its own limit.
  */

@@ -150,6 +150,17 @@ t.test("console lines while an invocation is canceled count against its cap; an 
   t.match(error!.message as string, /… \(truncated\)$/);
 });
 
+t.test('a response whose crossing took the invocation past its CPU limit is not sent as a success', async (t) => {
+  // 64 MB made at top level (its own budget); the handler only hands it over, and copying it across
+  // the bridge takes longer than the 5 ms limit, before the watchdog's next check can stop the slice.
+  await deployWith('heavy-answer', `const BIG = 'x'.repeat(64 * 1024 * 1024); BIG.indexOf('y'); export default { fetch() { return new Response(BIG) } }`, { cpu_ms: 5 });
+  const reply = await send(server, 'heavy-answer.localhost');
+  const record = await server.record((l) => l.type === 'invocation' && l.worker === 'heavy-answer');
+  t.equal(record.outcome, 'exceededCpu', `charged ${record.cpuUs} µs at a 5 ms limit`);
+  t.equal(reply.status, 503, 'the answer is the limit, not the body');
+  t.equal(reply.json().error.code, 'ISO_ERR_WORKER_EXCEEDED_CPU');
+});
+
 t.test('a client that disconnects mid-request: outcome canceled, the isolate is not wedged', async (t) => {
   await deployWith('slow', `export default { async fetch() { await new Promise((r) => setTimeout(r, 2000)); return new Response('late') } }`);
   const controller = new AbortController();

@@ -23,8 +23,10 @@ export class Invocation {
   failure: Outcome | null = null;
   cold = false;
   initMs: number | null = null;
-  /** Console lines this invocation wrote (they are capped: see Executor). */
+  /** Console lines and characters this invocation wrote (they are capped: see Executor). */
   logLines = 0;
+  logChars = 0;
+  logCut = false;
   /** Its outbound fetches, created on the first one. */
   subrequests: Subrequests | null = null;
   /** The response body is a stream still being sent. */

@@ -123,6 +123,16 @@ t.test('a console flood is capped per invocation', async (t) => {
   t.match(lines.at(-1)!.message as string, /truncated after 1000 lines/);
 });
 
+t.test('console output is capped at 256 KB per invocation too', async (t) => {
+  await deployWith('verbose', `export default { fetch() { for (let i = 0; i < 100; i++) console.log(String(i).padEnd(16 * 1024, '.')); return new Response('said a lot') } }`);
+  t.equal((await send(server, 'verbose.localhost')).text, 'said a lot');
+  const record = await server.record((l) => l.type === 'invocation' && l.worker === 'verbose');
+  await new Promise((r) => setTimeout(r, 100));
+  const lines = server.logs.filter((l) => l.type === 'console' && l.requestId === record.requestId);
+  t.equal(lines.length, 17, '16 lines of 16 KB and one notice');
+  t.match(lines.at(-1)!.message as string, /truncated after 256 KB/);
+});
+
 t.test("console lines while an invocation is canceled count against its cap; an error's line is cut too", async (t) => {
   await deployWith('byebye', `export default { fetch(request) {
     request.signal.addEventListener('abort', () => { for (let i = 0; i < 5000; i++) console.log('bye ' + i); });

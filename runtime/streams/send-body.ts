@@ -7,7 +7,8 @@
  * its producer sees the backpressure (desiredSize, pull not called).
  */
 import { hostChunk, hostEndBody, hostFetchUpload, hostFetchUploadEnd } from '../bridge.ts';
-import { copyBytes } from '../encoding/buffer-source.ts';
+import { bufferSourceBytes, copyBytes } from '../encoding/buffer-source.ts';
+import { utf8Encode } from '../encoding/utf8.ts';
 import {
   ObjectCreate,
   PromisePrototypeThen,
@@ -63,20 +64,18 @@ function send(sink: Sink, stream: ReadableStream<unknown>, stopped: () => boolea
           finished(null);
           return;
         }
-        const chunk = result.value;
-        if (TypedArrayPrototypeGetSymbolToStringTag(chunk) !== 'Uint8Array') {
+        const bytes = chunkBytes(result.value);
+        if (bytes === null) {
           const error = new TypeError('The body stream produced a chunk that is not a Uint8Array.');
           PromisePrototypeThen(streams.cancel(reader, error), undefined, () => {});
           finished(error);
           return;
         }
-        if (TypedArrayPrototypeGetByteLength(chunk as Uint8Array) === 0) {
+        if (TypedArrayPrototypeGetByteLength(bytes) === 0) {
           step();
           return;
         }
-        // A copy: the worker may reuse the chunk's buffer once it is enqueued, and the bridge copies
-        // only whole ArrayBuffers.
-        const wantsMore = sink.chunk(TypedArrayPrototypeGetBuffer(copyBytes(chunk as Uint8Array)) as ArrayBuffer);
+        const wantsMore = sink.chunk(TypedArrayPrototypeGetBuffer(bytes) as ArrayBuffer);
         if (wantsMore) step();
         else paused[sink.key] = step;
       },
@@ -84,6 +83,18 @@ function send(sink: Sink, stream: ReadableStream<unknown>, stopped: () => boolea
     );
   };
   step();
+}
+
+/**
+ * A chunk's bytes, copied (the worker may reuse its buffer once enqueued, and the bridge copies only
+ * whole ArrayBuffers), or null. Besides a Uint8Array, what workerd sends too: a string (as UTF-8: a
+ * common `controller.enqueue('text')` works there) and any other BufferSource.
+ */
+function chunkBytes(chunk: unknown): Uint8Array<ArrayBuffer> | null {
+  if (TypedArrayPrototypeGetSymbolToStringTag(chunk) === 'Uint8Array') return copyBytes(chunk as Uint8Array);
+  if (typeof chunk === 'string') return utf8Encode(chunk);
+  const bytes = bufferSourceBytes(chunk, false);
+  return bytes === null ? null : copyBytes(bytes);
 }
 
 function resume(key: string): void {

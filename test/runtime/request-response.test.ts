@@ -185,7 +185,7 @@ t.test('Request: url, method normalisation, headers, redirect', async (t) => {
       '1',
       'text/plain;charset=UTF-8',
       'follow',
-      'patch',
+      'PATCH',
       'Custom',
       'GET',
       'follow',

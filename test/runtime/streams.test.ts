@@ -284,7 +284,8 @@ t.test('a handler answering with new Response(stream) sends status and headers, 
             start(c) { c.enqueue(new Uint8Array([1])); setTimeout(() => c.error(new Error('stream broke')), 5); },
           }));
         }
-        if (path === '/string-chunk') return new Response(ReadableStream.from(['text']));
+        if (path === '/string-chunk') return new Response(ReadableStream.from(['text ✓', new Uint16Array([0x4241]).buffer, new DataView(new Uint8Array([0x43]).buffer)]));
+        if (path === '/number-chunk') return new Response(ReadableStream.from([42]));
         if (path === '/used') {
           const r = new Response(ReadableStream.from([new Uint8Array([1])]));
           await r.text();
@@ -329,8 +330,12 @@ t.test('a handler answering with new Response(stream) sends status and headers, 
   t.equal(broken.error?.message, 'stream broke', 'the error is reported: the host cuts the response short');
   t.ok(broken.done);
 
+  // As workerd: strings go out as UTF-8, other BufferSources as their bytes.
   const strings = w.fetch('https://s.example/string-chunk');
-  t.equal(strings.error?.message, 'The body stream produced a chunk that is not a Uint8Array.');
+  t.equal(strings.body, 'text ✓ABC');
+  t.ok(strings.ended);
+  const numbers = w.fetch('https://s.example/number-chunk');
+  t.equal(numbers.error?.message, 'The body stream produced a chunk that is not a Uint8Array.');
 
   const used = w.fetch('https://s.example/used');
   t.match(used.error?.message, /body was already read/);

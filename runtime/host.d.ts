@@ -58,7 +58,7 @@ export interface HostCall {
    * Outbound fetch `fetchId` for the invocation currently running: the host makes the request (egress
    * policy, per-invocation limits) and answers later with dispatch('fetchResult' | 'fetchError').
    */
-  (op: 'fetch', fetchId: number, method: string, url: string, headers: HeaderList, body: BridgeBody | 'stream'): void;
+  (op: 'fetch', fetchId: number, method: string, url: string, headers: HeaderList, body: BridgeBody | 'stream', redirect: 'follow' | 'manual' | 'error'): void;
   /**
    * One chunk of fetch `fetchId`'s request body, when `body` was 'stream'. Answers false when the upstream has
    * not taken enough of what was sent: the runtime then waits for dispatch('fetchPull', fetchId).

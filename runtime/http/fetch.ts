@@ -70,11 +70,11 @@ export function fetch(input: unknown, init: unknown = undefined): Promise<unknow
     });
     const stream = body.stream;
     if (stream === null) {
-      hostFetch(id, request.method, request.url, headers, body.body);
+      hostFetch(id, request.method, request.url, headers, body.body, request.redirect as 'follow' | 'manual' | 'error');
       return;
     }
     // A stream body goes upstream as the worker produces it (the host reads it as the upstream takes it).
-    hostFetch(id, request.method, request.url, headers, 'stream');
+    hostFetch(id, request.method, request.url, headers, 'stream', request.redirect as 'follow' | 'manual' | 'error');
     sendFetchBody(id, stream, (error) => {
       if (error !== null) hostFetchUploadEnd(id, isError(error) ? errorMessage(error) : 'the request body stream failed');
     });

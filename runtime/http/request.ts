@@ -256,7 +256,8 @@ export function createIncomingRequest(method: string, url: string, headers: Head
     url,
     headers: createHeaders(headers, 'immutable'),
     body: body === 'stream' ? streamedBodyFromHost(id) : bodyFromHost(body),
-    redirect: 'follow',
+    // As workerd: a worker that passes its request on with fetch() hands a redirect back to its client.
+    redirect: 'manual',
     integrity: '',
     keepalive: false,
     signal: null,

@@ -619,7 +619,8 @@ export class Executor {
         return;
       }
       case 'fetch': {
-        const [fetchId, method, url, headers, sent] = args as [number, string, string, string[], ArrayBuffer | string | null];
+        const [fetchId, method, url, headers, sent, mode] = args as [number, string, string, string[], ArrayBuffer | string | null, unknown];
+        const redirect = mode === 'manual' || mode === 'error' ? mode : 'follow';
         const invocation = live.current;
         if (!invocation || invocation.ended) return;
         invocation.subrequests ??= new Subrequests(this.#egressFor(live.tenant.version), DEFAULT_SUBREQUEST_LIMITS);
@@ -630,7 +631,7 @@ export class Executor {
           invocation.subrequests.uploads.set(fetchId, upload);
           body = upload.readable;
         }
-        invocation.subrequests.run(fetchId, { method, url, headers, body }, (result) => this.#fetched(live, invocation, fetchId, result));
+        invocation.subrequests.run(fetchId, { method, url, headers, body, redirect }, (result) => this.#fetched(live, invocation, fetchId, result));
         return;
       }
       case 'log': {

@@ -32,7 +32,8 @@ export function createEgressAgent(options: EgressAgentOptions): Agent {
         (list) => {
           const address = list.find((candidate) => options.policy.allows(hostname, candidate));
           if (address === undefined) {
-            callback(new IsolaneError('ISO_ERR_FETCH_BLOCKED', `fetch to ${hostname} (${list.join(', ') || 'no address'}) is not allowed: it is on the host's own network`), null);
+            // Without the addresses: they would let a tenant map the host's DNS (hosts-file and cluster names).
+            callback(new IsolaneError('ISO_ERR_FETCH_BLOCKED', `fetch to ${hostname} is not allowed: it is on the host's own network`), null);
             return;
           }
           connectTo({ ...connectOptions, hostname: address, servername: connectOptions.servername ?? (isIP(hostname) ? undefined : hostname) }, callback);

@@ -6,9 +6,11 @@
  * A response body of unknown or large size is not read here: it is handed on as a FetchedBody that the
  * executor reads one chunk per pull of the worker, so a proxied download is never held whole.
  */
-import { Readable } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
+import { pipeline, Readable, type Transform } from 'node:stream';
+import { constants as zlibConstants, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { StreamedUpload } from './streamed-upload.ts';
-import { fetch, type BodyInit, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { concatToArrayBuffer } from '../bytes.ts';
 
 export interface SubrequestLimits {
@@ -34,6 +36,8 @@ export interface SubrequestInit {
   headers: string[];
   /** Whole, none, or a stream the worker is still producing (see streamed-upload.ts). */
   body: ArrayBuffer | string | Readable | null;
+  /** The request's redirect mode: followed here (each hop through the egress agent), handed back, or an error. */
+  redirect: 'follow' | 'manual' | 'error';
 }
 
 export type SubrequestResult =
@@ -60,6 +64,8 @@ export class Subrequests {
 
   /** Each fetch's own abort, by fetch id, while it waits, runs or its body is read. */
   readonly #controllers = new Map<number, AbortController>();
+  /** Gives back a fetch's place among the `concurrent`, by fetch id, while it holds one. */
+  readonly #releases = new Map<number, () => void>();
 
   run(fetchId: number, init: SubrequestInit, done: (result: SubrequestResult) => void): void {
     if (++this.#started > this.#limits.perInvocation) {
@@ -76,13 +82,26 @@ export class Subrequests {
         return;
       }
       this.#active++;
+      // A connection is taken until the response's body is read, abandoned or aborted, not only until
+      // its headers: 50 fetches left unread held 50 upstream connections at once.
+      let held = true;
+      const release = () => {
+        if (!held) return;
+        held = false;
+        this.#releases.delete(fetchId);
+        this.#active--;
+        this.#waiting.shift()?.();
+      };
+      this.#releases.set(fetchId, release);
+      const answer = (result: SubrequestResult) => {
+        if (result.ok && result.body !== null && !(result.body instanceof ArrayBuffer)) result.body = untilRead(result.body, release);
+        else release();
+        done(result);
+      };
       // Sent once the caller returns: undici's set-up of a fetch is the host's work, not CPU of the invocation
       // whose slice asked (it was charged ~1-2 ms a fetch, and ~8 ms more for the first in a process).
       queueMicrotask(() => {
-        this.#send(init, controller.signal).then(done, () => done({ ok: false, name: 'TypeError', message: 'fetch failed' })).finally(() => {
-          this.#active--;
-          this.#waiting.shift()?.();
-        });
+        this.#send(init, controller.signal).then(answer, () => answer({ ok: false, name: 'TypeError', message: 'fetch failed' }));
       });
     };
     if (this.#active < this.#limits.concurrent) go();
@@ -95,6 +114,7 @@ export class Subrequests {
     if (!controller) return false;
     this.#controllers.delete(fetchId);
     controller.abort();
+    this.#releases.get(fetchId)?.();
     this.uploads.get(fetchId)?.end('the fetch was aborted');
     this.uploads.delete(fetchId);
     return true;
@@ -110,52 +130,94 @@ export class Subrequests {
     this.fetchedBodies.clear();
   }
 
+  /**
+   * One fetch, with undici's `request` rather than its `fetch`: that one is a browser's fetch, and
+   * sent headers no Workers runtime sends (accept, accept-language, sec-fetch-mode, user-agent:
+   * undici), always followed redirects (a worker passing its request on with `redirect: 'manual'`, as
+   * an incoming request has, got the target instead of the 3xx) and decoded bodies while keeping
+   * their Content-Encoding (a proxied gzip response reached clients labelled gzip, decoded).
+   */
   async #send(init: SubrequestInit, aborted: AbortSignal): Promise<SubrequestResult> {
-    const headers: [string, string][] = [];
-    for (let i = 0; i < init.headers.length; i += 2) headers.push([init.headers[i]!, init.headers[i + 1]!]);
-    let response: Awaited<ReturnType<typeof fetch>>;
-    try {
-      response = await fetch(init.url, {
-        method: init.method,
-        headers,
-        body: init.body === null || init.method === 'GET' || init.method === 'HEAD' ? null : (init.body as BodyInit),
-        // A stream body is sent as it is produced; undici asks for 'half' duplex to say so.
-        ...(init.body instanceof Readable ? { duplex: 'half' as const } : {}),
-        redirect: 'follow',
-        dispatcher: this.#agent,
-        signal: AbortSignal.any([this.#abort.signal, aborted, AbortSignal.timeout(this.#limits.timeoutMs)]),
-      });
-    } catch (err) {
-      return { ok: false, name: 'TypeError', message: `fetch failed: ${describe(err)}` };
+    const signal = AbortSignal.any([this.#abort.signal, aborted, AbortSignal.timeout(this.#limits.timeoutMs)]);
+    let { url, method, headers, body } = init;
+    for (let redirects = 0; ; redirects++) {
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(url, {
+          dispatcher: this.#agent,
+          method: method as Dispatcher.HttpMethod,
+          headers,
+          body: method === 'GET' || method === 'HEAD' || body === null ? null : body instanceof ArrayBuffer ? Buffer.from(body) : body,
+          signal,
+        });
+      } catch (err) {
+        return { ok: false, name: 'TypeError', message: `fetch failed: ${describe(err)}` };
+      }
+      const status = response.statusCode;
+      const location = REDIRECT_STATUSES.has(status) ? single(response.headers.location) : undefined;
+      if (location === undefined || init.redirect === 'manual') return this.#answer(response, method, url, redirects > 0);
+      response.body.dump().catch(() => {});
+      if (init.redirect === 'error') return { ok: false, name: 'TypeError', message: `fetch failed: ${url} redirected, and the request's redirect mode is "error"` };
+      if (redirects === MAX_REDIRECTS) return { ok: false, name: 'TypeError', message: `fetch failed: more than ${MAX_REDIRECTS} redirects` };
+      // Each hop is a subrequest of its own, as on Workers: a loop of redirects cannot multiply the limit.
+      if (++this.#started > this.#limits.perInvocation) return { ok: false, name: 'TypeError', message: `Too many subrequests: an invocation may make at most ${this.#limits.perInvocation}.` };
+      const next = URL.parse(location, url);
+      if (next === null || (next.protocol !== 'http:' && next.protocol !== 'https:')) return { ok: false, name: 'TypeError', message: `fetch failed: redirect to ${JSON.stringify(location)}, not an http(s) URL` };
+      // https://fetch.spec.whatwg.org/#http-redirect-fetch
+      if ((status === 303 && method !== 'GET' && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = null;
+        headers = withoutHeaders(headers, BODY_HEADERS);
+      } else if (body instanceof Readable) {
+        return { ok: false, name: 'TypeError', message: 'fetch failed: a request with a streamed body cannot follow a redirect that resends it' };
+      }
+      if (next.origin !== new URL(url).origin) headers = withoutHeaders(headers, CREDENTIAL_HEADERS);
+      url = next.href;
     }
-    const list: string[] = [];
-    for (const [name, value] of response.headers) list.push(name, value);
-    const answer = { ok: true as const, status: response.status, statusText: response.statusText, headers: list, url: response.url, redirected: response.redirected };
-    const source = response.body;
-    if (source === null) return { ...answer, body: null };
-    const length = response.headers.get('content-length');
-    if (length === null || Number(length) > WHOLE_BODY_BYTES) return { ...answer, body: this.#streamed(source) };
+  }
+
+  /** The answer for the worker. A body in one known encoding is decoded, and then carries no Content-Encoding or Length. */
+  async #answer(response: Dispatcher.ResponseData, method: string, url: string, redirected: boolean): Promise<SubrequestResult> {
+    const status = response.statusCode;
+    let list: string[] = [];
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (Array.isArray(value)) for (const item of value) list.push(name, item);
+      else if (value !== undefined) list.push(name, value);
+    }
+    const answer = { ok: true as const, status, statusText: STATUS_CODES[status] ?? '', url, redirected };
+    if (method === 'HEAD' || NULL_BODY_STATUSES.has(status)) {
+      response.body.dump().catch(() => {});
+      return { ...answer, headers: list, body: null };
+    }
+    const decoder = decoderFor(single(response.headers['content-encoding']));
+    if (decoder !== null) {
+      list = withoutHeaders(list, ENCODED_BODY_HEADERS);
+      // Decoded, its size is unknown until read: it streams (a small gzip can decode to a lot).
+      return { ...answer, headers: list, body: this.#streamed(pipeline(response.body, decoder, () => {})) };
+    }
+    const length = single(response.headers['content-length']);
+    if (length === undefined || Number(length) > WHOLE_BODY_BYTES) return { ...answer, headers: list, body: this.#streamed(response.body) };
     const chunks: Uint8Array[] = [];
     let size = 0;
     try {
-      for await (const chunk of source) {
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
         size += chunk.byteLength;
         chunks.push(chunk);
       }
     } catch (err) {
       return { ok: false, name: 'TypeError', message: `fetch failed while reading the body: ${describe(err)}` };
     }
-    return { ...answer, body: concatToArrayBuffer(chunks, size) };
+    return { ...answer, headers: list, body: concatToArrayBuffer(chunks, size) };
   }
 
   /** The body as a pull source; reading it stops with the invocation's abort or the subrequest's timeout. */
-  #streamed(source: ReadableStream<Uint8Array>): FetchedBody {
-    const reader = source.getReader();
+  #streamed(source: Readable): FetchedBody {
+    const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     return {
       next: async () => {
-        let result: Awaited<ReturnType<typeof reader.read>>;
+        let result: IteratorResult<Buffer>;
         try {
-          result = await reader.read();
+          result = await chunks.next();
         } catch (err) {
           throw new Error(`fetch failed while reading the body: ${describe(err)}`);
         }
@@ -164,6 +226,58 @@ export class Subrequests {
         return chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength) as ArrayBuffer;
       },
     };
+  }
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+/** As browsers and workerd: the standard's limit. */
+const MAX_REDIRECTS = 20;
+/** Dropped when a redirect turns the request into a GET. */
+const BODY_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']);
+/** Dropped when a redirect leaves the origin. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+const ENCODED_BODY_HEADERS = new Set(['content-encoding', 'content-length']);
+
+/** `body`, calling `release` once it has been read to its end or has failed. */
+function untilRead(body: FetchedBody, release: () => void): FetchedBody {
+  return {
+    next: async () => {
+      try {
+        const chunk = await body.next();
+        if (chunk === null) release();
+        return chunk;
+      } catch (err) {
+        release();
+        throw err;
+      }
+    },
+  };
+}
+
+/** A header's one value (undici gives repeated ones as an array). */
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function withoutHeaders(list: string[], names: Set<string>): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < list.length; i += 2) if (!names.has(list[i]!.toLowerCase())) kept.push(list[i]!, list[i + 1]!);
+  return kept;
+}
+
+/** A decoder for a body in one encoding fetch decodes; null for none, an unknown one, or several. */
+function decoderFor(encoding: string | undefined): Transform | null {
+  switch (encoding?.trim().toLowerCase()) {
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip({ finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    case 'deflate':
+      return createInflate({ finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    case 'br':
+      return createBrotliDecompress({ finishFlush: zlibConstants.BROTLI_OPERATION_FLUSH });
+    default:
+      return null;
   }
 }
 

@@ -3,11 +3,14 @@
  * limits; waiting is wall time, not CPU. The upstream is a node:http server in this test process.
  */
 import { createServer } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { request } from 'undici';
 import { deployMultipart, deployScript, send, startServer } from '../helpers/server.ts';
 
+let openTrickles = 0;
+let maxTrickles = 0;
 const upstream = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
@@ -15,6 +18,24 @@ const upstream = createServer((req, res) => {
     const url = new URL(req.url!, 'http://upstream');
     if (url.pathname === '/json') return void res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes' }).end(JSON.stringify({ hello: 'from upstream' }));
     if (url.pathname === '/redirect') return void res.writeHead(302, { location: '/json' }).end();
+    if (url.pathname === '/loop') return void res.writeHead(302, { location: `/loop?n=${Number(url.searchParams.get('n')) + 1}` }).end();
+    if (url.pathname === '/seen-headers') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ method: req.method, headers: req.headers }));
+    if (url.pathname === '/gzip') {
+      const text = url.searchParams.get('text') ?? 'hello, gzip';
+      return void res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }).end(gzipSync(text.repeat(Number(url.searchParams.get('times') ?? 1))));
+    }
+    if (url.pathname === '/trickle') {
+      // Headers at once, then the body a byte a second: an open body holds its connection.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      openTrickles++;
+      const timer = setInterval(() => res.write('.'), 1000);
+      res.on('close', () => {
+        clearInterval(timer);
+        openTrickles--;
+      });
+      maxTrickles = Math.max(maxTrickles, openTrickles);
+      return;
+    }
     if (url.pathname === '/slow') return void setTimeout(() => res.end('slow'), 300);
     if (url.pathname === '/big') {
       // 40 MiB in 1 MiB chunks, no Content-Length.
@@ -134,7 +155,7 @@ t.test("a worker's fetch_allow opens exceptions for that worker only", async (t)
   t.equal(allowed.status, 201, allowed.text);
   await deployMultipart(closed, 'other', { main_module: 'main.js' }, { 'main.js': source });
   t.equal((await send(closed, 'allowed.localhost')).text, 'reached 200');
-  t.match((await send(closed, 'other.localhost')).text, /^TypeError: fetch failed: fetch to 127\.0\.0\.1 .* is not allowed/, 'the same code in another worker is still refused');
+  t.match((await send(closed, 'other.localhost')).text, /^TypeError: fetch failed: fetch to 127\.0\.0\.1 is not allowed: it is on the host/, 'the same code in another worker is still refused');
   for (const bad of ['not a list', ['http://127.0.0.1/'], [42], ['a b']]) {
     const reply = await deployMultipart(closed, 'bad-allow', { main_module: 'main.js', fetch_allow: bad }, { 'main.js': source });
     t.equal(reply.status, 400, JSON.stringify(bad));
@@ -226,4 +247,56 @@ t.test('an aborted fetch is stopped on the host too: it frees its place among th
   t.same(body.names, Array(6).fill('TimeoutError'));
   t.equal(body.next, 'from upstream');
   t.ok(body.waitedMs < 1000, `the 7th fetch did not wait for the 6 aborted ones (${body.waitedMs} ms)`);
+});
+
+t.test('fetch as on Workers: redirect modes, no browser headers, decoded bodies, hops counted, open bodies hold their connection', async (t) => {
+  const source = `export default { async fetch(request) {
+    const path = new URL(request.url).pathname;
+    const O = ${JSON.stringify(origin)};
+    if (path === '/modes') {
+      const out = {};
+      for (const mode of ['follow', 'manual', 'error']) {
+        try { const r = await fetch(O + '/redirect', { redirect: mode }); out[mode] = [r.status, r.headers.get('location'), r.redirected, r.url]; }
+        catch (e) { out[mode] = e.name + ': ' + e.message; }
+      }
+      out.incoming = request.redirect;
+      return Response.json(out);
+    }
+    if (path === '/pass') return fetch(new Request(O + '/redirect', request));
+    if (path === '/headers') return fetch(O + '/seen-headers', { method: 'patch', body: 'x' });
+    if (path === '/gzip') { const r = await fetch(O + '/gzip?times=3'); return Response.json([await r.text(), r.headers.get('content-encoding'), r.headers.get('content-length')]); }
+    if (path === '/gzip-pass') return fetch(O + '/gzip');
+    if (path === '/loop') {
+      const out = [];
+      for (let i = 0; i < 3; i++) { try { await fetch(O + '/loop?n=0'); out.push('no error'); } catch (e) { out.push(e.message); } }
+      return Response.json(out);
+    }
+    if (path === '/trickles') {
+      const responses = await Promise.all(Array.from({ length: 12 }, () => fetch(O + '/trickle').then((r) => r.status)));
+      return Response.json(responses);
+    }
+    return new Response('?', { status: 404 });
+  } };`;
+  t.equal((await deployScript(server, 'fetches', source)).status, 201);
+  const modes = (await send(server, 'fetches.localhost', '/modes')).json();
+  t.same(modes.follow, [200, null, true, `${origin}/json`], 'follow: the target');
+  t.same(modes.manual, [302, '/json', false, `${origin}/redirect`], 'manual: the 302 itself');
+  t.match(modes.error, /^TypeError: .*redirect mode is "error"/, 'error: a TypeError');
+  t.equal(modes.incoming, 'manual', "an incoming request's mode is manual, as on workerd");
+  const passed = await send(server, 'fetches.localhost', '/pass');
+  t.same([passed.status, passed.headers.location], [302, '/json'], 'a request passed on hands the redirect back to the client');
+  const seen = (await send(server, 'fetches.localhost', '/headers')).json();
+  t.equal(seen.method, 'PATCH');
+  t.same(Object.keys(seen.headers).filter((name) => !['host', 'content-length', 'content-type', 'connection'].includes(name)), [], `no headers the worker did not set (${Object.keys(seen.headers).join(', ')})`);
+  t.same((await send(server, 'fetches.localhost', '/gzip')).json(), ['hello, gziphello, gziphello, gzip', null, null], 'read decoded, without its encoding headers');
+  const passedGzip = await send(server, 'fetches.localhost', '/gzip-pass');
+  t.same([passedGzip.text, passedGzip.headers['content-encoding']], ['hello, gzip', undefined], 'passed on: valid, not labelled gzip');
+  const loops = (await send(server, 'fetches.localhost', '/loop')).json() as string[];
+  t.match(loops[0], /more than 20 redirects/);
+  t.match(loops[2], /Too many subrequests/, 'each redirect hop is a subrequest: the third loop of 21 passes 50');
+  maxTrickles = 0;
+  const trickled = request(`${server.dataUrl}/trickles`, { headers: { host: 'fetches.localhost' } });
+  await new Promise((r) => setTimeout(r, 2500));
+  t.equal(maxTrickles, 6, 'at most 6 upstream connections at once while bodies stay open');
+  (await trickled.catch(() => null))?.body.dump();
 });

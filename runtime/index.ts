@@ -30,6 +30,8 @@ import { fetch } from './http/fetch.ts';
 import { Crypto, SubtleCrypto, crypto } from './global/crypto.ts';
 import { Performance, performance } from './global/performance.ts';
 import { installStreamGlobals } from './streams/web-streams.ts';
+import { installWorkersStreamGlobals } from './workers/transform-streams.ts';
+import { scheduler, Scheduler } from './workers/scheduler.ts';
 import { installURLGlobals } from './url/url.ts';
 import { installURLPatternGlobal } from './url/url-pattern.ts';
 import { installLazyGlobals } from './global/lazy-globals.ts';
@@ -74,11 +76,14 @@ const globals: Record<string, unknown> = {
   addEventListener,
   removeEventListener,
   dispatchEvent,
+  scheduler,
+  Scheduler,
 };
 for (const name in globals) defineGlobal(name, globals[name]);
 installURLGlobals();
 installURLPatternGlobal();
 installStreamGlobals();
+installWorkersStreamGlobals();
 installLazyGlobals();
 installInterruptibleBuiltins();
 

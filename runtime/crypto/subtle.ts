@@ -7,7 +7,7 @@
 import { hostDigest } from '../bridge.ts';
 import { bufferSourceBytes, copyBytes } from '../encoding/buffer-source.ts';
 import { nameClass } from '../global/define.ts';
-import { PromiseCtor, TypedArrayPrototypeGetBuffer } from '../primordials.ts';
+import { PromiseCtor, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength } from '../primordials.ts';
 import { normalizeAlgorithm } from './algorithms.ts';
 import { exportAsymmetricKey, generateKeyPair, importAsymmetricKey, isAsymmetricAlgorithm } from './asymmetric-keys.ts';
 import { fail } from './errors.ts';
@@ -94,6 +94,21 @@ export class SubtleCrypto {
       const bytes = bytesArgument(data, 'verify', 4);
       return verify(normalizeAlgorithm(algorithm, 'verify'), slots, signatureBytes, bytes);
     });
+  }
+
+  /**
+   * Workers' extension: whether two buffers hold the same bytes, in time that depends on their length
+   * only (webhook signature checks). Buffers of different lengths are a TypeError, as there.
+   */
+  timingSafeEqual(a: unknown, b: unknown): boolean {
+    const left = bufferSourceBytes(a, false);
+    const right = bufferSourceBytes(b, false);
+    if (left === null || right === null) throw new TypeError("Failed to execute 'timingSafeEqual' on 'SubtleCrypto': the arguments must be ArrayBuffers or ArrayBufferViews.");
+    const length = TypedArrayPrototypeGetByteLength(left);
+    if (length !== TypedArrayPrototypeGetByteLength(right)) throw new TypeError('Input buffers must have the same length.');
+    let difference = 0;
+    for (let i = 0; i < length; i++) difference |= left[i]! ^ right[i]!;
+    return difference === 0;
   }
 
   // https://w3c.github.io/webcrypto/#SubtleCrypto-method-digest

@@ -84,6 +84,12 @@ export class Headers {
     return values;
   }
 
+  /** Workers' extension, for Set-Cookie only (as there): the values one by one. */
+  getAll(name: unknown): string[] {
+    if (toHeaderName(name) !== 'set-cookie') throw new TypeError('getAll() can only be used with the header name "Set-Cookie".');
+    return this.getSetCookie();
+  }
+
   // https://fetch.spec.whatwg.org/#dom-headers-has
   has(name: unknown): boolean {
     const lower = toHeaderName(name);

@@ -226,3 +226,42 @@ t.test('two deploys racing for one route: never both told they hold it', async (
     t.equal(owner, holders[0]!.json().worker, 'the store agrees');
   }
 });
+
+t.test("Workers' extensions real code calls: scheduler.wait, IdentityTransformStream, FixedLengthStream, Headers.getAll, subtle.timingSafeEqual", async (t) => {
+  const res = await deployScript(
+    server,
+    'extensions',
+    `export default { async fetch(request, env, ctx) {
+      const path = new URL(request.url).pathname;
+      if (path === '/identity') {
+        const { readable, writable } = new IdentityTransformStream();
+        const writer = writable.getWriter();
+        ctx.waitUntil((async () => { await writer.write(new TextEncoder().encode('piped ')); await writer.write(new Uint8Array([111, 107])); await writer.close(); })());
+        return new Response(readable);
+      }
+      if (path === '/fixed') {
+        const { readable, writable } = new FixedLengthStream(5);
+        const writer = writable.getWriter();
+        writer.write(new TextEncoder().encode('hello')); writer.close();
+        return new Response(readable);
+      }
+      const started = Date.now();
+      await scheduler.wait(30);
+      const waited = Date.now() - started;
+      const aborted = await scheduler.wait(10_000, { signal: AbortSignal.timeout(10) }).then(() => 'resolved', (e) => e.name);
+      const h = new Headers([['set-cookie', 'a=1'], ['set-cookie', 'b=2']]);
+      let getAllOther = null;
+      try { h.getAll('x'); } catch (e) { getAllOther = e.name; }
+      const eq = crypto.subtle.timingSafeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 3]).buffer);
+      const ne = crypto.subtle.timingSafeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 4]));
+      let lengths = null;
+      try { crypto.subtle.timingSafeEqual(new Uint8Array(1), new Uint8Array(2)); } catch (e) { lengths = e.name; }
+      const tooShort = await new Response(new ReadableStream({ start(c) { c.enqueue(new Uint8Array(3)); c.close(); } }).pipeThrough(new FixedLengthStream(5))).text().then(() => 'read', (e) => e.name);
+      return Response.json({ waited: waited >= 25, aborted, getAll: h.getAll('Set-Cookie'), getAllOther, eq, ne, lengths, tooShort });
+    } }`,
+  );
+  t.equal(res.status, 201, res.text);
+  t.same((await send(server, 'extensions.localhost')).json(), { waited: true, aborted: 'TimeoutError', getAll: ['a=1', 'b=2'], getAllOther: 'TypeError', eq: true, ne: false, lengths: 'TypeError', tooShort: 'TypeError' });
+  t.equal((await send(server, 'extensions.localhost', '/identity')).text, 'piped ok');
+  t.equal((await send(server, 'extensions.localhost', '/fixed')).text, 'hello');
+});

@@ -152,6 +152,6 @@ t.test('tenant code cannot reach the internal list', async (t) => {
       return [Object.getOwnPropertyNames(h).length, Object.getOwnPropertySymbols(h).length,
               Reflect.ownKeys(Headers.prototype).filter((k) => typeof k === 'string').sort()];
     `),
-    [0, 0, ['append', 'constructor', 'delete', 'entries', 'forEach', 'get', 'getSetCookie', 'has', 'keys', 'set', 'values']],
+    [0, 0, ['append', 'constructor', 'delete', 'entries', 'forEach', 'get', 'getAll', 'getSetCookie', 'has', 'keys', 'set', 'values']],
   );
 });

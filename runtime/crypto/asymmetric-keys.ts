@@ -36,8 +36,20 @@ const RSA_JWK_ALG: Record<string, Record<HashName, string>> = {
 const EC_MEMBERS = ['kty', 'crv', 'x', 'y', 'd'];
 const RSA_MEMBERS = ['kty', 'n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'];
 
+const OKP_MEMBERS = ['kty', 'crv', 'x', 'd'];
+
 export function isAsymmetricAlgorithm(name: string): boolean {
-  return name === 'ECDSA' || name === 'RSASSA-PKCS1-v1_5' || name === 'RSA-PSS';
+  return name === 'ECDSA' || name === 'RSASSA-PKCS1-v1_5' || name === 'RSA-PSS' || isEd25519(name);
+}
+
+/** Ed25519, under its standard name or Workers' older one. */
+function isEd25519(name: string): boolean {
+  return name === 'Ed25519' || name === 'NODE-ED25519';
+}
+
+/** The algorithm name the host knows the key by. */
+function hostAlgorithm(name: string): string {
+  return isEd25519(name) ? 'Ed25519' : name;
 }
 
 /** The host's description of a key it parsed or generated. */
@@ -66,7 +78,9 @@ function keyFromHost(info: HostKey, algorithm: Algorithm, extractable: boolean, 
   const keyAlgorithm = { __proto__: null, name: algorithm.name } as unknown as KeyAlgorithm;
   if (algorithm.name === 'ECDSA') {
     keyAlgorithm.namedCurve = info.namedCurve!;
-  } else {
+  } else if (algorithm.name === 'NODE-ED25519') {
+    keyAlgorithm.namedCurve = 'NODE-ED25519';
+  } else if (algorithm.name !== 'Ed25519') {
     keyAlgorithm.modulusLength = info.modulusLength!;
     keyAlgorithm.publicExponent = hexBytes(info.publicExponent!);
     keyAlgorithm.hash = algorithm.hash!;
@@ -96,10 +110,11 @@ export function importAsymmetricKey(
 ): CryptoKey {
   const name = algorithm.name;
   const ec = name === 'ECDSA';
+  const ed = isEd25519(name);
   if (ec && CURVES[algorithm.namedCurve!] === undefined) fail('NotSupportedError', `Unsupported named curve '${algorithm.namedCurve!}'`);
   let type: KeyType;
   let jwkText: string | undefined;
-  if (format === 'spki' || (format === 'raw' && ec)) {
+  if (format === 'spki' || (format === 'raw' && (ec || ed))) {
     checkUsages(usages, VERIFY);
     type = 'public';
   } else if (format === 'pkcs8') {
@@ -109,8 +124,11 @@ export function importAsymmetricKey(
     const jwk = keyData as JsonWebKey;
     type = jwk.d !== undefined ? 'private' : 'public';
     checkUsages(usages, type === 'private' ? SIGN : VERIFY);
-    checkJwk(jwk, ec ? 'EC' : 'RSA', 'sig', usages, extractable);
-    if (ec) {
+    checkJwk(jwk, ec ? 'EC' : ed ? 'OKP' : 'RSA', 'sig', usages, extractable);
+    if (ed) {
+      if (jwk.crv !== 'Ed25519') fail('DataError', 'The JWK "crv" member was not "Ed25519"');
+      if (jwk.alg !== undefined && jwk.alg !== 'EdDSA' && jwk.alg !== 'Ed25519') fail('DataError', 'The JWK "alg" member was not "EdDSA"');
+    } else if (ec) {
       if (jwk.crv !== algorithm.namedCurve) fail('DataError', `The JWK "crv" member was not "${algorithm.namedCurve!}"`);
       const alg = jwk.alg;
       if (alg !== undefined && (alg === 'ES256' || alg === 'ES384' || alg === 'ES512') && alg !== CURVES[algorithm.namedCurve!]) {
@@ -121,12 +139,12 @@ export function importAsymmetricKey(
       if (jwk.alg !== undefined && jwk.alg !== expected) fail('DataError', `The JWK "alg" member was not "${expected}"`);
       if (jwk.oth !== undefined) fail('NotSupportedError', 'Multi-prime RSA keys are not supported');
     }
-    jwkText = materialJson(jwk, ec ? EC_MEMBERS : RSA_MEMBERS);
+    jwkText = materialJson(jwk, ec ? EC_MEMBERS : ed ? OKP_MEMBERS : RSA_MEMBERS);
   } else {
     fail('NotSupportedError', `Unsupported key format '${format}' for ${name}`);
   }
   const answer = subtleCall(
-    { __proto__: null, op: 'importKey', alg: name, format, namedCurve: algorithm.namedCurve, jwk: jwkText },
+    { __proto__: null, op: 'importKey', alg: hostAlgorithm(name), format, namedCurve: ed ? undefined : algorithm.namedCurve, jwk: jwkText },
     jwkText === undefined ? [bytesBuffer(keyData as Uint8Array)] : [],
   );
   const info = JSONParse(answer.json) as HostKey;
@@ -148,11 +166,15 @@ function own(object: Record<string, unknown>, member: string): string | undefine
 export function exportAsymmetricKey(format: KeyFormat, key: KeySlots): ArrayBuffer | object {
   const name = key.algorithm.name;
   const ec = name === 'ECDSA';
+  const ed = isEd25519(name);
   if (format === 'jwk') {
     const material = JSONParse(key.jwk!) as Record<string, unknown>;
     const d = own(material, 'd');
     let jwk: Record<string, unknown>;
-    if (ec) {
+    if (ed) {
+      jwk = { kty: 'OKP', crv: 'Ed25519', x: own(material, 'x') };
+      if (d !== undefined) jwk.d = d;
+    } else if (ec) {
       jwk = { kty: 'EC', crv: own(material, 'crv'), x: own(material, 'x'), y: own(material, 'y') };
       if (d !== undefined) jwk.d = d;
     } else {
@@ -171,14 +193,14 @@ export function exportAsymmetricKey(format: KeyFormat, key: KeySlots): ArrayBuff
     jwk.ext = key.extractable;
     return jwk;
   }
-  if (format === 'spki' || (format === 'raw' && ec)) {
+  if (format === 'spki' || (format === 'raw' && (ec || ed))) {
     if (key.type !== 'public') fail('InvalidAccessError', `Only public keys can be exported as '${format}'`);
   } else if (format === 'pkcs8') {
     if (key.type !== 'private') fail('InvalidAccessError', "Only private keys can be exported as 'pkcs8'");
   } else {
     fail('NotSupportedError', `Unsupported key format '${format}' for ${name}`);
   }
-  return subtleCall({ __proto__: null, op: 'exportKey', alg: name, format, jwk: key.jwk! }, []).buffers[0]!;
+  return subtleCall({ __proto__: null, op: 'exportKey', alg: hostAlgorithm(name), format, jwk: key.jwk! }, []).buffers[0]!;
 }
 
 // https://w3c.github.io/webcrypto/#ecdsa-operations-generate-key, #rsassa-pkcs1-operations-generate-key
@@ -186,7 +208,9 @@ export function generateKeyPair(algorithm: Algorithm, extractable: boolean, usag
   const name = algorithm.name;
   checkUsages(usages, SIGN_VERIFY);
   let answer;
-  if (name === 'ECDSA') {
+  if (isEd25519(name)) {
+    answer = subtleCall({ __proto__: null, op: 'generateKey', alg: 'Ed25519' }, []);
+  } else if (name === 'ECDSA') {
     if (CURVES[algorithm.namedCurve!] === undefined) fail('NotSupportedError', `Unsupported named curve '${algorithm.namedCurve!}'`);
     answer = subtleCall({ __proto__: null, op: 'generateKey', alg: name, namedCurve: algorithm.namedCurve }, []);
   } else {

@@ -27,6 +27,7 @@ function checkKey(algorithm: Algorithm, key: KeySlots, usage: KeyUsage): void {
 function signatureCall(op: 'sign' | 'verify', algorithm: Algorithm, key: KeySlots): object {
   const name = algorithm.name;
   if (name === 'HMAC') return { __proto__: null, op, alg: name, hash: key.algorithm.hash };
+  if (name === 'Ed25519' || name === 'NODE-ED25519') return { __proto__: null, op, alg: 'Ed25519', jwk: key.jwk };
   // ECDSA takes the hash from its parameters, RSA from the key.
   const hash = name === 'ECDSA' ? algorithm.hash : key.algorithm.hash;
   return { __proto__: null, op, alg: name, hash, saltLength: algorithm.saltLength, jwk: key.jwk };

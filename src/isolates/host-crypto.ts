@@ -187,7 +187,7 @@ class Call {
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) fail('DataError', 'Invalid JWK');
     const source = parsed as Record<string, unknown>;
-    const members = source.kty === 'EC' ? ['crv', 'x', 'y', 'd'] : source.kty === 'RSA' ? ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'] : null;
+    const members = source.kty === 'EC' ? ['crv', 'x', 'y', 'd'] : source.kty === 'RSA' ? ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'] : source.kty === 'OKP' ? ['crv', 'x', 'd'] : null;
     if (members === null) fail('DataError', 'The JWK "kty" member is not supported');
     const jwk: Record<string, string> = { kty: source.kty as string };
     for (const member of members) {
@@ -205,8 +205,8 @@ function run(call: Call): SubtleAnswer {
   switch (op) {
     case 'sign':
     case 'verify': {
-      const alg = call.string('alg', ['HMAC', 'ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS']);
-      return alg === 'HMAC' ? hmac(call, op) : signature(call, op, alg);
+      const alg = call.string('alg', ['HMAC', 'ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS', 'Ed25519']);
+      return alg === 'HMAC' ? hmac(call, op) : alg === 'Ed25519' ? ed25519(call, op) : signature(call, op, alg);
     }
     case 'encrypt':
     case 'decrypt':
@@ -272,6 +272,23 @@ function signature(call: Call, op: 'sign' | 'verify', alg: 'ECDSA' | 'RSASSA-PKC
   return ['', String(valid), []];
 }
 
+/** Ed25519 signatures (https://wicg.github.io/webcrypto-secure-curves/#ed25519): no hash, 64-byte signatures. */
+function ed25519(call: Call, op: 'sign' | 'verify'): SubtleAnswer {
+  call.count(op === 'sign' ? 1 : 2, op === 'sign' ? 1 : 2);
+  const key = keyFromJwk(call.jwk(), 'ed25519', op === 'sign' ? 'private' : 'public');
+  const data = call.buffer(0);
+  if (op === 'sign') return bytesAnswer(sign(null, data, key));
+  const given = call.buffer(1);
+  if (given.length !== 64) return ['', 'false', []];
+  let valid = false;
+  try {
+    valid = verify(null, data, key, given);
+  } catch {
+    valid = false;
+  }
+  return ['', String(valid), []];
+}
+
 function aes(call: Call, op: 'encrypt' | 'decrypt', alg: 'AES-GCM' | 'AES-CBC'): SubtleAnswer {
   const gcm = alg === 'AES-GCM';
   call.count(3, gcm ? 4 : 3);
@@ -310,9 +327,13 @@ function aes(call: Call, op: 'encrypt' | 'decrypt', alg: 'AES-GCM' | 'AES-CBC'):
   }
 }
 
-/** A KeyObject of kind `kind` ('ec' | 'rsa') and `type` from a JWK; DataError if it is not one. */
-function keyFromJwk(jwk: Record<string, string>, kind: 'ec' | 'rsa', type: 'public' | 'private'): KeyObject {
-  if (jwk.kty !== (kind === 'ec' ? 'EC' : 'RSA')) fail('DataError', 'The key is of the wrong type');
+type KeyKind = 'ec' | 'rsa' | 'ed25519';
+const KTY: Record<KeyKind, string> = { ec: 'EC', rsa: 'RSA', ed25519: 'OKP' };
+
+/** A KeyObject of kind `kind` and `type` from a JWK; DataError if it is not one. */
+function keyFromJwk(jwk: Record<string, string>, kind: KeyKind, type: 'public' | 'private'): KeyObject {
+  if (jwk.kty !== KTY[kind]) fail('DataError', 'The key is of the wrong type');
+  if (kind === 'ed25519' && (jwk.crv !== 'Ed25519' || b64(jwk.x).length !== 32 || (jwk.d !== undefined && b64(jwk.d).length !== 32))) fail('DataError', 'Invalid Ed25519 key data');
   if (type === 'private' && jwk.d === undefined) fail('InvalidAccessError', 'The key is not a private key');
   if (kind === 'ec' && !Object.hasOwn(CURVES, jwk.crv ?? '')) fail('NotSupportedError', 'Unsupported named curve');
   // Bound the cost before OpenSSL sees the numbers: n up to 8192 bits, e up to 64 bits.
@@ -329,8 +350,8 @@ function keyFromJwk(jwk: Record<string, string>, kind: 'ec' | 'rsa', type: 'publ
 }
 
 /** `key` if it is of kind `kind` and within the limits. */
-function checked(key: KeyObject, kind: 'ec' | 'rsa'): KeyObject {
-  if (key.asymmetricKeyType !== kind) fail('DataError', `The key is not an ${kind === 'ec' ? 'EC' : 'RSA'} key`);
+function checked(key: KeyObject, kind: KeyKind): KeyObject {
+  if (key.asymmetricKeyType !== kind) fail('DataError', `The key is not an ${KTY[kind] === 'OKP' ? 'Ed25519' : KTY[kind]} key`);
   const details = key.asymmetricKeyDetails ?? {};
   if (kind === 'ec' && !Object.hasOwn(CURVE_NAMES, details.namedCurve ?? '')) fail('NotSupportedError', 'Unsupported named curve');
   if (kind === 'rsa') {
@@ -347,7 +368,7 @@ function describe(key: KeyObject): Record<string, unknown> {
   const info: Record<string, unknown> = { type: key.type, jwk: JSON.stringify(exported) };
   if (key.asymmetricKeyType === 'ec') {
     info.namedCurve = CURVE_NAMES[details.namedCurve!];
-  } else {
+  } else if (key.asymmetricKeyType === 'rsa') {
     info.modulusLength = details.modulusLength;
     let hex = details.publicExponent!.toString(16);
     if (hex.length % 2 === 1) hex = `0${hex}`;
@@ -360,10 +381,14 @@ function b64(text: string | undefined): Buffer {
   return Buffer.from(text ?? '', 'base64url');
 }
 
+function kindOf(alg: 'ECDSA' | 'RSASSA-PKCS1-v1_5' | 'RSA-PSS' | 'Ed25519'): KeyKind {
+  return alg === 'ECDSA' ? 'ec' : alg === 'Ed25519' ? 'ed25519' : 'rsa';
+}
+
 function importKey(call: Call): SubtleAnswer {
-  const alg = call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS']);
-  const kind = alg === 'ECDSA' ? 'ec' : 'rsa';
-  const format = call.string('format', kind === 'ec' ? ['spki', 'pkcs8', 'raw', 'jwk'] : ['spki', 'pkcs8', 'jwk']);
+  const alg = call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS', 'Ed25519']);
+  const kind = kindOf(alg);
+  const format = call.string('format', kind === 'rsa' ? ['spki', 'pkcs8', 'jwk'] : ['spki', 'pkcs8', 'raw', 'jwk']);
   const namedCurve = kind === 'ec' ? call.string('namedCurve', ['P-256', 'P-384', 'P-521']) : undefined;
   const curve = namedCurve === undefined ? undefined : CURVES[namedCurve]!;
   let key: KeyObject;
@@ -382,6 +407,9 @@ function importKey(call: Call): SubtleAnswer {
           fail('DataError', 'The JWK "d" member does not match "x" and "y"');
         }
       }
+    } else if (kind === 'ed25519') {
+      // As for EC: node:crypto takes d and does not check that it belongs to x.
+      if (jwk.d !== undefined && createPublicKey(key).export({ format: 'jwk' }).x !== jwk.x) fail('DataError', 'The JWK "d" member does not match "x"');
     } else if (jwk.d !== undefined) {
       if ([jwk.p, jwk.q, jwk.dp, jwk.dq, jwk.qi].some((value) => value === undefined)) fail('DataError', 'RSA private JWKs need p, q, dp, dq and qi');
       if (bigint(jwk.p!) * bigint(jwk.q!) !== bigint(jwk.n!)) fail('DataError', 'The JWK "p" and "q" members do not match "n"');
@@ -392,7 +420,10 @@ function importKey(call: Call): SubtleAnswer {
     try {
       if (format === 'spki') key = createPublicKey({ key: data, format: 'der', type: 'spki' });
       else if (format === 'pkcs8') key = createPrivateKey({ key: data, format: 'der', type: 'pkcs8' });
-      else {
+      else if (kind === 'ed25519') {
+        if (data.length !== 32) fail('DataError', 'An Ed25519 public key is 32 bytes');
+        key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: data.toString('base64url') }, format: 'jwk' });
+      } else {
         const point = ECDH.convertKey(data, curve!.openssl, undefined, undefined, 'uncompressed') as Buffer;
         const size = curve!.bytes;
         key = createPublicKey({
@@ -427,9 +458,8 @@ function bigint(text: string): bigint {
 
 function exportKey(call: Call): SubtleAnswer {
   call.count(0, 0);
-  const alg = call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS']);
-  const kind = alg === 'ECDSA' ? 'ec' : 'rsa';
-  const format = call.string('format', kind === 'ec' ? ['spki', 'pkcs8', 'raw'] : ['spki', 'pkcs8']);
+  const kind = kindOf(call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS', 'Ed25519']));
+  const format = call.string('format', kind === 'rsa' ? ['spki', 'pkcs8'] : ['spki', 'pkcs8', 'raw']);
   const jwk = call.jwk();
   if (format === 'pkcs8') {
     return bytesAnswer(keyFromJwk(jwk, kind, 'private').export({ type: 'pkcs8', format: 'der' }));
@@ -437,14 +467,17 @@ function exportKey(call: Call): SubtleAnswer {
   const key = keyFromJwk(jwk, kind, 'public');
   if (format === 'spki') return bytesAnswer(key.export({ type: 'spki', format: 'der' }));
   const exported = key.export({ format: 'jwk' });
+  if (kind === 'ed25519') return bytesAnswer(b64(exported.x));
   return bytesAnswer(Buffer.concat([Buffer.of(4), b64(exported.x), b64(exported.y)]));
 }
 
 function generateKey(call: Call): SubtleAnswer {
   call.count(0, 0);
-  const alg = call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS']);
+  const alg = call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS', 'Ed25519']);
   let pair: { publicKey: KeyObject; privateKey: KeyObject };
-  if (alg === 'ECDSA') {
+  if (alg === 'Ed25519') {
+    pair = generateKeyPairSync('ed25519');
+  } else if (alg === 'ECDSA') {
     const curve = CURVES[call.string('namedCurve', ['P-256', 'P-384', 'P-521'])]!;
     pair = generateKeyPairSync('ec', { namedCurve: curve.openssl });
   } else {

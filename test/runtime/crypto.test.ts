@@ -564,3 +564,40 @@ t.test('the host refuses a digest past its limit instead of hashing something el
   t.equal(hostCrypto('digest', ['SHA-256', new ArrayBuffer(MAX_DIGEST_BYTES + 1)]), null);
   t.equal(hostCrypto('digest', ['SHA-256', 'not bytes']), null);
 });
+
+t.test('Ed25519 (and Workers\' NODE-ED25519 name): verify what Node signed, sign what Node verifies, generate, export', async (t) => {
+  const w = await Evaluator.create();
+  t.teardown(() => w.dispose());
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex');
+  const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' }).toString('hex');
+  const message = 'interaction body';
+  const nodeSignature = sign(null, Buffer.from(message), privateKey).toString('hex');
+  const out = w.run(`
+    const hex = (s) => new Uint8Array(s.match(/../g).map((b) => parseInt(b, 16)));
+    const toHex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
+    const data = new TextEncoder().encode(${JSON.stringify(message)});
+    const s = crypto.subtle;
+    const pub = await s.importKey('raw', hex('${raw}'), { name: 'Ed25519' }, true, ['verify']);
+    const legacy = await s.importKey('raw', hex('${raw}'), { name: 'NODE-ED25519', namedCurve: 'NODE-ED25519' }, false, ['verify']);
+    const good = await s.verify('Ed25519', pub, hex('${nodeSignature}'), data);
+    const legacyGood = await s.verify({ name: 'NODE-ED25519' }, legacy, hex('${nodeSignature}'), data);
+    const tampered = hex('${nodeSignature}'); tampered[0] ^= 1;
+    const bad = await s.verify('Ed25519', pub, tampered, data);
+    const short = await s.verify('Ed25519', pub, new Uint8Array(10), data);
+    const priv = await s.importKey('pkcs8', hex('${pkcs8}'), 'Ed25519', true, ['sign']);
+    const signature = toHex(await s.sign('Ed25519', priv, data));
+    const pair = await s.generateKey('Ed25519', true, ['sign', 'verify']);
+    const jwk = await s.exportKey('jwk', pair.privateKey);
+    const roundTrip = await s.verify('Ed25519', await s.importKey('jwk', { kty: 'OKP', crv: 'Ed25519', x: jwk.x }, 'Ed25519', true, ['verify']), await s.sign('Ed25519', pair.privateKey, data), data);
+    const rawOut = (await s.exportKey('raw', pub)).byteLength;
+    let badLength = null;
+    try { await s.importKey('raw', new Uint8Array(31), 'Ed25519', false, ['verify']); } catch (e) { badLength = e.name; }
+    return { good, legacyGood, bad, short, signature, algorithm: pair.publicKey.algorithm, jwk: [jwk.kty, jwk.crv, typeof jwk.d], roundTrip, rawOut, badLength };
+  `) as Record<string, unknown>;
+  t.same(
+    { ...out, signature: undefined },
+    { good: true, legacyGood: true, bad: false, short: false, signature: undefined, algorithm: { name: 'Ed25519' }, jwk: ['OKP', 'Ed25519', 'string'], roundTrip: true, rawOut: 32, badLength: 'DataError' },
+  );
+  t.ok(verify(null, Buffer.from(message), publicKey, Buffer.from(out.signature as string, 'hex')), 'Node verifies what the isolate signed');
+});

@@ -100,6 +100,15 @@ export const console = {
   groupEnd(): void {
     groupIndent = StringPrototypeSlice(groupIndent, 2);
   },
+  // The rest of the Console standard (and V8's) does nothing in a log made of lines; present so that
+  // code calling them does not throw (workerd has them too).
+  dirxml(...args: unknown[]): void {
+    emit('log', formatLine(args));
+  },
+  clear(): void {},
+  profile(): void {},
+  profileEnd(): void {},
+  timeStamp(): void {},
 };
 
 /** For `reportError` and uncaught errors of timers and microtasks. */

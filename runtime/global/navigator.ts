@@ -7,6 +7,19 @@ export class Navigator {
   get userAgent(): string {
     return USER_AGENT;
   }
+
+  // As workerd reports them: one thread, English.
+  get hardwareConcurrency(): number {
+    return 1;
+  }
+
+  get language(): string {
+    return 'en';
+  }
+
+  get languages(): string[] {
+    return ['en'];
+  }
 }
 nameClass(Navigator, 'Navigator');
 

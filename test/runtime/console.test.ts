@@ -1,5 +1,5 @@
 import t from 'tap';
-import { TestWorker } from './harness.ts';
+import { Evaluator, TestWorker } from './harness.ts';
 
 const w = await TestWorker.create();
 t.teardown(() => w.dispose());
@@ -137,4 +137,16 @@ t.test('hostile values do not break console', async (t) => {
   t.same(lines.at(-1), ['log', 'done true'], 'a throwing proxy trap surfaces as an exception of console.log');
   t.match(lines[0], ['log', /a: 1/]);
   t.same(lines[1], ['log', 'Error: x']);
+});
+
+t.test("console methods that print nothing here exist, so that code calling them does not throw; navigator's fields", async (t) => {
+  const ev = await Evaluator.create();
+  t.teardown(() => ev.dispose());
+  t.same(
+    ev.run(`
+      console.clear(); console.profile('p'); console.profileEnd('p'); console.timeStamp('t'); console.dirxml({ a: 1 });
+      return [navigator.hardwareConcurrency, navigator.language, navigator.languages, typeof navigator.userAgent];
+    `),
+    [1, 'en', ['en'], 'string'],
+  );
 });

@@ -9,7 +9,7 @@ import { MathTrunc, NumberIsFinite, StringPrototypeToUpperCase, TypedArrayProtot
 import { fail } from './errors.ts';
 
 export type HashName = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
-export type Operation = 'digest' | 'sign' | 'verify' | 'encrypt' | 'decrypt' | 'generateKey' | 'importKey';
+export type Operation = 'digest' | 'sign' | 'verify' | 'encrypt' | 'decrypt' | 'generateKey' | 'importKey' | 'deriveBits' | 'get key length';
 
 /** A normalized algorithm: `name` in its registered spelling, plus whichever parameters its dictionary has. */
 export interface Algorithm {
@@ -24,6 +24,10 @@ export interface Algorithm {
   modulusLength?: number;
   publicExponent?: Uint8Array<ArrayBuffer>;
   saltLength?: number;
+  /** PBKDF2 and HKDF. */
+  salt?: Uint8Array<ArrayBuffer>;
+  iterations?: number;
+  info?: Uint8Array<ArrayBuffer>;
 }
 
 /** The IDL dictionary each (operation, algorithm) pair is converted to. */
@@ -37,7 +41,9 @@ type Params =
   | 'EcKeyParams' // EcKeyGenParams, EcKeyImportParams
   | 'RsaHashedImportParams'
   | 'RsaHashedKeyGenParams'
-  | 'RsaPssParams';
+  | 'RsaPssParams'
+  | 'Pbkdf2Params'
+  | 'HkdfParams';
 
 type Registry = Record<string, [name: string, params: Params] | undefined>;
 
@@ -73,7 +79,11 @@ const REGISTRY: Record<Operation, Registry> = {
     ['HMAC', 'HmacImportParams'], ['AES-GCM', 'Algorithm'], ['AES-CBC', 'Algorithm'],
     ['ECDSA', 'EcKeyParams'], ['RSASSA-PKCS1-v1_5', 'RsaHashedImportParams'], ['RSA-PSS', 'RsaHashedImportParams'],
     ['Ed25519', 'Algorithm'], ['NODE-ED25519', 'Algorithm'],
+    ['PBKDF2', 'Algorithm'], ['HKDF', 'Algorithm'],
   ]),
+  deriveBits: registry([['PBKDF2', 'Pbkdf2Params'], ['HKDF', 'HkdfParams']]),
+  // deriveKey's derivedKeyType: what the derived bits become (https://w3c.github.io/webcrypto/#dfn-get-key-length).
+  'get key length': registry([['HMAC', 'HmacImportParams'], ['AES-GCM', 'AesKeyGenParams'], ['AES-CBC', 'AesKeyGenParams']]),
 } as unknown as Record<Operation, Registry>;
 
 function typeError(dictionary: string, member: string, what: string): never {
@@ -175,6 +185,26 @@ export function normalizeAlgorithm(algorithm: unknown, operation: Operation): Al
       }
       result.publicExponent = copyBytes(publicExponent as Uint8Array);
       result.hash = hashMember(get('hash'), params);
+      break;
+    }
+    case 'Pbkdf2Params': {
+      result.hash = hashMember(get('hash'), params);
+      const iterations = get('iterations');
+      if (iterations === undefined) required(params, 'iterations');
+      result.iterations = enforceRange(iterations, 0xffffffff, params, 'iterations');
+      const salt = get('salt');
+      if (salt === undefined) required(params, 'salt');
+      result.salt = bufferSource(salt, params, 'salt');
+      break;
+    }
+    case 'HkdfParams': {
+      result.hash = hashMember(get('hash'), params);
+      const info = get('info');
+      if (info === undefined) required(params, 'info');
+      result.info = bufferSource(info, params, 'info');
+      const salt = get('salt');
+      if (salt === undefined) required(params, 'salt');
+      result.salt = bufferSource(salt, params, 'salt');
       break;
     }
     case 'RsaPssParams': {

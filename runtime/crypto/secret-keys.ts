@@ -23,8 +23,15 @@ const HMAC_JWK_ALG: Record<HashName, string> = { __proto__: null, 'SHA-1': 'HS1'
 const BLOCK_BITS: Record<HashName, number> = { __proto__: null, 'SHA-1': 512, 'SHA-256': 512, 'SHA-384': 1024, 'SHA-512': 1024 } as unknown as Record<HashName, number>;
 
 export function isSecretAlgorithm(name: string): boolean {
-  return name === 'HMAC' || name === 'AES-GCM' || name === 'AES-CBC';
+  return name === 'HMAC' || name === 'AES-GCM' || name === 'AES-CBC' || isDerivationAlgorithm(name);
 }
+
+/** PBKDF2 and HKDF: their keys are secrets only deriveBits and deriveKey use. */
+export function isDerivationAlgorithm(name: string): boolean {
+  return name === 'PBKDF2' || name === 'HKDF';
+}
+
+const DERIVE_USAGES = usageMask('deriveKey', 'deriveBits');
 
 /** JWK "alg" of an AES key: A128GCM, A256CBC, ... */
 function aesJwkAlg(name: string, bits: number): string {
@@ -55,6 +62,13 @@ export function importSecretKey(
   usages: Usages,
 ): CryptoKey {
   const name = algorithm.name;
+  if (isDerivationAlgorithm(name)) {
+    // https://w3c.github.io/webcrypto/#pbkdf2-operations-import-key, #hkdf-operations-import-key
+    if (format !== 'raw') fail('NotSupportedError', `Unsupported key format '${format}' for ${name}`);
+    checkUsages(usages, DERIVE_USAGES);
+    if (extractable) fail('SyntaxError', `${name} keys cannot be extractable`);
+    return createKey('secret', false, { __proto__: null, name } as unknown as KeyAlgorithm, usages, ownBuffer(keyData as Uint8Array), null);
+  }
   const hmac = name === 'HMAC';
   checkUsages(usages, hmac ? HMAC_USAGES : AES_USAGES);
   if (format !== 'raw' && format !== 'jwk') fail('NotSupportedError', `Unsupported key format '${format}' for ${name}`);
@@ -90,6 +104,18 @@ export function exportSecretKey(format: KeyFormat, key: KeySlots): ArrayBuffer |
   const name = key.algorithm.name;
   const alg = name === 'HMAC' ? HMAC_JWK_ALG[key.algorithm.hash!] : aesJwkAlg(name, key.algorithm.length!);
   return { kty: 'oct', k: base64urlEncode(bytes), alg, key_ops: usageList(key.usages), ext: key.extractable };
+}
+
+/** https://w3c.github.io/webcrypto/#dfn-get-key-length: the bits deriveKey derives for `algorithm`'s key. */
+export function keyLength(algorithm: Algorithm): number {
+  if (algorithm.name !== 'HMAC') {
+    const length = algorithm.length!;
+    if (length !== 128 && length !== 192 && length !== 256) fail('OperationError', 'AES key length must be 128, 192 or 256 bits');
+    return length;
+  }
+  if (algorithm.length === undefined) return BLOCK_BITS[algorithm.hash!];
+  if (algorithm.length === 0) throw new TypeError('HMAC key length must not be zero');
+  return algorithm.length;
 }
 
 // https://w3c.github.io/webcrypto/#hmac-operations-generate-key, #aes-gcm-operations-generate-key

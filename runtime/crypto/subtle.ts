@@ -7,14 +7,15 @@
 import { hostDigest } from '../bridge.ts';
 import { bufferSourceBytes, copyBytes } from '../encoding/buffer-source.ts';
 import { nameClass } from '../global/define.ts';
-import { PromiseCtor, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength } from '../primordials.ts';
-import { normalizeAlgorithm } from './algorithms.ts';
+import { MathTrunc, NumberIsFinite, PromiseCtor, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength, Uint8ArrayCtor } from '../primordials.ts';
+import { type Algorithm, normalizeAlgorithm } from './algorithms.ts';
+import { subtleCall } from './host-call.ts';
 import { exportAsymmetricKey, generateKeyPair, importAsymmetricKey, isAsymmetricAlgorithm } from './asymmetric-keys.ts';
 import { fail } from './errors.ts';
 import { type JsonWebKey, toJsonWebKey } from './jwk.ts';
-import { type CryptoKey, keySlots, toUsages } from './key.ts';
+import { type CryptoKey, type KeySlots, hasUsage, keySlots, toUsages } from './key.ts';
 import { cipher, sign, verify } from './operations.ts';
-import { type KeyFormat, exportSecretKey, generateSecretKey, importSecretKey, isSecretAlgorithm } from './secret-keys.ts';
+import { type KeyFormat, exportSecretKey, generateSecretKey, importSecretKey, isSecretAlgorithm, keyLength } from './secret-keys.ts';
 
 const FORMATS: Record<string, true | undefined> = { __proto__: null, raw: true, spki: true, pkcs8: true, jwk: true } as unknown as Record<string, true | undefined>;
 
@@ -179,12 +180,31 @@ export class SubtleCrypto {
     });
   }
 
-  deriveKey(): Promise<never> {
-    return notSupported('deriveKey');
+  // https://w3c.github.io/webcrypto/#SubtleCrypto-method-deriveKey
+  deriveKey(algorithm: unknown, baseKey: unknown, derivedKeyType: unknown, extractable: unknown, keyUsages: unknown): Promise<CryptoKey> {
+    const count = arguments.length;
+    return settle(() => {
+      requireArguments(count, 5, 'deriveKey');
+      const normalized = normalizeAlgorithm(algorithm, 'deriveBits');
+      const importAlgorithm = normalizeAlgorithm(derivedKeyType, 'importKey');
+      const length = keyLength(normalizeAlgorithm(derivedKeyType, 'get key length'));
+      const usages = toUsages(keyUsages);
+      const bits = deriveBits(normalized, keySlots(baseKey, 'deriveKey', 2), length, 'deriveKey');
+      const key = importSecretKey('raw', new Uint8ArrayCtor(bits), importAlgorithm, !!extractable, usages);
+      if (keySlots(key, 'deriveKey', 0).usages === 0) fail('SyntaxError', 'Usages cannot be empty when creating a key.');
+      return key;
+    });
   }
 
-  deriveBits(): Promise<never> {
-    return notSupported('deriveBits');
+  // https://w3c.github.io/webcrypto/#SubtleCrypto-method-deriveBits
+  deriveBits(algorithm: unknown, baseKey: unknown, length: unknown = null): Promise<ArrayBuffer> {
+    const count = arguments.length;
+    return settle(() => {
+      requireArguments(count, 2, 'deriveBits');
+      const normalized = normalizeAlgorithm(algorithm, 'deriveBits');
+      const bits = length === null || length === undefined ? null : enforceUnsignedLong(length);
+      return deriveBits(normalized, keySlots(baseKey, 'deriveBits', 2), bits, 'deriveBits');
+    });
   }
 
   wrapKey(): Promise<never> {
@@ -196,6 +216,36 @@ export class SubtleCrypto {
   }
 }
 nameClass(SubtleCrypto, 'SubtleCrypto');
+
+/** Web IDL [EnforceRange] unsigned long, as deriveBits' length. */
+function enforceUnsignedLong(value: unknown): number {
+  const number = +(value as number);
+  if (!NumberIsFinite(number) || number < 0 || number > 0xffffffff) throw new TypeError("Failed to execute 'deriveBits' on 'SubtleCrypto': Value is outside the 'unsigned long' value range.");
+  return MathTrunc(number);
+}
+
+/** PBKDF2 and HKDF (https://w3c.github.io/webcrypto/#pbkdf2-operations-derive-bits, #hkdf-operations-derive-bits). */
+function deriveBits(algorithm: Algorithm, key: KeySlots, length: number | null, usage: 'deriveBits' | 'deriveKey'): ArrayBuffer {
+  if (algorithm.name !== key.algorithm.name) fail('InvalidAccessError', `The key is not a ${algorithm.name} key`);
+  if (!hasUsage(key.usages, usage)) fail('InvalidAccessError', `The key does not support the '${usage}' operation`);
+  if (length === null || length % 8 !== 0) fail('OperationError', 'The length must be a multiple of 8 bits');
+  if (algorithm.name === 'PBKDF2') {
+    if (length === 0) fail('OperationError', 'The length must not be zero');
+    if (algorithm.iterations === 0) fail('OperationError', 'The iteration count must not be zero');
+    if (algorithm.iterations! > MAX_PBKDF2_ITERATIONS) fail('NotSupportedError', `Pbkdf2 failed: iteration counts above ${MAX_PBKDF2_ITERATIONS} are not supported (requested ${algorithm.iterations!}).`);
+  }
+  if (length === 0) return new ArrayBuffer(0);
+  const call = { __proto__: null, op: 'deriveBits', alg: algorithm.name, hash: algorithm.hash, iterations: algorithm.iterations, length };
+  const buffers = [key.secret!, TypedArrayPrototypeGetBuffer(algorithm.salt!) as ArrayBuffer];
+  if (algorithm.info !== undefined) buffers[2] = TypedArrayPrototypeGetBuffer(algorithm.info) as ArrayBuffer;
+  return subtleCall(call, buffers).buffers[0]!;
+}
+
+/**
+ * As workerd: more would hold the thread, since a host call cannot be interrupted by the CPU limit
+ * (100,000 iterations of SHA-256 take ~30 ms here).
+ */
+const MAX_PBKDF2_ITERATIONS = 100_000;
 
 function notSupported(method: string): Promise<never> {
   return settle(() => fail('NotSupportedError', `SubtleCrypto.${method} is not supported`));

@@ -42,6 +42,8 @@ import {
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
+  hkdfSync,
+  pbkdf2Sync,
   randomBytes,
   sign,
   timingSafeEqual,
@@ -71,6 +73,8 @@ export const MAX_BUFFER_BYTES = 16 * 1024 * 1024;
  */
 export const MAX_DIGEST_BYTES = 64 * 1024 * 1024;
 const MAX_RSA_BITS = 8192;
+/** As workerd; and a host call cannot be interrupted by the CPU limit. */
+const MAX_PBKDF2_ITERATIONS = 100_000;
 const MIN_RSA_GENERATE_BITS = 1024;
 const MAX_RSA_GENERATE_BITS = 4096;
 
@@ -201,8 +205,10 @@ class Call {
 }
 
 function run(call: Call): SubtleAnswer {
-  const op = call.string('op', ['sign', 'verify', 'encrypt', 'decrypt', 'importKey', 'exportKey', 'generateKey']);
+  const op = call.string('op', ['sign', 'verify', 'encrypt', 'decrypt', 'importKey', 'exportKey', 'generateKey', 'deriveBits']);
   switch (op) {
+    case 'deriveBits':
+      return deriveBits(call);
     case 'sign':
     case 'verify': {
       const alg = call.string('alg', ['HMAC', 'ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS', 'Ed25519']);
@@ -287,6 +293,24 @@ function ed25519(call: Call, op: 'sign' | 'verify'): SubtleAnswer {
     valid = false;
   }
   return ['', String(valid), []];
+}
+
+/**
+ * PBKDF2 and HKDF: buffers are the key, the salt and (HKDF) the info. The runtime checks the
+ * standard's rules; the bounds are checked again here, since they bound this call's cost.
+ */
+function deriveBits(call: Call): SubtleAnswer {
+  const alg = call.string('alg', ['PBKDF2', 'HKDF']);
+  call.count(alg === 'PBKDF2' ? 2 : 3, alg === 'PBKDF2' ? 2 : 3);
+  const hash = call.hash();
+  const bytes = call.integer('length', 8, 255 * 64 * 8) / 8;
+  if (!Number.isInteger(bytes)) fail('OperationError', 'The length must be a multiple of 8 bits');
+  if (alg === 'PBKDF2') return bytesAnswer(pbkdf2Sync(call.buffer(0), call.buffer(1), call.integer('iterations', 1, MAX_PBKDF2_ITERATIONS), bytes, hash));
+  try {
+    return bytesAnswer(Buffer.from(hkdfSync(hash, call.buffer(0), call.buffer(1), call.buffer(2), bytes)));
+  } catch {
+    fail('OperationError', 'The length is too large for HKDF with this hash');
+  }
 }
 
 function aes(call: Call, op: 'encrypt' | 'decrypt', alg: 'AES-GCM' | 'AES-CBC'): SubtleAnswer {

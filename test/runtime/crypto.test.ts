@@ -1,4 +1,4 @@
-import { constants, createCipheriv, createHash, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
+import { constants, createCipheriv, createHash, generateKeyPairSync, hkdfSync, pbkdf2Sync, randomBytes, sign, verify } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { hostCrypto, MAX_DIGEST_BYTES } from '../../src/isolates/host-crypto.ts';
 import { bundleWorker } from '../helpers/bundle.ts';
@@ -342,8 +342,8 @@ t.test('errors have the WebCrypto names', async (t) => {
     return {
       unknownAlgorithm: await nameOf(s.importKey('raw', utf8('k'), 'PBKDF3', false, ['sign'])),
       ecdh: await nameOf(s.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits'])),
-      deriveBits: await nameOf(s.deriveBits({ name: 'HKDF' }, hmac, 8)),
-      deriveKey: await nameOf(s.deriveKey()),
+      deriveBits: await nameOf(s.deriveBits({ name: 'ECDH' }, hmac, 8)),
+      deriveKey: await nameOf(s.deriveKey({ name: 'X25519' }, hmac, 'AES-GCM', false, ['encrypt'])),
       wrapKey: await nameOf(s.wrapKey('raw', aes, aes, 'AES-KW')),
       unwrapKey: await nameOf(s.unwrapKey()),
       hmacSpki: await nameOf(s.importKey('spki', utf8('k'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])),
@@ -465,7 +465,9 @@ t.test('the host checks what it is sent and never throws', async (t) => {
     ['a buffer that is not an ArrayBuffer', '{"op":"sign","alg":"HMAC","hash":"SHA-256"}', [key, new Uint8Array(2)]],
     ['too many buffers', '{"op":"sign","alg":"HMAC","hash":"SHA-256"}', [key, key, key, key, key]],
     ['too many bytes', '{"op":"sign","alg":"HMAC","hash":"SHA-256"}', [key, new ArrayBuffer(17 * 1024 * 1024)]],
-    ['unknown op', '{"op":"deriveBits"}', []],
+    ['unknown op', '{"op":"wrapKey"}', []],
+    ['deriveBits without its fields', '{"op":"deriveBits"}', []],
+    ['PBKDF2 past 100,000 iterations', '{"op":"deriveBits","alg":"PBKDF2","hash":"SHA-256","iterations":100001,"length":256}', [key, key]],
     ['unknown hash', '{"op":"sign","alg":"HMAC","hash":"MD5"}', [key, key]],
     ['missing buffer', '{"op":"sign","alg":"HMAC","hash":"SHA-256"}', [key]],
     ['AES key size', '{"op":"encrypt","alg":"AES-GCM","tagLength":128}', [new ArrayBuffer(5), new ArrayBuffer(12), key]],
@@ -600,4 +602,37 @@ t.test('Ed25519 (and Workers\' NODE-ED25519 name): verify what Node signed, sign
     { good: true, legacyGood: true, bad: false, short: false, signature: undefined, algorithm: { name: 'Ed25519' }, jwk: ['OKP', 'Ed25519', 'string'], roundTrip: true, rawOut: 32, badLength: 'DataError' },
   );
   t.ok(verify(null, Buffer.from(message), publicKey, Buffer.from(out.signature as string, 'hex')), 'Node verifies what the isolate signed');
+});
+
+t.test('PBKDF2 and HKDF: deriveBits matches node:crypto, deriveKey makes usable keys, the limits as on Workers', async (t) => {
+  const w = await Evaluator.create();
+  t.teardown(() => w.dispose());
+  const out = w.run(`
+    const s = crypto.subtle;
+    const enc = new TextEncoder();
+    const toHex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
+    const password = await s.importKey('raw', enc.encode('correct horse'), 'PBKDF2', false, ['deriveBits', 'deriveKey']);
+    const pbkdf2 = toHex(await s.deriveBits({ name: 'PBKDF2', salt: enc.encode('salt'), iterations: 1000, hash: 'SHA-256' }, password, 256));
+    const ikm = await s.importKey('raw', enc.encode('input keying material'), 'HKDF', false, ['deriveBits']);
+    const hkdf = toHex(await s.deriveBits({ name: 'HKDF', salt: enc.encode('salt'), info: enc.encode('info'), hash: 'SHA-256' }, ikm, 336));
+    const aes = await s.deriveKey({ name: 'PBKDF2', salt: enc.encode('salt'), iterations: 1000, hash: 'SHA-256' }, password, { name: 'AES-GCM', length: 256 }, true, ['encrypt', 'decrypt']);
+    const iv = new Uint8Array(12);
+    const sealed = await s.encrypt({ name: 'AES-GCM', iv }, aes, enc.encode('secret'));
+    const opened = new TextDecoder().decode(await s.decrypt({ name: 'AES-GCM', iv }, aes, sealed));
+    const hmac = await s.deriveKey({ name: 'PBKDF2', salt: enc.encode('salt'), iterations: 10, hash: 'SHA-256' }, password, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const errors = [];
+    const attempt = async (f) => { try { await f(); errors.push('ok'); } catch (e) { errors.push(e.name); } };
+    await attempt(() => s.deriveBits({ name: 'PBKDF2', salt: enc.encode('s'), iterations: 100001, hash: 'SHA-256' }, password, 256));
+    await attempt(() => s.importKey('raw', enc.encode('p'), 'PBKDF2', true, ['deriveBits']));
+    await attempt(() => s.deriveBits({ name: 'PBKDF2', salt: enc.encode('s'), iterations: 1, hash: 'SHA-256' }, password, 7));
+    await attempt(() => s.deriveBits({ name: 'HKDF', salt: enc.encode('s'), info: enc.encode('i'), hash: 'SHA-256' }, password, 256));
+    await attempt(() => s.exportKey('raw', password));
+    return { pbkdf2, hkdf, opened, aesAlgorithm: aes.algorithm, hmacLength: hmac.algorithm.length, errors };
+  `) as Record<string, unknown>;
+  t.equal(out.pbkdf2, pbkdf2Sync('correct horse', 'salt', 1000, 32, 'sha256').toString('hex'));
+  t.equal(out.hkdf, Buffer.from(hkdfSync('sha256', 'input keying material', 'salt', 'info', 42)).toString('hex'));
+  t.equal(out.opened, 'secret');
+  t.same(out.aesAlgorithm, { name: 'AES-GCM', length: 256 });
+  t.equal(out.hmacLength, 512, "an HMAC key's default length is the hash's block size");
+  t.same(out.errors, ['NotSupportedError', 'SyntaxError', 'OperationError', 'InvalidAccessError', 'InvalidAccessError']);
 });

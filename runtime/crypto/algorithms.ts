@@ -65,7 +65,8 @@ const SIGN = registry([
 const CIPHER = registry([['AES-GCM', 'AesGcmParams'], ['AES-CBC', 'AesCbcParams']]);
 const REGISTRY: Record<Operation, Registry> = {
   __proto__: null,
-  digest: registry([['SHA-1', 'Algorithm'], ['SHA-256', 'Algorithm'], ['SHA-384', 'Algorithm'], ['SHA-512', 'Algorithm']]),
+  // MD5 as Workers have it, for digest() only (hashMember refuses it as a key's hash).
+  digest: registry([['SHA-1', 'Algorithm'], ['SHA-256', 'Algorithm'], ['SHA-384', 'Algorithm'], ['SHA-512', 'Algorithm'], ['MD5', 'Algorithm']]),
   sign: SIGN,
   verify: SIGN,
   encrypt: CIPHER,
@@ -111,7 +112,9 @@ function bufferSource(value: unknown, dictionary: string, member: string): Uint8
 
 function hashMember(value: unknown, dictionary: string): HashName {
   if (value === undefined) required(dictionary, 'hash');
-  return normalizeAlgorithm(value, 'digest').name as HashName;
+  const name = normalizeAlgorithm(value, 'digest').name;
+  if (name === 'MD5') fail('NotSupportedError', `MD5 is not supported for ${dictionary}`);
+  return name as HashName;
 }
 
 // https://w3c.github.io/webcrypto/#dfn-normalize-an-algorithm

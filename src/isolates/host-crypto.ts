@@ -51,7 +51,8 @@ import {
 } from 'node:crypto';
 
 /** WebCrypto digest names → node:crypto's; the runtime only sends these. */
-const DIGESTS: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+/** MD5 for digest() only, as on Workers (call.hash() allows the SHA family alone). */
+const DIGESTS: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512', MD5: 'md5' };
 /** Output bytes per hash (for RSA-PSS salt limits). */
 const DIGEST_BYTES: Record<string, number> = { 'SHA-1': 20, 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
 /** WebCrypto curve names → OpenSSL's, and the size of a coordinate. */

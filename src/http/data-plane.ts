@@ -214,7 +214,8 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     // HEAD: the length of the body a GET would get, and no body (writing one makes Node close the connection).
     if (!this.#writeHead(message.status, responseHead(message.headers, message.status, bytes))) return;
     res.end(this.#req.method === 'HEAD' ? undefined : payload);
-    if (!res.writableFinished) this.#watchSend();
+    // Most bodies go to the kernel within end(): nothing is left here, and no watch is needed.
+    if (res.writableLength > 0) this.#watchSend();
   }
 
   /**

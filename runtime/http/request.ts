@@ -50,6 +50,7 @@ interface RequestInit {
   keepalive?: unknown;
   signal?: unknown;
   duplex?: unknown;
+  cf?: unknown;
 }
 
 interface RequestState {
@@ -63,6 +64,19 @@ interface RequestState {
   keepalive: boolean;
   /** Made on first access when null (most requests never look at it). */
   signal: AbortSignal | null;
+  /**
+   * Workers' `request.cf`: what the platform knows of the client. A self-hosted server knows its
+   * address only (`clientIp`, as local workerd gives); code reading `request.cf.country` gets
+   * undefined instead of a TypeError. Kept from the input Request or `init.cf`, as on Workers. Null:
+   * an incoming request's, made on first read (most handlers never look).
+   */
+  cf: object | null | undefined;
+}
+
+/** `state.cf`, an incoming request's made now from the address the host put in its headers. */
+function cfOf(state: RequestState): object | undefined {
+  if (state.cf === null) state.cf = { clientIp: getHeader(headerListOf(state.headers), 'cf-connecting-ip') ?? undefined };
+  return state.cf;
 }
 
 /** Passed to the constructor by this runtime only, to build a Request from a ready state. */
@@ -92,7 +106,7 @@ export class Request {
     if (isRequest(input)) {
       // 6. input is a Request: start from a copy of its request.
       inputState = stateOf(input);
-      state = { ...inputState, body: emptyBody() };
+      state = { ...inputState, body: emptyBody(), cf: cfOf(inputState) };
     } else {
       // 5. Parse input with no base URL; failure, or credentials in it, is a TypeError.
       const href = `${input as string}`;
@@ -110,8 +124,10 @@ export class Request {
         integrity: '',
         keepalive: false,
         signal: null,
+        cf: undefined,
       };
     }
+    if (typeof options.cf === 'object' && options.cf !== null) state.cf = options.cf;
     // 25. Method: a token, not forbidden, normalised.
     if (options.method !== undefined) state.method = toRequestMethod(options.method);
     if (options.redirect !== undefined) {
@@ -173,6 +189,10 @@ export class Request {
 
   get headers(): Headers {
     return this.#state.headers;
+  }
+
+  get cf(): object | undefined {
+    return cfOf(this.#state);
   }
 
   get redirect(): RequestRedirect {
@@ -261,6 +281,7 @@ export function createIncomingRequest(method: string, url: string, headers: Head
     integrity: '',
     keepalive: false,
     signal: null,
+    cf: null,
   } satisfies RequestState);
 }
 

@@ -265,3 +265,17 @@ t.test("Workers' extensions real code calls: scheduler.wait, IdentityTransformSt
   t.equal((await send(server, 'extensions.localhost', '/identity')).text, 'piped ok');
   t.equal((await send(server, 'extensions.localhost', '/fixed')).text, 'hello');
 });
+
+t.test('request.cf: the client address, so request.cf.country is undefined rather than a TypeError; init.cf is kept', async (t) => {
+  const res = await deployScript(
+    server,
+    'geo',
+    `export default { fetch(request) {
+      const copy = new Request(request);
+      const made = new Request('https://x.test/', { cf: { cacheTtl: 5 } });
+      return Response.json({ ip: request.cf.clientIp, country: request.cf.country ?? null, copied: copy.cf.clientIp, made: made.cf, none: new Request('https://x.test/').cf ?? null });
+    } }`,
+  );
+  t.equal(res.status, 201, res.text);
+  t.same((await send(server, 'geo.localhost')).json(), { ip: '127.0.0.1', country: null, copied: '127.0.0.1', made: { cacheTtl: 5 }, none: null });
+});

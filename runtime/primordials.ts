@@ -103,6 +103,7 @@ export const StringPrototypeStartsWith = uncurryThis(String.prototype.startsWith
 export const StringPrototypeToLowerCase = uncurryThis(String.prototype.toLowerCase);
 export const StringPrototypeToUpperCase = uncurryThis(String.prototype.toUpperCase);
 export const StringPrototypeToWellFormed = uncurryThis(String.prototype.toWellFormed);
+export const StringPrototypeTrim = uncurryThis(String.prototype.trim);
 
 export const RegExpCtor = RegExp;
 export const RegExpPrototypeExec = uncurryThis(RegExp.prototype.exec);
@@ -165,6 +166,9 @@ export const SetPrototypeDelete = uncurryThis(Set.prototype.delete) as <T>(self:
 export const SetPrototypeHas = uncurryThis(Set.prototype.has) as <T>(self: Set<T>, value: T) => boolean;
 export const SetPrototypeForEach = uncurryThis(Set.prototype.forEach) as <T>(self: Set<T>, cb: (value: T) => void) => void;
 export const SetPrototypeGetSize = getter<Set<unknown>, number>(Set.prototype, 'size');
+export const WeakSetCtor = WeakSet;
+export const WeakSetPrototypeAdd = uncurryThis(WeakSet.prototype.add) as <T extends WeakKey>(self: WeakSet<T>, value: T) => WeakSet<T>;
+export const WeakSetPrototypeHas = uncurryThis(WeakSet.prototype.has) as <T extends WeakKey>(self: WeakSet<T>, value: T) => boolean;
 export const WeakMapCtor = WeakMap;
 export const WeakMapPrototypeGet = uncurryThis(WeakMap.prototype.get) as <K extends WeakKey, V>(
   self: WeakMap<K, V>,

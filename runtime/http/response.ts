@@ -31,6 +31,7 @@ import type { Blob } from './blob.ts';
 import type { FormData } from './form-data.ts';
 import { Headers, appendHeader, cloneHeaders, createHeaders, fillHeaders, getHeader, headerListOf } from './headers.ts';
 import { toByteString } from './header-values.ts';
+import { encodeForClient, markEncodeBodyManual } from './content-encoding.ts';
 
 type ResponseType = 'default' | 'error' | 'basic';
 
@@ -105,6 +106,7 @@ export class Response {
     const extracted = body === null || body === undefined ? null : extractBody(body);
     // 5. Initialize the response.
     initializeResponse(this.#state, init, extracted);
+    markEncodeBodyManual(this, init);
   }
 
   // https://fetch.spec.whatwg.org/#dom-response-error
@@ -308,7 +310,8 @@ export function responseForHost(value: unknown): HostResponse | string {
   if (state.type === 'error') return 'the handler returned a network error (Response.error())';
   if (isUnusable(state.body)) return "the Response's body was already read";
   const body = takeForBridge(state.body);
-  return { status: state.status, headers: headerListOf(state.headers), body: body.body, stream: body.stream };
+  const out = encodeForClient(value, { headers: headerListOf(state.headers), body: body.body, stream: body.stream });
+  return { status: state.status, headers: out.headers, body: out.body, stream: out.stream };
 }
 
 registerInspector(Response.prototype, (response: Response) => {

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { Client } from 'undici';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import { Client, request } from 'undici';
 import { admin, deployMultipart, deployScript, send, startServer } from '../helpers/server.ts';
 
 const server = await startServer(t);
@@ -278,4 +279,36 @@ t.test('request.cf: the client address, so request.cf.country is undefined rathe
   );
   t.equal(res.status, 201, res.text);
   t.same((await send(server, 'geo.localhost')).json(), { ip: '127.0.0.1', country: null, copied: '127.0.0.1', made: { cacheTtl: 5 }, none: null });
+});
+
+t.test('a response labelled Content-Encoding gzip or deflate is compressed on its way out, as on Workers; encodeBody manual is not', async (t) => {
+  const res = await deployScript(
+    server,
+    'encodes',
+    `export default { async fetch(request) {
+      const kind = new URL(request.url).pathname.slice(1);
+      const text = 'hello, compressed world. '.repeat(40);
+      if (kind === 'manual') {
+        const gz = await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer();
+        return new Response(gz, { headers: { 'content-encoding': 'gzip' }, encodeBody: 'manual' });
+      }
+      if (kind === 'stream') return new Response(new Blob([text]).stream(), { headers: { 'content-encoding': 'gzip' } });
+      return new Response(text, { headers: { 'content-encoding': kind, 'content-type': 'text/plain' } });
+    } }`,
+  );
+  t.equal(res.status, 201, res.text);
+  const text = 'hello, compressed world. '.repeat(40);
+  const raw = async (path: string) => {
+    const reply = await request(`${server.dataUrl}${path}`, { headers: { host: 'encodes.localhost' } });
+    return { headers: reply.headers, bytes: Buffer.from(await reply.body.arrayBuffer()) };
+  };
+  for (const path of ['/gzip', '/stream', '/manual']) {
+    const got = await raw(path);
+    t.equal(got.headers['content-encoding'], 'gzip', path);
+    t.equal(gunzipSync(got.bytes).toString(), text, `${path}: gzip on the wire, decoding once gives the text`);
+  }
+  const deflated = await raw('/deflate');
+  t.equal(inflateSync(deflated.bytes).toString(), text, 'deflate on the wire');
+  const br = await raw('/br');
+  t.same([br.headers['content-encoding'], br.bytes.toString()], [undefined, text], 'br cannot be made here: sent plain, without the label');
 });

@@ -2,10 +2,27 @@
 import { StringPrototypeToLowerCase, StringPrototypeCharCodeAt, StringPrototypeSlice } from '../primordials.ts';
 import { nameClass } from '../global/define.ts';
 import { bufferSourceBytes } from './buffer-source.ts';
+import { type Decoder, Utf16Decoder, Windows1252Decoder } from './other-decoders.ts';
 import { Utf8Decoder } from './utf8.ts';
 
-// https://encoding.spec.whatwg.org/#names-and-labels: the labels of UTF-8.
-const UTF8_LABELS = ['unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf8', 'utf-8', 'utf8', 'x-unicode20utf8'];
+type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+
+// https://encoding.spec.whatwg.org/#names-and-labels, for the encodings supported here.
+const LABELS: Record<string, Encoding> = {
+  __proto__: null as never,
+  'unicode-1-1-utf-8': 'utf-8', unicode11utf8: 'utf-8', unicode20utf8: 'utf-8', 'utf-8': 'utf-8', utf8: 'utf-8', 'x-unicode20utf8': 'utf-8',
+  csunicode: 'utf-16le', 'iso-10646-ucs-2': 'utf-16le', 'ucs-2': 'utf-16le', unicode: 'utf-16le', unicodefeff: 'utf-16le', 'utf-16': 'utf-16le', 'utf-16le': 'utf-16le',
+  unicodefffe: 'utf-16be', 'utf-16be': 'utf-16be',
+  'ansi_x3.4-1968': 'windows-1252', ascii: 'windows-1252', cp1252: 'windows-1252', cp819: 'windows-1252', csisolatin1: 'windows-1252', ibm819: 'windows-1252',
+  'iso-8859-1': 'windows-1252', 'iso-ir-100': 'windows-1252', 'iso8859-1': 'windows-1252', iso88591: 'windows-1252', iso_8859_1: 'windows-1252',
+  'iso_8859-1': 'windows-1252', 'iso_8859-1:1987': 'windows-1252', l1: 'windows-1252', latin1: 'windows-1252', 'us-ascii': 'windows-1252',
+  'windows-1252': 'windows-1252', 'x-cp1252': 'windows-1252',
+};
+
+function decoderFor(encoding: Encoding): Decoder {
+  if (encoding === 'utf-8') return new Utf8Decoder();
+  return encoding === 'windows-1252' ? new Windows1252Decoder() : new Utf16Decoder(encoding === 'utf-16be');
+}
 
 const EMPTY = new Uint8Array(0);
 
@@ -14,14 +31,12 @@ function isAsciiWhitespace(c: number): boolean {
 }
 
 // https://encoding.spec.whatwg.org/#concept-encoding-get
-function isUtf8Label(label: string): boolean {
+function encodingOf(label: string): Encoding | undefined {
   let start = 0;
   let end = label.length;
   while (start < end && isAsciiWhitespace(StringPrototypeCharCodeAt(label, start))) start++;
   while (end > start && isAsciiWhitespace(StringPrototypeCharCodeAt(label, end - 1))) end--;
-  const name = StringPrototypeToLowerCase(StringPrototypeSlice(label, start, end));
-  for (let i = 0; i < UTF8_LABELS.length; i++) if (UTF8_LABELS[i] === name) return true;
-  return false;
+  return LABELS[StringPrototypeToLowerCase(StringPrototypeSlice(label, start, end))];
 }
 
 interface TextDecoderOptions {
@@ -30,9 +45,10 @@ interface TextDecoderOptions {
 }
 
 export class TextDecoder {
+  #encoding: Encoding;
   #fatal: boolean;
   #ignoreBOM: boolean;
-  #decoder = new Utf8Decoder();
+  #decoder: Decoder;
   /** "BOM seen": set once the first bytes of a stream were looked at for a BOM. */
   #bomSeen = false;
   /** "do not flush": the previous decode() call passed `stream: true`. */
@@ -40,11 +56,14 @@ export class TextDecoder {
 
   // https://encoding.spec.whatwg.org/#dom-textdecoder
   constructor(label: unknown = 'utf-8', options: TextDecoderOptions | null | undefined = {}) {
-    // Only UTF-8 is supported, as in most server runtimes: other labels are a RangeError, as for unknown ones.
+    // UTF-8, UTF-16 and windows-1252 (other-decoders.ts): other labels are a RangeError, as unknown ones are.
     const name = `${label as string}`;
-    if (!isUtf8Label(name)) {
+    const encoding = encodingOf(name);
+    if (encoding === undefined) {
       throw new RangeError(`Failed to construct 'TextDecoder': The encoding label provided ('${name}') is invalid.`);
     }
+    this.#encoding = encoding;
+    this.#decoder = decoderFor(encoding);
     const init = options ?? {};
     if (typeof init !== 'object' && typeof init !== 'function') {
       throw new TypeError("Failed to construct 'TextDecoder': The provided value is not of type 'TextDecoderOptions'.");
@@ -53,8 +72,8 @@ export class TextDecoder {
     this.#ignoreBOM = !!init.ignoreBOM;
   }
 
-  get encoding(): 'utf-8' {
-    return 'utf-8';
+  get encoding(): Encoding {
+    return this.#encoding;
   }
 
   get fatal(): boolean {
@@ -89,11 +108,11 @@ export class TextDecoder {
     let output = this.#decoder.decode(bytes, this.#fatal, !stream);
     if (output === null) {
       this.#doNotFlush = false;
-      throw new TypeError("Failed to execute 'decode' on 'TextDecoder': The encoded data was not valid for encoding utf-8");
+      throw new TypeError(`Failed to execute 'decode' on 'TextDecoder': The encoded data was not valid for encoding ${this.#encoding}`);
     }
     // https://encoding.spec.whatwg.org/#concept-td-serialize: strip one leading BOM per stream.
     // Until a first code point comes out (it may still be incomplete), the BOM is undecided.
-    if (!this.#ignoreBOM && !this.#bomSeen && output.length > 0) {
+    if (!this.#ignoreBOM && !this.#bomSeen && output.length > 0 && this.#encoding !== 'windows-1252') {
       this.#bomSeen = true;
       if (StringPrototypeCharCodeAt(output, 0) === 0xfeff) output = StringPrototypeSlice(output, 1);
     }

@@ -132,7 +132,7 @@ const CHUNK = 8192;
 const HOST_DECODE_MIN = 1024;
 const HOST_PIECE = 1024 * 1024;
 
-function unitsToString(units: Uint16Array, length: number): string {
+export function unitsToString(units: Uint16Array, length: number): string {
   const buffer = TypedArrayPrototypeGetBuffer(units);
   let out = '';
   for (let start = 0; start < length; start += CHUNK) {

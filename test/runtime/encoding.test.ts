@@ -71,8 +71,8 @@ t.test('TextDecoder: labels, BOM, replacement', async (t) => {
       '',
     ],
   );
-  t.throws(() => ev.run(`new TextDecoder('latin1')`), { name: 'RangeError' });
-  t.throws(() => ev.run(`new TextDecoder('utf-16le')`), { name: 'RangeError' });
+  t.throws(() => ev.run(`new TextDecoder('shift_jis')`), { name: 'RangeError' });
+  t.throws(() => ev.run(`new TextDecoder('utf-32')`), { name: 'RangeError' });
   t.throws(() => ev.run(`new TextDecoder().decode('string')`), { name: 'TypeError' });
 });
 
@@ -226,4 +226,37 @@ t.test('with the addon, atob and btoa run natively, with the WPT forgiving-base6
     return [out.map((b) => b.length + ':' + b.slice(0, 40) + b.slice(-8)), back, error, atob(' YW Jj\\nZA = = '), (() => { try { return atob('YW=Jj') } catch (e) { return e.name } })()];
   `;
   t.same(native.run(encode), ev.run(encode), 'btoa as the runtime’s own, errors included');
+});
+
+t.test('TextDecoder: UTF-16LE, UTF-16BE and windows-1252 (latin1, ascii) decode as Node decodes them', async (t) => {
+  const cases: [label: string, bytes: number[]][] = [
+    ['utf-16le', [0xff, 0xfe, 0x68, 0x00, 0xe9, 0x00, 0x3d, 0xd8, 0x00, 0xde, 0xac, 0x20]],
+    ['utf-16be', [0xfe, 0xff, 0x00, 0x68, 0x00, 0xe9, 0xd8, 0x3d, 0xde, 0x00, 0x20, 0xac]],
+    ['utf-16le', [0x00, 0xd8, 0x41, 0x00, 0x00, 0xdc, 0x42]],
+    ['latin1', Array.from({ length: 256 }, (_, i) => i)],
+    ['ascii', [0x80, 0x9f, 0xa9, 0x41]],
+  ];
+  for (const [label, bytes] of cases) {
+    const got = ev.run(`
+      const bytes = new Uint8Array(${JSON.stringify(bytes)});
+      const whole = new TextDecoder(${JSON.stringify(label)}).decode(bytes);
+      const d = new TextDecoder(${JSON.stringify(label)});
+      let streamed = '';
+      for (let i = 0; i < bytes.length; i += 3) streamed += d.decode(bytes.subarray(i, i + 3), { stream: true });
+      streamed += d.decode();
+      return [d.encoding, whole, streamed];
+    `) as [string, string, string];
+    const expected = new TextDecoder(label).decode(new Uint8Array(bytes));
+    t.same(got, [new TextDecoder(label).encoding, expected, expected], `${label}: ${JSON.stringify(expected).slice(0, 40)}`);
+  }
+  t.same(
+    ev.run(`
+      const errors = [];
+      for (const bytes of [[0x00, 0xd8, 0x41, 0x00], [0x41]]) {
+        try { new TextDecoder('utf-16le', { fatal: true }).decode(new Uint8Array(bytes)); errors.push('decoded'); } catch (e) { errors.push(e.name); }
+      }
+      return [errors, new TextDecoder('utf-16le', { ignoreBOM: true }).decode(new Uint8Array([0xff, 0xfe, 0x41, 0x00])).length];
+    `),
+    [['TypeError', 'TypeError'], 2],
+  );
 });

@@ -233,6 +233,7 @@ function deriveBits(algorithm: Algorithm, key: KeySlots, length: number | null, 
     if (length === 0) fail('OperationError', 'The length must not be zero');
     if (algorithm.iterations === 0) fail('OperationError', 'The iteration count must not be zero');
     if (algorithm.iterations! > MAX_PBKDF2_ITERATIONS) fail('NotSupportedError', `Pbkdf2 failed: iteration counts above ${MAX_PBKDF2_ITERATIONS} are not supported (requested ${algorithm.iterations!}).`);
+    // The host bounds the whole work (iterations × output blocks, and the salt's size) and says so.
   }
   if (length === 0) return new ArrayBuffer(0);
   const call = { __proto__: null, op: 'deriveBits', alg: algorithm.name, hash: algorithm.hash, iterations: algorithm.iterations, length };

@@ -76,6 +76,8 @@ export const MAX_DIGEST_BYTES = 64 * 1024 * 1024;
 const MAX_RSA_BITS = 8192;
 /** As workerd; and a host call cannot be interrupted by the CPU limit. */
 const MAX_PBKDF2_ITERATIONS = 100_000;
+/** A PBKDF2 password or salt (each iteration hashes them): passwords and salts are short. */
+const MAX_KDF_INPUT_BYTES = 1024;
 const MIN_RSA_GENERATE_BITS = 1024;
 const MAX_RSA_GENERATE_BITS = 4096;
 
@@ -306,9 +308,21 @@ function deriveBits(call: Call): SubtleAnswer {
   const hash = call.hash();
   const bytes = call.integer('length', 8, 255 * 64 * 8) / 8;
   if (!Number.isInteger(bytes)) fail('OperationError', 'The length must be a multiple of 8 bits');
-  if (alg === 'PBKDF2') return bytesAnswer(pbkdf2Sync(call.buffer(0), call.buffer(1), call.integer('iterations', 1, MAX_PBKDF2_ITERATIONS), bytes, hash));
+  const key = call.buffer(0);
+  const salt = call.buffer(1);
+  if (alg === 'PBKDF2') {
+    const iterations = call.integer('iterations', 1, MAX_PBKDF2_ITERATIONS);
+    // Every block of output repeats every iteration, and each hashes the salt again: the iteration
+    // cap alone allowed ~25 s of one uninterruptible call (255 blocks of SHA-1, or a 16 MiB salt).
+    const blocks = Math.ceil(bytes / DIGEST_BYTES[call.string('hash', ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'])]!);
+    if (iterations * blocks > MAX_PBKDF2_ITERATIONS) fail('NotSupportedError', `PBKDF2 of ${bytes * 8} bits at ${iterations} iterations is more work than one call may do (at most ${MAX_PBKDF2_ITERATIONS} iterations × output blocks)`);
+    if (salt.length > MAX_KDF_INPUT_BYTES || key.length > MAX_KDF_INPUT_BYTES) fail('NotSupportedError', `PBKDF2 keys and salts of more than ${MAX_KDF_INPUT_BYTES} bytes are not supported`);
+    return bytesAnswer(pbkdf2Sync(key, salt, iterations, bytes, hash));
+  }
+  const info = call.buffer(2);
+  if (info.length > 1024) fail('OperationError', 'The HKDF info is longer than 1024 bytes');
   try {
-    return bytesAnswer(Buffer.from(hkdfSync(hash, call.buffer(0), call.buffer(1), call.buffer(2), bytes)));
+    return bytesAnswer(Buffer.from(hkdfSync(hash, key, salt, info, bytes)));
   } catch {
     fail('OperationError', 'The length is too large for HKDF with this hash');
   }

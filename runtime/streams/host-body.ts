@@ -5,7 +5,7 @@
  * 'fetchChunk', id, bytes | null at the end) or an error op. One pull at a time, so the host reads from
  * the network only as fast as the worker consumes: a large body is never held whole anywhere.
  */
-import { hostPullBody, hostPullFetchBody } from '../bridge.ts';
+import { hostFetchAbort, hostPullBody, hostPullFetchBody } from '../bridge.ts';
 import {
   ArrayBufferPrototypeGetByteLength,
   ObjectCreate,
@@ -28,7 +28,7 @@ interface Pending {
 
 const pulls: Record<Key, Pending | undefined> = ObjectCreate(null);
 
-function hostStream(key: Key, ask: () => void): ReadableStream<Uint8Array> {
+function hostStream(key: Key, ask: () => void, cancelled: () => void = () => {}): ReadableStream<Uint8Array> {
   const streams = loadStreams();
   const source = {
     type: 'bytes' as const,
@@ -39,8 +39,10 @@ function hostStream(key: Key, ask: () => void): ReadableStream<Uint8Array> {
       });
     },
     cancel() {
-      // The host drops the rest when the invocation ends.
       delete pulls[key];
+      // A fetched body: the host stops it now and frees its connection (a request body's rest is
+      // dropped when the invocation ends).
+      cancelled();
     },
   };
   // The library reads `pull`, `cancel`, … off the source: none may come from Object.prototype.
@@ -78,7 +80,7 @@ export function requestBodyStream(id: number): ReadableStream<Uint8Array> {
 
 /** The streamed response body of outbound fetch `fetchId`. */
 export function fetchBodyStream(fetchId: number): ReadableStream<Uint8Array> {
-  return hostStream(`f${fetchId}`, () => hostPullFetchBody(fetchId));
+  return hostStream(`f${fetchId}`, () => hostPullFetchBody(fetchId), () => hostFetchAbort(fetchId));
 }
 
 /** dispatch('bodyChunk'): the next chunk of invocation `id`'s request body, or null at its end. */

@@ -66,6 +66,8 @@ export class Subrequests {
   readonly #controllers = new Map<number, AbortController>();
   /** Gives back a fetch's place among the `concurrent`, by fetch id, while it holds one. */
   readonly #releases = new Map<number, () => void>();
+  /** Fetches whose place is held by a response body not yet read to its end, oldest first. */
+  readonly #unreadBodies = new Map<number, AbortController>();
 
   run(fetchId: number, init: SubrequestInit, done: (result: SubrequestResult) => void): void {
     if (++this.#started > this.#limits.perInvocation) {
@@ -75,9 +77,13 @@ export class Subrequests {
     }
     const controller = new AbortController();
     this.#controllers.set(fetchId, controller);
+    // From now, not from when a place frees: a fetch waiting behind six slow ones times out too.
+    const deadline = AbortSignal.timeout(this.#limits.timeoutMs);
+    let waiting = false;
     const go = () => {
-      if (controller.signal.aborted) {
-        done({ ok: false, name: 'AbortError', message: 'The operation was aborted.' });
+      waiting = false;
+      if (controller.signal.aborted || deadline.aborted) {
+        done(controller.signal.aborted ? { ok: false, name: 'AbortError', message: 'The operation was aborted.' } : { ok: false, name: 'TypeError', message: 'fetch failed: timed out' });
         this.#waiting.shift()?.();
         return;
       }
@@ -89,23 +95,49 @@ export class Subrequests {
         if (!held) return;
         held = false;
         this.#releases.delete(fetchId);
+        this.#unreadBodies.delete(fetchId);
         this.#active--;
         this.#waiting.shift()?.();
       };
       this.#releases.set(fetchId, release);
       const answer = (result: SubrequestResult) => {
-        if (result.ok && result.body !== null && !(result.body instanceof ArrayBuffer)) result.body = untilRead(result.body, release);
-        else release();
+        if (result.ok && result.body !== null && !(result.body instanceof ArrayBuffer)) {
+          result.body = untilRead(result.body, release);
+          this.#unreadBodies.set(fetchId, controller);
+          this.#breakDeadlock();
+        } else release();
         done(result);
       };
       // Sent once the caller returns: undici's set-up of a fetch is the host's work, not CPU of the invocation
       // whose slice asked (it was charged ~1-2 ms a fetch, and ~8 ms more for the first in a process).
       queueMicrotask(() => {
-        this.#send(init, controller.signal).then(answer, () => answer({ ok: false, name: 'TypeError', message: 'fetch failed' }));
+        this.#send(init, AbortSignal.any([controller.signal, deadline])).then(answer, () => answer({ ok: false, name: 'TypeError', message: 'fetch failed' }));
       });
     };
-    if (this.#active < this.#limits.concurrent) go();
-    else this.#waiting.push(go);
+    if (this.#active < this.#limits.concurrent) {
+      go();
+      return;
+    }
+    waiting = true;
+    this.#waiting.push(go);
+    deadline.addEventListener('abort', () => {
+      if (!waiting) return;
+      const at = this.#waiting.indexOf(go);
+      if (at !== -1) this.#waiting.splice(at, 1);
+      waiting = false;
+      done({ ok: false, name: 'TypeError', message: 'fetch failed: timed out' });
+    }, { once: true });
+    this.#breakDeadlock();
+  }
+
+  /**
+   * As Workers do when every place is held by a response body nobody reads while another fetch waits:
+   * the least recently answered one is cancelled (reading it then fails), so the worker is not stuck.
+   */
+  #breakDeadlock(): void {
+    if (this.#waiting.length === 0 || this.#unreadBodies.size < this.#active) return;
+    const [oldest] = this.#unreadBodies.keys();
+    if (oldest !== undefined) this.cancel(oldest);
   }
 
   /** The worker's signal aborted fetch `fetchId`: stop it (waiting, in flight, or its body); false if unknown. */
@@ -123,6 +155,7 @@ export class Subrequests {
   /** The invocation is over: whatever is still in flight is abandoned. */
   abort(): void {
     this.#waiting.length = 0;
+    this.#unreadBodies.clear();
     this.#abort.abort();
     this.#controllers.clear();
     for (const upload of this.uploads.values()) upload.end('the invocation ended');
@@ -138,8 +171,11 @@ export class Subrequests {
    * their Content-Encoding (a proxied gzip response reached clients labelled gzip, decoded).
    */
   async #send(init: SubrequestInit, aborted: AbortSignal): Promise<SubrequestResult> {
-    const signal = AbortSignal.any([this.#abort.signal, aborted, AbortSignal.timeout(this.#limits.timeoutMs)]);
-    let { url, method, headers, body } = init;
+    const signal = AbortSignal.any([this.#abort.signal, aborted]);
+    let { url, method, body } = init;
+    // The connection's own headers are undici's to write (Host from the URL: a worker passing its
+    // request on would otherwise send its own host name upstream, and as the TLS server name).
+    let headers = withoutHeaders(init.headers, CONNECTION_HEADERS);
     for (let redirects = 0; ; redirects++) {
       let response: Dispatcher.ResponseData;
       try {
@@ -238,6 +274,8 @@ const BODY_HEADERS = new Set(['content-type', 'content-length', 'content-encodin
 /** Dropped when a redirect leaves the origin. */
 const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
 const ENCODED_BODY_HEADERS = new Set(['content-encoding', 'content-length']);
+/** What undici writes itself (or refuses from a caller), as a Workers runtime does. */
+const CONNECTION_HEADERS = new Set(['host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade', 'expect', 'content-length']);
 
 /** `body`, calling `release` once it has been read to its end or has failed. */
 function untilRead(body: FetchedBody, release: () => void): FetchedBody {

@@ -44,7 +44,7 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
       sendError(res, target.error, target.message, randomUUID());
       return;
     }
-    const lines = requestHeaderLines(req.rawHeaders, req.socket.remoteAddress);
+    const lines = requestHeaderLines(req.rawHeaders, req.socket.remoteAddress, target.absoluteHost);
     if (lines === null) {
       sendError(res, 'ISO_ERR_HTTP_HOST_INVALID', 'the request has more than one Host header', randomUUID());
       return;
@@ -226,9 +226,9 @@ class RoutedRequest implements Entrant, InvocationHandlers {
    */
   #watchSend(): void {
     const res = this.#res;
-    let pending = res.writableLength;
+    let pending = unsentBytes(res);
     const watch = setInterval(() => {
-      const now = res.writableLength;
+      const now = unsentBytes(res);
       if (res.writableFinished || res.destroyed) clearInterval(watch);
       else if (now >= pending) res.destroy();
       pending = now;
@@ -314,6 +314,16 @@ class RoutedRequest implements Entrant, InvocationHandlers {
 }
 
 /**
+ * Bytes of the response not yet taken by the kernel. res.writableLength counts a write as pending
+ * until all of it is out (one write of the whole body: it did not move while a client read 7 of
+ * 16 MB), so progress is read from libuv's write queue, which shrinks as the client reads.
+ */
+function unsentBytes(res: ServerResponse): number {
+  const queued = (res.socket as { _handle?: { writeQueueSize?: number } } | null)?._handle?.writeQueueSize;
+  return typeof queued === 'number' ? queued + (res.writableLength - (res.socket?.writableLength ?? 0)) : res.writableLength;
+}
+
+/**
  * Headers about this connection, not the request (RFC 9110 §7.6.1): they stay here, as on Workers. A
  * worker that passes its request on with fetch() would otherwise send them upstream, where undici
  * refuses some (a client's `Transfer-Encoding` made any proxying worker answer 502).
@@ -325,7 +335,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
  * without hop-by-hop headers and with `cf-connecting-ip` the connection's own address, as Workers
  * sets it (a client's own is dropped). Null if the request has more than one Host header (RFC 9112 §3.2).
  */
-function requestHeaderLines(raw: string[], clientAddress: string | undefined): string | null {
+function requestHeaderLines(raw: string[], clientAddress: string | undefined, host: string | null): string | null {
   let lines = '';
   let hosts = 0;
   let named: string | null = null;
@@ -333,11 +343,15 @@ function requestHeaderLines(raw: string[], clientAddress: string | undefined): s
     const name = raw[i]!.toLowerCase();
     if (name === 'host' && ++hosts > 1) return null;
     if (name === 'connection') named = named === null ? raw[i + 1]!.toLowerCase() : `${named},${raw[i + 1]!.toLowerCase()}`;
-    if (HOP_BY_HOP.has(name) || name === 'cf-connecting-ip') continue;
+    if (HOP_BY_HOP.has(name) || name === 'cf-connecting-ip' || (name === 'host' && host !== null)) continue;
     lines += `${lines === '' ? '' : '\n'}${name}\n${raw[i + 1]!}`;
   }
+  // After the client's headers are filtered: a Connection header cannot name these away.
+  if (named !== null && named !== 'keep-alive' && named !== 'close') lines = withoutNamedHeaders(lines, named);
+  // The absolute form: the request's host is its target's (RFC 9112 section 3.2.2), and so is its Host header.
+  if (host !== null) lines = `host\n${host}${lines === '' ? '' : '\n'}${lines}`;
   if (clientAddress !== undefined) lines += `${lines === '' ? '' : '\n'}cf-connecting-ip\n${clientAddress}`;
-  return named === null || named === 'keep-alive' || named === 'close' ? lines : withoutNamedHeaders(lines, named);
+  return lines;
 }
 
 /** The headers a Connection header names are hop-by-hop too (rare: most say keep-alive or close). */
@@ -346,7 +360,7 @@ function withoutNamedHeaders(lines: string, connection: string): string {
   const parts = lines.split('\n');
   let kept = '';
   for (let i = 0; i < parts.length; i += 2) {
-    if (named.has(parts[i]!)) continue;
+    if (named.has(parts[i]!) && parts[i] !== 'host') continue;
     kept += `${kept === '' ? '' : '\n'}${parts[i]}\n${parts[i + 1]}`;
   }
   return kept;

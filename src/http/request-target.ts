@@ -26,6 +26,8 @@ export interface RoutedTarget {
   host: string;
   /** The URL's path, dot segments resolved, as route patterns match it. */
   path: string;
+  /** For the absolute form, the host the worker's Host header must say (its target's); else null. */
+  absoluteHost: string | null;
 }
 
 export type TargetError = { error: ErrorCode; message?: string };
@@ -41,14 +43,15 @@ export function requestTarget(hostHeader: string | undefined, target: string): R
   } else {
     // The absolute form (RFC 9112 §3.2.2): its authority is the host, and the Host header is ignored.
     const parsed = /^https?:\/\//i.test(target) ? URL.parse(target) : null;
-    if (parsed === null || !validHost(parsed.host)) return { error: 'ISO_ERR_HTTP_TARGET_INVALID' };
+    // Credentials in a request-target have no meaning (RFC 9112 section 3.2.2), and a URL that holds them makes new Request() throw.
+    if (parsed === null || !validHost(parsed.host) || parsed.username !== '' || parsed.password !== '') return { error: 'ISO_ERR_HTTP_TARGET_INVALID' };
     url = parsed;
   }
   const host = normalizeHost(url.host);
   if (host === null) return { error: 'ISO_ERR_HTTP_HOST_INVALID' };
   // A request-target has no fragment; a `#` in one is not the worker's to read.
   if (url.hash !== '' || url.href.endsWith('#')) url.hash = '';
-  return { url: url.href, host, path: url.pathname };
+  return { url: url.href, host, path: url.pathname, absoluteHost: target.charCodeAt(0) === 0x2f ? null : url.host };
 }
 
 function validHost(value: string): boolean {

@@ -13,6 +13,9 @@ export interface BodySink {
   failed(message: string): void;
 }
 
+/** Bytes past the limit still read and dropped before the connection is closed (see #onDrained). */
+const DRAIN_MARGIN_BYTES = 1024 * 1024;
+
 export class StreamedBody {
   readonly #req: IncomingMessage;
   readonly #limit: number;
@@ -76,7 +79,9 @@ export class StreamedBody {
 
   #onDrained = (chunk: Buffer): void => {
     this.bytes += chunk.length;
-    if (this.bytes > this.#limit) this.#req.destroy();
+    // A margin past the limit first: closing a connection with unread input resets it, and a
+    // client still sending could lose the answer (a 413) written just before.
+    if (this.bytes > this.#limit + DRAIN_MARGIN_BYTES) this.#req.destroy();
   };
 
   #onEnd = (): void => {

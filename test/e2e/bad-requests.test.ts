@@ -135,6 +135,12 @@ t.test('routing and the worker see one URL: dot segments, Host tricks, absolute 
   t.equal(names['cf-connecting-ip'], '127.0.0.1', "the connection's own address, not the client's claim");
   const named = await get('/h', 'site.test', 'x-private: 1\r\nconnection: x-private\r\n');
   t.equal(Object.fromEntries(named.json!.headers)['x-private'], undefined, 'a header the Connection header names is hop-by-hop too');
+  const unnamed = Object.fromEntries((await get('/h', 'site.test', 'connection: cf-connecting-ip, host\r\n')).json!.headers);
+  t.same([unnamed['cf-connecting-ip'], unnamed.host], ['127.0.0.1', 'site.test'], 'but it cannot name away the client address or the Host');
+  const absoluteHost = Object.fromEntries((await get('http://gate.localhost/abs', 'site.test')).json!.headers);
+  t.equal(absoluteHost.host, 'gate.localhost', "the absolute form's Host header is its target's");
+  const [withCredentials, credentialsCode] = statusAndCode(await exchange('GET http://user:pw@gate.localhost/x HTTP/1.1\r\nhost: gate.localhost\r\nconnection: close\r\n\r\n'));
+  t.same([withCredentials, credentialsCode], [400, 'ISO_ERR_HTTP_TARGET_INVALID'], 'a target with credentials is refused');
 });
 
 t.test('a client that never reads a large response loses its connection; the process lets the body go', async (t) => {
@@ -156,6 +162,36 @@ t.test('a client that never reads a large response loses its connection; the pro
   socket.destroy();
   t.ok(ended, 'the server closed the connection');
   t.ok(received < size, `the body was cut short (${received} of ${size} bytes)`);
+});
+
+t.test('a client reading a large response slowly but steadily keeps its connection (the stall watch measures progress)', async (t) => {
+  const size = 12 * 1024 * 1024;
+  t.equal((await deployScript(server, 'large-steady', `export default { fetch() { return new Response('y'.repeat(${size})) } }`)).status, 201);
+  const { port } = new URL(server.dataUrl);
+  const socket = connect({ host: '127.0.0.1', port: Number(port) });
+  socket.on('error', () => {});
+  socket.pause();
+  let received = 0;
+  let closedEarly = false;
+  socket.on('close', () => (closedEarly = received < size));
+  socket.write('GET / HTTP/1.1\r\nhost: large-steady.localhost\r\n\r\n');
+  const started = performance.now();
+  // ~4 MB/s: the whole body takes ~3 s, six times the 500 ms stall period.
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      let taken = 0;
+      let chunk: Buffer | null;
+      while (taken < 80 * 1024 && (chunk = socket.read() as Buffer | null) !== null) taken += chunk.length;
+      received += taken;
+      if (received >= size || closedEarly || performance.now() - started > 20_000) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 20);
+  });
+  socket.destroy();
+  t.notOk(closedEarly, `not cut off (${received} bytes in ${(performance.now() - started).toFixed(0)} ms)`);
+  t.ok(received >= size, 'the whole body arrived');
 });
 
 t.test("a small body sent a byte at a time is refused at the worker's wall-time limit, not after 5 minutes", async (t) => {

@@ -215,7 +215,7 @@ function run(call: Call): SubtleAnswer {
     case 'sign':
     case 'verify': {
       const alg = call.string('alg', ['HMAC', 'ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS', 'Ed25519']);
-      return alg === 'HMAC' ? hmac(call, op) : alg === 'Ed25519' ? ed25519(call, op) : signature(call, op, alg);
+      return alg === 'HMAC' ? hmac(call, op) : signature(call, op, alg);
     }
     case 'encrypt':
     case 'decrypt':
@@ -243,14 +243,19 @@ function hmac(call: Call, op: 'sign' | 'verify'): SubtleAnswer {
   return ['', String(given.length === mac.length && timingSafeEqual(given, mac)), []];
 }
 
-/** ECDSA and RSA signatures; the key is the call's JWK. */
-function signature(call: Call, op: 'sign' | 'verify', alg: 'ECDSA' | 'RSASSA-PKCS1-v1_5' | 'RSA-PSS'): SubtleAnswer {
+/**
+ * ECDSA, RSA and Ed25519 signatures; the key is the call's JWK. Ed25519
+ * (https://wicg.github.io/webcrypto-secure-curves/#ed25519) has no hash and 64-byte signatures.
+ */
+function signature(call: Call, op: 'sign' | 'verify', alg: 'ECDSA' | 'RSASSA-PKCS1-v1_5' | 'RSA-PSS' | 'Ed25519'): SubtleAnswer {
   call.count(op === 'sign' ? 1 : 2, op === 'sign' ? 1 : 2);
-  const hash = call.hash();
-  const key = keyFromJwk(call.jwk(), alg === 'ECDSA' ? 'ec' : 'rsa', op === 'sign' ? 'private' : 'public');
+  const hash = alg === 'Ed25519' ? null : call.hash();
+  const key = keyFromJwk(call.jwk(), kindOf(alg), op === 'sign' ? 'private' : 'public');
   const data = call.buffer(0);
   let options: Parameters<typeof sign>[2];
-  if (alg === 'ECDSA') {
+  if (alg === 'Ed25519') {
+    options = key;
+  } else if (alg === 'ECDSA') {
     options = { key, dsaEncoding: 'ieee-p1363' };
   } else if (alg === 'RSA-PSS') {
     const maxSalt = Math.ceil((key.asymmetricKeyDetails!.modulusLength! - 1) / 8) - DIGEST_BYTES[call.string('hash', ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'])]! - 2;
@@ -272,26 +277,10 @@ function signature(call: Call, op: 'sign' | 'verify', alg: 'ECDSA' | 'RSASSA-PKC
   }
   const given = call.buffer(1);
   if (alg === 'ECDSA' && given.length !== 2 * CURVES[CURVE_NAMES[key.asymmetricKeyDetails!.namedCurve!]!]!.bytes) return ['', 'false', []];
+  if (alg === 'Ed25519' && given.length !== 64) return ['', 'false', []];
   let valid = false;
   try {
     valid = verify(hash, data, options, given);
-  } catch {
-    valid = false;
-  }
-  return ['', String(valid), []];
-}
-
-/** Ed25519 signatures (https://wicg.github.io/webcrypto-secure-curves/#ed25519): no hash, 64-byte signatures. */
-function ed25519(call: Call, op: 'sign' | 'verify'): SubtleAnswer {
-  call.count(op === 'sign' ? 1 : 2, op === 'sign' ? 1 : 2);
-  const key = keyFromJwk(call.jwk(), 'ed25519', op === 'sign' ? 'private' : 'public');
-  const data = call.buffer(0);
-  if (op === 'sign') return bytesAnswer(sign(null, data, key));
-  const given = call.buffer(1);
-  if (given.length !== 64) return ['', 'false', []];
-  let valid = false;
-  try {
-    valid = verify(null, data, key, given);
   } catch {
     valid = false;
   }

@@ -67,7 +67,7 @@ export class Subrequests {
   /** Gives back a fetch's place among the `concurrent`, by fetch id, while it holds one. */
   readonly #releases = new Map<number, () => void>();
   /** Fetches whose place is held by a response body not yet read to its end, oldest first. */
-  readonly #unreadBodies = new Map<number, AbortController>();
+  readonly #unreadBodies = new Set<number>();
 
   run(fetchId: number, init: SubrequestInit, done: (result: SubrequestResult) => void): void {
     if (++this.#started > this.#limits.perInvocation) {
@@ -103,7 +103,7 @@ export class Subrequests {
       const answer = (result: SubrequestResult) => {
         if (result.ok && result.body !== null && !(result.body instanceof ArrayBuffer)) {
           result.body = untilRead(result.body, release);
-          this.#unreadBodies.set(fetchId, controller);
+          this.#unreadBodies.add(fetchId);
           this.#breakDeadlock();
         } else release();
         done(result);
@@ -136,7 +136,7 @@ export class Subrequests {
    */
   #breakDeadlock(): void {
     if (this.#waiting.length === 0 || this.#unreadBodies.size < this.#active) return;
-    const [oldest] = this.#unreadBodies.keys();
+    const [oldest] = this.#unreadBodies;
     if (oldest !== undefined) this.cancel(oldest);
   }
 

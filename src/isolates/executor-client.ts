@@ -51,7 +51,8 @@ export interface InvokeParams {
 
 interface Transport {
   send(message: ToExecutor, transfer?: ArrayBuffer[]): void;
-  close(): void;
+  /** Resolves once the executor holds nothing under way (a spare isolate's preparation). */
+  close(): Promise<void>;
 }
 
 /** A version built by `validate`. */
@@ -135,6 +136,7 @@ export class ExecutorClient {
           worker.postMessage({ t: 'shutdown' });
           // A thread stuck in tenant code past its limits is ended rather than awaited forever.
           setTimeout(() => void worker.terminate(), 2000).unref();
+          return new Promise<void>((resolve) => worker.once('exit', () => resolve()));
         },
       };
     }, onLog);
@@ -265,9 +267,10 @@ export class ExecutorClient {
     if (this.#loaded.delete(versionId)) this.#send({ t: 'unload', versionId });
   }
 
-  close(): void {
-    this.#transport?.close();
+  close(): Promise<void> {
+    const closing = this.#transport?.close() ?? Promise.resolve();
     this.#transport = null;
+    return closing;
   }
 }
 

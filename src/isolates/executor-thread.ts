@@ -15,6 +15,6 @@ const { runtime, options } = workerData as ExecutorThreadData;
 const executor = new Executor(runtime, options, (message, transfer) => port.postMessage(message, transfer));
 port.on('message', (message: ToExecutor) => {
   if (message.t !== 'shutdown') return executor.handle(message);
-  executor.close();
-  port.close();
+  // The port closes (and the thread can end) once no spare isolate is still being prepared.
+  void executor.close().then(() => port.close());
 });

@@ -266,15 +266,17 @@ export class Executor {
     }
   }
 
-  close(): void {
+  /** Ends everything; resolves once no spare isolate is still being prepared (see SpareIsolates.close). */
+  close(): Promise<void> {
     this.#closed = true;
     for (const { live, invocation } of this.#invocations.values()) this.#end(live, invocation, 'canceled');
     if (this.#wallTicker) clearInterval(this.#wallTicker);
     clearInterval(this.#poolReport);
     this.#pool.close();
-    this.#spares.close();
+    const spares = this.#spares.close();
     this.#reducer.close();
     for (const agent of this.#egress.values()) void agent.close();
+    return spares;
   }
 
   #build(version: Version, startupCpuMs?: number, remakeCache = false): LiveIsolate {

@@ -76,9 +76,15 @@ export class SpareIsolates {
     this.#refill.unref();
   }
 
-  close(): void {
+  /**
+   * Resolves once no preparation is under way (each disposes its spare as it ends): a process that
+   * exits while isolated-vm's threads still prepare one can abort in isolated-vm's teardown
+   * (`IsolateEnvironment::GetCurrent` assertion, seen at the end of a test file).
+   */
+  close(): Promise<void> {
     this.#closed = true;
     if (this.#refill) clearTimeout(this.#refill);
     for (const spare of this.#spares.splice(0)) spare.dispose();
+    return Promise.allSettled([...this.#preparing]).then(() => {});
   }
 }

@@ -205,10 +205,9 @@ onMessage = (message: ToServing) => {
       draining = true;
       const stop = () => {
         forward.flush();
-        executor.close();
-        offload.close();
-        // Exit once the last metering message is written to the primary.
-        post({ t: 'stopped' }, () => process.exit(0));
+        // Exit once no spare isolate is still being prepared (isolated-vm can abort at exit then) and
+        // the last metering message is written to the primary.
+        void Promise.all([executor.close(), offload.close()]).then(() => post({ t: 'stopped' }, () => process.exit(0)));
       };
       const grace = setTimeout(() => server.closeAllConnections(), message.graceMs);
       const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);

@@ -53,7 +53,9 @@ import {
 /** WebCrypto digest names → node:crypto's; the runtime only sends these. */
 /** MD5 for digest() only, as on Workers (call.hash() allows the SHA family alone). */
 const DIGESTS: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512', MD5: 'md5' };
-/** Output bytes per hash (for RSA-PSS salt limits). */
+/** The hashes a key or signature may use (MD5 is for digest() only). */
+const SHA_NAMES = ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'] as const;
+/** Output bytes per hash (RSA-PSS salt limits, PBKDF2 blocks). */
 const DIGEST_BYTES: Record<string, number> = { 'SHA-1': 20, 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
 /** WebCrypto curve names → OpenSSL's, and the size of a coordinate. */
 const CURVES: Record<string, { openssl: string; bytes: number }> = {
@@ -179,7 +181,12 @@ class Call {
   }
 
   hash(): string {
-    return DIGESTS[this.string('hash', ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'])]!;
+    return DIGESTS[this.string('hash', SHA_NAMES)]!;
+  }
+
+  /** The output bytes of the call's hash. */
+  hashBytes(): number {
+    return DIGEST_BYTES[this.string('hash', SHA_NAMES)]!;
   }
 
   /** The call's JWK: an object of strings with the members of `kty`'s keys only. */
@@ -258,7 +265,7 @@ function signature(call: Call, op: 'sign' | 'verify', alg: 'ECDSA' | 'RSASSA-PKC
   } else if (alg === 'ECDSA') {
     options = { key, dsaEncoding: 'ieee-p1363' };
   } else if (alg === 'RSA-PSS') {
-    const maxSalt = Math.ceil((key.asymmetricKeyDetails!.modulusLength! - 1) / 8) - DIGEST_BYTES[call.string('hash', ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'])]! - 2;
+    const maxSalt = Math.ceil((key.asymmetricKeyDetails!.modulusLength! - 1) / 8) - call.hashBytes() - 2;
     const saltLength = call.integer('saltLength', 0, 0xffffffff);
     if (saltLength > maxSalt) {
       if (op === 'verify') return ['', 'false', []];
@@ -303,7 +310,7 @@ function deriveBits(call: Call): SubtleAnswer {
     const iterations = call.integer('iterations', 1, MAX_PBKDF2_ITERATIONS);
     // Every block of output repeats every iteration, and each hashes the salt again: the iteration
     // cap alone allowed ~25 s of one uninterruptible call (255 blocks of SHA-1, or a 16 MiB salt).
-    const blocks = Math.ceil(bytes / DIGEST_BYTES[call.string('hash', ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'])]!);
+    const blocks = Math.ceil(bytes / call.hashBytes());
     if (iterations * blocks > MAX_PBKDF2_ITERATIONS) fail('NotSupportedError', `PBKDF2 of ${bytes * 8} bits at ${iterations} iterations is more work than one call may do (at most ${MAX_PBKDF2_ITERATIONS} iterations × output blocks)`);
     if (salt.length > MAX_KDF_INPUT_BYTES || key.length > MAX_KDF_INPUT_BYTES) fail('NotSupportedError', `PBKDF2 keys and salts of more than ${MAX_KDF_INPUT_BYTES} bytes are not supported`);
     return bytesAnswer(pbkdf2Sync(key, salt, iterations, bytes, hash));

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { IsolaneError } from '../errors.ts';
+import { parseAllowEntry } from '../outbound/egress-policy.ts';
 
 export interface Config {
   port: number;
@@ -49,6 +50,11 @@ const int = (min: number, max: number) => (text: string) => {
   return n;
 };
 const text = (value: string) => value;
+const parseFetchAllow = (value: string) =>
+  value.split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean).map((entry) => {
+    if (parseAllowEntry(entry) === null) throw new Error(`${entry}: expected a host name or an IP address, with an optional :port`);
+    return entry;
+  });
 const workersDomain = (value: string) => {
   if (value === '' || value === 'none') return null;
   if (!/^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/i.test(value) || value.includes('..')) throw new Error('expected a domain such as localhost or workers.example.com (no port), or none');
@@ -74,7 +80,7 @@ export const SETTINGS: Setting[] = [
   { env: 'ISOLANE_MAX_REQUEST_BYTES', flag: 'max-request-bytes', key: 'maxRequestBytes', parse: int(0, 1 << 30), help: 'largest request body (default 32 MiB)' },
   { env: 'ISOLANE_HEADERS_TIMEOUT_MS', flag: 'headers-timeout-ms', key: 'headersTimeoutMs', parse: int(100, 600_000), help: 'time a client has to send its request headers; slower ones get 408 (default 60000)' },
   { env: 'ISOLANE_SEND_STALL_MS', flag: 'send-stall-ms', key: 'sendStallMs', parse: int(100, 600_000), help: 'a client that takes none of a response for this long has its connection closed (default 30000)' },
-  { env: 'ISOLANE_FETCH_ALLOW', flag: 'fetch-allow', key: 'fetchAllow', parse: (v) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean), help: "comma-separated hosts/addresses on the host's own network that workers' fetch may reach (default none)" },
+  { env: 'ISOLANE_FETCH_ALLOW', flag: 'fetch-allow', key: 'fetchAllow', parse: parseFetchAllow, help: "comma-separated hosts or addresses on the host's own network that workers' fetch may reach, each with an optional :port (default none)" },
   { env: 'ISOLANE_CODE_CACHE', flag: 'code-cache', key: 'codeCache', parse: (v) => { if (v !== 'memory' && v !== 'disk') throw new Error('expected memory or disk'); return v; }, help: "V8's compiled code of live versions: memory (each thread its own) or disk (also in the data dir's code-cache/, for other processes and restarts) (default disk)" },
   { env: 'ISOLANE_LOG', flag: 'log', key: 'log', parse: (v) => { if (v !== 'stdout' && v !== 'none') throw new Error('expected stdout or none'); return v; }, help: 'structured log destination: stdout or none (default stdout)' },
 ];

@@ -27,10 +27,11 @@ export function createEgressAgent(options: EgressAgentOptions): Agent {
   return new Agent({
     connect(connectOptions, callback) {
       const hostname = connectOptions.hostname.replace(/^\[|\]$/g, '');
+      const port = Number(connectOptions.port) || (connectOptions.protocol === 'https:' ? 443 : 80);
       const addresses = isIP(hostname) ? Promise.resolve([hostname]) : resolve(hostname);
       addresses.then(
         (list) => {
-          const address = list.find((candidate) => options.policy.allows(hostname, candidate));
+          const address = list.find((candidate) => options.policy.allows(hostname, candidate, port));
           if (address === undefined) {
             // Without the addresses: they would let a tenant map the host's DNS (hosts-file and cluster names).
             callback(new IsolaneError('ISO_ERR_FETCH_BLOCKED', `fetch to ${hostname} is not allowed: it is on the host's own network`), null);

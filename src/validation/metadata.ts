@@ -3,6 +3,7 @@
  * date, limits and routes. Every problem is an ISO_ERR_DEPLOY_* error that names the field.
  */
 import { IsolaneError } from '../errors.ts';
+import { parseAllowEntry } from '../outbound/egress-policy.ts';
 import { DEFAULT_LIMITS, MAX_LIMITS, type Binding, type Limits } from '../types.ts';
 
 export interface Metadata {
@@ -62,15 +63,12 @@ export function parseMetadata(text: string): Metadata {
 }
 
 const MAX_FETCH_ALLOW = 100;
-/** A host name (letters, digits, hyphens, dots) or an IPv4/IPv6 address literal. */
-const HOST_OR_ADDRESS = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|[0-9a-f:.]+)$/;
-
 function parseFetchAllow(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value) || value.length > MAX_FETCH_ALLOW) throw bad(`fetch_allow must be an array of at most ${MAX_FETCH_ALLOW} host names or IP addresses`);
   return value.map((entry: unknown, i) => {
-    if (typeof entry !== 'string' || entry.length > 253 || !HOST_OR_ADDRESS.test(entry.toLowerCase())) {
-      throw bad(`fetch_allow[${i}] must be a host name or an IP address`);
+    if (typeof entry !== 'string' || parseAllowEntry(entry) === null) {
+      throw bad(`fetch_allow[${i}] must be a host name or an IP address, with an optional :port`);
     }
     return entry.toLowerCase();
   });

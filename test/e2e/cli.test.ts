@@ -33,6 +33,9 @@ t.test('serve refuses bad configuration with a clear message', async (t) => {
   const failed = await run(process.execPath, ['--no-node-snapshot', CLI, 'serve', '--port', 'eighty'], {}).catch((err: { code: number; stderr: string }) => err);
   t.equal((failed as { code: number }).code, 1);
   t.match((failed as { stderr: string }).stderr, /ISO_ERR_CONFIG_INVALID: --port: expected an integer/);
+  const badAllow = await run(process.execPath, ['--no-node-snapshot', CLI, 'serve', '--fetch-allow', 'db.internal:5432,http://x'], {}).catch((err: { code: number; stderr: string }) => err);
+  t.equal((badAllow as { code: number }).code, 1);
+  t.match((badAllow as { stderr: string }).stderr, /ISO_ERR_CONFIG_INVALID: --fetch-allow: http:\/\/x: expected a host name or an IP address/);
 });
 
 const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) =>

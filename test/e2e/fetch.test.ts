@@ -157,7 +157,13 @@ t.test("a worker's fetch_allow opens exceptions for that worker only", async (t)
   await deployMultipart(closed, 'other', { main_module: 'main.js' }, { 'main.js': source });
   t.equal((await send(closed, 'allowed.localhost')).text, 'reached 200');
   t.match((await send(closed, 'other.localhost')).text, /^TypeError: fetch failed: fetch to 127\.0\.0\.1 is not allowed: it is on the host/, 'the same code in another worker is still refused');
-  for (const bad of ['not a list', ['http://127.0.0.1/'], [42], ['a b']]) {
+  // With a port, the exception is that port only: not the server's own, nor another service's.
+  const port = (upstream.address() as AddressInfo).port;
+  await deployMultipart(closed, 'on-port', { main_module: 'main.js', fetch_allow: [`127.0.0.1:${port}`] }, { 'main.js': source });
+  await deployMultipart(closed, 'other-port', { main_module: 'main.js', fetch_allow: [`127.0.0.1:${port === 1 ? 2 : port - 1}`] }, { 'main.js': source });
+  t.equal((await send(closed, 'on-port.localhost')).text, 'reached 200');
+  t.match((await send(closed, 'other-port.localhost')).text, /^TypeError: fetch failed: fetch to 127\.0\.0\.1 is not allowed/);
+  for (const bad of ['not a list', ['http://127.0.0.1/'], [42], ['a b'], ['127.0.0.1:0'], ['127.0.0.1:65536'], ['[::1]:0'], ['300.1.1.1']]) {
     const reply = await deployMultipart(closed, 'bad-allow', { main_module: 'main.js', fetch_allow: bad }, { 'main.js': source });
     t.equal(reply.status, 400, JSON.stringify(bad));
     t.equal(reply.json().error.code, 'ISO_ERR_DEPLOY_METADATA');

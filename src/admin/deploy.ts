@@ -7,7 +7,7 @@ import { IsolaneError } from '../errors.ts';
 import { parseRoutePattern } from '../routing/index.ts';
 import type { Store } from '../store/store.ts';
 import { versionId } from '../store/version-id.ts';
-import type { Version, WorkerRecord } from '../types.ts';
+import type { Version, VersionSpec, WorkerRecord } from '../types.ts';
 import { parseUpload } from '../validation/upload.ts';
 
 /** Builds a version where it will run: compile, link, start, find the fetch handler. */
@@ -35,8 +35,7 @@ export async function deploy(store: Store, builder: Builder, name: string, conte
   const candidate: Version = { ...spec, id: versionId(name, spec), worker: name, createdAt: new Date().toISOString() };
   const syntax = await builder.validate(candidate);
 
-  const version = await store.putVersion(name, spec);
-  const worker = await store.activate(name, version.id);
+  const { version, worker } = await storeAndActivate(store, name, spec);
   // Routes need the worker to exist; until they are written it answers at its default subdomain only.
   // The check above is a courtesy (before any build); this one is the rule: a deploy that raced
   // another for a route gets a 400 naming the owner, its version live without the route.
@@ -52,4 +51,21 @@ export async function deploy(store: Store, builder: Builder, name: string, conte
   }
   const allRoutes = (await store.listRoutes()).filter((r) => r.worker === name).map((r) => r.pattern);
   return { created: existing === null, worker, version, syntax, routes: allRoutes };
+}
+
+/**
+ * Stores the version and makes it active. A DELETE of the worker that lands between the two writes takes
+ * the version with it: the deploy then came after the delete, so it stores the version again rather than
+ * answering 404 about a version it has just uploaded. Once is enough: until a deploy creates the worker
+ * again, there is nothing for another delete to remove.
+ */
+async function storeAndActivate(store: Store, name: string, spec: VersionSpec): Promise<{ version: Version; worker: WorkerRecord }> {
+  const version = await store.putVersion(name, spec);
+  try {
+    return { version, worker: await store.activate(name, version.id) };
+  } catch (error) {
+    if (!(error instanceof IsolaneError && error.code === 'ISO_ERR_VERSION_NOT_FOUND')) throw error;
+    const again = await store.putVersion(name, spec);
+    return { version: again, worker: await store.activate(name, again.id) };
+  }
 }

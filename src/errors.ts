@@ -16,7 +16,7 @@ export const ERROR_CODES = {
   ISO_ERR_HTTP_TARGET_INVALID: { status: 400, message: 'the request target is not a path or an absolute http(s) URL' },
   ISO_ERR_HTTP_BODY_TOO_LARGE: { status: 413, message: 'the request body is too large' },
   ISO_ERR_HTTP_BAD_REQUEST: { status: 400, message: 'the request is not valid HTTP/1.1' },
-  ISO_ERR_HTTP_HEADERS_TOO_LARGE: { status: 431, message: 'the request headers are larger than 16 KiB' },
+  ISO_ERR_HTTP_HEADERS_TOO_LARGE: { status: 431, message: 'the request headers are too large: more than 16 KiB, or too many fields' },
   ISO_ERR_HTTP_TIMEOUT: { status: 408, message: 'the request did not arrive in time' },
   ISO_ERR_HTTP_EXPECTATION_FAILED: { status: 417, message: 'the only expectation served is Expect: 100-continue' },
   ISO_ERR_HTTP_BODY_TIMEOUT: { status: 408, message: "the request body did not arrive within the worker's wall-time limit" },

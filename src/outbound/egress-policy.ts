@@ -16,8 +16,9 @@ const BLOCKED_V4: [string, number][] = [
 const BLOCKED_V6: [string, number][] = [
   // ::/96 holds :: and ::1 and the deprecated IPv4-compatible form (::127.0.0.1); ::ffff:0:0:0/96 is SIIT.
   ['::', 96], ['::ffff:0:0:0', 96], ['64:ff9b:1::', 48], ['100::', 64], ['100:0:0:1::', 64],
-  // Teredo, benchmarking, documentation (old and new), segment routing, unique local, link-local, multicast.
-  ['2001::', 32], ['2001:2::', 48], ['2001:db8::', 32], ['3fff::', 20], ['5f00::', 16], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
+  // Teredo, benchmarking, documentation (old and new), segment routing, unique local, link-local,
+  // site-local (deprecated, still routed by some networks), multicast.
+  ['2001::', 32], ['2001:2::', 48], ['2001:db8::', 32], ['3fff::', 20], ['5f00::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
 ];
 
 const blocked = new BlockList();

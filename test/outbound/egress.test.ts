@@ -9,7 +9,7 @@ import { egressPolicy, isBlockedAddress, parseAllowEntry } from '../../src/outbo
 t.test('address classification', async (t) => {
   for (const address of ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '::1', '::', 'fe80::1', 'fd00:ec2::254', '::ffff:127.0.0.1', '::ffff:7f00:1', '64:ff9b::a00:1', 'not-an-ip',
     // Other spellings of loopback, and IPv6 ranges that are not globally reachable.
-    '0:0:0:0:0:ffff:127.0.0.1', '::127.0.0.1', '::7f00:1', '::ffff:0:127.0.0.1', '2002:7f00:1::1', '2002:a9fe:a9fe::', '64:ff9b:1::1', '2001:0:4136:e378:8000:63bf:80ff:fffe', '3fff::1', 'fe80::1%eth0']) {
+    '0:0:0:0:0:ffff:127.0.0.1', '::127.0.0.1', '::7f00:1', '::ffff:0:127.0.0.1', '2002:7f00:1::1', '2002:a9fe:a9fe::', '64:ff9b:1::1', '2001:0:4136:e378:8000:63bf:80ff:fffe', '3fff::1', 'fec0::1', 'fe80::1%eth0']) {
     t.equal(isBlockedAddress(address), true, address);
   }
   for (const address of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '0:0:0:0:0:ffff:808:808', '64:ff9b::8.8.8.8', '2002:808:808::1', '2001:4860:4860::8888']) {

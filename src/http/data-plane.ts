@@ -332,17 +332,24 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 
 /**
  * Node's raw header list as the bridge's HeaderLines (names lower-cased, everything joined by '\n'),
- * without hop-by-hop headers and with `cf-connecting-ip` the connection's own address, as Workers
- * sets it (a client's own is dropped). Null if the request has more than one Host header (RFC 9112 §3.2).
+ * without hop-by-hop headers, with `cf-connecting-ip` the connection's own address, as Workers sets it
+ * (a client's own is dropped), and that address appended to `x-forwarded-for`, as Cloudflare does (its
+ * last entry is the one this server vouches for). Null if the request has more than one Host header
+ * (RFC 9112 §3.2).
  */
 function requestHeaderLines(raw: string[], clientAddress: string | undefined, host: string | null): string | null {
   let lines = '';
   let hosts = 0;
   let named: string | null = null;
+  let forwarded: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     if (name === 'host' && ++hosts > 1) return null;
     if (name === 'connection') named = named === null ? raw[i + 1]!.toLowerCase() : `${named},${raw[i + 1]!.toLowerCase()}`;
+    if (name === 'x-forwarded-for' && clientAddress !== undefined) {
+      forwarded = forwarded === null ? raw[i + 1]! : `${forwarded}, ${raw[i + 1]!}`;
+      continue;
+    }
     if (HOP_BY_HOP.has(name) || name === 'cf-connecting-ip' || (name === 'host' && host !== null)) continue;
     lines += `${lines === '' ? '' : '\n'}${name}\n${raw[i + 1]!}`;
   }
@@ -350,7 +357,9 @@ function requestHeaderLines(raw: string[], clientAddress: string | undefined, ho
   if (named !== null && named !== 'keep-alive' && named !== 'close') lines = withoutNamedHeaders(lines, named);
   // The absolute form: the request's host is its target's (RFC 9112 section 3.2.2), and so is its Host header.
   if (host !== null) lines = `host\n${host}${lines === '' ? '' : '\n'}${lines}`;
-  if (clientAddress !== undefined) lines += `${lines === '' ? '' : '\n'}cf-connecting-ip\n${clientAddress}`;
+  if (clientAddress !== undefined) {
+    lines += `${lines === '' ? '' : '\n'}cf-connecting-ip\n${clientAddress}\nx-forwarded-for\n${forwarded === null || forwarded === '' ? '' : `${forwarded}, `}${clientAddress}`;
+  }
   return lines;
 }
 

@@ -137,6 +137,9 @@ t.test('routing and the worker see one URL: dot segments, Host tricks, absolute 
   t.equal(names.connection, undefined);
   t.equal(names['x-kept'], '2');
   t.equal(names['cf-connecting-ip'], '127.0.0.1', "the connection's own address, not the client's claim");
+  t.equal(names['x-forwarded-for'], '127.0.0.1', 'X-Forwarded-For is set to it');
+  const proxied = Object.fromEntries((await get('/h', 'site.test', 'x-forwarded-for: 6.6.6.6\r\nX-Forwarded-For: 7.7.7.7, 8.8.8.8\r\n')).json!.headers);
+  t.equal(proxied['x-forwarded-for'], '6.6.6.6, 7.7.7.7, 8.8.8.8, 127.0.0.1', "a client's X-Forwarded-For gets the connection's address appended");
   const named = await get('/h', 'site.test', 'x-private: 1\r\nconnection: x-private\r\n');
   t.equal(Object.fromEntries(named.json!.headers)['x-private'], undefined, 'a header the Connection header names is hop-by-hop too');
   const unnamed = Object.fromEntries((await get('/h', 'site.test', 'connection: cf-connecting-ip, host\r\n')).json!.headers);

@@ -3,7 +3,7 @@
  * thread and measured with the same per-thread clock the executor uses (src/limits/thread-cpu.ts), so
  * machine load cannot skew the reference. Used by the metering test and the metering benchmark.
  */
-import ivm from 'isolated-vm';
+import ivm from '../../src/isolates/isolated-vm.ts';
 import { threadCpuUs } from '../../src/limits/thread-cpu.ts';
 
 /** The loop both sides run: a worker declares it, the calibrator evaluates it. */

@@ -5,7 +5,7 @@
  * may see thousands of versions. Modules' caches are also kept on disk (code-cache-files.ts), where other
  * processes, and this one after a restart, find them.
  */
-import ivm from 'isolated-vm';
+import ivm from './isolated-vm.ts';
 import { LRUCache } from 'lru-cache';
 import type { CodeCacheFiles } from './code-cache-files.ts';
 

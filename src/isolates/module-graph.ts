@@ -4,7 +4,7 @@
  * Text, JSON and data modules become ES modules with a default export.
  */
 import { posix } from 'node:path';
-import ivm from 'isolated-vm';
+import ivm from './isolated-vm.ts';
 import { IsolaneError } from '../errors.ts';
 import type { Version, WorkerModule } from '../types.ts';
 import { cachedCode, cacheOptions, compileResult, moduleCacheKey, rememberCache, replaceCache, saveCache } from './code-cache.ts';

@@ -7,7 +7,7 @@
  * does), cost ~3 ms to compile in every isolate, and ~4 ms more to run while V8 compiled its functions.
  * The executor's warm-up (runtime-warmup.ts) makes web streams' cache after using them.
  */
-import ivm from 'isolated-vm';
+import ivm from './isolated-vm.ts';
 import { cacheOptions, compileResult, rememberCache, replaceCache } from './code-cache.ts';
 
 const cacheKey = (name: string) => `chunk:${name}`;

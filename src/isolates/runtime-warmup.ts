@@ -8,7 +8,7 @@
  * response's body to another (as Hono's middleware does). Built by the host from the host's own
  * bundle, never from tenant code.
  */
-import ivm from 'isolated-vm';
+import ivm from './isolated-vm.ts';
 import { compileResult, rememberCache } from './code-cache.ts';
 import type { RuntimeBundle } from './runtime-bundle.ts';
 import { recacheChunk, runChunk } from './runtime-chunks.ts';

@@ -8,7 +8,7 @@
  * - enter: one timed `dispatch` call, measured with the thread's CPU clock;
  * - report heap use, give memory back when idle (`reduceMemory`), and dispose.
  */
-import ivm from 'isolated-vm';
+import ivm from './isolated-vm.ts';
 import { IsolaneError } from '../errors.ts';
 import type { Binding, Version } from '../types.ts';
 import { threadCpuUs } from '../limits/thread-cpu.ts';

@@ -16,7 +16,7 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import ivm from 'isolated-vm';
+import ivm from '../isolates/isolated-vm.ts';
 import { threadCpuUs } from './thread-cpu.ts';
 
 const ADDON = join(import.meta.dirname, '..', '..', 'build', 'Release', 'isolate_watchdog.node');

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ivm from 'isolated-vm';
+import ivm from '../../src/isolates/isolated-vm.ts';
 import t from 'tap';
 import { cachedCode, forgetVersionCache, moduleCacheKey, replaceCache } from '../../src/isolates/code-cache.ts';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';

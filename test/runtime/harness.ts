@@ -2,7 +2,7 @@
  * Runs the real runtime bundle in a real isolate with a fake host: every host call is recorded,
  * timers fire only when the test says so. One TestWorker per test file (or per test).
  */
-import ivm from 'isolated-vm';
+import ivm from '../../src/isolates/isolated-vm.ts';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 import { hostCrypto } from '../../src/isolates/host-crypto.ts';
 import { decodeUtf8 } from '../../src/isolates/host-text.ts';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import ivm from 'isolated-vm';
+import ivm from '../../src/isolates/isolated-vm.ts';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 import { TestWorker } from './harness.ts';
 
@@ -11,6 +11,13 @@ t.test('the boot hook is gone after boot; the host callback is on no global', as
              Object.getOwnPropertySymbols(globalThis).length]`),
     ['undefined', [], 0],
   );
+});
+
+t.test("the host's exit collection (src/isolates/isolated-vm.ts) gives no tenant a gc()", async (t) => {
+  const w = await TestWorker.create();
+  t.teardown(() => w.dispose());
+  t.same(w.eval(`[typeof gc, typeof globalThis.gc]`), ['undefined', 'undefined']);
+  t.equal(typeof (globalThis as { gc?: unknown }).gc, 'undefined', 'nor the host');
 });
 
 t.test('the bundle defines __isolaneBoot as a non-enumerable global; boot works once', async (t) => {

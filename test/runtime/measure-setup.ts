@@ -8,7 +8,7 @@
  *
  * Not a test: numbers depend on the machine. Prints medians and p90s in milliseconds.
  */
-import ivm from 'isolated-vm';
+import ivm from '../../src/isolates/isolated-vm.ts';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 
 /** What compileScript leaves on the Script (isolated-vm's typings omit it). */

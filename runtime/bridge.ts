@@ -117,3 +117,18 @@ export function hostRandomBytes(length: number): ArrayBuffer {
 export function hostLog(level: LogLevel, message: string): void {
   if (host !== null) host('log', level, message);
 }
+
+/** Cache API storage on the host: store a whole response under `url` in cache `cache` (false: not stored). */
+export function hostCachePut(cache: string, url: string, status: number, headers: HeaderList, body: ArrayBuffer): boolean {
+  return connected()('cache', 'put', cache, url, status, ArrayPrototypeJoin(headers, '\n'), body) === true;
+}
+
+/** The stored response under `url`, as [status, headers, body], or null. */
+export function hostCacheMatch(cache: string, url: string): [number, HeaderList, ArrayBuffer] | null {
+  const found = connected()('cache', 'match', cache, url);
+  return found === null ? null : [found[0], headerListFromLines(found[1]), found[2]];
+}
+
+export function hostCacheDelete(cache: string, url: string): boolean {
+  return connected()('cache', 'delete', cache, url) === true;
+}

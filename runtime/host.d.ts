@@ -75,6 +75,14 @@ export interface HostCall {
    * (runtime/chunks.ts, src/isolates/runtime-chunks.ts).
    */
   (op: 'runtimeChunk', name: string): void;
+  /**
+   * The Cache API (runtime/workers/cache.ts, src/isolates/worker-caches.ts), answered at once, for the
+   * worker of the invocation running. 'put' answers whether the host stored the response (its headers
+   * decide, as on Cloudflare); 'match' answers [status, headers, body] or null; 'delete' whether there was one.
+   */
+  (op: 'cache', action: 'put', cache: string, url: string, status: number, headers: HeaderLines, body: ArrayBuffer): boolean;
+  (op: 'cache', action: 'match', cache: string, url: string): [number, HeaderLines, ArrayBuffer] | null;
+  (op: 'cache', action: 'delete', cache: string, url: string): boolean;
   /** `length` (at most 65536) bytes from the host's CSPRNG, returned at once. */
   (op: 'randomBytes', length: number): ArrayBuffer;
   /** The digest of `data` with `algorithm` (SHA-1, SHA-256, SHA-384, SHA-512), returned at once; null past 64 MiB. */

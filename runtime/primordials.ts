@@ -120,7 +120,7 @@ export const SymbolPrototypeToString = uncurryThis(Symbol.prototype.toString);
 export const SymbolPrototypeValueOf = uncurryThis(Symbol.prototype.valueOf);
 export const { isNaN: NumberIsNaN, isFinite: NumberIsFinite } = Number;
 export const { max: MathMax, min: MathMin, trunc: MathTrunc, random: MathRandom } = Math;
-export const { now: DateNow } = Date;
+export const { now: DateNow, parse: DateParse } = Date;
 export const DatePrototypeGetTime = uncurryThis(Date.prototype.getTime);
 export const DatePrototypeToISOString = uncurryThis(Date.prototype.toISOString);
 

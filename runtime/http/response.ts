@@ -314,6 +314,21 @@ export function responseForHost(value: unknown): HostResponse | string {
   return { status: state.status, headers: out.headers, body: out.body, stream: out.stream };
 }
 
+/**
+ * What Cache.put stores of `value` (runtime/workers/cache.ts), or a TypeError message: its status, a copy
+ * of its headers, and its body, read here whole (put consumes the response, as in browsers).
+ */
+export function responseForCache(value: unknown): { status: number; headers: HeaderList; body: ArrayBuffer | Promise<ArrayBuffer> } | string {
+  if (!isResponse(value)) return 'the second argument is not a Response';
+  const state = stateOf(value);
+  if (state.type === 'error') return 'a network error (Response.error()) cannot be cached';
+  if (isUnusable(state.body)) return "the Response's body was already read";
+  const list = headerListOf(state.headers);
+  const headers: HeaderList = [];
+  for (let i = 0; i < list.length; i++) headers[i] = list[i]!;
+  return { status: state.status, headers, body: consumeArrayBuffer(state.body) };
+}
+
 registerInspector(Response.prototype, (response: Response) => {
   const state = stateOf(response);
   return {

@@ -267,6 +267,11 @@ export class ExecutorClient {
     if (this.#loaded.delete(versionId)) this.#send({ t: 'unload', versionId });
   }
 
+  /** The worker is deleted (an executor not started has nothing of it). */
+  forgetWorker(worker: string): void {
+    if (this.#transport) this.#send({ t: 'forgetWorker', worker });
+  }
+
   close(): Promise<void> {
     const closing = this.#transport?.close() ?? Promise.resolve();
     this.#transport = null;

@@ -23,6 +23,7 @@ import { forgetVersionCache, keepCodeCacheFiles } from './code-cache.ts';
 import { CodeCacheFiles } from './code-cache-files.ts';
 import { createEgressAgent } from '../outbound/egress-agent.ts';
 import { egressPolicy } from '../outbound/egress-policy.ts';
+import { WorkerCaches } from './worker-caches.ts';
 import { DEFAULT_SUBREQUEST_LIMITS, Subrequests, type SubrequestResult } from '../outbound/subrequests.ts';
 import type { Agent } from 'undici';
 import { hostCrypto } from './host-crypto.ts';
@@ -100,6 +101,21 @@ const STREAM_HIGH_WATER_BYTES = 64 * 1024;
 /** The bridge's synchronous services: the same in and outside requests. */
 function serviceCall(op: 'digest' | 'randomBytes' | 'subtle' | 'decodeUtf8', args: unknown[]): unknown {
   return op === 'decodeUtf8' ? decodeUtf8(args[0], args[1]) : hostCrypto(op, args);
+}
+
+/** What the global scope may not do, as Workers says it. */
+const TOP_LEVEL_REFUSED: Record<string, string> = { fetch: 'fetch()', setTimer: 'setTimeout() and setInterval()', cache: 'The Cache API' };
+
+/**
+ * host('cache', op, cacheName, url, ...): 'put' with status, HeaderLines and body answers whether it was
+ * stored; 'match' answers [status, HeaderLines, body] or null; 'delete' whether there was an entry.
+ */
+function cacheCall(caches: WorkerCaches, worker: string, args: unknown[]): unknown {
+  const [op, cache, url, status, headers, body] = args as [string, string, string, number, string, ArrayBuffer];
+  if (op === 'put') return caches.put(worker, cache, url, { status, headers, body });
+  if (op === 'delete') return caches.delete(worker, cache, url);
+  const found = op === 'match' ? caches.match(worker, cache, url) : null;
+  return found === null ? null : [found.status, found.headers, found.body];
 }
 
 /** Console lines written so far against one cap. */
@@ -195,6 +211,8 @@ export class Executor {
   readonly #recached = new Set<string>();
   /** One egress agent per distinct allowlist (most workers share the server-wide one). */
   readonly #egress = new Map<string, Agent>();
+  /** The Cache API's storage for the workers this executor runs. */
+  readonly #caches = new WorkerCaches();
   readonly #queued = new RequestQueues<LiveIsolate>((live, requests) => this.#runRequests(live, requests));
   readonly #poolReport: NodeJS.Timeout;
   #closed = false;
@@ -230,6 +248,9 @@ export class Executor {
         forgetVersionCache(message.versionId);
         this.#recached.delete(message.versionId);
         this.#slowToStart.delete(message.versionId);
+        return;
+      case 'forgetWorker':
+        this.#caches.forgetWorker(message.worker);
         return;
       case 'invoke':
         this.#invoke(message);
@@ -305,7 +326,8 @@ export class Executor {
         return serviceCall(op, args);
       case 'fetch':
       case 'setTimer':
-        throw new BridgeError(`${op === 'fetch' ? 'fetch()' : 'setTimeout() and setInterval()'} cannot be called in the global scope: only while handling a request`);
+      case 'cache':
+        throw new BridgeError(`${TOP_LEVEL_REFUSED[op]} cannot be called in the global scope: only while handling a request`);
       default:
         return;
     }
@@ -620,6 +642,8 @@ export class Executor {
         timer.invocation.timers.delete(args[0] as number);
         return;
       }
+      case 'cache':
+        return cacheCall(this.#caches, live.worker, args);
       case 'fetch': {
         const [fetchId, method, url, headers, sent, mode] = args as [number, string, string, string[], ArrayBuffer | string | null, unknown];
         const redirect = mode === 'manual' || mode === 'error' ? mode : 'follow';

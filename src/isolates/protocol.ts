@@ -25,6 +25,8 @@ export interface RequestData {
 export interface LoadMessage { t: 'load'; version: Version }
 /** The version is no longer live: retire its isolate once idle and forget it. */
 export interface UnloadMessage { t: 'unload'; versionId: string }
+/** The worker is deleted: drop what the executor keeps for it beyond its versions (its Cache API entries). */
+export interface ForgetWorkerMessage { t: 'forgetWorker'; worker: string }
 export interface InvokeMessage {
   t: 'invoke';
   id: number;
@@ -53,6 +55,7 @@ export interface ShutdownMessage { t: 'shutdown' }
 export type ToExecutor =
   | LoadMessage
   | UnloadMessage
+  | ForgetWorkerMessage
   | InvokeMessage
   | CancelMessage
   | RequestBodyMessage

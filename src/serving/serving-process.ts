@@ -176,7 +176,11 @@ onMessage = (message: ToServing) => {
     case 'worker': {
       const previous = versions.get(message.name);
       if (message.version) versions.set(message.name, message.version);
-      else versions.delete(message.name);
+      else {
+        versions.delete(message.name);
+        executor.forgetWorker(message.name);
+        offload.forgetWorker(message.name);
+      }
       if (previous && previous.id !== message.version?.id) retired.push(previous.id);
       applied(message.seq);
       return;

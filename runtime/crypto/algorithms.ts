@@ -9,7 +9,7 @@ import { MathTrunc, NumberIsFinite, StringPrototypeToUpperCase, TypedArrayProtot
 import { fail } from './errors.ts';
 
 export type HashName = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
-export type Operation = 'digest' | 'sign' | 'verify' | 'encrypt' | 'decrypt' | 'generateKey' | 'importKey' | 'deriveBits' | 'get key length';
+export type Operation = 'digest' | 'sign' | 'verify' | 'encrypt' | 'decrypt' | 'generateKey' | 'importKey' | 'deriveBits' | 'wrapKey' | 'unwrapKey' | 'get key length';
 
 /** A normalized algorithm: `name` in its registered spelling, plus whichever parameters its dictionary has. */
 export interface Algorithm {
@@ -28,6 +28,10 @@ export interface Algorithm {
   salt?: Uint8Array<ArrayBuffer>;
   iterations?: number;
   info?: Uint8Array<ArrayBuffer>;
+  /** AES-CTR: the initial counter block, and how many of its rightmost bits count. */
+  counter?: Uint8Array<ArrayBuffer>;
+  /** RSA-OAEP. */
+  label?: Uint8Array<ArrayBuffer>;
 }
 
 /** The IDL dictionary each (operation, algorithm) pair is converted to. */
@@ -37,6 +41,8 @@ type Params =
   | 'AesKeyGenParams'
   | 'AesGcmParams'
   | 'AesCbcParams'
+  | 'AesCtrParams'
+  | 'RsaOaepParams'
   | 'EcdsaParams'
   | 'EcKeyParams' // EcKeyGenParams, EcKeyImportParams
   | 'RsaHashedImportParams'
@@ -62,7 +68,9 @@ const SIGN = registry([
   ['HMAC', 'Algorithm'], ['ECDSA', 'EcdsaParams'], ['RSASSA-PKCS1-v1_5', 'Algorithm'], ['RSA-PSS', 'RsaPssParams'],
   ['Ed25519', 'Algorithm'], ['NODE-ED25519', 'Algorithm'],
 ]);
-const CIPHER = registry([['AES-GCM', 'AesGcmParams'], ['AES-CBC', 'AesCbcParams']]);
+const CIPHER = registry([['AES-GCM', 'AesGcmParams'], ['AES-CBC', 'AesCbcParams'], ['AES-CTR', 'AesCtrParams'], ['RSA-OAEP', 'RsaOaepParams']]);
+/** wrapKey and unwrapKey: AES-KW, and every cipher (https://w3c.github.io/webcrypto/#SubtleCrypto-method-wrapKey). */
+const WRAP = registry([['AES-KW', 'Algorithm'], ['AES-GCM', 'AesGcmParams'], ['AES-CBC', 'AesCbcParams'], ['AES-CTR', 'AesCtrParams'], ['RSA-OAEP', 'RsaOaepParams']]);
 const REGISTRY: Record<Operation, Registry> = {
   __proto__: null,
   // MD5 as Workers have it, for digest() only (hashMember refuses it as a key's hash).
@@ -71,20 +79,24 @@ const REGISTRY: Record<Operation, Registry> = {
   verify: SIGN,
   encrypt: CIPHER,
   decrypt: CIPHER,
+  wrapKey: WRAP,
+  unwrapKey: WRAP,
   generateKey: registry([
-    ['HMAC', 'HmacImportParams'], ['AES-GCM', 'AesKeyGenParams'], ['AES-CBC', 'AesKeyGenParams'],
-    ['ECDSA', 'EcKeyParams'], ['RSASSA-PKCS1-v1_5', 'RsaHashedKeyGenParams'], ['RSA-PSS', 'RsaHashedKeyGenParams'],
+    ['HMAC', 'HmacImportParams'], ['AES-GCM', 'AesKeyGenParams'], ['AES-CBC', 'AesKeyGenParams'], ['AES-CTR', 'AesKeyGenParams'], ['AES-KW', 'AesKeyGenParams'],
+    ['ECDSA', 'EcKeyParams'], ['RSASSA-PKCS1-v1_5', 'RsaHashedKeyGenParams'], ['RSA-PSS', 'RsaHashedKeyGenParams'], ['RSA-OAEP', 'RsaHashedKeyGenParams'],
     ['Ed25519', 'Algorithm'], ['NODE-ED25519', 'Algorithm'],
   ]),
   importKey: registry([
-    ['HMAC', 'HmacImportParams'], ['AES-GCM', 'Algorithm'], ['AES-CBC', 'Algorithm'],
-    ['ECDSA', 'EcKeyParams'], ['RSASSA-PKCS1-v1_5', 'RsaHashedImportParams'], ['RSA-PSS', 'RsaHashedImportParams'],
+    ['HMAC', 'HmacImportParams'], ['AES-GCM', 'Algorithm'], ['AES-CBC', 'Algorithm'], ['AES-CTR', 'Algorithm'], ['AES-KW', 'Algorithm'],
+    ['ECDSA', 'EcKeyParams'], ['RSASSA-PKCS1-v1_5', 'RsaHashedImportParams'], ['RSA-PSS', 'RsaHashedImportParams'], ['RSA-OAEP', 'RsaHashedImportParams'],
     ['Ed25519', 'Algorithm'], ['NODE-ED25519', 'Algorithm'],
     ['PBKDF2', 'Algorithm'], ['HKDF', 'Algorithm'],
   ]),
   deriveBits: registry([['PBKDF2', 'Pbkdf2Params'], ['HKDF', 'HkdfParams']]),
   // deriveKey's derivedKeyType: what the derived bits become (https://w3c.github.io/webcrypto/#dfn-get-key-length).
-  'get key length': registry([['HMAC', 'HmacImportParams'], ['AES-GCM', 'AesKeyGenParams'], ['AES-CBC', 'AesKeyGenParams']]),
+  'get key length': registry([
+    ['HMAC', 'HmacImportParams'], ['AES-GCM', 'AesKeyGenParams'], ['AES-CBC', 'AesKeyGenParams'], ['AES-CTR', 'AesKeyGenParams'], ['AES-KW', 'AesKeyGenParams'],
+  ]),
 } as unknown as Record<Operation, Registry>;
 
 function typeError(dictionary: string, member: string, what: string): never {
@@ -164,6 +176,20 @@ export function normalizeAlgorithm(algorithm: unknown, operation: Operation): Al
       const iv = get('iv');
       if (iv === undefined) required(params, 'iv');
       result.iv = bufferSource(iv, params, 'iv');
+      break;
+    }
+    case 'AesCtrParams': {
+      const counter = get('counter');
+      if (counter === undefined) required(params, 'counter');
+      result.counter = bufferSource(counter, params, 'counter');
+      const length = get('length');
+      if (length === undefined) required(params, 'length');
+      result.length = enforceRange(length, 0xff, params, 'length');
+      break;
+    }
+    case 'RsaOaepParams': {
+      const label = get('label');
+      if (label !== undefined) result.label = bufferSource(label, params, 'label');
       break;
     }
     case 'EcdsaParams':

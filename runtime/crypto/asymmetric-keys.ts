@@ -1,6 +1,6 @@
 /**
- * Public and private keys: ECDSA (https://w3c.github.io/webcrypto/#ecdsa), RSASSA-PKCS1-v1_5 and RSA-PSS
- * (https://w3c.github.io/webcrypto/#rsassa-pkcs1). The runtime checks what the spec asks of the arguments
+ * Public and private keys: ECDSA (https://w3c.github.io/webcrypto/#ecdsa), RSASSA-PKCS1-v1_5, RSA-PSS
+ * and RSA-OAEP (https://w3c.github.io/webcrypto/#rsassa-pkcs1, #rsa-oaep), Ed25519. The runtime checks what the spec asks of the arguments
  * (usages, JWK members); the host parses and validates the key material (DER, points, JWK numbers) and
  * answers with the key as a canonical JWK, which the CryptoKey keeps. Generation is the host's too.
  */
@@ -23,13 +23,23 @@ import type { KeyFormat } from './secret-keys.ts';
 
 const SIGN = usageMask('sign');
 const VERIFY = usageMask('verify');
-const SIGN_VERIFY = usageMask('sign', 'verify');
+const DECRYPT = usageMask('decrypt', 'unwrapKey');
+const ENCRYPT = usageMask('encrypt', 'wrapKey');
+
+/** The usages a private and a public key of `name` may have. */
+function privateUsages(name: string): Usages {
+  return name === 'RSA-OAEP' ? DECRYPT : SIGN;
+}
+function publicUsages(name: string): Usages {
+  return name === 'RSA-OAEP' ? ENCRYPT : VERIFY;
+}
 
 const CURVES: Record<string, string | undefined> = { __proto__: null, 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' } as unknown as Record<string, string | undefined>;
 const RSA_JWK_ALG: Record<string, Record<HashName, string>> = {
   __proto__: null,
   'RSASSA-PKCS1-v1_5': { __proto__: null, 'SHA-1': 'RS1', 'SHA-256': 'RS256', 'SHA-384': 'RS384', 'SHA-512': 'RS512' },
   'RSA-PSS': { __proto__: null, 'SHA-1': 'PS1', 'SHA-256': 'PS256', 'SHA-384': 'PS384', 'SHA-512': 'PS512' },
+  'RSA-OAEP': { __proto__: null, 'SHA-1': 'RSA-OAEP', 'SHA-256': 'RSA-OAEP-256', 'SHA-384': 'RSA-OAEP-384', 'SHA-512': 'RSA-OAEP-512' },
 } as unknown as Record<string, Record<HashName, string>>;
 
 /** The JWK members that carry key material, per key type: the only ones sent to the host. */
@@ -39,7 +49,7 @@ const RSA_MEMBERS = ['kty', 'n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'];
 const OKP_MEMBERS = ['kty', 'crv', 'x', 'd'];
 
 export function isAsymmetricAlgorithm(name: string): boolean {
-  return name === 'ECDSA' || name === 'RSASSA-PKCS1-v1_5' || name === 'RSA-PSS' || isEd25519(name);
+  return name === 'ECDSA' || name === 'RSASSA-PKCS1-v1_5' || name === 'RSA-PSS' || name === 'RSA-OAEP' || isEd25519(name);
 }
 
 /** Ed25519, under its standard name or Workers' older one. */
@@ -115,16 +125,16 @@ export function importAsymmetricKey(
   let type: KeyType;
   let jwkText: string | undefined;
   if (format === 'spki' || (format === 'raw' && (ec || ed))) {
-    checkUsages(usages, VERIFY);
+    checkUsages(usages, publicUsages(name));
     type = 'public';
   } else if (format === 'pkcs8') {
-    checkUsages(usages, SIGN);
+    checkUsages(usages, privateUsages(name));
     type = 'private';
   } else if (format === 'jwk') {
     const jwk = keyData as JsonWebKey;
     type = jwk.d !== undefined ? 'private' : 'public';
-    checkUsages(usages, type === 'private' ? SIGN : VERIFY);
-    checkJwk(jwk, ec ? 'EC' : ed ? 'OKP' : 'RSA', 'sig', usages, extractable);
+    checkUsages(usages, type === 'private' ? privateUsages(name) : publicUsages(name));
+    checkJwk(jwk, ec ? 'EC' : ed ? 'OKP' : 'RSA', name === 'RSA-OAEP' ? 'enc' : 'sig', usages, extractable);
     if (ed) {
       if (jwk.crv !== 'Ed25519') fail('DataError', 'The JWK "crv" member was not "Ed25519"');
       if (jwk.alg !== undefined && jwk.alg !== 'EdDSA' && jwk.alg !== 'Ed25519') fail('DataError', 'The JWK "alg" member was not "EdDSA"');
@@ -206,7 +216,7 @@ export function exportAsymmetricKey(format: KeyFormat, key: KeySlots): ArrayBuff
 // https://w3c.github.io/webcrypto/#ecdsa-operations-generate-key, #rsassa-pkcs1-operations-generate-key
 export function generateKeyPair(algorithm: Algorithm, extractable: boolean, usages: Usages): { publicKey: CryptoKey; privateKey: CryptoKey } {
   const name = algorithm.name;
-  checkUsages(usages, SIGN_VERIFY);
+  checkUsages(usages, privateUsages(name) | publicUsages(name));
   let answer;
   if (isEd25519(name)) {
     answer = subtleCall({ __proto__: null, op: 'generateKey', alg: 'Ed25519' }, []);
@@ -226,7 +236,7 @@ export function generateKeyPair(algorithm: Algorithm, extractable: boolean, usag
   }
   const pair = JSONParse(answer.json) as { publicKey: HostKey; privateKey: HostKey };
   return {
-    publicKey: keyFromHost(pair.publicKey, algorithm, true, usages & VERIFY),
-    privateKey: keyFromHost(pair.privateKey, algorithm, extractable, usages & SIGN),
+    publicKey: keyFromHost(pair.publicKey, algorithm, true, usages & publicUsages(name)),
+    privateKey: keyFromHost(pair.privateKey, algorithm, extractable, usages & privateUsages(name)),
   };
 }

@@ -51,12 +51,27 @@ export function verify(algorithm: Algorithm, key: KeySlots, signature: Uint8Arra
   return subtleCall(call, buffers).json === 'true';
 }
 
-// https://w3c.github.io/webcrypto/#aes-gcm-operations-encrypt, #aes-cbc-operations-encrypt (and decrypt)
-export function cipher(op: 'encrypt' | 'decrypt', algorithm: Algorithm, key: KeySlots, data: Uint8Array<ArrayBuffer>): ArrayBuffer {
-  checkKey(algorithm, key, op);
+// https://w3c.github.io/webcrypto/#aes-gcm-operations-encrypt, #aes-cbc-, #aes-ctr-, #rsa-oaep-operations-encrypt (and
+// decrypt). wrapKey and unwrapKey encrypt and decrypt with their own usage (`usage`).
+export function cipher(op: 'encrypt' | 'decrypt', algorithm: Algorithm, key: KeySlots, data: Uint8Array<ArrayBuffer>, usage: KeyUsage = op): ArrayBuffer {
+  checkKey(algorithm, key, usage);
+  const name = algorithm.name;
+  if (name === 'RSA-OAEP') {
+    if (key.type !== (op === 'encrypt' ? 'public' : 'private')) fail('InvalidAccessError', `A ${key.type} key cannot ${op}`);
+    const label = algorithm.label;
+    const call = { __proto__: null, op, alg: name, hash: key.algorithm.hash, jwk: key.jwk };
+    return subtleCall(call, label === undefined ? [buffer(data)] : [buffer(data), buffer(label)]).buffers[0]!;
+  }
+  if (name === 'AES-CTR') {
+    const counter = algorithm.counter!;
+    if (TypedArrayPrototypeGetLength(counter) !== 16) fail('OperationError', 'The AES-CTR counter must be 16 bytes');
+    const length = algorithm.length!;
+    if (length === 0 || length > 128) fail('OperationError', 'The AES-CTR counter length must be 1 to 128 bits');
+    return subtleCall({ __proto__: null, op, alg: name, length }, [key.secret!, buffer(counter), buffer(data)]).buffers[0]!;
+  }
   const iv = algorithm.iv!;
   const ivLength = TypedArrayPrototypeGetLength(iv);
-  if (algorithm.name === 'AES-CBC') {
+  if (name === 'AES-CBC') {
     if (ivLength !== 16) fail('OperationError', 'The AES-CBC iv must be 16 bytes');
     return subtleCall({ __proto__: null, op, alg: 'AES-CBC' }, [key.secret!, buffer(iv), buffer(data)]).buffers[0]!;
   }
@@ -67,4 +82,12 @@ export function cipher(op: 'encrypt' | 'decrypt', algorithm: Algorithm, key: Key
   const aad = algorithm.additionalData;
   const buffers = aad === undefined ? [key.secret!, buffer(iv), buffer(data)] : [key.secret!, buffer(iv), buffer(data), buffer(aad)];
   return subtleCall({ __proto__: null, op, alg: 'AES-GCM', tagLength }, buffers).buffers[0]!;
+}
+
+// https://w3c.github.io/webcrypto/#aes-kw-operations-wrap-key (and unwrap key): RFC 3394.
+export function keyWrap(op: 'wrapKey' | 'unwrapKey', algorithm: Algorithm, key: KeySlots, data: Uint8Array<ArrayBuffer>): ArrayBuffer {
+  checkKey(algorithm, key, op);
+  const length = TypedArrayPrototypeGetLength(data);
+  if (length % 8 !== 0 || length < (op === 'wrapKey' ? 16 : 24)) fail('OperationError', `AES-KW ${op === 'wrapKey' ? 'wraps' : 'unwraps'} multiples of 8 bytes, at least ${op === 'wrapKey' ? 16 : 24}`);
+  return subtleCall({ __proto__: null, op, alg: 'AES-KW' }, [key.secret!, buffer(data)]).buffers[0]!;
 }

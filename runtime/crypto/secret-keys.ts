@@ -1,10 +1,10 @@
 /**
- * Secret keys: HMAC (https://w3c.github.io/webcrypto/#hmac) and AES-GCM / AES-CBC
+ * Secret keys: HMAC (https://w3c.github.io/webcrypto/#hmac) and AES-GCM / AES-CBC / AES-CTR / AES-KW
  * (https://w3c.github.io/webcrypto/#aes-gcm). Their import, export and generation need no host: the
  * key is its bytes (random ones from the host's CSPRNG for generateKey), kept in the CryptoKey.
  */
 import { copyBytes } from '../encoding/buffer-source.ts';
-import { TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetLength, Uint8ArrayCtor } from '../primordials.ts';
+import { StringPrototypeSlice, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetLength, Uint8ArrayCtor } from '../primordials.ts';
 import type { Algorithm, HashName } from './algorithms.ts';
 import { base64urlDecode, base64urlEncode } from './base64url.ts';
 import { fail } from './errors.ts';
@@ -16,6 +16,7 @@ export type KeyFormat = 'raw' | 'spki' | 'pkcs8' | 'jwk';
 
 const HMAC_USAGES = usageMask('sign', 'verify');
 const AES_USAGES = usageMask('encrypt', 'decrypt', 'wrapKey', 'unwrapKey');
+const AES_KW_USAGES = usageMask('wrapKey', 'unwrapKey');
 
 /** JWK "alg" of an HMAC key per hash. */
 const HMAC_JWK_ALG: Record<HashName, string> = { __proto__: null, 'SHA-1': 'HS1', 'SHA-256': 'HS256', 'SHA-384': 'HS384', 'SHA-512': 'HS512' } as unknown as Record<HashName, string>;
@@ -23,7 +24,7 @@ const HMAC_JWK_ALG: Record<HashName, string> = { __proto__: null, 'SHA-1': 'HS1'
 const BLOCK_BITS: Record<HashName, number> = { __proto__: null, 'SHA-1': 512, 'SHA-256': 512, 'SHA-384': 1024, 'SHA-512': 1024 } as unknown as Record<HashName, number>;
 
 export function isSecretAlgorithm(name: string): boolean {
-  return name === 'HMAC' || name === 'AES-GCM' || name === 'AES-CBC' || isDerivationAlgorithm(name);
+  return name === 'HMAC' || name === 'AES-GCM' || name === 'AES-CBC' || name === 'AES-CTR' || name === 'AES-KW' || isDerivationAlgorithm(name);
 }
 
 /** PBKDF2 and HKDF: their keys are secrets only deriveBits and deriveKey use. */
@@ -33,9 +34,9 @@ export function isDerivationAlgorithm(name: string): boolean {
 
 const DERIVE_USAGES = usageMask('deriveKey', 'deriveBits');
 
-/** JWK "alg" of an AES key: A128GCM, A256CBC, ... */
+/** JWK "alg" of an AES key: A128GCM, A256CBC, A192CTR, A128KW. */
 function aesJwkAlg(name: string, bits: number): string {
-  return `A${bits}${name === 'AES-GCM' ? 'GCM' : 'CBC'}`;
+  return `A${bits}${StringPrototypeSlice(name, 4)}`;
 }
 
 function ownBuffer(bytes: Uint8Array): ArrayBuffer {
@@ -70,7 +71,7 @@ export function importSecretKey(
     return createKey('secret', false, { __proto__: null, name } as unknown as KeyAlgorithm, usages, ownBuffer(keyData as Uint8Array), null);
   }
   const hmac = name === 'HMAC';
-  checkUsages(usages, hmac ? HMAC_USAGES : AES_USAGES);
+  checkUsages(usages, hmac ? HMAC_USAGES : name === 'AES-KW' ? AES_KW_USAGES : AES_USAGES);
   if (format !== 'raw' && format !== 'jwk') fail('NotSupportedError', `Unsupported key format '${format}' for ${name}`);
   const bytes = secretBytes(format, keyData, usages, extractable, hmac ? 'sig' : 'enc');
   const bits = TypedArrayPrototypeGetLength(bytes) * 8;
@@ -130,7 +131,7 @@ export function generateSecretKey(algorithm: Algorithm, extractable: boolean, us
     if (length > 65536) fail('OperationError', 'HMAC key length must be at most 65536 bits');
     keyAlgorithm.hash = algorithm.hash!;
   } else {
-    checkUsages(usages, AES_USAGES);
+    checkUsages(usages, name === 'AES-KW' ? AES_KW_USAGES : AES_USAGES);
     length = algorithm.length!;
     if (length !== 128 && length !== 192 && length !== 256) fail('OperationError', 'AES key length must be 128, 192 or 256 bits');
   }

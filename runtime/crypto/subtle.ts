@@ -2,19 +2,21 @@
  * SubtleCrypto (https://w3c.github.io/webcrypto/#subtlecrypto-interface). Every method returns a promise:
  * argument conversion errors (TypeError) and the operation's own errors (DOMException) reject it. The
  * work itself is one synchronous host call (bridge op 'subtle', or 'digest'); the promise is settled
- * when the method returns. deriveKey, deriveBits, wrapKey and unwrapKey reject with NotSupportedError.
+ * when the method returns. wrapKey and unwrapKey are exportKey then encrypt, and decrypt then importKey
+ * (or AES-KW's own wrap). ECDH and X25519 are not supported (NotSupportedError).
  */
 import { hostDigest } from '../bridge.ts';
+import { utf8Decode, utf8Encode } from '../encoding/utf8.ts';
 import { bufferSourceBytes, copyBytes } from '../encoding/buffer-source.ts';
 import { nameClass } from '../global/define.ts';
-import { MathTrunc, NumberIsFinite, PromiseCtor, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength, Uint8ArrayCtor } from '../primordials.ts';
+import { JSONParse, JSONStringify, MathTrunc, NumberIsFinite, PromiseCtor, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength, Uint8ArrayCtor } from '../primordials.ts';
 import { type Algorithm, normalizeAlgorithm } from './algorithms.ts';
 import { subtleCall } from './host-call.ts';
 import { exportAsymmetricKey, generateKeyPair, importAsymmetricKey, isAsymmetricAlgorithm } from './asymmetric-keys.ts';
 import { fail } from './errors.ts';
 import { type JsonWebKey, toJsonWebKey } from './jwk.ts';
 import { type CryptoKey, type KeySlots, hasUsage, keySlots, toUsages } from './key.ts';
-import { cipher, sign, verify } from './operations.ts';
+import { cipher, keyWrap, sign, verify } from './operations.ts';
 import { type KeyFormat, exportSecretKey, generateSecretKey, importSecretKey, isSecretAlgorithm, keyLength } from './secret-keys.ts';
 
 const FORMATS: Record<string, true | undefined> = { __proto__: null, raw: true, spki: true, pkcs8: true, jwk: true } as unknown as Record<string, true | undefined>;
@@ -156,13 +158,7 @@ export class SubtleCrypto {
         throw new TypeError(`Failed to execute 'importKey' on 'SubtleCrypto': Key data must be ${keyFormat === 'jwk' ? 'an object for JWK import' : 'a BufferSource for non-JWK formats'}.`);
       }
       const data = jwk === null ? copyBytes(bytes!) : jwk;
-      const normalized = normalizeAlgorithm(algorithm, 'importKey');
-      const key = isSecretAlgorithm(normalized.name)
-        ? importSecretKey(keyFormat, data, normalized, !!extractable, usages)
-        : importAsymmetricKey(keyFormat, data, normalized, !!extractable, usages);
-      const slots = keySlots(key, 'importKey', 0);
-      if (slots.type !== 'public' && slots.usages === 0) fail('SyntaxError', 'Usages cannot be empty when creating a key.');
-      return key;
+      return importKey(keyFormat, data, normalizeAlgorithm(algorithm, 'importKey'), !!extractable, usages);
     });
   }
 
@@ -171,12 +167,7 @@ export class SubtleCrypto {
     const count = arguments.length;
     return settle(() => {
       requireArguments(count, 2, 'exportKey');
-      const keyFormat = formatArgument(format, 'exportKey');
-      const slots = keySlots(key, 'exportKey', 2);
-      const name = slots.algorithm.name;
-      if (!isSecretAlgorithm(name) && !isAsymmetricAlgorithm(name)) fail('NotSupportedError', `${name} keys cannot be exported`);
-      if (!slots.extractable) fail('InvalidAccessError', 'The key is not extractable');
-      return isSecretAlgorithm(name) ? exportSecretKey(keyFormat, slots) : exportAsymmetricKey(keyFormat, slots);
+      return exportKey(formatArgument(format, 'exportKey'), keySlots(key, 'exportKey', 2));
     });
   }
 
@@ -207,15 +198,82 @@ export class SubtleCrypto {
     });
   }
 
-  wrapKey(): Promise<never> {
-    return notSupported('wrapKey');
+  // https://w3c.github.io/webcrypto/#SubtleCrypto-method-wrapKey
+  wrapKey(format: unknown, key: unknown, wrappingKey: unknown, wrapAlgorithm: unknown): Promise<ArrayBuffer> {
+    const count = arguments.length;
+    return settle(() => {
+      requireArguments(count, 4, 'wrapKey');
+      const keyFormat = formatArgument(format, 'wrapKey');
+      const slots = keySlots(key, 'wrapKey', 2);
+      const wrapping = keySlots(wrappingKey, 'wrapKey', 3);
+      const normalized = normalizeAlgorithm(wrapAlgorithm, 'wrapKey');
+      // The wrapping key is checked before the key is exported (cipher and keyWrap check it again).
+      if (normalized.name !== wrapping.algorithm.name) fail('InvalidAccessError', `The wrapping key is not a ${normalized.name} key`);
+      if (!hasUsage(wrapping.usages, 'wrapKey')) fail('InvalidAccessError', "The wrapping key does not support the 'wrapKey' operation");
+      const exported = exportKey(keyFormat, slots);
+      // A JWK is wrapped as its JSON text, UTF-8 encoded.
+      const bytes = keyFormat === 'jwk' ? utf8Encode(JSONStringify(exported)) : new Uint8ArrayCtor(exported as ArrayBuffer);
+      return normalized.name === 'AES-KW' ? keyWrap('wrapKey', normalized, wrapping, bytes) : cipher('encrypt', normalized, wrapping, bytes, 'wrapKey');
+    });
   }
 
-  unwrapKey(): Promise<never> {
-    return notSupported('unwrapKey');
+  // https://w3c.github.io/webcrypto/#SubtleCrypto-method-unwrapKey
+  unwrapKey(
+    format: unknown,
+    wrappedKey: unknown,
+    unwrappingKey: unknown,
+    unwrapAlgorithm: unknown,
+    unwrappedKeyAlgorithm: unknown,
+    extractable: unknown,
+    keyUsages: unknown,
+  ): Promise<CryptoKey> {
+    const count = arguments.length;
+    return settle(() => {
+      requireArguments(count, 7, 'unwrapKey');
+      const keyFormat = formatArgument(format, 'unwrapKey');
+      const wrapped = bytesArgument(wrappedKey, 'unwrapKey', 2);
+      const unwrapping = keySlots(unwrappingKey, 'unwrapKey', 3);
+      const normalized = normalizeAlgorithm(unwrapAlgorithm, 'unwrapKey');
+      const keyAlgorithm = normalizeAlgorithm(unwrappedKeyAlgorithm, 'importKey');
+      const usages = toUsages(keyUsages);
+      const bytes = new Uint8ArrayCtor(
+        normalized.name === 'AES-KW' ? keyWrap('unwrapKey', normalized, unwrapping, wrapped) : cipher('decrypt', normalized, unwrapping, wrapped, 'unwrapKey'),
+      );
+      let data: Uint8Array<ArrayBuffer> | JsonWebKey = bytes;
+      if (keyFormat === 'jwk') {
+        let parsed: unknown;
+        try {
+          parsed = JSONParse(utf8Decode(bytes));
+        } catch {
+          fail('DataError', 'The unwrapped key is not a JSON Web Key');
+        }
+        const jwk = typeof parsed === 'object' && parsed !== null ? toJsonWebKey(parsed) : null;
+        if (jwk === null) fail('DataError', 'The unwrapped key is not a JSON Web Key');
+        data = jwk;
+      }
+      return importKey(keyFormat, data, keyAlgorithm, !!extractable, usages);
+    });
   }
 }
 nameClass(SubtleCrypto, 'SubtleCrypto');
+
+// https://w3c.github.io/webcrypto/#SubtleCrypto-method-importKey, steps after the arguments' conversion.
+function importKey(format: KeyFormat, data: Uint8Array<ArrayBuffer> | JsonWebKey, algorithm: Algorithm, extractable: boolean, usages: number): CryptoKey {
+  const key = isSecretAlgorithm(algorithm.name)
+    ? importSecretKey(format, data, algorithm, extractable, usages)
+    : importAsymmetricKey(format, data, algorithm, extractable, usages);
+  const slots = keySlots(key, 'importKey', 0);
+  if (slots.type !== 'public' && slots.usages === 0) fail('SyntaxError', 'Usages cannot be empty when creating a key.');
+  return key;
+}
+
+// https://w3c.github.io/webcrypto/#SubtleCrypto-method-exportKey, steps after the arguments' conversion.
+function exportKey(format: KeyFormat, key: KeySlots): ArrayBuffer | object {
+  const name = key.algorithm.name;
+  if (!isSecretAlgorithm(name) && !isAsymmetricAlgorithm(name)) fail('NotSupportedError', `${name} keys cannot be exported`);
+  if (!key.extractable) fail('InvalidAccessError', 'The key is not extractable');
+  return isSecretAlgorithm(name) ? exportSecretKey(format, key) : exportAsymmetricKey(format, key);
+}
 
 /** Web IDL [EnforceRange] unsigned long, as deriveBits' length. */
 function enforceUnsignedLong(value: unknown): number {
@@ -247,7 +305,3 @@ function deriveBits(algorithm: Algorithm, key: KeySlots, length: number | null, 
  * (100,000 iterations of SHA-256 take ~30 ms here).
  */
 const MAX_PBKDF2_ITERATIONS = 100_000;
-
-function notSupported(method: string): Promise<never> {
-  return settle(() => fail('NotSupportedError', `SubtleCrypto.${method} is not supported`));
-}

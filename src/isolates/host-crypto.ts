@@ -14,6 +14,9 @@
  *   { op: 'verify',  (same) }                                    buffers [data, signature]      → json 'true' | 'false'
  *   { op: 'encrypt' | 'decrypt', alg: 'AES-GCM', tagLength }    buffers [key, iv, data, additionalData?] → buffers [result]
  *   { op: 'encrypt' | 'decrypt', alg: 'AES-CBC' }               buffers [key, iv, data]        → buffers [result]
+ *   { op: 'encrypt' | 'decrypt', alg: 'AES-CTR', length }       buffers [key, counter, data]   → buffers [result]
+ *   { op: 'encrypt' | 'decrypt', alg: 'RSA-OAEP', hash, jwk }   buffers [data, label?]         → buffers [result]
+ *   { op: 'wrapKey' | 'unwrapKey', alg: 'AES-KW' }              buffers [key, data]            → buffers [result]
  *   { op: 'importKey', alg, format: 'spki' | 'pkcs8' | 'raw', namedCurve? }  buffers [der or point] → json HostKey
  *   { op: 'importKey', alg, format: 'jwk', namedCurve?, jwk }   buffers []                     → json HostKey
  *   { op: 'exportKey', alg, format: 'spki' | 'pkcs8' | 'raw', jwk }          buffers []        → buffers [bytes]
@@ -44,6 +47,8 @@ import {
   generateKeyPairSync,
   hkdfSync,
   pbkdf2Sync,
+  privateDecrypt,
+  publicEncrypt,
   randomBytes,
   sign,
   timingSafeEqual,
@@ -215,7 +220,7 @@ class Call {
 }
 
 function run(call: Call): SubtleAnswer {
-  const op = call.string('op', ['sign', 'verify', 'encrypt', 'decrypt', 'importKey', 'exportKey', 'generateKey', 'deriveBits']);
+  const op = call.string('op', ['sign', 'verify', 'encrypt', 'decrypt', 'wrapKey', 'unwrapKey', 'importKey', 'exportKey', 'generateKey', 'deriveBits']);
   switch (op) {
     case 'deriveBits':
       return deriveBits(call);
@@ -225,8 +230,14 @@ function run(call: Call): SubtleAnswer {
       return alg === 'HMAC' ? hmac(call, op) : signature(call, op, alg);
     }
     case 'encrypt':
-    case 'decrypt':
-      return aes(call, op, call.string('alg', ['AES-GCM', 'AES-CBC']));
+    case 'decrypt': {
+      const alg = call.string('alg', ['AES-GCM', 'AES-CBC', 'AES-CTR', 'RSA-OAEP']);
+      return alg === 'RSA-OAEP' ? rsaOaep(call, op) : alg === 'AES-CTR' ? aesCtr(call) : aes(call, op, alg);
+    }
+    case 'wrapKey':
+    case 'unwrapKey':
+      call.string('alg', ['AES-KW']);
+      return aesKeyWrap(call, op);
     case 'importKey':
       return importKey(call);
     case 'exportKey':
@@ -327,8 +338,7 @@ function deriveBits(call: Call): SubtleAnswer {
 function aes(call: Call, op: 'encrypt' | 'decrypt', alg: 'AES-GCM' | 'AES-CBC'): SubtleAnswer {
   const gcm = alg === 'AES-GCM';
   call.count(3, gcm ? 4 : 3);
-  const key = call.buffer(0);
-  if (key.length !== 16 && key.length !== 24 && key.length !== 32) fail('DataError', 'Invalid AES key length');
+  const key = aesKey(call);
   const iv = call.buffer(1);
   const data = call.buffer(2);
   const cipherName = `aes-${key.length * 8}-${gcm ? 'gcm' : 'cbc'}`;
@@ -359,6 +369,70 @@ function aes(call: Call, op: 'encrypt' | 'decrypt', alg: 'AES-GCM' | 'AES-CBC'):
     return bytesAnswer(Buffer.concat([decipher.update(data.subarray(0, data.length - tagBytes)), decipher.final()]));
   } catch {
     fail('OperationError', 'The data could not be decrypted');
+  }
+}
+
+/** The AES key of buffer 0; DataError unless it is 128, 192 or 256 bits. */
+function aesKey(call: Call): Buffer {
+  const key = call.buffer(0);
+  if (key.length !== 16 && key.length !== 24 && key.length !== 32) fail('DataError', 'Invalid AES key length');
+  return key;
+}
+
+/**
+ * AES-CTR: buffers are the key, the 16-byte counter block and the data. The counter is the block's
+ * rightmost `length` bits and wraps within them (https://w3c.github.io/webcrypto/#aes-ctr-operations-encrypt);
+ * OpenSSL's CTR carries into the whole block, so data that passes the wrap is done in two parts.
+ * Encrypting and decrypting are the same operation.
+ */
+function aesCtr(call: Call): SubtleAnswer {
+  call.count(3, 3);
+  const key = aesKey(call);
+  const counter = call.buffer(1);
+  const data = call.buffer(2);
+  if (counter.length !== 16) fail('OperationError', 'The AES-CTR counter must be 16 bytes');
+  const bits = BigInt(call.integer('length', 1, 128));
+  const mask = (1n << bits) - 1n;
+  const blocks = BigInt(Math.ceil(data.length / 16));
+  if (blocks > mask + 1n) fail('OperationError', 'The data is longer than the counter can count');
+  const start = BigInt(`0x${counter.toString('hex')}`);
+  const untilWrap = mask + 1n - (start & mask);
+  const name = `aes-${key.length * 8}-ctr`;
+  const run = (block: Buffer, part: Buffer) => {
+    const cipher = createCipheriv(name, key, block);
+    return Buffer.concat([cipher.update(part), cipher.final()]);
+  };
+  if (blocks <= untilWrap) return bytesAnswer(run(counter, data));
+  const split = Number(untilWrap) * 16;
+  const wrapped = Buffer.from((start & ~mask).toString(16).padStart(32, '0'), 'hex');
+  return bytesAnswer(Buffer.concat([run(counter, data.subarray(0, split)), run(wrapped, data.subarray(split))]));
+}
+
+/** AES-KW (RFC 3394): buffers are the key and the key material to wrap, or the wrapped key. */
+function aesKeyWrap(call: Call, op: 'wrapKey' | 'unwrapKey'): SubtleAnswer {
+  call.count(2, 2);
+  const key = aesKey(call);
+  const data = call.buffer(1);
+  if (data.length % 8 !== 0 || data.length < (op === 'wrapKey' ? 16 : 24)) fail('OperationError', 'Invalid AES-KW data length');
+  const name = `id-aes${key.length * 8}-wrap`;
+  const iv = Buffer.from('a6a6a6a6a6a6a6a6', 'hex');
+  try {
+    const cipher = op === 'wrapKey' ? createCipheriv(name, key, iv) : createDecipheriv(name, key, iv);
+    return bytesAnswer(Buffer.concat([cipher.update(data), cipher.final()]));
+  } catch {
+    fail('OperationError', op === 'wrapKey' ? 'Wrapping failed' : 'The data could not be unwrapped');
+  }
+}
+
+/** RSA-OAEP: buffers are the data and the label, if any; the key is the call's JWK. */
+function rsaOaep(call: Call, op: 'encrypt' | 'decrypt'): SubtleAnswer {
+  call.count(1, 2);
+  const key = keyFromJwk(call.jwk(), 'rsa', op === 'encrypt' ? 'public' : 'private');
+  const options = { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: call.hash(), oaepLabel: call.buffers[1] };
+  try {
+    return bytesAnswer(op === 'encrypt' ? publicEncrypt(options, call.buffer(0)) : privateDecrypt(options, call.buffer(0)));
+  } catch {
+    fail('OperationError', op === 'encrypt' ? 'The data is too long for this key and hash' : 'The data could not be decrypted');
   }
 }
 
@@ -416,12 +490,12 @@ function b64(text: string | undefined): Buffer {
   return Buffer.from(text ?? '', 'base64url');
 }
 
-function kindOf(alg: 'ECDSA' | 'RSASSA-PKCS1-v1_5' | 'RSA-PSS' | 'Ed25519'): KeyKind {
+function kindOf(alg: 'ECDSA' | 'RSASSA-PKCS1-v1_5' | 'RSA-PSS' | 'RSA-OAEP' | 'Ed25519'): KeyKind {
   return alg === 'ECDSA' ? 'ec' : alg === 'Ed25519' ? 'ed25519' : 'rsa';
 }
 
 function importKey(call: Call): SubtleAnswer {
-  const alg = call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS', 'Ed25519']);
+  const alg = call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS', 'RSA-OAEP', 'Ed25519']);
   const kind = kindOf(alg);
   const format = call.string('format', kind === 'rsa' ? ['spki', 'pkcs8', 'jwk'] : ['spki', 'pkcs8', 'raw', 'jwk']);
   const namedCurve = kind === 'ec' ? call.string('namedCurve', ['P-256', 'P-384', 'P-521']) : undefined;
@@ -493,7 +567,7 @@ function bigint(text: string): bigint {
 
 function exportKey(call: Call): SubtleAnswer {
   call.count(0, 0);
-  const kind = kindOf(call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS', 'Ed25519']));
+  const kind = kindOf(call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS', 'RSA-OAEP', 'Ed25519']));
   const format = call.string('format', kind === 'rsa' ? ['spki', 'pkcs8'] : ['spki', 'pkcs8', 'raw']);
   const jwk = call.jwk();
   if (format === 'pkcs8') {
@@ -508,7 +582,7 @@ function exportKey(call: Call): SubtleAnswer {
 
 function generateKey(call: Call): SubtleAnswer {
   call.count(0, 0);
-  const alg = call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS', 'Ed25519']);
+  const alg = call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS', 'RSA-OAEP', 'Ed25519']);
   let pair: { publicKey: KeyObject; privateKey: KeyObject };
   if (alg === 'Ed25519') {
     pair = generateKeyPairSync('ed25519');

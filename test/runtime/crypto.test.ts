@@ -348,6 +348,10 @@ t.test('errors have the WebCrypto names', async (t) => {
       deriveKey: await nameOf(s.deriveKey({ name: 'X25519' }, hmac, 'AES-GCM', false, ['encrypt'])),
       wrapKey: await nameOf(s.wrapKey('raw', aes, aes, 'AES-KW')),
       unwrapKey: await nameOf(s.unwrapKey()),
+      wrapNotExtractable: await nameOf(s.wrapKey('raw', hmac, await s.importKey('raw', new Uint8Array(16), 'AES-KW', false, ['wrapKey']), 'AES-KW')),
+      kwForEncrypt: await nameOf(s.importKey('raw', new Uint8Array(16), 'AES-KW', false, ['encrypt'])),
+      ctrCounter: await nameOf(s.encrypt({ name: 'AES-CTR', counter: new Uint8Array(8), length: 64 }, await s.importKey('raw', new Uint8Array(16), 'AES-CTR', false, ['encrypt']), utf8('x'))),
+      ctrLength: await nameOf(s.encrypt({ name: 'AES-CTR', counter: new Uint8Array(16), length: 0 }, await s.importKey('raw', new Uint8Array(16), 'AES-CTR', false, ['encrypt']), utf8('x'))),
       hmacSpki: await nameOf(s.importKey('spki', utf8('k'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])),
       badCurve: await nameOf(s.importKey('raw', new Uint8Array(65), { name: 'ECDSA', namedCurve: 'P-999' }, false, ['verify'])),
       unknownHash: await nameOf(s.importKey('raw', utf8('k'), { name: 'HMAC', hash: 'MD5' }, false, ['sign'])),
@@ -403,7 +407,8 @@ t.test('errors have the WebCrypto names', async (t) => {
   `);
   t.same(got, {
     unknownAlgorithm: 'NotSupportedError', ecdh: 'NotSupportedError', deriveBits: 'NotSupportedError', deriveKey: 'NotSupportedError',
-    wrapKey: 'NotSupportedError', unwrapKey: 'NotSupportedError', hmacSpki: 'NotSupportedError', badCurve: 'NotSupportedError',
+    wrapKey: 'InvalidAccessError', unwrapKey: 'TypeError', wrapNotExtractable: 'InvalidAccessError', kwForEncrypt: 'SyntaxError',
+    ctrCounter: 'OperationError', ctrLength: 'OperationError', hmacSpki: 'NotSupportedError', badCurve: 'NotSupportedError',
     unknownHash: 'NotSupportedError', rsaRaw: 'NotSupportedError',
     hmacForEncrypt: 'SyntaxError', noUsages: 'SyntaxError', generateNoUsages: 'SyntaxError', pairNoSign: 'SyntaxError',
     spkiForSign: 'SyntaxError', publicJwkForSign: 'SyntaxError',
@@ -467,7 +472,11 @@ t.test('the host checks what it is sent and never throws', async (t) => {
     ['a buffer that is not an ArrayBuffer', '{"op":"sign","alg":"HMAC","hash":"SHA-256"}', [key, new Uint8Array(2)]],
     ['too many buffers', '{"op":"sign","alg":"HMAC","hash":"SHA-256"}', [key, key, key, key, key]],
     ['too many bytes', '{"op":"sign","alg":"HMAC","hash":"SHA-256"}', [key, new ArrayBuffer(17 * 1024 * 1024)]],
-    ['unknown op', '{"op":"wrapKey"}', []],
+    ['unknown op', '{"op":"rotate"}', []],
+    ['AES-KW of less than 16 bytes', '{"op":"wrapKey","alg":"AES-KW"}', [key, new ArrayBuffer(8)]],
+    ['AES-CTR counter of 8 bytes', '{"op":"encrypt","alg":"AES-CTR","length":64}', [key, new ArrayBuffer(8), key]],
+    ['AES-CTR counter length 0', '{"op":"encrypt","alg":"AES-CTR","length":0}', [key, new ArrayBuffer(16), key]],
+    ['RSA-OAEP with a secret key', '{"op":"encrypt","alg":"RSA-OAEP","hash":"SHA-256","jwk":"{\\"kty\\":\\"oct\\",\\"k\\":\\"AA\\"}"}', [key]],
     ['deriveBits without its fields', '{"op":"deriveBits"}', []],
     ['PBKDF2 past 100,000 iterations', '{"op":"deriveBits","alg":"PBKDF2","hash":"SHA-256","iterations":100001,"length":256}', [key, key]],
     ['unknown hash', '{"op":"sign","alg":"HMAC","hash":"MD5"}', [key, key]],
@@ -640,4 +649,123 @@ t.test('PBKDF2 and HKDF: deriveBits matches node:crypto, deriveKey makes usable 
   t.equal(out.hmacLength, 512, "an HMAC key's default length is the hash's block size");
   // The last two: the host bounds the whole work of one uninterruptible call (iterations × output blocks, the salt).
   t.same(out.errors, ['NotSupportedError', 'SyntaxError', 'OperationError', 'InvalidAccessError', 'InvalidAccessError', 'NotSupportedError', 'NotSupportedError']);
+});
+
+t.test("AES-CTR, AES-KW and RSA-OAEP give the bytes Node's WebCrypto gives, and read what it made", async (t) => {
+  const run = await evaluator(t);
+  const subtle = globalThis.crypto.subtle;
+  const aesKey = randomBytes(32);
+  const kek = randomBytes(16);
+  // The counter's low byte at 0xfe with length 8: the third block wraps it to 0x00 (the upper bits stay).
+  const counter = Buffer.concat([randomBytes(15), Buffer.of(0xfe)]);
+  const data = randomBytes(100);
+  const oaep = (await subtle.generateKey({ name: 'RSA-OAEP', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['encrypt', 'decrypt'])) as import('node:crypto').webcrypto.CryptoKeyPair;
+  const label = Buffer.from('a label');
+  const fromNode = await subtle.encrypt({ name: 'RSA-OAEP', label }, oaep.publicKey, data);
+  const got = run(`
+    const key = await s.importKey('raw', bytes('${hex(aesKey)}'), 'AES-CTR', true, ['encrypt', 'decrypt']);
+    const ctr = (length) => ({ name: 'AES-CTR', counter: bytes('${hex(counter)}'), length });
+    const data = bytes('${hex(data)}');
+    const c8 = await s.encrypt(ctr(8), key, data);
+    const c128 = await s.encrypt(ctr(128), key, data);
+    const kek = await s.importKey('raw', bytes('${hex(kek)}'), 'AES-KW', false, ['wrapKey', 'unwrapKey']);
+    const wrapped = await s.wrapKey('raw', key, kek, 'AES-KW');
+    const unwrapped = await s.unwrapKey('raw', wrapped, kek, 'AES-KW', 'AES-GCM', true, ['encrypt']);
+    const publicKey = await s.importKey('jwk', ${JSON.stringify(await subtle.exportKey('jwk', oaep.publicKey))}, { name: 'RSA-OAEP', hash: 'SHA-256' }, true, ['encrypt']);
+    const privateKey = await s.importKey('jwk', ${JSON.stringify(await subtle.exportKey('jwk', oaep.privateKey))}, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['decrypt']);
+    const own = await s.generateKey({ name: 'RSA-OAEP', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-512' }, true, ['encrypt', 'decrypt']);
+    return {
+      c8: hex(c8), c128: hex(c128), back: hex(await s.decrypt(ctr(8), key, c8)),
+      wrapped: hex(wrapped), unwrapped: hex(await s.exportKey('raw', unwrapped)), unwrappedAlgorithm: unwrapped.algorithm,
+      oaep: hex(await s.encrypt({ name: 'RSA-OAEP', label: utf8('a label') }, publicKey, data)),
+      fromNode: hex(await s.decrypt({ name: 'RSA-OAEP', label: utf8('a label') }, privateKey, bytes('${hex(fromNode)}'))),
+      wrongLabel: await nameOf(s.decrypt({ name: 'RSA-OAEP', label: utf8('another') }, privateKey, bytes('${hex(fromNode)}'))),
+      ownRoundTrip: hex(await s.decrypt('RSA-OAEP', own.privateKey, await s.encrypt('RSA-OAEP', own.publicKey, data))),
+      ownJwkAlg: (await s.exportKey('jwk', own.publicKey)).alg,
+      ownUsages: [own.publicKey.usages, own.privateKey.usages],
+      tooLong: await nameOf(s.encrypt('RSA-OAEP', publicKey, new Uint8Array(200))),
+    };
+  `) as Record<string, string>;
+  const ctrKey = await subtle.importKey('raw', aesKey, 'AES-CTR', false, ['encrypt']);
+  t.equal(got.c8, hex(await subtle.encrypt({ name: 'AES-CTR', counter, length: 8 }, ctrKey, data)), 'AES-CTR, counter wrapping in its 8 bits');
+  t.equal(got.c128, hex(await subtle.encrypt({ name: 'AES-CTR', counter, length: 128 }, ctrKey, data)), 'AES-CTR, 128-bit counter');
+  t.not(got.c8, got.c128, 'the wrap changes the output');
+  t.equal(got.back, hex(data));
+  const kekKey = await subtle.importKey('raw', kek, 'AES-KW', false, ['wrapKey']);
+  const nodeWrapped = await subtle.wrapKey('raw', await subtle.importKey('raw', aesKey, 'AES-GCM', true, ['encrypt']), kekKey, 'AES-KW');
+  t.equal(got.wrapped, hex(nodeWrapped), 'AES-KW (RFC 3394) as Node wraps');
+  t.equal(got.unwrapped, hex(aesKey));
+  t.same(got.unwrappedAlgorithm, { name: 'AES-GCM', length: 256 });
+  t.equal(hex(await subtle.decrypt({ name: 'RSA-OAEP', label }, oaep.privateKey, Buffer.from(got.oaep!, 'hex'))), hex(data), 'RSA-OAEP made in the isolate, read by Node');
+  t.equal(got.fromNode, hex(data), 'and the other way round');
+  t.equal(got.wrongLabel, 'OperationError');
+  t.equal(got.ownRoundTrip, hex(data));
+  t.equal(got.ownJwkAlg, 'RSA-OAEP-512');
+  t.same(got.ownUsages, [['encrypt'], ['decrypt']]);
+  t.equal(got.tooLong, 'OperationError');
+});
+
+t.test('wrapKey and unwrapKey move a JWK through AES-GCM and a raw key through RSA-OAEP', async (t) => {
+  const run = await evaluator(t);
+  const got = run(`
+    const hmac = await s.importKey('raw', utf8('a secret'), { name: 'HMAC', hash: 'SHA-256' }, true, ['sign']);
+    const gcm = await s.generateKey({ name: 'AES-GCM', length: 256 }, false, ['wrapKey', 'unwrapKey']);
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const wrapped = await s.wrapKey('jwk', hmac, gcm, { name: 'AES-GCM', iv });
+    const back = await s.unwrapKey('jwk', wrapped, gcm, { name: 'AES-GCM', iv }, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const rsa = await s.generateKey({ name: 'RSA-OAEP', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, false, ['wrapKey', 'unwrapKey']);
+    const aes = await s.generateKey({ name: 'AES-CTR', length: 128 }, true, ['encrypt']);
+    const sealed = await s.wrapKey('raw', aes, rsa.publicKey, 'RSA-OAEP');
+    const opened = await s.unwrapKey('raw', sealed, rsa.privateKey, 'RSA-OAEP', 'AES-CTR', true, ['encrypt']);
+    const tampered = new Uint8Array(wrapped); tampered[0] ^= 1;
+    return {
+      sameMac: hex(await s.sign('HMAC', hmac, utf8('x'))) === hex(await s.sign('HMAC', back, utf8('x'))),
+      backExtractable: back.extractable,
+      sameAes: hex(await s.exportKey('raw', aes)) === hex(await s.exportKey('raw', opened)),
+      tampered: await nameOf(s.unwrapKey('jwk', tampered, gcm, { name: 'AES-GCM', iv }, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])),
+      wrongUsage: await nameOf(s.wrapKey('raw', aes, rsa.privateKey, 'RSA-OAEP')),
+    };
+  `);
+  t.same(got, { sameMac: true, backExtractable: false, sameAes: true, tampered: 'OperationError', wrongUsage: 'InvalidAccessError' });
+});
+
+t.test('JWE with jose: RSA-OAEP-256 and A128KW made in the isolate decrypt in node, and the other way round', async (t) => {
+  const jose = await import('jose');
+  const bundle = await bundleWorker(`
+    import { CompactEncrypt, compactDecrypt, importJWK } from 'jose';
+    export default {
+      async fetch(request) {
+        const input = await request.json();
+        const text = (result) => new TextDecoder().decode(result.plaintext);
+        const kek = new Uint8Array(input.kek);
+        const rsaPublic = await importJWK(input.rsaPublic, 'RSA-OAEP-256');
+        const rsaPrivate = await importJWK(input.rsaPrivate, 'RSA-OAEP-256');
+        return Response.json({
+          rsa: await new CompactEncrypt(new TextEncoder().encode('for node, sealed with RSA')).setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM' }).encrypt(rsaPublic),
+          kw: await new CompactEncrypt(new TextEncoder().encode('for node, wrapped with AES-KW')).setProtectedHeader({ alg: 'A128KW', enc: 'A128CBC-HS256' }).encrypt(kek),
+          nodeRsa: text(await compactDecrypt(input.rsa, rsaPrivate)),
+          nodeKw: text(await compactDecrypt(input.kw, kek)),
+        });
+      },
+    };
+  `, import.meta.dirname);
+  const worker = await TestWorker.create();
+  t.teardown(() => worker.dispose());
+  worker.deployModule(bundle);
+  const rsa = await jose.generateKeyPair('RSA-OAEP-256', { extractable: true, modulusLength: 2048 });
+  const kek = randomBytes(16);
+  const input = {
+    kek: [...kek],
+    rsaPublic: await jose.exportJWK(rsa.publicKey),
+    rsaPrivate: await jose.exportJWK(rsa.privateKey),
+    rsa: await new jose.CompactEncrypt(Buffer.from('for the isolate, RSA')).setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM' }).encrypt(rsa.publicKey),
+    kw: await new jose.CompactEncrypt(Buffer.from('for the isolate, AES-KW')).setProtectedHeader({ alg: 'A128KW', enc: 'A128GCM' }).encrypt(kek),
+  };
+  const answer = worker.fetch('https://jwe.test/', { method: 'POST', body: JSON.stringify(input) });
+  t.equal(answer.status, 200, answer.error?.stack ?? answer.body ?? '');
+  const body = JSON.parse(answer.body!);
+  t.equal(body.nodeRsa, 'for the isolate, RSA');
+  t.equal(body.nodeKw, 'for the isolate, AES-KW');
+  t.equal(Buffer.from((await jose.compactDecrypt(body.rsa, rsa.privateKey)).plaintext).toString(), 'for node, sealed with RSA');
+  t.equal(Buffer.from((await jose.compactDecrypt(body.kw, kek)).plaintext).toString(), 'for node, wrapped with AES-KW');
 });

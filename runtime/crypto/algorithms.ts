@@ -32,6 +32,8 @@ export interface Algorithm {
   counter?: Uint8Array<ArrayBuffer>;
   /** RSA-OAEP. */
   label?: Uint8Array<ArrayBuffer>;
+  /** ECDH and X25519: the peer's public key (a CryptoKey, checked by deriveBits). */
+  public?: unknown;
 }
 
 /** The IDL dictionary each (operation, algorithm) pair is converted to. */
@@ -43,6 +45,7 @@ type Params =
   | 'AesCbcParams'
   | 'AesCtrParams'
   | 'RsaOaepParams'
+  | 'EcdhKeyDeriveParams'
   | 'EcdsaParams'
   | 'EcKeyParams' // EcKeyGenParams, EcKeyImportParams
   | 'RsaHashedImportParams'
@@ -84,15 +87,15 @@ const REGISTRY: Record<Operation, Registry> = {
   generateKey: registry([
     ['HMAC', 'HmacImportParams'], ['AES-GCM', 'AesKeyGenParams'], ['AES-CBC', 'AesKeyGenParams'], ['AES-CTR', 'AesKeyGenParams'], ['AES-KW', 'AesKeyGenParams'],
     ['ECDSA', 'EcKeyParams'], ['RSASSA-PKCS1-v1_5', 'RsaHashedKeyGenParams'], ['RSA-PSS', 'RsaHashedKeyGenParams'], ['RSA-OAEP', 'RsaHashedKeyGenParams'],
-    ['Ed25519', 'Algorithm'], ['NODE-ED25519', 'Algorithm'],
+    ['Ed25519', 'Algorithm'], ['NODE-ED25519', 'Algorithm'], ['ECDH', 'EcKeyParams'], ['X25519', 'Algorithm'],
   ]),
   importKey: registry([
     ['HMAC', 'HmacImportParams'], ['AES-GCM', 'Algorithm'], ['AES-CBC', 'Algorithm'], ['AES-CTR', 'Algorithm'], ['AES-KW', 'Algorithm'],
     ['ECDSA', 'EcKeyParams'], ['RSASSA-PKCS1-v1_5', 'RsaHashedImportParams'], ['RSA-PSS', 'RsaHashedImportParams'], ['RSA-OAEP', 'RsaHashedImportParams'],
-    ['Ed25519', 'Algorithm'], ['NODE-ED25519', 'Algorithm'],
+    ['Ed25519', 'Algorithm'], ['NODE-ED25519', 'Algorithm'], ['ECDH', 'EcKeyParams'], ['X25519', 'Algorithm'],
     ['PBKDF2', 'Algorithm'], ['HKDF', 'Algorithm'],
   ]),
-  deriveBits: registry([['PBKDF2', 'Pbkdf2Params'], ['HKDF', 'HkdfParams']]),
+  deriveBits: registry([['PBKDF2', 'Pbkdf2Params'], ['HKDF', 'HkdfParams'], ['ECDH', 'EcdhKeyDeriveParams'], ['X25519', 'EcdhKeyDeriveParams']]),
   // deriveKey's derivedKeyType: what the derived bits become (https://w3c.github.io/webcrypto/#dfn-get-key-length).
   'get key length': registry([
     ['HMAC', 'HmacImportParams'], ['AES-GCM', 'AesKeyGenParams'], ['AES-CBC', 'AesKeyGenParams'], ['AES-CTR', 'AesKeyGenParams'], ['AES-KW', 'AesKeyGenParams'],
@@ -185,6 +188,12 @@ export function normalizeAlgorithm(algorithm: unknown, operation: Operation): Al
       const length = get('length');
       if (length === undefined) required(params, 'length');
       result.length = enforceRange(length, 0xff, params, 'length');
+      break;
+    }
+    case 'EcdhKeyDeriveParams': {
+      const peer = get('public');
+      if (peer === undefined) required(params, 'public');
+      result.public = peer;
       break;
     }
     case 'RsaOaepParams': {

@@ -25,13 +25,31 @@ const SIGN = usageMask('sign');
 const VERIFY = usageMask('verify');
 const DECRYPT = usageMask('decrypt', 'unwrapKey');
 const ENCRYPT = usageMask('encrypt', 'wrapKey');
+const DERIVE = usageMask('deriveKey', 'deriveBits');
+
+/** Key agreement: a private key derives, a public key has no usage of its own. */
+export function isKeyAgreement(name: string): boolean {
+  return name === 'ECDH' || name === 'X25519';
+}
 
 /** The usages a private and a public key of `name` may have. */
 function privateUsages(name: string): Usages {
-  return name === 'RSA-OAEP' ? DECRYPT : SIGN;
+  return name === 'RSA-OAEP' ? DECRYPT : isKeyAgreement(name) ? DERIVE : SIGN;
 }
 function publicUsages(name: string): Usages {
-  return name === 'RSA-OAEP' ? ENCRYPT : VERIFY;
+  return name === 'RSA-OAEP' ? ENCRYPT : isKeyAgreement(name) ? 0 : VERIFY;
+}
+
+/** EC keys (ECDSA, ECDH) and OKP keys (Ed25519, X25519). */
+function isEc(name: string): boolean {
+  return name === 'ECDSA' || name === 'ECDH';
+}
+function isOkp(name: string): boolean {
+  return isEd25519(name) || name === 'X25519';
+}
+/** The JWK "crv" of an OKP key. */
+function okpCurve(name: string): string {
+  return name === 'X25519' ? 'X25519' : 'Ed25519';
 }
 
 const CURVES: Record<string, string | undefined> = { __proto__: null, 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' } as unknown as Record<string, string | undefined>;
@@ -49,7 +67,7 @@ const RSA_MEMBERS = ['kty', 'n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'];
 const OKP_MEMBERS = ['kty', 'crv', 'x', 'd'];
 
 export function isAsymmetricAlgorithm(name: string): boolean {
-  return name === 'ECDSA' || name === 'RSASSA-PKCS1-v1_5' || name === 'RSA-PSS' || name === 'RSA-OAEP' || isEd25519(name);
+  return name === 'ECDSA' || name === 'RSASSA-PKCS1-v1_5' || name === 'RSA-PSS' || name === 'RSA-OAEP' || isEd25519(name) || isKeyAgreement(name);
 }
 
 /** Ed25519, under its standard name or Workers' older one. */
@@ -58,7 +76,7 @@ function isEd25519(name: string): boolean {
 }
 
 /** The algorithm name the host knows the key by. */
-function hostAlgorithm(name: string): string {
+export function hostAlgorithm(name: string): string {
   return isEd25519(name) ? 'Ed25519' : name;
 }
 
@@ -86,11 +104,11 @@ function hexBytes(hex: string): Uint8Array<ArrayBuffer> {
 
 function keyFromHost(info: HostKey, algorithm: Algorithm, extractable: boolean, usages: Usages): CryptoKey {
   const keyAlgorithm = { __proto__: null, name: algorithm.name } as unknown as KeyAlgorithm;
-  if (algorithm.name === 'ECDSA') {
+  if (isEc(algorithm.name)) {
     keyAlgorithm.namedCurve = info.namedCurve!;
   } else if (algorithm.name === 'NODE-ED25519') {
     keyAlgorithm.namedCurve = 'NODE-ED25519';
-  } else if (algorithm.name !== 'Ed25519') {
+  } else if (!isOkp(algorithm.name)) {
     keyAlgorithm.modulusLength = info.modulusLength!;
     keyAlgorithm.publicExponent = hexBytes(info.publicExponent!);
     keyAlgorithm.hash = algorithm.hash!;
@@ -119,8 +137,8 @@ export function importAsymmetricKey(
   usages: Usages,
 ): CryptoKey {
   const name = algorithm.name;
-  const ec = name === 'ECDSA';
-  const ed = isEd25519(name);
+  const ec = isEc(name);
+  const ed = isOkp(name);
   if (ec && CURVES[algorithm.namedCurve!] === undefined) fail('NotSupportedError', `Unsupported named curve '${algorithm.namedCurve!}'`);
   let type: KeyType;
   let jwkText: string | undefined;
@@ -134,14 +152,14 @@ export function importAsymmetricKey(
     const jwk = keyData as JsonWebKey;
     type = jwk.d !== undefined ? 'private' : 'public';
     checkUsages(usages, type === 'private' ? privateUsages(name) : publicUsages(name));
-    checkJwk(jwk, ec ? 'EC' : ed ? 'OKP' : 'RSA', name === 'RSA-OAEP' ? 'enc' : 'sig', usages, extractable);
+    checkJwk(jwk, ec ? 'EC' : ed ? 'OKP' : 'RSA', name === 'RSA-OAEP' || isKeyAgreement(name) ? 'enc' : 'sig', usages, extractable);
     if (ed) {
-      if (jwk.crv !== 'Ed25519') fail('DataError', 'The JWK "crv" member was not "Ed25519"');
-      if (jwk.alg !== undefined && jwk.alg !== 'EdDSA' && jwk.alg !== 'Ed25519') fail('DataError', 'The JWK "alg" member was not "EdDSA"');
+      if (jwk.crv !== okpCurve(name)) fail('DataError', `The JWK "crv" member was not "${okpCurve(name)}"`);
+      if (isEd25519(name) && jwk.alg !== undefined && jwk.alg !== 'EdDSA' && jwk.alg !== 'Ed25519') fail('DataError', 'The JWK "alg" member was not "EdDSA"');
     } else if (ec) {
       if (jwk.crv !== algorithm.namedCurve) fail('DataError', `The JWK "crv" member was not "${algorithm.namedCurve!}"`);
       const alg = jwk.alg;
-      if (alg !== undefined && (alg === 'ES256' || alg === 'ES384' || alg === 'ES512') && alg !== CURVES[algorithm.namedCurve!]) {
+      if (name === 'ECDSA' && alg !== undefined && (alg === 'ES256' || alg === 'ES384' || alg === 'ES512') && alg !== CURVES[algorithm.namedCurve!]) {
         fail('DataError', `The JWK "alg" member was not "${CURVES[algorithm.namedCurve!]!}"`);
       }
     } else {
@@ -175,14 +193,14 @@ function own(object: Record<string, unknown>, member: string): string | undefine
 // https://w3c.github.io/webcrypto/#ecdsa-operations-export-key, #rsassa-pkcs1-operations-export-key
 export function exportAsymmetricKey(format: KeyFormat, key: KeySlots): ArrayBuffer | object {
   const name = key.algorithm.name;
-  const ec = name === 'ECDSA';
-  const ed = isEd25519(name);
+  const ec = isEc(name);
+  const ed = isOkp(name);
   if (format === 'jwk') {
     const material = JSONParse(key.jwk!) as Record<string, unknown>;
     const d = own(material, 'd');
     let jwk: Record<string, unknown>;
     if (ed) {
-      jwk = { kty: 'OKP', crv: 'Ed25519', x: own(material, 'x') };
+      jwk = { kty: 'OKP', crv: okpCurve(name), x: own(material, 'x') };
       if (d !== undefined) jwk.d = d;
     } else if (ec) {
       jwk = { kty: 'EC', crv: own(material, 'crv'), x: own(material, 'x'), y: own(material, 'y') };
@@ -218,9 +236,9 @@ export function generateKeyPair(algorithm: Algorithm, extractable: boolean, usag
   const name = algorithm.name;
   checkUsages(usages, privateUsages(name) | publicUsages(name));
   let answer;
-  if (isEd25519(name)) {
-    answer = subtleCall({ __proto__: null, op: 'generateKey', alg: 'Ed25519' }, []);
-  } else if (name === 'ECDSA') {
+  if (isOkp(name)) {
+    answer = subtleCall({ __proto__: null, op: 'generateKey', alg: hostAlgorithm(name) }, []);
+  } else if (isEc(name)) {
     if (CURVES[algorithm.namedCurve!] === undefined) fail('NotSupportedError', `Unsupported named curve '${algorithm.namedCurve!}'`);
     answer = subtleCall({ __proto__: null, op: 'generateKey', alg: name, namedCurve: algorithm.namedCurve }, []);
   } else {

@@ -3,7 +3,7 @@
  * argument conversion errors (TypeError) and the operation's own errors (DOMException) reject it. The
  * work itself is one synchronous host call (bridge op 'subtle', or 'digest'); the promise is settled
  * when the method returns. wrapKey and unwrapKey are exportKey then encrypt, and decrypt then importKey
- * (or AES-KW's own wrap). ECDH and X25519 are not supported (NotSupportedError).
+ * (or AES-KW's own wrap).
  */
 import { hostDigest } from '../bridge.ts';
 import { utf8Decode, utf8Encode } from '../encoding/utf8.ts';
@@ -12,7 +12,7 @@ import { nameClass } from '../global/define.ts';
 import { JSONParse, JSONStringify, MathTrunc, NumberIsFinite, PromiseCtor, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength, Uint8ArrayCtor } from '../primordials.ts';
 import { type Algorithm, normalizeAlgorithm } from './algorithms.ts';
 import { subtleCall } from './host-call.ts';
-import { exportAsymmetricKey, generateKeyPair, importAsymmetricKey, isAsymmetricAlgorithm } from './asymmetric-keys.ts';
+import { exportAsymmetricKey, generateKeyPair, hostAlgorithm, importAsymmetricKey, isAsymmetricAlgorithm, isKeyAgreement } from './asymmetric-keys.ts';
 import { fail } from './errors.ts';
 import { type JsonWebKey, toJsonWebKey } from './jwk.ts';
 import { type CryptoKey, type KeySlots, hasUsage, keySlots, toUsages } from './key.ts';
@@ -286,6 +286,7 @@ function enforceUnsignedLong(value: unknown): number {
 function deriveBits(algorithm: Algorithm, key: KeySlots, length: number | null, usage: 'deriveBits' | 'deriveKey'): ArrayBuffer {
   if (algorithm.name !== key.algorithm.name) fail('InvalidAccessError', `The key is not a ${algorithm.name} key`);
   if (!hasUsage(key.usages, usage)) fail('InvalidAccessError', `The key does not support the '${usage}' operation`);
+  if (isKeyAgreement(algorithm.name)) return agreedBits(algorithm, key, length);
   if (length === null || length % 8 !== 0) fail('OperationError', 'The length must be a multiple of 8 bits');
   if (algorithm.name === 'PBKDF2') {
     if (length === 0) fail('OperationError', 'The length must not be zero');
@@ -298,6 +299,21 @@ function deriveBits(algorithm: Algorithm, key: KeySlots, length: number | null, 
   const buffers = [key.secret!, TypedArrayPrototypeGetBuffer(algorithm.salt!) as ArrayBuffer];
   if (algorithm.info !== undefined) buffers[2] = TypedArrayPrototypeGetBuffer(algorithm.info) as ArrayBuffer;
   return subtleCall(call, buffers).buffers[0]!;
+}
+
+/**
+ * ECDH and X25519 (https://w3c.github.io/webcrypto/#ecdh-operations-derive-bits,
+ * https://wicg.github.io/webcrypto-secure-curves/#x25519-operations): the shared secret of the private
+ * base key and the peer's public key, whole (length null) or its first `length` bits.
+ */
+function agreedBits(algorithm: Algorithm, key: KeySlots, length: number | null): ArrayBuffer {
+  if (key.type !== 'private') fail('InvalidAccessError', 'The base key is not a private key');
+  const peer = keySlots(algorithm.public, 'deriveBits', 1);
+  if (peer.type !== 'public') fail('InvalidAccessError', 'The public member is not a public key');
+  if (peer.algorithm.name !== key.algorithm.name) fail('InvalidAccessError', `The public key is not a ${key.algorithm.name} key`);
+  if (peer.algorithm.namedCurve !== key.algorithm.namedCurve) fail('InvalidAccessError', 'The public key is on another curve');
+  const call = { __proto__: null, op: 'deriveBits', alg: hostAlgorithm(algorithm.name), jwk: key.jwk, peerJwk: peer.jwk, length };
+  return subtleCall(call, []).buffers[0]!;
 }
 
 /**

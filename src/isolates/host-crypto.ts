@@ -17,6 +17,7 @@
  *   { op: 'encrypt' | 'decrypt', alg: 'AES-CTR', length }       buffers [key, counter, data]   → buffers [result]
  *   { op: 'encrypt' | 'decrypt', alg: 'RSA-OAEP', hash, jwk }   buffers [data, label?]         → buffers [result]
  *   { op: 'wrapKey' | 'unwrapKey', alg: 'AES-KW' }              buffers [key, data]            → buffers [result]
+ *   { op: 'deriveBits', alg: 'ECDH' | 'X25519', jwk, peerJwk, length | null }  buffers []       → buffers [bits]
  *   { op: 'importKey', alg, format: 'spki' | 'pkcs8' | 'raw', namedCurve? }  buffers [der or point] → json HostKey
  *   { op: 'importKey', alg, format: 'jwk', namedCurve?, jwk }   buffers []                     → json HostKey
  *   { op: 'exportKey', alg, format: 'spki' | 'pkcs8' | 'raw', jwk }          buffers []        → buffers [bytes]
@@ -44,6 +45,7 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
+  diffieHellman,
   generateKeyPairSync,
   hkdfSync,
   pbkdf2Sync,
@@ -194,9 +196,9 @@ class Call {
     return DIGEST_BYTES[this.string('hash', SHA_NAMES)]!;
   }
 
-  /** The call's JWK: an object of strings with the members of `kty`'s keys only. */
-  jwk(): Record<string, string> {
-    const text = this.fields.jwk;
+  /** The call's JWK (field `field`): an object of strings with the members of `kty`'s keys only. */
+  jwk(field = 'jwk'): Record<string, string> {
+    const text = this.fields[field];
     if (typeof text !== 'string') fail('DataError', 'Missing JWK');
     let parsed: unknown;
     try {
@@ -310,7 +312,8 @@ function signature(call: Call, op: 'sign' | 'verify', alg: 'ECDSA' | 'RSASSA-PKC
  * standard's rules; the bounds are checked again here, since they bound this call's cost.
  */
 function deriveBits(call: Call): SubtleAnswer {
-  const alg = call.string('alg', ['PBKDF2', 'HKDF']);
+  const alg = call.string('alg', ['PBKDF2', 'HKDF', 'ECDH', 'X25519']);
+  if (alg === 'ECDH' || alg === 'X25519') return agreedBits(call, alg);
   call.count(alg === 'PBKDF2' ? 2 : 3, alg === 'PBKDF2' ? 2 : 3);
   const hash = call.hash();
   const bytes = call.integer('length', 8, 255 * 64 * 8) / 8;
@@ -370,6 +373,31 @@ function aes(call: Call, op: 'encrypt' | 'decrypt', alg: 'AES-GCM' | 'AES-CBC'):
   } catch {
     fail('OperationError', 'The data could not be decrypted');
   }
+}
+
+/**
+ * ECDH and X25519: the shared secret of the private key `jwk` and the public key `peerJwk`, whole
+ * (`length` null) or its first `length` bits.
+ */
+function agreedBits(call: Call, alg: 'ECDH' | 'X25519'): SubtleAnswer {
+  call.count(0, 0);
+  const kind: KeyKind = alg === 'ECDH' ? 'ec' : 'x25519';
+  const privateKey = keyFromJwk(call.jwk(), kind, 'private');
+  const publicKey = keyFromJwk(call.jwk('peerJwk'), kind, 'public');
+  if (kind === 'ec' && privateKey.asymmetricKeyDetails?.namedCurve !== publicKey.asymmetricKeyDetails?.namedCurve) fail('InvalidAccessError', 'The keys are on different curves');
+  let secret: Buffer;
+  try {
+    secret = diffieHellman({ privateKey, publicKey });
+  } catch {
+    fail('OperationError', 'The key agreement failed');
+  }
+  // X25519 with a small-order point gives all zeros (https://wicg.github.io/webcrypto-secure-curves/#x25519-operations).
+  if (kind === 'x25519' && secret.every((byte) => byte === 0)) fail('OperationError', 'The shared secret is all zeros');
+  if (call.fields.length === null || call.fields.length === undefined) return bytesAnswer(secret);
+  const bits = call.integer('length', 0, secret.length * 8);
+  const out = Buffer.from(secret.subarray(0, Math.ceil(bits / 8)));
+  if (bits % 8 !== 0) out[out.length - 1]! &= (0xff << (8 - (bits % 8))) & 0xff;
+  return bytesAnswer(out);
 }
 
 /** The AES key of buffer 0; DataError unless it is 128, 192 or 256 bits. */
@@ -436,13 +464,16 @@ function rsaOaep(call: Call, op: 'encrypt' | 'decrypt'): SubtleAnswer {
   }
 }
 
-type KeyKind = 'ec' | 'rsa' | 'ed25519';
-const KTY: Record<KeyKind, string> = { ec: 'EC', rsa: 'RSA', ed25519: 'OKP' };
+type KeyKind = 'ec' | 'rsa' | 'ed25519' | 'x25519';
+const KTY: Record<KeyKind, string> = { ec: 'EC', rsa: 'RSA', ed25519: 'OKP', x25519: 'OKP' };
+/** The JWK "crv" of an OKP key kind. */
+const OKP_CURVES: Partial<Record<KeyKind, string>> = { ed25519: 'Ed25519', x25519: 'X25519' };
 
 /** A KeyObject of kind `kind` and `type` from a JWK; DataError if it is not one. */
 function keyFromJwk(jwk: Record<string, string>, kind: KeyKind, type: 'public' | 'private'): KeyObject {
   if (jwk.kty !== KTY[kind]) fail('DataError', 'The key is of the wrong type');
-  if (kind === 'ed25519' && (jwk.crv !== 'Ed25519' || b64(jwk.x).length !== 32 || (jwk.d !== undefined && b64(jwk.d).length !== 32))) fail('DataError', 'Invalid Ed25519 key data');
+  const okpCurve = OKP_CURVES[kind];
+  if (okpCurve !== undefined && (jwk.crv !== okpCurve || b64(jwk.x).length !== 32 || (jwk.d !== undefined && b64(jwk.d).length !== 32))) fail('DataError', `Invalid ${okpCurve} key data`);
   if (type === 'private' && jwk.d === undefined) fail('InvalidAccessError', 'The key is not a private key');
   if (kind === 'ec' && !Object.hasOwn(CURVES, jwk.crv ?? '')) fail('NotSupportedError', 'Unsupported named curve');
   // Bound the cost before OpenSSL sees the numbers: n up to 8192 bits, e up to 64 bits.
@@ -460,7 +491,7 @@ function keyFromJwk(jwk: Record<string, string>, kind: KeyKind, type: 'public' |
 
 /** `key` if it is of kind `kind` and within the limits. */
 function checked(key: KeyObject, kind: KeyKind): KeyObject {
-  if (key.asymmetricKeyType !== kind) fail('DataError', `The key is not an ${KTY[kind] === 'OKP' ? 'Ed25519' : KTY[kind]} key`);
+  if (key.asymmetricKeyType !== kind) fail('DataError', `The key is not an ${OKP_CURVES[kind] ?? KTY[kind]} key`);
   const details = key.asymmetricKeyDetails ?? {};
   if (kind === 'ec' && !Object.hasOwn(CURVE_NAMES, details.namedCurve ?? '')) fail('NotSupportedError', 'Unsupported named curve');
   if (kind === 'rsa') {
@@ -490,13 +521,15 @@ function b64(text: string | undefined): Buffer {
   return Buffer.from(text ?? '', 'base64url');
 }
 
-function kindOf(alg: 'ECDSA' | 'RSASSA-PKCS1-v1_5' | 'RSA-PSS' | 'RSA-OAEP' | 'Ed25519'): KeyKind {
-  return alg === 'ECDSA' ? 'ec' : alg === 'Ed25519' ? 'ed25519' : 'rsa';
+function kindOf(alg: (typeof KEY_ALGORITHMS)[number]): KeyKind {
+  return alg === 'ECDSA' || alg === 'ECDH' ? 'ec' : alg === 'Ed25519' ? 'ed25519' : alg === 'X25519' ? 'x25519' : 'rsa';
 }
 
+/** The algorithms whose keys the host imports, exports and generates. */
+const KEY_ALGORITHMS = ['ECDSA', 'ECDH', 'RSASSA-PKCS1-v1_5', 'RSA-PSS', 'RSA-OAEP', 'Ed25519', 'X25519'] as const;
+
 function importKey(call: Call): SubtleAnswer {
-  const alg = call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS', 'RSA-OAEP', 'Ed25519']);
-  const kind = kindOf(alg);
+  const kind = kindOf(call.string('alg', KEY_ALGORITHMS));
   const format = call.string('format', kind === 'rsa' ? ['spki', 'pkcs8', 'jwk'] : ['spki', 'pkcs8', 'raw', 'jwk']);
   const namedCurve = kind === 'ec' ? call.string('namedCurve', ['P-256', 'P-384', 'P-521']) : undefined;
   const curve = namedCurve === undefined ? undefined : CURVES[namedCurve]!;
@@ -516,7 +549,7 @@ function importKey(call: Call): SubtleAnswer {
           fail('DataError', 'The JWK "d" member does not match "x" and "y"');
         }
       }
-    } else if (kind === 'ed25519') {
+    } else if (kind === 'ed25519' || kind === 'x25519') {
       // As for EC: node:crypto takes d and does not check that it belongs to x.
       if (jwk.d !== undefined && createPublicKey(key).export({ format: 'jwk' }).x !== jwk.x) fail('DataError', 'The JWK "d" member does not match "x"');
     } else if (jwk.d !== undefined) {
@@ -529,9 +562,9 @@ function importKey(call: Call): SubtleAnswer {
     try {
       if (format === 'spki') key = createPublicKey({ key: data, format: 'der', type: 'spki' });
       else if (format === 'pkcs8') key = createPrivateKey({ key: data, format: 'der', type: 'pkcs8' });
-      else if (kind === 'ed25519') {
-        if (data.length !== 32) fail('DataError', 'An Ed25519 public key is 32 bytes');
-        key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: data.toString('base64url') }, format: 'jwk' });
+      else if (kind === 'ed25519' || kind === 'x25519') {
+        if (data.length !== 32) fail('DataError', `An ${OKP_CURVES[kind]!} public key is 32 bytes`);
+        key = createPublicKey({ key: { kty: 'OKP', crv: OKP_CURVES[kind]!, x: data.toString('base64url') }, format: 'jwk' });
       } else {
         const point = ECDH.convertKey(data, curve!.openssl, undefined, undefined, 'uncompressed') as Buffer;
         const size = curve!.bytes;
@@ -567,7 +600,7 @@ function bigint(text: string): bigint {
 
 function exportKey(call: Call): SubtleAnswer {
   call.count(0, 0);
-  const kind = kindOf(call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS', 'RSA-OAEP', 'Ed25519']));
+  const kind = kindOf(call.string('alg', KEY_ALGORITHMS));
   const format = call.string('format', kind === 'rsa' ? ['spki', 'pkcs8'] : ['spki', 'pkcs8', 'raw']);
   const jwk = call.jwk();
   if (format === 'pkcs8') {
@@ -576,17 +609,19 @@ function exportKey(call: Call): SubtleAnswer {
   const key = keyFromJwk(jwk, kind, 'public');
   if (format === 'spki') return bytesAnswer(key.export({ type: 'spki', format: 'der' }));
   const exported = key.export({ format: 'jwk' });
-  if (kind === 'ed25519') return bytesAnswer(b64(exported.x));
+  if (kind !== 'ec') return bytesAnswer(b64(exported.x));
   return bytesAnswer(Buffer.concat([Buffer.of(4), b64(exported.x), b64(exported.y)]));
 }
 
 function generateKey(call: Call): SubtleAnswer {
   call.count(0, 0);
-  const alg = call.string('alg', ['ECDSA', 'RSASSA-PKCS1-v1_5', 'RSA-PSS', 'RSA-OAEP', 'Ed25519']);
+  const kind = kindOf(call.string('alg', KEY_ALGORITHMS));
   let pair: { publicKey: KeyObject; privateKey: KeyObject };
-  if (alg === 'Ed25519') {
+  if (kind === 'ed25519') {
     pair = generateKeyPairSync('ed25519');
-  } else if (alg === 'ECDSA') {
+  } else if (kind === 'x25519') {
+    pair = generateKeyPairSync('x25519');
+  } else if (kind === 'ec') {
     const curve = CURVES[call.string('namedCurve', ['P-256', 'P-384', 'P-521'])]!;
     pair = generateKeyPairSync('ec', { namedCurve: curve.openssl });
   } else {

@@ -343,8 +343,13 @@ t.test('errors have the WebCrypto names', async (t) => {
     const iv = new Uint8Array(12);
     return {
       unknownAlgorithm: await nameOf(s.importKey('raw', utf8('k'), 'PBKDF3', false, ['sign'])),
-      ecdh: await nameOf(s.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits'])),
-      deriveBits: await nameOf(s.deriveBits({ name: 'ECDH' }, hmac, 8)),
+      ecdhNoPublic: await nameOf(s.deriveBits({ name: 'ECDH' }, hmac, 8)),
+      ecdhPublicNotAKey: await nameOf(s.deriveBits({ name: 'ECDH', public: {} }, (await s.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits'])).privateKey, 8)),
+      ecdhOtherCurve: await nameOf(s.deriveBits({ name: 'ECDH', public: (await s.generateKey({ name: 'ECDH', namedCurve: 'P-384' }, false, ['deriveBits'])).publicKey }, (await s.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits'])).privateKey, 8)),
+      ecdhPublicBase: await nameOf((async () => { const pair = await s.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']); return s.deriveBits({ name: 'ECDH', public: pair.publicKey }, pair.publicKey, 8); })()),
+      ecdhTooLong: await nameOf((async () => { const pair = await s.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']); return s.deriveBits({ name: 'ECDH', public: pair.publicKey }, pair.privateKey, 512); })()),
+      ecdhPublicUsage: await nameOf(s.importKey('raw', new Uint8Array(32), 'X25519', false, ['deriveBits'])),
+      x25519SmallOrder: await nameOf((async () => { const own = await s.generateKey('X25519', false, ['deriveBits']); const zero = await s.importKey('raw', new Uint8Array(32), 'X25519', false, []); return s.deriveBits({ name: 'X25519', public: zero }, own.privateKey, 256); })()),
       deriveKey: await nameOf(s.deriveKey({ name: 'X25519' }, hmac, 'AES-GCM', false, ['encrypt'])),
       wrapKey: await nameOf(s.wrapKey('raw', aes, aes, 'AES-KW')),
       unwrapKey: await nameOf(s.unwrapKey()),
@@ -406,7 +411,8 @@ t.test('errors have the WebCrypto names', async (t) => {
     };
   `);
   t.same(got, {
-    unknownAlgorithm: 'NotSupportedError', ecdh: 'NotSupportedError', deriveBits: 'NotSupportedError', deriveKey: 'NotSupportedError',
+    unknownAlgorithm: 'NotSupportedError', ecdhNoPublic: 'TypeError', ecdhPublicNotAKey: 'TypeError', ecdhOtherCurve: 'InvalidAccessError',
+    ecdhPublicBase: 'InvalidAccessError', ecdhTooLong: 'OperationError', ecdhPublicUsage: 'SyntaxError', x25519SmallOrder: 'OperationError', deriveKey: 'TypeError',
     wrapKey: 'InvalidAccessError', unwrapKey: 'TypeError', wrapNotExtractable: 'InvalidAccessError', kwForEncrypt: 'SyntaxError',
     ctrCounter: 'OperationError', ctrLength: 'OperationError', hmacSpki: 'NotSupportedError', badCurve: 'NotSupportedError',
     unknownHash: 'NotSupportedError', rsaRaw: 'NotSupportedError',
@@ -768,4 +774,44 @@ t.test('JWE with jose: RSA-OAEP-256 and A128KW made in the isolate decrypt in no
   t.equal(body.nodeKw, 'for the isolate, AES-KW');
   t.equal(Buffer.from((await jose.compactDecrypt(body.rsa, rsa.privateKey)).plaintext).toString(), 'for node, sealed with RSA');
   t.equal(Buffer.from((await jose.compactDecrypt(body.kw, kek)).plaintext).toString(), 'for node, wrapped with AES-KW');
+});
+
+t.test("ECDH and X25519 agree with Node's WebCrypto on the shared secret", async (t) => {
+  const run = await evaluator(t);
+  const subtle = globalThis.crypto.subtle;
+  type Pair = import('node:crypto').webcrypto.CryptoKeyPair;
+  const ec = (await subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits'])) as Pair;
+  const x = (await subtle.generateKey({ name: 'X25519' }, true, ['deriveBits'])) as unknown as Pair;
+  const got = run(`
+    const ecPeer = await s.importKey('raw', bytes('${hex(await subtle.exportKey('raw', ec.publicKey))}'), { name: 'ECDH', namedCurve: 'P-256' }, true, []);
+    const xPeer = await s.importKey('raw', bytes('${hex(await subtle.exportKey('raw', x.publicKey))}'), 'X25519', true, []);
+    const ecOwn = await s.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits', 'deriveKey']);
+    const xOwn = await s.generateKey({ name: 'X25519' }, true, ['deriveBits', 'deriveKey']);
+    const ecJwk = await s.exportKey('jwk', ecOwn.privateKey);
+    const fromJwk = await s.importKey('jwk', ecJwk, { name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
+    const aes = await s.deriveKey({ name: 'X25519', public: xPeer }, xOwn.privateKey, { name: 'AES-GCM', length: 256 }, true, ['encrypt']);
+    return {
+      ecPublic: hex(await s.exportKey('raw', ecOwn.publicKey)),
+      xPublic: hex(await s.exportKey('raw', xOwn.publicKey)),
+      ecPrivateJwk: ecJwk,
+      xPrivateJwk: await s.exportKey('jwk', xOwn.privateKey),
+      ec: hex(await s.deriveBits({ name: 'ECDH', public: ecPeer }, ecOwn.privateKey, null)),
+      ec100: hex(await s.deriveBits({ name: 'ECDH', public: ecPeer }, fromJwk, 100)),
+      x: hex(await s.deriveBits({ name: 'X25519', public: xPeer }, xOwn.privateKey)),
+      aes: hex(await s.exportKey('raw', aes)),
+      algorithms: [ecOwn.privateKey.algorithm, xOwn.publicKey.algorithm, ecOwn.publicKey.usages, xOwn.privateKey.usages],
+    };
+  `) as Record<string, unknown>;
+  const ecPublic = await subtle.importKey('raw', Buffer.from(got.ecPublic as string, 'hex'), { name: 'ECDH', namedCurve: 'P-256' }, false, []);
+  const xPublic = await subtle.importKey('raw', Buffer.from(got.xPublic as string, 'hex'), 'X25519', false, []);
+  t.equal(got.ec, hex(await subtle.deriveBits({ name: 'ECDH', public: ecPublic }, ec.privateKey, 256)), 'ECDH P-256');
+  t.equal(got.ec100, hex(await subtle.deriveBits({ name: 'ECDH', public: ecPublic }, ec.privateKey, 100)), 'ECDH, 100 bits');
+  const xSecret = await subtle.deriveBits({ name: 'X25519', public: xPublic }, x.privateKey, 256);
+  t.equal(got.x, hex(xSecret), 'X25519');
+  t.equal(got.aes, hex(xSecret), 'deriveKey: the first 256 bits as an AES key');
+  const ecImported = await subtle.importKey('jwk', got.ecPrivateJwk as import('node:crypto').webcrypto.JsonWebKey, { name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
+  const xImported = await subtle.importKey('jwk', got.xPrivateJwk as import('node:crypto').webcrypto.JsonWebKey, 'X25519', false, ['deriveBits']);
+  t.equal(hex(await subtle.deriveBits({ name: 'ECDH', public: ec.publicKey }, ecImported, 256)), got.ec, "Node reads the isolate's ECDH JWK");
+  t.equal(hex(await subtle.deriveBits({ name: 'X25519', public: x.publicKey }, xImported, 256)), got.x, "and its X25519 JWK");
+  t.same(got.algorithms, [{ name: 'ECDH', namedCurve: 'P-256' }, { name: 'X25519' }, [], ['deriveKey', 'deriveBits']]);
 });

@@ -204,11 +204,15 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     this.#status = message.status;
     if (message.streamed) {
       if (!this.#writeHead(message.status, responseHead(message.headers, message.status, null))) return;
-      // The client sees the status at once (server-sent events), not with the first chunk.
-      res.flushHeaders();
+      // The client sees the status at once (server-sent events), not with the first chunk. An empty
+      // Buffer rather than flushHeaders(), which writes the head as UTF-8 (see below).
+      res.write(NO_BYTES);
       return;
     }
-    const payload = message.body === null ? undefined : typeof message.body === 'string' ? message.body : Buffer.from(message.body);
+    // Node writes the head in front of a string body, in the body's encoding: header values with
+    // Latin-1 characters (Headers keeps byte strings) would go out as UTF-8. Bytes keep the head Latin-1.
+    const body = message.body;
+    const payload = body === null ? undefined : typeof body !== 'string' ? Buffer.from(body) : hasNonAscii(message.headers) ? Buffer.from(body) : body;
     const bytes = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
     this.#bytesOut = bytes;
     // HEAD: the length of the body a GET would get, and no body (writing one makes Node close the connection).
@@ -374,6 +378,13 @@ function withoutNamedHeaders(lines: string, connection: string): string {
   }
   return kept;
 }
+
+function hasNonAscii(list: string[]): boolean {
+  for (let i = 1; i < list.length; i += 2) if (NON_ASCII.test(list[i]!)) return true;
+  return false;
+}
+const NON_ASCII = /[^\x00-\x7f]/;
+const NO_BYTES = Buffer.alloc(0);
 
 function round2(n: number): number {
   return Math.round(n * 100) / 100;

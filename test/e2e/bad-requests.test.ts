@@ -247,6 +247,22 @@ t.test('Expect: 100-continue is answered after routing and the length check; oth
   t.same([connectStatus, connectCode], [400, 'ISO_ERR_HTTP_TARGET_INVALID']);
 });
 
+t.test('a header value with Latin-1 characters goes out as those bytes, whatever the body', async (t) => {
+  // Node writes the head in front of a string body in the body's encoding (UTF-8): the host sends bytes then.
+  t.equal((await deployScript(server, 'latin', `export default { fetch(request) {
+    const kind = new URL(request.url).pathname;
+    const body = kind === '/text' ? 'text' : kind === '/bytes' ? new Uint8Array([1, 2]) : new ReadableStream({ start(c) { c.enqueue(new Uint8Array([3])); c.close(); } });
+    return new Response(body, { headers: { 'x-name': 'caf\u00e9 \u00e0 la cr\u00e8me' } });
+  } }`)).status, 201);
+  for (const kind of ['/text', '/bytes', '/stream']) {
+    const answer = Buffer.from(await exchange(`GET ${kind} HTTP/1.1\r\nhost: latin.localhost\r\nconnection: close\r\n\r\n`), 'latin1');
+    t.ok(answer.includes(Buffer.from('x-name: caf\xe9 \xe0 la cr\xe8me\r\n', 'latin1')), `${kind}: one byte per character`);
+    t.notOk(answer.includes(Buffer.from('caf\xc3\xa9', 'latin1')), `${kind}: not UTF-8`);
+  }
+  const text = Buffer.from(await exchange('GET /text HTTP/1.1\r\nhost: latin.localhost\r\nconnection: close\r\n\r\n'), 'latin1').toString('latin1');
+  t.match(text, /content-length: 4\r\n[\s\S]*\r\n\r\ntext$/i, 'the body is unchanged');
+});
+
 t.test('after all that the server still serves', async (t) => {
   await deployScript(server, 'after', `export default { fetch() { return new Response('still here') } }`);
   t.equal((await send(server, 'after.localhost')).text, 'still here');

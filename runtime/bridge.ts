@@ -22,13 +22,13 @@ function connected(): HostCall {
 
 /** The whole response; `done` true when the invocation is also over (one crossing instead of two). */
 /** With `done`, false: start no more of this batch (runtime/batch.ts). */
-export function hostRespond(id: number, status: number, headers: HeaderList, body: BridgeBody, done: boolean): boolean {
-  return connected()('respond', id, status, ArrayPrototypeJoin(headers, '\n'), body, done) !== false;
+export function hostRespond(id: number, status: number, headers: HeaderList, body: BridgeBody, done: boolean, statusText: string): boolean {
+  return connected()('respond', id, status, ArrayPrototypeJoin(headers, '\n'), body, done, statusText) !== false;
 }
 
 /** Status and headers now; the body follows with hostChunk() calls and hostEndBody(). */
-export function hostRespondStream(id: number, status: number, headers: HeaderList): void {
-  connected()('respondStream', id, status, ArrayPrototypeJoin(headers, '\n'));
+export function hostRespondStream(id: number, status: number, headers: HeaderList, statusText: string): void {
+  connected()('respondStream', id, status, ArrayPrototypeJoin(headers, '\n'), statusText);
 }
 
 /** A HeaderLines string from the host (host.d.ts) as a list. */

@@ -28,12 +28,13 @@ export type LogLevel = 'debug' | 'log' | 'info' | 'warn' | 'error';
 export interface HostCall {
   /** The handler's Response for invocation `id` is ready. */
   /** `done` true: the invocation is over too, as if host('done', id) followed (the common case, one crossing). */
-  (op: 'respond', id: number, status: number, headers: HeaderLines, body: BridgeBody, done: boolean): boolean | void;
+  /** `statusText` is the Response's own ('' for the standard reason phrase). */
+  (op: 'respond', id: number, status: number, headers: HeaderLines, body: BridgeBody, done: boolean, statusText: string): boolean | void;
   /**
    * The handler's Response for invocation `id` has a stream body: status and headers now, then each chunk
    * as the worker produces it with 'chunk', then 'endBody'. A stream that errors is reported with 'error'.
    */
-  (op: 'respondStream', id: number, status: number, headers: HeaderLines): void;
+  (op: 'respondStream', id: number, status: number, headers: HeaderLines, statusText: string): void;
   /**
    * One chunk of a streamed response body. Answers false when the client has not taken enough of what was
    * sent: the runtime then reads no more of the stream until dispatch('pull', id).

@@ -83,12 +83,12 @@ export function answer(invocation: Invocation, value: unknown): void {
   }
   const stream = response.stream;
   if (stream === null) {
-    respond(invocation, response.status, response.headers, response.body);
+    respond(invocation, response.status, response.statusText, response.headers, response.body);
     return;
   }
   invocation.answered = true;
   invocation.streaming = true;
-  hostRespondStream(invocation.id, response.status, response.headers);
+  hostRespondStream(invocation.id, response.status, response.headers, response.statusText);
   sendBody(invocation.id, stream, () => invocation.over, (error) => {
     invocation.streaming = false;
     if (invocation.over) return;
@@ -97,7 +97,7 @@ export function answer(invocation: Invocation, value: unknown): void {
   });
 }
 
-function respond(invocation: Invocation, status: number, headers: HeaderList, body: BridgeBody): void {
+function respond(invocation: Invocation, status: number, statusText: string, headers: HeaderList, body: BridgeBody): void {
   if (invocation.over || invocation.answered) return;
   invocation.answered = true;
   invocation.unsent = true;
@@ -105,7 +105,7 @@ function respond(invocation: Invocation, status: number, headers: HeaderList, bo
   // Queued after finishIfIdle's turn: when that ends the invocation, one host call carries both.
   PromisePrototypeThen(resolved, () => {
     invocation.unsent = false;
-    const goOn = hostRespond(invocation.id, status, headers, body, invocation.over);
+    const goOn = hostRespond(invocation.id, status, headers, body, invocation.over, statusText);
     if (invocation.over) invocationOver(invocation.id, goOn);
   });
 }

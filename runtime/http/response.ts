@@ -293,6 +293,8 @@ export function createFetchedResponse(status: number, statusText: string, header
 
 export interface HostResponse {
   status: number;
+  /** '' unless the Response was given one: the host sends the standard reason phrase then. */
+  statusText: string;
   headers: HeaderList;
   /** The body to send whole, when it is held content (or null). */
   body: BridgeBody;
@@ -311,7 +313,7 @@ export function responseForHost(value: unknown): HostResponse | string {
   if (isUnusable(state.body)) return "the Response's body was already read";
   const body = takeForBridge(state.body);
   const out = encodeForClient(value, { headers: headerListOf(state.headers), body: body.body, stream: body.stream });
-  return { status: state.status, headers: out.headers, body: out.body, stream: out.stream };
+  return { status: state.status, statusText: state.statusText, headers: out.headers, body: out.body, stream: out.stream };
 }
 
 /**

@@ -203,20 +203,22 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     if (res.destroyed) return;
     this.#status = message.status;
     if (message.streamed) {
-      if (!this.#writeHead(message.status, responseHead(message.headers, message.status, null))) return;
+      if (!this.#writeHead(message.status, message.statusText, responseHead(message.headers, message.status, null))) return;
       // The client sees the status at once (server-sent events), not with the first chunk. An empty
       // Buffer rather than flushHeaders(), which writes the head as UTF-8 (see below).
       res.write(NO_BYTES);
       return;
     }
-    // Node writes the head in front of a string body, in the body's encoding: header values with
-    // Latin-1 characters (Headers keeps byte strings) would go out as UTF-8. Bytes keep the head Latin-1.
+    // Node writes the head in front of a string body, in the body's encoding: header values (Headers
+    // keeps byte strings) or a reason phrase with Latin-1 characters would go out as UTF-8. Bytes keep
+    // the head Latin-1.
     const body = message.body;
-    const payload = body === null ? undefined : typeof body !== 'string' ? Buffer.from(body) : hasNonAscii(message.headers) ? Buffer.from(body) : body;
+    const latin1Head = hasNonAscii(message.headers) || NON_ASCII.test(message.statusText);
+    const payload = body === null ? undefined : typeof body !== 'string' ? Buffer.from(body) : latin1Head ? Buffer.from(body) : body;
     const bytes = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
     this.#bytesOut = bytes;
     // HEAD: the length of the body a GET would get, and no body (writing one makes Node close the connection).
-    if (!this.#writeHead(message.status, responseHead(message.headers, message.status, bytes))) return;
+    if (!this.#writeHead(message.status, message.statusText, responseHead(message.headers, message.status, bytes))) return;
     res.end(this.#req.method === 'HEAD' ? undefined : payload);
     // Most bodies go to the kernel within end(): nothing is left here, and no watch is needed.
     if (res.writableLength > 0) this.#watchSend();
@@ -278,9 +280,10 @@ class RoutedRequest implements Entrant, InvocationHandlers {
   }
 
   /** Writes the status and headers; false (and the 500 sent instead) when Node refuses a header. */
-  #writeHead(code: number, headers: string[]): boolean {
+  #writeHead(code: number, statusText: string, headers: string[]): boolean {
     try {
-      this.#res.writeHead(code, headers);
+      if (statusText === '') this.#res.writeHead(code, headers);
+      else this.#res.writeHead(code, statusText, headers);
       return true;
     } catch {
       // A header the worker set that Node refuses (rare: the runtime validates them).

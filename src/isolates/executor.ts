@@ -103,6 +103,11 @@ function serviceCall(op: 'digest' | 'randomBytes' | 'subtle' | 'decodeUtf8', arg
   return op === 'decodeUtf8' ? decodeUtf8(args[0], args[1]) : hostCrypto(op, args);
 }
 
+/** The worker's reason phrase if it is one (RFC 9112 §4: tab, space, visible and obs-text bytes), else ''. */
+function reasonPhrase(value: unknown): string {
+  return typeof value === 'string' && value.length <= 1024 && /^[\t\x20-\x7e\x80-\xff]*$/.test(value) ? value : '';
+}
+
 /** What the global scope may not do, as Workers says it. */
 const TOP_LEVEL_REFUSED: Record<string, string> = { fetch: 'fetch()', setTimer: 'setTimeout() and setInterval()', cache: 'The Cache API' };
 
@@ -533,18 +538,18 @@ export class Executor {
       case 'decodeUtf8':
         return serviceCall(op, args);
       case 'respond': {
-        const [id, status, lines, body, done] = args as [number, number, string, ArrayBuffer | string | null, boolean];
-        this.#respond(live, id, status, lines, body);
+        const [id, status, lines, body, done, statusText] = args as [number, number, string, ArrayBuffer | string | null, boolean, unknown];
+        this.#respond(live, id, status, reasonPhrase(statusText), lines, body);
         return done === true ? this.#done(live, id) : undefined;
       }
       case 'respondStream': {
-        const [id, status, lines] = args as [number, number, string];
+        const [id, status, lines, statusText] = args as [number, number, string, unknown];
         const headers = headerListFromLines(lines);
         const invocation = this.#invocationIn(live, id);
         if (!invocation || invocation.responded || invocation.ended) return;
         invocation.responded = true;
         invocation.streaming = true;
-        this.#post({ t: 'response', id, status, headers, body: null, streamed: true });
+        this.#post({ t: 'response', id, status, statusText: reasonPhrase(statusText), headers, body: null, streamed: true });
         return;
       }
       case 'chunk': {
@@ -726,7 +731,7 @@ export class Executor {
     this.#post({ t: 'log', worker, requestId, level, message: line });
   }
 
-  #respond(live: LiveIsolate, id: number, status: number, lines: string, body: ArrayBuffer | string | null): void {
+  #respond(live: LiveIsolate, id: number, status: number, statusText: string, lines: string, body: ArrayBuffer | string | null): void {
     const invocation = this.#invocationIn(live, id);
     if (!invocation || invocation.responded || invocation.ended) return;
     // Over its limit already: the slice ends exceededCpu, and its answer must not go out as a success.
@@ -742,7 +747,7 @@ export class Executor {
       return;
     }
     const headers = headerListFromLines(lines);
-    this.#post({ t: 'response', id, status, headers, body, streamed: false }, body instanceof ArrayBuffer ? [body] : undefined);
+    this.#post({ t: 'response', id, status, statusText, headers, body, streamed: false }, body instanceof ArrayBuffer ? [body] : undefined);
   }
 
   /**

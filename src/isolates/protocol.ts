@@ -70,6 +70,8 @@ export interface ResponseMessage {
   t: 'response';
   id: number;
   status: number;
+  /** The worker's reason phrase, or '' for the standard one. */
+  statusText: string;
   headers: string[];
   body: ArrayBuffer | string | null;
   /** The body is a stream: it follows as ChunkMessages, then a BodyEndMessage. */

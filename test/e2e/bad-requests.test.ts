@@ -263,6 +263,20 @@ t.test('a header value with Latin-1 characters goes out as those bytes, whatever
   t.match(text, /content-length: 4\r\n[\s\S]*\r\n\r\ntext$/i, 'the body is unchanged');
 });
 
+t.test("a Response's statusText is the reason phrase on the wire, as on workerd", async (t) => {
+  t.equal((await deployScript(server, 'reason', `export default { fetch(request) {
+    const kind = new URL(request.url).pathname;
+    if (kind === '/none') return new Response('x', { status: 404 });
+    const body = kind === '/stream' ? new ReadableStream({ start(c) { c.enqueue(new Uint8Array([1])); c.close(); } }) : 'x';
+    return new Response(body, { status: 418, statusText: 'Short and Stout \u00e9' });
+  } }`)).status, 201);
+  for (const kind of ['/text', '/stream']) {
+    const answer = Buffer.from(await exchange(`GET ${kind} HTTP/1.1\r\nhost: reason.localhost\r\nconnection: close\r\n\r\n`), 'latin1');
+    t.equal(answer.toString('latin1').split('\r\n')[0], 'HTTP/1.1 418 Short and Stout \xe9', `${kind}: one byte per character`);
+  }
+  t.match(await exchange('GET /none HTTP/1.1\r\nhost: reason.localhost\r\nconnection: close\r\n\r\n'), /^HTTP\/1\.1 404 Not Found\r\n/, 'without one, the standard phrase');
+});
+
 t.test('after all that the server still serves', async (t) => {
   await deployScript(server, 'after', `export default { fetch() { return new Response('still here') } }`);
   t.equal((await send(server, 'after.localhost')).text, 'still here');

@@ -132,3 +132,20 @@ export function hostCacheMatch(cache: string, url: string): [number, HeaderList,
 export function hostCacheDelete(cache: string, url: string): boolean {
   return connected()('cache', 'delete', cache, url) === true;
 }
+
+/** A new incremental hash on the host for crypto.DigestStream (null: unknown algorithm or too many open). */
+export function hostDigestStreamCreate(algorithm: string): number | null {
+  return connected()('digestStream', 'create', algorithm);
+}
+
+export function hostDigestStreamUpdate(id: number, chunk: ArrayBuffer): boolean {
+  return connected()('digestStream', 'update', id, chunk);
+}
+
+export function hostDigestStreamFinish(id: number): ArrayBuffer | null {
+  return connected()('digestStream', 'finish', id);
+}
+
+export function hostDigestStreamDrop(id: number): void {
+  connected()('digestStream', 'drop', id);
+}

@@ -84,6 +84,15 @@ export interface HostCall {
   (op: 'cache', action: 'put', cache: string, url: string, status: number, headers: HeaderLines, body: ArrayBuffer): boolean;
   (op: 'cache', action: 'match', cache: string, url: string): [number, HeaderLines, ArrayBuffer] | null;
   (op: 'cache', action: 'delete', cache: string, url: string): boolean;
+  /**
+   * crypto.DigestStream's incremental hash (runtime/workers/digest-stream.ts, src/isolates/digest-streams.ts),
+   * answered at once: 'create' an id (null for an unknown algorithm or too many open), 'update' with a
+   * chunk, 'finish' the digest (null for an unknown id), 'drop' to forget one.
+   */
+  (op: 'digestStream', action: 'create', algorithm: string): number | null;
+  (op: 'digestStream', action: 'update', id: number, chunk: ArrayBuffer): boolean;
+  (op: 'digestStream', action: 'finish', id: number): ArrayBuffer | null;
+  (op: 'digestStream', action: 'drop', id: number): void;
   /** `length` (at most 65536) bytes from the host's CSPRNG, returned at once. */
   (op: 'randomBytes', length: number): ArrayBuffer;
   /** The digest of `data` with `algorithm` (SHA-1, SHA-256, SHA-384, SHA-512), returned at once; null past 64 MiB. */

@@ -8,6 +8,7 @@
 import { CryptoKey } from '../crypto/key.ts';
 import { fillRandom } from '../crypto/random.ts';
 import { SubtleCrypto } from '../crypto/subtle.ts';
+import { loadDigestStream } from '../workers/digest-stream.ts';
 import { DOMException } from './dom-exception.ts';
 import { defineGlobal, nameClass } from './define.ts';
 import {
@@ -39,6 +40,11 @@ export class Crypto {
 
   get subtle(): SubtleCrypto {
     return subtle;
+  }
+
+  /** Workers' extension: the constructor of a WritableStream that hashes what is written (made on first use). */
+  get DigestStream(): Function {
+    return loadDigestStream();
   }
 
   getRandomValues<T extends ArrayBufferView>(array: T): T {

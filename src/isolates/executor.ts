@@ -24,6 +24,7 @@ import { CodeCacheFiles } from './code-cache-files.ts';
 import { createEgressAgent } from '../outbound/egress-agent.ts';
 import { egressPolicy } from '../outbound/egress-policy.ts';
 import { WorkerCaches } from './worker-caches.ts';
+import { DigestStreams } from './digest-streams.ts';
 import { DEFAULT_SUBREQUEST_LIMITS, Subrequests, type SubrequestResult } from '../outbound/subrequests.ts';
 import type { Agent } from 'undici';
 import { hostCrypto } from './host-crypto.ts';
@@ -109,7 +110,7 @@ function reasonPhrase(value: unknown): string {
 }
 
 /** What the global scope may not do, as Workers says it. */
-const TOP_LEVEL_REFUSED: Record<string, string> = { fetch: 'fetch()', setTimer: 'setTimeout() and setInterval()', cache: 'The Cache API' };
+const TOP_LEVEL_REFUSED: Record<string, string> = { fetch: 'fetch()', setTimer: 'setTimeout() and setInterval()', cache: 'The Cache API', digestStream: 'crypto.DigestStream' };
 
 /**
  * host('cache', op, cacheName, url, ...): 'put' with status, HeaderLines and body answers whether it was
@@ -152,6 +153,8 @@ class LiveIsolate {
   recachePending = false;
   /** Heap statistics cost ~3 µs: read them every few invocations, and keep the highest seen. */
   peakMemoryBytes = 0;
+  /** crypto.DigestStream's hashes, made on first use. */
+  digestStreams: DigestStreams | null = null;
   #endsSinceMeasure = 0;
 
   constructor(tenant: TenantIsolate, worker: string, outsideRequests: LogBudget) {
@@ -332,6 +335,7 @@ export class Executor {
       case 'fetch':
       case 'setTimer':
       case 'cache':
+      case 'digestStream':
         throw new BridgeError(`${TOP_LEVEL_REFUSED[op]} cannot be called in the global scope: only while handling a request`);
       default:
         return;
@@ -649,6 +653,8 @@ export class Executor {
       }
       case 'cache':
         return cacheCall(this.#caches, live.worker, args);
+      case 'digestStream':
+        return (live.digestStreams ??= new DigestStreams()).call(args);
       case 'fetch': {
         const [fetchId, method, url, headers, sent, mode] = args as [number, string, string, string[], ArrayBuffer | string | null, unknown];
         const redirect = mode === 'manual' || mode === 'error' ? mode : 'follow';

@@ -36,6 +36,7 @@
  */
 import {
   ECDH,
+  type Hash,
   type KeyObject,
   constants,
   createCipheriv,
@@ -104,6 +105,11 @@ class SubtleError extends Error {
 
 function fail(name: string, message: string): never {
   throw new SubtleError(name, message);
+}
+
+/** A new incremental hash for a digest algorithm's WebCrypto name (SHA-*, MD5), or null. */
+export function createDigest(algorithm: unknown): Hash | null {
+  return typeof algorithm === 'string' && Object.hasOwn(DIGESTS, algorithm) ? createHash(DIGESTS[algorithm]!) : null;
 }
 
 export function hostCrypto(op: 'digest' | 'randomBytes' | 'subtle', args: unknown[]): unknown {

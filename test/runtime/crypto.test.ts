@@ -815,3 +815,45 @@ t.test("ECDH and X25519 agree with Node's WebCrypto on the shared secret", async
   t.equal(hex(await subtle.deriveBits({ name: 'X25519', public: x.publicKey }, xImported, 256)), got.x, "and its X25519 JWK");
   t.same(got.algorithms, [{ name: 'ECDH', namedCurve: 'P-256' }, { name: 'X25519' }, [], ['deriveKey', 'deriveBits']]);
 });
+
+t.test('crypto.DigestStream hashes what is written, as the host hashes it whole', async (t) => {
+  const run = await evaluator(t);
+  const parts = [randomBytes(1000), randomBytes(70_000), randomBytes(3)];
+  const whole = Buffer.concat(parts);
+  const got = run(`
+    const parts = [${parts.map((p) => `bytes('${hex(p)}')`).join(', ')}];
+    const stream = new crypto.DigestStream('SHA-256');
+    const writer = stream.getWriter();
+    for (const part of parts) await writer.write(part);
+    await writer.close();
+    const piped = new crypto.DigestStream({ name: 'SHA-512' });
+    await new ReadableStream({ start(c) { for (const part of parts) c.enqueue(part); c.close(); } }).pipeTo(piped);
+    const md5 = new crypto.DigestStream('MD5');
+    await new Blob([parts[0]]).stream().pipeTo(md5);
+    const aborted = new crypto.DigestStream('SHA-1');
+    const abortedWriter = aborted.getWriter();
+    await abortedWriter.write(parts[2]);
+    await abortedWriter.abort(new Error('stop'));
+    const textWriter = new crypto.DigestStream('SHA-256').getWriter();
+    return {
+      sha256: hex(await stream.digest),
+      sha512: hex(await piped.digest),
+      md5: hex(await md5.digest),
+      aborted: await aborted.digest.then(() => 'resolved', (e) => e.message),
+      text: await textWriter.write('text').then(() => 'written', (e) => e.name),
+      unknown: await nameOf((async () => new crypto.DigestStream('SHA-3'))()),
+      isWritable: stream instanceof WritableStream,
+      name: crypto.DigestStream.name,
+    };
+  `);
+  t.same(got, {
+    sha256: createHash('sha256').update(whole).digest('hex'),
+    sha512: createHash('sha512').update(whole).digest('hex'),
+    md5: createHash('md5').update(parts[0]!).digest('hex'),
+    aborted: 'stop',
+    text: 'TypeError',
+    unknown: 'NotSupportedError',
+    isWritable: true,
+    name: 'DigestStream',
+  });
+});

@@ -5,6 +5,7 @@
 import ivm from '../../src/isolates/isolated-vm.ts';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 import { hostCrypto } from '../../src/isolates/host-crypto.ts';
+import { DigestStreams } from '../../src/isolates/digest-streams.ts';
 import { decodeUtf8 } from '../../src/isolates/host-text.ts';
 import { runChunk } from '../../src/isolates/runtime-chunks.ts';
 import { isolateNatives } from '../../src/limits/watchdog.ts';
@@ -84,6 +85,7 @@ export class TestWorker {
     const calls: HostCallRecord[] = [];
     const timers = new Map<number, number>();
     const room = { accepting: true };
+    const digestStreams = new DigestStreams();
     const host = new ivm.Callback((op: string, ...args: unknown[]) => {
       // 'respond' with done (its last argument) stands for 'respond' then 'done': recorded as both, the
       // 'done' marked as carried by the same call.
@@ -93,6 +95,7 @@ export class TestWorker {
       if (op === 'clearTimer') timers.delete(args[0] as number);
       // Crypto is answered by the real host code: these tests check the runtime and the host together.
       if (op === 'randomBytes' || op === 'digest' || op === 'subtle') return hostCrypto(op, args);
+      if (op === 'digestStream') return digestStreams.call(args);
       if (op === 'decodeUtf8') return decodeUtf8(args[0], args[1]);
       // A streamed response chunk: the fake client always has room unless a test says otherwise.
       if (op === 'chunk') return room.accepting;

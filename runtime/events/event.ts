@@ -7,7 +7,7 @@
 import { DOMException } from '../global/dom-exception.ts';
 import { logUncaught } from '../global/console.ts';
 import { nameClass } from '../global/define.ts';
-import { ArrayPrototypeSplice, DateNow, defineValue, ENUMERABLE, ObjectCreate, ReflectApply } from '../primordials.ts';
+import { ArrayPrototypeSplice, DateNow, defineValue, ENUMERABLE, ObjectCreate, ObjectFreeze, ReflectApply } from '../primordials.ts';
 
 type Callback = Function | { handleEvent?: unknown };
 
@@ -305,6 +305,100 @@ function defineEvents() {
   }
   nameClass(CustomEvent, 'CustomEvent');
 
+  /** The init dictionary's members, read once each in Web IDL's (alphabetical) order. */
+  const member = (init: unknown, name: string): unknown => (init === undefined || init === null ? undefined : (init as Record<string, unknown>)[name]);
+  const text = (value: unknown, fallback: string): string => (value === undefined ? fallback : `${value as string}`);
+  const unsigned = (value: unknown, bits: 16 | 32): number => (value === undefined ? 0 : (bits === 16 ? +(value as number) & 0xffff : +(value as number) >>> 0) || 0);
+
+  // https://html.spec.whatwg.org/multipage/webappapis.html#errorevent
+  class ErrorEvent extends Event {
+    #fields: { colno: number; error: unknown; filename: string; lineno: number; message: string };
+
+    constructor(type: unknown, init: unknown = undefined) {
+      if (arguments.length === 0) throw new TypeError("Failed to construct 'ErrorEvent': 1 argument required, but only 0 present.");
+      super(type, init);
+      const colno = unsigned(member(init, 'colno'), 32);
+      const error = member(init, 'error');
+      const filename = text(member(init, 'filename'), '');
+      const lineno = unsigned(member(init, 'lineno'), 32);
+      const message = text(member(init, 'message'), '');
+      this.#fields = { colno, error: error === undefined ? null : error, filename, lineno, message };
+    }
+
+    get message(): string { return this.#fields.message; }
+    get filename(): string { return this.#fields.filename; }
+    get lineno(): number { return this.#fields.lineno; }
+    get colno(): number { return this.#fields.colno; }
+    get error(): unknown { return this.#fields.error; }
+  }
+  nameClass(ErrorEvent, 'ErrorEvent');
+
+  // https://html.spec.whatwg.org/multipage/comms.html#messageevent
+  class MessageEvent extends Event {
+    #fields: { data: unknown; lastEventId: string; origin: string; ports: readonly unknown[]; source: unknown };
+
+    constructor(type: unknown, init: unknown = undefined) {
+      if (arguments.length === 0) throw new TypeError("Failed to construct 'MessageEvent': 1 argument required, but only 0 present.");
+      super(type, init);
+      const data = member(init, 'data');
+      const lastEventId = text(member(init, 'lastEventId'), '');
+      const origin = text(member(init, 'origin'), '');
+      const ports = member(init, 'ports');
+      const source = member(init, 'source');
+      if (ports !== undefined && (typeof ports !== 'object' || ports === null)) throw new TypeError("Failed to construct 'MessageEvent': The provided value cannot be converted to a sequence.");
+      const list: unknown[] = [];
+      if (ports !== undefined) for (const port of ports as Iterable<unknown>) list[list.length] = port;
+      this.#fields = { data: data === undefined ? null : data, lastEventId, origin, ports: ObjectFreeze(list), source: source === undefined ? null : source };
+    }
+
+    get data(): unknown { return this.#fields.data; }
+    get origin(): string { return this.#fields.origin; }
+    get lastEventId(): string { return this.#fields.lastEventId; }
+    get source(): unknown { return this.#fields.source; }
+    get ports(): readonly unknown[] { return this.#fields.ports; }
+  }
+  nameClass(MessageEvent, 'MessageEvent');
+
+  // https://websockets.spec.whatwg.org/#the-closeevent-interface
+  class CloseEvent extends Event {
+    #fields: { code: number; reason: string; wasClean: boolean };
+
+    constructor(type: unknown, init: unknown = undefined) {
+      if (arguments.length === 0) throw new TypeError("Failed to construct 'CloseEvent': 1 argument required, but only 0 present.");
+      super(type, init);
+      const code = unsigned(member(init, 'code'), 16);
+      const reason = text(member(init, 'reason'), '');
+      const wasClean = !!member(init, 'wasClean');
+      this.#fields = { code, reason, wasClean };
+    }
+
+    get wasClean(): boolean { return this.#fields.wasClean; }
+    get code(): number { return this.#fields.code; }
+    get reason(): string { return this.#fields.reason; }
+  }
+  nameClass(CloseEvent, 'CloseEvent');
+
+  // https://html.spec.whatwg.org/multipage/webappapis.html#promiserejectionevent
+  class PromiseRejectionEvent extends Event {
+    #promise: object;
+    #reason: unknown;
+
+    constructor(type: unknown, init: unknown = undefined) {
+      if (arguments.length < 2) throw new TypeError(`Failed to construct 'PromiseRejectionEvent': 2 arguments required, but only ${arguments.length} present.`);
+      super(type, init);
+      const promise = member(init, 'promise');
+      const reason = member(init, 'reason');
+      if (promise === undefined) throw new TypeError("Failed to construct 'PromiseRejectionEvent': required member promise is undefined.");
+      if ((typeof promise !== 'object' && typeof promise !== 'function') || promise === null) throw new TypeError("Failed to construct 'PromiseRejectionEvent': The provided value is not an object.");
+      this.#promise = promise;
+      this.#reason = reason;
+    }
+
+    get promise(): object { return this.#promise; }
+    get reason(): unknown { return this.#reason; }
+  }
+  nameClass(PromiseRejectionEvent, 'PromiseRejectionEvent');
+
 
 
   class EventTarget {
@@ -329,7 +423,7 @@ function defineEvents() {
     }
   }
   nameClass(EventTarget, 'EventTarget');
-  return { Event, CustomEvent, EventTarget };
+  return { Event, CustomEvent, EventTarget, ErrorEvent, MessageEvent, CloseEvent, PromiseRejectionEvent };
 }
 
 type EventApi = ReturnType<typeof defineEvents>;

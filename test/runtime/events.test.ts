@@ -124,7 +124,7 @@ t.test('global addEventListener/dispatchEvent, reportError fires "error" at the 
       addEventListener('custom', function (e) { seen.push([e.type, this === globalThis, e.currentTarget === globalThis]); }, { once: true });
       dispatchEvent(new Event('custom'));
       dispatchEvent(new Event('custom'));
-      addEventListener('error', (e) => { seen.push(['error', e.message, e.error?.message]); if (e.error?.message === 'handled') e.preventDefault(); });
+      addEventListener('error', (e) => { seen.push(['error', e.message, e.error?.message, e instanceof ErrorEvent]); if (e.error?.message === 'handled') e.preventDefault(); });
       reportError(new Error('handled'));
       reportError(new Error('logged'));
       addEventListener('fetch', (event) => event.respondWith(new Response(JSON.stringify([seen, event instanceof Event, event.type]))));
@@ -133,13 +133,52 @@ t.test('global addEventListener/dispatchEvent, reportError fires "error" at the 
   );
   const answer = w.fetch('https://w.example/');
   t.same(JSON.parse(answer.body!), [
-    [['custom', true, true], ['error', 'Uncaught Error: handled', 'handled'], ['error', 'Uncaught Error: logged', 'logged']],
+    [['custom', true, true], ['error', 'Uncaught Error: handled', 'handled', true], ['error', 'Uncaught Error: logged', 'logged', true]],
     true,
     'fetch',
   ]);
   const errors = w.logs().filter((l) => l[0] === 'error').map((l) => l[1]);
   t.equal(errors.length, 1, 'only the uncanceled error is logged');
   t.match(errors[0], /Uncaught Error: logged/);
+});
+
+t.test('ErrorEvent, MessageEvent, CloseEvent and PromiseRejectionEvent: their init members and defaults', async (t) => {
+  const e = await Evaluator.create();
+  t.teardown(() => e.dispose());
+  const promise = 'Promise.resolve()';
+  t.same(
+    e.run(`
+      const order = [];
+      const init = new Proxy({ message: 'm', filename: 'f.js', lineno: 3, colno: 4, error: 7, bubbles: true }, { get(target, key) { order.push(key); return target[key]; } });
+      const error = new ErrorEvent('error', init);
+      const bare = new ErrorEvent('error');
+      const message = new MessageEvent('message', { data: { a: 1 }, origin: 'https://o', lastEventId: '9', ports: [] });
+      const close = new CloseEvent('close', { code: 1000 + 65536, reason: 'bye', wasClean: 1 });
+      const p = ${promise};
+      const rejection = new PromiseRejectionEvent('unhandledrejection', { promise: p, reason: 'why' });
+      const errors = [];
+      try { new PromiseRejectionEvent('x', {}) } catch (err) { errors.push(err.name) }
+      try { new ErrorEvent() } catch (err) { errors.push(err.name) }
+      return [
+        [error.message, error.filename, error.lineno, error.colno, error.error, error.bubbles, error instanceof Event, String(error)],
+        [bare.message, bare.filename, bare.lineno, bare.colno, bare.error],
+        order.filter((key) => typeof key === 'string'),
+        [message.data, message.origin, message.lastEventId, message.source, message.ports, Object.isFrozen(message.ports), new MessageEvent('m').data],
+        [close.code, close.reason, close.wasClean, new CloseEvent('c').code],
+        [rejection.promise === p, rejection.reason],
+        errors,
+      ];
+    `),
+    [
+      ['m', 'f.js', 3, 4, 7, true, true, '[object ErrorEvent]'],
+      ['', '', 0, 0, null],
+      ['bubbles', 'cancelable', 'composed', 'colno', 'error', 'filename', 'lineno', 'message'],
+      [{ a: 1 }, 'https://o', '9', null, [], true, null],
+      [1000, 'bye', true, 0],
+      [true, 'why'],
+      ['TypeError', 'TypeError'],
+    ],
+  );
 });
 
 t.test('fetch listeners: once runs for one request only; a signal removes one', async (t) => {

@@ -132,6 +132,7 @@ t.test('the expected globals exist with Web IDL property attributes', async (t) 
     'setInterval', 'clearTimeout', 'clearInterval', 'TextEncoder', 'TextDecoder', 'URL', 'URLSearchParams', 'Headers',
     'Request', 'Response', 'addEventListener', 'removeEventListener', 'dispatchEvent', 'Blob', 'File', 'FormData',
     'Event', 'EventTarget', 'CustomEvent', 'AbortController', 'AbortSignal', 'caches', 'Cache', 'CacheStorage',
+    'ErrorEvent', 'MessageEvent', 'CloseEvent', 'PromiseRejectionEvent',
   ];
   const result = w.eval(`
     ${JSON.stringify(names)}.map((name) => {
@@ -141,7 +142,7 @@ t.test('the expected globals exist with Web IDL property attributes', async (t) 
     })
   `) as [string, string, boolean, boolean][];
   // Loaded on first use: accessors until then (lazy-modules.ts, url.ts).
-  const lazy = ['URL', 'URLSearchParams', 'Blob', 'File', 'FormData', 'Event', 'EventTarget', 'CustomEvent', 'AbortController', 'AbortSignal', 'caches', 'Cache', 'CacheStorage'];
+  const lazy = ['URL', 'URLSearchParams', 'Blob', 'File', 'FormData', 'Event', 'EventTarget', 'CustomEvent', 'AbortController', 'AbortSignal', 'caches', 'Cache', 'CacheStorage', 'ErrorEvent', 'MessageEvent', 'CloseEvent', 'PromiseRejectionEvent'];
   for (const [name, shown, enumerable, configurable] of result) {
     const expected = ['self', 'navigator', 'console'].includes(name) ? 'object' : lazy.includes(name) ? 'function' : name;
     t.same([shown, enumerable, configurable], [expected, false, true], name);

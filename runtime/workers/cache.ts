@@ -9,7 +9,7 @@
 import { hostCacheDelete, hostCacheMatch, hostCachePut } from '../bridge.ts';
 import type { HeaderList } from '../host.d.ts';
 import { nameClass } from '../global/define.ts';
-import { getHeader } from '../http/headers.ts';
+import { createHeaders, getHeader } from '../http/headers.ts';
 import { Request } from '../http/request.ts';
 import { Response, responseForCache } from '../http/response.ts';
 import {
@@ -134,28 +134,22 @@ function answer(status: number, headers: HeaderList, body: ArrayBuffer, request:
   for (let i = 0; i < headers.length; i++) list[i] = headers[i]!;
   list[list.length] = 'cf-cache-status';
   list[list.length] = 'HIT';
-  if (status === 200 && notModified(request, headers)) return new Response(null, { status: 304, headers: pairs(list) });
+  if (status === 200 && notModified(request, headers)) return new Response(null, { status: 304, headers: createHeaders(list, 'none') });
   const range = request.headers.get('range');
   if (status === 200 && range !== null) {
     const span = byteRange(range, body.byteLength);
     if (span === 'unsatisfiable') {
       list[list.length] = 'content-range';
       list[list.length] = `bytes */${body.byteLength}`;
-      return new Response(null, { status: 416, headers: pairs(list) });
+      return new Response(null, { status: 416, headers: createHeaders(list, 'none') });
     }
     if (span !== null) {
       list[list.length] = 'content-range';
       list[list.length] = `bytes ${span[0]}-${span[1]}/${body.byteLength}`;
-      return new Response(ArrayBufferPrototypeSlice(body, span[0], span[1] + 1), { status: 206, headers: pairs(list) });
+      return new Response(ArrayBufferPrototypeSlice(body, span[0], span[1] + 1), { status: 206, headers: createHeaders(list, 'none') });
     }
   }
-  return new Response(status === 204 || status === 205 ? null : body, { status, headers: pairs(list) });
-}
-
-function pairs(list: HeaderList): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i + 1 < list.length; i += 2) out[out.length] = [list[i]!, list[i + 1]!];
-  return out;
+  return new Response(status === 204 || status === 205 ? null : body, { status, headers: createHeaders(list, 'none') });
 }
 
 /** RFC 9110 §13.1.2 (weak comparison) and §13.1.3: If-None-Match first; If-Modified-Since only without it. */

@@ -213,8 +213,8 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     // keeps byte strings) or a reason phrase with Latin-1 characters would go out as UTF-8. Bytes keep
     // the head Latin-1.
     const body = message.body;
-    const latin1Head = hasNonAscii(message.headers) || NON_ASCII.test(message.statusText);
-    const payload = body === null ? undefined : typeof body !== 'string' ? Buffer.from(body) : latin1Head ? Buffer.from(body) : body;
+    const payload =
+      body === null ? undefined : typeof body !== 'string' ? Buffer.from(body) : hasNonAscii(message.headers) || NON_ASCII.test(message.statusText) ? Buffer.from(body) : body;
     const bytes = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
     this.#bytesOut = bytes;
     // HEAD: the length of the body a GET would get, and no body (writing one makes Node close the connection).

@@ -6,7 +6,7 @@
  * and forgets the id; 'drop' forgets it. Every call is answered at once, inside the slice.
  */
 import type { Hash } from 'node:crypto';
-import { createDigest } from './host-crypto.ts';
+import { arrayBuffer, createDigest } from './host-crypto.ts';
 
 /** Streams one isolate may have open at once (a few hundred bytes each). */
 const MAX_OPEN = 1000;
@@ -35,8 +35,7 @@ export class DigestStreams {
         const hash = this.#open.get(idOrAlgorithm as number);
         if (hash === undefined) return null;
         this.#open.delete(idOrAlgorithm as number);
-        const digest = hash.digest();
-        return digest.buffer.slice(digest.byteOffset, digest.byteOffset + digest.byteLength);
+        return arrayBuffer(hash.digest());
       }
       case 'drop':
         this.#open.delete(idOrAlgorithm as number);

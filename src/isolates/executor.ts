@@ -106,6 +106,7 @@ function serviceCall(op: 'digest' | 'randomBytes' | 'subtle' | 'decodeUtf8', arg
 
 /** The worker's reason phrase if it is one (RFC 9112 §4: tab, space, visible and obs-text bytes), else ''. */
 function reasonPhrase(value: unknown): string {
+  if (value === '') return '';
   return typeof value === 'string' && value.length <= 1024 && /^[\t\x20-\x7e\x80-\xff]*$/.test(value) ? value : '';
 }
 

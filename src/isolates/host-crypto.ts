@@ -116,10 +116,9 @@ export function hostCrypto(op: 'digest' | 'randomBytes' | 'subtle', args: unknow
   switch (op) {
     case 'digest': {
       const [algorithm, data] = args as [unknown, unknown];
-      const hash = typeof algorithm === 'string' && Object.hasOwn(DIGESTS, algorithm) ? DIGESTS[algorithm]! : 'sha256';
       // Larger data is refused (null), never hashed as something else: the runtime rejects with an OperationError.
       if (!(data instanceof ArrayBuffer) || data.byteLength > MAX_DIGEST_BYTES) return null;
-      return arrayBuffer(createHash(hash).update(new Uint8Array(data)).digest());
+      return arrayBuffer((createDigest(algorithm) ?? createHash('sha256')).update(new Uint8Array(data)).digest());
     }
     case 'randomBytes': {
       const length = Math.min(65536, Math.max(0, Math.trunc(Number(args[0]) || 0)));
@@ -130,7 +129,8 @@ export function hostCrypto(op: 'digest' | 'randomBytes' | 'subtle', args: unknow
   }
 }
 
-function arrayBuffer(bytes: Buffer): ArrayBuffer {
+/** The bytes of `bytes` in an ArrayBuffer of their own (a Buffer may be a view into a shared pool). */
+export function arrayBuffer(bytes: Buffer): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 

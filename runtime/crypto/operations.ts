@@ -18,7 +18,7 @@ function buffer(bytes: Uint8Array<ArrayBuffer>): ArrayBuffer {
 }
 
 /** Steps shared by every operation: the key is for this algorithm and allows this usage. */
-function checkKey(algorithm: Algorithm, key: KeySlots, usage: KeyUsage): void {
+export function checkKey(algorithm: Algorithm, key: KeySlots, usage: KeyUsage): void {
   if (algorithm.name !== key.algorithm.name) fail('InvalidAccessError', `The key is not a ${algorithm.name} key`);
   if (!hasUsage(key.usages, usage)) fail('InvalidAccessError', `The key does not support the '${usage}' operation`);
 }

@@ -16,7 +16,7 @@ import { exportAsymmetricKey, generateKeyPair, hostAlgorithm, importAsymmetricKe
 import { fail } from './errors.ts';
 import { type JsonWebKey, toJsonWebKey } from './jwk.ts';
 import { type CryptoKey, type KeySlots, hasUsage, keySlots, toUsages } from './key.ts';
-import { cipher, keyWrap, sign, verify } from './operations.ts';
+import { checkKey, cipher, keyWrap, sign, verify } from './operations.ts';
 import { type KeyFormat, exportSecretKey, generateSecretKey, importSecretKey, isSecretAlgorithm, keyLength } from './secret-keys.ts';
 
 const FORMATS: Record<string, true | undefined> = { __proto__: null, raw: true, spki: true, pkcs8: true, jwk: true } as unknown as Record<string, true | undefined>;
@@ -208,8 +208,7 @@ export class SubtleCrypto {
       const wrapping = keySlots(wrappingKey, 'wrapKey', 3);
       const normalized = normalizeAlgorithm(wrapAlgorithm, 'wrapKey');
       // The wrapping key is checked before the key is exported (cipher and keyWrap check it again).
-      if (normalized.name !== wrapping.algorithm.name) fail('InvalidAccessError', `The wrapping key is not a ${normalized.name} key`);
-      if (!hasUsage(wrapping.usages, 'wrapKey')) fail('InvalidAccessError', "The wrapping key does not support the 'wrapKey' operation");
+      checkKey(normalized, wrapping, 'wrapKey');
       const exported = exportKey(keyFormat, slots);
       // A JWK is wrapped as its JSON text, UTF-8 encoded.
       const bytes = keyFormat === 'jwk' ? utf8Encode(JSONStringify(exported)) : new Uint8ArrayCtor(exported as ArrayBuffer);

@@ -10,7 +10,8 @@
  * taken from classes that no tenant code could have seen before they were made.
  */
 import type * as WebStreams from 'web-streams-polyfill';
-import { ObjectPrototypeIsPrototypeOf, ReflectGetOwnPropertyDescriptor, uncurryThis } from '../primordials.ts';
+import { CONFIGURABLE, defineValue, ObjectPrototypeIsPrototypeOf, ReflectGetOwnPropertyDescriptor, uncurryThis, WRITABLE } from '../primordials.ts';
+import { readAtLeastWith } from './read-at-least.ts';
 import { defineLazyGlobal, setName } from '../global/define.ts';
 import { loadChunk } from '../chunks.ts';
 
@@ -73,6 +74,10 @@ export function loadStreams(): Streams {
   const reader = api.ReadableStreamDefaultReader.prototype;
   const controller = api.ReadableByteStreamController.prototype;
   const transform = api.TransformStream.prototype;
+  const byobReader = api.ReadableStreamBYOBReader.prototype;
+  const readAtLeast = readAtLeastWith(uncurryThis(byobReader.read) as unknown as Parameters<typeof readAtLeastWith>[0]);
+  setName(readAtLeast, 'readAtLeast');
+  defineValue(byobReader, 'readAtLeast', readAtLeast, WRITABLE | CONFIGURABLE);
   loaded = {
     api,
     isLocked: uncurryThis(ReflectGetOwnPropertyDescriptor(stream, 'locked')!.get as (this: Stream) => boolean),

@@ -113,6 +113,48 @@ t.test('a TransformStream that upper-cases text', async (t) => {
   );
 });
 
+t.test("Workers' readAtLeast: BYOB reads until the minimum, fewer only at the end", async (t) => {
+  t.same(
+    ev.run(`
+      // A byte stream that gives 3 bytes a pull, 10 in all.
+      const source = () => {
+        let next = 0;
+        return new ReadableStream({ type: 'bytes', pull(c) {
+          const n = Math.min(3, 10 - next);
+          c.enqueue(new Uint8Array(Array.from({ length: n }, (_, i) => next + i)));
+          next += n;
+          if (next === 10) c.close();
+        } });
+      };
+      const reader = source().getReader({ mode: 'byob' });
+      const first = await reader.readAtLeast(5, new Uint8Array(8));
+      const second = await reader.readAtLeast(5, new Uint8Array(8));
+      const third = await reader.readAtLeast(1, new Uint8Array(8));
+      const words = await source().getReader({ mode: 'byob' }).readAtLeast(4, new Uint16Array(4));
+      const errors = [];
+      for (const args of [[0, new Uint8Array(4)], [5, new Uint8Array(4)], [1, 'not a view'], [1.5, new Uint8Array(4)]]) {
+        await reader.readAtLeast(...args).then(() => errors.push('read'), (e) => errors.push(e.name));
+      }
+      return {
+        first: [...first.value], firstDone: first.done,
+        second: [...second.value], secondDone: second.done,
+        third: [third.value.length, third.done],
+        words: [words.value.constructor.name, words.value.byteLength >= 4, words.value.byteLength % 2],
+        errors,
+        name: ReadableStreamBYOBReader.prototype.readAtLeast.name,
+      };
+    `),
+    {
+      first: [0, 1, 2, 3, 4, 5], firstDone: false,
+      second: [6, 7, 8, 9], secondDone: false,
+      third: [0, true],
+      words: ['Uint16Array', true, 0],
+      errors: ['TypeError', 'TypeError', 'TypeError', 'TypeError'],
+      name: 'readAtLeast',
+    },
+  );
+});
+
 t.test('TextEncoderStream and TextDecoderStream, characters split across chunks', async (t) => {
   t.same(
     ev.run(`

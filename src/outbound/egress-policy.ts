@@ -25,9 +25,8 @@ const blocked = new BlockList();
 for (const [network, prefix] of BLOCKED_V4) blocked.addSubnet(network, prefix, 'ipv4');
 for (const [network, prefix] of BLOCKED_V6) blocked.addSubnet(network, prefix, 'ipv6');
 
-/** The eight 16-bit groups of an IPv6 literal (any spelling: `::`, a dotted IPv4 tail, a zone). */
-function groupsOf(address: string): number[] {
-  const [text] = address.split('%') as [string];
+/** The eight 16-bit groups of an IPv6 literal without its zone (any spelling: `::`, a dotted IPv4 tail). */
+function groupsOf(text: string): number[] {
   const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
   const hex = dotted ? `${text.slice(0, dotted.index)}${((+dotted[1]! << 8) | +dotted[2]!).toString(16)}:${((+dotted[3]! << 8) | +dotted[4]!).toString(16)}` : text;
   const [head, tail] = hex.split('::') as [string, string | undefined];
@@ -53,8 +52,9 @@ export function isBlockedAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 4) return blocked.check(address, 'ipv4');
   if (family !== 6) return true;
-  const inner = embeddedV4(groupsOf(address));
-  return inner !== null ? blocked.check(inner, 'ipv4') : blocked.check(address.split('%')[0]!, 'ipv6');
+  const [withoutZone] = address.split('%') as [string];
+  const inner = embeddedV4(groupsOf(withoutZone));
+  return inner !== null ? blocked.check(inner, 'ipv4') : blocked.check(withoutZone, 'ipv6');
 }
 
 export interface EgressPolicy {

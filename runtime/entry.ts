@@ -1,9 +1,10 @@
 /**
  * dispatch(): every entry of the host into the isolate after boot (see host.d.ts).
  *
- *   install  find the worker's fetch handler, module syntax (`export default { fetch }`) or
- *            service-worker syntax (`addEventListener('fetch', …)`), and its env
+ *   install  find the worker's handlers, module syntax (`export default { fetch, scheduled }`) or
+ *            service-worker syntax (`addEventListener('fetch' | 'scheduled', …)`), and its env
  *   request  build the Request, run the handler, answer via host('respond' | 'error'), then 'done'
+ *   scheduled  run the scheduled handler for a cron trigger; host('error') if it fails, then 'done'
  *   requests several requests with no body or a text one, one after another (batch.ts)
  *   timer    run a timer's callback
  *   cancel   forget an invocation, abort its request's signal
@@ -29,7 +30,8 @@ import { bodyChunk, bodyError, fetchBodyError, fetchChunk } from './streams/host
 import { resumeBody, resumeFetchBody } from './streams/send-body.ts';
 import { chunkLoaded } from './chunks.ts';
 import { forgetBatch, runBatch } from './batch.ts';
-import { answer, cancelInvocation, fail, settle, startInvocation, type Invocation } from './invocation.ts';
+import { answer, cancelInvocation, fail, handled, settle, startInvocation, type Invocation } from './invocation.ts';
+import { createScheduledController, createScheduledEvent } from './events/scheduled-event.ts';
 import { JSONParse, ReflectApply, ReflectOwnKeys } from './primordials.ts';
 import type { Request } from './http/request.ts';
 
@@ -37,9 +39,10 @@ type Syntax = 'module' | 'service-worker';
 
 interface Installed {
   syntax: Syntax;
-  /** Module syntax: the default export and its fetch method, read once at install. */
+  /** Module syntax: the default export and its fetch and scheduled methods, read once at install. */
   handler: object | null;
   fetch: Function | null;
+  scheduled: Function | null;
   env: Record<string, unknown>;
 }
 
@@ -53,18 +56,25 @@ function install(namespace: unknown, envJson: unknown): Syntax {
     const handler = (namespace as { default?: unknown }).default;
     const isObject = (typeof handler === 'object' && handler !== null) || typeof handler === 'function';
     const fetch = isObject ? (handler as { fetch?: unknown }).fetch : undefined;
-    if (typeof fetch === 'function') {
-      installed = { syntax: 'module', handler: handler as object, fetch, env };
+    const scheduled = isObject ? (handler as { scheduled?: unknown }).scheduled : undefined;
+    if (typeof fetch === 'function' || typeof scheduled === 'function') {
+      installed = {
+        syntax: 'module',
+        handler: handler as object,
+        fetch: typeof fetch === 'function' ? fetch : null,
+        scheduled: typeof scheduled === 'function' ? scheduled : null,
+        env,
+      };
       return 'module';
     }
-    // A single uploaded file runs as a module; with no default export but fetch listeners it is a
+    // A single uploaded file runs as a module; with no default export but listeners it is a
     // service-worker script that happens to be valid module code.
-    if (handler !== undefined || listenersOf('fetch').length === 0) {
-      throw new TypeError('The worker has no fetch handler: its main module must `export default { fetch(request, env, ctx) { … } }` (or call addEventListener("fetch", listener)).');
+    if (handler !== undefined || !hasListeners()) {
+      throw new TypeError('The worker has no fetch handler: its main module must `export default { fetch(request, env, ctx) { … } }` (or `scheduled(controller, env, ctx)`, or call addEventListener("fetch", listener)).');
     }
   }
-  if (listenersOf('fetch').length === 0) {
-    throw new TypeError("The worker has no fetch handler: the script must call addEventListener('fetch', listener).");
+  if (!hasListeners()) {
+    throw new TypeError("The worker has no fetch handler: the script must call addEventListener('fetch', listener) (or 'scheduled').");
   }
   // Service-worker syntax: every binding is also a global.
   const keys = ReflectOwnKeys(env);
@@ -72,8 +82,12 @@ function install(namespace: unknown, envJson: unknown): Syntax {
     const key = keys[i] as string;
     defineGlobal(key, env[key]);
   }
-  installed = { syntax: 'service-worker', handler: null, fetch: null, env };
+  installed = { syntax: 'service-worker', handler: null, fetch: null, scheduled: null, env };
   return 'service-worker';
+}
+
+function hasListeners(): boolean {
+  return listenersOf('fetch').length > 0 || listenersOf('scheduled').length > 0;
 }
 
 /** `body`: the whole body (its text when it is UTF-8), none, or 'stream' (host.d.ts). */
@@ -88,27 +102,63 @@ function request(id: number, method: string, url: string, headers: string, body:
     return;
   }
   invocation.request = req;
-  if (installed.syntax === 'module') runModuleHandler(installed, invocation, req);
-  else runFetchListeners(invocation, req);
+  if (installed.syntax === 'service-worker') runFetchListeners(invocation, req);
+  else if (installed.fetch === null) fail(invocation, new TypeError('The worker has no fetch handler: its default export has only `scheduled`.'));
+  else runModuleHandler(installed, invocation, installed.fetch, req, answer);
 }
 
-function runModuleHandler(worker: Installed, invocation: Invocation, req: Request): void {
+/** A cron trigger fired: `scheduledTime` is when it was due (ms since the epoch), `cron` its expression. */
+function scheduled(id: number, scheduledTime: number, cron: string): void {
+  if (installed === null) throw new TypeError('No worker is installed.');
+  const invocation = startInvocation(id);
+  if (installed.syntax === 'service-worker') runScheduledListeners(invocation, scheduledTime, cron);
+  else if (installed.scheduled === null) fail(invocation, new TypeError('The worker has no scheduled handler: its default export must have `scheduled(controller, env, ctx)`.'));
+  else runModuleHandler(installed, invocation, installed.scheduled, createScheduledController(scheduledTime, cron), handled);
+}
+
+/** Calls a module handler with (`first`, env, ctx); `done` gets the invocation once its result fulfils. */
+function runModuleHandler(worker: Installed, invocation: Invocation, method: Function, first: unknown, done: (invocation: Invocation, value: unknown) => void): void {
   let result: unknown;
   try {
-    result = ReflectApply(worker.fetch!, worker.handler, [req, worker.env, createExecutionContext(invocation)]);
+    result = ReflectApply(method, worker.handler, [first, worker.env, createExecutionContext(invocation)]);
   } catch (error) {
     fail(invocation, error);
     return;
   }
   settle(
     result,
-    (value) => answer(invocation, value),
+    (value) => done(invocation, value),
     (error) => fail(invocation, error),
   );
 }
 
+/** Service-worker syntax: every 'scheduled' listener runs; one that throws fails the event. */
+function runScheduledListeners(invocation: Invocation, scheduledTime: number, cron: string): void {
+  const listeners = listenersOf('scheduled');
+  if (listeners.length === 0) {
+    fail(invocation, new TypeError("The worker has no scheduled handler: the script must call addEventListener('scheduled', listener)."));
+    return;
+  }
+  const event = createScheduledEvent(scheduledTime, cron, invocation);
+  let error: { thrown: unknown } | null = null;
+  for (let i = 0; i < listeners.length; i++) {
+    try {
+      callListener('scheduled', listeners[i]!, event);
+    } catch (thrown) {
+      if (error === null) error = { thrown };
+      else logUncaught(thrown);
+    }
+  }
+  if (error !== null) fail(invocation, error.thrown);
+  else handled(invocation);
+}
+
 // https://w3c.github.io/ServiceWorker/#fetch-event-algorithm, reduced to what a worker can observe.
 function runFetchListeners(invocation: Invocation, req: Request): void {
+  if (listenersOf('fetch').length === 0) {
+    fail(invocation, new TypeError("The worker has no fetch handler: the script registered only 'scheduled' listeners."));
+    return;
+  }
   const event = createFetchEvent(req, invocation);
   const listeners = listenersOf('fetch');
   let threw = false;
@@ -152,6 +202,8 @@ export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, 
       return request(a as number, b as string, c as string, d as string, e as ArrayBuffer | string | null | 'stream');
     case 'requests':
       return runBatch(arguments, request);
+    case 'scheduled':
+      return scheduled(a as number, b as number, c as string);
     case 'fetchChunk':
       return fetchChunk(a as number, b as ArrayBuffer | null);
     case 'fetchBodyError':

@@ -114,7 +114,8 @@ export interface Dispatch {
   /**
    * Install the tenant's code. `namespace` is the main module's namespace object (module syntax) or
    * undefined (service-worker syntax: the script already ran and registered listeners). `envJson` is the
-   * JSON of the bindings object. Returns the worker's syntax; throws TypeError if there is no fetch handler.
+   * JSON of the bindings object. Returns the worker's syntax; throws TypeError if there is neither a fetch nor a
+   * scheduled handler.
    */
   (op: 'install', namespace: object | undefined, envJson: string): 'module' | 'service-worker';
   /** The host ran runtime chunk `name` in this context (asked with host('runtimeChunk')): keep its exports. */
@@ -136,6 +137,12 @@ export interface Dispatch {
    * the host dispatches those not started as single 'request's (runtime/batch.ts).
    */
   (op: 'requests', ...idMethodUrlHeadersBody: (number | string | null)[]): void;
+  /**
+   * A cron trigger fired: run the scheduled handler with the time it was due (ms since the epoch) and the cron
+   * expression. Nothing is answered unless it fails (host('error')); then host('done') once its waitUntil()
+   * promises settle.
+   */
+  (op: 'scheduled', id: number, scheduledTime: number, cron: string): void;
   /** A chunk of invocation `id`'s request body (`body` was 'stream'), after host('pullBody'); null: the body ended. */
   (op: 'bodyChunk', id: number, chunk: ArrayBuffer | null): void;
   /** The request body cannot be read to its end (`message` says why, e.g. over the worker's size limit). */

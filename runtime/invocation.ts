@@ -1,9 +1,9 @@
 /**
  * One invocation as the runtime sees it: answered at most once (host 'respond', 'respondStream' or
- * 'error'), then 'done' once the answer is out (a streamed body to its end) and every waitUntil()
- * promise has settled. A cancelled invocation is forgotten: nothing is sent for it afterwards, whatever
- * its promises do, and its request's signal aborts. The host, not the runtime, knows which invocation
- * is current (for timers and CPU accounting).
+ * 'error'; a scheduled event answers only a failure), then 'done' once the answer is out (a streamed
+ * body to its end) and every waitUntil() promise has settled. A cancelled invocation is forgotten:
+ * nothing is sent for it afterwards, whatever its promises do, and its request's signal aborts. The
+ * host, not the runtime, knows which invocation is current (for timers and CPU accounting).
  */
 import type { BridgeBody, HeaderList } from './host.d.ts';
 import { hostDone, hostError, hostRespond, hostRespondStream } from './bridge.ts';
@@ -131,6 +131,13 @@ export function fail(invocation: Invocation, error: unknown): void {
   invocation.answered = true;
   const { message, stack } = errorParts(error);
   hostError(invocation.id, message, stack);
+  finishIfIdle(invocation);
+}
+
+/** An event that answers nothing (a scheduled event) ran its handler: over once its waitUntil() promises settle. */
+export function handled(invocation: Invocation): void {
+  if (invocation.over || invocation.answered) return;
+  invocation.answered = true;
   finishIfIdle(invocation);
 }
 

@@ -22,6 +22,7 @@ import { WorkerLogs } from './metering/worker-logs.ts';
 import { ServingPool } from './serving/serving-pool.ts';
 import { openFsStore } from './store/fs-store.ts';
 import type { Store, StoreChange } from './store/store.ts';
+import { CronScheduler } from './triggers/cron-scheduler.ts';
 
 export interface Isolane {
   dataUrl: string;
@@ -76,12 +77,18 @@ export async function startIsolane(config: Config): Promise<Isolane> {
     },
   });
 
-  const sync = liveSync(store, serving);
+  // Each due cron trigger runs in a serving process; its record is metered there like a request's.
+  const scheduler = new CronScheduler((trigger) => {
+    serving.runScheduled(trigger).catch((err: unknown) =>
+      logger.write({ type: 'scheduled-error', time: new Date().toISOString(), ...trigger, message: err instanceof Error ? err.message : String(err) }),
+    );
+  });
+  const sync = liveSync(store, serving, scheduler);
   await sync.loadAll();
   const unsubscribe = store.onChange(sync.apply);
 
   const admin = createAdaptorServer({
-    fetch: createAdminApp({ store, builder: serving, health: serving, usage, workerLogs, token, maxScriptBytes: config.maxScriptBytes, settled: sync.settled }).fetch,
+    fetch: createAdminApp({ store, builder: serving, health: serving, triggers: { nextRuns: (worker) => scheduler.nextRuns(worker), runScheduled: (trigger) => serving.runScheduled(trigger) }, usage, workerLogs, token, maxScriptBytes: config.maxScriptBytes, settled: sync.settled }).fetch,
   }) as Server;
   const adminPort = await new Promise<number>((resolve, reject) => {
     admin.once('error', reject);
@@ -95,6 +102,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
     token,
     async close(graceMs = 0) {
       unsubscribe();
+      scheduler.close();
       const adminClosed = new Promise<void>((resolve) => {
         admin.close(() => resolve());
         admin.closeIdleConnections();
@@ -120,12 +128,16 @@ export async function startIsolane(config: Config): Promise<Isolane> {
   return result;
 }
 
-/** Hands what is live to the serving processes: everything at start, then each change in the store's order. */
-function liveSync(store: Store, serving: ServingPool) {
+/**
+ * Hands what is live to the serving processes, and workers' cron triggers to the scheduler: everything
+ * at start, then each change in the store's order.
+ */
+function liveSync(store: Store, serving: ServingPool, scheduler: CronScheduler) {
   let queue: Promise<void> = Promise.resolve();
   const setWorker = async (name: string) => {
     const worker = await store.getWorker(name);
     serving.setWorker(name, worker ? await store.getVersion(name, worker.activeVersion) : null);
+    scheduler.set(name, worker?.schedules ?? []);
   };
   return {
     async loadAll(): Promise<void> {

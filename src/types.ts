@@ -86,6 +86,8 @@ export interface WorkerRecord {
   activeVersion: string;
   /** Newest first; includes the active one. */
   versions: string[];
+  /** Cron expressions of its cron triggers (src/triggers/), as given; UTC. Kept across deploys. */
+  schedules: string[];
   createdAt: string;
   updatedAt: string;
 }
@@ -137,6 +139,8 @@ export interface InvocationRecord {
   peakMemoryBytes: number;
   bytesIn: number;
   bytesOut: number;
-  /** ISO 8601 time the request arrived. */
+  /** ISO 8601 time the request arrived (a cron trigger's event: when it started). */
   startedAt: string;
+  /** Set for a cron trigger's scheduled event (its expression; status is 0); absent for a request. */
+  cron?: string;
 }

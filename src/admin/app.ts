@@ -10,7 +10,9 @@ import type { UsageLog } from '../metering/usage.ts';
 import type { WorkerLogs } from '../metering/worker-logs.ts';
 import { parseRoutePattern } from '../routing/index.ts';
 import type { Store } from '../store/store.ts';
-import type { Version, WorkerRecord } from '../types.ts';
+import { parseScheduleList } from '../triggers/cron.ts';
+import type { DueTrigger } from '../triggers/cron-scheduler.ts';
+import type { InvocationRecord, Version, WorkerRecord } from '../types.ts';
 import { requireToken } from './auth.ts';
 import { deploy, type Builder } from './deploy.ts';
 
@@ -23,10 +25,18 @@ export interface Health {
   readonly restarts: number;
 }
 
+/** Cron triggers: when they fire next, and running a worker's scheduled handler now. */
+export interface Triggers {
+  nextRuns(worker: string): { cron: string; nextAt: number | null }[];
+  /** Resolves with the event's record; null when the worker is not live. */
+  runScheduled(trigger: DueTrigger): Promise<InvocationRecord | null>;
+}
+
 export interface AdminOptions {
   store: Store;
   builder: Builder;
   health: Health;
+  triggers: Triggers;
   usage: UsageLog;
   workerLogs: WorkerLogs;
   token: string;
@@ -157,6 +167,34 @@ export function createAdminApp(options: AdminOptions): Hono {
     return c.json({ worker: updated.name, activeVersion: updated.activeVersion, previousVersion: worker.activeVersion });
   });
 
+  // Cron triggers, in Cloudflare's shape: the list is replaced whole; [] removes them all.
+  app.get('/v1/workers/:name/schedules', async (c) => {
+    const worker = await workerOr404(c.req.param('name'));
+    return c.json({ worker: worker.name, schedules: describeSchedules(worker, options.triggers) });
+  });
+
+  app.put('/v1/workers/:name/schedules', async (c) => {
+    const worker = await workerOr404(c.req.param('name'));
+    const schedules = parseScheduleList(await jsonBody(c.req.text()));
+    const updated = await store.setSchedules(worker.name, schedules.map((schedule) => schedule.cron));
+    await options.settled();
+    return c.json({ worker: updated.name, schedules: describeSchedules(updated, options.triggers) });
+  });
+
+  // Runs the scheduled handler now, as the cron `cron` would at `time` (ms since the epoch, default now):
+  // wrangler's /__scheduled for testing a worker, and an operator's "run it again". Answers its record.
+  app.post('/v1/workers/:name/scheduled', async (c) => {
+    const worker = await workerOr404(c.req.param('name'));
+    const cron = c.req.query('cron') ?? worker.schedules[0] ?? '';
+    const time = c.req.query('time');
+    const scheduledTime = time === undefined ? Date.now() : Number(time);
+    if (!Number.isSafeInteger(scheduledTime) || scheduledTime < 0) throw new IsolaneError('ISO_ERR_BODY_INVALID', 'time must be whole milliseconds since the epoch');
+    if (cron.length > 100) throw new IsolaneError('ISO_ERR_SCHEDULE_INVALID', 'cron is longer than 100 characters');
+    const record = await options.triggers.runScheduled({ worker: worker.name, cron, scheduledTime });
+    if (!record) throw new IsolaneError('ISO_ERR_WORKER_NOT_FOUND', `worker ${worker.name} is not live yet; try again`);
+    return c.json(record);
+  });
+
   app.get('/v1/workers/:name/usage', async (c) => {
     const worker = await workerOr404(c.req.param('name'));
     const raw = c.req.query('window') ?? '3600';
@@ -197,6 +235,14 @@ export function createAdminApp(options: AdminOptions): Hono {
   app.get('/metrics', (c) => c.text(renderPrometheus(usage), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
 
   return app;
+}
+
+function describeSchedules(worker: WorkerRecord, triggers: Triggers) {
+  const next = new Map(triggers.nextRuns(worker.name).map(({ cron, nextAt }) => [cron, nextAt]));
+  return worker.schedules.map((cron) => {
+    const nextAt = next.get(cron);
+    return { cron, nextRun: nextAt === undefined || nextAt === null ? null : new Date(nextAt).toISOString() };
+  });
 }
 
 /** What the API shows of a version: never the text of secrets or the code itself. */

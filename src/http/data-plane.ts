@@ -10,7 +10,7 @@ import type { EndMessage, ResponseMessage } from '../isolates/protocol.ts';
 import type { Admission, Entrant } from '../limits/admission.ts';
 import type { LiveDeployments } from '../live/live-deployments.ts';
 import type { MeterSink } from '../metering/meter.ts';
-import { billedMs, isoNow } from '../metering/record.ts';
+import { billedMs, isoNow, round2 } from '../metering/record.ts';
 import type { Outcome, Version } from '../types.ts';
 import { OUTCOME_ERRORS, sendError } from './error-response.ts';
 import { bodyTooLarge, declaredLength, hasBody, readBody } from './read-body.ts';
@@ -389,6 +389,3 @@ function hasNonAscii(list: string[]): boolean {
 const NON_ASCII = /[^\x00-\x7f]/;
 const NO_BYTES = Buffer.alloc(0);
 
-function round2(n: number): number {
-  return Math.round(n * 100) / 100;
-}

@@ -11,7 +11,7 @@ import { IsolaneError } from '../errors.ts';
 import type { Outcome, Version } from '../types.ts';
 import { Executor, type ExecutorOptions } from './executor.ts';
 import type { ExecutorThreadData } from './executor-thread.ts';
-import type { EndMessage, FromExecutor, LogMessage, RequestData, ResponseMessage, ToExecutor } from './protocol.ts';
+import type { EndMessage, FromExecutor, LogMessage, RequestData, ResponseMessage, ScheduledEventData, ToExecutor } from './protocol.ts';
 
 export interface InvocationHandlers {
   onResponse(message: ResponseMessage): void;
@@ -46,7 +46,7 @@ export interface InvokeParams {
   version: Version;
   requestId: string;
   deadline: number;
-  request: RequestData;
+  request: RequestData | ScheduledEventData;
 }
 
 interface Transport {
@@ -236,7 +236,7 @@ export class ExecutorClient {
     this.#ensureLoaded(params.version);
     const id = this.#nextId++;
     this.#pending.set(id, handlers);
-    const { body } = params.request;
+    const body = 'body' in params.request ? params.request.body : null;
     this.#send(
       { t: 'invoke', id, requestId: params.requestId, worker: params.version.worker, versionId: params.version.id, deadline: params.deadline, request: params.request },
       body instanceof ArrayBuffer ? [body] : undefined,

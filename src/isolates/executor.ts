@@ -4,7 +4,8 @@
  * Duties:
  * - keep the versions the main thread sent, and their warm isolates (IsolatePool);
  * - start an invocation: get or build the isolate, enter dispatch('request') under the CPU budget
- *   (requests with no body or a UTF-8 one that arrive in the same turn enter together: request-batches.ts);
+ *   (requests with no body or a UTF-8 one that arrive in the same turn enter together: request-batches.ts),
+ *   or dispatch('scheduled') for a cron trigger's event;
  * - be the runtime's host: answer bridge calls (respond, error, done, timers, log);
  * - re-enter the isolate only through timed calls (timer callbacks), charging each slice's thread CPU
  *   to the invocation that caused it, so code after `await` is limited like any other;
@@ -14,7 +15,7 @@
  */
 import type { RuntimeBundle } from './runtime-bundle.ts';
 import type { Outcome, Version } from '../types.ts';
-import type { FromExecutor, InvokeMessage, RequestData, ToExecutor } from './protocol.ts';
+import type { FromExecutor, InvokeMessage, RequestData, ScheduledEventData, ToExecutor } from './protocol.ts';
 import { IsolaneError } from '../errors.ts';
 import { Invocation } from './invocation.ts';
 import { IsolatePool, type IsolatePoolOptions } from './isolate-pool.ts';
@@ -390,7 +391,7 @@ export class Executor {
    * Runs `invocation` in the version's warm isolate, or in one built now: from a spare, after waiting
    * for one being prepared if none is ready (built here only when none is under way).
    */
-  #start(version: Version, invocation: Invocation, request: RequestData): void {
+  #start(version: Version, invocation: Invocation, request: RequestData | ScheduledEventData): void {
     const { id } = invocation;
     let live = this.#pool.get(version.id);
     if (!live || live.tenant.disposed) {
@@ -433,6 +434,12 @@ export class Executor {
     live.invocations.add(invocation);
     this.#invocations.set(id, { invocation, live });
     this.#ensureWallTicker();
+    if ('cron' in request) {
+      // Nothing goes back to a client: only a failure, which ends the invocation with its outcome.
+      invocation.responded = true;
+      this.#slice(live, invocation, ['scheduled', id, request.scheduledTime, request.cron], false);
+      return;
+    }
     const { method, url, headers } = request;
     const body = request.body instanceof ArrayBuffer ? textIfUtf8(request.body) : request.body;
     if (body === null || (typeof body === 'string' && body !== 'stream')) {

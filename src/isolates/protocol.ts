@@ -19,6 +19,13 @@ export interface RequestData {
   body: ArrayBuffer | TextBody | null | 'stream';
 }
 
+/** A cron trigger's event, run by the worker's scheduled handler instead of a request (src/triggers/). */
+export interface ScheduledEventData {
+  cron: string;
+  /** When the trigger was due, ms since the epoch. */
+  scheduledTime: number;
+}
+
 // main → executor
 
 /** Make a version known to the executor; sent before the first invoke or validate that names it. */
@@ -35,7 +42,7 @@ export interface InvokeMessage {
   versionId: string;
   /** Date.now() value at which the invocation ends with exceededWallTime. */
   deadline: number;
-  request: RequestData;
+  request: RequestData | ScheduledEventData;
 }
 /** The client went away (or sent too much): end the invocation with `outcome`. */
 export interface CancelMessage { t: 'cancel'; id: number; outcome: Outcome }

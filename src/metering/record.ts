@@ -9,6 +9,11 @@ export function billedMs(cpuUs: number): number {
   return Math.max(1, Math.ceil(Math.round(cpuUs) / 1000));
 }
 
+/** Milliseconds as records show them: two decimals. */
+export function round2(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
 const MB = 1024 * 1024;
 
 let lastMs = 0;
@@ -30,6 +35,7 @@ export function reportLine(record: InvocationRecord): string {
     `REPORT RequestId: ${record.requestId}\tDuration: ${record.wallMs.toFixed(2)} ms\tBilled Duration: ${record.billedMs} ms\t` +
     `CPU Time: ${(record.cpuUs / 1000).toFixed(3)} ms\tMemory Size: ${record.memoryLimitMb} MB\tMax Memory Used: ${Math.ceil(record.peakMemoryBytes / MB)} MB\t`;
   if (record.initMs !== null) line += `Init Duration: ${record.initMs.toFixed(2)} ms\t`;
+  if (record.cron !== undefined) line += `Cron: ${record.cron}\t`;
   return line + `Outcome: ${record.outcome}`;
 }
 
@@ -54,10 +60,11 @@ export type RecordTuple = [
   bytesIn: number,
   bytesOut: number,
   startedAt: string,
+  cron: string | null,
 ];
 
 export function recordToTuple(r: InvocationRecord): RecordTuple {
-  return [r.requestId, r.worker, r.version, r.outcome, r.status, r.cold, r.initMs, r.wallMs, r.cpuUs, r.billedMs, r.memoryLimitMb, r.peakMemoryBytes, r.bytesIn, r.bytesOut, r.startedAt];
+  return [r.requestId, r.worker, r.version, r.outcome, r.status, r.cold, r.initMs, r.wallMs, r.cpuUs, r.billedMs, r.memoryLimitMb, r.peakMemoryBytes, r.bytesIn, r.bytesOut, r.startedAt, r.cron ?? null];
 }
 
 /** An invocation record as its log line has it: `type` first, then the record's fields. */
@@ -68,7 +75,7 @@ export type InvocationLine = { type: 'invocation' } & InvocationRecord;
  * here rather than spread into a new object in the primary, which did that for every request.
  */
 export function lineFromTuple(t: RecordTuple): InvocationLine {
-  return {
+  const line: InvocationLine = {
     type: 'invocation',
     requestId: t[0],
     worker: t[1],
@@ -86,4 +93,6 @@ export function lineFromTuple(t: RecordTuple): InvocationLine {
     bytesOut: t[13],
     startedAt: t[14],
   };
+  if (t[15] !== null) line.cron = t[15];
+  return line;
 }

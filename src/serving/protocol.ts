@@ -4,7 +4,8 @@
  */
 import type { RuntimeBundle } from '../isolates/runtime-bundle.ts';
 import type { RecordTuple } from '../metering/record.ts';
-import type { Route, Version } from '../types.ts';
+import type { DueTrigger } from '../triggers/cron-scheduler.ts';
+import type { InvocationRecord, Route, Version } from '../types.ts';
 
 export interface ServingProcessData {
   runtime: RuntimeBundle;
@@ -44,7 +45,9 @@ export interface Shutdown { t: 'shutdown'; graceMs: number }
  * (a top-level failure that depends on chance can pass in one process and not in another), unless live.
  */
 export interface Discard { t: 'discard'; worker: string; versionId: string }
-export type ToServing = ServingInit | LiveChange | ValidateRequest | Discard | Shutdown;
+/** Run a cron trigger's event in the worker's live version; answered with `scheduledDone`. */
+export interface ScheduledRequest { t: 'scheduled'; jobId: number; trigger: DueTrigger }
+export type ToServing = ServingInit | LiveChange | ValidateRequest | Discard | ScheduledRequest | Shutdown;
 
 // serving process → primary
 
@@ -57,6 +60,8 @@ export interface Validated {
   syntax: 'module' | 'service-worker' | null;
 }
 export interface ConsoleLine { worker: string; requestId: string | null; level: string; message: string; time: string }
+/** The event is over: its record (also sent with the metering), or null when the worker is not live here. */
+export interface ScheduledDone { t: 'scheduledDone'; jobId: number; record: InvocationRecord | null }
 /** Records and console lines, batched per event-loop turn. */
 export interface Metering { t: 'metering'; records: RecordTuple[]; lines: ConsoleLine[] }
 
@@ -75,4 +80,4 @@ export interface Stats {
 /** The last message of a process that shut down: everything before it was delivered. */
 export interface Stopped { t: 'stopped' }
 
-export type FromServing = Listening | Applied | Validated | Metering | Stats | Stopped;
+export type FromServing = Listening | Applied | Validated | ScheduledDone | Metering | Stats | Stopped;

@@ -1,8 +1,8 @@
 /**
  * The primary's side of the serving processes (Node's cluster): starts one per core on the shared
  * data-plane port, sends them every change of what is live (the whole of it to a process that starts),
- * knows when all of them apply a change, routes deploy validation to one of them, collects their
- * metering, and keeps them healthy:
+ * knows when all of them apply a change, routes deploy validation to one of them, hands cron triggers'
+ * events to them in turn, collects their metering, and keeps them healthy:
  * - a process that dies (crash, OOM kill) is replaced at once; one that keeps dying is restarted with a
  *   growing delay, so a crash loop does not spin;
  * - a process whose RSS passes the recycle bound (or that served the recycle number of requests) is
@@ -16,7 +16,8 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { IsolaneError, type ErrorCode } from '../errors.ts';
 import { freePort } from './free-port.ts';
-import type { Route, Version } from '../types.ts';
+import type { DueTrigger } from '../triggers/cron-scheduler.ts';
+import type { InvocationRecord, Route, Version } from '../types.ts';
 import type { FromServing, Metering, ServingProcessData, ToServing } from './protocol.ts';
 
 interface ServingProcess {
@@ -92,6 +93,8 @@ export class ServingPool {
   #seq = 0;
   #waiters: { seq: number; resolve: () => void }[] = [];
   readonly #validations = new Map<number, { proc: ServingProcess; resolve: (syntax: 'module' | 'service-worker') => void; reject: (err: IsolaneError) => void }>();
+  readonly #events = new Map<number, { proc: ServingProcess; resolve: (record: InvocationRecord | null) => void; reject: (err: IsolaneError) => void }>();
+  #nextEventSlot = 0;
   #nextJob = 1;
   #port = 0;
   #closing = false;
@@ -198,6 +201,12 @@ export class ServingPool {
           else job.resolve(message.syntax!);
           return;
         }
+        case 'scheduledDone': {
+          const event = this.#events.get(message.jobId);
+          this.#events.delete(message.jobId);
+          event?.resolve(message.record);
+          return;
+        }
         case 'metering':
           this.#options.onMetering(message);
           return;
@@ -229,6 +238,11 @@ export class ServingPool {
       if (job.proc !== proc) continue;
       this.#validations.delete(jobId);
       job.reject(new IsolaneError('ISO_ERR_DEPLOY_STARTUP', 'the serving process building the version exited; try again'));
+    }
+    for (const [jobId, event] of this.#events) {
+      if (event.proc !== proc) continue;
+      this.#events.delete(jobId);
+      event.reject(new IsolaneError('ISO_ERR_INTERNAL', 'the serving process running the scheduled event exited'));
     }
     if (this.#closing || proc.retiring || this.#slots[proc.index] !== proc) {
       this.#wake();
@@ -384,6 +398,21 @@ export class ServingPool {
     return new Promise((resolve, reject) => {
       this.#validations.set(jobId, { proc, resolve, reject });
       this.#send(proc, { t: 'validate', jobId, version });
+    });
+  }
+
+  /**
+   * Runs a cron trigger's event in one serving process, each in turn; resolves with its record once it
+   * is over, or null when the worker is not live there.
+   */
+  runScheduled(trigger: DueTrigger): Promise<InvocationRecord | null> {
+    const connected = this.#slots.filter((proc) => proc.worker.isConnected());
+    if (connected.length === 0) return Promise.reject(new IsolaneError('ISO_ERR_INTERNAL', 'no serving process is running to run the scheduled event'));
+    const proc = connected[this.#nextEventSlot++ % connected.length]!;
+    const jobId = this.#nextJob++;
+    return new Promise((resolve, reject) => {
+      this.#events.set(jobId, { proc, resolve, reject });
+      this.#send(proc, { t: 'scheduled', jobId, trigger });
     });
   }
 

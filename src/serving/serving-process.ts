@@ -23,6 +23,7 @@ import { Admission } from '../limits/admission.ts';
 import { setTimerSlackNs } from '../limits/thread-cpu.ts';
 import { LiveDeployments } from '../live/live-deployments.ts';
 import type { Route, Version } from '../types.ts';
+import { runScheduledEvent } from '../triggers/scheduled-event.ts';
 import { ForwardMeter } from './forward-meter.ts';
 import { InvocationRoutes } from './invocation-routes.ts';
 import { SLOW_START_MS, VersionBuilds } from './version-builds.ts';
@@ -202,6 +203,15 @@ onMessage = (message: ToServing) => {
     case 'discard':
       dropUnlessLive(message.worker, message.versionId);
       return;
+    case 'scheduled': {
+      const version = versions.get(message.trigger.worker);
+      if (!version) {
+        post({ t: 'scheduledDone', jobId: message.jobId, record: null });
+        return;
+      }
+      void runScheduledEvent(message.trigger, version, invocations.executorFor(version), meter).then((record) => post({ t: 'scheduledDone', jobId: message.jobId, record }));
+      return;
+    }
     case 'shutdown': {
       // Stop taking connections (the primary hands new ones to the other processes) but keep the open ones:
       // each gets its next response with Connection: close, so its client stops reusing it without racing a

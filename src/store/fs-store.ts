@@ -94,6 +94,7 @@ export class FsStore implements Store {
           name: workerName,
           activeVersion: id,
           versions: versions.slice(0, KEPT_VERSIONS),
+          schedules: current?.schedules ?? [],
           createdAt: current?.createdAt ?? now,
           updatedAt: now,
         };
@@ -121,6 +122,20 @@ export class FsStore implements Store {
       const records = await Promise.all(names.map((name) => this.#readWorker(name)));
       return records.filter((record) => record !== null);
     });
+  }
+
+  async setSchedules(name: string, schedules: string[]): Promise<WorkerRecord> {
+    assertWorkerName(name);
+    return this.#locks.run(name, () =>
+      storeIo(`store the cron triggers of ${name}`, async () => {
+        const current = await this.#readWorker(name);
+        if (current === null) throw new IsolaneError('ISO_ERR_WORKER_NOT_FOUND', `no worker named ${name}`);
+        const record: WorkerRecord = { ...current, schedules: [...schedules], updatedAt: new Date().toISOString() };
+        await writeFileAtomic(this.#workerFile(name), `${JSON.stringify(record)}\n`);
+        this.#emit({ kind: 'worker', name });
+        return record;
+      }),
+    );
   }
 
   async deleteWorker(name: string): Promise<boolean> {

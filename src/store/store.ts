@@ -37,6 +37,11 @@ export interface Store {
   getWorker(name: string): Promise<WorkerRecord | null>;
   /** Sorted by name. */
   listWorkers(): Promise<WorkerRecord[]>;
+  /**
+   * Replaces the worker's cron triggers (expressions checked by the caller: src/triggers/cron.ts). Throws
+   * `ISO_ERR_WORKER_NOT_FOUND`, `ISO_ERR_DEPLOY_INVALID_NAME`.
+   */
+  setSchedules(name: string, schedules: string[]): Promise<WorkerRecord>;
   /** Deletes the worker, its versions and its routes; false when there was no such worker. */
   deleteWorker(name: string): Promise<boolean>;
 

@@ -27,6 +27,7 @@ export function checkWorkerRecord(value: unknown, name: string): WorkerRecord {
     !Array.isArray(value.versions) ||
     !value.versions.every(isVersionId) ||
     value.versions[0] !== value.activeVersion ||
+    (value.schedules !== undefined && !(Array.isArray(value.schedules) && value.schedules.every((cron) => typeof cron === 'string'))) ||
     typeof value.createdAt !== 'string' ||
     typeof value.updatedAt !== 'string'
   ) {
@@ -36,6 +37,8 @@ export function checkWorkerRecord(value: unknown, name: string): WorkerRecord {
     name,
     activeVersion: value.activeVersion,
     versions: [...value.versions],
+    // Records written before cron triggers existed have none.
+    schedules: value.schedules === undefined ? [] : [...(value.schedules as string[])],
     createdAt: value.createdAt,
     updatedAt: value.updatedAt,
   };

@@ -48,17 +48,21 @@ t.test('usage over a window, and the Prometheus rendering', async (t) => {
 
 t.test('a record crosses between processes as a tuple and comes back as its log line, in the same order', async (t) => {
   const original: InvocationRecord = { ...record('a', 1234.5, 'exceededCpu'), cold: true, initMs: 2.75, status: 503, bytesIn: 7, bytesOut: 9 };
-  const tuple = recordToTuple(original);
-  t.equal(tuple.length, Object.keys(original).length, 'one element per field');
-  const line = lineFromTuple(structuredClone(tuple));
-  t.same(line, { type: 'invocation', ...original });
-  t.same(Object.keys(line), ['type', ...Object.keys(original)], 'the log line keeps its key order, type first');
-  t.equal(JSON.stringify(line), JSON.stringify({ type: 'invocation', ...original }));
+  const scheduled: InvocationRecord = { ...record('b', 800), status: 0, cron: '*/5 * * * *' };
+  for (const [what, r] of [['a request', original], ['a scheduled event', scheduled]] as const) {
+    const tuple = recordToTuple(r);
+    t.equal(tuple.length, Object.keys(scheduled).length, `${what}: one element per field`);
+    const line = lineFromTuple(structuredClone(tuple));
+    t.same(line, { type: 'invocation', ...r }, `${what}: a request's line has no cron`);
+    t.same(Object.keys(line), ['type', ...Object.keys(r)], `${what}: the log line keeps its key order, type first`);
+    t.equal(JSON.stringify(line), JSON.stringify({ type: 'invocation', ...r }));
+  }
 });
 
 t.test('the REPORT line follows Lambda', async (t) => {
   const line = reportLine({ ...record('a', 27_550), wallMs: 30.5, initMs: 3.2 });
   t.equal(line, 'REPORT RequestId: r\tDuration: 30.50 ms\tBilled Duration: 28 ms\tCPU Time: 27.550 ms\tMemory Size: 128 MB\tMax Memory Used: 3 MB\tInit Duration: 3.20 ms\tOutcome: ok');
+  t.match(reportLine({ ...record('a', 900), cron: '0 6 * * *' }), /\tCron: 0 6 \* \* \*\tOutcome: ok$/, "a scheduled event's names its cron");
 });
 
 t.test('the rings of all workers together stay within their slot budget; totals stay exact', async (t) => {

@@ -208,6 +208,16 @@ export class TestWorker {
     return this.answerOf(id);
   }
 
+  /** dispatch('scheduled'), then fire timers (up to `maxTimers`) until the invocation is done. */
+  scheduled(scheduledTime: number, cron: string, maxTimers = 100): Answer {
+    const id = this.#nextId++;
+    this.dispatch('scheduled', id, scheduledTime, cron);
+    for (let i = 0; i < maxTimers && !this.answerOf(id).done; i++) {
+      if (!this.fireNextTimer()) break;
+    }
+    return this.answerOf(id);
+  }
+
   /** Log lines sent with host('log'), as [level, message]. */
   logs(): [string, string][] {
     return this.calls.filter((c) => c[0] === 'log').map((c) => [c[1] as string, c[2] as string]);

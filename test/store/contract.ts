@@ -293,6 +293,27 @@ export function storeContract(t: Test, factory: StoreFactory): void {
     t.not(await store.getWorker('site'), null);
   });
 
+  t.test('cron triggers: replaced whole, kept across deploys and restarts, refused for unknown workers', async (t) => {
+    const fixture = await factory(t);
+    const { store } = fixture;
+    await t.rejects(store.setSchedules('ghost', ['* * * * *']), { code: 'ISO_ERR_WORKER_NOT_FOUND' });
+    const first = await deploy(store, 'cron', 'one');
+    t.strictSame((await store.getWorker('cron'))!.schedules, [], 'none at first');
+    const changes: StoreChange[] = [];
+    store.onChange((change) => changes.push(change));
+    const record = await store.setSchedules('cron', ['*/5 * * * *', '0 6 * * mon']);
+    t.strictSame(record.schedules, ['*/5 * * * *', '0 6 * * mon']);
+    t.equal(record.activeVersion, first.id, 'the active version stays');
+    t.strictSame(changes, [{ kind: 'worker', name: 'cron' }], 'a change event, after the write');
+    t.strictSame(await store.getWorker('cron'), record);
+
+    const second = await deploy(store, 'cron', 'two');
+    t.strictSame((await store.getWorker('cron'))!.schedules, ['*/5 * * * *', '0 6 * * mon'], 'a deploy keeps them');
+    t.equal((await store.getWorker('cron'))!.activeVersion, second.id);
+    t.strictSame((await (await fixture.reopen()).getWorker('cron'))!.schedules, ['*/5 * * * *', '0 6 * * mon'], 'durable');
+    t.strictSame((await store.setSchedules('cron', [])).schedules, [], 'cleared');
+  });
+
   t.test('a new instance on the same data sees everything', async (t) => {
     const fixture = await factory(t);
     const { store } = fixture;

@@ -15,6 +15,7 @@ import type { DueTrigger } from '../triggers/cron-scheduler.ts';
 import type { InvocationRecord, Version, WorkerRecord } from '../types.ts';
 import { requireToken } from './auth.ts';
 import { deploy, type Builder } from './deploy.ts';
+import { tailResponse } from './tail.ts';
 
 /** What orchestrators and operators ask about the serving processes. */
 export interface Health {
@@ -210,6 +211,8 @@ export function createAdminApp(options: AdminOptions): Hono {
     const limit = Math.min(500, Math.max(1, Number(c.req.query('limit') ?? 100) || 100));
     return c.json({ worker: worker.name, lines: workerLogs.read(worker.name, limit) });
   });
+
+  app.get('/v1/workers/:name/tail', async (c) => tailResponse(workerLogs, (await workerOr404(c.req.param('name'))).name));
 
   app.get('/v1/routes', async (c) => c.json({ routes: await store.listRoutes() }));
 

@@ -1,6 +1,7 @@
 /**
  * Each worker's own log stream, as Lambda keeps one per function: its console lines and the REPORT line
  * of every invocation, newest last. A fixed ring per worker, and a bounded number of workers kept.
+ * Followers (live tails: src/admin/tail.ts) get every entry as it is appended.
  */
 import { LRUCache } from 'lru-cache';
 import type { InvocationRecord } from '../types.ts';
@@ -22,7 +23,14 @@ export interface WorkerLogLine {
 }
 
 /** A console line as it came, or an invocation record whose REPORT line is formatted only when read. */
-type Entry = WorkerLogLine | InvocationRecord;
+export type WorkerLogEntry = WorkerLogLine | InvocationRecord;
+type Entry = WorkerLogEntry;
+
+/** A follower of a worker's stream; `ended` when the worker is deleted. */
+export interface LogFollower {
+  entry(entry: WorkerLogEntry): void;
+  ended(): void;
+}
 
 class Ring {
   readonly entries: Entry[] = [];
@@ -43,8 +51,11 @@ class Ring {
 export class WorkerLogs {
   #entries = 0;
   readonly #streams = new LRUCache<string, Ring>({ max: WORKERS_KEPT, dispose: (ring) => (this.#entries -= ring.entries.length) });
+  readonly #followers = new Map<string, Set<LogFollower>>();
 
   append(worker: string, entry: Entry): void {
+    const followers = this.#followers.get(worker);
+    if (followers) for (const follower of followers) follower.entry(entry);
     let ring = this.#streams.get(worker);
     if (!ring) this.#streams.set(worker, (ring = new Ring()));
     const before = ring.entries.length;
@@ -60,7 +71,29 @@ export class WorkerLogs {
       .map((entry) => ('outcome' in entry ? { time: entry.startedAt, requestId: entry.requestId, level: 'report', message: reportLine(entry) } : entry));
   }
 
+  /** `follower` gets `worker`'s entries from now on, until the returned function is called. */
+  follow(worker: string, follower: LogFollower): () => void {
+    let followers = this.#followers.get(worker);
+    if (!followers) this.#followers.set(worker, (followers = new Set()));
+    followers.add(follower);
+    return () => {
+      followers.delete(follower);
+      if (followers.size === 0 && this.#followers.get(worker) === followers) this.#followers.delete(worker);
+    };
+  }
+
+  /** How many followers `worker` has (all workers': without an argument). */
+  followerCount(worker?: string): number {
+    if (worker !== undefined) return this.#followers.get(worker)?.size ?? 0;
+    let count = 0;
+    for (const followers of this.#followers.values()) count += followers.size;
+    return count;
+  }
+
   forget(worker: string): void {
     this.#streams.delete(worker);
+    const followers = this.#followers.get(worker);
+    this.#followers.delete(worker);
+    if (followers) for (const follower of followers) follower.ended();
   }
 }

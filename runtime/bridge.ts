@@ -31,6 +31,19 @@ export function hostRespondStream(id: number, status: number, headers: HeaderLis
   connected()('respondStream', id, status, ArrayPrototypeJoin(headers, '\n'), statusText);
 }
 
+/** A 101 with a WebSocket: the host completes the handshake; frames follow with hostWsSend / hostWsClose. */
+export function hostRespondWebSocket(id: number, headers: HeaderList): void {
+  connected()('respondWebSocket', id, ArrayPrototypeJoin(headers, '\n'));
+}
+
+export function hostWsSend(id: number, data: string | ArrayBuffer): void {
+  connected()('wsSend', id, data);
+}
+
+export function hostWsClose(id: number, code: number, reason: string): void {
+  connected()('wsClose', id, code, reason);
+}
+
 /** A HeaderLines string from the host (host.d.ts) as a list. */
 export function headerListFromLines(lines: string): HeaderList {
   return lines === '' ? [] : StringPrototypeSplit(lines, '\n');

@@ -12,6 +12,7 @@
  *   pull     the host has room for more of a streamed response body
  *   fetchResult / fetchError   an outbound fetch answered
  *   fetchChunk / fetchBodyError   the next piece of a fetched body the host streams in
+ *   wsMessage / wsClosed   a frame from a WebSocket's client, and its end
  *
  * Everything tenant-visible it relies on was captured before tenant code ran: the handler at
  * install, intrinsics in primordials.ts, Request/Response internals through module functions.
@@ -32,6 +33,7 @@ import { chunkLoaded } from './chunks.ts';
 import { forgetBatch, runBatch } from './batch.ts';
 import { answer, cancelInvocation, fail, handled, settle, startInvocation, type Invocation } from './invocation.ts';
 import { createScheduledController, createScheduledEvent } from './events/scheduled-event.ts';
+import { wsClosed, wsMessage } from './workers/websocket.ts';
 import { JSONParse, ReflectApply, ReflectOwnKeys } from './primordials.ts';
 import type { Request } from './http/request.ts';
 
@@ -220,6 +222,10 @@ export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, 
       return fireTimer(a as number);
     case 'cancel':
       return cancelInvocation(a as number);
+    case 'wsMessage':
+      return wsMessage(a as number, b as string | ArrayBuffer);
+    case 'wsClosed':
+      return wsClosed(a as number, b as number, c as string, d as boolean);
     case 'install':
       return install(a, b);
     case 'chunk':

@@ -36,6 +36,16 @@ export interface HostCall {
    */
   (op: 'respondStream', id: number, status: number, headers: HeaderLines, statusText: string): void;
   /**
+   * The handler answered a WebSocket upgrade with a 101 and the client end of a WebSocketPair: the host
+   * completes the handshake (with `headers`) and from then carries frames: 'wsSend' and 'wsClose' out,
+   * dispatch('wsMessage' | 'wsClosed') in. The invocation is over ('done') once the socket is closed.
+   */
+  (op: 'respondWebSocket', id: number, headers: HeaderLines): void;
+  /** A message to the client of invocation `id`'s WebSocket: text, or bytes for a binary frame. */
+  (op: 'wsSend', id: number, data: string | ArrayBuffer): void;
+  /** Close invocation `id`'s WebSocket with `code` and `reason` (the client's close frame follows as 'wsClosed'). */
+  (op: 'wsClose', id: number, code: number, reason: string): void;
+  /**
    * One chunk of a streamed response body. Answers false when the client has not taken enough of what was
    * sent: the runtime then reads no more of the stream until dispatch('pull', id).
    */
@@ -143,6 +153,10 @@ export interface Dispatch {
    * promises settle.
    */
   (op: 'scheduled', id: number, scheduledTime: number, cron: string): void;
+  /** A message from the client of invocation `id`'s WebSocket: text, or bytes for a binary frame. */
+  (op: 'wsMessage', id: number, data: string | ArrayBuffer): void;
+  /** Invocation `id`'s WebSocket is closed (`wasClean` false when the connection just ended, code 1006). */
+  (op: 'wsClosed', id: number, code: number, reason: string, wasClean: boolean): void;
   /** A chunk of invocation `id`'s request body (`body` was 'stream'), after host('pullBody'); null: the body ended. */
   (op: 'bodyChunk', id: number, chunk: ArrayBuffer | null): void;
   /** The request body cannot be read to its end (`message` says why, e.g. over the worker's size limit). */

@@ -6,7 +6,8 @@
  * host, not the runtime, knows which invocation is current (for timers and CPU accounting).
  */
 import type { BridgeBody, HeaderList } from './host.d.ts';
-import { hostDone, hostError, hostRespond, hostRespondStream } from './bridge.ts';
+import { hostDone, hostError, hostRespond, hostRespondStream, hostRespondWebSocket } from './bridge.ts';
+import { forgetWebSocket, linkServerEnd } from './workers/websocket.ts';
 import { invocationOver } from './batch.ts';
 import { DOMException } from './global/dom-exception.ts';
 import { abortIncomingRequest, type Request } from './http/request.ts';
@@ -49,6 +50,7 @@ export function cancelInvocation(id: number): void {
   delete live[id];
   forgetBody(id);
   forgetPausedBody(id);
+  forgetWebSocket(id);
   if (invocation.request !== null) abortIncomingRequest(invocation.request, new DOMException('The request was cancelled: the client went away or a limit was reached.', 'AbortError'));
 }
 
@@ -79,6 +81,17 @@ export function answer(invocation: Invocation, value: unknown): void {
   const response = responseForHost(value);
   if (typeof response === 'string') {
     fail(invocation, new TypeError(`Incorrect type for the fetch handler's result: ${response}.`));
+    return;
+  }
+  if (response.webSocket !== null) {
+    // Open until the socket closes, like a streamed body.
+    invocation.answered = true;
+    invocation.streaming = true;
+    hostRespondWebSocket(invocation.id, response.headers);
+    linkServerEnd(response.webSocket as Parameters<typeof linkServerEnd>[0], invocation.id, () => {
+      invocation.streaming = false;
+      finishIfIdle(invocation);
+    });
     return;
   }
   const stream = response.stream;

@@ -1,6 +1,6 @@
 /**
  * Event, EventTarget, CustomEvent, ErrorEvent, MessageEvent, CloseEvent, PromiseRejectionEvent, AbortController, AbortSignal, Blob, File, FormData, CompressionStream,
- * DecompressionStream and the Cache API (caches, Cache, CacheStorage) are defined on first use: each module keeps its classes in a define…() function
+ * DecompressionStream, the Cache API (caches, Cache, CacheStorage), WebSocket and WebSocketPair are defined on first use: each module keeps its classes in a define…() function
  * that its load…() calls once. An isolate that never touches them pays neither for defining the classes
  * nor for their compiled code in the code cache (installed eagerly they cost ~0.25 ms of every isolate's
  * setup).
@@ -19,6 +19,7 @@ import { loadBlob } from '../http/blob.ts';
 import { loadFormData } from '../http/form-data.ts';
 import { loadCompression } from '../compression/compression-streams.ts';
 import { loadCache } from '../workers/cache.ts';
+import { loadWebSockets } from '../workers/websocket.ts';
 
 const LAZY_GLOBALS: [name: string, load: () => object][] = [
   ['Event', loadEvents],
@@ -38,6 +39,8 @@ const LAZY_GLOBALS: [name: string, load: () => object][] = [
   ['caches', loadCache],
   ['Cache', loadCache],
   ['CacheStorage', loadCache],
+  ['WebSocket', loadWebSockets],
+  ['WebSocketPair', loadWebSockets],
 ];
 
 /**

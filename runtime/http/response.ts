@@ -4,7 +4,7 @@
  * responseForHost(), never through the (replaceable) getters.
  */
 import type { BridgeBody, HeaderList } from '../host.d.ts';
-import { JSONStringify, MathTrunc, NumberIsFinite, ObjectFreeze, StringPrototypeCharCodeAt } from '../primordials.ts';
+import { JSONStringify, MathTrunc, NumberIsFinite, ObjectFreeze, StringPrototypeCharCodeAt, WeakMapCtor, WeakMapPrototypeGet, WeakMapPrototypeSet } from '../primordials.ts';
 import { nameClass } from '../global/define.ts';
 import { registerInspector } from '../global/inspect.ts';
 import { parseURL, serializeURL } from '../url/url.ts';
@@ -32,6 +32,7 @@ import type { FormData } from './form-data.ts';
 import { Headers, appendHeader, cloneHeaders, createHeaders, fillHeaders, getHeader, headerListOf } from './headers.ts';
 import { toByteString } from './header-values.ts';
 import { encodeForClient, markEncodeBodyManual } from './content-encoding.ts';
+import { takeClientEnd } from '../workers/websocket.ts';
 
 type ResponseType = 'default' | 'error' | 'basic';
 
@@ -39,7 +40,12 @@ interface ResponseInit {
   status?: unknown;
   statusText?: unknown;
   headers?: unknown;
+  /** Workers' extension: the client end of a WebSocketPair, with status 101. */
+  webSocket?: unknown;
 }
+
+/** A 101 Response's WebSocket ends: the client end it was given, and its peer the host links up. */
+const webSockets = new WeakMapCtor<Response, { client: object; server: object }>();
 
 interface ResponseState {
   type: ResponseType;
@@ -104,9 +110,21 @@ export class Response {
     };
     // 4. If body is non-null, extract it.
     const extracted = body === null || body === undefined ? null : extractBody(body);
+    const client = typeof init === 'object' && init !== null ? (init as ResponseInit).webSocket : undefined;
     // 5. Initialize the response.
-    initializeResponse(this.#state, init, extracted);
+    initializeResponse(this.#state, init, extracted, client !== undefined && client !== null);
+    if (client !== undefined && client !== null) {
+      const server = takeClientEnd(client);
+      if (typeof server === 'string') throw new TypeError(`Failed to construct 'Response': ${server}.`);
+      WeakMapPrototypeSet(webSockets, this, { client, server });
+    }
     markEncodeBodyManual(this, init);
+  }
+
+  /** Workers' extension: the client end of the WebSocketPair this 101 answers with, or null. */
+  get webSocket(): object | null {
+    this.#state;
+    return WeakMapPrototypeGet(webSockets, this)?.client ?? null;
   }
 
   // https://fetch.spec.whatwg.org/#dom-response-error
@@ -245,14 +263,16 @@ export class Response {
 nameClass(Response, 'Response');
 
 // https://fetch.spec.whatwg.org/#initialize-a-response
-function initializeResponse(state: ResponseState, init: unknown, body: ExtractedBody | null): void {
+function initializeResponse(state: ResponseState, init: unknown, body: ExtractedBody | null, webSocket = false): void {
   if (init !== undefined && init !== null && typeof init !== 'object' && typeof init !== 'function') {
     throw new TypeError("Failed to construct 'Response': The provided value is not of type 'ResponseInit'.");
   }
   const options = (init ?? {}) as ResponseInit;
   // 1. If init["status"] is not in the range 200 to 599, inclusive, then throw a RangeError.
   const status = options.status === undefined ? 200 : toUnsignedShort(options.status);
-  if (status < 200 || status > 599) {
+  // Workers: a response with a WebSocket is a 101, and only such a response is.
+  if (webSocket && status !== 101) throw new RangeError(`Failed to construct 'Response': a Response with a webSocket must have status 101, not ${status}.`);
+  if ((status < 200 || status > 599) && !webSocket) {
     throw new RangeError(`Failed to construct 'Response': The status provided (${status}) is outside the range [200, 599].`);
   }
   // 2. If init["statusText"] is not a reason-phrase, then throw a TypeError.
@@ -300,6 +320,8 @@ export interface HostResponse {
   body: BridgeBody;
   /** A stream body, sent chunk by chunk as it is read (see streams/send-body.ts). */
   stream: ReadableStream<unknown> | null;
+  /** A 101's server end of its WebSocketPair (workers/websocket.ts), or null. */
+  webSocket: object | null;
 }
 
 /**
@@ -313,7 +335,7 @@ export function responseForHost(value: unknown): HostResponse | string {
   if (isUnusable(state.body)) return "the Response's body was already read";
   const body = takeForBridge(state.body);
   const out = encodeForClient(value, { headers: headerListOf(state.headers), body: body.body, stream: body.stream });
-  return { status: state.status, statusText: state.statusText, headers: out.headers, body: out.body, stream: out.stream };
+  return { status: state.status, statusText: state.statusText, headers: out.headers, body: out.body, stream: out.stream, webSocket: WeakMapPrototypeGet(webSockets, value)?.server ?? null };
 }
 
 /**

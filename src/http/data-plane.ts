@@ -17,6 +17,11 @@ import { bodyTooLarge, declaredLength, hasBody, readBody } from './read-body.ts'
 import { StreamedBody } from './streamed-body.ts';
 import { requestTarget } from './request-target.ts';
 import { responseHead } from './response-head.ts';
+import type { WebSocket } from 'ws';
+import { completeWebSocket, isPendingUpgrade } from './websocket-upgrade.ts';
+
+/** A WebSocket client that takes none of what the worker sends while this much waits is disconnected. */
+const WEBSOCKET_UNSENT_BYTES = 16 * 1024 * 1024;
 
 /** How long a refusal of a throttled worker's request is held (src/limits/limit-strikes.ts). */
 const THROTTLED_ANSWER_DELAY_MS = 250;
@@ -44,7 +49,9 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
       sendError(res, target.error, target.message, randomUUID());
       return;
     }
-    const lines = requestHeaderLines(req.rawHeaders, req.socket.remoteAddress, target.absoluteHost);
+    let lines = requestHeaderLines(req.rawHeaders, req.socket.remoteAddress, target.absoluteHost);
+    // Hop-by-hop, but a worker answering WebSockets checks it (`request.headers.get('Upgrade')`), as on Workers.
+    if (lines !== null && isPendingUpgrade(req)) lines += '\nupgrade\nwebsocket';
     if (lines === null) {
       sendError(res, 'ISO_ERR_HTTP_HOST_INVALID', 'the request has more than one Host header', randomUUID());
       return;
@@ -87,6 +94,8 @@ class RoutedRequest implements Entrant, InvocationHandlers {
   #bytesIn = 0;
   #bytesOut = 0;
   #status = 0;
+  /** The worker's WebSocket, once its 101 completed the upgrade. */
+  #ws: WebSocket | null = null;
   /** The client went away before the response was complete: the invocation is canceled. */
   readonly #onClose = () => {
     const res = this.#res;
@@ -201,6 +210,10 @@ class RoutedRequest implements Entrant, InvocationHandlers {
   onResponse(message: ResponseMessage): void {
     const res = this.#res;
     if (res.destroyed) return;
+    if (message.webSocket) {
+      this.#openWebSocket(message.headers);
+      return;
+    }
     this.#status = message.status;
     if (message.streamed) {
       if (!this.#writeHead(message.status, message.statusText, responseHead(message.headers, message.status, null))) return;
@@ -243,6 +256,51 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     res.once('close', () => clearInterval(watch));
   }
 
+  /** The worker answered with a WebSocket: complete the handshake and carry frames both ways. */
+  #openWebSocket(headers: string[]): void {
+    const req = this.#req;
+    if (!isPendingUpgrade(req)) {
+      this.#status = sendError(this.#res, 'ISO_ERR_WORKER_EXCEPTION', 'the worker answered with a WebSocket, but the request is not a WebSocket upgrade', this.requestId);
+      this.#control?.wsClosed(1006, '', false);
+      return;
+    }
+    this.#res.off('close', this.#onClose);
+    completeWebSocket(
+      req,
+      this.#res,
+      headers,
+      (ws) => {
+        this.#status = 101;
+        this.#ws = ws;
+        // An open socket runs no code until a message comes: it holds no admission slot meanwhile.
+        this.#release?.();
+        this.#release = null;
+        ws.on('message', (data: Buffer, isBinary: boolean) => {
+          this.#bytesIn += data.byteLength;
+          this.#control?.wsMessage(isBinary ? new Uint8Array(data).slice().buffer : data.toString('utf8'));
+        });
+        ws.on('close', (code: number, reason: Buffer) => {
+          this.#ws = null;
+          this.#control?.wsClosed(code, reason.toString('utf8'), code !== 1006);
+        });
+        ws.on('error', () => ws.terminate());
+      },
+      () => this.#control?.wsClosed(1006, '', false),
+    );
+  }
+
+  onWsSend(data: string | ArrayBuffer): void {
+    const ws = this.#ws;
+    if (!ws) return;
+    this.#bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    ws.send(typeof data === 'string' ? data : Buffer.from(data));
+    if (ws.bufferedAmount > WEBSOCKET_UNSENT_BYTES) ws.terminate();
+  }
+
+  onWsClose(code: number, reason: string): void {
+    this.#ws?.close(code, reason);
+  }
+
   onChunk(chunk: ArrayBuffer): void {
     const res = this.#res;
     if (res.destroyed || res.writableEnded) return;
@@ -276,6 +334,11 @@ class RoutedRequest implements Entrant, InvocationHandlers {
       streamed.stop();
     }
     if (end.outcome !== 'ok') this.#cutShort();
+    // The invocation ended with its socket still open (a limit, or the isolate went): 1011, as a server error.
+    if (this.#ws) {
+      this.#ws.close(1011, 'the worker stopped');
+      this.#ws = null;
+    }
     this.#record(end.outcome, end);
   }
 

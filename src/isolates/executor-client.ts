@@ -21,6 +21,10 @@ export interface InvocationHandlers {
   onBodyEnd(): void;
   /** The worker wants the next chunk of the streamed request body: answer with sendBody() or bodyError(). */
   onPullBody(): void;
+  /** A frame for the client of the invocation's WebSocket (after onResponse with `webSocket`). */
+  onWsSend?(data: string | ArrayBuffer): void;
+  /** The worker closes its WebSocket. */
+  onWsClose?(code: number, reason: string): void;
   onFailure(outcome: Outcome): void;
   onEnd(message: EndMessage): void;
   /**
@@ -40,6 +44,10 @@ export interface InvocationControl {
   bodyError(message: string): void;
   /** `bytes` of the streamed response were written to the client's connection. */
   ack(bytes: number): void;
+  /** A frame from the client of the invocation's WebSocket. */
+  wsMessage(data: string | ArrayBuffer): void;
+  /** The invocation's WebSocket is closed. */
+  wsClosed(code: number, reason: string, wasClean: boolean): void;
 }
 
 export interface InvokeParams {
@@ -89,6 +97,14 @@ class Control implements InvocationControl {
 
   ack(bytes: number): void {
     this.#client.tell(this.#id, { t: 'ack', id: this.#id, bytes });
+  }
+
+  wsMessage(data: string | ArrayBuffer): void {
+    this.#client.tell(this.#id, { t: 'wsMessage', id: this.#id, data }, data instanceof ArrayBuffer ? [data] : undefined);
+  }
+
+  wsClosed(code: number, reason: string, wasClean: boolean): void {
+    this.#client.tell(this.#id, { t: 'wsClosed', id: this.#id, code, reason, wasClean });
   }
 }
 
@@ -181,6 +197,12 @@ export class ExecutorClient {
         return;
       case 'pullBody':
         this.#pending.get(message.id)?.onPullBody();
+        return;
+      case 'wsSend':
+        this.#pending.get(message.id)?.onWsSend?.(message.data);
+        return;
+      case 'wsClose':
+        this.#pending.get(message.id)?.onWsClose?.(message.code, message.reason);
         return;
       case 'failure':
         this.#pending.get(message.id)?.onFailure(message.outcome);

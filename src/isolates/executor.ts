@@ -277,6 +277,20 @@ export class Executor {
         this.#slice(entry.live, entry.invocation, message.t === 'requestBody' ? ['bodyChunk', message.id, message.chunk] : ['bodyError', message.id, message.message]);
         return;
       }
+      case 'wsMessage':
+      case 'wsClosed': {
+        const entry = this.#invocations.get(message.id);
+        if (!entry || !entry.invocation.webSocket || entry.live.tenant.disposed) return;
+        const { invocation, live } = entry;
+        if (message.t === 'wsClosed') {
+          this.#slice(live, invocation, ['wsClosed', message.id, message.code, message.reason, message.wasClean]);
+          return;
+        }
+        // As on Workers, each message the client sends may use the worker's CPU limit anew.
+        invocation.cpuLimitUs = invocation.cpuUs + live.tenant.version.limits.cpuMs * 1000;
+        this.#slice(live, invocation, ['wsMessage', message.id, message.data], message.data instanceof ArrayBuffer);
+        return;
+      }
       case 'ack': {
         const entry = this.#invocations.get(message.id);
         if (!entry) return;
@@ -562,6 +576,32 @@ export class Executor {
         invocation.responded = true;
         invocation.streaming = true;
         this.#post({ t: 'response', id, status, statusText: reasonPhrase(statusText), headers, body: null, streamed: true });
+        return;
+      }
+      case 'respondWebSocket': {
+        const [id, lines] = args as [number, string];
+        const invocation = this.#invocationIn(live, id);
+        if (!invocation || invocation.responded || invocation.ended) return;
+        invocation.responded = true;
+        invocation.webSocket = true;
+        // A WebSocket lasts as long as its client keeps it: no wall-time limit from here.
+        invocation.deadline = Infinity;
+        this.#post({ t: 'response', id, status: 101, statusText: '', headers: headerListFromLines(lines), body: null, streamed: false, webSocket: true });
+        return;
+      }
+      case 'wsSend': {
+        const [id, data] = args as [number, string | ArrayBuffer];
+        const invocation = this.#invocationIn(live, id);
+        if (!invocation || !invocation.webSocket || invocation.ended) return;
+        if (typeof data !== 'string' && !(data instanceof ArrayBuffer)) return;
+        this.#post({ t: 'wsSend', id, data }, data instanceof ArrayBuffer ? [data] : undefined);
+        return;
+      }
+      case 'wsClose': {
+        const [id, code, reason] = args as [number, number, string];
+        const invocation = this.#invocationIn(live, id);
+        if (!invocation || !invocation.webSocket || invocation.ended) return;
+        this.#post({ t: 'wsClose', id, code: Number(code), reason: String(reason) });
         return;
       }
       case 'chunk': {

@@ -9,8 +9,10 @@ import type { Outcome } from '../types.ts';
 export class Invocation {
   readonly id: number;
   readonly requestId: string;
-  readonly deadline: number;
-  readonly cpuLimitUs: number;
+  /** Date.now() at which it ends with exceededWallTime; none once it holds a WebSocket. */
+  deadline: number;
+  /** CPU it may use in all: a WebSocket's each message raises it by the worker's limit. */
+  cpuLimitUs: number;
   readonly timers = new Set<number>();
   cpuUs = 0;
   responded = false;
@@ -37,6 +39,8 @@ export class Invocation {
   unackedBytes = 0;
   /** The runtime stopped reading the response stream until the client catches up. */
   paused = false;
+  /** It answered with a WebSocket (a 101): it lasts as long as the socket. */
+  webSocket = false;
 
   constructor(id: number, requestId: string, deadline: number, cpuLimitMs: number) {
     this.id = id;

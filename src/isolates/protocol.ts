@@ -50,6 +50,10 @@ export interface CancelMessage { t: 'cancel'; id: number; outcome: Outcome }
 export interface RequestBodyMessage { t: 'requestBody'; id: number; chunk: ArrayBuffer | null }
 /** The streamed request body cannot be read to its end. */
 export interface RequestBodyErrorMessage { t: 'requestBodyError'; id: number; message: string }
+/** A frame from the client of the invocation's WebSocket (after a ResponseMessage with `webSocket`). */
+export interface WsMessageMessage { t: 'wsMessage'; id: number; data: string | ArrayBuffer }
+/** The invocation's WebSocket is closed; `wasClean` false when the connection ended without a close frame. */
+export interface WsClosedMessage { t: 'wsClosed'; id: number; code: number; reason: string; wasClean: boolean }
 /** `bytes` of the streamed response body were written to the client's connection. */
 export interface AckMessage { t: 'ack'; id: number; bytes: number }
 /** Build the version in a fresh isolate (compile, instantiate, find the handler) and keep it warm. */
@@ -68,6 +72,8 @@ export type ToExecutor =
   | RequestBodyMessage
   | RequestBodyErrorMessage
   | AckMessage
+  | WsMessageMessage
+  | WsClosedMessage
   | ValidateMessage
   | ShutdownMessage;
 
@@ -83,7 +89,13 @@ export interface ResponseMessage {
   body: ArrayBuffer | string | null;
   /** The body is a stream: it follows as ChunkMessages, then a BodyEndMessage. */
   streamed: boolean;
+  /** A 101 with a WebSocket: complete the upgrade; frames follow as WsSendMessages, the end as WsCloseMessage. */
+  webSocket?: boolean;
 }
+/** A frame for the client of the invocation's WebSocket. */
+export interface WsSendMessage { t: 'wsSend'; id: number; data: string | ArrayBuffer }
+/** The worker closes its WebSocket. */
+export interface WsCloseMessage { t: 'wsClose'; id: number; code: number; reason: string }
 export interface ChunkMessage { t: 'chunk'; id: number; chunk: ArrayBuffer }
 export interface BodyEndMessage { t: 'bodyEnd'; id: number }
 /** The worker wants the next chunk of its streamed request body. */
@@ -136,6 +148,8 @@ export type FromExecutor =
   | ResponseMessage
   | ChunkMessage
   | BodyEndMessage
+  | WsSendMessage
+  | WsCloseMessage
   | PullBodyMessage
   | FailureMessage
   | EndMessage

@@ -88,6 +88,14 @@ class ServingThreadInvocation implements InvocationHandlers, InvocationControl {
     this.#handlers.onPullBody();
   }
 
+  onWsSend(data: string | ArrayBuffer): void {
+    this.#handlers.onWsSend?.(data);
+  }
+
+  onWsClose(code: number, reason: string): void {
+    this.#handlers.onWsClose?.(code, reason);
+  }
+
   onFailure(outcome: Outcome): void {
     this.#handlers.onFailure(outcome);
   }
@@ -118,5 +126,13 @@ class ServingThreadInvocation implements InvocationHandlers, InvocationControl {
 
   ack(bytes: number): void {
     this.#current?.ack(bytes);
+  }
+
+  wsMessage(data: string | ArrayBuffer): void {
+    this.#current?.wsMessage(data);
+  }
+
+  wsClosed(code: number, reason: string, wasClean: boolean): void {
+    this.#current?.wsClosed(code, reason, wasClean);
   }
 }

@@ -8,10 +8,12 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { IsolaneError } from '../errors.ts';
 import { answerClientError, refuseConnect } from '../http/client-error.ts';
 import { sendError } from '../http/error-response.ts';
 import { createDataPlane } from '../http/data-plane.ts';
+import { acceptUpgrade, isWebSocketUpgrade } from '../http/websocket-upgrade.ts';
 import { ExecutorClient } from '../isolates/executor-client.ts';
 import { HeavyWorkers } from '../limits/heavy-workers.ts';
 import { QUICK_START_CPU_MS, SlowStarts } from '../limits/slow-starts.ts';
@@ -114,9 +116,12 @@ function dataPlane(req: IncomingMessage, res: ServerResponse): void {
 const server = createServer(
   { keepAliveTimeout: 65_000, headersTimeout: data.headersTimeoutMs, requestTimeout: 300_000,
     // Node checks those timeouts on this period (30 s by default): often enough for the headers timeout to mean it.
-    connectionsCheckingInterval: Math.min(30_000, Math.max(100, data.headersTimeoutMs / 4)), requireHostHeader: false },
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, data.headersTimeoutMs / 4)), requireHostHeader: false,
+    // WebSocket upgrades come to 'upgrade' below; any other Upgrade header is an ordinary request.
+    shouldUpgradeCallback: isWebSocketUpgrade },
   dataPlane,
 );
+server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => acceptUpgrade(req, socket, head, dataPlane));
 server.on('clientError', answerClientError);
 // Node answers these itself when nobody listens: 100 Continue before the request is even routed,
 // a bare 417, and a closed socket for CONNECT. The data plane answers them, in JSON.

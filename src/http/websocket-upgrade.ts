@@ -24,6 +24,8 @@ interface Pending {
 }
 
 const pending = new WeakMap<IncomingMessage, Pending>();
+/** Open sockets, for a draining process to close. */
+const open = new Set<WebSocket>();
 /** Headers the worker put on its 101, added to the handshake ws writes. */
 const extraHeaders = new WeakMap<IncomingMessage, string[]>();
 
@@ -68,10 +70,10 @@ export function isPendingUpgrade(req: IncomingMessage): boolean {
 }
 
 /**
- * Completes the handshake of `req` with the worker's 101 `headers`: `open` gets the socket, or `failed`
+ * Completes the handshake of `req` with the worker's 101 `headers`: `onOpen` gets the socket, or `failed`
  * runs when the client's handshake is not valid (ws answers it with a 400) or the client left.
  */
-export function completeWebSocket(req: IncomingMessage, res: ServerResponseType, headers: string[], open: (ws: WebSocket) => void, failed: () => void): void {
+export function completeWebSocket(req: IncomingMessage, res: ServerResponseType, headers: string[], onOpen: (ws: WebSocket) => void, failed: () => void): void {
   const upgrade = pending.get(req);
   pending.delete(req);
   if (!upgrade) {
@@ -89,8 +91,19 @@ export function completeWebSocket(req: IncomingMessage, res: ServerResponseType,
   server.handleUpgrade(req, socket, head, (ws) => {
     opened = true;
     socket.off('close', onClose);
-    open(ws);
+    open.add(ws);
+    ws.once('close', () => open.delete(ws));
+    onOpen(ws);
   });
+}
+
+/** A draining process's last word to its WebSocket clients: 1001, going away (they reconnect elsewhere). */
+export function closeAllWebSockets(): void {
+  for (const ws of open) {
+    ws.close(1001, 'the server is shutting down');
+    // A client that does not answer the close is not waited for (ws would wait 30 s).
+    setTimeout(() => ws.terminate(), 1000).unref();
+  }
 }
 
 function headerValue(list: string[], name: string): string | null {

@@ -13,7 +13,7 @@ import { IsolaneError } from '../errors.ts';
 import { answerClientError, refuseConnect } from '../http/client-error.ts';
 import { sendError } from '../http/error-response.ts';
 import { createDataPlane } from '../http/data-plane.ts';
-import { acceptUpgrade, isWebSocketUpgrade } from '../http/websocket-upgrade.ts';
+import { acceptUpgrade, closeAllWebSockets, isWebSocketUpgrade } from '../http/websocket-upgrade.ts';
 import { ExecutorClient } from '../isolates/executor-client.ts';
 import { HeavyWorkers } from '../limits/heavy-workers.ts';
 import { QUICK_START_CPU_MS, SlowStarts } from '../limits/slow-starts.ts';
@@ -229,6 +229,9 @@ onMessage = (message: ToServing) => {
         void Promise.all([executor.close(), offload.close()]).then(() => post({ t: 'stopped' }, () => process.exit(0)));
       };
       const grace = setTimeout(() => server.closeAllConnections(), message.graceMs);
+      // WebSockets have no next response to carry a Connection: close: they are told 1001 now, and their
+      // clients reconnect (to the replacement, when this process is recycled).
+      closeAllWebSockets();
       const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
       // net.Server's close, not http.Server's: the latter would also close idle connections at once.
       NetServer.prototype.close.call(server, () => {

@@ -138,3 +138,13 @@ t.test('upgrades answered otherwise, and WebSockets answering plain requests', a
   ok.ws.close();
   t.equal((await ok.closed).code, 1005, 'a close without a code');
 });
+
+t.test('a server shutting down tells its WebSocket clients 1001, and the worker sees the close', async (t) => {
+  const conn = await connect('echo.localhost');
+  await conn.next();
+  const stopped = server.stop();
+  t.same(await conn.closed, { code: 1001, reason: 'the server is shutting down' });
+  await stopped;
+  t.ok(server.logs.some((l) => l.type === 'console' && l.message === 'closed 1001 the server is shutting down true'), "the worker's close listener ran before the process exited");
+  t.ok(server.logs.some((l) => l.type === 'stopped'), 'a clean stop');
+});

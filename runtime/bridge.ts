@@ -36,6 +36,11 @@ export function hostRespondWebSocket(id: number, headers: HeaderList): void {
   connected()('respondWebSocket', id, ArrayPrototypeJoin(headers, '\n'));
 }
 
+/** One KV operation of binding `binding` (workers/kv.ts): [error, json, bytes]. */
+export function hostKv(op: string, binding: string, key: string, value: ArrayBuffer | null, optionsJson: string): [string, string, ArrayBuffer | null] {
+  return connected()('kv', op, binding, key, value, optionsJson);
+}
+
 export function hostWsSend(id: number, data: string | ArrayBuffer): void {
   connected()('wsSend', id, data);
 }

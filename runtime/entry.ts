@@ -34,7 +34,8 @@ import { forgetBatch, runBatch } from './batch.ts';
 import { answer, cancelInvocation, fail, handled, settle, startInvocation, type Invocation } from './invocation.ts';
 import { createScheduledController, createScheduledEvent } from './events/scheduled-event.ts';
 import { wsClosed, wsMessage } from './workers/websocket.ts';
-import { JSONParse, ReflectApply, ReflectOwnKeys } from './primordials.ts';
+import { createKvNamespace } from './workers/kv.ts';
+import { JSONParse, ReflectApply, ReflectOwnKeys, StringPrototypeSplit } from './primordials.ts';
 import type { Request } from './http/request.ts';
 
 type Syntax = 'module' | 'service-worker';
@@ -50,10 +51,14 @@ interface Installed {
 
 let installed: Installed | null = null;
 
-function install(namespace: unknown, envJson: unknown): Syntax {
+function install(namespace: unknown, envJson: unknown, kvNames: unknown): Syntax {
   if (installed !== null) throw new TypeError('The worker is already installed.');
   const env = JSONParse(`${envJson as string}`) as Record<string, unknown>;
   if (typeof env !== 'object' || env === null) throw new TypeError('env must be the JSON of an object.');
+  if (typeof kvNames === 'string' && kvNames !== '') {
+    const names = StringPrototypeSplit(kvNames, ',');
+    for (let i = 0; i < names.length; i++) env[names[i]!] = createKvNamespace(names[i]!);
+  }
   if (namespace !== undefined) {
     const handler = (namespace as { default?: unknown }).default;
     const isObject = (typeof handler === 'object' && handler !== null) || typeof handler === 'function';
@@ -227,7 +232,7 @@ export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, 
     case 'wsClosed':
       return wsClosed(a as number, b as number, c as string, d as boolean);
     case 'install':
-      return install(a, b);
+      return install(a, b, c);
     case 'chunk':
       return chunkLoaded(a as string, b);
   }

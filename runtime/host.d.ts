@@ -41,6 +41,12 @@ export interface HostCall {
    * dispatch('wsMessage' | 'wsClosed') in. The invocation is over ('done') once the socket is closed.
    */
   (op: 'respondWebSocket', id: number, headers: HeaderLines): void;
+  /**
+   * One operation on the KV namespace bound as `binding` ('get', 'put', 'delete', 'list'), done at once
+   * (src/kv/kv-calls.ts). Answers [error, json, bytes]: `error` '' on success; 'get' gives the metadata's JSON
+   * ('null' for none) and the value's bytes (null: no such key); 'list' gives the page as JSON.
+   */
+  (op: 'kv', kvOp: string, binding: string, key: string, value: ArrayBuffer | null, optionsJson: string): [string, string, ArrayBuffer | null];
   /** A message to the client of invocation `id`'s WebSocket: text, or bytes for a binary frame. */
   (op: 'wsSend', id: number, data: string | ArrayBuffer): void;
   /** Close invocation `id`'s WebSocket with `code` and `reason` (the client's close frame follows as 'wsClosed'). */
@@ -124,10 +130,10 @@ export interface Dispatch {
   /**
    * Install the tenant's code. `namespace` is the main module's namespace object (module syntax) or
    * undefined (service-worker syntax: the script already ran and registered listeners). `envJson` is the
-   * JSON of the bindings object. Returns the worker's syntax; throws TypeError if there is neither a fetch nor a
-   * scheduled handler.
+   * JSON of the bindings object; `kvNames` the names of KV bindings, joined by ',' (the runtime makes those).
+   * Returns the worker's syntax; throws TypeError if there is neither a fetch nor a scheduled handler.
    */
-  (op: 'install', namespace: object | undefined, envJson: string): 'module' | 'service-worker';
+  (op: 'install', namespace: object | undefined, envJson: string, kvNames?: string): 'module' | 'service-worker';
   /** The host ran runtime chunk `name` in this context (asked with host('runtimeChunk')): keep its exports. */
   (op: 'chunk', name: string, exports: unknown): void;
   /**

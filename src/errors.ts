@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   ISO_ERR_WORKER_RESPONSE_TOO_LARGE: { status: 500, message: "the worker's response body is larger than its response_bytes limit" },
   ISO_ERR_FETCH_BLOCKED: { status: 403, message: 'outbound fetch to this address is not allowed' },
   ISO_ERR_BODY_INVALID: { status: 400, message: 'invalid request body' },
+  ISO_ERR_KV_INVALID: { status: 400, message: 'invalid KV namespace, key, value or option' },
+  ISO_ERR_KV_NOT_FOUND: { status: 404, message: 'no such key in this KV namespace' },
   ISO_ERR_TAIL_LIMIT: { status: 429, message: 'too many live tails are open' },
   ISO_ERR_STORE_IO: { status: 500, message: 'the store could not complete the operation' },
   ISO_ERR_CONFIG_INVALID: { status: 500, message: 'invalid configuration' },

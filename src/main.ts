@@ -23,6 +23,7 @@ import { ServingPool } from './serving/serving-pool.ts';
 import { openFsStore } from './store/fs-store.ts';
 import type { Store, StoreChange } from './store/store.ts';
 import { CronScheduler } from './triggers/cron-scheduler.ts';
+import { KvNamespaces } from './kv/kv-namespace.ts';
 
 export interface Isolane {
   dataUrl: string;
@@ -47,6 +48,8 @@ export async function startIsolane(config: Config): Promise<Isolane> {
   const swept = new CodeCacheFiles(codeCacheDir).sweep(live);
   if (swept.length > 0) logger.write({ type: 'code-cache-cleanup', time: new Date().toISOString(), versions: swept });
 
+  const kvDir = join(config.dataDir, 'kv');
+  const kv = new KvNamespaces(kvDir);
   const usage = new UsageLog();
   const workerLogs = new WorkerLogs();
   const meter = new Meter(logger, usage, workerLogs);
@@ -70,6 +73,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
     },
     idleGcMs: config.idleGcMs,
     codeCacheDir: config.codeCache === 'disk' ? codeCacheDir : null,
+    kvDir,
     onMetering(batch) {
       // Console lines first: an invocation's REPORT line comes after what it printed, as in Lambda.
       for (const line of batch.lines) meter.console(line.worker, line.requestId, line.level, line.message, line.time);
@@ -88,7 +92,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
   const unsubscribe = store.onChange(sync.apply);
 
   const admin = createAdaptorServer({
-    fetch: createAdminApp({ store, builder: serving, health: serving, triggers: { nextRuns: (worker) => scheduler.nextRuns(worker), runScheduled: (trigger) => serving.runScheduled(trigger) }, usage, workerLogs, token, maxScriptBytes: config.maxScriptBytes, settled: sync.settled }).fetch,
+    fetch: createAdminApp({ store, builder: serving, health: serving, triggers: { nextRuns: (worker) => scheduler.nextRuns(worker), runScheduled: (trigger) => serving.runScheduled(trigger) }, kv, usage, workerLogs, token, maxScriptBytes: config.maxScriptBytes, settled: sync.settled }).fetch,
   }) as Server;
   const adminPort = await new Promise<number>((resolve, reject) => {
     admin.once('error', reject);
@@ -103,6 +107,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
     async close(graceMs = 0) {
       unsubscribe();
       scheduler.close();
+      kv.close();
       const adminClosed = new Promise<void>((resolve) => {
         admin.close(() => resolve());
         admin.closeIdleConnections();

@@ -35,7 +35,7 @@ export const MAX_LIMITS: Readonly<Limits> = Object.freeze({
   responseBytes: 4 * 1024 * 1024 * 1024,
 });
 
-export type BindingType = 'plain_text' | 'secret_text' | 'json';
+export type BindingType = 'plain_text' | 'secret_text' | 'json' | 'kv_namespace';
 
 export interface Binding {
   type: BindingType;
@@ -44,6 +44,8 @@ export interface Binding {
   text?: string;
   /** json */
   json?: unknown;
+  /** kv_namespace: the namespace's id (src/kv/) */
+  namespaceId?: string;
 }
 
 export type ModuleType = 'esm' | 'text' | 'json' | 'data';

@@ -16,6 +16,8 @@ import type { InvocationRecord, Version, WorkerRecord } from '../types.ts';
 import { requireToken } from './auth.ts';
 import { deploy, type Builder } from './deploy.ts';
 import { tailResponse } from './tail.ts';
+import { kvRoutes } from './kv.ts';
+import type { KvNamespaces } from '../kv/kv-namespace.ts';
 
 /** What orchestrators and operators ask about the serving processes. */
 export interface Health {
@@ -38,6 +40,7 @@ export interface AdminOptions {
   builder: Builder;
   health: Health;
   triggers: Triggers;
+  kv: KvNamespaces;
   usage: UsageLog;
   workerLogs: WorkerLogs;
   token: string;
@@ -213,6 +216,8 @@ export function createAdminApp(options: AdminOptions): Hono {
   });
 
   app.get('/v1/workers/:name/tail', async (c) => tailResponse(workerLogs, (await workerOr404(c.req.param('name'))).name));
+
+  kvRoutes(app, options.kv);
 
   app.get('/v1/routes', async (c) => c.json({ routes: await store.listRoutes() }));
 

@@ -38,6 +38,8 @@ import { MemoryReducer } from './memory-reducer.ts';
 import { threadCpuUs } from '../limits/thread-cpu.ts';
 import { restartWatch, sliceOverBudget, tenantCpuUs } from '../limits/watchdog.ts';
 import { RequestQueues, RunningBatch, type QueuedRequest } from './request-batches.ts';
+import { kvCall, MAX_KV_OPS_PER_INVOCATION } from '../kv/kv-calls.ts';
+import { KvNamespaces } from '../kv/kv-namespace.ts';
 
 export type Post = (message: FromExecutor, transfer?: ArrayBuffer[]) => void;
 
@@ -49,6 +51,8 @@ export interface ExecutorOptions {
   fetchAllow: string[];
   /** Where compiled modules' V8 code caches are kept (code-cache-files.ts); null: in memory only. */
   codeCacheDir: string | null;
+  /** Where KV namespaces are kept (src/kv/); null: no KV (a worker's calls fail). */
+  kvDir?: string | null;
   /**
    * The CPU a cold start's top-level code may use here before the invocation is handed back unrun (a
    * SlowStartMessage) to run where slow starts run; null: the full startup limit (the offload thread).
@@ -112,7 +116,7 @@ function reasonPhrase(value: unknown): string {
 }
 
 /** What the global scope may not do, as Workers says it. */
-const TOP_LEVEL_REFUSED: Record<string, string> = { fetch: 'fetch()', setTimer: 'setTimeout() and setInterval()', cache: 'The Cache API', digestStream: 'crypto.DigestStream' };
+const TOP_LEVEL_REFUSED: Record<string, string> = { fetch: 'fetch()', setTimer: 'setTimeout() and setInterval()', cache: 'The Cache API', digestStream: 'crypto.DigestStream', kv: 'KV' };
 
 /**
  * host('cache', op, cacheName, url, ...): 'put' with status, HeaderLines and body answers whether it was
@@ -223,6 +227,7 @@ export class Executor {
   readonly #egress = new Map<string, Agent>();
   /** The Cache API's storage for the workers this executor runs. */
   readonly #caches = new WorkerCaches();
+  readonly #kv: KvNamespaces | null;
   readonly #queued = new RequestQueues<LiveIsolate>((live, requests) => this.#runRequests(live, requests));
   readonly #poolReport: NodeJS.Timeout;
   #closed = false;
@@ -234,6 +239,7 @@ export class Executor {
     this.#quickStartCpuMs = options.quickStartCpuMs;
     this.#post = post;
     keepCodeCacheFiles(options.codeCacheDir ? new CodeCacheFiles(options.codeCacheDir) : null);
+    this.#kv = options.kvDir ? new KvNamespaces(options.kvDir) : null;
     warmRuntimeCache(runtime);
     this.#spares = new SpareIsolates(runtime, SPARE_ISOLATES);
     this.#reducer = new MemoryReducer<LiveIsolate>(options.idleGcMs, (cpuUs) => this.#post({ t: 'memoryReduced', cpuUs }));
@@ -352,6 +358,7 @@ export class Executor {
       case 'setTimer':
       case 'cache':
       case 'digestStream':
+      case 'kv':
         throw new BridgeError(`${TOP_LEVEL_REFUSED[op]} cannot be called in the global scope: only while handling a request`);
       default:
         return;
@@ -701,6 +708,13 @@ export class Executor {
       }
       case 'cache':
         return cacheCall(this.#caches, live.worker, args);
+      case 'kv': {
+        const invocation = live.current;
+        if (!invocation || invocation.ended) return ['KV can only be used while handling a request', '', null];
+        if (this.#kv === null) return ['KV is not available on this server', '', null];
+        if (++invocation.kvOps > MAX_KV_OPS_PER_INVOCATION) return [`a request may make at most ${MAX_KV_OPS_PER_INVOCATION} KV operations`, '', null];
+        return kvCall(this.#kv, live.tenant.version, args);
+      }
       case 'digestStream':
         return (live.digestStreams ??= new DigestStreams()).call(args);
       case 'fetch': {

@@ -39,6 +39,8 @@ export class Invocation {
   unackedBytes = 0;
   /** The runtime stopped reading the response stream until the client catches up. */
   paused = false;
+  /** KV operations so far (src/kv/kv-calls.ts). */
+  kvOps = 0;
   /** It answered with a WebSocket (a 101): it lasts as long as the socket. */
   webSocket = false;
 

@@ -242,10 +242,16 @@ export function exitOnCatastrophicError(message: string): void {
   process.exit(70);
 }
 
+/** The plain bindings as the JSON of `env`; KV bindings are made by the runtime (kvNames). */
 export function envJson(bindings: Binding[]): string {
   const env: Record<string, unknown> = {};
-  for (const binding of bindings) env[binding.name] = binding.type === 'json' ? binding.json : binding.text;
+  for (const binding of bindings) if (binding.type !== 'kv_namespace') env[binding.name] = binding.type === 'json' ? binding.json : binding.text;
   return JSON.stringify(env);
+}
+
+/** The names of the KV bindings, joined by ',' (names are identifiers). */
+function kvNames(bindings: Binding[]): string {
+  return bindings.filter((binding) => binding.type === 'kv_namespace').map((binding) => binding.name).join(',');
 }
 
 export class TenantIsolate {
@@ -313,7 +319,9 @@ export class TenantIsolate {
         namespace = linked.main.namespace;
       } else {
         // Service-worker scripts read their bindings as globals, top-level code included.
+        // (A KV binding becomes a global at install, after the script ran.)
         for (const binding of version.bindings) {
+          if (binding.type === 'kv_namespace') continue;
           context.global.setSync(binding.name, binding.type === 'json' ? binding.json : binding.text, { copy: true });
         }
         const { script, fromCache } = compileServiceWorker(isolate, version);
@@ -322,7 +330,7 @@ export class TenantIsolate {
       }
       let syntax: 'module' | 'service-worker';
       try {
-        const install = ['install', namespace?.derefInto(), envJson(version.bindings)];
+        const install = ['install', namespace?.derefInto(), envJson(version.bindings), kvNames(version.bindings)];
         syntax = runWatched(watchId, startupCpuMs, () => dispatch.applySync(undefined, install, { arguments: { copy: true } })) as 'module' | 'service-worker';
       } catch (err) {
         if (isolate.isDisposed || err instanceof SliceStopped) throw startupFailure(err, isolate, startupCpuMs);

@@ -24,6 +24,8 @@ export interface ServingProcessData {
   fetchAllow: string[];
   /** Where compiled modules' V8 code caches are kept (code-cache-files.ts); null: in memory only. */
   codeCacheDir: string | null;
+  /** Where KV namespaces are kept (src/kv/). */
+  kvDir: string;
 }
 
 // primary → serving process

@@ -4,6 +4,7 @@
  */
 import { IsolaneError } from '../errors.ts';
 import { parseAllowEntry } from '../outbound/egress-policy.ts';
+import { NAMESPACE_ID } from '../kv/kv-namespace.ts';
 import { DEFAULT_LIMITS, MAX_LIMITS, type Binding, type Limits } from '../types.ts';
 
 export interface Metadata {
@@ -104,8 +105,11 @@ export function parseBindings(value: unknown): Binding[] {
         if (nestingDepth(b.json) > MAX_JSON_BINDING_DEPTH) throw fail(`json nests deeper than ${MAX_JSON_BINDING_DEPTH} levels`);
         if (JSON.stringify(b.json).length > MAX_JSON_BINDING_BYTES) throw fail(`json is larger than ${MAX_JSON_BINDING_BYTES} bytes`);
         return { type: 'json', name: b.name, json: b.json };
+      case 'kv_namespace':
+        if (typeof b.namespace_id !== 'string' || !NAMESPACE_ID.test(b.namespace_id)) throw fail('kv_namespace needs a "namespace_id" of 1 to 64 letters, digits, - or _');
+        return { type: 'kv_namespace', name: b.name, namespaceId: b.namespace_id };
       default:
-        throw fail(`unknown binding type ${JSON.stringify(b.type)} (supported: plain_text, secret_text, json)`);
+        throw fail(`unknown binding type ${JSON.stringify(b.type)} (supported: plain_text, secret_text, json, kv_namespace)`);
     }
   });
 }

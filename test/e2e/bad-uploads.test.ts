@@ -41,7 +41,7 @@ const cases: [string, () => ReturnType<typeof admin>, number, string, RegExp?][]
   ['top-level code past the memory limit at once', () => deployScript(server, 'keep', `const s = ('x'.repeat(2 ** 27) + 'y'.repeat(2 ** 27)).toUpperCase(); export default { fetch() {} }`), 400, 'ISO_ERR_DEPLOY_STARTUP', /memory limit/],
   ['import of a missing module', () => deployMultipart(server, 'keep', { main_module: 'a.js' }, { 'a.js': `import x from './missing.js'; export default { fetch() {} }` }), 400, 'ISO_ERR_DEPLOY_MODULE_MISSING', /missing\.js/],
   ['bare import', () => deployScript(server, 'keep', `import x from 'lodash'; export default { fetch() {} }`), 400, 'ISO_ERR_DEPLOY_MODULE_MISSING', /lodash/],
-  ['unknown binding type', () => deployMultipart(server, 'keep', { main_module: 'a.js', bindings: [{ type: 'kv_namespace', name: 'KV', namespace_id: 'x' }] }, { 'a.js': good }), 400, 'ISO_ERR_DEPLOY_BINDING', /kv_namespace/],
+  ['unknown binding type', () => deployMultipart(server, 'keep', { main_module: 'a.js', bindings: [{ type: 'r2_bucket', name: 'BUCKET', bucket_name: 'x' }] }, { 'a.js': good }), 400, 'ISO_ERR_DEPLOY_BINDING', /r2_bucket/],
   ['binding name not an identifier', () => deployMultipart(server, 'keep', { main_module: 'a.js', bindings: [{ type: 'plain_text', name: 'a-b', text: 'x' }] }, { 'a.js': good }), 400, 'ISO_ERR_DEPLOY_BINDING'],
   ['module name with ..', () => deployMultipart(server, 'keep', { main_module: 'a.js' }, { 'a.js': good, '../evil.js': good }), 400, 'ISO_ERR_DEPLOY_MODULE_NAME', /\.\./],
   ['module name starting with /', () => deployMultipart(server, 'keep', { main_module: 'a.js' }, { 'a.js': good, '/etc/passwd': good }), 400, 'ISO_ERR_DEPLOY_MODULE_NAME'],

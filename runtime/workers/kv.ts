@@ -1,0 +1,96 @@
+/**
+ * KV bindings (https://developers.cloudflare.com/kv/api/): `env.NAME` for a `kv_namespace` binding is a
+ * KVNamespace with get / getWithMetadata / put / delete / list. Each operation is one host call
+ * (host('kv', op, binding, key, value, optionsJson), src/kv/kv-calls.ts), done at once; the methods are
+ * async as on Workers. The binding's name, not a namespace id, crosses: the host looks the id up in the
+ * deployed version, so a worker reaches only the namespaces it is bound to.
+ */
+import { hostKv } from '../bridge.ts';
+import { bufferSourceBytes, copyBytes } from '../encoding/buffer-source.ts';
+import { utf8Encode } from '../encoding/utf8.ts';
+import { nameClass } from '../global/define.ts';
+import { Response } from '../http/response.ts';
+import { JSONParse, JSONStringify, ObjectFreeze, TypedArrayPrototypeGetBuffer } from '../primordials.ts';
+import { isReadableStream } from '../streams/web-streams.ts';
+
+const INTERNAL = ObjectFreeze({});
+type ValueType = 'text' | 'json' | 'arrayBuffer' | 'stream';
+
+function typeOf(options: unknown): ValueType {
+  const type = typeof options === 'string' ? options : typeof options === 'object' && options !== null ? (options as { type?: unknown }).type : undefined;
+  if (type === undefined) return 'text';
+  if (type !== 'text' && type !== 'json' && type !== 'arrayBuffer' && type !== 'stream') throw new TypeError(`KV get() type must be "text", "json", "arrayBuffer" or "stream", not ${String(type)}.`);
+  return type;
+}
+
+function check([error, json, bytes]: [string, string, ArrayBuffer | null]): [string, ArrayBuffer | null] {
+  if (error !== '') throw new TypeError(`KV: ${error}.`);
+  return [json, bytes];
+}
+
+async function valueAs(bytes: ArrayBuffer, type: ValueType): Promise<unknown> {
+  if (type === 'arrayBuffer') return bytes;
+  const response = new Response(bytes);
+  if (type === 'stream') return response.body;
+  return type === 'json' ? await response.json() : await response.text();
+}
+
+async function valueBytes(value: unknown): Promise<ArrayBuffer> {
+  if (typeof value === 'string') return TypedArrayPrototypeGetBuffer(utf8Encode(value)) as ArrayBuffer;
+  const bytes = bufferSourceBytes(value, false);
+  if (bytes !== null) return TypedArrayPrototypeGetBuffer(copyBytes(bytes)) as ArrayBuffer;
+  if (isReadableStream(value)) return await new Response(value).arrayBuffer();
+  throw new TypeError('KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values.');
+}
+
+export class KVNamespace {
+  readonly #binding: string;
+
+  constructor(token: unknown, binding: string) {
+    if (token !== INTERNAL) throw new TypeError('Illegal constructor');
+    this.#binding = binding;
+  }
+
+  async get(key: unknown, options: unknown = undefined): Promise<unknown> {
+    const type = typeOf(options);
+    const [, bytes] = check(hostKv('get', this.#binding, `${key as string}`, null, ''));
+    return bytes === null ? null : await valueAs(bytes, type);
+  }
+
+  async getWithMetadata(key: unknown, options: unknown = undefined): Promise<{ value: unknown; metadata: unknown; cacheStatus: null }> {
+    const type = typeOf(options);
+    const [metadata, bytes] = check(hostKv('get', this.#binding, `${key as string}`, null, ''));
+    if (bytes === null) return { value: null, metadata: null, cacheStatus: null };
+    return { value: await valueAs(bytes, type), metadata: JSONParse(metadata), cacheStatus: null };
+  }
+
+  async put(key: unknown, value: unknown, options: unknown = undefined): Promise<void> {
+    const name = `${key as string}`;
+    const bytes = await valueBytes(value);
+    const opts = (typeof options === 'object' && options !== null ? options : {}) as { expiration?: unknown; expirationTtl?: unknown; metadata?: unknown };
+    const wanted: Record<string, unknown> = {};
+    if (opts.expiration !== undefined) wanted.expiration = +(opts.expiration as number);
+    if (opts.expirationTtl !== undefined) wanted.expirationTtl = +(opts.expirationTtl as number);
+    if (opts.metadata !== undefined && opts.metadata !== null) wanted.metadata = opts.metadata;
+    check(hostKv('put', this.#binding, name, bytes, JSONStringify(wanted)));
+  }
+
+  async delete(key: unknown): Promise<void> {
+    check(hostKv('delete', this.#binding, `${key as string}`, null, ''));
+  }
+
+  async list(options: unknown = undefined): Promise<unknown> {
+    const opts = (typeof options === 'object' && options !== null ? options : {}) as { prefix?: unknown; limit?: unknown; cursor?: unknown };
+    const wanted: Record<string, unknown> = {};
+    if (opts.prefix !== undefined && opts.prefix !== null) wanted.prefix = `${opts.prefix as string}`;
+    if (opts.limit !== undefined) wanted.limit = +(opts.limit as number);
+    if (opts.cursor !== undefined && opts.cursor !== null) wanted.cursor = `${opts.cursor as string}`;
+    const [json] = check(hostKv('list', this.#binding, '', null, JSONStringify(wanted)));
+    return JSONParse(json);
+  }
+}
+nameClass(KVNamespace, 'KVNamespace');
+
+export function createKvNamespace(binding: string): KVNamespace {
+  return new KVNamespace(INTERNAL, binding);
+}

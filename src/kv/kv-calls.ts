@@ -1,0 +1,62 @@
+/**
+ * The bridge's `kv` op: one KV operation of a worker's binding, done at once (SQLite is synchronous and
+ * local; its time is the invocation's, as any host call in a slice). The worker names its binding, never
+ * a namespace: the binding's namespace id comes from the deployed version. Answers
+ * `[error, json, bytes]` like crypto.subtle's op: `error` '' on success, else a message the runtime
+ * throws as a TypeError.
+ */
+import type { Version } from '../types.ts';
+import { KvInputError, type KvNamespaces } from './kv-namespace.ts';
+
+/** Workers KV allows 1,000 operations per invocation. */
+export const MAX_KV_OPS_PER_INVOCATION = 1000;
+
+export type KvResult = [error: string, json: string, bytes: ArrayBuffer | null];
+
+export function kvCall(namespaces: KvNamespaces, version: Version, args: unknown[]): KvResult {
+  const [op, binding, key, value, optionsJson] = args as [string, string, string, ArrayBuffer | null, string];
+  const bound = version.bindings.find((b) => b.name === binding && b.type === 'kv_namespace');
+  if (!bound?.namespaceId) return [`no KV namespace is bound as ${String(binding)}`, '', null];
+  try {
+    const namespace = namespaces.get(bound.namespaceId);
+    const options = typeof optionsJson === 'string' && optionsJson !== '' ? (JSON.parse(optionsJson) as Record<string, unknown>) : {};
+    switch (op) {
+      case 'get': {
+        const found = namespace.get(String(key));
+        if (!found) return ['', 'null', null];
+        const bytes = found.value;
+        const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+        return ['', found.metadata ?? 'null', copy];
+      }
+      case 'put':
+        namespace.put(String(key), new Uint8Array(value instanceof ArrayBuffer ? value : new ArrayBuffer(0)), {
+          expiration: typeof options.expiration === 'number' ? options.expiration : null,
+          expirationTtl: typeof options.expirationTtl === 'number' ? options.expirationTtl : null,
+          metadata: options.metadata === undefined ? null : JSON.stringify(options.metadata),
+        });
+        return ['', '', null];
+      case 'delete':
+        namespace.delete(String(key));
+        return ['', '', null];
+      case 'list':
+        return [
+          '',
+          JSON.stringify(
+            namespace.list({
+              prefix: typeof options.prefix === 'string' ? options.prefix : undefined,
+              limit: typeof options.limit === 'number' ? options.limit : undefined,
+              cursor: typeof options.cursor === 'string' ? options.cursor : undefined,
+            }),
+          ),
+          null,
+        ];
+      default:
+        return [`unknown KV operation ${String(op)}`, '', null];
+    }
+  } catch (error) {
+    if (error instanceof KvInputError) return [error.message, '', null];
+    // The disk or the database failed: the worker sees an error, the operator a warning.
+    process.emitWarning(`KV ${String(op)} on ${bound.namespaceId} failed: ${error instanceof Error ? error.message : String(error)}`);
+    return ['the KV operation failed on the server', '', null];
+  }
+}

@@ -13,32 +13,38 @@ import { loadEvents } from './event.ts';
 
 const INTERNAL = ObjectFreeze({});
 
-export class ScheduledController {
-  readonly #scheduledTime: number;
-  readonly #cron: string;
+function defineScheduledController() {
+  class ScheduledController {
+    readonly #scheduledTime: number;
+    readonly #cron: string;
 
-  constructor(token: unknown, scheduledTime: number, cron: string) {
-    if (token !== INTERNAL) throw new TypeError('Illegal constructor');
-    this.#scheduledTime = scheduledTime;
-    this.#cron = cron;
-  }
+    constructor(token: unknown, scheduledTime: number, cron: string) {
+      if (token !== INTERNAL) throw new TypeError('Illegal constructor');
+      this.#scheduledTime = scheduledTime;
+      this.#cron = cron;
+    }
 
-  get scheduledTime(): number {
-    return this.#scheduledTime;
-  }
+    get scheduledTime(): number {
+      return this.#scheduledTime;
+    }
 
-  get cron(): string {
-    return this.#cron;
-  }
+    get cron(): string {
+      return this.#cron;
+    }
 
-  noRetry(): void {
-    this.#cron; // brand check: TypeError on a foreign receiver
+    noRetry(): void {
+      this.#cron; // brand check: TypeError on a foreign receiver
+    }
   }
+  nameClass(ScheduledController, 'ScheduledController');
+  return ScheduledController;
 }
-nameClass(ScheduledController, 'ScheduledController');
 
-export function createScheduledController(scheduledTime: number, cron: string): ScheduledController {
-  return new ScheduledController(INTERNAL, scheduledTime, cron);
+// Defined on first use, as the event classes are (global/lazy-globals.ts): most isolates never see a cron.
+let ScheduledControllerClass: ReturnType<typeof defineScheduledController> | null = null;
+
+export function createScheduledController(scheduledTime: number, cron: string): object {
+  return new (ScheduledControllerClass ??= defineScheduledController())(INTERNAL, scheduledTime, cron);
 }
 
 export type ScheduledEvent = InstanceType<ReturnType<typeof defineScheduledEvent>>;

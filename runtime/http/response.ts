@@ -44,8 +44,8 @@ interface ResponseInit {
   webSocket?: unknown;
 }
 
-/** A 101 Response's WebSocket ends: the client end it was given, and its peer the host links up. */
-const webSockets = new WeakMapCtor<Response, { client: object; server: object }>();
+/** A 101 Response's WebSocket ends: the client end it was given, and its peer the host links up (made on first use). */
+let webSockets: WeakMap<Response, { client: object; server: object }> | null = null;
 
 interface ResponseState {
   type: ResponseType;
@@ -116,7 +116,7 @@ export class Response {
     if (client !== undefined && client !== null) {
       const server = takeClientEnd(client);
       if (typeof server === 'string') throw new TypeError(`Failed to construct 'Response': ${server}.`);
-      WeakMapPrototypeSet(webSockets, this, { client, server });
+      WeakMapPrototypeSet((webSockets ??= new WeakMapCtor()), this, { client, server });
     }
     markEncodeBodyManual(this, init);
   }
@@ -124,7 +124,7 @@ export class Response {
   /** Workers' extension: the client end of the WebSocketPair this 101 answers with, or null. */
   get webSocket(): object | null {
     this.#state;
-    return WeakMapPrototypeGet(webSockets, this)?.client ?? null;
+    return webSockets === null ? null : (WeakMapPrototypeGet(webSockets, this)?.client ?? null);
   }
 
   // https://fetch.spec.whatwg.org/#dom-response-error
@@ -335,7 +335,7 @@ export function responseForHost(value: unknown): HostResponse | string {
   if (isUnusable(state.body)) return "the Response's body was already read";
   const body = takeForBridge(state.body);
   const out = encodeForClient(value, { headers: headerListOf(state.headers), body: body.body, stream: body.stream });
-  return { status: state.status, statusText: state.statusText, headers: out.headers, body: out.body, stream: out.stream, webSocket: WeakMapPrototypeGet(webSockets, value)?.server ?? null };
+  return { status: state.status, statusText: state.statusText, headers: out.headers, body: out.body, stream: out.stream, webSocket: webSockets === null ? null : (WeakMapPrototypeGet(webSockets, value)?.server ?? null) };
 }
 
 /**

@@ -2,7 +2,7 @@
  * KV bindings (https://developers.cloudflare.com/kv/api/): `env.NAME` for a `kv_namespace` binding is a
  * KVNamespace with get / getWithMetadata / put / delete / list. Each operation is one host call
  * (host('kv', op, binding, key, value, optionsJson), src/kv/kv-calls.ts), done at once; the methods are
- * async as on Workers. The binding's name, not a namespace id, crosses: the host looks the id up in the
+ * async as on Workers; the class is defined when the first binding is made. The binding's name, not a namespace id, crosses: the host looks the id up in the
  * deployed version, so a worker reaches only the namespaces it is bound to.
  */
 import { hostKv } from '../bridge.ts';
@@ -43,54 +43,60 @@ async function valueBytes(value: unknown): Promise<ArrayBuffer> {
   throw new TypeError('KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values.');
 }
 
-export class KVNamespace {
-  readonly #binding: string;
+function defineKvNamespace() {
+  class KVNamespace {
+    readonly #binding: string;
 
-  constructor(token: unknown, binding: string) {
-    if (token !== INTERNAL) throw new TypeError('Illegal constructor');
-    this.#binding = binding;
-  }
+    constructor(token: unknown, binding: string) {
+      if (token !== INTERNAL) throw new TypeError('Illegal constructor');
+      this.#binding = binding;
+    }
 
-  async get(key: unknown, options: unknown = undefined): Promise<unknown> {
-    const type = typeOf(options);
-    const [, bytes] = check(hostKv('get', this.#binding, `${key as string}`, null, ''));
-    return bytes === null ? null : await valueAs(bytes, type);
-  }
+    async get(key: unknown, options: unknown = undefined): Promise<unknown> {
+      const type = typeOf(options);
+      const [, bytes] = check(hostKv('get', this.#binding, `${key as string}`, null, ''));
+      return bytes === null ? null : await valueAs(bytes, type);
+    }
 
-  async getWithMetadata(key: unknown, options: unknown = undefined): Promise<{ value: unknown; metadata: unknown; cacheStatus: null }> {
-    const type = typeOf(options);
-    const [metadata, bytes] = check(hostKv('get', this.#binding, `${key as string}`, null, ''));
-    if (bytes === null) return { value: null, metadata: null, cacheStatus: null };
-    return { value: await valueAs(bytes, type), metadata: JSONParse(metadata), cacheStatus: null };
-  }
+    async getWithMetadata(key: unknown, options: unknown = undefined): Promise<{ value: unknown; metadata: unknown; cacheStatus: null }> {
+      const type = typeOf(options);
+      const [metadata, bytes] = check(hostKv('get', this.#binding, `${key as string}`, null, ''));
+      if (bytes === null) return { value: null, metadata: null, cacheStatus: null };
+      return { value: await valueAs(bytes, type), metadata: JSONParse(metadata), cacheStatus: null };
+    }
 
-  async put(key: unknown, value: unknown, options: unknown = undefined): Promise<void> {
-    const name = `${key as string}`;
-    const bytes = await valueBytes(value);
-    const opts = (typeof options === 'object' && options !== null ? options : {}) as { expiration?: unknown; expirationTtl?: unknown; metadata?: unknown };
-    const wanted: Record<string, unknown> = {};
-    if (opts.expiration !== undefined) wanted.expiration = +(opts.expiration as number);
-    if (opts.expirationTtl !== undefined) wanted.expirationTtl = +(opts.expirationTtl as number);
-    if (opts.metadata !== undefined && opts.metadata !== null) wanted.metadata = opts.metadata;
-    check(hostKv('put', this.#binding, name, bytes, JSONStringify(wanted)));
-  }
+    async put(key: unknown, value: unknown, options: unknown = undefined): Promise<void> {
+      const name = `${key as string}`;
+      const bytes = await valueBytes(value);
+      const opts = (typeof options === 'object' && options !== null ? options : {}) as { expiration?: unknown; expirationTtl?: unknown; metadata?: unknown };
+      const wanted: Record<string, unknown> = {};
+      if (opts.expiration !== undefined) wanted.expiration = +(opts.expiration as number);
+      if (opts.expirationTtl !== undefined) wanted.expirationTtl = +(opts.expirationTtl as number);
+      if (opts.metadata !== undefined && opts.metadata !== null) wanted.metadata = opts.metadata;
+      check(hostKv('put', this.#binding, name, bytes, JSONStringify(wanted)));
+    }
 
-  async delete(key: unknown): Promise<void> {
-    check(hostKv('delete', this.#binding, `${key as string}`, null, ''));
-  }
+    async delete(key: unknown): Promise<void> {
+      check(hostKv('delete', this.#binding, `${key as string}`, null, ''));
+    }
 
-  async list(options: unknown = undefined): Promise<unknown> {
-    const opts = (typeof options === 'object' && options !== null ? options : {}) as { prefix?: unknown; limit?: unknown; cursor?: unknown };
-    const wanted: Record<string, unknown> = {};
-    if (opts.prefix !== undefined && opts.prefix !== null) wanted.prefix = `${opts.prefix as string}`;
-    if (opts.limit !== undefined) wanted.limit = +(opts.limit as number);
-    if (opts.cursor !== undefined && opts.cursor !== null) wanted.cursor = `${opts.cursor as string}`;
-    const [json] = check(hostKv('list', this.#binding, '', null, JSONStringify(wanted)));
-    return JSONParse(json);
+    async list(options: unknown = undefined): Promise<unknown> {
+      const opts = (typeof options === 'object' && options !== null ? options : {}) as { prefix?: unknown; limit?: unknown; cursor?: unknown };
+      const wanted: Record<string, unknown> = {};
+      if (opts.prefix !== undefined && opts.prefix !== null) wanted.prefix = `${opts.prefix as string}`;
+      if (opts.limit !== undefined) wanted.limit = +(opts.limit as number);
+      if (opts.cursor !== undefined && opts.cursor !== null) wanted.cursor = `${opts.cursor as string}`;
+      const [json] = check(hostKv('list', this.#binding, '', null, JSONStringify(wanted)));
+      return JSONParse(json);
+    }
   }
+  nameClass(KVNamespace, 'KVNamespace');
+  return KVNamespace;
 }
-nameClass(KVNamespace, 'KVNamespace');
 
-export function createKvNamespace(binding: string): KVNamespace {
-  return new KVNamespace(INTERNAL, binding);
+// Defined on first use: only workers with a KV binding make one.
+let KVNamespaceClass: ReturnType<typeof defineKvNamespace> | null = null;
+
+export function createKvNamespace(binding: string): object {
+  return new (KVNamespaceClass ??= defineKvNamespace())(INTERNAL, binding);
 }

@@ -10,7 +10,7 @@ import type { EndMessage, ResponseMessage } from '../isolates/protocol.ts';
 import type { Admission, Entrant } from '../limits/admission.ts';
 import type { LiveDeployments } from '../live/live-deployments.ts';
 import type { MeterSink } from '../metering/meter.ts';
-import { billedMs, isoNow, round2 } from '../metering/record.ts';
+import { invocationRecord, isoNow, type EndFigures } from '../metering/record.ts';
 import type { Outcome, Version } from '../types.ts';
 import { OUTCOME_ERRORS, sendError } from './error-response.ts';
 import { bodyTooLarge, declaredLength, hasBody, readBody } from './read-body.ts';
@@ -66,7 +66,7 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
 }
 
 /** What a request that did not run reports to the meter. */
-const NOT_RUN: Pick<EndMessage, 'cold' | 'initMs' | 'cpuUs' | 'memoryBytes'> = Object.freeze({ cold: false, initMs: null, cpuUs: 0, memoryBytes: 0 });
+const NOT_RUN: EndFigures = Object.freeze({ cold: false, initMs: null, cpuUs: 0, memoryBytes: 0 });
 
 /**
  * One request routed to a version, from admission to its invocation record. It is the admission's
@@ -361,25 +361,13 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     if (res.headersSent && !res.writableEnded) res.destroy();
   }
 
-  #record(outcome: Outcome, end: Pick<EndMessage, 'cold' | 'initMs' | 'cpuUs' | 'memoryBytes'>): void {
-    const version = this.#version;
-    this.#options.meter.invocation({
-      requestId: this.requestId,
-      worker: version.worker,
-      version: version.id,
-      outcome,
-      status: this.#status,
-      cold: end.cold,
-      initMs: end.initMs === null ? null : round2(end.initMs),
-      wallMs: round2(performance.now() - this.#arrived),
-      cpuUs: Math.round(end.cpuUs),
-      billedMs: billedMs(end.cpuUs),
-      memoryLimitMb: version.limits.memoryMb,
-      peakMemoryBytes: end.memoryBytes,
-      bytesIn: this.#bytesIn,
-      bytesOut: this.#bytesOut,
-      startedAt: this.#startedAt,
-    });
+  #record(outcome: Outcome, end: EndFigures): void {
+    this.#options.meter.invocation(
+      invocationRecord(
+        { requestId: this.requestId, version: this.#version, outcome, status: this.#status, arrived: this.#arrived, startedAt: this.#startedAt, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut },
+        end,
+      ),
+    );
   }
 }
 

@@ -1,5 +1,52 @@
 /** Building the per-invocation record, its AWS Lambda-style REPORT line and its form between processes. */
-import type { InvocationRecord, Outcome } from '../types.ts';
+import type { InvocationRecord, Outcome, Version } from '../types.ts';
+
+/** What the executor reports at an invocation's end (isolates/protocol.ts EndMessage), as a record needs it. */
+export interface EndFigures {
+  cold: boolean;
+  initMs: number | null;
+  cpuUs: number;
+  memoryBytes: number;
+}
+
+/** What the caller measured of an invocation besides the executor's figures. */
+export interface InvocationFacts {
+  requestId: string;
+  version: Version;
+  outcome: Outcome;
+  status: number;
+  /** performance.now() at arrival. */
+  arrived: number;
+  startedAt: string;
+  bytesIn: number;
+  bytesOut: number;
+  /** A cron trigger's event: its expression. */
+  cron?: string;
+}
+
+/** The invocation record, from the request's (or event's) facts and the executor's figures. */
+export function invocationRecord(facts: InvocationFacts, end: EndFigures): InvocationRecord {
+  const { version } = facts;
+  const record: InvocationRecord = {
+    requestId: facts.requestId,
+    worker: version.worker,
+    version: version.id,
+    outcome: facts.outcome,
+    status: facts.status,
+    cold: end.cold,
+    initMs: end.initMs === null ? null : round2(end.initMs),
+    wallMs: round2(performance.now() - facts.arrived),
+    cpuUs: Math.round(end.cpuUs),
+    billedMs: billedMs(end.cpuUs),
+    memoryLimitMb: version.limits.memoryMb,
+    peakMemoryBytes: end.memoryBytes,
+    bytesIn: facts.bytesIn,
+    bytesOut: facts.bytesOut,
+    startedAt: facts.startedAt,
+  };
+  if (facts.cron !== undefined) record.cron = facts.cron;
+  return record;
+}
 
 /**
  * CPU billed in whole milliseconds, rounded up; an invocation costs at least 1 ms. From the whole

@@ -9,7 +9,7 @@ import type { Invoker } from '../serving/invocation-routes.ts';
 import type { EndMessage } from '../isolates/protocol.ts';
 import type { InvocationHandlers } from '../isolates/executor-client.ts';
 import type { MeterSink } from '../metering/meter.ts';
-import { billedMs, isoNow, round2 } from '../metering/record.ts';
+import { invocationRecord, isoNow } from '../metering/record.ts';
 import type { InvocationRecord, Version } from '../types.ts';
 import type { DueTrigger } from './cron-scheduler.ts';
 
@@ -20,24 +20,10 @@ export function runScheduledEvent(trigger: DueTrigger, version: Version, invoker
     const startedAt = isoNow();
     const arrived = performance.now();
     const onEnd = (end: EndMessage): void => {
-      const record: InvocationRecord = {
-        requestId,
-        worker: version.worker,
-        version: version.id,
-        outcome: end.outcome,
-        status: 0,
-        cold: end.cold,
-        initMs: end.initMs === null ? null : round2(end.initMs),
-        wallMs: round2(performance.now() - arrived),
-        cpuUs: Math.round(end.cpuUs),
-        billedMs: billedMs(end.cpuUs),
-        memoryLimitMb: version.limits.memoryMb,
-        peakMemoryBytes: end.memoryBytes,
-        bytesIn: 0,
-        bytesOut: 0,
-        startedAt,
-        cron: trigger.cron,
-      };
+      const record = invocationRecord(
+        { requestId, version, outcome: end.outcome, status: 0, arrived, startedAt, bytesIn: 0, bytesOut: 0, cron: trigger.cron },
+        end,
+      );
       meter.invocation(record);
       resolve(record);
     };

@@ -10,7 +10,7 @@ import type { UsageLog } from '../metering/usage.ts';
 import type { WorkerLogs } from '../metering/worker-logs.ts';
 import { parseRoutePattern } from '../routing/index.ts';
 import type { Store } from '../store/store.ts';
-import { parseScheduleList } from '../triggers/cron.ts';
+import { MAX_CRON_CHARS, parseScheduleList } from '../triggers/cron.ts';
 import type { DueTrigger } from '../triggers/cron-scheduler.ts';
 import type { InvocationRecord, Version, WorkerRecord } from '../types.ts';
 import { requireToken } from './auth.ts';
@@ -193,7 +193,7 @@ export function createAdminApp(options: AdminOptions): Hono {
     const time = c.req.query('time');
     const scheduledTime = time === undefined ? Date.now() : Number(time);
     if (!Number.isSafeInteger(scheduledTime) || scheduledTime < 0) throw new IsolaneError('ISO_ERR_BODY_INVALID', 'time must be whole milliseconds since the epoch');
-    if (cron.length > 100) throw new IsolaneError('ISO_ERR_SCHEDULE_INVALID', 'cron is longer than 100 characters');
+    if (cron.length > MAX_CRON_CHARS) throw new IsolaneError('ISO_ERR_SCHEDULE_INVALID', `cron is longer than ${MAX_CRON_CHARS} characters`);
     const record = await options.triggers.runScheduled({ worker: worker.name, cron, scheduledTime });
     if (!record) throw new IsolaneError('ISO_ERR_WORKER_NOT_FOUND', `worker ${worker.name} is not live yet; try again`);
     return c.json(record);

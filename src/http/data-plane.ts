@@ -258,16 +258,10 @@ class RoutedRequest implements Entrant, InvocationHandlers {
 
   /** The worker answered with a WebSocket: complete the handshake and carry frames both ways. */
   #openWebSocket(headers: string[]): void {
-    const req = this.#req;
-    if (!isPendingUpgrade(req)) {
-      this.#status = sendError(this.#res, 'ISO_ERR_WORKER_EXCEPTION', 'the worker answered with a WebSocket, but the request is not a WebSocket upgrade', this.requestId);
-      this.#control?.wsClosed(1006, '', false);
-      return;
-    }
-    this.#res.off('close', this.#onClose);
-    completeWebSocket(
-      req,
-      this.#res,
+    const res = this.#res;
+    const upgrading = completeWebSocket(
+      this.#req,
+      res,
       headers,
       (ws) => {
         this.#status = 101;
@@ -287,6 +281,12 @@ class RoutedRequest implements Entrant, InvocationHandlers {
       },
       () => this.#control?.wsClosed(1006, '', false),
     );
+    // The socket is the WebSocket's now: its end is the WebSocket's close, not a cancelled request.
+    if (upgrading) res.off('close', this.#onClose);
+    else {
+      this.#status = sendError(res, 'ISO_ERR_WORKER_EXCEPTION', 'the worker answered with a WebSocket, but the request is not a WebSocket upgrade', this.requestId);
+      this.#control?.wsClosed(1006, '', false);
+    }
   }
 
   onWsSend(data: string | ArrayBuffer): void {

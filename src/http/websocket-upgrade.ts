@@ -71,15 +71,13 @@ export function isPendingUpgrade(req: IncomingMessage): boolean {
 
 /**
  * Completes the handshake of `req` with the worker's 101 `headers`: `onOpen` gets the socket, or `failed`
- * runs when the client's handshake is not valid (ws answers it with a 400) or the client left.
+ * runs when the client's handshake is not valid (ws answers it with a 400) or the client left. False,
+ * and nothing done, when `req` is not a pending upgrade (a plain request).
  */
-export function completeWebSocket(req: IncomingMessage, res: ServerResponseType, headers: string[], onOpen: (ws: WebSocket) => void, failed: () => void): void {
+export function completeWebSocket(req: IncomingMessage, res: ServerResponseType, headers: string[], onOpen: (ws: WebSocket) => void, failed: () => void): boolean {
   const upgrade = pending.get(req);
+  if (!upgrade) return false;
   pending.delete(req);
-  if (!upgrade) {
-    failed();
-    return;
-  }
   const { socket, head } = upgrade;
   res.detachSocket(socket as Socket);
   extraHeaders.set(req, headers);
@@ -95,6 +93,7 @@ export function completeWebSocket(req: IncomingMessage, res: ServerResponseType,
     ws.once('close', () => open.delete(ws));
     onOpen(ws);
   });
+  return true;
 }
 
 /** A draining process's last word to its WebSocket clients: 1001, going away (they reconnect elsewhere). */

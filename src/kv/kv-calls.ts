@@ -24,9 +24,10 @@ export function kvCall(namespaces: KvNamespaces, version: Version, args: unknown
       case 'get': {
         const found = namespace.get(String(key));
         if (!found) return ['', 'null', null];
+        // node:sqlite gives each BLOB a buffer of its own: handed over as it is, not copied again.
         const bytes = found.value;
-        const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-        return ['', found.metadata ?? 'null', copy];
+        const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+        return ['', found.metadata ?? 'null', (whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer];
       }
       case 'put':
         namespace.put(String(key), new Uint8Array(value instanceof ArrayBuffer ? value : new ArrayBuffer(0)), {

@@ -10,7 +10,7 @@ import { IsolaneError } from '../errors.ts';
 
 /** How many cron triggers a worker may have. */
 export const MAX_SCHEDULES = 10;
-const MAX_CRON_CHARS = 100;
+export const MAX_CRON_CHARS = 100;
 
 export interface CronSchedule {
   readonly cron: string;

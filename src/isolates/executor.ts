@@ -410,7 +410,7 @@ export class Executor {
 
   /**
    * Runs `invocation` in the version's warm isolate, or in one built now: from a spare, after waiting
-   * for one being prepared if none is ready (built here only when none is under way).
+   * for one being prepared if none is ready (built here only for a memory limit spares are not made for).
    */
   #start(version: Version, invocation: Invocation, request: RequestData | ScheduledEventData): void {
     const { id } = invocation;

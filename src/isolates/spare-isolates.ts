@@ -37,12 +37,19 @@ export class SpareIsolates {
   }
 
   /**
-   * Settles when a preparation under way for `memoryMb` ends; null if none is. A cold start that found
-   * no spare waits for it rather than build an isolate on its thread: the wait holds no thread, the
-   * building ~4.5 ms of it.
+   * Settles when a preparation under way for `memoryMb` ends; null if there is none and none is needed
+   * (a spare is ready, another limit, closed). A cold start that found no spare waits for it rather than
+   * build an isolate on its thread: the wait holds no thread, the building ~4.5 ms of it. A refill still
+   * waiting for its timer starts now: that holds the thread for `new ivm.Isolate` only (~1.5 ms).
    */
   preparing(memoryMb: number): Promise<void> | null {
-    if (memoryMb !== DEFAULT_LIMITS.memoryMb || this.#preparing.size === 0) return null;
+    if (memoryMb !== DEFAULT_LIMITS.memoryMb || this.#closed) return null;
+    if (this.#preparing.size === 0) {
+      if (this.#spares.length > 0) return null;
+      if (this.#refill) clearTimeout(this.#refill);
+      this.#refill = null;
+      this.#prepareOne();
+    }
     return Promise.race(this.#preparing);
   }
 
@@ -50,30 +57,37 @@ export class SpareIsolates {
    * Until the target is met, spares prepared or under way. Each is started from a timer, which runs
    * before the turn reads its sockets: an immediate runs after, where the executor runs the requests
    * the turn read (request-batches.ts), and a refill there held them up (a cold start's first request
-   * waited for it: TTFB 7 → 15 ms). A preparation runs mostly on isolated-vm's threads
-   * (PreparedIsolate.prepare): only `new ivm.Isolate` holds this one, so several can be under way.
+   * waited for it: TTFB 7 → 15 ms).
    */
   #refillSoon(): void {
     if (this.#refill || this.#closed || this.#spares.length + this.#preparing.size >= this.#target) return;
     this.#refill = setTimeout(() => {
       this.#refill = null;
       if (this.#closed || this.#spares.length + this.#preparing.size >= this.#target) return;
-      const preparing: Promise<void> = PreparedIsolate.prepare(this.#runtime, DEFAULT_LIMITS.memoryMb, exitOnCatastrophicError).then(
-        (spare) => {
-          this.#preparing.delete(preparing);
-          if (this.#closed) spare.dispose();
-          else this.#spares.push(spare);
-          this.#refillSoon();
-        },
-        (err: unknown) => {
-          this.#preparing.delete(preparing);
-          process.emitWarning(`could not prepare a spare isolate: ${err instanceof Error ? err.message : String(err)}`);
-        },
-      );
-      this.#preparing.add(preparing);
+      this.#prepareOne();
       this.#refillSoon();
     }, 0);
     this.#refill.unref();
+  }
+
+  /**
+   * One preparation, mostly on isolated-vm's threads (PreparedIsolate.prepare): only `new ivm.Isolate`
+   * holds this one, so several can be under way.
+   */
+  #prepareOne(): void {
+    const preparing: Promise<void> = PreparedIsolate.prepare(this.#runtime, DEFAULT_LIMITS.memoryMb, exitOnCatastrophicError).then(
+      (spare) => {
+        this.#preparing.delete(preparing);
+        if (this.#closed) spare.dispose();
+        else this.#spares.push(spare);
+        this.#refillSoon();
+      },
+      (err: unknown) => {
+        this.#preparing.delete(preparing);
+        process.emitWarning(`could not prepare a spare isolate: ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
+    this.#preparing.add(preparing);
   }
 
   /**

@@ -60,6 +60,25 @@ t.test('spares are prepared off the call, booted, and only for the default memor
   t.equal(built.length, 0, 'nothing was built on the calling thread');
 });
 
+t.test('a cold start that finds the refill still waiting for its timer starts it, instead of building', async (t) => {
+  const spares = new SpareIsolates(runtime, 1);
+  t.teardown(() => spares.close());
+  await tick(1);
+  await settled(spares);
+  const builtBefore = built.length;
+  const preparedBefore = prepared.length;
+  spares.take(DEFAULT_LIMITS.memoryMb)!.dispose();
+  // take() set the refill's timer; nothing is under way yet.
+  const preparing = spares.preparing(DEFAULT_LIMITS.memoryMb);
+  t.ok(preparing, 'a preparation started at once');
+  await preparing;
+  t.ok(spares.ready(DEFAULT_LIMITS.memoryMb), 'and its spare is ready');
+  t.equal(prepared.length, preparedBefore + 1, 'one preparation, not a second from the timer');
+  t.equal(built.length, builtBefore, 'nothing was built on the calling thread');
+  await tick(5);
+  t.equal(prepared.length, preparedBefore + 1, 'the timer started none beyond the target');
+});
+
 t.test('a spare whose preparation ends after close() is disposed', async (t) => {
   const before = prepared.length;
   const spares = new SpareIsolates(runtime, 1);

@@ -35,6 +35,7 @@ import { answer, cancelInvocation, fail, handled, settle, startInvocation, type 
 import { createScheduledController, createScheduledEvent } from './events/scheduled-event.ts';
 import { wsClosed, wsMessage } from './workers/websocket.ts';
 import { createKvNamespace } from './workers/kv.ts';
+import { removeBuiltinModuleHook } from './node/builtins.ts';
 import { JSONParse, ReflectApply, ReflectOwnKeys, StringPrototypeSplit } from './primordials.ts';
 import type { Request } from './http/request.ts';
 
@@ -53,6 +54,8 @@ let installed: Installed | null = null;
 
 function install(namespace: unknown, envJson: unknown, kvNames: unknown): Syntax {
   if (installed !== null) throw new TypeError('The worker is already installed.');
+  // The worker's modules have all run, and every built-in module among them has read its exports.
+  removeBuiltinModuleHook();
   const env = JSONParse(`${envJson as string}`) as Record<string, unknown>;
   if (typeof env !== 'object' || env === null) throw new TypeError('env must be the JSON of an object.');
   if (typeof kvNames === 'string' && kvNames !== '') {

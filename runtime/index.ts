@@ -36,6 +36,7 @@ import { installURLGlobals } from './url/url.ts';
 import { installURLPatternGlobal } from './url/url-pattern.ts';
 import { installLazyGlobals } from './global/lazy-globals.ts';
 import { installInterruptibleBuiltins } from './global/interruptible/install.ts';
+import { installBuiltinModules } from './node/builtins.ts';
 import { useNamedKeys } from './global/interruptible/object-keys.ts';
 import { useNativeUtf8Encode } from './encoding/utf8.ts';
 import { CONFIGURABLE, defineValue, globalThisRef, ReflectDeleteProperty } from './primordials.ts';
@@ -86,6 +87,7 @@ installStreamGlobals();
 installWorkersStreamGlobals();
 installLazyGlobals();
 installInterruptibleBuiltins();
+installBuiltinModules();
 
 const boot: Boot = function boot(host: HostCall, natives?: Natives) {
   // The boot hook is single-use: gone before any tenant code can look for it.

@@ -72,6 +72,12 @@ export interface VersionSpec {
    * network (the operator's exception, on top of the server-wide ISOLANE_FETCH_ALLOW). Absent when empty.
    */
   fetchAllow?: string[];
+  /**
+   * Compatibility flags (Cloudflare's `compatibility_flags`); absent when none. Of Cloudflare's, only
+   * `nodejs_compat` and `nodejs_compat_v2` change anything here: Node.js built-in modules
+   * (src/isolates/builtin-modules.ts).
+   */
+  compatibilityFlags?: string[];
 }
 
 /** A stored version: its content-addressed id plus the spec. */

@@ -263,6 +263,7 @@ function describeVersion(version: Version) {
     modules: version.modules.map((m) => ({ name: m.name, type: m.type, bytes: Buffer.byteLength(m.content) })),
     bindings: version.bindings.map((b) => ({ name: b.name, type: b.type })),
     compatibilityDate: version.compatibilityDate,
+    compatibilityFlags: version.compatibilityFlags ?? [],
     limits: version.limits,
   };
 }

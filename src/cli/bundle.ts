@@ -1,12 +1,14 @@
 /**
  * `isolane deploy`'s bundler: a worker's entry point (TypeScript or JavaScript, any number of files and
  * npm packages) → one ES module, the way wrangler builds a Worker with esbuild. Node's built-in modules
- * are refused: workers get the Workers APIs, not Node's.
+ * are refused: workers get the Workers APIs, not Node's; with the nodejs_compat flag, those the runtime
+ * has (src/isolates/builtin-modules.ts) stay imports of the bundle, as wrangler leaves them.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { basename, extname, join } from 'node:path';
 import { build, formatMessages, type BuildFailure, type Message, type Plugin } from 'esbuild';
+import { AVAILABLE_BUILTINS, supportedBuiltin } from '../isolates/builtin-modules.ts';
 
 export interface WorkerBundle {
   /** The module name the bundle is uploaded as: the entry's base name with `.js`. */
@@ -30,6 +32,8 @@ export class BundleError extends Error {
 
 export interface BundleOptions {
   minify?: boolean;
+  /** The worker has the nodejs_compat flag: the runtime's Node.js built-in modules may be imported. */
+  nodeCompat?: boolean;
 }
 
 /** Extensions of an entry point that only a bundle can upload. */
@@ -38,29 +42,34 @@ export const TYPESCRIPT = /\.(?:ts|tsx|mts|cts)$/;
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const BARE_BUILTIN = new RegExp(`^(?:${builtinModules.filter((m) => !m.startsWith('node:')).map(escape).join('|')})$`);
 
-function refuse(path: string) {
+/**
+ * `node:*` imports are refused, or left to the runtime under nodejs_compat when it has the module. A bare
+ * name that is also a Node built-in (`buffer`, `events`, …) is resolved normally first, so an installed
+ * npm package of that name (a polyfill) is bundled; only when nothing is installed is it the built-in.
+ */
+function nodeBuiltins(nodeCompat: boolean): Plugin {
+  const builtin = (path: string) => {
+    if (nodeCompat && supportedBuiltin(path) !== null) return { path, external: true };
+    const why = nodeCompat
+      ? `the runtime's Node.js built-in modules are ${AVAILABLE_BUILTINS}`
+      : supportedBuiltin(path) !== null
+        ? 'it needs the nodejs_compat compatibility flag (--compatibility-flag nodejs_compat)'
+        : "Isolane provides the Workers runtime APIs, not Node's";
+    return { errors: [{ text: `Node.js built-in module ${JSON.stringify(path)} is not available to this worker: ${why}; remove the import or use a Web API instead` }] };
+  };
   return {
-    errors: [{ text: `Node.js built-in module ${JSON.stringify(path)} is not available to workers (Isolane provides the Workers runtime APIs, not Node's); remove the import or use a Web API instead` }],
+    name: 'isolane-node-builtins',
+    setup(build) {
+      build.onResolve({ filter: /^node:/ }, (args) => builtin(args.path));
+      build.onResolve({ filter: BARE_BUILTIN }, async (args) => {
+        if ((args.pluginData as { isolaneRetry?: boolean } | undefined)?.isolaneRetry) return undefined;
+        const found = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { isolaneRetry: true } });
+        if (found.errors.length > 0 || !found.path) return builtin(args.path);
+        return { path: found.path, namespace: found.namespace, external: found.external, sideEffects: found.sideEffects };
+      });
+    },
   };
 }
-
-/**
- * `node:*` imports are refused. A bare name that is also a Node built-in (`buffer`, `events`, …) is
- * resolved normally first, so an installed npm package of that name (a polyfill) is bundled; only when
- * nothing is installed is it refused.
- */
-const refuseNodeBuiltins: Plugin = {
-  name: 'isolane-refuse-node-builtins',
-  setup(build) {
-    build.onResolve({ filter: /^node:/ }, (args) => refuse(args.path));
-    build.onResolve({ filter: BARE_BUILTIN }, async (args) => {
-      if ((args.pluginData as { isolaneRetry?: boolean } | undefined)?.isolaneRetry) return undefined;
-      const found = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { isolaneRetry: true } });
-      if (found.errors.length > 0 || !found.path) return refuse(args.path);
-      return { path: found.path, namespace: found.namespace, external: found.external, sideEffects: found.sideEffects };
-    });
-  },
-};
 
 function moduleNameFor(entry: string): string {
   return `${basename(entry, extname(entry))}.js`;
@@ -86,7 +95,7 @@ export async function bundleWorker(entry: string, options: BundleOptions = {}): 
       minify: options.minify ?? false,
       legalComments: 'none',
       logLevel: 'silent',
-      plugins: [refuseNodeBuiltins],
+      plugins: [nodeBuiltins(options.nodeCompat ?? false)],
     });
   } catch (err) {
     const failure = err as Partial<BuildFailure>;

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { adminClient } from './admin-client.ts';
 import { BundleError, bundleWorker, TYPESCRIPT, writeModule } from './bundle.ts';
+import { hasNodeCompat } from '../isolates/builtin-modules.ts';
 
 export interface DeployArgs {
   file: string;
@@ -13,6 +14,7 @@ export interface DeployArgs {
   routes: string[];
   bindings: { type: 'plain_text' | 'secret_text'; name: string; text: string }[];
   limits: Record<string, number>;
+  compatibilityFlags: string[];
   bundle: boolean;
   minify: boolean;
   outdir: string | undefined;
@@ -23,7 +25,7 @@ const LIMIT_FLAGS = new Set(['--cpu-ms', '--memory-mb', '--wall-ms']);
 
 /** `--flag value` or `--flag=value`; flags may come before or after the file. */
 export function parseDeployArgs(argv: string[]): DeployArgs {
-  const args: Omit<DeployArgs, 'file'> & { file?: string } = { name: undefined, routes: [], bindings: [], limits: {}, bundle: true, minify: false, outdir: undefined, dryRun: false };
+  const args: Omit<DeployArgs, 'file'> & { file?: string } = { name: undefined, routes: [], bindings: [], limits: {}, compatibilityFlags: [], bundle: true, minify: false, outdir: undefined, dryRun: false };
   for (let i = 0; i < argv.length; i++) {
     let flag = argv[i]!;
     let inline: string | undefined;
@@ -48,7 +50,8 @@ export function parseDeployArgs(argv: string[]): DeployArgs {
       const n = Number(value());
       if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} takes a positive number`);
       args.limits[flag.slice(2).replace('-', '_')] = n;
-    } else if (flag === '--no-bundle') args.bundle = false;
+    } else if (flag === '--compatibility-flag') args.compatibilityFlags.push(value());
+    else if (flag === '--no-bundle') args.bundle = false;
     else if (flag === '--minify') args.minify = true;
     else if (flag === '--outdir') args.outdir = value();
     else if (flag === '--dry-run') args.dryRun = true;
@@ -68,7 +71,7 @@ export async function deployCommand(argv: string[]): Promise<number> {
   let content: string | Uint8Array;
   if (args.bundle) {
     try {
-      const bundle = await bundleWorker(args.file, { minify: args.minify });
+      const bundle = await bundleWorker(args.file, { minify: args.minify, nodeCompat: hasNodeCompat(args.compatibilityFlags) });
       for (const warning of bundle.warnings) process.stderr.write(warning);
       ({ mainModule, content } = bundle);
     } catch (err) {
@@ -83,7 +86,13 @@ export async function deployCommand(argv: string[]): Promise<number> {
   }
   if (args.outdir) console.error(`wrote ${await writeModule(args.outdir, mainModule, content)}`);
 
-  const metadata = { main_module: mainModule, bindings: args.bindings, routes: args.routes, ...(Object.keys(args.limits).length ? { limits: args.limits } : {}) };
+  const metadata = {
+    main_module: mainModule,
+    bindings: args.bindings,
+    routes: args.routes,
+    ...(Object.keys(args.limits).length ? { limits: args.limits } : {}),
+    ...(args.compatibilityFlags.length ? { compatibility_flags: args.compatibilityFlags } : {}),
+  };
   if (args.dryRun) {
     const shown = { ...metadata, bindings: metadata.bindings.map((b) => (b.type === 'secret_text' ? { ...b, text: '(hidden)' } : b)) };
     console.log(JSON.stringify({ dry_run: true, worker: args.name ?? null, bytes: byteLength(content), metadata: shown }, null, 2));

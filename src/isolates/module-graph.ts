@@ -1,12 +1,14 @@
 /**
  * Compiles a version's modules into an isolate and links them: relative specifiers resolve against the
- * importing module's name; anything else (bare names, URLs, missing files) is a deploy error.
+ * importing module's name, Node.js built-in ones to the runtime's (builtin-modules.ts); anything else
+ * (bare names, URLs, missing files) is a deploy error.
  * Text, JSON and data modules become ES modules with a default export.
  */
 import { posix } from 'node:path';
 import ivm from './isolated-vm.ts';
 import { IsolaneError } from '../errors.ts';
 import type { Version, WorkerModule } from '../types.ts';
+import { builtinModuleName, builtinModuleSource } from './builtin-modules.ts';
 import { cachedCode, cacheOptions, compileResult, moduleCacheKey, rememberCache, replaceCache, saveCache } from './code-cache.ts';
 
 export function resolveSpecifier(specifier: string, importer: string): string | null {
@@ -67,13 +69,14 @@ export function linkModules(isolate: ivm.Isolate, context: ivm.Context, version:
   const compiled = new Map<string, ivm.Module>();
   const names = new Map<ivm.Module, string>();
 
-  const compile = (name: string): ivm.Module => {
+  const compile = (name: string, builtin = false): ivm.Module => {
     const existing = compiled.get(name);
     if (existing) return existing;
-    const source = byName.get(name);
-    if (!source) throw new IsolaneError('ISO_ERR_DEPLOY_MODULE_MISSING', `module not found: ${name}`, { details: { module: name } });
-    const cacheKey = moduleCacheKey(version.id, name);
-    const code = moduleSource(source);
+    const source = builtin ? undefined : byName.get(name);
+    if (!source && !builtin) throw new IsolaneError('ISO_ERR_DEPLOY_MODULE_MISSING', `module not found: ${name}`, { details: { module: name } });
+    // A built-in module's link is the same for every version: one cache entry for all of them.
+    const cacheKey = builtin ? `builtin:${name}` : moduleCacheKey(version.id, name);
+    const code = source ? moduleSource(source) : builtinModuleSource(name);
     let cache = cachedCode(cacheKey);
     if (cache && primeModule) {
       if (primeModule.applySync(undefined, [code, name, cache.copyInto()])) {
@@ -103,6 +106,8 @@ export function linkModules(isolate: ivm.Isolate, context: ivm.Context, version:
     main.instantiateSync(context, (specifier, referrer) => {
       try {
         const importer = names.get(referrer) ?? version.main;
+        const builtin = builtinModuleName(specifier, importer, version);
+        if (builtin !== null) return compile(builtin, true);
         const resolved = resolveSpecifier(specifier, importer);
         if (resolved === null) {
           throw new IsolaneError('ISO_ERR_DEPLOY_MODULE_MISSING', `cannot import "${specifier}" from ${importer}: only relative imports of uploaded modules are supported`, { details: { module: importer, specifier } });

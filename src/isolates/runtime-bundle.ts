@@ -10,7 +10,7 @@
  * the script was), needed only for hosts that are not plain ASCII; web-streams-polyfill (62 KB), needed
  * only by workers that touch a stream; urlpattern-polyfill and fflate, for URLPattern and compression
  * streams; the generic Array.prototype algorithms (runtime/global/interruptible/), needed only for huge
- * arrays and array-likes.
+ * arrays and array-likes; the Node.js built-in modules of nodejs_compat (runtime/node/).
  *
  * A few modules of whatwg-url's dependency tree are replaced here (see runtime/url/url.ts for why):
  * legacy encodings and TextEncoder/TextDecoder lookups go, and tr46's Unicode tables load lazily.
@@ -106,6 +106,25 @@ const unnamePolyfillClosures: Plugin = {
   },
 };
 
+/**
+ * path-browserify (node:path) resolves a relative path against `process.cwd()`, and an isolate has no
+ * `process`: the working directory of a worker is `/`, as in workerd. A change in the file's shape
+ * fails the build.
+ */
+const PATH_FILE = /[\\/]path-browserify[\\/]index\.js$/;
+
+const rootAsWorkingDirectory: Plugin = {
+  name: 'isolane-path-cwd',
+  setup(builder) {
+    builder.onLoad({ filter: PATH_FILE }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const calls = source.split('cwd = process.cwd();').length - 1;
+      if (calls !== 1) throw new Error(`runtime bundle: expected one process.cwd() in ${args.path}, found ${calls}`);
+      return { contents: source.replace('cwd = process.cwd();', "cwd = '/';"), loader: 'js' };
+    });
+  },
+};
+
 const markEagerModules: Plugin = {
   name: 'isolane-eager-modules',
   setup(builder) {
@@ -195,6 +214,12 @@ const CHUNKS: Record<string, string> = {
   'web-streams': `chunkExports = require('web-streams-polyfill');`,
   urlpattern: `import { URLPattern } from 'urlpattern-polyfill/urlpattern'; chunkExports = { URLPattern };`,
   fflate: `import { Deflate, Gzip, Inflate, Zlib } from './runtime/compression/fflate.ts'; chunkExports = { Deflate, Gzip, Inflate, Zlib };`,
+  // Node.js built-in modules for nodejs_compat (runtime/node/builtins.ts). The trailing slash names the
+  // npm packages, not Node's own modules of the same names.
+  'node-buffer': `chunkExports = require('buffer/');`,
+  'node-events': `chunkExports = require('events/');`,
+  'node-path': `chunkExports = require('path-browserify');`,
+  'node-util': `import { util } from './runtime/node/util.ts'; chunkExports = util;`,
 };
 
 /** A chunk as a script whose completion value is its `chunkExports` (runtime-chunks.ts runs it). */
@@ -202,7 +227,7 @@ async function bundleChunk(entry: string): Promise<string> {
   const result = await build({
     ...COMMON,
     stdin: { contents: entry, resolveDir: ROOT, loader: 'js' },
-    plugins: [unwrapUmd, unnamePolyfillClosures],
+    plugins: [unwrapUmd, unnamePolyfillClosures, rootAsWorkingDirectory],
     banner: { js: `(function () {${COMMON.banner.js}let chunkExports;` },
     footer: { js: 'return chunkExports;\n})()' },
   });

@@ -12,6 +12,7 @@ export interface Metadata {
   bodyPart: string | null;
   bindings: Binding[];
   compatibilityDate: string | null;
+  compatibilityFlags: string[];
   limits: Limits;
   fetchAllow: string[];
   routes: string[] | null;
@@ -57,10 +58,32 @@ export function parseMetadata(text: string): Metadata {
     bodyPart,
     bindings: parseBindings(m.bindings),
     compatibilityDate,
+    compatibilityFlags: parseCompatibilityFlags(m.compatibility_flags),
     limits: parseLimits(m.limits),
     routes: parseRoutes(m.routes),
     fetchAllow: parseFetchAllow(m.fetch_allow),
   };
+}
+
+const MAX_COMPATIBILITY_FLAGS = 64;
+/** Cloudflare's flag names: lower case words joined by underscores. */
+const COMPATIBILITY_FLAG = /^[a-z0-9]+(?:_[a-z0-9]+)*$/;
+
+/**
+ * Any well-formed flag is kept (wrangler sends the project's list as it is); only nodejs_compat and
+ * nodejs_compat_v2 change anything here. Duplicates are dropped, the order kept.
+ */
+function parseCompatibilityFlags(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.length > MAX_COMPATIBILITY_FLAGS) throw bad(`compatibility_flags must be an array of at most ${MAX_COMPATIBILITY_FLAGS} flag names`);
+  const flags: string[] = [];
+  value.forEach((flag: unknown, i) => {
+    if (typeof flag !== 'string' || flag.length > 64 || !COMPATIBILITY_FLAG.test(flag)) {
+      throw bad(`compatibility_flags[${i}] must be a flag name such as "nodejs_compat" (lower case letters, digits and underscores)`);
+    }
+    if (!flags.includes(flag)) flags.push(flag);
+  });
+  return flags;
 }
 
 const MAX_FETCH_ALLOW = 100;

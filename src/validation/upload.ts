@@ -86,6 +86,7 @@ async function parseMultipart(contentType: string, body: Uint8Array, maxBytes: n
       compatibilityDate: metadata.compatibilityDate,
       limits: metadata.limits,
       ...(metadata.fetchAllow.length > 0 ? { fetchAllow: metadata.fetchAllow } : {}),
+      ...(metadata.compatibilityFlags.length > 0 ? { compatibilityFlags: metadata.compatibilityFlags } : {}),
     },
     routes: metadata.routes,
   };

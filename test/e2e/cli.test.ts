@@ -100,11 +100,11 @@ t.test('bundling errors and refused imports exit non-zero with esbuild file:line
   t.equal(broken.stdout, '');
 
   t.equal(fs.code, 1);
-  t.match(fs.stderr, /Node\.js built-in module "node:fs" is not available to workers/);
+  t.match(fs.stderr, /Node\.js built-in module "node:fs" is not available to this worker: Isolane provides the Workers runtime APIs/);
   t.match(fs.stderr, /helper\.ts:1:\d+:/, 'points at the import in the helper');
 
   t.equal(bare.code, 1);
-  t.match(bare.stderr, /built-in module "path"/);
+  t.match(bare.stderr, /built-in module "path" is not available to this worker: it needs the nodejs_compat compatibility flag/);
 
   t.equal(missing.code, 1);
   t.match(missing.stderr, /Could not resolve "\.\/nowhere\.ts"/);
@@ -118,4 +118,28 @@ t.test('bundling errors and refused imports exit non-zero with esbuild file:line
 
   t.equal(noName.code, 1);
   t.match(noName.stderr, /deploy needs --name/);
+});
+
+t.test('with --compatibility-flag nodejs_compat, the runtime\'s Node.js modules stay imports of the bundle', async (t) => {
+  const server = await sharedServer();
+  const env = { ...process.env, ISOLANE_ADMIN_URL: server.adminUrl, ISOLANE_ADMIN_TOKEN: TOKEN };
+  const dir = t.testdir({
+    'index.ts': "import { Buffer } from 'node:buffer';\nimport path from 'path';\nimport { hex } from './hex.ts';\nexport default { fetch: () => new Response(hex(Buffer.from('hi')) + ' ' + path.join('/a', '../b')) };\n",
+    'hex.ts': "import type { Buffer } from 'node:buffer';\nexport const hex = (b: Buffer): string => b.toString('hex');\n",
+    'uses-fs.ts': "import { readFileSync } from 'node:fs';\nexport default { fetch: () => new Response(readFileSync('/etc/hostname')) };\n",
+  });
+  const outdir = join(dir, 'out');
+  const deployed = await cli(['deploy', join(dir, 'index.ts'), '--name', 'node-cli', '--compatibility-flag', 'nodejs_compat', '--outdir', outdir], env);
+  t.equal(deployed.code, 0, deployed.stderr);
+  const bundle = readFileSync(join(outdir, 'index.js'), 'utf8');
+  t.match(bundle, /from "node:buffer"/, 'node:buffer is left to the runtime');
+  t.match(bundle, /from "path"/, 'and so is the bare name, with no npm package of that name installed');
+  const reply = await send(server, 'node-cli.localhost');
+  t.equal(reply.text, '6869 /b');
+
+  const fs = await cli(['deploy', join(dir, 'uses-fs.ts'), '--name', 'node-fs', '--compatibility-flag', 'nodejs_compat', '--dry-run'], env);
+  t.equal(fs.code, 1);
+  t.match(fs.stderr, /"node:fs" is not available to this worker: the runtime's Node\.js built-in modules are node:buffer, node:events, node:path, node:util/);
+  const dry = await cli(['deploy', join(dir, 'index.ts'), '--name', 'x', '--compatibility-flag', 'nodejs_compat', '--dry-run'], env);
+  t.match(JSON.parse(dry.stdout), { metadata: { compatibility_flags: ['nodejs_compat'] } }, 'the flag goes into the metadata');
 });

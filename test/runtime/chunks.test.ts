@@ -12,6 +12,11 @@ const USES: Record<string, string> = {
   fflate: `const out = new Response(new Blob(['hello']).stream().pipeThrough(new CompressionStream('gzip')).pipeThrough(new DecompressionStream('gzip'))); return await out.text();`,
   tr46: `return new URL('https://bücher.example/').hostname;`,
   'generic-array-methods': `const a = new Array(300000); a[5] = 'x'; return [a.indexOf('x'), Array.prototype.join.call({ length: 2, 0: 'a', 1: 'b' }, '-')];`,
+  // The Node.js modules of nodejs_compat, as the host's links read them (src/isolates/builtin-modules.ts).
+  'node-buffer': `return builtinModule('node:buffer').Buffer.from('hi').toString('hex');`,
+  'node-events': `const emitter = new (builtinModule('node:events').EventEmitter)(); let got; emitter.on('x', (v) => { got = v; }); emitter.emit('x', 7); return got;`,
+  'node-path': `return builtinModule('node:path').resolve('a', '../b');`,
+  'node-util': `return builtinModule('node:util').format('%s-%d %o', 'a', 1, { b: [2] });`,
 };
 
 const EXPECTED: Record<string, unknown> = {
@@ -20,6 +25,10 @@ const EXPECTED: Record<string, unknown> = {
   fflate: 'hello',
   tr46: 'xn--bcher-kva.example',
   'generic-array-methods': [5, 'a-b'],
+  'node-buffer': '6869',
+  'node-events': 7,
+  'node-path': '/b',
+  'node-util': 'a-1 { b: [ 2 ] }',
 };
 
 for (const [chunk, use] of Object.entries(USES)) {

@@ -249,11 +249,13 @@ export class Evaluator {
     const worker = await TestWorker.create(64, options);
     worker.deployModule(`
       const AsyncFunction = (async () => {}).constructor;
+      // What the links of Node.js built-in modules read (runtime/node/builtins.ts): gone after install.
+      const builtinModule = globalThis.__isolaneBuiltinModule;
       export default {
         async fetch(request, env, ctx) {
           const code = await request.text();
           try {
-            const value = await new AsyncFunction('request', 'env', 'ctx', code)(request, env, ctx);
+            const value = await new AsyncFunction('request', 'env', 'ctx', 'builtinModule', code)(request, env, ctx, builtinModule);
             return new Response(JSON.stringify({ ok: true, value: value === undefined ? null : value }));
           } catch (error) {
             return new Response(JSON.stringify({ ok: false, name: error?.name, message: error?.message, isError: error instanceof Error }));

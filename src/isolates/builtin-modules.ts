@@ -1,0 +1,62 @@
+/**
+ * Node.js built-in modules for workers with the `nodejs_compat` (or `nodejs_compat_v2`) compatibility
+ * flag, as on Workers: `import { Buffer } from 'node:buffer'` (or `from 'buffer'`). The link of such an
+ * import is a module of a few lines made here, which takes the exports from the runtime
+ * (runtime/node/builtins.ts); its export names are listed here because a module's exports are fixed
+ * when it is compiled. Any other `node:` module is a deploy error that names what is there.
+ */
+import { IsolaneError } from '../errors.ts';
+import type { Version } from '../types.ts';
+
+/** Each module's named exports (besides `default`), as runtime/node/builtins.ts makes them. */
+export const BUILTIN_EXPORTS: Readonly<Record<string, readonly string[]>> = {
+  'node:buffer': ['Buffer', 'SlowBuffer', 'INSPECT_MAX_BYTES', 'kMaxLength', 'kStringMaxLength', 'constants', 'atob', 'btoa', 'isAscii', 'isUtf8', 'Blob', 'File'],
+  'node:events': ['EventEmitter', 'once', 'listenerCount', 'defaultMaxListeners'],
+  'node:path': ['basename', 'delimiter', 'dirname', 'extname', 'format', 'isAbsolute', 'join', 'normalize', 'parse', 'posix', 'relative', 'resolve', 'sep', 'toNamespacedPath', 'win32'],
+  'node:util': ['promisify', 'callbackify', 'inherits', 'deprecate', 'format', 'inspect', 'isDeepStrictEqual', 'types', 'isArray', 'TextEncoder', 'TextDecoder'],
+};
+
+/** Other names for the same modules. */
+const ALIASES: Readonly<Record<string, string>> = { 'node:path/posix': 'node:path' };
+
+/** The flags under which workers may import them. */
+export const NODE_COMPAT_FLAGS: readonly string[] = ['nodejs_compat', 'nodejs_compat_v2'];
+
+export const AVAILABLE_BUILTINS = Object.keys(BUILTIN_EXPORTS).join(', ');
+
+export function hasNodeCompat(flags: readonly string[] | undefined): boolean {
+  return (flags ?? []).some((flag) => NODE_COMPAT_FLAGS.includes(flag));
+}
+
+/** `node:buffer`, `buffer` and `node:path/posix` → the module they name here (`node:…`), or null. */
+export function supportedBuiltin(specifier: string): string | null {
+  const prefixed = specifier.startsWith('node:') ? specifier : `node:${specifier}`;
+  const name = ALIASES[prefixed] ?? prefixed;
+  return Object.hasOwn(BUILTIN_EXPORTS, name) ? name : null;
+}
+
+/**
+ * The built-in module `specifier` names (`node:buffer`, or `buffer` under nodejs_compat), or null when
+ * it names none (it is then an uploaded module's path, or missing). A `node:` module this runtime does
+ * not have, or any of them without the flag, is a deploy error.
+ */
+export function builtinModuleName(specifier: string, importer: string, version: Version): string | null {
+  const nodeCompat = hasNodeCompat(version.compatibilityFlags);
+  const name = supportedBuiltin(specifier);
+  const known = name !== null;
+  if (!specifier.startsWith('node:') && !known) return null;
+  const details = { module: importer, specifier };
+  if (!nodeCompat) {
+    throw new IsolaneError('ISO_ERR_DEPLOY_MODULE_MISSING', `cannot import "${specifier}" from ${importer}: Node.js built-in modules need the nodejs_compat compatibility flag (metadata "compatibility_flags": ["nodejs_compat"])`, { details });
+  }
+  if (!known) {
+    throw new IsolaneError('ISO_ERR_DEPLOY_MODULE_MISSING', `cannot import "${specifier}" from ${importer}: this runtime's Node.js built-in modules are ${AVAILABLE_BUILTINS}`, { details });
+  }
+  return name!;
+}
+
+/** The source of built-in module `name`'s link: its exports, read once from the runtime. */
+export function builtinModuleSource(name: string): string {
+  const names = BUILTIN_EXPORTS[name]!;
+  return `const m = __isolaneBuiltinModule(${JSON.stringify(name)});\nexport default m.default;\nexport const ${names.map((n) => `${n} = m.${n}`).join(', ')};\n`;
+}

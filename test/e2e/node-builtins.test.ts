@@ -1,0 +1,174 @@
+/**
+ * Node.js built-in modules under the nodejs_compat compatibility flag, over real HTTP: a worker imports
+ * node:buffer, node:events, node:path and node:util (prefixed and bare) and uses them; every export name
+ * the host links is there; without the flag, or for a module the runtime does not have, the deploy is a
+ * 400 that says so and the live version keeps serving; bad compatibility_flags are 400s.
+ */
+import t from 'tap';
+import { BUILTIN_EXPORTS } from '../../src/isolates/builtin-modules.ts';
+import { admin, deployMultipart, send, startServer } from '../helpers/server.ts';
+
+const server = await startServer(t);
+
+const NODE_COMPAT = { main_module: 'main.js', compatibility_flags: ['nodejs_compat'] };
+
+const WORKER = `
+import { Buffer, isUtf8, isAscii, constants } from 'node:buffer';
+import bufferModule, { Buffer as BareBuffer } from 'buffer';
+import EventEmitter, { once } from 'node:events';
+import path, { join, resolve } from 'node:path';
+import posix from 'node:path/posix';
+import util, { format, inspect, promisify, types, isDeepStrictEqual } from 'node:util';
+import * as bufferNs from 'node:buffer';
+import * as eventsNs from 'node:events';
+import * as pathNs from 'node:path';
+import * as utilNs from 'node:util';
+
+export default { async fetch(request) {
+  const { pathname } = new URL(request.url);
+  if (pathname === '/exports') {
+    const names = (ns) => Object.fromEntries(Object.keys(ns).map((k) => [k, ns[k] === undefined ? 'undefined' : ns[k] === null ? 'null' : typeof ns[k]]));
+    return Response.json({ 'node:buffer': names(bufferNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:util': names(utilNs) });
+  }
+  const b = Buffer.from('héllo wörld');
+  const ee = new EventEmitter();
+  const heard = [];
+  ee.on('x', (v) => heard.push('on:' + v));
+  ee.once('x', (v) => heard.push('once:' + v));
+  ee.emit('x', 1);
+  ee.emit('x', 2);
+  setTimeout(() => ee.emit('later', 'ok'), 1);
+  const [later] = await once(ee, 'later');
+  const legacy = (a, cb) => setTimeout(() => (a < 0 ? cb(new Error('negative')) : cb(null, a * 2)), 1);
+  const doubled = await promisify(legacy)(21);
+  let rejected = null;
+  try { await promisify(legacy)(-1); } catch (e) { rejected = e.message; }
+  return Response.json({
+    base64: b.toString('base64'),
+    hex: Buffer.from([1, 2, 254]).toString('hex'),
+    fromBase64: Buffer.from('aGVsbG8=', 'base64').toString(),
+    byteLength: Buffer.byteLength('héllo'),
+    concat: Buffer.concat([Buffer.from('ab'), Buffer.from('cd')]).toString(),
+    readUInt32BE: Buffer.from([0, 0, 1, 0]).readUInt32BE(0),
+    isBuffer: Buffer.isBuffer(b) && !Buffer.isBuffer(new Uint8Array(1)),
+    isUint8Array: b instanceof Uint8Array,
+    bareIsSame: BareBuffer === Buffer && bufferModule.Buffer === Buffer,
+    isUtf8: [isUtf8(b), isUtf8(new Uint8Array([0xff]))],
+    isAscii: [isAscii(Buffer.from('abc')), isAscii(b)],
+    maxLength: constants.MAX_LENGTH > 0,
+    heard, later, listeners: ee.listenerCount('x'),
+    join: join('/a', 'b', '../c'),
+    resolve: resolve('x', 'y'),
+    parse: path.parse('/srv/app/index.html'),
+    posixIsPath: posix.join === path.join && path.posix === path,
+    format: format('%s=%d %j %%', 'a', 42, { b: [1] }),
+    inspect: inspect({ a: [1, { b: 'c' }], m: new Map([[1, 2]]) }),
+    doubled, rejected,
+    types: [types.isUint8Array(b), types.isPromise(Promise.resolve()), types.isDate(new Date()), types.isRegExp('x')],
+    deepEqual: [isDeepStrictEqual({ a: [1, 2] }, { a: [1, 2] }), isDeepStrictEqual({ a: 1 }, { a: '1' })],
+    utilDefault: util.format === format,
+    globalBuffer: typeof globalThis.Buffer,
+  });
+} };
+`;
+
+t.test('a nodejs_compat worker imports and uses node:buffer, node:events, node:path and node:util', async (t) => {
+  const deployed = await deployMultipart(server, 'node-compat', NODE_COMPAT, { 'main.js': WORKER });
+  t.equal(deployed.status, 201, deployed.text);
+  const worker = await admin(server, 'GET', '/v1/workers/node-compat');
+  t.same(worker.json<{ active: { compatibilityFlags: string[] } }>().active.compatibilityFlags, ['nodejs_compat'], 'the version shows its flags');
+
+  const reply = await send(server, 'node-compat.localhost', '/');
+  t.equal(reply.status, 200, reply.text);
+  t.same(reply.json(), {
+    base64: Buffer.from('héllo wörld').toString('base64'),
+    hex: '0102fe',
+    fromBase64: 'hello',
+    byteLength: 6,
+    concat: 'abcd',
+    readUInt32BE: 256,
+    isBuffer: true,
+    isUint8Array: true,
+    bareIsSame: true,
+    isUtf8: [true, false],
+    isAscii: [true, false],
+    maxLength: true,
+    heard: ['on:1', 'once:1', 'on:2'],
+    later: 'ok',
+    listeners: 1,
+    join: '/a/c',
+    resolve: '/x/y',
+    parse: { root: '/', dir: '/srv/app', base: 'index.html', ext: '.html', name: 'index' },
+    posixIsPath: true,
+    format: 'a=42 {"b":[1]} %',
+    inspect: "{ a: [ 1, { b: 'c' } ], m: Map(1) { 1 => 2 } }",
+    doubled: 42,
+    rejected: 'negative',
+    types: [true, true, true, false],
+    deepEqual: [true, false],
+    utilDefault: true,
+    globalBuffer: 'undefined',
+  });
+});
+
+t.test('every export name the host links is there, and no other', async (t) => {
+  const reply = await send(server, 'node-compat.localhost', '/exports');
+  t.equal(reply.status, 200, reply.text);
+  const seen = reply.json<Record<string, Record<string, string>>>();
+  for (const [name, exports] of Object.entries(BUILTIN_EXPORTS)) {
+    t.same(Object.keys(seen[name]!).sort(), ['default', ...exports].sort(), `${name}: the names`);
+    const missing = Object.entries(seen[name]!).filter(([key, type]) => type === 'undefined' && key !== 'win32');
+    t.same(missing, [], `${name}: each has a value`);
+  }
+});
+
+t.test('without the flag, or for a module the runtime does not have, the deploy is a clear 400', async (t) => {
+  const cases: [string, Record<string, unknown>, string, RegExp][] = [
+    ['no flag, node: prefix', { main_module: 'main.js' }, `import { Buffer } from 'node:buffer'; export default { fetch: () => new Response(Buffer.from('x')) };`, /"node:buffer".*nodejs_compat/],
+    ['no flag, bare name', { main_module: 'main.js', compatibility_flags: ['streams_enable_constructors'] }, `import EventEmitter from 'events'; export default { fetch: () => new Response('x') };`, /"events".*nodejs_compat/],
+    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:buffer, node:events, node:path, node:util/],
+  ];
+  for (const [what, metadata, source, message] of cases) {
+    const reply = await deployMultipart(server, 'node-compat', metadata, { 'main.js': source });
+    t.equal(reply.status, 400, `${what}: ${reply.text}`);
+    const error = reply.json<{ error: { code: string; message: string } }>().error;
+    t.equal(error.code, 'ISO_ERR_DEPLOY_MODULE_MISSING', what);
+    t.match(error.message, message, what);
+  }
+  const still = await send(server, 'node-compat.localhost', '/');
+  t.equal(still.status, 200, 'the live version still serves');
+  t.equal(still.json<{ hex: string }>().hex, '0102fe');
+});
+
+t.test('compatibility_flags must be a list of flag names', async (t) => {
+  for (const flags of ['nodejs_compat', ['Nodejs-Compat'], [1], Array.from({ length: 65 }, (_, i) => `flag_${i}`)]) {
+    const reply = await deployMultipart(server, 'flags', { main_module: 'main.js', compatibility_flags: flags }, { 'main.js': 'export default { fetch: () => new Response("x") }' });
+    t.equal(reply.status, 400, JSON.stringify(flags).slice(0, 40));
+    const error = reply.json<{ error: { code: string; message: string } }>().error;
+    t.equal(error.code, 'ISO_ERR_DEPLOY_METADATA');
+    t.match(error.message, /compatibility_flags/);
+  }
+  const missing = await send(server, 'flags.localhost', '/');
+  t.equal(missing.status, 404, 'nothing was stored');
+});
+
+t.test('the hook the links read is gone once the worker runs, and a worker that replaces it fools only itself', async (t) => {
+  const modules = {
+    // Evaluated before main.js's own import of node:util: its replacement is what that link reads.
+    'first.js': `export const hookAtTopLevel = typeof globalThis.__isolaneBuiltinModule;
+      const real = globalThis.__isolaneBuiltinModule;
+      Object.defineProperty(globalThis, '__isolaneBuiltinModule', { value: (name) => (name === 'node:util' ? { default: 'fake', format: () => 'fake' } : real(name)), configurable: true });`,
+    'main.js': `import { hookAtTopLevel } from './first.js';
+      import { format } from 'node:util';
+      import { Buffer } from 'node:buffer';
+      export default { fetch() {
+        return Response.json({ hookAtTopLevel, hookNow: typeof globalThis.__isolaneBuiltinModule, names: Object.getOwnPropertyNames(globalThis).filter((n) => /isolane/i.test(n)), format: format('%d', 1), hex: Buffer.from('A').toString('hex') });
+      } };`,
+  };
+  const deployed = await deployMultipart(server, 'hook', NODE_COMPAT, modules);
+  t.equal(deployed.status, 201, deployed.text);
+  const reply = await send(server, 'hook.localhost', '/');
+  t.same(reply.json(), { hookAtTopLevel: 'function', hookNow: 'undefined', names: [], format: 'fake', hex: '41' });
+  const other = await send(server, 'node-compat.localhost', '/');
+  t.equal(other.json<{ format: string }>().format, 'a=42 {"b":[1]} %', "another worker's node:util is its own");
+});

@@ -1,8 +1,9 @@
 /**
  * dispatch(): every entry of the host into the isolate after boot (see host.d.ts).
  *
- *   install  find the worker's handlers, module syntax (`export default { fetch, scheduled }`) or
- *            service-worker syntax (`addEventListener('fetch' | 'scheduled', …)`), and its env
+ *   install  find the worker's handlers, module syntax (`export default { fetch, scheduled }`, or a
+ *            class extending cloudflare:workers' WorkerEntrypoint) or service-worker syntax
+ *            (`addEventListener('fetch' | 'scheduled', …)`), and its env
  *   request  build the Request, run the handler, answer via host('respond' | 'error'), then 'done'
  *   scheduled  run the scheduled handler for a cron trigger; host('error') if it fails, then 'done'
  *   requests several requests with no body or a text one, one after another (batch.ts)
@@ -35,8 +36,9 @@ import { answer, cancelInvocation, fail, handled, settle, startInvocation, type 
 import { createScheduledController, createScheduledEvent } from './events/scheduled-event.ts';
 import { wsClosed, wsMessage } from './workers/websocket.ts';
 import { createKvNamespace } from './workers/kv.ts';
-import { removeBuiltinModuleHook } from './node/builtins.ts';
-import { JSONParse, ReflectApply, ReflectOwnKeys, StringPrototypeSplit } from './primordials.ts';
+import { removeBuiltinModuleHook } from './builtin-modules.ts';
+import { envImported, isEntrypointClass } from './workers/entrypoints.ts';
+import { CONFIGURABLE, defineValue, ENUMERABLE, JSONParse, ReflectApply, ReflectConstruct, ReflectOwnKeys, StringPrototypeSplit, WRITABLE } from './primordials.ts';
 import type { Request } from './http/request.ts';
 
 type Syntax = 'module' | 'service-worker';
@@ -45,6 +47,8 @@ interface Installed {
   syntax: Syntax;
   /** Module syntax: the default export and its fetch and scheduled methods, read once at install. */
   handler: object | null;
+  /** The default export is a WorkerEntrypoint class: constructed with (ctx, env) for each invocation. */
+  entrypoint: (new (ctx: unknown, env: unknown) => object) | null;
   fetch: Function | null;
   scheduled: Function | null;
   env: Record<string, unknown>;
@@ -56,21 +60,32 @@ function install(namespace: unknown, envJson: unknown, kvNames: unknown): Syntax
   if (installed !== null) throw new TypeError('The worker is already installed.');
   // The worker's modules have all run, and every built-in module among them has read its exports.
   removeBuiltinModuleHook();
-  const env = JSONParse(`${envJson as string}`) as Record<string, unknown>;
+  let env = JSONParse(`${envJson as string}`) as Record<string, unknown>;
   if (typeof env !== 'object' || env === null) throw new TypeError('env must be the JSON of an object.');
   if (typeof kvNames === 'string' && kvNames !== '') {
     const names = StringPrototypeSplit(kvNames, ',');
     for (let i = 0; i < names.length; i++) env[names[i]!] = createKvNamespace(names[i]!);
   }
+  // `import { env } from 'cloudflare:workers'` is the same object the handlers get.
+  const imported = envImported();
+  if (imported !== null) {
+    const keys = ReflectOwnKeys(env);
+    for (let i = 0; i < keys.length; i++) defineValue(imported, keys[i]!, env[keys[i] as string], WRITABLE | ENUMERABLE | CONFIGURABLE);
+    env = imported;
+  }
   if (namespace !== undefined) {
     const handler = (namespace as { default?: unknown }).default;
-    const isObject = (typeof handler === 'object' && handler !== null) || typeof handler === 'function';
-    const fetch = isObject ? (handler as { fetch?: unknown }).fetch : undefined;
-    const scheduled = isObject ? (handler as { scheduled?: unknown }).scheduled : undefined;
+    const entrypoint = isEntrypointClass(handler) ? handler : null;
+    // A WorkerEntrypoint's methods are its prototype's.
+    const methods = entrypoint !== null ? (entrypoint.prototype as object) : handler;
+    const isObject = (typeof methods === 'object' && methods !== null) || typeof methods === 'function';
+    const fetch = isObject ? (methods as { fetch?: unknown }).fetch : undefined;
+    const scheduled = isObject ? (methods as { scheduled?: unknown }).scheduled : undefined;
     if (typeof fetch === 'function' || typeof scheduled === 'function') {
       installed = {
         syntax: 'module',
         handler: handler as object,
+        entrypoint,
         fetch: typeof fetch === 'function' ? fetch : null,
         scheduled: typeof scheduled === 'function' ? scheduled : null,
         env,
@@ -92,7 +107,7 @@ function install(namespace: unknown, envJson: unknown, kvNames: unknown): Syntax
     const key = keys[i] as string;
     defineGlobal(key, env[key]);
   }
-  installed = { syntax: 'service-worker', handler: null, fetch: null, scheduled: null, env };
+  installed = { syntax: 'service-worker', handler: null, entrypoint: null, fetch: null, scheduled: null, env };
   return 'service-worker';
 }
 
@@ -126,11 +141,16 @@ function scheduled(id: number, scheduledTime: number, cron: string): void {
   else runModuleHandler(installed, invocation, installed.scheduled, createScheduledController(scheduledTime, cron), handled);
 }
 
-/** Calls a module handler with (`first`, env, ctx); `done` gets the invocation once its result fulfils. */
+/**
+ * Calls a module handler with (`first`, env, ctx), or a WorkerEntrypoint's method with (`first`) on an
+ * instance made with (ctx, env); `done` gets the invocation once its result fulfils.
+ */
 function runModuleHandler(worker: Installed, invocation: Invocation, method: Function, first: unknown, done: (invocation: Invocation, value: unknown) => void): void {
   let result: unknown;
   try {
-    result = ReflectApply(method, worker.handler, [first, worker.env, createExecutionContext(invocation)]);
+    const ctx = createExecutionContext(invocation);
+    if (worker.entrypoint === null) result = ReflectApply(method, worker.handler, [first, worker.env, ctx]);
+    else result = ReflectApply(method, ReflectConstruct(worker.entrypoint, [ctx, worker.env]), [first]);
   } catch (error) {
     fail(invocation, error);
     return;

@@ -36,7 +36,7 @@ import { installURLGlobals } from './url/url.ts';
 import { installURLPatternGlobal } from './url/url-pattern.ts';
 import { installLazyGlobals } from './global/lazy-globals.ts';
 import { installInterruptibleBuiltins } from './global/interruptible/install.ts';
-import { installBuiltinModules } from './node/builtins.ts';
+import { installBuiltinModules } from './builtin-modules.ts';
 import { useNamedKeys } from './global/interruptible/object-keys.ts';
 import { useNativeUtf8Encode } from './encoding/utf8.ts';
 import { CONFIGURABLE, defineValue, globalThisRef, ReflectDeleteProperty } from './primordials.ts';

@@ -61,6 +61,8 @@ function nodeBuiltins(nodeCompat: boolean): Plugin {
     name: 'isolane-node-builtins',
     setup(build) {
       build.onResolve({ filter: /^node:/ }, (args) => builtin(args.path));
+      // The runtime's own module, as wrangler leaves it.
+      build.onResolve({ filter: /^cloudflare:workers$/ }, (args) => ({ path: args.path, external: true }));
       build.onResolve({ filter: BARE_BUILTIN }, async (args) => {
         if ((args.pluginData as { isolaneRetry?: boolean } | undefined)?.isolaneRetry) return undefined;
         const found = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { isolaneRetry: true } });

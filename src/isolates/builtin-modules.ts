@@ -1,15 +1,17 @@
 /**
- * Node.js built-in modules for workers with the `nodejs_compat` (or `nodejs_compat_v2`) compatibility
- * flag, as on Workers: `import { Buffer } from 'node:buffer'` (or `from 'buffer'`). The link of such an
- * import is a module of a few lines made here, which takes the exports from the runtime
- * (runtime/node/builtins.ts); its export names are listed here because a module's exports are fixed
- * when it is compiled. Any other `node:` module is a deploy error that names what is there.
+ * Modules a worker imports by name, as on Workers: `cloudflare:workers` always, and Node.js built-in
+ * modules with the `nodejs_compat` (or `nodejs_compat_v2`) compatibility flag (`import { Buffer } from
+ * 'node:buffer'`, or `from 'buffer'`). The link of such an import is a module of a few lines made here,
+ * which takes the exports from the runtime (runtime/builtin-modules.ts); its export names are listed
+ * here because a module's exports are fixed when it is compiled. Any other `node:` or `cloudflare:`
+ * module is a deploy error that names what is there.
  */
 import { IsolaneError } from '../errors.ts';
 import type { Version } from '../types.ts';
 
-/** Each module's named exports (besides `default`), as runtime/node/builtins.ts makes them. */
+/** Each module's named exports (besides `default`), as runtime/builtin-modules.ts makes them. */
 export const BUILTIN_EXPORTS: Readonly<Record<string, readonly string[]>> = {
+  'cloudflare:workers': ['WorkerEntrypoint', 'DurableObject', 'RpcTarget', 'env'],
   'node:buffer': ['Buffer', 'SlowBuffer', 'INSPECT_MAX_BYTES', 'kMaxLength', 'kStringMaxLength', 'constants', 'atob', 'btoa', 'isAscii', 'isUtf8', 'Blob', 'File'],
   'node:events': ['EventEmitter', 'once', 'listenerCount', 'defaultMaxListeners'],
   'node:path': ['basename', 'delimiter', 'dirname', 'extname', 'format', 'isAbsolute', 'join', 'normalize', 'parse', 'posix', 'relative', 'resolve', 'sep', 'toNamespacedPath', 'win32'],
@@ -22,14 +24,18 @@ const ALIASES: Readonly<Record<string, string>> = { 'node:path/posix': 'node:pat
 /** The flags under which workers may import them. */
 export const NODE_COMPAT_FLAGS: readonly string[] = ['nodejs_compat', 'nodejs_compat_v2'];
 
-export const AVAILABLE_BUILTINS = Object.keys(BUILTIN_EXPORTS).join(', ');
+/** The Node.js modules, as error messages list them. */
+export const AVAILABLE_BUILTINS = Object.keys(BUILTIN_EXPORTS).filter((name) => name.startsWith('node:')).join(', ');
+
+const WORKERS_MODULE = 'cloudflare:workers';
 
 export function hasNodeCompat(flags: readonly string[] | undefined): boolean {
   return (flags ?? []).some((flag) => NODE_COMPAT_FLAGS.includes(flag));
 }
 
-/** `node:buffer`, `buffer` and `node:path/posix` → the module they name here (`node:…`), or null. */
+/** `node:buffer`, `buffer` and `node:path/posix` → the Node.js module they name here (`node:…`), or null. */
 export function supportedBuiltin(specifier: string): string | null {
+  if (specifier.startsWith('cloudflare:')) return null;
   const prefixed = specifier.startsWith('node:') ? specifier : `node:${specifier}`;
   const name = ALIASES[prefixed] ?? prefixed;
   return Object.hasOwn(BUILTIN_EXPORTS, name) ? name : null;
@@ -41,6 +47,10 @@ export function supportedBuiltin(specifier: string): string | null {
  * not have, or any of them without the flag, is a deploy error.
  */
 export function builtinModuleName(specifier: string, importer: string, version: Version): string | null {
+  if (specifier === WORKERS_MODULE) return WORKERS_MODULE;
+  if (specifier.startsWith('cloudflare:')) {
+    throw new IsolaneError('ISO_ERR_DEPLOY_MODULE_MISSING', `cannot import "${specifier}" from ${importer}: of Cloudflare's modules this runtime has ${WORKERS_MODULE}`, { details: { module: importer, specifier } });
+  }
   const nodeCompat = hasNodeCompat(version.compatibilityFlags);
   const name = supportedBuiltin(specifier);
   const known = name !== null;

@@ -214,7 +214,7 @@ const CHUNKS: Record<string, string> = {
   'web-streams': `chunkExports = require('web-streams-polyfill');`,
   urlpattern: `import { URLPattern } from 'urlpattern-polyfill/urlpattern'; chunkExports = { URLPattern };`,
   fflate: `import { Deflate, Gzip, Inflate, Zlib } from './runtime/compression/fflate.ts'; chunkExports = { Deflate, Gzip, Inflate, Zlib };`,
-  // Node.js built-in modules for nodejs_compat (runtime/node/builtins.ts). The trailing slash names the
+  // Node.js built-in modules for nodejs_compat (runtime/node/modules.ts). The trailing slash names the
   // npm packages, not Node's own modules of the same names.
   'node-buffer': `chunkExports = require('buffer/');`,
   'node-events': `chunkExports = require('events/');`,

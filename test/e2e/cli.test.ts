@@ -120,13 +120,14 @@ t.test('bundling errors and refused imports exit non-zero with esbuild file:line
   t.match(noName.stderr, /deploy needs --name/);
 });
 
-t.test('with --compatibility-flag nodejs_compat, the runtime\'s Node.js modules stay imports of the bundle', async (t) => {
+t.test('cloudflare:workers, and with --compatibility-flag nodejs_compat the runtime\'s Node.js modules, stay imports of the bundle', async (t) => {
   const server = await sharedServer();
   const env = { ...process.env, ISOLANE_ADMIN_URL: server.adminUrl, ISOLANE_ADMIN_TOKEN: TOKEN };
   const dir = t.testdir({
     'index.ts': "import { Buffer } from 'node:buffer';\nimport path from 'path';\nimport { hex } from './hex.ts';\nexport default { fetch: () => new Response(hex(Buffer.from('hi')) + ' ' + path.join('/a', '../b')) };\n",
     'hex.ts': "import type { Buffer } from 'node:buffer';\nexport const hex = (b: Buffer): string => b.toString('hex');\n",
     'uses-fs.ts': "import { readFileSync } from 'node:fs';\nexport default { fetch: () => new Response(readFileSync('/etc/hostname')) };\n",
+    'entry.ts': "import { WorkerEntrypoint } from 'cloudflare:workers';\nexport default class extends WorkerEntrypoint { fetch() { return new Response('entrypoint ' + typeof this.ctx.waitUntil); } }\n",
   });
   const outdir = join(dir, 'out');
   const deployed = await cli(['deploy', join(dir, 'index.ts'), '--name', 'node-cli', '--compatibility-flag', 'nodejs_compat', '--outdir', outdir], env);
@@ -140,6 +141,9 @@ t.test('with --compatibility-flag nodejs_compat, the runtime\'s Node.js modules 
   const fs = await cli(['deploy', join(dir, 'uses-fs.ts'), '--name', 'node-fs', '--compatibility-flag', 'nodejs_compat', '--dry-run'], env);
   t.equal(fs.code, 1);
   t.match(fs.stderr, /"node:fs" is not available to this worker: the runtime's Node\.js built-in modules are node:buffer, node:events, node:path, node:util/);
+  const entry = await cli(['deploy', join(dir, 'entry.ts'), '--name', 'entry-cli'], env);
+  t.equal(entry.code, 0, `cloudflare:workers needs no flag: ${entry.stderr}`);
+  t.equal((await send(server, 'entry-cli.localhost')).text, 'entrypoint function');
   const dry = await cli(['deploy', join(dir, 'index.ts'), '--name', 'x', '--compatibility-flag', 'nodejs_compat', '--dry-run'], env);
   t.match(JSON.parse(dry.stdout), { metadata: { compatibility_flags: ['nodejs_compat'] } }, 'the flag goes into the metadata');
 });

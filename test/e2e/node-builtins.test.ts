@@ -23,12 +23,13 @@ import * as bufferNs from 'node:buffer';
 import * as eventsNs from 'node:events';
 import * as pathNs from 'node:path';
 import * as utilNs from 'node:util';
+import * as workersNs from 'cloudflare:workers';
 
 export default { async fetch(request) {
   const { pathname } = new URL(request.url);
   if (pathname === '/exports') {
     const names = (ns) => Object.fromEntries(Object.keys(ns).map((k) => [k, ns[k] === undefined ? 'undefined' : ns[k] === null ? 'null' : typeof ns[k]]));
-    return Response.json({ 'node:buffer': names(bufferNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:util': names(utilNs) });
+    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:util': names(utilNs) });
   }
   const b = Buffer.from('héllo wörld');
   const ee = new EventEmitter();

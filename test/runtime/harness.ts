@@ -249,7 +249,7 @@ export class Evaluator {
     const worker = await TestWorker.create(64, options);
     worker.deployModule(`
       const AsyncFunction = (async () => {}).constructor;
-      // What the links of Node.js built-in modules read (runtime/node/builtins.ts): gone after install.
+      // What the links of modules imported by name read (runtime/builtin-modules.ts): gone after install.
       const builtinModule = globalThis.__isolaneBuiltinModule;
       export default {
         async fetch(request, env, ctx) {

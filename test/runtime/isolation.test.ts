@@ -8,7 +8,7 @@ t.test('the boot hook is gone after boot; the host callback is on no global', as
   t.teardown(() => w.dispose());
   const hostish = `[typeof __isolaneBoot, Object.getOwnPropertyNames(globalThis).filter((n) => n !== 'dispatchEvent' && /isolane|boot|host|dispatch/i.test(n)),
              Object.getOwnPropertySymbols(globalThis).length]`;
-  // Until a worker is installed, the hook its links of Node.js built-in modules read (runtime/node/builtins.ts).
+  // Until a worker is installed, the hook the links of modules imported by name read (runtime/builtin-modules.ts).
   t.same(w.eval(hostish), ['undefined', ['__isolaneBuiltinModule'], 0], 'booted');
   w.deployModule(`export default { fetch: () => new Response('x') }`);
   t.same(w.eval(hostish), ['undefined', [], 0], 'installed');

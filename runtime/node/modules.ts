@@ -1,47 +1,13 @@
 /**
- * The Node.js built-in modules a worker with the `nodejs_compat` compatibility flag may import
- * (`node:buffer`, `node:events`, `node:path`, `node:util`). The host links such an import to a small
- * module of its own (src/isolates/builtin-modules.ts) that reads the exports from here through
- * `__isolaneBuiltinModule(specifier)`, a global that hands out nothing but these modules and is deleted
- * once the worker's modules have run (install, entry.ts), like the boot hook: a worker's own top-level
- * code could replace it, and fool only its own later imports. Each module comes from a runtime chunk,
- * loaded on the first import: isolates that import none pay nothing.
- *
- * The export names each module's link offers are listed host-side; test/runtime/node-builtins.test.ts
- * checks the two agree.
+ * The Node.js built-in modules of nodejs_compat (`node:buffer`, `node:events`, `node:path`,
+ * `node:util`), each made from its runtime chunk on the first import (runtime/builtin-modules.ts).
  */
 import { loadChunk } from '../chunks.ts';
 import { atob, btoa } from '../global/base64.ts';
 import { Utf8Decoder } from '../encoding/utf8.ts';
-import {
-  CONFIGURABLE,
-  defineValue,
-  globalThisRef,
-  ObjectCreate,
-  ObjectFreeze,
-  ObjectHasOwn,
-  ReflectDeleteProperty,
-  TypeErrorCtor,
-} from '../primordials.ts';
+import { globalThisRef, ObjectFreeze, ObjectHasOwn, TypeErrorCtor } from '../primordials.ts';
 
-type ModuleExports = Record<string, unknown>;
-
-const modules: Record<string, ModuleExports> = ObjectCreate(null);
-
-const loaders: Record<string, () => ModuleExports> = {
-  __proto__: null as never,
-  'node:buffer': loadBuffer,
-  'node:events': loadEvents,
-  'node:path': loadPath,
-  'node:util': loadUtil,
-};
-
-function builtinModule(specifier: unknown): ModuleExports {
-  const name = `${specifier as string}`;
-  const load = loaders[name];
-  if (load === undefined) throw new TypeErrorCtor(`No such built-in module: ${name}`);
-  return (modules[name] ??= load());
-}
+export type ModuleExports = Record<string, unknown>;
 
 interface BufferChunk {
   Buffer: { byteLength(string: string, encoding?: string): number } & Function;
@@ -50,7 +16,7 @@ interface BufferChunk {
   kMaxLength: number;
 }
 
-function loadBuffer(): ModuleExports {
+export function loadBuffer(): ModuleExports {
   const chunk = loadChunk<BufferChunk>('node-buffer');
   const { Buffer } = chunk;
   const kStringMaxLength = 2 ** 29 - 24;
@@ -97,7 +63,7 @@ interface EventsChunk {
   listenerCount?: Function;
 }
 
-function loadEvents(): ModuleExports {
+export function loadEvents(): ModuleExports {
   const EventEmitter = loadChunk<EventsChunk>('node-events');
   const exports: ModuleExports = {
     default: EventEmitter,
@@ -109,7 +75,7 @@ function loadEvents(): ModuleExports {
   return exports;
 }
 
-function loadPath(): ModuleExports {
+export function loadPath(): ModuleExports {
   const path = loadChunk<ModuleExports>('node-path');
   // Node's posix path has it too, as the identity (path-browserify calls it _makeLong).
   path.toNamespacedPath ??= path._makeLong;
@@ -118,17 +84,9 @@ function loadPath(): ModuleExports {
   return exports;
 }
 
-function loadUtil(): ModuleExports {
+export function loadUtil(): ModuleExports {
   const util = loadChunk<ModuleExports>('node-util');
   const exports: ModuleExports = { default: util };
   for (const key in util) if (ObjectHasOwn(util, key)) exports[key] = util[key];
   return exports;
-}
-
-export function installBuiltinModules(): void {
-  defineValue(globalThisRef, '__isolaneBuiltinModule', builtinModule, CONFIGURABLE);
-}
-
-export function removeBuiltinModuleHook(): void {
-  ReflectDeleteProperty(globalThisRef, '__isolaneBuiltinModule');
 }

@@ -13,6 +13,7 @@
  */
 import { loadBuffer, loadEvents, loadPath, loadUtil, type ModuleExports } from './node/modules.ts';
 import { loadWorkersModule } from './workers/entrypoints.ts';
+import { defineLazyGlobal } from './global/define.ts';
 import { CONFIGURABLE, defineValue, globalThisRef, ObjectCreate, ReflectDeleteProperty, TypeErrorCtor } from './primordials.ts';
 
 const modules: Record<string, ModuleExports> = ObjectCreate(null);
@@ -35,6 +36,11 @@ function builtinModule(specifier: unknown): ModuleExports {
 
 export function installBuiltinModules(): void {
   defineValue(globalThisRef, '__isolaneBuiltinModule', builtinModule, CONFIGURABLE);
+}
+
+/** nodejs_compat's global `Buffer`, as on Workers: node:buffer's, made on first read. */
+export function installNodeGlobals(): void {
+  defineLazyGlobal('Buffer', () => builtinModule('node:buffer').Buffer);
 }
 
 export function removeBuiltinModuleHook(): void {

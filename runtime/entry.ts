@@ -14,6 +14,7 @@
  *   fetchResult / fetchError   an outbound fetch answered
  *   fetchChunk / fetchBodyError   the next piece of a fetched body the host streams in
  *   wsMessage / wsClosed   a frame from a WebSocket's client, and its end
+ *   nodeGlobals   nodejs_compat's globals (Buffer), before the worker's code runs
  *
  * Everything tenant-visible it relies on was captured before tenant code ran: the handler at
  * install, intrinsics in primordials.ts, Request/Response internals through module functions.
@@ -36,7 +37,7 @@ import { answer, cancelInvocation, fail, handled, settle, startInvocation, type 
 import { createScheduledController, createScheduledEvent } from './events/scheduled-event.ts';
 import { wsClosed, wsMessage } from './workers/websocket.ts';
 import { createKvNamespace } from './workers/kv.ts';
-import { removeBuiltinModuleHook } from './builtin-modules.ts';
+import { installNodeGlobals, removeBuiltinModuleHook } from './builtin-modules.ts';
 import { envImported, isEntrypointClass } from './workers/entrypoints.ts';
 import { CONFIGURABLE, defineValue, ENUMERABLE, JSONParse, ReflectApply, ReflectConstruct, ReflectOwnKeys, StringPrototypeSplit, WRITABLE } from './primordials.ts';
 import type { Request } from './http/request.ts';
@@ -256,6 +257,8 @@ export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, 
       return wsClosed(a as number, b as number, c as string, d as boolean);
     case 'install':
       return install(a, b, c);
+    case 'nodeGlobals':
+      return installNodeGlobals();
     case 'chunk':
       return chunkLoaded(a as string, b);
   }

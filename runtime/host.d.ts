@@ -134,6 +134,11 @@ export interface Dispatch {
    * Returns the worker's syntax; throws TypeError if there is neither a fetch nor a scheduled handler.
    */
   (op: 'install', namespace: object | undefined, envJson: string, kvNames?: string): 'module' | 'service-worker';
+  /**
+   * The version has the nodejs_compat flag: define Node's globals it brings (`Buffer`, made on first
+   * read), before the worker's code runs.
+   */
+  (op: 'nodeGlobals'): void;
   /** The host ran runtime chunk `name` in this context (asked with host('runtimeChunk')): keep its exports. */
   (op: 'chunk', name: string, exports: unknown): void;
   /**

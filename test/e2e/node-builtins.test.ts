@@ -1,6 +1,7 @@
 /**
  * Node.js built-in modules under the nodejs_compat compatibility flag, over real HTTP: a worker imports
- * node:buffer, node:events, node:path and node:util (prefixed and bare) and uses them; every export name
+ * node:buffer, node:events, node:path and node:util (prefixed and bare) and uses them, and has the
+ * global Buffer (in top-level code too, and in service-worker syntax); every export name
  * the host links is there; without the flag, or for a module the runtime does not have, the deploy is a
  * 400 that says so and the live version keeps serving; bad compatibility_flags are 400s.
  */
@@ -68,7 +69,7 @@ export default { async fetch(request) {
     types: [types.isUint8Array(b), types.isPromise(Promise.resolve()), types.isDate(new Date()), types.isRegExp('x')],
     deepEqual: [isDeepStrictEqual({ a: [1, 2] }, { a: [1, 2] }), isDeepStrictEqual({ a: 1 }, { a: '1' })],
     utilDefault: util.format === format,
-    globalBuffer: typeof globalThis.Buffer,
+    globalBuffer: globalThis.Buffer === Buffer,
   });
 } };
 `;
@@ -108,7 +109,7 @@ t.test('a nodejs_compat worker imports and uses node:buffer, node:events, node:p
     types: [true, true, true, false],
     deepEqual: [true, false],
     utilDefault: true,
-    globalBuffer: 'undefined',
+    globalBuffer: true,
   });
 });
 
@@ -139,6 +140,23 @@ t.test('without the flag, or for a module the runtime does not have, the deploy 
   const still = await send(server, 'node-compat.localhost', '/');
   t.equal(still.status, 200, 'the live version still serves');
   t.equal(still.json<{ hex: string }>().hex, '0102fe');
+});
+
+t.test('the global Buffer: there from top-level code on with the flag, in both syntaxes; not without it', async (t) => {
+  const module = `const atTop = typeof Buffer === 'function' && Buffer.from('hi').toString('base64');
+    export default { fetch: () => Response.json({ atTop, inHandler: typeof Buffer }) };`;
+  const script = `const atTop = typeof Buffer === 'function' && Buffer.from('hi').toString('base64');
+    addEventListener('fetch', (event) => event.respondWith(Response.json({ atTop, inHandler: typeof Buffer })));`;
+  const cases: [string, Record<string, unknown>, string, unknown][] = [
+    ['buffer-module', NODE_COMPAT, module, { atTop: 'aGk=', inHandler: 'function' }],
+    ['buffer-script', { body_part: 'main.js', compatibility_flags: ['nodejs_compat_v2'] }, script, { atTop: 'aGk=', inHandler: 'function' }],
+    ['buffer-none', { main_module: 'main.js' }, module, { atTop: false, inHandler: 'undefined' }],
+  ];
+  for (const [name, metadata, source, expected] of cases) {
+    const deployed = await deployMultipart(server, name, metadata, { 'main.js': source });
+    t.equal(deployed.status, 201, `${name}: ${deployed.text}`);
+    t.same((await send(server, `${name}.localhost`, '/')).json(), expected, name);
+  }
 });
 
 t.test('compatibility_flags must be a list of flag names', async (t) => {

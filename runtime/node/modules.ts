@@ -1,11 +1,17 @@
 /**
- * The Node.js built-in modules of nodejs_compat (`node:buffer`, `node:events`, `node:path`,
- * `node:util`), each made from its runtime chunk on the first import (runtime/builtin-modules.ts).
+ * The Node.js built-in modules of nodejs_compat (`node:buffer`, `node:crypto`, `node:events`,
+ * `node:path`, `node:util`), each made from its runtime chunk on the first import
+ * (runtime/builtin-modules.ts).
  */
 import { loadChunk } from '../chunks.ts';
 import { atob, btoa } from '../global/base64.ts';
 import { Utf8Decoder } from '../encoding/utf8.ts';
-import { globalThisRef, ObjectFreeze, ObjectHasOwn, TypeErrorCtor } from '../primordials.ts';
+import { globalThisRef, ObjectFreeze, ObjectHasOwn, RangeErrorCtor, TypeErrorCtor } from '../primordials.ts';
+import { hostDigest } from '../bridge.ts';
+import { subtleCall } from '../crypto/host-call.ts';
+import { fillRandom } from '../crypto/random.ts';
+import { crypto } from '../global/crypto.ts';
+import type { CryptoPlatform } from './crypto.ts';
 
 export type ModuleExports = Record<string, unknown>;
 
@@ -89,4 +95,35 @@ export function loadUtil(): ModuleExports {
   const exports: ModuleExports = { default: util };
   for (const key in util) if (ObjectHasOwn(util, key)) exports[key] = util[key];
   return exports;
+}
+
+let nodeBuffer: unknown = null;
+
+/** node:crypto's Buffers are node:buffer's (the chunk is loaded once either way). */
+function bufferClass(): unknown {
+  return (nodeBuffer ??= loadChunk<BufferChunk>('node-buffer').Buffer);
+}
+
+export function loadCrypto(): ModuleExports {
+  const { makeCrypto } = loadChunk<{ makeCrypto(platform: CryptoPlatform): ModuleExports }>('node-crypto');
+  const platform: CryptoPlatform = {
+    digest(algorithm, data) {
+      const digest = hostDigest(algorithm, copyOf(data));
+      if (digest === null) throw new RangeErrorCtor('The data is too large to hash at once');
+      return digest;
+    },
+    hmac: (hash, key, data) => subtleCall({ __proto__: null, op: 'sign', alg: 'HMAC', hash }, [copyOf(key), copyOf(data)]).buffers[0]!,
+    fillRandom,
+    randomUUID: () => crypto.randomUUID(),
+    Buffer: bufferClass() as CryptoPlatform['Buffer'],
+    webcrypto: crypto as unknown as CryptoPlatform['webcrypto'],
+  };
+  const exports = makeCrypto(platform);
+  exports.default = exports;
+  return exports;
+}
+
+/** The bytes as an ArrayBuffer of their own, as the bridge takes them. */
+function copyOf(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes.buffer : (bytes.slice().buffer as ArrayBuffer);
 }

@@ -216,10 +216,11 @@ const CHUNKS: Record<string, string> = {
   fflate: `import { Deflate, Gzip, Inflate, Zlib } from './runtime/compression/fflate.ts'; chunkExports = { Deflate, Gzip, Inflate, Zlib };`,
   // Node.js built-in modules for nodejs_compat (runtime/node/modules.ts). The trailing slash names the
   // npm packages, not Node's own modules of the same names.
-  'node-buffer': `chunkExports = require('buffer/');`,
+  'node-buffer': `import { withBase64url } from './runtime/node/buffer-base64url.ts'; chunkExports = withBase64url(require('buffer/'));`,
   'node-events': `chunkExports = require('events/');`,
   'node-path': `chunkExports = require('path-browserify');`,
   'node-util': `import { util } from './runtime/node/util.ts'; chunkExports = util;`,
+  'node-crypto': `import { makeCrypto } from './runtime/node/crypto.ts'; chunkExports = { makeCrypto };`,
 };
 
 /** A chunk as a script whose completion value is its `chunkExports` (runtime-chunks.ts runs it). */

@@ -1,6 +1,6 @@
 /**
  * Node.js built-in modules under the nodejs_compat compatibility flag, over real HTTP: a worker imports
- * node:buffer, node:events, node:path and node:util (prefixed and bare) and uses them, and has the
+ * node:buffer, node:crypto, node:events, node:path and node:util (prefixed and bare) and uses them, and has the
  * global Buffer (in top-level code too, and in service-worker syntax); every export name
  * the host links is there; without the flag, or for a module the runtime does not have, the deploy is a
  * 400 that says so and the live version keeps serving; bad compatibility_flags are 400s.
@@ -25,12 +25,14 @@ import * as eventsNs from 'node:events';
 import * as pathNs from 'node:path';
 import * as utilNs from 'node:util';
 import * as workersNs from 'cloudflare:workers';
+import * as cryptoNs from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 
 export default { async fetch(request) {
   const { pathname } = new URL(request.url);
   if (pathname === '/exports') {
     const names = (ns) => Object.fromEntries(Object.keys(ns).map((k) => [k, ns[k] === undefined ? 'undefined' : ns[k] === null ? 'null' : typeof ns[k]]));
-    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:util': names(utilNs) });
+    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:util': names(utilNs) });
   }
   const b = Buffer.from('héllo wörld');
   const ee = new EventEmitter();
@@ -45,10 +47,35 @@ export default { async fetch(request) {
   const doubled = await promisify(legacy)(21);
   let rejected = null;
   try { await promisify(legacy)(-1); } catch (e) { rejected = e.message; }
+  if (pathname === '/crypto') {
+    const hash = createHash('sha256').update('ab');
+    const copy = hash.copy().update('c');
+    const errors = [];
+    for (const attempt of [() => hash.digest('hex') && hash.digest('hex'), () => createHash('whirlpool'), () => createHmac('md5', 'k'), () => timingSafeEqual(Buffer.from('a'), Buffer.from('ab'))]) {
+      try { attempt(); errors.push('no error'); } catch (e) { errors.push(e.code); }
+    }
+    const random = [randomBytes(16), randomBytes(16)];
+    const ints = Array.from({ length: 200 }, () => randomInt(3, 7));
+    return Response.json({
+      sha256: copy.digest('hex'),
+      md5: createHash('MD5').update('a').update(Buffer.from('bc')).digest('base64'),
+      sha512: createHash('RSA-SHA512').update(new Uint8Array(0)).digest('base64url').slice(0, 20),
+      hmac: createHmac('sha256', 'key').update('The quick brown fox jumps over the lazy dog').digest('hex'),
+      emptyKey: createHmac('sha1', '').update('').digest('hex'),
+      bufferOut: Buffer.isBuffer(createHash('sha1').update('x').digest()),
+      errors,
+      random: [random[0].length, Buffer.isBuffer(random[0]), random[0].equals(random[1])],
+      ints: [Math.min(...ints), Math.max(...ints)],
+      equal: [timingSafeEqual(Buffer.from('abc'), new TextEncoder().encode('abc')), timingSafeEqual(Buffer.from('abc'), Buffer.from('abd'))],
+      uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-4/.test(cryptoNs.randomUUID()),
+      subtle: cryptoNs.subtle === crypto.subtle,
+    });
+  }
   return Response.json({
     base64: b.toString('base64'),
     hex: Buffer.from([1, 2, 254]).toString('hex'),
     fromBase64: Buffer.from('aGVsbG8=', 'base64').toString(),
+    base64url: [Buffer.from([0xfb, 0xff]).toString('base64url'), [...Buffer.from('-_8', 'base64url')], Buffer.byteLength('-_8', 'base64url'), Buffer.isEncoding('base64url')],
     byteLength: Buffer.byteLength('héllo'),
     concat: Buffer.concat([Buffer.from('ab'), Buffer.from('cd')]).toString(),
     readUInt32BE: Buffer.from([0, 0, 1, 0]).readUInt32BE(0),
@@ -86,6 +113,7 @@ t.test('a nodejs_compat worker imports and uses node:buffer, node:events, node:p
     base64: Buffer.from('héllo wörld').toString('base64'),
     hex: '0102fe',
     fromBase64: 'hello',
+    base64url: ['-_8', [0xfb, 0xff], 2, true],
     byteLength: 6,
     concat: 'abcd',
     readUInt32BE: 256,
@@ -113,6 +141,25 @@ t.test('a nodejs_compat worker imports and uses node:buffer, node:events, node:p
   });
 });
 
+t.test('node:crypto hashes, signs and draws random numbers as Node does', async (t) => {
+  const reply = await send(server, 'node-compat.localhost', '/crypto');
+  t.equal(reply.status, 200, reply.text);
+  t.same(reply.json(), {
+    sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    md5: 'kAFQmDzST7DWlj99KOF/cg==',
+    sha512: 'z4PhNX7vuL3xVChQ1m2A',
+    hmac: 'f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8',
+    emptyKey: 'fbdb1d1b18aa6c08324b7d64b71fb76370690e1d',
+    bufferOut: true,
+    errors: ['ERR_CRYPTO_HASH_FINALIZED', 'ERR_CRYPTO_INVALID_DIGEST', 'ERR_CRYPTO_INVALID_DIGEST', 'ERR_CRYPTO_TIMING_SAFE_EQUAL_LENGTH'],
+    random: [16, true, false],
+    ints: [3, 6],
+    equal: [true, false],
+    uuid: true,
+    subtle: true,
+  });
+});
+
 t.test('every export name the host links is there, and no other', async (t) => {
   const reply = await send(server, 'node-compat.localhost', '/exports');
   t.equal(reply.status, 200, reply.text);
@@ -128,7 +175,7 @@ t.test('without the flag, or for a module the runtime does not have, the deploy 
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['no flag, node: prefix', { main_module: 'main.js' }, `import { Buffer } from 'node:buffer'; export default { fetch: () => new Response(Buffer.from('x')) };`, /"node:buffer".*nodejs_compat/],
     ['no flag, bare name', { main_module: 'main.js', compatibility_flags: ['streams_enable_constructors'] }, `import EventEmitter from 'events'; export default { fetch: () => new Response('x') };`, /"events".*nodejs_compat/],
-    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:buffer, node:events, node:path, node:util/],
+    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:buffer, node:crypto, node:events, node:path, node:util/],
   ];
   for (const [what, metadata, source, message] of cases) {
     const reply = await deployMultipart(server, 'node-compat', metadata, { 'main.js': source });

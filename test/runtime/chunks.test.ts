@@ -17,6 +17,7 @@ const USES: Record<string, string> = {
   'node-events': `const emitter = new (builtinModule('node:events').EventEmitter)(); let got; emitter.on('x', (v) => { got = v; }); emitter.emit('x', 7); return got;`,
   'node-path': `return builtinModule('node:path').resolve('a', '../b');`,
   'node-util': `return builtinModule('node:util').format('%s-%d %o', 'a', 1, { b: [2] });`,
+  'node-crypto': `return builtinModule('node:crypto').createHmac('sha1', '').update('x').digest('base64url');`,
 };
 
 const EXPECTED: Record<string, unknown> = {
@@ -29,6 +30,7 @@ const EXPECTED: Record<string, unknown> = {
   'node-events': 7,
   'node-path': '/b',
   'node-util': 'a-1 { b: [ 2 ] }',
+  'node-crypto': 'YkTmZFGhyGlduXMc4sT9XeJcz4c',
 };
 
 for (const [chunk, use] of Object.entries(USES)) {

@@ -32,7 +32,7 @@
 // On the isolate pointer only TerminateExecution, SetOOMErrorHandler and SetAllowAtomicsWait are called,
 // V8 entry points whose ABI has not changed across recent V8 versions, so the watchdog also works when
 // built against older headers than the running Node's (their mangled names are checked when the library
-// loads). The heap loan, namedKeys, utf8Encode, base64Encode/Decode, reduceMemory, runScript and primeModule (below) use more of V8's API and are built only against
+// loads). The heap loan, namedKeys, utf8Encode, base64Encode/Decode, get/setContinuationData, reduceMemory, runScript and primeModule (below) use more of V8's API and are built only against
 // the server Node's own headers (native/build.mjs finds them in node@24's platform package).
 #include <node_api.h>
 #include <v8.h>
@@ -563,6 +563,17 @@ size_t OnNearHeapLimit(void* data, size_t current_limit, size_t) {
   return current_limit + kHeapLoan;
 }
 
+// getContinuationData() and setContinuationData(value): V8's continuation-preserved embedder data, which
+// V8 carries from where a promise reaction (then, await) or a microtask is made to where it runs. The
+// runtime's AsyncLocalStorage keeps its frame there (runtime/async-context.ts), as Node's own does.
+void GetContinuationData(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  info.GetReturnValue().Set(info.GetIsolate()->GetContinuationPreservedEmbedderData());
+}
+
+void SetContinuationData(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  info.GetIsolate()->SetContinuationPreservedEmbedderData(info[0]);
+}
+
 // Puts `callback` on `target` as a function named `name`.
 void SetFunction(v8::Local<v8::Context> context, v8::Local<v8::Object> target, const char* name, v8::FunctionCallback callback) {
   v8::Isolate* isolate = context->GetIsolate();
@@ -576,7 +587,8 @@ void SetFunction(v8::Local<v8::Context> context, v8::Local<v8::Object> target, c
 
 // isolated-vm's NativeModule entry point, run inside a tenant isolate: remember which isolate it is,
 // replace isolated-vm's out-of-memory handler and forbid Atomics.wait (see the top of the file). On
-// `target` go `namedKeys`, `utf8Encode`, `base64Encode`, `base64Decode`, `reduceMemory`, `runScript` and `primeModule` (when built against
+// `target` go `namedKeys`, `utf8Encode`, `base64Encode`, `base64Decode`, `getContinuationData`,
+// `setContinuationData`, `reduceMemory`, `runScript` and `primeModule` (when built against
 // matching headers). The host takes `reduceMemory`, `runScript` and `primeModule` off and hands the object to
 // the runtime's boot function, which keeps the others in closures, away from tenant code.
 extern "C" __attribute__((visibility("default"))) void InitForContext(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Object> target) {
@@ -590,6 +602,8 @@ extern "C" __attribute__((visibility("default"))) void InitForContext(v8::Isolat
   SetFunction(context, target, "utf8Encode", Utf8Encode);
   SetFunction(context, target, "base64Encode", Base64Encode);
   SetFunction(context, target, "base64Decode", Base64Decode);
+  SetFunction(context, target, "getContinuationData", GetContinuationData);
+  SetFunction(context, target, "setContinuationData", SetContinuationData);
   SetFunction(context, target, "primeModule", PrimeModule);
   SetFunction(context, target, "runScript", RunScript);
 #else

@@ -204,6 +204,9 @@ export interface Natives {
   base64Encode?: (input: string) => string | null;
   /** atob's forgiving-base64 decode, as a string of code units below 256; null on failure. */
   base64Decode?: (input: string) => string | null;
+  /** V8's continuation-preserved embedder data, read and set (runtime/async-context.ts). */
+  getContinuationData?: () => unknown;
+  setContinuationData?: (frame: unknown) => void;
 }
 
 export type Boot = (host: HostCall, natives?: Natives) => Dispatch;

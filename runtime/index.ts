@@ -37,6 +37,7 @@ import { installURLPatternGlobal } from './url/url-pattern.ts';
 import { installLazyGlobals } from './global/lazy-globals.ts';
 import { installInterruptibleBuiltins } from './global/interruptible/install.ts';
 import { installBuiltinModules } from './builtin-modules.ts';
+import { useContinuationData } from './async-context.ts';
 import { useNamedKeys } from './global/interruptible/object-keys.ts';
 import { useNativeUtf8Encode } from './encoding/utf8.ts';
 import { CONFIGURABLE, defineValue, globalThisRef, ReflectDeleteProperty } from './primordials.ts';
@@ -96,6 +97,7 @@ const boot: Boot = function boot(host: HostCall, natives?: Natives) {
   useNamedKeys(natives?.namedKeys);
   useNativeUtf8Encode(natives?.utf8Encode);
   useNativeBase64(natives?.base64Encode, natives?.base64Decode);
+  useContinuationData(natives?.getContinuationData, natives?.setContinuationData);
   return dispatch;
 };
 

@@ -17,6 +17,7 @@ import { logUncaught } from './global/console.ts';
 import { errorMessage, errorStack, inspect, isError } from './global/inspect.ts';
 import { responseForHost } from './http/response.ts';
 import { ObjectCreate, ObjectGetPrototypeOf, PromisePrototype, PromisePrototypeThen, PromiseResolved } from './primordials.ts';
+import { clearAsyncContext } from './async-context.ts';
 
 export interface Invocation {
   readonly id: number;
@@ -37,6 +38,8 @@ export interface Invocation {
 const live: Record<number, Invocation> = ObjectCreate(null);
 
 export function startInvocation(id: number): Invocation {
+  // No AsyncLocalStorage frame carries over from the invocation before.
+  clearAsyncContext();
   const invocation: Invocation = { id, answered: false, streaming: false, pending: 0, over: false, request: null, unsent: false };
   live[id] = invocation;
   return invocation;

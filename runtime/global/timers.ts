@@ -8,7 +8,8 @@
  * callback runs, so clearInterval() inside the callback wins.
  */
 import { hostClearTimer, hostSetTimer } from '../bridge.ts';
-import { ObjectCreate, ReflectApply, globalThisRef } from '../primordials.ts';
+import { ObjectCreate, globalThisRef } from '../primordials.ts';
+import { applyInAsyncContext, captureAsyncContext } from '../async-context.ts';
 import { logUncaught } from './console.ts';
 
 interface Timer {
@@ -16,6 +17,8 @@ interface Timer {
   args: unknown[];
   delayMs: number;
   repeat: boolean;
+  /** AsyncLocalStorage's frame when it was set (runtime/async-context.ts). */
+  asyncContext: unknown;
 }
 
 /** "map of active timers": id → timer. A null-prototype object: tenant code cannot patch its lookups. */
@@ -40,7 +43,7 @@ function start(callback: unknown, timeout: unknown, args: unknown[], repeat: boo
   }
   const id = ++lastId;
   const delayMs = toDelayMs(timeout);
-  active[id] = { callback, args, delayMs, repeat };
+  active[id] = { callback, args, delayMs, repeat, asyncContext: captureAsyncContext() };
   hostSetTimer(id, delayMs);
   return id;
 }
@@ -75,7 +78,7 @@ export function fireTimer(id: number): void {
   if (timer.repeat) hostSetTimer(id, timer.delayMs);
   else delete active[id];
   try {
-    ReflectApply(timer.callback, globalThisRef, timer.args);
+    applyInAsyncContext(timer.asyncContext, timer.callback, globalThisRef, timer.args);
   } catch (error) {
     // "report the exception": the timer's error does not fail anything else.
     logUncaught(error);

@@ -1,6 +1,6 @@
 /**
- * The Node.js built-in modules of nodejs_compat (`node:buffer`, `node:crypto`, `node:events`,
- * `node:path`, `node:util`), each made from its runtime chunk on the first import
+ * The Node.js built-in modules of nodejs_compat (`node:async_hooks`, `node:buffer`, `node:crypto`,
+ * `node:events`, `node:path`, `node:util`), each made from its runtime chunk on the first import
  * (runtime/builtin-modules.ts).
  */
 import { loadChunk } from '../chunks.ts';
@@ -12,6 +12,8 @@ import { subtleCall } from '../crypto/host-call.ts';
 import { fillRandom } from '../crypto/random.ts';
 import { crypto } from '../global/crypto.ts';
 import type { CryptoPlatform } from './crypto.ts';
+import type { AsyncContextPlatform } from './async-hooks.ts';
+import { asyncContextNatives } from '../async-context.ts';
 
 export type ModuleExports = Record<string, unknown>;
 
@@ -126,4 +128,10 @@ export function loadCrypto(): ModuleExports {
 /** The bytes as an ArrayBuffer of their own, as the bridge takes them. */
 function copyOf(bytes: Uint8Array): ArrayBuffer {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes.buffer : (bytes.slice().buffer as ArrayBuffer);
+}
+
+export function loadAsyncHooks(): ModuleExports {
+  const natives = asyncContextNatives();
+  if (natives === null) throw new TypeErrorCtor('node:async_hooks needs the watchdog addon built for this V8');
+  return loadChunk<{ makeAsyncHooks(platform: AsyncContextPlatform): ModuleExports }>('node-async-hooks').makeAsyncHooks(natives);
 }

@@ -12,6 +12,7 @@ import type { Version } from '../types.ts';
 /** Each module's named exports (besides `default`), as runtime/builtin-modules.ts makes them. */
 export const BUILTIN_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   'cloudflare:workers': ['WorkerEntrypoint', 'DurableObject', 'RpcTarget', 'env'],
+  'node:async_hooks': ['AsyncLocalStorage', 'AsyncResource'],
   'node:buffer': ['Buffer', 'SlowBuffer', 'INSPECT_MAX_BYTES', 'kMaxLength', 'kStringMaxLength', 'constants', 'atob', 'btoa', 'isAscii', 'isUtf8', 'Blob', 'File'],
   'node:crypto': ['createHash', 'createHmac', 'getHashes', 'randomBytes', 'randomInt', 'randomUUID', 'getRandomValues', 'timingSafeEqual', 'webcrypto', 'subtle'],
   'node:events': ['EventEmitter', 'once', 'listenerCount', 'defaultMaxListeners'],
@@ -34,6 +35,11 @@ export function hasNodeCompat(flags: readonly string[] | undefined): boolean {
   return (flags ?? []).some((flag) => NODE_COMPAT_FLAGS.includes(flag));
 }
 
+/** Whether a version with `flags` may import Node.js module `name`: Workers' nodejs_als allows AsyncLocalStorage alone. */
+export function mayImportNodeModule(name: string, flags: readonly string[] | undefined): boolean {
+  return hasNodeCompat(flags) || (name === 'node:async_hooks' && (flags ?? []).includes('nodejs_als'));
+}
+
 /** `node:buffer`, `buffer` and `node:path/posix` → the Node.js module they name here (`node:…`), or null. */
 export function supportedBuiltin(specifier: string): string | null {
   if (specifier.startsWith('cloudflare:')) return null;
@@ -52,8 +58,8 @@ export function builtinModuleName(specifier: string, importer: string, version: 
   if (specifier.startsWith('cloudflare:')) {
     throw new IsolaneError('ISO_ERR_DEPLOY_MODULE_MISSING', `cannot import "${specifier}" from ${importer}: of Cloudflare's modules this runtime has ${WORKERS_MODULE}`, { details: { module: importer, specifier } });
   }
-  const nodeCompat = hasNodeCompat(version.compatibilityFlags);
   const name = supportedBuiltin(specifier);
+  const nodeCompat = name !== null ? mayImportNodeModule(name, version.compatibilityFlags) : hasNodeCompat(version.compatibilityFlags);
   const known = name !== null;
   if (!specifier.startsWith('node:') && !known) return null;
   const details = { module: importer, specifier };

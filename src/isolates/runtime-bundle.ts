@@ -221,6 +221,7 @@ const CHUNKS: Record<string, string> = {
   'node-path': `chunkExports = require('path-browserify');`,
   'node-util': `import { util } from './runtime/node/util.ts'; chunkExports = util;`,
   'node-crypto': `import { makeCrypto } from './runtime/node/crypto.ts'; chunkExports = { makeCrypto };`,
+  'node-async-hooks': `import { makeAsyncHooks } from './runtime/node/async-hooks.ts'; chunkExports = { makeAsyncHooks };`,
 };
 
 /** A chunk as a script whose completion value is its `chunkExports` (runtime-chunks.ts runs it). */

@@ -8,6 +8,8 @@ export async function bundleWorker(contents: string, resolveDir: string): Promis
     format: 'esm',
     platform: 'neutral',
     mainFields: ['module', 'main'],
+    // The runtime's own modules, left as imports (as wrangler does under nodejs_compat).
+    external: ['node:*', 'cloudflare:*'],
     write: false,
     logLevel: 'silent',
   });

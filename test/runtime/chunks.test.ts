@@ -17,6 +17,7 @@ const USES: Record<string, string> = {
   'node-events': `const emitter = new (builtinModule('node:events').EventEmitter)(); let got; emitter.on('x', (v) => { got = v; }); emitter.emit('x', 7); return got;`,
   'node-path': `return builtinModule('node:path').resolve('a', '../b');`,
   'node-util': `return builtinModule('node:util').format('%s-%d %o', 'a', 1, { b: [2] });`,
+  'node-async-hooks': `const { AsyncLocalStorage } = builtinModule('node:async_hooks'); const storage = new AsyncLocalStorage(); return await storage.run('kept', async () => { await null; return storage.getStore(); });`,
   'node-crypto': `return builtinModule('node:crypto').createHmac('sha1', '').update('x').digest('base64url');`,
 };
 
@@ -31,11 +32,12 @@ const EXPECTED: Record<string, unknown> = {
   'node-path': '/b',
   'node-util': 'a-1 { b: [ 2 ] }',
   'node-crypto': 'YkTmZFGhyGlduXMc4sT9XeJcz4c',
+  'node-async-hooks': 'kept',
 };
 
 for (const [chunk, use] of Object.entries(USES)) {
   t.test(`the ${chunk} chunk loads on first use, after Object.prototype gained enumerable properties`, async (t) => {
-    const ev = await Evaluator.create();
+    const ev = await Evaluator.create({ natives: true });
     t.teardown(() => ev.dispose());
     const asked = () => ev.worker.calls.filter(([op, name]) => op === 'runtimeChunk' && name === chunk).length;
     t.equal(ev.run(`return 1`), 1);

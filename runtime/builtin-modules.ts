@@ -1,7 +1,7 @@
 /**
  * The modules a worker imports by name rather than upload: `cloudflare:workers` always, and the
- * Node.js built-in modules (`node:async_hooks`, `node:buffer`, `node:crypto`, `node:events`, `node:path`, `node:util`) under the
- * nodejs_compat flag. The host links such an import to a small module of its own
+ * Node.js built-in modules (`node:async_hooks`, `node:buffer`, `node:crypto`, `node:events`,
+ * `node:path`, `node:util`) under the nodejs_compat flag. The host links such an import to a small module of its own
  * (src/isolates/builtin-modules.ts) that reads the exports from here through
  * `__isolaneBuiltinModule(specifier)`, a global that hands out nothing but these modules and is deleted
  * once the worker's modules have run (install, entry.ts), like the boot hook: a worker's own top-level

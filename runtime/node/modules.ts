@@ -99,13 +99,6 @@ export function loadUtil(): ModuleExports {
   return exports;
 }
 
-let nodeBuffer: unknown = null;
-
-/** node:crypto's Buffers are node:buffer's (the chunk is loaded once either way). */
-function bufferClass(): unknown {
-  return (nodeBuffer ??= loadChunk<BufferChunk>('node-buffer').Buffer);
-}
-
 export function loadCrypto(): ModuleExports {
   const { makeCrypto } = loadChunk<{ makeCrypto(platform: CryptoPlatform): ModuleExports }>('node-crypto');
   const platform: CryptoPlatform = {
@@ -117,7 +110,8 @@ export function loadCrypto(): ModuleExports {
     hmac: (hash, key, data) => subtleCall({ __proto__: null, op: 'sign', alg: 'HMAC', hash }, [copyOf(key), copyOf(data)]).buffers[0]!,
     fillRandom,
     randomUUID: () => crypto.randomUUID(),
-    Buffer: bufferClass() as CryptoPlatform['Buffer'],
+    // node:buffer's Buffer: loadChunk runs a chunk once per isolate.
+    Buffer: loadChunk<BufferChunk>('node-buffer').Buffer as unknown as CryptoPlatform['Buffer'],
     webcrypto: crypto as unknown as CryptoPlatform['webcrypto'],
   };
   const exports = makeCrypto(platform);

@@ -1,7 +1,7 @@
 /**
  * Modules a worker imports by name, as on Workers: `cloudflare:workers` always, and Node.js built-in
  * modules with the `nodejs_compat` (or `nodejs_compat_v2`) compatibility flag (`import { Buffer } from
- * 'node:buffer'`, or `from 'buffer'`). The link of such an import is a module of a few lines made here,
+ * 'node:buffer'`, or `from 'buffer'`; `nodejs_als` allows node:async_hooks alone). The link of such an import is a module of a few lines made here,
  * which takes the exports from the runtime (runtime/builtin-modules.ts); its export names are listed
  * here because a module's exports are fixed when it is compiled. Any other `node:` or `cloudflare:`
  * module is a deploy error that names what is there.
@@ -24,7 +24,7 @@ export const BUILTIN_EXPORTS: Readonly<Record<string, readonly string[]>> = {
 const ALIASES: Readonly<Record<string, string>> = { 'node:path/posix': 'node:path' };
 
 /** The flags under which workers may import them. */
-export const NODE_COMPAT_FLAGS: readonly string[] = ['nodejs_compat', 'nodejs_compat_v2'];
+const NODE_COMPAT_FLAGS: readonly string[] = ['nodejs_compat', 'nodejs_compat_v2'];
 
 /** The Node.js modules, as error messages list them. */
 export const AVAILABLE_BUILTINS = Object.keys(BUILTIN_EXPORTS).filter((name) => name.startsWith('node:')).join(', ');

@@ -6,6 +6,7 @@
 import { loadChunk } from '../chunks.ts';
 import { atob, btoa } from '../global/base64.ts';
 import { Utf8Decoder } from '../encoding/utf8.ts';
+import { bufferSourceBytes, copyBytes, isArrayBuffer } from '../encoding/buffer-source.ts';
 import { globalThisRef, ObjectFreeze, ObjectHasOwn, RangeErrorCtor, TypeErrorCtor } from '../primordials.ts';
 import { hostDigest } from '../bridge.ts';
 import { subtleCall } from '../crypto/host-call.ts';
@@ -48,9 +49,9 @@ export function loadBuffer(): ModuleExports {
 }
 
 function bytesOf(input: unknown): Uint8Array {
-  if (input instanceof ArrayBuffer) return new Uint8Array(input);
-  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  throw new TypeErrorCtor('The "input" argument must be an ArrayBuffer, a Buffer, a TypedArray or a DataView');
+  const bytes = bufferSourceBytes(input, true);
+  if (bytes === null) throw new TypeErrorCtor('The "input" argument must be an ArrayBuffer, a Buffer, a TypedArray or a DataView');
+  return bytes;
 }
 
 function isAscii(input: unknown): boolean {
@@ -119,9 +120,10 @@ export function loadCrypto(): ModuleExports {
   return exports;
 }
 
-/** The bytes as an ArrayBuffer of their own, as the bridge takes them. */
+/** The bytes as an ArrayBuffer, as the bridge takes them (and copies): the view's own when it is all of it. */
 function copyOf(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes.buffer : (bytes.slice().buffer as ArrayBuffer);
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && isArrayBuffer(bytes.buffer);
+  return whole ? (bytes.buffer as ArrayBuffer) : copyBytes(bytes).buffer;
 }
 
 export function loadAsyncHooks(): ModuleExports {

@@ -1,6 +1,6 @@
 /**
  * The modules a worker imports by name rather than upload: `cloudflare:workers` always, and the
- * Node.js built-in modules (`node:async_hooks`, `node:buffer`, `node:crypto`, `node:events`,
+ * Node.js built-in modules (`node:assert`, `node:async_hooks`, `node:buffer`, `node:crypto`, `node:events`,
  * `node:path`, `node:util`) under the nodejs_compat flag. The host links such an import to a small module of its own
  * (src/isolates/builtin-modules.ts) that reads the exports from here through
  * `__isolaneBuiltinModule(specifier)`, a global that hands out nothing but these modules and is deleted
@@ -11,7 +11,7 @@
  * The export names each link offers are listed host-side; test/e2e/node-builtins.test.ts checks the
  * two agree.
  */
-import { loadAsyncHooks, loadBuffer, loadCrypto, loadEvents, loadPath, loadUtil, type ModuleExports } from './node/modules.ts';
+import { loadAssert, loadAsyncHooks, loadBuffer, loadCrypto, loadEvents, loadPath, loadUtil, type ModuleExports } from './node/modules.ts';
 import { loadWorkersModule } from './workers/entrypoints.ts';
 import { defineLazyGlobal } from './global/define.ts';
 import { CONFIGURABLE, defineValue, globalThisRef, ObjectCreate, ReflectDeleteProperty, TypeErrorCtor } from './primordials.ts';
@@ -21,6 +21,7 @@ const modules: Record<string, ModuleExports> = ObjectCreate(null);
 const loaders: Record<string, () => ModuleExports> = {
   __proto__: null as never,
   'cloudflare:workers': loadWorkersModule,
+  'node:assert': loadAssert,
   'node:async_hooks': loadAsyncHooks,
   'node:buffer': loadBuffer,
   'node:crypto': loadCrypto,

@@ -1,6 +1,6 @@
 /**
- * The Node.js built-in modules of nodejs_compat (`node:async_hooks`, `node:buffer`, `node:crypto`,
- * `node:events`, `node:path`, `node:util`), each made from its runtime chunk on the first import
+ * The Node.js built-in modules of nodejs_compat (`node:assert`, `node:async_hooks`, `node:buffer`,
+ * `node:crypto`, `node:events`, `node:path`, `node:util`), each made from its runtime chunk on the first import
  * (runtime/builtin-modules.ts).
  */
 import { loadChunk } from '../chunks.ts';
@@ -84,20 +84,26 @@ export function loadEvents(): ModuleExports {
   return exports;
 }
 
+/** A module whose default export is `object` and whose named exports are its own properties. */
+function moduleOf(object: ModuleExports): ModuleExports {
+  const exports: ModuleExports = { default: object };
+  for (const key in object) if (ObjectHasOwn(object, key)) exports[key] = object[key];
+  return exports;
+}
+
 export function loadPath(): ModuleExports {
   const path = loadChunk<ModuleExports>('node-path');
   // Node's posix path has it too, as the identity (path-browserify calls it _makeLong).
   path.toNamespacedPath ??= path._makeLong;
-  const exports: ModuleExports = { default: path };
-  for (const key in path) if (ObjectHasOwn(path, key)) exports[key] = path[key];
-  return exports;
+  return moduleOf(path);
+}
+
+export function loadAssert(): ModuleExports {
+  return moduleOf(loadChunk<ModuleExports>('node-assert'));
 }
 
 export function loadUtil(): ModuleExports {
-  const util = loadChunk<ModuleExports>('node-util');
-  const exports: ModuleExports = { default: util };
-  for (const key in util) if (ObjectHasOwn(util, key)) exports[key] = util[key];
-  return exports;
+  return moduleOf(loadChunk<ModuleExports>('node-util'));
 }
 
 export function loadCrypto(): ModuleExports {

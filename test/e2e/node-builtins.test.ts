@@ -27,13 +27,15 @@ import * as utilNs from 'node:util';
 import * as workersNs from 'cloudflare:workers';
 import * as cryptoNs from 'node:crypto';
 import * as asyncHooksNs from 'node:async_hooks';
+import * as assertNs from 'node:assert';
+import assert, { AssertionError } from 'node:assert';
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 
 export default { async fetch(request) {
   const { pathname } = new URL(request.url);
   if (pathname === '/exports') {
     const names = (ns) => Object.fromEntries(Object.keys(ns).map((k) => [k, ns[k] === undefined ? 'undefined' : ns[k] === null ? 'null' : typeof ns[k]]));
-    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:async_hooks': names(asyncHooksNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:util': names(utilNs) });
+    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:util': names(utilNs) });
   }
   const b = Buffer.from('héllo wörld');
   const ee = new EventEmitter();
@@ -48,6 +50,24 @@ export default { async fetch(request) {
   const doubled = await promisify(legacy)(21);
   let rejected = null;
   try { await promisify(legacy)(-1); } catch (e) { rejected = e.message; }
+  if (pathname === '/assert') {
+    const outcome = (fn) => { try { fn(); return 'passed'; } catch (e) { return (e instanceof AssertionError ? 'AssertionError ' : e.constructor.name + ' ') + e.code + ': ' + e.message.split('\\n')[0]; } };
+    let rejected = 'no';
+    await assert.rejects(Promise.reject(new TypeError('bad')), TypeError).then(() => { rejected = 'matched'; });
+    return Response.json([
+      outcome(() => assert(1 === 1)),
+      outcome(() => assert.ok(0, 'zero is falsy')),
+      outcome(() => assert.equal(1, '1')),
+      outcome(() => assert.strictEqual(1, '1')),
+      outcome(() => assert.deepStrictEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] })),
+      outcome(() => assert.deepStrictEqual({ a: 1 }, { a: 2 })),
+      outcome(() => assert.throws(() => { throw new RangeError('out'); }, { name: 'RangeError', message: /ou/ })),
+      outcome(() => assert.throws(() => {})),
+      outcome(() => assert.match('abc', /b/)),
+      outcome(() => assert.strict.notStrictEqual(NaN, NaN)),
+      rejected,
+    ]);
+  }
   if (pathname === '/crypto') {
     const hash = createHash('sha256').update('ab');
     const copy = hash.copy().update('c');
@@ -161,6 +181,24 @@ t.test('node:crypto hashes, signs and draws random numbers as Node does', async 
   });
 });
 
+t.test('node:assert passes and fails as Node does', async (t) => {
+  const reply = await send(server, 'node-compat.localhost', '/assert');
+  t.equal(reply.status, 200, reply.text);
+  t.same(reply.json(), [
+    'passed',
+    'AssertionError ERR_ASSERTION: zero is falsy',
+    'passed',
+    'AssertionError ERR_ASSERTION: Expected values to satisfy strictEqual:',
+    'passed',
+    'AssertionError ERR_ASSERTION: Expected values to satisfy deepStrictEqual:',
+    'passed',
+    'AssertionError ERR_ASSERTION: Missing expected exception.',
+    'passed',
+    'AssertionError ERR_ASSERTION: Expected values to satisfy notStrictEqual:',
+    'matched',
+  ]);
+});
+
 t.test('every export name the host links is there, and no other', async (t) => {
   const reply = await send(server, 'node-compat.localhost', '/exports');
   t.equal(reply.status, 200, reply.text);
@@ -176,7 +214,7 @@ t.test('without the flag, or for a module the runtime does not have, the deploy 
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['no flag, node: prefix', { main_module: 'main.js' }, `import { Buffer } from 'node:buffer'; export default { fetch: () => new Response(Buffer.from('x')) };`, /"node:buffer".*nodejs_compat/],
     ['no flag, bare name', { main_module: 'main.js', compatibility_flags: ['streams_enable_constructors'] }, `import EventEmitter from 'events'; export default { fetch: () => new Response('x') };`, /"events".*nodejs_compat/],
-    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:async_hooks, node:buffer, node:crypto, node:events, node:path, node:util/],
+    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:async_hooks, node:buffer, node:crypto, node:events, node:path, node:util/],
   ];
   for (const [what, metadata, source, message] of cases) {
     const reply = await deployMultipart(server, 'node-compat', metadata, { 'main.js': source });

@@ -17,6 +17,7 @@ const USES: Record<string, string> = {
   'node-events': `const emitter = new (builtinModule('node:events').EventEmitter)(); let got; emitter.on('x', (v) => { got = v; }); emitter.emit('x', 7); return got;`,
   'node-path': `return builtinModule('node:path').resolve('a', '../b');`,
   'node-util': `return builtinModule('node:util').format('%s-%d %o', 'a', 1, { b: [2] });`,
+  'node-assert': `const assert = builtinModule('node:assert').default; try { assert.deepStrictEqual({ a: 1 }, { a: 1 }); assert.strictEqual(1, 2); } catch (e) { return e.code; }`,
   'node-async-hooks': `const { AsyncLocalStorage } = builtinModule('node:async_hooks'); const storage = new AsyncLocalStorage(); return await storage.run('kept', async () => { await null; return storage.getStore(); });`,
   'node-crypto': `return builtinModule('node:crypto').createHmac('sha1', '').update('x').digest('base64url');`,
 };
@@ -33,6 +34,7 @@ const EXPECTED: Record<string, unknown> = {
   'node-util': 'a-1 { b: [ 2 ] }',
   'node-crypto': 'YkTmZFGhyGlduXMc4sT9XeJcz4c',
   'node-async-hooks': 'kept',
+  'node-assert': 'ERR_ASSERTION',
 };
 
 for (const [chunk, use] of Object.entries(USES)) {

@@ -98,8 +98,10 @@ export function loadPath(): ModuleExports {
   return moduleOf(path);
 }
 
+/** node:assert compares and prints with node:util's own functions (its chunk, loaded once either way). */
 export function loadAssert(): ModuleExports {
-  return moduleOf(loadChunk<ModuleExports>('node-assert'));
+  const util = loadChunk<ModuleExports>('node-util') as { inspect: Function; isDeepStrictEqual: Function };
+  return moduleOf(loadChunk<{ makeAssert(util: unknown): ModuleExports }>('node-assert').makeAssert(util));
 }
 
 export function loadUtil(): ModuleExports {

@@ -221,7 +221,7 @@ const CHUNKS: Record<string, string> = {
   'node-path': `chunkExports = require('path-browserify');`,
   'node-util': `import { util } from './runtime/node/util.ts'; chunkExports = util;`,
   'node-crypto': `import { makeCrypto } from './runtime/node/crypto.ts'; chunkExports = { makeCrypto };`,
-  'node-assert': `import { assert } from './runtime/node/assert.ts'; chunkExports = assert;`,
+  'node-assert': `import { makeAssert } from './runtime/node/assert.ts'; chunkExports = { makeAssert };`,
   'node-async-hooks': `import { makeAsyncHooks } from './runtime/node/async-hooks.ts'; chunkExports = { makeAsyncHooks };`,
 };
 

@@ -12,7 +12,8 @@
  *
  * One process owns a data directory: the write mutex is in memory.
  */
-import { readdir, readFile, rm, rmdir, unlink } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir, rm, rmdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { IsolaneError } from '../errors.ts';
 import { parseRoutePattern } from '../routing/route-pattern.ts';
@@ -317,9 +318,10 @@ export class FsStore implements Store {
   }
 }
 
+/** Synchronous for the reason atomic-file.ts gives: a read from the page cache is quicker than the pool's hops. */
 async function readIfExists(file: string): Promise<string | null> {
   try {
-    return await readFile(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (error) {
     if (isMissing(error)) return null;
     throw error;

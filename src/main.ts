@@ -16,7 +16,7 @@ import { CodeCacheFiles } from './isolates/code-cache-files.ts';
 import { buildRuntimeBundle } from './isolates/runtime-bundle.ts';
 import { Logger } from './log/logger.ts';
 import { Meter } from './metering/meter.ts';
-import { lineFromTuple } from './metering/record.ts';
+import { batchLines } from './metering/record.ts';
 import { UsageLog } from './metering/usage.ts';
 import { WorkerLogs } from './metering/worker-logs.ts';
 import { ServingPool } from './serving/serving-pool.ts';
@@ -77,7 +77,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
     onMetering(batch) {
       // Console lines first: an invocation's REPORT line comes after what it printed, as in Lambda.
       for (const line of batch.lines) meter.console(line.worker, line.requestId, line.level, line.message, line.time);
-      for (const record of batch.records) meter.invocation(lineFromTuple(record));
+      for (const line of batchLines(batch.records)) meter.invocation(line);
     },
   });
 

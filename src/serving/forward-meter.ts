@@ -1,6 +1,6 @@
 /** A MeterSink for serving processes: batches records and console lines and sends them to the primary once per turn. */
 import type { MeterSink } from '../metering/meter.ts';
-import { isoNow, recordToTuple, type RecordTuple } from '../metering/record.ts';
+import { isoNow, RecordBatcher } from '../metering/record.ts';
 import type { InvocationRecord } from '../types.ts';
 import type { ConsoleLine, Metering } from './protocol.ts';
 
@@ -8,7 +8,7 @@ const FLUSH_MS = 10;
 
 export class ForwardMeter implements MeterSink {
   readonly #post: (message: Metering) => void;
-  #records: RecordTuple[] = [];
+  readonly #records = new RecordBatcher();
   #lines: ConsoleLine[] = [];
   #scheduled = false;
 
@@ -17,7 +17,7 @@ export class ForwardMeter implements MeterSink {
   }
 
   invocation(record: InvocationRecord): void {
-    this.#records.push(recordToTuple(record));
+    this.#records.add(record);
     this.#schedule();
   }
 
@@ -36,9 +36,8 @@ export class ForwardMeter implements MeterSink {
 
   flush(): void {
     this.#scheduled = false;
-    if (this.#records.length === 0 && this.#lines.length === 0) return;
-    this.#post({ t: 'metering', records: this.#records, lines: this.#lines });
-    this.#records = [];
+    if (this.#records.size === 0 && this.#lines.length === 0) return;
+    this.#post({ t: 'metering', records: this.#records.take(), lines: this.#lines });
     this.#lines = [];
   }
 }

@@ -3,7 +3,7 @@
  * plane + isolates), over the cluster's IPC channel with structured-clone serialization. Plain data only.
  */
 import type { RuntimeBundle } from '../isolates/runtime-bundle.ts';
-import type { RecordTuple } from '../metering/record.ts';
+import type { RecordBatch } from '../metering/record.ts';
 import type { DueTrigger } from '../triggers/cron-scheduler.ts';
 import type { InvocationRecord, Route, Version } from '../types.ts';
 
@@ -65,7 +65,7 @@ export interface ConsoleLine { worker: string; requestId: string | null; level: 
 /** The event is over: its record (also sent with the metering), or null when the worker is not live here. */
 export interface ScheduledDone { t: 'scheduledDone'; jobId: number; record: InvocationRecord | null }
 /** Records and console lines, batched per event-loop turn. */
-export interface Metering { t: 'metering'; records: RecordTuple[]; lines: ConsoleLine[] }
+export interface Metering { t: 'metering'; records: RecordBatch; lines: ConsoleLine[] }
 
 /** Every second: what the primary needs to decide on recycling the process. */
 export interface Stats {

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { billedMs, lineFromTuple, recordToTuple, reportLine } from '../../src/metering/record.ts';
+import { deserialize, serialize } from 'node:v8';
+import { batchLines, billedMs, RecordBatcher, reportLine } from '../../src/metering/record.ts';
 import { quantile, UsageLog } from '../../src/metering/usage.ts';
 import { renderPrometheus } from '../../src/metering/prometheus.ts';
 import type { InvocationRecord } from '../../src/types.ts';
@@ -46,17 +47,21 @@ t.test('usage over a window, and the Prometheus rendering', async (t) => {
   t.match(text, /# TYPE isolane_cpu_milliseconds summary/);
 });
 
-t.test('a record crosses between processes as a tuple and comes back as its log line, in the same order', async (t) => {
+t.test('records cross between processes as a batch and come back as their log lines, in order, keys in order', async (t) => {
   const original: InvocationRecord = { ...record('a', 1234.5, 'exceededCpu'), cold: true, initMs: 2.75, status: 503, bytesIn: 7, bytesOut: 9 };
   const scheduled: InvocationRecord = { ...record('b', 800), status: 0, cron: '*/5 * * * *' };
-  for (const [what, r] of [['a request', original], ['a scheduled event', scheduled]] as const) {
-    const tuple = recordToTuple(r);
-    t.equal(tuple.length, Object.keys(scheduled).length, `${what}: one element per field`);
-    const line = lineFromTuple(structuredClone(tuple));
-    t.same(line, { type: 'invocation', ...r }, `${what}: a request's line has no cron`);
-    t.same(Object.keys(line), ['type', ...Object.keys(r)], `${what}: the log line keeps its key order, type first`);
-    t.equal(JSON.stringify(line), JSON.stringify({ type: 'invocation', ...r }));
+  const records = [original, scheduled, { ...record('a', 90), requestId: 'r2', version: 'v2', initMs: 0 }, { ...scheduled, requestId: 'r3', cron: '0 6 * * *' }];
+  const batcher = new RecordBatcher();
+  for (const r of records) batcher.add(r);
+  t.equal(batcher.size, 4);
+  // The IPC channel's 'advanced' serialisation is V8's serialiser.
+  const lines = batchLines(deserialize(serialize(batcher.take())));
+  t.equal(batcher.size, 0, 'taking the batch starts a new one');
+  t.same(lines, records.map((r) => ({ type: 'invocation', ...r })), 'every field comes back, a cron only where there was one');
+  for (const [i, line] of lines.entries()) {
+    t.same(Object.keys(line), ['type', ...Object.keys(records[i]!)], 'the log line keeps its key order, type first');
   }
+  t.same(batchLines(new RecordBatcher().take()), [], 'an empty batch');
 });
 
 t.test('the REPORT line follows Lambda', async (t) => {

@@ -57,7 +57,7 @@ t.test('records cross between processes as a batch and come back as their log li
   // The IPC channel's 'advanced' serialisation is V8's serialiser.
   const lines = batchLines(deserialize(serialize(batcher.take())));
   t.equal(batcher.size, 0, 'taking the batch starts a new one');
-  t.same(lines, records.map((r) => ({ type: 'invocation', ...r })), 'every field comes back, a cron only where there was one');
+  t.strictSame(lines, records.map((r) => ({ type: 'invocation', ...r })), 'every field comes back with its type, a cron only where there was one');
   for (const [i, line] of lines.entries()) {
     t.same(Object.keys(line), ['type', ...Object.keys(records[i]!)], 'the log line keeps its key order, type first');
   }

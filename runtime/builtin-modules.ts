@@ -1,7 +1,7 @@
 /**
  * The modules a worker imports by name rather than upload: `cloudflare:workers` always, and the
  * Node.js built-in modules (`node:assert`, `node:async_hooks`, `node:buffer`, `node:crypto`, `node:events`,
- * `node:path`, `node:util`) under the nodejs_compat flag. The host links such an import to a small module of its own
+ * `node:path`, `node:process`, `node:util`) under the nodejs_compat flag. The host links such an import to a small module of its own
  * (src/isolates/builtin-modules.ts) that reads the exports from here through
  * `__isolaneBuiltinModule(specifier)`, a global that hands out nothing but these modules and is deleted
  * once the worker's modules have run (install, entry.ts), like the boot hook: a worker's own top-level
@@ -11,12 +11,15 @@
  * The export names each link offers are listed host-side; test/e2e/node-builtins.test.ts checks the
  * two agree.
  */
-import { loadAssert, loadAsyncHooks, loadBuffer, loadCrypto, loadEvents, loadPath, loadUtil, type ModuleExports } from './node/modules.ts';
+import { loadAssert, loadAsyncHooks, loadBuffer, loadCrypto, loadEvents, loadPath, loadProcess, loadUtil, type ModuleExports } from './node/modules.ts';
 import { loadWorkersModule } from './workers/entrypoints.ts';
 import { defineLazyGlobal } from './global/define.ts';
-import { CONFIGURABLE, defineValue, globalThisRef, ObjectCreate, ReflectDeleteProperty, TypeErrorCtor } from './primordials.ts';
+import { CONFIGURABLE, defineValue, globalThisRef, JSONParse, ObjectCreate, ReflectDeleteProperty, StringPrototypeStartsWith, TypeErrorCtor } from './primordials.ts';
 
 const modules: Record<string, ModuleExports> = ObjectCreate(null);
+
+/** process.env's first contents, from the host (nodeGlobals); empty until then. */
+let processEnv: Record<string, string> = ObjectCreate(null);
 
 const loaders: Record<string, () => ModuleExports> = {
   __proto__: null as never,
@@ -27,8 +30,15 @@ const loaders: Record<string, () => ModuleExports> = {
   'node:crypto': loadCrypto,
   'node:events': loadEvents,
   'node:path': loadPath,
+  'node:process': () => loadProcess({ env: processEnv, getBuiltinModule }),
   'node:util': loadUtil,
 };
+
+/** Node's `process.getBuiltinModule(id)`: the module as `require(id)` gives it, or undefined. */
+function getBuiltinModule(id: string): unknown {
+  const name = id === 'node:path/posix' || id === 'path/posix' ? 'node:path' : StringPrototypeStartsWith(id, 'node:') ? id : `node:${id}`;
+  return loaders[name] === undefined ? undefined : builtinModule(name).default;
+}
 
 function builtinModule(specifier: unknown): ModuleExports {
   const name = `${specifier as string}`;
@@ -41,9 +51,16 @@ export function installBuiltinModules(): void {
   defineValue(globalThisRef, '__isolaneBuiltinModule', builtinModule, CONFIGURABLE);
 }
 
-/** nodejs_compat's global `Buffer`, as on Workers: node:buffer's, made on first read. */
-export function installNodeGlobals(): void {
+/**
+ * nodejs_compat's globals, as on Workers: `Buffer` (node:buffer's) and `process` (node:process's), each
+ * made on first read. `envJson`: what process.env starts with.
+ */
+export function installNodeGlobals(envJson: unknown): void {
+  const env = JSONParse(`${envJson as string}`) as unknown;
+  if (typeof env !== 'object' || env === null) throw new TypeErrorCtor('process.env must be the JSON of an object.');
+  processEnv = env as Record<string, string>;
   defineLazyGlobal('Buffer', () => builtinModule('node:buffer').Buffer);
+  defineLazyGlobal('process', () => builtinModule('node:process').default);
 }
 
 export function removeBuiltinModuleHook(): void {

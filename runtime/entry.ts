@@ -14,7 +14,7 @@
  *   fetchResult / fetchError   an outbound fetch answered
  *   fetchChunk / fetchBodyError   the next piece of a fetched body the host streams in
  *   wsMessage / wsClosed   a frame from a WebSocket's client, and its end
- *   nodeGlobals   nodejs_compat's globals (Buffer), before the worker's code runs
+ *   nodeGlobals   nodejs_compat's globals (Buffer, process) and process.env, before the worker's code runs
  *
  * Everything tenant-visible it relies on was captured before tenant code ran: the handler at
  * install, intrinsics in primordials.ts, Request/Response internals through module functions.
@@ -258,7 +258,7 @@ export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, 
     case 'install':
       return install(a, b, c);
     case 'nodeGlobals':
-      return installNodeGlobals();
+      return installNodeGlobals(a);
     case 'chunk':
       return chunkLoaded(a as string, b);
   }

@@ -135,10 +135,10 @@ export interface Dispatch {
    */
   (op: 'install', namespace: object | undefined, envJson: string, kvNames?: string): 'module' | 'service-worker';
   /**
-   * The version has the nodejs_compat flag: define Node's globals it brings (`Buffer`, made on first
-   * read), before the worker's code runs.
+   * The version has the nodejs_compat flag: define Node's globals it brings (`Buffer` and `process`,
+   * made on first read), before the worker's code runs. `processEnvJson`: what process.env starts with.
    */
-  (op: 'nodeGlobals'): void;
+  (op: 'nodeGlobals', processEnvJson: string): void;
   /** The host ran runtime chunk `name` in this context (asked with host('runtimeChunk')): keep its exports. */
   (op: 'chunk', name: string, exports: unknown): void;
   /**

@@ -1,6 +1,6 @@
 /**
  * The Node.js built-in modules of nodejs_compat (`node:assert`, `node:async_hooks`, `node:buffer`,
- * `node:crypto`, `node:events`, `node:path`, `node:util`), each made from its runtime chunk on the first import
+ * `node:crypto`, `node:events`, `node:path`, `node:process`, `node:util`), each made from its runtime chunk on the first import
  * (runtime/builtin-modules.ts).
  */
 import { loadChunk } from '../chunks.ts';
@@ -14,6 +14,7 @@ import { fillRandom } from '../crypto/random.ts';
 import { crypto } from '../global/crypto.ts';
 import type { CryptoPlatform } from './crypto.ts';
 import type { AsyncContextPlatform } from './async-hooks.ts';
+import type { ProcessPlatform } from './process.ts';
 import { asyncContextNatives } from '../async-context.ts';
 
 export type ModuleExports = Record<string, unknown>;
@@ -138,4 +139,8 @@ export function loadAsyncHooks(): ModuleExports {
   const natives = asyncContextNatives();
   if (natives === null) throw new TypeErrorCtor('node:async_hooks needs the watchdog addon built for this V8');
   return loadChunk<{ makeAsyncHooks(platform: AsyncContextPlatform): ModuleExports }>('node-async-hooks').makeAsyncHooks(natives);
+}
+
+export function loadProcess(platform: ProcessPlatform): ModuleExports {
+  return moduleOf(loadChunk<{ makeProcess(platform: ProcessPlatform): ModuleExports }>('node-process').makeProcess(platform));
 }

@@ -18,8 +18,24 @@ export const BUILTIN_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   'node:crypto': ['createHash', 'createHmac', 'getHashes', 'randomBytes', 'randomInt', 'randomUUID', 'getRandomValues', 'timingSafeEqual', 'webcrypto', 'subtle'],
   'node:events': ['EventEmitter', 'once', 'listenerCount', 'defaultMaxListeners'],
   'node:path': ['basename', 'delimiter', 'dirname', 'extname', 'format', 'isAbsolute', 'join', 'normalize', 'parse', 'posix', 'relative', 'resolve', 'sep', 'toNamespacedPath', 'win32'],
+  'node:process': ['env', 'nextTick', 'platform', 'features', 'getBuiltinModule', 'exit'],
   'node:util': ['promisify', 'callbackify', 'inherits', 'deprecate', 'format', 'inspect', 'isDeepStrictEqual', 'types', 'isArray', 'TextEncoder', 'TextDecoder'],
 };
+
+const PROCESS_ENV_FROM = '2025-04-01';
+
+/**
+ * What `process.env` starts with (JSON), as on Workers: the worker's text and secret bindings when the
+ * version has nodejs_compat and either the nodejs_compat_populate_process_env flag or a compatibility
+ * date from 2025-04-01 on (unless nodejs_compat_do_not_populate_process_env); else nothing.
+ */
+export function processEnvJson(version: Version): string {
+  const flags = version.compatibilityFlags ?? [];
+  const populate = flags.includes('nodejs_compat_populate_process_env') || ((version.compatibilityDate ?? '') >= PROCESS_ENV_FROM && !flags.includes('nodejs_compat_do_not_populate_process_env'));
+  const env: Record<string, string> = {};
+  if (populate) for (const binding of version.bindings) if (binding.type === 'plain_text' || binding.type === 'secret_text') env[binding.name] = binding.text!;
+  return JSON.stringify(env);
+}
 
 /** Other names for the same modules. */
 const ALIASES: Readonly<Record<string, string>> = { 'node:path/posix': 'node:path' };

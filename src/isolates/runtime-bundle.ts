@@ -223,6 +223,7 @@ const CHUNKS: Record<string, string> = {
   'node-crypto': `import { makeCrypto } from './runtime/node/crypto.ts'; chunkExports = { makeCrypto };`,
   'node-assert': `import { makeAssert } from './runtime/node/assert.ts'; chunkExports = { makeAssert };`,
   'node-async-hooks': `import { makeAsyncHooks } from './runtime/node/async-hooks.ts'; chunkExports = { makeAsyncHooks };`,
+  'node-process': `import { makeProcess } from './runtime/node/process.ts'; chunkExports = { makeProcess };`,
 };
 
 /** A chunk as a script whose completion value is its `chunkExports` (runtime-chunks.ts runs it). */

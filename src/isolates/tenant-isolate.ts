@@ -17,7 +17,7 @@ import { asPlatformWork, forgetIsolate, runWatched, SliceStopped, tenantCpuUs, w
 import type { Outcome } from '../types.ts';
 import { cachedCode, cacheOptions, compileResult, rememberCache } from './code-cache.ts';
 import { compileServiceWorker, linkModules, recacheModules, saveModuleCaches, type ModulePrimer } from './module-graph.ts';
-import { hasNodeCompat } from './builtin-modules.ts';
+import { hasNodeCompat, processEnvJson } from './builtin-modules.ts';
 import type { RuntimeBundle } from './runtime-bundle.ts';
 import { runChunk } from './runtime-chunks.ts';
 
@@ -313,7 +313,7 @@ export class TenantIsolate {
     try {
       let namespace: ivm.Reference<object> | undefined;
       let compiled = { fromCache: 0, fromSource: 0 };
-      if (hasNodeCompat(version.compatibilityFlags)) dispatch.applySync(undefined, ['nodeGlobals']);
+      if (hasNodeCompat(version.compatibilityFlags)) dispatch.applySync(undefined, ['nodeGlobals', processEnvJson(version)]);
       if (version.syntax === 'module') {
         const linked = linkModules(isolate, context, version, prepared.primeModule);
         compiled = linked;

@@ -28,6 +28,7 @@ import * as workersNs from 'cloudflare:workers';
 import * as cryptoNs from 'node:crypto';
 import * as asyncHooksNs from 'node:async_hooks';
 import * as assertNs from 'node:assert';
+import * as processNs from 'node:process';
 import assert, { AssertionError } from 'node:assert';
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 
@@ -35,7 +36,7 @@ export default { async fetch(request) {
   const { pathname } = new URL(request.url);
   if (pathname === '/exports') {
     const names = (ns) => Object.fromEntries(Object.keys(ns).map((k) => [k, ns[k] === undefined ? 'undefined' : ns[k] === null ? 'null' : typeof ns[k]]));
-    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:util': names(utilNs) });
+    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:process': names(processNs), 'node:util': names(utilNs) });
   }
   const b = Buffer.from('héllo wörld');
   const ee = new EventEmitter();
@@ -214,7 +215,7 @@ t.test('without the flag, or for a module the runtime does not have, the deploy 
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['no flag, node: prefix', { main_module: 'main.js' }, `import { Buffer } from 'node:buffer'; export default { fetch: () => new Response(Buffer.from('x')) };`, /"node:buffer".*nodejs_compat/],
     ['no flag, bare name', { main_module: 'main.js', compatibility_flags: ['streams_enable_constructors'] }, `import EventEmitter from 'events'; export default { fetch: () => new Response('x') };`, /"events".*nodejs_compat/],
-    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:async_hooks, node:buffer, node:crypto, node:events, node:path, node:util/],
+    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:async_hooks, node:buffer, node:crypto, node:events, node:path, node:process, node:util/],
   ];
   for (const [what, metadata, source, message] of cases) {
     const reply = await deployMultipart(server, 'node-compat', metadata, { 'main.js': source });
@@ -243,6 +244,61 @@ t.test('the global Buffer: there from top-level code on with the flag, in both s
     t.equal(deployed.status, 201, `${name}: ${deployed.text}`);
     t.same((await send(server, `${name}.localhost`, '/')).json(), expected, name);
   }
+});
+
+t.test('process: the global and node:process are one object; process.env holds the text bindings when Workers would', async (t) => {
+  const worker = `import nodeProcess, { env, nextTick, platform } from 'node:process';
+    import bareProcess from 'process';
+    const atTop = typeof process === 'object' ? process.env.API_URL ?? null : 'no process';
+    export default { async fetch() {
+      const order = [];
+      await new Promise((resolve) => { nextTick((a, b) => { order.push('tick:' + a + b); resolve(); }, 1, 2); order.push('sync'); });
+      process.env.SET_HERE = 5;
+      const errors = [];
+      for (const attempt of [() => process.exit(1), () => process.nextTick('not a function')]) {
+        try { attempt(); errors.push('no error'); } catch (e) { errors.push(e.code); }
+      }
+      return Response.json({
+        atTop, token: env.TOKEN ?? null, config: env.CONFIG ?? null, keys: Object.keys(env).sort(),
+        same: process === nodeProcess && nodeProcess === bareProcess && env === process.env,
+        platform, order, setHere: [process.env.SET_HERE, typeof process.env.SET_HERE], errors,
+        builtins: [process.getBuiltinModule('node:buffer').Buffer === Buffer, process.getBuiltinModule('path').join('a', 'b'), process.getBuiltinModule('process') === process, process.getBuiltinModule('node:fs') ?? null],
+        tag: Object.prototype.toString.call(process),
+      });
+    } };`;
+  const bindings = [
+    { type: 'plain_text', name: 'API_URL', text: 'https://api.example' },
+    { type: 'secret_text', name: 'TOKEN', text: 's3cret' },
+    { type: 'json', name: 'CONFIG', json: { a: 1 } },
+  ];
+  const populated = { atTop: 'https://api.example', token: 's3cret', config: null, keys: ['API_URL', 'SET_HERE', 'TOKEN'] };
+  const empty = { atTop: null, token: null, config: null, keys: ['SET_HERE'] };
+  const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
+    ['process-dated', { compatibility_date: '2025-06-01' }, populated],
+    ['process-flagged', { compatibility_date: '2024-09-23', compatibility_flags: ['nodejs_compat', 'nodejs_compat_populate_process_env'] }, populated],
+    ['process-old', { compatibility_date: '2024-09-23' }, empty],
+    ['process-opted-out', { compatibility_date: '2025-06-01', compatibility_flags: ['nodejs_compat', 'nodejs_compat_do_not_populate_process_env'] }, empty],
+  ];
+  for (const [name, metadata, expected] of cases) {
+    const deployed = await deployMultipart(server, name, { ...NODE_COMPAT, bindings, ...metadata }, { 'main.js': worker });
+    t.equal(deployed.status, 201, `${name}: ${deployed.text}`);
+    const reply = await send(server, `${name}.localhost`, '/');
+    t.equal(reply.status, 200, `${name}: ${reply.text}`);
+    t.strictSame(reply.json(), {
+      ...expected,
+      same: true,
+      platform: 'linux',
+      order: ['sync', 'tick:12'],
+      setHere: ['5', 'string'],
+      errors: ['ERR_METHOD_NOT_IMPLEMENTED', 'ERR_INVALID_ARG_TYPE'],
+      builtins: [true, 'a/b', true, null],
+      tag: '[object process]',
+    }, name);
+  }
+
+  const none = await deployMultipart(server, 'process-none', { main_module: 'main.js', bindings }, { 'main.js': `export default { fetch: () => Response.json({ process: typeof process }) };` });
+  t.equal(none.status, 201, none.text);
+  t.strictSame((await send(server, 'process-none.localhost', '/')).json(), { process: 'undefined' }, 'no process without nodejs_compat, as on Workers');
 });
 
 t.test('compatibility_flags must be a list of flag names', async (t) => {

@@ -20,6 +20,7 @@ const USES: Record<string, string> = {
   'node-assert': `const assert = builtinModule('node:assert').default; try { assert.deepStrictEqual({ a: 1 }, { a: 1 }); assert.strictEqual(1, 2); } catch (e) { return e.code; }`,
   'node-async-hooks': `const { AsyncLocalStorage } = builtinModule('node:async_hooks'); const storage = new AsyncLocalStorage(); return await storage.run('kept', async () => { await null; return storage.getStore(); });`,
   'node-crypto': `return builtinModule('node:crypto').createHmac('sha1', '').update('x').digest('base64url');`,
+  'node-process': `const { env, nextTick } = builtinModule('node:process'); env.N = 1; return await new Promise((resolve) => nextTick((a, b) => resolve([a, b, env.N]), 'x', 2));`,
 };
 
 const EXPECTED: Record<string, unknown> = {
@@ -35,6 +36,7 @@ const EXPECTED: Record<string, unknown> = {
   'node-crypto': 'YkTmZFGhyGlduXMc4sT9XeJcz4c',
   'node-async-hooks': 'kept',
   'node-assert': 'ERR_ASSERTION',
+  'node-process': ['x', 2, '1'],
 };
 
 for (const [chunk, use] of Object.entries(USES)) {

@@ -71,7 +71,7 @@ export async function deployCommand(argv: string[]): Promise<number> {
   let content: string | Uint8Array;
   if (args.bundle) {
     try {
-      const bundle = await bundleWorker(args.file, { minify: args.minify, nodeCompat: hasNodeCompat(args.compatibilityFlags) });
+      const bundle = await bundleWorker(args.file, { minify: args.minify, nodeCompat: hasNodeCompat({ compatibilityFlags: args.compatibilityFlags, compatibilityDate: null }) });
       for (const warning of bundle.warnings) process.stderr.write(warning);
       ({ mainModule, content } = bundle);
     } catch (err) {

@@ -1,9 +1,10 @@
 /**
  * Modules a worker imports by name, as on Workers: `cloudflare:workers` always, and Node.js built-in
- * modules with the `nodejs_compat` (or `nodejs_compat_v2`) compatibility flag (`import { Buffer } from
- * 'node:buffer'`, or `from 'buffer'`; `nodejs_als` allows node:async_hooks alone). The link of such an import is a module of a few lines made here,
- * which takes the exports from the runtime (runtime/builtin-modules.ts); its export names are listed
- * here because a module's exports are fixed when it is compiled. Any other `node:` or `cloudflare:`
+ * modules with the `nodejs_compat` (or `nodejs_compat_v2`) compatibility flag or a compatibility date from
+ * 2026-08-04 on (`import { Buffer } from 'node:buffer'`, or `from 'buffer'`; `nodejs_als` allows
+ * node:async_hooks alone). The link of such an import is a module of a few lines made here, which takes
+ * the exports from the runtime (runtime/builtin-modules.ts); its export names are listed here because a
+ * module's exports are fixed when it is compiled. Any other `node:` or `cloudflare:`
  * module is a deploy error that names what is there.
  */
 import { IsolaneError } from '../errors.ts';
@@ -42,19 +43,25 @@ const ALIASES: Readonly<Record<string, string>> = { 'node:path/posix': 'node:pat
 
 /** The flags under which workers may import them. */
 const NODE_COMPAT_FLAGS: readonly string[] = ['nodejs_compat', 'nodejs_compat_v2'];
+/** From this compatibility date on, Workers turn nodejs_compat on without the flag; `no_nodejs_compat` turns it off. */
+const NODE_COMPAT_DEFAULT_FROM = '2026-08-04';
 
 /** The Node.js modules, as error messages list them. */
 export const AVAILABLE_BUILTINS = Object.keys(BUILTIN_EXPORTS).filter((name) => name.startsWith('node:')).join(', ');
 
 const WORKERS_MODULE = 'cloudflare:workers';
 
-export function hasNodeCompat(flags: readonly string[] | undefined): boolean {
-  return (flags ?? []).some((flag) => NODE_COMPAT_FLAGS.includes(flag));
+/** What decides a version's Node.js compatibility (the CLI, which sets no date, passes null). */
+export type CompatSettings = Pick<Version, 'compatibilityFlags' | 'compatibilityDate'>;
+
+export function hasNodeCompat({ compatibilityFlags: flags = [], compatibilityDate: date }: CompatSettings): boolean {
+  if (flags.some((flag) => NODE_COMPAT_FLAGS.includes(flag))) return true;
+  return date !== null && date >= NODE_COMPAT_DEFAULT_FROM && !flags.includes('no_nodejs_compat');
 }
 
-/** Whether a version with `flags` may import Node.js module `name`: Workers' nodejs_als allows AsyncLocalStorage alone. */
-export function mayImportNodeModule(name: string, flags: readonly string[] | undefined): boolean {
-  return hasNodeCompat(flags) || (name === 'node:async_hooks' && (flags ?? []).includes('nodejs_als'));
+/** Whether a version may import Node.js module `name`: Workers' nodejs_als allows AsyncLocalStorage alone. */
+export function mayImportNodeModule(name: string, compat: CompatSettings): boolean {
+  return hasNodeCompat(compat) || (name === 'node:async_hooks' && (compat.compatibilityFlags ?? []).includes('nodejs_als'));
 }
 
 /** `node:buffer`, `buffer` and `node:path/posix` → the Node.js module they name here (`node:…`), or null. */
@@ -76,12 +83,12 @@ export function builtinModuleName(specifier: string, importer: string, version: 
     throw new IsolaneError('ISO_ERR_DEPLOY_MODULE_MISSING', `cannot import "${specifier}" from ${importer}: of Cloudflare's modules this runtime has ${WORKERS_MODULE}`, { details: { module: importer, specifier } });
   }
   const name = supportedBuiltin(specifier);
-  const nodeCompat = name !== null ? mayImportNodeModule(name, version.compatibilityFlags) : hasNodeCompat(version.compatibilityFlags);
+  const nodeCompat = name !== null ? mayImportNodeModule(name, version) : hasNodeCompat(version);
   const known = name !== null;
   if (!specifier.startsWith('node:') && !known) return null;
   const details = { module: importer, specifier };
   if (!nodeCompat) {
-    throw new IsolaneError('ISO_ERR_DEPLOY_MODULE_MISSING', `cannot import "${specifier}" from ${importer}: Node.js built-in modules need the nodejs_compat compatibility flag (metadata "compatibility_flags": ["nodejs_compat"])`, { details });
+    throw new IsolaneError('ISO_ERR_DEPLOY_MODULE_MISSING', `cannot import "${specifier}" from ${importer}: Node.js built-in modules need the nodejs_compat compatibility flag (metadata "compatibility_flags": ["nodejs_compat"]) or a compatibility_date from ${NODE_COMPAT_DEFAULT_FROM} on`, { details });
   }
   if (!known) {
     throw new IsolaneError('ISO_ERR_DEPLOY_MODULE_MISSING', `cannot import "${specifier}" from ${importer}: this runtime's Node.js built-in modules are ${AVAILABLE_BUILTINS}`, { details });

@@ -313,7 +313,7 @@ export class TenantIsolate {
     try {
       let namespace: ivm.Reference<object> | undefined;
       let compiled = { fromCache: 0, fromSource: 0 };
-      if (hasNodeCompat(version.compatibilityFlags)) dispatch.applySync(undefined, ['nodeGlobals', processEnvJson(version)]);
+      if (hasNodeCompat(version)) dispatch.applySync(undefined, ['nodeGlobals', processEnvJson(version)]);
       if (version.syntax === 'module') {
         const linked = linkModules(isolate, context, version, prepared.primeModule);
         compiled = linked;

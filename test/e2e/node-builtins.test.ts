@@ -301,6 +301,23 @@ t.test('process: the global and node:process are one object; process.env holds t
   t.strictSame((await send(server, 'process-none.localhost', '/')).json(), { process: 'undefined' }, 'no process without nodejs_compat, as on Workers');
 });
 
+t.test('from compatibility date 2026-08-04 on nodejs_compat is on without the flag, as on Workers; no_nodejs_compat turns it off', async (t) => {
+  const source = `import { Buffer } from 'node:buffer';
+    export default { fetch: () => Response.json({ hex: Buffer.from('A').toString('hex'), globals: [typeof globalThis.Buffer, typeof globalThis.process] }) };`;
+  const on = await deployMultipart(server, 'node-by-date', { main_module: 'main.js', compatibility_date: '2026-08-04' }, { 'main.js': source });
+  t.equal(on.status, 201, on.text);
+  t.strictSame((await send(server, 'node-by-date.localhost', '/')).json(), { hex: '41', globals: ['function', 'object'] });
+  const cases: [string, Record<string, unknown>][] = [
+    ['the day before', { main_module: 'main.js', compatibility_date: '2026-08-03' }],
+    ['opted out', { main_module: 'main.js', compatibility_date: '2026-11-01', compatibility_flags: ['no_nodejs_compat'] }],
+  ];
+  for (const [what, metadata] of cases) {
+    const reply = await deployMultipart(server, 'node-by-date-off', metadata, { 'main.js': source });
+    t.equal(reply.status, 400, `${what}: ${reply.text}`);
+    t.match(reply.json<{ error: { message: string } }>().error.message, /nodejs_compat compatibility flag .* or a compatibility_date from 2026-08-04 on/, what);
+  }
+});
+
 t.test('compatibility_flags must be a list of flag names', async (t) => {
   for (const flags of ['nodejs_compat', ['Nodejs-Compat'], [1], Array.from({ length: 65 }, (_, i) => `flag_${i}`)]) {
     const reply = await deployMultipart(server, 'flags', { main_module: 'main.js', compatibility_flags: flags }, { 'main.js': 'export default { fetch: () => new Response("x") }' });

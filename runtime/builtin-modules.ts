@@ -1,7 +1,8 @@
 /**
  * The modules a worker imports by name rather than upload: `cloudflare:workers` always, and the
  * Node.js built-in modules (`node:assert`, `node:async_hooks`, `node:buffer`, `node:crypto`, `node:events`,
- * `node:path`, `node:process`, `node:util`) under the nodejs_compat flag. The host links such an import to a small module of its own
+ * `node:path`, `node:process`, `node:stream`, `node:stream/promises`, `node:string_decoder`, `node:util`)
+ * under the nodejs_compat flag. The host links such an import to a small module of its own
  * (src/isolates/builtin-modules.ts) that reads the exports from here through
  * `__isolaneBuiltinModule(specifier)`, a global that hands out nothing but these modules and is deleted
  * once the worker's modules have run (install, entry.ts), like the boot hook: a worker's own top-level
@@ -11,7 +12,20 @@
  * The export names each link offers are listed host-side; test/e2e/node-builtins.test.ts checks the
  * two agree.
  */
-import { loadAssert, loadAsyncHooks, loadBuffer, loadCrypto, loadEvents, loadPath, loadProcess, loadUtil, type ModuleExports } from './node/modules.ts';
+import {
+  loadAssert,
+  loadAsyncHooks,
+  loadBuffer,
+  loadCrypto,
+  loadEvents,
+  loadPath,
+  loadProcess,
+  loadStream,
+  loadStreamPromises,
+  loadStringDecoder,
+  loadUtil,
+  type ModuleExports,
+} from './node/modules.ts';
 import { loadWorkersModule } from './workers/entrypoints.ts';
 import { defineLazyGlobal } from './global/define.ts';
 import { CONFIGURABLE, defineValue, globalThisRef, JSONParse, ObjectCreate, ReflectDeleteProperty, StringPrototypeStartsWith, TypeErrorCtor } from './primordials.ts';
@@ -31,6 +45,9 @@ const loaders: Record<string, () => ModuleExports> = {
   'node:events': loadEvents,
   'node:path': loadPath,
   'node:process': () => loadProcess({ env: processEnv, getBuiltinModule }),
+  'node:stream': () => loadStream(builtinModule),
+  'node:stream/promises': () => loadStreamPromises(builtinModule),
+  'node:string_decoder': () => loadStringDecoder(builtinModule),
   'node:util': loadUtil,
 };
 

@@ -1,13 +1,13 @@
 /**
  * The Node.js built-in modules of nodejs_compat (`node:assert`, `node:async_hooks`, `node:buffer`,
- * `node:crypto`, `node:events`, `node:path`, `node:process`, `node:util`), each made from its runtime chunk on the first import
- * (runtime/builtin-modules.ts).
+ * `node:crypto`, `node:events`, `node:path`, `node:process`, `node:stream`, `node:string_decoder`,
+ * `node:util`), each made from its runtime chunk on the first import (runtime/builtin-modules.ts).
  */
 import { loadChunk } from '../chunks.ts';
 import { atob, btoa } from '../global/base64.ts';
 import { Utf8Decoder } from '../encoding/utf8.ts';
 import { bufferSourceBytes, copyBytes, isArrayBuffer } from '../encoding/buffer-source.ts';
-import { globalThisRef, ObjectFreeze, ObjectHasOwn, RangeErrorCtor, TypeErrorCtor } from '../primordials.ts';
+import { ArrayBufferIsView, globalThisRef, ObjectFreeze, ObjectHasOwn, RangeErrorCtor, ReflectApply, TypeErrorCtor } from '../primordials.ts';
 import { hostDigest } from '../bridge.ts';
 import { subtleCall } from '../crypto/host-call.ts';
 import { fillRandom } from '../crypto/random.ts';
@@ -143,4 +143,51 @@ export function loadAsyncHooks(): ModuleExports {
 
 export function loadProcess(platform: ProcessPlatform): ModuleExports {
   return moduleOf(loadChunk<{ makeProcess(platform: ProcessPlatform): ModuleExports }>('node-process').makeProcess(platform));
+}
+
+type MakeModule = { make(modules: Record<string, unknown>): ModuleExports };
+
+interface StringDecoderClass {
+  prototype: { write(this: unknown, bytes: unknown): string; end(this: unknown, bytes?: unknown): string };
+}
+
+/**
+ * node:string_decoder: Node's own StringDecoder (the string_decoder package), over node:buffer's Buffer.
+ * Node's takes any TypedArray or DataView too; the package takes Buffers only, so views become Buffers
+ * over the same memory on the way in.
+ */
+export function loadStringDecoder(builtin: (name: string) => ModuleExports): ModuleExports {
+  const Buffer = builtin('node:buffer').Buffer as { isBuffer(value: unknown): boolean; from(buffer: ArrayBufferLike, offset: number, length: number): unknown };
+  const decoderModule = loadChunk<MakeModule>('node-string-decoder').make({ 'safe-buffer': { Buffer } });
+  const { prototype } = decoderModule.StringDecoder as StringDecoderClass;
+  const { write, end } = prototype;
+  const asBuffer = (bytes: unknown) => (ArrayBufferIsView(bytes) && !Buffer.isBuffer(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes);
+  prototype.write = function (bytes) {
+    return ReflectApply(write, this, [asBuffer(bytes)]);
+  };
+  prototype.end = function (bytes) {
+    return ReflectApply(end, this, bytes === undefined ? [] : [asBuffer(bytes)]);
+  };
+  return moduleOf(decoderModule);
+}
+
+/**
+ * node:stream: Node's streams as readable-stream publishes them, over this runtime's node:buffer,
+ * node:events, node:process (its nextTick) and node:string_decoder. The module is the legacy `Stream`,
+ * as in Node, with Readable, Writable, … and `promises` on it.
+ */
+export function loadStream(builtin: (name: string) => ModuleExports): ModuleExports {
+  const { AbortController, AbortSignal } = globalThisRef as { AbortController?: unknown; AbortSignal?: unknown };
+  const readable = loadChunk<MakeModule>('node-stream').make({
+    buffer: builtin('node:buffer').default,
+    events: builtin('node:events').default,
+    'process/': builtin('node:process').default,
+    'abort-controller': { AbortController, AbortSignal },
+    'string_decoder/': builtin('node:string_decoder').default,
+  });
+  return moduleOf(readable.Stream as ModuleExports);
+}
+
+export function loadStreamPromises(builtin: (name: string) => ModuleExports): ModuleExports {
+  return moduleOf(builtin('node:stream').promises as ModuleExports);
 }

@@ -20,6 +20,9 @@ export const BUILTIN_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   'node:events': ['EventEmitter', 'once', 'listenerCount', 'defaultMaxListeners'],
   'node:path': ['basename', 'delimiter', 'dirname', 'extname', 'format', 'isAbsolute', 'join', 'normalize', 'parse', 'posix', 'relative', 'resolve', 'sep', 'toNamespacedPath', 'win32'],
   'node:process': ['env', 'nextTick', 'platform', 'features', 'getBuiltinModule', 'exit'],
+  'node:stream': ['Readable', 'Writable', 'Duplex', 'Transform', 'PassThrough', 'Stream', 'pipeline', 'finished', 'addAbortSignal', 'compose', 'destroy', 'isDisturbed', 'isErrored', 'isReadable', 'promises'],
+  'node:stream/promises': ['pipeline', 'finished'],
+  'node:string_decoder': ['StringDecoder'],
   'node:util': ['promisify', 'callbackify', 'inherits', 'deprecate', 'format', 'inspect', 'isDeepStrictEqual', 'types', 'isArray', 'TextEncoder', 'TextDecoder'],
 };
 

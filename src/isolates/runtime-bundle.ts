@@ -125,6 +125,34 @@ const rootAsWorkingDirectory: Plugin = {
   },
 };
 
+/**
+ * readable-stream (node:stream) and string_decoder (node:string_decoder) require Node's buffer, events
+ * and process, which other chunks make already: a second copy of Buffer would not know the first one's
+ * buffers. In those two packages, such a require returns what the runtime handed the chunk's `make`
+ * (runtime/node/modules.ts), kept as `chunkExports.given`: the chunk's one name that minification leaves
+ * alone (and not an ES module's namespace, which esbuild builds with a for…in, see CHUNKS).
+ */
+const INJECTED_NAMES = /^(buffer|safe-buffer|events|process\/|abort-controller|string_decoder\/)$/;
+const INJECTING_PACKAGES = /[\\/]node_modules[\\/](readable-stream|string_decoder)[\\/]/;
+
+const injectNodeModules: Plugin = {
+  name: 'isolane-injected-node-modules',
+  setup(builder) {
+    builder.onResolve({ filter: INJECTED_NAMES }, (args) =>
+      INJECTING_PACKAGES.test(args.importer) ? { path: args.path, namespace: 'isolane-injected' } : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'isolane-injected' }, (args) => ({
+      contents: `module.exports = chunkExports.given[${JSON.stringify(args.path)}];`,
+      loader: 'js',
+    }));
+  },
+};
+
+/** A chunk whose module is made from modules the runtime hands in: `make(given)` requires `entry`. */
+function madeFromGiven(entry: string): string {
+  return `chunkExports = { given: null, make(given) { chunkExports.given = given; return require(${JSON.stringify(entry)}); } };`;
+}
+
 const markEagerModules: Plugin = {
   name: 'isolane-eager-modules',
   setup(builder) {
@@ -224,6 +252,8 @@ const CHUNKS: Record<string, string> = {
   'node-assert': `import { makeAssert } from './runtime/node/assert.ts'; chunkExports = { makeAssert };`,
   'node-async-hooks': `import { makeAsyncHooks } from './runtime/node/async-hooks.ts'; chunkExports = { makeAsyncHooks };`,
   'node-process': `import { makeProcess } from './runtime/node/process.ts'; chunkExports = { makeProcess };`,
+  'node-string-decoder': madeFromGiven('string_decoder/'),
+  'node-stream': madeFromGiven('readable-stream/lib/ours/browser.js'),
 };
 
 /** A chunk as a script whose completion value is its `chunkExports` (runtime-chunks.ts runs it). */
@@ -231,7 +261,7 @@ async function bundleChunk(entry: string): Promise<string> {
   const result = await build({
     ...COMMON,
     stdin: { contents: entry, resolveDir: ROOT, loader: 'js' },
-    plugins: [unwrapUmd, unnamePolyfillClosures, rootAsWorkingDirectory],
+    plugins: [unwrapUmd, unnamePolyfillClosures, rootAsWorkingDirectory, injectNodeModules],
     banner: { js: `(function () {${COMMON.banner.js}let chunkExports;` },
     footer: { js: 'return chunkExports;\n})()' },
   });

@@ -29,6 +29,9 @@ import * as cryptoNs from 'node:crypto';
 import * as asyncHooksNs from 'node:async_hooks';
 import * as assertNs from 'node:assert';
 import * as processNs from 'node:process';
+import * as streamNs from 'node:stream';
+import * as streamPromisesNs from 'node:stream/promises';
+import * as stringDecoderNs from 'node:string_decoder';
 import assert, { AssertionError } from 'node:assert';
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 
@@ -36,7 +39,7 @@ export default { async fetch(request) {
   const { pathname } = new URL(request.url);
   if (pathname === '/exports') {
     const names = (ns) => Object.fromEntries(Object.keys(ns).map((k) => [k, ns[k] === undefined ? 'undefined' : ns[k] === null ? 'null' : typeof ns[k]]));
-    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:process': names(processNs), 'node:util': names(utilNs) });
+    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:process': names(processNs), 'node:stream': names(streamNs), 'node:stream/promises': names(streamPromisesNs), 'node:string_decoder': names(stringDecoderNs), 'node:util': names(utilNs) });
   }
   const b = Buffer.from('héllo wörld');
   const ee = new EventEmitter();
@@ -215,7 +218,7 @@ t.test('without the flag, or for a module the runtime does not have, the deploy 
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['no flag, node: prefix', { main_module: 'main.js' }, `import { Buffer } from 'node:buffer'; export default { fetch: () => new Response(Buffer.from('x')) };`, /"node:buffer".*nodejs_compat/],
     ['no flag, bare name', { main_module: 'main.js', compatibility_flags: ['streams_enable_constructors'] }, `import EventEmitter from 'events'; export default { fetch: () => new Response('x') };`, /"events".*nodejs_compat/],
-    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:async_hooks, node:buffer, node:crypto, node:events, node:path, node:process, node:util/],
+    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:async_hooks, node:buffer, node:crypto, node:events, node:path, node:process, node:stream, node:stream\/promises, node:string_decoder, node:util/],
   ];
   for (const [what, metadata, source, message] of cases) {
     const reply = await deployMultipart(server, 'node-compat', metadata, { 'main.js': source });
@@ -299,6 +302,30 @@ t.test('process: the global and node:process are one object; process.env holds t
   const none = await deployMultipart(server, 'process-none', { main_module: 'main.js', bindings }, { 'main.js': `export default { fetch: () => Response.json({ process: typeof process }) };` });
   t.equal(none.status, 201, none.text);
   t.strictSame((await send(server, 'process-none.localhost', '/')).json(), { process: 'undefined' }, 'no process without nodejs_compat, as on Workers');
+});
+
+t.test('node:stream, node:stream/promises and node:string_decoder work as Node\'s, over node:buffer\'s Buffer', async (t) => {
+  const source = `import { Readable, Writable, Transform, PassThrough, pipeline } from 'node:stream';
+    import { pipeline as pipelineAsync } from 'node:stream/promises';
+    import Stream from 'stream';
+    import { StringDecoder } from 'string_decoder';
+    export default { async fetch(request) {
+      const out = [];
+      const upper = new Transform({ transform(chunk, encoding, done) { done(null, chunk.toString().toUpperCase()); } });
+      await pipelineAsync(Readable.from([await request.text(), ' world']), upper, new Writable({ write(chunk, encoding, done) { out.push(chunk.toString()); done(); } }));
+      const failed = await new Promise((resolve) => pipeline(new Readable({ read() { this.destroy(new Error('boom')); } }), new PassThrough(), (e) => resolve(e ? e.message : null)));
+      const decoder = new StringDecoder('utf8');
+      const bytes = new TextEncoder().encode('héllo');
+      const decoded = [decoder.write(bytes.subarray(0, 2)), decoder.write(Buffer.from(bytes.subarray(2))), decoder.end()];
+      const kinds = [];
+      for await (const chunk of Readable.from([Buffer.from('x'), 'y'], { objectMode: false })) kinds.push(Buffer.isBuffer(chunk));
+      return Response.json({ out: out.join(''), failed, decoded, kinds, legacy: Stream === Stream.Stream && Stream.Readable === Readable, promises: Stream.promises.pipeline === pipelineAsync });
+    } };`;
+  const deployed = await deployMultipart(server, 'node-stream', NODE_COMPAT, { 'main.js': source });
+  t.equal(deployed.status, 201, deployed.text);
+  const reply = await send(server, 'node-stream.localhost', '/', { method: 'POST', body: 'hello' });
+  t.equal(reply.status, 200, reply.text);
+  t.strictSame(reply.json(), { out: 'HELLO WORLD', failed: 'boom', decoded: ['h', 'éllo', ''], kinds: [true, true], legacy: true, promises: true });
 });
 
 t.test('from compatibility date 2026-08-04 on nodejs_compat is on without the flag, as on Workers; no_nodejs_compat turns it off', async (t) => {

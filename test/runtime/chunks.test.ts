@@ -20,6 +20,8 @@ const USES: Record<string, string> = {
   'node-assert': `const assert = builtinModule('node:assert').default; try { assert.deepStrictEqual({ a: 1 }, { a: 1 }); assert.strictEqual(1, 2); } catch (e) { return e.code; }`,
   'node-async-hooks': `const { AsyncLocalStorage } = builtinModule('node:async_hooks'); const storage = new AsyncLocalStorage(); return await storage.run('kept', async () => { await null; return storage.getStore(); });`,
   'node-crypto': `return builtinModule('node:crypto').createHmac('sha1', '').update('x').digest('base64url');`,
+  'node-string-decoder': `const decoder = new (builtinModule('node:string_decoder').StringDecoder)('utf8'); const euro = [0xe2, 0x82, 0xac]; return [decoder.write(new Uint8Array(euro.slice(0, 2))), decoder.write(new Uint8Array(euro.slice(2))), decoder.end()];`,
+  'node-stream': `const { Readable, Transform, promises } = builtinModule('node:stream'); const chunks = []; await promises.pipeline(Readable.from(['a', 'b']), new Transform({ objectMode: true, transform(chunk, _, done) { done(null, String(chunk).toUpperCase()); } }), async function* (source) { for await (const chunk of source) chunks.push(String(chunk)); }); return chunks;`,
   'node-process': `const { env, nextTick } = builtinModule('node:process'); env.N = 1; return await new Promise((resolve) => nextTick((a, b) => resolve([a, b, env.N]), 'x', 2));`,
 };
 
@@ -37,6 +39,8 @@ const EXPECTED: Record<string, unknown> = {
   'node-async-hooks': 'kept',
   'node-assert': 'ERR_ASSERTION',
   'node-process': ['x', 2, '1'],
+  'node-string-decoder': ['', '€', ''],
+  'node-stream': ['A', 'B'],
 };
 
 for (const [chunk, use] of Object.entries(USES)) {

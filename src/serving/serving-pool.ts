@@ -39,6 +39,9 @@ interface ServingProcess {
   heardAt: number;
 }
 
+/** Builds that ended because their process exited: no answer about the version (validate). */
+const exitedBuilding = new WeakSet<object>();
+
 export interface RecycleBounds {
   /** Replace a process whose resident memory passes this many bytes (0: never). */
   rssBytes: number;
@@ -237,7 +240,9 @@ export class ServingPool {
     for (const [jobId, job] of this.#validations) {
       if (job.proc !== proc) continue;
       this.#validations.delete(jobId);
-      job.reject(new IsolaneError('ISO_ERR_DEPLOY_STARTUP', 'the serving process building the version exited; try again'));
+      const exited = new IsolaneError('ISO_ERR_DEPLOY_STARTUP', 'the serving process building the version exited; try again');
+      exitedBuilding.add(exited);
+      job.reject(exited);
     }
     for (const [jobId, event] of this.#events) {
       if (event.proc !== proc) continue;
@@ -373,23 +378,21 @@ export class ServingPool {
    * process's answer is the deploy's, the others' only warm it. The version goes live once all have
    * answered: a request another process took at once would wait there for the build, with its wall
    * time running, and for the offload thread to start (0.6-2 s) when the worker is the first to run
-   * there. A failed warm-up only means a cold start there.
+   * there. A failed warm-up only means a cold start there. A process that exits before it answers (it
+   * was killed just before the deploy, and the primary has not heard yet) gives no answer: the next
+   * process's is the deploy's.
    */
   async validate(version: Version): Promise<'module' | 'service-worker'> {
     // A process being replaced (not connected) would never answer.
-    const [first, ...others] = this.#slots.filter((proc) => proc.worker.isConnected());
-    if (!first) throw new IsolaneError('ISO_ERR_DEPLOY_STARTUP', 'no serving process is running to build the version; try again');
-    const warming = others.map((proc) => this.#buildIn(proc, version).catch(() => {}));
-    try {
-      const syntax = await this.#buildIn(first, version);
-      await Promise.all(warming);
-      return syntax;
-    } catch (err) {
-      void Promise.all(warming).then(() => {
-        for (const proc of others) this.#send(proc, { t: 'discard', worker: version.worker, versionId: version.id });
-      });
-      throw err;
-    }
+    const building = this.#slots.filter((proc) => proc.worker.isConnected());
+    if (building.length === 0) throw new IsolaneError('ISO_ERR_DEPLOY_STARTUP', 'no serving process is running to build the version; try again');
+    const builds = await Promise.allSettled(building.map((proc) => this.#buildIn(proc, version)));
+    const answer = builds.find((build) => build.status === 'fulfilled' || !exitedBuilding.has(build.reason)) ?? builds[0]!;
+    if (answer.status === 'fulfilled') return answer.value;
+    building.forEach((proc, i) => {
+      if (builds[i]!.status === 'fulfilled') this.#send(proc, { t: 'discard', worker: version.worker, versionId: version.id });
+    });
+    throw answer.reason;
   }
 
   /** Sends `proc` a validate job; settles with its answer, or when `proc` exits. */

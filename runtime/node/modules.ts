@@ -1,7 +1,7 @@
 /**
  * The Node.js built-in modules of nodejs_compat (`node:assert`, `node:async_hooks`, `node:buffer`,
  * `node:crypto`, `node:events`, `node:path`, `node:process`, `node:stream`, `node:string_decoder`,
- * `node:util`), each made from its runtime chunk on the first import (runtime/builtin-modules.ts).
+ * `node:url`, `node:util`), each made from its runtime chunk on the first import (runtime/builtin-modules.ts).
  */
 import { loadChunk } from '../chunks.ts';
 import { atob, btoa } from '../global/base64.ts';
@@ -15,6 +15,9 @@ import { crypto } from '../global/crypto.ts';
 import type { CryptoPlatform } from './crypto.ts';
 import type { AsyncContextPlatform } from './async-hooks.ts';
 import type { ProcessPlatform } from './process.ts';
+import type { UrlPlatform } from './url.ts';
+import { urlClasses } from '../url/url.ts';
+import { toUnicode } from '../url/tr46-lazy.ts';
 import { asyncContextNatives } from '../async-context.ts';
 
 export type ModuleExports = Record<string, unknown>;
@@ -190,4 +193,11 @@ export function loadStream(builtin: (name: string) => ModuleExports): ModuleExpo
 
 export function loadStreamPromises(builtin: (name: string) => ModuleExports): ModuleExports {
   return moduleOf(builtin('node:stream').promises as ModuleExports);
+}
+
+/** node:url's helpers over this runtime's own URL classes and UTS #46 tables. */
+export function loadUrl(): ModuleExports {
+  const { URL, URLSearchParams } = urlClasses();
+  const platform = { URL, URLSearchParams, toUnicode } as unknown as UrlPlatform;
+  return moduleOf(loadChunk<{ makeUrl(platform: UrlPlatform): ModuleExports }>('node-url').makeUrl(platform));
 }

@@ -15,6 +15,7 @@ import { loadChunk } from '../chunks.ts';
 
 interface Tr46 {
   toASCII(domain: string, options: object): string | null;
+  toUnicode(domain: string, options: object): { domain: string; error: boolean };
 }
 
 function isPlainAscii(domain: string, lower: string): boolean {
@@ -30,4 +31,12 @@ export function toASCII(domain: string, options: object): string | null {
   if (isPlainAscii(domain, lower)) return lower;
   // The tables are a chunk of their own: the isolate gets their source here, once (runtime-bundle.ts).
   return loadChunk<Tr46>('tr46').toASCII(domain, options);
+}
+
+/** UTS #46 ToUnicode with the URL Standard's options (node:url's domainToUnicode); null on an error. */
+export function toUnicode(domain: string): string | null {
+  const lower = domain.toLowerCase();
+  if (isPlainAscii(domain, lower)) return lower;
+  const result = loadChunk<Tr46>('tr46').toUnicode(domain, { checkBidi: true, checkJoiners: true });
+  return result.error ? null : result.domain;
 }

@@ -109,6 +109,12 @@ export function serializeSearchParams(params: object): string {
   return loadClasses().serializeSearchParams(params);
 }
 
+/** The URL and URLSearchParams classes (made on first need), as node:url hands them out. */
+export function urlClasses(): Pick<URLClasses, 'URL' | 'URLSearchParams'> {
+  const { URL, URLSearchParams } = loadClasses();
+  return { URL, URLSearchParams };
+}
+
 /**
  * Install URL and URLSearchParams as globals defined when first read. The first read (or a write)
  * replaces the accessor with an ordinary writable data property, as for other interfaces.

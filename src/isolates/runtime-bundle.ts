@@ -254,6 +254,7 @@ const CHUNKS: Record<string, string> = {
   'node-process': `import { makeProcess } from './runtime/node/process.ts'; chunkExports = { makeProcess };`,
   'node-string-decoder': madeFromGiven('string_decoder/'),
   'node-stream': madeFromGiven('readable-stream/lib/ours/browser.js'),
+  'node-url': `import { makeUrl } from './runtime/node/url.ts'; chunkExports = { makeUrl };`,
 };
 
 /** A chunk as a script whose completion value is its `chunkExports` (runtime-chunks.ts runs it). */

@@ -32,6 +32,7 @@ import * as processNs from 'node:process';
 import * as streamNs from 'node:stream';
 import * as streamPromisesNs from 'node:stream/promises';
 import * as stringDecoderNs from 'node:string_decoder';
+import * as urlNs from 'node:url';
 import assert, { AssertionError } from 'node:assert';
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 
@@ -39,7 +40,7 @@ export default { async fetch(request) {
   const { pathname } = new URL(request.url);
   if (pathname === '/exports') {
     const names = (ns) => Object.fromEntries(Object.keys(ns).map((k) => [k, ns[k] === undefined ? 'undefined' : ns[k] === null ? 'null' : typeof ns[k]]));
-    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:process': names(processNs), 'node:stream': names(streamNs), 'node:stream/promises': names(streamPromisesNs), 'node:string_decoder': names(stringDecoderNs), 'node:util': names(utilNs) });
+    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:process': names(processNs), 'node:stream': names(streamNs), 'node:stream/promises': names(streamPromisesNs), 'node:string_decoder': names(stringDecoderNs), 'node:url': names(urlNs), 'node:util': names(utilNs) });
   }
   const b = Buffer.from('héllo wörld');
   const ee = new EventEmitter();
@@ -218,7 +219,7 @@ t.test('without the flag, or for a module the runtime does not have, the deploy 
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['no flag, node: prefix', { main_module: 'main.js' }, `import { Buffer } from 'node:buffer'; export default { fetch: () => new Response(Buffer.from('x')) };`, /"node:buffer".*nodejs_compat/],
     ['no flag, bare name', { main_module: 'main.js', compatibility_flags: ['streams_enable_constructors'] }, `import EventEmitter from 'events'; export default { fetch: () => new Response('x') };`, /"events".*nodejs_compat/],
-    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:async_hooks, node:buffer, node:crypto, node:events, node:path, node:process, node:stream, node:stream\/promises, node:string_decoder, node:util/],
+    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:async_hooks, node:buffer, node:crypto, node:events, node:path, node:process, node:stream, node:stream\/promises, node:string_decoder, node:url, node:util/],
   ];
   for (const [what, metadata, source, message] of cases) {
     const reply = await deployMultipart(server, 'node-compat', metadata, { 'main.js': source });
@@ -326,6 +327,44 @@ t.test('node:stream, node:stream/promises and node:string_decoder work as Node\'
   const reply = await send(server, 'node-stream.localhost', '/', { method: 'POST', body: 'hello' });
   t.equal(reply.status, 200, reply.text);
   t.strictSame(reply.json(), { out: 'HELLO WORLD', failed: 'boom', decoded: ['h', 'éllo', ''], kinds: [true, true], legacy: true, promises: true });
+});
+
+t.test("node:url's helpers give what Node's give", async (t) => {
+  const source = `import url, { fileURLToPath, pathToFileURL, domainToASCII, domainToUnicode, urlToHttpOptions, format, URL as NodeURL } from 'url';
+    export default { fetch() {
+      const errors = [];
+      for (const input of ['https://x.test/a', 'file://host/a', 'file:///a%2Fb', 42]) {
+        try { fileURLToPath(input); errors.push('no error'); } catch (e) { errors.push(e.code); }
+      }
+      return Response.json({
+        paths: [fileURLToPath('file:///srv/a%20b.txt'), fileURLToPath(new URL('file://localhost/x'))],
+        fileURLs: [pathToFileURL('/srv/a b#c?.txt').href, pathToFileURL('rel/x').href, pathToFileURL('/100%').href],
+        errors,
+        ascii: [domainToASCII('español.com'), domainToASCII('xn--iñvalid.com'), domainToASCII('a/b')],
+        unicode: [domainToUnicode('xn--espaol-zwa.com'), domainToUnicode('example.COM')],
+        options: urlToHttpOptions(new URL('https://a:b@[::1]:8080/p?q=1#h')),
+        formatted: [
+          format(new URL('https://a:b@xn--espaol-zwa.com/p?abc#foo'), { fragment: false, unicode: true, auth: false }),
+          format({ protocol: 'https', hostname: 'example.com', pathname: '/some/path', query: { page: 1, format: 'json' } }),
+          format({ protocol: 'mailto:', pathname: 'ada@example.com' }),
+        ],
+        classes: NodeURL === URL && url.URLSearchParams === URLSearchParams,
+      });
+    } };`;
+  const deployed = await deployMultipart(server, 'node-url', NODE_COMPAT, { 'main.js': source });
+  t.equal(deployed.status, 201, deployed.text);
+  const reply = await send(server, 'node-url.localhost', '/');
+  t.equal(reply.status, 200, reply.text);
+  t.strictSame(reply.json(), {
+    paths: ['/srv/a b.txt', '/x'],
+    fileURLs: ['file:///srv/a%20b%23c%3F.txt', 'file:///rel/x', 'file:///100%25'],
+    errors: ['ERR_INVALID_URL_SCHEME', 'ERR_INVALID_FILE_URL_HOST', 'ERR_INVALID_FILE_URL_PATH', 'ERR_INVALID_ARG_TYPE'],
+    ascii: ['xn--espaol-zwa.com', '', ''],
+    unicode: ['español.com', 'example.com'],
+    options: { protocol: 'https:', hostname: '::1', hash: '#h', search: '?q=1', pathname: '/p', path: '/p?q=1', href: 'https://a:b@[::1]:8080/p?q=1#h', port: 8080, auth: 'a:b' },
+    formatted: ['https://español.com/p?abc', 'https://example.com/some/path?page=1&format=json', 'mailto:ada@example.com'],
+    classes: true,
+  });
 });
 
 t.test('from compatibility date 2026-08-04 on nodejs_compat is on without the flag, as on Workers; no_nodejs_compat turns it off', async (t) => {

@@ -22,6 +22,7 @@ const USES: Record<string, string> = {
   'node-crypto': `return builtinModule('node:crypto').createHmac('sha1', '').update('x').digest('base64url');`,
   'node-string-decoder': `const decoder = new (builtinModule('node:string_decoder').StringDecoder)('utf8'); const euro = [0xe2, 0x82, 0xac]; return [decoder.write(new Uint8Array(euro.slice(0, 2))), decoder.write(new Uint8Array(euro.slice(2))), decoder.end()];`,
   'node-stream': `const { Readable, Transform, promises } = builtinModule('node:stream'); const chunks = []; await promises.pipeline(Readable.from(['a', 'b']), new Transform({ objectMode: true, transform(chunk, _, done) { done(null, String(chunk).toUpperCase()); } }), async function* (source) { for await (const chunk of source) chunks.push(String(chunk)); }); return chunks;`,
+  'node-url': `const url = builtinModule('node:url'); return [url.fileURLToPath('file:///srv/a%20b'), url.pathToFileURL('/a b#c').href, url.domainToUnicode('xn--espaol-zwa.com')];`,
   'node-process': `const { env, nextTick } = builtinModule('node:process'); env.N = 1; return await new Promise((resolve) => nextTick((a, b) => resolve([a, b, env.N]), 'x', 2));`,
 };
 
@@ -39,6 +40,7 @@ const EXPECTED: Record<string, unknown> = {
   'node-async-hooks': 'kept',
   'node-assert': 'ERR_ASSERTION',
   'node-process': ['x', 2, '1'],
+  'node-url': ['/srv/a b', 'file:///a%20b%23c', 'español.com'],
   'node-string-decoder': ['', '€', ''],
   'node-stream': ['A', 'B'],
 };

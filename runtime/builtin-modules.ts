@@ -1,8 +1,8 @@
 /**
  * The modules a worker imports by name rather than upload: `cloudflare:workers` always, and the
- * Node.js built-in modules (`node:assert`, `node:async_hooks`, `node:buffer`, `node:crypto`, `node:events`,
- * `node:path`, `node:process`, `node:stream`, `node:stream/promises`, `node:string_decoder`, `node:url`,
- * `node:util`) under the nodejs_compat flag. The host links such an import to a small module of its own
+ * Node.js built-in modules (`node:assert`, `node:assert/strict`, `node:async_hooks`, `node:buffer`,
+ * `node:crypto`, `node:events`, `node:path`, `node:process`, `node:stream`, `node:stream/promises`,
+ * `node:string_decoder`, `node:url`, `node:util`) under the nodejs_compat flag. The host links such an import to a small module of its own
  * (src/isolates/builtin-modules.ts) that reads the exports from here through
  * `__isolaneBuiltinModule(specifier)`, a global that hands out nothing but these modules and is deleted
  * once the worker's modules have run (install, entry.ts), like the boot hook: a worker's own top-level
@@ -14,6 +14,7 @@
  */
 import {
   loadAssert,
+  loadAssertStrict,
   loadAsyncHooks,
   loadBuffer,
   loadCrypto,
@@ -40,6 +41,7 @@ const loaders: Record<string, () => ModuleExports> = {
   __proto__: null as never,
   'cloudflare:workers': loadWorkersModule,
   'node:assert': loadAssert,
+  'node:assert/strict': () => loadAssertStrict(builtinModule),
   'node:async_hooks': loadAsyncHooks,
   'node:buffer': loadBuffer,
   'node:crypto': loadCrypto,

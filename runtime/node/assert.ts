@@ -3,8 +3,8 @@
  * (ok, equal/strictEqual, deepEqual/deepStrictEqual and their negations, throws, rejects, match, fail)
  * and AssertionError. Built as the `node-assert` chunk, loaded on first import; the runtime hands it
  * node:util's deep equality and inspect, from that module's chunk (runtime/node/modules.ts). `equal`
- * compares with `==`, as Node's legacy mode does; `deepEqual` is `deepStrictEqual` here (Node's loose
- * deep comparison is not).
+ * compares with `==`, as Node's legacy mode does (`assert.strict`, also `node:assert/strict`, has the
+ * strict one); `deepEqual` is `deepStrictEqual` here (Node's loose deep comparison is not).
  */
 import type { util } from './util.ts';
 
@@ -128,7 +128,7 @@ export function makeAssert({ inspect, isDeepStrictEqual }: Pick<typeof util, 'in
     if (typeof actual !== 'string' || expected.test(actual)) fail(message, actual, expected, 'doesNotMatch');
   }
 
-  const assert = Object.assign((value: unknown, message?: Message) => ok(value, message), {
+  const assertions = {
     AssertionError,
     ok,
     equal,
@@ -148,8 +148,12 @@ export function makeAssert({ inspect, isDeepStrictEqual }: Pick<typeof util, 'in
     ifError: (value: unknown) => {
       if (value !== null && value !== undefined) throw value;
     },
-  });
-  Object.assign(assert, { strict: assert });
+  };
+  const assert = Object.assign((value: unknown, message?: Message) => ok(value, message), assertions);
+  // Strict mode (`assert.strict`, node:assert/strict): equal and notEqual are the strict ones.
+  const strict = Object.assign((value: unknown, message?: Message) => ok(value, message), assertions, { equal: strictEqual, notEqual: notStrictEqual });
+  Object.assign(assert, { strict });
+  Object.assign(strict, { strict });
   /** The assert function, with every assertion on it (a plain object's worth of exports). */
   return assert;
 }

@@ -108,6 +108,11 @@ export function loadAssert(): ModuleExports {
   return moduleOf(loadChunk<{ makeAssert(util: unknown): ModuleExports }>('node-assert').makeAssert(util));
 }
 
+/** node:assert/strict: node:assert's `strict`, as a module of its own. */
+export function loadAssertStrict(builtin: (name: string) => ModuleExports): ModuleExports {
+  return moduleOf(builtin('node:assert').strict as ModuleExports);
+}
+
 export function loadUtil(): ModuleExports {
   return moduleOf(loadChunk<ModuleExports>('node-util'));
 }

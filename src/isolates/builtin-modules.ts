@@ -14,6 +14,7 @@ import type { Version } from '../types.ts';
 export const BUILTIN_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   'cloudflare:workers': ['WorkerEntrypoint', 'DurableObject', 'RpcTarget', 'env'],
   'node:assert': ['AssertionError', 'ok', 'equal', 'notEqual', 'strictEqual', 'notStrictEqual', 'deepEqual', 'notDeepEqual', 'deepStrictEqual', 'notDeepStrictEqual', 'throws', 'doesNotThrow', 'rejects', 'match', 'doesNotMatch', 'fail', 'ifError', 'strict'],
+  'node:assert/strict': ['AssertionError', 'ok', 'equal', 'notEqual', 'strictEqual', 'notStrictEqual', 'deepEqual', 'notDeepEqual', 'deepStrictEqual', 'notDeepStrictEqual', 'throws', 'doesNotThrow', 'rejects', 'match', 'doesNotMatch', 'fail', 'ifError', 'strict'],
   'node:async_hooks': ['AsyncLocalStorage', 'AsyncResource'],
   'node:buffer': ['Buffer', 'SlowBuffer', 'INSPECT_MAX_BYTES', 'kMaxLength', 'kStringMaxLength', 'constants', 'atob', 'btoa', 'isAscii', 'isUtf8', 'Blob', 'File'],
   'node:crypto': ['createHash', 'createHmac', 'getHashes', 'randomBytes', 'randomInt', 'randomUUID', 'getRandomValues', 'timingSafeEqual', 'webcrypto', 'subtle'],

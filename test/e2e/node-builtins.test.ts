@@ -34,13 +34,14 @@ import * as streamPromisesNs from 'node:stream/promises';
 import * as stringDecoderNs from 'node:string_decoder';
 import * as urlNs from 'node:url';
 import assert, { AssertionError } from 'node:assert';
+import strictAssert, * as assertStrictNs from 'node:assert/strict';
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 
 export default { async fetch(request) {
   const { pathname } = new URL(request.url);
   if (pathname === '/exports') {
     const names = (ns) => Object.fromEntries(Object.keys(ns).map((k) => [k, ns[k] === undefined ? 'undefined' : ns[k] === null ? 'null' : typeof ns[k]]));
-    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:process': names(processNs), 'node:stream': names(streamNs), 'node:stream/promises': names(streamPromisesNs), 'node:string_decoder': names(stringDecoderNs), 'node:url': names(urlNs), 'node:util': names(utilNs) });
+    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:assert/strict': names(assertStrictNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:process': names(processNs), 'node:stream': names(streamNs), 'node:stream/promises': names(streamPromisesNs), 'node:string_decoder': names(stringDecoderNs), 'node:url': names(urlNs), 'node:util': names(utilNs) });
   }
   const b = Buffer.from('héllo wörld');
   const ee = new EventEmitter();
@@ -70,6 +71,10 @@ export default { async fetch(request) {
       outcome(() => assert.throws(() => {})),
       outcome(() => assert.match('abc', /b/)),
       outcome(() => assert.strict.notStrictEqual(NaN, NaN)),
+      outcome(() => assert.strict.equal(1, '1')),
+      outcome(() => strictAssert.equal(1, 1)),
+      outcome(() => strictAssert.notEqual(1, '1')),
+      strictAssert === assert.strict && strictAssert.strict === strictAssert,
       rejected,
     ]);
   }
@@ -200,6 +205,10 @@ t.test('node:assert passes and fails as Node does', async (t) => {
     'AssertionError ERR_ASSERTION: Missing expected exception.',
     'passed',
     'AssertionError ERR_ASSERTION: Expected values to satisfy notStrictEqual:',
+    'AssertionError ERR_ASSERTION: Expected values to satisfy strictEqual:',
+    'passed',
+    'passed',
+    true,
     'matched',
   ]);
 });
@@ -219,7 +228,7 @@ t.test('without the flag, or for a module the runtime does not have, the deploy 
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['no flag, node: prefix', { main_module: 'main.js' }, `import { Buffer } from 'node:buffer'; export default { fetch: () => new Response(Buffer.from('x')) };`, /"node:buffer".*nodejs_compat/],
     ['no flag, bare name', { main_module: 'main.js', compatibility_flags: ['streams_enable_constructors'] }, `import EventEmitter from 'events'; export default { fetch: () => new Response('x') };`, /"events".*nodejs_compat/],
-    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:async_hooks, node:buffer, node:crypto, node:events, node:path, node:process, node:stream, node:stream\/promises, node:string_decoder, node:url, node:util/],
+    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:assert\/strict, node:async_hooks, node:buffer, node:crypto, node:events, node:path, node:process, node:stream, node:stream\/promises, node:string_decoder, node:url, node:util/],
   ];
   for (const [what, metadata, source, message] of cases) {
     const reply = await deployMultipart(server, 'node-compat', metadata, { 'main.js': source });

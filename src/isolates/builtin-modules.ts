@@ -10,11 +10,14 @@
 import { IsolaneError } from '../errors.ts';
 import type { Version } from '../types.ts';
 
+/** node:assert's and node:assert/strict's: the same names, the latter's `equal`s being the strict ones. */
+const ASSERT_EXPORTS = ['AssertionError', 'ok', 'equal', 'notEqual', 'strictEqual', 'notStrictEqual', 'deepEqual', 'notDeepEqual', 'deepStrictEqual', 'notDeepStrictEqual', 'throws', 'doesNotThrow', 'rejects', 'match', 'doesNotMatch', 'fail', 'ifError', 'strict'];
+
 /** Each module's named exports (besides `default`), as runtime/builtin-modules.ts makes them. */
 export const BUILTIN_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   'cloudflare:workers': ['WorkerEntrypoint', 'DurableObject', 'RpcTarget', 'env'],
-  'node:assert': ['AssertionError', 'ok', 'equal', 'notEqual', 'strictEqual', 'notStrictEqual', 'deepEqual', 'notDeepEqual', 'deepStrictEqual', 'notDeepStrictEqual', 'throws', 'doesNotThrow', 'rejects', 'match', 'doesNotMatch', 'fail', 'ifError', 'strict'],
-  'node:assert/strict': ['AssertionError', 'ok', 'equal', 'notEqual', 'strictEqual', 'notStrictEqual', 'deepEqual', 'notDeepEqual', 'deepStrictEqual', 'notDeepStrictEqual', 'throws', 'doesNotThrow', 'rejects', 'match', 'doesNotMatch', 'fail', 'ifError', 'strict'],
+  'node:assert': ASSERT_EXPORTS,
+  'node:assert/strict': ASSERT_EXPORTS,
   'node:async_hooks': ['AsyncLocalStorage', 'AsyncResource'],
   'node:buffer': ['Buffer', 'SlowBuffer', 'INSPECT_MAX_BYTES', 'kMaxLength', 'kStringMaxLength', 'constants', 'atob', 'btoa', 'isAscii', 'isUtf8', 'Blob', 'File'],
   'node:crypto': ['createHash', 'createHmac', 'getHashes', 'randomBytes', 'randomInt', 'randomUUID', 'getRandomValues', 'timingSafeEqual', 'webcrypto', 'subtle'],

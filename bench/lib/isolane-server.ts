@@ -21,6 +21,8 @@ export const ROOT = join(import.meta.dirname, '..', '..');
 export interface StartIsolaneOptions {
   /** Extra `serve` flags, e.g. `['--executors', '1']`. */
   args?: string[];
+  /** Extra Node.js flags for the primary; its serving processes inherit them (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
   /** Extra environment variables for the server. */
   env?: Record<string, string>;
   /**
@@ -87,7 +89,7 @@ export async function startIsolane(options: StartIsolaneOptions = {}): Promise<I
   const token = `bench-${process.pid}-${Date.now().toString(36)}`;
   const child = spawn(
     process.execPath,
-    ['--no-node-snapshot', '--max-semi-space-size=8', join(ROOT, 'src', 'cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0', '--admin-port', '0', '--data-dir', dataDir, '--admin-token', token, ...(options.args ?? [])],
+    ['--no-node-snapshot', '--max-semi-space-size=8', ...(options.nodeArgs ?? []), join(ROOT, 'src', 'cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0', '--admin-port', '0', '--data-dir', dataDir, '--admin-token', token, ...(options.args ?? [])],
     { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   trackChild(child);

@@ -52,9 +52,12 @@ export function kvRoutes(app: Hono, kv: KvNamespaces): void {
       onError: (c) => c.json(new IsolaneError('ISO_ERR_HTTP_BODY_TOO_LARGE', `a KV value is at most ${KV_LIMITS.valueBytes} bytes`).toJSON(), 413, { connection: 'close' }),
     }),
     async (c) => {
-      const namespace = kv.get(c.req.param('namespace'));
+      // The id is checked before the body is read; the namespace is taken after it, as the open ones
+      // are bounded and one held across the wait may be closed meanwhile.
+      kv.get(c.req.param('namespace'));
       const key = c.req.param('key');
       const value = new Uint8Array(await c.req.arrayBuffer());
+      const namespace = kv.get(c.req.param('namespace'));
       const metadata = c.req.header('x-kv-metadata');
       if (metadata !== undefined) {
         try {

@@ -327,6 +327,7 @@ export class Executor {
     const spares = this.#spares.close();
     this.#reducer.close();
     for (const agent of this.#egress.values()) void agent.close();
+    this.#kv?.close();
     return spares;
   }
 

@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { LRUCache } from 'lru-cache';
 import { IsolaneError } from '../errors.ts';
 
 /** Workers KV's limits. */
@@ -140,13 +141,28 @@ export class KvNamespace {
   }
 }
 
-/** The namespaces of one process, opened on first use. */
+/**
+ * Open namespaces a process keeps at most: each holds three file descriptors (the database, its WAL and
+ * shared-memory files) and SQLite's page cache, and a platform may bind thousands of namespaces.
+ */
+export const MAX_OPEN_NAMESPACES = 256;
+
+/**
+ * The namespaces of one process, opened on first use; past `maxOpen`, the least recently used one is
+ * closed (it opens again on its next use). Callers use a namespace synchronously after `get`.
+ */
 export class KvNamespaces {
   readonly #dir: string;
-  readonly #open = new Map<string, KvNamespace>();
+  readonly #open: LRUCache<string, KvNamespace>;
 
-  constructor(dir: string) {
+  constructor(dir: string, maxOpen = MAX_OPEN_NAMESPACES) {
     this.#dir = dir;
+    this.#open = new LRUCache({ max: maxOpen, dispose: (namespace) => namespace.close() });
+  }
+
+  /** How many namespaces are open now. */
+  get openCount(): number {
+    return this.#open.size;
   }
 
   get(id: string): KvNamespace {
@@ -161,7 +177,6 @@ export class KvNamespaces {
   }
 
   close(): void {
-    for (const namespace of this.#open.values()) namespace.close();
     this.#open.clear();
   }
 }

@@ -1,9 +1,11 @@
 /**
  * dispatch(): every entry of the host into the isolate after boot (see host.d.ts).
  *
+ *   bindings the version's bindings, before its code runs: the `env` object (cloudflare:workers' too),
+ *            and for service-worker syntax every binding as a global
  *   install  find the worker's handlers, module syntax (`export default { fetch, scheduled }`, or a
  *            class extending cloudflare:workers' WorkerEntrypoint) or service-worker syntax
- *            (`addEventListener('fetch' | 'scheduled', …)`), and its env
+ *            (`addEventListener('fetch' | 'scheduled', …)`)
  *   request  build the Request, run the handler, answer via host('respond' | 'error'), then 'done'
  *   scheduled  run the scheduled handler for a cron trigger; host('error') if it fails, then 'done'
  *   requests several requests with no body or a text one, one after another (batch.ts)
@@ -38,7 +40,7 @@ import { createScheduledController, createScheduledEvent } from './events/schedu
 import { wsClosed, wsMessage } from './workers/websocket.ts';
 import { createKvNamespace } from './workers/kv.ts';
 import { installNodeGlobals, removeBuiltinModuleHook } from './builtin-modules.ts';
-import { envImported, isEntrypointClass } from './workers/entrypoints.ts';
+import { isEntrypointClass, workerEnv } from './workers/entrypoints.ts';
 import { CONFIGURABLE, defineValue, ENUMERABLE, JSONParse, ReflectApply, ReflectConstruct, ReflectOwnKeys, StringPrototypeSplit, WRITABLE } from './primordials.ts';
 import type { Request } from './http/request.ts';
 
@@ -57,23 +59,34 @@ interface Installed {
 
 let installed: Installed | null = null;
 
-function install(namespace: unknown, envJson: unknown, kvNames: unknown): Syntax {
+/**
+ * The bindings fill the one `env` object, before the worker's code runs: handlers get it, and
+ * `import { env } from 'cloudflare:workers'` is it, top-level code included. A KV binding's methods
+ * refuse to run there (host.d.ts 'kv'), as on Workers. Service-worker scripts read bindings as globals.
+ */
+function bindings(envJson: unknown, kvNames: unknown, asGlobals: unknown): void {
+  if (installed !== null) throw new TypeError('The worker is already installed.');
+  const values = JSONParse(`${envJson as string}`) as Record<string, unknown>;
+  if (typeof values !== 'object' || values === null) throw new TypeError('env must be the JSON of an object.');
+  const env = workerEnv();
+  // Defined, not assigned: a binding may be named __proto__.
+  const bind = (name: string, value: unknown) => {
+    defineValue(env, name, value, WRITABLE | ENUMERABLE | CONFIGURABLE);
+    if (asGlobals === true) defineGlobal(name, value);
+  };
+  const keys = ReflectOwnKeys(values);
+  for (let i = 0; i < keys.length; i++) bind(keys[i] as string, values[keys[i] as string]);
+  if (typeof kvNames === 'string' && kvNames !== '') {
+    const names = StringPrototypeSplit(kvNames, ',');
+    for (let i = 0; i < names.length; i++) bind(names[i]!, createKvNamespace(names[i]!));
+  }
+}
+
+function install(namespace: unknown): Syntax {
   if (installed !== null) throw new TypeError('The worker is already installed.');
   // The worker's modules have all run, and every built-in module among them has read its exports.
   removeBuiltinModuleHook();
-  let env = JSONParse(`${envJson as string}`) as Record<string, unknown>;
-  if (typeof env !== 'object' || env === null) throw new TypeError('env must be the JSON of an object.');
-  if (typeof kvNames === 'string' && kvNames !== '') {
-    const names = StringPrototypeSplit(kvNames, ',');
-    for (let i = 0; i < names.length; i++) env[names[i]!] = createKvNamespace(names[i]!);
-  }
-  // `import { env } from 'cloudflare:workers'` is the same object the handlers get.
-  const imported = envImported();
-  if (imported !== null) {
-    const keys = ReflectOwnKeys(env);
-    for (let i = 0; i < keys.length; i++) defineValue(imported, keys[i]!, env[keys[i] as string], WRITABLE | ENUMERABLE | CONFIGURABLE);
-    env = imported;
-  }
+  const env = workerEnv();
   if (namespace !== undefined) {
     const handler = (namespace as { default?: unknown }).default;
     const entrypoint = isEntrypointClass(handler) ? handler : null;
@@ -101,12 +114,6 @@ function install(namespace: unknown, envJson: unknown, kvNames: unknown): Syntax
   }
   if (!hasListeners()) {
     throw new TypeError("The worker has no fetch handler: the script must call addEventListener('fetch', listener) (or 'scheduled').");
-  }
-  // Service-worker syntax: every binding is also a global.
-  const keys = ReflectOwnKeys(env);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
-    defineGlobal(key, env[key]);
   }
   installed = { syntax: 'service-worker', handler: null, entrypoint: null, fetch: null, scheduled: null, env };
   return 'service-worker';
@@ -255,8 +262,10 @@ export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, 
       return wsMessage(a as number, b as string | ArrayBuffer);
     case 'wsClosed':
       return wsClosed(a as number, b as number, c as string, d as boolean);
+    case 'bindings':
+      return bindings(a, b, c);
     case 'install':
-      return install(a, b, c);
+      return install(a);
     case 'nodeGlobals':
       return installNodeGlobals(a);
     case 'chunk':

@@ -45,6 +45,7 @@ export interface HostCall {
    * One operation on the KV namespace bound as `binding` ('get', 'put', 'delete', 'list'), done at once
    * (src/kv/kv-calls.ts). Answers [error, json, bytes]: `error` '' on success; 'get' gives the metadata's JSON
    * ('null' for none) and the value's bytes (null: no such key); 'list' gives the page as JSON.
+   * Refused (throws) from top-level code: only while handling a request, as on Workers.
    */
   (op: 'kv', kvOp: string, binding: string, key: string, value: ArrayBuffer | null, optionsJson: string): [string, string, ArrayBuffer | null];
   /** A message to the client of invocation `id`'s WebSocket: text, or bytes for a binary frame. */
@@ -128,12 +129,18 @@ export interface HostCall {
 
 export interface Dispatch {
   /**
+   * The version's bindings, before its code runs: they fill the `env` object the handlers get (and
+   * cloudflare:workers exports), and with `asGlobals` (service-worker syntax) become globals too.
+   * `envJson` is the JSON of the plain bindings; `kvNames` the names of KV bindings, joined by ','
+   * (the runtime makes those).
+   */
+  (op: 'bindings', envJson: string, kvNames: string, asGlobals: boolean): void;
+  /**
    * Install the tenant's code. `namespace` is the main module's namespace object (module syntax) or
-   * undefined (service-worker syntax: the script already ran and registered listeners). `envJson` is the
-   * JSON of the bindings object; `kvNames` the names of KV bindings, joined by ',' (the runtime makes those).
+   * undefined (service-worker syntax: the script already ran and registered listeners).
    * Returns the worker's syntax; throws TypeError if there is neither a fetch nor a scheduled handler.
    */
-  (op: 'install', namespace: object | undefined, envJson: string, kvNames?: string): 'module' | 'service-worker';
+  (op: 'install', namespace: object | undefined): 'module' | 'service-worker';
   /**
    * The version has the nodejs_compat flag: define Node's globals it brings (`Buffer` and `process`,
    * made on first read), before the worker's code runs. `processEnvJson`: what process.env starts with.

@@ -3,15 +3,20 @@
  *
  * A worker whose default export is a class extending WorkerEntrypoint is class-based, as on Workers:
  * each invocation constructs it with (ctx, env) and calls its `fetch(request)` or `scheduled(controller)`
- * (entry.ts). `env` is the object every handler gets: it is filled with the bindings at install, after
- * the worker's top-level code ran, so top-level code sees it empty. Durable Objects, RPC and service
+ * (entry.ts). `env` is the object every handler gets, filled with the bindings before the worker's code
+ * runs (entry.ts, 'bindings'), so top-level code reads them too. Durable Objects, RPC and service
  * bindings are not there: the classes exist so that modules written for them import and extend them.
  */
 import { setName } from '../global/define.ts';
 import { ObjectPrototypeIsPrototypeOf } from '../primordials.ts';
 
 let workerEntrypoint: (abstract new (ctx: unknown, env: unknown) => object) | null = null;
-let importedEnv: Record<string, unknown> | null = null;
+let env: Record<string, unknown> | null = null;
+
+/** The worker's `env`: one object, which the bindings fill and every handler gets. */
+export function workerEnv(): Record<string, unknown> {
+  return (env ??= {});
+}
 
 /** A base class whose instances keep the (ctx, env) they are made with; distinct for each call. */
 function contextClass() {
@@ -33,8 +38,7 @@ export function loadWorkersModule(): Record<string, unknown> {
   setName(DurableObject, 'DurableObject');
   setName(RpcTarget, 'RpcTarget');
   workerEntrypoint = WorkerEntrypoint;
-  importedEnv = {};
-  const exports: Record<string, unknown> = { WorkerEntrypoint, DurableObject, RpcTarget, env: importedEnv };
+  const exports: Record<string, unknown> = { WorkerEntrypoint, DurableObject, RpcTarget, env: workerEnv() };
   exports.default = exports;
   return exports;
 }
@@ -46,7 +50,3 @@ export function isEntrypointClass(handler: unknown): handler is new (ctx: unknow
   return typeof prototype === 'object' && prototype !== null && ObjectPrototypeIsPrototypeOf(workerEntrypoint.prototype, prototype);
 }
 
-/** The `env` object `cloudflare:workers` exported, if the worker imported it: install fills this one. */
-export function envImported(): Record<string, unknown> | null {
-  return importedEnv;
-}

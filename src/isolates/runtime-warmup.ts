@@ -53,7 +53,8 @@ export function warmRuntimeCache(runtime: RuntimeBundle): void {
     });
     worker.evaluateSync({ timeout: 1000 });
     const call = (...args: unknown[]) => dispatch.applySync(undefined, args, { arguments: { copy: true }, timeout: 1000 });
-    call('install', worker.namespace.derefInto(), '{}');
+    call('bindings', '{"NAME":"warmup"}', '', false);
+    call('install', worker.namespace.derefInto());
     call('request', 1, 'GET', 'http://warmup.localhost/a?b=c', 'host\nwarmup.localhost\naccept\n*/*', null);
     call('request', 2, 'POST', 'http://warmup.localhost/b', 'host\nwarmup.localhost\ncontent-type\napplication/json', new TextEncoder().encode('{"a":1}').buffer);
     call('request', 3, 'GET', 'http://warmup.localhost/text', 'host\nwarmup.localhost', null);

@@ -314,25 +314,20 @@ export class TenantIsolate {
       let namespace: ivm.Reference<object> | undefined;
       let compiled = { fromCache: 0, fromSource: 0 };
       if (hasNodeCompat(version)) dispatch.applySync(undefined, ['nodeGlobals', processEnvJson(version)]);
+      dispatch.applySync(undefined, ['bindings', envJson(version.bindings), kvNames(version.bindings), version.syntax !== 'module']);
       if (version.syntax === 'module') {
         const linked = linkModules(isolate, context, version, prepared.primeModule);
         compiled = linked;
         startup(isolate, startupCpuMs, () => runWatched(watchId, startupCpuMs, () => linked.main.evaluateSync()));
         namespace = linked.main.namespace;
       } else {
-        // Service-worker scripts read their bindings as globals, top-level code included.
-        // (A KV binding becomes a global at install, after the script ran.)
-        for (const binding of version.bindings) {
-          if (binding.type === 'kv_namespace') continue;
-          context.global.setSync(binding.name, binding.type === 'json' ? binding.json : binding.text, { copy: true });
-        }
         const { script, fromCache } = compileServiceWorker(isolate, version);
         compiled = fromCache ? { fromCache: 1, fromSource: 0 } : { fromCache: 0, fromSource: 1 };
         startup(isolate, startupCpuMs, () => runWatched(watchId, startupCpuMs, () => script.runSync(context)));
       }
       let syntax: 'module' | 'service-worker';
       try {
-        const install = ['install', namespace?.derefInto(), envJson(version.bindings), kvNames(version.bindings)];
+        const install = ['install', namespace?.derefInto()];
         syntax = runWatched(watchId, startupCpuMs, () => dispatch.applySync(undefined, install, { arguments: { copy: true } })) as 'module' | 'service-worker';
       } catch (err) {
         if (isolate.isDisposed || err instanceof SliceStopped) throw startupFailure(err, isolate, startupCpuMs);

@@ -1,7 +1,7 @@
 /**
  * `cloudflare:workers` over real HTTP: a default export extending WorkerEntrypoint serves requests and
  * cron events with `this.env` and `this.ctx`, one instance per invocation; the imported `env` is the
- * handlers' env, filled at install; DurableObject and RpcTarget import and extend; other `cloudflare:`
+ * handlers' env, filled before top-level code runs (a KV binding's methods refuse there); DurableObject and RpcTarget import and extend; other `cloudflare:`
  * modules, and a class that is not a WorkerEntrypoint, are clear deploy errors.
  */
 import t from 'tap';
@@ -12,6 +12,8 @@ const server = await startServer(t);
 const WORKER = `
 import { WorkerEntrypoint, DurableObject, RpcTarget, env } from 'cloudflare:workers';
 const atTopLevel = Object.keys(env);
+const greetingAtTopLevel = env.GREETING;
+const kvAtTopLevel = (async () => { try { await env.STORE.get('k'); return 'ran'; } catch (err) { return err.message; } })();
 export class Counter extends DurableObject {}
 class Session extends RpcTarget {}
 export default class Api extends WorkerEntrypoint {
@@ -25,6 +27,9 @@ export default class Api extends WorkerEntrypoint {
       sameEnv: this.env === env,
       imported: env.GREETING,
       atTopLevel,
+      greetingAtTopLevel,
+      kvAtTopLevel: await kvAtTopLevel,
+      kvInHandler: await env.STORE.get('missing'),
       seen: this.seen,
       args: arguments.length,
       isEntrypoint: this instanceof WorkerEntrypoint,
@@ -40,7 +45,13 @@ export default class Api extends WorkerEntrypoint {
 `;
 
 t.test('a WorkerEntrypoint class serves requests and cron events', async (t) => {
-  const metadata = { main_module: 'main.js', bindings: [{ type: 'plain_text', name: 'GREETING', text: 'hello' }] };
+  const metadata = {
+    main_module: 'main.js',
+    bindings: [
+      { type: 'plain_text', name: 'GREETING', text: 'hello' },
+      { type: 'kv_namespace', name: 'STORE', namespace_id: 'entry-store' },
+    ],
+  };
   const deployed = await deployMultipart(server, 'entry', metadata, { 'main.js': WORKER });
   t.equal(deployed.status, 201, deployed.text);
   for (const path of ['/one', '/two']) {
@@ -50,7 +61,10 @@ t.test('a WorkerEntrypoint class serves requests and cron events', async (t) => 
       greeting: 'hello',
       sameEnv: true,
       imported: 'hello',
-      atTopLevel: [],
+      atTopLevel: ['GREETING', 'STORE'],
+      greetingAtTopLevel: 'hello',
+      kvAtTopLevel: 'KV cannot be called in the global scope: only while handling a request',
+      kvInHandler: null,
       seen: 1,
       args: 1,
       isEntrypoint: true,

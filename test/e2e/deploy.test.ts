@@ -54,11 +54,15 @@ t.test('multipart upload: modules importing each other, bindings, text and json 
 });
 
 t.test('service-worker syntax, as a multipart body_part and as a single file', async (t) => {
-  const sw = `const atStart = GREETING; addEventListener('fetch', (event) => { event.respondWith(new Response('sw:' + GREETING + ':' + atStart)) })`;
-  const res = await deployMultipart(server, 'sw', { body_part: 'script', bindings: [{ type: 'plain_text', name: 'GREETING', text: 'yo' }] }, { script: { content: sw, type: 'application/javascript' } });
+  const sw = `const atStart = GREETING + ',' + typeof STORE; addEventListener('fetch', (event) => { event.respondWith(STORE.get('k').then((v) => new Response('sw:' + GREETING + ':' + atStart + ':' + v))) })`;
+  const bindings = [
+    { type: 'plain_text', name: 'GREETING', text: 'yo' },
+    { type: 'kv_namespace', name: 'STORE', namespace_id: 'sw-store' },
+  ];
+  const res = await deployMultipart(server, 'sw', { body_part: 'script', bindings }, { script: { content: sw, type: 'application/javascript' } });
   t.equal(res.status, 201, res.text);
   t.equal(res.json().syntax, 'service-worker');
-  t.equal((await send(server, 'sw.localhost')).text, 'sw:yo:yo', 'bindings are globals, at top level too');
+  t.equal((await send(server, 'sw.localhost')).text, 'sw:yo:yo,object:null', 'bindings are globals, KV ones too, at top level too');
 
   const single = await deployScript(server, 'sw-single', `addEventListener('fetch', (e) => e.respondWith(new Response('single sw')))`);
   t.equal(single.status, 201, single.text);

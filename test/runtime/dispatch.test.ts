@@ -210,7 +210,8 @@ t.test('install: no fetch handler is a TypeError; installing twice too', async (
   const w4 = await TestWorker.create();
   t.teardown(() => w4.dispose());
   w4.deployModule(`export default { fetch() { return new Response('x') } }`);
-  t.throws(() => w4.dispatch('install', undefined, '{}'), /already installed/);
+  t.throws(() => w4.dispatch('install', undefined), /already installed/);
+  t.throws(() => w4.dispatch('bindings', '{}', '', false), /already installed/, 'bindings come before install only');
   t.throws(() => w4.dispatch('bogus'), /Unknown dispatch op/);
 });
 

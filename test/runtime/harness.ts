@@ -112,20 +112,20 @@ export class TestWorker {
 
   /** Module syntax: `source` is the main module. Returns the syntax dispatch reports. */
   deployModule(source: string, env: Record<string, unknown> = {}): string {
+    this.#dispatch.applySync(undefined, ['bindings', JSON.stringify(env), '', false], { timeout: 1000 });
     const module = this.isolate.compileModuleSync(source, { filename: 'file:///main.js' });
     module.instantiateSync(this.context, (specifier) => {
       throw new Error(`no module ${specifier}`);
     });
     module.evaluateSync({ timeout: 1000 });
-    return this.#dispatch.applySync(undefined, ['install', module.namespace.derefInto(), JSON.stringify(env)], {
-      timeout: 1000,
-    }) as string;
+    return this.#dispatch.applySync(undefined, ['install', module.namespace.derefInto()], { timeout: 1000 }) as string;
   }
 
   /** Service-worker syntax: `source` runs as a classic script, then dispatch installs it. */
   deployScript(source: string, env: Record<string, unknown> = {}): string {
+    this.#dispatch.applySync(undefined, ['bindings', JSON.stringify(env), '', true], { timeout: 1000 });
     this.isolate.compileScriptSync(source, { filename: 'worker.js' }).runSync(this.context, { timeout: 1000 });
-    return this.#dispatch.applySync(undefined, ['install', undefined, JSON.stringify(env)], { timeout: 1000 }) as string;
+    return this.#dispatch.applySync(undefined, ['install', undefined], { timeout: 1000 }) as string;
   }
 
   /** isolated-vm's timeout for each dispatch: wall time, so heavy cases in a busy test run need more. */

@@ -19,16 +19,23 @@ function invalidArgument(message: string): TypeError {
   return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_TYPE' });
 }
 
+/** Defined, not assigned: a variable may be named `__proto__`, which assignment would take as the prototype. */
+function setVariable(target: Record<string, string>, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value: `${value as string}`, writable: true, enumerable: true, configurable: true });
+}
+
 export function makeProcess(platform: ProcessPlatform): object {
-  const env = new Proxy(Object.assign({}, platform.env), {
+  const variables: Record<string, string> = {};
+  for (const name of Object.keys(platform.env)) setVariable(variables, name, platform.env[name]);
+  const env = new Proxy(variables, {
     set(target, key, value) {
       if (typeof key === 'symbol') throw new TypeError('Cannot convert a Symbol value to a string');
-      target[key] = `${value as string}`;
+      setVariable(target, key, value);
       return true;
     },
     defineProperty(target, key, descriptor) {
       if (typeof key === 'symbol' || !('value' in descriptor)) throw new TypeError("'process.env' only accepts a configurable, writable and enumerable data descriptor");
-      target[key] = `${descriptor.value as string}`;
+      setVariable(target, key, descriptor.value);
       return true;
     },
   });

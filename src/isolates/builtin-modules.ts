@@ -41,9 +41,9 @@ const PROCESS_ENV_FROM = '2025-04-01';
 export function processEnvJson(version: Version): string {
   const flags = version.compatibilityFlags ?? [];
   const populate = flags.includes('nodejs_compat_populate_process_env') || ((version.compatibilityDate ?? '') >= PROCESS_ENV_FROM && !flags.includes('nodejs_compat_do_not_populate_process_env'));
-  const env: Record<string, string> = {};
-  if (populate) for (const binding of version.bindings) if (binding.type === 'plain_text' || binding.type === 'secret_text') env[binding.name] = binding.text!;
-  return JSON.stringify(env);
+  if (!populate) return '{}';
+  // fromEntries defines the keys: a binding named __proto__ is a key like the others.
+  return JSON.stringify(Object.fromEntries(version.bindings.filter((b) => b.type === 'plain_text' || b.type === 'secret_text').map((b) => [b.name, b.text!])));
 }
 
 /** Other names for the same modules. */

@@ -245,9 +245,8 @@ export function exitOnCatastrophicError(message: string): void {
 
 /** The plain bindings as the JSON of `env`; KV bindings are made by the runtime (kvNames). */
 export function envJson(bindings: Binding[]): string {
-  const env: Record<string, unknown> = {};
-  for (const binding of bindings) if (binding.type !== 'kv_namespace') env[binding.name] = binding.type === 'json' ? binding.json : binding.text;
-  return JSON.stringify(env);
+  // fromEntries defines the keys: a binding named __proto__ is a key like the others.
+  return JSON.stringify(Object.fromEntries(bindings.filter((b) => b.type !== 'kv_namespace').map((b) => [b.name, b.type === 'json' ? b.json : b.text])));
 }
 
 /** The names of the KV bindings, joined by ',' (names are identifiers). */

@@ -28,6 +28,8 @@ export default class Api extends WorkerEntrypoint {
       imported: env.GREETING,
       atTopLevel,
       greetingAtTopLevel,
+      proto: Object.getOwnPropertyDescriptor(env, '__proto__')?.value,
+      prototypeKept: Object.getPrototypeOf(env) === Object.prototype,
       kvAtTopLevel: await kvAtTopLevel,
       kvInHandler: await env.STORE.get('missing'),
       seen: this.seen,
@@ -49,6 +51,8 @@ t.test('a WorkerEntrypoint class serves requests and cron events', async (t) => 
     main_module: 'main.js',
     bindings: [
       { type: 'plain_text', name: 'GREETING', text: 'hello' },
+      // A valid identifier: a binding like any other, not env's prototype.
+      { type: 'json', name: '__proto__', json: { odd: true } },
       { type: 'kv_namespace', name: 'STORE', namespace_id: 'entry-store' },
     ],
   };
@@ -61,8 +65,10 @@ t.test('a WorkerEntrypoint class serves requests and cron events', async (t) => 
       greeting: 'hello',
       sameEnv: true,
       imported: 'hello',
-      atTopLevel: ['GREETING', 'STORE'],
+      atTopLevel: ['GREETING', '__proto__', 'STORE'],
       greetingAtTopLevel: 'hello',
+      proto: { odd: true },
+      prototypeKept: true,
       kvAtTopLevel: 'KV cannot be called in the global scope: only while handling a request',
       kvInHandler: null,
       seen: 1,

@@ -273,6 +273,7 @@ t.test('process: the global and node:process are one object; process.env holds t
       }
       return Response.json({
         atTop, token: env.TOKEN ?? null, config: env.CONFIG ?? null, keys: Object.keys(env).sort(),
+        proto: Object.getOwnPropertyDescriptor(env, '__proto__')?.value ?? null, prototypeKept: Object.getPrototypeOf(env) === Object.prototype,
         same: process === nodeProcess && nodeProcess === bareProcess && env === process.env,
         platform, order, setHere: [process.env.SET_HERE, typeof process.env.SET_HERE], errors,
         builtins: [process.getBuiltinModule('node:buffer').Buffer === Buffer, process.getBuiltinModule('path').join('a', 'b'), process.getBuiltinModule('process') === process, process.getBuiltinModule('node:fs') ?? null],
@@ -283,9 +284,11 @@ t.test('process: the global and node:process are one object; process.env holds t
     { type: 'plain_text', name: 'API_URL', text: 'https://api.example' },
     { type: 'secret_text', name: 'TOKEN', text: 's3cret' },
     { type: 'json', name: 'CONFIG', json: { a: 1 } },
+    // A valid identifier: a variable like any other, not the object's prototype.
+    { type: 'plain_text', name: '__proto__', text: 'odd' },
   ];
-  const populated = { atTop: 'https://api.example', token: 's3cret', config: null, keys: ['API_URL', 'SET_HERE', 'TOKEN'] };
-  const empty = { atTop: null, token: null, config: null, keys: ['SET_HERE'] };
+  const populated = { atTop: 'https://api.example', token: 's3cret', config: null, keys: ['API_URL', 'SET_HERE', 'TOKEN', '__proto__'], proto: 'odd' };
+  const empty = { atTop: null, token: null, config: null, keys: ['SET_HERE'], proto: null };
   const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
     ['process-dated', { compatibility_date: '2025-06-01' }, populated],
     ['process-flagged', { compatibility_date: '2024-09-23', compatibility_flags: ['nodejs_compat', 'nodejs_compat_populate_process_env'] }, populated],
@@ -303,6 +306,7 @@ t.test('process: the global and node:process are one object; process.env holds t
       platform: 'linux',
       order: ['sync', 'tick:12'],
       setHere: ['5', 'string'],
+      prototypeKept: true,
       errors: ['ERR_METHOD_NOT_IMPLEMENTED', 'ERR_INVALID_ARG_TYPE'],
       builtins: [true, 'a/b', true, null],
       tag: '[object process]',

@@ -1,7 +1,7 @@
 /**
  * The modules a worker imports by name rather than upload: `cloudflare:workers` always, and the
  * Node.js built-in modules (`node:assert`, `node:assert/strict`, `node:async_hooks`, `node:buffer`,
- * `node:crypto`, `node:events`, `node:path`, `node:process`, `node:stream`, `node:stream/promises`,
+ * `node:crypto`, `node:events`, `node:path`, `node:process`, `node:querystring`, `node:stream`, `node:stream/promises`,
  * `node:string_decoder`, `node:url`, `node:util`) under the nodejs_compat flag. The host links such an
  * import to a small module of its own (src/isolates/builtin-modules.ts) that reads the exports from here
  * through `__isolaneBuiltinModule(specifier)`, a global that hands out nothing but these modules and is deleted
@@ -21,6 +21,7 @@ import {
   loadEvents,
   loadPath,
   loadProcess,
+  loadQuerystring,
   loadStream,
   loadStreamPromises,
   loadStringDecoder,
@@ -48,6 +49,7 @@ const loaders: Record<string, () => ModuleExports> = {
   'node:events': loadEvents,
   'node:path': loadPath,
   'node:process': () => loadProcess({ env: processEnv, getBuiltinModule }),
+  'node:querystring': () => loadQuerystring(builtinModule),
   'node:stream': () => loadStream(builtinModule),
   'node:stream/promises': () => loadStreamPromises(builtinModule),
   'node:string_decoder': () => loadStringDecoder(builtinModule),

@@ -1,11 +1,11 @@
 /**
  * The Node.js built-in modules of nodejs_compat (`node:assert`, `node:async_hooks`, `node:buffer`,
- * `node:crypto`, `node:events`, `node:path`, `node:process`, `node:stream`, `node:string_decoder`,
+ * `node:crypto`, `node:events`, `node:path`, `node:process`, `node:querystring`, `node:stream`, `node:string_decoder`,
  * `node:url`, `node:util`), each made from its runtime chunk on the first import (runtime/builtin-modules.ts).
  */
 import { loadChunk } from '../chunks.ts';
 import { atob, btoa } from '../global/base64.ts';
-import { Utf8Decoder } from '../encoding/utf8.ts';
+import { Utf8Decoder, utf8DecodeWithoutBOM } from '../encoding/utf8.ts';
 import { bufferSourceBytes, copyBytes, isArrayBuffer } from '../encoding/buffer-source.ts';
 import { ArrayBufferIsView, globalThisRef, ObjectFreeze, ObjectHasOwn, RangeErrorCtor, ReflectApply, TypeErrorCtor } from '../primordials.ts';
 import { hostDigest } from '../bridge.ts';
@@ -16,6 +16,7 @@ import type { CryptoPlatform } from './crypto.ts';
 import type { AsyncContextPlatform } from './async-hooks.ts';
 import type { ProcessPlatform } from './process.ts';
 import type { UrlPlatform } from './url.ts';
+import type { QuerystringPlatform } from './querystring.ts';
 import { urlClasses } from '../url/url.ts';
 import { toUnicode } from '../url/tr46-lazy.ts';
 import { asyncContextNatives } from '../async-context.ts';
@@ -205,4 +206,10 @@ export function loadUrl(): ModuleExports {
   const { URL, URLSearchParams } = urlClasses();
   const platform = { URL, URLSearchParams, toUnicode } as unknown as UrlPlatform;
   return moduleOf(loadChunk<{ makeUrl(platform: UrlPlatform): ModuleExports }>('node-url').makeUrl(platform));
+}
+
+/** node:querystring over node:buffer's Buffer (for `unescapeBuffer`). */
+export function loadQuerystring(builtin: (name: string) => ModuleExports): ModuleExports {
+  const platform = { Buffer: builtin('node:buffer').Buffer, decodeUtf8: utf8DecodeWithoutBOM } as unknown as QuerystringPlatform;
+  return moduleOf(loadChunk<{ makeQuerystring(platform: QuerystringPlatform): ModuleExports }>('node-querystring').makeQuerystring(platform));
 }

@@ -24,6 +24,7 @@ export const BUILTIN_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   'node:events': ['EventEmitter', 'once', 'listenerCount', 'defaultMaxListeners'],
   'node:path': ['basename', 'delimiter', 'dirname', 'extname', 'format', 'isAbsolute', 'join', 'normalize', 'parse', 'posix', 'relative', 'resolve', 'sep', 'toNamespacedPath', 'win32'],
   'node:process': ['env', 'nextTick', 'platform', 'features', 'getBuiltinModule', 'exit'],
+  'node:querystring': ['decode', 'encode', 'escape', 'parse', 'stringify', 'unescape', 'unescapeBuffer'],
   'node:stream': ['Readable', 'Writable', 'Duplex', 'Transform', 'PassThrough', 'Stream', 'pipeline', 'finished', 'addAbortSignal', 'compose', 'destroy', 'isDisturbed', 'isErrored', 'isReadable', 'promises'],
   'node:stream/promises': ['pipeline', 'finished'],
   'node:string_decoder': ['StringDecoder'],

@@ -255,6 +255,7 @@ const CHUNKS: Record<string, string> = {
   'node-string-decoder': madeFromGiven('string_decoder/'),
   'node-stream': madeFromGiven('readable-stream/lib/ours/browser.js'),
   'node-url': `import { makeUrl } from './runtime/node/url.ts'; chunkExports = { makeUrl };`,
+  'node-querystring': `import { makeQuerystring } from './runtime/node/querystring.ts'; chunkExports = { makeQuerystring };`,
 };
 
 /** A chunk as a script whose completion value is its `chunkExports` (runtime-chunks.ts runs it). */

@@ -33,6 +33,7 @@ import * as streamNs from 'node:stream';
 import * as streamPromisesNs from 'node:stream/promises';
 import * as stringDecoderNs from 'node:string_decoder';
 import * as urlNs from 'node:url';
+import * as querystringNs from 'node:querystring';
 import assert, { AssertionError } from 'node:assert';
 import strictAssert, * as assertStrictNs from 'node:assert/strict';
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
@@ -41,7 +42,7 @@ export default { async fetch(request) {
   const { pathname } = new URL(request.url);
   if (pathname === '/exports') {
     const names = (ns) => Object.fromEntries(Object.keys(ns).map((k) => [k, ns[k] === undefined ? 'undefined' : ns[k] === null ? 'null' : typeof ns[k]]));
-    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:assert/strict': names(assertStrictNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:process': names(processNs), 'node:stream': names(streamNs), 'node:stream/promises': names(streamPromisesNs), 'node:string_decoder': names(stringDecoderNs), 'node:url': names(urlNs), 'node:util': names(utilNs) });
+    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:assert/strict': names(assertStrictNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:process': names(processNs), 'node:querystring': names(querystringNs), 'node:stream': names(streamNs), 'node:stream/promises': names(streamPromisesNs), 'node:string_decoder': names(stringDecoderNs), 'node:url': names(urlNs), 'node:util': names(utilNs) });
   }
   const b = Buffer.from('héllo wörld');
   const ee = new EventEmitter();
@@ -228,7 +229,7 @@ t.test('without the flag, or for a module the runtime does not have, the deploy 
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['no flag, node: prefix', { main_module: 'main.js' }, `import { Buffer } from 'node:buffer'; export default { fetch: () => new Response(Buffer.from('x')) };`, /"node:buffer".*nodejs_compat/],
     ['no flag, bare name', { main_module: 'main.js', compatibility_flags: ['streams_enable_constructors'] }, `import EventEmitter from 'events'; export default { fetch: () => new Response('x') };`, /"events".*nodejs_compat/],
-    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:assert\/strict, node:async_hooks, node:buffer, node:crypto, node:events, node:path, node:process, node:stream, node:stream\/promises, node:string_decoder, node:url, node:util/],
+    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:assert\/strict, node:async_hooks, node:buffer, node:crypto, node:events, node:path, node:process, node:querystring, node:stream, node:stream\/promises, node:string_decoder, node:url, node:util/],
   ];
   for (const [what, metadata, source, message] of cases) {
     const reply = await deployMultipart(server, 'node-compat', metadata, { 'main.js': source });
@@ -340,6 +341,99 @@ t.test('node:stream, node:stream/promises and node:string_decoder work as Node\'
   const reply = await send(server, 'node-stream.localhost', '/', { method: 'POST', body: 'hello' });
   t.equal(reply.status, 200, reply.text);
   t.strictSame(reply.json(), { out: 'HELLO WORLD', failed: 'boom', decoded: ['h', 'éllo', ''], kinds: [true, true], legacy: true, promises: true });
+});
+
+// Values that JSON cannot carry (bigints, NaN, undefined) and functions: the same source runs in the worker
+// and here, in Node, whose results are the reference.
+const STRINGIFY_CASES = `() => [
+  [{ a: 'b' }], [{ a: [1, 2], b: true, c: null, d: undefined, e: {}, f: 1n, g: NaN, h: 'x y', i: Infinity, '': 'e', j: 1e21, k: -0, l: 'ä😀', m: [], n: [null, 'x'] }],
+  ['not an object'], [null], [[1, 2]], [{ a: 'b', c: 'd' }, ';', ':'], [{ a: 'b' }, 5, 6], [{ 'a b': 'c&d=e', é: '~*()!' }],
+  [{ big: 10n ** 30n, neg: -5n, small: 1e-7, exp: -2e21 }], [Object.assign(Object.create({ inherited: 1 }), { own: 2 })],
+]`;
+const CUSTOM_CASES = `(parse, stringify) => {
+  const calls = [];
+  const upper = (s) => { calls.push(s); return s.toUpperCase(); };
+  const thrower = (s) => { calls.push(s); throw new Error('no'); };
+  return [
+    Object.entries(parse('a+b=c%20d&x=y&&=z&p=', null, null, { decodeURIComponent: upper })),
+    Object.entries(parse('a=%zz&b=%41+&c=%E4', null, null, { decodeURIComponent: thrower })),
+    stringify({ a: 'b', n: 1, e: '', arr: [1, null] }, null, null, { encodeURIComponent: (s) => '[' + s + ']' }),
+    calls,
+  ];
+}`;
+
+/** Query strings made of the pieces that matter: separators, escapes good and bad, '+', non-ASCII. */
+function queryCases(count: number, seed: number): string[] {
+  const tokens = ['a', 'b', 'key', '=', '==', '&', '&&', ';', ':', '%', '%2', '%41', '%%41', '%zz', '%E4', '%F0%9F%98%80', '%C3%A4', '+', ' ', 'é', '😀', '\uD800', '\uDC00', '__proto__', 'x=y'];
+  let state = seed;
+  const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    let text = '';
+    const length = Math.floor(random() * 10);
+    for (let j = 0; j < length; j++) text += tokens[Math.floor(random() * tokens.length)];
+    out.push(text);
+  }
+  return out;
+}
+
+t.test("node:querystring gives what Node's gives", async (t) => {
+  const querystring = await import('node:querystring');
+  const { Buffer } = await import('node:buffer');
+  const separators: [unknown, unknown, number | null][] = [[undefined, undefined, null], [';', ':', null], ['&&', '==', null], [null, '', 2], ['&', '=', 0], ['&', '=', -1], [5, 6, 1]];
+  const queries = queryCases(1400, 7);
+  const input = {
+    parseCases: queries.map((q, i) => [q, ...separators[i % separators.length]!]) as unknown[][],
+    unescapeCases: queryCases(400, 11).map((q, i) => [q, i % 2 === 0]) as unknown[][],
+    escapeCases: [...queryCases(300, 13), 42, null, true] as unknown[],
+  };
+  const source = `import qs from 'node:querystring';
+    import { Buffer } from 'node:buffer';
+    export default { async fetch(request) {
+      const input = await request.json();
+      return Response.json(run(input, qs, Buffer, ${STRINGIFY_CASES}, ${CUSTOM_CASES}));
+    } };
+    ${run.toString()}`;
+  type Input = typeof input;
+  // Runs in the worker (its source is pasted there: Node strips the types) and here, with Node's module.
+  function run(input: Input, qs: typeof querystring, Buf: typeof Buffer, stringifyCases: () => unknown[][], customCases: (parse: unknown, stringify: unknown) => unknown) {
+    const attempt = (f: () => unknown) => {
+      try {
+        return f();
+      } catch (e) {
+        const error = e as Error & { code?: string };
+        return { error: `${error.name}:${error.code ?? ''}:${error.message}` };
+      }
+    };
+    const parsed = (o: object) => ({ prototype: Object.getPrototypeOf(o) === null ? 'null' : 'other', entries: Object.entries(o) });
+    return {
+      parse: input.parseCases.map(([q, sep, eq, maxKeys]) => attempt(() => parsed(qs.parse(q as string, sep as string, eq as string, maxKeys === null ? undefined : { maxKeys: maxKeys as number })))),
+      unescape: input.unescapeCases.map(([q, spaces]) => attempt(() => {
+        const loose = qs as unknown as { unescape(s: string, spaces: boolean): string; unescapeBuffer(s: string, spaces: boolean): Uint8Array };
+        return [loose.unescape(q as string, spaces as boolean), Buf.from(loose.unescapeBuffer(q as string, spaces as boolean)).toString('hex'), Buf.isBuffer(loose.unescapeBuffer(q as string, spaces as boolean))];
+      })),
+      escape: input.escapeCases.map((q) => attempt(() => qs.escape(q as string))),
+      stringify: stringifyCases().map(([o, sep, eq]) => attempt(() => qs.stringify(o as never, sep as string, eq as string))),
+      custom: customCases(qs.parse, qs.stringify),
+      shape: [Object.keys(qs).filter((k) => k !== 'default').sort(), qs.decode === qs.parse, qs.encode === qs.stringify],
+    };
+  }
+  const here = (text: string) => new Function(`return (${text})`)();
+  const expected = JSON.parse(JSON.stringify(run(input, querystring, Buffer, here(STRINGIFY_CASES), here(CUSTOM_CASES))));
+
+  const deployed = await deployMultipart(server, 'querystring', NODE_COMPAT, { 'main.js': source });
+  t.equal(deployed.status, 201, deployed.text);
+  const reply = await send(server, 'querystring.localhost', '/', { method: 'POST', body: JSON.stringify(input), headers: { 'content-type': 'application/json' } });
+  t.equal(reply.status, 200, reply.text);
+  const actual = reply.json<typeof expected>();
+  for (const part of ['parse', 'unescape', 'escape', 'stringify'] as const) {
+    const cases = part === 'parse' ? input.parseCases : part === 'unescape' ? input.unescapeCases : part === 'escape' ? input.escapeCases : expected.stringify;
+    const differ = (actual[part] as unknown[]).map((value, i) => [i, value] as const).filter(([i, value]) => JSON.stringify(value) !== JSON.stringify(expected[part][i]));
+    t.equal(actual[part].length, expected[part].length, `${part}: as many results`);
+    t.same(differ.slice(0, 3).map(([i, value]) => ({ input: cases[i], got: value, node: expected[part][i] })), [], `${part}: all ${actual[part].length} results are Node's`);
+  }
+  t.strictSame(actual.custom, expected.custom, 'custom decoders and encoders are called as Node calls them');
+  t.strictSame(actual.shape, expected.shape, "the module's functions, and decode/encode as parse/stringify");
 });
 
 t.test("node:url's helpers give what Node's give", async (t) => {

@@ -2,7 +2,7 @@
  * The modules a worker imports by name rather than upload: `cloudflare:workers` always, and the
  * Node.js built-in modules (`node:assert`, `node:assert/strict`, `node:async_hooks`, `node:buffer`,
  * `node:crypto`, `node:events`, `node:path`, `node:process`, `node:querystring`, `node:stream`, `node:stream/promises`,
- * `node:string_decoder`, `node:url`, `node:util`) under the nodejs_compat flag. The host links such an
+ * `node:string_decoder`, `node:timers`, `node:timers/promises`, `node:url`, `node:util`) under the nodejs_compat flag. The host links such an
  * import to a small module of its own (src/isolates/builtin-modules.ts) that reads the exports from here
  * through `__isolaneBuiltinModule(specifier)`, a global that hands out nothing but these modules and is deleted
  * once the worker's modules have run (install, entry.ts), like the boot hook: a worker's own top-level
@@ -25,6 +25,8 @@ import {
   loadStream,
   loadStreamPromises,
   loadStringDecoder,
+  loadTimers,
+  loadTimersPromises,
   loadUrl,
   loadUtil,
   type ModuleExports,
@@ -53,6 +55,8 @@ const loaders: Record<string, () => ModuleExports> = {
   'node:stream': () => loadStream(builtinModule),
   'node:stream/promises': () => loadStreamPromises(builtinModule),
   'node:string_decoder': () => loadStringDecoder(builtinModule),
+  'node:timers': loadTimers,
+  'node:timers/promises': () => loadTimersPromises(builtinModule),
   'node:url': loadUrl,
   'node:util': loadUtil,
 };

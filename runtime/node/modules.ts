@@ -1,7 +1,7 @@
 /**
  * The Node.js built-in modules of nodejs_compat (`node:assert`, `node:async_hooks`, `node:buffer`,
  * `node:crypto`, `node:events`, `node:path`, `node:process`, `node:querystring`, `node:stream`, `node:string_decoder`,
- * `node:url`, `node:util`), each made from its runtime chunk on the first import (runtime/builtin-modules.ts).
+ * `node:timers`, `node:url`, `node:util`), each made from its runtime chunk on the first import (runtime/builtin-modules.ts).
  */
 import { loadChunk } from '../chunks.ts';
 import { atob, btoa } from '../global/base64.ts';
@@ -17,6 +17,8 @@ import type { AsyncContextPlatform } from './async-hooks.ts';
 import type { ProcessPlatform } from './process.ts';
 import type { UrlPlatform } from './url.ts';
 import type { QuerystringPlatform } from './querystring.ts';
+import type { TimersPlatform } from './timers.ts';
+import { clearTimeout, setInterval, setTimeout } from '../global/timers.ts';
 import { urlClasses } from '../url/url.ts';
 import { toUnicode } from '../url/tr46-lazy.ts';
 import { asyncContextNatives } from '../async-context.ts';
@@ -212,4 +214,15 @@ export function loadUrl(): ModuleExports {
 export function loadQuerystring(builtin: (name: string) => ModuleExports): ModuleExports {
   const platform = { Buffer: builtin('node:buffer').Buffer, decodeUtf8: utf8DecodeWithoutBOM } as unknown as QuerystringPlatform;
   return moduleOf(loadChunk<{ makeQuerystring(platform: QuerystringPlatform): ModuleExports }>('node-querystring').makeQuerystring(platform));
+}
+
+/** node:timers over the runtime's own timers (a worker may have replaced the globals). */
+export function loadTimers(): ModuleExports {
+  const platform = { setTimeout, setInterval, clearTimeout } as unknown as TimersPlatform;
+  return moduleOf(loadChunk<{ makeTimers(platform: TimersPlatform): { timers: ModuleExports } }>('node-timers').makeTimers(platform).timers);
+}
+
+/** node:timers/promises: node:timers' `promises`, one object. */
+export function loadTimersPromises(builtin: (name: string) => ModuleExports): ModuleExports {
+  return moduleOf(builtin('node:timers').promises as ModuleExports);
 }

@@ -28,6 +28,8 @@ export const BUILTIN_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   'node:stream': ['Readable', 'Writable', 'Duplex', 'Transform', 'PassThrough', 'Stream', 'pipeline', 'finished', 'addAbortSignal', 'compose', 'destroy', 'isDisturbed', 'isErrored', 'isReadable', 'promises'],
   'node:stream/promises': ['pipeline', 'finished'],
   'node:string_decoder': ['StringDecoder'],
+  'node:timers': ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'promises'],
+  'node:timers/promises': ['setTimeout', 'setImmediate', 'setInterval', 'scheduler'],
   'node:url': ['URL', 'URLSearchParams', 'fileURLToPath', 'pathToFileURL', 'domainToASCII', 'domainToUnicode', 'urlToHttpOptions', 'format'],
   'node:util': ['promisify', 'callbackify', 'inherits', 'deprecate', 'format', 'inspect', 'isDeepStrictEqual', 'types', 'isArray', 'TextEncoder', 'TextDecoder'],
 };

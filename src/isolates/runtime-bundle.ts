@@ -256,6 +256,7 @@ const CHUNKS: Record<string, string> = {
   'node-stream': madeFromGiven('readable-stream/lib/ours/browser.js'),
   'node-url': `import { makeUrl } from './runtime/node/url.ts'; chunkExports = { makeUrl };`,
   'node-querystring': `import { makeQuerystring } from './runtime/node/querystring.ts'; chunkExports = { makeQuerystring };`,
+  'node-timers': `import { makeTimers } from './runtime/node/timers.ts'; chunkExports = { makeTimers };`,
 };
 
 /** A chunk as a script whose completion value is its `chunkExports` (runtime-chunks.ts runs it). */

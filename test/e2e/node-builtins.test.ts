@@ -34,6 +34,8 @@ import * as streamPromisesNs from 'node:stream/promises';
 import * as stringDecoderNs from 'node:string_decoder';
 import * as urlNs from 'node:url';
 import * as querystringNs from 'node:querystring';
+import * as timersNs from 'node:timers';
+import * as timersPromisesNs from 'node:timers/promises';
 import assert, { AssertionError } from 'node:assert';
 import strictAssert, * as assertStrictNs from 'node:assert/strict';
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
@@ -42,7 +44,7 @@ export default { async fetch(request) {
   const { pathname } = new URL(request.url);
   if (pathname === '/exports') {
     const names = (ns) => Object.fromEntries(Object.keys(ns).map((k) => [k, ns[k] === undefined ? 'undefined' : ns[k] === null ? 'null' : typeof ns[k]]));
-    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:assert/strict': names(assertStrictNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:process': names(processNs), 'node:querystring': names(querystringNs), 'node:stream': names(streamNs), 'node:stream/promises': names(streamPromisesNs), 'node:string_decoder': names(stringDecoderNs), 'node:url': names(urlNs), 'node:util': names(utilNs) });
+    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:assert/strict': names(assertStrictNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:process': names(processNs), 'node:querystring': names(querystringNs), 'node:stream': names(streamNs), 'node:stream/promises': names(streamPromisesNs), 'node:string_decoder': names(stringDecoderNs), 'node:timers': names(timersNs), 'node:timers/promises': names(timersPromisesNs), 'node:url': names(urlNs), 'node:util': names(utilNs) });
   }
   const b = Buffer.from('héllo wörld');
   const ee = new EventEmitter();
@@ -229,7 +231,7 @@ t.test('without the flag, or for a module the runtime does not have, the deploy 
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['no flag, node: prefix', { main_module: 'main.js' }, `import { Buffer } from 'node:buffer'; export default { fetch: () => new Response(Buffer.from('x')) };`, /"node:buffer".*nodejs_compat/],
     ['no flag, bare name', { main_module: 'main.js', compatibility_flags: ['streams_enable_constructors'] }, `import EventEmitter from 'events'; export default { fetch: () => new Response('x') };`, /"events".*nodejs_compat/],
-    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:assert\/strict, node:async_hooks, node:buffer, node:crypto, node:events, node:path, node:process, node:querystring, node:stream, node:stream\/promises, node:string_decoder, node:url, node:util/],
+    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:assert\/strict, node:async_hooks, node:buffer, node:crypto, node:events, node:path, node:process, node:querystring, node:stream, node:stream\/promises, node:string_decoder, node:timers, node:timers\/promises, node:url, node:util/],
   ];
   for (const [what, metadata, source, message] of cases) {
     const reply = await deployMultipart(server, 'node-compat', metadata, { 'main.js': source });
@@ -434,6 +436,65 @@ t.test("node:querystring gives what Node's gives", async (t) => {
   }
   t.strictSame(actual.custom, expected.custom, 'custom decoders and encoders are called as Node calls them');
   t.strictSame(actual.shape, expected.shape, "the module's functions, and decode/encode as parse/stringify");
+});
+
+t.test('node:timers and node:timers/promises: Timeout objects, immediates, promise timers and AbortSignal', async (t) => {
+  const source = `import timers, { setTimeout as nodeSetTimeout, clearTimeout as nodeClearTimeout, setImmediate, clearImmediate, setInterval as nodeSetInterval, clearInterval as nodeClearInterval, promises } from 'node:timers';
+    import * as timersPromises from 'node:timers/promises';
+    export default { async fetch() {
+      const events = [];
+      const timeout = nodeSetTimeout((a, b) => events.push('timeout:' + a + b), 5, 1, 2);
+      const shape = [typeof timeout, timeout.hasRef(), timeout.unref() === timeout, timeout.hasRef(), timeout.ref().hasRef(), typeof +timeout];
+      nodeClearTimeout(nodeSetTimeout(() => events.push('cleared as an object'), 1));
+      clearTimeout(+nodeSetTimeout(() => events.push('cleared by its id, with the global'), 1));
+      setImmediate((x) => events.push('immediate:' + x), 'i');
+      clearImmediate(setImmediate(() => events.push('cleared immediate')));
+      const stopped = nodeSetTimeout(() => events.push('closed'), 1);
+      stopped.close();
+      const refreshed = nodeSetTimeout(() => events.push('refreshed'), 1);
+      if (refreshed.refresh() !== refreshed) events.push('refresh returned another object');
+      let count = 0;
+      await new Promise((resolve) => { const interval = nodeSetInterval(() => { events.push('interval'); if (++count === 3) { nodeClearInterval(interval); resolve(); } }, 2); });
+      const started = Date.now();
+      const value = await timersPromises.setTimeout(20, 'late');
+      const waited = Date.now() - started;
+      const controller = new AbortController();
+      const pending = timersPromises.setTimeout(10000, 'never', { signal: controller.signal }).catch((e) => [e.name, e.code, e.cause, e instanceof Error]);
+      controller.abort('stop');
+      const ticks = [];
+      for await (const tick of timersPromises.setInterval(2, 'tick')) { ticks.push(tick); if (ticks.length === 3) break; }
+      let notAFunction;
+      try { nodeSetTimeout('code', 1); } catch (e) { notAFunction = e.code; }
+      return Response.json({
+        events: events.sort(), shape, value, waitedEnough: waited >= 15,
+        immediate: await timersPromises.setImmediate('soon'),
+        aborted: await pending,
+        abortedBefore: await timersPromises.setTimeout(1, 'x', { signal: AbortSignal.abort('early') }).catch((e) => [e.name, e.code, e.cause]),
+        badOptions: await timersPromises.setTimeout(1, 'x', 'not an object').catch((e) => e.code),
+        ticks,
+        scheduler: [await timersPromises.scheduler.wait(2), await timersPromises.scheduler.yield()],
+        notAFunction,
+        same: [timers.promises === promises, promises === timersPromises.default, timersPromises.setTimeout === promises.setTimeout],
+      });
+    } };`;
+  const deployed = await deployMultipart(server, 'timers', NODE_COMPAT, { 'main.js': source });
+  t.equal(deployed.status, 201, deployed.text);
+  const reply = await send(server, 'timers.localhost', '/');
+  t.equal(reply.status, 200, reply.text);
+  t.strictSame(reply.json(), {
+    events: ['immediate:i', 'interval', 'interval', 'interval', 'refreshed', 'timeout:12'],
+    shape: ['object', true, true, false, true, 'number'],
+    value: 'late',
+    waitedEnough: true,
+    immediate: 'soon',
+    aborted: ['AbortError', 'ABORT_ERR', 'stop', true],
+    abortedBefore: ['AbortError', 'ABORT_ERR', 'early'],
+    badOptions: 'ERR_INVALID_ARG_TYPE',
+    ticks: ['tick', 'tick', 'tick'],
+    scheduler: [null, null],
+    notAFunction: 'ERR_INVALID_ARG_TYPE',
+    same: [true, true, true],
+  });
 });
 
 t.test("node:url's helpers give what Node's give", async (t) => {

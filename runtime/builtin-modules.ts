@@ -1,7 +1,7 @@
 /**
  * The modules a worker imports by name rather than upload: `cloudflare:workers` always, and the
  * Node.js built-in modules (`node:assert`, `node:assert/strict`, `node:async_hooks`, `node:buffer`,
- * `node:crypto`, `node:events`, `node:path`, `node:process`, `node:querystring`, `node:stream`, `node:stream/promises`,
+ * `node:crypto`, `node:diagnostics_channel`, `node:events`, `node:path`, `node:process`, `node:querystring`, `node:stream`, `node:stream/promises`,
  * `node:string_decoder`, `node:timers`, `node:timers/promises`, `node:url`, `node:util`) under the nodejs_compat flag. The host links such an
  * import to a small module of its own (src/isolates/builtin-modules.ts) that reads the exports from here
  * through `__isolaneBuiltinModule(specifier)`, a global that hands out nothing but these modules and is deleted
@@ -18,6 +18,7 @@ import {
   loadAsyncHooks,
   loadBuffer,
   loadCrypto,
+  loadDiagnosticsChannel,
   loadEvents,
   loadPath,
   loadProcess,
@@ -48,6 +49,7 @@ const loaders: Record<string, () => ModuleExports> = {
   'node:async_hooks': loadAsyncHooks,
   'node:buffer': loadBuffer,
   'node:crypto': loadCrypto,
+  'node:diagnostics_channel': loadDiagnosticsChannel,
   'node:events': loadEvents,
   'node:path': loadPath,
   'node:process': () => loadProcess({ env: processEnv, getBuiltinModule }),

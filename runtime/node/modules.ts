@@ -1,6 +1,6 @@
 /**
  * The Node.js built-in modules of nodejs_compat (`node:assert`, `node:async_hooks`, `node:buffer`,
- * `node:crypto`, `node:events`, `node:path`, `node:process`, `node:querystring`, `node:stream`, `node:string_decoder`,
+ * `node:crypto`, `node:diagnostics_channel`, `node:events`, `node:path`, `node:process`, `node:querystring`, `node:stream`, `node:string_decoder`,
  * `node:timers`, `node:url`, `node:util`), each made from its runtime chunk on the first import (runtime/builtin-modules.ts).
  */
 import { loadChunk } from '../chunks.ts';
@@ -18,6 +18,8 @@ import type { ProcessPlatform } from './process.ts';
 import type { UrlPlatform } from './url.ts';
 import type { QuerystringPlatform } from './querystring.ts';
 import type { TimersPlatform } from './timers.ts';
+import type { DiagnosticsChannelPlatform } from './diagnostics-channel.ts';
+import { queueMicrotask, reportError } from '../global/queue-microtask.ts';
 import { clearTimeout, setInterval, setTimeout } from '../global/timers.ts';
 import { urlClasses } from '../url/url.ts';
 import { toUnicode } from '../url/tr46-lazy.ts';
@@ -225,4 +227,10 @@ export function loadTimers(): ModuleExports {
 /** node:timers/promises: node:timers' `promises`, one object. */
 export function loadTimersPromises(builtin: (name: string) => ModuleExports): ModuleExports {
   return moduleOf(builtin('node:timers').promises as ModuleExports);
+}
+
+/** node:diagnostics_channel; a subscriber's error is reported as uncaught once the publish is done. */
+export function loadDiagnosticsChannel(): ModuleExports {
+  const platform: DiagnosticsChannelPlatform = { reportLater: (error) => queueMicrotask(() => reportError(error)) };
+  return moduleOf(loadChunk<{ makeDiagnosticsChannel(platform: DiagnosticsChannelPlatform): ModuleExports }>('node-diagnostics-channel').makeDiagnosticsChannel(platform));
 }

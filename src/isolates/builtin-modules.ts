@@ -21,6 +21,7 @@ export const BUILTIN_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   'node:async_hooks': ['AsyncLocalStorage', 'AsyncResource'],
   'node:buffer': ['Buffer', 'SlowBuffer', 'INSPECT_MAX_BYTES', 'kMaxLength', 'kStringMaxLength', 'constants', 'atob', 'btoa', 'isAscii', 'isUtf8', 'Blob', 'File'],
   'node:crypto': ['createHash', 'createHmac', 'getHashes', 'randomBytes', 'randomInt', 'randomUUID', 'getRandomValues', 'timingSafeEqual', 'webcrypto', 'subtle'],
+  'node:diagnostics_channel': ['channel', 'hasSubscribers', 'subscribe', 'unsubscribe', 'tracingChannel', 'Channel'],
   'node:events': ['EventEmitter', 'once', 'listenerCount', 'defaultMaxListeners'],
   'node:path': ['basename', 'delimiter', 'dirname', 'extname', 'format', 'isAbsolute', 'join', 'normalize', 'parse', 'posix', 'relative', 'resolve', 'sep', 'toNamespacedPath', 'win32'],
   'node:process': ['env', 'nextTick', 'platform', 'features', 'getBuiltinModule', 'exit'],

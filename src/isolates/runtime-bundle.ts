@@ -257,6 +257,7 @@ const CHUNKS: Record<string, string> = {
   'node-url': `import { makeUrl } from './runtime/node/url.ts'; chunkExports = { makeUrl };`,
   'node-querystring': `import { makeQuerystring } from './runtime/node/querystring.ts'; chunkExports = { makeQuerystring };`,
   'node-timers': `import { makeTimers } from './runtime/node/timers.ts'; chunkExports = { makeTimers };`,
+  'node-diagnostics-channel': `import { makeDiagnosticsChannel } from './runtime/node/diagnostics-channel.ts'; chunkExports = { makeDiagnosticsChannel };`,
 };
 
 /** A chunk as a script whose completion value is its `chunkExports` (runtime-chunks.ts runs it). */

@@ -35,6 +35,7 @@ import * as stringDecoderNs from 'node:string_decoder';
 import * as urlNs from 'node:url';
 import * as querystringNs from 'node:querystring';
 import * as timersNs from 'node:timers';
+import * as diagnosticsChannelNs from 'node:diagnostics_channel';
 import * as timersPromisesNs from 'node:timers/promises';
 import assert, { AssertionError } from 'node:assert';
 import strictAssert, * as assertStrictNs from 'node:assert/strict';
@@ -44,7 +45,7 @@ export default { async fetch(request) {
   const { pathname } = new URL(request.url);
   if (pathname === '/exports') {
     const names = (ns) => Object.fromEntries(Object.keys(ns).map((k) => [k, ns[k] === undefined ? 'undefined' : ns[k] === null ? 'null' : typeof ns[k]]));
-    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:assert/strict': names(assertStrictNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:process': names(processNs), 'node:querystring': names(querystringNs), 'node:stream': names(streamNs), 'node:stream/promises': names(streamPromisesNs), 'node:string_decoder': names(stringDecoderNs), 'node:timers': names(timersNs), 'node:timers/promises': names(timersPromisesNs), 'node:url': names(urlNs), 'node:util': names(utilNs) });
+    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:diagnostics_channel': names(diagnosticsChannelNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:assert/strict': names(assertStrictNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:process': names(processNs), 'node:querystring': names(querystringNs), 'node:stream': names(streamNs), 'node:stream/promises': names(streamPromisesNs), 'node:string_decoder': names(stringDecoderNs), 'node:timers': names(timersNs), 'node:timers/promises': names(timersPromisesNs), 'node:url': names(urlNs), 'node:util': names(utilNs) });
   }
   const b = Buffer.from('héllo wörld');
   const ee = new EventEmitter();
@@ -231,7 +232,7 @@ t.test('without the flag, or for a module the runtime does not have, the deploy 
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['no flag, node: prefix', { main_module: 'main.js' }, `import { Buffer } from 'node:buffer'; export default { fetch: () => new Response(Buffer.from('x')) };`, /"node:buffer".*nodejs_compat/],
     ['no flag, bare name', { main_module: 'main.js', compatibility_flags: ['streams_enable_constructors'] }, `import EventEmitter from 'events'; export default { fetch: () => new Response('x') };`, /"events".*nodejs_compat/],
-    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:assert\/strict, node:async_hooks, node:buffer, node:crypto, node:events, node:path, node:process, node:querystring, node:stream, node:stream\/promises, node:string_decoder, node:timers, node:timers\/promises, node:url, node:util/],
+    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:assert\/strict, node:async_hooks, node:buffer, node:crypto, node:diagnostics_channel, node:events, node:path, node:process, node:querystring, node:stream, node:stream\/promises, node:string_decoder, node:timers, node:timers\/promises, node:url, node:util/],
   ];
   for (const [what, metadata, source, message] of cases) {
     const reply = await deployMultipart(server, 'node-compat', metadata, { 'main.js': source });
@@ -495,6 +496,86 @@ t.test('node:timers and node:timers/promises: Timeout objects, immediates, promi
     notAFunction: 'ERR_INVALID_ARG_TYPE',
     same: [true, true, true],
   });
+});
+
+// Runs in a worker and in this process, with each one's node:diagnostics_channel and AsyncLocalStorage.
+const DIAGNOSTICS_SCENARIO = `async (dc, AsyncLocalStorage) => {
+  const log = [];
+  const name = (s) => typeof s === 'symbol' ? s.description : s;
+  const a = dc.channel('isolane-test:a');
+  log.push(['same channel', a === dc.channel('isolane-test:a'), a instanceof dc.Channel, a.name, dc.hasSubscribers('isolane-test:a'), a.hasSubscribers]);
+  const first = (message, channelName) => log.push(['first', message, name(channelName)]);
+  const second = (message) => log.push(['second', message]);
+  a.subscribe(first);
+  dc.subscribe('isolane-test:a', second);
+  log.push(['subscribed', a.hasSubscribers, dc.hasSubscribers('isolane-test:a')]);
+  a.publish({ n: 1 });
+  log.push(['unsubscribe', a.unsubscribe(first), a.unsubscribe(first), dc.unsubscribe('isolane-test:a', second), a.hasSubscribers]);
+  a.publish({ n: 2 });
+  const symbolChannel = dc.channel(Symbol('isolane-test:symbol'));
+  symbolChannel.subscribe((message, channelName) => log.push(['symbol', message, name(channelName)]));
+  symbolChannel.publish('s');
+  try { dc.channel(5); } catch (e) { log.push(['bad name', e.code]); }
+  try { a.subscribe('not a function'); } catch (e) { log.push(['bad subscriber', e.code]); }
+
+  const store = new AsyncLocalStorage();
+  const b = dc.channel('isolane-test:b');
+  b.bindStore(store, (data) => ({ wrapped: data }));
+  log.push(['bound', b.hasSubscribers]);
+  b.subscribe((message) => log.push(['b sees store', message, store.getStore()]));
+  const returned = b.runStores({ id: 7 }, function (x, y) { log.push(['in fn', store.getStore(), this.self, x, y]); return 'ret'; }, { self: 'this' }, 1, 2);
+  log.push(['after runStores', returned, store.getStore() ?? null, b.unbindStore(store), b.unbindStore(store)]);
+
+  const traced = dc.tracingChannel('isolane-test:trace');
+  log.push(['tracing before', traced.hasSubscribers, traced.start === dc.channel('tracing:isolane-test:trace:start')]);
+  const event = (kind) => (context) => log.push([kind, { ...context, error: context.error && context.error.message }]);
+  const handlers = { start: event('start'), end: event('end'), asyncStart: event('asyncStart'), asyncEnd: event('asyncEnd'), error: event('error') };
+  traced.subscribe(handlers);
+  log.push(['tracing after', traced.hasSubscribers]);
+  log.push(['traceSync result', traced.traceSync((x) => x * 2, { op: 'double' }, undefined, 21)]);
+  try { traced.traceSync(() => { throw new Error('sync boom'); }, { op: 'throw' }); } catch (e) { log.push(['traceSync threw', e.message]); }
+  log.push(['tracePromise result', await traced.tracePromise(async (x) => x + 1, { op: 'inc' }, undefined, 1)]);
+  try { await traced.tracePromise(async () => { throw new Error('async boom'); }, { op: 'reject' }); } catch (e) { log.push(['tracePromise rejected', e.message]); }
+  log.push(['tracePromise of a plain value', await traced.tracePromise(() => 'plain', { op: 'plain' })]);
+  const viaCallback = await new Promise((resolve) => {
+    traced.traceCallback(function (x, done) { Promise.resolve().then(() => done(null, x * 3, 'extra')); return 'sync return'; }, -1, { op: 'callback' }, undefined, 5, function (...args) { log.push(['callback got', args]); resolve(args.length); });
+  });
+  log.push(['callback args', viaCallback]);
+  await new Promise((resolve) => traced.traceCallback((done) => done(new Error('cb boom')), 0, { op: 'callback error' }, undefined, (err) => { log.push(['callback error', err.message]); resolve(); }));
+  log.push(['unsubscribe tracing', traced.unsubscribe(handlers), traced.unsubscribe(handlers), traced.hasSubscribers]);
+  log.push(['untraced', traced.traceSync(() => 'quiet', { op: 'quiet' })]);
+  return log;
+}`;
+
+t.test("node:diagnostics_channel gives what Node's gives", async (t) => {
+  const dc = await import('node:diagnostics_channel');
+  const { AsyncLocalStorage } = await import('node:async_hooks');
+  const expected = JSON.parse(JSON.stringify(await new Function(`return (${DIAGNOSTICS_SCENARIO})`)()(dc, AsyncLocalStorage)));
+  const source = `import * as dc from 'node:diagnostics_channel';
+    import { AsyncLocalStorage } from 'node:async_hooks';
+    const scenario = ${DIAGNOSTICS_SCENARIO};
+    export default { async fetch() { return Response.json(await scenario(dc, AsyncLocalStorage)); } };`;
+  const deployed = await deployMultipart(server, 'diagnostics', NODE_COMPAT, { 'main.js': source });
+  t.equal(deployed.status, 201, deployed.text);
+  const reply = await send(server, 'diagnostics.localhost', '/');
+  t.equal(reply.status, 200, reply.text);
+  t.strictSame(reply.json(), expected);
+
+  // A subscriber that throws: the others still get the message, and the error is the worker's uncaught one.
+  const throwing = `import { channel } from 'node:diagnostics_channel';
+    export default { async fetch() {
+      const c = channel('isolane-test:throwing'), got = [];
+      c.subscribe(() => { throw new Error('subscriber boom'); });
+      c.subscribe((message) => got.push(message));
+      c.publish('still delivered');
+      await null;
+      return Response.json(got);
+    } };`;
+  const second = await deployMultipart(server, 'diagnostics-throwing', NODE_COMPAT, { 'main.js': throwing });
+  t.equal(second.status, 201, second.text);
+  const answer = await send(server, 'diagnostics-throwing.localhost', '/');
+  t.equal(answer.status, 200, answer.text);
+  t.strictSame(answer.json(), ['still delivered']);
 });
 
 t.test("node:url's helpers give what Node's give", async (t) => {

@@ -1,8 +1,9 @@
 /**
  * The modules a worker imports by name rather than upload: `cloudflare:workers` always, and the
  * Node.js built-in modules (`node:assert`, `node:assert/strict`, `node:async_hooks`, `node:buffer`,
- * `node:crypto`, `node:diagnostics_channel`, `node:events`, `node:path`, `node:process`, `node:querystring`, `node:stream`, `node:stream/promises`,
- * `node:string_decoder`, `node:timers`, `node:timers/promises`, `node:url`, `node:util`) under the nodejs_compat flag. The host links such an
+ * `node:crypto`, `node:diagnostics_channel`, `node:events`, `node:path`, `node:process`,
+ * `node:querystring`, `node:stream`, `node:stream/promises`, `node:string_decoder`, `node:timers`,
+ * `node:timers/promises`, `node:url`, `node:util`) under the nodejs_compat flag. The host links such an
  * import to a small module of its own (src/isolates/builtin-modules.ts) that reads the exports from here
  * through `__isolaneBuiltinModule(specifier)`, a global that hands out nothing but these modules and is deleted
  * once the worker's modules have run (install, entry.ts), like the boot hook: a worker's own top-level

@@ -1,7 +1,8 @@
 /**
  * The Node.js built-in modules of nodejs_compat (`node:assert`, `node:async_hooks`, `node:buffer`,
- * `node:crypto`, `node:diagnostics_channel`, `node:events`, `node:path`, `node:process`, `node:querystring`, `node:stream`, `node:string_decoder`,
- * `node:timers`, `node:url`, `node:util`), each made from its runtime chunk on the first import (runtime/builtin-modules.ts).
+ * `node:crypto`, `node:diagnostics_channel`, `node:events`, `node:path`, `node:process`,
+ * `node:querystring`, `node:stream`, `node:string_decoder`, `node:timers`, `node:url`, `node:util`),
+ * each made from its runtime chunk on the first import (runtime/builtin-modules.ts).
  */
 import { loadChunk } from '../chunks.ts';
 import { atob, btoa } from '../global/base64.ts';

@@ -11,7 +11,7 @@
 import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { IsolaneError } from '../errors.ts';
-import { KV_LIMITS, KvInputError, type KvNamespaces } from '../kv/kv-namespace.ts';
+import { checkNamespaceId, KV_LIMITS, KvInputError, type KvNamespaces } from '../kv/kv-namespace.ts';
 
 export function kvRoutes(app: Hono, kv: KvNamespaces): void {
   const attempt = <T>(run: () => T): T => {
@@ -54,7 +54,7 @@ export function kvRoutes(app: Hono, kv: KvNamespaces): void {
     async (c) => {
       // The id is checked before the body is read; the namespace is taken after it, as the open ones
       // are bounded and one held across the wait may be closed meanwhile.
-      kv.get(c.req.param('namespace'));
+      checkNamespaceId(c.req.param('namespace'));
       const key = c.req.param('key');
       const value = new Uint8Array(await c.req.arrayBuffer());
       const namespace = kv.get(c.req.param('namespace'));

@@ -23,6 +23,10 @@ export const KV_LIMITS = Object.freeze({
 
 export const NAMESPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+export function checkNamespaceId(id: string): void {
+  if (!NAMESPACE_ID.test(id)) throw new IsolaneError('ISO_ERR_KV_INVALID', `a KV namespace id is 1 to 64 letters, digits, - or _, not ${JSON.stringify(id)}`);
+}
+
 export interface KvValue {
   value: Uint8Array;
   /** The JSON of the metadata put with the value, or null. */
@@ -166,7 +170,7 @@ export class KvNamespaces {
   }
 
   get(id: string): KvNamespace {
-    if (!NAMESPACE_ID.test(id)) throw new IsolaneError('ISO_ERR_KV_INVALID', `a KV namespace id is 1 to 64 letters, digits, - or _, not ${JSON.stringify(id)}`);
+    checkNamespaceId(id);
     let namespace = this.#open.get(id);
     if (!namespace) {
       mkdirSync(this.#dir, { recursive: true });

@@ -3,7 +3,7 @@
  * Node.js built-in modules (`node:assert`, `node:assert/strict`, `node:async_hooks`, `node:buffer`,
  * `node:crypto`, `node:diagnostics_channel`, `node:events`, `node:path`, `node:process`,
  * `node:querystring`, `node:stream`, `node:stream/promises`, `node:string_decoder`, `node:timers`,
- * `node:timers/promises`, `node:url`, `node:util`) under the nodejs_compat flag. The host links such an
+ * `node:timers/promises`, `node:url`, `node:util`, `node:zlib`) under the nodejs_compat flag. The host links such an
  * import to a small module of its own (src/isolates/builtin-modules.ts) that reads the exports from here
  * through `__isolaneBuiltinModule(specifier)`, a global that hands out nothing but these modules and is deleted
  * once the worker's modules have run (install, entry.ts), like the boot hook: a worker's own top-level
@@ -31,6 +31,7 @@ import {
   loadTimersPromises,
   loadUrl,
   loadUtil,
+  loadZlib,
   type ModuleExports,
 } from './node/modules.ts';
 import { loadWorkersModule } from './workers/entrypoints.ts';
@@ -62,6 +63,7 @@ const loaders: Record<string, () => ModuleExports> = {
   'node:timers/promises': () => loadTimersPromises(builtinModule),
   'node:url': loadUrl,
   'node:util': loadUtil,
+  'node:zlib': () => loadZlib(builtinModule),
 };
 
 /** Node's `process.getBuiltinModule(id)`: the module as `require(id)` gives it, or undefined. */

@@ -11,7 +11,7 @@
  *
  * Both only ever get bytes the runtime owns (copies), and hand out Uint8Arrays over buffers of their own.
  */
-import { ObjectSetPrototypeOf, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeGetByteOffset, TypedArrayPrototypeGetLength, ArrayBufferPrototypeGetByteLength, Uint8ArrayCtor } from '../primordials.ts';
+import { CONFIGURABLE, defineValue, TypeErrorCtor, WRITABLE, ObjectSetPrototypeOf, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeGetByteOffset, TypedArrayPrototypeGetLength, ArrayBufferPrototypeGetByteLength, Uint8ArrayCtor } from '../primordials.ts';
 import { concatBytes } from '../encoding/concat-bytes.ts';
 import { copyBytes, subarray } from '../encoding/buffer-source.ts';
 import { loadChunk } from '../chunks.ts';
@@ -49,7 +49,8 @@ export class Compressor {
   #impl: Streaming;
   readonly #out: Uint8Array<ArrayBuffer>[] = [];
 
-  constructor(format: Format) {
+  /** `level`: 0 (stored) to 9; fflate's default (6) when not given. */
+  constructor(format: Format, level?: number) {
     const api = loadFflate();
     const out = this.#out;
     const ondata = (data: Uint8Array, _final: boolean) => {
@@ -59,6 +60,7 @@ export class Compressor {
     // header with no modification time, as browsers write it.
     const options: GzipOptions = format === 'gzip' ? { mtime: 0 } : {};
     ObjectSetPrototypeOf(options, null);
+    if (level !== undefined) options.level = level as GzipOptions['level'];
     this.#impl = format === 'gzip' ? new api.Gzip(options, ondata) : format === 'deflate' ? new api.Zlib(options, ondata) : new api.Deflate(options, ondata);
   }
 
@@ -100,8 +102,15 @@ const BODY = 1;
 const TRAILER = 2;
 const DONE = 3;
 
-function fail(message: string): never {
-  throw new TypeError(`Failed to decompress: ${message}.`);
+/** What went wrong, for node:zlib's errors: the header, the data, a checksum, gzip's length, or an early end. */
+export type DecompressFailure = 'header' | 'data' | 'checksum' | 'length' | 'end';
+
+/** A TypeError (the Compression Standard's), with the `reason` (and, for bad data, fflate's `detail`). */
+function fail(message: string, reason: DecompressFailure, detail?: string): never {
+  const error = new TypeErrorCtor(`Failed to decompress: ${message}.`);
+  defineValue(error, 'reason', reason, WRITABLE | CONFIGURABLE);
+  if (detail !== undefined) defineValue(error, 'detail', detail, WRITABLE | CONFIGURABLE);
+  throw error;
 }
 
 function readUint32LE(bytes: Uint8Array, at: number): number {
@@ -118,9 +127,9 @@ function zeroAt(bytes: Uint8Array, from: number): number {
 /** The length of the gzip member header at the start of `h`, -1 while incomplete (RFC 1952 §2.3). */
 function gzipHeaderLength(h: Uint8Array): number {
   const length = TypedArrayPrototypeGetLength(h);
-  if ((length > 0 && h[0] !== 0x1f) || (length > 1 && h[1] !== 0x8b)) fail('not gzip data (bad magic bytes)');
-  if (length > 2 && h[2] !== 8) fail('unknown gzip compression method');
-  if (length > 3 && (h[3]! & 0xe0) !== 0) fail('reserved gzip header flags set');
+  if ((length > 0 && h[0] !== 0x1f) || (length > 1 && h[1] !== 0x8b)) fail('not gzip data (bad magic bytes)', 'header');
+  if (length > 2 && h[2] !== 8) fail('unknown gzip compression method', 'header');
+  if (length > 3 && (h[3]! & 0xe0) !== 0) fail('reserved gzip header flags set', 'header');
   if (length < 10) return -1;
   const flags = h[3]!;
   let pos = 10;
@@ -141,7 +150,7 @@ function gzipHeaderLength(h: Uint8Array): number {
   if (flags & 2) {
     // FHCRC: the low 16 bits of the CRC-32 of the header so far.
     if (length < pos + 2) return -1;
-    if ((crc32(0, subarray(h, 0, pos)) & 0xffff) !== (h[pos]! | (h[pos + 1]! << 8))) fail('gzip header checksum mismatch');
+    if ((crc32(0, subarray(h, 0, pos)) & 0xffff) !== (h[pos]! | (h[pos + 1]! << 8))) fail('gzip header checksum mismatch', 'header');
     pos += 2;
   }
   return pos;
@@ -150,34 +159,49 @@ function gzipHeaderLength(h: Uint8Array): number {
 /** The length of the zlib header at the start of `h` (2), -1 while incomplete (RFC 1950 §2.2). */
 function zlibHeaderLength(h: Uint8Array): number {
   const length = TypedArrayPrototypeGetLength(h);
-  if (length > 0 && ((h[0]! & 0x0f) !== 8 || h[0]! >> 4 > 7)) fail('not zlib data (unknown compression method or window size)');
+  if (length > 0 && ((h[0]! & 0x0f) !== 8 || h[0]! >> 4 > 7)) fail('not zlib data (unknown compression method or window size)', 'header');
   if (length < 2) return -1;
-  if (((h[0]! << 8) | h[1]!) % 31 !== 0) fail('zlib header check failed');
-  if (h[1]! & 0x20) fail('zlib data needs a preset dictionary');
+  if (((h[0]! << 8) | h[1]!) % 31 !== 0) fail('zlib header check failed', 'header');
+  if (h[1]! & 0x20) fail('zlib data needs a preset dictionary', 'header');
   return 2;
 }
 
+/**
+ * What follows the end of the compressed data: an error (the Compression Standard's streams), nothing
+ * to read (node:zlib's inflate and inflateRaw), or more gzip members (node:zlib's gunzip, which also
+ * ignores zero padding after a member).
+ */
+export type Trailing = 'error' | 'ignore' | 'members';
+
 export class Decompressor {
-  #format: Format;
-  #phase: number;
+  readonly #format: Format;
+  readonly #trailing: Trailing;
+  #phase = HEADER;
   /** Header or trailer bytes gathered until complete. */
   #pending: Uint8Array = EMPTY;
   #inflater: Inflater | null = null;
   /** CRC-32 (gzip) or Adler-32 (zlib) of the output so far. */
-  #check: number;
+  #check = 0;
   /** The output's length modulo 2^32 (gzip). */
   #size = 0;
   readonly #out: Uint8Array<ArrayBuffer>[] = [];
 
-  constructor(format: Format) {
+  constructor(format: Format, trailing: Trailing = 'error') {
     this.#format = format;
-    this.#phase = format === 'deflate-raw' ? BODY : HEADER;
-    this.#check = format === 'deflate' ? 1 : 0;
+    this.#trailing = trailing;
+    this.#startMember();
+  }
+
+  /** A new compressed stream: a gzip file may hold several, one after another. */
+  #startMember(): void {
+    this.#phase = this.#format === 'deflate-raw' ? BODY : HEADER;
+    this.#check = this.#format === 'deflate' ? 1 : 0;
+    this.#size = 0;
     const out = this.#out;
     // Null-prototype options, as the compressor's (fflate would read a `dictionary` off Object.prototype).
     const options = {};
     ObjectSetPrototypeOf(options, null);
-    const inflater = new (loadFflate().Inflate)(options, (data: Uint8Array) => {
+    this.#inflater = new (loadFflate().Inflate)(options, (data: Uint8Array) => {
       if (TypedArrayPrototypeGetLength(data) === 0) return;
       if (this.#format === 'gzip') {
         this.#check = crc32(this.#check, data);
@@ -187,51 +211,54 @@ export class Decompressor {
       }
       out[out.length] = owned(data);
     }) as unknown as Inflater;
-    this.#inflater = inflater;
   }
 
   /** Decompresses `bytes` (which it may keep: the caller gives them up); what came out so far. */
   push(bytes: Uint8Array): Uint8Array<ArrayBuffer>[] {
     let data = bytes;
-    if (this.#phase === HEADER) {
-      const header = this.#gather(data);
-      const length = this.#format === 'gzip' ? gzipHeaderLength(header) : zlibHeaderLength(header);
-      if (length === -1) return this.#take();
-      data = subarray(header, length);
-      this.#pending = EMPTY;
-      this.#phase = BODY;
-    }
-    if (this.#phase === BODY) {
-      if (TypedArrayPrototypeGetLength(data) === 0) return this.#take();
-      const inflater = this.#inflater!;
-      try {
-        inflater.push(data, false);
-      } catch (error) {
-        fail(`invalid compressed data (${(error as Error).message})`);
+    for (;;) {
+      if (this.#phase === HEADER) {
+        const header = this.#gather(data);
+        const length = this.#format === 'gzip' ? gzipHeaderLength(header) : zlibHeaderLength(header);
+        if (length === -1) return this.#take();
+        data = subarray(header, length);
+        this.#pending = EMPTY;
+        this.#phase = BODY;
       }
-      // The final block has ended: what follows it is the trailer (or trailing data).
-      if (!(inflater.s.f && !inflater.s.l)) return this.#take();
-      data = subarray(inflater.p, (inflater.s.p ?? 0) & 7 ? 1 : 0);
-      this.#inflater = null;
-      this.#phase = this.#format === 'deflate-raw' ? DONE : TRAILER;
+      if (this.#phase === BODY) {
+        if (TypedArrayPrototypeGetLength(data) === 0) return this.#take();
+        const inflater = this.#inflater!;
+        try {
+          inflater.push(data, false);
+        } catch (error) {
+          fail(`invalid compressed data (${(error as Error).message})`, 'data', (error as Error).message);
+        }
+        // The final block has ended: what follows it is the trailer (or trailing data).
+        if (!(inflater.s.f && !inflater.s.l)) return this.#take();
+        data = subarray(inflater.p, (inflater.s.p ?? 0) & 7 ? 1 : 0);
+        this.#inflater = null;
+        this.#phase = this.#format === 'deflate-raw' ? DONE : TRAILER;
+      }
+      if (this.#phase === TRAILER) {
+        const trailer = this.#gather(data);
+        const length = this.#format === 'gzip' ? 8 : 4;
+        if (TypedArrayPrototypeGetLength(trailer) < length) return this.#take();
+        this.#verify(trailer);
+        data = subarray(trailer, length);
+        this.#pending = EMPTY;
+        this.#phase = DONE;
+      }
+      if (TypedArrayPrototypeGetLength(data) === 0 || this.#trailing === 'ignore') return this.#take();
+      if (this.#trailing === 'members' && data[0] === 0) return this.#take();
+      // https://compression.spec.whatwg.org/#decompress-and-enqueue-a-chunk: input left after the end.
+      if (this.#trailing === 'error') fail('data after the end of the compressed stream', 'header');
+      this.#startMember();
     }
-    if (this.#phase === TRAILER) {
-      const trailer = this.#gather(data);
-      const length = this.#format === 'gzip' ? 8 : 4;
-      if (TypedArrayPrototypeGetLength(trailer) < length) return this.#take();
-      this.#verify(trailer);
-      data = subarray(trailer, length);
-      this.#pending = EMPTY;
-      this.#phase = DONE;
-    }
-    // https://compression.spec.whatwg.org/#decompress-and-enqueue-a-chunk: input left after the end.
-    if (TypedArrayPrototypeGetLength(data) > 0) fail('data after the end of the compressed stream');
-    return this.#take();
   }
 
   /** https://compression.spec.whatwg.org/#decompress-flush-and-enqueue: the stream must have ended. */
   finish(): Uint8Array<ArrayBuffer>[] {
-    if (this.#phase !== DONE) fail('unexpected end of compressed data');
+    if (this.#phase !== DONE) fail('unexpected end of compressed data', 'end');
     return this.#take();
   }
 
@@ -243,11 +270,11 @@ export class Decompressor {
 
   #verify(trailer: Uint8Array): void {
     if (this.#format === 'gzip') {
-      if (readUint32LE(trailer, 0) !== this.#check) fail('gzip checksum mismatch');
-      if (readUint32LE(trailer, 4) !== this.#size) fail('gzip length mismatch');
+      if (readUint32LE(trailer, 0) !== this.#check) fail('gzip checksum mismatch', 'checksum');
+      if (readUint32LE(trailer, 4) !== this.#size) fail('gzip length mismatch', 'length');
     } else {
       const adler = ((trailer[0]! << 24) | (trailer[1]! << 16) | (trailer[2]! << 8) | trailer[3]!) >>> 0;
-      if (adler !== this.#check) fail('zlib checksum mismatch');
+      if (adler !== this.#check) fail('zlib checksum mismatch', 'checksum');
     }
   }
 

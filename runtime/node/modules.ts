@@ -1,7 +1,8 @@
 /**
  * The Node.js built-in modules of nodejs_compat (`node:assert`, `node:async_hooks`, `node:buffer`,
  * `node:crypto`, `node:diagnostics_channel`, `node:events`, `node:path`, `node:process`,
- * `node:querystring`, `node:stream`, `node:string_decoder`, `node:timers`, `node:url`, `node:util`),
+ * `node:querystring`, `node:stream`, `node:string_decoder`, `node:timers`, `node:url`, `node:util`,
+ * `node:zlib`),
  * each made from its runtime chunk on the first import (runtime/builtin-modules.ts).
  */
 import { loadChunk } from '../chunks.ts';
@@ -20,6 +21,9 @@ import type { UrlPlatform } from './url.ts';
 import type { QuerystringPlatform } from './querystring.ts';
 import type { TimersPlatform } from './timers.ts';
 import type { DiagnosticsChannelPlatform } from './diagnostics-channel.ts';
+import type { ZlibPlatform } from './zlib.ts';
+import { Compressor, Decompressor } from '../compression/codecs.ts';
+import { crc32 } from '../compression/checksums.ts';
 import { queueMicrotask, reportError } from '../global/queue-microtask.ts';
 import { clearTimeout, setInterval, setTimeout } from '../global/timers.ts';
 import { urlClasses } from '../url/url.ts';
@@ -234,4 +238,11 @@ export function loadTimersPromises(builtin: (name: string) => ModuleExports): Mo
 export function loadDiagnosticsChannel(): ModuleExports {
   const platform: DiagnosticsChannelPlatform = { reportLater: (error) => queueMicrotask(() => reportError(error)) };
   return moduleOf(loadChunk<{ makeDiagnosticsChannel(platform: DiagnosticsChannelPlatform): ModuleExports }>('node-diagnostics-channel').makeDiagnosticsChannel(platform));
+}
+
+/** node:zlib over the runtime's own codecs (CompressionStream's), node:buffer's Buffer and node:stream's Transform. */
+export function loadZlib(builtin: (name: string) => ModuleExports): ModuleExports {
+  const later = (callback: () => void) => void setTimeout(callback, 0);
+  const platform = { Compressor, Decompressor, crc32, Buffer: builtin('node:buffer').Buffer, Transform: builtin('node:stream').Transform, later } as unknown as ZlibPlatform;
+  return moduleOf(loadChunk<{ makeZlib(platform: ZlibPlatform): ModuleExports }>('node-zlib').makeZlib(platform));
 }

@@ -33,6 +33,7 @@ export const BUILTIN_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   'node:timers/promises': ['setTimeout', 'setImmediate', 'setInterval', 'scheduler'],
   'node:url': ['URL', 'URLSearchParams', 'fileURLToPath', 'pathToFileURL', 'domainToASCII', 'domainToUnicode', 'urlToHttpOptions', 'format'],
   'node:util': ['promisify', 'callbackify', 'inherits', 'deprecate', 'format', 'inspect', 'isDeepStrictEqual', 'types', 'isArray', 'TextEncoder', 'TextDecoder'],
+  'node:zlib': ['constants', 'crc32', 'deflate', 'deflateSync', 'Deflate', 'createDeflate', 'inflate', 'inflateSync', 'Inflate', 'createInflate', 'deflateRaw', 'deflateRawSync', 'DeflateRaw', 'createDeflateRaw', 'inflateRaw', 'inflateRawSync', 'InflateRaw', 'createInflateRaw', 'gzip', 'gzipSync', 'Gzip', 'createGzip', 'gunzip', 'gunzipSync', 'Gunzip', 'createGunzip', 'unzip', 'unzipSync', 'Unzip', 'createUnzip'],
 };
 
 const PROCESS_ENV_FROM = '2025-04-01';

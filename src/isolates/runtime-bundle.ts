@@ -258,6 +258,7 @@ const CHUNKS: Record<string, string> = {
   'node-querystring': `import { makeQuerystring } from './runtime/node/querystring.ts'; chunkExports = { makeQuerystring };`,
   'node-timers': `import { makeTimers } from './runtime/node/timers.ts'; chunkExports = { makeTimers };`,
   'node-diagnostics-channel': `import { makeDiagnosticsChannel } from './runtime/node/diagnostics-channel.ts'; chunkExports = { makeDiagnosticsChannel };`,
+  'node-zlib': `import { makeZlib } from './runtime/node/zlib.ts'; chunkExports = { makeZlib };`,
 };
 
 /** A chunk as a script whose completion value is its `chunkExports` (runtime-chunks.ts runs it). */

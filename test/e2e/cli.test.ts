@@ -140,7 +140,7 @@ t.test('cloudflare:workers, and with --compatibility-flag nodejs_compat the runt
 
   const fs = await cli(['deploy', join(dir, 'uses-fs.ts'), '--name', 'node-fs', '--compatibility-flag', 'nodejs_compat', '--dry-run'], env);
   t.equal(fs.code, 1);
-  t.match(fs.stderr, /"node:fs" is not available to this worker: the runtime's Node\.js built-in modules are node:assert, node:assert\/strict, node:async_hooks, node:buffer, node:crypto, node:diagnostics_channel, node:events, node:path, node:process, node:querystring, node:stream, node:stream\/promises, node:string_decoder, node:timers, node:timers\/promises, node:url, node:util/);
+  t.match(fs.stderr, /"node:fs" is not available to this worker: the runtime's Node\.js built-in modules are node:assert, node:assert\/strict, node:async_hooks, node:buffer, node:crypto, node:diagnostics_channel, node:events, node:path, node:process, node:querystring, node:stream, node:stream\/promises, node:string_decoder, node:timers, node:timers\/promises, node:url, node:util, node:zlib/);
   const entry = await cli(['deploy', join(dir, 'entry.ts'), '--name', 'entry-cli'], env);
   t.equal(entry.code, 0, `cloudflare:workers needs no flag: ${entry.stderr}`);
   t.equal((await send(server, 'entry-cli.localhost')).text, 'entrypoint function');

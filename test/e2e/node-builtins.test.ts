@@ -36,6 +36,7 @@ import * as urlNs from 'node:url';
 import * as querystringNs from 'node:querystring';
 import * as timersNs from 'node:timers';
 import * as diagnosticsChannelNs from 'node:diagnostics_channel';
+import * as zlibNs from 'node:zlib';
 import * as timersPromisesNs from 'node:timers/promises';
 import assert, { AssertionError } from 'node:assert';
 import strictAssert, * as assertStrictNs from 'node:assert/strict';
@@ -45,7 +46,7 @@ export default { async fetch(request) {
   const { pathname } = new URL(request.url);
   if (pathname === '/exports') {
     const names = (ns) => Object.fromEntries(Object.keys(ns).map((k) => [k, ns[k] === undefined ? 'undefined' : ns[k] === null ? 'null' : typeof ns[k]]));
-    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:diagnostics_channel': names(diagnosticsChannelNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:assert/strict': names(assertStrictNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:process': names(processNs), 'node:querystring': names(querystringNs), 'node:stream': names(streamNs), 'node:stream/promises': names(streamPromisesNs), 'node:string_decoder': names(stringDecoderNs), 'node:timers': names(timersNs), 'node:timers/promises': names(timersPromisesNs), 'node:url': names(urlNs), 'node:util': names(utilNs) });
+    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:diagnostics_channel': names(diagnosticsChannelNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:assert/strict': names(assertStrictNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:process': names(processNs), 'node:querystring': names(querystringNs), 'node:stream': names(streamNs), 'node:stream/promises': names(streamPromisesNs), 'node:string_decoder': names(stringDecoderNs), 'node:timers': names(timersNs), 'node:timers/promises': names(timersPromisesNs), 'node:url': names(urlNs), 'node:util': names(utilNs), 'node:zlib': names(zlibNs) });
   }
   const b = Buffer.from('héllo wörld');
   const ee = new EventEmitter();
@@ -232,7 +233,7 @@ t.test('without the flag, or for a module the runtime does not have, the deploy 
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['no flag, node: prefix', { main_module: 'main.js' }, `import { Buffer } from 'node:buffer'; export default { fetch: () => new Response(Buffer.from('x')) };`, /"node:buffer".*nodejs_compat/],
     ['no flag, bare name', { main_module: 'main.js', compatibility_flags: ['streams_enable_constructors'] }, `import EventEmitter from 'events'; export default { fetch: () => new Response('x') };`, /"events".*nodejs_compat/],
-    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:assert\/strict, node:async_hooks, node:buffer, node:crypto, node:diagnostics_channel, node:events, node:path, node:process, node:querystring, node:stream, node:stream\/promises, node:string_decoder, node:timers, node:timers\/promises, node:url, node:util/],
+    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:assert\/strict, node:async_hooks, node:buffer, node:crypto, node:diagnostics_channel, node:events, node:path, node:process, node:querystring, node:stream, node:stream\/promises, node:string_decoder, node:timers, node:timers\/promises, node:url, node:util, node:zlib/],
   ];
   for (const [what, metadata, source, message] of cases) {
     const reply = await deployMultipart(server, 'node-compat', metadata, { 'main.js': source });
@@ -576,6 +577,123 @@ t.test("node:diagnostics_channel gives what Node's gives", async (t) => {
   const answer = await send(server, 'diagnostics-throwing.localhost', '/');
   t.equal(answer.status, 200, answer.text);
   t.strictSame(answer.json(), ['still delivered']);
+});
+
+t.test("node:zlib: what it compresses Node decompresses, and the other way; Node's errors; callbacks and streams", async (t) => {
+  const zlib = await import('node:zlib');
+  const source = `import zlib, { gzipSync, gunzipSync, deflateSync, inflateSync, deflateRawSync, inflateRawSync, unzipSync, crc32, constants, createGzip, createGunzip } from 'node:zlib';
+    import { Buffer } from 'node:buffer';
+    import { Readable, Writable } from 'node:stream';
+    import { pipeline } from 'node:stream/promises';
+    import { promisify } from 'node:util';
+    const b64 = (bytes) => Buffer.from(bytes).toString('base64');
+    const bytes = (text) => Buffer.from(text, 'base64');
+    const failure = (f) => { try { f(); return 'no error'; } catch (e) { return [e.code, e.errno ?? null, e.message]; } };
+    export default { async fetch(request) {
+      const { pathname } = new URL(request.url);
+      if (pathname === '/compress') {
+        const input = Buffer.from(await request.arrayBuffer());
+        const gzipped = gzipSync(input);
+        return Response.json({ gzip: b64(gzipped), deflate: b64(deflateSync(input, { level: 9 })), raw: b64(deflateRawSync(input, { level: 1 })), stored: b64(deflateSync(input, { level: 0 })), isBuffer: Buffer.isBuffer(gzipped) });
+      }
+      const body = await request.json();
+      if (pathname === '/decompress') {
+        return Response.json({
+          gunzip: b64(gunzipSync(bytes(body.gzip))), inflate: b64(inflateSync(bytes(body.deflate))), raw: b64(inflateRawSync(bytes(body.raw))),
+          unzip: [b64(unzipSync(bytes(body.gzip))), b64(unzipSync(bytes(body.deflate)))],
+          members: gunzipSync(Buffer.concat([bytes(body.small), bytes(body.small)])).toString(),
+          padded: gunzipSync(Buffer.concat([bytes(body.small), Buffer.alloc(4)])).toString(),
+          trailing: inflateSync(Buffer.concat([bytes(body.smallDeflate), Buffer.from('after')])).toString(),
+        });
+      }
+      if (pathname === '/errors') {
+        return Response.json(body.map(([kind, input]) => failure(() => zlib[kind + 'Sync'](bytes(input)))));
+      }
+      // Callbacks, promisify, streams, crc32, options.
+      const gzipAsync = promisify(zlib.gzip);
+      const viaCallback = await gzipAsync('callback text');
+      const callbackError = await new Promise((resolve) => zlib.inflate(Buffer.from('not zlib'), (error, result) => resolve([error.code, result === undefined])));
+      const big = Buffer.alloc(300000, 'stream me ');
+      const out = [];
+      await pipeline(Readable.from([big.subarray(0, 100000), big.subarray(100000)]), createGzip({ level: 6 }), createGunzip(), new Writable({ write(chunk, _, done) { out.push(chunk); done(); } }));
+      const streamError = await pipeline(Readable.from([Buffer.from('definitely not gzip')]), createGunzip(), new Writable({ write(_c, _e, done) { done(); } })).then(() => 'no error', (e) => e.code);
+      return Response.json({
+        viaCallback: gunzipSync(viaCallback).toString(), callbackError,
+        streamed: Buffer.concat(out).equals(big), streamError,
+        crc: [crc32('hello'), crc32(Buffer.from(' world'), crc32('hello')), crc32('')],
+        constants: [constants.Z_BEST_COMPRESSION, constants.Z_DATA_ERROR, constants.Z_BUF_ERROR],
+        optionErrors: [failure(() => deflateSync('a', { level: 11 })), failure(() => deflateSync(5)), failure(() => inflateSync(deflateSync(Buffer.alloc(1000)), { maxOutputLength: 10 })), failure(() => zlib.gzip('x'))],
+        classes: [createGzip() instanceof zlib.Gzip, typeof zlib.Unzip, zlib.InflateRaw.name],
+      });
+    } };`;
+  // Compressing ~100 KB four ways, with fflate compiled on first use, takes more than the default 50 ms.
+  const deployed = await deployMultipart(server, 'zlib', { ...NODE_COMPAT, limits: { cpu_ms: 1000 } }, { 'main.js': source });
+  t.equal(deployed.status, 201, deployed.text);
+  const post = async (path: string, body: string | Uint8Array, type = 'application/json') => {
+    const reply = await send(server, 'zlib.localhost', path, { method: 'POST', body, headers: { 'content-type': type } });
+    t.equal(reply.status, 200, `${path}: ${reply.text.slice(0, 500)}`);
+    return reply.json<Record<string, unknown>>();
+  };
+  // Compressible text and incompressible bytes.
+  let seed = 1;
+  const noise = Buffer.from(Array.from({ length: 30000 }, () => ((seed = (seed * 1103515245 + 12345) % 2147483648) >> 16) & 255));
+  const input = Buffer.concat([Buffer.from('The quick brown fox jumps over the lazy dog. '.repeat(1500)), noise, Buffer.from('é😀'.repeat(100))]);
+
+  const compressed = await post('/compress', input, 'application/octet-stream');
+  const from = (text: unknown) => Buffer.from(text as string, 'base64');
+  t.ok(zlib.gunzipSync(from(compressed.gzip)).equals(input), 'Node gunzips what the worker gzipped');
+  t.ok(zlib.inflateSync(from(compressed.deflate)).equals(input), 'Node inflates what the worker deflated at level 9');
+  t.ok(zlib.inflateRawSync(from(compressed.raw)).equals(input), 'Node inflates raw DEFLATE at level 1');
+  t.ok(zlib.inflateSync(from(compressed.stored)).equals(input), 'and level 0 (stored blocks)');
+  t.ok(from(compressed.stored).length > input.length, 'level 0 does not compress');
+  t.ok(from(compressed.deflate).length < from(compressed.stored).length / 2, 'level 9 does');
+  t.equal(compressed.isBuffer, true);
+
+  const small = zlib.gzipSync('member');
+  const decompressed = await post('/decompress', JSON.stringify({
+    gzip: zlib.gzipSync(input).toString('base64'), deflate: zlib.deflateSync(input).toString('base64'), raw: zlib.deflateRawSync(input).toString('base64'),
+    small: small.toString('base64'), smallDeflate: zlib.deflateSync('trailing').toString('base64'),
+  }));
+  for (const key of ['gunzip', 'inflate', 'raw']) t.ok(from(decompressed[key]).equals(input), `the worker's ${key} of Node's data`);
+  t.ok((decompressed.unzip as string[]).every((text) => from(text).equals(input)), 'unzip tells gzip from zlib');
+  t.same([decompressed.members, decompressed.padded, decompressed.trailing], [zlib.gunzipSync(Buffer.concat([small, small])).toString(), zlib.gunzipSync(Buffer.concat([small, Buffer.alloc(4)])).toString(), 'trailing'], "concatenated members, zero padding and trailing data as in Node");
+
+  // The same bad inputs here and there: Node's code, errno and message.
+  const deflated = zlib.deflateSync('hello world');
+  const gzipped = zlib.gzipSync('hello world');
+  const flip = (bytes: Buffer, at: number) => { const copy = Buffer.from(bytes); copy[at]! ^= 1; return copy; };
+  const cases: [string, Buffer][] = [
+    ['inflate', Buffer.from('not zlib data')], ['gunzip', Buffer.from('not gzip data')], ['gunzip', Buffer.concat([gzipped, Buffer.from('garbage')])],
+    ['inflate', deflated.subarray(0, deflated.length - 3)], ['gunzip', gzipped.subarray(0, 12)], ['inflate', Buffer.alloc(0)], ['gunzip', Buffer.alloc(0)],
+    ['inflate', flip(deflated, deflated.length - 1)], ['gunzip', flip(gzipped, gzipped.length - 5)], ['gunzip', flip(gzipped, gzipped.length - 1)],
+    ['inflateRaw', Buffer.from([0xff, 0xff, 0xff])], ['unzip', zlib.deflateRawSync('raw')], ['unzip', Buffer.from([0x78])],
+  ];
+  const errors = await post('/errors', JSON.stringify(cases.map(([kind, bytes]) => [kind, bytes.toString('base64')])));
+  const expected = cases.map(([kind, bytes]) => {
+    try {
+      (zlib as unknown as Record<string, (input: Buffer) => unknown>)[`${kind}Sync`]!(bytes);
+      return 'no error';
+    } catch (e) {
+      const error = e as Error & { code: string; errno: number };
+      return [error.code, error.errno, error.message];
+    }
+  });
+  t.strictSame(errors, expected, "each failure has Node's code, errno and message");
+
+  const misc = await post('/misc', '{}');
+  t.strictSame(misc, {
+    viaCallback: 'callback text', callbackError: ['Z_DATA_ERROR', true],
+    streamed: true, streamError: 'Z_DATA_ERROR',
+    crc: [zlib.crc32('hello'), zlib.crc32(' world', zlib.crc32('hello')), zlib.crc32('')],
+    constants: [9, -3, -5],
+    optionErrors: [
+      ['ERR_OUT_OF_RANGE', null, 'The value of "options.level" is out of range. It must be >= -1 and <= 9. Received 11'],
+      ['ERR_INVALID_ARG_TYPE', null, 'The "buffer" argument must be of type string or an instance of Buffer, TypedArray, DataView, or ArrayBuffer. Received type number (5)'],
+      ['ERR_BUFFER_TOO_LARGE', null, 'Cannot create a Buffer larger than 10 bytes'],
+      ['ERR_INVALID_ARG_TYPE', null, 'The "callback" argument must be of type function. Received undefined'],
+    ],
+    classes: [true, 'function', 'InflateRaw'],
+  });
 });
 
 t.test("node:url's helpers give what Node's give", async (t) => {

@@ -24,6 +24,7 @@ const USES: Record<string, string> = {
   'node-querystring': `const qs = builtinModule('node:querystring'); const parsed = qs.parse('a=1&a=2&b=%E2%82%AC+x'); return [parsed.a, parsed.b, Object.keys(parsed), qs.stringify({ k: ['x y', 1] }), qs.unescapeBuffer('%41+', true).length];`,
   'node-timers': `const timers = builtinModule('node:timers'); const timeout = timers.setTimeout(() => {}, 1000); timers.clearTimeout(timeout); return [typeof +timeout, timeout.hasRef(), typeof timers.promises.setTimeout];`,
   'node-diagnostics-channel': `const dc = builtinModule('node:diagnostics_channel'); const got = []; dc.subscribe('chunk-test', (m, name) => got.push([m, name])); dc.channel('chunk-test').publish(1); return [got, dc.tracingChannel('chunk-test').traceSync(() => 'traced')];`,
+  'node-zlib': `const zlib = builtinModule('node:zlib'); const packed = zlib.gzipSync('zipped twice, zipped twice'); let code; try { zlib.inflateSync(packed); } catch (e) { code = e.code; } return [zlib.gunzipSync(packed).toString(), zlib.crc32('hello'), code];`,
   'node-stream': `const { Readable, Transform, promises } = builtinModule('node:stream'); const chunks = []; await promises.pipeline(Readable.from(['a', 'b']), new Transform({ objectMode: true, transform(chunk, _, done) { done(null, String(chunk).toUpperCase()); } }), async function* (source) { for await (const chunk of source) chunks.push(String(chunk)); }); return chunks;`,
   'node-url': `const url = builtinModule('node:url'); return [url.fileURLToPath('file:///srv/a%20b'), url.pathToFileURL('/a b#c').href, url.domainToUnicode('xn--espaol-zwa.com')];`,
   'node-process': `const { env, nextTick } = builtinModule('node:process'); env.N = 1; return await new Promise((resolve) => nextTick((a, b) => resolve([a, b, env.N]), 'x', 2));`,
@@ -47,6 +48,7 @@ const EXPECTED: Record<string, unknown> = {
   'node-string-decoder': ['', '€', ''],
   'node-stream': ['A', 'B'],
   'node-timers': ['number', true, 'function'],
+  'node-zlib': ['zipped twice, zipped twice', 907060870, 'Z_DATA_ERROR'],
   'node-diagnostics-channel': [[[1, 'chunk-test']], 'traced'],
   'node-querystring': [['1', '2'], '€ x', ['a', 'b'], 'k=x%20y&k=1', 2],
 };

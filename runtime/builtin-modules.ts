@@ -32,6 +32,7 @@ import {
   loadUrl,
   loadUtil,
   loadZlib,
+  loadStub,
   type ModuleExports,
 } from './node/modules.ts';
 import { loadWorkersModule } from './workers/entrypoints.ts';
@@ -69,14 +70,23 @@ const loaders: Record<string, () => ModuleExports> = {
 /** Node's `process.getBuiltinModule(id)`: the module as `require(id)` gives it, or undefined. */
 function getBuiltinModule(id: string): unknown {
   const name = id === 'node:path/posix' || id === 'path/posix' ? 'node:path' : StringPrototypeStartsWith(id, 'node:') ? id : `node:${id}`;
-  return loaders[name] === undefined ? undefined : builtinModule(name).default;
+  const found = modules[name] ?? loadModule(name);
+  return found === null ? undefined : found.default;
 }
 
 function builtinModule(specifier: unknown): ModuleExports {
   const name = `${specifier as string}`;
+  const found = modules[name] ?? loadModule(name);
+  if (found === null) throw new TypeErrorCtor(`No such built-in module: ${name}`);
+  return found;
+}
+
+/** Makes module `name` once: one of ours, or one that can be imported but not used; null if neither. */
+function loadModule(name: string): ModuleExports | null {
   const load = loaders[name];
-  if (load === undefined) throw new TypeErrorCtor(`No such built-in module: ${name}`);
-  return (modules[name] ??= load());
+  const made = load !== undefined ? load() : StringPrototypeStartsWith(name, 'node:') ? loadStub(name, builtinModule) : null;
+  if (made !== null) modules[name] = made;
+  return made;
 }
 
 export function installBuiltinModules(): void {

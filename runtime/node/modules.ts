@@ -22,6 +22,8 @@ import type { QuerystringPlatform } from './querystring.ts';
 import type { TimersPlatform } from './timers.ts';
 import type { DiagnosticsChannelPlatform } from './diagnostics-channel.ts';
 import type { ZlibPlatform } from './zlib.ts';
+import type { StubModule, StubsPlatform } from './stubs.ts';
+import { performance } from '../global/performance.ts';
 import { Compressor, Decompressor } from '../compression/codecs.ts';
 import { crc32 } from '../compression/checksums.ts';
 import { queueMicrotask, reportError } from '../global/queue-microtask.ts';
@@ -245,4 +247,15 @@ export function loadZlib(builtin: (name: string) => ModuleExports): ModuleExport
   const later = (callback: () => void) => void setTimeout(callback, 0);
   const platform = { Compressor, Decompressor, crc32, Buffer: builtin('node:buffer').Buffer, Transform: builtin('node:stream').Transform, later } as unknown as ZlibPlatform;
   return moduleOf(loadChunk<{ makeZlib(platform: ZlibPlatform): ModuleExports }>('node-zlib').makeZlib(platform));
+}
+
+/**
+ * A Node.js module workers can import but not use (node:fs, node:net, ...: the node-stubs chunk), or
+ * null when there is none by that name.
+ */
+export function loadStub(name: string, builtin: (name: string) => ModuleExports): ModuleExports | null {
+  const chunk = loadChunk<{ makeStubModule(name: string, spec: StubModule, platform: StubsPlatform): ModuleExports; specs: Record<string, StubModule> }>('node-stubs');
+  if (!ObjectHasOwn(chunk.specs, name)) return null;
+  const platform: StubsPlatform = { builtin: (other) => builtin(other).default, runtime: { performance } };
+  return moduleOf(chunk.makeStubModule(name, chunk.specs[name]!, platform));
 }

@@ -9,9 +9,14 @@
  */
 import { IsolaneError } from '../errors.ts';
 import type { Version } from '../types.ts';
+import { STUB_MODULES, type StubModule } from './node-stub-modules.ts';
 
 /** node:assert's and node:assert/strict's: the same names, the latter's `equal`s being the strict ones. */
 const ASSERT_EXPORTS = ['AssertionError', 'ok', 'equal', 'notEqual', 'strictEqual', 'notStrictEqual', 'deepEqual', 'notDeepEqual', 'deepStrictEqual', 'notDeepStrictEqual', 'throws', 'doesNotThrow', 'rejects', 'match', 'doesNotMatch', 'fail', 'ifError', 'strict'];
+
+function stubExportNames(stub: StubModule): string[] {
+  return [...(stub.functions ?? []), ...Object.keys(stub.values ?? {}), ...Object.keys(stub.modules ?? {}), ...Object.keys(stub.returns ?? {}), ...(stub.runtime ?? [])];
+}
 
 /** Each module's named exports (besides `default`), as runtime/builtin-modules.ts makes them. */
 export const BUILTIN_EXPORTS: Readonly<Record<string, readonly string[]>> = {
@@ -34,6 +39,8 @@ export const BUILTIN_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   'node:url': ['URL', 'URLSearchParams', 'fileURLToPath', 'pathToFileURL', 'domainToASCII', 'domainToUnicode', 'urlToHttpOptions', 'format'],
   'node:util': ['promisify', 'callbackify', 'inherits', 'deprecate', 'format', 'inspect', 'isDeepStrictEqual', 'types', 'isArray', 'TextEncoder', 'TextDecoder'],
   'node:zlib': ['constants', 'crc32', 'deflate', 'deflateSync', 'Deflate', 'createDeflate', 'inflate', 'inflateSync', 'Inflate', 'createInflate', 'deflateRaw', 'deflateRawSync', 'DeflateRaw', 'createDeflateRaw', 'inflateRaw', 'inflateRawSync', 'InflateRaw', 'createInflateRaw', 'gzip', 'gzipSync', 'Gzip', 'createGzip', 'gunzip', 'gunzipSync', 'Gunzip', 'createGunzip', 'unzip', 'unzipSync', 'Unzip', 'createUnzip'],
+  // Those that can be imported but not used (node-stub-modules.ts).
+  ...Object.fromEntries(Object.entries(STUB_MODULES).map(([name, stub]) => [name, stubExportNames(stub)])),
 };
 
 const PROCESS_ENV_FROM = '2025-04-01';
@@ -60,7 +67,7 @@ const NODE_COMPAT_FLAGS: readonly string[] = ['nodejs_compat', 'nodejs_compat_v2
 const NODE_COMPAT_DEFAULT_FROM = '2026-08-04';
 
 /** The Node.js modules, as error messages list them. */
-export const AVAILABLE_BUILTINS = Object.keys(BUILTIN_EXPORTS).filter((name) => name.startsWith('node:')).join(', ');
+export const AVAILABLE_BUILTINS = Object.keys(BUILTIN_EXPORTS).filter((name) => name.startsWith('node:')).sort().join(', ');
 
 const WORKERS_MODULE = 'cloudflare:workers';
 

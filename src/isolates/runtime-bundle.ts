@@ -19,6 +19,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { STUB_MODULES } from './node-stub-modules.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const RUNTIME = path.join(ROOT, 'runtime');
@@ -259,6 +260,8 @@ const CHUNKS: Record<string, string> = {
   'node-timers': `import { makeTimers } from './runtime/node/timers.ts'; chunkExports = { makeTimers };`,
   'node-diagnostics-channel': `import { makeDiagnosticsChannel } from './runtime/node/diagnostics-channel.ts'; chunkExports = { makeDiagnosticsChannel };`,
   'node-zlib': `import { makeZlib } from './runtime/node/zlib.ts'; chunkExports = { makeZlib };`,
+  // The data of the modules that can be imported but not used, with the code that makes them.
+  'node-stubs': `import { makeStubModule } from './runtime/node/stubs.ts'; chunkExports = { makeStubModule, specs: ${JSON.stringify(STUB_MODULES)} };`,
 };
 
 /** A chunk as a script whose completion value is its `chunkExports` (runtime-chunks.ts runs it). */

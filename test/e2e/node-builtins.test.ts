@@ -6,14 +6,19 @@
  * 400 that says so and the live version keeps serving; bad compatibility_flags are 400s.
  */
 import t from 'tap';
-import { BUILTIN_EXPORTS } from '../../src/isolates/builtin-modules.ts';
+import { AVAILABLE_BUILTINS, BUILTIN_EXPORTS } from '../../src/isolates/builtin-modules.ts';
+import { STUB_MODULES } from '../../src/isolates/node-stub-modules.ts';
 import { admin, deployMultipart, send, startServer } from '../helpers/server.ts';
 
 const server = await startServer(t);
 
 const NODE_COMPAT = { main_module: 'main.js', compatibility_flags: ['nodejs_compat'] };
 
+// The modules that can be imported but not used, each as a namespace (their names are checked below too).
+const STUB_NAMES = Object.keys(STUB_MODULES);
+
 const WORKER = `
+${STUB_NAMES.map((name, i) => `import * as stub${i} from '${name}';`).join('\n')}
 import { Buffer, isUtf8, isAscii, constants } from 'node:buffer';
 import bufferModule, { Buffer as BareBuffer } from 'buffer';
 import EventEmitter, { once } from 'node:events';
@@ -46,7 +51,7 @@ export default { async fetch(request) {
   const { pathname } = new URL(request.url);
   if (pathname === '/exports') {
     const names = (ns) => Object.fromEntries(Object.keys(ns).map((k) => [k, ns[k] === undefined ? 'undefined' : ns[k] === null ? 'null' : typeof ns[k]]));
-    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:diagnostics_channel': names(diagnosticsChannelNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:assert/strict': names(assertStrictNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:process': names(processNs), 'node:querystring': names(querystringNs), 'node:stream': names(streamNs), 'node:stream/promises': names(streamPromisesNs), 'node:string_decoder': names(stringDecoderNs), 'node:timers': names(timersNs), 'node:timers/promises': names(timersPromisesNs), 'node:url': names(urlNs), 'node:util': names(utilNs), 'node:zlib': names(zlibNs) });
+    return Response.json({ 'cloudflare:workers': names(workersNs), 'node:buffer': names(bufferNs), 'node:crypto': names(cryptoNs), 'node:diagnostics_channel': names(diagnosticsChannelNs), 'node:async_hooks': names(asyncHooksNs), 'node:assert': names(assertNs), 'node:assert/strict': names(assertStrictNs), 'node:events': names(eventsNs), 'node:path': names(pathNs), 'node:process': names(processNs), 'node:querystring': names(querystringNs), 'node:stream': names(streamNs), 'node:stream/promises': names(streamPromisesNs), 'node:string_decoder': names(stringDecoderNs), 'node:timers': names(timersNs), 'node:timers/promises': names(timersPromisesNs), 'node:url': names(urlNs), 'node:util': names(utilNs), 'node:zlib': names(zlibNs), ${STUB_NAMES.map((name, i) => `'${name}': names(stub${i})`).join(', ')} });
   }
   const b = Buffer.from('héllo wörld');
   const ee = new EventEmitter();
@@ -233,7 +238,7 @@ t.test('without the flag, or for a module the runtime does not have, the deploy 
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['no flag, node: prefix', { main_module: 'main.js' }, `import { Buffer } from 'node:buffer'; export default { fetch: () => new Response(Buffer.from('x')) };`, /"node:buffer".*nodejs_compat/],
     ['no flag, bare name', { main_module: 'main.js', compatibility_flags: ['streams_enable_constructors'] }, `import EventEmitter from 'events'; export default { fetch: () => new Response('x') };`, /"events".*nodejs_compat/],
-    ['a module the runtime lacks', NODE_COMPAT, `import { readFileSync } from 'node:fs'; export default { fetch: () => new Response('x') };`, /"node:fs".*node:assert, node:assert\/strict, node:async_hooks, node:buffer, node:crypto, node:diagnostics_channel, node:events, node:path, node:process, node:querystring, node:stream, node:stream\/promises, node:string_decoder, node:timers, node:timers\/promises, node:url, node:util, node:zlib/],
+    ['a module the runtime lacks', NODE_COMPAT, `import { DatabaseSync } from 'node:sqlite'; export default { fetch: () => new Response('x') };`, new RegExp(`"node:sqlite".*${AVAILABLE_BUILTINS.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`)],
   ];
   for (const [what, metadata, source, message] of cases) {
     const reply = await deployMultipart(server, 'node-compat', metadata, { 'main.js': source });
@@ -281,7 +286,7 @@ t.test('process: the global and node:process are one object; process.env holds t
         proto: Object.getOwnPropertyDescriptor(env, '__proto__')?.value ?? null, prototypeKept: Object.getPrototypeOf(env) === Object.prototype,
         same: process === nodeProcess && nodeProcess === bareProcess && env === process.env,
         platform, order, setHere: [process.env.SET_HERE, typeof process.env.SET_HERE], errors,
-        builtins: [process.getBuiltinModule('node:buffer').Buffer === Buffer, process.getBuiltinModule('path').join('a', 'b'), process.getBuiltinModule('process') === process, process.getBuiltinModule('node:fs') ?? null],
+        builtins: [process.getBuiltinModule('node:buffer').Buffer === Buffer, process.getBuiltinModule('path').join('a', 'b'), process.getBuiltinModule('process') === process, process.getBuiltinModule('node:sqlite') ?? null, typeof process.getBuiltinModule('fs').readFileSync],
         tag: Object.prototype.toString.call(process),
       });
     } };`;
@@ -313,7 +318,7 @@ t.test('process: the global and node:process are one object; process.env holds t
       setHere: ['5', 'string'],
       prototypeKept: true,
       errors: ['ERR_METHOD_NOT_IMPLEMENTED', 'ERR_INVALID_ARG_TYPE'],
-      builtins: [true, 'a/b', true, null],
+      builtins: [true, 'a/b', true, null, 'function'],
       tag: '[object process]',
     }, name);
   }
@@ -693,6 +698,49 @@ t.test("node:zlib: what it compresses Node decompresses, and the other way; Node
       ['ERR_INVALID_ARG_TYPE', null, 'The "callback" argument must be of type function. Received undefined'],
     ],
     classes: [true, 'function', 'InflateRaw'],
+  });
+});
+
+t.test('node:fs, node:net, node:http and the rest import as on Workers; their functions throw ERR_METHOD_NOT_IMPLEMENTED', async (t) => {
+  const source = `import fs, { readFileSync, promises, constants as fsConstants } from 'node:fs';
+    import fsPromises from 'fs/promises';
+    import os from 'node:os';
+    import http, { STATUS_CODES } from 'http';
+    import net from 'node:net';
+    import { performance as hooksPerformance } from 'node:perf_hooks';
+    import dns from 'node:dns';
+    import { isMainThread } from 'node:worker_threads';
+    class MySocket extends net.Socket {}
+    export default { async fetch() {
+      const failure = (f) => { try { f(); return 'no error'; } catch (e) { return [e.code, e.message, e instanceof Error]; } };
+      return Response.json({
+        sync: failure(() => readFileSync('/etc/passwd')),
+        asDefault: fs.readFileSync === readFileSync,
+        rejected: await promises.readFile('/etc/passwd').then(() => 'no error', (e) => [e.code, e.message]),
+        samePromises: promises === fsPromises,
+        constructed: failure(() => new MySocket()),
+        constants: [fsConstants.R_OK, fsConstants.W_OK, STATUS_CODES[404], http.METHODS.includes('PATCH'), dns.NOTFOUND, isMainThread],
+        os: [os.platform(), os.EOL, os.type(), os.cpus(), os.tmpdir(), failure(() => os.userInfo())],
+        performance: hooksPerformance === performance && typeof hooksPerformance.now(),
+        kept: (() => { fsConstants.R_OK = 99; return fs.constants.R_OK; })(),
+        names: [readFileSync.name, net.Socket.name],
+      });
+    } };`;
+  const deployed = await deployMultipart(server, 'node-stubs', NODE_COMPAT, { 'main.js': source });
+  t.equal(deployed.status, 201, deployed.text);
+  const reply = await send(server, 'node-stubs.localhost', '/');
+  t.equal(reply.status, 200, reply.text);
+  t.strictSame(reply.json(), {
+    sync: ['ERR_METHOD_NOT_IMPLEMENTED', 'The fs.readFileSync method is not implemented', true],
+    asDefault: true,
+    rejected: ['ERR_METHOD_NOT_IMPLEMENTED', 'The fs/promises.readFile method is not implemented'],
+    samePromises: true,
+    constructed: ['ERR_METHOD_NOT_IMPLEMENTED', 'The net.Socket method is not implemented', true],
+    constants: [4, 2, 'Not Found', true, 'ENOTFOUND', true],
+    os: ['linux', '\n', 'Linux', [], '/tmp', ['ERR_METHOD_NOT_IMPLEMENTED', 'The os.userInfo method is not implemented', true]],
+    performance: 'number',
+    kept: 99,
+    names: ['readFileSync', 'Socket'],
   });
 });
 

@@ -84,7 +84,7 @@ function builtinModule(specifier: unknown): ModuleExports {
 /** Makes module `name` once: one of ours, or one that can be imported but not used; null if neither. */
 function loadModule(name: string): ModuleExports | null {
   const load = loaders[name];
-  const made = load !== undefined ? load() : StringPrototypeStartsWith(name, 'node:') ? loadStub(name, builtinModule) : null;
+  const made = load !== undefined ? load() : StringPrototypeStartsWith(name, 'node:') ? loadStub(name, builtinModule, getBuiltinModule) : null;
   if (made !== null) modules[name] = made;
   return made;
 }

@@ -9,7 +9,7 @@ import { loadChunk } from '../chunks.ts';
 import { atob, btoa } from '../global/base64.ts';
 import { Utf8Decoder, utf8DecodeWithoutBOM } from '../encoding/utf8.ts';
 import { bufferSourceBytes, copyBytes, isArrayBuffer } from '../encoding/buffer-source.ts';
-import { ArrayBufferIsView, globalThisRef, ObjectFreeze, ObjectHasOwn, RangeErrorCtor, ReflectApply, TypeErrorCtor } from '../primordials.ts';
+import { ArrayBufferIsView, CONFIGURABLE, defineValue, ENUMERABLE, ErrorCtor, globalThisRef, ObjectCreate, ObjectFreeze, ObjectHasOwn, RangeErrorCtor, ReflectApply, TypeErrorCtor, WRITABLE } from '../primordials.ts';
 import { hostDigest } from '../bridge.ts';
 import { subtleCall } from '../crypto/host-call.ts';
 import { fillRandom } from '../crypto/random.ts';
@@ -253,9 +253,35 @@ export function loadZlib(builtin: (name: string) => ModuleExports): ModuleExport
  * A Node.js module workers can import but not use (node:fs, node:net, ...: the node-stubs chunk), or
  * null when there is none by that name.
  */
-export function loadStub(name: string, builtin: (name: string) => ModuleExports): ModuleExports | null {
+export function loadStub(name: string, builtin: (name: string) => ModuleExports, getBuiltinModule: (id: string) => unknown): ModuleExports | null {
   const chunk = loadChunk<{ makeStubModule(name: string, spec: StubModule, platform: StubsPlatform): ModuleExports; specs: Record<string, StubModule> }>('node-stubs');
   if (!ObjectHasOwn(chunk.specs, name)) return null;
-  const platform: StubsPlatform = { builtin: (other) => builtin(other).default, runtime: { performance } };
+  const platform: StubsPlatform = { builtin: (other) => builtin(other).default, runtime: { performance, ...moduleFunctions(getBuiltinModule) } };
   return moduleOf(chunk.makeStubModule(name, chunk.specs[name]!, platform));
+}
+
+/**
+ * node:module's `createRequire` and `isBuiltin`, for the built-in modules alone: ESM packages written for
+ * Node make a `require` at their top level, and a require of a built-in is what they use it for here.
+ */
+function moduleFunctions(getBuiltinModule: (id: string) => unknown): Record<string, unknown> {
+  const isBuiltin = (id: unknown) => typeof id === 'string' && getBuiltinModule(id) !== undefined;
+  const notFound = (id: unknown) => {
+    const error = new ErrorCtor(`Cannot find module '${id as string}'`);
+    defineValue(error, 'code', 'MODULE_NOT_FOUND', WRITABLE | ENUMERABLE | CONFIGURABLE);
+    return error;
+  };
+  function createRequire(_filename: unknown) {
+    const require = (id: unknown) => {
+      if (!isBuiltin(id)) throw notFound(id);
+      return getBuiltinModule(id as string);
+    };
+    require.resolve = (id: unknown) => {
+      if (!isBuiltin(id)) throw notFound(id);
+      return id;
+    };
+    require.cache = ObjectCreate(null);
+    return require;
+  }
+  return { createRequire, isBuiltin };
 }

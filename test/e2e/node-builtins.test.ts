@@ -710,6 +710,10 @@ t.test('node:fs, node:net, node:http and the rest import as on Workers; their fu
     import { performance as hooksPerformance } from 'node:perf_hooks';
     import dns from 'node:dns';
     import { isMainThread } from 'node:worker_threads';
+    import { createRequire, isBuiltin } from 'node:module';
+    import events from 'node:events';
+    // As ESM packages written for Node do at their top level.
+    const require = createRequire(import.meta.url);
     class MySocket extends net.Socket {}
     export default { async fetch() {
       const failure = (f) => { try { f(); return 'no error'; } catch (e) { return [e.code, e.message, e instanceof Error]; } };
@@ -724,6 +728,7 @@ t.test('node:fs, node:net, node:http and the rest import as on Workers; their fu
         performance: hooksPerformance === performance && typeof hooksPerformance.now(),
         kept: (() => { fsConstants.R_OK = 99; return fs.constants.R_OK; })(),
         names: [readFileSync.name, net.Socket.name],
+        require: [require('node:path').join('a', 'b'), require('events') === events, require.resolve('fs'), failure(() => require('left-pad')), isBuiltin('node:os'), isBuiltin('left-pad')],
       });
     } };`;
   const deployed = await deployMultipart(server, 'node-stubs', NODE_COMPAT, { 'main.js': source });
@@ -741,6 +746,7 @@ t.test('node:fs, node:net, node:http and the rest import as on Workers; their fu
     performance: 'number',
     kept: 99,
     names: ['readFileSync', 'Socket'],
+    require: ['a/b', true, 'fs', ['MODULE_NOT_FOUND', "Cannot find module 'left-pad'", true], true, false],
   });
 });
 

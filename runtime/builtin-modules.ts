@@ -62,7 +62,7 @@ const loaders: Record<string, () => ModuleExports> = {
   'node:string_decoder': () => loadStringDecoder(builtinModule),
   'node:timers': loadTimers,
   'node:timers/promises': () => loadTimersPromises(builtinModule),
-  'node:url': loadUrl,
+  'node:url': () => loadUrl(builtinModule),
   'node:util': loadUtil,
   'node:zlib': () => loadZlib(builtinModule),
 };

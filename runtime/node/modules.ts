@@ -29,7 +29,7 @@ import { crc32 } from '../compression/checksums.ts';
 import { queueMicrotask, reportError } from '../global/queue-microtask.ts';
 import { clearTimeout, setInterval, setTimeout } from '../global/timers.ts';
 import { urlClasses } from '../url/url.ts';
-import { toUnicode } from '../url/tr46-lazy.ts';
+import { toASCII, toUnicode } from '../url/tr46-lazy.ts';
 import { asyncContextNatives } from '../async-context.ts';
 
 export type ModuleExports = Record<string, unknown>;
@@ -213,9 +213,19 @@ export function loadStreamPromises(builtin: (name: string) => ModuleExports): Mo
 }
 
 /** node:url's helpers over this runtime's own URL classes and UTS #46 tables. */
-export function loadUrl(): ModuleExports {
+export function loadUrl(builtin: (name: string) => ModuleExports): ModuleExports {
   const { URL, URLSearchParams } = urlClasses();
-  const platform = { URL, URLSearchParams, toUnicode } as unknown as UrlPlatform;
+  const querystring = builtin('node:querystring') as { parse(text: string): object; stringify(query: object): string; escape(text: string): string };
+  const platform = {
+    URL,
+    URLSearchParams,
+    toUnicode,
+    // The legacy parser's IDNA: UTS #46 alone, with the URL Standard's options (no IPv4 rewriting).
+    toASCII: (domain: string) => toASCII(domain, { checkHyphens: false, checkBidi: true, checkJoiners: true, useSTD3ASCIIRules: false, processingOption: 'nontransitional', verifyDNSLength: false }) ?? '',
+    parseQuery: (text: string) => querystring.parse(text),
+    stringifyQuery: (query: object) => querystring.stringify(query),
+    escape: (text: string) => querystring.escape(text),
+  } as unknown as UrlPlatform;
   return moduleOf(loadChunk<{ makeUrl(platform: UrlPlatform): ModuleExports }>('node-url').makeUrl(platform));
 }
 

@@ -1,9 +1,9 @@
 /**
  * `node:url` for workers with the nodejs_compat flag: Node's WHATWG-URL helpers (fileURLToPath,
- * pathToFileURL, domainToASCII, domainToUnicode, urlToHttpOptions, format) and the URL and
- * URLSearchParams globals. Not the legacy `url.parse` / `url.resolve` parser, which Node deprecates:
- * `new URL()` is the one parser here. Built as the `node-url` chunk (src/isolates/runtime-bundle.ts);
- * it runs with the worker's own globals, like an npm library.
+ * pathToFileURL, domainToASCII, domainToUnicode, urlToHttpOptions, format), the URL and URLSearchParams
+ * globals, and the legacy `url.parse` and `Url` (url-legacy.ts), which old npm code still calls; not
+ * `url.resolve`. Built as the `node-url` chunk (src/isolates/runtime-bundle.ts); it runs with the
+ * worker's own globals, like an npm library.
  */
 
 interface UrlLike {
@@ -18,12 +18,14 @@ interface UrlLike {
   href: string;
 }
 
-export interface UrlPlatform {
+export interface UrlPlatform extends LegacyPlatform {
   URL: new (input: string, base?: string) => UrlLike;
   URLSearchParams: new (init?: unknown) => { toString(): string };
   /** UTS #46 ToUnicode with the URL Standard's options; null when the domain is not valid. */
   toUnicode(domain: string): string | null;
 }
+
+import { makeLegacyUrl, type LegacyPlatform } from './url-legacy.ts';
 
 function nodeError(Kind: typeof Error, code: string, message: string): Error {
   return Object.assign(new Kind(message), { code });
@@ -93,40 +95,12 @@ export function makeUrl(platform: UrlPlatform): Record<string, unknown> {
       const authority = input.href.startsWith(`${input.protocol}//`) ? `//${credentials}${host}${input.port !== '' ? `:${input.port}` : ''}` : '';
       return `${input.protocol}${authority}${input.pathname}${search ? input.search : ''}${fragment ? input.hash : ''}`;
     }
-    if (typeof input === 'string') return new URL(input).href;
+    if (typeof input === 'string') return legacy.format(legacy.parse(input));
     if (typeof input !== 'object' || input === null) throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "urlObject" argument must be one of type object or string');
-    return formatLegacy(input as Record<string, unknown>);
+    return legacy.format(input as Record<string, unknown>);
   }
 
-  const SLASHED = new Set(['http:', 'https:', 'ftp:', 'gopher:', 'file:', 'ws:', 'wss:']);
+  const legacy = makeLegacyUrl(platform);
 
-  function formatLegacy(object: Record<string, unknown>): string {
-    const text = (value: unknown) => (typeof value === 'string' ? value : '');
-    let protocol = text(object.protocol);
-    if (protocol !== '' && !protocol.endsWith(':')) protocol += ':';
-    const auth = text(object.auth) === '' ? '' : `${encodeURIComponent(text(object.auth)).replace(/%3A/i, ':')}@`;
-    let host = text(object.host);
-    if (host === '' && text(object.hostname) !== '') {
-      const hostname = text(object.hostname);
-      host = (hostname.includes(':') ? `[${hostname}]` : hostname) + (object.port !== undefined && object.port !== null && object.port !== '' ? `:${String(object.port)}` : '');
-    }
-    let pathname = text(object.pathname);
-    let search = text(object.search);
-    if (search === '' && typeof object.query === 'object' && object.query !== null) search = `?${new URLSearchParams(object.query).toString()}`;
-    if (search === '?') search = '';
-    let hash = text(object.hash);
-    const slashes = object.slashes === true || SLASHED.has(protocol);
-    let authority = '';
-    if (slashes || host !== '') {
-      authority = `//${auth}${host}`;
-      if (pathname !== '' && !pathname.startsWith('/')) pathname = `/${pathname}`;
-    }
-    if (search !== '' && !search.startsWith('?')) search = `?${search}`;
-    if (hash !== '' && !hash.startsWith('#')) hash = `#${hash}`;
-    pathname = pathname.replace(/[?#]/g, encodeURIComponent);
-    search = search.replace('#', '%23');
-    return `${protocol}${authority}${pathname}${search}${hash}`;
-  }
-
-  return { URL, URLSearchParams, fileURLToPath, pathToFileURL, domainToASCII, domainToUnicode, urlToHttpOptions, format };
+  return { URL, URLSearchParams, fileURLToPath, pathToFileURL, domainToASCII, domainToUnicode, urlToHttpOptions, format, parse: legacy.parse, Url: legacy.Url };
 }

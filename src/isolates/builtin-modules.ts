@@ -36,7 +36,7 @@ export const BUILTIN_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   'node:string_decoder': ['StringDecoder'],
   'node:timers': ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'promises'],
   'node:timers/promises': ['setTimeout', 'setImmediate', 'setInterval', 'scheduler'],
-  'node:url': ['URL', 'URLSearchParams', 'fileURLToPath', 'pathToFileURL', 'domainToASCII', 'domainToUnicode', 'urlToHttpOptions', 'format'],
+  'node:url': ['URL', 'URLSearchParams', 'fileURLToPath', 'pathToFileURL', 'domainToASCII', 'domainToUnicode', 'urlToHttpOptions', 'format', 'parse', 'Url'],
   'node:util': ['promisify', 'callbackify', 'inherits', 'deprecate', 'format', 'inspect', 'isDeepStrictEqual', 'types', 'isArray', 'TextEncoder', 'TextDecoder'],
   'node:zlib': ['constants', 'crc32', 'deflate', 'deflateSync', 'Deflate', 'createDeflate', 'inflate', 'inflateSync', 'Inflate', 'createInflate', 'deflateRaw', 'deflateRawSync', 'DeflateRaw', 'createDeflateRaw', 'inflateRaw', 'inflateRawSync', 'InflateRaw', 'createInflateRaw', 'gzip', 'gzipSync', 'Gzip', 'createGzip', 'gunzip', 'gunzipSync', 'Gunzip', 'createGunzip', 'unzip', 'unzipSync', 'Unzip', 'createUnzip'],
   // Those that can be imported but not used (node-stub-modules.ts).

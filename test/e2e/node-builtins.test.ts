@@ -750,6 +750,58 @@ t.test('node:fs, node:net, node:http and the rest import as on Workers; their fu
   });
 });
 
+/** URLs made of the pieces the legacy parser decides on: protocols, slashes, auth, hosts, ports, escapes. */
+function urlCases(count: number, seed: number): string[] {
+  const tokens = ['http:', 'HTTPS:', 'javascript:', 'mailto:', 'file:', 'x-y+z.1:', '//', '/', '\\', '@', '@@', ':', 'user', 'pa:ss', 'host', 'EXAMPLE.com', 'ä.de', 'xn--nxa', '[::1]', '[', ']', '1.2.3', ':8080', ':99999', '?', 'a=1', '&b', '+', '#', 'frag', ' ', '%41', '%zz', '"', '<', '{', '|', '^', '`', "'", ';', '~', '..', '.', '*', '_', '\t', '\n', '\u00a0', '😀', '\uD800'];
+  let state = seed;
+  const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    let text = '';
+    const length = 1 + Math.floor(random() * 9);
+    for (let j = 0; j < length; j++) text += tokens[Math.floor(random() * tokens.length)];
+    out.push(text);
+  }
+  return out;
+}
+
+t.test("node:url's legacy parse and format give what Node's give", async (t) => {
+  const url = await import('node:url');
+  const cases = [
+    'http://user:p%20w@host.com:8080/p/a/t/h?query=string#hash', 'HTTP://X.COM', '//foo/bar', 'http://a.com\\b\\c?d\\e', ' http://a.com/ ',
+    'http://[::1]:80/a', 'mailto:a@b.c', 'file:///etc/passwd', 'javascript:alert(1)', 'http://ä.com/', 'http://a:b/', '/p?a=1&a=2',
+    ...urlCases(3000, 3),
+  ];
+  const flags = (i: number) => [i % 2 === 0, i % 3 === 0] as const;
+  // Runs in the worker (its source is pasted there) and here, each with its own node:url.
+  function run(input: string[], parse: (u: string, q: boolean, s: boolean) => Record<string, unknown>, format: (o: unknown) => string) {
+    return input.map((u, i) => {
+      try {
+        const parsed = parse(u, i % 2 === 0, i % 3 === 0);
+        const fields: Record<string, unknown> = {};
+        for (const key of Object.keys(parsed)) fields[key] = key === 'query' && parsed[key] !== null && typeof parsed[key] === 'object' ? Object.entries(parsed[key] as object) : parsed[key];
+        return [fields, format(parsed), format(u)];
+      } catch (e) {
+        return { error: (e as { code?: string }).code ?? String(e) };
+      }
+    });
+  }
+  process.noDeprecation = true;
+  const expected = JSON.parse(JSON.stringify(run(cases, url.parse as never, url.format as never)));
+  void flags;
+  const source = `import { parse, format } from 'node:url';
+    export default { async fetch(request) { return Response.json(run(await request.json(), parse, format)); } };
+    ${run.toString()}`;
+  const deployed = await deployMultipart(server, 'url-legacy', { ...NODE_COMPAT, limits: { cpu_ms: 1000 } }, { 'main.js': source });
+  t.equal(deployed.status, 201, deployed.text);
+  const reply = await send(server, 'url-legacy.localhost', '/', { method: 'POST', body: JSON.stringify(cases), headers: { 'content-type': 'application/json' } });
+  t.equal(reply.status, 200, reply.text.slice(0, 500));
+  const actual = reply.json<unknown[]>();
+  const differ = actual.map((value, i) => [i, value] as const).filter(([i, value]) => JSON.stringify(value) !== JSON.stringify(expected[i]));
+  t.equal(actual.length, expected.length);
+  t.same(differ.slice(0, 4).map(([i, value]) => ({ input: cases[i], flags: [i % 2 === 0, i % 3 === 0], got: value, node: expected[i] })), [], `all ${cases.length} URLs parse and format as in Node (${differ.length} differ)`);
+});
+
 t.test("node:url's helpers give what Node's give", async (t) => {
   const source = `import url, { fileURLToPath, pathToFileURL, domainToASCII, domainToUnicode, urlToHttpOptions, format, URL as NodeURL } from 'url';
     export default { fetch() {

@@ -270,5 +270,19 @@ export function makeLegacyUrl(platform: LegacyPlatform) {
     return protocol + host + pathname + search + hash;
   }
 
+  // Node's Url has these as methods too: `url.parse(x).format()`, `new Url().parse(x)`.
+  const methods = Url.prototype as unknown as Record<string, unknown>;
+  methods.parse = function (this: Url, input: unknown, parseQueryString?: unknown, slashesDenoteHost?: unknown): Url {
+    if (typeof input !== 'string') parse(input);
+    parseInto(this, input as string, Boolean(parseQueryString), Boolean(slashesDenoteHost));
+    return this;
+  };
+  methods.format = function (this: Url): string {
+    return format(this);
+  };
+  methods.parseHost = function (this: Url): void {
+    parseHost(this);
+  };
+
   return { parse, format, Url };
 }

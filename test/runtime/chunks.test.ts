@@ -27,7 +27,7 @@ const USES: Record<string, string> = {
   'node-zlib': `const zlib = builtinModule('node:zlib'); const packed = zlib.gzipSync('zipped twice, zipped twice'); let code; try { zlib.inflateSync(packed); } catch (e) { code = e.code; } return [zlib.gunzipSync(packed).toString(), zlib.crc32('hello'), code];`,
   'node-stubs': `const fs = builtinModule('node:fs'); let code; try { fs.readFileSync('/x'); } catch (e) { code = e.code; } return [code, fs.constants.R_OK, builtinModule('node:os').platform(), builtinModule('node:fs').promises === builtinModule('node:fs/promises').default];`,
   'node-stream': `const { Readable, Transform, promises } = builtinModule('node:stream'); const chunks = []; await promises.pipeline(Readable.from(['a', 'b']), new Transform({ objectMode: true, transform(chunk, _, done) { done(null, String(chunk).toUpperCase()); } }), async function* (source) { for await (const chunk of source) chunks.push(String(chunk)); }); return chunks;`,
-  'node-url': `const url = builtinModule('node:url'); return [url.fileURLToPath('file:///srv/a%20b'), url.pathToFileURL('/a b#c').href, url.domainToUnicode('xn--espaol-zwa.com'), url.parse('HTTP://A.com/p?q=1', true).query.q, url.format({ protocol: 'https', hostname: 'x.test', query: { a: 'b c' } })];`,
+  'node-url': `const url = builtinModule('node:url'); return [url.fileURLToPath('file:///srv/a%20b'), url.pathToFileURL('/a b#c').href, url.domainToUnicode('xn--espaol-zwa.com'), url.parse('HTTP://A.com/p?q=1', true).query.q, url.format({ protocol: 'https', hostname: 'x.test', query: { a: 'b c' } }), new url.Url().parse('http://B.test/x').format()];`,
   'node-process': `const { env, nextTick } = builtinModule('node:process'); env.N = 1; return await new Promise((resolve) => nextTick((a, b) => resolve([a, b, env.N]), 'x', 2));`,
 };
 
@@ -45,7 +45,7 @@ const EXPECTED: Record<string, unknown> = {
   'node-async-hooks': 'kept',
   'node-assert': 'ERR_ASSERTION',
   'node-process': ['x', 2, '1'],
-  'node-url': ['/srv/a b', 'file:///a%20b%23c', 'español.com', '1', 'https://x.test?a=b%20c'],
+  'node-url': ['/srv/a b', 'file:///a%20b%23c', 'español.com', '1', 'https://x.test?a=b%20c', 'http://b.test/x'],
   'node-string-decoder': ['', '€', ''],
   'node-stream': ['A', 'B'],
   'node-timers': ['number', true, 'function'],

@@ -5,7 +5,7 @@
  * the host links is there; without the flag, or for a module the runtime does not have, the deploy is a
  * 400 that says so and the live version keeps serving; bad compatibility_flags are 400s.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { AVAILABLE_BUILTINS, BUILTIN_EXPORTS } from '../../src/isolates/builtin-modules.ts';
 import { STUB_MODULES } from '../../src/isolates/node-stub-modules.ts';
 import { admin, deployMultipart, send, startServer } from '../helpers/server.ts';
@@ -13,6 +13,16 @@ import { admin, deployMultipart, send, startServer } from '../helpers/server.ts'
 const server = await startServer(t);
 
 const NODE_COMPAT = { main_module: 'main.js', compatibility_flags: ['nodejs_compat'] };
+
+/** Deploys `source` as worker `name` (with nodejs_compat unless `metadata` says otherwise) and calls it: both must succeed. */
+async function deployAndCall(t: Test, name: string, source: string, init: { metadata?: Record<string, unknown>; path?: string; body?: string | Uint8Array; type?: string } = {}) {
+  const deployed = await deployMultipart(server, name, init.metadata ?? NODE_COMPAT, { 'main.js': source });
+  t.equal(deployed.status, 201, deployed.text);
+  const post = init.body === undefined ? {} : { method: 'POST', body: init.body, headers: { 'content-type': init.type ?? 'application/json' } };
+  const reply = await send(server, `${name}.localhost`, init.path ?? '/', post);
+  t.equal(reply.status, 200, `${init.path ?? '/'}: ${reply.text.slice(0, 500)}`);
+  return reply;
+}
 
 // The modules that can be imported but not used, each as a namespace (their names are checked below too).
 const STUB_NAMES = Object.keys(STUB_MODULES);
@@ -430,10 +440,7 @@ t.test("node:querystring gives what Node's gives", async (t) => {
   const here = (text: string) => new Function(`return (${text})`)();
   const expected = JSON.parse(JSON.stringify(run(input, querystring, Buffer, here(STRINGIFY_CASES), here(CUSTOM_CASES))));
 
-  const deployed = await deployMultipart(server, 'querystring', NODE_COMPAT, { 'main.js': source });
-  t.equal(deployed.status, 201, deployed.text);
-  const reply = await send(server, 'querystring.localhost', '/', { method: 'POST', body: JSON.stringify(input), headers: { 'content-type': 'application/json' } });
-  t.equal(reply.status, 200, reply.text);
+  const reply = await deployAndCall(t, 'querystring', source, { body: JSON.stringify(input) });
   const actual = reply.json<typeof expected>();
   for (const part of ['parse', 'unescape', 'escape', 'stringify'] as const) {
     const cases = part === 'parse' ? input.parseCases : part === 'unescape' ? input.unescapeCases : part === 'escape' ? input.escapeCases : expected.stringify;
@@ -484,10 +491,7 @@ t.test('node:timers and node:timers/promises: Timeout objects, immediates, promi
         same: [timers.promises === promises, promises === timersPromises.default, timersPromises.setTimeout === promises.setTimeout],
       });
     } };`;
-  const deployed = await deployMultipart(server, 'timers', NODE_COMPAT, { 'main.js': source });
-  t.equal(deployed.status, 201, deployed.text);
-  const reply = await send(server, 'timers.localhost', '/');
-  t.equal(reply.status, 200, reply.text);
+  const reply = await deployAndCall(t, 'timers', source);
   t.strictSame(reply.json(), {
     events: ['immediate:i', 'interval', 'interval', 'interval', 'refreshed', 'timeout:12'],
     shape: ['object', true, true, false, true, 'number'],
@@ -561,11 +565,7 @@ t.test("node:diagnostics_channel gives what Node's gives", async (t) => {
     import { AsyncLocalStorage } from 'node:async_hooks';
     const scenario = ${DIAGNOSTICS_SCENARIO};
     export default { async fetch() { return Response.json(await scenario(dc, AsyncLocalStorage)); } };`;
-  const deployed = await deployMultipart(server, 'diagnostics', NODE_COMPAT, { 'main.js': source });
-  t.equal(deployed.status, 201, deployed.text);
-  const reply = await send(server, 'diagnostics.localhost', '/');
-  t.equal(reply.status, 200, reply.text);
-  t.strictSame(reply.json(), expected);
+  t.strictSame((await deployAndCall(t, 'diagnostics', source)).json(), expected);
 
   // A subscriber that throws: the others still get the message, and the error is the worker's uncaught one.
   const throwing = `import { channel } from 'node:diagnostics_channel';
@@ -577,11 +577,7 @@ t.test("node:diagnostics_channel gives what Node's gives", async (t) => {
       await null;
       return Response.json(got);
     } };`;
-  const second = await deployMultipart(server, 'diagnostics-throwing', NODE_COMPAT, { 'main.js': throwing });
-  t.equal(second.status, 201, second.text);
-  const answer = await send(server, 'diagnostics-throwing.localhost', '/');
-  t.equal(answer.status, 200, answer.text);
-  t.strictSame(answer.json(), ['still delivered']);
+  t.strictSame((await deployAndCall(t, 'diagnostics-throwing', throwing)).json(), ['still delivered']);
 });
 
 t.test("node:zlib: what it compresses Node decompresses, and the other way; Node's errors; callbacks and streams", async (t) => {
@@ -731,10 +727,7 @@ t.test('node:fs, node:net, node:http and the rest import as on Workers; their fu
         require: [require('node:path').join('a', 'b'), require('events') === events, require.resolve('fs'), failure(() => require('left-pad')), isBuiltin('node:os'), isBuiltin('left-pad')],
       });
     } };`;
-  const deployed = await deployMultipart(server, 'node-stubs', NODE_COMPAT, { 'main.js': source });
-  t.equal(deployed.status, 201, deployed.text);
-  const reply = await send(server, 'node-stubs.localhost', '/');
-  t.equal(reply.status, 200, reply.text);
+  const reply = await deployAndCall(t, 'node-stubs', source);
   t.strictSame(reply.json(), {
     sync: ['ERR_METHOD_NOT_IMPLEMENTED', 'The fs.readFileSync method is not implemented', true],
     asDefault: true,
@@ -772,7 +765,6 @@ t.test("node:url's legacy parse and format give what Node's give", async (t) => 
     'http://[::1]:80/a', 'mailto:a@b.c', 'file:///etc/passwd', 'javascript:alert(1)', 'http://ä.com/', 'http://a:b/', '/p?a=1&a=2',
     ...urlCases(3000, 3),
   ];
-  const flags = (i: number) => [i % 2 === 0, i % 3 === 0] as const;
   // Runs in the worker (its source is pasted there) and here, each with its own node:url.
   function run(input: string[], parse: (u: string, q: boolean, s: boolean) => Record<string, unknown>, format: (o: unknown) => string) {
     return input.map((u, i) => {
@@ -788,14 +780,10 @@ t.test("node:url's legacy parse and format give what Node's give", async (t) => 
   }
   process.noDeprecation = true;
   const expected = JSON.parse(JSON.stringify(run(cases, url.parse as never, url.format as never)));
-  void flags;
   const source = `import { parse, format } from 'node:url';
     export default { async fetch(request) { return Response.json(run(await request.json(), parse, format)); } };
     ${run.toString()}`;
-  const deployed = await deployMultipart(server, 'url-legacy', { ...NODE_COMPAT, limits: { cpu_ms: 1000 } }, { 'main.js': source });
-  t.equal(deployed.status, 201, deployed.text);
-  const reply = await send(server, 'url-legacy.localhost', '/', { method: 'POST', body: JSON.stringify(cases), headers: { 'content-type': 'application/json' } });
-  t.equal(reply.status, 200, reply.text.slice(0, 500));
+  const reply = await deployAndCall(t, 'url-legacy', source, { metadata: { ...NODE_COMPAT, limits: { cpu_ms: 1000 } }, body: JSON.stringify(cases) });
   const actual = reply.json<unknown[]>();
   const differ = actual.map((value, i) => [i, value] as const).filter(([i, value]) => JSON.stringify(value) !== JSON.stringify(expected[i]));
   t.equal(actual.length, expected.length);

@@ -10,6 +10,8 @@
  * (src/isolates/runtime-bundle.ts); it runs with the worker's own globals, like an npm library.
  */
 
+import { checkFunction, nodeError } from './node-error.ts';
+
 export interface DiagnosticsChannelPlatform {
   /** Reports an error as uncaught once the current task is done (the runtime's reportError, in a microtask). */
   reportLater(error: unknown): void;
@@ -19,14 +21,6 @@ type Subscriber = (message: unknown, name: string | symbol) => void;
 
 interface Store {
   run<R>(store: unknown, fn: () => R): R;
-}
-
-function nodeError(Kind: typeof Error, code: string, message: string): Error {
-  return Object.assign(new Kind(message), { code });
-}
-
-function checkFunction(value: unknown, name: string): asserts value is (...args: unknown[]) => unknown {
-  if (typeof value !== 'function') throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "${name}" argument must be of type function. Received ${value === null ? 'null' : typeof value}`);
 }
 
 const TRACE_EVENTS = ['start', 'end', 'asyncStart', 'asyncEnd', 'error'] as const;

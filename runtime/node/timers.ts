@@ -14,6 +14,8 @@
  * globals, like an npm library, except the timer functions, which the runtime hands in.
  */
 
+import { checkFunction, nodeError } from './node-error.ts';
+
 export interface TimersPlatform {
   setTimeout(callback: (...args: unknown[]) => void, delay: number, ...args: unknown[]): number;
   setInterval(callback: (...args: unknown[]) => void, delay: number, ...args: unknown[]): number;
@@ -29,14 +31,6 @@ interface Signal {
 
 /** Node's largest delay; a longer (or not a positive number) one is 1 ms, as in Node. */
 const TIMEOUT_MAX = 2 ** 31 - 1;
-
-function nodeError(Kind: typeof Error, code: string, message: string): Error {
-  return Object.assign(new Kind(message), { code });
-}
-
-function checkCallback(callback: unknown): asserts callback is (...args: unknown[]) => void {
-  if (typeof callback !== 'function') throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "callback" argument must be of type function. Received ${callback === null ? 'null' : typeof callback}`);
-}
 
 function delayOf(delay: unknown): number {
   const ms = Number(delay);
@@ -108,17 +102,17 @@ export function makeTimers(platform: TimersPlatform): { timers: Record<string, u
   }
 
   function setTimeout(callback: unknown, delay?: unknown, ...args: unknown[]): Timeout {
-    checkCallback(callback);
+    checkFunction(callback, 'callback');
     const ms = delayOf(delay);
     return new Timeout(() => platform.setTimeout(callback, ms, ...args));
   }
   function setInterval(callback: unknown, delay?: unknown, ...args: unknown[]): Timeout {
-    checkCallback(callback);
+    checkFunction(callback, 'callback');
     const ms = delayOf(delay);
     return new Timeout(() => platform.setInterval(callback, ms, ...args));
   }
   function setImmediate(callback: unknown, ...args: unknown[]): Immediate {
-    checkCallback(callback);
+    checkFunction(callback, 'callback');
     return new Immediate(platform.setTimeout(callback, 0, ...args));
   }
   function clear(timer: unknown): void {

@@ -6,6 +6,9 @@
  * worker's own globals, like an npm library.
  */
 
+import { makeLegacyUrl, type LegacyPlatform } from './url-legacy.ts';
+import { nodeError } from './node-error.ts';
+
 interface UrlLike {
   protocol: string;
   username: string;
@@ -23,12 +26,6 @@ export interface UrlPlatform extends LegacyPlatform {
   URLSearchParams: new (init?: unknown) => { toString(): string };
   /** UTS #46 ToUnicode with the URL Standard's options; null when the domain is not valid. */
   toUnicode(domain: string): string | null;
-}
-
-import { makeLegacyUrl, type LegacyPlatform } from './url-legacy.ts';
-
-function nodeError(Kind: typeof Error, code: string, message: string): Error {
-  return Object.assign(new Kind(message), { code });
 }
 
 export function makeUrl(platform: UrlPlatform): Record<string, unknown> {

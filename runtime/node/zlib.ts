@@ -14,6 +14,8 @@
  * worker's own globals, like an npm library.
  */
 
+import { nodeError } from './node-error.ts';
+
 type Format = 'deflate' | 'deflate-raw' | 'gzip';
 type Trailing = 'error' | 'ignore' | 'members';
 
@@ -72,10 +74,6 @@ type Kind = keyof typeof KINDS;
 interface Options {
   level?: number;
   maxOutputLength: number;
-}
-
-function nodeError(Kind: typeof Error, code: string, message: string): Error {
-  return Object.assign(new Kind(message), { code });
 }
 
 function received(value: unknown): string {

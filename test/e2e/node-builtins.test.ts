@@ -381,19 +381,27 @@ const CUSTOM_CASES = `(parse, stringify) => {
   ];
 }`;
 
-/** Query strings made of the pieces that matter: separators, escapes good and bad, '+', non-ASCII. */
-function queryCases(count: number, seed: number): string[] {
-  const tokens = ['a', 'b', 'key', '=', '==', '&', '&&', ';', ':', '%', '%2', '%41', '%%41', '%zz', '%E4', '%F0%9F%98%80', '%C3%A4', '+', ' ', 'é', '😀', '\uD800', '\uDC00', '__proto__', 'x=y'];
+/**
+ * `count` strings of `minTokens` to `maxTokens` of `tokens` each, picked by a seeded generator: the same
+ * inputs on every run, here and in the worker.
+ */
+function tokenStrings(tokens: string[], count: number, seed: number, minTokens: number, maxTokens: number): string[] {
   let state = seed;
   const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
     let text = '';
-    const length = Math.floor(random() * 10);
+    const length = minTokens + Math.floor(random() * (maxTokens - minTokens + 1));
     for (let j = 0; j < length; j++) text += tokens[Math.floor(random() * tokens.length)];
     out.push(text);
   }
   return out;
+}
+
+/** Query strings made of the pieces that matter: separators, escapes good and bad, '+', non-ASCII. */
+function queryCases(count: number, seed: number): string[] {
+  const tokens = ['a', 'b', 'key', '=', '==', '&', '&&', ';', ':', '%', '%2', '%41', '%%41', '%zz', '%E4', '%F0%9F%98%80', '%C3%A4', '+', ' ', 'é', '😀', '\uD800', '\uDC00', '__proto__', 'x=y'];
+  return tokenStrings(tokens, count, seed, 0, 9);
 }
 
 t.test("node:querystring gives what Node's gives", async (t) => {
@@ -746,16 +754,7 @@ t.test('node:fs, node:net, node:http and the rest import as on Workers; their fu
 /** URLs made of the pieces the legacy parser decides on: protocols, slashes, auth, hosts, ports, escapes. */
 function urlCases(count: number, seed: number): string[] {
   const tokens = ['http:', 'HTTPS:', 'javascript:', 'mailto:', 'file:', 'x-y+z.1:', '//', '/', '\\', '@', '@@', ':', 'user', 'pa:ss', 'host', 'EXAMPLE.com', 'ä.de', 'xn--nxa', '[::1]', '[', ']', '1.2.3', ':8080', ':99999', '?', 'a=1', '&b', '+', '#', 'frag', ' ', '%41', '%zz', '"', '<', '{', '|', '^', '`', "'", ';', '~', '..', '.', '*', '_', '\t', '\n', '\u00a0', '😀', '\uD800'];
-  let state = seed;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) {
-    let text = '';
-    const length = 1 + Math.floor(random() * 9);
-    for (let j = 0; j < length; j++) text += tokens[Math.floor(random() * tokens.length)];
-    out.push(text);
-  }
-  return out;
+  return tokenStrings(tokens, count, seed, 1, 9);
 }
 
 t.test("node:url's legacy parse and format give what Node's give", async (t) => {

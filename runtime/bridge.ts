@@ -36,6 +36,11 @@ export function hostRespondWebSocket(id: number, headers: HeaderList): void {
   connected()('respondWebSocket', id, ArrayPrototypeJoin(headers, '\n'));
 }
 
+/** A D1 call of binding `binding` (workers/d1.ts): '' once under way (the answer comes with dispatch('d1Result')), else why it is refused. */
+export function hostD1(callId: number, binding: string, requestJson: string): string {
+  return connected()('d1', callId, binding, requestJson);
+}
+
 /** One KV operation of binding `binding` (workers/kv.ts): [error, json, bytes]. */
 export function hostKv(op: string, binding: string, key: string, value: ArrayBuffer | null, optionsJson: string): [string, string, ArrayBuffer | null] {
   return connected()('kv', op, binding, key, value, optionsJson);

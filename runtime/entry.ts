@@ -15,6 +15,7 @@
  *   pull     the host has room for more of a streamed response body
  *   fetchResult / fetchError   an outbound fetch answered
  *   fetchChunk / fetchBodyError   the next piece of a fetched body the host streams in
+ *   d1Result a D1 call answered
  *   wsMessage / wsClosed   a frame from a WebSocket's client, and its end
  *   nodeGlobals   nodejs_compat's globals (Buffer, process) and process.env, before the worker's code runs
  *
@@ -39,6 +40,7 @@ import { answer, cancelInvocation, fail, handled, settle, startInvocation, type 
 import { createScheduledController, createScheduledEvent } from './events/scheduled-event.ts';
 import { wsClosed, wsMessage } from './workers/websocket.ts';
 import { createKvNamespace } from './workers/kv.ts';
+import { createD1Database, d1Result } from './workers/d1.ts';
 import { installNodeGlobals, removeBuiltinModuleHook } from './builtin-modules.ts';
 import { isEntrypointClass, workerEnv } from './workers/entrypoints.ts';
 import { CONFIGURABLE, defineValue, ENUMERABLE, JSONParse, ReflectApply, ReflectConstruct, ReflectOwnKeys, StringPrototypeSplit, WRITABLE } from './primordials.ts';
@@ -61,10 +63,10 @@ let installed: Installed | null = null;
 
 /**
  * The bindings fill the one `env` object, before the worker's code runs: handlers get it, and
- * `import { env } from 'cloudflare:workers'` is it, top-level code included. A KV binding's methods
- * refuse to run there (host.d.ts 'kv'), as on Workers. Service-worker scripts read bindings as globals.
+ * `import { env } from 'cloudflare:workers'` is it, top-level code included. KV and D1 bindings' methods
+ * refuse to run there (host.d.ts 'kv', 'd1'), as on Workers. Service-worker scripts read bindings as globals.
  */
-function bindings(envJson: unknown, kvNames: unknown, asGlobals: unknown): void {
+function bindings(envJson: unknown, made: unknown, asGlobals: unknown): void {
   if (installed !== null) throw new TypeError('The worker is already installed.');
   const values = JSONParse(`${envJson as string}`) as Record<string, unknown>;
   if (typeof values !== 'object' || values === null) throw new TypeError('env must be the JSON of an object.');
@@ -76,9 +78,13 @@ function bindings(envJson: unknown, kvNames: unknown, asGlobals: unknown): void 
   };
   const keys = ReflectOwnKeys(values);
   for (let i = 0; i < keys.length; i++) bind(keys[i] as string, values[keys[i] as string]);
-  if (typeof kvNames === 'string' && kvNames !== '') {
-    const names = StringPrototypeSplit(kvNames, ',');
-    for (let i = 0; i < names.length; i++) bind(names[i]!, createKvNamespace(names[i]!));
+  if (typeof made === 'string' && made !== '') {
+    const entries = StringPrototypeSplit(made, ',');
+    for (let i = 0; i < entries.length; i++) {
+      const kindAndName = StringPrototypeSplit(entries[i]!, ':');
+      const name = kindAndName[1]!;
+      bind(name, kindAndName[0] === 'd1' ? createD1Database(name) : createKvNamespace(name));
+    }
   }
 }
 
@@ -236,6 +242,8 @@ export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, 
       return fetchResult(a as number, b as number, c as string[], d as ArrayBuffer | null | 'stream', e as string[]);
     case 'fetchError':
       return fetchError(a as number, b as string, c as string);
+    case 'd1Result':
+      return d1Result(a as number, b as string);
     case 'request':
       return request(a as number, b as string, c as string, d as string, e as ArrayBuffer | string | null | 'stream');
     case 'requests':

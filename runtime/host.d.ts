@@ -48,6 +48,13 @@ export interface HostCall {
    * Refused (throws) from top-level code: only while handling a request, as on Workers.
    */
   (op: 'kv', kvOp: string, binding: string, key: string, value: ArrayBuffer | null, optionsJson: string): [string, string, ArrayBuffer | null];
+  /**
+   * Statements for the D1 database bound as `binding` (src/d1/d1-calls.ts): `requestJson` is
+   * `{ statements: [{ sql, params }] }` (one statement, or a batch run as one transaction) or
+   * `{ exec: sql }`. Answers '' once it is under way (the answer comes later, dispatch('d1Result')) or
+   * why it is refused. Refused (throws) from top-level code, as on Workers.
+   */
+  (op: 'd1', callId: number, binding: string, requestJson: string): string;
   /** A message to the client of invocation `id`'s WebSocket: text, or bytes for a binary frame. */
   (op: 'wsSend', id: number, data: string | ArrayBuffer): void;
   /** Close invocation `id`'s WebSocket with `code` and `reason` (the client's close frame follows as 'wsClosed'). */
@@ -131,10 +138,10 @@ export interface Dispatch {
   /**
    * The version's bindings, before its code runs: they fill the `env` object the handlers get (and
    * cloudflare:workers exports), and with `asGlobals` (service-worker syntax) become globals too.
-   * `envJson` is the JSON of the plain bindings; `kvNames` the names of KV bindings, joined by ','
-   * (the runtime makes those).
+   * `envJson` is the JSON of the plain bindings; `made` those the runtime makes objects for, each
+   * `kind:name` (kinds `kv` and `d1`), joined by ','.
    */
-  (op: 'bindings', envJson: string, kvNames: string, asGlobals: boolean): void;
+  (op: 'bindings', envJson: string, made: string, asGlobals: boolean): void;
   /**
    * Install the tenant's code. `namespace` is the main module's namespace object (module syntax) or
    * undefined (service-worker syntax: the script already ran and registered listeners).
@@ -199,6 +206,8 @@ export interface Dispatch {
   (op: 'fetchBodyError', fetchId: number, message: string): void;
   /** Outbound fetch `fetchId` failed: reject with a `name` error (TypeError) carrying `message`. */
   (op: 'fetchError', fetchId: number, name: string, message: string): void;
+  /** D1 call `callId` answered: the JSON of `{ ok: true, results }` (or `count`, `duration` for exec) or `{ ok: false, kind, message }`. */
+  (op: 'd1Result', callId: number, answerJson: string): void;
 }
 
 /** What the host's watchdog addon puts in the isolate for the runtime (src/limits/watchdog.ts). */

@@ -24,6 +24,7 @@ import { openFsStore } from './store/fs-store.ts';
 import type { Store, StoreChange } from './store/store.ts';
 import { CronScheduler } from './triggers/cron-scheduler.ts';
 import { KvNamespaces } from './kv/kv-namespace.ts';
+import { D1Processes } from './d1/d1-processes.ts';
 
 export interface Isolane {
   dataUrl: string;
@@ -50,6 +51,9 @@ export async function startIsolane(config: Config): Promise<Isolane> {
 
   const kvDir = join(config.dataDir, 'kv');
   const kv = new KvNamespaces(kvDir);
+  const d1Settings = { dir: join(config.dataDir, 'd1'), timeoutMs: config.d1QueryTimeoutMs, maxBytes: config.d1MaxDatabaseMb * 1024 * 1024 };
+  // The admin API's own D1 processes (each serving process has its executors').
+  const d1 = new D1Processes(d1Settings);
   const usage = new UsageLog();
   const workerLogs = new WorkerLogs();
   const meter = new Meter(logger, usage, workerLogs);
@@ -74,6 +78,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
     idleGcMs: config.idleGcMs,
     codeCacheDir: config.codeCache === 'disk' ? codeCacheDir : null,
     kvDir,
+    d1: d1Settings,
     onMetering(batch) {
       // Console lines first: an invocation's REPORT line comes after what it printed, as in Lambda.
       for (const line of batch.lines) meter.console(line.worker, line.requestId, line.level, line.message, line.time);
@@ -92,7 +97,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
   const unsubscribe = store.onChange(sync.apply);
 
   const admin = createAdaptorServer({
-    fetch: createAdminApp({ store, builder: serving, health: serving, triggers: { nextRuns: (worker) => scheduler.nextRuns(worker), runScheduled: (trigger) => serving.runScheduled(trigger) }, kv, usage, workerLogs, token, maxScriptBytes: config.maxScriptBytes, settled: sync.settled }).fetch,
+    fetch: createAdminApp({ store, builder: serving, health: serving, triggers: { nextRuns: (worker) => scheduler.nextRuns(worker), runScheduled: (trigger) => serving.runScheduled(trigger) }, kv, d1, usage, workerLogs, token, maxScriptBytes: config.maxScriptBytes, settled: sync.settled }).fetch,
   }) as Server;
   const adminPort = await new Promise<number>((resolve, reject) => {
     admin.once('error', reject);
@@ -115,6 +120,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
       await serving.close(graceMs);
       admin.closeAllConnections();
       await adminClosed;
+      await d1.close();
       logger.write({ type: 'stopped', time: new Date().toISOString() });
       logger.flush();
     },

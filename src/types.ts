@@ -35,7 +35,7 @@ export const MAX_LIMITS: Readonly<Limits> = Object.freeze({
   responseBytes: 4 * 1024 * 1024 * 1024,
 });
 
-export type BindingType = 'plain_text' | 'secret_text' | 'json' | 'kv_namespace';
+export type BindingType = 'plain_text' | 'secret_text' | 'json' | 'kv_namespace' | 'd1';
 
 export interface Binding {
   type: BindingType;
@@ -46,6 +46,8 @@ export interface Binding {
   json?: unknown;
   /** kv_namespace: the namespace's id (src/kv/) */
   namespaceId?: string;
+  /** d1: the database's id (src/d1/) */
+  databaseId?: string;
 }
 
 export type ModuleType = 'esm' | 'text' | 'json' | 'data';

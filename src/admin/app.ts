@@ -18,6 +18,8 @@ import { deploy, type Builder } from './deploy.ts';
 import { tailResponse } from './tail.ts';
 import { kvRoutes } from './kv.ts';
 import type { KvNamespaces } from '../kv/kv-namespace.ts';
+import { d1Routes } from './d1.ts';
+import type { D1Processes } from '../d1/d1-processes.ts';
 
 /** What orchestrators and operators ask about the serving processes. */
 export interface Health {
@@ -41,6 +43,8 @@ export interface AdminOptions {
   health: Health;
   triggers: Triggers;
   kv: KvNamespaces;
+  /** The admin API's D1 processes (GET/POST/DELETE /v1/d1). */
+  d1: D1Processes;
   usage: UsageLog;
   workerLogs: WorkerLogs;
   token: string;
@@ -218,6 +222,7 @@ export function createAdminApp(options: AdminOptions): Hono {
   app.get('/v1/workers/:name/tail', async (c) => tailResponse(workerLogs, (await workerOr404(c.req.param('name'))).name));
 
   kvRoutes(app, options.kv);
+  d1Routes(app, options.d1);
 
   app.get('/v1/routes', async (c) => c.json({ routes: await store.listRoutes() }));
 

@@ -24,6 +24,8 @@ export interface Config {
   maxIsolateMemoryMb: number;
   idleMs: number;
   idleGcMs: number;
+  d1QueryTimeoutMs: number;
+  d1MaxDatabaseMb: number;
   maxScriptBytes: number;
   maxRequestBytes: number;
   headersTimeoutMs: number;
@@ -76,6 +78,8 @@ export const SETTINGS: Setting[] = [
   { env: 'ISOLANE_MAX_ISOLATE_MEMORY_MB', flag: 'max-isolate-memory-mb', key: 'maxIsolateMemoryMb', parse: int(16, 1_000_000), help: 'heap of all warm isolates together (default 8192)' },
   { env: 'ISOLANE_IDLE_MS', flag: 'idle-ms', key: 'idleMs', parse: int(1000, 86_400_000), help: 'an isolate unused this long is disposed (default 300000)' },
   { env: 'ISOLANE_IDLE_GC_MS', flag: 'idle-gc-ms', key: 'idleGcMs', parse: int(0, 86_400_000), help: 'a warm isolate unused this long gets a garbage collection that gives its spare memory back, and its version\'s code cache is remade once after its first request (default 10000; 0: never)' },
+  { env: 'ISOLANE_D1_QUERY_TIMEOUT_MS', flag: 'd1-query-timeout-ms', key: 'd1QueryTimeoutMs', parse: int(100, 600_000), help: 'a D1 query running longer is stopped (default 30000, as on D1)' },
+  { env: 'ISOLANE_D1_MAX_DATABASE_MB', flag: 'd1-max-database-mb', key: 'd1MaxDatabaseMb', parse: int(1, 1_000_000), help: 'size on disk a D1 database may reach (default 1024)' },
   { env: 'ISOLANE_MAX_SCRIPT_BYTES', flag: 'max-script-bytes', key: 'maxScriptBytes', parse: int(1024, 1 << 30), help: 'largest upload (default 10 MiB)' },
   { env: 'ISOLANE_MAX_REQUEST_BYTES', flag: 'max-request-bytes', key: 'maxRequestBytes', parse: int(0, 1 << 30), help: 'largest request body (default 32 MiB)' },
   { env: 'ISOLANE_HEADERS_TIMEOUT_MS', flag: 'headers-timeout-ms', key: 'headersTimeoutMs', parse: int(100, 600_000), help: 'time a client has to send its request headers; slower ones get 408 (default 60000)' },
@@ -101,6 +105,8 @@ export function defaultConfig(): Config {
     maxIsolateMemoryMb: 8192,
     idleMs: 300_000,
     idleGcMs: 10_000,
+    d1QueryTimeoutMs: 30_000,
+    d1MaxDatabaseMb: 1024,
     maxScriptBytes: 10 * 1024 * 1024,
     maxRequestBytes: 32 * 1024 * 1024,
     headersTimeoutMs: 60_000,

@@ -40,6 +40,9 @@ import { restartWatch, sliceOverBudget, tenantCpuUs } from '../limits/watchdog.t
 import { RequestQueues, RunningBatch, type QueuedRequest } from './request-batches.ts';
 import { kvCall, MAX_KV_OPS_PER_INVOCATION } from '../kv/kv-calls.ts';
 import { KvNamespaces } from '../kv/kv-namespace.ts';
+import { answerJson, d1DatabaseOf, D1RequestError, parseD1Request, queryCount } from '../d1/d1-calls.ts';
+import { D1_LIMITS } from '../d1/d1-database.ts';
+import { D1Processes, type D1Settings } from '../d1/d1-processes.ts';
 
 export type Post = (message: FromExecutor, transfer?: ArrayBuffer[]) => void;
 
@@ -53,6 +56,8 @@ export interface ExecutorOptions {
   codeCacheDir: string | null;
   /** Where KV namespaces are kept (src/kv/); null: no KV (a worker's calls fail). */
   kvDir?: string | null;
+  /** D1's directory and limits (src/d1/); null: no D1 (a worker's calls fail). */
+  d1?: D1Settings | null;
   /**
    * The CPU a cold start's top-level code may use here before the invocation is handed back unrun (a
    * SlowStartMessage) to run where slow starts run; null: the full startup limit (the offload thread).
@@ -116,7 +121,7 @@ function reasonPhrase(value: unknown): string {
 }
 
 /** What the global scope may not do, as Workers says it. */
-const TOP_LEVEL_REFUSED: Record<string, string> = { fetch: 'fetch()', setTimer: 'setTimeout() and setInterval()', cache: 'The Cache API', digestStream: 'crypto.DigestStream', kv: 'KV' };
+const TOP_LEVEL_REFUSED: Record<string, string> = { fetch: 'fetch()', setTimer: 'setTimeout() and setInterval()', cache: 'The Cache API', digestStream: 'crypto.DigestStream', kv: 'KV', d1: 'D1' };
 
 /**
  * host('cache', op, cacheName, url, ...): 'put' with status, HeaderLines and body answers whether it was
@@ -228,6 +233,9 @@ export class Executor {
   /** The Cache API's storage for the workers this executor runs. */
   readonly #caches = new WorkerCaches();
   readonly #kv: KvNamespaces | null;
+  readonly #d1Settings: D1Settings | null;
+  /** Started on the first D1 call. */
+  #d1: D1Processes | null = null;
   readonly #queued = new RequestQueues<LiveIsolate>((live, requests) => this.#runRequests(live, requests));
   readonly #poolReport: NodeJS.Timeout;
   #closed = false;
@@ -240,6 +248,7 @@ export class Executor {
     this.#post = post;
     keepCodeCacheFiles(options.codeCacheDir ? new CodeCacheFiles(options.codeCacheDir) : null);
     this.#kv = options.kvDir ? new KvNamespaces(options.kvDir) : null;
+    this.#d1Settings = options.d1 ?? null;
     warmRuntimeCache(runtime);
     this.#spares = new SpareIsolates(runtime, SPARE_ISOLATES);
     this.#reducer = new MemoryReducer<LiveIsolate>(options.idleGcMs, (cpuUs) => this.#post({ t: 'memoryReduced', cpuUs }));
@@ -328,6 +337,7 @@ export class Executor {
     this.#reducer.close();
     for (const agent of this.#egress.values()) void agent.close();
     this.#kv?.close();
+    void this.#d1?.close();
     return spares;
   }
 
@@ -360,6 +370,7 @@ export class Executor {
       case 'cache':
       case 'digestStream':
       case 'kv':
+      case 'd1':
         throw new BridgeError(`${TOP_LEVEL_REFUSED[op]} cannot be called in the global scope: only while handling a request`);
       default:
         return;
@@ -718,6 +729,8 @@ export class Executor {
       }
       case 'digestStream':
         return (live.digestStreams ??= new DigestStreams()).call(args);
+      case 'd1':
+        return this.#d1Call(live, args);
       case 'fetch': {
         const [fetchId, method, url, headers, sent, mode] = args as [number, string, string, string[], ArrayBuffer | string | null, unknown];
         const redirect = mode === 'manual' || mode === 'error' ? mode : 'follow';
@@ -742,6 +755,33 @@ export class Executor {
         return;
       }
     }
+  }
+
+  /**
+   * A D1 call: '' once it is under way (its answer enters the isolate later, as a slice of the
+   * invocation that made it, like a fetch's), or why it is refused at once.
+   */
+  #d1Call(live: LiveIsolate, args: unknown[]): string {
+    const [callId, binding, requestJson] = args as [number, unknown, unknown];
+    const invocation = live.current;
+    if (!invocation || invocation.ended) return 'D1 can only be used while handling a request';
+    if (this.#d1Settings === null) return 'D1 is not available on this server';
+    const database = d1DatabaseOf(live.tenant.version, String(binding));
+    if (database === null) return `no D1 database is bound as ${String(binding)}`;
+    let request;
+    try {
+      request = parseD1Request(String(requestJson));
+    } catch (error) {
+      if (error instanceof D1RequestError) return error.message;
+      throw error;
+    }
+    invocation.d1Queries += queryCount(request);
+    if (invocation.d1Queries > D1_LIMITS.queriesPerInvocation) return `a request may run at most ${D1_LIMITS.queriesPerInvocation} D1 queries`;
+    this.#d1 ??= new D1Processes(this.#d1Settings);
+    void this.#d1.query(database, request, invocation.deadline).then((answer) => {
+      if (!invocation.ended && !live.tenant.disposed) this.#slice(live, invocation, ['d1Result', callId, answerJson(answer)]);
+    });
+    return '';
   }
 
   #egressFor(version: Version): Agent {

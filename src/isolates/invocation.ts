@@ -41,6 +41,8 @@ export class Invocation {
   paused = false;
   /** KV operations so far (src/kv/kv-calls.ts). */
   kvOps = 0;
+  /** D1 statements run (D1_LIMITS.queriesPerInvocation). */
+  d1Queries = 0;
   /** It answered with a WebSocket (a 101): it lasts as long as the socket. */
   webSocket = false;
 

@@ -243,15 +243,18 @@ export function exitOnCatastrophicError(message: string): void {
   process.exit(70);
 }
 
-/** The plain bindings as the JSON of `env`; KV bindings are made by the runtime (kvNames). */
+/** The bindings the runtime makes objects for (host.d.ts 'bindings'), by the kind of object. */
+const MADE_BINDINGS: Partial<Record<Binding['type'], string>> = { kv_namespace: 'kv', d1: 'd1' };
+
+/** The plain bindings as the JSON of `env`; the others are made by the runtime (madeBindings). */
 export function envJson(bindings: Binding[]): string {
   // fromEntries defines the keys: a binding named __proto__ is a key like the others.
-  return JSON.stringify(Object.fromEntries(bindings.filter((b) => b.type !== 'kv_namespace').map((b) => [b.name, b.type === 'json' ? b.json : b.text])));
+  return JSON.stringify(Object.fromEntries(bindings.filter((b) => !MADE_BINDINGS[b.type]).map((b) => [b.name, b.type === 'json' ? b.json : b.text])));
 }
 
-/** The names of the KV bindings, joined by ',' (names are identifiers). */
-function kvNames(bindings: Binding[]): string {
-  return bindings.filter((binding) => binding.type === 'kv_namespace').map((binding) => binding.name).join(',');
+/** The bindings the runtime makes, as `kind:name` joined by ',' (names are identifiers). */
+function madeBindings(bindings: Binding[]): string {
+  return bindings.flatMap((binding) => (MADE_BINDINGS[binding.type] ? [`${MADE_BINDINGS[binding.type]}:${binding.name}`] : [])).join(',');
 }
 
 export class TenantIsolate {
@@ -313,7 +316,7 @@ export class TenantIsolate {
       let namespace: ivm.Reference<object> | undefined;
       let compiled = { fromCache: 0, fromSource: 0 };
       if (hasNodeCompat(version)) dispatch.applySync(undefined, ['nodeGlobals', processEnvJson(version)]);
-      dispatch.applySync(undefined, ['bindings', envJson(version.bindings), kvNames(version.bindings), version.syntax !== 'module']);
+      dispatch.applySync(undefined, ['bindings', envJson(version.bindings), madeBindings(version.bindings), version.syntax !== 'module']);
       if (version.syntax === 'module') {
         const linked = linkModules(isolate, context, version, prepared.primeModule);
         compiled = linked;

@@ -3,6 +3,7 @@
  * plane + isolates), over the cluster's IPC channel with structured-clone serialization. Plain data only.
  */
 import type { RuntimeBundle } from '../isolates/runtime-bundle.ts';
+import type { D1Settings } from '../d1/d1-processes.ts';
 import type { RecordBatch } from '../metering/record.ts';
 import type { DueTrigger } from '../triggers/cron-scheduler.ts';
 import type { InvocationRecord, Route, Version } from '../types.ts';
@@ -26,6 +27,8 @@ export interface ServingProcessData {
   codeCacheDir: string | null;
   /** Where KV namespaces are kept (src/kv/). */
   kvDir: string;
+  /** D1's directory and limits (src/d1/). */
+  d1: D1Settings;
 }
 
 // primary → serving process

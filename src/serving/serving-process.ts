@@ -60,7 +60,7 @@ setTimerSlackNs(1_000_000);
 
 const forward = new ForwardMeter(post);
 const onLog = (line: { worker: string; requestId: string | null; level: string; message: string }) => forward.console(line.worker, line.requestId, line.level, line.message);
-const executorOptions = { idleGcMs: data.idleGcMs, fetchAllow: data.fetchAllow, codeCacheDir: data.codeCacheDir, kvDir: data.kvDir };
+const executorOptions = { idleGcMs: data.idleGcMs, fetchAllow: data.fetchAllow, codeCacheDir: data.codeCacheDir, kvDir: data.kvDir, d1: data.d1 };
 // The process's share of the warm-isolate bounds: a quarter to the offload thread, the rest to this one.
 // The memory-mapping budget is the process's own (limits/map-count.ts), split the same way, and so is
 // the ceiling that the isolates' address space sets (limits/address-space.ts).

@@ -5,6 +5,7 @@
 import { IsolaneError } from '../errors.ts';
 import { parseAllowEntry } from '../outbound/egress-policy.ts';
 import { NAMESPACE_ID } from '../kv/kv-namespace.ts';
+import { DATABASE_ID } from '../d1/d1-database.ts';
 import { DEFAULT_LIMITS, MAX_LIMITS, type Binding, type Limits } from '../types.ts';
 
 export interface Metadata {
@@ -131,8 +132,12 @@ export function parseBindings(value: unknown): Binding[] {
       case 'kv_namespace':
         if (typeof b.namespace_id !== 'string' || !NAMESPACE_ID.test(b.namespace_id)) throw fail('kv_namespace needs a "namespace_id" of 1 to 64 letters, digits, - or _');
         return { type: 'kv_namespace', name: b.name, namespaceId: b.namespace_id };
+      case 'd1':
+        // Cloudflare's upload metadata names the database `id` (wrangler's database_id).
+        if (typeof b.id !== 'string' || !DATABASE_ID.test(b.id)) throw fail('d1 needs an "id" of 1 to 64 letters, digits, - or _');
+        return { type: 'd1', name: b.name, databaseId: b.id };
       default:
-        throw fail(`unknown binding type ${JSON.stringify(b.type)} (supported: plain_text, secret_text, json, kv_namespace)`);
+        throw fail(`unknown binding type ${JSON.stringify(b.type)} (supported: plain_text, secret_text, json, kv_namespace, d1)`);
     }
   });
 }

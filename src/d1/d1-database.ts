@@ -196,10 +196,33 @@ export class D1Database {
     return this.#transaction(() => statements.map((statement) => this.#statement(statement, size)));
   }
 
+  /**
+   * One prepared text, which may hold several statements (a schema, say): they run in turn, the
+   * parameters bind to the last, whose rows are the result; meta counts the changes of them all.
+   */
   #statement({ sql, params }: D1Statement, size: { bytes: number }): D1StatementResult {
     const started = performance.now();
-    const before = this.#internalRow(this.#totalChanges)[0];
-    const statement = this.#db.prepare(sql);
+    let rest = sql;
+    let changes = 0;
+    for (;;) {
+      const before = Number(this.#internalRow(this.#totalChanges)[0]);
+      const statement = this.#db.prepare(rest);
+      rest = rest.slice(statement.sourceSQL.length);
+      const last = !hasStatement(rest);
+      const { columns, rows } = this.#step(statement, last ? params : [], size);
+      const [changed, lastRowId, total, sizeAfter] = this.#internalRow(this.#stats).map(Number) as [number, number, number, number];
+      if (total !== before) changes += changed;
+      if (!last) continue;
+      const duration = performance.now() - started;
+      return {
+        columns,
+        rows,
+        meta: { served_by: 'isolane-d1', duration, changes, last_row_id: lastRowId, changed_db: changes > 0, size_after: sizeAfter, rows_read: rows.length, rows_written: changes },
+      };
+    }
+  }
+
+  #step(statement: StatementSync, params: D1Value[], size: { bytes: number }): { columns: string[]; rows: D1Value[][] } {
     statement.setReturnArrays(true);
     statement.setReadBigInts(true);
     const columns = statement.columns().map((column) => column.name);
@@ -212,14 +235,7 @@ export class D1Database {
         if (size.bytes > D1_LIMITS.resultBytes) throw new D1QueryError(`the result is larger than ${D1_LIMITS.resultBytes} bytes`);
       }
     }
-    const duration = performance.now() - started;
-    const [changes, lastRowId, total, sizeAfter] = this.#internalRow(this.#stats).map(Number) as [number, number, number, number];
-    const changed = total !== Number(before) ? changes : 0;
-    return {
-      columns,
-      rows,
-      meta: { served_by: 'isolane-d1', duration, changes: changed, last_row_id: lastRowId, changed_db: changed > 0, size_after: sizeAfter, rows_read: rows.length, rows_written: changed },
-    };
+    return { columns, rows };
   }
 
   /** D1's exec(): each line a query of its own, in turn; an error names its line. */
@@ -304,4 +320,21 @@ function allowed(action: number, first: string | null, second: string | null): b
     default:
       return true;
   }
+}
+
+/** Whether `text` holds anything but whitespace, semicolons and comments: another statement. */
+function hasStatement(text: string): boolean {
+  let at = 0;
+  while (at < text.length) {
+    const char = text[at]!;
+    if (char === ';' || /\s/.test(char)) at++;
+    else if (text.startsWith('--', at)) {
+      const end = text.indexOf('\n', at);
+      at = end === -1 ? text.length : end + 1;
+    } else if (text.startsWith('/*', at)) {
+      const end = text.indexOf('*/', at + 2);
+      at = end === -1 ? text.length : end + 2;
+    } else return true;
+  }
+  return false;
 }

@@ -7,7 +7,8 @@
  *   that keeps a process busy hands it on after each query while others wait;
  * - a query runs for at most `timeoutMs` (D1's 30 s), and not past its deadline (the invocation's);
  *   past that its process is killed, which stops it, and only its database's queries wait meanwhile;
- * - a process idle for `idleMs` exits. None is started until a query comes.
+ * - a process idle for `idleMs` (5 minutes, as a warm isolate) exits: starting one takes ~130 ms, which a
+ *   worker's next query would wait, and one holds ~31 MB of its own. None is started until a query comes.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -38,7 +39,7 @@ export interface D1ProcessOptions {
 /** What the operator sets (src/config/config.ts). */
 export type D1Settings = Pick<D1ProcessOptions, 'dir' | 'timeoutMs' | 'maxBytes'>;
 
-export const D1_PROCESS_DEFAULTS: Omit<D1ProcessOptions, 'dir'> = Object.freeze({ maxProcesses: 4, timeoutMs: 30_000, idleMs: 30_000, maxBytes: D1_DEFAULT_MAX_BYTES });
+export const D1_PROCESS_DEFAULTS: Omit<D1ProcessOptions, 'dir'> = Object.freeze({ maxProcesses: 4, timeoutMs: 30_000, idleMs: 300_000, maxBytes: D1_DEFAULT_MAX_BYTES });
 
 interface Job {
   id: number;

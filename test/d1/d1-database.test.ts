@@ -105,6 +105,16 @@ t.test('a batch and a script are transactions; exec lines are not', async (t) =>
   t.same(rows(query(db, 'SELECT count(*) FROM seeded')), [[3000]]);
 });
 
+t.test('a prepared text of several statements runs them in turn; the parameters bind to the last', async (t) => {
+  const db = open('several');
+  const answer = query(db, 'CREATE TABLE m (x); INSERT INTO m VALUES (1); /* then */ INSERT INTO m VALUES (?) RETURNING x;', [5]);
+  t.same(rows(answer), [[5]], "the last statement's rows");
+  t.equal(answer.ok && 'results' in answer ? answer.results[0]!.meta.changes : -1, 2, 'the changes of all of them');
+  t.same(rows(query(db, 'SELECT x FROM m ORDER BY x; -- and nothing more')), [[1], [5]], 'a trailing comment is no statement');
+  t.match(error(query(db, 'INSERT INTO m VALUES (9); SELECT * FROM absent')), /no such table: absent/);
+  t.same(rows(query(db, 'SELECT count(*) FROM m')), [[3]], 'outside a batch, what ran before the failing statement stays, as with exec()');
+});
+
 t.test('integers beyond 2^53 come back as the nearest number; a deleted file is noticed', async (t) => {
   const db = open('numbers');
   t.same(rows(query(db, 'SELECT 9007199254740993')), [[9007199254740992]]);

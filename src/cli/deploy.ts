@@ -12,7 +12,8 @@ export interface DeployArgs {
   file: string;
   name: string | undefined;
   routes: string[];
-  bindings: { type: 'plain_text' | 'secret_text'; name: string; text: string }[];
+  /** In the upload metadata's shape. */
+  bindings: ({ type: 'plain_text' | 'secret_text'; name: string; text: string } | { type: 'kv_namespace'; name: string; namespace_id: string } | { type: 'd1'; name: string; id: string })[];
   limits: Record<string, number>;
   compatibilityFlags: string[];
   bundle: boolean;
@@ -36,16 +37,27 @@ export function parseDeployArgs(argv: string[]): DeployArgs {
       if (v === undefined) throw new Error(`${flag} needs a value`);
       return v;
     };
+    const pair = (): [string, string] => {
+      const text = value();
+      const at = text.indexOf('=');
+      if (at < 1) throw new Error(`${flag} takes NAME=VALUE`);
+      return [text.slice(0, at), text.slice(at + 1)];
+    };
     const binding = (type: 'plain_text' | 'secret_text') => {
-      const pair = value();
-      const at = pair.indexOf('=');
-      if (at < 1) throw new Error(`${flag} takes KEY=VALUE`);
-      args.bindings.push({ type, name: pair.slice(0, at), text: pair.slice(at + 1) });
+      const [name, text] = pair();
+      args.bindings.push({ type, name, text });
     };
     if (flag === '--name') args.name = value();
     else if (flag === '--route') args.routes.push(value());
     else if (flag === '--var') binding('plain_text');
     else if (flag === '--secret') binding('secret_text');
+    else if (flag === '--kv') {
+      const [name, namespace] = pair();
+      args.bindings.push({ type: 'kv_namespace', name, namespace_id: namespace });
+    } else if (flag === '--d1') {
+      const [name, database] = pair();
+      args.bindings.push({ type: 'd1', name, id: database });
+    }
     else if (LIMIT_FLAGS.has(flag)) {
       const n = Number(value());
       if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} takes a positive number`);

@@ -65,9 +65,14 @@ t.test('deploy bundles a multi-file TypeScript worker with esbuild', async (t) =
   t.match(written, /function greet\(env, url\)/, '--outdir has the bundle, helper inlined, types erased');
   t.notMatch(written, /interface|import /);
 
-  const dry = await cli(['deploy', TS_APP, '--name', 'not-uploaded', '--secret', 'API_KEY=hidden-value', '--dry-run'], env);
+  const dry = await cli(['deploy', TS_APP, '--name', 'not-uploaded', '--secret', 'API_KEY=hidden-value', '--kv', 'STORE=app-data', '--d1=DB=notes-db', '--dry-run'], env);
   t.equal(dry.code, 0, 'dry run');
-  t.match(JSON.parse(dry.stdout), { dry_run: true, worker: 'not-uploaded', metadata: { main_module: 'index.js', bindings: [{ name: 'API_KEY', text: '(hidden)' }] } });
+  t.same(JSON.parse(dry.stdout).metadata.bindings, [
+    { type: 'secret_text', name: 'API_KEY', text: '(hidden)' },
+    { type: 'kv_namespace', name: 'STORE', namespace_id: 'app-data' },
+    { type: 'd1', name: 'DB', id: 'notes-db' },
+  ], '--kv and --d1 bind as the upload metadata has them');
+  t.match(JSON.parse(dry.stdout), { dry_run: true, worker: 'not-uploaded', metadata: { main_module: 'index.js' } });
   t.notMatch(dry.stdout, /hidden-value/);
   t.equal((await admin(server, 'GET', '/v1/workers/not-uploaded')).status, 404, '--dry-run uploads nothing');
 });

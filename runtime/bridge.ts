@@ -115,8 +115,8 @@ export function hostClearTimer(timerId: number): void {
   connected()('clearTimer', timerId);
 }
 
-export function hostFetch(fetchId: number, method: string, url: string, headers: HeaderList, body: BridgeBody | 'stream', redirect: 'follow' | 'manual' | 'error'): void {
-  connected()('fetch', fetchId, method, url, headers, body, redirect);
+export function hostFetch(fetchId: number, method: string, url: string, headers: HeaderList, body: BridgeBody | 'stream', redirect: 'follow' | 'manual' | 'error', service: string): void {
+  connected()('fetch', fetchId, method, url, headers, body, redirect, service);
 }
 
 /** The digest, or null for data over the host's limit (MAX_DIGEST_BYTES). */

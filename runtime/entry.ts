@@ -41,6 +41,7 @@ import { createScheduledController, createScheduledEvent } from './events/schedu
 import { wsClosed, wsMessage } from './workers/websocket.ts';
 import { createKvNamespace } from './workers/kv.ts';
 import { createD1Database, d1Result } from './workers/d1.ts';
+import { createServiceBinding } from './workers/service-binding.ts';
 import { installNodeGlobals, removeBuiltinModuleHook } from './builtin-modules.ts';
 import { isEntrypointClass, workerEnv } from './workers/entrypoints.ts';
 import { CONFIGURABLE, defineValue, ENUMERABLE, JSONParse, ReflectApply, ReflectConstruct, ReflectOwnKeys, StringPrototypeSplit, WRITABLE } from './primordials.ts';
@@ -82,8 +83,9 @@ function bindings(envJson: unknown, made: unknown, asGlobals: unknown): void {
     const entries = StringPrototypeSplit(made, ',');
     for (let i = 0; i < entries.length; i++) {
       const kindAndName = StringPrototypeSplit(entries[i]!, ':');
+      const kind = kindAndName[0];
       const name = kindAndName[1]!;
-      bind(name, kindAndName[0] === 'd1' ? createD1Database(name) : createKvNamespace(name));
+      bind(name, kind === 'd1' ? createD1Database(name) : kind === 'service' ? createServiceBinding(name) : createKvNamespace(name));
     }
   }
 }

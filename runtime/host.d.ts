@@ -82,8 +82,10 @@ export interface HostCall {
   /**
    * Outbound fetch `fetchId` for the invocation currently running: the host makes the request (egress
    * policy, per-invocation limits) and answers later with dispatch('fetchResult' | 'fetchError').
+   * `service`: '' for the global fetch(), else the name of the service binding whose fetch() it is:
+   * the request goes to the bound worker (src/outbound/service-call.ts).
    */
-  (op: 'fetch', fetchId: number, method: string, url: string, headers: HeaderList, body: BridgeBody | 'stream', redirect: 'follow' | 'manual' | 'error'): void;
+  (op: 'fetch', fetchId: number, method: string, url: string, headers: HeaderList, body: BridgeBody | 'stream', redirect: 'follow' | 'manual' | 'error', service: string): void;
   /**
    * One chunk of fetch `fetchId`'s request body, when `body` was 'stream'. Answers false when the upstream has
    * not taken enough of what was sent: the runtime then waits for dispatch('fetchPull', fetchId).
@@ -139,7 +141,7 @@ export interface Dispatch {
    * The version's bindings, before its code runs: they fill the `env` object the handlers get (and
    * cloudflare:workers exports), and with `asGlobals` (service-worker syntax) become globals too.
    * `envJson` is the JSON of the plain bindings; `made` those the runtime makes objects for, each
-   * `kind:name` (kinds `kv` and `d1`), joined by ','.
+   * `kind:name` (kinds `kv`, `d1` and `service`), joined by ','.
    */
   (op: 'bindings', envJson: string, made: string, asGlobals: boolean): void;
   /**

@@ -5,6 +5,7 @@
  * Store changes flow one way: the store emits, this file reads the changed worker or routes and hands
  * them to the serving processes; the admin API answers a change once every process serves it.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -79,6 +80,8 @@ export async function startIsolane(config: Config): Promise<Isolane> {
     codeCacheDir: config.codeCache === 'disk' ? codeCacheDir : null,
     kvDir,
     d1: d1Settings,
+    // Known to the serving processes only: it lets a service-binding call through the data plane.
+    serviceToken: randomBytes(24).toString('hex'),
     onMetering(batch) {
       // Console lines first: an invocation's REPORT line comes after what it printed, as in Lambda.
       for (const line of batch.lines) meter.console(line.worker, line.requestId, line.level, line.message, line.time);

@@ -35,7 +35,7 @@ export const MAX_LIMITS: Readonly<Limits> = Object.freeze({
   responseBytes: 4 * 1024 * 1024 * 1024,
 });
 
-export type BindingType = 'plain_text' | 'secret_text' | 'json' | 'kv_namespace' | 'd1';
+export type BindingType = 'plain_text' | 'secret_text' | 'json' | 'kv_namespace' | 'd1' | 'service';
 
 export interface Binding {
   type: BindingType;
@@ -48,6 +48,8 @@ export interface Binding {
   namespaceId?: string;
   /** d1: the database's id (src/d1/) */
   databaseId?: string;
+  /** service: the worker its fetch() reaches (src/outbound/service-call.ts) */
+  service?: string;
 }
 
 export type ModuleType = 'esm' | 'text' | 'json' | 'data';

@@ -27,6 +27,11 @@ const pending = new MapCtor<number, Pending>();
 let nextFetchId = 0;
 
 export function fetch(input: unknown, init: unknown = undefined): Promise<unknown> {
+  return fetchThrough('', input, init);
+}
+
+/** fetch() itself (`service` ''), or a service binding's fetch(): to the worker bound as `service`. */
+export function fetchThrough(service: string, input: unknown, init: unknown): Promise<unknown> {
   return new PromiseCtor((resolve, reject) => {
     // 1-2. Let requestObject be the result of new Request(input, init); errors reject the promise.
     let request: Request;
@@ -41,7 +46,7 @@ export function fetch(input: unknown, init: unknown = undefined): Promise<unknow
       return;
     }
     // A data: URL is answered here, with no host call, whatever the method (fetch-data-url.ts).
-    if (StringPrototypeStartsWith(request.url, 'data:')) {
+    if (service === '' && StringPrototypeStartsWith(request.url, 'data:')) {
       try {
         resolve(fetchDataURL(request.url));
       } catch (error) {
@@ -70,11 +75,11 @@ export function fetch(input: unknown, init: unknown = undefined): Promise<unknow
     });
     const stream = body.stream;
     if (stream === null) {
-      hostFetch(id, request.method, request.url, headers, body.body, request.redirect as 'follow' | 'manual' | 'error');
+      hostFetch(id, request.method, request.url, headers, body.body, request.redirect as 'follow' | 'manual' | 'error', service);
       return;
     }
     // A stream body goes upstream as the worker produces it (the host reads it as the upstream takes it).
-    hostFetch(id, request.method, request.url, headers, 'stream', request.redirect as 'follow' | 'manual' | 'error');
+    hostFetch(id, request.method, request.url, headers, 'stream', request.redirect as 'follow' | 'manual' | 'error', service);
     sendFetchBody(id, stream, (error) => {
       if (error !== null) hostFetchUploadEnd(id, isError(error) ? errorMessage(error) : 'the request body stream failed');
     });

@@ -4,8 +4,9 @@
  * A worker whose default export is a class extending WorkerEntrypoint is class-based, as on Workers:
  * each invocation constructs it with (ctx, env) and calls its `fetch(request)` or `scheduled(controller)`
  * (entry.ts). `env` is the object every handler gets, filled with the bindings before the worker's code
- * runs (entry.ts, 'bindings'), so top-level code reads them too. Durable Objects, RPC and service
- * bindings are not there: the classes exist so that modules written for them import and extend them.
+ * runs (entry.ts, 'bindings'), so top-level code reads them too. Durable Objects and RPC are not there
+ * (service bindings are, fetch() only: service-binding.ts): the classes exist so that modules written
+ * for them import and extend them.
  */
 import { setName } from '../global/define.ts';
 import { ObjectPrototypeIsPrototypeOf } from '../primordials.ts';

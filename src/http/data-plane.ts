@@ -19,6 +19,7 @@ import { requestTarget } from './request-target.ts';
 import { responseHead } from './response-head.ts';
 import type { WebSocket } from 'ws';
 import { completeWebSocket, isPendingUpgrade } from './websocket-upgrade.ts';
+import { MAX_SERVICE_DEPTH, SERVICE_CALL_HEADER, serviceCallOf, type ServiceCall } from '../outbound/service-call.ts';
 
 /** A WebSocket client that takes none of what the worker sends while this much waits is disconnected. */
 const WEBSOCKET_UNSENT_BYTES = 16 * 1024 * 1024;
@@ -40,10 +41,18 @@ export interface DataPlaneOptions {
   maxRequestBytes: number;
   /** A whole response the client takes none of for this long: its connection is closed. */
   sendStallMs: number;
+  /** The token of service-binding calls (service-call.ts); null: there are none. */
+  serviceToken?: string | null;
 }
 
 export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const serviceToken = options.serviceToken ?? null;
   return function handleRequest(req, res) {
+    const call = req.headers[SERVICE_CALL_HEADER] === undefined ? null : serviceCallOf(req.headers[SERVICE_CALL_HEADER], serviceToken);
+    if (call !== null) {
+      serviceCall(options, req, res, call);
+      return;
+    }
     const target = requestTarget(req.headers.host, req.url ?? '/');
     if ('error' in target) {
       sendError(res, target.error, target.message, randomUUID());
@@ -65,6 +74,25 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
   };
 }
 
+/** A service-binding call from one of this server's executors: to the named worker, whatever the route table says. */
+function serviceCall(options: DataPlaneOptions, req: IncomingMessage, res: ServerResponse, call: ServiceCall): void {
+  if (call.depth > MAX_SERVICE_DEPTH) {
+    sendError(res, 'ISO_ERR_SERVICE_DEPTH', `a chain of service-binding calls is at most ${MAX_SERVICE_DEPTH} deep`, randomUUID());
+    return;
+  }
+  const version = options.live.worker(call.worker);
+  if (!version) {
+    sendError(res, 'ISO_ERR_WORKER_NOT_FOUND', `the service binding names ${JSON.stringify(call.worker)}, which is not deployed`, randomUUID());
+    return;
+  }
+  const lines = requestHeaderLines(req.rawHeaders, req.socket.remoteAddress, new URL(call.url).host);
+  if (lines === null) {
+    sendError(res, 'ISO_ERR_HTTP_HOST_INVALID', 'the request has more than one Host header', randomUUID());
+    return;
+  }
+  new RoutedRequest(options, req, res, version, call.url, lines, call.depth).start();
+}
+
 /** What a request that did not run reports to the meter. */
 const NOT_RUN: EndFigures = Object.freeze({ cold: false, initMs: null, cpuUs: 0, memoryBytes: 0 });
 
@@ -80,6 +108,8 @@ class RoutedRequest implements Entrant, InvocationHandlers {
   readonly #version: Version;
   readonly #url: string;
   readonly #headerLines: string;
+  /** 0 for a client's request; else how deep in a chain of service-binding calls it is. */
+  readonly #serviceDepth: number;
   readonly #arrived = performance.now();
   readonly #startedAt = isoNow();
   readonly requestId = randomUUID();
@@ -102,8 +132,9 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     if (!res.writableFinished && !this.#ended) this.#control?.cancel(res.headersSent ? 'responseStreamDisconnected' : 'canceled');
   };
 
-  constructor(options: DataPlaneOptions, req: IncomingMessage, res: ServerResponse, version: Version, url: string, headerLines: string) {
+  constructor(options: DataPlaneOptions, req: IncomingMessage, res: ServerResponse, version: Version, url: string, headerLines: string, serviceDepth = 0) {
     this.#options = options;
+    this.#serviceDepth = serviceDepth;
     this.#req = req;
     this.#res = res;
     this.#version = version;
@@ -187,7 +218,7 @@ class RoutedRequest implements Entrant, InvocationHandlers {
         version,
         requestId: this.requestId,
         deadline: this.#deadline,
-        request: { method: req.method ?? 'GET', url: this.#url, headers: this.#headerLines, body },
+        request: this.#serviceDepth === 0 ? { method: req.method ?? 'GET', url: this.#url, headers: this.#headerLines, body } : { method: req.method ?? 'GET', url: this.#url, headers: this.#headerLines, body, serviceDepth: this.#serviceDepth },
       },
       this,
     );
@@ -408,7 +439,7 @@ function requestHeaderLines(raw: string[], clientAddress: string | undefined, ho
       forwarded = forwarded === null ? raw[i + 1]! : `${forwarded}, ${raw[i + 1]!}`;
       continue;
     }
-    if (HOP_BY_HOP.has(name) || name === 'cf-connecting-ip' || (name === 'host' && host !== null)) continue;
+    if (HOP_BY_HOP.has(name) || name === 'cf-connecting-ip' || name === SERVICE_CALL_HEADER || (name === 'host' && host !== null)) continue;
     lines += `${lines === '' ? '' : '\n'}${name}\n${raw[i + 1]!}`;
   }
   // After the client's headers are filtered: a Connection header cannot name these away.

@@ -26,8 +26,8 @@ import { createEgressAgent } from '../outbound/egress-agent.ts';
 import { egressPolicy } from '../outbound/egress-policy.ts';
 import { WorkerCaches } from './worker-caches.ts';
 import { DigestStreams } from './digest-streams.ts';
-import { DEFAULT_SUBREQUEST_LIMITS, Subrequests, type SubrequestResult } from '../outbound/subrequests.ts';
-import type { Agent } from 'undici';
+import { DEFAULT_SUBREQUEST_LIMITS, Subrequests, type SubrequestInit, type SubrequestResult } from '../outbound/subrequests.ts';
+import { Agent } from 'undici';
 import { hostCrypto } from './host-crypto.ts';
 import { decodeUtf8, textIfUtf8 } from './host-text.ts';
 import { StreamedUpload } from '../outbound/streamed-upload.ts';
@@ -43,8 +43,11 @@ import { KvNamespaces } from '../kv/kv-namespace.ts';
 import { answerJson, d1DatabaseOf, D1RequestError, parseD1Request, queryCount } from '../d1/d1-calls.ts';
 import { D1_LIMITS } from '../d1/d1-database.ts';
 import { D1Processes, type D1Settings } from '../d1/d1-processes.ts';
+import { SERVICE_CALL_HEADER, serviceCallHeader, type ServiceCalls } from '../outbound/service-call.ts';
 
 export type Post = (message: FromExecutor, transfer?: ArrayBuffer[]) => void;
+
+type ServiceRoute = NonNullable<SubrequestInit['service']>;
 
 export interface ExecutorOptions {
   pool: IsolatePoolOptions;
@@ -58,6 +61,8 @@ export interface ExecutorOptions {
   kvDir?: string | null;
   /** D1's directory and limits (src/d1/); null: no D1 (a worker's calls fail). */
   d1?: D1Settings | null;
+  /** How service bindings reach the data plane (src/outbound/service-call.ts); null: they fail. */
+  services?: ServiceCalls | null;
   /**
    * The CPU a cold start's top-level code may use here before the invocation is handed back unrun (a
    * SlowStartMessage) to run where slow starts run; null: the full startup limit (the offload thread).
@@ -234,6 +239,9 @@ export class Executor {
   readonly #caches = new WorkerCaches();
   readonly #kv: KvNamespaces | null;
   readonly #d1Settings: D1Settings | null;
+  readonly #services: ServiceCalls | null;
+  /** For service-binding calls, to this server's own data plane: not through the egress policy. */
+  #serviceAgent: Agent | null = null;
   /** Started on the first D1 call. */
   #d1: D1Processes | null = null;
   readonly #queued = new RequestQueues<LiveIsolate>((live, requests) => this.#runRequests(live, requests));
@@ -249,6 +257,7 @@ export class Executor {
     keepCodeCacheFiles(options.codeCacheDir ? new CodeCacheFiles(options.codeCacheDir) : null);
     this.#kv = options.kvDir ? new KvNamespaces(options.kvDir) : null;
     this.#d1Settings = options.d1 ?? null;
+    this.#services = options.services ?? null;
     warmRuntimeCache(runtime);
     this.#spares = new SpareIsolates(runtime, SPARE_ISOLATES);
     this.#reducer = new MemoryReducer<LiveIsolate>(options.idleGcMs, (cpuUs) => this.#post({ t: 'memoryReduced', cpuUs }));
@@ -338,6 +347,7 @@ export class Executor {
     for (const agent of this.#egress.values()) void agent.close();
     this.#kv?.close();
     void this.#d1?.close();
+    void this.#serviceAgent?.close();
     return spares;
   }
 
@@ -407,6 +417,7 @@ export class Executor {
   #invoke(message: InvokeMessage): void {
     const version = this.#versions.get(message.versionId);
     const invocation = new Invocation(message.id, message.requestId, message.deadline, version?.limits.cpuMs ?? 0);
+    if ('serviceDepth' in message.request) invocation.serviceDepth = message.request.serviceDepth ?? 0;
     if (!version) {
       this.#notStarted(message.id, 'scriptNotFound');
       return;
@@ -732,10 +743,20 @@ export class Executor {
       case 'd1':
         return this.#d1Call(live, args);
       case 'fetch': {
-        const [fetchId, method, url, headers, sent, mode] = args as [number, string, string, string[], ArrayBuffer | string | null, unknown];
+        const [fetchId, method, url, headers, sent, mode, binding] = args as [number, string, string, string[], ArrayBuffer | string | null, unknown, unknown];
         const redirect = mode === 'manual' || mode === 'error' ? mode : 'follow';
         const invocation = live.current;
         if (!invocation || invocation.ended) return;
+        let service: ServiceRoute | null = null;
+        if (typeof binding === 'string' && binding !== '') {
+          const route = this.#serviceRoute(live.tenant.version, binding, url, invocation);
+          if (typeof route === 'string') {
+            // Answered after the call returns: the runtime is on the stack.
+            queueMicrotask(() => this.#fetched(live, invocation, fetchId, { ok: false, name: 'TypeError', message: route }));
+            return;
+          }
+          service = route;
+        }
         invocation.subrequests ??= new Subrequests(this.#egressFor(live.tenant.version), DEFAULT_SUBREQUEST_LIMITS);
         let body: ArrayBuffer | string | Readable | null = sent;
         if (sent === 'stream') {
@@ -744,7 +765,7 @@ export class Executor {
           invocation.subrequests.uploads.set(fetchId, upload);
           body = upload.readable;
         }
-        invocation.subrequests.run(fetchId, { method, url, headers, body, redirect }, (result) => this.#fetched(live, invocation, fetchId, result));
+        invocation.subrequests.run(fetchId, service ? { method, url, headers, body, redirect: 'manual', service } : { method, url, headers, body, redirect }, (result) => this.#fetched(live, invocation, fetchId, result));
         return;
       }
       case 'log': {
@@ -755,6 +776,16 @@ export class Executor {
         return;
       }
     }
+  }
+
+  /** Where a fetch through service binding `binding` goes (src/outbound/service-call.ts), or why it cannot. */
+  #serviceRoute(version: Version, binding: string, url: string, invocation: Invocation): ServiceRoute | string {
+    const worker = version.bindings.find((b) => b.name === binding && b.type === 'service')?.service;
+    if (!worker) return `no service is bound as ${binding}`;
+    if (this.#services === null) return 'service bindings are not available on this server';
+    const call = { worker, depth: invocation.serviceDepth + 1, url };
+    this.#serviceAgent ??= new Agent();
+    return { dispatcher: this.#serviceAgent, origin: this.#services.origin, header: [SERVICE_CALL_HEADER, serviceCallHeader(this.#services.token, call)] };
   }
 
   /**

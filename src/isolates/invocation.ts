@@ -43,6 +43,8 @@ export class Invocation {
   kvOps = 0;
   /** D1 statements run (D1_LIMITS.queriesPerInvocation). */
   d1Queries = 0;
+  /** 0 for a client's request; else how deep in a chain of service-binding calls it is. */
+  serviceDepth = 0;
   /** It answered with a WebSocket (a 101): it lasts as long as the socket. */
   webSocket = false;
 

@@ -17,6 +17,8 @@ export interface RequestData {
    * The executor passes a whole body that is UTF-8 on as its text, and keeps it so (host-text.ts).
    */
   body: ArrayBuffer | TextBody | null | 'stream';
+  /** How deep in a chain of service-binding calls (src/outbound/service-call.ts) this request is; absent: a client's. */
+  serviceDepth?: number;
 }
 
 /** A cron trigger's event, run by the worker's scheduled handler instead of a request (src/triggers/). */

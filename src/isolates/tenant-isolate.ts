@@ -244,7 +244,7 @@ export function exitOnCatastrophicError(message: string): void {
 }
 
 /** The bindings the runtime makes objects for (host.d.ts 'bindings'), by the kind of object. */
-const MADE_BINDINGS: Partial<Record<Binding['type'], string>> = { kv_namespace: 'kv', d1: 'd1' };
+const MADE_BINDINGS: Partial<Record<Binding['type'], string>> = { kv_namespace: 'kv', d1: 'd1', service: 'service' };
 
 /** The plain bindings as the JSON of `env`; the others are made by the runtime (madeBindings). */
 export function envJson(bindings: Binding[]): string {

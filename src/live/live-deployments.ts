@@ -25,6 +25,11 @@ export class LiveDeployments {
     this.#versions = new Map(versions);
   }
 
+  /** Worker `name`'s active version, or null (a service binding's target: src/http/service-call.ts). */
+  worker(name: string): Version | null {
+    return this.#versions.get(name) ?? null;
+  }
+
   /** The version serving `host` + `path`, or null when no live worker does. */
   resolve(host: string, path: string): Version | null {
     const route = this.#table.match(host, path);

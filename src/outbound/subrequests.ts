@@ -38,6 +38,12 @@ export interface SubrequestInit {
   body: ArrayBuffer | string | Readable | null;
   /** The request's redirect mode: followed here (each hop through the egress agent), handed back, or an error. */
   redirect: 'follow' | 'manual' | 'error';
+  /**
+   * A service binding's call (src/outbound/service-call.ts): sent to this server's own data plane at
+   * `origin`, not through the egress agent, with `header` naming the worker and the URL; a redirect
+   * it answers is handed back.
+   */
+  service?: { dispatcher: Dispatcher; origin: string; header: [string, string] };
 }
 
 export type SubrequestResult =
@@ -176,6 +182,7 @@ export class Subrequests {
     // The connection's own headers are undici's to write (Host from the URL: a worker passing its
     // request on would otherwise send its own host name upstream, and as the TLS server name).
     let headers = withoutHeaders(init.headers, CONNECTION_HEADERS);
+    if (init.service) return this.#sendToService(init.service, method, url, headers, body, signal);
     for (let redirects = 0; ; redirects++) {
       let response: Dispatcher.ResponseData;
       try {
@@ -210,6 +217,24 @@ export class Subrequests {
       if (next.origin !== new URL(url).origin) headers = withoutHeaders(headers, CREDENTIAL_HEADERS);
       url = next.href;
     }
+  }
+
+  async #sendToService(service: NonNullable<SubrequestInit['service']>, method: string, url: string, headers: string[], body: SubrequestInit['body'], signal: AbortSignal): Promise<SubrequestResult> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await service.dispatcher.request({
+        origin: service.origin,
+        path: '/',
+        method: method as Dispatcher.HttpMethod,
+        // The worker's own copy of the header, if it set one, goes: the callee is the binding's.
+        headers: [...withoutHeaders(headers, new Set([service.header[0]])), ...service.header],
+        body: method === 'GET' || method === 'HEAD' || body === null ? null : body instanceof ArrayBuffer ? Buffer.from(body) : body,
+        signal,
+      });
+    } catch (err) {
+      return { ok: false, name: 'TypeError', message: `fetch failed: ${describe(err)}` };
+    }
+    return this.#answer(response, method, url, false);
   }
 
   /** The answer for the worker. A body in one known encoding is decoded, and then carries no Content-Encoding or Length. */

@@ -29,6 +29,8 @@ export interface ServingProcessData {
   kvDir: string;
   /** D1's directory and limits (src/d1/). */
   d1: D1Settings;
+  /** The token that marks service-binding calls to the data plane (src/outbound/service-call.ts). */
+  serviceToken: string;
 }
 
 // primary → serving process

@@ -30,6 +30,7 @@ import { ForwardMeter } from './forward-meter.ts';
 import { InvocationRoutes } from './invocation-routes.ts';
 import { SLOW_START_MS, VersionBuilds } from './version-builds.ts';
 import type { FromServing, ServingInit, ServingProcessData, ToServing } from './protocol.ts';
+import { loopbackOrigin } from '../outbound/service-call.ts';
 
 const post = (message: FromServing, sent?: () => void) => {
   if (process.connected) process.send!(message, undefined, undefined, sent);
@@ -60,7 +61,7 @@ setTimerSlackNs(1_000_000);
 
 const forward = new ForwardMeter(post);
 const onLog = (line: { worker: string; requestId: string | null; level: string; message: string }) => forward.console(line.worker, line.requestId, line.level, line.message);
-const executorOptions = { idleGcMs: data.idleGcMs, fetchAllow: data.fetchAllow, codeCacheDir: data.codeCacheDir, kvDir: data.kvDir, d1: data.d1 };
+const executorOptions = { idleGcMs: data.idleGcMs, fetchAllow: data.fetchAllow, codeCacheDir: data.codeCacheDir, kvDir: data.kvDir, d1: data.d1, services: { origin: loopbackOrigin(data.host, data.port), token: data.serviceToken } };
 // The process's share of the warm-isolate bounds: a quarter to the offload thread, the rest to this one.
 // The memory-mapping budget is the process's own (limits/map-count.ts), split the same way, and so is
 // the ceiling that the isolates' address space sets (limits/address-space.ts).
@@ -106,7 +107,7 @@ let routes: Route[] = [];
 
 let requests = 0;
 let draining = false;
-const handleRequest = createDataPlane({ live, executorFor: (version) => invocations.executorFor(version), admission: new Admission({ queueFactor: 4, maxWaitMs: 1000 }), blockedFor: (worker) => strikes.blockedFor(worker), meter, maxRequestBytes: data.maxRequestBytes, sendStallMs: data.sendStallMs });
+const handleRequest = createDataPlane({ live, executorFor: (version) => invocations.executorFor(version), admission: new Admission({ queueFactor: 4, maxWaitMs: 1000 }), blockedFor: (worker) => strikes.blockedFor(worker), meter, maxRequestBytes: data.maxRequestBytes, sendStallMs: data.sendStallMs, serviceToken: data.serviceToken });
 /** Every request, counted; a draining process closes each connection after its response. */
 function dataPlane(req: IncomingMessage, res: ServerResponse): void {
   requests++;

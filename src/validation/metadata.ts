@@ -6,6 +6,7 @@ import { IsolaneError } from '../errors.ts';
 import { parseAllowEntry } from '../outbound/egress-policy.ts';
 import { NAMESPACE_ID } from '../kv/kv-namespace.ts';
 import { DATABASE_ID } from '../d1/d1-database.ts';
+import { isWorkerName } from '../store/worker-name.ts';
 import { DEFAULT_LIMITS, MAX_LIMITS, type Binding, type Limits } from '../types.ts';
 
 export interface Metadata {
@@ -136,8 +137,12 @@ export function parseBindings(value: unknown): Binding[] {
         // Cloudflare's upload metadata names the database `id` (wrangler's database_id).
         if (typeof b.id !== 'string' || !DATABASE_ID.test(b.id)) throw fail('d1 needs an "id" of 1 to 64 letters, digits, - or _');
         return { type: 'd1', name: b.name, databaseId: b.id };
+      case 'service':
+        if (!isWorkerName(b.service)) throw fail('service needs a "service": the name of a worker');
+        if (b.entrypoint !== undefined) throw fail('named entrypoints of a service are not supported: bind the default one');
+        return { type: 'service', name: b.name, service: b.service };
       default:
-        throw fail(`unknown binding type ${JSON.stringify(b.type)} (supported: plain_text, secret_text, json, kv_namespace, d1)`);
+        throw fail(`unknown binding type ${JSON.stringify(b.type)} (supported: plain_text, secret_text, json, kv_namespace, d1, service)`);
     }
   });
 }

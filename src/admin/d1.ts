@@ -17,7 +17,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { IsolaneError } from '../errors.ts';
 import { D1RequestError, parseD1Request } from '../d1/d1-calls.ts';
 import { checkDatabaseId, D1_LIMITS, type D1Answer, type D1Request } from '../d1/d1-database.ts';
-import type { D1Processes } from '../d1/d1-processes.ts';
+import { parseAnswer, type D1Processes } from '../d1/d1-processes.ts';
 
 /** A script for /exec: migrations and seed data. */
 const MAX_SCRIPT_BYTES = 10 * 1024 * 1024;
@@ -27,7 +27,7 @@ const FILE = /^([A-Za-z0-9_-]{1,64})\.sqlite$/;
 
 export function d1Routes(app: Hono, d1: D1Processes): void {
   const run = async (database: string, request: D1Request): Promise<D1Answer & { ok: true }> => {
-    const answer = await d1.query(database, request, Date.now() + 60_000);
+    const answer = parseAnswer(await d1.query(database, request, Date.now() + 60_000));
     if (!answer.ok) throw new IsolaneError('ISO_ERR_D1_QUERY', answer.message);
     return answer;
   };

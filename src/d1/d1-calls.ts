@@ -4,7 +4,7 @@
  * the databases it is bound to. The request is checked here, whatever the runtime sent.
  */
 import type { Version } from '../types.ts';
-import { D1_LIMITS, type D1Answer, type D1Request, type D1Statement, type D1Value } from './d1-database.ts';
+import { D1_LIMITS, type D1Request, type D1Statement, type D1Value } from './d1-database.ts';
 
 /** A request the host refuses before it runs: the worker sees D1_ERROR with the message. */
 export class D1RequestError extends Error {}
@@ -14,12 +14,20 @@ export function d1DatabaseOf(version: Version, binding: string): string | null {
   return version.bindings.find((b) => b.name === binding && b.type === 'd1')?.databaseId ?? null;
 }
 
+/** exec()'s text: its lines are statements of at most D1_LIMITS.sqlBytes each. */
+const MAX_EXEC_CHARS = 1024 * 1024;
+
 function value(raw: unknown, where: string): D1Value {
-  if (raw === null || typeof raw === 'string') return raw;
+  if (raw === null) return raw;
+  if (typeof raw === 'string') {
+    if (raw.length > D1_LIMITS.valueBytes) throw new D1RequestError(`${where}: a string is at most ${D1_LIMITS.valueBytes} bytes`);
+    return raw;
+  }
   if (typeof raw === 'number') {
     if (!Number.isFinite(raw)) throw new D1RequestError(`${where}: ${raw} cannot be stored`);
     return raw;
   }
+  if (Array.isArray(raw) && raw.length > D1_LIMITS.valueBytes) throw new D1RequestError(`${where}: a BLOB is at most ${D1_LIMITS.valueBytes} bytes`);
   if (Array.isArray(raw) && raw.every((byte) => Number.isInteger(byte) && byte >= 0 && byte <= 255)) return raw as number[];
   throw new D1RequestError(`${where}: a value is null, a number, a string or bytes`);
 }
@@ -49,6 +57,7 @@ export function parseD1Request(json: string): D1Request {
   const { statements, exec } = raw as { statements?: unknown; exec?: unknown };
   if (typeof exec === 'string') {
     if (exec.trim() === '') throw new D1RequestError('exec() needs SQL');
+    if (exec.length > MAX_EXEC_CHARS) throw new D1RequestError(`exec() takes at most ${MAX_EXEC_CHARS} characters`);
     return { kind: 'exec', sql: exec };
   }
   if (!Array.isArray(statements) || statements.length === 0) throw new D1RequestError('no statement to run');
@@ -59,9 +68,4 @@ export function parseD1Request(json: string): D1Request {
 /** How many of an invocation's queries a request counts as. */
 export function queryCount(request: D1Request): number {
   return request.kind === 'query' ? request.statements.length : 1;
-}
-
-/** The answer as the runtime reads it. */
-export function answerJson(answer: D1Answer): string {
-  return JSON.stringify(answer);
 }

@@ -21,7 +21,10 @@ export const D1_LIMITS = Object.freeze({
   boundParameters: 100,
   columns: 100,
   valueBytes: 2_000_000,
-  /** What one call may return, in cells' bytes (a guard for the processes' memory; D1 sets none). */
+  /**
+   * What one call may answer, in characters of its JSON, counted at most (a guard for the memory of
+   * the D1 process and of the isolate that parses it; D1 sets none).
+   */
   resultBytes: 16 * 1024 * 1024,
   /** Statements a worker invocation may run, as D1 allows a Workers Paid invocation. */
   queriesPerInvocation: 1000,
@@ -109,27 +112,25 @@ function bindable(value: D1Value): SQLInputValue {
   return value;
 }
 
-/** A cell as D1 answers it; `size` adds its bytes to the call's count. */
+/**
+ * A cell as D1 answers it. `size` counts the call's answer as its JSON will be, at most (a byte of a
+ * BLOB is up to 4 characters, "255,"; a character of text up to 6, "\u0001"), and is checked before a
+ * BLOB becomes an array: a row of 100 cells of 2 MB each would otherwise be 1.6 GB of numbers.
+ */
 function cell(value: unknown, size: { bytes: number }): D1Value {
-  if (value === null) {
-    size.bytes += 1;
-    return null;
-  }
-  if (typeof value === 'bigint') {
-    size.bytes += 8;
-    return Number(value);
-  }
-  if (typeof value === 'number') {
-    size.bytes += 8;
-    return value;
-  }
-  if (typeof value === 'string') {
-    size.bytes += value.length;
-    return value;
-  }
+  if (value === null) return count(size, 5, null);
+  if (typeof value === 'bigint') return count(size, 24, Number(value));
+  if (typeof value === 'number') return count(size, 24, value);
+  if (typeof value === 'string') return count(size, value.length * 6 + 2, value);
   const bytes = value as Uint8Array;
-  size.bytes += bytes.byteLength;
+  count(size, bytes.byteLength * 4 + 2, null);
   return Array.from(bytes);
+}
+
+function count<T>(size: { bytes: number }, bytes: number, value: T): T {
+  size.bytes += bytes;
+  if (size.bytes > D1_LIMITS.resultBytes) throw new D1QueryError(`the result is larger than ${D1_LIMITS.resultBytes} bytes`);
+  return value;
 }
 
 export class D1Database {
@@ -137,10 +138,13 @@ export class D1Database {
   readonly #db: DatabaseSync;
   /** The file's inode when opened: a database deleted (admin API) and made again is opened again. */
   readonly #inode: number;
-  /** Our own statements pass the authorizer; the tenant's are checked. */
-  #internal = false;
-  readonly #stats: StatementSync;
+  /** Set while this class begins or ends a transaction: the one thing the tenant's SQL may not do. */
+  #transactionControl = false;
+  /** Its own statements, which the policy allows as it allows the tenant's. */
+  readonly #changes: StatementSync;
   readonly #totalChanges: StatementSync;
+  readonly #pageCount: StatementSync;
+  readonly #pageSize: number;
 
   constructor(file: string, maxBytes = D1_DEFAULT_MAX_BYTES) {
     this.file = file;
@@ -155,12 +159,24 @@ export class D1Database {
       this.#db.enableDefensive(true);
       // Several processes write (each serving process has its own D1 processes): WAL lets readers go on
       // while one writes. FULL: a write D1 acknowledged survives a power cut too.
-      this.#db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA max_page_count = ${Math.max(1, Math.floor(maxBytes / 4096))};`);
-      this.#db.setAuthorizer((action, first, second) => (this.#internal || allowed(action, first, second) ? constants.SQLITE_OK : constants.SQLITE_DENY));
-      this.#stats = this.#db.prepare('SELECT changes(), last_insert_rowid(), total_changes(), (SELECT page_count FROM pragma_page_count()) * (SELECT page_size FROM pragma_page_size())');
-      this.#stats.setReturnArrays(true);
+      // temp_store MEMORY: a sort or a temporary result too big for memory fails against the process's
+      // SQLite heap limit (d1-process.ts) instead of filling the disk with temporary files, which
+      // max_page_count does not bound.
+      this.#db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA max_page_count = ${Math.max(1, Math.floor(maxBytes / 4096))};`);
+      // The policy holds for this class's own statements too, so that no object of the tenant's
+      // (a view or table named like what they read) is ever read unchecked: only BEGIN/COMMIT/ROLLBACK
+      // pass, while this class runs them.
+      this.#db.setAuthorizer((action, first, second) =>
+        allowed(action, first, second) || (this.#transactionControl && action === constants.SQLITE_TRANSACTION) ? constants.SQLITE_OK : constants.SQLITE_DENY,
+      );
+      this.#changes = this.#db.prepare('SELECT changes(), last_insert_rowid(), total_changes()');
+      this.#changes.setReturnArrays(true);
       this.#totalChanges = this.#db.prepare('SELECT total_changes()');
       this.#totalChanges.setReturnArrays(true);
+      // A PRAGMA statement names SQLite's own pragma: no object of the tenant's can stand in for it.
+      this.#pageCount = this.#db.prepare('PRAGMA main.page_count');
+      this.#pageCount.setReturnArrays(true);
+      this.#pageSize = Number((this.#db.prepare('PRAGMA main.page_size').get() as Record<string, unknown>).page_size);
     } catch (error) {
       this.#db.close();
       throw error;
@@ -197,23 +213,34 @@ export class D1Database {
   }
 
   /**
-   * One prepared text, which may hold several statements (a schema, say): they run in turn, the
-   * parameters bind to the last, whose rows are the result; meta counts the changes of them all.
+   * One prepared text, which may hold several statements (a schema, say): they run in turn, in one
+   * transaction (all or none), the parameters bound to the last, whose rows are the result; meta counts
+   * the changes of them all.
    */
-  #statement({ sql, params }: D1Statement, size: { bytes: number }): D1StatementResult {
+  #statement(text: D1Statement, size: { bytes: number }): D1StatementResult {
     const started = performance.now();
+    const first = this.#db.prepare(text.sql);
+    const several = hasStatement(text.sql.slice(first.sourceSQL.length));
+    const run = () => this.#statements(first, text, size, started);
+    return several && !this.#db.isTransaction ? this.#transaction(run) : run();
+  }
+
+  #statements(first: StatementSync, { sql, params }: D1Statement, size: { bytes: number }, started: number): D1StatementResult {
     let rest = sql;
     let changes = 0;
+    let statement: StatementSync | null = first;
     for (;;) {
-      const before = Number(this.#internalRow(this.#totalChanges)[0]);
-      const statement = this.#db.prepare(rest);
+      const before = Number(row(this.#totalChanges)[0]);
+      statement ??= this.#db.prepare(rest);
       rest = rest.slice(statement.sourceSQL.length);
       const last = !hasStatement(rest);
       const { columns, rows } = this.#step(statement, last ? params : [], size);
-      const [changed, lastRowId, total, sizeAfter] = this.#internalRow(this.#stats).map(Number) as [number, number, number, number];
+      statement = null;
+      const [changed, lastRowId, total] = row(this.#changes).map(Number) as [number, number, number];
       if (total !== before) changes += changed;
       if (!last) continue;
       const duration = performance.now() - started;
+      const sizeAfter = Number(row(this.#pageCount)[0]) * this.#pageSize;
       return {
         columns,
         rows,
@@ -230,10 +257,7 @@ export class D1Database {
     const values = params.map(bindable);
     if (columns.length === 0) statement.run(...values);
     else {
-      for (const row of statement.iterate(...values) as Iterable<unknown[]>) {
-        rows.push(row.map((value) => cell(value, size)));
-        if (size.bytes > D1_LIMITS.resultBytes) throw new D1QueryError(`the result is larger than ${D1_LIMITS.resultBytes} bytes`);
-      }
+      for (const row of statement.iterate(...values) as Iterable<unknown[]>) rows.push(row.map((value) => cell(value, size)));
     }
     return { columns, rows };
   }
@@ -269,34 +293,29 @@ export class D1Database {
   }
 
   #transaction<T>(body: () => T): T {
-    this.#internalExec('BEGIN IMMEDIATE');
+    this.#control('BEGIN IMMEDIATE');
     try {
       const result = body();
-      this.#internalExec('COMMIT');
+      this.#control('COMMIT');
       return result;
     } catch (error) {
-      if (this.#db.isTransaction) this.#internalExec('ROLLBACK');
+      if (this.#db.isTransaction) this.#control('ROLLBACK');
       throw error;
     }
   }
 
-  #internalExec(sql: string): void {
-    this.#internal = true;
+  #control(sql: 'BEGIN IMMEDIATE' | 'COMMIT' | 'ROLLBACK'): void {
+    this.#transactionControl = true;
     try {
       this.#db.exec(sql);
     } finally {
-      this.#internal = false;
+      this.#transactionControl = false;
     }
   }
+}
 
-  #internalRow(statement: StatementSync): unknown[] {
-    this.#internal = true;
-    try {
-      return statement.get() as unknown as unknown[];
-    } finally {
-      this.#internal = false;
-    }
-  }
+function row(statement: StatementSync): unknown[] {
+  return statement.get() as unknown as unknown[];
 }
 
 /** The authorizer's policy for the tenant's SQL (see the file's comment). */
@@ -306,6 +325,12 @@ function allowed(action: number, first: string | null, second: string | null): b
     case constants.SQLITE_DETACH:
     case constants.SQLITE_TRANSACTION:
     case constants.SQLITE_SAVEPOINT:
+    // A temporary object lives on the D1 process's connection, past the call, in memory every
+    // database of that process shares.
+    case constants.SQLITE_CREATE_TEMP_INDEX:
+    case constants.SQLITE_CREATE_TEMP_TABLE:
+    case constants.SQLITE_CREATE_TEMP_TRIGGER:
+    case constants.SQLITE_CREATE_TEMP_VIEW:
       return false;
     case constants.SQLITE_PRAGMA: {
       const name = (first ?? '').toLowerCase();
@@ -327,6 +352,7 @@ function hasStatement(text: string): boolean {
   let at = 0;
   while (at < text.length) {
     const char = text[at]!;
+    if (char === '\0') return false;
     if (char === ';' || /\s/.test(char)) at++;
     else if (text.startsWith('--', at)) {
       const end = text.indexOf('\n', at);

@@ -14,10 +14,12 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { D1_DEFAULT_MAX_BYTES, type D1Answer, type D1Request } from './d1-database.ts';
-import type { D1Done, D1Job } from './d1-process.ts';
+import type { D1Done, D1Job, D1Ready } from './d1-process.ts';
 
 const D1_PROCESS = fileURLToPath(new URL('./d1-process.ts', import.meta.url));
 const NODE_ARGS = ['--max-old-space-size=256'];
+/** A D1 process that has not said it listens by then is ended (its job fails, the next gets another). */
+const STARTUP_MS = 10_000;
 /**
  * A D1 process is killed with the thread that started it (Linux's parent-death signal, set by
  * util-linux's setpriv, which Debian always has): if a serving process crashed while one of its queries
@@ -46,18 +48,26 @@ interface Job {
   database: string;
   request: D1Request;
   deadline: number;
-  resolve: (answer: D1Answer) => void;
+  /** With the JSON of a D1Answer. */
+  resolve: (json: string) => void;
 }
 
 interface D1Child {
   process: ChildProcess;
+  /** It said it listens: its job's time runs from then (a new process's start is not the query's). */
+  ready: boolean;
   /** The database it runs work for, or null while idle. */
   database: string | null;
   job: Job | null;
   timer: NodeJS.Timeout | null;
 }
 
-const failure = (message: string): D1Answer => ({ ok: false, kind: 'D1_ERROR', message });
+const failure = (message: string): string => JSON.stringify({ ok: false, kind: 'D1_ERROR', message } satisfies D1Answer);
+
+/** An answer's JSON (D1Processes.query) as an object, for callers that read it rather than pass it on. */
+export function parseAnswer(json: string): D1Answer {
+  return JSON.parse(json) as D1Answer;
+}
 
 export class D1Processes {
   /** Where the databases are kept. */
@@ -84,8 +94,11 @@ export class D1Processes {
     return this.#children.size;
   }
 
-  /** Runs `request` on database `database`; never rejects: a failure is an answer. */
-  query(database: string, request: D1Request, deadline = Infinity): Promise<D1Answer> {
+  /**
+   * Runs `request` on database `database`; resolves with the JSON of a D1Answer (the isolate parses it:
+   * a large result costs the serving thread nothing but passing it on). Never rejects: a failure is an answer.
+   */
+  query(database: string, request: D1Request, deadline = Infinity): Promise<string> {
     if (this.#closed) return Promise.resolve(failure('D1 is shutting down'));
     return new Promise((resolve) => {
       const job: Job = { id: ++this.#nextId, database, request, deadline, resolve };
@@ -118,6 +131,7 @@ export class D1Processes {
       const child = this.#idle.pop() ?? (this.#children.size < this.#options.maxProcesses ? this.#spawn() : null);
       if (!child) return;
       if (child.timer) clearTimeout(child.timer);
+      child.timer = null;
       const database = this.#waiting.shift()!;
       child.database = database;
       this.#holding.set(database, child);
@@ -142,11 +156,17 @@ export class D1Processes {
     }
     if (queue.length === 0) this.#queues.delete(database);
     child.job = job;
-    const timeoutMs = Math.min(this.#options.timeoutMs, job.deadline - now);
-    child.timer = setTimeout(() => this.#end(child, `the query ran for more than ${Math.round(timeoutMs)} ms and was stopped`), timeoutMs);
+    if (child.ready) this.#time(child);
     child.process.channel?.ref();
     const message: D1Job = { id: job.id, database, request: job.request };
     child.process.send(message);
+  }
+
+  /** Stops the child's job at its time: the query's limit, or what is left of its invocation's. */
+  #time(child: D1Child): void {
+    const job = child.job!;
+    const timeoutMs = Math.max(0, Math.min(this.#options.timeoutMs, job.deadline - Date.now()));
+    child.timer = setTimeout(() => this.#end(child, `the query ran for more than ${Math.round(timeoutMs)} ms and was stopped`), timeoutMs);
   }
 
   #done(child: D1Child, done: D1Done): void {
@@ -155,7 +175,7 @@ export class D1Processes {
     clearTimeout(child.timer!);
     child.timer = null;
     child.job = null;
-    job.resolve(done.answer);
+    job.resolve(done.json);
     const database = child.database!;
     if (this.#queues.has(database) && this.#waiting.length > 0 && this.#idle.length === 0 && this.#children.size >= this.#options.maxProcesses) {
       // Others wait for a process: this database goes to the back of the line.
@@ -181,12 +201,23 @@ export class D1Processes {
     const subprocess = fork(D1_PROCESS, [this.dir, String(this.#options.maxBytes)], {
       ...LAUNCH,
       serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      // Its stderr too: a tenant's query that runs it out of memory would print V8's report into the serving process's.
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     });
-    const child: D1Child = { process: subprocess, database: null, job: null, timer: null };
+    const child: D1Child = { process: subprocess, ready: false, database: null, job: null, timer: null };
     this.#children.add(child);
     subprocess.unref();
-    subprocess.on('message', (done: D1Done) => this.#done(child, done));
+    const startup = setTimeout(() => this.#end(child, `the D1 process did not start within ${STARTUP_MS} ms`), STARTUP_MS);
+    startup.unref();
+    subprocess.on('message', (message: D1Done | D1Ready) => {
+      if (!('ready' in message)) this.#done(child, message);
+      else if (!child.ready) {
+        clearTimeout(startup);
+        child.ready = true;
+        if (child.job) this.#time(child);
+      }
+    });
+    subprocess.once('exit', () => clearTimeout(startup));
     subprocess.on('exit', (code, signal) => this.#end(child, `the D1 process ended (${signal ?? `code ${code}`})`));
     subprocess.on('error', (error) => this.#end(child, `the D1 process failed: ${error.message}`));
     return child;
@@ -207,7 +238,9 @@ export class D1Processes {
     const database = child.database;
     if (database !== null) {
       this.#holding.delete(database);
-      if (this.#queues.has(database) && !this.#closed) this.#waiting.unshift(database);
+      // To the back of the line: a database whose queries keep running out of time must not get a
+      // new process ahead of those waiting (four of them would hold every process).
+      if (this.#queues.has(database) && !this.#closed) this.#waiting.push(database);
     }
     if (!this.#closed) this.#schedule();
   }

@@ -40,7 +40,7 @@ import { restartWatch, sliceOverBudget, tenantCpuUs } from '../limits/watchdog.t
 import { RequestQueues, RunningBatch, type QueuedRequest } from './request-batches.ts';
 import { kvCall, MAX_KV_OPS_PER_INVOCATION } from '../kv/kv-calls.ts';
 import { KvNamespaces } from '../kv/kv-namespace.ts';
-import { answerJson, d1DatabaseOf, D1RequestError, parseD1Request, queryCount } from '../d1/d1-calls.ts';
+import { d1DatabaseOf, D1RequestError, parseD1Request, queryCount } from '../d1/d1-calls.ts';
 import { D1_LIMITS } from '../d1/d1-database.ts';
 import { D1Processes, type D1Settings } from '../d1/d1-processes.ts';
 import { SERVICE_CALL_HEADER, serviceCallHeader, type ServiceCalls } from '../outbound/service-call.ts';
@@ -809,8 +809,8 @@ export class Executor {
     invocation.d1Queries += queryCount(request);
     if (invocation.d1Queries > D1_LIMITS.queriesPerInvocation) return `a request may run at most ${D1_LIMITS.queriesPerInvocation} D1 queries`;
     this.#d1 ??= new D1Processes(this.#d1Settings);
-    void this.#d1.query(database, request, invocation.deadline).then((answer) => {
-      if (!invocation.ended && !live.tenant.disposed) this.#slice(live, invocation, ['d1Result', callId, answerJson(answer)]);
+    void this.#d1.query(database, request, invocation.deadline).then((json) => {
+      if (!invocation.ended && !live.tenant.disposed) this.#slice(live, invocation, ['d1Result', callId, json]);
     });
     return '';
   }

@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { D1Answer } from '../../src/d1/d1-database.ts';
-import { D1Processes } from '../../src/d1/d1-processes.ts';
+import { D1Processes, parseAnswer } from '../../src/d1/d1-processes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'isolane-d1proc-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 const FOREVER = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c';
-const sql = (processes: D1Processes, database: string, text: string, deadline?: number) => processes.query(database, { kind: 'query', statements: [{ sql: text, params: [] }] }, deadline);
+const sql = (processes: D1Processes, database: string, text: string, deadline?: number) => processes.query(database, { kind: 'query', statements: [{ sql: text, params: [] }] }, deadline).then(parseAnswer);
 const value = (answer: D1Answer) => (answer.ok && 'results' in answer ? answer.results[0]!.rows[0]![0] : answer.ok ? 'ok' : answer.message);
 
 t.test("a database's queries run in order; a runaway one is stopped and only its database waits", async (t) => {
@@ -35,6 +35,19 @@ t.test("a database's queries run in order; a runaway one is stopped and only its
   t.match(value(await runaway), /ran for more than 800 ms and was stopped/);
   t.ok(Date.now() - started < 5000, 'stopped near its limit');
   t.equal(value(await after), 7, 'the next query of that database runs in a new process');
+});
+
+t.test('a database whose queries keep running out of time goes to the back of the line', async (t) => {
+  const processes = new D1Processes({ dir, timeoutMs: 300, maxProcesses: 1 });
+  t.teardown(() => processes.close());
+  const started = Date.now();
+  const hostile = Array.from({ length: 6 }, () => sql(processes, 'hostile', FOREVER));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const victim = await sql(processes, 'victim', 'SELECT 1');
+  const waited = Date.now() - started;
+  t.equal(value(victim), 1);
+  t.ok(waited < 1500, `answered after ${waited} ms: after the first stopped query, not all six (~1,800 ms)`);
+  await Promise.all(hostile);
 });
 
 t.test('a process that dies is replaced; its query fails, the next one runs', async (t) => {

@@ -8,7 +8,7 @@
  * callback runs, so clearInterval() inside the callback wins.
  */
 import { hostClearTimer, hostSetTimer } from '../bridge.ts';
-import { ObjectCreate, globalThisRef } from '../primordials.ts';
+import { MathMax, ObjectCreate, globalThisRef } from '../primordials.ts';
 import { applyInAsyncContext, captureAsyncContext } from '../async-context.ts';
 import { logUncaught } from './console.ts';
 
@@ -42,7 +42,9 @@ function start(callback: unknown, timeout: unknown, args: unknown[], repeat: boo
     throw new TypeError(`The "callback" argument must be a function. Received ${typeof callback}.`);
   }
   const id = ++lastId;
-  const delayMs = toDelayMs(timeout);
+  // An interval of 0 would run back to back (the host runs a 0 ms timer at the end of its turn): 1 ms,
+  // as Node and browsers space it.
+  const delayMs = repeat ? MathMax(1, toDelayMs(timeout)) : toDelayMs(timeout);
   active[id] = { callback, args, delayMs, repeat, asyncContext: captureAsyncContext() };
   hostSetTimer(id, delayMs);
   return id;

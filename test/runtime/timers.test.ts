@@ -62,16 +62,17 @@ t.test('delays are normalised; ids are positive and distinct; bad callbacks thro
   t.teardown(() => w.dispose());
   const result = w.eval(`
     const ids = [setTimeout(() => {}), setTimeout(() => {}, -5), setTimeout(() => {}, 'abc'), setTimeout(() => {}, 12.9),
-                 setTimeout(() => {}, 2 ** 31)];
+                 setTimeout(() => {}, 2 ** 31), setInterval(() => {}, 0)];
     let error;
     try { setTimeout('code', 1) } catch (e) { error = e.name }
     [ids, error, typeof clearTimeout(undefined), typeof clearTimeout(9999)];
   `) as [number[], string];
-  t.same(result[0], [1, 2, 3, 4, 5]);
+  t.same(result[0], [1, 2, 3, 4, 5, 6]);
   t.equal(result[1], 'TypeError');
   t.same(
     w.calls.filter((c) => c[0] === 'setTimer').map((c) => c[2]),
-    [0, 0, 0, 12, 0],
+    [0, 0, 0, 12, 0, 1],
+    'an interval of 0 is 1 ms apart: the host runs a 0 ms timer at the end of its turn',
   );
 });
 

@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   ISO_ERR_WORKER_CANCELED: { status: 503, message: 'the invocation was canceled' },
   ISO_ERR_WORKER_RESPONSE_TOO_LARGE: { status: 500, message: "the worker's response body is larger than its response_bytes limit" },
   ISO_ERR_SERVICE_DEPTH: { status: 508, message: 'the chain of service-binding calls is too deep' },
+  ISO_ERR_SERVICE_CALLS: { status: 508, message: "a request's tree of service-binding calls made too many" },
   ISO_ERR_FETCH_BLOCKED: { status: 403, message: 'outbound fetch to this address is not allowed' },
   ISO_ERR_BODY_INVALID: { status: 400, message: 'invalid request body' },
   ISO_ERR_KV_INVALID: { status: 400, message: 'invalid KV namespace, key, value or option' },

@@ -19,7 +19,7 @@ import { requestTarget } from './request-target.ts';
 import { responseHead } from './response-head.ts';
 import type { WebSocket } from 'ws';
 import { completeWebSocket, isPendingUpgrade } from './websocket-upgrade.ts';
-import { MAX_SERVICE_DEPTH, SERVICE_CALL_HEADER, serviceCallOf, type ServiceCall } from '../outbound/service-call.ts';
+import { MAX_SERVICE_CALLS_PER_REQUEST, MAX_SERVICE_DEPTH, SERVICE_CALL_HEADER, ServiceCallBudget, serviceCallOf, type ServiceCall } from '../outbound/service-call.ts';
 
 /** A WebSocket client that takes none of what the worker sends while this much waits is disconnected. */
 const WEBSOCKET_UNSENT_BYTES = 16 * 1024 * 1024;
@@ -47,10 +47,16 @@ export interface DataPlaneOptions {
 
 export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const serviceToken = options.serviceToken ?? null;
+  const budget = new ServiceCallBudget();
   return function handleRequest(req, res) {
     const call = req.headers[SERVICE_CALL_HEADER] === undefined ? null : serviceCallOf(req.headers[SERVICE_CALL_HEADER], serviceToken);
+    if (call === 'invalid') {
+      // It has the token, so it came from this server: never route it as a client's request.
+      sendError(res, 'ISO_ERR_HTTP_BAD_REQUEST', 'a malformed service-binding call', randomUUID());
+      return;
+    }
     if (call !== null) {
-      serviceCall(options, req, res, call);
+      serviceCall(options, budget, req, res, call);
       return;
     }
     const target = requestTarget(req.headers.host, req.url ?? '/');
@@ -75,9 +81,13 @@ export function createDataPlane(options: DataPlaneOptions): (req: IncomingMessag
 }
 
 /** A service-binding call from one of this server's executors: to the named worker, whatever the route table says. */
-function serviceCall(options: DataPlaneOptions, req: IncomingMessage, res: ServerResponse, call: ServiceCall): void {
+function serviceCall(options: DataPlaneOptions, budget: ServiceCallBudget, req: IncomingMessage, res: ServerResponse, call: ServiceCall): void {
   if (call.depth > MAX_SERVICE_DEPTH) {
     sendError(res, 'ISO_ERR_SERVICE_DEPTH', `a chain of service-binding calls is at most ${MAX_SERVICE_DEPTH} deep`, randomUUID());
+    return;
+  }
+  if (!budget.spend(call.root)) {
+    sendError(res, 'ISO_ERR_SERVICE_CALLS', `a request's service-binding calls, and theirs, are at most ${MAX_SERVICE_CALLS_PER_REQUEST} in all`, randomUUID());
     return;
   }
   const version = options.live.worker(call.worker);
@@ -85,12 +95,14 @@ function serviceCall(options: DataPlaneOptions, req: IncomingMessage, res: Serve
     sendError(res, 'ISO_ERR_WORKER_NOT_FOUND', `the service binding names ${JSON.stringify(call.worker)}, which is not deployed`, randomUUID());
     return;
   }
-  const lines = requestHeaderLines(req.rawHeaders, req.socket.remoteAddress, new URL(call.url).host);
+  // The caller's headers as it sent them: the client's cf-connecting-ip and x-forwarded-for pass on,
+  // and nothing of the loopback connection is added, as on Workers.
+  const lines = requestHeaderLines(req.rawHeaders, undefined, new URL(call.url).host, true);
   if (lines === null) {
     sendError(res, 'ISO_ERR_HTTP_HOST_INVALID', 'the request has more than one Host header', randomUUID());
     return;
   }
-  new RoutedRequest(options, req, res, version, call.url, lines, call.depth).start();
+  new RoutedRequest(options, req, res, version, call.url, lines, call).start();
 }
 
 /** What a request that did not run reports to the meter. */
@@ -108,8 +120,8 @@ class RoutedRequest implements Entrant, InvocationHandlers {
   readonly #version: Version;
   readonly #url: string;
   readonly #headerLines: string;
-  /** 0 for a client's request; else how deep in a chain of service-binding calls it is. */
-  readonly #serviceDepth: number;
+  /** What made it a service-binding call (its depth and root), or null: a client's request. */
+  readonly #call: ServiceCall | null;
   readonly #arrived = performance.now();
   readonly #startedAt = isoNow();
   readonly requestId = randomUUID();
@@ -132,9 +144,9 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     if (!res.writableFinished && !this.#ended) this.#control?.cancel(res.headersSent ? 'responseStreamDisconnected' : 'canceled');
   };
 
-  constructor(options: DataPlaneOptions, req: IncomingMessage, res: ServerResponse, version: Version, url: string, headerLines: string, serviceDepth = 0) {
+  constructor(options: DataPlaneOptions, req: IncomingMessage, res: ServerResponse, version: Version, url: string, headerLines: string, call: ServiceCall | null = null) {
     this.#options = options;
-    this.#serviceDepth = serviceDepth;
+    this.#call = call;
     this.#req = req;
     this.#res = res;
     this.#version = version;
@@ -218,7 +230,10 @@ class RoutedRequest implements Entrant, InvocationHandlers {
         version,
         requestId: this.requestId,
         deadline: this.#deadline,
-        request: this.#serviceDepth === 0 ? { method: req.method ?? 'GET', url: this.#url, headers: this.#headerLines, body } : { method: req.method ?? 'GET', url: this.#url, headers: this.#headerLines, body, serviceDepth: this.#serviceDepth },
+        request:
+          this.#call === null
+            ? { method: req.method ?? 'GET', url: this.#url, headers: this.#headerLines, body }
+            : { method: req.method ?? 'GET', url: this.#url, headers: this.#headerLines, body, serviceDepth: this.#call.depth, serviceRoot: this.#call.root },
       },
       this,
     );
@@ -426,7 +441,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
  * last entry is the one this server vouches for). Null if the request has more than one Host header
  * (RFC 9112 §3.2).
  */
-function requestHeaderLines(raw: string[], clientAddress: string | undefined, host: string | null): string | null {
+function requestHeaderLines(raw: string[], clientAddress: string | undefined, host: string | null, serviceCall = false): string | null {
   let lines = '';
   let hosts = 0;
   let named: string | null = null;
@@ -439,7 +454,7 @@ function requestHeaderLines(raw: string[], clientAddress: string | undefined, ho
       forwarded = forwarded === null ? raw[i + 1]! : `${forwarded}, ${raw[i + 1]!}`;
       continue;
     }
-    if (HOP_BY_HOP.has(name) || name === 'cf-connecting-ip' || name === SERVICE_CALL_HEADER || (name === 'host' && host !== null)) continue;
+    if (HOP_BY_HOP.has(name) || (name === 'cf-connecting-ip' && !serviceCall) || name === SERVICE_CALL_HEADER || (name === 'host' && host !== null)) continue;
     lines += `${lines === '' ? '' : '\n'}${name}\n${raw[i + 1]!}`;
   }
   // After the client's headers are filtered: a Connection header cannot name these away.

@@ -43,7 +43,7 @@ import { KvNamespaces } from '../kv/kv-namespace.ts';
 import { d1DatabaseOf, D1RequestError, parseD1Request, queryCount } from '../d1/d1-calls.ts';
 import { D1_LIMITS } from '../d1/d1-database.ts';
 import { D1Processes, type D1Settings } from '../d1/d1-processes.ts';
-import { SERVICE_CALL_HEADER, serviceCallHeader, type ServiceCalls } from '../outbound/service-call.ts';
+import { SERVICE_CALL_HEADER, serviceCallHeader, serviceCallUrl, type ServiceCalls } from '../outbound/service-call.ts';
 
 export type Post = (message: FromExecutor, transfer?: ArrayBuffer[]) => void;
 
@@ -425,7 +425,10 @@ export class Executor {
   #invoke(message: InvokeMessage): void {
     const version = this.#versions.get(message.versionId);
     const invocation = new Invocation(message.id, message.requestId, message.deadline, version?.limits.cpuMs ?? 0);
-    if ('serviceDepth' in message.request) invocation.serviceDepth = message.request.serviceDepth ?? 0;
+    if ('serviceDepth' in message.request) {
+      invocation.serviceDepth = message.request.serviceDepth ?? 0;
+      invocation.serviceRoot = message.request.serviceRoot ?? invocation.requestId;
+    }
     if (!version) {
       this.#notStarted(message.id, 'scriptNotFound');
       return;
@@ -794,8 +797,12 @@ export class Executor {
     const worker = version.bindings.find((b) => b.name === binding && b.type === 'service')?.service;
     if (!worker) return `no service is bound as ${binding}`;
     if (this.#services === null) return 'service bindings are not available on this server';
-    const call = { worker, depth: invocation.serviceDepth + 1, url };
-    this.#serviceAgent ??= new Agent();
+    const href = serviceCallUrl(url);
+    // As workerd says it: only http(s) reaches a worker.
+    if (href === null) return `Fetch API cannot load: ${url}`;
+    const call = { worker, depth: invocation.serviceDepth + 1, root: invocation.serviceRoot, url: href };
+    // Bounded like any agent to one origin: a tree of calls waits for connections rather than taking thousands.
+    this.#serviceAgent ??= new Agent({ connections: 64 });
     return { dispatcher: this.#serviceAgent, origin: this.#services.origin, header: [SERVICE_CALL_HEADER, serviceCallHeader(this.#services.token, call)] };
   }
 

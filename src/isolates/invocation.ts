@@ -45,12 +45,15 @@ export class Invocation {
   d1Queries = 0;
   /** 0 for a client's request; else how deep in a chain of service-binding calls it is. */
   serviceDepth = 0;
+  /** The request id of the client's request its chain of service-binding calls started from (its own for a client's). */
+  serviceRoot: string;
   /** It answered with a WebSocket (a 101): it lasts as long as the socket. */
   webSocket = false;
 
   constructor(id: number, requestId: string, deadline: number, cpuLimitMs: number) {
     this.id = id;
     this.requestId = requestId;
+    this.serviceRoot = requestId;
     this.deadline = deadline;
     this.cpuLimitUs = cpuLimitMs * 1000;
   }

@@ -19,6 +19,8 @@ export interface RequestData {
   body: ArrayBuffer | TextBody | null | 'stream';
   /** How deep in a chain of service-binding calls (src/outbound/service-call.ts) this request is; absent: a client's. */
   serviceDepth?: number;
+  /** With serviceDepth: the request id of the client's request the chain started from. */
+  serviceRoot?: string;
 }
 
 /** A cron trigger's event, run by the worker's scheduled handler instead of a request (src/triggers/). */

@@ -25,6 +25,7 @@ const AUTH = `export default { async fetch(request) {
     host: request.headers.get('host'),
     token: request.headers.get('authorization'),
     forged: request.headers.get('x-isolane-service-call'),
+    forwardedFor: request.headers.get('x-forwarded-for'),
     body: request.method === 'POST' ? await request.text() : null,
   }, { status: 201, headers: { 'x-from': 'auth' } });
 } };`;
@@ -52,6 +53,14 @@ const GATEWAY = `export default { async fetch(request, env) {
       return Response.json({ status: answer.status, body: await answer.json() });
     }
     case '/shape': return Response.json([String(env.AUTH), typeof env.AUTH.fetch, typeof env.AUTH.connect]);
+    case '/fragment': return Response.json((await (await env.AUTH.fetch('https://auth.internal/verify#frag')).json()).url);
+    case '/schemes': {
+      const out = [];
+      for (const url of ['ftp://auth.internal/', 'data:text/plain,hi', 'file:///etc/passwd']) {
+        try { const r = await env.AUTH.fetch(url); out.push('answered ' + r.status); } catch (e) { out.push(e.name + ': ' + e.message); }
+      }
+      return Response.json(out);
+    }
   }
   return new Response('not found', { status: 404 });
 } };`;
@@ -64,11 +73,25 @@ const LOOP = `export default { async fetch(request, env) {
   return answer;
 } };`;
 
+// Each call fans out 8 more, three levels down: 584 calls without a bound on the tree.
+const FAN = `export default { async fetch(request, env) {
+  const depth = Number(new URL(request.url).searchParams.get('d') ?? 0);
+  if (depth === 3) return Response.json({ calls: 0, refused: 0 });
+  const answers = await Promise.all(Array.from({ length: 8 }, () => env.SELF.fetch('https://fan.internal/?d=' + (depth + 1))));
+  let calls = 0, refused = 0;
+  for (const a of answers) {
+    if (a.status === 200) { const b = await a.json(); calls += 1 + b.calls; refused += b.refused; }
+    else if (a.status === 508 && (await a.json()).error.code === 'ISO_ERR_SERVICE_CALLS') refused++;
+  }
+  return Response.json({ calls, refused });
+} };`;
+
 t.before(async () => {
   const deploys = [
     ['auth', AUTH, []],
     ['gateway', GATEWAY, [{ type: 'service', name: 'AUTH', service: 'auth' }, { type: 'service', name: 'GONE', service: 'not-deployed' }]],
     ['loop', LOOP, [{ type: 'service', name: 'SELF', service: 'loop' }]],
+    ['fan', FAN, [{ type: 'service', name: 'SELF', service: 'fan' }]],
   ] as const;
   for (const [name, source, bindings] of deploys) {
     const res = await deployMultipart(server, name, { main_module: 'main.js', bindings }, { 'main.js': source });
@@ -82,7 +105,7 @@ t.test("the bound worker gets the caller's request, and its answer comes back", 
   t.same(res.json(), {
     status: 201,
     from: 'auth',
-    body: { url: 'https://auth.internal/verify?user=7', method: 'GET', host: 'auth.internal', token: 'Bearer abc', forged: null, body: null },
+    body: { url: 'https://auth.internal/verify?user=7', method: 'GET', host: 'auth.internal', token: 'Bearer abc', forged: null, forwardedFor: null, body: null },
   }, "the URL the caller fetched, its headers; the caller's own copy of the call header does not pass");
   const records = await Promise.all(['gateway', 'auth'].map((worker) => server.record((line) => line.type === 'invocation' && line.worker === worker)));
   t.same(records.map((r) => r.outcome), ['ok', 'ok'], 'each side is an invocation with its own record');
@@ -109,6 +132,25 @@ t.test('a binding to a worker that is not deployed answers 404; a loop ends at t
   t.equal(loop.status, 200, loop.text);
   t.same(loop.json(), { depth: 16, status: 508, error: 'ISO_ERR_SERVICE_DEPTH' }, 'the 16th call in the chain is refused, and each level answers');
   t.same((await send(server, 'gateway.localhost', '/shape')).json(), ['[object Fetcher]', 'function', 'function']);
+});
+
+t.test("a request's whole tree of calls is bounded, not only its depth", async (t) => {
+  const res = await send(server, 'fan.localhost', '/');
+  t.equal(res.status, 200, res.text);
+  const { calls, refused } = res.json();
+  t.ok(calls <= 2 * 64, `${calls} calls answered: at most 64 in each of the two serving processes, not 584`);
+  t.ok(refused > 0, `${refused} refused with ISO_ERR_SERVICE_CALLS`);
+});
+
+t.test('only http(s) URLs reach a service; a fragment does not; the caller\'s forwarding headers pass on as they are', async (t) => {
+  t.same((await send(server, 'gateway.localhost', '/schemes')).json(), [
+    'TypeError: Fetch API cannot load: ftp://auth.internal/',
+    'TypeError: Fetch API cannot load: data:text/plain,hi',
+    'TypeError: Fetch API cannot load: file:///etc/passwd',
+  ]);
+  t.equal((await send(server, 'gateway.localhost', '/fragment')).json(), 'https://auth.internal/verify');
+  const passed = await send(server, 'gateway.localhost', '/pass', { headers: { 'x-forwarded-for': '203.0.113.9' } });
+  t.equal(passed.json().forwardedFor, '203.0.113.9, 127.0.0.1', "the client's address once, as the gateway saw it: the loopback hop adds nothing");
 });
 
 t.test('a client cannot forge a service call: the header is ignored and never reaches a worker', async (t) => {

@@ -52,6 +52,14 @@ export interface Binding {
   service?: string;
 }
 
+/**
+ * The binding named `name` of type `type` in `bindings`: a worker's call names its binding, never what
+ * it reaches, so it reaches only what its deployed version binds.
+ */
+export function boundAs(bindings: readonly Binding[], name: string, type: BindingType): Binding | undefined {
+  return bindings.find((binding) => binding.name === name && binding.type === type);
+}
+
 export type ModuleType = 'esm' | 'text' | 'json' | 'data';
 
 export interface WorkerModule {

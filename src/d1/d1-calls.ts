@@ -3,7 +3,7 @@
  * names its binding, never a database: the id comes from the deployed version, so a worker reaches only
  * the databases it is bound to. The request is checked here, whatever the runtime sent.
  */
-import type { Version } from '../types.ts';
+import { boundAs, type Version } from '../types.ts';
 import { D1_LIMITS, type D1Request, type D1Statement, type D1Value } from './d1-database.ts';
 
 /** A request the host refuses before it runs: the worker sees D1_ERROR with the message. */
@@ -11,7 +11,7 @@ export class D1RequestError extends Error {}
 
 /** The database bound as `binding` in `version`, or null. */
 export function d1DatabaseOf(version: Version, binding: string): string | null {
-  return version.bindings.find((b) => b.name === binding && b.type === 'd1')?.databaseId ?? null;
+  return boundAs(version.bindings, binding, 'd1')?.databaseId ?? null;
 }
 
 /** exec()'s text: its lines are statements of at most D1_LIMITS.sqlBytes each. */

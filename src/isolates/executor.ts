@@ -14,7 +14,7 @@
  * - give back the memory of isolates that went idle (MemoryReducer).
  */
 import type { RuntimeBundle } from './runtime-bundle.ts';
-import type { Outcome, Version } from '../types.ts';
+import { boundAs, type Outcome, type Version } from '../types.ts';
 import type { FromExecutor, InvokeMessage, RequestData, ScheduledEventData, ToExecutor } from './protocol.ts';
 import { IsolaneError } from '../errors.ts';
 import { Invocation } from './invocation.ts';
@@ -794,7 +794,7 @@ export class Executor {
 
   /** Where a fetch through service binding `binding` goes (src/outbound/service-call.ts), or why it cannot. */
   #serviceRoute(version: Version, binding: string, url: string, invocation: Invocation): ServiceRoute | string {
-    const worker = version.bindings.find((b) => b.name === binding && b.type === 'service')?.service;
+    const worker = boundAs(version.bindings, binding, 'service')?.service;
     if (!worker) return `no service is bound as ${binding}`;
     if (this.#services === null) return 'service bindings are not available on this server';
     const href = serviceCallUrl(url);

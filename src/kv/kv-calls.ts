@@ -5,7 +5,7 @@
  * `[error, json, bytes]` like crypto.subtle's op: `error` '' on success, else a message the runtime
  * throws as a TypeError.
  */
-import type { Version } from '../types.ts';
+import { boundAs, type Version } from '../types.ts';
 import { KvInputError, type KvNamespaces } from './kv-namespace.ts';
 
 /** Workers KV allows 1,000 operations per invocation. */
@@ -15,7 +15,7 @@ export type KvResult = [error: string, json: string, bytes: ArrayBuffer | null];
 
 export function kvCall(namespaces: KvNamespaces, version: Version, args: unknown[]): KvResult {
   const [op, binding, key, value, optionsJson] = args as [string, string, string, ArrayBuffer | null, string];
-  const bound = version.bindings.find((b) => b.name === binding && b.type === 'kv_namespace');
+  const bound = boundAs(version.bindings, binding, 'kv_namespace');
   if (!bound?.namespaceId) return [`no KV namespace is bound as ${String(binding)}`, '', null];
   try {
     const namespace = namespaces.get(bound.namespaceId);

@@ -18,12 +18,12 @@ import { IsolaneError } from '../errors.ts';
 import { D1RequestError, parseD1Request } from '../d1/d1-calls.ts';
 import { checkDatabaseId, D1_LIMITS, type D1Answer, type D1Request } from '../d1/d1-database.ts';
 import { parseAnswer, type D1Processes } from '../d1/d1-processes.ts';
+import { STORAGE_ID } from '../validation/storage-id.ts';
 
 /** A script for /exec: migrations and seed data. */
 const MAX_SCRIPT_BYTES = 10 * 1024 * 1024;
 const MAX_QUERY_BODY_BYTES = (D1_LIMITS.sqlBytes + 64 * 1024) * 16;
 
-const FILE = /^([A-Za-z0-9_-]{1,64})\.sqlite$/;
 
 export function d1Routes(app: Hono, d1: D1Processes): void {
   const run = async (database: string, request: D1Request): Promise<D1Answer & { ok: true }> => {
@@ -44,8 +44,8 @@ export function d1Routes(app: Hono, d1: D1Processes): void {
       // No database was made yet.
     }
     const databases = names.flatMap((name) => {
-      const id = FILE.exec(name)?.[1];
-      return id ? [{ id, bytes: statSync(join(d1.dir, name)).size }] : [];
+      const id = name.endsWith('.sqlite') ? name.slice(0, -'.sqlite'.length) : '';
+      return STORAGE_ID.test(id) ? [{ id, bytes: statSync(join(d1.dir, name)).size }] : [];
     });
     return c.json({ databases });
   });

@@ -15,6 +15,7 @@
 import { statSync } from 'node:fs';
 import { constants, DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { IsolaneError } from '../errors.ts';
+import { STORAGE_ID } from '../validation/storage-id.ts';
 
 export const D1_LIMITS = Object.freeze({
   sqlBytes: 100_000,
@@ -35,10 +36,9 @@ export const D1_LIMITS = Object.freeze({
 /** Size on disk a database may reach (D1's is 10 GB; one machine's disk is shared by every tenant). */
 export const D1_DEFAULT_MAX_BYTES = 1024 * 1024 * 1024;
 
-export const DATABASE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function checkDatabaseId(id: string): void {
-  if (!DATABASE_ID.test(id)) throw new IsolaneError('ISO_ERR_D1_INVALID', `a D1 database id is 1 to 64 letters, digits, - or _, not ${JSON.stringify(id)}`);
+  if (!STORAGE_ID.test(id)) throw new IsolaneError('ISO_ERR_D1_INVALID', `a D1 database id is 1 to 64 letters, digits, - or _, not ${JSON.stringify(id)}`);
 }
 
 /** A cell or a bound value as D1 carries them: a BLOB is an array of byte values. */

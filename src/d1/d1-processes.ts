@@ -217,8 +217,10 @@ export class D1Processes {
         if (child.job) this.#time(child);
       }
     });
-    subprocess.once('exit', () => clearTimeout(startup));
-    subprocess.on('exit', (code, signal) => this.#end(child, `the D1 process ended (${signal ?? `code ${code}`})`));
+    subprocess.on('exit', (code, signal) => {
+      clearTimeout(startup);
+      this.#end(child, `the D1 process ended (${signal ?? `code ${code}`})`);
+    });
     subprocess.on('error', (error) => this.#end(child, `the D1 process failed: ${error.message}`));
     return child;
   }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { LRUCache } from 'lru-cache';
 import { IsolaneError } from '../errors.ts';
+import { STORAGE_ID } from '../validation/storage-id.ts';
 
 /** Workers KV's limits. */
 export const KV_LIMITS = Object.freeze({
@@ -21,10 +22,9 @@ export const KV_LIMITS = Object.freeze({
   minTtlSeconds: 60,
 });
 
-export const NAMESPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function checkNamespaceId(id: string): void {
-  if (!NAMESPACE_ID.test(id)) throw new IsolaneError('ISO_ERR_KV_INVALID', `a KV namespace id is 1 to 64 letters, digits, - or _, not ${JSON.stringify(id)}`);
+  if (!STORAGE_ID.test(id)) throw new IsolaneError('ISO_ERR_KV_INVALID', `a KV namespace id is 1 to 64 letters, digits, - or _, not ${JSON.stringify(id)}`);
 }
 
 export interface KvValue {

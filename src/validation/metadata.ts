@@ -4,8 +4,7 @@
  */
 import { IsolaneError } from '../errors.ts';
 import { parseAllowEntry } from '../outbound/egress-policy.ts';
-import { NAMESPACE_ID } from '../kv/kv-namespace.ts';
-import { DATABASE_ID } from '../d1/d1-database.ts';
+import { STORAGE_ID } from './storage-id.ts';
 import { isWorkerName } from '../store/worker-name.ts';
 import { DEFAULT_LIMITS, MAX_LIMITS, type Binding, type Limits } from '../types.ts';
 
@@ -131,11 +130,11 @@ export function parseBindings(value: unknown): Binding[] {
         if (JSON.stringify(b.json).length > MAX_JSON_BINDING_BYTES) throw fail(`json is larger than ${MAX_JSON_BINDING_BYTES} bytes`);
         return { type: 'json', name: b.name, json: b.json };
       case 'kv_namespace':
-        if (typeof b.namespace_id !== 'string' || !NAMESPACE_ID.test(b.namespace_id)) throw fail('kv_namespace needs a "namespace_id" of 1 to 64 letters, digits, - or _');
+        if (typeof b.namespace_id !== 'string' || !STORAGE_ID.test(b.namespace_id)) throw fail('kv_namespace needs a "namespace_id" of 1 to 64 letters, digits, - or _');
         return { type: 'kv_namespace', name: b.name, namespaceId: b.namespace_id };
       case 'd1':
         // Cloudflare's upload metadata names the database `id` (wrangler's database_id).
-        if (typeof b.id !== 'string' || !DATABASE_ID.test(b.id)) throw fail('d1 needs an "id" of 1 to 64 letters, digits, - or _');
+        if (typeof b.id !== 'string' || !STORAGE_ID.test(b.id)) throw fail('d1 needs an "id" of 1 to 64 letters, digits, - or _');
         return { type: 'd1', name: b.name, databaseId: b.id };
       case 'service':
         if (!isWorkerName(b.service)) throw fail('service needs a "service": the name of a worker');

@@ -19,6 +19,7 @@ import { freePort } from './free-port.ts';
 import type { DueTrigger } from '../triggers/cron-scheduler.ts';
 import type { InvocationRecord, Route, Version } from '../types.ts';
 import type { FromServing, Metering, ServingProcessData, ToServing } from './protocol.ts';
+import { servingExecArgv } from './young-generation.ts';
 
 interface ServingProcess {
   index: number;
@@ -136,9 +137,9 @@ export class ServingPool {
   static async start(options: ServingPoolOptions): Promise<ServingPool> {
     // The primary may run with a small young generation (`--max-semi-space-size`, see package.json's start
     // script): its metering churns through short-lived objects, and V8's default let its new space grow to
-    // ~120 MB committed for ~10 MB live (+44 MB RSS in a 10-minute soak). The serving processes allocate
-    // per request and keep V8's default.
-    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--max-semi-space-size'));
+    // ~120 MB committed for ~10 MB live (+44 MB RSS in a 10-minute soak). The serving processes get their
+    // own (young-generation.ts).
+    const execArgv = servingExecArgv(process.execArgv);
     cluster.setupPrimary({ exec: fileURLToPath(new URL('./serving-process.ts', import.meta.url)), serialization: 'advanced', execArgv });
     // Port 0 becomes one free port before any process listens, and every process, replacements too,
     // listens on that number. Left at 0, the cluster's shared handle lasts only while one process holds

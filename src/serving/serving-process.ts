@@ -31,6 +31,7 @@ import { InvocationRoutes } from './invocation-routes.ts';
 import { SLOW_START_MS, VersionBuilds } from './version-builds.ts';
 import type { FromServing, ServingInit, ServingProcessData, ToServing } from './protocol.ts';
 import { loopbackOrigin } from '../outbound/service-call.ts';
+import { unsetYoungGenerationFlag } from './young-generation.ts';
 
 const post = (message: FromServing, sent?: () => void) => {
   if (process.connected) process.send!(message, undefined, undefined, sent);
@@ -58,6 +59,8 @@ const STATS_EVERY_MS = 1000;
 const IDLE_SWEEP_MS = 1000;
 // Batches the wake-ups of isolated-vm's timeout threads (created from this thread); see thread-cpu.ts.
 setTimerSlackNs(1_000_000);
+// Before the first isolate: the flag that sized this process's heap would size the tenants' too.
+unsetYoungGenerationFlag();
 
 const forward = new ForwardMeter(post);
 const onLog = (line: { worker: string; requestId: string | null; level: string; message: string }) => forward.console(line.worker, line.requestId, line.level, line.message);

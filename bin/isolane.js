@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the CLI on the project's pinned Node 24 (the `node` npm package), with the flag isolated-vm needs
 // and a young generation capped at 8 MB per semi-space for the primary process (src/serving/serving-pool.ts
-// says why; the serving processes get 4 MB, src/serving/young-generation.ts).
+// says why; the serving processes get 8 MB too, src/serving/young-generation.ts).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Run with --max-semi-space-size=4 and --trace-gc-nvp (test/serving/young-generation.test.ts): clears the
+ * Run with the serving processes' flags and --trace-gc-nvp (test/serving/young-generation.test.ts): clears the
  * flag as a serving process does (unless told not to), then makes a tenant-sized isolate whose young objects
  * survive scavenges, so its new space grows to whatever bound it has. The trace lines say how far.
  */

@@ -98,9 +98,9 @@ export class Subrequests {
     this.#fetches.set(fetchId, { controller, timer });
     const go = () => {
       waiting = false;
+      // Cancelled by the worker while it waited (a timeout while waiting answers from the timer).
       if (controller.signal.aborted) {
-        this.#over(fetchId);
-        done(controller.signal.reason instanceof DOMException && controller.signal.reason.name === 'TimeoutError' ? { ok: false, name: 'TypeError', message: 'fetch failed: timed out' } : { ok: false, name: 'AbortError', message: 'The operation was aborted.' });
+        done({ ok: false, name: 'AbortError', message: 'The operation was aborted.' });
         this.#waiting.shift()?.();
         return;
       }

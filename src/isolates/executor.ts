@@ -36,7 +36,7 @@ import { warmRuntimeCache } from './runtime-warmup.ts';
 import { SpareIsolates } from './spare-isolates.ts';
 import { MemoryReducer } from './memory-reducer.ts';
 import { threadCpuUs } from '../limits/thread-cpu.ts';
-import { restartWatch, sliceOverBudget, tenantCpuUs } from '../limits/watchdog.ts';
+import { recentTenantCpuUs, restartWatch, sliceOverBudget, tenantCpuUs } from '../limits/watchdog.ts';
 import { RequestQueues, RunningBatch, type QueuedRequest } from './request-batches.ts';
 import { kvCall, MAX_KV_OPS_PER_INVOCATION } from '../kv/kv-calls.ts';
 import { KvNamespaces } from '../kv/kv-namespace.ts';
@@ -606,8 +606,11 @@ export class Executor {
         return serviceCall(op, args);
       case 'respond': {
         const [id, status, lines, body, done, statusText] = args as [number, number, string, ArrayBuffer | string | null, boolean, unknown];
-        this.#respond(live, id, status, reasonPhrase(statusText), lines, body);
-        return done === true ? this.#done(live, id) : undefined;
+        // One reading of the tenant clock serves the limit check and, with `done`, the batch's boundary:
+        // most requests answer and finish in this one call.
+        const nowUs = recentTenantCpuUs();
+        this.#respond(live, id, status, reasonPhrase(statusText), lines, body, nowUs);
+        return done === true ? this.#done(live, id, nowUs) : undefined;
       }
       case 'respondStream': {
         const [id, status, lines, statusText] = args as [number, number, string, unknown];
@@ -889,11 +892,11 @@ export class Executor {
     this.#post({ t: 'log', worker, requestId, level, message: line });
   }
 
-  #respond(live: LiveIsolate, id: number, status: number, statusText: string, lines: string, body: ArrayBuffer | string | null): void {
+  #respond(live: LiveIsolate, id: number, status: number, statusText: string, lines: string, body: ArrayBuffer | string | null, nowUs: number): void {
     const invocation = this.#invocationIn(live, id);
     if (!invocation || invocation.responded || invocation.ended) return;
     // Over its limit already: the slice ends exceededCpu, and its answer must not go out as a success.
-    if (sliceOverBudget()) {
+    if (sliceOverBudget(nowUs)) {
       invocation.failure = 'exceededCpu';
       return;
     }
@@ -911,8 +914,9 @@ export class Executor {
   /**
    * The runtime is done with invocation `id` (host 'done', or 'respond' with done). In a batch, the
    * answer tells the runtime whether to start the next request: not in an isolate unfit for more work.
+   * `nowUs`: the caller's `tenantCpuUs()` reading, just taken.
    */
-  #done(live: LiveIsolate, id: number): boolean {
+  #done(live: LiveIsolate, id: number, nowUs?: number): boolean {
     const entry = this.#invocations.get(id);
     if (entry?.live === live) {
       entry.invocation.finished = true;
@@ -921,7 +925,7 @@ export class Executor {
     }
     if (live.batch === null) return true;
     // In a batch, the next request starts now: its CPU and its limit count from here.
-    const nowUs = tenantCpuUs();
+    nowUs ??= recentTenantCpuUs();
     const next = live.batch.advance(id, nowUs, !live.poisoned);
     if (!next) return !live.poisoned;
     live.current = next;

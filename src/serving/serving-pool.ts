@@ -19,6 +19,7 @@ import { freePort } from './free-port.ts';
 import type { DueTrigger } from '../triggers/cron-scheduler.ts';
 import type { InvocationRecord, Route, Version } from '../types.ts';
 import type { FromServing, Metering, ServingProcessData, ToServing } from './protocol.ts';
+import { servingEnv } from './malloc-arenas.ts';
 import { servingExecArgv } from './young-generation.ts';
 
 interface ServingProcess {
@@ -167,7 +168,7 @@ export class ServingPool {
     const { processes: _p, onMetering: _m, onEvent: _e, recycle: _r, hungAfterMs: _h, ...rest } = this.#options;
     // The cluster gives every process that listens on the same (address, port) the same handle.
     const data: ServingProcessData = { ...rest, port: this.#options.port };
-    const worker = cluster.fork();
+    const worker = cluster.fork(servingEnv(process.env));
     let listened: () => void = () => {};
     const proc: ServingProcess = {
       index,

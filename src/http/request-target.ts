@@ -37,6 +37,8 @@ export function requestTarget(hostHeader: string | undefined, target: string): R
   if (target.charCodeAt(0) === 0x2f /* / */) {
     if (hostHeader === undefined || hostHeader === '') return { error: 'ISO_ERR_HTTP_HOST_MISSING' };
     if (!validHost(hostHeader)) return { error: 'ISO_ERR_HTTP_HOST_INVALID', message: `the Host header ${JSON.stringify(hostHeader.slice(0, 300))} is not a host name or an IP address with an optional port` };
+    const plain = plainTarget(hostHeader, target);
+    if (plain !== null) return plain;
     const parsed = URL.parse(`http://${hostHeader}${target}`);
     if (parsed === null) return { error: 'ISO_ERR_HTTP_TARGET_INVALID' };
     url = parsed;
@@ -52,6 +54,37 @@ export function requestTarget(hostHeader: string | undefined, target: string): R
   // A request-target has no fragment; a `#` in one is not the worker's to read.
   if (url.hash !== '' || url.href.endsWith('#')) url.hash = '';
   return { url: url.href, host, path: url.pathname, absoluteHost: target.charCodeAt(0) === 0x2f ? null : url.host };
+}
+
+/**
+ * A lowercase DNS name whose last label starts with a letter (so not an IPv4 address to the URL parser),
+ * no label starting `xn--` (IDNA checks those), no trailing dot; then a port without leading zeros.
+ */
+const PLAIN_HOST = /^(?:(?!xn--)[a-z0-9_-]+\.)*(?!xn--)[a-z][a-z0-9_-]*(?::([1-9][0-9]{0,4}))?$/;
+/**
+ * A path and query the URL parser leaves as they are: characters no percent-encode set of a special URL
+ * holds (no `%`, whose `%2e` is a dot segment; no `\`, `'`, `^`, `|`, brackets or braces), and no dot
+ * segment (nor any `/.`, to keep the check simple).
+ */
+const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&()*+,;=:@/?]*$/;
+
+/**
+ * Most requests: a plain Host and target, whose URL the WHATWG parser would give back as it is but for
+ * a default port. Built without the parser (~0.6 µs of each request); anything else takes the parser.
+ * test/http/request-target.test.ts holds both to the parser's answer.
+ */
+function plainTarget(hostHeader: string, target: string): RoutedTarget | null {
+  const host = PLAIN_HOST.exec(hostHeader);
+  if (host === null || !PLAIN_PATH.test(target) || target.includes('/.')) return null;
+  const port = host[1];
+  const name = port === undefined ? hostHeader : hostHeader.slice(0, -port.length - 1);
+  const query = target.indexOf('?');
+  return {
+    url: port === undefined || port === '80' ? `http://${name}${target}` : `http://${hostHeader}${target}`,
+    host: name,
+    path: query === -1 ? target : target.slice(0, query),
+    absoluteHost: null,
+  };
 }
 
 function validHost(value: string): boolean {

@@ -914,7 +914,7 @@ export class Executor {
   /**
    * The runtime is done with invocation `id` (host 'done', or 'respond' with done). In a batch, the
    * answer tells the runtime whether to start the next request: not in an isolate unfit for more work.
-   * `nowUs`: the caller's `tenantCpuUs()` reading, just taken.
+   * `nowUs`: the caller's reading of the tenant clock, just taken.
    */
   #done(live: LiveIsolate, id: number, nowUs?: number): boolean {
     const entry = this.#invocations.get(id);

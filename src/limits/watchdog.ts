@@ -101,7 +101,8 @@ const frames: { startUs: number; budgetUs: number }[] = [];
 
 /**
  * The clock tenants are charged and limited by: this thread's CPU time without the platform's work inside
- * slices. Every reading that meters a slice (its start, its end, a batch's boundaries) is taken from it.
+ * slices. Every reading that meters a slice (its start, its end, a batch's boundaries) is taken from it,
+ * here or through `recentTenantCpuUs`, and none is below one given before.
  */
 export function tenantCpuUs(): number {
   // The wall clock first: the CPU the thread uses between the two readings is then counted, not missed.
@@ -165,10 +166,10 @@ export function runWatched<T>(isolateId: number, cpuBudgetMs: number, run: () =>
 /**
  * Whether the running slice has used more than its budget already: the watchdog stops it at its next
  * check, but a bridge call can come first (isolated-vm copies a call's arguments before the host sees
- * them, and a 200 MB string body takes longer to copy than the limit allows). `nowUs`: a `tenantCpuUs()`
- * reading just taken, when the caller has one.
+ * them, and a 200 MB string body takes longer to copy than the limit allows). `nowUs`: a reading of the
+ * tenant clock just taken.
  */
-export function sliceOverBudget(nowUs = tenantCpuUs()): boolean {
+export function sliceOverBudget(nowUs: number): boolean {
   const frame = frames.at(-1);
   return frame !== undefined && nowUs - frame.startUs > frame.budgetUs;
 }

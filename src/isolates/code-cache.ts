@@ -82,6 +82,12 @@ export function replaceCache(key: string, compiled: Compiled): void {
   saveCache(key);
 }
 
+/** replaceCache, if `expected` is still what is kept for `key` (not made again or dropped since). */
+export function replaceCacheIfKept(key: string, expected: ivm.ExternalCopy<ArrayBuffer>, compiled: Compiled): void {
+  if (entries.peek(key)?.data === expected) replaceCache(key, compiled);
+  else compiled.cachedData?.release();
+}
+
 /** Write the cache kept for `key` to disk unless it is there already (a version that built). */
 export function saveCache(key: string): void {
   const entry = entries.get(key);

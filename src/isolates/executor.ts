@@ -21,6 +21,7 @@ import { Invocation } from './invocation.ts';
 import { IsolatePool, type IsolatePoolOptions } from './isolate-pool.ts';
 import { BridgeError, TenantIsolate } from './tenant-isolate.ts';
 import { forgetVersionCache, keepCodeCacheFiles } from './code-cache.ts';
+import { eagerCachesSettled } from './module-graph.ts';
 import { CodeCacheFiles } from './code-cache-files.ts';
 import { createEgressAgent } from '../outbound/egress-agent.ts';
 import { egressPolicy } from '../outbound/egress-policy.ts';
@@ -175,6 +176,8 @@ class LiveIsolate {
   cold = true;
   /** Served its version's first good request on this thread: remake the code cache when idle. */
   recachePending = false;
+  /** A deploy built it: unless it serves first, its idle upkeep makes the code cache of every function. */
+  eagerCachePending = false;
   /** Heap statistics cost ~3 µs: read them every few invocations, and keep the highest seen. */
   peakMemoryBytes = 0;
   /** crypto.DigestStream's hashes, made on first use. */
@@ -198,13 +201,19 @@ class LiveIsolate {
   /**
    * Idle upkeep (memory-reducer.ts): first the version's code cache made again, if asked (it serialises
    * every function compiled so far: ~1 ms for Hono, ~20 ms for a 1 MB data module, so not on a request's
-   * heels), then a collection that gives memory back. Returns the thread CPU it took, in µs.
+   * heels), with what its first request used or, if it has not served since a deploy built it, with every
+   * function (on isolated-vm's threads); then a collection that gives memory back. Returns the thread
+   * CPU it took, in µs.
    */
   reduceMemory(): number {
     const before = threadCpuUs();
     if (this.recachePending) {
       this.recachePending = false;
+      this.eagerCachePending = false;
       this.tenant.recacheCode();
+    } else if (this.eagerCachePending) {
+      this.eagerCachePending = false;
+      this.tenant.cacheEveryFunction();
     }
     this.tenant.reduceMemory();
     return threadCpuUs() - before;
@@ -356,7 +365,7 @@ export class Executor {
     this.#kv?.close();
     void this.#d1?.close();
     void this.#serviceAgent?.close();
-    return spares;
+    return Promise.all([spares, eagerCachesSettled()]).then(() => {});
   }
 
   #build(version: Version, startupCpuMs?: number, remakeCache = false): LiveIsolate {
@@ -410,6 +419,9 @@ export class Executor {
       const remakeNow = sourceLength(version) <= RECACHE_AT_DEPLOY_MAX_CHARS;
       const live = this.#build(version, startupCpuMs, remakeNow);
       if (!remakeNow && live.tenant.modulesFromSource > 0) live.recachePending = true;
+      // A cold start after a restart or an eviction, before the version has served, compiles the functions
+      // its first request calls: its deploy's isolate, idle, leaves a cache of every function for it.
+      live.eagerCachePending = remakeNow && live.tenant.modulesFromSource > 0;
       // Deploy warms the isolate: the first request to the new version finds it ready.
       live.cold = false;
       this.#pool.add(versionId, live);

@@ -92,6 +92,33 @@ t.test('a deploy makes its caches after the top-level code ran, with what that c
   t.ok(sizes.top! > sizes.later! + 1500, `the cache holds the functions top-level code called (${sizes.top} against ${sizes.later} bytes)`);
 });
 
+t.test('a deployed version that has not served leaves a cache of every function; once it has served, of what it used', async (t) => {
+  const server = await startServer(t, { args: [...DISK, '--idle-gc-ms', '200', '--executors', '1'] });
+  const called = Array.from({ length: 40 }, (_, i) => `function step${i}(x) { return x + ${i} }`).join('\n');
+  const unused = Array.from({ length: 40 }, (_, i) => `function unused${i}(s) { return s.split('').reverse().join('${i}') }`).join('\n');
+  const source = `${called}\n${unused}\nexport default { fetch() { let x = 0; ${Array.from({ length: 40 }, (_, i) => `x = step${i}(x);`).join(' ')} return new Response(String(x)) } }`;
+  t.equal((await deployMultipart(server, 'eager', { main_module: 'main.js' }, { 'main.js': source })).status, 201);
+  const version = await activeVersion(server, 'eager');
+  const [file] = await cacheFiles(server.dataDir, version, 1);
+  const path = join(server.dataDir, 'code-cache', version, file!);
+  const sizeOnceChanged = async (from: number) => {
+    for (let i = 0; i < 150; i++) {
+      const size = statSync(path).size;
+      if (size !== from) return size;
+      await sleep(20);
+    }
+    return from;
+  };
+  const atDeploy = statSync(path).size;
+  const everyFunction = await sizeOnceChanged(atDeploy);
+  t.ok(everyFunction > atDeploy + 4000, `idle, the deploy's isolate saved a cache of all 80 functions (${atDeploy} → ${everyFunction} bytes)`);
+
+  t.equal((await send(server, 'eager.localhost')).text, String((39 * 40) / 2));
+  const used = await sizeOnceChanged(everyFunction);
+  t.ok(used < everyFunction - 2000, `after its first request, one of what ran: not the 40 unused functions (${everyFunction} → ${used} bytes)`);
+  t.ok(used > atDeploy + 1000, 'but the 40 the request called');
+});
+
 t.test('a deploy that failed where it counted leaves no version built in the other process', async (t) => {
   // Every process builds a deploy at once; the first one's answer counts. Top-level code that fails by
   // chance can pass in another process, which then drops what it built (its isolate and its caches).

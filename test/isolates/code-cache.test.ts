@@ -13,6 +13,7 @@ import { cachedCode, forgetVersionCache, moduleCacheKey, replaceCache } from '..
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 import { exitOnCatastrophicError, PreparedIsolate, TenantIsolate } from '../../src/isolates/tenant-isolate.ts';
 import { runChunk } from '../../src/isolates/runtime-chunks.ts';
+import { eagerCachesSettled } from '../../src/isolates/module-graph.ts';
 import { warmRuntimeCache } from '../../src/isolates/runtime-warmup.ts';
 import { DEFAULT_LIMITS, type Version } from '../../src/types.ts';
 
@@ -45,10 +46,10 @@ export default { fetch(request) {
   limits: { ...DEFAULT_LIMITS },
 };
 
-/** Builds an isolate of `version` and returns it with the body of its answer to one request. */
-function serveOnce(): { tenant: TenantIsolate; body: string } {
+/** Builds an isolate of `of` and returns it with the body of its answer to one request. */
+function serveOnce(of: Version = version): { tenant: TenantIsolate; body: string } {
   let body = '';
-  const tenant = TenantIsolate.create(version, bundle, (op, args) => {
+  const tenant = TenantIsolate.create(of, bundle, (op, args) => {
     if (op === 'respond') body = typeof args[3] === 'string' ? args[3] : new TextDecoder().decode(args[3] as ArrayBuffer);
     return undefined;
   });
@@ -57,7 +58,7 @@ function serveOnce(): { tenant: TenantIsolate; body: string } {
   return { tenant, body };
 }
 
-const cacheBytes = (name: string) => cachedCode(moduleCacheKey(version.id, name))?.copy().byteLength ?? 0;
+const cacheBytes = (name: string, of: Version = version) => cachedCode(moduleCacheKey(of.id, name))?.copy().byteLength ?? 0;
 
 t.teardown(() => forgetVersionCache(version.id));
 
@@ -95,6 +96,40 @@ t.test('after a request the cache is made again, with the functions that request
   unserved.enter(['request', 1, 'GET', 'http://cache.test/hello', 'host\ncache.test', null], 1000);
   t.equal(body, `/hello ${3 * 780}`);
   unserved.dispose();
+});
+
+t.test('an isolate that has not served saves a cache of every function; it stays lazy itself, and remakes it with what it used', async (t) => {
+  // 40 functions the request calls, and 40 no code ever calls.
+  const unused = Array.from({ length: 40 }, (_, i) => `function unused${i}(n) { let s = ''; for (let j = 0; j < n; j++) s += String.fromCharCode(65 + ((j * ${i}) % 26)); return s; }`).join('\n');
+  const deployed: Version = { ...version, id: 'cache-test-eager', modules: [version.modules[0]!, { name: 'routes.js', type: 'esm', content: `${handlers}\n${unused}` }] };
+  t.teardown(() => forgetVersionCache(deployed.id));
+
+  let body = '';
+  const deploy = TenantIsolate.create(deployed, bundle, (op, args) => {
+    if (op === 'respond') body = typeof args[3] === 'string' ? args[3] : new TextDecoder().decode(args[3] as ArrayBuffer);
+    return undefined;
+  }, null, undefined, true);
+  const atCompile = cacheBytes('routes.js', deployed);
+  deploy.cacheEveryFunction();
+  await eagerCachesSettled();
+  const atDeploy = cacheBytes('routes.js', deployed);
+  t.ok(atDeploy > atCompile * 1.5, `made on isolated-vm's threads, the cache of every function replaced the deploy's (${atCompile} → ${atDeploy} bytes)`);
+
+  const next = serveOnce(deployed);
+  t.equal(next.tenant.modulesFromCache, 2, 'the next isolate compiles from the deploy\'s cache');
+  t.equal(next.body, `/hello ${3 * 780}`);
+  next.tenant.recacheCode();
+  const remade = cacheBytes('routes.js', deployed);
+  t.ok(remade <= atDeploy * 1.02, `its first request compiled nothing the cache did not hold (${atDeploy} → ${remade} bytes)`);
+  t.ok(remade >= atDeploy * 0.98, 'and it holds every function, the unused ones too');
+  next.tenant.dispose();
+
+  deploy.enter(['request', 1, 'GET', 'http://cache.test/hello', 'host\ncache.test', null], 1000);
+  t.equal(body, `/hello ${3 * 780}`, 'the deploy\'s own isolate serves');
+  deploy.recacheCode();
+  const used = cacheBytes('routes.js', deployed);
+  t.ok(used < atDeploy * 0.8, `and, made again from it once it has served, the cache holds only what ran (${atDeploy} → ${used} bytes)`);
+  deploy.dispose();
 });
 
 t.test('a cache V8 rejects is dropped and the module compiled from source', async (t) => {

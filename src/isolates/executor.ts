@@ -113,6 +113,12 @@ const MAX_LOG_CHARS_PER_INVOCATION = 256 * 1024;
 /** Versions up to this much source have their code cache made again right after the deploy build. */
 const RECACHE_AT_DEPLOY_MAX_CHARS = 256 * 1024;
 /**
+ * Versions with less source than this get no cache of every function (module-graph.ts,
+ * saveEagerModuleCaches): their first request compiles next to nothing (a tiny worker: ~0.08 ms), and the
+ * scratch isolate would cost the serving thread ~1.5 ms.
+ */
+const EAGER_CACHE_MIN_CHARS = 2 * 1024;
+/**
  * Invocations between two heap measurements of an isolate (the first one is always measured). Reading
  * them takes isolated-vm's locking: at 16, ~1.5% of a serving process's CPU at full load.
  */
@@ -421,7 +427,7 @@ export class Executor {
       if (!remakeNow && live.tenant.modulesFromSource > 0) live.recachePending = true;
       // A cold start after a restart or an eviction, before the version has served, compiles the functions
       // its first request calls: its deploy's isolate, idle, leaves a cache of every function for it.
-      live.eagerCachePending = remakeNow && live.tenant.modulesFromSource > 0;
+      live.eagerCachePending = remakeNow && sourceLength(version) >= EAGER_CACHE_MIN_CHARS && live.tenant.modulesFromSource > 0;
       // Deploy warms the isolate: the first request to the new version finds it ready.
       live.cold = false;
       this.#pool.add(versionId, live);

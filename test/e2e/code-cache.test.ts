@@ -94,6 +94,12 @@ t.test('a deploy makes its caches after the top-level code ran, with what that c
 
 t.test('a deployed version that has not served leaves a cache of every function; once it has served, of what it used', async (t) => {
   const server = await startServer(t, { args: [...DISK, '--idle-gc-ms', '200', '--executors', '1'] });
+  // A tiny worker's first request compiles next to nothing: its cache stays as the deploy made it.
+  t.equal((await deployMultipart(server, 'tiny', { main_module: 'main.js' }, { 'main.js': `export default { fetch() { return new Response('tiny') } }` })).status, 201);
+  const tinyVersion = await activeVersion(server, 'tiny');
+  const [tinyFile] = await cacheFiles(server.dataDir, tinyVersion, 1);
+  const tinyPath = join(server.dataDir, 'code-cache', tinyVersion, tinyFile!);
+  const tinyAtDeploy = statSync(tinyPath).size;
   const called = Array.from({ length: 40 }, (_, i) => `function step${i}(x) { return x + ${i} }`).join('\n');
   const unused = Array.from({ length: 40 }, (_, i) => `function unused${i}(s) { return s.split('').reverse().join('${i}') }`).join('\n');
   const source = `${called}\n${unused}\nexport default { fetch() { let x = 0; ${Array.from({ length: 40 }, (_, i) => `x = step${i}(x);`).join(' ')} return new Response(String(x)) } }`;
@@ -112,6 +118,7 @@ t.test('a deployed version that has not served leaves a cache of every function;
   const atDeploy = statSync(path).size;
   const everyFunction = await sizeOnceChanged(atDeploy);
   t.ok(everyFunction > atDeploy + 4000, `idle, the deploy's isolate saved a cache of all 80 functions (${atDeploy} → ${everyFunction} bytes)`);
+  t.equal(statSync(tinyPath).size, tinyAtDeploy, 'the tiny worker, idle for longer, kept its cache');
 
   t.equal((await send(server, 'eager.localhost')).text, String((39 * 40) / 2));
   const used = await sizeOnceChanged(everyFunction);

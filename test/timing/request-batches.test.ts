@@ -115,9 +115,12 @@ t.test('each request of a batch is charged its own CPU and has its own CPU limit
   const [lowUs, highUs] = [Math.min(expectedUs, afterUs), Math.max(expectedUs, afterUs)];
   t.same(entries, ['requests'], 'one entry');
   t.same(ended.map((e) => e.outcome), ['ok', 'ok', 'ok', 'ok', 'ok'], 'none ran into the limit: 60 ms in all, under 50 ms each');
+  // Above, a wider margin: with another test file on the second core the same burn has also been charged
+  // 44 ms (calibrated 30 ms before and after, in a full `npm test`). Still under what both burns cost
+  // together (~60 ms), which a batch charging one request for another's CPU would show.
   for (const i of [1, 3]) {
     const cpuUs = ended[i]!.cpuUs;
-    t.ok(cpuUs > lowUs - Math.max(3000, lowUs * 0.2) && cpuUs < highUs + Math.max(3000, highUs * 0.2), `the burning one is charged its CPU (${cpuUs} µs, calibrated ${expectedUs} µs before and ${afterUs} µs after)`);
+    t.ok(cpuUs > lowUs - Math.max(3000, lowUs * 0.2) && cpuUs < highUs + Math.max(3000, highUs * 0.6), `the burning one is charged its CPU (${cpuUs} µs, calibrated ${expectedUs} µs before and ${afterUs} µs after)`);
   }
   for (const i of [0, 2, 4]) t.ok(ended[i]!.cpuUs < 3000, `a light one is charged only its own (${ended[i]!.cpuUs} µs)`);
 });

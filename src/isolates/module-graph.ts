@@ -204,7 +204,8 @@ export function saveEagerModuleCaches(version: Version): void {
       // The cache made at compile time stays: a first request is only slower.
     })
     .finally(() => {
-      scratch.dispose();
+      // Never a rejection here: `work` is only ever awaited through allSettled.
+      if (!scratch.isDisposed) scratch.dispose();
       eagerWork.delete(work);
     });
   eagerWork.add(work);

@@ -422,12 +422,14 @@ export class Executor {
       // next isolate of the version starts ~0.7 ms sooner), for cold starts after a restart or an eviction.
       // The cost grows with the code (Hono's 110 KB: ~1 ms; a 1 MB data module: 34 ms, for nothing), so a
       // bigger version's waits for its idle upkeep.
-      const remakeNow = sourceLength(version) <= RECACHE_AT_DEPLOY_MAX_CHARS;
+      const chars = sourceLength(version);
+      const remakeNow = chars <= RECACHE_AT_DEPLOY_MAX_CHARS;
       const live = this.#build(version, startupCpuMs, remakeNow);
-      if (!remakeNow && live.tenant.modulesFromSource > 0) live.recachePending = true;
+      const fromSource = live.tenant.modulesFromSource > 0;
+      if (!remakeNow && fromSource) live.recachePending = true;
       // A cold start after a restart or an eviction, before the version has served, compiles the functions
       // its first request calls: its deploy's isolate, idle, leaves a cache of every function for it.
-      live.eagerCachePending = remakeNow && sourceLength(version) >= EAGER_CACHE_MIN_CHARS && live.tenant.modulesFromSource > 0;
+      live.eagerCachePending = remakeNow && chars >= EAGER_CACHE_MIN_CHARS && fromSource;
       // Deploy warms the isolate: the first request to the new version finds it ready.
       live.cold = false;
       this.#pool.add(versionId, live);

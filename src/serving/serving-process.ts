@@ -122,7 +122,10 @@ const server = createServer(
     // Node checks those timeouts on this period (30 s by default): often enough for the headers timeout to mean it.
     connectionsCheckingInterval: Math.min(30_000, Math.max(100, data.headersTimeoutMs / 4)), requireHostHeader: false,
     // WebSocket upgrades come to 'upgrade' below; any other Upgrade header is an ordinary request.
-    shouldUpgradeCallback: isWebSocketUpgrade },
+    shouldUpgradeCallback: isWebSocketUpgrade,
+    // A request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112 §6.3): its body
+    // stream starts ended, so Node skips the resume, 'end' and 'close' of an unread stream per request.
+    optimizeEmptyRequests: true },
   dataPlane,
 );
 server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => acceptUpgrade(req, socket, head, dataPlane));

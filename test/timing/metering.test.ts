@@ -32,9 +32,13 @@ t.test('a worker that burns a known amount of CPU is charged within 1 ms of it',
     charged.push(server.logs.filter((l) => l.type === 'invocation' && l.worker === 'burner')[3 + i]!.cpuUs as number);
   }
   calibration.dispose();
-  const differences = charged.map((c, i) => c - burned[i]!);
   t.comment(`burned ${burned.map((c) => c.toFixed(0)).join(', ')} µs; charged ${charged.map((c) => c.toFixed(0)).join(', ')} µs`);
-  t.ok(Math.abs(median(differences)) < 1000, `median of charged - burned: ${median(differences).toFixed(0)} µs (burned ~${median(burned).toFixed(0)} µs)`);
+  // The least of each side: on a virtual machine a thread's CPU clock runs on while the host holds its
+  // vCPU, so load only ever adds to a reading, to either side's, by up to milliseconds (seen in CI).
+  // The least reading of each is the one the host left alone; a charge that is off by a constant
+  // (the request's handling counted twice, a clock read at the wrong boundary) moves it all the same.
+  const difference = Math.min(...charged) - Math.min(...burned);
+  t.ok(Math.abs(difference) < 1000, `least charged - least burned: ${difference.toFixed(0)} µs (burned ~${median(burned).toFixed(0)} µs)`);
 });
 
 t.test('waiting on timers is not charged as CPU', async (t) => {
@@ -49,12 +53,20 @@ t.test('waiting on timers is not charged as CPU', async (t) => {
   // The first requests to an isolate run its request path and its timers for the first time (compiling
   // them, ~3 ms on a busy machine): that is not sleeping, so they are done before the one measured.
   for (let i = 0; i < 3; i++) await send(server, 'sleeper.localhost', '/warm');
-  const reply = await send(server, 'sleeper.localhost');
-  t.equal(reply.text, 'rested');
-  const record = await server.record((l) => l.type === 'invocation' && l.worker === 'sleeper' && l.bytesOut === 6);
-  t.ok((record.wallMs as number) >= 200, `wall ${record.wallMs} ms`);
-  t.ok((record.cpuUs as number) < 3000, `charged ${record.cpuUs} µs of CPU for 200 ms of waiting`);
-  t.equal(record.billedMs, Math.max(1, Math.ceil((record.cpuUs as number) / 1000)));
+  // Three rests, one after another; the least charge counts (a preempted vCPU only adds, see above):
+  // had the waiting been charged, every one of them would be over 200 ms.
+  const records: LogLine[] = [];
+  for (let i = 0; i < 3; i++) {
+    const reply = await send(server, 'sleeper.localhost');
+    t.equal(reply.text, 'rested');
+    records.push(await server.record((l) => l.type === 'invocation' && l.worker === 'sleeper' && l.bytesOut === 6 && !records.includes(l)));
+  }
+  for (const record of records) {
+    t.ok((record.wallMs as number) >= 200, `wall ${record.wallMs} ms`);
+    t.equal(record.billedMs, Math.max(1, Math.ceil((record.cpuUs as number) / 1000)));
+  }
+  const least = Math.min(...records.map((r) => r.cpuUs as number));
+  t.ok(least < 3000, `charged ${records.map((r) => r.cpuUs).join(', ')} µs of CPU for 200 ms of waiting each`);
 });
 
 t.test('every invocation has one full record; usage and /metrics add them up', async (t) => {

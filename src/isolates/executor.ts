@@ -50,6 +50,14 @@ export type Post = (message: FromExecutor, transfer?: ArrayBuffer[]) => void;
 
 type ServiceRoute = NonNullable<SubrequestInit['service']>;
 
+/**
+ * What an isolate's next idle upkeep does to its version's code cache: make it again from what the
+ * isolate compiled (it served its version's first good request on this thread, or a deploy built a
+ * version too big to remake at once), or make one of every function (a deploy built it and it has not
+ * served), or leave it.
+ */
+type CacheUpkeep = 'remake' | 'everyFunction' | null;
+
 /** A tenant's timer on the host: an immediate for a 0 ms one, else a timeout. */
 type TimerHandle = NodeJS.Timeout | NodeJS.Immediate;
 
@@ -180,10 +188,7 @@ class LiveIsolate {
   inflight = 0;
   retiring = false;
   cold = true;
-  /** Served its version's first good request on this thread: remake the code cache when idle. */
-  recachePending = false;
-  /** A deploy built it: unless it serves first, its idle upkeep makes the code cache of every function. */
-  eagerCachePending = false;
+  cacheUpkeep: CacheUpkeep = null;
   /** Heap statistics cost ~3 µs: read them every few invocations, and keep the highest seen. */
   peakMemoryBytes = 0;
   /** crypto.DigestStream's hashes, made on first use. */
@@ -213,14 +218,10 @@ class LiveIsolate {
    */
   reduceMemory(): number {
     const before = threadCpuUs();
-    if (this.recachePending) {
-      this.recachePending = false;
-      this.eagerCachePending = false;
-      this.tenant.recacheCode();
-    } else if (this.eagerCachePending) {
-      this.eagerCachePending = false;
-      this.tenant.cacheEveryFunction();
-    }
+    const upkeep = this.cacheUpkeep;
+    this.cacheUpkeep = null;
+    if (upkeep === 'remake') this.tenant.recacheCode();
+    else if (upkeep === 'everyFunction') this.tenant.cacheEveryFunction();
     this.tenant.reduceMemory();
     return threadCpuUs() - before;
   }
@@ -425,11 +426,9 @@ export class Executor {
       const chars = sourceLength(version);
       const remakeNow = chars <= RECACHE_AT_DEPLOY_MAX_CHARS;
       const live = this.#build(version, startupCpuMs, remakeNow);
-      const fromSource = live.tenant.modulesFromSource > 0;
-      if (!remakeNow && fromSource) live.recachePending = true;
       // A cold start after a restart or an eviction, before the version has served, compiles the functions
       // its first request calls: its deploy's isolate, idle, leaves a cache of every function for it.
-      live.eagerCachePending = remakeNow && chars >= EAGER_CACHE_MIN_CHARS && fromSource;
+      if (live.tenant.modulesFromSource > 0) live.cacheUpkeep = !remakeNow ? 'remake' : chars >= EAGER_CACHE_MIN_CHARS ? 'everyFunction' : null;
       // Deploy warms the isolate: the first request to the new version finds it ready.
       live.cold = false;
       this.#pool.add(versionId, live);
@@ -1036,7 +1035,7 @@ export class Executor {
     const versionId = live.tenant.version.id;
     if (this.#recached.has(versionId)) return;
     this.#recached.add(versionId);
-    live.recachePending = true;
+    live.cacheUpkeep = 'remake';
   }
 
   #ensureWallTicker(): void {

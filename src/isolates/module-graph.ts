@@ -11,6 +11,7 @@ import type { Version, WorkerModule } from '../types.ts';
 import { builtinModuleName, builtinModuleSource } from './builtin-modules.ts';
 import { cachedCode, cacheOptions, compileResult, moduleCacheKey, rememberCache, replaceCache, replaceCacheIfKept, saveCache } from './code-cache.ts';
 import { isolateNatives } from '../limits/watchdog.ts';
+import { WorkUnderWay } from './work-under-way.ts';
 
 /** The scratch isolate of saveEagerModuleCaches: compiles only (a 256 KB module's functions: a few MB at most). */
 const SCRATCH_MEMORY_MB = 128;
@@ -163,8 +164,8 @@ export function recacheModules(isolate: ivm.Isolate, version: Version): void {
   }
 }
 
-/** Scratch isolates at work (saveEagerModuleCaches): isolated-vm can abort a process that exits while its threads work. */
-const eagerWork = new Set<Promise<void>>();
+/** Scratch isolates at work (saveEagerModuleCaches). */
+const eagerWork = new WorkUnderWay();
 
 /**
  * Makes, keeps and saves, for each module the version compiled, a code cache with every function
@@ -204,16 +205,14 @@ export function saveEagerModuleCaches(version: Version): void {
       // The cache made at compile time stays: a first request is only slower.
     })
     .finally(() => {
-      // Never a rejection here: `work` is only ever awaited through allSettled.
       if (!scratch.isDisposed) scratch.dispose();
-      eagerWork.delete(work);
     });
   eagerWork.add(work);
 }
 
 /** Settles once no scratch isolate of saveEagerModuleCaches is at work. */
 export function eagerCachesSettled(): Promise<void> {
-  return Promise.allSettled([...eagerWork]).then(() => {});
+  return eagerWork.settled();
 }
 
 /** Saves the version's caches for other processes (code-cache-files.ts), once it has built: never a failed upload's. */

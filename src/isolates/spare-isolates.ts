@@ -7,14 +7,14 @@
 import { DEFAULT_LIMITS } from '../types.ts';
 import type { RuntimeBundle } from './runtime-bundle.ts';
 import { exitOnCatastrophicError, PreparedIsolate } from './tenant-isolate.ts';
+import { WorkUnderWay } from './work-under-way.ts';
 
 export class SpareIsolates {
   readonly #runtime: RuntimeBundle;
   readonly #target: number;
   readonly #spares: PreparedIsolate[] = [];
   #refill: NodeJS.Timeout | null = null;
-  /** Preparations under way, each settled (never rejected) when it ends. */
-  readonly #preparing = new Set<Promise<void>>();
+  readonly #preparing = new WorkUnderWay();
   #closed = false;
 
   constructor(runtime: RuntimeBundle, target: number) {
@@ -50,7 +50,7 @@ export class SpareIsolates {
       this.#refill = null;
       this.#prepareOne();
     }
-    return Promise.race(this.#preparing);
+    return this.#preparing.first();
   }
 
   /**
@@ -75,30 +75,28 @@ export class SpareIsolates {
    * holds this one, so several can be under way.
    */
   #prepareOne(): void {
-    const preparing: Promise<void> = PreparedIsolate.prepare(this.#runtime, DEFAULT_LIMITS.memoryMb, exitOnCatastrophicError).then(
+    const preparing = PreparedIsolate.prepare(this.#runtime, DEFAULT_LIMITS.memoryMb, exitOnCatastrophicError).then(
       (spare) => {
-        this.#preparing.delete(preparing);
         if (this.#closed) spare.dispose();
         else this.#spares.push(spare);
-        this.#refillSoon();
+        return true;
       },
       (err: unknown) => {
-        this.#preparing.delete(preparing);
         process.emitWarning(`could not prepare a spare isolate: ${err instanceof Error ? err.message : String(err)}`);
+        return false;
       },
     );
     this.#preparing.add(preparing);
+    // Once it no longer counts as under way (the refill counts spares and preparations together); not
+    // after a failure, which would only fail again at once.
+    void preparing.then((prepared) => prepared && this.#refillSoon());
   }
 
-  /**
-   * Resolves once no preparation is under way (each disposes its spare as it ends): a process that
-   * exits while isolated-vm's threads still prepare one can abort in isolated-vm's teardown
-   * (`IsolateEnvironment::GetCurrent` assertion, seen at the end of a test file).
-   */
+  /** Resolves once no preparation is under way (each disposes its spare as it ends: work-under-way.ts). */
   close(): Promise<void> {
     this.#closed = true;
     if (this.#refill) clearTimeout(this.#refill);
     for (const spare of this.#spares.splice(0)) spare.dispose();
-    return Promise.allSettled([...this.#preparing]).then(() => {});
+    return this.#preparing.settled();
   }
 }

@@ -32,7 +32,7 @@
 // On the isolate pointer only TerminateExecution, SetOOMErrorHandler and SetAllowAtomicsWait are called,
 // V8 entry points whose ABI has not changed across recent V8 versions, so the watchdog also works when
 // built against older headers than the running Node's (their mangled names are checked when the library
-// loads). The heap loan, namedKeys, utf8Encode, base64Encode/Decode, get/setContinuationData, reduceMemory, runScript, primeModule and eagerModuleCache (below) use more of V8's API and are built only against
+// loads). The heap loan, namedKeys, utf8Encode, base64Encode/Decode, get/setContinuationData, reduceMemory, runScript, primeModule and eagerCodeCache (below) use more of V8's API and are built only against
 // the server Node's own headers (native/build.mjs finds them in node@24's platform package).
 #include <node_api.h>
 #include <v8.h>
@@ -536,22 +536,31 @@ void PrimeModule(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(rejected);
 }
 
-// eagerModuleCache(source, filename): V8's code cache of the module compiled with every function at once
-// (kEagerCompile), not only its top-level code; undefined on a syntax error. The host calls it in a scratch
-// isolate of its own (src/isolates/module-graph.ts), where the compile stays in V8's compilation
-// cache; it takes it off every tenant isolate's natives.
-void EagerModuleCache(const v8::FunctionCallbackInfo<v8::Value>& info) {
+// eagerCodeCache(source, filename, isModule): V8's code cache of the module (or classic script) compiled
+// with every function at once (kEagerCompile), not only its top-level code; undefined on a syntax error.
+// The origin is the one isolated-vm compiles with (a module or not is part of what V8 checks a cache
+// against). The host calls it in a scratch isolate of its own (src/isolates/module-graph.ts), where the
+// compile stays in V8's compilation cache; it takes it off every tenant isolate's natives.
+void EagerCodeCache(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
-  if (info.Length() < 2 || !info[0]->IsString() || !info[1]->IsString()) {
-    isolate->ThrowException(v8::Exception::TypeError(v8::String::NewFromUtf8Literal(isolate, "eagerModuleCache(source, filename)")));
+  if (info.Length() < 3 || !info[0]->IsString() || !info[1]->IsString() || !info[2]->IsBoolean()) {
+    isolate->ThrowException(v8::Exception::TypeError(v8::String::NewFromUtf8Literal(isolate, "eagerCodeCache(source, filename, isModule)")));
     return;
   }
-  v8::ScriptOrigin origin(info[1], 0, 0, false, -1, v8::Local<v8::Value>(), false, false, true);
+  const bool is_module = info[2]->IsTrue();
+  v8::ScriptOrigin origin(info[1], 0, 0, false, -1, v8::Local<v8::Value>(), false, false, is_module);
   v8::ScriptCompiler::Source source(info[0].As<v8::String>(), origin);
   v8::TryCatch try_catch(isolate);
-  v8::Local<v8::Module> module;
-  if (!v8::ScriptCompiler::CompileModule(isolate, &source, v8::ScriptCompiler::kEagerCompile).ToLocal(&module)) return;
-  std::unique_ptr<v8::ScriptCompiler::CachedData> cache(v8::ScriptCompiler::CreateCodeCache(module->GetUnboundModuleScript()));
+  std::unique_ptr<v8::ScriptCompiler::CachedData> cache;
+  if (is_module) {
+    v8::Local<v8::Module> module;
+    if (!v8::ScriptCompiler::CompileModule(isolate, &source, v8::ScriptCompiler::kEagerCompile).ToLocal(&module)) return;
+    cache.reset(v8::ScriptCompiler::CreateCodeCache(module->GetUnboundModuleScript()));
+  } else {
+    v8::Local<v8::UnboundScript> script;
+    if (!v8::ScriptCompiler::CompileUnboundScript(isolate, &source, v8::ScriptCompiler::kEagerCompile).ToLocal(&script)) return;
+    cache.reset(v8::ScriptCompiler::CreateCodeCache(script));
+  }
   if (!cache) return;
   v8::Local<v8::ArrayBuffer> bytes = v8::ArrayBuffer::New(isolate, static_cast<size_t>(cache->length));
   std::memcpy(bytes->Data(), cache->data, static_cast<size_t>(cache->length));
@@ -611,9 +620,9 @@ void SetFunction(v8::Local<v8::Context> context, v8::Local<v8::Object> target, c
 // isolated-vm's NativeModule entry point, run inside a tenant isolate: remember which isolate it is,
 // replace isolated-vm's out-of-memory handler and forbid Atomics.wait (see the top of the file). On
 // `target` go `namedKeys`, `utf8Encode`, `base64Encode`, `base64Decode`, `getContinuationData`,
-// `setContinuationData`, `reduceMemory`, `runScript`, `primeModule` and `eagerModuleCache` (when built
+// `setContinuationData`, `reduceMemory`, `runScript`, `primeModule` and `eagerCodeCache` (when built
 // against matching headers). The host takes `reduceMemory`, `runScript`, `primeModule` and
-// `eagerModuleCache` off and hands the object to the runtime's boot function, which keeps the others in
+// `eagerCodeCache` off and hands the object to the runtime's boot function, which keeps the others in
 // closures, away from tenant code.
 extern "C" __attribute__((visibility("default"))) void InitForContext(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Object> target) {
   just_initialized = isolate;
@@ -629,7 +638,7 @@ extern "C" __attribute__((visibility("default"))) void InitForContext(v8::Isolat
   SetFunction(context, target, "getContinuationData", GetContinuationData);
   SetFunction(context, target, "setContinuationData", SetContinuationData);
   SetFunction(context, target, "primeModule", PrimeModule);
-  SetFunction(context, target, "eagerModuleCache", EagerModuleCache);
+  SetFunction(context, target, "eagerCodeCache", EagerCodeCache);
   SetFunction(context, target, "runScript", RunScript);
 #else
   (void)context;

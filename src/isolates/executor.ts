@@ -122,7 +122,7 @@ const MAX_LOG_CHARS_PER_INVOCATION = 256 * 1024;
 const RECACHE_AT_DEPLOY_MAX_CHARS = 256 * 1024;
 /**
  * Versions with less source than this get no cache of every function (module-graph.ts,
- * saveEagerModuleCaches): their first request compiles next to nothing (a tiny worker: ~0.08 ms), and the
+ * saveEagerCodeCaches): their first request compiles next to nothing (a tiny worker: ~0.08 ms), and the
  * scratch isolate would cost the serving thread ~1.5 ms.
  */
 const EAGER_CACHE_MIN_CHARS = 2 * 1024;

@@ -13,7 +13,7 @@ import { cachedCode, cacheOptions, compileResult, moduleCacheKey, rememberCache,
 import { isolateNatives } from '../limits/watchdog.ts';
 import { WorkUnderWay } from './work-under-way.ts';
 
-/** The scratch isolate of saveEagerModuleCaches: compiles only (a 256 KB module's functions: a few MB at most). */
+/** The scratch isolate of saveEagerCodeCaches: compiles only (a 256 KB module's functions: a few MB at most). */
 const SCRATCH_MEMORY_MB = 128;
 
 export function resolveSpecifier(specifier: string, importer: string): string | null {
@@ -164,11 +164,11 @@ export function recacheModules(isolate: ivm.Isolate, version: Version): void {
   }
 }
 
-/** Scratch isolates at work (saveEagerModuleCaches). */
+/** Scratch isolates at work (saveEagerCodeCaches). */
 const eagerWork = new WorkUnderWay();
 
 /**
- * Makes, keeps and saves, for each module the version compiled, a code cache with every function
+ * Makes, keeps and saves, for each module the version compiled (or its service-worker script), a code cache with every function
  * compiled: for the version's next isolate, after a restart or an eviction, before it has served. V8
  * compiles a function on its first call, so a cache made from the isolate a deploy built holds little more
  * than the top-level code, and that isolate's first request compiles what it calls (Hono's 2.4 → 1.3 ms
@@ -179,7 +179,8 @@ const eagerWork = new WorkUnderWay();
  * Hono) and on isolated-vm's threads (Hono's 110 KB: ~5 ms); only `new ivm.Isolate` (~1.5 ms) holds
  * this thread. A cache made again or dropped meanwhile is left as it is.
  */
-export function saveEagerModuleCaches(version: Version): void {
+export function saveEagerCodeCaches(version: Version): void {
+  const isModule = version.syntax === 'module';
   const kept = version.modules.flatMap((module) => {
     const key = moduleCacheKey(version.id, module.name);
     const cache = cachedCode(key);
@@ -194,10 +195,12 @@ export function saveEagerModuleCaches(version: Version): void {
   }
   const work = (async () => {
     const natives = isolateNatives(await scratch.createContext());
-    const eagerModuleCache = natives.getSync('eagerModuleCache', { reference: true }) as ivm.Reference<(source: string, filename: string) => ArrayBuffer | undefined>;
-    if (eagerModuleCache.typeof !== 'function') return;
+    const eagerCodeCache = natives.getSync('eagerCodeCache', { reference: true }) as ivm.Reference<(source: string, filename: string, isModule: boolean) => ArrayBuffer | undefined>;
+    if (eagerCodeCache.typeof !== 'function') return;
     for (const { key, module, cache } of kept) {
-      const bytes = await eagerModuleCache.apply(undefined, [moduleSource(module), module.name], { result: { copy: true } });
+      // The source each syntax compiles (linkModules, compileServiceWorker): the cache is checked against it.
+      const source = isModule ? moduleSource(module) : module.content;
+      const bytes = await eagerCodeCache.apply(undefined, [source, module.name, isModule], { result: { copy: true } });
       if (bytes instanceof ArrayBuffer) replaceCacheIfKept(key, cache, { cachedData: new ivm.ExternalCopy(bytes, { transferOut: true }) });
     }
   })()
@@ -210,7 +213,7 @@ export function saveEagerModuleCaches(version: Version): void {
   eagerWork.add(work);
 }
 
-/** Settles once no scratch isolate of saveEagerModuleCaches is at work. */
+/** Settles once no scratch isolate of saveEagerCodeCaches is at work. */
 export function eagerCachesSettled(): Promise<void> {
   return eagerWork.settled();
 }

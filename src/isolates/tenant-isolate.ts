@@ -16,7 +16,7 @@ import { sliceFailure, type SliceFailure } from '../limits/slice-outcome.ts';
 import { asPlatformWork, forgetIsolate, runWatched, SliceStopped, tenantCpuUs, watchIsolate } from '../limits/watchdog.ts';
 import type { Outcome } from '../types.ts';
 import { cachedCode, cacheOptions, compileResult, rememberCache } from './code-cache.ts';
-import { compileServiceWorker, linkModules, recacheModules, saveEagerModuleCaches, saveModuleCaches, type ModulePrimer } from './module-graph.ts';
+import { compileServiceWorker, linkModules, recacheModules, saveEagerCodeCaches, saveModuleCaches, type ModulePrimer } from './module-graph.ts';
 import { hasNodeCompat, processEnvJson } from './builtin-modules.ts';
 import type { RuntimeBundle } from './runtime-bundle.ts';
 import { runChunk } from './runtime-chunks.ts';
@@ -148,8 +148,8 @@ class Setup {
     // The host keeps reduceMemory, primeModule and runScript; the runtime gets the rest of the natives.
     this.#reduceMemory = takeNative<() => void>(watched.natives, 'reduceMemory');
     this.#primeModule = takeNative(watched.natives, 'primeModule');
-    // Used in scratch isolates only (module-graph.ts, saveEagerModuleCaches).
-    takeNative(watched.natives, 'eagerModuleCache')?.release();
+    // Used in scratch isolates only (module-graph.ts, saveEagerCodeCaches).
+    takeNative(watched.natives, 'eagerCodeCache')?.release();
     return takeNative(watched.natives, 'runScript');
   }
 
@@ -390,11 +390,10 @@ export class TenantIsolate {
 
   /**
    * The version's code cache made with every function, apart from this isolate and after this call
-   * (module-graph.ts, saveEagerModuleCaches), for an isolate of a version that has not served. A
-   * service-worker script keeps the cache it has.
+   * (module-graph.ts, saveEagerCodeCaches), for an isolate of a version that has not served.
    */
   cacheEveryFunction(): void {
-    if (this.version.syntax === 'module') saveEagerModuleCaches(this.version);
+    saveEagerCodeCaches(this.version);
   }
 
   /** Heap plus external (ArrayBuffer) bytes: what counts against the memory limit. */

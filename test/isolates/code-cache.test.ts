@@ -207,3 +207,41 @@ t.test('a service-worker script compiles from the cache too, and is remade after
   t.equal(second.body, `script ${3 * 780}`);
   second.tenant.dispose();
 });
+
+t.test('a service-worker script that has not served gets a cache of every function too', async (t) => {
+  const unused = Array.from({ length: 40 }, (_, i) => `function unused${i}(n) { let s = ''; for (let j = 0; j < n; j++) s += String.fromCharCode(65 + ((j * ${i}) % 26)); return s; }`).join('\n');
+  const script: Version = {
+    ...version,
+    id: 'cache-test-script-eager',
+    syntax: 'service-worker',
+    main: 'worker.js',
+    modules: [{ name: 'worker.js', type: 'esm', content: `${handlers.replaceAll('export function', 'function')}\n${unused}\naddEventListener('fetch', (event) => { let total = 0; for (let i = 0; i < 40; i++) total += globalThis['route' + i](3); event.respondWith(new Response('script ' + total)); });` }],
+  };
+  t.teardown(() => forgetVersionCache(script.id));
+  const bytes = () => cachedCode(moduleCacheKey(script.id, 'worker.js'))?.copy().byteLength ?? 0;
+  const build = () => {
+    const answer = { body: '' };
+    const tenant = TenantIsolate.create(script, bundle, (op, args) => {
+      if (op === 'respond') answer.body = typeof args[3] === 'string' ? args[3] : new TextDecoder().decode(args[3] as ArrayBuffer);
+      return undefined;
+    }, null, undefined, true);
+    return { tenant, answer };
+  };
+
+  const deploy = build();
+  const atCompile = bytes();
+  deploy.tenant.cacheEveryFunction();
+  await eagerCachesSettled();
+  const atDeploy = bytes();
+  t.ok(atDeploy > atCompile * 1.5, `the cache of every function replaced the deploy's (${atCompile} → ${atDeploy} bytes)`);
+  deploy.tenant.dispose();
+
+  const next = build();
+  t.equal(next.tenant.modulesFromCache, 1, 'the next isolate compiles the script from it');
+  next.tenant.enter(['request', 1, 'GET', 'http://cache.test/', 'host\ncache.test', null], 1000);
+  t.equal(next.answer.body, `script ${3 * 780}`);
+  next.tenant.recacheCode();
+  const remade = bytes();
+  t.ok(remade >= atDeploy * 0.98 && remade <= atDeploy * 1.02, `its first request compiled nothing the cache did not hold (${atDeploy} → ${remade} bytes)`);
+  next.tenant.dispose();
+});

@@ -168,16 +168,16 @@ export function recacheModules(isolate: ivm.Isolate, version: Version): void {
 const eagerWork = new WorkUnderWay();
 
 /**
- * Makes, keeps and saves, for each module the version compiled (or its service-worker script), a code cache with every function
- * compiled: for the version's next isolate, after a restart or an eviction, before it has served. V8
- * compiles a function on its first call, so a cache made from the isolate a deploy built holds little more
- * than the top-level code, and that isolate's first request compiles what it calls (Hono's 2.4 → 1.3 ms
- * of CPU with this cache). The deploy's own isolate stays lazy: its idle upkeep calls this (executor.ts)
- * unless it has served, and once it has, makes the cache again from what it compiled (recacheModules),
- * so isolates of a version that has served hold only the functions it used (Hono: ~120 KB less heap).
- * In a scratch isolate (in the version's, V8's compilation cache would keep the compile: ~330 KB for
- * Hono) and on isolated-vm's threads (Hono's 110 KB: ~5 ms); only `new ivm.Isolate` (~1.5 ms) holds
- * this thread. A cache made again or dropped meanwhile is left as it is.
+ * Makes, keeps and saves, for each module the version compiled (or its service-worker script), a code
+ * cache with every function compiled: for the version's next isolate, after a restart or an eviction,
+ * before it has served. V8 compiles a function on its first call, so a cache made from the isolate a
+ * deploy built holds little more than the top-level code, and that isolate's first request compiles
+ * what it calls (Hono's 2.4 → 1.3 ms of CPU with this cache). The deploy's own isolate stays lazy: its
+ * idle upkeep calls this (executor.ts) unless it has served, and once it has, makes the cache again from
+ * what it compiled (recacheModules), so isolates of a version that has served hold only the functions it
+ * used (Hono: ~120 KB less heap). In a scratch isolate (in the version's, V8's compilation cache would
+ * keep the compile: ~330 KB for Hono) and on isolated-vm's threads (Hono's 110 KB: ~5 ms); only
+ * `new ivm.Isolate` (~1.5 ms) holds this thread. A cache made again or dropped meanwhile is left as it is.
  */
 export function saveEagerCodeCaches(version: Version): void {
   const isModule = version.syntax === 'module';

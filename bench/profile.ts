@@ -5,6 +5,7 @@
  *
  *   npm run bench:profile                                  # hello world, 10 s
  *   npm run bench:profile -- --worker hono --seconds 20    # the Hono JSON route
+ *   npm run bench:profile -- --worker hono-post             # the Hono JSON POST
  *   npm run bench:profile -- --executors 1 --interval-us 100
  *
  * Writes bench/results/profile-<timestamp>/: serving.svg and primary.svg (flame graphs to open in a
@@ -24,9 +25,11 @@ import { closedLoop } from './lib/load.ts';
 import { machineFacts, type MachineFacts } from './lib/machine.ts';
 import { machineLine, RESULTS_DIR } from './lib/report.ts';
 
-const WORKERS: Record<string, { file: string; path: string }> = {
+const WORKERS: Record<string, { file: string; path: string; method?: string; body?: string }> = {
   hello: { file: 'hello.js', path: '/' },
   hono: { file: 'hono-json.js', path: '/api/users/42' },
+  // The throughput scenario's POST workload: a 40-byte JSON body read whole before the worker runs.
+  'hono-post': { file: 'hono-json.js', path: '/api/users', method: 'POST', body: '{"name":"Ada Lovelace","email":"ada@ex.org"}' },
 };
 
 const { values } = parseArgs({
@@ -40,7 +43,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('npm run bench:profile -- [--worker hello|hono] [--seconds 10] [--connections 32] [--interval-us 250] [--executors N]');
+  console.log('npm run bench:profile -- [--worker hello|hono|hono-post] [--seconds 10] [--connections 32] [--interval-us 250] [--executors N]');
   process.exit(0);
 }
 const workload = WORKERS[values.worker];
@@ -66,7 +69,7 @@ let window: { fromUs: number; toUs: number };
 let requestsPerSecond: number;
 try {
   await server.deployModule(values.worker, await bundleWorker(workload.file));
-  const load = { url: server.dataUrl, host: `${values.worker}.localhost`, connections, path: workload.path };
+  const load = { url: server.dataUrl, host: `${values.worker}.localhost`, connections, path: workload.path, method: workload.method, body: workload.body };
   log(`profile: ${values.worker}, warming up 2 s`);
   await closedLoop({ ...load, seconds: 2 });
   log(`profile: ${seconds} s of closed-loop load on ${connections} connections`);

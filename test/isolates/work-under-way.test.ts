@@ -9,12 +9,18 @@ function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err
   return { promise, resolve, reject };
 }
 
-t.test('work is counted until it settles, and settled() waits for all of it, failed or not', async (t) => {
+/** A tracker with two pieces of work under way, and the functions that end them. */
+function twoUnderWay() {
   const work = new WorkUnderWay();
   const a = deferred();
   const b = deferred();
   work.add(a.promise);
   work.add(b.promise);
+  return { work, a, b };
+}
+
+t.test('work is counted until it settles, and settled() waits for all of it, failed or not', async (t) => {
+  const { work, a, b } = twoUnderWay();
   t.equal(work.size, 2);
   let allSettled = false;
   const settled = work.settled().then(() => (allSettled = true));
@@ -30,11 +36,7 @@ t.test('work is counted until it settles, and settled() waits for all of it, fai
 });
 
 t.test('first() settles with the first piece to end', async (t) => {
-  const work = new WorkUnderWay();
-  const a = deferred();
-  const b = deferred();
-  work.add(a.promise);
-  work.add(b.promise);
+  const { work, a, b } = twoUnderWay();
   let first = false;
   const firstEnded = work.first().then(() => (first = true));
   await new Promise((r) => setImmediate(r));

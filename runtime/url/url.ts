@@ -15,7 +15,7 @@ import type { URLRecord } from 'whatwg-url';
 import { utf8DecodeWithoutBOM, utf8Encode } from '../encoding/utf8.ts';
 import { defineLazyGlobal } from '../global/define.ts';
 import { hooks } from './whatwg-url-hooks.ts';
-import { parseSimpleURL, serializeSimpleOrigin, serializeSimplePath, serializeSimpleURL, type SimpleURLRecord } from './simple-url.ts';
+import { parseSimpleURL, serializeSimpleHost, serializeSimpleOrigin, serializeSimplePath, serializeSimpleURL, type SimpleURLRecord } from './simple-url.ts';
 import { parseSimpleUrlencoded } from './simple-urlencoded.ts';
 import { defineURLClasses, type UrlStateMachine, type Urlencoded, type URLClasses } from './url-classes.ts';
 
@@ -70,7 +70,7 @@ const simpleFirst: UrlStateMachine = {
     loadMachine().basicURLParse(input, options),
   serializeURL: (url, excludeFragment) => (machine === null ? serializeSimpleURL(url as SimpleURLRecord, excludeFragment) : machine.serializeURL(url, excludeFragment)),
   serializeURLOrigin: (url) => (machine === null ? serializeSimpleOrigin(url as SimpleURLRecord) : machine.serializeURLOrigin(url)),
-  serializeHost: (host) => (machine === null ? (host as string) : machine.serializeHost(host)),
+  serializeHost: (host) => (machine === null ? serializeSimpleHost(host as string | number) : machine.serializeHost(host)),
   serializeInteger: (integer) => (machine === null ? `${integer}` : machine.serializeInteger(integer)),
   serializePath: (url) => (machine === null ? serializeSimplePath(url as SimpleURLRecord) : machine.serializePath(url)),
   setTheUsername: (url, username) => loadMachine().setTheUsername(url, username),

@@ -37,6 +37,8 @@ const wptInputs = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixt
 
 const schemes = ['http', 'https', 'ws', 'wss', 'ftp', 'file', 'HTTP', 'foo', 'h'];
 const hosts = ['example.com', 'localhost', 'a', 'a-b.c-d', 'x1.y2', 'a.b.c.d.e', '1.2.3.4', 'a.1', 'a.0x1f', 'a.0x', 'a.1a', 'a.0x1g', 'a.08',
+  '127.0.0.1', '0.0.0.0', '10.0.0.255', '255.255.255.255', '256.0.0.1', '1.2.3.256', '01.2.3.4', '1.2.3.04', '1.2.3.00', '1.2.3', '1.2.3.4.5',
+  '1.2.3.4.', '.1.2.3.4', '1..2.3', '0x7f.0.0.1', '1.2.3.0x4', '1234.1.1.1', '4294967295', '1.2.3.4a', 'a.1.2.3.4',
   'xn--nxasmq6b.com', 'a--b.com', '-a.com', 'a-.com', 'a..b', '.a', 'a.', 'EXAMPLE.com', 'user@a.com', 'u:p@a.com', '[::1]', 'ex%41mple.com', 'ex ample.com', ''];
 const ports = ['', ':', ':0', ':80', ':443', ':8080', ':080', ':65535', ':65536', ':99999', ':123456', ':1a'];
 const paths = ['', '/', '//', '/a', '/a/', '/a/b/c', '/a//b', '/./a', '/a/.', '/a/..', '/a/../b', '/%2e/a', '/a/%2E%2e', '/.a/b.', '/..a',
@@ -101,6 +103,12 @@ t.test('the common forms take the fast path', (t) => {
   t.same(parseSimpleURL('https://example.com:443/a/b?x=1#y'), {
     scheme: 'https', username: '', password: '', host: 'example.com', port: null, path: ['a', 'b'], query: 'x=1', fragment: 'y',
   });
+  // An IPv4 address written plainly, as an internal upstream often is: whatwg-url's record keeps it as a number.
+  t.same(parseSimpleURL('http://127.0.0.1:8080/v1/items'), {
+    scheme: 'http', username: '', password: '', host: 2130706433, port: 8080, path: ['v1', 'items'], query: null, fragment: null,
+  });
+  t.equal(serializeSimpleOrigin(parseSimpleURL('http://10.1.2.255:8080/')!), 'http://10.1.2.255:8080');
+  for (const spelling of ['http://127.1/', 'http://0x7f.0.0.1/', 'http://127.0.0.01/', 'http://127.0.0.1./']) t.equal(parseSimpleURL(spelling), null, `${spelling} goes to whatwg-url`);
   t.end();
 });
 

@@ -47,13 +47,13 @@ function loadUrlencoded(): Urlencoded {
 }
 
 /**
- * Whole parses (not a setter's, which passes `url` and `stateOverride`) try simple-url.ts first. Its
- * forms start with "scheme://", for which the parser never reads the base URL.
+ * Whole parses (not a setter's, which passes `url` and `stateOverride`) try simple-url.ts first: an
+ * absolute URL, for which the parser never reads the base URL, or a path-absolute one against a base.
  */
 function takeSimpleURLsFirst(parser: UrlStateMachine): void {
   const basicURLParse = parser.basicURLParse;
   parser.basicURLParse = (input, options) =>
-    (options?.url === undefined && options?.stateOverride === undefined ? parseSimpleURL(input) : null) ?? basicURLParse(input, options);
+    (options?.url === undefined && options?.stateOverride === undefined ? parseSimpleURL(input, options?.baseURL) : null) ?? basicURLParse(input, options);
 }
 
 /**
@@ -66,7 +66,7 @@ function takeSimpleURLsFirst(parser: UrlStateMachine): void {
  */
 const simpleFirst: UrlStateMachine = {
   basicURLParse: (input, options) =>
-    (machine === null && options?.url === undefined && options?.stateOverride === undefined ? parseSimpleURL(input) : null) ??
+    (machine === null && options?.url === undefined && options?.stateOverride === undefined ? parseSimpleURL(input, options?.baseURL) : null) ??
     loadMachine().basicURLParse(input, options),
   serializeURL: (url, excludeFragment) => (machine === null ? serializeSimpleURL(url as SimpleURLRecord, excludeFragment) : machine.serializeURL(url, excludeFragment)),
   serializeURLOrigin: (url) => (machine === null ? serializeSimpleOrigin(url as SimpleURLRecord) : machine.serializeURLOrigin(url)),

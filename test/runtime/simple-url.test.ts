@@ -13,7 +13,7 @@ import t, { type Test } from 'tap';
 // Imported by a computed path: the runtime's files are type-checked with runtime/tsconfig.json (newer lib).
 const simpleUrl = join(import.meta.dirname, '..', '..', 'runtime', 'url', 'simple-url.ts');
 const { parseSimpleURL, serializeSimpleURL, serializeSimplePath, serializeSimpleOrigin } = (await import(simpleUrl)) as {
-  parseSimpleURL(input: string): object | null;
+  parseSimpleURL(input: string, base?: object): object | null;
   serializeSimpleURL(url: object, excludeFragment?: boolean): string;
   serializeSimplePath(url: object): string;
   serializeSimpleOrigin(url: object): string;
@@ -93,6 +93,33 @@ t.test("the fast path's serializers give whatwg-url's strings for every record i
       t.end();
     });
   }
+  t.end();
+});
+
+t.test('every path-absolute reference the fast path takes against a base parses to the same record as whatwg-url', (t) => {
+  const bases = ['https://example.com/a/b?q#f', 'http://127.0.0.1:8080/x', 'ws://a.b:81/', 'https://EXAMPLE.com:443', 'https://u:p@example.com/',
+    'https://u@example.com/', 'http://[::1]/', 'ftp://f.example/', 'file:///etc/x', 'foo://bar/baz', 'sc:opaque', 'https://xn--nxasmq6b.com/']
+    .map((input) => machine.basicURLParse(input) as object);
+  const inputs = ['', '/', '//', '//x/y', '/\\x', '\\x', '?q', '#f', 'a/b', './a', '../a', 'http://a.com/'];
+  for (const path of paths) for (const query of queries) for (const fragment of fragments) inputs.push(`${path}${query}${fragment}`);
+  let taken = 0;
+  const mismatches: string[] = [];
+  for (const base of bases) {
+    for (const input of inputs) {
+      const quick = parseSimpleURL(input, base);
+      if (quick === null) continue;
+      taken++;
+      const reference = machine.basicURLParse(input, { baseURL: base });
+      if (JSON.stringify(quick) !== JSON.stringify(reference)) mismatches.push(`${JSON.stringify(input)} against ${machine.serializeURL(base)}: fast ${JSON.stringify(quick)}, full ${JSON.stringify(reference)}`);
+    }
+  }
+  t.same(mismatches.slice(0, 20), [], `no mismatch (${mismatches.length})`);
+  t.ok(taken > 1000, `the fast path took ${taken} of ${bases.length * inputs.length} pairs`);
+  const base = machine.basicURLParse('https://example.com/app/page?x=1') as object;
+  t.same(parseSimpleURL('/login?next=%2Fapp', base), {
+    scheme: 'https', username: '', password: '', host: 'example.com', port: null, path: ['login'], query: 'next=%2Fapp', fragment: null,
+  });
+  for (const other of ['//evil.example/', '/\\evil.example/', 'login', '/a/../b']) t.equal(parseSimpleURL(other, base), null, `${other} goes to whatwg-url`);
   t.end();
 });
 

@@ -230,6 +230,63 @@ function withPathQueryFragment(input: string, at: number, scheme: string, host: 
   return { scheme, username: '', password: '', host, port, path, query, fragment };
 }
 
+/**
+ * A URL setter's parse (the basic URL parser with `url` and a state override, after the setter's own
+ * first steps: an emptied path, a query or fragment set to "") applied to a record parseSimpleURL made,
+ * when `input` is one of the simple forms for that state: a whole domain or IPv4 address for "hostname",
+ * digits for "port", path, query or fragment characters with nothing to encode (and no dot segment) for
+ * "path start", "query" and "fragment". Returns false, leaving `url` as it was, for anything else.
+ */
+export function setSimple(url: SimpleURLRecord, input: string, stateOverride: string): boolean {
+  switch (stateOverride) {
+    case 'hostname': {
+      if (scan(input, 0, IN_HOST) !== input.length) return false;
+      const host = isDomain(input) ? input : canonicalIPv4(input);
+      if (host === null) return false;
+      url.host = host;
+      return true;
+    }
+    case 'port': {
+      if (input.length === 0 || input.length > 5) return false;
+      let value = 0;
+      for (let i = 0; i < input.length; i++) {
+        const c = StringPrototypeCharCodeAt(input, i);
+        if (c < 0x30 || c > 0x39) return false;
+        value = value * 10 + (c - 0x30);
+      }
+      if (value > 65535) return false;
+      url.port = value === DEFAULT_PORTS[url.scheme] ? null : value;
+      return true;
+    }
+    case 'path start': {
+      if (scan(input, 0, IN_PATH) !== input.length) return false;
+      // The path start state of a special URL takes one leading "/" as the path's own.
+      const path: string[] = [];
+      let start = input.length > 0 && StringPrototypeCharCodeAt(input, 0) === SLASH ? 1 : 0;
+      for (;;) {
+        const slash = StringPrototypeIndexOf(input, '/', start);
+        const segment = StringPrototypeSlice(input, start, slash === -1 ? input.length : slash);
+        if (isDotSegment(segment)) return false;
+        path[path.length] = segment;
+        if (slash === -1) break;
+        start = slash + 1;
+      }
+      url.path = path;
+      return true;
+    }
+    case 'query':
+      if (scan(input, 0, IN_QUERY) !== input.length) return false;
+      url.query = input;
+      return true;
+    case 'fragment':
+      if (scan(input, 0, IN_FRAGMENT) !== input.length) return false;
+      url.fragment = input;
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** https://url.spec.whatwg.org/#concept-url-path-serializer of a record parseSimpleURL made. */
 export function serializeSimplePath(url: SimpleURLRecord): string {
   let output = '';

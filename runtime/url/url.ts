@@ -15,7 +15,7 @@ import type { URLRecord } from 'whatwg-url';
 import { utf8DecodeWithoutBOM, utf8Encode } from '../encoding/utf8.ts';
 import { defineLazyGlobal } from '../global/define.ts';
 import { hooks } from './whatwg-url-hooks.ts';
-import { parseSimpleURL, serializeSimpleHost, serializeSimpleOrigin, serializeSimplePath, serializeSimpleURL, type SimpleURLRecord } from './simple-url.ts';
+import { parseSimpleURL, serializeSimpleHost, serializeSimpleOrigin, serializeSimplePath, serializeSimpleURL, setSimple, type SimpleURLRecord } from './simple-url.ts';
 import { parseSimpleUrlencoded } from './simple-urlencoded.ts';
 import { defineURLClasses, type UrlStateMachine, type Urlencoded, type URLClasses } from './url-classes.ts';
 
@@ -59,15 +59,24 @@ function takeSimpleURLsFirst(parser: UrlStateMachine): void {
 /**
  * The state machine's functions without loading it while every URL is a simple one. Loading whatwg-url
  * (its state machine and urlencoded modules) took ~0.6 ms of an isolate's first `new URL()`, for URLs the
- * fast path parses anyway. Until something loads it (an input the fast path does not take, a setter that
- * parses, userinfo), every URL record in the isolate was made by parseSimpleURL and changed only by what
- * keeps it one of those forms (a port or query set to null, a query from URLSearchParams), so these
- * answer from simple-url.ts; afterwards everything goes to the machine.
+ * fast path parses anyway. Until something loads it (an input the fast path does not take, a setter
+ * given what setSimple does not take, userinfo), every URL record in the isolate was made by
+ * parseSimpleURL and changed only by what keeps it one of those forms (setSimple, a port or query set to
+ * null, a query from URLSearchParams), so these answer from simple-url.ts; afterwards everything goes to
+ * the machine.
  */
 const simpleFirst: UrlStateMachine = {
-  basicURLParse: (input, options) =>
-    (machine === null && options?.url === undefined && options?.stateOverride === undefined ? parseSimpleURL(input, options?.baseURL) : null) ??
-    loadMachine().basicURLParse(input, options),
+  basicURLParse: (input, options) => {
+    if (machine === null) {
+      if (options?.url === undefined && options?.stateOverride === undefined) {
+        const record = parseSimpleURL(input, options?.baseURL);
+        if (record !== null) return record;
+      } else if (options.url !== undefined && options.stateOverride !== undefined && setSimple(options.url as SimpleURLRecord, input, options.stateOverride)) {
+        return options.url;
+      }
+    }
+    return loadMachine().basicURLParse(input, options);
+  },
   serializeURL: (url, excludeFragment) => (machine === null ? serializeSimpleURL(url as SimpleURLRecord, excludeFragment) : machine.serializeURL(url, excludeFragment)),
   serializeURLOrigin: (url) => (machine === null ? serializeSimpleOrigin(url as SimpleURLRecord) : machine.serializeURLOrigin(url)),
   serializeHost: (host) => (machine === null ? serializeSimpleHost(host as string | number) : machine.serializeHost(host)),

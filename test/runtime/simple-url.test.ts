@@ -12,8 +12,9 @@ import t, { type Test } from 'tap';
 
 // Imported by a computed path: the runtime's files are type-checked with runtime/tsconfig.json (newer lib).
 const simpleUrl = join(import.meta.dirname, '..', '..', 'runtime', 'url', 'simple-url.ts');
-const { parseSimpleURL, serializeSimpleURL, serializeSimplePath, serializeSimpleOrigin } = (await import(simpleUrl)) as {
+const { parseSimpleURL, serializeSimpleURL, serializeSimplePath, serializeSimpleOrigin, setSimple } = (await import(simpleUrl)) as {
   parseSimpleURL(input: string, base?: object): object | null;
+  setSimple(url: object, input: string, stateOverride: string): boolean;
   serializeSimpleURL(url: object, excludeFragment?: boolean): string;
   serializeSimplePath(url: object): string;
   serializeSimpleOrigin(url: object): string;
@@ -120,6 +121,44 @@ t.test('every path-absolute reference the fast path takes against a base parses 
     scheme: 'https', username: '', password: '', host: 'example.com', port: null, path: ['login'], query: 'next=%2Fapp', fragment: null,
   });
   for (const other of ['//evil.example/', '/\\evil.example/', 'login', '/a/../b']) t.equal(parseSimpleURL(other, base), null, `${other} goes to whatwg-url`);
+  t.end();
+});
+
+t.test("every setter's parse setSimple takes leaves the record whatwg-url's parse would", (t) => {
+  // The setters' own first steps (url-classes.ts), then the parse with a state override.
+  const setters: [string, (url: Record<string, unknown>) => void][] = [
+    ['hostname', () => {}],
+    ['port', () => {}],
+    ['path start', (url) => (url.path = [])],
+    ['query', (url) => (url.query = '')],
+    ['fragment', (url) => (url.fragment = '')],
+  ];
+  const bases = ['https://example.com/a/b?q#f', 'http://127.0.0.1:8080/x', 'ws://a.b:81/', 'wss://c.d/e/f/', 'http://h.example'];
+  const values = [...hosts, ...ports.map((p) => p.slice(1)), ...paths, ...paths.map((p) => p.slice(1)), ...queries.map((q) => q.slice(1)),
+    ...fragments.map((f) => f.slice(1)), '', '0', '80', '443', '8080x', '1:2', 'a.com:81', 'a.com/x', 'a.com?x', 'a?b', 'a#b', ' a', 'a\\b'];
+  let taken = 0;
+  const mismatches: string[] = [];
+  for (const baseInput of bases) {
+    for (const [stateOverride, firstSteps] of setters) {
+      for (const value of values) {
+        const fast = machine.basicURLParse(baseInput) as Record<string, unknown>;
+        firstSteps(fast);
+        if (!setSimple(fast, value, stateOverride)) continue;
+        taken++;
+        const full = machine.basicURLParse(baseInput) as Record<string, unknown>;
+        firstSteps(full);
+        machine.basicURLParse(value, { url: full, stateOverride });
+        if (JSON.stringify(fast) !== JSON.stringify(full)) mismatches.push(`${stateOverride} ${JSON.stringify(value)} on ${baseInput}: fast ${JSON.stringify(fast)}, full ${JSON.stringify(full)}`);
+      }
+    }
+  }
+  t.same(mismatches.slice(0, 20), [], `no mismatch (${mismatches.length})`);
+  t.ok(taken > 500, `setSimple took ${taken} of ${bases.length * setters.length * values.length}`);
+  const url = machine.basicURLParse('https://example.com/a') as Record<string, unknown>;
+  t.equal(setSimple(url, 'a.com:81', 'hostname'), false, 'a hostname with a port goes to whatwg-url');
+  t.equal(setSimple(url, 'x?y', 'path start'), false, 'a path with a character to encode goes to whatwg-url');
+  t.equal(setSimple(url, '/../x', 'path start'), false, 'and one with a dot segment');
+  t.equal(setSimple(url, 'https:', 'scheme start'), false, 'the protocol setter always does');
   t.end();
 });
 

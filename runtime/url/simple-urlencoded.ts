@@ -54,3 +54,40 @@ export function parseSimpleUrlencoded(input: string): [string, string][] | null 
   }
   return list;
 }
+
+/** ASCII code → 1 where the application/x-www-form-urlencoded serializer leaves it as it is. */
+const FORM_SAFE = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789*-._') FORM_SAFE[c.charCodeAt(0)] = 1;
+const HEX = '0123456789ABCDEF';
+const SPACE = 0x20;
+
+/** One name or value as the serializer writes it (space as "+"), or null if it is not all ASCII. */
+function serializePart(part: string): string | null {
+  let output = '';
+  for (let i = 0; i < part.length; i++) {
+    const c = StringPrototypeCharCodeAt(part, i);
+    if (c >= 0x80) return null;
+    if (FORM_SAFE[c] === 1) output += part[i]!;
+    else if (c === SPACE) output += '+';
+    else output += `%${HEX[c >> 4]!}${HEX[c & 15]!}`;
+  }
+  return output;
+}
+
+/**
+ * https://url.spec.whatwg.org/#concept-urlencoded-serializer for names and values of ASCII characters,
+ * whose UTF-8 encoding is themselves: every character outside the serializer's safe set as one "%XX"
+ * (upper-case hex, as whatwg-url writes it), a space as "+". Null when a name or value is not all ASCII:
+ * whatwg-url's serializer encodes it (searchParams.set() on a URL no longer loads whatwg-url's module
+ * for ASCII, ~4 µs a pair through it in an isolate).
+ */
+export function serializeSimpleUrlencoded(tuples: readonly (readonly [string, string])[]): string | null {
+  let output = '';
+  for (let i = 0; i < tuples.length; i++) {
+    const name = serializePart(tuples[i]![0]);
+    const value = name === null ? null : serializePart(tuples[i]![1]);
+    if (value === null) return null;
+    output += `${i === 0 ? '' : '&'}${name}=${value}`;
+  }
+  return output;
+}

@@ -16,7 +16,7 @@ import { utf8DecodeWithoutBOM, utf8Encode } from '../encoding/utf8.ts';
 import { defineLazyGlobal } from '../global/define.ts';
 import { hooks } from './whatwg-url-hooks.ts';
 import { parseSimpleURL, serializeSimpleHost, serializeSimpleOrigin, serializeSimplePath, serializeSimpleURL, setSimple, type SimpleURLRecord } from './simple-url.ts';
-import { parseSimpleUrlencoded } from './simple-urlencoded.ts';
+import { parseSimpleUrlencoded, serializeSimpleUrlencoded } from './simple-urlencoded.ts';
 import { defineURLClasses, type UrlStateMachine, type Urlencoded, type URLClasses } from './url-classes.ts';
 
 export type { URLRecord };
@@ -89,10 +89,10 @@ const simpleFirst: UrlStateMachine = {
   hasAnOpaquePath: (url) => (machine === null ? false : machine.hasAnOpaquePath(url)),
 };
 
-/** Queries and URLSearchParams strings try simple-urlencoded.ts first; whatwg-url's module loads when needed. */
+/** Queries, URLSearchParams strings and their serialization try simple-urlencoded.ts first; whatwg-url's module loads when needed. */
 const urlencodedSimpleFirst: Urlencoded = {
   parseUrlencodedString: (input) => parseSimpleUrlencoded(input) ?? loadUrlencoded().parseUrlencodedString(input),
-  serializeUrlencoded: (tuples) => loadUrlencoded().serializeUrlencoded(tuples),
+  serializeUrlencoded: (tuples) => serializeSimpleUrlencoded(tuples) ?? loadUrlencoded().serializeUrlencoded(tuples),
 };
 
 function loadClasses(): URLClasses {

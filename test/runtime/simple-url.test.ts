@@ -28,9 +28,13 @@ const machine = createRequire(import.meta.url)('whatwg-url/lib/url-state-machine
 };
 const urlencoded = createRequire(import.meta.url)('whatwg-url/lib/urlencoded.js') as {
   parseUrlencodedString(input: string): unknown;
+  serializeUrlencoded(tuples: [string, string][]): string;
 };
 const simpleUrlencoded = join(import.meta.dirname, '..', '..', 'runtime', 'url', 'simple-urlencoded.ts');
-const { parseSimpleUrlencoded } = (await import(simpleUrlencoded)) as { parseSimpleUrlencoded(input: string): unknown };
+const { parseSimpleUrlencoded, serializeSimpleUrlencoded } = (await import(simpleUrlencoded)) as {
+  parseSimpleUrlencoded(input: string): unknown;
+  serializeSimpleUrlencoded(tuples: [string, string][]): string | null;
+};
 
 const wptInputs = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'wpt', 'url', 'resources', 'urltestdata.json'), 'utf8')) as unknown[])
   .filter((c): c is { input: string } => typeof c === 'object' && c !== null && typeof (c as { input?: unknown }).input === 'string')
@@ -194,5 +198,27 @@ t.test('every query the urlencoded fast path takes parses to the same list as wh
   t.equal(parseSimpleUrlencoded('q=%zz'), null, 'a "%" without two hex digits: the full parser');
   t.equal(parseSimpleUrlencoded('q=%C3'), null, 'escapes that are not UTF-8: the full parser');
   t.equal(parseSimpleUrlencoded('q=é'), null, 'not ASCII: the full parser');
+  t.end();
+});
+
+t.test('the urlencoded serializer\'s fast path writes what whatwg-url writes, for every ASCII name and value', (t) => {
+  // Every ASCII character alone, and pieces that mix the safe set, spaces and escapes, plus non-ASCII ones it leaves to whatwg-url.
+  const parts = ['', ...Array.from({ length: 128 }, (_, c) => String.fromCharCode(c)), 'a b', 'a+b', 'a=b&c', '~!*\'()', 'x%20y', 'A-z_0.9*', 'é', 'a\u{1F600}', '\ud800'];
+  let taken = 0;
+  const mismatches: string[] = [];
+  const check = (tuples: [string, string][]) => {
+    const fast = serializeSimpleUrlencoded(tuples);
+    if (fast === null) return;
+    taken++;
+    const full = urlencoded.serializeUrlencoded(tuples);
+    if (fast !== full) mismatches.push(`${JSON.stringify(tuples)}: fast ${JSON.stringify(fast)}, full ${JSON.stringify(full)}`);
+  };
+  check([]);
+  for (const name of parts) for (const value of parts) check([[name, value]]);
+  for (let i = 0; i < parts.length; i++) check([[parts[i]!, parts[(i * 7) % parts.length]!], [parts[(i * 3) % parts.length]!, parts[i]!], ['k', 'v']]);
+  t.same(mismatches.slice(0, 20), [], `no mismatch (${mismatches.length})`);
+  t.ok(taken > 15000, `the fast path took ${taken} lists`);
+  t.equal(serializeSimpleUrlencoded([['q', 'é']]), null, 'non-ASCII goes to whatwg-url');
+  t.equal(serializeSimpleUrlencoded([['a b', "c'd~"]]), 'a+b=c%27d%7E');
   t.end();
 });

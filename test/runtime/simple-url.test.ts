@@ -201,6 +201,12 @@ t.test('every query the urlencoded fast path takes parses to the same list as wh
   t.end();
 });
 
+t.test('a query too long to decode in one uninterruptible call goes to whatwg-url', (t) => {
+  t.not(parseSimpleUrlencoded(`a=${'%41'.repeat(20_000)}`), null, '60 KB: the fast path');
+  t.equal(parseSimpleUrlencoded(`a=${'%41'.repeat(30_000)}`), null, '90 KB: whatwg-url\'s parser, which the CPU limit can stop');
+  t.end();
+});
+
 t.test('the urlencoded serializer\'s fast path writes what whatwg-url writes, for every ASCII name and value', (t) => {
   // Every ASCII character alone, and pieces that mix the safe set, spaces and escapes, plus non-ASCII ones it leaves to whatwg-url.
   const parts = ['', ...Array.from({ length: 128 }, (_, c) => String.fromCharCode(c)), 'a b', 'a+b', 'a=b&c', '~!*\'()', 'x%20y', 'A-z_0.9*', 'é', 'a\u{1F600}', '\ud800'];

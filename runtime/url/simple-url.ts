@@ -192,25 +192,28 @@ function parsePathAbsolute(input: string, base: BaseURLRecord): SimpleURLRecord 
   return withPathQueryFragment(input, 0, scheme, host, port);
 }
 
+/** The "/"-separated segments of `input` from `start` to `end`, or null if one is a dot segment. */
+function pathSegments(input: string, start: number, end: number): string[] | null {
+  const path: string[] = [];
+  for (;;) {
+    const slash = StringPrototypeIndexOf(input, '/', start);
+    const segmentEnd = slash === -1 || slash > end ? end : slash;
+    const segment = StringPrototypeSlice(input, start, segmentEnd);
+    if (isDotSegment(segment)) return null;
+    path[path.length] = segment;
+    if (segmentEnd === end) return path;
+    start = segmentEnd + 1;
+  }
+}
+
 /** The record of `input`'s path, query and fragment from `at` (a "/", "?", "#" or the end), or null. */
 function withPathQueryFragment(input: string, at: number, scheme: string, host: string | number, port: number | null): SimpleURLRecord | null {
   const pathEnd = scan(input, at, IN_PATH);
-  const path: string[] = [];
-  if (pathEnd === at) {
-    path[0] = '';
-  } else {
-    if (StringPrototypeCharCodeAt(input, at) !== SLASH) return null;
-    let start = at + 1;
-    for (;;) {
-      const slash = StringPrototypeIndexOf(input, '/', start);
-      const end = slash === -1 || slash > pathEnd ? pathEnd : slash;
-      const segment = StringPrototypeSlice(input, start, end);
-      if (isDotSegment(segment)) return null;
-      path[path.length] = segment;
-      if (end === pathEnd) break;
-      start = end + 1;
-    }
-  }
+  let path: string[] | null;
+  if (pathEnd === at) path = [''];
+  else if (StringPrototypeCharCodeAt(input, at) !== SLASH) return null;
+  else path = pathSegments(input, at + 1, pathEnd);
+  if (path === null) return null;
 
   let query: string | null = null;
   let fragmentStart = pathEnd;
@@ -261,16 +264,8 @@ export function setSimple(url: SimpleURLRecord, input: string, stateOverride: st
     case 'path start': {
       if (scan(input, 0, IN_PATH) !== input.length) return false;
       // The path start state of a special URL takes one leading "/" as the path's own.
-      const path: string[] = [];
-      let start = input.length > 0 && StringPrototypeCharCodeAt(input, 0) === SLASH ? 1 : 0;
-      for (;;) {
-        const slash = StringPrototypeIndexOf(input, '/', start);
-        const segment = StringPrototypeSlice(input, start, slash === -1 ? input.length : slash);
-        if (isDotSegment(segment)) return false;
-        path[path.length] = segment;
-        if (slash === -1) break;
-        start = slash + 1;
-      }
+      const path = pathSegments(input, input.length > 0 && StringPrototypeCharCodeAt(input, 0) === SLASH ? 1 : 0, input.length);
+      if (path === null) return false;
       url.path = path;
       return true;
     }

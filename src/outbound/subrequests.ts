@@ -73,6 +73,11 @@ export class Subrequests {
   /** Fetches whose place is held by a response body not yet read to its end, oldest first. */
   readonly #unreadBodies = new Set<number>();
 
+  /** Whether the invocation has made as many fetches as it may: the next is refused (run answers at once). */
+  get full(): boolean {
+    return this.#started >= this.#limits.perInvocation;
+  }
+
   run(fetchId: number, init: SubrequestInit, done: (result: SubrequestResult) => void): void {
     if (++this.#started > this.#limits.perInvocation) {
       // Answered after the caller returns: `done` enters the isolate, which is running the call that asked.

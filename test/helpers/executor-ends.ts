@@ -1,5 +1,21 @@
-/** For tests that drive an Executor directly: its messages, waited on. */
+/** For tests that drive an Executor directly: the versions they load, its messages waited on. */
 import type { EndMessage, FromExecutor } from '../../src/isolates/protocol.ts';
+import { DEFAULT_LIMITS, type Version } from '../../src/types.ts';
+
+/** A one-module version whose id and worker name are both `id`, with CPU limit `cpuMs`. */
+export function moduleVersion(id: string, content: string, cpuMs: number): Version {
+  return {
+    id,
+    worker: id,
+    createdAt: new Date(0).toISOString(),
+    syntax: 'module',
+    main: 'main.js',
+    modules: [{ name: 'main.js', type: 'esm', content }],
+    bindings: [],
+    compatibilityDate: null,
+    limits: { ...DEFAULT_LIMITS, cpuMs },
+  };
+}
 
 /** The `end` messages of invocations `ids`, in that order, once all have come (at most 5 s). */
 export async function executorEnds(messages: FromExecutor[], ids: number[]): Promise<EndMessage[]> {

@@ -11,8 +11,7 @@ import { Executor } from '../../src/isolates/executor.ts';
 import type { EndMessage, FromExecutor } from '../../src/isolates/protocol.ts';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 import { threadCpuUs } from '../../src/limits/thread-cpu.ts';
-import { DEFAULT_LIMITS, type Version } from '../../src/types.ts';
-import { executorEnds } from '../helpers/executor-ends.ts';
+import { executorEnds, moduleVersion } from '../helpers/executor-ends.ts';
 
 const CPU_LIMIT_MS = 5;
 /** ~8 ns an iteration here: CPU, whatever the machine's load (a Date.now() loop would be wall time). */
@@ -27,18 +26,7 @@ const executor = new Executor(runtime, { pool: { maxIsolates: 10, maxMemoryBytes
 t.teardown(() => executor.close());
 
 function load(id: string, content: string, cpuMs = CPU_LIMIT_MS): void {
-  const version = {
-    id,
-    worker: id,
-    createdAt: new Date(0).toISOString(),
-    syntax: 'module',
-    main: 'main.js',
-    modules: [{ name: 'main.js', type: 'esm', content }],
-    bindings: [],
-    compatibilityDate: null,
-    limits: { ...DEFAULT_LIMITS, cpuMs },
-  } satisfies Version;
-  executor.handle({ t: 'load', version });
+  executor.handle({ t: 'load', version: moduleVersion(id, content, cpuMs) });
 }
 
 let nextId = 0;

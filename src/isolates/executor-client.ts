@@ -122,6 +122,8 @@ export class ExecutorClient {
   readonly memoryReductions = { count: 0, cpuUs: 0 };
   /** The executor's warm isolates, and those its bounds evicted, as it last reported them. */
   readonly pool = { warm: 0, evicted: 0 };
+  /** The executor thread's CPU on the platform's work inside tenants' slices, as it last reported it. */
+  platformCpuUs = 0;
 
   private constructor(connect: Connect, onLog: (message: LogMessage) => void) {
     this.#connect = connect;
@@ -232,6 +234,7 @@ export class ExecutorClient {
       case 'pool':
         this.pool.warm = message.warm;
         this.pool.evicted = message.evicted;
+        this.platformCpuUs = message.platformCpuUs;
         return;
       case 'log':
         this.#onLog(message);

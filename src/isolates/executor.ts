@@ -37,7 +37,7 @@ import { warmRuntimeCache } from './runtime-warmup.ts';
 import { SpareIsolates } from './spare-isolates.ts';
 import { MemoryReducer } from './memory-reducer.ts';
 import { threadCpuUs } from '../limits/thread-cpu.ts';
-import { asPlatformWork, recentTenantCpuUs, restartWatch, sliceOverBudget, tenantCpuUs } from '../limits/watchdog.ts';
+import { asPlatformWork, platformCpuUs, recentTenantCpuUs, restartWatch, sliceOverBudget, tenantCpuUs } from '../limits/watchdog.ts';
 import { RequestQueues, RunningBatch, type QueuedRequest } from './request-batches.ts';
 import { kvCall, MAX_KV_OPS_PER_INVOCATION } from '../kv/kv-calls.ts';
 import { KvNamespaces } from '../kv/kv-namespace.ts';
@@ -285,11 +285,12 @@ export class Executor {
     warmRuntimeCache(runtime);
     this.#spares = new SpareIsolates(runtime, SPARE_ISOLATES);
     this.#reducer = new MemoryReducer<LiveIsolate>(options.idleGcMs, (cpuUs) => this.#post({ t: 'memoryReduced', cpuUs }));
-    // The pool's size for the process's stats: it changes on cold starts, evictions and idle expiry.
-    let reported = { warm: 0, evicted: 0 };
+    // The pool's size for the process's stats (it changes on cold starts, evictions and idle expiry), and
+    // the CPU this thread spent on the platform's work inside slices, which no tenant was charged.
+    let reported = { warm: 0, evicted: 0, platformCpuUs: 0 };
     this.#poolReport = setInterval(() => {
-      const now = { warm: this.#pool.size, evicted: this.#pool.evicted };
-      if (now.warm === reported.warm && now.evicted === reported.evicted) return;
+      const now = { warm: this.#pool.size, evicted: this.#pool.evicted, platformCpuUs: platformCpuUs() };
+      if (now.warm === reported.warm && now.evicted === reported.evicted && now.platformCpuUs === reported.platformCpuUs) return;
       reported = now;
       this.#post({ t: 'pool', ...now });
     }, POOL_REPORT_MS).unref();

@@ -146,7 +146,8 @@ export interface SlowStartMessage { t: 'slowStart'; id: number }
 export interface MemoryReducedMessage { t: 'memoryReduced'; cpuUs: number }
 
 /** The executor's warm isolates and how many its bounds evicted so far, sent (at most each second) when they change. */
-export interface PoolMessage { t: 'pool'; warm: number; evicted: number }
+/** Each second, when it changed: warm isolates, those evicted so far, and the platform's CPU inside slices (watchdog.ts). */
+export interface PoolMessage { t: 'pool'; warm: number; evicted: number; platformCpuUs: number }
 
 export type FromExecutor =
   | ResponseMessage

@@ -92,6 +92,11 @@ export class SliceStopped extends Error {
  */
 let platformUs = 0;
 
+/** The platform's work inside slices on this thread so far: CPU no tenant was charged (GET /v1/system). */
+export function platformCpuUs(): number {
+  return platformUs;
+}
+
 /**
  * The most of one piece of platform work left out of the tenant clock. A chunk loads in 1-5 ms from the
  * code cache, ~20 from source (once per thread); but a chunk reads globals as it loads, and a tenant can

@@ -80,6 +80,8 @@ export interface Stats {
   /** Idle isolates whose memory was given back, and the CPU that took (src/isolates/memory-reducer.ts). */
   memoryReductions: number;
   memoryReductionCpuUs: number;
+  /** CPU spent on the platform's own work inside tenants' slices, charged to none of them (src/limits/watchdog.ts). */
+  platformCpuUs: number;
   /** Warm tenant isolates (serving thread and offload thread), and those evicted by the pool's bounds so far. */
   warmIsolates: number;
   evictedIsolates: number;

@@ -34,6 +34,7 @@ interface ServingProcess {
   requests: number;
   memoryReductions: number;
   memoryReductionCpuUs: number;
+  platformCpuUs: number;
   isolates: { warm: number; evicted: number };
   /** Being replaced: it takes no new connections and exits once its requests are done. */
   retiring: boolean;
@@ -76,6 +77,11 @@ export interface ServingProcessInfo {
   requests: number;
   /** Idle isolates whose memory was given back so far, and the CPU that took. */
   idleGc: { isolates: number; cpuMs: number };
+  /**
+   * CPU the platform spent on its own work inside tenants' slices (runtime chunks, outbound fetches' set-up),
+   * left out of what they were charged (src/limits/watchdog.ts `asPlatformWork`).
+   */
+  platformCpuMs: number;
   /** Warm tenant isolates now, and those the pool's bounds (count, memory, memory mappings) evicted so far. */
   isolates: { warm: number; evicted: number };
   ready: boolean;
@@ -182,6 +188,7 @@ export class ServingPool {
       requests: 0,
       memoryReductions: 0,
       memoryReductionCpuUs: 0,
+      platformCpuUs: 0,
       isolates: { warm: 0, evicted: 0 },
       retiring: false,
       heardAt: Date.now(),
@@ -220,6 +227,7 @@ export class ServingPool {
           proc.requests = message.requests;
           proc.memoryReductions = message.memoryReductions;
           proc.memoryReductionCpuUs = message.memoryReductionCpuUs;
+          proc.platformCpuUs = message.platformCpuUs;
           proc.isolates = { warm: message.warmIsolates, evicted: message.evictedIsolates };
           this.#checkRecycle(proc);
           return;
@@ -370,6 +378,7 @@ export class ServingPool {
       rssBytes: p.rss,
       requests: p.requests,
       idleGc: { isolates: p.memoryReductions, cpuMs: Math.round(p.memoryReductionCpuUs / 100) / 10 },
+      platformCpuMs: Math.round(p.platformCpuUs / 100) / 10,
       isolates: p.isolates,
       ready: p.listening && !p.worker.isDead() && p.applied >= this.#seq,
     }));

@@ -146,6 +146,7 @@ setInterval(() => {
     requests,
     memoryReductions: reductions[0]!.count + reductions[1]!.count,
     memoryReductionCpuUs: reductions[0]!.cpuUs + reductions[1]!.cpuUs,
+    platformCpuUs: executor.platformCpuUs + offload.platformCpuUs,
     warmIsolates: executor.pool.warm + offload.pool.warm,
     evictedIsolates: executor.pool.evicted + offload.pool.evicted,
   });

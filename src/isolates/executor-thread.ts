@@ -30,7 +30,12 @@ const OFFLOAD_NICE = 10;
 if (process.platform === 'linux') {
   watchThisThread();
   await access(fileURLToPath(import.meta.url));
-  setPriority(0, OFFLOAD_NICE);
+  try {
+    setPriority(0, OFFLOAD_NICE);
+  } catch (err) {
+    // A sandbox that refuses setpriority(2): heavy workers keep the serving priority, and still run here.
+    process.emitWarning(`the offload thread keeps its priority: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 const port = parentPort!;

@@ -145,8 +145,10 @@ export interface SlowStartMessage { t: 'slowStart'; id: number }
 /** An idle isolate's memory was given back (memory-reducer.ts), for the process's stats. */
 export interface MemoryReducedMessage { t: 'memoryReduced'; cpuUs: number }
 
-/** The executor's warm isolates and how many its bounds evicted so far, sent (at most each second) when they change. */
-/** Each second, when it changed: warm isolates, those evicted so far, and the platform's CPU inside slices (watchdog.ts). */
+/**
+ * At most each second, when any of them changed: the executor's warm isolates, how many its bounds evicted
+ * so far, and its thread's CPU on the platform's work inside slices (watchdog.ts platformCpuUs).
+ */
 export interface PoolMessage { t: 'pool'; warm: number; evicted: number; platformCpuUs: number }
 
 export type FromExecutor =

@@ -1,7 +1,8 @@
 /**
  * Setting a subrequest up is the platform's work (executor.ts, `asPlatformWork`), as sending it is: the
  * host's side of a fetch() call, which a process's first fetch makes expensive (the egress agent is built
- * inside whichever tenant's slice asked), is neither charged to the worker nor stopped by its CPU limit.
+ * inside whichever tenant's slice asked), is neither charged to the worker nor stopped by its CPU limit;
+ * a call refused past the subrequest limit is not platform work, so a loop of them gains the tenant nothing.
  * Real isolates, runtime and HTTP upstream; the host's set-up is made to take 10 ms of CPU (an
  * AbortController that computes as it is made: Subrequests.run makes one per fetch), for a worker
  * limited to 5 ms.
@@ -13,6 +14,7 @@ import { Executor } from '../../src/isolates/executor.ts';
 import type { FromExecutor } from '../../src/isolates/protocol.ts';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 import { threadCpuUs } from '../../src/limits/thread-cpu.ts';
+import { platformCpuUs } from '../../src/limits/watchdog.ts';
 import { executorEnds, moduleVersion } from '../helpers/executor-ends.ts';
 
 const CPU_LIMIT_MS = 5;
@@ -47,8 +49,8 @@ const executor = new Executor(
 );
 t.teardown(() => executor.close());
 
-function load(id: string, content: string): void {
-  executor.handle({ t: 'load', version: moduleVersion(id, content, CPU_LIMIT_MS) });
+function load(id: string, content: string, cpuMs = CPU_LIMIT_MS): void {
+  executor.handle({ t: 'load', version: moduleVersion(id, content, cpuMs) });
 }
 
 let nextId = 0;
@@ -71,4 +73,32 @@ t.test("a fetch's set-up on the host is not the worker's CPU", async (t) => {
   t.equal(end!.outcome, 'ok', `not stopped at the worker's ${CPU_LIMIT_MS} ms limit`);
   t.ok(end!.cpuUs < CPU_LIMIT_MS * 1000, `charged ${Math.round(end!.cpuUs)} µs, not the set-up's ${SET_UP_US / 1000} ms`);
   t.match(messages.find((m) => m.t === 'response' && m.id === end!.id), { status: 200, body: 'got upstream' }, 'and it answered');
+});
+
+t.test('a fetch refused past the subrequest limit is not platform work: a loop of them gains no CPU', async (t) => {
+  // The first 50 fetches of an invocation start (their set-up is exempt); every later one is refused at once.
+  const source = (refused: number) => `export default { async fetch() {
+    const started = [];
+    for (let i = 0; i < 50; i++) started.push(fetch('http://127.0.0.1:${port}/').then((r) => r.text()));
+    let refusals = 0;
+    for (let i = 0; i < ${refused}; i++) fetch('http://127.0.0.1:${port}/').catch(() => refusals++);
+    await Promise.all(started);
+    await null;
+    return new Response(String(refusals));
+  } }`;
+  load('limit-only', source(0), 2000);
+  load('limit-and-loop', source(5000), 2000);
+  const exempted = async (worker: string, refused: number) => {
+    const before = platformCpuUs();
+    const [end] = await executorEnds(messages, [invoke(worker)]);
+    t.equal(end!.outcome, 'ok', worker);
+    t.match(messages.find((m) => m.t === 'response' && m.id === end!.id), { body: String(refused) }, `${refused} fetches refused`);
+    return platformCpuUs() - before;
+  };
+  // Once each first: the isolates' first runs compile what later ones do not.
+  await exempted('limit-only', 0);
+  await exempted('limit-and-loop', 5000);
+  const fifty = await exempted('limit-only', 0);
+  const withLoop = await exempted('limit-and-loop', 5000);
+  t.ok(withLoop - fifty < 3000, `platform work with 5,000 refused fetches ${Math.round(withLoop)} µs, without ${Math.round(fifty)} µs: the refused ones are the tenant's`);
 });

@@ -1,9 +1,10 @@
 /** For tests that drive an Executor directly: the versions they load, its messages waited on. */
+import type { Executor } from '../../src/isolates/executor.ts';
 import type { EndMessage, FromExecutor } from '../../src/isolates/protocol.ts';
 import { DEFAULT_LIMITS, type Version } from '../../src/types.ts';
 
 /** A one-module version whose id and worker name are both `id`, with CPU limit `cpuMs`. */
-export function moduleVersion(id: string, content: string, cpuMs: number): Version {
+function moduleVersion(id: string, content: string, cpuMs: number): Version {
   return {
     id,
     worker: id,
@@ -14,6 +15,24 @@ export function moduleVersion(id: string, content: string, cpuMs: number): Versi
     bindings: [],
     compatibilityDate: null,
     limits: { ...DEFAULT_LIMITS, cpuMs },
+  };
+}
+
+/**
+ * Loads one-module versions into `executor` (CPU limit `cpuMs` unless given) and invokes them with a GET
+ * of `path` on the host `<id>.test`; `invoke` returns the invocation's id.
+ */
+export function executorDriver(executor: Executor, cpuMs: number, path: string) {
+  let nextId = 0;
+  return {
+    load(id: string, content: string, limitMs = cpuMs): void {
+      executor.handle({ t: 'load', version: moduleVersion(id, content, limitMs) });
+    },
+    invoke(versionId: string): number {
+      const id = ++nextId;
+      executor.handle({ t: 'invoke', id, requestId: `r${id}`, worker: versionId, versionId, deadline: Date.now() + 10_000, request: { method: 'GET', url: `http://${versionId}.test${path}`, headers: `host\n${versionId}.test`, body: null } });
+      return id;
+    },
   };
 }
 

@@ -11,7 +11,7 @@ import { Executor } from '../../src/isolates/executor.ts';
 import type { EndMessage, FromExecutor } from '../../src/isolates/protocol.ts';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 import { threadCpuUs } from '../../src/limits/thread-cpu.ts';
-import { executorEnds, moduleVersion } from '../helpers/executor-ends.ts';
+import { executorDriver, executorEnds } from '../helpers/executor-ends.ts';
 
 const CPU_LIMIT_MS = 5;
 /** ~8 ns an iteration here: CPU, whatever the machine's load (a Date.now() loop would be wall time). */
@@ -25,16 +25,7 @@ const messages: FromExecutor[] = [];
 const executor = new Executor(runtime, { pool: { maxIsolates: 10, maxMemoryBytes: 1e10, idleMs: 600_000 }, idleGcMs: 0, fetchAllow: [], codeCacheDir: null, quickStartCpuMs: CPU_LIMIT_MS }, (m) => messages.push(m));
 t.teardown(() => executor.close());
 
-function load(id: string, content: string, cpuMs = CPU_LIMIT_MS): void {
-  executor.handle({ t: 'load', version: moduleVersion(id, content, cpuMs) });
-}
-
-let nextId = 0;
-function invoke(versionId: string): number {
-  const id = ++nextId;
-  executor.handle({ t: 'invoke', id, requestId: `r${id}`, worker: versionId, versionId, deadline: Date.now() + 10_000, request: { method: 'GET', url: `http://${versionId}.test/a`, headers: `host\n${versionId}.test`, body: null } });
-  return id;
-}
+const { load, invoke } = executorDriver(executor, CPU_LIMIT_MS, '/a');
 
 // Looking the global up loads the chunk; the worker's own work is next to nothing.
 const LOOKS_UP = `export default { fetch() { return new Response(typeof URLPattern) } }`;

@@ -15,7 +15,7 @@ import type { FromExecutor } from '../../src/isolates/protocol.ts';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 import { threadCpuUs } from '../../src/limits/thread-cpu.ts';
 import { platformCpuUs } from '../../src/limits/watchdog.ts';
-import { executorEnds, moduleVersion } from '../helpers/executor-ends.ts';
+import { executorDriver, executorEnds } from '../helpers/executor-ends.ts';
 
 const CPU_LIMIT_MS = 5;
 const SET_UP_US = 10_000;
@@ -49,16 +49,7 @@ const executor = new Executor(
 );
 t.teardown(() => executor.close());
 
-function load(id: string, content: string, cpuMs = CPU_LIMIT_MS): void {
-  executor.handle({ t: 'load', version: moduleVersion(id, content, cpuMs) });
-}
-
-let nextId = 0;
-function invoke(versionId: string): number {
-  const id = ++nextId;
-  executor.handle({ t: 'invoke', id, requestId: `r${id}`, worker: versionId, versionId, deadline: Date.now() + 10_000, request: { method: 'GET', url: `http://${versionId}.test/`, headers: `host\n${versionId}.test`, body: null } });
-  return id;
-}
+const { load, invoke } = executorDriver(executor, CPU_LIMIT_MS, '/');
 
 t.test("a fetch's set-up on the host is not the worker's CPU", async (t) => {
   load('proxy', `export default { async fetch() { return new Response('got ' + await (await fetch('http://127.0.0.1:${port}/')).text()) } }`);

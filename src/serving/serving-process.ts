@@ -37,10 +37,14 @@ const post = (message: FromServing, sent?: () => void) => {
   if (process.connected) process.send!(message, undefined, undefined, sent);
 };
 // The primary coordinates shutdown (SIGTERM reaches the whole process group from a terminal or an init
-// system): this process waits for its 'shutdown' message. Without a primary it has no reason to live.
+// system): this process waits for its 'shutdown' message. Without a primary it has no reason to live,
+// and it ends by a signal to itself: process.exit joins the offload thread, whose teardown can wait for
+// good on isolated-vm disposing an isolate, and an orphan nobody kills would then never end. Nothing is
+// lost that exiting would keep: its logs are written synchronously, and its requests had no primary.
 process.on('SIGTERM', () => {});
 process.on('SIGINT', () => {});
-process.on('disconnect', () => process.exit(0));
+// (First in line: the cluster module's own listener calls process.exit.)
+process.prependListener('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 
 // The configuration comes first; the changes sent right behind it (in the same IPC read) wait for it.
 const early: ToServing[] = [];

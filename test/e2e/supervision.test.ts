@@ -5,7 +5,8 @@
  */
 import t from 'tap';
 import { Agent, request } from 'undici';
-import { admin, deployScript, startServer, type TestServer } from '../helpers/server.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { admin, deployMultipart, deployScript, startServer, type TestServer } from '../helpers/server.ts';
 
 interface SystemInfo {
   restarts: number;
@@ -56,6 +57,9 @@ async function deployGood(server: TestServer) {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Alive and not a zombie waiting for init to reap it. */
+const running = (pid: number) => existsSync(`/proc/${pid}`) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 
 t.test('health and readiness', async (t) => {
   const server = await startServer(t, { args: ['--executors', '2'] });
@@ -179,4 +183,24 @@ t.test('recycling: a process past its bound is replaced first, then drained, wit
   t.equal(counts.failed, 0, 'no request failed');
   t.equal((await system(server)).restarts, 0, 'recycling is not a crash');
   t.notOk(server.logs.some((l) => l.type === 'serving-exit'), 'and logs no exit');
+});
+
+t.test('a primary that dies: its serving processes end at once, a heavy worker computing or not', async (t) => {
+  // Exiting normally would join the offload thread: it waits for the tenant's slice (here up to 10 s of
+  // CPU), and isolated-vm's teardown can wait there for good. An orphan signals itself instead.
+  const server = await startServer(t, { args: ['--executors', '2'] });
+  const heavy = await deployMultipart(server, 'heavy', { main_module: 'w.js', limits: { cpu_ms: 10_000 } }, { 'w.js': 'export default { fetch() { for (;;) {} } }' });
+  t.equal(heavy.status, 201, heavy.text);
+  const pids = (await system(server)).servingProcesses.map((p) => p.pid);
+  const computing = request(`${server.dataUrl}/`, { headers: { host: 'heavy.localhost' } }).catch(() => 'cut');
+  await sleep(500);
+  const killed = Date.now();
+  // Resolves once the server's output pipes close, which the serving processes hold too.
+  await server.kill();
+  while (pids.some(running) && Date.now() - killed < 12_000) await sleep(20);
+  const left = pids.filter(running);
+  t.same(left, [], `serving processes still running ${Date.now() - killed} ms after the primary was killed: ${left.join(', ') || 'none'}`);
+  t.ok(Date.now() - killed < 2_000, `all ended ${Date.now() - killed} ms after the primary`);
+  for (const pid of left) process.kill(pid, 'SIGKILL');
+  t.equal(await computing, 'cut', 'the heavy request was cut');
 });

@@ -47,6 +47,14 @@ const probe = new ivm.NativeModule(ADDON);
 let slot: number | undefined;
 
 /**
+ * Gives the calling thread its slot with the watchdog, which starts the watchdog's own thread if this is
+ * the process's first (a slice's first run does it otherwise).
+ */
+export function watchThisThread(): number {
+  return (slot ??= addon.openSlot());
+}
+
+/**
  * The addon's helpers inside the isolate that owns `context` (an object made there: `namedKeys` and
  * `reduceMemory` when the addon was built against the server Node's V8 headers). Loading them also sets the isolate up: its
  * out-of-memory handler ends the process, and Atomics.wait is forbidden. The host hands the object to the
@@ -150,20 +158,20 @@ export function recentTenantCpuUs(): number {
  * past the limit (the addon's heap loan). A stopped slice throws `SliceStopped` (src/limits/slice-outcome.ts).
  */
 export function runWatched<T>(isolateId: number, cpuBudgetMs: number, run: () => T, cpuStartUs = tenantCpuUs()): T {
-  slot ??= addon.openSlot();
+  const threadSlot = watchThisThread();
   const frame = { startUs: cpuStartUs, budgetUs: Math.max(0, cpuBudgetMs) * 1000 };
   // The addon reads the thread's own clock: the tenant clock's start is that minus the platform's work.
-  addon.arm(slot, isolateId, frame.startUs + platformUs, frame.budgetUs);
+  addon.arm(threadSlot, isolateId, frame.startUs + platformUs, frame.budgetUs);
   frames.push(frame);
   try {
     return run();
   } finally {
     frames.pop();
     // Thrown from `finally`, this replaces whatever the terminated call threw (V8 hands back null).
-    const stop = addon.disarm(slot);
+    const stop = addon.disarm(threadSlot);
     // A nested slice may have done platform work: the enclosing one's start moves on by as much.
     const outer = frames.at(-1);
-    if (outer) addon.restart(slot, outer.startUs + platformUs, outer.budgetUs);
+    if (outer) addon.restart(threadSlot, outer.startUs + platformUs, outer.budgetUs);
     if (stop !== 0) throw new SliceStopped(stop === 1 ? 'cpu' : 'memory');
   }
 }

@@ -1,0 +1,37 @@
+/**
+ * The offload thread, where heavy workers run, has a lower scheduling priority than the serving thread
+ * (src/isolates/executor-thread.ts), and only that thread: the threads the process shares keep the
+ * serving priority though the offload thread made them. Read from /proc, the kernel's own account of
+ * each thread, after a worker allowed more than the serving thread's 200 ms of CPU was deployed and
+ * served there before anything ran on the serving thread.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import t from 'tap';
+import { admin, deployMultipart, send, startServer } from '../helpers/server.ts';
+
+/** Name and nice value of every thread of process `pid`. */
+function threadsOf(pid: number): { name: string; nice: number }[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // The fields after the command name, which is in parentheses and may hold spaces: nice is the 19th field.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return [{ name: readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[16]) }];
+    } catch {
+      return []; // a thread that ended meanwhile
+    }
+  });
+}
+
+t.test('heavy workers run at a lower priority than the serving thread', { skip: process.platform !== 'linux' }, async (t) => {
+  const server = await startServer(t, { args: ['--executors', '1'] });
+  const deployed = await deployMultipart(server, 'heavy', { main_module: 'main.js', limits: { cpu_ms: 1000 } }, { 'main.js': `export default { fetch() { return new Response('heavy') } }` });
+  t.equal(deployed.status, 201, 'deployed');
+  t.equal((await send(server, 'heavy.localhost')).text, 'heavy', 'served by the offload thread');
+  const system = (await admin(server, 'GET', '/v1/system')).json<{ servingProcesses: { pid: number }[] }>();
+  const threads = threadsOf(system.servingProcesses[0]!.pid);
+  t.same(threads.filter((thread) => thread.nice !== 0), [{ name: 'isolane-offload', nice: 10 }], 'the offload thread at nice 10, and no other thread');
+  // Made on first use, by the offload thread here (its deploy ran there first): they are every thread's.
+  t.ok(threads.filter((thread) => thread.name === 'libuv-worker').length > 0, "libuv's pool, at 0");
+  t.ok(threads.filter((thread) => thread.name === 'isolane-offload').length > 1, "the watchdog's thread (named after the thread that made it), at 0");
+});

@@ -27,7 +27,7 @@ import { Headers } from './http/headers.ts';
 import { Request } from './http/request.ts';
 import { Response } from './http/response.ts';
 import { fetch } from './http/fetch.ts';
-import { Crypto, SubtleCrypto, crypto } from './global/crypto.ts';
+import { Crypto, crypto } from './global/crypto.ts';
 import { Performance, performance } from './global/performance.ts';
 import { installStreamGlobals } from './streams/web-streams.ts';
 import { installWorkersStreamGlobals } from './workers/transform-streams.ts';
@@ -72,7 +72,6 @@ const globals: Record<string, unknown> = {
   fetch,
   crypto,
   Crypto,
-  SubtleCrypto,
   performance,
   Performance,
   addEventListener,

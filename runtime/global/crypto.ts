@@ -7,7 +7,8 @@
  */
 import { CryptoKey } from '../crypto/key.ts';
 import { fillRandom } from '../crypto/random.ts';
-import { SubtleCrypto } from '../crypto/subtle.ts';
+import type { SubtleCrypto } from '../crypto/subtle.ts';
+import { loadWebCrypto } from '../crypto/web-crypto.ts';
 import { loadDigestStream } from '../workers/digest-stream.ts';
 import { DOMException } from './dom-exception.ts';
 import { defineGlobal, nameClass } from './define.ts';
@@ -22,7 +23,7 @@ import {
   Uint8ArrayCtor,
 } from '../primordials.ts';
 
-export { CryptoKey, SubtleCrypto };
+export { CryptoKey };
 
 const MAX_BYTES = 65536;
 const INTEGER_ARRAYS: Record<string, true | undefined> = {
@@ -31,14 +32,16 @@ const INTEGER_ARRAYS: Record<string, true | undefined> = {
   Int32Array: true, Uint32Array: true, BigInt64Array: true, BigUint64Array: true,
 } as unknown as Record<string, true | undefined>;
 
-const subtle: SubtleCrypto = ObjectCreate(SubtleCrypto.prototype) as SubtleCrypto;
+let subtle: SubtleCrypto | null = null;
 
 export class Crypto {
   constructor() {
     throw new TypeError('Illegal constructor');
   }
 
+  /** Made on first use, with the web-crypto chunk (runtime/crypto/web-crypto.ts). */
   get subtle(): SubtleCrypto {
+    if (subtle === null) subtle = ObjectCreate(loadWebCrypto().SubtleCrypto.prototype) as SubtleCrypto;
     return subtle;
   }
 

@@ -6,7 +6,7 @@
  * the streams chunk's WritableStream when first used.
  */
 import { hostDigestStreamCreate, hostDigestStreamDrop, hostDigestStreamFinish, hostDigestStreamUpdate } from '../bridge.ts';
-import { normalizeAlgorithm } from '../crypto/algorithms.ts';
+import { loadWebCrypto } from '../crypto/web-crypto.ts';
 import { bufferSourceBytes, copyBytes } from '../encoding/buffer-source.ts';
 import { setName } from '../global/define.ts';
 import { PromiseCtor, PromisePrototypeThen, TypedArrayPrototypeGetBuffer } from '../primordials.ts';
@@ -17,6 +17,7 @@ let DigestStream: Function | null = null;
 export function loadDigestStream(): Function {
   if (DigestStream !== null) return DigestStream;
   const WritableStream = loadStreams().api.WritableStream as unknown as new (sink: object) => object;
+  const { normalizeAlgorithm } = loadWebCrypto();
 
   class Stream extends WritableStream {
     readonly #digest: Promise<ArrayBuffer>;

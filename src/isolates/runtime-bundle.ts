@@ -20,6 +20,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { STUB_MODULES } from './node-stub-modules.ts';
+import { buildModuleChunk, givenModules, type BuiltModuleChunk, type ModuleChunk } from './runtime-module-chunks.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const RUNTIME = path.join(ROOT, 'runtime');
@@ -264,6 +265,19 @@ const CHUNKS: Record<string, string> = {
   'node-stubs': `import { makeStubModule } from './runtime/node/stubs.ts'; chunkExports = { makeStubModule, specs: ${JSON.stringify(STUB_MODULES)} };`,
 };
 
+/**
+ * Chunks of the runtime's own code that use the runtime's modules rather than copies
+ * (runtime-module-chunks.ts): loadChunk(name) returns `{ make(given) }`. Web Crypto's SubtleCrypto, its
+ * algorithms and key formats: ~25 KB of heap in every isolate while they were part of the script (each
+ * top-level function and table is made in every context), used by the workers that sign or verify.
+ */
+const MODULE_CHUNKS: Record<string, ModuleChunk> = {
+  'web-crypto': {
+    entry: `export { SubtleCrypto } from './runtime/crypto/subtle.ts'; export { normalizeAlgorithm } from './runtime/crypto/algorithms.ts';`,
+    own: ['subtle', 'algorithms', 'asymmetric-keys', 'jwk', 'operations', 'secret-keys', 'base64url'].map((file) => `crypto/${file}.ts`),
+  },
+};
+
 /** A chunk as a script whose completion value is its `chunkExports` (runtime-chunks.ts runs it). */
 async function bundleChunk(entry: string): Promise<string> {
   const result = await build({
@@ -277,19 +291,30 @@ async function bundleChunk(entry: string): Promise<string> {
 }
 
 export async function bundleRuntime(): Promise<RuntimeBundle> {
-  const [script, ...chunkSources] = await Promise.all([bundleScript(), ...Object.values(CHUNKS).map(bundleChunk)]);
+  const moduleChunkNames = Object.keys(MODULE_CHUNKS);
+  const built = await Promise.all(moduleChunkNames.map((name) => buildModuleChunk(name, MODULE_CHUNKS[name]!, ROOT, COMMON)));
+  const moduleChunks = Object.fromEntries(moduleChunkNames.map((name, i) => [name, built[i]!]));
+  const [script, ...chunkSources] = await Promise.all([bundleScript(moduleChunks), ...Object.values(CHUNKS).map(bundleChunk)]);
   const names = Object.keys(CHUNKS);
-  return { script: script!, chunks: Object.fromEntries(names.map((name, i) => [name, chunkSources[i]!])) };
+  const chunks = Object.fromEntries(names.map((name, i) => [name, chunkSources[i]!]));
+  for (const name of moduleChunkNames) chunks[name] = moduleChunks[name]!.source;
+  return { script: script!, chunks };
 }
 
-async function bundleScript(): Promise<string> {
+async function bundleScript(moduleChunks: Record<string, BuiltModuleChunk>): Promise<string> {
   const result = await build({
     ...COMMON,
     entryPoints: [path.join(RUNTIME, 'index.ts')],
     metafile: true,
-    plugins: [replaceModules, markEagerModules, unwrapUmd],
+    plugins: [replaceModules, markEagerModules, unwrapUmd, givenModules(moduleChunks, ROOT)],
   });
   if (result.outputFiles.length !== 1) throw new Error(`expected one output file, got ${result.outputFiles.length}`);
+  // A value import of a module chunk's file from the script would put a second copy in every isolate.
+  const inputs = new Set(Object.keys(result.metafile.inputs));
+  for (const [name, chunk] of Object.entries(MODULE_CHUNKS)) {
+    const copied = chunk.own.filter((file) => inputs.has(`runtime/${file}`));
+    if (copied.length > 0) throw new Error(`runtime bundle: ${copied.join(', ')} of chunk ${name} is in the script too`);
+  }
   const eager = Object.keys(result.metafile.inputs).filter((file) => EAGER_MODULES.test(`/${file}`)).length;
   return ownDescriptorDefines(parenthesizeEagerModules(result.outputFiles[0]!.text, eager), true);
 }

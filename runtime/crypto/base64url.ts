@@ -4,13 +4,12 @@
  */
 import { StringPrototypeCharCodeAt, TypedArrayPrototypeGetLength, Uint8ArrayCtor } from '../primordials.ts';
 
+// Built when the web-crypto chunk is made, after tenant code may have replaced globals: only primordials,
+// a string's own characters and a typed array's elements, none of which a tenant can reach into.
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const ENCODE: string[] = [];
-const DECODE = new Int8Array(128).fill(-1);
-for (let i = 0; i < 64; i++) {
-  ENCODE[i] = ALPHABET[i]!;
-  DECODE[ALPHABET.charCodeAt(i)] = i;
-}
+/** A character code's value plus one; 0 for a character outside the alphabet. */
+const DECODE = new Uint8ArrayCtor(128);
+for (let i = 0; i < 64; i++) DECODE[StringPrototypeCharCodeAt(ALPHABET, i)] = i + 1;
 
 export function base64urlEncode(bytes: Uint8Array): string {
   let out = '';
@@ -18,14 +17,14 @@ export function base64urlEncode(bytes: Uint8Array): string {
   let i = 0;
   for (; i + 2 < length; i += 3) {
     const bits = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += ENCODE[bits >> 18]! + ENCODE[(bits >> 12) & 63]! + ENCODE[(bits >> 6) & 63]! + ENCODE[bits & 63]!;
+    out += ALPHABET[bits >> 18]! + ALPHABET[(bits >> 12) & 63]! + ALPHABET[(bits >> 6) & 63]! + ALPHABET[bits & 63]!;
   }
   if (i + 1 === length) {
     const a = bytes[i]!;
-    out += ENCODE[a >> 2]! + ENCODE[(a & 3) << 4]!;
+    out += ALPHABET[a >> 2]! + ALPHABET[(a & 3) << 4]!;
   } else if (i + 2 === length) {
     const bits = (bytes[i]! << 8) | bytes[i + 1]!;
-    out += ENCODE[bits >> 10]! + ENCODE[(bits >> 4) & 63]! + ENCODE[(bits << 2) & 63]!;
+    out += ALPHABET[bits >> 10]! + ALPHABET[(bits >> 4) & 63]! + ALPHABET[(bits << 2) & 63]!;
   }
   return out;
 }
@@ -40,7 +39,7 @@ export function base64urlDecode(text: string): Uint8Array<ArrayBuffer> | null {
   let o = 0;
   for (let i = 0; i < n; i++) {
     const c = StringPrototypeCharCodeAt(text, i);
-    const value = c < 128 ? DECODE[c]! : -1;
+    const value = c < 128 ? DECODE[c]! - 1 : -1;
     if (value === -1) return null;
     bits = (bits << 6) | value;
     count += 6;

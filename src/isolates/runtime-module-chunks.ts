@@ -15,6 +15,7 @@
  * Object.create, Object.getOwnPropertyNames and Object.defineProperty as the tenant left them, on
  * objects holding the runtime's bridge functions), and no isolate pays for namespace getters.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 
@@ -75,13 +76,24 @@ export async function buildModuleChunk(name: string, chunk: ModuleChunk, root: s
   let code = result.outputFiles[0]!.text;
 
   const given = new Map<string, Set<string>>();
+  // All at the top of `make`, wherever esbuild put the imports: an import is bound before any code runs.
+  const destructurings: string[] = [];
   code = code.replace(IMPORT, (_, list: string, file: string) => {
     const pairs = bindings(list);
     const names = given.get(file) ?? new Set<string>();
     for (const [imported] of pairs) names.add(imported);
     given.set(file, names);
-    return `const{${pairs.map(([imported, local]) => (imported === local ? local : `${imported}:${local}`)).join(',')}}=${GIVEN_PARAMETER}[${JSON.stringify(file)}];`;
+    destructurings.push(`const{${pairs.map(([imported, local]) => (imported === local ? local : `${imported}:${local}`)).join(',')}}=${GIVEN_PARAMETER}[${JSON.stringify(file)}];`);
+    return '';
   });
+  code = destructurings.join('') + code;
+  // A value is handed over once: a binding the runtime reassigns later would not be seen by the chunk.
+  for (const [file, names] of given) {
+    const source = await readFile(path.join(root, file), 'utf8');
+    for (const [, declared] of source.matchAll(/export\s+(?:let|var)\s+([\w$]+)/g)) {
+      if (names.has(declared!)) throw new Error(`runtime chunk ${name}: ${file} exports ${declared} as a variable binding, which a chunk cannot share`);
+    }
+  }
   // Anything else (a namespace or default import, a side-effect import) would need an interop helper.
   if (code.includes(GIVEN)) throw new Error(`runtime chunk ${name}: an import of a runtime module in a shape other than import {…}`);
   const exported = EXPORT.exec(code);

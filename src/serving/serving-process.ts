@@ -40,7 +40,7 @@ const post = (message: FromServing, sent?: () => void) => {
 // system): this process waits for its 'shutdown' message. Without a primary it has no reason to live,
 // and it ends by a signal to itself: process.exit joins the offload thread, whose teardown can wait for
 // good on isolated-vm disposing an isolate, and an orphan nobody kills would then never end. Nothing is
-// lost that exiting would keep: its logs are written synchronously, and its requests had no primary.
+// lost that exiting would keep: its records and log lines go to the primary, which is gone.
 process.on('SIGTERM', () => {});
 process.on('SIGINT', () => {});
 // (First in line: the cluster module's own listener calls process.exit.)

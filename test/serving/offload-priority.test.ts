@@ -9,14 +9,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import t from 'tap';
 import { admin, deployMultipart, send, startServer } from '../helpers/server.ts';
 
-/** Name and nice value of every thread of process `pid`. */
-function threadsOf(pid: number): { name: string; nice: number }[] {
+/** Id, name and nice value of every thread of process `pid`. */
+function threadsOf(pid: number): { tid: number; name: string; nice: number }[] {
   return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       // The fields after the command name, which is in parentheses and may hold spaces: nice is the 19th field.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return [{ name: readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[16]) }];
+      return [{ tid: Number(tid), name: readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[16]) }];
     } catch {
       return []; // a thread that ended meanwhile
     }
@@ -29,9 +29,14 @@ t.test('heavy workers run at a lower priority than the serving thread', { skip: 
   t.equal(deployed.status, 201, 'deployed');
   t.equal((await send(server, 'heavy.localhost')).text, 'heavy', 'served by the offload thread');
   const system = (await admin(server, 'GET', '/v1/system')).json<{ servingProcesses: { pid: number }[] }>();
-  const threads = threadsOf(system.servingProcesses[0]!.pid);
-  t.same(threads.filter((thread) => thread.nice !== 0), [{ name: 'isolane-offload', nice: 10 }], 'the offload thread at nice 10, and no other thread');
+  const pid = system.servingProcesses[0]!.pid;
+  const threads = threadsOf(pid);
+  const lowered = threads.filter((thread) => thread.nice !== 0);
+  t.ok(lowered.length >= 1 && lowered.every((thread) => thread.name === 'isolane-offload' && thread.nice === 10), `the offload thread at nice 10, and only threads it made (${JSON.stringify(lowered)})`);
+  // isolated-vm's pool grows from whichever thread needs it first; a pool thread the offload thread made
+  // would be at 10 too (docs/ARCHITECTURE.md). The serving thread and libuv's pool stay at 0.
+  t.equal(threads.find((thread) => thread.tid === pid)?.nice, 0, 'the serving thread at 0');
   // Made on first use, by the offload thread here (its deploy ran there first): they are every thread's.
-  t.ok(threads.filter((thread) => thread.name === 'libuv-worker').length > 0, "libuv's pool, at 0");
+  t.ok(threads.filter((thread) => thread.name === 'libuv-worker').length > 0 && threads.every((thread) => thread.name !== 'libuv-worker' || thread.nice === 0), "libuv's pool, at 0");
   t.ok(threads.filter((thread) => thread.name === 'isolane-offload').length > 1, "the watchdog's thread (named after the thread that made it), at 0");
 });

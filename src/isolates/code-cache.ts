@@ -88,11 +88,18 @@ export function replaceCacheIfKept(key: string, expected: ivm.ExternalCopy<Array
   else compiled.cachedData?.release();
 }
 
+/** Versions whose caches stay in memory: never stored, so no other process will build them. */
+const offDisk = new Set<string>();
+
+export function keepOffDisk(versionId: string): void {
+  offDisk.add(versionId);
+}
+
 /** Write the cache kept for `key` to disk unless it is there already (a version that built). */
 export function saveCache(key: string): void {
   const entry = entries.get(key);
   const module = moduleOf(key);
-  if (!entry || entry.saved || !module || !files) return;
+  if (!entry || entry.saved || !module || !files || offDisk.has(module.versionId)) return;
   entry.saved = true;
   files.write(module.versionId, module.name, entry.data.copy());
 }

@@ -20,7 +20,7 @@ import { IsolaneError } from '../errors.ts';
 import { Invocation } from './invocation.ts';
 import { IsolatePool, type IsolatePoolOptions } from './isolate-pool.ts';
 import { BridgeError, TenantIsolate } from './tenant-isolate.ts';
-import { forgetVersionCache, keepCodeCacheFiles } from './code-cache.ts';
+import { forgetVersionCache, keepCodeCacheFiles, keepOffDisk } from './code-cache.ts';
 import { eagerCachesSettled } from './module-graph.ts';
 import { CodeCacheFiles } from './code-cache-files.ts';
 import { createEgressAgent } from '../outbound/egress-agent.ts';
@@ -34,6 +34,7 @@ import { decodeUtf8, textIfUtf8 } from './host-text.ts';
 import { StreamedUpload } from '../outbound/streamed-upload.ts';
 import type { Readable } from 'node:stream';
 import { warmRuntimeCache } from './runtime-warmup.ts';
+import { isWarmupMessage, WARMUP_VERSION, warmupInvocation } from './host-path-warmup.ts';
 import { SpareIsolates } from './spare-isolates.ts';
 import { MemoryReducer } from './memory-reducer.ts';
 import { threadCpuUs } from '../limits/thread-cpu.ts';
@@ -277,13 +278,20 @@ export class Executor {
     this.#pool = new IsolatePool<LiveIsolate>(options.pool);
     this.#fetchAllow = options.fetchAllow;
     this.#quickStartCpuMs = options.quickStartCpuMs;
-    this.#post = post;
+    // The host path's own warm-up invocation (host-path-warmup.ts) answers nobody; it unloads when it ends.
+    this.#post = (message, transfer) => {
+      if (!isWarmupMessage(message)) post(message, transfer);
+      else if (message.t === 'end') this.handle({ t: 'unload', versionId: WARMUP_VERSION.id });
+    };
     keepCodeCacheFiles(options.codeCacheDir ? new CodeCacheFiles(options.codeCacheDir) : null);
     this.#kv = options.kvDir ? new KvNamespaces(options.kvDir) : null;
     this.#d1Settings = options.d1 ?? null;
     this.#services = options.services ?? null;
     warmRuntimeCache(runtime);
     this.#spares = new SpareIsolates(runtime, SPARE_ISOLATES);
+    keepOffDisk(WARMUP_VERSION.id);
+    this.handle({ t: 'load', version: WARMUP_VERSION });
+    this.handle(warmupInvocation());
     this.#reducer = new MemoryReducer<LiveIsolate>(options.idleGcMs, (cpuUs) => this.#post({ t: 'memoryReduced', cpuUs }));
     // The pool's size for the process's stats (it changes on cold starts, evictions and idle expiry), and
     // the CPU this thread spent on the platform's work inside slices, which no tenant was charged.

@@ -1,9 +1,12 @@
 /**
  * The offload thread, where heavy workers run, has a lower scheduling priority than the serving thread
- * (src/isolates/executor-thread.ts), and only that thread: the threads the process shares keep the
- * serving priority though the offload thread made them. Read from /proc, the kernel's own account of
+ * (src/isolates/executor-thread.ts), and only that thread: the serving thread and the threads the
+ * process shares (libuv's pool) keep the serving priority. Read from /proc, the kernel's own account of
  * each thread, after a worker allowed more than the serving thread's 200 ms of CPU was deployed and
- * served there before anything ran on the serving thread.
+ * served there. (The offload thread also makes the shared threads itself before it lowers its priority,
+ * for the case where it is the first to need them; since each executor serves a warm-up invocation as it
+ * starts, src/isolates/host-path-warmup.ts, the serving thread makes them first, so this test no longer
+ * sees that case.)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import t from 'tap';
@@ -36,7 +39,6 @@ t.test('heavy workers run at a lower priority than the serving thread', { skip: 
   // isolated-vm's pool grows from whichever thread needs it first; a pool thread the offload thread made
   // would be at 10 too (docs/ARCHITECTURE.md). The serving thread and libuv's pool stay at 0.
   t.equal(threads.find((thread) => thread.tid === pid)?.nice, 0, 'the serving thread at 0');
-  // Made on first use, by the offload thread here (its deploy ran there first): they are every thread's.
+  // Made on first use, by whichever thread needed them first: they are every thread's.
   t.ok(threads.filter((thread) => thread.name === 'libuv-worker').length > 0 && threads.every((thread) => thread.name !== 'libuv-worker' || thread.nice === 0), "libuv's pool, at 0");
-  t.ok(threads.filter((thread) => thread.name === 'isolane-offload').length > 1, "the watchdog's thread (named after the thread that made it), at 0");
 });

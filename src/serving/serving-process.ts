@@ -208,10 +208,16 @@ onMessage = (message: ToServing) => {
       applied(message.seq);
       return;
     case 'validate':
+      // The build's console lines (its top-level code's) go first: the deploy is answered on 'validated',
+      // and a client that reads the worker's log next should find them.
       builds.validate(message.version).then(
-        ({ syntax }) => post({ t: 'validated', jobId: message.jobId, error: null, syntax }),
+        ({ syntax }) => {
+          forward.flush();
+          post({ t: 'validated', jobId: message.jobId, error: null, syntax });
+        },
         (err: unknown) => {
           const error = err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', String(err));
+          forward.flush();
           post({ t: 'validated', jobId: message.jobId, error: { code: error.code, message: error.message, details: error.details }, syntax: null });
           dropUnlessLive(message.version.worker, message.version.id);
         },

@@ -4,7 +4,7 @@
  * and its version unloaded when it ends. The host's side of that path is JavaScript that V8 compiles on
  * first call, inside the first invocation's slice: the first tenant each executor thread served was
  * charged ~0.55 ms more than the next ones (`.scratch/subtle-first.ts PLAIN=1`: 758 / 813 µs for the
- * first isolate's first invocation, ~245 for later isolates'; 195 / 204 with this warm-up).
+ * first isolate's first invocation, ~245 for later isolates'; 203 / 208 with this warm-up).
  * runtime-warmup.ts does the same for the code inside isolates.
  */
 import { DEFAULT_LIMITS, type Version } from '../types.ts';

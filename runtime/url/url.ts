@@ -1,19 +1,23 @@
 /**
  * URL and URLSearchParams (https://url.spec.whatwg.org/): the standard's algorithms come from
- * whatwg-url, its reference implementation, bundled in; the classes are the runtime's own
- * (url-classes.ts). The classes are defined on first use, and whatwg-url's modules loaded only once a
- * URL needs them (simpleFirst below): an isolate that never touches a URL pays nothing.
- * whatwg-url's few dependencies on the platform are replaced at bundle time
- * (src/isolates/runtime-bundle.ts):
+ * whatwg-url, its reference implementation, built as a runtime chunk; the classes are the runtime's own
+ * (url-classes.ts). The classes are defined on first use, and the chunk is loaded only once a URL needs
+ * it (simpleFirst below): most URLs (a request's, a path-absolute one against it) never do. whatwg-url's
+ * few dependencies on the platform are handed to the chunk when it is made
+ * (src/isolates/runtime-bundle.ts, WHATWG_URL_GIVEN):
  *   - whatwg-url/lib/encoding.js  → whatwg-url-encoding.ts (this runtime's UTF-8 codec, via hooks)
  *   - @exodus/bytes/whatwg.js      → percent-encode-after-encoding.ts (UTF-8 only)
- *   - @exodus/bytes/encoding.js    → no-legacy-encodings.ts (legacy encodings are for HTML documents)
+ *   - @exodus/bytes/encoding.js    → nothing (it registers legacy encodings, which are for HTML documents)
  *   - tr46                         → tr46-lazy.ts (ASCII fast path; the Unicode tables load on first IDN)
  * The runtime itself parses through parseURL()/serializeURL(), never through the replaceable globals.
  */
 import type { URLRecord } from 'whatwg-url';
+import { loadChunk } from '../chunks.ts';
 import { utf8DecodeWithoutBOM, utf8Encode } from '../encoding/utf8.ts';
 import { defineLazyGlobal } from '../global/define.ts';
+import { percentEncodeAfterEncoding } from './percent-encode-after-encoding.ts';
+import { toASCII, toUnicode } from './tr46-lazy.ts';
+import { utf8DecodeWithoutBOM as whatwgUtf8Decode, utf8Encode as whatwgUtf8Encode } from './whatwg-url-encoding.ts';
 import { hooks } from './whatwg-url-hooks.ts';
 import { parseSimpleURL, serializeSimpleHost, serializeSimpleOrigin, serializeSimplePath, serializeSimpleURL, setSimple, type SimpleURLRecord } from './simple-url.ts';
 import { parseSimpleUrlencoded, serializeSimpleUrlencoded } from './simple-urlencoded.ts';
@@ -21,29 +25,43 @@ import { defineURLClasses, type UrlStateMachine, type Urlencoded, type URLClasse
 
 export type { URLRecord };
 
-declare const require: {
-  (id: 'whatwg-url/lib/url-state-machine.js'): UrlStateMachine;
-  (id: 'whatwg-url/lib/urlencoded.js'): Urlencoded;
-};
+interface WhatwgUrl {
+  stateMachine: UrlStateMachine;
+  urlencoded: Urlencoded;
+}
 
 hooks.utf8Encode = utf8Encode;
 hooks.utf8DecodeWithoutBOM = utf8DecodeWithoutBOM;
 
+let whatwgUrl: WhatwgUrl | null = null;
 let machine: UrlStateMachine | null = null;
 let urlencoded: Urlencoded | null = null;
 let classes: URLClasses | null = null;
 
-/** whatwg-url's parser (esbuild keeps its CommonJS modules unevaluated until this call). */
+/** The whatwg-url chunk, made with what it takes from the platform (null-prototype objects of functions). */
+function loadWhatwgUrl(): WhatwgUrl {
+  if (whatwgUrl !== null) return whatwgUrl;
+  const given = {
+    __proto__: null,
+    encoding: { __proto__: null, utf8Encode: whatwgUtf8Encode, utf8DecodeWithoutBOM: whatwgUtf8Decode },
+    percentEncoding: { __proto__: null, percentEncodeAfterEncoding },
+    tr46: { __proto__: null, toASCII, toUnicode },
+  };
+  whatwgUrl = loadChunk<{ make(given: object): WhatwgUrl }>('whatwg-url').make(given);
+  return whatwgUrl;
+}
+
+/** whatwg-url's parser (its chunk is loaded by the first URL the fast path does not take). */
 function loadMachine(): UrlStateMachine {
   if (machine !== null) return machine;
-  const loaded = require('whatwg-url/lib/url-state-machine.js');
+  const loaded = loadWhatwgUrl().stateMachine;
   takeSimpleURLsFirst(loaded);
   machine = loaded;
   return loaded;
 }
 
 function loadUrlencoded(): Urlencoded {
-  return (urlencoded ??= require('whatwg-url/lib/urlencoded.js'));
+  return (urlencoded ??= loadWhatwgUrl().urlencoded);
 }
 
 /**

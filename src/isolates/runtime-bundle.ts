@@ -8,12 +8,14 @@
  * per byte of source). The runtime asks for a chunk by name (bridge op `runtimeChunk`) the first time it needs
  * it, and the host runs it there from the thread's code cache (runtime-chunks.ts). The chunks: tr46's Unicode tables (243 KB of the 452 KB
  * the script was), needed only for hosts that are not plain ASCII; web-streams-polyfill (62 KB), needed
- * only by workers that touch a stream; urlpattern-polyfill and fflate, for URLPattern and compression
- * streams; the generic Array.prototype algorithms (runtime/global/interruptible/), needed only for huge
- * arrays and array-likes; the Node.js built-in modules of nodejs_compat (runtime/node/).
+ * only by workers that touch a stream; whatwg-url's parser (23 KB), needed only for URLs the fast path
+ * (runtime/url/simple-url.ts) does not take; urlpattern-polyfill and fflate, for URLPattern and
+ * compression streams; the generic Array.prototype algorithms (runtime/global/interruptible/), needed
+ * only for huge arrays and array-likes; the Node.js built-in modules of nodejs_compat (runtime/node/);
+ * Web Crypto's SubtleCrypto (MODULE_CHUNKS).
  *
- * A few modules of whatwg-url's dependency tree are replaced here (see runtime/url/url.ts for why):
- * legacy encodings and TextEncoder/TextDecoder lookups go, and tr46's Unicode tables load lazily.
+ * whatwg-url's dependencies on the platform are handed in by the runtime (WHATWG_URL_GIVEN): legacy
+ * encodings and TextEncoder/TextDecoder lookups go, and tr46's Unicode tables load lazily.
  * web-streams-polyfill's UMD wrapper is unwrapped (see unwrapUmd) so that its chunk is parsed once.
  */
 import { readFile } from 'node:fs/promises';
@@ -25,22 +27,34 @@ import { buildModuleChunk, givenModules, type BuiltModuleChunk, type ModuleChunk
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const RUNTIME = path.join(ROOT, 'runtime');
 
-/** Module → replacement file in runtime/url/. `importer` limits the swap to whatwg-url's own imports. */
-const REPLACEMENTS: { filter: RegExp; importer: RegExp; file: string }[] = [
-  { filter: /^\.\/encoding(\.js)?$/, importer: /whatwg-url[\\/]lib[\\/]/, file: 'url/whatwg-url-encoding.ts' },
-  { filter: /^@exodus\/bytes\/whatwg\.js$/, importer: /whatwg-url[\\/]/, file: 'url/percent-encode-after-encoding.ts' },
-  { filter: /^@exodus\/bytes\/encoding\.js$/, importer: /whatwg-url[\\/]/, file: 'url/no-legacy-encodings.ts' },
-  { filter: /^tr46$/, importer: /whatwg-url[\\/]/, file: 'url/tr46-lazy.ts' },
+/**
+ * whatwg-url (the URL parser behind runtime/url/url.ts) is a chunk, and what it takes from the platform
+ * is handed in by url.ts when it makes the chunk (`make(given)`, as the node-stream chunk's): the
+ * runtime's UTF-8 codec and percent-encoding (url/whatwg-url-encoding.ts,
+ * url/percent-encode-after-encoding.ts) and tr46 with its Unicode tables loaded on first IDN
+ * (url/tr46-lazy.ts). @exodus/bytes/encoding.js is imported only to register the legacy multi-byte
+ * encodings HTML documents may use for query strings; URLs made through the URL API are always UTF-8,
+ * so it is an empty module here. `importer` limits each swap to whatwg-url's own imports.
+ */
+const WHATWG_URL_GIVEN: { filter: RegExp; importer: RegExp; given: string | null }[] = [
+  { filter: /^\.\/encoding(\.js)?$/, importer: /whatwg-url[\\/]lib[\\/]/, given: 'encoding' },
+  { filter: /^@exodus\/bytes\/whatwg\.js$/, importer: /whatwg-url[\\/]/, given: 'percentEncoding' },
+  { filter: /^@exodus\/bytes\/encoding\.js$/, importer: /whatwg-url[\\/]/, given: null },
+  { filter: /^tr46$/, importer: /whatwg-url[\\/]/, given: 'tr46' },
 ];
 
-const replaceModules: Plugin = {
-  name: 'isolane-runtime-replacements',
+const giveWhatwgUrlPlatform: Plugin = {
+  name: 'isolane-whatwg-url-platform',
   setup(builder) {
-    for (const { filter, importer, file } of REPLACEMENTS) {
+    for (const { filter, importer, given } of WHATWG_URL_GIVEN) {
       builder.onResolve({ filter }, (args) =>
-        importer.test(args.importer) ? { path: path.join(RUNTIME, file) } : undefined,
+        importer.test(args.importer) ? { path: given ?? 'none', namespace: 'isolane-whatwg-url-given' } : undefined,
       );
     }
+    builder.onLoad({ filter: /.*/, namespace: 'isolane-whatwg-url-given' }, (args) => ({
+      contents: args.path === 'none' ? 'module.exports = {};' : `module.exports = chunkExports.given[${JSON.stringify(args.path)}];`,
+      loader: 'js',
+    }));
   },
 };
 
@@ -188,22 +202,16 @@ function parenthesizeEagerModules(code: string, expected: number): string {
  * esbuild's helpers (`__export`, `__toCommonJS`, and `__name` in urlpattern-polyfill's prebuilt file)
  * define properties with descriptor literals, which inherit from Object.prototype, through an alias
  * `var x=Object.defineProperty`. They run after tenant code may have put `get` or `value` on
- * Object.prototype (`__toCommonJS` on a worker's first `new URL()`, `__name` on every URLPattern
- * parse), and the definition would throw. Each such alias is made to give its descriptors a null
- * prototype: they are the helpers' own literals, never a caller's object. The script must have one
- * (esbuild's prelude); test/runtime/prototype-pollution.test.ts checks that the fix still holds.
+ * Object.prototype (`__name` on every URLPattern parse, the helpers of a chunk as it loads), and the
+ * definition would throw. Each such alias is made to give its descriptors a null prototype: they are the
+ * helpers' own literals, never a caller's object. test/runtime/prototype-pollution.test.ts checks that
+ * the fix still holds.
  */
 const DEFINE_ALIAS = /\bvar ([\w$]+)=Object\.defineProperty(?=[;,])/g;
 const OWN_DESCRIPTOR_DEFINE = '((define,setProto)=>(o,k,d)=>define(o,k,setProto(d,null)))(Object.defineProperty,Object.setPrototypeOf)';
 
-function ownDescriptorDefines(code: string, required: boolean): string {
-  let aliases = 0;
-  const out = code.replace(DEFINE_ALIAS, (_, alias: string) => {
-    aliases++;
-    return `var ${alias}=${OWN_DESCRIPTOR_DEFINE}`;
-  });
-  if (required && aliases === 0) throw new Error("runtime bundle: esbuild's defineProperty helper is not where expected");
-  return out;
+function ownDescriptorDefines(code: string): string {
+  return code.replace(DEFINE_ALIAS, (_, alias: string) => `var ${alias}=${OWN_DESCRIPTOR_DEFINE}`);
 }
 
 /** The runtime script and its chunks' sources by name. */
@@ -240,6 +248,7 @@ const COMMON = {
  */
 const CHUNKS: Record<string, string> = {
   tr46: `chunkExports = require('tr46');`,
+  'whatwg-url': `chunkExports = { given: null, make(given) { chunkExports.given = given; return { stateMachine: require('whatwg-url/lib/url-state-machine.js'), urlencoded: require('whatwg-url/lib/urlencoded.js') }; } };`,
   'generic-array-methods': `import { genericMethods } from './runtime/global/interruptible/generic-methods.ts'; chunkExports = { genericMethods };`,
   'web-streams': `chunkExports = require('web-streams-polyfill');`,
   urlpattern: `import { URLPattern } from 'urlpattern-polyfill/urlpattern'; chunkExports = { URLPattern };`,
@@ -284,11 +293,13 @@ async function bundleChunk(entry: string): Promise<string> {
   const result = await build({
     ...COMMON,
     stdin: { contents: entry, resolveDir: ROOT, loader: 'js' },
-    plugins: [unwrapUmd, unnamePolyfillClosures, rootAsWorkingDirectory, injectNodeModules],
+    metafile: true,
+    plugins: [giveWhatwgUrlPlatform, markEagerModules, unwrapUmd, unnamePolyfillClosures, rootAsWorkingDirectory, injectNodeModules],
     banner: { js: `(function () {${COMMON.banner.js}let chunkExports;` },
     footer: { js: 'return chunkExports;\n})()' },
   });
-  return ownDescriptorDefines(result.outputFiles[0]!.text, false);
+  const eager = Object.keys(result.metafile.inputs).filter((file) => EAGER_MODULES.test(`/${file}`)).length;
+  return ownDescriptorDefines(parenthesizeEagerModules(result.outputFiles[0]!.text, eager));
 }
 
 export async function bundleRuntime(): Promise<RuntimeBundle> {
@@ -307,7 +318,7 @@ async function bundleScript(moduleChunks: Record<string, BuiltModuleChunk>): Pro
     ...COMMON,
     entryPoints: [path.join(RUNTIME, 'index.ts')],
     metafile: true,
-    plugins: [replaceModules, markEagerModules, unwrapUmd, givenModules(moduleChunks, ROOT)],
+    plugins: [unwrapUmd, givenModules(moduleChunks, ROOT)],
   });
   if (result.outputFiles.length !== 1) throw new Error(`expected one output file, got ${result.outputFiles.length}`);
   // A value import of a module chunk's file from the script would put a second copy in every isolate.
@@ -316,8 +327,7 @@ async function bundleScript(moduleChunks: Record<string, BuiltModuleChunk>): Pro
     const copied = chunk.own.filter((file) => inputs.has(`runtime/${file}`));
     if (copied.length > 0) throw new Error(`runtime bundle: ${copied.join(', ')} of chunk ${name} is in the script too`);
   }
-  const eager = Object.keys(result.metafile.inputs).filter((file) => EAGER_MODULES.test(`/${file}`)).length;
-  return ownDescriptorDefines(parenthesizeEagerModules(result.outputFiles[0]!.text, eager), true);
+  return ownDescriptorDefines(result.outputFiles[0]!.text);
 }
 
 let memo: Promise<RuntimeBundle> | null = null;

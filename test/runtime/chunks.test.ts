@@ -11,6 +11,8 @@ const USES: Record<string, string> = {
   urlpattern: `return new URLPattern({ pathname: '/users/:id' }).exec('https://x.test/users/42').pathname.groups.id;`,
   fflate: `const out = new Response(new Blob(['hello']).stream().pipeThrough(new CompressionStream('gzip')).pipeThrough(new DecompressionStream('gzip'))); return await out.text();`,
   tr46: `return new URL('https://bücher.example/').hostname;`,
+  'whatwg-url': `const u = new URL('../b?q=a b', 'https://x.test/a/c'); return [u.href, new URLSearchParams('a=%20b&c=d+e').get('c')];`,
+  'web-crypto': `return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-1', new Uint8Array(0))).slice(0, 3));`,
   'generic-array-methods': `const a = new Array(300000); a[5] = 'x'; return [a.indexOf('x'), Array.prototype.join.call({ length: 2, 0: 'a', 1: 'b' }, '-')];`,
   // The Node.js modules of nodejs_compat, as the host's links read them (src/isolates/builtin-modules.ts).
   'node-buffer': `return builtinModule('node:buffer').Buffer.from('hi').toString('hex');`,
@@ -36,6 +38,8 @@ const EXPECTED: Record<string, unknown> = {
   urlpattern: '42',
   fflate: 'hello',
   tr46: 'xn--bcher-kva.example',
+  'whatwg-url': ['https://x.test/b?q=a%20b', 'd e'],
+  'web-crypto': [0xda, 0x39, 0xa3],
   'generic-array-methods': [5, 'a-b'],
   'node-buffer': '6869',
   'node-events': 7,

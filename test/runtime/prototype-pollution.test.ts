@@ -33,6 +33,10 @@ const CASES: Record<string, [code: string, expected: unknown]> = {
     [['sign', 'verify'], ['sign', 'verify']],
   ],
   'URL (whatwg-url, required on first use)': [`return new URL('https://a.test/x?q=1').searchParams.get('q')`, '1'],
+  'a URL the fast path does not take (the whatwg-url chunk)': [
+    `const u = new URL('../b/./c?q=a b#f', 'HTTP://user@Example.test:8080/a/'); u.searchParams.append('x', 'y z'); return [u.href, u.hostname, [...u.searchParams].length]`,
+    ['http://user@example.test:8080/b/c?q=a+b&x=y+z#f', 'example.test', 2],
+  ],
   'a web stream (a runtime chunk)': [
     `const reader = new ReadableStream({ start(c) { c.enqueue('a'); c.close() } }).getReader(); return (await reader.read()).value`,
     'a',

@@ -1,9 +1,10 @@
 /**
- * Replaces @exodus/bytes/whatwg.js at bundle time. whatwg-url calls it for query strings only, with
- * the document's encoding, which for the URL API (and so in a worker) is always UTF-8.
+ * Handed to the whatwg-url chunk as @exodus/bytes/whatwg.js (runtime/url/url.ts). whatwg-url calls it
+ * for query strings only, with the document's encoding, which for the URL API (and so in a worker) is
+ * always UTF-8.
  * https://url.spec.whatwg.org/#string-percent-encode-after-encoding
  */
-import { hooks } from './whatwg-url-hooks.ts';
+import { utf8Encode } from '../encoding/utf8.ts';
 
 const HEX: string[] = [];
 for (let byte = 0; byte < 256; byte++) HEX[byte] = `%${byte < 16 ? '0' : ''}${byte.toString(16).toUpperCase()}`;
@@ -16,7 +17,7 @@ export function percentEncodeAfterEncoding(encoding: string, input: string, perc
   if (encoding !== 'utf-8' && encoding !== 'UTF-8') {
     throw new RangeError(`Unsupported encoding ${encoding}: only UTF-8 is available here.`);
   }
-  const bytes = hooks.utf8Encode(input);
+  const bytes = utf8Encode(input);
   let out = '';
   for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i]!;

@@ -5,7 +5,8 @@
  * it (simpleFirst below): most URLs (a request's, a path-absolute one against it) never do. whatwg-url's
  * few dependencies on the platform are handed to the chunk when it is made
  * (src/isolates/runtime-bundle.ts, WHATWG_URL_GIVEN):
- *   - whatwg-url/lib/encoding.js  → whatwg-url-encoding.ts (this runtime's UTF-8 codec, via hooks)
+ *   - whatwg-url/lib/encoding.js  → this runtime's UTF-8 codec (its own builds a global TextEncoder and
+ *                                   TextDecoder as it loads, which would run tenant code if they were replaced)
  *   - @exodus/bytes/whatwg.js      → percent-encode-after-encoding.ts (UTF-8 only)
  *   - @exodus/bytes/encoding.js    → nothing (it registers legacy encodings, which are for HTML documents)
  *   - tr46                         → tr46-lazy.ts (ASCII fast path; the Unicode tables load on first IDN)
@@ -17,8 +18,6 @@ import { utf8DecodeWithoutBOM, utf8Encode } from '../encoding/utf8.ts';
 import { defineLazyGlobal } from '../global/define.ts';
 import { percentEncodeAfterEncoding } from './percent-encode-after-encoding.ts';
 import { toASCII, toUnicode } from './tr46-lazy.ts';
-import { utf8DecodeWithoutBOM as whatwgUtf8Decode, utf8Encode as whatwgUtf8Encode } from './whatwg-url-encoding.ts';
-import { hooks } from './whatwg-url-hooks.ts';
 import { parseSimpleURL, serializeSimpleHost, serializeSimpleOrigin, serializeSimplePath, serializeSimpleURL, setSimple, type SimpleURLRecord } from './simple-url.ts';
 import { parseSimpleUrlencoded, serializeSimpleUrlencoded } from './simple-urlencoded.ts';
 import { defineURLClasses, type UrlStateMachine, type Urlencoded, type URLClasses } from './url-classes.ts';
@@ -30,9 +29,6 @@ interface WhatwgUrl {
   urlencoded: Urlencoded;
 }
 
-hooks.utf8Encode = utf8Encode;
-hooks.utf8DecodeWithoutBOM = utf8DecodeWithoutBOM;
-
 let whatwgUrl: WhatwgUrl | null = null;
 let machine: UrlStateMachine | null = null;
 let urlencoded: Urlencoded | null = null;
@@ -43,7 +39,7 @@ function loadWhatwgUrl(): WhatwgUrl {
   if (whatwgUrl !== null) return whatwgUrl;
   const given = {
     __proto__: null,
-    encoding: { __proto__: null, utf8Encode: whatwgUtf8Encode, utf8DecodeWithoutBOM: whatwgUtf8Decode },
+    encoding: { __proto__: null, utf8Encode, utf8DecodeWithoutBOM },
     percentEncoding: { __proto__: null, percentEncodeAfterEncoding },
     tr46: { __proto__: null, toASCII, toUnicode },
   };

@@ -30,9 +30,8 @@ const RUNTIME = path.join(ROOT, 'runtime');
 /**
  * whatwg-url (the URL parser behind runtime/url/url.ts) is a chunk, and what it takes from the platform
  * is handed in by url.ts when it makes the chunk (`make(given)`, as the node-stream chunk's): the
- * runtime's UTF-8 codec and percent-encoding (url/whatwg-url-encoding.ts,
- * url/percent-encode-after-encoding.ts) and tr46 with its Unicode tables loaded on first IDN
- * (url/tr46-lazy.ts). @exodus/bytes/encoding.js is imported only to register the legacy multi-byte
+ * runtime's UTF-8 codec (encoding/utf8.ts), percent-encoding (url/percent-encode-after-encoding.ts) and
+ * tr46 with its Unicode tables loaded on first IDN (url/tr46-lazy.ts). @exodus/bytes/encoding.js is imported only to register the legacy multi-byte
  * encodings HTML documents may use for query strings; URLs made through the URL API are always UTF-8,
  * so it is an empty module here. `importer` limits each swap to whatwg-url's own imports.
  */

@@ -30,6 +30,17 @@ export function loadChunk<T>(name: string): T {
   return loaded[name] as T;
 }
 
+const made: Record<string, unknown> = ObjectCreate(null);
+
+/**
+ * A chunk whose exports are `{ make(given) }` (a module chunk, src/isolates/runtime-module-chunks.ts, or
+ * one made from what the runtime hands in): made once, with `given()`, and kept.
+ */
+export function makeChunk<T>(name: string, given: () => object): T {
+  if (!(name in made)) made[name] = loadChunk<{ make(given: object): T }>(name).make(given());
+  return made[name] as T;
+}
+
 /** dispatch('chunk', name, exports): the host ran chunk `name` here. */
 export function chunkLoaded(name: string, exports: unknown): void {
   if (!(name in loaded)) loaded[name] = exports;

@@ -5,7 +5,7 @@
  * calls) from `given()`; it copies none of them.
  */
 import { given } from 'isolane:given/web-crypto';
-import { loadChunk } from '../chunks.ts';
+import { makeChunk } from '../chunks.ts';
 import type { normalizeAlgorithm } from './algorithms.ts';
 import type { SubtleCrypto } from './subtle.ts';
 
@@ -14,9 +14,6 @@ export interface WebCrypto {
   normalizeAlgorithm: typeof normalizeAlgorithm;
 }
 
-let made: WebCrypto | null = null;
-
 export function loadWebCrypto(): WebCrypto {
-  if (made === null) made = loadChunk<{ make(modules: object): WebCrypto }>('web-crypto').make(given());
-  return made;
+  return makeChunk<WebCrypto>('web-crypto', given);
 }

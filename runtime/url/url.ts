@@ -13,7 +13,7 @@
  * The runtime itself parses through parseURL()/serializeURL(), never through the replaceable globals.
  */
 import type { URLRecord } from 'whatwg-url';
-import { loadChunk } from '../chunks.ts';
+import { makeChunk } from '../chunks.ts';
 import { utf8DecodeWithoutBOM, utf8Encode } from '../encoding/utf8.ts';
 import { defineLazyGlobal } from '../global/define.ts';
 import { percentEncodeAfterEncoding } from './percent-encode-after-encoding.ts';
@@ -29,35 +29,29 @@ interface WhatwgUrl {
   urlencoded: Urlencoded;
 }
 
-let whatwgUrl: WhatwgUrl | null = null;
 let machine: UrlStateMachine | null = null;
 let urlencoded: Urlencoded | null = null;
 let classes: URLClasses | null = null;
 
-/** The whatwg-url chunk, made with what it takes from the platform (null-prototype objects of functions). */
-function loadWhatwgUrl(): WhatwgUrl {
-  if (whatwgUrl !== null) return whatwgUrl;
-  const given = {
-    __proto__: null,
-    encoding: { __proto__: null, utf8Encode, utf8DecodeWithoutBOM },
-    percentEncoding: { __proto__: null, percentEncodeAfterEncoding },
-    tr46: { __proto__: null, toASCII, toUnicode },
-  };
-  whatwgUrl = loadChunk<{ make(given: object): WhatwgUrl }>('whatwg-url').make(given);
-  return whatwgUrl;
-}
+/** What the whatwg-url chunk takes from the platform (null-prototype objects of functions). */
+const whatwgUrlGiven = () => ({
+  __proto__: null,
+  encoding: { __proto__: null, utf8Encode, utf8DecodeWithoutBOM },
+  percentEncoding: { __proto__: null, percentEncodeAfterEncoding },
+  tr46: { __proto__: null, toASCII, toUnicode },
+});
 
 /** whatwg-url's parser (its chunk is loaded by the first URL the fast path does not take). */
 function loadMachine(): UrlStateMachine {
   if (machine !== null) return machine;
-  const loaded = loadWhatwgUrl().stateMachine;
+  const loaded = makeChunk<WhatwgUrl>('whatwg-url', whatwgUrlGiven).stateMachine;
   takeSimpleURLsFirst(loaded);
   machine = loaded;
   return loaded;
 }
 
 function loadUrlencoded(): Urlencoded {
-  return (urlencoded ??= loadWhatwgUrl().urlencoded);
+  return (urlencoded ??= makeChunk<WhatwgUrl>('whatwg-url', whatwgUrlGiven).urlencoded);
 }
 
 /**

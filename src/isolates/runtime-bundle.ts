@@ -29,9 +29,10 @@ const RUNTIME = path.join(ROOT, 'runtime');
 
 /**
  * whatwg-url (the URL parser behind runtime/url/url.ts) is a chunk, and what it takes from the platform
- * is handed in by url.ts when it makes the chunk (`make(given)`, as the node-stream chunk's): the
- * runtime's UTF-8 codec (encoding/utf8.ts), percent-encoding (url/percent-encode-after-encoding.ts) and
- * tr46 with its Unicode tables loaded on first IDN (url/tr46-lazy.ts). @exodus/bytes/encoding.js is imported only to register the legacy multi-byte
+ * is handed in by url.ts when it makes the chunk (`make(given)`, as the node-stream chunk's, and through
+ * the same injected modules): the runtime's UTF-8 codec (encoding/utf8.ts), percent-encoding
+ * (url/percent-encode-after-encoding.ts) and tr46 with its Unicode tables loaded on first IDN
+ * (url/tr46-lazy.ts). @exodus/bytes/encoding.js is imported only to register the legacy multi-byte
  * encodings HTML documents may use for query strings; URLs made through the URL API are always UTF-8,
  * so it is an empty module here. `importer` limits each swap to whatwg-url's own imports.
  */
@@ -47,13 +48,10 @@ const giveWhatwgUrlPlatform: Plugin = {
   setup(builder) {
     for (const { filter, importer, given } of WHATWG_URL_GIVEN) {
       builder.onResolve({ filter }, (args) =>
-        importer.test(args.importer) ? { path: given ?? 'none', namespace: 'isolane-whatwg-url-given' } : undefined,
+        importer.test(args.importer) ? (given === null ? { path: args.path, namespace: 'isolane-empty' } : { path: given, namespace: INJECTED }) : undefined,
       );
     }
-    builder.onLoad({ filter: /.*/, namespace: 'isolane-whatwg-url-given' }, (args) => ({
-      contents: args.path === 'none' ? 'module.exports = {};' : `module.exports = chunkExports.given[${JSON.stringify(args.path)}];`,
-      loader: 'js',
-    }));
+    builder.onLoad({ filter: /.*/, namespace: 'isolane-empty' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
   },
 };
 
@@ -150,23 +148,28 @@ const rootAsWorkingDirectory: Plugin = {
 const INJECTED_NAMES = /^(buffer|safe-buffer|events|process\/|abort-controller|string_decoder\/)$/;
 const INJECTING_PACKAGES = /[\\/]node_modules[\\/](readable-stream|string_decoder)[\\/]/;
 
+/** The namespace of modules that are what the runtime handed the chunk's `make` under that name. */
+const INJECTED = 'isolane-injected';
+
 const injectNodeModules: Plugin = {
   name: 'isolane-injected-node-modules',
   setup(builder) {
     builder.onResolve({ filter: INJECTED_NAMES }, (args) =>
-      INJECTING_PACKAGES.test(args.importer) ? { path: args.path, namespace: 'isolane-injected' } : undefined,
+      INJECTING_PACKAGES.test(args.importer) ? { path: args.path, namespace: INJECTED } : undefined,
     );
-    builder.onLoad({ filter: /.*/, namespace: 'isolane-injected' }, (args) => ({
+    builder.onLoad({ filter: /.*/, namespace: INJECTED }, (args) => ({
       contents: `module.exports = chunkExports.given[${JSON.stringify(args.path)}];`,
       loader: 'js',
     }));
   },
 };
 
-/** A chunk whose module is made from modules the runtime hands in: `make(given)` requires `entry`. */
-function madeFromGiven(entry: string): string {
-  return `chunkExports = { given: null, make(given) { chunkExports.given = given; return require(${JSON.stringify(entry)}); } };`;
+/** A chunk whose module is made from modules the runtime hands in: `make(given)` returns `made`, which requires them. */
+function madeFromGiven(made: string): string {
+  return `chunkExports = { given: null, make(given) { chunkExports.given = given; return ${made}; } };`;
 }
+
+const requireOf = (id: string) => `require(${JSON.stringify(id)})`;
 
 const markEagerModules: Plugin = {
   name: 'isolane-eager-modules',
@@ -247,7 +250,7 @@ const COMMON = {
  */
 const CHUNKS: Record<string, string> = {
   tr46: `chunkExports = require('tr46');`,
-  'whatwg-url': `chunkExports = { given: null, make(given) { chunkExports.given = given; return { stateMachine: require('whatwg-url/lib/url-state-machine.js'), urlencoded: require('whatwg-url/lib/urlencoded.js') }; } };`,
+  'whatwg-url': madeFromGiven(`{ stateMachine: ${requireOf('whatwg-url/lib/url-state-machine.js')}, urlencoded: ${requireOf('whatwg-url/lib/urlencoded.js')} }`),
   'generic-array-methods': `import { genericMethods } from './runtime/global/interruptible/generic-methods.ts'; chunkExports = { genericMethods };`,
   'web-streams': `chunkExports = require('web-streams-polyfill');`,
   urlpattern: `import { URLPattern } from 'urlpattern-polyfill/urlpattern'; chunkExports = { URLPattern };`,
@@ -262,8 +265,8 @@ const CHUNKS: Record<string, string> = {
   'node-assert': `import { makeAssert } from './runtime/node/assert.ts'; chunkExports = { makeAssert };`,
   'node-async-hooks': `import { makeAsyncHooks } from './runtime/node/async-hooks.ts'; chunkExports = { makeAsyncHooks };`,
   'node-process': `import { makeProcess } from './runtime/node/process.ts'; chunkExports = { makeProcess };`,
-  'node-string-decoder': madeFromGiven('string_decoder/'),
-  'node-stream': madeFromGiven('readable-stream/lib/ours/browser.js'),
+  'node-string-decoder': madeFromGiven(requireOf('string_decoder/')),
+  'node-stream': madeFromGiven(requireOf('readable-stream/lib/ours/browser.js')),
   'node-url': `import { makeUrl } from './runtime/node/url.ts'; chunkExports = { makeUrl };`,
   'node-querystring': `import { makeQuerystring } from './runtime/node/querystring.ts'; chunkExports = { makeQuerystring };`,
   'node-timers': `import { makeTimers } from './runtime/node/timers.ts'; chunkExports = { makeTimers };`,

@@ -6,16 +6,19 @@
  * For each count C (1,000 / 5,000 / 10,000; quick: 200 / 500) of distinct hello-world workers:
  * 1. deploy up to C over the admin API, 8 at a time (on a server with a small --max-isolates: a deploy
  *    builds the version in every serving process, which at these counts would not fit in memory);
- * 2. restart on the same data with room for every isolate (--max-isolates 2C+64, no memory bound, no
- *    RSS recycling): the baseline is the serving processes' RSS (GET /v1/system) with zero tenant
- *    isolates (each process keeps four spare ones);
- * 3. one request to each worker: 8 keep-alive connections opened one after the other (the primary hands
- *    connections to the two serving processes in turn); worker i always goes to a connection of group
- *    i mod 2, so each worker is warm in one process. RSS per warm isolate = (RSS − baseline) / cold starts;
+ * 2. restart on the same data with room for every isolate (--max-isolates (C+32) a process, no memory
+ *    bound, no RSS recycling) and P serving processes: one per core, or more where one could not hold
+ *    its share (10,000 here: a process holds ~2,700, by its address space and vm.max_map_count's
+ *    default); the baseline is the serving processes' RSS (GET /v1/system) with zero tenant isolates
+ *    (each process keeps four spare ones);
+ * 3. one request to each worker: 8 or more keep-alive connections (a multiple of P) opened one after
+ *    the other (the primary hands connections to the serving processes in turn); worker i always goes
+ *    to connection i mod their count, so each worker is warm in one process. RSS per warm isolate =
+ *    (RSS − baseline) / isolates held;
  * 3b. idle: the server's default --idle-gc-ms (10 s) gives back the spare memory of isolates left idle
  *    (src/isolates/memory-reducer.ts); wait until every warm isolate has had it (GET /v1/system counts
  *    them) and read RSS again: RSS per idle warm isolate, the state most of thousands of tenants are in;
- * 4. warm latency: closed loop on the 8 connections, each request to a random worker of its group
+ * 4. warm latency: closed loop on the same connections, each request to a random worker of its group
  *    (every request is checked, and a cold start in this phase is counted).
  * 4b. the same workers on workerd, side by side (counts up to 1,000): one process, each worker its own
  *    service and socket, each requested once; RSS per isolate against the same process with one worker.
@@ -28,10 +31,11 @@
  *   node --no-node-snapshot bench/scenarios/density.ts [--quick] [--workers 1000,5000]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { freemem, tmpdir } from 'node:os';
+import { availableParallelism, freemem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MAX_ISOLATES_PER_PROCESS } from '../../src/limits/address-space.ts';
+import { isolateMappingBudget, mappingsOf } from '../../src/limits/map-count.ts';
 import type { ServingProcessInfo } from '../../src/serving/serving-pool.ts';
 import { Agent, Client, request } from 'undici';
 import { startIsolane, type IsolaneServer } from '../lib/isolane-server.ts';
@@ -42,12 +46,29 @@ import { treeRssBytes } from '../lib/proc.ts';
 import type { Chart, Scenario, ScenarioContext, ScenarioResult, Table, Target } from '../lib/types.ts';
 
 const MB = 1024 * 1024;
-const CONNECTIONS = 8;
+/** Keep-alive connections at least; a multiple of the serving processes, so each has as many. */
+const MIN_CONNECTIONS = 8;
 const DEPLOY_CONCURRENCY = 8;
 const source = (i: number) => `export default { fetch() { return new Response('hello ${i}') } }`;
 const name = (i: number) => `d${i}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (n: number, d = 2) => Number(n.toFixed(d));
+
+/** What a warm hello-world isolate holds of heap and external memory, for its mappings' estimate. */
+const HELLO_ISOLATE_BYTES = 1.5 * MB;
+
+/**
+ * Serving processes for `count` workers, each warm in one process: one per core (the server's
+ * default), or more where a process's serving thread could not hold its share. That thread keeps three
+ * quarters of the process's bounds (src/serving/serving-process.ts): of the address-space ceiling
+ * (src/limits/address-space.ts) and of the memory mappings vm.max_map_count allows (src/limits/map-count.ts).
+ */
+function servingProcessesFor(count: number): number {
+  const mappings = isolateMappingBudget();
+  const byMappings = mappings === null ? Infinity : Math.floor((mappings * 3) / 4 / mappingsOf(1, HELLO_ISOLATE_BYTES));
+  const perProcess = Math.floor(Math.min(MAX_ISOLATES_PER_PROCESS * 0.75, byMappings) * 0.95);
+  return Math.max(availableParallelism(), Math.ceil(count / perProcess));
+}
 
 /** What the density scenario reads of GET /v1/system. */
 interface System {
@@ -104,10 +125,14 @@ async function waitReady(server: IsolaneServer): Promise<void> {
   throw new Error('server not ready after 60 s');
 }
 
-/** Connections opened one after the other; the primary hands them to the processes in turn. */
-async function openClients(server: IsolaneServer): Promise<Client[]> {
+/**
+ * Connections opened one after the other; the primary hands them to the `processes` serving processes
+ * in turn, so connection k is served by process k mod `processes`.
+ */
+async function openClients(server: IsolaneServer, processes: number): Promise<Client[]> {
   const clients: Client[] = [];
-  for (let k = 0; k < CONNECTIONS; k++) {
+  const connections = processes * Math.ceil(MIN_CONNECTIONS / processes);
+  for (let k = 0; k < connections; k++) {
     const client = new Client(server.dataUrl, { keepAliveTimeout: 120_000, keepAliveMaxTimeout: 600_000 });
     const res = await client.request({ path: '/', method: 'GET', headers: { host: 'nobody.localhost' } });
     await res.body.text();
@@ -140,14 +165,14 @@ async function get(client: Client, i: number, out: Outcome, latencies?: number[]
   }
 }
 
-/** Every worker once, worker i on a connection of group i mod 2, `CONNECTIONS` requests at once. */
+/**
+ * Every worker once, a request on each connection at a time: worker i on connection i mod the
+ * connections, whose count is a multiple of the processes', so each worker is warm in one process.
+ */
 async function requestAll(clients: Client[], count: number, out: Outcome): Promise<void> {
   await Promise.all(
     clients.map(async (client, k) => {
-      const group = k % 2;
-      const perGroup = CONNECTIONS / 2;
-      const slot = Math.floor(k / 2);
-      for (let i = group + 2 * slot; i < count; i += 2 * perGroup) await get(client, i, out);
+      for (let i = k; i < count; i += clients.length) await get(client, i, out);
     }),
   );
 }
@@ -280,11 +305,12 @@ export const scenario: Scenario = {
         deployed = count;
 
         // 2. Restart with room for every isolate; baseline.
-        server = await startIsolane({ args: ['--data-dir', dataDir, '--max-isolates', String(2 * count + 64), '--max-isolate-memory-mb', '1000000', '--recycle-rss-mb', '0'], readyTimeoutMs: 120_000 });
+        const processes = servingProcessesFor(count);
+        server = await startIsolane({ args: ['--data-dir', dataDir, '--executors', String(processes), '--max-isolates', String(processes * (count + 32)), '--max-isolate-memory-mb', '1000000', '--recycle-rss-mb', '0'], readyTimeoutMs: 120_000 });
         await waitReady(server);
         await sleep(1100);
         const baseline = await rss(server);
-        clients = await openClients(server);
+        clients = await openClients(server, processes);
 
         // 3. One request each.
         const warmFrom = server.lines.length;
@@ -320,9 +346,9 @@ export const scenario: Scenario = {
         const tl = performance.now();
         await Promise.all(
           clients.map(async (client, k) => {
-            const group = k % 2;
+            const group = k % processes;
             while (performance.now() < deadline) {
-              const i = group + 2 * Math.floor(Math.random() * Math.ceil((count - group) / 2));
+              const i = group + processes * Math.floor(Math.random() * Math.ceil((count - group) / processes));
               if (i < count) await get(client, i, lat, latencies);
             }
           }),
@@ -334,6 +360,7 @@ export const scenario: Scenario = {
         const system = (await server.admin('GET', '/v1/system')) as System;
         rows.push([
           count,
+          processes,
           cold,
           after.warm,
           round(baseline.total / MB, 0),
@@ -366,7 +393,7 @@ export const scenario: Scenario = {
       }
       tables.push({
         title: 'Warm isolates: RSS (sum of serving processes, MB) and warm latency over all workers',
-        columns: ['workers', 'isolates built', 'warm isolates held', 'RSS baseline', 'RSS warm', 'per process', 'MB per isolate', 'RSS idle', 'MB per idle isolate', 'idle GC ms each', 'warm-up s', 'req/s', 'p50 ms', 'p99 ms', 'cold in latency phase', 'wrong/failed', 'process restarts'],
+        columns: ['workers', 'serving processes', 'isolates built', 'warm isolates held', 'RSS baseline', 'RSS warm', 'per process', 'MB per isolate', 'RSS idle', 'MB per idle isolate', 'idle GC ms each', 'warm-up s', 'req/s', 'p50 ms', 'p99 ms', 'cold in latency phase', 'wrong/failed', 'process restarts'],
         rows,
       });
       charts.push({ kind: 'lines', title: 'RSS of the serving processes with every worker warm', xLabel: 'workers', unit: 'MB', series: [{ label: 'RSS', points: rssPoints }] });
@@ -404,7 +431,7 @@ export const scenario: Scenario = {
         await waitReady(server);
         await sleep(1100);
         const baseline = await rss(server);
-        clients = await openClients(server);
+        clients = await openClients(server, availableParallelism()); // the server's default
         const from = server.lines.length;
         const out: Outcome = { requests: 0, wrong: 0, failed: 0, samples: [] };
         const evRows: (string | number)[][] = [['baseline', 0, round(baseline.total / MB, 0), baseline.each.map((b) => round(b / MB, 0)).join(' + '), baseline.warm, baseline.evicted]];
@@ -422,7 +449,7 @@ export const scenario: Scenario = {
         const bounded = baseline.total + bound * perIsolateBytes;
         const last = evRows.at(-1)![2] as number;
         tables.push({
-          title: `Past the bound: ${largest} workers, --max-isolates ${bound} (${bound / 2} per serving process, a quarter of which for its offload thread, unused here), each worker requested once per pass (${passes} passes)`,
+          title: `Past the bound: ${largest} workers, --max-isolates ${bound} (${Math.ceil(bound / availableParallelism())} per serving process, a quarter of which for its offload thread, unused here), each worker requested once per pass (${passes} passes)`,
           columns: ['when', 'requests so far', 'RSS MB', 'per process', 'warm isolates held', 'evicted so far'],
           rows: evRows,
         });
@@ -439,7 +466,7 @@ export const scenario: Scenario = {
       notes.push(
         `Deploys: ${deployed} workers over the admin API, ${DEPLOY_CONCURRENCY} at a time, in ${deploySeconds.toFixed(0)} s (${(deployed / deploySeconds).toFixed(0)}/s). RSS comes from GET /v1/system (each serving process reports process.memoryUsage.rss() once a second); the baseline includes the loaded workers' metadata and 4 spare isolates per process.`,
         `Idle: the server runs with its default --idle-gc-ms (${IDLE_GC_MS / 1000} s): a warm isolate unused that long gets one garbage collection in V8's memory-reducing mode, which gives back its young generation's second semi-space and pooled pages. "MB per isolate" is read right after every worker's first request (with thousands of workers, the first ones warmed may already have had theirs), "MB per idle isolate" once every warm isolate has had it; the latency phase then runs on isolates that were collected.`,
-        'Latency: closed loop on 8 keep-alive connections from this process (which shares the 2 cores), each request to a random worker of the connection\'s group; "cold in latency phase" counts cold starts there (0 means every request hit a warm isolate).',
+        'Latency: closed loop on the keep-alive connections (8, or a multiple of the serving processes) from this process (which shares the 2 cores), each request to a random worker of the connection\'s group; "cold in latency phase" counts cold starts there (0 means every request hit a warm isolate).',
       );
       return { id: 'density', title: this.title, command: 'npm run bench -- --only density' + (ctx.quick ? ' --quick' : ''), tables, targets, charts, notes };
     } finally {

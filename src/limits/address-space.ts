@@ -1,12 +1,13 @@
 /**
  * A ceiling on warm isolates per serving process that no setting lifts. Each tenant isolate reserves
- * ~527 MB of virtual address space (VmSize grows by that much per isolate: .scratch/many-isolates.mjs,
- * session 11), and past ~2.1 TB of it in one process V8 fails to reserve more and aborts the process
- * (measured at the ~4,100th isolate here). The memory-mappings bound (map-count.ts) stops a pool
+ * ~515 MB of virtual address space, nearly all of it V8's 512 MB code range, and past ~2 TB of it in one
+ * process V8 fails to allocate a heap page and aborts the process (at the ~4,100th isolate here; no
+ * `mmap` had failed, so the limit is V8's own). The memory-mappings bound (map-count.ts) stops a pool
  * first at Linux's default vm.max_map_count (~3,000 hello-world isolates per process); with it raised,
  * both serving processes of the density benchmark died with SIGABRT at ~4,000 isolates each, and every
  * request in flight on them failed. 3,600 leaves room for the spare isolates and builds in progress;
  * split as the other bounds are (a quarter to the offload thread), the serving thread keeps 2,700.
+ * More warm isolates take more serving processes (`--executors`).
  */
 export const MAX_ISOLATES_PER_PROCESS = 3_600;
 

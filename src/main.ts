@@ -16,6 +16,7 @@ import type { Config } from './config/config.ts';
 import { CodeCacheFiles } from './isolates/code-cache-files.ts';
 import { buildRuntimeBundle } from './isolates/runtime-bundle.ts';
 import { Logger } from './log/logger.ts';
+import { warmIsolatesAtMost } from './limits/address-space.ts';
 import { Meter } from './metering/meter.ts';
 import { batchLines } from './metering/record.ts';
 import { UsageLog } from './metering/usage.ts';
@@ -135,6 +136,8 @@ export async function startIsolane(config: Config): Promise<Isolane> {
     admin: result.adminUrl,
     dataDir: config.dataDir,
     servingProcesses: config.executors,
+    // --max-isolates as the per-process ceiling leaves it (limits/address-space.ts): more take more processes.
+    warmIsolatesAtMost: warmIsolatesAtMost(config.maxIsolates, config.executors),
     // The token itself stays out of the log, which operators ship elsewhere.
     ...(generated ? { adminTokenFile: adminTokenFile(config.dataDir), note: 'generated an admin token; it is in this file (mode 0600)' } : {}),
   });

@@ -15,3 +15,12 @@ export const MAX_ISOLATES_PER_PROCESS = 3_600;
 export function isolatesPerProcess(configured: number): number {
   return Math.min(configured, MAX_ISOLATES_PER_PROCESS);
 }
+
+/**
+ * The warm isolates `processes` serving processes keep at most when `configured` are asked for in all
+ * (each is given an equal share): what the operator gets of --max-isolates, before the bounds that
+ * depend on the isolates' sizes (memory, memory mappings).
+ */
+export function warmIsolatesAtMost(configured: number, processes: number): number {
+  return processes * isolatesPerProcess(Math.ceil(configured / processes));
+}

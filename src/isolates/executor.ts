@@ -37,7 +37,7 @@ import { warmRuntimeCache } from './runtime-warmup.ts';
 import { isWarmupMessage, WARMUP_VERSION, warmupInvocation } from './host-path-warmup.ts';
 import { SpareIsolates } from './spare-isolates.ts';
 import { MemoryReducer } from './memory-reducer.ts';
-import { WorkUnderWay } from './work-under-way.ts';
+import { threadCpuUs } from '../limits/thread-cpu.ts';
 import { asPlatformWork, platformCpuUs, recentTenantCpuUs, restartWatch, sliceOverBudget, tenantCpuUs } from '../limits/watchdog.ts';
 import { RequestQueues, RunningBatch, type QueuedRequest } from './request-batches.ts';
 import { kvCall, MAX_KV_OPS_PER_INVOCATION } from '../kv/kv-calls.ts';
@@ -190,22 +190,16 @@ class LiveIsolate {
   retiring = false;
   cold = true;
   cacheUpkeep: CacheUpkeep = null;
-  /** The idle upkeep under way on isolated-vm's threads, if any (reduceMemory). */
-  upkeep: Promise<number> | null = null;
   /** Heap statistics cost ~3 µs: read them every few invocations, and keep the highest seen. */
   peakMemoryBytes = 0;
   /** crypto.DigestStream's hashes, made on first use. */
   digestStreams: DigestStreams | null = null;
   #endsSinceMeasure = 0;
 
-  readonly #upkeeps: WorkUnderWay;
-
-  /** `upkeeps`: where its idle upkeep is kept while under way, for the executor's close to wait for. */
-  constructor(tenant: TenantIsolate, worker: string, outsideRequests: LogBudget, upkeeps: WorkUnderWay) {
+  constructor(tenant: TenantIsolate, worker: string, outsideRequests: LogBudget) {
     this.tenant = tenant;
     this.worker = worker;
     this.outsideRequests = outsideRequests;
-    this.#upkeeps = upkeeps;
   }
 
   get disposed(): boolean {
@@ -217,27 +211,20 @@ class LiveIsolate {
   }
 
   /**
-   * Idle upkeep (memory-reducer.ts), on isolated-vm's threads: first the version's code cache made again,
-   * if asked (it serialises every function compiled so far: ~1 ms for Hono, ~20 ms for a 1 MB data
-   * module, so not on a request's heels), with what its first request used or, if it has not served since
-   * a deploy built it, with every function (in a scratch isolate); then a collection that gives memory
-   * back. Resolves with the CPU the collection took, in µs. A request meanwhile waits for it (`upkeep`).
+   * Idle upkeep (memory-reducer.ts): first the version's code cache made again, if asked (it serialises
+   * every function compiled so far: ~1 ms for Hono, ~20 ms for a 1 MB data module, so not on a request's
+   * heels), with what its first request used or, if it has not served since a deploy built it, with every
+   * function (on isolated-vm's threads); then a collection that gives memory back. Returns the thread
+   * CPU it took, in µs.
    */
-  reduceMemory(): Promise<number> {
-    const cacheUpkeep = this.cacheUpkeep;
+  reduceMemory(): number {
+    const before = threadCpuUs();
+    const upkeep = this.cacheUpkeep;
     this.cacheUpkeep = null;
-    const upkeep = (async () => {
-      if (cacheUpkeep === 'remake') await this.tenant.recacheCode();
-      else if (cacheUpkeep === 'everyFunction') this.tenant.cacheEveryFunction();
-      return this.tenant.reduceMemory();
-    })();
-    this.upkeep = upkeep;
-    this.#upkeeps.add(upkeep);
-    const done = () => {
-      if (this.upkeep === upkeep) this.upkeep = null;
-    };
-    upkeep.then(done, done);
-    return upkeep;
+    if (upkeep === 'remake') this.tenant.recacheCode();
+    else if (upkeep === 'everyFunction') this.tenant.cacheEveryFunction();
+    this.tenant.reduceMemory();
+    return threadCpuUs() - before;
   }
 
   /** The isolate's highest measured memory, re-measured on every MEASURE_EVERY-th call. */
@@ -264,8 +251,6 @@ export class Executor {
   readonly #invocations = new Map<number, { invocation: Invocation; live: LiveIsolate }>();
   #wallTicker: NodeJS.Timeout | null = null;
   readonly #spares: SpareIsolates;
-  /** Idle upkeeps under way on isolated-vm's threads (LiveIsolate.reduceMemory). */
-  readonly #upkeeps = new WorkUnderWay();
   readonly #reducer: MemoryReducer<LiveIsolate>;
   readonly #fetchAllow: string[];
   readonly #quickStartCpuMs: number | null;
@@ -396,7 +381,7 @@ export class Executor {
     this.#kv?.close();
     void this.#d1?.close();
     void this.#serviceAgent?.close();
-    return Promise.all([spares, eagerCachesSettled(), this.#upkeeps.settled()]).then(() => {});
+    return Promise.all([spares, eagerCachesSettled()]).then(() => {});
   }
 
   #build(version: Version, startupCpuMs?: number, remakeCache = false): LiveIsolate {
@@ -405,7 +390,7 @@ export class Executor {
     // The top-level code runs inside create(), before `live` exists.
     const onHostCall = (op: string, args: unknown[]) => (live === null ? this.#onTopLevelCall(version.worker, outsideRequests, op, args) : this.#onHostCall(live, op, args));
     const tenant = TenantIsolate.create(version, this.#runtime, onHostCall, this.#spares.take(version.limits.memoryMb), startupCpuMs, remakeCache);
-    live = new LiveIsolate(tenant, version.worker, outsideRequests, this.#upkeeps);
+    live = new LiveIsolate(tenant, version.worker, outsideRequests);
     return live;
   }
 
@@ -521,12 +506,6 @@ export class Executor {
         return;
       }
       this.#pool.add(version.id, live);
-    }
-    if (live.upkeep) {
-      // Its idle upkeep runs on isolated-vm's threads: entering now would hold this thread until it ends.
-      const start = () => (this.#closed ? this.#notStarted(id, 'canceled') : this.#start(version, invocation, request));
-      live.upkeep.then(start, start);
-      return;
     }
     if (live.cold) {
       live.cold = false;

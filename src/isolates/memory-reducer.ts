@@ -5,10 +5,9 @@
  * 2.43 → 2.11 MB of RSS per isolate, ~3 ms of GC, and the next request is as fast as before).
  *
  * Each isolate is reduced once per idle period: `afterMs` after its last invocation ended, oldest first,
- * one at a time. A reduction runs on isolated-vm's threads (on the serving thread, a 1 MB module's
- * upkeep held every other tenant's requests for ~20-30 ms), and after one that took d ms the next waits
- * 3d: at most a quarter of a core goes to this even when thousands go idle together. Its pause grows with
- * the heap (~1 ms per MB in use), while what it gives back does not: isolates with more than
+ * one per turn of the event loop. A reduction holds the thread, so after one that took d ms the next
+ * waits 3d: at most a quarter of the thread goes to this even when thousands go idle together. Its pause
+ * grows with the heap (~1 ms per MB in use), while what it gives back does not: isolates with more than
  * MAX_HEAP_BYTES in use are left to V8.
  */
 
@@ -17,8 +16,8 @@ export interface ReducibleIsolate {
   readonly disposed: boolean;
   /** The most heap (plus external memory) it was measured to use. */
   readonly peakMemoryBytes: number;
-  /** Runs the collection (and any other idle upkeep); resolves with the CPU it took, in microseconds. */
-  reduceMemory(): Promise<number>;
+  /** Runs the collection (and any other idle upkeep); returns the thread CPU it took, in microseconds. */
+  reduceMemory(): number;
 }
 
 /** Heap in use above which a reduction's pause (~1 ms per MB) is not worth its ~0.3 MB. */
@@ -33,8 +32,6 @@ export class MemoryReducer<T extends ReducibleIsolate> {
   readonly #idleSince = new Map<T, number>();
   #timer: NodeJS.Timeout | null = null;
   #timerAt = Infinity;
-  /** A reduction is under way: the next is scheduled when it ends. */
-  #reducing = false;
   #closed = false;
 
   /** `afterMs` 0 turns reduction off. */
@@ -72,21 +69,14 @@ export class MemoryReducer<T extends ReducibleIsolate> {
   #reduceNext(): void {
     this.#timer = null;
     this.#timerAt = Infinity;
-    if (this.#reducing) return;
     const now = performance.now();
     for (const [isolate, since] of this.#idleSince) {
       if (since + this.#afterMs > now) return this.#wakeAt(since + this.#afterMs);
       this.#idleSince.delete(isolate);
       if (isolate.disposed || isolate.inflight > 0 || isolate.peakMemoryBytes > MAX_HEAP_BYTES) continue;
       const started = performance.now();
-      this.#reducing = true;
-      const done = (cpuUs: number) => {
-        this.#reducing = false;
-        if (this.#closed) return;
-        this.#onReduced(cpuUs);
-        if (this.#idleSince.size > 0) this.#wakeAt(performance.now() + (performance.now() - started) * PAUSE_FACTOR);
-      };
-      isolate.reduceMemory().then(done, () => done(0));
+      this.#onReduced(isolate.reduceMemory());
+      if (this.#idleSince.size > 0) this.#wakeAt(performance.now() + (performance.now() - started) * PAUSE_FACTOR);
       return;
     }
   }

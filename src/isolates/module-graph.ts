@@ -9,7 +9,7 @@ import ivm from './isolated-vm.ts';
 import { IsolaneError } from '../errors.ts';
 import type { Version, WorkerModule } from '../types.ts';
 import { builtinModuleName, builtinModuleSource } from './builtin-modules.ts';
-import { cachedCode, cacheOptions, compileResult, moduleCacheKey, rememberCache, replaceCacheIfKept, saveCache } from './code-cache.ts';
+import { cachedCode, cacheOptions, compileResult, moduleCacheKey, rememberCache, replaceCache, replaceCacheIfKept, saveCache } from './code-cache.ts';
 import { isolateNatives } from '../limits/watchdog.ts';
 import { WorkUnderWay } from './work-under-way.ts';
 
@@ -152,34 +152,16 @@ export function compileServiceWorker(isolate: ivm.Isolate, version: Version): { 
  * Makes the version's code cache again from an isolate that has served a request. V8 compiles a function
  * on its first call, so a cache made at compile time holds little more than the top-level code; compiled
  * again here, the same source comes from the isolate's compilation cache with every function compiled
- * since (Hono's first request: ~2 ms less in the next isolate, top-level code ~1 ms less). On
- * isolated-vm's threads: serialising a 1 MB data module's cache takes ~20 ms, which on the serving
- * thread held every other tenant's requests (`recacheModulesNow` is for a build, which holds it anyway).
+ * since (Hono's first request: ~2 ms less in the next isolate, top-level code ~1 ms less).
  */
-export async function recacheModules(isolate: ivm.Isolate, version: Version): Promise<void> {
-  for (const { module, key, kept } of keptCaches(version)) {
-    const options = { filename: module.name, produceCachedData: true };
-    const again = version.syntax === 'module' ? await isolate.compileModule(moduleSource(module), options) : await isolate.compileScript(module.content, options);
-    // Unless the version's cache was dropped (or made again) meanwhile.
-    replaceCacheIfKept(key, kept, compileResult(again));
-  }
-}
-
-export function recacheModulesNow(isolate: ivm.Isolate, version: Version): void {
-  for (const { module, key, kept } of keptCaches(version)) {
+export function recacheModules(isolate: ivm.Isolate, version: Version): void {
+  for (const module of version.modules) {
+    const cacheKey = moduleCacheKey(version.id, module.name);
+    if (!cachedCode(cacheKey)) continue;
     const options = { filename: module.name, produceCachedData: true };
     const again = version.syntax === 'module' ? isolate.compileModuleSync(moduleSource(module), options) : isolate.compileScriptSync(module.content, options);
-    replaceCacheIfKept(key, kept, compileResult(again));
+    replaceCache(cacheKey, compileResult(again));
   }
-}
-
-/** The version's modules that have a code cache, with it. */
-function keptCaches(version: Version): { module: WorkerModule; key: string; kept: ivm.ExternalCopy<ArrayBuffer> }[] {
-  return version.modules.flatMap((module) => {
-    const key = moduleCacheKey(version.id, module.name);
-    const kept = cachedCode(key);
-    return kept ? [{ module, key, kept }] : [];
-  });
 }
 
 /** Scratch isolates at work (saveEagerCodeCaches). */

@@ -16,7 +16,7 @@ import { sliceFailure, type SliceFailure } from '../limits/slice-outcome.ts';
 import { asPlatformWork, forgetIsolate, runWatched, SliceStopped, tenantCpuUs, watchIsolate } from '../limits/watchdog.ts';
 import type { Outcome } from '../types.ts';
 import { cachedCode, cacheOptions, compileResult, rememberCache } from './code-cache.ts';
-import { compileServiceWorker, linkModules, recacheModules, recacheModulesNow, saveEagerCodeCaches, saveModuleCaches, type ModulePrimer } from './module-graph.ts';
+import { compileServiceWorker, linkModules, recacheModules, saveEagerCodeCaches, saveModuleCaches, type ModulePrimer } from './module-graph.ts';
 import { hasNodeCompat, processEnvJson } from './builtin-modules.ts';
 import type { RuntimeBundle } from './runtime-bundle.ts';
 import { runChunk } from './runtime-chunks.ts';
@@ -338,13 +338,7 @@ export class TenantIsolate {
         throw new IsolaneError('ISO_ERR_DEPLOY_NO_HANDLER', err instanceof Error ? err.message : String(err));
       }
       const initMs = performance.now() - started;
-      if (remakeCache && compiled.fromSource > 0) {
-        try {
-          recacheModulesNow(isolate, version);
-        } catch {
-          // The cache made at compile time stays: it is only slower.
-        }
-      }
+      if (remakeCache && compiled.fromSource > 0) remakeModuleCaches(isolate, version);
       saveModuleCaches(version);
       return new TenantIsolate(version, prepared, syntax, initMs, compiled);
     } catch (err) {
@@ -388,17 +382,9 @@ export class TenantIsolate {
     return { cpuUs: tenantCpuUs() - before, failure, error };
   }
 
-  /**
-   * The version's code cache made again, now that requests have compiled its functions (module-graph.ts),
-   * on isolated-vm's threads; a call into the isolate meanwhile waits for it.
-   */
-  async recacheCode(): Promise<void> {
-    if (this.#checkDisposed()) return;
-    try {
-      await recacheModules(this.#isolate, this.version);
-    } catch {
-      // The cache made at compile time stays (or the isolate was disposed meanwhile).
-    }
+  /** The version's code cache made again, now that requests have compiled its functions (module-graph.ts). */
+  recacheCode(): void {
+    if (!this.#checkDisposed()) remakeModuleCaches(this.#isolate, this.version);
     this.#checkDisposed();
   }
 
@@ -417,25 +403,30 @@ export class TenantIsolate {
     return stats.used_heap_size + stats.externally_allocated_size;
   }
 
-  /**
-   * A full collection that gives memory back (see memory-reducer.ts), on isolated-vm's threads (a call
-   * into the isolate meanwhile waits for it); resolves with the CPU the isolate spent on it, in µs.
-   */
-  async reduceMemory(): Promise<number> {
+  /** A full collection that gives memory back (see memory-reducer.ts); returns its thread CPU in µs. */
+  reduceMemory(): number {
     if (!this.#reduceMemory || this.#checkDisposed()) return 0;
-    const before = this.#isolate.cpuTime;
+    const before = threadCpuUs();
     try {
-      await this.#reduceMemory.apply();
-    } catch {
-      // Disposed meanwhile (evicted): nothing to give back any more.
+      this.#reduceMemory.applySync();
+    } finally {
+      this.#checkDisposed();
     }
-    return this.#checkDisposed() ? 0 : Number(this.#isolate.cpuTime - before) / 1000;
+    return threadCpuUs() - before;
   }
 
   dispose(): void {
     forgetIsolate(this.#watchId);
     this.#disposed = true;
     if (!this.#isolate.isDisposed) this.#isolate.dispose();
+  }
+}
+
+function remakeModuleCaches(isolate: ivm.Isolate, version: Version): void {
+  try {
+    recacheModules(isolate, version);
+  } catch {
+    // The cache made at compile time stays: it is only slower.
   }
 }
 

@@ -34,7 +34,7 @@ const tenant = TenantIsolate.create(
   },
 );
 tenant.enter(['request', 1, 'GET', 'http://cross.test/', 'host\ncross.test', null], 1000);
-await tenant.recacheCode();
+tenant.recacheCode();
 await new Promise((resolve) => setTimeout(resolve, 300));
 process.stdout.write(JSON.stringify({ fromCache: tenant.modulesFromCache, body }));
 tenant.dispose();

@@ -78,7 +78,7 @@ t.test('the first isolate compiles from source, later ones from the cache', asyn
 t.test('after a request the cache is made again, with the functions that request compiled', async (t) => {
   const { tenant } = serveOnce();
   const before = cacheBytes('routes.js');
-  await tenant.recacheCode();
+  tenant.recacheCode();
   const after = cacheBytes('routes.js');
   t.ok(after > before * 1.5, `the cache grew with the compiled functions (${before} → ${after} bytes)`);
   tenant.dispose();
@@ -91,7 +91,7 @@ t.test('after a request the cache is made again, with the functions that request
     return undefined;
   });
   t.equal(unserved.modulesFromCache, 2, 'the next isolate compiles from the new cache');
-  await unserved.recacheCode();
+  unserved.recacheCode();
   t.ok(cacheBytes('routes.js') >= after * 0.9, `and what it compiled holds those functions already (${cacheBytes('routes.js')} bytes)`);
   unserved.enter(['request', 1, 'GET', 'http://cache.test/hello', 'host\ncache.test', null], 1000);
   t.equal(body, `/hello ${3 * 780}`);
@@ -118,7 +118,7 @@ t.test('an isolate that has not served saves a cache of every function; it stays
   const next = serveOnce(deployed);
   t.equal(next.tenant.modulesFromCache, 2, 'the next isolate compiles from the deploy\'s cache');
   t.equal(next.body, `/hello ${3 * 780}`);
-  await next.tenant.recacheCode();
+  next.tenant.recacheCode();
   const remade = cacheBytes('routes.js', deployed);
   t.ok(remade <= atDeploy * 1.02, `its first request compiled nothing the cache did not hold (${atDeploy} → ${remade} bytes)`);
   t.ok(remade >= atDeploy * 0.98, 'and it holds every function, the unused ones too');
@@ -126,7 +126,7 @@ t.test('an isolate that has not served saves a cache of every function; it stays
 
   deploy.enter(['request', 1, 'GET', 'http://cache.test/hello', 'host\ncache.test', null], 1000);
   t.equal(body, `/hello ${3 * 780}`, 'the deploy\'s own isolate serves');
-  await deploy.recacheCode();
+  deploy.recacheCode();
   const used = cacheBytes('routes.js', deployed);
   t.ok(used < atDeploy * 0.8, `and, made again from it once it has served, the cache holds only what ran (${atDeploy} → ${used} bytes)`);
   deploy.dispose();
@@ -198,7 +198,7 @@ t.test('a service-worker script compiles from the cache too, and is remade after
   t.equal(first.tenant.modulesFromCache, 0);
   t.equal(first.body, `script ${3 * 780}`);
   const before = cachedCode(moduleCacheKey(script.id, 'worker.js'))!.copy().byteLength;
-  await first.tenant.recacheCode();
+  first.tenant.recacheCode();
   const after = cachedCode(moduleCacheKey(script.id, 'worker.js'))!.copy().byteLength;
   t.ok(after > before * 1.5, `remade with what the request compiled (${before} → ${after} bytes)`);
   first.tenant.dispose();
@@ -240,7 +240,7 @@ t.test('a service-worker script that has not served gets a cache of every functi
   t.equal(next.tenant.modulesFromCache, 1, 'the next isolate compiles the script from it');
   next.tenant.enter(['request', 1, 'GET', 'http://cache.test/', 'host\ncache.test', null], 1000);
   t.equal(next.answer.body, `script ${3 * 780}`);
-  await next.tenant.recacheCode();
+  next.tenant.recacheCode();
   const remade = bytes();
   t.ok(remade >= atDeploy * 0.98 && remade <= atDeploy * 1.02, `its first request compiled nothing the cache did not hold (${atDeploy} → ${remade} bytes)`);
   next.tenant.dispose();

@@ -1,4 +1,4 @@
-/** Idle isolates give their spare memory back once per idle period, oldest first, one at a time, never while in use. */
+/** Idle isolates give their spare memory back once per idle period, oldest first, never while in use. */
 import t from 'tap';
 import { MemoryReducer } from '../../src/isolates/memory-reducer.ts';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
@@ -16,17 +16,11 @@ class FakeIsolate {
     this.name = name;
     this.log = log;
   }
-  /** How long its reduction takes (it runs on isolated-vm's threads: the caller waits for a promise). */
-  takesMs = 1;
-  async reduceMemory(): Promise<number> {
+  reduceMemory(): number {
     this.log.push(this.name);
-    await sleep(this.takesMs);
-    this.log.push(`${this.name} done`);
     return 7;
   }
 }
-
-const started = (log: string[]) => log.filter((entry) => !entry.endsWith(' done'));
 
 t.test('each idle isolate is reduced once, oldest first, after the idle delay', async (t) => {
   const log: string[] = [];
@@ -41,10 +35,10 @@ t.test('each idle isolate is reduced once, oldest first, after the idle delay', 
   await sleep(40);
   t.same(log, [], 'nothing before the delay');
   await sleep(300);
-  t.same(started(log), ['b', 'c', 'a']);
+  t.same(log, ['b', 'c', 'a']);
   t.same(charged, [7, 7, 7], 'each reduction is reported with its CPU');
   await sleep(200);
-  t.same(started(log), ['b', 'c', 'a'], 'once per idle period');
+  t.same(log, ['b', 'c', 'a'], 'once per idle period');
 });
 
 t.test('an isolate in use, disposed, or with a big heap is not reduced', async (t) => {
@@ -66,33 +60,7 @@ t.test('an isolate in use, disposed, or with a big heap is not reduced', async (
   reducer.idle(big);
   reducer.idle(idle);
   await sleep(250);
-  t.same(started(log), ['idle']);
-});
-
-t.test('one reduction at a time: the next starts after the last has ended, and a pause after it', async (t) => {
-  const log: string[] = [];
-  const reducer = new MemoryReducer<FakeIsolate>(20, () => {});
-  t.teardown(() => reducer.close());
-  const [a, b] = ['a', 'b'].map((n) => new FakeIsolate(n, log)) as [FakeIsolate, FakeIsolate];
-  a.takesMs = 60;
-  b.takesMs = 5;
-  const startedAt = new Map<string, number>();
-  const endedAt = new Map<string, number>();
-  for (const isolate of [a, b]) {
-    const run = isolate.reduceMemory.bind(isolate);
-    isolate.reduceMemory = async () => {
-      startedAt.set(isolate.name, performance.now());
-      const cpuUs = await run();
-      endedAt.set(isolate.name, performance.now());
-      return cpuUs;
-    };
-  }
-  reducer.idle(a);
-  reducer.idle(b);
-  while (!endedAt.has('b')) await sleep(20);
-  t.same(log, ['a', 'a done', 'b', 'b done'], 'never two at once');
-  const pause = startedAt.get('b')! - endedAt.get('a')!;
-  t.ok(pause >= 60 * 2, `b waited ${pause.toFixed(0)} ms after a's 60 ms (three times its length, less timer slack)`);
+  t.same(log, ['idle']);
 });
 
 t.test('0 turns it off', async (t) => {
@@ -104,7 +72,7 @@ t.test('0 turns it off', async (t) => {
   reducer.close();
 });
 
-t.test("a real isolate's reduceMemory, run on isolated-vm's threads, gives its young generation's second half back", async (t) => {
+t.test("a real isolate's reduceMemory gives its young generation's second half back", async (t) => {
   const bundle = await buildRuntimeBundle();
   const prepared = PreparedIsolate.create(bundle, 128, exitOnCatastrophicError);
   t.teardown(() => prepared.dispose());
@@ -112,8 +80,7 @@ t.test("a real isolate's reduceMemory, run on isolated-vm's threads, gives its y
   // Short-lived garbage: scavenges use (and commit) both semi-spaces.
   prepared.context.evalSync('for (let i = 0; i < 200000; i++) globalThis.last = { i, s: "x" + i }');
   const before = prepared.isolate.getHeapStatisticsSync();
-  // As the executor calls it: on isolated-vm's threads, this one free meanwhile.
-  await prepared.reduceMemory!.apply();
+  prepared.reduceMemory!.applySync();
   const after = prepared.isolate.getHeapStatisticsSync();
   t.ok(after.total_heap_size < before.total_heap_size - 512 * 1024, `committed heap ${before.total_heap_size} → ${after.total_heap_size} bytes`);
   t.equal(prepared.context.evalSync('globalThis.last.i'), 199999, 'live objects survive');

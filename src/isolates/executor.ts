@@ -119,8 +119,16 @@ const MAX_LOG_CHARS = 16 * 1024;
  * charged for (measured: 85 ms charged for 1.3 s of the primary's CPU).
  */
 const MAX_LOG_CHARS_PER_INVOCATION = 256 * 1024;
-/** Versions up to this much source have their code cache made again right after the deploy build. */
-const RECACHE_AT_DEPLOY_MAX_CHARS = 256 * 1024;
+/**
+ * Versions up to this much source have their code cache made again: right after the deploy build, and
+ * at the idle upkeep after their first good request. Making it serialises every function compiled so
+ * far, on the serving thread, which holds every other tenant's requests meanwhile: ~1 ms for Hono's
+ * 110 KB, 20-40 ms for a 1 MB module (a warm request's p99 in the cold-start scenario was 28-38 ms with
+ * them), for little (a 1 MB data module: nothing). Bigger versions keep the cache their compile made.
+ * (On isolated-vm's threads instead, its asynchronous calls would run the tenant's FinalizationRegistry
+ * callbacks there, unwatched.)
+ */
+const RECACHE_MAX_CHARS = 256 * 1024;
 /**
  * Versions with less source than this get no cache of every function (module-graph.ts,
  * saveEagerCodeCaches): their first request compiles next to nothing (a tiny worker: ~0.08 ms), and the
@@ -431,13 +439,13 @@ export class Executor {
       // top-level code ran, it holds what that code called too (Hono's router and middleware setup: the
       // next isolate of the version starts ~0.7 ms sooner), for cold starts after a restart or an eviction.
       // The cost grows with the code (Hono's 110 KB: ~1 ms; a 1 MB data module: 34 ms, for nothing), so a
-      // bigger version's waits for its idle upkeep.
+      // bigger version's is not made again (RECACHE_MAX_CHARS).
       const chars = sourceLength(version);
-      const remakeNow = chars <= RECACHE_AT_DEPLOY_MAX_CHARS;
-      const live = this.#build(version, startupCpuMs, remakeNow);
+      const remake = chars <= RECACHE_MAX_CHARS;
+      const live = this.#build(version, startupCpuMs, remake);
       // A cold start after a restart or an eviction, before the version has served, compiles the functions
       // its first request calls: its deploy's isolate, idle, leaves a cache of every function for it.
-      if (live.tenant.modulesFromSource > 0) live.cacheUpkeep = !remakeNow ? 'remake' : chars >= EAGER_CACHE_MIN_CHARS ? 'everyFunction' : null;
+      if (live.tenant.modulesFromSource > 0 && remake && chars >= EAGER_CACHE_MIN_CHARS) live.cacheUpkeep = 'everyFunction';
       // Deploy warms the isolate: the first request to the new version finds it ready.
       live.cold = false;
       this.#pool.add(versionId, live);
@@ -1048,12 +1056,15 @@ export class Executor {
     }
   }
 
-  /** Once per version and thread, after its first good request: its isolate's next idle upkeep remakes the code cache. */
+  /**
+   * Once per version and thread, after its first good request: its isolate's next idle upkeep remakes the
+   * code cache (versions up to RECACHE_MAX_CHARS of source).
+   */
   #recacheAfterFirstRequest(live: LiveIsolate): void {
-    const versionId = live.tenant.version.id;
-    if (this.#recached.has(versionId)) return;
-    this.#recached.add(versionId);
-    live.cacheUpkeep = 'remake';
+    const version = live.tenant.version;
+    if (this.#recached.has(version.id)) return;
+    this.#recached.add(version.id);
+    if (sourceLength(version) <= RECACHE_MAX_CHARS) live.cacheUpkeep = 'remake';
   }
 
   #ensureWallTicker(): void {

@@ -257,6 +257,8 @@ export class Executor {
   readonly #versions = new Map<string, Version>();
   readonly #pool: IsolatePool<LiveIsolate>;
   readonly #invocations = new Map<number, { invocation: Invocation; live: LiveIsolate }>();
+  /** Invocations waiting for a spare isolate (#start), by id: not in an isolate yet, but cancelable. */
+  readonly #waitingForSpare = new Map<number, Invocation>();
   #wallTicker: NodeJS.Timeout | null = null;
   readonly #spares: SpareIsolates;
   readonly #reducer: MemoryReducer<LiveIsolate>;
@@ -333,6 +335,7 @@ export class Executor {
       case 'cancel': {
         const entry = this.#invocations.get(message.id);
         if (entry) this.#end(entry.live, entry.invocation, message.outcome);
+        else if (this.#waitingForSpare.delete(message.id)) this.#notStarted(message.id, message.outcome);
         return;
       }
       case 'requestBody':
@@ -492,10 +495,14 @@ export class Executor {
       }
       const preparing = this.#spares.ready(version.limits.memoryMb) ? null : this.#spares.preparing(version.limits.memoryMb);
       if (preparing) {
-        void preparing.then(() => {
+        this.#waitingForSpare.set(id, invocation);
+        // Whether that preparation worked or not: a failed one leaves this start to build its own.
+        const resume = () => {
+          if (!this.#waitingForSpare.delete(id)) return; // canceled while it waited
           if (!this.#closed) this.#start(version, invocation, request);
           else this.#notStarted(id, 'canceled');
-        });
+        };
+        void preparing.then(resume, resume);
         return;
       }
       try {
@@ -513,7 +520,8 @@ export class Executor {
         this.#post({ t: 'end', id, outcome: 'exception', cold: true, initMs: null, cpuUs: 0, memoryBytes: 0 });
         return;
       }
-      this.#pool.add(version.id, live);
+      if (this.#versions.get(version.id) === version) this.#pool.add(version.id, live);
+      else this.#retireUnloaded(live);
     }
     if (live.cold) {
       live.cold = false;
@@ -540,6 +548,17 @@ export class Executor {
     }
     // Strings and numbers cross as they are; only a body's bytes need isolated-vm's copy (~3 µs a call).
     this.#slice(live, invocation, ['request', id, method, url, headers, body], body instanceof ArrayBuffer);
+  }
+
+  /**
+   * An isolate built for a version unloaded since its request was routed to it (a redeploy while the
+   * request waited for a spare, or moved from a recycled isolate): it serves the requests already sent
+   * to that version, as the old version's warm isolate would have, then goes; what its compile kept of
+   * the version's code cache goes now.
+   */
+  #retireUnloaded(live: LiveIsolate): void {
+    live.retiring = true;
+    forgetVersionCache(live.tenant.version.id);
   }
 
   /** Requests queued for `live` this turn: one entry for all of them (request-batches.ts). */

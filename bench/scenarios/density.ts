@@ -35,6 +35,7 @@ import { availableParallelism, freemem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MAX_ISOLATES_PER_PROCESS } from '../../src/limits/address-space.ts';
+import { executorShares } from '../../src/limits/executor-shares.ts';
 import { isolateMappingBudget, mappingsOf } from '../../src/limits/map-count.ts';
 import type { ServingProcessInfo } from '../../src/serving/serving-pool.ts';
 import { Agent, Client, request } from 'undici';
@@ -59,14 +60,13 @@ const HELLO_ISOLATE_BYTES = 1.5 * MB;
 
 /**
  * Serving processes for `count` workers, each warm in one process: one per core (the server's
- * default), or more where a process's serving thread could not hold its share. That thread keeps three
- * quarters of the process's bounds (src/serving/serving-process.ts): of the address-space ceiling
- * (src/limits/address-space.ts) and of the memory mappings vm.max_map_count allows (src/limits/map-count.ts).
+ * default), or more where a process's serving thread could not hold its share: its part of the
+ * process's bounds (src/limits/executor-shares.ts), the address-space ceiling and the memory mappings.
  */
 function servingProcessesFor(count: number): number {
-  const mappings = isolateMappingBudget();
-  const byMappings = mappings === null ? Infinity : Math.floor((mappings * 3) / 4 / mappingsOf(1, HELLO_ISOLATE_BYTES));
-  const perProcess = Math.floor(Math.min(MAX_ISOLATES_PER_PROCESS * 0.75, byMappings) * 0.95);
+  const { serving } = executorShares({ maxIsolates: MAX_ISOLATES_PER_PROCESS, maxMemoryBytes: Number.MAX_SAFE_INTEGER }, isolateMappingBudget());
+  const byMappings = serving.maxMappings === null ? Infinity : Math.floor(serving.maxMappings / mappingsOf(1, HELLO_ISOLATE_BYTES));
+  const perProcess = Math.floor(Math.min(serving.maxIsolates, byMappings) * 0.95);
   return Math.max(availableParallelism(), Math.ceil(count / perProcess));
 }
 

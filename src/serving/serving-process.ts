@@ -18,7 +18,7 @@ import { ExecutorClient } from '../isolates/executor-client.ts';
 import { HeavyWorkers } from '../limits/heavy-workers.ts';
 import { QUICK_START_CPU_MS, SlowStarts } from '../limits/slow-starts.ts';
 import { LimitStrikes } from '../limits/limit-strikes.ts';
-import { isolatesPerProcess } from '../limits/address-space.ts';
+import { executorShares } from '../limits/executor-shares.ts';
 import { isolateMappingBudget } from '../limits/map-count.ts';
 import type { MeterSink } from '../metering/meter.ts';
 import { Admission } from '../limits/admission.ts';
@@ -69,23 +69,8 @@ unsetYoungGenerationFlag();
 const forward = new ForwardMeter(post);
 const onLog = (line: { worker: string; requestId: string | null; level: string; message: string }) => forward.console(line.worker, line.requestId, line.level, line.message);
 const executorOptions = { idleGcMs: data.idleGcMs, fetchAllow: data.fetchAllow, codeCacheDir: data.codeCacheDir, kvDir: data.kvDir, d1: data.d1, services: { origin: loopbackOrigin(data.host, data.port), token: data.serviceToken } };
-// The process's share of the warm-isolate bounds: a quarter to the offload thread, the rest to this one.
-// The memory-mapping budget is the process's own (limits/map-count.ts), split the same way, and so is
-// the ceiling that the isolates' address space sets (limits/address-space.ts).
-const mappings = isolateMappingBudget();
-const maxIsolates = isolatesPerProcess(data.pool.maxIsolates);
-const offloadPool = {
-  ...data.pool,
-  maxIsolates: Math.ceil(maxIsolates / 4),
-  maxMemoryBytes: Math.ceil(data.pool.maxMemoryBytes / 4),
-  maxMappings: mappings === null ? null : Math.floor(mappings / 4),
-};
-const servingPool = {
-  ...data.pool,
-  maxIsolates: Math.max(1, maxIsolates - offloadPool.maxIsolates),
-  maxMemoryBytes: data.pool.maxMemoryBytes - offloadPool.maxMemoryBytes,
-  maxMappings: mappings === null ? null : mappings - offloadPool.maxMappings!,
-};
+// The process's warm-isolate bounds, shared by its two threads (limits/executor-shares.ts).
+const { serving: servingPool, offload: offloadPool } = executorShares(data.pool, isolateMappingBudget());
 const executor = ExecutorClient.inThread(data.runtime, { ...executorOptions, pool: servingPool, quickStartCpuMs: QUICK_START_CPU_MS }, onLog);
 // Before the process listens: the first request should not pay for the executor's warm-up.
 executor.start();

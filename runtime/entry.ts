@@ -29,6 +29,7 @@ import { beginDispatch, createFetchEvent, endDispatch, hasResponded, isStopped }
 import { callListener, listenersOf } from './events/listeners.ts';
 import { defineGlobal } from './global/define.ts';
 import { logUncaught } from './global/console.ts';
+import { registries, runFinalizationCallbacks } from './global/finalization-registry.ts';
 import { fireTimer } from './global/timers.ts';
 import { fetchError, fetchResult } from './http/fetch.ts';
 import { createIncomingRequest } from './http/request.ts';
@@ -238,7 +239,12 @@ function runFetchListeners(invocation: Invocation, req: Request): void {
 
 export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): unknown {
   // 'chunk' comes from inside a running entry (a runtime chunk loaded on first use), a batch's included.
-  if (op !== 'chunk') forgetBatch();
+  if (op !== 'chunk') {
+    forgetBatch();
+    // FinalizationRegistry callbacks due run first, inside this entry's watched slice, in the entries of
+    // an invocation's work (global/finalization-registry.ts): not while the worker installs, nor in a cancel.
+    if (registries !== null && installed !== null && op !== 'cancel') runFinalizationCallbacks();
+  }
   switch (op) {
     case 'fetchResult':
       return fetchResult(a as number, b as number, c as string[], d as ArrayBuffer | null | 'stream', e as string[]);

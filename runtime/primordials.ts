@@ -169,6 +169,9 @@ export const SetPrototypeGetSize = getter<Set<unknown>, number>(Set.prototype, '
 export const WeakSetCtor = WeakSet;
 export const WeakSetPrototypeAdd = uncurryThis(WeakSet.prototype.add) as <T extends WeakKey>(self: WeakSet<T>, value: T) => WeakSet<T>;
 export const WeakSetPrototypeHas = uncurryThis(WeakSet.prototype.has) as <T extends WeakKey>(self: WeakSet<T>, value: T) => boolean;
+export const WeakRefCtor = WeakRef;
+export const WeakRefPrototypeDeref = uncurryThis(WeakRef.prototype.deref) as <T extends WeakKey>(self: WeakRef<T>) => T | undefined;
+export const { keyFor: SymbolKeyFor } = Symbol;
 export const WeakMapCtor = WeakMap;
 export const WeakMapPrototypeGet = uncurryThis(WeakMap.prototype.get) as <K extends WeakKey, V>(
   self: WeakMap<K, V>,
@@ -179,6 +182,7 @@ export const WeakMapPrototypeSet = uncurryThis(WeakMap.prototype.set) as <K exte
   key: K,
   value: V,
 ) => WeakMap<K, V>;
+export const WeakMapPrototypeDelete = uncurryThis(WeakMap.prototype.delete) as <K extends WeakKey, V>(self: WeakMap<K, V>, key: K) => boolean;
 export const WeakMapPrototypeHas = uncurryThis(WeakMap.prototype.has) as <K extends WeakKey, V>(
   self: WeakMap<K, V>,
   key: K,

@@ -1,6 +1,6 @@
 /**
  * Event, EventTarget, CustomEvent, ErrorEvent, MessageEvent, CloseEvent, PromiseRejectionEvent, AbortController, AbortSignal, Blob, File, FormData, CompressionStream,
- * DecompressionStream, the Cache API (caches, Cache, CacheStorage), WebSocket, WebSocketPair and SubtleCrypto (a runtime chunk,
+ * DecompressionStream, the Cache API (caches, Cache, CacheStorage), WebSocket, WebSocketPair, FinalizationRegistry and SubtleCrypto (a runtime chunk,
  * runtime/crypto/web-crypto.ts) are defined on first use: each module keeps its classes in a define…() function
  * that its load…() calls once. An isolate that never touches them pays neither for defining the classes
  * nor for their compiled code in the code cache (installed eagerly they cost ~0.25 ms of every isolate's
@@ -22,6 +22,7 @@ import { loadCompression } from '../compression/compression-streams.ts';
 import { loadCache } from '../workers/cache.ts';
 import { loadWebSockets } from '../workers/websocket.ts';
 import { loadWebCrypto } from '../crypto/web-crypto.ts';
+import { loadFinalizationRegistry } from './finalization-registry.ts';
 
 const LAZY_GLOBALS: [name: string, load: () => object][] = [
   ['Event', loadEvents],
@@ -44,6 +45,7 @@ const LAZY_GLOBALS: [name: string, load: () => object][] = [
   ['WebSocket', loadWebSockets],
   ['WebSocketPair', loadWebSockets],
   ['SubtleCrypto', loadWebCrypto as () => object],
+  ['FinalizationRegistry', loadFinalizationRegistry],
 ];
 
 /**

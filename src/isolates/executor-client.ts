@@ -160,6 +160,11 @@ export class ExecutorClient {
     }, onLog);
   }
 
+  /** Invocations started and not yet ended. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
   /** Starts the executor now rather than on the first call (it warms the runtime's code cache and spares). */
   start(): void {
     this.#transport ??= this.#connect(

@@ -505,6 +505,9 @@ export class Executor {
         void preparing.then(resume, resume);
         return;
       }
+      // A start that fails is charged to the request that asked for it: its top-level code ran, and
+      // without a warm isolate left behind the next request runs it again.
+      const buildStartUs = tenantCpuUs();
       try {
         live = this.#build(version, this.#quickStartCpuMs ?? undefined);
       } catch (err) {
@@ -517,7 +520,7 @@ export class Executor {
         const text = err instanceof Error ? err.message : String(err);
         this.#post({ t: 'log', worker: version.worker, requestId: invocation.requestId, level: 'error', message: `worker failed to start: ${text}` });
         this.#post({ t: 'failure', id, outcome: 'exception' });
-        this.#post({ t: 'end', id, outcome: 'exception', cold: true, initMs: null, cpuUs: 0, memoryBytes: 0 });
+        this.#post({ t: 'end', id, outcome: 'exception', cold: true, initMs: null, cpuUs: tenantCpuUs() - buildStartUs, memoryBytes: 0 });
         return;
       }
       if (this.#versions.get(version.id) === version) this.#pool.add(version.id, live);
@@ -615,9 +618,11 @@ export class Executor {
       this.#end(live, invocation, 'exceededCpu');
       return;
     }
+    // Restored after, not cleared: a slice can run inside another's host call (a fetch's answer).
+    const outer = live.current;
     live.current = invocation;
     const result = live.tenant.enter(args, invocation.remainingCpuMs, copy);
-    live.current = null;
+    live.current = outer;
     invocation.cpuUs += result.cpuUs;
     if (result.failure === 'uncaught') {
       this.#logUncaught(live, invocation, result.error);

@@ -1,7 +1,9 @@
 /**
  * Workers that keep running into their limits. Each invocation ended by exceededCpu costs the process
- * the worker's whole CPU limit, and each ended by exceededMemory a heap grown to the limit and a dead
- * isolate; a worker doing it request after request takes the cores from every other tenant. After
+ * the worker's whole CPU limit, each ended by exceededMemory a heap grown to the limit and a dead
+ * isolate, and each cold start that fails (top-level code that throws, though it built at deploy) an
+ * isolate built and its top-level code run, up to the startup limit; a worker doing it request after
+ * request takes the cores from every other tenant. After
  * STRIKES such endings within WINDOW_MS, its requests are refused (503 + Retry-After) without running
  * for a penalty that doubles each time it comes back to the same behaviour (up to MAX_PENALTY_MS), and
  * is forgotten after a quiet penalty-length.

@@ -105,7 +105,9 @@ export class Subrequests {
       waiting = false;
       // Cancelled by the worker while it waited (a timeout while waiting answers from the timer).
       if (controller.signal.aborted) {
-        done({ ok: false, name: 'AbortError', message: 'The operation was aborted.' });
+        // Answered after the caller returns: a place frees inside a host call (another fetch aborted),
+        // and `done` enters the isolate, which is running that call.
+        queueMicrotask(() => done({ ok: false, name: 'AbortError', message: 'The operation was aborted.' }));
         this.#waiting.shift()?.();
         return;
       }

@@ -61,6 +61,8 @@ const HEAVY_COOL_DOWN_MS = 30_000;
 const STATS_EVERY_MS = 1000;
 /** While draining, connections idle this long are closed (their clients had time to send a request). */
 const IDLE_SWEEP_MS = 1000;
+/** While draining, how often to look whether the work after the responses is done. */
+const DRAIN_POLL_MS = 20;
 // Batches the wake-ups of isolated-vm's timeout threads (created from this thread); see thread-cpu.ts.
 setTimerSlackNs(1_000_000);
 // Before the first isolate: the flag that sized this process's heap would size the tenants' too.
@@ -87,7 +89,8 @@ const strikes = new LimitStrikes();
 const meter: MeterSink = {
   invocation(record) {
     if (record.outcome === 'exceededCpu') heavy.mark(record.worker);
-    if (record.outcome === 'exceededCpu' || record.outcome === 'exceededMemory') strikes.strike(record.worker);
+    // A cold start that failed (no initMs) costs an isolate's build each time, as a limit ending does.
+    if (record.outcome === 'exceededCpu' || record.outcome === 'exceededMemory' || (record.cold && record.initMs === null && record.outcome === 'exception')) strikes.strike(record.worker);
     if (record.cold && record.initMs !== null) slowStarts.note(record.version, record.initMs);
     forward.invocation(record);
   },
@@ -164,6 +167,17 @@ function applied(seq: number): void {
   });
 }
 
+/** Resolves once neither executor has an invocation in flight, or at `deadline` (ms since the epoch). */
+function untilNoInvocations(deadline: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (executor.inFlight + offload.inFlight === 0 || Date.now() >= deadline) resolve();
+      else setTimeout(check, DRAIN_POLL_MS);
+    };
+    check();
+  });
+}
+
 /** A version that failed to build is not kept (its modules stay in memory otherwise) unless it is live here already. */
 /** Unloads a version from both executors (its isolates and code caches) unless it is the worker's live one. */
 function dropUnlessLive(worker: string, versionId: string): void {
@@ -225,11 +239,20 @@ onMessage = (message: ToServing) => {
       // each gets its next response with Connection: close, so its client stops reusing it without racing a
       // close by the server. Connections that stay idle are closed a second later, and everything at the grace.
       draining = true;
+      // Work after the responses (waitUntil, cron events) may go on until a second before the grace ends;
+      // the executors' close then cancels what is left, which takes up to two more seconds for an offload
+      // thread stuck in tenant code (the primary kills the process two seconds after the grace).
+      const workUntil = Date.now() + message.graceMs - 1000;
       const stop = () => {
-        forward.flush();
-        // Exit once no spare isolate is still being prepared (isolated-vm can abort at exit then) and
-        // the last metering message is written to the primary.
-        void Promise.all([executor.close(), offload.close()]).then(() => post({ t: 'stopped' }, () => process.exit(0)));
+        void untilNoInvocations(workUntil)
+          .then(() => Promise.all([executor.close(), offload.close()]))
+          .then(() => {
+            // The records of the invocations the close ended are in now. Exit once no spare isolate is
+            // still being prepared (isolated-vm can abort at exit then) and the last metering message is
+            // written to the primary.
+            forward.flush();
+            post({ t: 'stopped' }, () => process.exit(0));
+          });
       };
       const grace = setTimeout(() => server.closeAllConnections(), message.graceMs);
       // WebSockets have no next response to carry a Connection: close: they are told 1001 now, and their

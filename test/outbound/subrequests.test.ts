@@ -96,3 +96,26 @@ t.test('a fetch the worker cancels while it waits for a place answers AbortError
   const third = await get(3, '/whole');
   t.ok(third.ok, 'places are given back');
 });
+
+t.test('a place freed inside a cancel answers an aborted waiter only after the cancel returns', async (t) => {
+  // The executor calls cancel() inside the worker's slice (host('fetchAbort')); an answer then would
+  // enter the isolate inside that slice, a slice within a slice.
+  const { subrequests } = await withUpstream(t, () => {}, { perInvocation: 50, concurrent: 1, timeoutMs: 5_000 });
+  let insideCancel = false;
+  let answeredInside = false;
+  const origin = 'http://127.0.0.1:9/';
+  const inFlight = new Promise<SubrequestResult>((resolve) => subrequests.run(1, { method: 'GET', url: origin, headers: [], body: null, redirect: 'follow' }, resolve));
+  const waiting = new Promise<SubrequestResult>((resolve) =>
+    subrequests.run(2, { method: 'GET', url: origin, headers: [], body: null, redirect: 'follow' }, (result) => {
+      answeredInside ||= insideCancel;
+      resolve(result);
+    }),
+  );
+  t.equal(subrequests.cancel(2), true, 'the waiter is aborted while it waits');
+  insideCancel = true;
+  t.equal(subrequests.cancel(1), true, 'then the fetch holding the place: its place goes to the waiter');
+  insideCancel = false;
+  t.same(await waiting, { ok: false, name: 'AbortError', message: 'The operation was aborted.' });
+  t.equal(answeredInside, false, 'answered after the cancel returned');
+  t.match(await inFlight, { ok: false });
+});

@@ -119,6 +119,9 @@ const MAX_LOG_CHARS = 16 * 1024;
  * charged for (measured: 85 ms charged for 1.3 s of the primary's CPU).
  */
 const MAX_LOG_CHARS_PER_INVOCATION = 256 * 1024;
+/** The most CPU an ended invocation's cancel slice (its abort listeners) may use, and the least it gets. */
+const CANCEL_MAX_MS = 50;
+const CANCEL_MIN_MS = 1;
 /**
  * Versions up to this much source have their code cache made again: right after the deploy build, and
  * at the idle upkeep after their first good request. Making it serialises every function compiled so
@@ -451,8 +454,8 @@ export class Executor {
       if (live.tenant.modulesFromSource > 0 && remake && chars >= EAGER_CACHE_MIN_CHARS) live.cacheUpkeep = 'everyFunction';
       // Deploy warms the isolate: the first request to the new version finds it ready.
       live.cold = false;
-      this.#pool.add(versionId, live);
-      this.#reducer.idle(live);
+      if (this.#pool.add(versionId, live)) this.#reducer.idle(live);
+      else live.dispose(); // bigger than the pool's whole memory bound: each request will build its own
       this.#post({ t: 'validated', jobId, error: null, syntax: live.tenant.syntax, initMs: live.tenant.initMs });
     } catch (err) {
       const error = err instanceof IsolaneError ? err : new IsolaneError('ISO_ERR_DEPLOY_STARTUP', String(err));
@@ -485,7 +488,7 @@ export class Executor {
    * Runs `invocation` in the version's warm isolate, or in one built now: from a spare, after waiting
    * for one being prepared if none is ready (built here only for a memory limit spares are not made for).
    */
-  #start(version: Version, invocation: Invocation, request: RequestData | ScheduledEventData): void {
+  #start(version: Version, invocation: Invocation, request: RequestData | ScheduledEventData, buildInPlace = false): void {
     const { id } = invocation;
     let live = this.#pool.get(version.id);
     if (!live || live.tenant.disposed) {
@@ -493,16 +496,15 @@ export class Executor {
         this.#post({ t: 'slowStart', id });
         return;
       }
-      const preparing = this.#spares.ready(version.limits.memoryMb) ? null : this.#spares.preparing(version.limits.memoryMb);
+      const preparing = buildInPlace || this.#spares.ready(version.limits.memoryMb) ? null : this.#spares.preparing(version.limits.memoryMb);
       if (preparing) {
         this.#waitingForSpare.set(id, invocation);
-        // Whether that preparation worked or not: a failed one leaves this start to build its own.
-        const resume = () => {
+        void preparing.then((prepared) => {
           if (!this.#waitingForSpare.delete(id)) return; // canceled while it waited
-          if (!this.#closed) this.#start(version, invocation, request);
+          // A preparation that failed would fail again: this start builds its own.
+          if (!this.#closed) this.#start(version, invocation, request, !prepared);
           else this.#notStarted(id, 'canceled');
-        };
-        void preparing.then(resume, resume);
+        });
         return;
       }
       // A start that fails is charged to the request that asked for it: its top-level code ran, and
@@ -523,8 +525,9 @@ export class Executor {
         this.#post({ t: 'end', id, outcome: 'exception', cold: true, initMs: null, cpuUs: tenantCpuUs() - buildStartUs, memoryBytes: 0 });
         return;
       }
-      if (this.#versions.get(version.id) === version) this.#pool.add(version.id, live);
-      else this.#retireUnloaded(live);
+      if (this.#versions.get(version.id) !== version) this.#retireUnloaded(live);
+      // Bigger than the pool's whole memory bound: it serves this request and goes (each is a cold start).
+      else if (!this.#pool.add(version.id, live)) live.retiring = true;
     }
     if (live.cold) {
       live.cold = false;
@@ -603,7 +606,15 @@ export class Executor {
     for (const { invocation } of requests) {
       if (!invocation.ended && invocation.remainingCpuMs < 0) this.#end(live, invocation, 'exceededCpu');
     }
-    if (!live.poisoned) for (const request of notStarted) this.#runRequest(live, request);
+    if (live.poisoned) return;
+    // The rest run one by one, marked as not run here yet: if one of them is cut short, those after it
+    // start in another isolate (#sliceFailed) rather than end with this one.
+    for (const request of notStarted) request.invocation.queued = request;
+    for (const request of notStarted) {
+      if (request.invocation.queued !== request) continue;
+      request.invocation.queued = null;
+      this.#runRequest(live, request);
+    }
   }
 
   #runRequest(live: LiveIsolate, { invocation, method, url, headers, body }: QueuedRequest): void {
@@ -1046,6 +1057,7 @@ export class Executor {
 
   #end(live: LiveIsolate, invocation: Invocation, outcome: Outcome): void {
     if (invocation.ended) return;
+    let cancelStopped = false;
     invocation.ended = true;
     for (const timerId of invocation.timers) {
       const timer = live.timers.get(timerId);
@@ -1059,11 +1071,19 @@ export class Executor {
     // The runtime forgets a cut-short invocation so its late continuations answer nobody (not charged).
     // Its abort listeners run in that call: their CPU is the invocation's too.
     if (outcome !== 'ok' && outcome !== 'exception' && !live.tenant.disposed) {
-      // The cancel's slice is the invocation's: its console lines count against its cap.
+      // The cancel's slice is the invocation's: its console lines count against its cap, and its abort
+      // listeners have what is left of its CPU (at most CANCEL_MAX_MS; at least CANCEL_MIN_MS, for the
+      // runtime to forget it). One stopped there ends the invocation at that limit, and the isolate
+      // goes as after any slice cut short (below).
       const current = live.current;
       live.current = invocation;
-      invocation.cpuUs += live.tenant.enter(['cancel', invocation.id], 50).cpuUs;
+      const result = live.tenant.enter(['cancel', invocation.id], Math.min(CANCEL_MAX_MS, Math.max(CANCEL_MIN_MS, invocation.remainingCpuMs)));
       live.current = current;
+      invocation.cpuUs += result.cpuUs;
+      if (result.failure !== null && result.failure !== 'uncaught') {
+        cancelStopped = true;
+        if (result.failure === 'exceededCpu' || result.failure === 'exceededMemory') outcome = result.failure;
+      }
     }
     if (!invocation.responded) {
       invocation.responded = true;
@@ -1072,7 +1092,8 @@ export class Executor {
     const memoryBytes = live.sampleMemory();
     this.#post({ t: 'end', id: invocation.id, outcome, cold: invocation.cold, initMs: invocation.initMs, cpuUs: invocation.cpuUs, memoryBytes });
     live.inflight--;
-    if (live.retiring && live.inflight === 0) live.dispose();
+    if (cancelStopped) this.#sliceFailed(live, invocation, outcome);
+    else if (live.retiring && live.inflight === 0) live.dispose();
     else if (!live.tenant.disposed) {
       this.#pool.remeasure(live.tenant.version.id, live, memoryBytes);
       if (live.inflight === 0) this.#reducer.idle(live);

@@ -65,9 +65,15 @@ export class IsolatePool<T extends PooledIsolate> {
     return this.#cache.get(versionId)?.isolate;
   }
 
-  add(versionId: string, isolate: T): void {
+  /**
+   * Returns whether the pool keeps it. One bigger than the whole memory bound is not kept (lru-cache
+   * refuses it without a word): the caller disposes of it when it is done with it.
+   */
+  add(versionId: string, isolate: T): boolean {
     this.#cache.set(versionId, { isolate, bytes: isolate.memoryBytes() });
+    if (this.#cache.peek(versionId)?.isolate !== isolate) return false;
     this.#fitMappings();
+    return true;
   }
 
   /**

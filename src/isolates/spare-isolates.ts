@@ -9,12 +9,17 @@ import type { RuntimeBundle } from './runtime-bundle.ts';
 import { exitOnCatastrophicError, PreparedIsolate } from './tenant-isolate.ts';
 import { WorkUnderWay } from './work-under-way.ts';
 
+/** After a failed preparation, how long none is started. */
+const RETRY_AFTER_FAILURE_MS = 1000;
+
 export class SpareIsolates {
   readonly #runtime: RuntimeBundle;
   readonly #target: number;
   readonly #spares: PreparedIsolate[] = [];
   #refill: NodeJS.Timeout | null = null;
   readonly #preparing = new WorkUnderWay();
+  /** When a preparation last failed (performance.now()): none is started for a while after. */
+  #failedAt = -Infinity;
   #closed = false;
 
   constructor(runtime: RuntimeBundle, target: number) {
@@ -37,20 +42,22 @@ export class SpareIsolates {
   }
 
   /**
-   * Settles when a preparation under way for `memoryMb` ends; null if there is none and none is needed
+   * Settles when a preparation under way for `memoryMb` ends, with whether it made a spare (a failed
+   * one would fail again: the caller builds its own); null if there is none and none is needed
    * (a spare is ready, another limit, closed). A cold start that found no spare waits for it rather than
    * build an isolate on its thread: the wait holds no thread, the building ~4.5 ms of it. A refill still
    * waiting for its timer starts now: that holds the thread for `new ivm.Isolate` only (~1.5 ms).
    */
-  preparing(memoryMb: number): Promise<void> | null {
+  preparing(memoryMb: number): Promise<boolean> | null {
     if (memoryMb !== DEFAULT_LIMITS.memoryMb || this.#closed) return null;
+    if (this.#preparing.size === 0 && this.#failing()) return null;
     if (this.#preparing.size === 0) {
       if (this.#spares.length > 0) return null;
       if (this.#refill) clearTimeout(this.#refill);
       this.#refill = null;
       this.#prepareOne();
     }
-    return this.#preparing.first();
+    return this.#preparing.first().then((prepared) => prepared === true);
   }
 
   /**
@@ -60,7 +67,7 @@ export class SpareIsolates {
    * waited for it: TTFB 7 → 15 ms).
    */
   #refillSoon(): void {
-    if (this.#refill || this.#closed || this.#spares.length + this.#preparing.size >= this.#target) return;
+    if (this.#refill || this.#closed || this.#failing() || this.#spares.length + this.#preparing.size >= this.#target) return;
     this.#refill = setTimeout(() => {
       this.#refill = null;
       if (this.#closed || this.#spares.length + this.#preparing.size >= this.#target) return;
@@ -82,6 +89,7 @@ export class SpareIsolates {
         return true;
       },
       (err: unknown) => {
+        this.#failedAt = performance.now();
         process.emitWarning(`could not prepare a spare isolate: ${err instanceof Error ? err.message : String(err)}`);
         return false;
       },
@@ -90,6 +98,15 @@ export class SpareIsolates {
     // Once it no longer counts as under way (the refill counts spares and preparations together); not
     // after a failure, which would only fail again at once.
     void preparing.then((prepared) => prepared && this.#refillSoon());
+  }
+
+  /**
+   * Whether a preparation failed lately: another would most likely fail too (the process out of memory
+   * or address space), and one failing at once retried from the refill's timer spun the thread. Cold
+   * starts meanwhile build their own isolates.
+   */
+  #failing(): boolean {
+    return performance.now() - this.#failedAt < RETRY_AFTER_FAILURE_MS;
   }
 
   /** Resolves once no preparation is under way (each disposes its spare as it ends: work-under-way.ts). */

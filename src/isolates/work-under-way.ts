@@ -18,9 +18,9 @@ export class WorkUnderWay {
     work.then(done, done);
   }
 
-  /** Settles as the first of the work under way does, rejected if it failed; never if there is none. */
-  first(): Promise<void> {
-    return Promise.race(this.#work).then(() => {});
+  /** Settles as the first of the work under way does, with its value, rejected if it failed; never if there is none. */
+  first(): Promise<unknown> {
+    return Promise.race(this.#work);
   }
 
   /** Resolves once every piece under way now has settled, whether it succeeded or not. */

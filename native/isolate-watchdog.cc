@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -98,9 +99,23 @@ struct Frame {
   Stop stop = kRunning;
 };
 
+// The host isolate's garbage collections on a slot's thread, in CPU time: the platform's work, not the
+// tenant's whose slice they happen to interrupt (the host's heap holds the garbage of every tenant's
+// requests and of the platform; a collection there inside a slice, during a host call, charged that
+// slice ~0.5 ms). The tenant clock leaves them out, and so does the limit.
+struct HostGc {
+  clockid_t clock;
+  int depth = 0;
+  // The thread's clock when the collection under way started, or -1: the watchdog leaves that part out
+  // while it runs too (a long one would otherwise stop the slice it interrupted).
+  std::atomic<double> started_us{-1};
+  std::atomic<double> total_us{0};
+};
+
 struct Slot {
   clockid_t cpu_clock;
   std::vector<Frame> frames;
+  HostGc* gc;  // null when built without the server Node's V8 headers; never freed (slots never shrink)
 };
 
 struct State {
@@ -138,6 +153,36 @@ void Terminate(Frame& frame, Clock::time_point now) {
   }
 }
 
+// This thread's host collections so far (set by openSlot), for the JS side's tenant clock.
+thread_local HostGc* this_thread_gc = nullptr;
+
+#if V8_MAJOR_VERSION >= 13
+void OnHostGcStart(v8::Isolate*, v8::GCType, v8::GCCallbackFlags, void* data) {
+  auto* gc = static_cast<HostGc*>(data);
+  double now;
+  if (gc->depth++ == 0 && CpuUs(gc->clock, &now)) gc->started_us.store(now);
+}
+
+void OnHostGcEnd(v8::Isolate*, v8::GCType, v8::GCCallbackFlags, void* data) {
+  auto* gc = static_cast<HostGc*>(data);
+  if (gc->depth == 0 || --gc->depth > 0) return;
+  const double started = gc->started_us.load();
+  double now;
+  // Added before the start is cleared, and HostGcUs reads the start first: for an instant it may count
+  // this collection twice (the tenant's clock behind, never ahead), never leave it out.
+  if (started >= 0 && CpuUs(gc->clock, &now) && now > started) gc->total_us.store(gc->total_us.load() + (now - started));
+  gc->started_us.store(-1);
+}
+#endif
+
+// The host collections' CPU so far; `cpu_now` (a reading of the thread's clock) counts the one under way.
+double HostGcUs(const HostGc* gc, double cpu_now = -1) {
+  if (gc == nullptr) return 0;
+  const double started = gc->started_us.load();
+  const double total = gc->total_us.load();
+  return started >= 0 && cpu_now > started ? total + (cpu_now - started) : total;
+}
+
 void Check(Slot& slot, Clock::time_point now) {
   Frame& frame = slot.frames.back();
   if (frame.stop != kRunning) {
@@ -151,7 +196,7 @@ void Check(Slot& slot, Clock::time_point now) {
     return;
   }
   double cpu;
-  if (CpuUs(slot.cpu_clock, &cpu) && cpu - frame.cpu_start_us >= frame.cpu_budget_us) Terminate(frame, now);
+  if (CpuUs(slot.cpu_clock, &cpu) && cpu - HostGcUs(slot.gc, cpu) - frame.cpu_start_us >= frame.cpu_budget_us) Terminate(frame, now);
 }
 
 void Watch() {
@@ -241,6 +286,16 @@ napi_value OpenSlot(napi_env env, napi_callback_info) {
     napi_throw_error(env, "ISO_ERR_INTERNAL", "isolate-watchdog: this thread has no CPU clock");
     return nullptr;
   }
+  HostGc* gc = nullptr;
+#if V8_MAJOR_VERSION >= 13
+  if (v8::Isolate* host = v8::Isolate::GetCurrent()) {
+    gc = new HostGc{};
+    gc->clock = clock;
+    host->AddGCPrologueCallback(OnHostGcStart, gc);
+    host->AddGCEpilogueCallback(OnHostGcEnd, gc);
+  }
+#endif
+  this_thread_gc = gc;
   uintptr_t index;
   {
     std::lock_guard<std::mutex> lock{state.mutex};
@@ -248,15 +303,24 @@ napi_value OpenSlot(napi_env env, napi_callback_info) {
       std::thread(Watch).detach();
       state.watching = true;
     }
-    state.slots.push_back(Slot{clock, {}});
+    state.slots.push_back(Slot{clock, {}, gc});
     index = state.slots.size() - 1;
   }
   napi_add_env_cleanup_hook(env, CloseSlot, reinterpret_cast<void*>(index));
   return Number(env, static_cast<uint32_t>(index));
 }
 
+// hostGcUs(): the CPU this thread's host isolate has spent in garbage collections since its slot opened
+// (0 before, or when built without the server Node's V8 headers).
+napi_value HostGcUsOfThisThread(napi_env env, napi_callback_info) {
+  napi_value result;
+  napi_create_double(env, HostGcUs(this_thread_gc), &result);
+  return result;
+}
+
 // arm(slot, isolateId, cpuStartUs, cpuBudgetUs): a slice starts on `slot`'s thread, whose CPU clock
-// read `cpuStartUs` (CLOCK_THREAD_CPUTIME_ID); it may use `cpuBudgetUs`.
+// without its host collections read `cpuStartUs` (CLOCK_THREAD_CPUTIME_ID less hostGcUs()); it may use
+// `cpuBudgetUs`.
 napi_value Arm(napi_env env, napi_callback_info info) {
   double args[4];
   if (!Args(env, info, 4, args)) return nullptr;
@@ -653,5 +717,6 @@ NAPI_MODULE_INIT() {
   Export(env, exports, "arm", Arm);
   Export(env, exports, "disarm", Disarm);
   Export(env, exports, "restart", Restart);
+  Export(env, exports, "hostGcUs", HostGcUsOfThisThread);
   return exports;
 }

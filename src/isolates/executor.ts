@@ -119,6 +119,8 @@ const MAX_LOG_CHARS = 16 * 1024;
  * charged for (measured: 85 ms charged for 1.3 s of the primary's CPU).
  */
 const MAX_LOG_CHARS_PER_INVOCATION = 256 * 1024;
+/** Connections to this server's data plane for one calling worker's service-binding calls, per thread. */
+const SERVICE_CONNECTIONS_PER_WORKER = 32;
 /** The most CPU an ended invocation's cancel slice (its abort listeners) may use, and the least it gets. */
 const CANCEL_MAX_MS = 50;
 const CANCEL_MIN_MS = 1;
@@ -278,8 +280,12 @@ export class Executor {
   readonly #kv: KvNamespaces | null;
   readonly #d1Settings: D1Settings | null;
   readonly #services: ServiceCalls | null;
-  /** For service-binding calls, to this server's own data plane: not through the egress policy. */
-  #serviceAgent: Agent | null = null;
+  /**
+   * For service-binding calls, to this server's own data plane (not through the egress policy): one pool
+   * per calling worker, so that one worker's calls to a slow service hold its own connections only (one
+   * pool for all let a worker take all 64 and stall every other tenant's calls: 13 ms → 18.7 s).
+   */
+  readonly #serviceAgents = new Map<string, Agent>();
   /** Started on the first D1 call. */
   #d1: D1Processes | null = null;
   readonly #queued = new RequestQueues<LiveIsolate>((live, requests) => this.#runRequests(live, requests));
@@ -331,6 +337,8 @@ export class Executor {
         return;
       case 'forgetWorker':
         this.#caches.forgetWorker(message.worker);
+        void this.#serviceAgents.get(message.worker)?.close();
+        this.#serviceAgents.delete(message.worker);
         return;
       case 'invoke':
         this.#invoke(message);
@@ -394,7 +402,7 @@ export class Executor {
     for (const agent of this.#egress.values()) void agent.close();
     this.#kv?.close();
     void this.#d1?.close();
-    void this.#serviceAgent?.close();
+    for (const agent of this.#serviceAgents.values()) void agent.close();
     return Promise.all([spares, eagerCachesSettled()]).then(() => {});
   }
 
@@ -885,8 +893,9 @@ export class Executor {
     if (href === null) return `Fetch API cannot load: ${url}`;
     const call = { worker, depth: invocation.serviceDepth + 1, root: invocation.serviceRoot, url: href };
     // Bounded like any agent to one origin: a tree of calls waits for connections rather than taking thousands.
-    this.#serviceAgent ??= new Agent({ connections: 64 });
-    return { dispatcher: this.#serviceAgent, origin: this.#services.origin, header: [SERVICE_CALL_HEADER, serviceCallHeader(this.#services.token, call)] };
+    let agent = this.#serviceAgents.get(version.worker);
+    if (!agent) this.#serviceAgents.set(version.worker, (agent = new Agent({ connections: SERVICE_CONNECTIONS_PER_WORKER })));
+    return { dispatcher: agent, origin: this.#services.origin, header: [SERVICE_CALL_HEADER, serviceCallHeader(this.#services.token, call)] };
   }
 
   /**

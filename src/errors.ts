@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   ISO_ERR_DEPLOY_TOO_LARGE: { status: 413, message: 'the upload is larger than the size limit' },
   ISO_ERR_DEPLOY_SYNTAX: { status: 400, message: 'the worker does not compile' },
   ISO_ERR_DEPLOY_STARTUP: { status: 400, message: 'the worker failed while starting' },
+  ISO_ERR_DEPLOY_UNAVAILABLE: { status: 503, message: 'no serving process could build the version now; retry' },
+  ISO_ERR_DEPLOY_SUPERSEDED: { status: 409, message: 'a later deploy or rollback of the worker took effect first' },
   ISO_ERR_DEPLOY_NO_HANDLER: { status: 400, message: 'the worker has neither a fetch nor a scheduled handler' },
   ISO_ERR_SCHEDULE_INVALID: { status: 400, message: 'invalid cron trigger' },
   ISO_ERR_WORKER_EXCEPTION: { status: 500, message: 'the worker threw an exception' },

@@ -11,6 +11,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { createAdminApp } from './admin/app.ts';
+import { answerClientError } from './http/client-error.ts';
 import { adminToken, adminTokenFile } from './config/admin-token.ts';
 import type { Config } from './config/config.ts';
 import { CodeCacheFiles } from './isolates/code-cache-files.ts';
@@ -27,6 +28,9 @@ import type { Store, StoreChange } from './store/store.ts';
 import { CronScheduler } from './triggers/cron-scheduler.ts';
 import { KvNamespaces } from './kv/kv-namespace.ts';
 import { D1Processes } from './d1/d1-processes.ts';
+
+/** How long the admin API waits for a request's whole body. */
+const ADMIN_REQUEST_TIMEOUT_MS = 60_000;
 
 export interface Isolane {
   dataUrl: string;
@@ -102,7 +106,11 @@ export async function startIsolane(config: Config): Promise<Isolane> {
 
   const admin = createAdaptorServer({
     fetch: createAdminApp({ store, builder: serving, health: serving, triggers: { nextRuns: (worker) => scheduler.nextRuns(worker), runScheduled: (trigger) => serving.runScheduled(trigger) }, kv, d1, usage, workerLogs, token, maxScriptBytes: config.maxScriptBytes, settled: sync.settled }).fetch,
+    // An upload that stops coming is given up after a minute at most (Node's default: 5 minutes, then
+    // a bare 408), and answered in JSON as the data plane answers what Node's parser refuses.
+    serverOptions: { requestTimeout: ADMIN_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: ADMIN_REQUEST_TIMEOUT_MS / 4 },
   }) as Server;
+  admin.on('clientError', answerClientError);
   const adminPort = await new Promise<number>((resolve, reject) => {
     admin.once('error', reject);
     admin.listen(config.adminPort, config.host, () => resolve((admin.address() as AddressInfo).port));

@@ -15,6 +15,7 @@ import type { DueTrigger } from '../triggers/cron-scheduler.ts';
 import type { InvocationRecord, Version, WorkerRecord } from '../types.ts';
 import { requireToken } from './auth.ts';
 import { deploy, type Builder } from './deploy.ts';
+import { DeployOrder } from './deploy-order.ts';
 import { tailResponse } from './tail.ts';
 import { kvRoutes } from './kv.ts';
 import type { KvNamespaces } from '../kv/kv-namespace.ts';
@@ -60,9 +61,10 @@ const MAX_USAGE_WINDOW_SECONDS = 7 * 24 * 3600;
 export function createAdminApp(options: AdminOptions): Hono {
   const { store, builder, usage, workerLogs } = options;
   const app = new Hono();
+  const order = new DeployOrder();
 
   app.onError((err, c) => {
-    if (err instanceof IsolaneError) return c.json(err.toJSON(), err.status as 400);
+    if (err instanceof IsolaneError) return c.json(err.toJSON(), err.status as 400, err.status === 503 ? { 'retry-after': '1' } : undefined);
     const internal = new IsolaneError('ISO_ERR_INTERNAL');
     process.emitWarning(`admin API error: ${err instanceof Error ? err.stack : String(err)}`);
     return c.json(internal.toJSON(), 500);
@@ -110,8 +112,9 @@ export function createAdminApp(options: AdminOptions): Hono {
       onError: (c) => c.json(new IsolaneError('ISO_ERR_DEPLOY_TOO_LARGE', `the upload is larger than ${options.maxScriptBytes} bytes`).toJSON(), 413, { connection: 'close' }),
     }),
     async (c) => {
+      const ticket = order.ticket(c.req.param('name'));
       const body = new Uint8Array(await c.req.arrayBuffer());
-      const result = await deploy(store, builder, c.req.param('name'), c.req.header('content-type'), body, options.maxScriptBytes);
+      const result = await deploy(store, builder, order, ticket, c.req.param('name'), c.req.header('content-type'), body, options.maxScriptBytes);
       return c.json(
         { worker: result.worker.name, version: result.version.id, syntax: result.syntax, routes: result.routes, versions: result.worker.versions },
         result.created ? 201 : 200,
@@ -151,7 +154,7 @@ export function createAdminApp(options: AdminOptions): Hono {
   });
 
   app.post('/v1/workers/:name/rollback', async (c) => {
-    const worker = await workerOr404(c.req.param('name'));
+    const ticket = order.ticket(c.req.param('name'));
     const text = await c.req.text();
     let target: string | undefined;
     if (text.trim() !== '') {
@@ -165,13 +168,18 @@ export function createAdminApp(options: AdminOptions): Hono {
       if (version !== undefined && typeof version !== 'string') throw new IsolaneError('ISO_ERR_BODY_INVALID', '"version" must be a string');
       target = version;
     }
-    if (target === undefined) {
-      target = worker.versions.find((id) => id !== worker.activeVersion);
-      if (!target) throw new IsolaneError('ISO_ERR_VERSION_NOT_FOUND', `worker ${worker.name} has no previous version`);
-    } else if (!worker.versions.includes(target)) {
-      throw new IsolaneError('ISO_ERR_VERSION_NOT_FOUND', `worker ${worker.name} has no kept version ${JSON.stringify(target)}`);
-    }
-    const updated = await store.activate(worker.name, target);
+    // The worker as it is when the rollback's turn comes, not as it was when the request arrived.
+    const [worker, updated] = await order.activate(c.req.param('name'), ticket, 'rollback', async () => {
+      const worker = await workerOr404(c.req.param('name'));
+      let version = target;
+      if (version === undefined) {
+        version = worker.versions.find((id) => id !== worker.activeVersion);
+        if (!version) throw new IsolaneError('ISO_ERR_VERSION_NOT_FOUND', `worker ${worker.name} has no previous version`);
+      } else if (!worker.versions.includes(version)) {
+        throw new IsolaneError('ISO_ERR_VERSION_NOT_FOUND', `worker ${worker.name} has no kept version ${JSON.stringify(version)}`);
+      }
+      return [worker, await store.activate(worker.name, version)] as const;
+    });
     return c.json({ worker: updated.name, activeVersion: updated.activeVersion, previousVersion: worker.activeVersion });
   });
 

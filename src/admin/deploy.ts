@@ -1,6 +1,7 @@
 /**
  * The deploy path: upload → spec → version built and checked in the executor that will serve it →
- * stored (version first, then the worker's pointer, then its routes) → live through the store's change event.
+ * stored (version first, then the worker's pointer, then its routes, in the order deploys arrived:
+ * deploy-order.ts) → live through the store's change event.
  * A bad upload fails before anything is written.
  */
 import { IsolaneError } from '../errors.ts';
@@ -8,6 +9,7 @@ import { parseRoutePattern } from '../routing/index.ts';
 import type { Store } from '../store/store.ts';
 import { versionId } from '../store/version-id.ts';
 import type { Version, VersionSpec, WorkerRecord } from '../types.ts';
+import type { DeployOrder } from './deploy-order.ts';
 import { parseUpload } from '../validation/upload.ts';
 
 /** Builds a version where it will run: compile, link, start, find the fetch handler. */
@@ -23,7 +25,8 @@ export interface DeployResult {
   routes: string[];
 }
 
-export async function deploy(store: Store, builder: Builder, name: string, contentType: string | undefined, body: Uint8Array, maxBytes: number): Promise<DeployResult> {
+/** `ticket`: the deploy's place among the worker's changes, taken as it arrived (deploy-order.ts). */
+export async function deploy(store: Store, builder: Builder, order: DeployOrder, ticket: number, name: string, contentType: string | undefined, body: Uint8Array, maxBytes: number): Promise<DeployResult> {
   const { spec, routes } = await parseUpload(contentType, body, maxBytes);
   const patterns = (routes ?? []).map((pattern) => parseRoutePattern(pattern).pattern);
   const existing = await store.getWorker(name);
@@ -35,20 +38,22 @@ export async function deploy(store: Store, builder: Builder, name: string, conte
   const candidate: Version = { ...spec, id: versionId(name, spec), worker: name, createdAt: new Date().toISOString() };
   const syntax = await builder.validate(candidate);
 
-  const { version, worker } = await storeAndActivate(store, name, spec);
-  // Routes need the worker to exist; until they are written it answers at its default subdomain only.
-  // The check above is a courtesy (before any build); this one is the rule: a deploy that raced
-  // another for a route gets a 400 naming the owner, its version live without the route.
-  for (const pattern of patterns) {
+  const { version, worker } = await order.activate(name, ticket, 'deploy', async () => {
+    const stored = await storeAndActivate(store, name, spec);
+    // Routes need the worker to exist; until they are written it answers at its default subdomain only.
+    // The check above is a courtesy (before any build); this one is the rule: a deploy that raced
+    // another for a route gets a 400 naming the owner, its version live without its new routes (all of
+    // them or none: they are written together).
     try {
-      await store.putRoute({ pattern, worker: name }, { takeFromOthers: false });
+      await store.putRoutes(name, patterns);
     } catch (error) {
       if (error instanceof IsolaneError && error.code === 'ISO_ERR_ROUTE_INVALID') {
-        throw new IsolaneError('ISO_ERR_ROUTE_INVALID', `${error.message} (taken while this deploy ran: version ${version.id} is live without it)`);
+        throw new IsolaneError('ISO_ERR_ROUTE_INVALID', `${error.message} (taken while this deploy ran: version ${stored.version.id} is live without its new routes)`);
       }
       throw error;
     }
-  }
+    return stored;
+  });
   const allRoutes = (await store.listRoutes()).filter((r) => r.worker === name).map((r) => r.pattern);
   return { created: existing === null, worker, version, syntax, routes: allRoutes };
 }

@@ -250,7 +250,8 @@ export class ServingPool {
     for (const [jobId, job] of this.#validations) {
       if (job.proc !== proc) continue;
       this.#validations.delete(jobId);
-      const exited = new IsolaneError('ISO_ERR_DEPLOY_STARTUP', 'the serving process building the version exited; try again');
+      // The server's trouble, not the upload's: a 503 the client may retry, not a 400.
+      const exited = new IsolaneError('ISO_ERR_DEPLOY_UNAVAILABLE', 'the serving process building the version exited; try again');
       exitedBuilding.add(exited);
       job.reject(exited);
     }
@@ -396,7 +397,7 @@ export class ServingPool {
   async validate(version: Version): Promise<'module' | 'service-worker'> {
     // A process being replaced (not connected) would never answer.
     const building = this.#slots.filter((proc) => proc.worker.isConnected());
-    if (building.length === 0) throw new IsolaneError('ISO_ERR_DEPLOY_STARTUP', 'no serving process is running to build the version; try again');
+    if (building.length === 0) throw new IsolaneError('ISO_ERR_DEPLOY_UNAVAILABLE', 'no serving process is running to build the version; try again');
     const builds = await Promise.allSettled(building.map((proc) => this.#buildIn(proc, version)));
     const answer = builds.find((build) => build.status === 'fulfilled' || !exitedBuilding.has(build.reason)) ?? builds[0]!;
     if (answer.status === 'fulfilled') return answer.value;

@@ -191,6 +191,26 @@ export class FsStore implements Store {
     );
   }
 
+  async putRoutes(worker: string, patterns: string[]): Promise<string[]> {
+    const canonical = [...new Set(patterns.map((pattern) => parseRoutePattern(pattern).pattern))];
+    assertWorkerName(worker);
+    if (canonical.length === 0) return canonical;
+    return this.#locks.run(worker, () =>
+      this.#locks.run(ROUTES_LOCK, () =>
+        storeIo(`store the routes of ${worker}`, async () => {
+          if ((await this.#readWorker(worker)) === null) throw new IsolaneError('ISO_ERR_WORKER_NOT_FOUND', `no worker named ${worker}`);
+          const routes = await this.#readRoutes();
+          const owners = new Map(routes.map((route) => [route.pattern, route.worker]));
+          const taken = canonical.find((pattern) => owners.has(pattern) && owners.get(pattern) !== worker);
+          if (taken) throw new IsolaneError('ISO_ERR_ROUTE_INVALID', `route ${taken} already belongs to worker ${owners.get(taken)}`);
+          const added = canonical.filter((pattern) => !owners.has(pattern));
+          if (added.length > 0) await this.#writeRoutes([...routes, ...added.map((pattern) => ({ pattern, worker }))]);
+          return canonical;
+        }),
+      ),
+    );
+  }
+
   async deleteRoute(pattern: string): Promise<boolean> {
     const canonical = parseRoutePattern(pattern).pattern;
     return this.#locks.run(ROUTES_LOCK, () =>

@@ -55,6 +55,11 @@ export interface Store {
    * same lock as the write, so two deploys cannot both be told they hold it.
    */
   putRoute(route: Route, options?: { takeFromOthers?: boolean }): Promise<Route>;
+  /**
+   * A deploy's routes for `worker`, all or none, in one write: a pattern another worker holds is not
+   * moved (`ISO_ERR_ROUTE_INVALID` naming it, nothing written). Returns the canonical patterns.
+   */
+  putRoutes(worker: string, patterns: string[]): Promise<string[]>;
   /** Any spelling of the pattern works (`Example.com` deletes `example.com/*`); false when absent. */
   deleteRoute(pattern: string): Promise<boolean>;
 

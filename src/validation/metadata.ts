@@ -53,7 +53,7 @@ export function parseMetadata(text: string): Metadata {
   if (mainModule && bodyPart) throw bad('give either main_module (module syntax) or body_part (service-worker syntax), not both');
   if (!mainModule && !bodyPart) throw bad('main_module (or body_part for service-worker syntax) is required');
   const compatibilityDate = optionalString(m, 'compatibility_date');
-  if (compatibilityDate !== null && !/^\d{4}-\d{2}-\d{2}$/.test(compatibilityDate)) throw bad('compatibility_date must look like 2024-09-23');
+  if (compatibilityDate !== null && !isPastCalendarDate(compatibilityDate)) throw bad('compatibility_date must be a date like 2024-09-23, not in the future');
   return {
     mainModule,
     bodyPart,
@@ -161,14 +161,31 @@ export function parseLimits(value: unknown): Limits {
   return limits;
 }
 
+/**
+ * A deploy's routes are checked and written together, and every serving process rebuilds its routing
+ * table from them: 2,000 took a deploy 16 s and another worker's p99 7.7 → 68 ms meanwhile.
+ */
+const MAX_ROUTES = 100;
+
 function parseRoutes(value: unknown): string[] | null {
   if (value === undefined || value === null) return null;
   if (!Array.isArray(value)) throw bad('routes must be an array of patterns');
+  if (value.length > MAX_ROUTES) throw bad(`routes may hold at most ${MAX_ROUTES} patterns (${value.length} given)`);
   return value.map((r: unknown, i) => {
     const pattern = typeof r === 'string' ? r : typeof r === 'object' && r !== null ? (r as { pattern?: unknown }).pattern : undefined;
     if (typeof pattern !== 'string') throw bad(`routes[${i}] must be a pattern string or {"pattern": "..."}`);
     return pattern;
   });
+}
+
+/**
+ * A real calendar date (YYYY-MM-DD) no later than tomorrow in UTC, as Cloudflare accepts them: a date far
+ * in the future would turn on every behaviour gated by date (nodejs_compat's, process.env's).
+ */
+function isPastCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text && date.getTime() <= Date.now() + 86_400_000;
 }
 
 /**

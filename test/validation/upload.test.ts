@@ -19,6 +19,12 @@ t.test('metadata', async (t) => {
   t.throws(() => parseMetadata('[]'), { code: 'ISO_ERR_DEPLOY_METADATA' });
   t.throws(() => parseMetadata('{"main_module":"a.js","body_part":"b"}'), { code: 'ISO_ERR_DEPLOY_METADATA' });
   t.throws(() => parseMetadata('{"main_module":"a.js","compatibility_date":"yesterday"}'), { code: 'ISO_ERR_DEPLOY_METADATA' });
+  for (const date of ['9999-99-99', '0000-00-00', '2025-02-30', '2999-01-01']) {
+    t.throws(() => parseMetadata(JSON.stringify({ main_module: 'a.js', compatibility_date: date })), { code: 'ISO_ERR_DEPLOY_METADATA', message: /compatibility_date/ }, `${date} is refused`);
+  }
+  t.equal(parseMetadata('{"main_module":"a.js","compatibility_date":"2024-02-29"}').compatibilityDate, '2024-02-29', 'a real past date is kept');
+  const routes = Array.from({ length: 101 }, (_, i) => `r${i}.example.com/*`);
+  t.throws(() => parseMetadata(JSON.stringify({ main_module: 'a.js', routes })), { code: 'ISO_ERR_DEPLOY_METADATA', message: /at most 100/ }, 'at most 100 routes a deploy');
   t.throws(() => parseMetadata('{"main_module":"a.js","bindings":[{"type":"plain_text","name":"A","text":"x"},{"type":"plain_text","name":"A","text":"y"}]}'), { code: 'ISO_ERR_DEPLOY_BINDING', message: /duplicate/ });
   t.throws(() => parseMetadata('{"main_module":"a.js","limits":{"memory_mb":4}}'), { code: 'ISO_ERR_DEPLOY_LIMITS' });
 });

@@ -23,6 +23,20 @@ import { MAX_SERVICE_CALLS_PER_REQUEST, MAX_SERVICE_DEPTH, SERVICE_CALL_HEADER, 
 
 /** A WebSocket client that takes none of what the worker sends while this much waits is disconnected. */
 const WEBSOCKET_UNSENT_BYTES = 16 * 1024 * 1024;
+/**
+ * What all of one worker's WebSocket clients may leave unsent in this process. Unsent bytes are this
+ * process's memory, outside every isolate's limit, and an open socket holds no admission slot nor wall
+ * time: 40 clients that stopped reading held 16 MiB each (RSS 167 → 701 MB) for as long as they stayed.
+ */
+const WORKER_WEBSOCKET_UNSENT_BYTES = 64 * 1024 * 1024;
+/** Per worker, its WebSockets with bytes their clients have not taken yet. */
+const backloggedWebSockets = new Map<string, Set<WebSocket>>();
+
+function unsentByWorker(worker: string): number {
+  let bytes = 0;
+  for (const ws of backloggedWebSockets.get(worker) ?? []) bytes += ws.bufferedAmount;
+  return bytes;
+}
 
 /** How long a refusal of a throttled worker's request is held (src/limits/limit-strikes.ts). */
 const THROTTLED_ANSWER_DELAY_MS = 250;
@@ -138,6 +152,8 @@ class RoutedRequest implements Entrant, InvocationHandlers {
   #status = 0;
   /** The worker's WebSocket, once its 101 completed the upgrade. */
   #ws: WebSocket | null = null;
+  /** While the WebSocket's client has not taken all that was sent (#watchWebSocketSend). */
+  #wsSendWatch: NodeJS.Timeout | null = null;
   /** The client went away before the response was complete: the invocation is canceled. */
   readonly #onClose = () => {
     const res = this.#res;
@@ -320,6 +336,7 @@ class RoutedRequest implements Entrant, InvocationHandlers {
           this.#control?.wsMessage(isBinary ? new Uint8Array(data).slice().buffer : data.toString('utf8'));
         });
         ws.on('close', (code: number, reason: Buffer) => {
+          this.#stopWebSocketSendWatch(ws);
           this.#ws = null;
           this.#control?.wsClosed(code, reason.toString('utf8'), code !== 1006);
         });
@@ -340,7 +357,42 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     if (!ws) return;
     this.#bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     ws.send(typeof data === 'string' ? data : Buffer.from(data));
-    if (ws.bufferedAmount > WEBSOCKET_UNSENT_BYTES) ws.terminate();
+    if (ws.bufferedAmount === 0) return;
+    if (ws.bufferedAmount > WEBSOCKET_UNSENT_BYTES || unsentByWorker(this.#version.worker) + ws.bufferedAmount > WORKER_WEBSOCKET_UNSENT_BYTES) ws.terminate();
+    else this.#watchWebSocketSend(ws);
+  }
+
+  /**
+   * Sends the client has not taken yet: counted against the worker's share while they wait, and, as for a
+   * whole body (#watchSend), a client that takes none of them for sendStallMs is disconnected.
+   */
+  #watchWebSocketSend(ws: WebSocket): void {
+    if (this.#wsSendWatch) return;
+    const worker = this.#version.worker;
+    let backlogged = backloggedWebSockets.get(worker);
+    if (!backlogged) backloggedWebSockets.set(worker, (backlogged = new Set()));
+    backlogged.add(ws);
+    let pending = ws.bufferedAmount;
+    this.#wsSendWatch = setInterval(() => {
+      const now = ws.bufferedAmount;
+      if (now === 0 || ws.readyState !== ws.OPEN) this.#stopWebSocketSendWatch(ws);
+      else if (now >= pending) {
+        this.#stopWebSocketSendWatch(ws);
+        ws.terminate();
+      }
+      pending = now;
+    }, this.#options.sendStallMs);
+    this.#wsSendWatch.unref();
+  }
+
+  #stopWebSocketSendWatch(ws: WebSocket): void {
+    if (!this.#wsSendWatch) return;
+    clearInterval(this.#wsSendWatch);
+    this.#wsSendWatch = null;
+    const worker = this.#version.worker;
+    const backlogged = backloggedWebSockets.get(worker);
+    backlogged?.delete(ws);
+    if (backlogged?.size === 0) backloggedWebSockets.delete(worker);
   }
 
   onWsClose(code: number, reason: string): void {

@@ -22,6 +22,18 @@ export function resolveSpecifier(specifier: string, importer: string): string | 
   return joined.startsWith('../') || joined.startsWith('/') ? null : joined;
 }
 
+/**
+ * isolated-vm 7 hands the resolver a specifier's UTF-8 bytes read as Latin-1 (`./ünï.js` arrives as
+ * `./Ã¼nÃ¯.js`), so an import of a module with a non-ASCII name never found it. Read back as UTF-8 when
+ * that is what the characters spell; a specifier that is not left as it is.
+ */
+function specifierAsWritten(given: string): string {
+  if (!/[\u0080-\u00ff]/.test(given) || /[^\u0000-\u00ff]/.test(given)) return given;
+  const bytes = Buffer.from(given, 'latin1');
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : given;
+}
+
 function moduleSource(module: WorkerModule): string {
   switch (module.type) {
     case 'esm':
@@ -108,8 +120,9 @@ export function linkModules(isolate: ivm.Isolate, context: ivm.Context, version:
   // isolated-vm rethrows a resolver's error as a plain Error: keep ours to rethrow it with its code.
   let linkError: unknown = null;
   try {
-    main.instantiateSync(context, (specifier, referrer) => {
+    main.instantiateSync(context, (given, referrer) => {
       try {
+        const specifier = specifierAsWritten(given);
         const importer = names.get(referrer) ?? version.main;
         const builtin = builtinModuleName(specifier, importer, version);
         if (builtin !== null) return compile(builtin, true);

@@ -316,3 +316,13 @@ t.test('a response labelled Content-Encoding gzip or deflate is compressed on it
   const br = await raw('/br');
   t.same([br.headers['content-encoding'], br.bytes.toString()], [undefined, text], 'br cannot be made here: sent plain, without the label');
 });
+
+t.test('modules with non-ASCII names import each other (isolated-vm hands the resolver UTF-8 read as Latin-1)', async (t) => {
+  const r = await deployMultipart(server, 'unicode-modules', { main_module: 'main.js' }, {
+    'main.js': `import greeting from './ünï.js'; import { place } from './déjà/vu.js'; export default { fetch() { return new Response(greeting + ' ' + place) } }`,
+    'ünï.js': `export default 'grüß'`,
+    'déjà/vu.js': `export const place = 'café'`,
+  });
+  t.equal(r.status, 201, r.text);
+  t.equal((await send(server, 'unicode-modules.localhost')).text, 'grüß café');
+});

@@ -105,7 +105,7 @@ export async function startIsolane(config: Config): Promise<Isolane> {
   const unsubscribe = store.onChange(sync.apply);
 
   const admin = createAdaptorServer({
-    fetch: createAdminApp({ store, builder: serving, health: serving, triggers: { nextRuns: (worker) => scheduler.nextRuns(worker), runScheduled: (trigger) => serving.runScheduled(trigger) }, kv, d1, usage, workerLogs, token, maxScriptBytes: config.maxScriptBytes, settled: sync.settled }).fetch,
+    fetch: createAdminApp({ store, builder: serving, health: serving, triggers: { nextRuns: (worker) => scheduler.nextRuns(worker), runScheduled: (trigger) => serving.runScheduled(trigger) }, kv, d1, usage, workerLogs, token, maxScriptBytes: config.maxScriptBytes, workersDomain: config.workersDomain, settled: sync.settled }).fetch,
     // An upload that stops coming is given up after a minute at most (Node's default: 5 minutes, then
     // a bare 408), and answered in JSON as the data plane answers what Node's parser refuses.
     serverOptions: { requestTimeout: ADMIN_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: ADMIN_REQUEST_TIMEOUT_MS / 4 },

@@ -14,7 +14,7 @@ import { MAX_CRON_CHARS, parseScheduleList } from '../triggers/cron.ts';
 import type { DueTrigger } from '../triggers/cron-scheduler.ts';
 import type { InvocationRecord, Version, WorkerRecord } from '../types.ts';
 import { requireToken } from './auth.ts';
-import { deploy, type Builder } from './deploy.ts';
+import { assertNotOthersSubdomain, deploy, type Builder } from './deploy.ts';
 import { DeployOrder } from './deploy-order.ts';
 import { tailResponse } from './tail.ts';
 import { kvRoutes } from './kv.ts';
@@ -50,6 +50,8 @@ export interface AdminOptions {
   workerLogs: WorkerLogs;
   token: string;
   maxScriptBytes: number;
+  /** Every worker answers at `<name>.<workersDomain>` (null: no such subdomains). */
+  workersDomain: string | null;
   /** Resolves when every store change made so far is being served: a mutating call answers after it. */
   settled: () => Promise<void>;
 }
@@ -62,6 +64,7 @@ export function createAdminApp(options: AdminOptions): Hono {
   const { store, builder, usage, workerLogs } = options;
   const app = new Hono();
   const order = new DeployOrder();
+  const deployContext = { store, builder, order, workersDomain: options.workersDomain };
 
   app.onError((err, c) => {
     if (err instanceof IsolaneError) return c.json(err.toJSON(), err.status as 400, err.status === 503 ? { 'retry-after': '1' } : undefined);
@@ -114,7 +117,7 @@ export function createAdminApp(options: AdminOptions): Hono {
     async (c) => {
       const ticket = order.ticket(c.req.param('name'));
       const body = new Uint8Array(await c.req.arrayBuffer());
-      const result = await deploy(store, builder, order, ticket, c.req.param('name'), c.req.header('content-type'), body, options.maxScriptBytes);
+      const result = await deploy(deployContext, ticket, c.req.param('name'), c.req.header('content-type'), body, options.maxScriptBytes);
       return c.json(
         { worker: result.worker.name, version: result.version.id, syntax: result.syntax, routes: result.routes, versions: result.worker.versions },
         result.created ? 201 : 200,
@@ -238,7 +241,9 @@ export function createAdminApp(options: AdminOptions): Hono {
     const body = await jsonBody(c.req.text());
     const { pattern, worker } = body as { pattern?: unknown; worker?: unknown };
     if (typeof pattern !== 'string' || typeof worker !== 'string') throw new IsolaneError('ISO_ERR_BODY_INVALID', 'the body must be {"pattern": "host/path*", "worker": "<name>"}');
-    const canonical = parseRoutePattern(pattern).pattern;
+    const route = parseRoutePattern(pattern);
+    assertNotOthersSubdomain(route, options.workersDomain, worker);
+    const canonical = route.pattern;
     await workerOr404(worker);
     await store.putRoute({ pattern: canonical, worker });
     return c.json({ pattern: canonical, worker });

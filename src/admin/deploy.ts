@@ -5,7 +5,7 @@
  * A bad upload fails before anything is written.
  */
 import { IsolaneError } from '../errors.ts';
-import { parseRoutePattern } from '../routing/index.ts';
+import { parseRoutePattern, subdomainOwner, type RoutePattern } from '../routing/index.ts';
 import type { Store } from '../store/store.ts';
 import { versionId } from '../store/version-id.ts';
 import type { Version, VersionSpec, WorkerRecord } from '../types.ts';
@@ -25,10 +25,22 @@ export interface DeployResult {
   routes: string[];
 }
 
+/** What every deploy goes through: the store, the builder, the order of changes, the workers' domain. */
+export interface DeployContext {
+  store: Store;
+  builder: Builder;
+  order: DeployOrder;
+  workersDomain: string | null;
+}
+
 /** `ticket`: the deploy's place among the worker's changes, taken as it arrived (deploy-order.ts). */
-export async function deploy(store: Store, builder: Builder, order: DeployOrder, ticket: number, name: string, contentType: string | undefined, body: Uint8Array, maxBytes: number): Promise<DeployResult> {
+export async function deploy({ store, builder, order, workersDomain }: DeployContext, ticket: number, name: string, contentType: string | undefined, body: Uint8Array, maxBytes: number): Promise<DeployResult> {
   const { spec, routes } = await parseUpload(contentType, body, maxBytes);
-  const patterns = (routes ?? []).map((pattern) => parseRoutePattern(pattern).pattern);
+  const patterns = (routes ?? []).map((text) => {
+    const route = parseRoutePattern(text);
+    assertNotOthersSubdomain(route, workersDomain, name);
+    return route.pattern;
+  });
   const existing = await store.getWorker(name);
   if (patterns.length > 0) {
     const taken = (await store.listRoutes()).find((r) => patterns.includes(r.pattern) && r.worker !== name);
@@ -56,6 +68,14 @@ export async function deploy(store: Store, builder: Builder, order: DeployOrder,
   });
   const allRoutes = (await store.listRoutes()).filter((r) => r.worker === name).map((r) => r.pattern);
   return { created: existing === null, worker, version, syntax, routes: allRoutes };
+}
+
+/** Refuses a route on another worker's own subdomain (routing/route-pattern.ts subdomainOwner). */
+export function assertNotOthersSubdomain(route: RoutePattern, workersDomain: string | null, worker: string): void {
+  const owner = subdomainOwner(route, workersDomain);
+  if (owner !== null && owner !== worker) {
+    throw new IsolaneError('ISO_ERR_ROUTE_INVALID', `route ${route.pattern} is on ${owner}.${workersDomain}, worker ${owner}'s own subdomain: only that worker may have routes there`);
+  }
 }
 
 /**

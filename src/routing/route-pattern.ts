@@ -133,3 +133,16 @@ function percentEncodePath(pattern: string, path: string): string {
     throw invalid(pattern, 'the path is not valid Unicode');
   }
 }
+
+/**
+ * The worker whose own subdomain (`<name>.<workersDomain>`, served for every worker: live-deployments.ts)
+ * `route` names as its host, or null. Explicit routes win ties with those, so a route of another
+ * worker's on that host would take its traffic: deploys and PUT /v1/routes refuse it.
+ */
+export function subdomainOwner(route: RoutePattern, workersDomain: string | null): string | null {
+  if (!workersDomain || route.hostMatch === 'subdomains') return null;
+  const suffix = `.${workersDomain}`;
+  if (!route.host.endsWith(suffix)) return null;
+  const label = route.host.slice(0, -suffix.length);
+  return label.length > 0 && !label.includes('.') ? label : null;
+}

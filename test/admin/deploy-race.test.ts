@@ -29,8 +29,8 @@ function deletingAfterPut(store: Store, times: number): Store {
 t.test('a DELETE between storing and activating the version: the deploy stores it again and is live', async (t) => {
   const store = await openFsStore(await tempDataDir(t));
   const order = new DeployOrder();
-  await deploy(store, builder, order, order.ticket('site'), 'site', 'application/javascript', upload('first'), 1 << 20);
-  const result = await deploy(deletingAfterPut(store, 1), builder, order, order.ticket('site'), 'site', 'application/javascript', upload('second'), 1 << 20);
+  await deploy({ store, builder, order, workersDomain: 'localhost' }, order.ticket('site'), 'site', 'application/javascript', upload('first'), 1 << 20);
+  const result = await deploy({ store: deletingAfterPut(store, 1), builder, order, workersDomain: 'localhost' }, order.ticket('site'), 'site', 'application/javascript', upload('second'), 1 << 20);
   const worker = await store.getWorker('site');
   t.equal(worker?.activeVersion, result.version.id, 'the deploy, landing after the delete, is live');
   t.strictSame(worker?.versions, [result.version.id], 'the versions before the delete went with it');
@@ -42,7 +42,7 @@ t.test('two deploys of one worker take effect in the order they arrived, however
   const order = new DeployOrder();
   // The first upload's build takes longer than the second's.
   const slowFirst: Builder = { validate: async (version) => (await new Promise((resolve) => setTimeout(resolve, /first/.test(version.modules[0]!.content) ? 200 : 10)), 'module') };
-  const sent = (text: string) => deploy(store, slowFirst, order, order.ticket('site'), 'site', 'application/javascript', upload(text), 1 << 20);
+  const sent = (text: string) => deploy({ store, builder: slowFirst, order, workersDomain: 'localhost' }, order.ticket('site'), 'site', 'application/javascript', upload(text), 1 << 20);
   const first = sent('first');
   const second = sent('second');
   const [firstResult, secondResult] = await Promise.allSettled([first, second]);
@@ -63,7 +63,7 @@ t.test("a deploy's routes are written all or none", async (t) => {
     const metadata = JSON.stringify({ main_module: 'main.js', routes });
     const boundary = 'b0undary';
     const body = `--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n${metadata}\r\n--${boundary}\r\nContent-Disposition: form-data; name="main.js"; filename="main.js"\r\nContent-Type: application/javascript+module\r\n\r\nexport default { fetch() { return new Response('x') } }\r\n--${boundary}--\r\n`;
-    return deploy(store, builder, order, order.ticket(name), name, `multipart/form-data; boundary=${boundary}`, new TextEncoder().encode(body), 1 << 20);
+    return deploy({ store, builder, order, workersDomain: 'localhost' }, order.ticket(name), name, `multipart/form-data; boundary=${boundary}`, new TextEncoder().encode(body), 1 << 20);
   };
   await withRoutes('owner', ['taken.example.com/*']);
   await t.rejects(withRoutes('newcomer', ['a.example.com/*', 'taken.example.com/*']), { code: 'ISO_ERR_ROUTE_INVALID' }, 'refused before its build');

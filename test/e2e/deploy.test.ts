@@ -326,3 +326,15 @@ t.test('modules with non-ASCII names import each other (isolated-vm hands the re
   t.equal(r.status, 201, r.text);
   t.equal((await send(server, 'unicode-modules.localhost')).text, 'grüß café');
 });
+
+t.test("a route on another worker's own subdomain is refused; on its own, allowed", async (t) => {
+  t.equal((await deployScript(server, 'subdomain-owner', `export default { fetch() { return new Response('owner') } }`)).status, 201);
+  const taking = await deployMultipart(server, 'subdomain-taker', { main_module: 'main.js', routes: ['subdomain-owner.localhost/*'] }, { 'main.js': `export default { fetch() { return new Response('taker') } }` });
+  t.equal(taking.status, 400);
+  t.match(taking.json().error, { code: 'ISO_ERR_ROUTE_INVALID', message: /subdomain-owner\.localhost, worker subdomain-owner's own subdomain/ });
+  const viaRoutes = await admin(server, 'PUT', '/v1/routes', { body: JSON.stringify({ pattern: '*subdomain-owner.localhost/api/*', worker: 'subdomain-owner-not' }) });
+  t.equal(viaRoutes.status, 400, 'PUT /v1/routes refuses it too');
+  t.equal((await send(server, 'subdomain-owner.localhost')).text, 'owner', 'the owner still answers there');
+  const own = await deployMultipart(server, 'subdomain-owner', { main_module: 'main.js', routes: ['subdomain-owner.localhost/v2/*'] }, { 'main.js': `export default { fetch() { return new Response('owner v2') } }` });
+  t.equal(own.status, 200, 'a worker may route paths of its own subdomain');
+});

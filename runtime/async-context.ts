@@ -2,8 +2,8 @@
  * V8's continuation-preserved embedder data, from the watchdog addon's natives (handed to boot): what
  * AsyncLocalStorage keeps its frame in (runtime/node/async-hooks.ts). V8 itself carries it across
  * promise reactions and microtasks; the runtime carries it where the host calls back into the isolate
- * for something a worker scheduled (timers), and clears it when an invocation starts, so that no frame
- * (an `enterWith`) passes from one invocation to the next. All of that only once a worker has imported
+ * for something a worker scheduled (timers), and clears it at every entry from the host (entry.ts), so
+ * that no frame (an `enterWith`) passes from one invocation to another's code. All of that only once a worker has imported
  * node:async_hooks: until then this costs a boolean test.
  */
 import { ReflectApply } from './primordials.ts';
@@ -29,6 +29,19 @@ export function asyncContextNatives(): { get(): unknown; set(frame: unknown): vo
 /** At the start of each invocation. */
 export function clearAsyncContext(): void {
   if (used) setData!(undefined);
+}
+
+/** At the start of each entry from the host: no frame; returns the one there was, for leaveAsyncContext. */
+export function enterFreshAsyncContext(): unknown {
+  if (!used) return undefined;
+  const before = getData!();
+  setData!(undefined);
+  return before;
+}
+
+/** At the end of an entry: the frame enterFreshAsyncContext found. */
+export function leaveAsyncContext(frame: unknown): void {
+  if (used) setData!(frame);
 }
 
 /** The frame now, for a callback the host will trigger later (undefined while unused). */

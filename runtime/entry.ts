@@ -36,6 +36,7 @@ import { createIncomingRequest } from './http/request.ts';
 import { bodyChunk, bodyError, fetchBodyError, fetchChunk } from './streams/host-body.ts';
 import { resumeBody, resumeFetchBody } from './streams/send-body.ts';
 import { chunkLoaded } from './chunks.ts';
+import { enterFreshAsyncContext, leaveAsyncContext } from './async-context.ts';
 import { forgetBatch, runBatch } from './batch.ts';
 import { answer, cancelInvocation, fail, handled, settle, startInvocation, type Invocation } from './invocation.ts';
 import { createScheduledController, createScheduledEvent } from './events/scheduled-event.ts';
@@ -239,12 +240,24 @@ function runFetchListeners(invocation: Invocation, req: Request): void {
 
 export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): unknown {
   // 'chunk' comes from inside a running entry (a runtime chunk loaded on first use), a batch's included.
-  if (op !== 'chunk') {
-    forgetBatch();
+  if (op === 'chunk') return chunkLoaded(a as string, b);
+  forgetBatch();
+  // Every entry starts with no AsyncLocalStorage frame (one left by another request's enterWith was seen
+  // by a WebSocket listener): what it runs carries its own (promise reactions, timers). The frame before
+  // is put back after, for an entry made inside another's host call.
+  const outerFrame = enterFreshAsyncContext();
+  try {
     // FinalizationRegistry callbacks due run first, inside this entry's watched slice, in the entries of
     // an invocation's work (global/finalization-registry.ts): not while the worker installs, nor in a cancel.
     if (registries !== null && installed !== null && op !== 'cancel') runFinalizationCallbacks();
+    // A batch's requests come as further arguments (batch.ts).
+    return op === 'requests' ? runBatch(arguments, request) : dispatchEntry(op, a, b, c, d, e);
+  } finally {
+    leaveAsyncContext(outerFrame);
   }
+} as Dispatch;
+
+function dispatchEntry(op: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): unknown {
   switch (op) {
     case 'fetchResult':
       return fetchResult(a as number, b as number, c as string[], d as ArrayBuffer | null | 'stream', e as string[]);
@@ -254,8 +267,6 @@ export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, 
       return d1Result(a as number, b as string);
     case 'request':
       return request(a as number, b as string, c as string, d as string, e as ArrayBuffer | string | null | 'stream');
-    case 'requests':
-      return runBatch(arguments, request);
     case 'scheduled':
       return scheduled(a as number, b as number, c as string);
     case 'fetchChunk':
@@ -284,8 +295,6 @@ export const dispatch = function dispatch(op: string, a?: unknown, b?: unknown, 
       return install(a);
     case 'nodeGlobals':
       return installNodeGlobals(a);
-    case 'chunk':
-      return chunkLoaded(a as string, b);
   }
   throw new TypeError(`Unknown dispatch op: ${op}`);
-} as Dispatch;
+}

@@ -336,10 +336,9 @@ export class Executor {
         this.#slowToStart.delete(message.versionId);
         return;
       case 'forgetWorker':
-        this.#caches.forgetWorker(message.worker);
-        void this.#serviceAgents.get(message.worker)?.close();
-        this.#serviceAgents.delete(message.worker);
+        this.#forgetWorker(message.worker);
         return;
+
       case 'invoke':
         this.#invoke(message);
         return;
@@ -388,6 +387,18 @@ export class Executor {
         this.close();
         return;
     }
+  }
+
+  /**
+   * The worker is deleted: what of it still runs (waitUntil work, WebSockets, requests under way) ends now,
+   * canceled. Left running, it shared by name the Cache API, logs and usage of a new worker created under
+   * the same name (the old one's waitUntil wrote an entry the new one read).
+   */
+  #forgetWorker(worker: string): void {
+    for (const { live, invocation } of [...this.#invocations.values()]) if (live.worker === worker) this.#end(live, invocation, 'canceled');
+    this.#caches.forgetWorker(worker);
+    void this.#serviceAgents.get(worker)?.close();
+    this.#serviceAgents.delete(worker);
   }
 
   /** Ends everything; resolves once no spare isolate is still being prepared (see SpareIsolates.close). */

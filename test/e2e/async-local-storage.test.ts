@@ -74,3 +74,35 @@ t.test('nodejs_als allows node:async_hooks alone; without a flag it is a 400', a
   t.equal(none.status, 400, none.text);
   t.match(none.json().error.message, /"node:async_hooks".*nodejs_compat/);
 });
+
+t.test("another request's enterWith is not seen by a WebSocket's listener", async (t) => {
+  const { default: WebSocket } = await import('ws');
+  // One serving process: the WebSocket and the other request meet in the same isolate.
+  const server = await startServer(t, { args: ['--executors', '1'] });
+  const source = `import { AsyncLocalStorage } from 'node:async_hooks';
+const storage = new AsyncLocalStorage();
+export default { async fetch(request) {
+  const url = new URL(request.url);
+  if (url.pathname === '/ws') {
+    const { 0: client, 1: server } = new WebSocketPair();
+    server.accept();
+    server.addEventListener('message', () => server.send(JSON.stringify(storage.getStore() ?? null)));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+  storage.enterWith({ user: url.searchParams.get('user') });
+  return new Response('logged in');
+} }`;
+  t.equal((await deployMultipart(server, 'als-websocket', { main_module: 'main.js', compatibility_flags: ['nodejs_compat'] }, { 'main.js': source })).status, 201);
+  const ws = new WebSocket(`${server.dataUrl.replace('http', 'ws')}/ws`, { headers: { host: 'als-websocket.localhost' } });
+  t.teardown(() => ws.terminate());
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const next = () => new Promise<string>((resolve) => ws.once('message', (message) => resolve(String(message))));
+  ws.send('before');
+  t.equal(await next(), 'null');
+  t.equal((await send(server, 'als-websocket.localhost', '/login?user=bob')).text, 'logged in');
+  ws.send('after');
+  t.equal(await next(), 'null', "the listener does not see bob's store");
+});

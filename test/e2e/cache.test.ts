@@ -124,3 +124,24 @@ t.test("a deleted worker's entries do not reach a new worker of the same name", 
   await deployScript(server, 'reborn', WORKER);
   t.same(await call('reborn', '/match', { key: 'secret' }), { found: false });
 });
+
+t.test("a deleted worker's unfinished work ends with it: a new worker of that name finds nothing of it", async (t) => {
+  const old = `export default { async fetch(request, env, ctx) {
+    ctx.waitUntil(scheduler.wait(800).then(() =>
+      caches.default.put('https://reborn.example/secret', new Response('the old tenant\\'s data', { headers: { 'cache-control': 'max-age=3600' } }))));
+    return new Response('old answered');
+  } }`;
+  const reborn = `export default { async fetch() {
+    const hit = await caches.default.match('https://reborn.example/secret');
+    return new Response(hit ? 'found: ' + await hit.text() : 'found nothing');
+  } }`;
+  const deployed = await deployScript(server, 'reincarnated', old);
+  t.equal(deployed.status, 201, deployed.text);
+  t.equal((await send(server, 'reincarnated.localhost')).text, 'old answered');
+  t.equal((await admin(server, 'DELETE', '/v1/workers/reincarnated')).status, 200);
+  t.equal((await deployScript(server, 'reincarnated', reborn)).status, 201);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  t.equal((await send(server, 'reincarnated.localhost')).text, 'found nothing', "the old worker's waitUntil was canceled with it");
+  const oldRecord = server.logs.find((line) => line.type === 'invocation' && line.worker === 'reincarnated' && line.status === 200 && line.outcome !== 'ok');
+  t.equal(oldRecord?.outcome, 'canceled', 'its record says so');
+});

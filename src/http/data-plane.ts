@@ -291,7 +291,8 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     const payload =
       body === null ? undefined : typeof body !== 'string' ? Buffer.from(body) : hasNonAscii(message.headers) || NON_ASCII.test(message.statusText) ? Buffer.from(body) : body;
     const bytes = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
-    this.#bytesOut = bytes;
+    // What goes to the client: a HEAD's answer has no body, only the length a GET's would have.
+    this.#bytesOut = this.#req.method === 'HEAD' ? 0 : bytes;
     // HEAD: the length of the body a GET would get, and no body (writing one makes Node close the connection).
     if (!this.#writeHead(message.status, message.statusText, responseHead(message.headers, message.status, bytes))) return;
     res.end(this.#req.method === 'HEAD' ? undefined : payload);
@@ -419,7 +420,8 @@ class RoutedRequest implements Entrant, InvocationHandlers {
   onFailure(outcome: Outcome): void {
     // After the status went out, a failure can only cut the response short.
     if (this.#res.headersSent) this.#cutShort();
-    else this.#status = sendError(this.#res, OUTCOME_ERRORS[outcome] ?? 'ISO_ERR_INTERNAL', undefined, this.requestId);
+    // A client already gone gets nothing: its record says status 0, not an error page never sent.
+    else if (!this.#res.destroyed) this.#status = sendError(this.#res, OUTCOME_ERRORS[outcome] ?? 'ISO_ERR_INTERNAL', undefined, this.requestId);
   }
 
   onEnd(end: EndMessage): void {

@@ -30,7 +30,7 @@ export class Logger {
 
   write<Fields extends LogFields>(fields: Fields): void {
     if (!this.#out) return;
-    this.#buffer.push(JSON.stringify(fields));
+    this.#buffer.push(oneLine(JSON.stringify(fields)));
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => this.flush());
@@ -57,3 +57,13 @@ export class Logger {
     this.write({ type: 'log-dropped', time: new Date().toISOString(), lines, note: 'the log reader was too slow: these lines were not written' });
   }
 }
+
+/**
+ * JSON.stringify leaves U+2028 and U+2029 as they are: valid JSON, but line breaks to readers that split
+ * on them (Node's readline does), so a tenant's console.log('a\u2028b') split its line in three.
+ */
+function oneLine(json: string): string {
+  return LINE_SEPARATORS.test(json) ? json.replace(LINE_SEPARATORS_GLOBAL, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029')) : json;
+}
+const LINE_SEPARATORS = /[\u2028\u2029]/;
+const LINE_SEPARATORS_GLOBAL = /[\u2028\u2029]/g;

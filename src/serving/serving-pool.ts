@@ -147,7 +147,12 @@ export class ServingPool {
     // ~120 MB committed for ~10 MB live (+44 MB RSS in a 10-minute soak). The serving processes get their
     // own (young-generation.ts).
     const execArgv = servingExecArgv(process.execArgv);
-    cluster.setupPrimary({ exec: fileURLToPath(new URL('./serving-process.ts', import.meta.url)), serialization: 'advanced', execArgv });
+    // Serving processes write nothing to stdout (their records and lines reach the primary by IPC), and
+    // not sharing it matters: a child's libuv puts an inherited stdout back into blocking mode, a flag of
+    // the open file that the primary shares, and the primary's log writes then blocked its event loop
+    // whenever the log's reader stalled (/healthz and new connections timed out), instead of queueing and
+    // dropping lines (log/logger.ts).
+    cluster.setupPrimary({ exec: fileURLToPath(new URL('./serving-process.ts', import.meta.url)), serialization: 'advanced', execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     // Port 0 becomes one free port before any process listens, and every process, replacements too,
     // listens on that number. Left at 0, the cluster's shared handle lasts only while one process holds
     // it: had they all died at once, the replacements would listen on another free port, and the clients

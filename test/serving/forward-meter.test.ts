@@ -35,3 +35,27 @@ t.test('a channel that does not drain: lines past the bound are dropped, records
   meter.flush();
   t.ok(sent.flatMap(({ message }) => message.lines).some((l) => l.message === 'after'), 'lines go again');
 });
+
+t.test("past its burst, a worker's lines are dropped at the rate it exceeds; other workers' are not", async (t) => {
+  let now = 0;
+  const sent: Metering[] = [];
+  const meter = new ForwardMeter((message, written) => {
+    sent.push(message);
+    written?.();
+  }, 1e12, () => now);
+  const line = 'y'.repeat(64 * 1024);
+  // 6 MiB at once: the 4 MiB burst goes.
+  for (let i = 0; i < 96; i++) meter.console('flood', null, 'log', line);
+  meter.console('calm', null, 'log', 'still here');
+  meter.flush();
+  const kept = () => sent.flatMap((m) => m.lines).filter((l) => l.worker === 'flood' && l.level === 'log').length;
+  t.equal(kept(), 64, '4 MiB of it');
+  t.ok(sent.flatMap((m) => m.lines).some((l) => l.worker === 'calm'), "another worker's line goes");
+  const notice = sent.flatMap((m) => m.lines).find((l) => l.worker === 'flood' && l.level === 'warn');
+  t.match(notice?.message, /^32 console lines dropped: the worker logged more than 1 MiB a second$/);
+  // Half a second later: half a MiB more.
+  now += 500;
+  for (let i = 0; i < 16; i++) meter.console('flood', null, 'log', line);
+  meter.flush();
+  t.equal(kept(), 64 + 8, 'refilled at 1 MiB a second');
+});

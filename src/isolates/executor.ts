@@ -338,7 +338,6 @@ export class Executor {
       case 'forgetWorker':
         this.#forgetWorker(message.worker);
         return;
-
       case 'invoke':
         this.#invoke(message);
         return;

@@ -4,7 +4,7 @@ import type { EndMessage, FromExecutor } from '../../src/isolates/protocol.ts';
 import { DEFAULT_LIMITS, type Version } from '../../src/types.ts';
 
 /** A one-module version whose id and worker name are both `id`, with CPU limit `cpuMs`. */
-function moduleVersion(id: string, content: string, cpuMs: number): Version {
+export function moduleVersion(id: string, content: string, cpuMs: number): Version {
   return {
     id,
     worker: id,

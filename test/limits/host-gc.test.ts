@@ -9,7 +9,8 @@ import t from 'tap';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 import { TenantIsolate } from '../../src/isolates/tenant-isolate.ts';
 import { threadCpuUs } from '../../src/limits/thread-cpu.ts';
-import { DEFAULT_LIMITS, type Version } from '../../src/types.ts';
+import { DEFAULT_LIMITS } from '../../src/types.ts';
+import { moduleVersion } from '../helpers/executor-ends.ts';
 
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
@@ -21,17 +22,7 @@ t.test('a host collection inside a slice is not the tenant\'s CPU, nor against i
   t.teardown(() => void kept.splice(0));
   const runtime = await buildRuntimeBundle();
   let collectInHostCall = false;
-  const version: Version = {
-    id: 'hostgc00000000000000',
-    worker: 'hostgc',
-    createdAt: new Date(0).toISOString(),
-    syntax: 'module',
-    main: 'main.js',
-    modules: [{ name: 'main.js', type: 'esm', content: `export default { fetch() { console.log('a host call'); return new Response('ok') } }` }],
-    bindings: [],
-    compatibilityDate: null,
-    limits: { ...DEFAULT_LIMITS },
-  };
+  const version = moduleVersion('hostgc', `export default { fetch() { console.log('a host call'); return new Response('ok') } }`, DEFAULT_LIMITS.cpuMs);
   const tenant = TenantIsolate.create(version, runtime, (op) => {
     if (op === 'log' && collectInHostCall) collectGarbage();
     return undefined;

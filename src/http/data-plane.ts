@@ -359,7 +359,9 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     this.#bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     ws.send(typeof data === 'string' ? data : Buffer.from(data));
     if (ws.bufferedAmount === 0) return;
-    if (ws.bufferedAmount > WEBSOCKET_UNSENT_BYTES || unsentByWorker(this.#version.worker) + ws.bufferedAmount > WORKER_WEBSOCKET_UNSENT_BYTES) ws.terminate();
+    // The worker's backlogged sockets, this one among them once it is watched (not counted twice).
+    const workerUnsent = unsentByWorker(this.#version.worker) + (this.#wsSendWatch ? 0 : ws.bufferedAmount);
+    if (ws.bufferedAmount > WEBSOCKET_UNSENT_BYTES || workerUnsent > WORKER_WEBSOCKET_UNSENT_BYTES) ws.terminate();
     else this.#watchWebSocketSend(ws);
   }
 

@@ -166,7 +166,7 @@ export class FsStore implements Store {
     return storeIo('read routes', () => this.#readRoutes());
   }
 
-  async putRoute(route: Route, { takeFromOthers = true }: { takeFromOthers?: boolean } = {}): Promise<Route> {
+  async putRoute(route: Route): Promise<Route> {
     const stored: Route = { pattern: parseRoutePattern(route.pattern).pattern, worker: route.worker };
     assertWorkerName(stored.worker);
     // Lock order everywhere: worker, then routes. Holding the worker's lock keeps it from being deleted.
@@ -179,9 +179,6 @@ export class FsStore implements Store {
           const routes = await this.#readRoutes();
           const index = routes.findIndex((existing) => existing.pattern === stored.pattern);
           if (index !== -1 && routes[index].worker === stored.worker) return stored;
-          if (index !== -1 && !takeFromOthers) {
-            throw new IsolaneError('ISO_ERR_ROUTE_INVALID', `route ${stored.pattern} already belongs to worker ${routes[index].worker}`);
-          }
           if (index === -1) routes.push(stored);
           else routes[index] = stored;
           await this.#writeRoutes(routes);

@@ -48,16 +48,15 @@ export interface Store {
   /** In the order they were added (the order `RouteTable` uses to break ties). */
   listRoutes(): Promise<Route[]>;
   /**
-   * Adds a route, or replaces the one with the same pattern. Patterns are stored in canonical form
-   * (`parseRoutePattern(...).pattern`), which is returned. Throws `ISO_ERR_ROUTE_INVALID`,
-   * `ISO_ERR_DEPLOY_INVALID_NAME`, `ISO_ERR_WORKER_NOT_FOUND`. With `takeFromOthers: false` (a deploy's
-   * routes), a pattern another worker holds is not moved: `ISO_ERR_ROUTE_INVALID`, decided under the
-   * same lock as the write, so two deploys cannot both be told they hold it.
+   * Adds a route, or replaces the one with the same pattern, moving it from another worker (PUT
+   * /v1/routes). Patterns are stored in canonical form (`parseRoutePattern(...).pattern`), which is
+   * returned. Throws `ISO_ERR_ROUTE_INVALID`, `ISO_ERR_DEPLOY_INVALID_NAME`, `ISO_ERR_WORKER_NOT_FOUND`.
    */
-  putRoute(route: Route, options?: { takeFromOthers?: boolean }): Promise<Route>;
+  putRoute(route: Route): Promise<Route>;
   /**
    * A deploy's routes for `worker`, all or none, in one write: a pattern another worker holds is not
-   * moved (`ISO_ERR_ROUTE_INVALID` naming it, nothing written). Returns the canonical patterns.
+   * moved (`ISO_ERR_ROUTE_INVALID` naming it, nothing written), decided under the same lock as the
+   * write, so two deploys cannot both be told they hold it. Returns the canonical patterns.
    */
   putRoutes(worker: string, patterns: string[]): Promise<string[]>;
   /** Any spelling of the pattern works (`Example.com` deletes `example.com/*`); false when absent. */

@@ -192,8 +192,8 @@ export function storeContract(t: Test, factory: StoreFactory): void {
       ],
       'replaced in place',
     );
-    await t.rejects(store.putRoute({ pattern: 'example.com/*', worker: 'a' }, { takeFromOthers: false }), { code: 'ISO_ERR_ROUTE_INVALID', message: /already belongs to worker b/ });
-    t.strictSame(await store.putRoute({ pattern: 'example.com/api/*', worker: 'b' }, { takeFromOthers: false }), { pattern: 'example.com/api/*', worker: 'b' }, 'its own: fine');
+    await t.rejects(store.putRoutes('a', ['example.com/*']), { code: 'ISO_ERR_ROUTE_INVALID', message: /already belongs to worker b/ });
+    t.strictSame(await store.putRoutes('b', ['example.com/api/*']), ['example.com/api/*'], 'its own: fine');
     t.equal((await store.listRoutes()).find((route) => route.pattern === 'example.com/*')?.worker, 'b', 'not moved');
 
     t.equal(await store.deleteRoute('*.EXAMPLE.com'), true);

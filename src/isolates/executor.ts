@@ -262,8 +262,8 @@ export class Executor {
   readonly #versions = new Map<string, Version>();
   readonly #pool: IsolatePool<LiveIsolate>;
   readonly #invocations = new Map<number, { invocation: Invocation; live: LiveIsolate }>();
-  /** Invocations waiting for a spare isolate (#start), by id: not in an isolate yet, but cancelable. */
-  readonly #waitingForSpare = new Map<number, Invocation>();
+  /** Invocations waiting for a spare isolate (#start), by id, with their worker: not in an isolate yet, but cancelable. */
+  readonly #waitingForSpare = new Map<number, string>();
   #wallTicker: NodeJS.Timeout | null = null;
   readonly #spares: SpareIsolates;
   readonly #reducer: MemoryReducer<LiveIsolate>;
@@ -395,6 +395,11 @@ export class Executor {
    */
   #forgetWorker(worker: string): void {
     for (const { live, invocation } of [...this.#invocations.values()]) if (live.worker === worker) this.#end(live, invocation, 'canceled');
+    for (const [id, waitingWorker] of this.#waitingForSpare) {
+      if (waitingWorker !== worker) continue;
+      this.#waitingForSpare.delete(id);
+      this.#notStarted(id, 'canceled');
+    }
     this.#caches.forgetWorker(worker);
     void this.#serviceAgents.get(worker)?.close();
     this.#serviceAgents.delete(worker);
@@ -516,7 +521,7 @@ export class Executor {
       }
       const preparing = buildInPlace || this.#spares.ready(version.limits.memoryMb) ? null : this.#spares.preparing(version.limits.memoryMb);
       if (preparing) {
-        this.#waitingForSpare.set(id, invocation);
+        this.#waitingForSpare.set(id, version.worker);
         void preparing.then((prepared) => {
           if (!this.#waitingForSpare.delete(id)) return; // canceled while it waited
           // A preparation that failed would fail again: this start builds its own.

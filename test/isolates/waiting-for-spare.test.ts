@@ -54,3 +54,22 @@ t.test('a cancel ends a request waiting for a spare before it starts', async (t)
   const response = messages.find((m): m is ResponseMessage => m.t === 'response' && m.id === served);
   t.equal(response?.body, '1', 'by the first request to run in the isolate');
 });
+
+t.test('a request waiting for a spare ends with its deleted worker, and never runs', async (t) => {
+  const messages: FromExecutor[] = [];
+  const executor = newExecutor(t, messages);
+  const { load, invoke } = executorDriver(executor, 1000, '/');
+  load('deleted', `export default { fetch() { return new Response('ran') } }`);
+  load('kept', handler);
+  const waiting = invoke('deleted');
+  const other = invoke('kept');
+  executor.handle({ t: 'forgetWorker', worker: 'deleted' });
+  const [ended, served] = await executorEnds(messages, [waiting, other]);
+  t.equal(ended!.outcome, 'canceled', 'the deleted worker\'s request ends as canceled');
+  t.equal(ended!.cpuUs, 0, 'charged nothing');
+  t.notOk(messages.some((m) => m.t === 'response' && m.id === waiting), 'and is not answered');
+  t.equal(served!.outcome, 'ok', 'another worker\'s request waiting with it is served');
+  // A spare is made ready meanwhile; the deleted worker's request must still not have started one.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.equal(messages.filter((m) => m.t === 'end' && m.id === waiting).length, 1, 'ended once');
+});

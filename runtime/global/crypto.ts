@@ -7,8 +7,7 @@
  */
 import { CryptoKey } from '../crypto/key.ts';
 import { fillRandom } from '../crypto/random.ts';
-import type { SubtleCrypto } from '../crypto/subtle.ts';
-import { loadWebCrypto } from '../crypto/web-crypto.ts';
+import { loadSubtleCrypto, type SubtleCrypto } from '../crypto/subtle-crypto.ts';
 import { loadDigestStream } from '../workers/digest-stream.ts';
 import { DOMException } from './dom-exception.ts';
 import { defineGlobal, nameClass } from './define.ts';
@@ -39,9 +38,9 @@ export class Crypto {
     throw new TypeError('Illegal constructor');
   }
 
-  /** Made on first use, with the web-crypto chunk (runtime/crypto/web-crypto.ts). */
+  /** Made on first use; its methods make the web-crypto chunk on their first call (runtime/crypto/subtle-crypto.ts). */
   get subtle(): SubtleCrypto {
-    if (subtle === null) subtle = ObjectCreate(loadWebCrypto().SubtleCrypto.prototype) as SubtleCrypto;
+    if (subtle === null) subtle = ObjectCreate(loadSubtleCrypto().SubtleCrypto.prototype) as SubtleCrypto;
     return subtle;
   }
 

@@ -104,3 +104,32 @@ t.test('SubtleCrypto is a global from the start, made on first read; its constru
   `);
   t.same(result, ['function', true, 'function', 'TypeError', true]);
 });
+
+t.test('reading crypto.subtle and its methods does not make the chunk; the first call does, once', async (t) => {
+  const ev = await Evaluator.create();
+  t.teardown(() => ev.dispose());
+  const asked = () => ev.worker.calls.filter(([op, name]) => op === 'runtimeChunk' && name === 'web-crypto').length;
+  // What libraries do when they load: feature detection (Hono's etag(), its jwt middleware).
+  const detected = ev.run(`
+    const subtle = crypto.subtle;
+    return [typeof subtle.digest, typeof subtle.importKey, subtle instanceof SubtleCrypto, Object.getPrototypeOf(subtle) === SubtleCrypto.prototype,
+      Object.getOwnPropertyNames(SubtleCrypto.prototype).sort().join(),
+      ['encrypt', 'decrypt', 'sign', 'verify', 'digest', 'generateKey', 'deriveKey', 'deriveBits', 'importKey', 'exportKey', 'wrapKey', 'unwrapKey', 'timingSafeEqual'].map((name) => subtle[name].length).join()];
+  `);
+  t.same(detected, [
+    'function', 'function', true, true,
+    'constructor,decrypt,deriveBits,deriveKey,digest,encrypt,exportKey,generateKey,importKey,sign,timingSafeEqual,unwrapKey,verify,wrapKey',
+    '3,3,3,4,2,3,5,2,5,2,4,7,2',
+  ], 'the interface as the Web Crypto spec has it');
+  t.equal(asked(), 0, 'the chunk is not made by reading the interface');
+  const results = ev.run(`
+    const hex = (buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, '0')).join('');
+    const digest = hex(await crypto.subtle.digest('SHA-1', new Uint8Array(0)));
+    let missing = null;
+    await crypto.subtle.digest('SHA-1').catch((err) => { missing = err.constructor.name + ': ' + err.message });
+    const same = crypto.subtle.timingSafeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2]));
+    return [digest, missing, same];
+  `);
+  t.same(results, ['da39a3ee5e6b4b0d3255bfef95601890afd80709', "TypeError: Failed to execute 'digest' on 'SubtleCrypto': 2 arguments required, but only 1 present.", true], 'the methods do the work, with the argument count the worker passed');
+  t.equal(asked(), 1, 'the chunk was made once, on the first call');
+});

@@ -399,7 +399,15 @@ class RoutedRequest implements Entrant, InvocationHandlers {
   }
 
   onWsClose(code: number, reason: string): void {
-    this.#ws?.close(code, reason);
+    const ws = this.#ws;
+    if (!ws) return;
+    // The executor passes only codes and reasons ws accepts; should ws still refuse one, it would throw
+    // here, outside any invocation, and end the process: the socket is dropped instead.
+    try {
+      ws.close(code, reason);
+    } catch {
+      ws.terminate();
+    }
   }
 
   onChunk(chunk: ArrayBuffer): void {

@@ -162,6 +162,16 @@ function reasonPhrase(value: unknown): string {
   return typeof value === 'string' && value.length <= 1024 && /^[\t\x20-\x7e\x80-\xff]*$/.test(value) ? value : '';
 }
 
+/** A WebSocket close reason is at most this long in UTF-8 (RFC 6455 §5.5: a control frame's 125 bytes, less the code). */
+const MAX_CLOSE_REASON_BYTES = 123;
+/** The close code sent instead of one a worker may not send (RFC 6455 §7.4.1: internal error). */
+const CLOSE_INTERNAL_ERROR = 1011;
+
+/** A close code the WebSocket API lets a script send: 1000, or 3000-4999 (registered and private use). */
+function isCloseCode(value: unknown): value is number {
+  return value === 1000 || (Number.isInteger(value) && (value as number) >= 3000 && (value as number) <= 4999);
+}
+
 /** What the global scope may not do, as Workers says it. */
 const TOP_LEVEL_REFUSED: Record<string, string> = { fetch: 'fetch()', setTimer: 'setTimeout() and setInterval()', cache: 'The Cache API', digestStream: 'crypto.DigestStream', kv: 'KV', d1: 'D1' };
 
@@ -360,6 +370,9 @@ export class Executor {
         if (!entry || !entry.invocation.webSocket || entry.live.tenant.disposed) return;
         const { invocation, live } = entry;
         if (message.t === 'wsClosed') {
+          // Work left after the close (waitUntil) gets the worker's wall-time limit again, from now: a
+          // socket has none while it is open, and an invocation that waited on nothing forever never ended.
+          invocation.deadline = Math.min(invocation.deadline, Date.now() + live.tenant.version.limits.wallMs);
           this.#slice(live, invocation, ['wsClosed', message.id, message.code, message.reason, message.wasClean]);
           return;
         }
@@ -736,10 +749,13 @@ export class Executor {
         return;
       }
       case 'wsClose': {
-        const [id, code, reason] = args as [number, number, string];
-        const invocation = this.#invocationIn(live, id);
+        const [id, code, reason] = args as [unknown, unknown, unknown];
+        const invocation = typeof id === 'number' ? this.#invocationIn(live, id) : undefined;
         if (!invocation || !invocation.webSocket || invocation.ended) return;
-        this.#post({ t: 'wsClose', id, code: Number(code), reason: String(reason) });
+        // The runtime's close() checks both as the WebSocket API does; a worker that tampered with the
+        // runtime can still send anything here, and the data plane's ws throws on what it would not send.
+        if (isCloseCode(code) && typeof reason === 'string' && Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) this.#post({ t: 'wsClose', id: invocation.id, code, reason });
+        else this.#post({ t: 'wsClose', id: invocation.id, code: CLOSE_INTERNAL_ERROR, reason: '' });
         return;
       }
       case 'chunk': {
@@ -1140,7 +1156,8 @@ export class Executor {
     if (this.#wallTicker) return;
     this.#wallTicker = setInterval(() => {
       const now = Date.now();
-      for (const { invocation, live } of [...this.#invocations.values()]) {
+      // A Map's iteration goes on past entries deleted meanwhile (#end deletes the one it ends): no copy.
+      for (const { invocation, live } of this.#invocations.values()) {
         if (invocation.deadline <= now) this.#end(live, invocation, 'exceededWallTime');
       }
       if (this.#invocations.size === 0 && this.#wallTicker) {

@@ -26,8 +26,8 @@
 // - a fatal out-of-memory error in a tenant isolate (a second allocation past the lent limit, or one
 //   outside any slice): isolated-vm's handler puts the thread to sleep forever and
 //   asks the main thread to report it, but on a serving process the main thread is that thread;
-// - a slice still running kWedgedAfter after it was told to terminate (V8 operations that check
-//   neither, such as generic array builtins on huge sparse arrays).
+// - a slice still running, kWedgedAfterCpuUs of its thread's CPU after it was told to terminate (V8
+//   operations that check neither, such as generic array builtins on huge sparse arrays).
 //
 // On the isolate pointer only TerminateExecution, SetOOMErrorHandler and SetAllowAtomicsWait are called,
 // V8 entry points whose ABI has not changed across recent V8 versions, so the watchdog also works when
@@ -65,8 +65,13 @@ constexpr auto kPollInterval = std::chrono::milliseconds(1);
 // Polls with nothing armed before the watchdog parks until the next slice is armed.
 constexpr int kIdlePollsBeforeParking = 200;
 
-// Told to terminate and still running this long later: the thread is lost to tenant code.
-constexpr auto kWedgedAfter = std::chrono::seconds(6);
+// Told to terminate and still running after this much more of its thread's CPU: the thread is lost to
+// tenant code. Counted in CPU, not wall time: a thread starved of a core (the nice-10 offload thread on a
+// machine whose cores are busy) finishing a long host call was taken for one that cannot be stopped, and
+// the process ended (a 4096-bit RSA key generation, ~1 s of CPU, took over 6 s of wall time there).
+constexpr double kWedgedAfterCpuUs = 6e6;
+// And after this much wall time whatever its CPU: a thread blocked for good uses none.
+constexpr auto kWedgedAfterWall = std::chrono::seconds(60);
 
 // What a tenant isolate may borrow past its heap limit, once, for an allocation that does not fit.
 constexpr size_t kHeapLoan = size_t{1} << 30;
@@ -96,6 +101,8 @@ struct Frame {
   double cpu_start_us;
   double cpu_budget_us;
   Clock::time_point stopped_at;
+  // The thread's CPU clock when it was stopped, or -1 (not read).
+  double stopped_cpu_us = -1;
   Stop stop = kRunning;
 };
 
@@ -143,13 +150,14 @@ bool CpuUs(clockid_t clock, double* us) {
   return true;
 }
 
-void Terminate(Frame& frame, Clock::time_point now) {
+void Terminate(Frame& frame, Clock::time_point now, double cpu_us) {
   // Disarming takes the same lock, so the isolate is inside this slice (and alive) right now.
   auto found = state.isolates.find(frame.isolate_id);
   if (found != state.isolates.end()) found->second->TerminateExecution();
   if (frame.stop == kRunning) {
     frame.stop = kOutOfCpu;
     frame.stopped_at = now;
+    frame.stopped_cpu_us = cpu_us;
   }
 }
 
@@ -185,18 +193,22 @@ double HostGcUs(const HostGc* gc, double cpu_now = -1) {
 
 void Check(Slot& slot, Clock::time_point now) {
   Frame& frame = slot.frames.back();
+  double cpu = -1;
+  const bool read = CpuUs(slot.cpu_clock, &cpu);
   if (frame.stop != kRunning) {
-    if (now - frame.stopped_at > kWedgedAfter) Exit("a slice could not be stopped 6 s after its limit");
+    if (read && frame.stopped_cpu_us < 0) frame.stopped_cpu_us = cpu;  // stopped at its memory limit
+    if ((read && cpu - frame.stopped_cpu_us > kWedgedAfterCpuUs) || now - frame.stopped_at > kWedgedAfterWall) {
+      Exit("a slice could not be stopped: 6 s of CPU (or 60 s) after its limit");
+    }
     // Keep insisting on a slice stopped for CPU, as isolated-vm's own loop does. Not on one stopped at
     // its memory limit: the heap loan terminated it from its own thread, and isolated-vm disposes such an
     // isolate as the call unwinds, before the host can disarm the slice; terminating it from here then
     // touched a freed isolate (a serving process hung in V8's interrupt lock, the watchdog's lock held,
     // found with a memory bomb deployed under CPU load: .scratch/bomb-repro.ts).
-    if (frame.stop == kOutOfCpu) Terminate(frame, now);
+    if (frame.stop == kOutOfCpu) Terminate(frame, now, cpu);
     return;
   }
-  double cpu;
-  if (CpuUs(slot.cpu_clock, &cpu) && cpu - HostGcUs(slot.gc, cpu) - frame.cpu_start_us >= frame.cpu_budget_us) Terminate(frame, now);
+  if (read && cpu - HostGcUs(slot.gc, cpu) - frame.cpu_start_us >= frame.cpu_budget_us) Terminate(frame, now, cpu);
 }
 
 void Watch() {

@@ -19,24 +19,11 @@ import { requestTarget } from './request-target.ts';
 import { responseHead } from './response-head.ts';
 import type { WebSocket } from 'ws';
 import { completeWebSocket, isPendingUpgrade } from './websocket-upgrade.ts';
+import { addBacklog, removeBacklog, unsentByWorker, WORKER_UNSENT_BYTES, type Backlog } from './worker-backlogs.ts';
 import { MAX_SERVICE_CALLS_PER_REQUEST, MAX_SERVICE_DEPTH, SERVICE_CALL_HEADER, ServiceCallBudget, serviceCallOf, type ServiceCall } from '../outbound/service-call.ts';
 
 /** A WebSocket client that takes none of what the worker sends while this much waits is disconnected. */
 const WEBSOCKET_UNSENT_BYTES = 16 * 1024 * 1024;
-/**
- * What all of one worker's WebSocket clients may leave unsent in this process. Unsent bytes are this
- * process's memory, outside every isolate's limit, and an open socket holds no admission slot nor wall
- * time: 40 clients that stopped reading held 16 MiB each (RSS 167 → 701 MB) for as long as they stayed.
- */
-const WORKER_WEBSOCKET_UNSENT_BYTES = 64 * 1024 * 1024;
-/** Per worker, its WebSockets with bytes their clients have not taken yet. */
-const backloggedWebSockets = new Map<string, Set<WebSocket>>();
-
-function unsentByWorker(worker: string): number {
-  let bytes = 0;
-  for (const ws of backloggedWebSockets.get(worker) ?? []) bytes += ws.bufferedAmount;
-  return bytes;
-}
 
 /** How long a refusal of a throttled worker's request is held (src/limits/limit-strikes.ts). */
 const THROTTLED_ANSWER_DELAY_MS = 250;
@@ -124,10 +111,11 @@ const NOT_RUN: EndFigures = Object.freeze({ cold: false, initMs: null, cpuUs: 0,
 
 /**
  * One request routed to a version, from admission to its invocation record. It is the admission's
- * entrant and the executor's handlers at once: one object a request, where closures for each role
- * made a dozen (the serving thread's young-generation collections are most of the tail at 50% load).
+ * entrant, the executor's handlers and its worker's backlog (worker-backlogs.ts) at once: one object a
+ * request, where closures for each role made a dozen (the serving thread's young-generation
+ * collections are most of the tail at 50% load).
  */
-class RoutedRequest implements Entrant, InvocationHandlers {
+class RoutedRequest implements Entrant, InvocationHandlers, Backlog {
   readonly #options: DataPlaneOptions;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
@@ -147,6 +135,8 @@ class RoutedRequest implements Entrant, InvocationHandlers {
   #release: (() => void) | null = null;
   #control: InvocationControl | null = null;
   #ended = false;
+  /** The response was refused: the worker's clients had too much of its responses not taken yet. */
+  #shed = false;
   #bytesIn = 0;
   #bytesOut = 0;
   #status = 0;
@@ -291,13 +281,32 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     const payload =
       body === null ? undefined : typeof body !== 'string' ? Buffer.from(body) : hasNonAscii(message.headers) || NON_ASCII.test(message.statusText) ? Buffer.from(body) : body;
     const bytes = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
+    const worker = this.#version.worker;
+    const waiting = this.#req.method === 'HEAD' ? 0 : unsentByWorker(worker);
+    // One body always goes (response_bytes bounds it); past that, the worker's clients share its budget.
+    if (waiting > 0 && waiting + bytes > WORKER_UNSENT_BYTES) {
+      this.#shed = true;
+      this.#status = sendError(res, 'ISO_ERR_WORKER_OVERLOADED', `the worker's clients have not yet taken ${WORKER_UNSENT_BYTES / 1024 / 1024} MiB of its responses in this process; retry later`, this.requestId, {
+        'retry-after': '1',
+      });
+      return;
+    }
     // What goes to the client: a HEAD's answer has no body, only the length a GET's would have.
     this.#bytesOut = this.#req.method === 'HEAD' ? 0 : bytes;
     // HEAD: the length of the body a GET would get, and no body (writing one makes Node close the connection).
     if (!this.#writeHead(message.status, message.statusText, responseHead(message.headers, message.status, bytes))) return;
     res.end(this.#req.method === 'HEAD' ? undefined : payload);
     // Most bodies go to the kernel within end(): nothing is left here, and no watch is needed.
-    if (res.writableLength > 0) this.#watchSend();
+    if (res.writableLength === 0) return;
+    addBacklog(worker, this);
+    res.once('close', () => removeBacklog(worker, this));
+    this.#watchSend();
+  }
+
+  /** What the client has not taken yet (worker-backlogs.ts): of its WebSocket's frames, or of the whole body. */
+  unsentBytes(): number {
+    const ws = this.#ws;
+    return ws ? ws.bufferedAmount : unsentResponseBytes(this.#res);
   }
 
   /**
@@ -308,9 +317,9 @@ class RoutedRequest implements Entrant, InvocationHandlers {
    */
   #watchSend(): void {
     const res = this.#res;
-    let pending = unsentBytes(res);
+    let pending = unsentResponseBytes(res);
     const watch = setInterval(() => {
-      const now = unsentBytes(res);
+      const now = unsentResponseBytes(res);
       if (res.writableFinished || res.destroyed) clearInterval(watch);
       else if (now >= pending) res.destroy();
       pending = now;
@@ -337,7 +346,7 @@ class RoutedRequest implements Entrant, InvocationHandlers {
           this.#control?.wsMessage(isBinary ? new Uint8Array(data).slice().buffer : data.toString('utf8'));
         });
         ws.on('close', (code: number, reason: Buffer) => {
-          this.#stopWebSocketSendWatch(ws);
+          this.#stopWebSocketSendWatch();
           this.#ws = null;
           this.#control?.wsClosed(code, reason.toString('utf8'), code !== 1006);
         });
@@ -359,9 +368,9 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     this.#bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     ws.send(typeof data === 'string' ? data : Buffer.from(data));
     if (ws.bufferedAmount === 0) return;
-    // The worker's backlogged sockets, this one among them once it is watched (not counted twice).
+    // The worker's backlogs, this one among them once it is watched (not counted twice).
     const workerUnsent = unsentByWorker(this.#version.worker) + (this.#wsSendWatch ? 0 : ws.bufferedAmount);
-    if (ws.bufferedAmount > WEBSOCKET_UNSENT_BYTES || workerUnsent > WORKER_WEBSOCKET_UNSENT_BYTES) ws.terminate();
+    if (ws.bufferedAmount > WEBSOCKET_UNSENT_BYTES || workerUnsent > WORKER_UNSENT_BYTES) ws.terminate();
     else this.#watchWebSocketSend(ws);
   }
 
@@ -371,16 +380,13 @@ class RoutedRequest implements Entrant, InvocationHandlers {
    */
   #watchWebSocketSend(ws: WebSocket): void {
     if (this.#wsSendWatch) return;
-    const worker = this.#version.worker;
-    let backlogged = backloggedWebSockets.get(worker);
-    if (!backlogged) backloggedWebSockets.set(worker, (backlogged = new Set()));
-    backlogged.add(ws);
+    addBacklog(this.#version.worker, this);
     let pending = ws.bufferedAmount;
     this.#wsSendWatch = setInterval(() => {
       const now = ws.bufferedAmount;
-      if (now === 0 || ws.readyState !== ws.OPEN) this.#stopWebSocketSendWatch(ws);
+      if (now === 0 || ws.readyState !== ws.OPEN) this.#stopWebSocketSendWatch();
       else if (now >= pending) {
-        this.#stopWebSocketSendWatch(ws);
+        this.#stopWebSocketSendWatch();
         ws.terminate();
       }
       pending = now;
@@ -388,14 +394,11 @@ class RoutedRequest implements Entrant, InvocationHandlers {
     this.#wsSendWatch.unref();
   }
 
-  #stopWebSocketSendWatch(ws: WebSocket): void {
+  #stopWebSocketSendWatch(): void {
     if (!this.#wsSendWatch) return;
     clearInterval(this.#wsSendWatch);
     this.#wsSendWatch = null;
-    const worker = this.#version.worker;
-    const backlogged = backloggedWebSockets.get(worker);
-    backlogged?.delete(ws);
-    if (backlogged?.size === 0) backloggedWebSockets.delete(worker);
+    removeBacklog(this.#version.worker, this);
   }
 
   onWsClose(code: number, reason: string): void {
@@ -449,7 +452,7 @@ class RoutedRequest implements Entrant, InvocationHandlers {
       this.#ws.close(1011, 'the worker stopped');
       this.#ws = null;
     }
-    this.#record(end.outcome, end);
+    this.#record(this.#shed ? 'loadShed' : end.outcome, end);
   }
 
   /** Writes the status and headers; false (and the 500 sent instead) when Node refuses a header. */
@@ -486,7 +489,7 @@ class RoutedRequest implements Entrant, InvocationHandlers {
  * until all of it is out (one write of the whole body: it did not move while a client read 7 of
  * 16 MB), so progress is read from libuv's write queue, which shrinks as the client reads.
  */
-function unsentBytes(res: ServerResponse): number {
+function unsentResponseBytes(res: ServerResponse): number {
   const queued = (res.socket as { _handle?: { writeQueueSize?: number } } | null)?._handle?.writeQueueSize;
   return typeof queued === 'number' ? queued + (res.writableLength - (res.socket?.writableLength ?? 0)) : res.writableLength;
 }

@@ -37,6 +37,7 @@ import { warmRuntimeCache } from './runtime-warmup.ts';
 import { isWarmupMessage, WARMUP_VERSION, warmupInvocation } from './host-path-warmup.ts';
 import { SpareIsolates } from './spare-isolates.ts';
 import { MemoryReducer } from './memory-reducer.ts';
+import { HOST_HELD_BYTES, HostHeldBytes } from '../limits/host-held-bytes.ts';
 import { threadCpuUs } from '../limits/thread-cpu.ts';
 import { asPlatformWork, platformCpuUs, recentTenantCpuUs, restartWatch, sliceOverBudget, tenantCpuUs } from '../limits/watchdog.ts';
 import { RequestQueues, RunningBatch, type QueuedRequest } from './request-batches.ts';
@@ -274,6 +275,8 @@ export class Executor {
   readonly #invocations = new Map<number, { invocation: Invocation; live: LiveIsolate }>();
   /** Invocations waiting for a spare isolate (#start), by id, with their worker: not in an isolate yet, but cancelable. */
   readonly #waitingForSpare = new Map<number, string>();
+  /** What the host holds for each worker while it waits: fetches' whole bodies, queued D1 requests. */
+  readonly #held = new HostHeldBytes();
   #wallTicker: NodeJS.Timeout | null = null;
   readonly #spares: SpareIsolates;
   readonly #reducer: MemoryReducer<LiveIsolate>;
@@ -884,6 +887,14 @@ export class Executor {
           }
           service = route;
         }
+        // A whole body is a copy the host holds until the fetch is answered: the worker's share bounds them.
+        const bodyBytes = sent instanceof ArrayBuffer ? sent.byteLength : typeof sent === 'string' && sent !== 'stream' ? sent.length : 0;
+        if (!this.#held.hold(live.worker, bodyBytes)) {
+          const message = `fetch failed: the worker's request bodies and D1 queries waiting in this server would pass ${HOST_HELD_BYTES / 1024 / 1024} MiB`;
+          queueMicrotask(() => this.#fetched(live, invocation, fetchId, { ok: false, name: 'TypeError', message }));
+          return;
+        }
+        if (bodyBytes > 0) (invocation.heldFetchBodies ??= new Map()).set(fetchId, bodyBytes);
         const start = () => {
           const subrequests = (invocation.subrequests ??= new Subrequests(this.#egressFor(live.tenant.version), DEFAULT_SUBREQUEST_LIMITS));
           let body: ArrayBuffer | string | Readable | null = sent;
@@ -949,10 +960,16 @@ export class Executor {
     }
     invocation.d1Queries += queryCount(request);
     if (invocation.d1Queries > D1_LIMITS.queriesPerInvocation) return `a request may run at most ${D1_LIMITS.queriesPerInvocation} D1 queries`;
+    // The parsed request waits in the host until its database's queue reaches it, even past its invocation.
+    const bytes = String(requestJson).length;
+    if (!this.#held.hold(live.worker, bytes)) return `the worker's D1 queries and request bodies waiting in this server would pass ${HOST_HELD_BYTES / 1024 / 1024} MiB`;
     this.#d1 ??= new D1Processes(this.#d1Settings);
-    void this.#d1.query(database, request, invocation.deadline).then((json) => {
-      if (!invocation.ended && !live.tenant.disposed) this.#slice(live, invocation, ['d1Result', callId, json]);
-    });
+    void this.#d1
+      .query(database, request, invocation.deadline)
+      .finally(() => this.#held.release(live.worker, bytes))
+      .then((json) => {
+        if (!invocation.ended && !live.tenant.disposed) this.#slice(live, invocation, ['d1Result', callId, json]);
+      });
     return '';
   }
 
@@ -969,6 +986,11 @@ export class Executor {
 
   /** A subrequest answered: its result enters the isolate as a slice of the invocation that made it. */
   #fetched(live: LiveIsolate, invocation: Invocation, fetchId: number, result: SubrequestResult): void {
+    const held = invocation.heldFetchBodies?.get(fetchId);
+    if (held !== undefined) {
+      invocation.heldFetchBodies!.delete(fetchId);
+      this.#held.release(live.worker, held);
+    }
     if (invocation.ended || live.tenant.disposed) return;
     if (!result.ok) {
       this.#slice(live, invocation, ['fetchError', fetchId, result.name, result.message]);
@@ -1106,6 +1128,8 @@ export class Executor {
     }
     invocation.timers.clear();
     invocation.subrequests?.abort();
+    for (const bytes of invocation.heldFetchBodies?.values() ?? []) this.#held.release(live.worker, bytes);
+    invocation.heldFetchBodies = null;
     live.invocations.delete(invocation);
     this.#invocations.delete(invocation.id);
     // The runtime forgets a cut-short invocation so its late continuations answer nobody (not charged).

@@ -31,6 +31,8 @@ export class Invocation {
   logCut = false;
   /** Its outbound fetches, created on the first one. */
   subrequests: Subrequests | null = null;
+  /** Bytes of its fetches' whole request bodies the host holds (src/limits/host-held-bytes.ts), by fetch id. */
+  heldFetchBodies: Map<number, number> | null = null;
   /** The response body is a stream still being sent. */
   streaming = false;
   /** Response body bytes sent so far (whole or streamed), against the worker's responseBytes limit. */

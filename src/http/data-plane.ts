@@ -137,6 +137,8 @@ class RoutedRequest implements Entrant, InvocationHandlers, Backlog {
   #ended = false;
   /** The response was refused: the worker's clients had too much of its responses not taken yet. */
   #shed = false;
+  /** Counted in the worker's backlog (worker-backlogs.ts) until the response is done. */
+  #backlogged = false;
   #bytesIn = 0;
   #bytesOut = 0;
   #status = 0;
@@ -298,8 +300,7 @@ class RoutedRequest implements Entrant, InvocationHandlers, Backlog {
     res.end(this.#req.method === 'HEAD' ? undefined : payload);
     // Most bodies go to the kernel within end(): nothing is left here, and no watch is needed.
     if (res.writableLength === 0) return;
-    addBacklog(worker, this);
-    res.once('close', () => removeBacklog(worker, this));
+    this.#backlog();
     this.#watchSend();
   }
 
@@ -420,6 +421,22 @@ class RoutedRequest implements Entrant, InvocationHandlers, Backlog {
     this.#bytesOut += bytes;
     // Acknowledged once written to the connection: until then it counts against the stream's high water mark.
     res.write(Buffer.from(chunk), () => this.#control?.ack(bytes));
+    // The high water mark holds back the next chunk, not this one, which is as big as the worker made it.
+    const unsent = unsentResponseBytes(res);
+    if (unsent === 0) return;
+    const worker = this.#version.worker;
+    const others = unsentByWorker(worker) - (this.#backlogged ? unsent : 0);
+    if (others > 0 && others + unsent > WORKER_UNSENT_BYTES) res.destroy();
+    else this.#backlog();
+  }
+
+  /** Counts what the client has not taken yet against the worker's budget (worker-backlogs.ts) until the response is done. */
+  #backlog(): void {
+    if (this.#backlogged) return;
+    this.#backlogged = true;
+    const worker = this.#version.worker;
+    addBacklog(worker, this);
+    this.#res.once('close', () => removeBacklog(worker, this));
   }
 
   onBodyEnd(): void {
@@ -487,11 +504,15 @@ class RoutedRequest implements Entrant, InvocationHandlers, Backlog {
 /**
  * Bytes of the response not yet taken by the kernel. res.writableLength counts a write as pending
  * until all of it is out (one write of the whole body: it did not move while a client read 7 of
- * 16 MB), so progress is read from libuv's write queue, which shrinks as the client reads.
+ * 16 MB), so progress is read from libuv's write queue, which shrinks as the client reads. A corked
+ * socket (Node corks it for a chunk of a chunked body until the next tick) has not handed libuv its
+ * buffer yet: all of that counts.
  */
 function unsentResponseBytes(res: ServerResponse): number {
-  const queued = (res.socket as { _handle?: { writeQueueSize?: number } } | null)?._handle?.writeQueueSize;
-  return typeof queued === 'number' ? queued + (res.writableLength - (res.socket?.writableLength ?? 0)) : res.writableLength;
+  const socket = res.socket;
+  const queued = (socket as { _handle?: { writeQueueSize?: number } } | null)?._handle?.writeQueueSize;
+  if (!socket || typeof queued !== 'number') return res.writableLength;
+  return queued + (socket.writableCorked > 0 ? socket.writableLength : 0) + (res.writableLength - socket.writableLength);
 }
 
 /**

@@ -11,9 +11,9 @@ import { deployScript, send, startServer } from '../helpers/server.ts';
 const BODY_BYTES = 16 * 1024 * 1024;
 const BIG = `const body = new Uint8Array(${BODY_BYTES}).fill(120); export default { fetch() { return new Response(body) } }`;
 
-/** A client that sends a request and reads only its status line, then nothing more. */
+/** A client that sends a request and reads only its status line, then nothing more (status 0: closed before one). */
 function stalledClient(port: number, host: string): Promise<{ status: number; code: string | null; socket: Socket }> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     socket.on('error', () => {});
     socket.once('data', (chunk: Buffer) => {
@@ -22,7 +22,7 @@ function stalledClient(port: number, host: string): Promise<{ status: number; co
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
       resolve({ status, code: /"code":"([A-Z_]+)"/.exec(text)?.[1] ?? null, socket });
     });
-    socket.once('close', () => reject(new Error('closed before any answer')));
+    socket.once('close', () => resolve({ status: 0, code: null, socket }));
     socket.write(`GET / HTTP/1.1\r\nhost: ${host}\r\n\r\n`);
   });
 }
@@ -59,4 +59,29 @@ t.test("a worker's slow readers share its budget: past it, 503; other workers ar
   t.equal(reply.text.length, BODY_BYTES);
   const shed = server.logs.filter((line) => line.type === 'invocation' && line.worker === 'big' && line.outcome === 'loadShed');
   t.equal(shed.length, 16 - sent, 'each refusal recorded as loadShed');
+});
+
+t.test("a streamed body's chunks count against the same budget: past it, the stream is cut", async (t) => {
+  const server = await startServer(t, { args: ['--executors', '1'] });
+  // Each chunk 16 MiB: the stream's high water mark holds back the next chunk, not this one.
+  const STREAMER = `export default { fetch() {
+    let sent = 0;
+    return new Response(new ReadableStream({ pull(controller) { if (sent++ < 4) controller.enqueue(new Uint8Array(${BODY_BYTES})); else controller.close() } }));
+  } }`;
+  t.equal((await deployScript(server, 'streamer', STREAMER)).status, 201);
+  const port = Number(new URL(server.dataUrl).port);
+  const clients: Socket[] = [];
+  t.teardown(() => clients.forEach((socket) => socket.destroy()));
+  const statuses: number[] = [];
+  for (let i = 0; i < 16; i++) {
+    const { status, socket } = await stalledClient(port, 'streamer.localhost');
+    statuses.push(status);
+    clients.push(socket);
+  }
+  // The ones cut end at once (their status may not have left yet: 0); the others wait for their readers.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const records = server.logs.filter((line) => line.type === 'invocation' && line.worker === 'streamer');
+  const cut = records.filter((line) => line.outcome === 'responseStreamDisconnected').length;
+  t.ok(cut >= 6 && cut <= 13, `${cut} of 16 streams cut: the rest hold the worker's 64 MiB (statuses ${statuses.join(' ')})`);
+  t.equal(records.length, cut, 'the others are still sending');
 });

@@ -45,8 +45,10 @@ function start(callback: unknown, timeout: unknown, args: unknown[], repeat: boo
   // An interval of 0 would run back to back (the host runs a 0 ms timer at the end of its turn): 1 ms,
   // as Node and browsers space it.
   const delayMs = repeat ? MathMax(1, toDelayMs(timeout)) : toDelayMs(timeout);
-  active[id] = { callback, args, delayMs, repeat, asyncContext: captureAsyncContext() };
+  // The host first: it refuses a timer past its limit (it throws), and then none is kept here. It never
+  // fires one within this call.
   hostSetTimer(id, delayMs);
+  active[id] = { callback, args, delayMs, repeat, asyncContext: captureAsyncContext() };
   return id;
 }
 

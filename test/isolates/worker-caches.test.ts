@@ -40,3 +40,20 @@ t.test('forgetWorker drops that worker only', async (t) => {
   t.equal(caches.match('a', 'named:n', 'https://x/'), null);
   t.not(caches.match('ab', '', 'https://x/'), null, "a worker whose name starts with it keeps its own");
 });
+
+t.test("an empty entry is charged at least what it costs the heap (the count of small entries is bounded by memory)", async (t) => {
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const caches = new WorkerCaches();
+  const count = 50_000;
+  gc();
+  const before = process.memoryUsage();
+  for (let i = 0; i < count; i++) caches.put('w', '', `https://a/${i}`, response(0, ''));
+  gc();
+  const after = process.memoryUsage();
+  const costPerEntry = (after.heapUsed - before.heapUsed + after.arrayBuffers - before.arrayBuffers) / count;
+  const chargedPerEntry = caches.bytes / count;
+  t.ok(chargedPerEntry >= costPerEntry, `charged ${chargedPerEntry.toFixed(0)} bytes an entry, costing ${costPerEntry.toFixed(0)} of heap`);
+});

@@ -32,7 +32,7 @@
 // On the isolate pointer only TerminateExecution, SetOOMErrorHandler and SetAllowAtomicsWait are called,
 // V8 entry points whose ABI has not changed across recent V8 versions, so the watchdog also works when
 // built against older headers than the running Node's (their mangled names are checked when the library
-// loads). The heap loan, namedKeys, utf8Encode, base64Encode/Decode, get/setContinuationData, reduceMemory, runScript, primeModule and eagerCodeCache (below) use more of V8's API and are built only against
+// loads). The heap loan, namedKeys, utf8Encode/Decode, base64Encode/Decode, get/setContinuationData, reduceMemory, runScript, primeModule and eagerCodeCache (below) use more of V8's API and are built only against
 // the server Node's own headers (native/build.mjs finds them in node@24's platform package).
 #include <node_api.h>
 #include <v8.h>
@@ -435,6 +435,32 @@ void Utf8Encode(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(v8::Uint8Array::New(buffer, 0, length));
 }
 
+// utf8Decode(view): the text of a Uint8Array's bytes read as UTF-8, made in this isolate, each malformed
+// sequence one U+FFFD (V8's decoder replaces as the Encoding Standard's does; the runtime strips a BOM
+// itself). In the isolate, so a long text is never a string of the host's: as the host's call it made
+// its garbage there, and collecting it was nobody's CPU.
+void Utf8Decode(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  if (info.Length() < 1 || !info[0]->IsUint8Array()) {
+    isolate->ThrowException(v8::Exception::TypeError(v8::String::NewFromUtf8Literal(isolate, "utf8Decode(Uint8Array)")));
+    return;
+  }
+  v8::Local<v8::Uint8Array> view = info[0].As<v8::Uint8Array>();
+  const size_t length = view->ByteLength();
+  if (length == 0) {
+    info.GetReturnValue().SetEmptyString();
+    return;
+  }
+  if (length > static_cast<size_t>(v8::String::kMaxLength)) {
+    isolate->ThrowException(v8::Exception::RangeError(v8::String::NewFromUtf8Literal(isolate, "Invalid string length")));
+    return;
+  }
+  const char* data = static_cast<const char*>(view->Buffer()->Data()) + view->ByteOffset();
+  v8::Local<v8::String> text;
+  // Fails only past V8's string length or heap: its exception is pending, thrown as the call returns.
+  if (v8::String::NewFromUtf8(isolate, data, v8::NewStringType::kNormal, static_cast<int>(length)).ToLocal(&text)) info.GetReturnValue().Set(text);
+}
+
 // The bytes of a string whose code units are all below 256 (false: some unit is not).
 bool OneByteContent(v8::Isolate* isolate, v8::Local<v8::String> string, std::vector<uint8_t>& bytes) {
   if (!string->ContainsOnlyOneByte()) return false;
@@ -695,7 +721,7 @@ void SetFunction(v8::Local<v8::Context> context, v8::Local<v8::Object> target, c
 
 // isolated-vm's NativeModule entry point, run inside a tenant isolate: remember which isolate it is,
 // replace isolated-vm's out-of-memory handler and forbid Atomics.wait (see the top of the file). On
-// `target` go `namedKeys`, `utf8Encode`, `base64Encode`, `base64Decode`, `getContinuationData`,
+// `target` go `namedKeys`, `utf8Encode`, `utf8Decode`, `base64Encode`, `base64Decode`, `getContinuationData`,
 // `setContinuationData`, `reduceMemory`, `runScript`, `primeModule` and `eagerCodeCache` (when built
 // against matching headers). The host takes `reduceMemory`, `runScript`, `primeModule` and
 // `eagerCodeCache` off and hands the object to the runtime's boot function, which keeps the others in
@@ -709,6 +735,7 @@ extern "C" __attribute__((visibility("default"))) void InitForContext(v8::Isolat
   SetFunction(context, target, "namedKeys", NamedKeys);
   SetFunction(context, target, "reduceMemory", ReduceMemory);
   SetFunction(context, target, "utf8Encode", Utf8Encode);
+  SetFunction(context, target, "utf8Decode", Utf8Decode);
   SetFunction(context, target, "base64Encode", Base64Encode);
   SetFunction(context, target, "base64Decode", Base64Decode);
   SetFunction(context, target, "getContinuationData", GetContinuationData);

@@ -218,6 +218,8 @@ export interface Natives {
   namedKeys?: (object: object) => string[];
   /** A string's UTF-8 bytes, lone surrogates as U+FFFD (absent when not built for this V8). */
   utf8Encode?: (input: string) => Uint8Array<ArrayBuffer>;
+  /** Bytes read as UTF-8, each malformed sequence one U+FFFD, no BOM handling (absent when not built for this V8). */
+  utf8Decode?: (bytes: Uint8Array) => string;
   /** btoa's base64 of a string of code units below 256; null when one is not. */
   base64Encode?: (input: string) => string | null;
   /** atob's forgiving-base64 decode, as a string of code units below 256; null on failure. */

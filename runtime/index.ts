@@ -39,7 +39,7 @@ import { installInterruptibleBuiltins } from './global/interruptible/install.ts'
 import { installBuiltinModules } from './builtin-modules.ts';
 import { useContinuationData } from './async-context.ts';
 import { useNamedKeys } from './global/interruptible/object-keys.ts';
-import { useNativeUtf8Encode } from './encoding/utf8.ts';
+import { useNativeUtf8Decode, useNativeUtf8Encode } from './encoding/utf8.ts';
 import { CONFIGURABLE, defineValue, globalThisRef, ReflectDeleteProperty } from './primordials.ts';
 
 // WebAssembly is removed: the memory of a WebAssembly.Memory lives outside the V8 heap and is not
@@ -95,6 +95,7 @@ const boot: Boot = function boot(host: HostCall, natives?: Natives) {
   connectHost(host);
   useNamedKeys(natives?.namedKeys);
   useNativeUtf8Encode(natives?.utf8Encode);
+  useNativeUtf8Decode(natives?.utf8Decode);
   useNativeBase64(natives?.base64Encode, natives?.base64Decode);
   useContinuationData(natives?.getContinuationData, natives?.setContinuationData);
   return dispatch;

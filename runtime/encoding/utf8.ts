@@ -124,13 +124,21 @@ export function utf8Encode(input: string): Uint8Array<ArrayBuffer> {
 const CHUNK = 8192;
 
 /**
- * A whole input this long or longer is decoded by the host (src/isolates/host-text.ts: the loop below
- * takes ~12 ns a byte, charged to the tenant as CPU; a bridge call ~2-3 µs, then Node's decoder), in
- * pieces of at most HOST_PIECE bytes cut at code point boundaries, so each bridge call stays short
- * (~1 ms) and the CPU limit can stop in between.
+ * A whole input this long or longer is decoded by V8's decoder (the loop below takes ~12 ns a byte),
+ * in pieces of at most HOST_PIECE bytes cut at code point boundaries, so each call stays short (~1 ms)
+ * and the CPU limit can stop in between: through the addon, in the isolate (utf8Decode); when fatal,
+ * or without the addon, by the host (src/isolates/host-text.ts: a bridge call ~2-3 µs, then Node's
+ * decoder, whose strings are the host's garbage).
  */
 const HOST_DECODE_MIN = 1024;
 const HOST_PIECE = 1024 * 1024;
+
+/** V8's decoder in the isolate, from the host's addon (runtime/host.d.ts Natives); null when it was not built for this V8. */
+let nativeDecode: ((bytes: Uint8Array) => string) | null = null;
+
+export function useNativeUtf8Decode(fn: unknown): void {
+  if (typeof fn === 'function') nativeDecode = fn as (bytes: Uint8Array) => string;
+}
 
 export function unitsToString(units: Uint16Array, length: number): string {
   const buffer = TypedArrayPrototypeGetBuffer(units);
@@ -239,17 +247,18 @@ export class Utf8Decoder {
     return unitsToString(units, n);
   }
 
-  /** A whole input (no sequence pending from an earlier chunk), by the host, piece by piece. */
+  /** A whole input (no sequence pending from an earlier chunk), by V8's decoder, piece by piece. */
   #decodeOnHost(bytes: Uint8Array, length: number, fatal: boolean): string | null {
     const buffer = TypedArrayPrototypeGetBuffer(bytes);
     const offset = TypedArrayPrototypeGetByteOffset(bytes);
+    const native = fatal ? null : nativeDecode;
     let out = '';
     for (let start = 0; start < length; ) {
       let end = start + HOST_PIECE;
       if (end >= length) end = length;
       // Not inside a sequence: back over up to 3 continuation bytes (any more are malformed either way).
       else for (let back = 0; back < 3 && (bytes[end]! & 0xc0) === 0x80; back++) end--;
-      const piece = hostDecodeUtf8(ArrayBufferPrototypeSlice(buffer, offset + start, offset + end), fatal);
+      const piece = native !== null ? native(new Uint8ArrayCtor(buffer, offset + start, end - start)) : hostDecodeUtf8(ArrayBufferPrototypeSlice(buffer, offset + start, offset + end), fatal);
       if (piece === null) return this.#fail();
       out += piece;
       start = end;

@@ -193,6 +193,38 @@ t.test('long inputs are decoded by the host, with the same replacements as the r
   t.ok(hostCalls >= 3, `decoded in pieces by the host (${hostCalls} calls)`);
 });
 
+t.test('with the addon, long inputs are decoded by V8 in the isolate, with the same replacements; fatal ones still by the host', async (t) => {
+  const native = await Evaluator.create({ natives: true });
+  t.teardown(() => native.dispose());
+  // The inputs of the test above, and a few short malformed ones at the native threshold's length.
+  const source = `
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const kinds = [[0x41], [0xc3, 0xa9], [0xe2, 0x82, 0xac], [0xf0, 0x9f, 0x98, 0x80], [0x80], [0xe2, 0x82], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf5], [0xef, 0xbb, 0xbf], [0xf4, 0x90, 0x80, 0x80], [0xe0, 0x80, 0x80], [0xf0, 0x8f, 0xbf, 0xbf], [0xff]];
+    const make = (n, bom) => { const list = bom ? [0xef, 0xbb, 0xbf] : []; while (list.length < n) for (const b of kinds[random() < 0.5 ? 0 : Math.floor(random() * kinds.length)]) list.push(b); return new Uint8Array(list) };
+    const out = [];
+    for (const [n, bom] of [[2.5e6, true], [1024, false], [1030, true], [5000, false]]) {
+      const bytes = make(n, bom);
+      const whole = new TextDecoder().decode(bytes);
+      const streaming = new TextDecoder();
+      let pieces = '';
+      for (let i = 0; i < bytes.length; i += 1000) pieces += streaming.decode(bytes.subarray(i, i + 1000), { stream: true });
+      pieces += streaming.decode();
+      let h = 0; for (let i = 0; i < whole.length; i++) h = (h * 31 + whole.charCodeAt(i)) | 0;
+      out.push([whole === pieces, whole.length, h, new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes).length - whole.length]);
+    }
+    let fatal; try { new TextDecoder('utf-8', { fatal: true }).decode(make(4096, false)); fatal = 'decoded' } catch (e) { fatal = e.name }
+    out.push(fatal);
+    return out;
+  `;
+  const before = native.worker.calls.filter(([op]) => op === 'decodeUtf8').length;
+  const result = native.run(source);
+  const hostCalls = native.worker.calls.filter(([op]) => op === 'decodeUtf8').length - before;
+  t.same(result, ev.run(source), 'the same text as the host’s decoder and the runtime’s state machine, BOMs and all');
+  t.ok((result as unknown[][]).slice(0, 4).every((r) => r[0] === true), 'each equal to the runtime’s own decoder, streamed');
+  t.equal(hostCalls, 1, 'only the fatal decode asked the host');
+});
+
 t.test('with the addon, strings are encoded by V8, with the same bytes as the runtime’s own encoder', async (t) => {
   const native = await Evaluator.create({ natives: true });
   t.teardown(() => native.dispose());

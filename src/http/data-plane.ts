@@ -19,7 +19,7 @@ import { requestTarget } from './request-target.ts';
 import { responseHead } from './response-head.ts';
 import type { WebSocket } from 'ws';
 import { completeWebSocket, isPendingUpgrade } from './websocket-upgrade.ts';
-import { addBacklog, removeBacklog, unsentByWorker, WORKER_UNSENT_BYTES, type Backlog } from './worker-backlogs.ts';
+import { addBacklog, removeBacklog, roomFor, SMALL_SEND_BYTES, WORKER_UNSENT_BYTES, type Backlog } from './worker-backlogs.ts';
 import { MAX_SERVICE_CALLS_PER_REQUEST, MAX_SERVICE_DEPTH, SERVICE_CALL_HEADER, ServiceCallBudget, serviceCallOf, type ServiceCall } from '../outbound/service-call.ts';
 
 /** A WebSocket client that takes none of what the worker sends while this much waits is disconnected. */
@@ -137,8 +137,8 @@ class RoutedRequest implements Entrant, InvocationHandlers, Backlog {
   #ended = false;
   /** The response was refused: the worker's clients had too much of its responses not taken yet. */
   #shed = false;
-  /** Counted in the worker's backlog (worker-backlogs.ts) until the response is done. */
-  #backlogged = false;
+  /** Leaves the worker's backlog (worker-backlogs.ts) when the response is done, at the latest. */
+  #backlogHooked = false;
   #bytesIn = 0;
   #bytesOut = 0;
   #status = 0;
@@ -284,9 +284,7 @@ class RoutedRequest implements Entrant, InvocationHandlers, Backlog {
       body === null ? undefined : typeof body !== 'string' ? Buffer.from(body) : hasNonAscii(message.headers) || NON_ASCII.test(message.statusText) ? Buffer.from(body) : body;
     const bytes = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
     const worker = this.#version.worker;
-    const waiting = this.#req.method === 'HEAD' ? 0 : unsentByWorker(worker);
-    // One body always goes (response_bytes bounds it); past that, the worker's clients share its budget.
-    if (waiting > 0 && waiting + bytes > WORKER_UNSENT_BYTES) {
+    if (this.#req.method !== 'HEAD' && !roomFor(worker, bytes)) {
       this.#shed = true;
       this.#status = sendError(res, 'ISO_ERR_WORKER_OVERLOADED', `the worker's clients have not yet taken ${WORKER_UNSENT_BYTES / 1024 / 1024} MiB of its responses in this process; retry later`, this.requestId, {
         'retry-after': '1',
@@ -300,7 +298,7 @@ class RoutedRequest implements Entrant, InvocationHandlers, Backlog {
     res.end(this.#req.method === 'HEAD' ? undefined : payload);
     // Most bodies go to the kernel within end(): nothing is left here, and no watch is needed.
     if (res.writableLength === 0) return;
-    this.#backlog();
+    if (bytes > SMALL_SEND_BYTES) this.#backlog();
     this.#watchSend();
   }
 
@@ -369,9 +367,7 @@ class RoutedRequest implements Entrant, InvocationHandlers, Backlog {
     this.#bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     ws.send(typeof data === 'string' ? data : Buffer.from(data));
     if (ws.bufferedAmount === 0) return;
-    // The worker's backlogs, this one among them once it is watched (not counted twice).
-    const workerUnsent = unsentByWorker(this.#version.worker) + (this.#wsSendWatch ? 0 : ws.bufferedAmount);
-    if (ws.bufferedAmount > WEBSOCKET_UNSENT_BYTES || workerUnsent > WORKER_UNSENT_BYTES) ws.terminate();
+    if (ws.bufferedAmount > WEBSOCKET_UNSENT_BYTES || !roomFor(this.#version.worker, ws.bufferedAmount, this)) ws.terminate();
     else this.#watchWebSocketSend(ws);
   }
 
@@ -419,23 +415,25 @@ class RoutedRequest implements Entrant, InvocationHandlers, Backlog {
     if (res.destroyed || res.writableEnded) return;
     const bytes = chunk.byteLength;
     this.#bytesOut += bytes;
+    // The high water mark holds back the next chunk, not this one, which is as big as the worker made
+    // it: a big one counts against the worker's budget until it is written to the connection.
+    const big = bytes > SMALL_SEND_BYTES;
     // Acknowledged once written to the connection: until then it counts against the stream's high water mark.
-    res.write(Buffer.from(chunk), () => this.#control?.ack(bytes));
-    // The high water mark holds back the next chunk, not this one, which is as big as the worker made it.
-    const unsent = unsentResponseBytes(res);
-    if (unsent === 0) return;
-    const worker = this.#version.worker;
-    const others = unsentByWorker(worker) - (this.#backlogged ? unsent : 0);
-    if (others > 0 && others + unsent > WORKER_UNSENT_BYTES) res.destroy();
-    else this.#backlog();
+    res.write(Buffer.from(chunk), () => {
+      if (big) removeBacklog(this.#version.worker, this);
+      this.#control?.ack(bytes);
+    });
+    if (!big) return;
+    if (roomFor(this.#version.worker, unsentResponseBytes(res), this)) this.#backlog();
+    else res.destroy();
   }
 
-  /** Counts what the client has not taken yet against the worker's budget (worker-backlogs.ts) until the response is done. */
+  /** Counts what the client has not taken yet against the worker's budget (worker-backlogs.ts) until removed, or the response is done. */
   #backlog(): void {
-    if (this.#backlogged) return;
-    this.#backlogged = true;
     const worker = this.#version.worker;
     addBacklog(worker, this);
+    if (this.#backlogHooked) return;
+    this.#backlogHooked = true;
     this.#res.once('close', () => removeBacklog(worker, this));
   }
 

@@ -10,6 +10,11 @@
 
 /** What all of one worker's clients may leave unsent in this process. */
 export const WORKER_UNSENT_BYTES = 64 * 1024 * 1024;
+/**
+ * Sends up to this size neither count nor wait on the budget: the kernel takes them at once, and a
+ * worker's small answers must not be refused while one client downloads a big body slowly.
+ */
+export const SMALL_SEND_BYTES = 64 * 1024;
 
 /** A response or a WebSocket whose client has not taken everything yet. */
 export interface Backlog {
@@ -18,11 +23,22 @@ export interface Backlog {
 
 const byWorker = new Map<string, Set<Backlog>>();
 
-/** The bytes `worker`'s clients have not taken yet. */
-export function unsentByWorker(worker: string): number {
+/** The bytes `worker`'s clients have not taken yet (but `except`'s). */
+function unsentByWorker(worker: string, except?: Backlog): number {
   let bytes = 0;
-  for (const backlog of byWorker.get(worker) ?? []) bytes += backlog.unsentBytes();
+  for (const backlog of byWorker.get(worker) ?? []) if (backlog !== except) bytes += backlog.unsentBytes();
   return bytes;
+}
+
+/**
+ * Whether `bytes` more (what `self` has waiting, when it is counted already) may wait for `worker`'s
+ * clients. One send always may, whatever its size (response_bytes bounds a body), when nothing else of
+ * the worker's waits.
+ */
+export function roomFor(worker: string, bytes: number, self?: Backlog): boolean {
+  if (bytes <= SMALL_SEND_BYTES) return true;
+  const others = unsentByWorker(worker, self);
+  return others === 0 || others + bytes <= WORKER_UNSENT_BYTES;
 }
 
 export function addBacklog(worker: string, backlog: Backlog): void {

@@ -17,10 +17,13 @@ export class HostHeldBytes {
     this.#limit = limit;
   }
 
-  /** Holds `bytes` for `worker`; false, and nothing held, when that would take it past its share. */
+  /**
+   * Holds `bytes` for `worker`; false, and nothing held, when that would take it past its share. What
+   * the worker holds alone may be bigger (its memory limit bounds one body).
+   */
   hold(worker: string, bytes: number): boolean {
     const held = this.#byWorker.get(worker) ?? 0;
-    if (bytes > 0 && held + bytes > this.#limit) return false;
+    if (bytes > 0 && held > 0 && held + bytes > this.#limit) return false;
     if (bytes > 0) this.#byWorker.set(worker, held + bytes);
     return true;
   }

@@ -21,6 +21,8 @@ t.test('HostHeldBytes: a share per worker, given back', async (t) => {
   t.equal(held.heldBy('a'), 0);
   t.ok(held.hold('a', 100), 'given back');
   t.ok(held.hold('a', 0), 'nothing is always allowed');
+  t.ok(held.hold('c', 150), 'one body bigger than the share goes while the worker holds nothing else');
+  t.notOk(held.hold('c', 1), 'and then nothing more');
 });
 
 t.test("a worker's fetch bodies waiting on a slow upstream: past its share, fetch fails; later ones go once answered", async (t) => {

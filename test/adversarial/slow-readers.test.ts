@@ -90,3 +90,54 @@ t.test("a streamed body's chunks count against the same budget: past it, the str
   t.ok(cut >= 6 && cut <= 13, `${cut} of 16 streams cut: the rest hold the worker's 64 MiB (statuses ${statuses.join(' ')})`);
   t.equal(records.length, cut, `the others are still sending (outcomes: ${records.map((line) => line.outcome).join(' ')})`);
 });
+
+t.test("one big body downloading slowly: the worker's small answers, small streams and WebSocket frames still go", async (t) => {
+  const server = await startServer(t, { args: ['--executors', '1'] });
+  const source = `
+    const big = new Uint8Array(70 * 1024 * 1024).fill(98);
+    export default {
+      fetch(request) {
+        const path = new URL(request.url).pathname;
+        if (path === '/big') return new Response(big);
+        if (path === '/empty') return new Response(null, { status: 204 });
+        if (path === '/stream') return new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('one,')); c.enqueue(new TextEncoder().encode('two')); c.close() } }));
+        if (path === '/ws') {
+          const { 0: client, 1: server } = new WebSocketPair();
+          server.accept();
+          server.addEventListener('message', (event) => server.send(event.data));
+          return new Response(null, { status: 101, webSocket: client });
+        }
+        return new Response('ok');
+      },
+    };`;
+  t.equal((await deployMultipart(server, 'mixed', { main_module: 'main.js', limits: { cpu_ms: 1000, memory_mb: 256 } }, { 'main.js': source })).status, 201);
+  const port = Number(new URL(server.dataUrl).port);
+  // A client that takes the status line of the 70 MiB body and nothing more: more than the worker's 64 MiB waits.
+  const slow = await new Promise<Socket>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.on('error', () => {});
+    socket.once('data', () => {
+      socket.pause();
+      resolve(socket);
+    });
+    socket.write('GET /big HTTP/1.1\r\nhost: mixed.localhost\r\n\r\n');
+  });
+  t.teardown(() => slow.destroy());
+  const small = await send(server, 'mixed.localhost', '/small');
+  t.equal(small.status, 200, 'a small body goes');
+  t.equal(small.text, 'ok');
+  t.equal((await send(server, 'mixed.localhost', '/empty')).status, 204, 'an empty one too');
+  const streamed = await send(server, 'mixed.localhost', '/stream');
+  t.equal(streamed.text, 'one,two', 'a stream of small chunks is not cut');
+  const { default: WebSocket } = await import('ws');
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { host: 'mixed.localhost' } });
+  await new Promise((resolve, reject) => ws.on('open', resolve).on('error', reject));
+  const echoed = await new Promise<string>((resolve) => {
+    ws.once('message', (data) => resolve(String(data)));
+    ws.send('echo me');
+  });
+  t.equal(echoed, 'echo me', 'a WebSocket frame goes');
+  ws.close();
+  const records = server.logs.filter((line) => line.type === 'invocation' && line.worker === 'mixed' && line.outcome === 'loadShed');
+  t.equal(records.length, 0, 'nothing was refused');
+});

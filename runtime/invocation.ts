@@ -127,9 +127,15 @@ function respond(invocation: Invocation, status: number, statusText: string, hea
 }
 
 function errorParts(error: unknown): { message: string; stack: string } {
-  if (isError(error)) return { message: errorMessage(error), stack: errorStack(error) };
-  const message = `Uncaught ${inspect(error, { maxLength: 1024, quoteStrings: true })}`;
-  return { message, stack: message };
+  // What was thrown is the worker's: a Proxy whose traps throw made reading it throw here, and the
+  // invocation, already marked answered, never told the host (it waited for its wall-time limit).
+  try {
+    if (isError(error)) return { message: errorMessage(error), stack: errorStack(error) };
+    const message = `Uncaught ${inspect(error, { maxLength: 1024, quoteStrings: true })}`;
+    return { message, stack: message };
+  } catch {
+    return { message: 'Uncaught exception (it could not be described)', stack: 'Uncaught exception (it could not be described)' };
+  }
 }
 
 /** The response stream errored after the status was sent: the host cuts the response short. */

@@ -344,3 +344,15 @@ t.test('errors from a broken-globals worker are still reported', async (t) => {
   t.equal(answer.error?.message, 'after patching');
   t.equal(answer.done, true);
 });
+
+t.test('a thrown value that throws when it is read still fails the request (500), at once', async (t) => {
+  const w = await moduleWorker(
+    t,
+    `const hostile = new Proxy({}, { getPrototypeOf() { throw 4 }, get() { throw 5 }, ownKeys() { throw 6 }, getOwnPropertyDescriptor() { throw 7 }, has() { throw 8 } });
+     export default { fetch() { throw hostile } };`,
+  );
+  const id = w.send('https://w.example/');
+  const calls = w.callsFor(id);
+  t.same(calls.map((c) => c[0]), ['error', 'done'], 'the host is told, and the invocation is over');
+  t.match(String(calls[0]![2]), /Uncaught/, 'with a message of its own');
+});

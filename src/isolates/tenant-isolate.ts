@@ -13,7 +13,7 @@ import { IsolaneError } from '../errors.ts';
 import type { Binding, Version } from '../types.ts';
 import { threadCpuUs } from '../limits/thread-cpu.ts';
 import { sliceFailure, type SliceFailure } from '../limits/slice-outcome.ts';
-import { asPlatformWork, forgetIsolate, runWatched, SliceStopped, tenantCpuUs, watchIsolate } from '../limits/watchdog.ts';
+import { asPlatformWork, forgetIsolate, PLATFORM_WORK_EXEMPT_PER_ISOLATE_US, runWatched, SliceStopped, tenantCpuUs, watchIsolate, type PlatformAllowance } from '../limits/watchdog.ts';
 import type { Outcome } from '../types.ts';
 import { cachedCode, cacheOptions, compileResult, rememberCache } from './code-cache.ts';
 import { compileServiceWorker, linkModules, recacheModules, saveEagerCodeCaches, saveModuleCaches, type ModulePrimer } from './module-graph.ts';
@@ -133,6 +133,8 @@ class Setup {
   #primeModule: ModulePrimer | null = null;
   #dispatch: DispatchRef | null = null;
   #prepared: PreparedIsolate | null = null;
+  /** What this isolate's chunk loads may leave out of its tenant's clock in all (watchdog.ts). */
+  readonly #chunkAllowance: PlatformAllowance = { leftUs: PLATFORM_WORK_EXEMPT_PER_ISOLATE_US };
 
   constructor(isolate: ivm.Isolate, runtime: RuntimeBundle) {
     this.#isolate = isolate;
@@ -168,7 +170,7 @@ class Setup {
     const host = new ivm.Callback((op: string, ...args: unknown[]) => {
       try {
         if (op !== 'runtimeChunk') return this.#prepared?.handler?.(op, args);
-        asPlatformWork(() => runChunk(isolate, context, this.#dispatch!, args[0] as string, runtime.chunks[args[0] as string]));
+        asPlatformWork(() => runChunk(isolate, context, this.#dispatch!, args[0] as string, runtime.chunks[args[0] as string]), this.#chunkAllowance);
         return undefined;
       } catch (error) {
         throw withoutHostFrames(error);

@@ -10,8 +10,8 @@ import { Executor } from '../../src/isolates/executor.ts';
 import type { FromExecutor } from '../../src/isolates/protocol.ts';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 import { PLATFORM_WORK_EXEMPT_PER_ISOLATE_US, platformCpuUs } from '../../src/limits/watchdog.ts';
-import { DEFAULT_LIMITS, type Version } from '../../src/types.ts';
-import { executorEnds } from '../helpers/executor-ends.ts';
+import type { Version } from '../../src/types.ts';
+import { executorEnds, moduleVersion } from '../helpers/executor-ends.ts';
 
 /** ~8 ns an iteration: CPU, whatever the machine's load. */
 const CHUNK_WORK = `{ let x = 0; for (let i = 0; i < 4000000; i++) x = (x * 31 + i) | 0; }\n`;
@@ -28,18 +28,7 @@ t.teardown(() => executor.close());
 const USES_ALL = `export default { fetch() { let n = 0; for (const name of ${JSON.stringify(MODULES)}) n += Object.keys(process.getBuiltinModule('node:' + name)).length > 0 ? 1 : 0; return new Response(String(n)) } }`;
 
 function version(id: string, cpuMs: number): Version {
-  return {
-    id,
-    worker: id,
-    createdAt: new Date(0).toISOString(),
-    syntax: 'module',
-    main: 'main.js',
-    modules: [{ name: 'main.js', type: 'esm', content: USES_ALL }],
-    bindings: [],
-    compatibilityDate: null,
-    compatibilityFlags: ['nodejs_compat'],
-    limits: { ...DEFAULT_LIMITS, cpuMs },
-  };
+  return { ...moduleVersion(id, USES_ALL, cpuMs), compatibilityFlags: ['nodejs_compat'] };
 }
 
 let nextId = 0;

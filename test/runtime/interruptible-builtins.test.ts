@@ -285,6 +285,23 @@ const TYPED_CASES = [
   `(() => { const a = new Uint8Array(n + 1); for (let i = 0; i <= n; i++) a[i] = i; a.reverse(); return [a[0], a[n], a[n >> 1], a.length] })()`,
   `(() => { try { Uint8Array.prototype.reverse.call([1, 2]) } catch (e) { return e.name } })()`,
   `[Float64Array.prototype.reverse.name, Float64Array.prototype.reverse.length]`,
+  // fill, copyWithin, indexOf, lastIndexOf and includes: the builtin on HUGE elements at a time.
+  `(() => { const a = floats(); a.fill(1.5, 10, -10); return sum(a) })()`,
+  `(() => { const a = floats(); a.fill(-0, -200000); return sum(a) })()`,
+  `(() => { const a = new Uint8ClampedArray(n); a.fill(300, 1); return [a[0], a[1], a[n - 1]] })()`,
+  `(() => { const a = new BigUint64Array(n); a.fill(2n ** 64n - 1n, 3); return [a[2], a[3], a[n - 1]].map(String) })()`,
+  `(() => { const a = new BigInt64Array(n); a.fill(-3n); return [a[0], a[n - 1]].map(String) })()`,
+  `(() => { try { new BigInt64Array(n).fill(1) } catch (e) { return e.name } })()`,
+  `(() => { const calls = []; const c = (name, v) => ({ valueOf() { calls.push(name); return v } }); const a = new Int16Array(n); a.fill(c('value', 7), c('start', 5), c('end', -5)); return [calls, a[4], a[5], a[n - 6], a[n - 5]] })()`,
+  `(() => { const a = new Int32Array(n); a.fill(9, 7, 3); return [a[5], a.fill(1, Infinity)[n - 1], a.fill(2, -Infinity, NaN)[0]] })()`,
+  `(() => { const a = new Int32Array(n); for (let i = 0; i < n; i++) a[i] = i; a.copyWithin(1000, 0, n - 5); return [a[999], a[1000], a[1001], a[n - 1], a[150000], a[262144 + 1000]] })()`,
+  `(() => { const a = new Int32Array(n); for (let i = 0; i < n; i++) a[i] = i; a.copyWithin(0, 1000); return [a[0], a[262143], a[n - 1001], a[n - 1]] })()`,
+  `(() => { const a = new Float64Array(n); for (let i = 0; i < n; i++) a[i] = i; a.copyWithin(-10, 5); return [a[n - 10], a[n - 1], a[n - 11]] })()`,
+  `(() => { const a = new Uint16Array(n); a[262144] = 5; a[262143] = 6; a[n - 1] = 7; return [a.indexOf(5), a.indexOf(6), a.indexOf(7), a.indexOf(7, -1), a.indexOf(5, 262145), a.indexOf(8), a.indexOf(0, Infinity), a.indexOf(0, -Infinity), a.indexOf('5'), a.indexOf(5, '262144')] })()`,
+  `(() => { const a = new Uint16Array(n); a[262144] = 5; a[10] = 5; a[n - 1] = 7; return [a.lastIndexOf(5), a.lastIndexOf(5, 262143), a.lastIndexOf(7), a.lastIndexOf(7, -2), a.lastIndexOf(0), a.lastIndexOf(0, -Infinity), a.lastIndexOf(5, -n), a.lastIndexOf(5, undefined)] })()`,
+  `(() => { const a = floats(); return [a.includes(NaN), a.indexOf(NaN), a.lastIndexOf(NaN), a.includes(-0), a.indexOf(0), a.indexOf(-0), a.includes(Infinity, 4), a.includes(Infinity, -10), a.includes(undefined)] })()`,
+  `(() => { const a = new BigInt64Array(n); a[n - 3] = 5n; return [a.indexOf(5n), a.includes(5n, n - 2), a.lastIndexOf(5n), a.indexOf(5)] })()`,
+  `[Float64Array.prototype.fill.length, Float64Array.prototype.copyWithin.length, Float64Array.prototype.indexOf.length, Float64Array.prototype.lastIndexOf.length, Float64Array.prototype.includes.length, Float64Array.prototype.includes.name]`,
 ];
 
 const JSON_PRELUDE = `
@@ -346,7 +363,7 @@ const WINDOW_CASES = [
 
 t.test('URI functions, escape, unescape and case mapping over 2^20 characters give the builtins’ answers', async (t) => sameAsNode(t, WINDOW_PRELUDE, WINDOW_CASES));
 
-t.test('typed arrays over 2^18 elements sort, toSorted, reverse, join and toLocaleString as the builtins do', async (t) => sameAsNode(t, TYPED_PRELUDE, TYPED_CASES));
+t.test('typed arrays over 2^18 elements sort, toSorted, reverse, join, toLocaleString, fill, copyWithin, indexOf, lastIndexOf and includes as the builtins do', async (t) => sameAsNode(t, TYPED_PRELUDE, TYPED_CASES));
 
 t.test('reversing 1e8 bytes is a loop the CPU limit stops', async (t) => {
   // The builtin ran 146-192 ms of CPU (V8 swaps in one call): within the next test's loose bound, so
@@ -359,6 +376,20 @@ t.test('reversing 1e8 bytes is a loop the CPU limit stops', async (t) => {
   const ms = (threadCpuUs() - started) / 1000;
   t.ok(ms < 80, `stopped after ${ms.toFixed(0)} ms of CPU (timeout 20 ms)`);
   worker.dispose();
+});
+
+t.test('typed array fill, copyWithin, indexOf, lastIndexOf and includes over 25 million doubles are stopped', async (t) => {
+  // As one builtin call each ran to its end past a 20 ms timeout: 43-154 ms of CPU (.scratch/ta-stop.ts).
+  for (const call of ['fill(7)', 'copyWithin(1, 0)', 'indexOf(7)', 'lastIndexOf(7)', 'includes(7)']) {
+    const worker = await TestWorker.create(256, { natives: true });
+    worker.isolate.compileScriptSync(`globalThis.doubles = new Float64Array(2.5e7)`).runSync(worker.context, { timeout: 10000 });
+    const script = worker.isolate.compileScriptSync(`doubles.${call}`);
+    const started = threadCpuUs();
+    t.throws(() => script.runSync(worker.context, { timeout: 20 }), /timed out/, `${call} is stopped`);
+    const ms = (threadCpuUs() - started) / 1000;
+    t.ok(ms < 80, `${call}: stopped after ${ms.toFixed(0)} ms of CPU (timeout 20 ms)`);
+    worker.dispose();
+  }
 });
 
 t.test('every method over 50 million sparse elements is stopped at the CPU limit', async (t) => {

@@ -34,7 +34,18 @@ import { HUGE } from './huge.ts';
 import { regExpReplace, replaceAll } from './replace.ts';
 import { regExpSplit } from './regexp-split.ts';
 import { split } from './split.ts';
-import { join as typedJoin, reverse as typedReverse, sort as typedSort, toLocaleString as typedToLocaleString, toSorted as typedToSorted } from './typed-arrays.ts';
+import {
+  copyWithin as typedCopyWithin,
+  fill as typedFill,
+  includes as typedIncludes,
+  indexOf as typedIndexOf,
+  join as typedJoin,
+  lastIndexOf as typedLastIndexOf,
+  reverse as typedReverse,
+  sort as typedSort,
+  toLocaleString as typedToLocaleString,
+  toSorted as typedToSorted,
+} from './typed-arrays.ts';
 import type { Builtin } from './builtin.ts';
 
 /**
@@ -103,6 +114,11 @@ export function installInterruptibleBuiltins(): void {
   replace(TypedArrayPrototype, 'toLocaleString', typedToLocaleString, 0);
   replace(TypedArrayPrototype, 'toSorted', typedToSorted, 1);
   replace(TypedArrayPrototype, 'reverse', typedReverse, 0);
+  replace(TypedArrayPrototype, 'fill', typedFill, 1);
+  replace(TypedArrayPrototype, 'copyWithin', typedCopyWithin, 2);
+  replace(TypedArrayPrototype, 'indexOf', typedIndexOf, 1);
+  replace(TypedArrayPrototype, 'lastIndexOf', typedLastIndexOf, 1);
+  replace(TypedArrayPrototype, 'includes', typedIncludes, 1);
   replace(ObjectCtor, 'keys', keys, 1);
   replace(ObjectCtor, 'values', values, 1);
   replace(ObjectCtor, 'entries', entries, 1);

@@ -37,7 +37,7 @@ import {
 } from './node/modules.ts';
 import { loadWorkersModule } from './workers/entrypoints.ts';
 import { defineLazyGlobal } from './global/define.ts';
-import { CONFIGURABLE, defineValue, globalThisRef, JSONParse, ObjectCreate, ReflectDeleteProperty, StringPrototypeStartsWith, TypeErrorCtor } from './primordials.ts';
+import { ArrayIsArray, CONFIGURABLE, defineValue, globalThisRef, JSONParse, ObjectCreate, ReflectDeleteProperty, StringPrototypeStartsWith, TypeErrorCtor } from './primordials.ts';
 
 const modules: Record<string, ModuleExports> = ObjectCreate(null);
 
@@ -89,8 +89,27 @@ function loadModule(name: string): ModuleExports | null {
   return made;
 }
 
+/**
+ * The Node.js modules the host linked for this worker's imports (dispatch('builtinLinks')): only those
+ * go out through the hook. Without the gate a worker with no nodejs_compat got any of them by calling
+ * the hook from its top-level code.
+ */
+const linked: Record<string, true | undefined> = { __proto__: null, 'cloudflare:workers': true } as unknown as Record<string, true | undefined>;
+
+export function allowBuiltinLinks(namesJson: unknown): void {
+  const names = JSONParse(`${namesJson as string}`) as unknown;
+  if (!ArrayIsArray(names)) throw new TypeErrorCtor('builtinLinks takes the JSON of an array of module names.');
+  for (let i = 0; i < names.length; i++) linked[`${names[i] as string}`] = true;
+}
+
+function linkedModule(specifier: unknown): ModuleExports {
+  const name = `${specifier as string}`;
+  if (linked[name] !== true) throw new TypeErrorCtor(`No such built-in module: ${name}`);
+  return builtinModule(name);
+}
+
 export function installBuiltinModules(): void {
-  defineValue(globalThisRef, '__isolaneBuiltinModule', builtinModule, CONFIGURABLE);
+  defineValue(globalThisRef, '__isolaneBuiltinModule', linkedModule, CONFIGURABLE);
 }
 
 /**

@@ -18,6 +18,7 @@
  *   d1Result a D1 call answered
  *   wsMessage / wsClosed   a frame from a WebSocket's client, and its end
  *   nodeGlobals   nodejs_compat's globals (Buffer, process) and process.env, before the worker's code runs
+ *   builtinLinks  the Node.js modules the worker's imports were linked to, before its code runs
  *
  * Everything tenant-visible it relies on was captured before tenant code ran: the handler at
  * install, intrinsics in primordials.ts, Request/Response internals through module functions.
@@ -44,7 +45,7 @@ import { wsClosed, wsMessage } from './workers/websocket.ts';
 import { createKvNamespace } from './workers/kv.ts';
 import { createD1Database, d1Result } from './workers/d1.ts';
 import { createServiceBinding } from './workers/service-binding.ts';
-import { installNodeGlobals, removeBuiltinModuleHook } from './builtin-modules.ts';
+import { allowBuiltinLinks, installNodeGlobals, removeBuiltinModuleHook } from './builtin-modules.ts';
 import { isEntrypointClass, workerEnv } from './workers/entrypoints.ts';
 import { CONFIGURABLE, defineValue, ENUMERABLE, JSONParse, ReflectApply, ReflectConstruct, ReflectOwnKeys, StringPrototypeSplit, WRITABLE } from './primordials.ts';
 import type { Request } from './http/request.ts';
@@ -295,6 +296,8 @@ function dispatchEntry(op: string, a?: unknown, b?: unknown, c?: unknown, d?: un
       return install(a);
     case 'nodeGlobals':
       return installNodeGlobals(a);
+    case 'builtinLinks':
+      return allowBuiltinLinks(a);
   }
   throw new TypeError(`Unknown dispatch op: ${op}`);
 }

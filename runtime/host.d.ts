@@ -155,6 +155,11 @@ export interface Dispatch {
    * made on first read), before the worker's code runs. `processEnvJson`: what process.env starts with.
    */
   (op: 'nodeGlobals', processEnvJson: string): void;
+  /**
+   * The built-in modules the host linked for the worker's imports (the JSON of their names), before its
+   * code runs: the only ones its links may take from `__isolaneBuiltinModule` (cloudflare:workers always).
+   */
+  (op: 'builtinLinks', namesJson: string): void;
   /** The host ran runtime chunk `name` in this context (asked with host('runtimeChunk')): keep its exports. */
   (op: 'chunk', name: string, exports: unknown): void;
   /**

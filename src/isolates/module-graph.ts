@@ -74,6 +74,8 @@ export interface LinkedModules {
   fromCache: number;
   /** How many were compiled from source (modules nothing imports are not compiled at all). */
   fromSource: number;
+  /** The Node.js built-in modules linked for the imports (`node:…`). */
+  nodeBuiltins: string[];
 }
 
 /**
@@ -85,6 +87,7 @@ export function linkModules(isolate: ivm.Isolate, context: ivm.Context, version:
   const byName = new Map(version.modules.map((m) => [m.name, m]));
   const compiled = new Map<string, ivm.Module>();
   const names = new Map<ivm.Module, string>();
+  const nodeBuiltins = new Set<string>();
 
   const compile = (name: string, builtin = false): ivm.Module => {
     const existing = compiled.get(name);
@@ -125,7 +128,10 @@ export function linkModules(isolate: ivm.Isolate, context: ivm.Context, version:
         const specifier = specifierAsWritten(given);
         const importer = names.get(referrer) ?? version.main;
         const builtin = builtinModuleName(specifier, importer, version);
-        if (builtin !== null) return compile(builtin, true);
+        if (builtin !== null) {
+          if (builtin.startsWith('node:')) nodeBuiltins.add(builtin);
+          return compile(builtin, true);
+        }
         const resolved = resolveSpecifier(specifier, importer);
         if (resolved === null) {
           throw new IsolaneError('ISO_ERR_DEPLOY_MODULE_MISSING', `cannot import "${specifier}" from ${importer}: only relative imports of uploaded modules are supported`, { details: { module: importer, specifier } });
@@ -139,7 +145,7 @@ export function linkModules(isolate: ivm.Isolate, context: ivm.Context, version:
   } catch (err) {
     throw linkError ?? new IsolaneError('ISO_ERR_DEPLOY_STARTUP', err instanceof Error ? err.message : String(err));
   }
-  return { main, fromCache, fromSource: compiled.size - fromCache };
+  return { main, fromCache, fromSource: compiled.size - fromCache, nodeBuiltins: [...nodeBuiltins] };
 }
 
 /**

@@ -324,6 +324,7 @@ export class TenantIsolate {
       if (version.syntax === 'module') {
         const linked = linkModules(isolate, context, version, prepared.primeModule);
         compiled = linked;
+        if (linked.nodeBuiltins.length > 0) dispatch.applySync(undefined, ['builtinLinks', JSON.stringify(linked.nodeBuiltins)]);
         startup(isolate, startupCpuMs, () => runWatched(watchId, startupCpuMs, () => linked.main.evaluateSync()));
         namespace = linked.main.namespace;
       } else {

@@ -876,3 +876,22 @@ t.test('the hook the links read is gone once the worker runs, and a worker that 
   const other = await send(server, 'node-compat.localhost', '/');
   t.equal(other.json<{ format: string }>().format, 'a=42 {"b":[1]} %', "another worker's node:util is its own");
 });
+
+t.test('the hook hands out only the modules the worker imports: none without the flag', async (t) => {
+  const ASKS = `const ask = (name) => { try { return Object.keys(globalThis.__isolaneBuiltinModule(name)).length > 0 ? 'got' : 'empty' } catch (err) { return err.name } };`;
+  // No flag at all: a review had this call return node:zlib's 31 exports and all of node:process.
+  const plain = await deployMultipart(server, 'hook-plain', { main_module: 'main.js' }, {
+    'main.js': `${ASKS} const asked = [ask('node:zlib'), ask('node:process'), ask('cloudflare:workers')];
+      export default { fetch() { return Response.json(asked) } };`,
+  });
+  t.equal(plain.status, 201, plain.text);
+  t.same((await send(server, 'hook-plain.localhost', '/')).json(), ['TypeError', 'TypeError', 'got'], 'only cloudflare:workers');
+  // nodejs_als allows node:async_hooks alone: its link works, and the hook gives nothing else.
+  const als = await deployMultipart(server, 'hook-als', { main_module: 'main.js', compatibility_flags: ['nodejs_als'] }, {
+    'main.js': `import { AsyncLocalStorage } from 'node:async_hooks';
+      ${ASKS} const asked = [ask('node:async_hooks'), ask('node:zlib')];
+      export default { fetch() { return Response.json([typeof AsyncLocalStorage, ...asked]) } };`,
+  });
+  t.equal(als.status, 201, als.text);
+  t.same((await send(server, 'hook-als.localhost', '/')).json(), ['function', 'got', 'TypeError']);
+});

@@ -8,6 +8,7 @@ import { hostCrypto } from '../../src/isolates/host-crypto.ts';
 import { DigestStreams } from '../../src/isolates/digest-streams.ts';
 import { decodeUtf8 } from '../../src/isolates/host-text.ts';
 import { runChunk } from '../../src/isolates/runtime-chunks.ts';
+import { BUILTIN_EXPORTS } from '../../src/isolates/builtin-modules.ts';
 import { isolateNatives } from '../../src/limits/watchdog.ts';
 
 export type HostCallRecord = [op: string, ...args: unknown[]];
@@ -247,6 +248,8 @@ export class Evaluator {
 
   static async create(options: { natives?: boolean } = {}): Promise<Evaluator> {
     const worker = await TestWorker.create(64, options);
+    // As the host does for a worker whose imports it linked to every Node.js module.
+    worker.dispatch('builtinLinks', JSON.stringify(Object.keys(BUILTIN_EXPORTS).filter((name) => name.startsWith('node:'))));
     worker.deployModule(`
       const AsyncFunction = (async () => {}).constructor;
       // What the links of modules imported by name read (runtime/builtin-modules.ts): gone after install.

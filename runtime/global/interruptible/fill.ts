@@ -7,17 +7,13 @@
  * the serving process stalls, then crashes. Filling in chunks gives V8 a loop back-edge between them,
  * where both limits are enforced. Small fills, the common case, call the builtin once, unchanged.
  */
-import { MathMax, MathMin, MathTrunc, ObjectCtor, ReflectApply } from '../../primordials.ts';
+import { MathMin, MathTrunc, ObjectCtor, ReflectApply } from '../../primordials.ts';
+import { relativeIndex } from './indices.ts';
 
 /** Elements per builtin call: ~1 ms of work on a dictionary-backed array. */
 const CHUNK = 1 << 14;
 
 const builtinFill = Array.prototype.fill;
-
-function integer(value: unknown, fallback: number, length: number): number {
-  const n = value === undefined ? fallback : MathTrunc(+(value as number)) || 0;
-  return n < 0 ? MathMax(length + n, 0) : MathMin(n, length);
-}
 
 export function fill(this: unknown, value: unknown, start?: unknown, end?: unknown): unknown {
   if (this === null || this === undefined) return ReflectApply(builtinFill, this, [value, start, end]);
@@ -25,8 +21,8 @@ export function fill(this: unknown, value: unknown, start?: unknown, end?: unkno
   // Spec order (ECMA-262 Array.prototype.fill): length, then start, then end, each converted once.
   const rawLength = +(target.length as unknown as number);
   const length = rawLength > 0 ? MathMin(MathTrunc(rawLength), 2 ** 53 - 1) : 0;
-  const from = integer(start, 0, length);
-  const to = integer(end, length, length);
+  const from = relativeIndex(start, 0, length);
+  const to = relativeIndex(end, length, length);
   for (let at = from; at < to; at += CHUNK) ReflectApply(builtinFill, target, [value, at, MathMin(at + CHUNK, to)]);
   return target;
 }

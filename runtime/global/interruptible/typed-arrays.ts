@@ -17,7 +17,6 @@ import {
   ArrayPrototypeSort,
   MathMax,
   MathMin,
-  MathTrunc,
   NumberIsNaN,
   ObjectIs,
   ReflectApply,
@@ -30,6 +29,7 @@ import {
   globalThisRef,
 } from '../../primordials.ts';
 import { genericMethod } from './generic.ts';
+import { relativeIndex, toIntegerOrInfinity } from './indices.ts';
 import { HUGE } from './huge.ts';
 import type { Builtin } from './builtin.ts';
 
@@ -127,12 +127,6 @@ export function toLocaleString(this: unknown): unknown {
   return longLength(this) === -1 ? ReflectApply(builtinToLocaleString, this, arguments) : genericMethod('toLocaleString')(this, arguments);
 }
 
-/** ToIntegerOrInfinity, then relative to `length` and clamped to 0..length (the spec's relative index). */
-function relativeIndex(value: unknown, fallback: number, length: number): number {
-  const n = value === undefined ? fallback : MathTrunc(+(value as number)) || 0;
-  return n < 0 ? MathMax(length + n, 0) : MathMin(n, length);
-}
-
 const numberScratch = new Float64Array(1);
 const bigintScratch = new BigInt64Array(1);
 
@@ -194,7 +188,7 @@ function presentNow(view: unknown, length: number): number {
 export function indexOf(this: unknown, search: unknown, fromIndex: unknown): unknown {
   const length = longLength(this);
   if (length === -1) return ReflectApply(builtinIndexOf, this, arguments);
-  const n = MathTrunc(+(fromIndex as number)) || 0;
+  const n = toIntegerOrInfinity(fromIndex);
   if (n === Infinity) return -1;
   const present = presentNow(this, length);
   for (let at = n < 0 ? MathMax(length + n, 0) : n; at < present; at += HUGE) {
@@ -207,7 +201,7 @@ export function indexOf(this: unknown, search: unknown, fromIndex: unknown): unk
 export function lastIndexOf(this: unknown, search: unknown, fromIndex: unknown): unknown {
   const length = longLength(this);
   if (length === -1) return ReflectApply(builtinLastIndexOf, this, arguments);
-  const n = arguments.length > 1 ? MathTrunc(+(fromIndex as number)) || 0 : length - 1;
+  const n = arguments.length > 1 ? toIntegerOrInfinity(fromIndex) : length - 1;
   if (n === -Infinity) return -1;
   const present = presentNow(this, length);
   for (let end = MathMin(n >= 0 ? MathMin(n, length - 1) : length + n, present - 1) + 1; end > 0; end -= HUGE) {
@@ -221,7 +215,7 @@ export function lastIndexOf(this: unknown, search: unknown, fromIndex: unknown):
 export function includes(this: unknown, search: unknown, fromIndex: unknown): unknown {
   const length = longLength(this);
   if (length === -1) return ReflectApply(builtinIncludes, this, arguments);
-  const n = MathTrunc(+(fromIndex as number)) || 0;
+  const n = toIntegerOrInfinity(fromIndex);
   if (n === Infinity) return false;
   const first = n < 0 ? MathMax(length + n, 0) : n;
   const present = presentNow(this, length);

@@ -11,7 +11,7 @@
  *
  * Both only ever get bytes the runtime owns (copies), and hand out Uint8Arrays over buffers of their own.
  */
-import { CONFIGURABLE, defineValue, TypeErrorCtor, WRITABLE, ObjectSetPrototypeOf, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeGetByteOffset, TypedArrayPrototypeGetLength, ArrayBufferPrototypeGetByteLength, Uint8ArrayCtor } from '../primordials.ts';
+import { CONFIGURABLE, defineValue, MathMin, TypeErrorCtor, WRITABLE, ObjectSetPrototypeOf, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetByteLength, TypedArrayPrototypeGetByteOffset, TypedArrayPrototypeGetLength, ArrayBufferPrototypeGetByteLength, Uint8ArrayCtor } from '../primordials.ts';
 import { concatBytes } from '../encoding/concat-bytes.ts';
 import { copyBytes, subarray } from '../encoding/buffer-source.ts';
 import { loadChunk } from '../chunks.ts';
@@ -103,7 +103,7 @@ const TRAILER = 2;
 const DONE = 3;
 
 /** What went wrong, for node:zlib's errors: the header, the data, a checksum, gzip's length, or an early end. */
-export type DecompressFailure = 'header' | 'data' | 'checksum' | 'length' | 'end';
+export type DecompressFailure = 'header' | 'data' | 'checksum' | 'length' | 'end' | 'tooLarge';
 
 /** A TypeError (the Compression Standard's), with the `reason` (and, for bad data, fflate's `detail`). */
 function fail(message: string, reason: DecompressFailure, detail?: string): never {
@@ -173,6 +173,9 @@ function zlibHeaderLength(h: Uint8Array): number {
  */
 export type Trailing = 'error' | 'ignore' | 'members';
 
+/** Compressed bytes fed at a time under an output limit (deflate's ratio is at most ~1032:1). */
+const LIMITED_PIECE = 16 * 1024;
+
 export class Decompressor {
   readonly #format: Format;
   readonly #trailing: Trailing;
@@ -185,10 +188,14 @@ export class Decompressor {
   /** The output's length modulo 2^32 (gzip). */
   #size = 0;
   readonly #out: Uint8Array<ArrayBuffer>[] = [];
+  /** The most output it may make in all (node:zlib's maxOutputLength), and how much it made. */
+  readonly #maxOutput: number;
+  #produced = 0;
 
-  constructor(format: Format, trailing: Trailing = 'error') {
+  constructor(format: Format, trailing: Trailing = 'error', maxOutput = Infinity) {
     this.#format = format;
     this.#trailing = trailing;
+    this.#maxOutput = maxOutput;
     this.#startMember();
   }
 
@@ -203,6 +210,9 @@ export class Decompressor {
     ObjectSetPrototypeOf(options, null);
     this.#inflater = new (loadFflate().Inflate)(options, (data: Uint8Array) => {
       if (TypedArrayPrototypeGetLength(data) === 0) return;
+      // Stopped as the output passes the limit, not once all of it is made (a bomb inflates to gigabytes).
+      this.#produced += TypedArrayPrototypeGetLength(data);
+      if (this.#produced > this.#maxOutput) fail(`the output is larger than ${this.#maxOutput} bytes`, 'tooLarge');
       if (this.#format === 'gzip') {
         this.#check = crc32(this.#check, data);
         this.#size = (this.#size + TypedArrayPrototypeGetLength(data)) >>> 0;
@@ -229,8 +239,13 @@ export class Decompressor {
         if (TypedArrayPrototypeGetLength(data) === 0) return this.#take();
         const inflater = this.#inflater!;
         try {
-          inflater.push(data, false);
+          // Under an output limit, fed in pieces: fflate inflates all it is given before it hands any of
+          // it out, and 255 KB of a bomb made 256 MiB at once. A piece inflates to ~16 MB at most.
+          const length = TypedArrayPrototypeGetLength(data);
+          const piece = this.#maxOutput === Infinity ? length : LIMITED_PIECE;
+          for (let at = 0; at < length; at += piece) inflater.push(at === 0 && piece >= length ? data : subarray(data, at, MathMin(at + piece, length)), false);
         } catch (error) {
+          if (this.#produced > this.#maxOutput) throw error;
           fail(`invalid compressed data (${(error as Error).message})`, 'data', (error as Error).message);
         }
         // The final block has ended: what follows it is the trailer (or trailing data).

@@ -39,7 +39,7 @@ interface TransformClass {
 
 export interface ZlibPlatform {
   Compressor: new (format: Format, level?: number) => Codec;
-  Decompressor: new (format: Format, trailing?: Trailing) => Codec;
+  Decompressor: new (format: Format, trailing?: Trailing, maxOutput?: number) => Codec;
   crc32(crc: number, bytes: Uint8Array): number;
   Buffer: BufferClass;
   Transform: TransformClass;
@@ -128,10 +128,11 @@ export function makeZlib(platform: ZlibPlatform): Record<string, unknown> {
   const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
   /** A codec for `kind`; unzip's is chosen by the first two bytes, so it is made on the first push. */
-  function codecFor(kind: Kind, options: Options): Codec {
+  /** `limit`: the most a decompression may output (the convenience methods' maxOutputLength; streams have none, as in Node). */
+  function codecFor(kind: Kind, options: Options, limit = Infinity): Codec {
     const { compress, format } = KINDS[kind];
     if (compress) return new platform.Compressor(format!, options.level);
-    if (format !== null) return new platform.Decompressor(format, format === 'gzip' ? 'members' : 'ignore');
+    if (format !== null) return new platform.Decompressor(format, format === 'gzip' ? 'members' : 'ignore', limit);
     let chosen: Codec | null = null;
     let start: Uint8Array = new Uint8Array(0);
     return {
@@ -140,28 +141,32 @@ export function makeZlib(platform: ZlibPlatform): Record<string, unknown> {
         start = start.length === 0 ? bytes : Buffer.concat([start, bytes]);
         if (start.length < 2) return [];
         const gzip = start[0] === 0x1f && start[1] === 0x8b;
-        chosen = new platform.Decompressor(gzip ? 'gzip' : 'deflate', gzip ? 'members' : 'ignore');
+        chosen = new platform.Decompressor(gzip ? 'gzip' : 'deflate', gzip ? 'members' : 'ignore', limit);
         return chosen.push(start);
       },
       finish() {
         // Too short to tell: what Node's unzip says of it.
-        return chosen === null ? new platform.Decompressor('deflate', 'ignore').finish() : chosen.finish();
+        return chosen === null ? new platform.Decompressor('deflate', 'ignore', limit).finish() : chosen.finish();
       },
     };
+  }
+
+  function tooLarge(checked: Options): Error {
+    return nodeError(RangeError, 'ERR_BUFFER_TOO_LARGE', `Cannot create a Buffer larger than ${checked.maxOutputLength} bytes`);
   }
 
   /** The whole of `bytes` through `kind`'s codec, as one Buffer. */
   function run(kind: Kind, bytes: Uint8Array, checked: Options): Uint8Array {
     let chunks: Uint8Array[];
     try {
-      const codec = codecFor(kind, checked);
+      const codec = codecFor(kind, checked, checked.maxOutputLength);
       chunks = [...codec.push(bytes), ...codec.finish()];
     } catch (error) {
-      throw zlibError(error);
+      throw (error as { reason?: string } | null)?.reason === 'tooLarge' ? tooLarge(checked) : zlibError(error);
     }
     let total = 0;
     for (const chunk of chunks) total += chunk.byteLength;
-    if (total > checked.maxOutputLength) throw nodeError(RangeError, 'ERR_BUFFER_TOO_LARGE', `Cannot create a Buffer larger than ${checked.maxOutputLength} bytes`);
+    if (total > checked.maxOutputLength) throw tooLarge(checked);
     return chunks.length === 1 ? asBuffer(chunks[0]!) : Buffer.concat(chunks, total);
   }
 

@@ -590,7 +590,10 @@ t.test("node:diagnostics_channel gives what Node's gives", async (t) => {
 
 t.test("node:zlib: what it compresses Node decompresses, and the other way; Node's errors; callbacks and streams", async (t) => {
   const zlib = await import('node:zlib');
-  const source = `import zlib, { gzipSync, gunzipSync, deflateSync, inflateSync, deflateRawSync, inflateRawSync, unzipSync, crc32, constants, createGzip, createGunzip } from 'node:zlib';
+  // 256 MiB of zeros: ~255 KB gzipped, twice the worker's memory inflated.
+  const bombBase64 = zlib.gzipSync(Buffer.alloc(256 * 1024 * 1024)).toString('base64');
+  const source = `const BOMB_BASE64 = '${bombBase64}';
+    import zlib, { gzipSync, gunzipSync, deflateSync, inflateSync, deflateRawSync, inflateRawSync, unzipSync, crc32, constants, createGzip, createGunzip } from 'node:zlib';
     import { Buffer } from 'node:buffer';
     import { Readable, Writable } from 'node:stream';
     import { pipeline } from 'node:stream/promises';
@@ -632,6 +635,11 @@ t.test("node:zlib: what it compresses Node decompresses, and the other way; Node
         crc: [crc32('hello'), crc32(Buffer.from(' world'), crc32('hello')), crc32('')],
         constants: [constants.Z_BEST_COMPRESSION, constants.Z_DATA_ERROR, constants.Z_BUF_ERROR],
         optionErrors: [failure(() => deflateSync('a', { level: 11 })), failure(() => deflateSync(5)), failure(() => inflateSync(deflateSync(Buffer.alloc(1000)), { maxOutputLength: 10 })), failure(() => zlib.gzip('x'))],
+        // A bomb (1 GiB of zeros, ~1 MB compressed) under a small maxOutputLength: stopped as it passes
+        // it, as Node stops, not inflated whole (past the isolate's memory limit) and refused after.
+        bomb: (() => { const packed = bytes(BOMB_BASE64); const started = Date.now(); return [...failure(() => gunzipSync(packed, { maxOutputLength: 1000 })), Date.now() - started < 2000] })(),
+        // Under a limit it does not reach, a body of many pieces (fed 16 KiB of input at a time) comes out whole.
+        limitedWhole: (() => { const big = Buffer.alloc(200000); let x = 7; for (let i = 0; i < big.length; i++) big[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24; return [gunzipSync(gzipSync(big), { maxOutputLength: 200000 }).equals(big), failure(() => inflateSync(deflateSync(big), { maxOutputLength: 199999 }))[0]] })(),
         classes: [createGzip() instanceof zlib.Gzip, typeof zlib.Unzip, zlib.InflateRaw.name],
       });
     } };`;
@@ -701,6 +709,8 @@ t.test("node:zlib: what it compresses Node decompresses, and the other way; Node
       ['ERR_BUFFER_TOO_LARGE', null, 'Cannot create a Buffer larger than 10 bytes'],
       ['ERR_INVALID_ARG_TYPE', null, 'The "callback" argument must be of type function. Received undefined'],
     ],
+    bomb: ['ERR_BUFFER_TOO_LARGE', null, 'Cannot create a Buffer larger than 1000 bytes', true],
+    limitedWhole: [true, 'ERR_BUFFER_TOO_LARGE'],
     classes: [true, 'function', 'InflateRaw'],
   });
 });

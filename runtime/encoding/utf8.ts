@@ -3,7 +3,6 @@
  * TextDecoder, bodies and the URL parser; V8 offers none of this in a bare context.
  */
 import {
-  ArrayBufferPrototypeSlice,
   ReflectApply,
   StringFromCharCode,
   StringPrototypeCharCodeAt,
@@ -15,7 +14,7 @@ import {
   Uint8ArrayCtor,
 } from '../primordials.ts';
 import { hostDecodeUtf8 } from '../bridge.ts';
-import { subarray } from './buffer-source.ts';
+import { copyBytes, subarray } from './buffer-source.ts';
 import { concatBytes } from './concat-bytes.ts';
 
 /** How many UTF-8 bytes `input` takes; lone surrogates count as U+FFFD (3 bytes). */
@@ -258,7 +257,9 @@ export class Utf8Decoder {
       if (end >= length) end = length;
       // Not inside a sequence: back over up to 3 continuation bytes (any more are malformed either way).
       else for (let back = 0; back < 3 && (bytes[end]! & 0xc0) === 0x80; back++) end--;
-      const piece = native !== null ? native(new Uint8ArrayCtor(buffer, offset + start, end - start)) : hostDecodeUtf8(ArrayBufferPrototypeSlice(buffer, offset + start, offset + end), fatal);
+      const view = new Uint8ArrayCtor(buffer, offset + start, end - start);
+      // The host takes a copy of its own, made through a view: ArrayBuffer.prototype.slice refuses a SharedArrayBuffer.
+      const piece = native !== null ? native(view) : hostDecodeUtf8(TypedArrayPrototypeGetBuffer(copyBytes(view)) as ArrayBuffer, fatal);
       if (piece === null) return this.#fail();
       out += piece;
       start = end;

@@ -225,6 +225,19 @@ t.test('with the addon, long inputs are decoded by V8 in the isolate, with the s
   t.equal(hostCalls, 1, 'only the fatal decode asked the host');
 });
 
+t.test('TextDecoder over a SharedArrayBuffer decodes long inputs too, fatal or not, with the addon or not', async (t) => {
+  const native = await Evaluator.create({ natives: true });
+  t.teardown(() => native.dispose());
+  const source = `
+    const shared = new Uint8Array(new SharedArrayBuffer(5000));
+    for (let i = 0; i < shared.length; i++) shared[i] = 0x61 + (i % 26);
+    const view = new Uint8Array(shared.buffer, 10, 4000);
+    return [new TextDecoder().decode(view).length, new TextDecoder('utf-8', { fatal: true }).decode(view).slice(0, 3), new TextDecoder('utf-8', { fatal: true }).decode(view).length];
+  `;
+  t.same(ev.run(source), [4000, 'klm', 4000], 'through the host');
+  t.same(native.run(source), [4000, 'klm', 4000], 'and through the addon');
+});
+
 t.test('with the addon, strings are encoded by V8, with the same bytes as the runtime’s own encoder', async (t) => {
   const native = await Evaluator.create({ natives: true });
   t.teardown(() => native.dispose());

@@ -207,7 +207,10 @@ class LiveIsolate {
   readonly tenant: TenantIsolate;
   readonly worker: string;
   readonly invocations = new Set<Invocation>();
-  readonly timers = new Map<number, { handle: TimerHandle; invocation: Invocation }>();
+  /** Its invocations' timers by id; `due`: when it was due (performance.now(), ms). */
+  readonly timers = new Map<number, { handle: TimerHandle; invocation: Invocation; due: number }>();
+  /** Its 0 ms timers not yet run, in the order they were set (see #fireTimer). */
+  readonly dueNow = new Set<number>();
   /** The invocation whose slice is running, to attribute timers and logs. */
   current: Invocation | null = null;
   /** Console lines written outside any invocation (top-level code), capped as one invocation's. */
@@ -269,6 +272,7 @@ class LiveIsolate {
   dispose(): void {
     for (const timer of this.timers.values()) clearTimer(timer.handle);
     this.timers.clear();
+    this.dueNow.clear();
     this.tenant.dispose();
   }
 }
@@ -855,7 +859,8 @@ export class Executor {
         // setTimeout(fn, 0) cost a request ~2.3 ms of latency. An immediate runs at the end of this turn.
         const fire = () => this.#fireTimer(live, timerId);
         const handle = delay === 0 ? setImmediate(fire) : setTimeout(fire, delay);
-        live.timers.set(timerId, { handle, invocation });
+        live.timers.set(timerId, { handle, invocation, due: performance.now() + delay });
+        if (delay === 0) live.dueNow.add(timerId);
         invocation.timers.add(timerId);
         return;
       }
@@ -864,6 +869,7 @@ export class Executor {
         if (!timer) return;
         clearTimer(timer.handle);
         live.timers.delete(args[0] as number);
+        live.dueNow.delete(args[0] as number);
         timer.invocation.timers.delete(args[0] as number);
         return;
       }
@@ -1108,9 +1114,24 @@ export class Executor {
   }
 
   #fireTimer(live: LiveIsolate, timerId: number): void {
-    const timer = live.timers.get(timerId);
+    let timer = live.timers.get(timerId);
     if (!timer) return;
+    // Timers run in the order they were due. A 0 ms timer is an immediate, which runs at the end of the
+    // event loop's turn, except one set during that end itself (a batch of requests runs there): it waits
+    // for the next turn's end, after the timeouts already due then, which ran first, out of order.
+    if (!live.dueNow.has(timerId)) {
+      for (const id of live.dueNow) {
+        const due = live.timers.get(id);
+        if (due && due.due > timer.due) break;
+        if (due) clearTimer(due.handle);
+        this.#fireTimer(live, id);
+      }
+      // Cleared by one of them.
+      timer = live.timers.get(timerId);
+      if (!timer) return;
+    }
     live.timers.delete(timerId);
+    live.dueNow.delete(timerId);
     timer.invocation.timers.delete(timerId);
     if (timer.invocation.ended || live.tenant.disposed) return;
     this.#slice(live, timer.invocation, ['timer', timerId]);
@@ -1133,6 +1154,7 @@ export class Executor {
       const timer = live.timers.get(timerId);
       if (timer) clearTimer(timer.handle);
       live.timers.delete(timerId);
+      live.dueNow.delete(timerId);
     }
     invocation.timers.clear();
     invocation.subrequests?.abort();

@@ -113,7 +113,10 @@ const cases: HostileCase[] = [
       ...EXCEEDED,
       check(t, _reply, record) {
         const cpuMs = (record?.cpuUs as number) / 1000;
-        t.ok(cpuMs < 300, `${method} stopped after ${cpuMs.toFixed(0)} ms of CPU at a 50 ms limit`);
+        // Usually 60-90 ms. A collection of the isolate's heap (the split's 2^26-element array: ~0.5 GB)
+        // cannot be stopped and is the tenant's CPU: 394 ms once in a CI run. The builtins took 1.5 s
+        // (split) to 34 s.
+        t.ok(cpuMs < 800, `${method} stopped after ${cpuMs.toFixed(0)} ms of CPU at a 50 ms limit`);
       },
     }),
   ),

@@ -188,10 +188,8 @@ function presentNow(view: unknown, length: number): number {
 export function indexOf(this: unknown, search: unknown, fromIndex: unknown): unknown {
   const length = longLength(this);
   if (length === -1) return ReflectApply(builtinIndexOf, this, arguments);
-  const n = toIntegerOrInfinity(fromIndex);
-  if (n === Infinity) return -1;
   const present = presentNow(this, length);
-  for (let at = n < 0 ? MathMax(length + n, 0) : n; at < present; at += HUGE) {
+  for (let at = relativeIndex(fromIndex, 0, length); at < present; at += HUGE) {
     const found = ReflectApply(builtinIndexOf, part(this, at, MathMin(HUGE, present - at)), [search]) as number;
     if (found !== -1) return at + found;
   }
@@ -215,9 +213,7 @@ export function lastIndexOf(this: unknown, search: unknown, fromIndex: unknown):
 export function includes(this: unknown, search: unknown, fromIndex: unknown): unknown {
   const length = longLength(this);
   if (length === -1) return ReflectApply(builtinIncludes, this, arguments);
-  const n = toIntegerOrInfinity(fromIndex);
-  if (n === Infinity) return false;
-  const first = n < 0 ? MathMax(length + n, 0) : n;
+  const first = relativeIndex(fromIndex, 0, length);
   const present = presentNow(this, length);
   for (let at = first; at < present; at += HUGE) {
     if (ReflectApply(builtinIncludes, part(this, at, MathMin(HUGE, present - at)), [search]) === true) return true;

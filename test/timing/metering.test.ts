@@ -33,12 +33,14 @@ t.test('a worker that burns a known amount of CPU is charged within 1 ms of it',
   }
   calibration.dispose();
   t.comment(`burned ${burned.map((c) => c.toFixed(0)).join(', ')} µs; charged ${charged.map((c) => c.toFixed(0)).join(', ')} µs`);
-  // The least of each side: on a virtual machine a thread's CPU clock runs on while the host holds its
-  // vCPU, so load only ever adds to a reading, to either side's, by up to milliseconds (seen in CI).
-  // The least reading of each is the one the host left alone; a charge that is off by a constant
-  // (the request's handling counted twice, a clock read at the wrong boundary) moves it all the same.
-  const difference = Math.min(...charged) - Math.min(...burned);
-  t.ok(Math.abs(difference) < 1000, `least charged - least burned: ${difference.toFixed(0)} µs (burned ~${median(burned).toFixed(0)} µs)`);
+  // The median of the pairs' differences: on a virtual machine a thread's CPU clock runs on while the
+  // host holds its vCPU, so load adds to a reading, to either side's, by up to milliseconds (seen in
+  // CI), now and then; a charge that is off by a constant (the request's handling counted twice, a
+  // clock read at the wrong boundary) moves every pair all the same. (The least of each side was
+  // compared before: one burn read 0.5 ms under the others in a CI run, and the difference 1.1 ms
+  // while every pair but that one was within 0.81 ms.)
+  const difference = median(charged.map((c, i) => c - burned[i]!));
+  t.ok(Math.abs(difference) < 1000, `median of charged - burned: ${difference.toFixed(0)} µs (burned ~${median(burned).toFixed(0)} µs)`);
 });
 
 t.test('waiting on timers is not charged as CPU', async (t) => {

@@ -115,9 +115,10 @@ export function createAdminApp(options: AdminOptions): Hono {
       onError: (c) => c.json(new IsolaneError('ISO_ERR_DEPLOY_TOO_LARGE', `the upload is larger than ${options.maxScriptBytes} bytes`).toJSON(), 413, { connection: 'close' }),
     }),
     async (c) => {
-      const ticket = order.ticket(c.req.param('name'));
-      const body = new Uint8Array(await c.req.arrayBuffer());
-      const result = await deploy(deployContext, ticket, c.req.param('name'), c.req.header('content-type'), body, options.maxScriptBytes);
+      const result = await order.change(c.req.param('name'), async (ticket) => {
+        const body = new Uint8Array(await c.req.arrayBuffer());
+        return deploy(deployContext, ticket, c.req.param('name'), c.req.header('content-type'), body, options.maxScriptBytes);
+      });
       return c.json(
         { worker: result.worker.name, version: result.version.id, syntax: result.syntax, routes: result.routes, versions: result.worker.versions },
         result.created ? 201 : 200,
@@ -157,31 +158,32 @@ export function createAdminApp(options: AdminOptions): Hono {
   });
 
   app.post('/v1/workers/:name/rollback', async (c) => {
-    const ticket = order.ticket(c.req.param('name'));
-    const text = await c.req.text();
-    let target: string | undefined;
-    if (text.trim() !== '') {
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new IsolaneError('ISO_ERR_BODY_INVALID', 'the body must be JSON: {"version": "<id>"} or empty for the previous version');
+    const [worker, updated] = await order.change(c.req.param('name'), async (ticket) => {
+      const text = await c.req.text();
+      let target: string | undefined;
+      if (text.trim() !== '') {
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          throw new IsolaneError('ISO_ERR_BODY_INVALID', 'the body must be JSON: {"version": "<id>"} or empty for the previous version');
+        }
+        const version = (body as { version?: unknown } | null)?.version;
+        if (version !== undefined && typeof version !== 'string') throw new IsolaneError('ISO_ERR_BODY_INVALID', '"version" must be a string');
+        target = version;
       }
-      const version = (body as { version?: unknown } | null)?.version;
-      if (version !== undefined && typeof version !== 'string') throw new IsolaneError('ISO_ERR_BODY_INVALID', '"version" must be a string');
-      target = version;
-    }
-    // The worker as it is when the rollback's turn comes, not as it was when the request arrived.
-    const [worker, updated] = await order.activate(c.req.param('name'), ticket, 'rollback', async () => {
-      const worker = await workerOr404(c.req.param('name'));
-      let version = target;
-      if (version === undefined) {
-        version = worker.versions.find((id) => id !== worker.activeVersion);
-        if (!version) throw new IsolaneError('ISO_ERR_VERSION_NOT_FOUND', `worker ${worker.name} has no previous version`);
-      } else if (!worker.versions.includes(version)) {
-        throw new IsolaneError('ISO_ERR_VERSION_NOT_FOUND', `worker ${worker.name} has no kept version ${JSON.stringify(version)}`);
-      }
-      return [worker, await store.activate(worker.name, version)] as const;
+      // The worker as it is when the rollback's turn comes, not as it was when the request arrived.
+      return order.activate(c.req.param('name'), ticket, 'rollback', async () => {
+        const worker = await workerOr404(c.req.param('name'));
+        let version = target;
+        if (version === undefined) {
+          version = worker.versions.find((id) => id !== worker.activeVersion);
+          if (!version) throw new IsolaneError('ISO_ERR_VERSION_NOT_FOUND', `worker ${worker.name} has no previous version`);
+        } else if (!worker.versions.includes(version)) {
+          throw new IsolaneError('ISO_ERR_VERSION_NOT_FOUND', `worker ${worker.name} has no kept version ${JSON.stringify(version)}`);
+        }
+        return [worker, await store.activate(worker.name, version)] as const;
+      });
     });
     return c.json({ worker: updated.name, activeVersion: updated.activeVersion, previousVersion: worker.activeVersion });
   });

@@ -9,6 +9,8 @@ import { IsolaneError } from '../errors.ts';
 
 interface WorkerOrder {
   lastTicket: number;
+  /** Changes that took a ticket and have not ended: the entry goes when none is left. */
+  open: number;
   /** The ticket of the change that took effect last. */
   liveTicket: number;
   /** The last activation step queued: the next one runs after it. */
@@ -16,14 +18,31 @@ interface WorkerOrder {
 }
 
 export class DeployOrder {
-  /** Kept for the process's life: a few dozen bytes for each worker changed since it started. */
+  /**
+   * Only workers with a change under way: kept for good, every name ever sent, a failed deploy's
+   * included, was an entry for the process's life.
+   */
   readonly #workers = new Map<string, WorkerOrder>();
 
-  /** Taken as the change arrives, before any await. */
-  ticket(worker: string): number {
+  /**
+   * Runs one change of `worker`: its ticket is taken now, before any await, and `run` calls activate
+   * with it. Whatever `run` does, the change has ended once it settles.
+   */
+  async change<T>(worker: string, run: (ticket: number) => Promise<T>): Promise<T> {
     let order = this.#workers.get(worker);
-    if (!order) this.#workers.set(worker, (order = { lastTicket: 0, liveTicket: 0, tail: Promise.resolve() }));
-    return ++order.lastTicket;
+    if (!order) this.#workers.set(worker, (order = { lastTicket: 0, open: 0, liveTicket: 0, tail: Promise.resolve() }));
+    order.open++;
+    try {
+      return await run(++order.lastTicket);
+    } finally {
+      // A later change's entry may have replaced this one only if this one was gone: it is still ours.
+      if (--order.open === 0) this.#workers.delete(worker);
+    }
+  }
+
+  /** Workers with a change under way. */
+  get changing(): number {
+    return this.#workers.size;
   }
 
   /**

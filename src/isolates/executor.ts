@@ -29,6 +29,7 @@ import { WorkerCaches } from './worker-caches.ts';
 import { DigestStreams } from './digest-streams.ts';
 import { DEFAULT_SUBREQUEST_LIMITS, Subrequests, type SubrequestInit, type SubrequestResult } from '../outbound/subrequests.ts';
 import { Agent } from 'undici';
+import { LRUCache } from 'lru-cache';
 import { hostCrypto } from './host-crypto.ts';
 import { decodeUtf8, textIfUtf8 } from './host-text.ts';
 import { StreamedUpload } from '../outbound/streamed-upload.ts';
@@ -128,6 +129,8 @@ const MAX_LOG_CHARS = 16 * 1024;
 const MAX_LOG_CHARS_PER_INVOCATION = 256 * 1024;
 /** Connections to this server's data plane for one calling worker's service-binding calls, per thread. */
 const SERVICE_CONNECTIONS_PER_WORKER = 32;
+/** Distinct `fetch_allow` lists with an egress agent kept ready. */
+const MAX_EGRESS_AGENTS = 64;
 /** The most CPU an ended invocation's cancel slice (its abort listeners) may use, and the least it gets. */
 const CANCEL_MAX_MS = 50;
 const CANCEL_MIN_MS = 1;
@@ -296,8 +299,12 @@ export class Executor {
   readonly #slowToStart = new Set<string>();
   /** Versions whose code cache has been made again after a request (TenantIsolate.recacheCode). */
   readonly #recached = new Set<string>();
-  /** One egress agent per distinct allowlist (most workers share the server-wide one). */
-  readonly #egress = new Map<string, Agent>();
+  /**
+   * One egress agent per distinct allowlist (most workers share the server-wide one), the most recently
+   * used kept: each redeploy with another `fetch_allow` made one for good. One pushed out is not closed
+   * (invocations may still hold it for their fetches): its idle connections time out and it is collected.
+   */
+  readonly #egress = new LRUCache<string, Agent>({ max: MAX_EGRESS_AGENTS });
   /** The Cache API's storage for the workers this executor runs. */
   readonly #caches = new WorkerCaches();
   readonly #kv: KvNamespaces | null;

@@ -23,9 +23,10 @@ interface Waiter {
 }
 
 /**
- * A worker's count and queue. Once made it stays (a few dozen bytes per worker that has run in this
- * process): made and dropped with each request, as before, it cost ~340 bytes of garbage a request (the
- * gate, its queue, a Map entry set and deleted), the serving thread's largest allocation of ours.
+ * A worker's count and queue. Once made it stays until the worker is deleted (a few dozen bytes per
+ * worker that has run in this process): made and dropped with each request, as before, it cost ~340
+ * bytes of garbage a request (the gate, its queue, a Map entry set and deleted), the serving thread's
+ * largest allocation of ours.
  */
 interface Gate {
   running: number;
@@ -68,6 +69,19 @@ export class Admission {
 
   running(worker: string): number {
     return this.#gates.get(worker)?.running ?? 0;
+  }
+
+  /**
+   * The worker is deleted. What it has running or waiting keeps its own gate to the end (each release
+   * holds the gate, not the name); a new worker of the same name starts with a gate of its own.
+   */
+  forget(worker: string): void {
+    this.#gates.delete(worker);
+  }
+
+  /** Workers with a gate: those that have run since they were deployed. */
+  get workers(): number {
+    return this.#gates.size;
   }
 
   #releaser(gate: Gate): () => void {

@@ -102,7 +102,8 @@ let routes: Route[] = [];
 
 let requests = 0;
 let draining = false;
-const handleRequest = createDataPlane({ live, executorFor: (version) => invocations.executorFor(version), admission: new Admission({ queueFactor: 4, maxWaitMs: 1000 }), blockedFor: (worker) => strikes.blockedFor(worker), meter, maxRequestBytes: data.maxRequestBytes, sendStallMs: data.sendStallMs, serviceToken: data.serviceToken });
+const admission = new Admission({ queueFactor: 4, maxWaitMs: 1000 });
+const handleRequest = createDataPlane({ live, executorFor: (version) => invocations.executorFor(version), admission, blockedFor: (worker) => strikes.blockedFor(worker), meter, maxRequestBytes: data.maxRequestBytes, sendStallMs: data.sendStallMs, serviceToken: data.serviceToken });
 /** Every request, counted; a draining process closes each connection after its response. */
 function dataPlane(req: IncomingMessage, res: ServerResponse): void {
   requests++;
@@ -197,6 +198,7 @@ onMessage = (message: ToServing) => {
         versions.delete(message.name);
         executor.forgetWorker(message.name);
         offload.forgetWorker(message.name);
+        admission.forget(message.name);
       }
       if (previous && previous.id !== message.version?.id) retired.push(previous.id);
       applied(message.seq);

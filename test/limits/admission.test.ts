@@ -37,3 +37,18 @@ t.test('a waiter past the wait bound is shed', async (t) => {
   hold();
   t.equal(admission.running('w'), 0);
 });
+
+t.test('a deleted worker is forgotten: what it had keeps its gate, a new worker of its name gets its own', async (t) => {
+  const admission = new Admission({ queueFactor: 4, maxWaitMs: 10_000 });
+  const events: string[] = [];
+  let release: () => void = () => {};
+  admission.enter('w', 1, { admitted: (r) => ((release = r), events.push('old runs')), shed: () => events.push('old shed') });
+  admission.enter('w', 1, { admitted: () => events.push('old waiter runs'), shed: () => events.push('old waiter shed') });
+  t.equal(admission.workers, 1);
+  admission.forget('w');
+  t.equal(admission.workers, 0, 'the gate is gone with the worker');
+  admission.enter('w', 1, { admitted: () => events.push('new runs'), shed: () => events.push('new shed') });
+  t.same(events, ['old runs', 'new runs'], "the new worker does not wait behind the deleted one's invocations");
+  release();
+  t.same(events, ['old runs', 'new runs', 'old waiter runs'], "the deleted worker's waiter still runs when its slot frees");
+});

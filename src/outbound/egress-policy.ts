@@ -60,6 +60,8 @@ export function isBlockedAddress(address: string): boolean {
 export interface EgressPolicy {
   /** May the worker connect to `address` on `port`, which `hostname` resolved to? */
   allows(hostname: string, address: string, port: number): boolean;
+  /** Does the allowlist name `hostname` (on any port)? */
+  names(hostname: string): boolean;
 }
 
 /** An allowlist entry: a host name or an IP address, optionally with a port (`name:5432`, `[::1]:8080`). */
@@ -92,7 +94,9 @@ export function egressPolicy(allowlist: readonly string[] = []): EgressPolicy {
     else onPort.add(`${entry.host} ${entry.port}`);
   }
   const listed = (host: string, port: number) => anyPort.has(host) || onPort.has(`${host} ${port}`);
+  const named = new Set([...anyPort, ...[...onPort].map((entry) => entry.slice(0, entry.lastIndexOf(' ')))]);
   return {
     allows: (hostname, address, port) => listed(hostname.toLowerCase(), port) || listed(address.toLowerCase(), port) || !isBlockedAddress(address),
+    names: (hostname) => named.has(hostname.toLowerCase()),
   };
 }

@@ -302,6 +302,19 @@ const TYPED_CASES = [
   `(() => { const a = floats(); return [a.includes(NaN), a.indexOf(NaN), a.lastIndexOf(NaN), a.includes(-0), a.indexOf(0), a.indexOf(-0), a.includes(Infinity, 4), a.includes(Infinity, -10), a.includes(undefined)] })()`,
   `(() => { const a = new BigInt64Array(n); a[n - 3] = 5n; return [a.indexOf(5n), a.includes(5n, n - 2), a.lastIndexOf(5n), a.indexOf(5)] })()`,
   `[Float64Array.prototype.fill.length, Float64Array.prototype.copyWithin.length, Float64Array.prototype.indexOf.length, Float64Array.prototype.lastIndexOf.length, Float64Array.prototype.includes.length, Float64Array.prototype.includes.name]`,
+  // set from a typed array: the builtin on HUGE elements at a time, overlapping sources as the spec's clone.
+  `(() => { const a = new Float64Array(n + 7); const r = a.set(floats(), 7); return [r, sum(a)] })()`,
+  `(() => { const a = new Uint8ClampedArray(n); a.set(floats()); return sum(a) })()`,
+  `(() => { const a = new Int16Array(n); const b = new Float32Array(floats()); a.set(b); return sum(a) })()`,
+  `(() => { const a = new BigInt64Array(n); const b = new BigUint64Array(n); for (let i = 0; i < n; i++) b[i] = 2n ** 63n + BigInt(i); a.set(b); return [a[0], a[n - 1], a[262144]].map(String) })()`,
+  `(() => { const a = new Int32Array(n); for (let i = 0; i < n; i++) a[i] = i; a.set(a.subarray(0, n - 1000), 1000); return [a[999], a[1000], a[1001], a[n - 1], a[263144]] })()`,
+  `(() => { const a = new Int32Array(n); for (let i = 0; i < n; i++) a[i] = i; a.set(a.subarray(1000)); return [a[0], a[262143], a[n - 1001], a[n - 1]] })()`,
+  `(() => { const buffer = new ArrayBuffer(4 * n); const words = new Int32Array(buffer); for (let i = 0; i < n; i++) words[i] = i * 65537; new Uint8Array(buffer).set(words.subarray(0, n - 100)); return sum(new Uint8Array(buffer)) })()`,
+  `(() => { const buffer = new ArrayBuffer(4 * n); const bytes = new Uint8Array(buffer); for (let i = 0; i < 4 * n; i++) bytes[i] = i * 7; const words = new Int32Array(buffer, 4 * 1000, n - 1000); words.set(bytes.subarray(0, n - 1000)); return sum(new Int32Array(buffer)) })()`,
+  `(() => { const buffer = new ArrayBuffer(8 * n); const a = new Float64Array(buffer, 0, n - 1); const b = new Float32Array(buffer, 4 * n, n); b.set(floats().subarray(1)); a.set(b.subarray(0, n - 1)); return sum(a) })()`,
+  `(() => { const out = []; for (const f of [() => new Float64Array(n).set(floats(), 1), () => new Float64Array(n).set(floats(), -1), () => new BigInt64Array(n).set(floats()), () => new Float64Array(n).set(new BigInt64Array(n)), () => new Float64Array(n).set(floats(), Infinity), () => Float64Array.prototype.set.call([], floats())]) { try { f(); out.push('ok') } catch (e) { out.push(e.name) } } return out })()`,
+  `(() => { const calls = []; const a = new Float64Array(n + 3); a.set(floats(), { valueOf() { calls.push('offset'); return 3 } }); return [calls, sum(a)] })()`,
+  `(() => { const a = new Float64Array(n); a.set([1, 2, 3], n - 3); a.set(new Float64Array(5), 2); return [a[1], a[2], a[n - 1], Float64Array.prototype.set.length, Float64Array.prototype.set.name] })()`,
 ];
 
 const JSON_PRELUDE = `
@@ -363,7 +376,7 @@ const WINDOW_CASES = [
 
 t.test('URI functions, escape, unescape and case mapping over 2^20 characters give the builtins’ answers', async (t) => sameAsNode(t, WINDOW_PRELUDE, WINDOW_CASES));
 
-t.test('typed arrays over 2^18 elements sort, toSorted, reverse, join, toLocaleString, fill, copyWithin, indexOf, lastIndexOf and includes as the builtins do', async (t) => sameAsNode(t, TYPED_PRELUDE, TYPED_CASES));
+t.test('typed arrays over 2^18 elements sort, toSorted, reverse, join, toLocaleString, fill, copyWithin, indexOf, lastIndexOf, includes and set as the builtins do', async (t) => sameAsNode(t, TYPED_PRELUDE, TYPED_CASES));
 
 t.test('reversing 1e8 bytes is a loop the CPU limit stops', async (t) => {
   // The builtin ran 146-192 ms of CPU (V8 swaps in one call): within the next test's loose bound, so
@@ -384,6 +397,20 @@ t.test('typed array fill, copyWithin, indexOf, lastIndexOf and includes over 25 
     const worker = await TestWorker.create(256, { natives: true });
     worker.isolate.compileScriptSync(`globalThis.doubles = new Float64Array(2.5e7)`).runSync(worker.context, { timeout: 10000 });
     const script = worker.isolate.compileScriptSync(`doubles.${call}`);
+    const started = threadCpuUs();
+    t.throws(() => script.runSync(worker.context, { timeout: 20 }), /timed out/, `${call} is stopped`);
+    const ms = (threadCpuUs() - started) / 1000;
+    t.ok(ms < 80, `${call}: stopped after ${ms.toFixed(0)} ms of CPU (timeout 20 ms)`);
+    worker.dispose();
+  }
+});
+
+t.test('typed array set from 25 million elements is stopped, overlapping sources too', async (t) => {
+  // As one builtin call each ran to its end past a 20 ms timeout: 92-154 ms of CPU (.scratch/ta-set-stop.ts).
+  for (const call of ['doubles.set(floats)', 'shorts.set(doubles)', 'doubles.set(doubles.subarray(0, 2.5e7 - 1), 1)', 'floats.set(new Float64Array(floats.buffer, 0, 1.25e7), 1.25e7)']) {
+    const worker = await TestWorker.create(512, { natives: true });
+    worker.isolate.compileScriptSync(`globalThis.doubles = new Float64Array(2.5e7); globalThis.floats = new Float32Array(2.5e7); globalThis.shorts = new Int16Array(2.5e7)`).runSync(worker.context, { timeout: 10000 });
+    const script = worker.isolate.compileScriptSync(call);
     const started = threadCpuUs();
     t.throws(() => script.runSync(worker.context, { timeout: 20 }), /timed out/, `${call} is stopped`);
     const ms = (threadCpuUs() - started) / 1000;

@@ -42,6 +42,7 @@ import {
   join as typedJoin,
   lastIndexOf as typedLastIndexOf,
   reverse as typedReverse,
+  set as typedSet,
   sort as typedSort,
   toLocaleString as typedToLocaleString,
   toSorted as typedToSorted,
@@ -119,6 +120,7 @@ export function installInterruptibleBuiltins(): void {
   replace(TypedArrayPrototype, 'indexOf', typedIndexOf, 1);
   replace(TypedArrayPrototype, 'lastIndexOf', typedLastIndexOf, 1);
   replace(TypedArrayPrototype, 'includes', typedIncludes, 1);
+  replace(TypedArrayPrototype, 'set', typedSet, 1);
   replace(ObjectCtor, 'keys', keys, 1);
   replace(ObjectCtor, 'values', values, 1);
   replace(ObjectCtor, 'entries', entries, 1);

@@ -1,7 +1,11 @@
 // https://html.spec.whatwg.org/multipage/system-state.html#the-navigator-object (the part workers have)
 import { nameClass } from './define.ts';
 
-export const USER_AGENT = 'Isolane/0.1';
+/**
+ * Workers' own: libraries tell the Workers API by it (Hono's getRuntimeKey, whose `env(c)` then reads the
+ * bindings; with another value it answered {}).
+ */
+export const USER_AGENT = 'Cloudflare-Workers';
 
 export class Navigator {
   get userAgent(): string {

@@ -16,8 +16,14 @@ import { type ReadableStream, loadStreams } from '../streams/web-streams.ts';
 /** Responses made with `encodeBody: 'manual'`. */
 const manual = new WeakSetCtor<object>();
 
+/**
+ * `init` with `encodeBody: 'manual'`, or a response so made (as workerd's constructor copies the body
+ * encoding of a Response passed as init: Hono's `c.header()` after `next()` remakes the response as
+ * `new Response(res.body, res)`, and an encoded asset was compressed a second time).
+ */
 export function markEncodeBodyManual(response: object, init: unknown): void {
-  if (typeof init === 'object' && init !== null && (init as { encodeBody?: unknown }).encodeBody === 'manual') WeakSetPrototypeAdd(manual, response);
+  if (typeof init !== 'object' || init === null) return;
+  if ((init as { encodeBody?: unknown }).encodeBody === 'manual' || WeakSetPrototypeHas(manual, init)) WeakSetPrototypeAdd(manual, response);
 }
 
 export interface OutgoingBody {

@@ -181,6 +181,7 @@ export class Response {
       redirected: false,
     } satisfies ResponseState);
     initializeResponse(stateOf(response), init, body);
+    markEncodeBodyManual(response, init);
     return response;
   }
 

@@ -148,5 +148,5 @@ t.test('the expected globals exist with Web IDL property attributes', async (t) 
     const expected = ['self', 'navigator', 'console'].includes(name) ? 'object' : lazy.includes(name) ? 'function' : name;
     t.same([shown, enumerable, configurable], [expected, false, true], name);
   }
-  t.same(w.eval(`[self === globalThis, navigator.userAgent, String(navigator)]`), [true, 'Isolane/0.1', '[object Navigator]']);
+  t.same(w.eval(`[self === globalThis, navigator.userAgent, String(navigator)]`), [true, 'Cloudflare-Workers', '[object Navigator]']);
 });

@@ -8,7 +8,7 @@
  */
 const ARENAS = '2';
 
-/** What the serving processes' environment adds to the primary's. */
-export function servingEnv(primaryEnv: NodeJS.ProcessEnv): Record<string, string> {
+/** The arena setting the serving processes' environment adds to the primary's (serving-env.ts). */
+export function mallocArenas(primaryEnv: NodeJS.ProcessEnv): Record<string, string> {
   return primaryEnv.MALLOC_ARENA_MAX === undefined ? { MALLOC_ARENA_MAX: ARENAS } : {};
 }

@@ -19,7 +19,7 @@ import { freePort } from './free-port.ts';
 import type { DueTrigger } from '../triggers/cron-scheduler.ts';
 import type { InvocationRecord, Route, Version } from '../types.ts';
 import type { FromServing, Metering, ServingProcessData, ToServing } from './protocol.ts';
-import { servingEnv } from './malloc-arenas.ts';
+import { servingEnv } from './serving-env.ts';
 import { servingExecArgv } from './young-generation.ts';
 
 interface ServingProcess {

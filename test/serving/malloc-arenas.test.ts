@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { servingEnv } from '../../src/serving/malloc-arenas.ts';
+import { mallocArenas } from '../../src/serving/malloc-arenas.ts';
 import { admin, startServer } from '../helpers/server.ts';
 
 /** MALLOC_ARENA_MAX of each serving process of `server`, from /proc. */
@@ -16,9 +16,9 @@ async function arenasOfServingProcesses(server: Awaited<ReturnType<typeof startS
   });
 }
 
-t.test('the environment a serving process adds', async (t) => {
-  t.same(servingEnv({ PATH: '/bin' }), { MALLOC_ARENA_MAX: '2' });
-  t.same(servingEnv({ MALLOC_ARENA_MAX: '8' }), {}, "the operator's own is kept");
+t.test('the arena setting a serving process adds', async (t) => {
+  t.same(mallocArenas({ PATH: '/bin' }), { MALLOC_ARENA_MAX: '2' });
+  t.same(mallocArenas({ MALLOC_ARENA_MAX: '8' }), {}, "the operator's own is kept");
 });
 
 t.test('every serving process starts with two arenas', { skip: process.platform !== 'linux' || process.env.MALLOC_ARENA_MAX !== undefined }, async (t) => {

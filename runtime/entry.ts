@@ -39,7 +39,7 @@ import { resumeBody, resumeFetchBody } from './streams/send-body.ts';
 import { chunkLoaded } from './chunks.ts';
 import { enterFreshAsyncContext, leaveAsyncContext } from './async-context.ts';
 import { forgetBatch, runBatch } from './batch.ts';
-import { answer, cancelInvocation, fail, handled, settle, startInvocation, type Invocation } from './invocation.ts';
+import { answer, cancelInvocation, clientGone, fail, handled, settle, startInvocation, type Invocation } from './invocation.ts';
 import { createScheduledController, createScheduledEvent } from './events/scheduled-event.ts';
 import { wsClosed, wsMessage } from './workers/websocket.ts';
 import { createKvNamespace } from './workers/kv.ts';
@@ -286,6 +286,8 @@ function dispatchEntry(op: string, a?: unknown, b?: unknown, c?: unknown, d?: un
       return fireTimer(a as number);
     case 'cancel':
       return cancelInvocation(a as number);
+    case 'clientGone':
+      return clientGone(a as number);
     case 'wsMessage':
       return wsMessage(a as number, b as string | ArrayBuffer);
     case 'wsClosed':

@@ -197,8 +197,13 @@ export interface Dispatch {
   (op: 'pull', id: number): void;
   /** Host timer `timerId` fired: run its callback (re-arming intervals with setTimer). */
   (op: 'timer', timerId: number): void;
-  /** The host gave up on invocation `id` (client gone, wall limit): drop its state, ignore its late answers. */
+  /** The host gave up on invocation `id` (a limit, the process draining): drop its state, ignore its late answers. */
   (op: 'cancel', id: number): void;
+  /**
+   * Invocation `id`'s client went away before the response was complete: cancel the response, keep its
+   * waitUntil() work, host('done') once that has settled.
+   */
+  (op: 'clientGone', id: number): void;
   /**
    * Outbound fetch `fetchId` answered: `meta` is [statusText, final url, '1' if redirected else '']. `body` is
    * the whole body (its text when it is UTF-8, as for 'request'), none, or 'stream': its chunks come with

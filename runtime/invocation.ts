@@ -12,7 +12,7 @@ import { invocationOver } from './batch.ts';
 import { DOMException } from './global/dom-exception.ts';
 import { abortIncomingRequest, type Request } from './http/request.ts';
 import { forgetBody } from './streams/host-body.ts';
-import { forgetPausedBody, sendBody } from './streams/send-body.ts';
+import { cancelSentBody, sendBody } from './streams/send-body.ts';
 import { logUncaught } from './global/console.ts';
 import { errorMessage, errorStack, inspect, isError } from './global/inspect.ts';
 import { responseForHost } from './http/response.ts';
@@ -29,6 +29,8 @@ export interface Invocation {
   pending: number;
   /** 'done' was sent, or the host cancelled: send nothing more. */
   over: boolean;
+  /** The client went away: the response is cancelled, waitUntil() work goes on. */
+  clientGone: boolean;
   /** The incoming request, once made: its signal aborts if the host cancels. */
   request: Request | null;
   /** A whole response waiting for the end of this microtask turn, to go out with 'done' if it is over by then. */
@@ -40,7 +42,7 @@ const live: Record<number, Invocation> = ObjectCreate(null);
 export function startInvocation(id: number): Invocation {
   // No AsyncLocalStorage frame carries over from the invocation before.
   clearAsyncContext();
-  const invocation: Invocation = { id, answered: false, streaming: false, pending: 0, over: false, request: null, unsent: false };
+  const invocation: Invocation = { id, answered: false, streaming: false, pending: 0, over: false, clientGone: false, request: null, unsent: false };
   live[id] = invocation;
   return invocation;
 }
@@ -51,10 +53,32 @@ export function cancelInvocation(id: number): void {
   if (invocation === undefined) return;
   invocation.over = true;
   delete live[id];
+  const reason = new DOMException('The request was cancelled: the client went away or a limit was reached.', 'AbortError');
   forgetBody(id);
-  forgetPausedBody(id);
+  cancelSentBody(id, reason);
   forgetWebSocket(id);
-  if (invocation.request !== null) abortIncomingRequest(invocation.request, new DOMException('The request was cancelled: the client went away or a limit was reached.', 'AbortError'));
+  if (invocation.request !== null) abortIncomingRequest(invocation.request, reason);
+}
+
+/**
+ * dispatch('clientGone', id): the client went away before the response was complete. As on Workers, the
+ * response is cancelled: nothing more is sent, the request's signal aborts, and a body stream being sent
+ * is cancelled, so its source's cancel() runs (it was left unread before). waitUntil() work goes on; the
+ * invocation is over once it has settled, at once with none.
+ */
+export function clientGone(id: number): void {
+  const invocation = live[id];
+  if (invocation === undefined || invocation.clientGone) return;
+  invocation.clientGone = true;
+  invocation.answered = true;
+  const reason = new DOMException('The client went away before the response was complete.', 'AbortError');
+  forgetBody(id);
+  if (invocation.streaming) {
+    invocation.streaming = false;
+    cancelSentBody(id, reason);
+  }
+  if (invocation.request !== null) abortIncomingRequest(invocation.request, reason);
+  finishIfIdle(invocation);
 }
 
 /**
@@ -105,9 +129,9 @@ export function answer(invocation: Invocation, value: unknown): void {
   invocation.answered = true;
   invocation.streaming = true;
   hostRespondStream(invocation.id, response.status, response.headers, response.statusText);
-  sendBody(invocation.id, stream, () => invocation.over, (error) => {
+  sendBody(invocation.id, stream, () => invocation.over || invocation.clientGone, (error) => {
     invocation.streaming = false;
-    if (invocation.over) return;
+    if (invocation.over || invocation.clientGone) return;
     if (error !== null) reportStreamError(invocation, error);
     finishIfIdle(invocation);
   });

@@ -16,7 +16,7 @@ import {
   TypedArrayPrototypeGetByteLength,
   TypedArrayPrototypeGetSymbolToStringTag,
 } from '../primordials.ts';
-import { type ReadableStream, loadStreams } from './web-streams.ts';
+import { type ReadableStream, type Streams, loadStreams } from './web-streams.ts';
 
 /** Where the chunks go. */
 interface Sink {
@@ -29,6 +29,9 @@ interface Sink {
 
 /** Reading paused by the host, by sink key: dispatch('pull' | 'fetchPull') resumes it. */
 const paused: Record<string, (() => void) | undefined> = ObjectCreate(null);
+
+/** The reader of each response body being sent, by sink key, for cancelSentBody. */
+const readers: Record<string, ReturnType<Streams['getReader']> | undefined> = ObjectCreate(null);
 
 /**
  * Sends `stream` as invocation `id`'s response body, then host('endBody'). `stopped` is asked before each
@@ -47,8 +50,10 @@ export function sendFetchBody(fetchId: number, stream: ReadableStream<unknown>, 
 function send(sink: Sink, stream: ReadableStream<unknown>, stopped: () => boolean, finished: (error: unknown) => void): void {
   const streams = loadStreams();
   const reader = streams.getReader(stream);
+  readers[sink.key] = reader;
   const step = (): void => {
     if (stopped()) {
+      delete readers[sink.key];
       PromisePrototypeThen(streams.cancel(reader), undefined, () => {});
       return;
     }
@@ -56,16 +61,19 @@ function send(sink: Sink, stream: ReadableStream<unknown>, stopped: () => boolea
       streams.read(reader),
       (result) => {
         if (stopped()) {
+          delete readers[sink.key];
           PromisePrototypeThen(streams.cancel(reader), undefined, () => {});
           return;
         }
         if (result.done) {
+          delete readers[sink.key];
           sink.end();
           finished(null);
           return;
         }
         const bytes = chunkBytes(result.value);
         if (bytes === null) {
+          delete readers[sink.key];
           const error = new TypeError('The body stream produced a chunk that is not a Uint8Array.');
           PromisePrototypeThen(streams.cancel(reader, error), undefined, () => {});
           finished(error);
@@ -79,7 +87,10 @@ function send(sink: Sink, stream: ReadableStream<unknown>, stopped: () => boolea
         if (wantsMore) step();
         else paused[sink.key] = step;
       },
-      finished,
+      (error: unknown) => {
+        delete readers[sink.key];
+        finished(error);
+      },
     );
   };
   step();
@@ -114,7 +125,15 @@ export function resumeFetchBody(fetchId: number): void {
   resume(`f${fetchId}`);
 }
 
-/** The invocation is over: a paused body is never resumed (its stream is left to the garbage collector). */
-export function forgetPausedBody(id: number): void {
-  delete paused[`r${id}`];
+/**
+ * Invocation `id` is cancelled, or its client went away: its response body stream is cancelled with
+ * `reason` now, whether a read waits on its source or the host had paused it, and nothing more of it is
+ * sent. (A paused body used to be left unread: its source's cancel() never ran.)
+ */
+export function cancelSentBody(id: number, reason: unknown): void {
+  const key = `r${id}`;
+  const reader = readers[key];
+  delete paused[key];
+  delete readers[key];
+  if (reader !== undefined) PromisePrototypeThen(loadStreams().cancel(reader, reason), undefined, () => {});
 }

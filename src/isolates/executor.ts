@@ -129,6 +129,8 @@ const MAX_LOG_CHARS = 16 * 1024;
 const MAX_LOG_CHARS_PER_INVOCATION = 256 * 1024;
 /** Connections to this server's data plane for one calling worker's service-binding calls, per thread. */
 const SERVICE_CONNECTIONS_PER_WORKER = 32;
+/** What a cancel says when the client went away (data-plane.ts), rather than a limit. */
+const CLIENT_GONE: ReadonlySet<Outcome> = new Set<Outcome>(['canceled', 'responseStreamDisconnected']);
 /** Distinct `fetch_allow` lists with an egress agent kept ready. */
 const MAX_EGRESS_AGENTS = 64;
 /** The most CPU an ended invocation's cancel slice (its abort listeners) may use, and the least it gets. */
@@ -373,7 +375,8 @@ export class Executor {
         return;
       case 'cancel': {
         const entry = this.#invocations.get(message.id);
-        if (entry) this.#end(entry.live, entry.invocation, message.outcome);
+        if (entry && CLIENT_GONE.has(message.outcome)) this.#clientGone(entry.live, entry.invocation, message.outcome);
+        else if (entry) this.#end(entry.live, entry.invocation, message.outcome);
         else if (this.#waitingForSpare.delete(message.id)) this.#notStarted(message.id, message.outcome);
         return;
       }
@@ -1151,6 +1154,24 @@ export class Executor {
     live.inflight--;
     // As when an invocation ends: a retired isolate goes with the last one on it.
     if (live.retiring && live.inflight === 0) live.dispose();
+  }
+
+  /**
+   * The client went away before the response was complete. As on Workers, the response is cancelled and
+   * waitUntil() work goes on, within the wall-time limit: the runtime aborts the request's signal, cancels
+   * a body stream being sent (its source's cancel() runs) and says 'done' once that work has settled, at
+   * once with none. The record keeps the client's outcome. Before, the invocation ended here, its
+   * waitUntil() work with it (a log or an analytics write after a client left was lost).
+   */
+  #clientGone(live: LiveIsolate, invocation: Invocation, outcome: Outcome): void {
+    // Not entered yet (queued for the turn's batch): nothing of it ran, nothing waits.
+    if (invocation.queued !== null || live.tenant.disposed) {
+      this.#end(live, invocation, outcome);
+      return;
+    }
+    invocation.failure ??= outcome;
+    invocation.responded = true;
+    this.#slice(live, invocation, ['clientGone', invocation.id]);
   }
 
   #end(live: LiveIsolate, invocation: Invocation, outcome: Outcome): void {

@@ -48,7 +48,11 @@ export interface InvokeMessage {
   deadline: number;
   request: RequestData | ScheduledEventData;
 }
-/** The client went away (or sent too much): end the invocation with `outcome`. */
+/**
+ * The client went away (`canceled` before the response began, `responseStreamDisconnected` during it)
+ * or sent too much: end the invocation with `outcome`. A client gone ends only the response: as on
+ * Workers, waitUntil() work goes on.
+ */
 export interface CancelMessage { t: 'cancel'; id: number; outcome: Outcome }
 /** The next chunk of a streamed request body, after a PullBodyMessage; null: the body ended. */
 export interface RequestBodyMessage { t: 'requestBody'; id: number; chunk: ArrayBuffer | null }

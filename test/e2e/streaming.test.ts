@@ -111,6 +111,7 @@ t.test('backpressure: a client that does not read holds the worker back, not the
             chunks++;
             controller.enqueue(new Uint8Array(256 * 1024));
           },
+          cancel(reason) { console.log('firehose cancelled: ' + reason.name) },
         }, { highWaterMark: 0 }));
       },
     }`,
@@ -128,6 +129,59 @@ t.test('backpressure: a client that does not read holds the worker back, not the
   t.ok((record.cpuUs as number) < 500_000, `the waiting worker used ${record.cpuUs} µs of CPU`);
   const log = await server.record((l) => l.type === 'console' && String(l.message).startsWith('aborted after'));
   t.match(log.message, /aborted after \d+ chunks/, "the request's signal aborted when the client went away");
+  const cancelled = await server.record((l) => l.type === 'console' && String(l.message).startsWith('firehose cancelled'));
+  t.equal(cancelled.message, 'firehose cancelled: AbortError', "the paused body's source was cancelled, as a stream piped to a closed destination is");
+});
+
+t.test('a client that goes away mid-stream cancels the body stream: its source stops being read', async (t) => {
+  await deploy(
+    'tick-cancel',
+    `export default {
+      fetch() {
+        let n = 0;
+        return new Response(new ReadableStream({
+          async pull(controller) {
+            await scheduler.wait(20);
+            controller.enqueue(new TextEncoder().encode('tick ' + n++ + '\\n'));
+          },
+          cancel(reason) { console.log('tick-cancel cancelled after ' + n + ' ticks: ' + reason.name) },
+        }));
+      },
+    }`,
+  );
+  const socket = await rawConnection();
+  socket.write('GET / HTTP/1.1\r\nhost: tick-cancel.localhost\r\n\r\n');
+  let received = '';
+  await new Promise<void>((resolve) => socket.on('data', (data: Buffer) => (received += data.toString()).includes('tick 2') && resolve()));
+  socket.destroy();
+  const record = await recordOf(server, 'tick-cancel');
+  t.equal(record.outcome, 'responseStreamDisconnected');
+  const cancelled = await server.record((l) => l.type === 'console' && String(l.message).startsWith('tick-cancel cancelled'));
+  t.match(cancelled.message, /^tick-cancel cancelled after \d+ ticks: AbortError$/);
+  t.ok((record.wallMs as number) < 2000, `the invocation ended once the client left (${record.wallMs} ms)`);
+});
+
+t.test("a client that goes away: the response is cancelled, its waitUntil() work goes on, as on Workers", async (t) => {
+  await deploy(
+    'after-leaving',
+    `export default {
+      async fetch(request, env, ctx) {
+        request.signal.addEventListener('abort', () => console.log('after-leaving: signal aborted'));
+        ctx.waitUntil(scheduler.wait(400).then(() => console.log('after-leaving: waitUntil finished')));
+        await scheduler.wait(10000);
+        return new Response('too late');
+      },
+    }`,
+  );
+  const socket = await rawConnection();
+  socket.write('GET / HTTP/1.1\r\nhost: after-leaving.localhost\r\n\r\n');
+  await new Promise((r) => setTimeout(r, 100));
+  socket.destroy();
+  t.ok(await server.record((l) => l.type === 'console' && l.message === 'after-leaving: signal aborted'), "the request's signal aborted");
+  t.ok(await server.record((l) => l.type === 'console' && l.message === 'after-leaving: waitUntil finished'), 'the waitUntil() work ran to its end');
+  const record = await recordOf(server, 'after-leaving');
+  t.equal(record.outcome, 'canceled', 'the record says the client went away');
+  t.ok((record.wallMs as number) >= 380 && (record.wallMs as number) < 5000, `and ends with the waitUntil() work, not the handler (${record.wallMs} ms)`);
 });
 
 t.test('a request body reaches the worker as it arrives: answers stream back before the upload ends', async (t) => {

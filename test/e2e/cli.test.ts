@@ -154,6 +154,46 @@ t.test('cloudflare:workers, and with --compatibility-flag nodejs_compat the runt
   t.match(JSON.parse(dry.stdout), { metadata: { compatibility_flags: ['nodejs_compat'] } }, 'the flag goes into the metadata');
 });
 
+t.test("packages are bundled as wrangler bundles them: their browser field first, and under nodejs_compat CommonJS requires of built-ins", async (t) => {
+  const server = await sharedServer();
+  const env = { ...process.env, ISOLANE_ADMIN_URL: server.adminUrl, ISOLANE_ADMIN_TOKEN: TOKEN };
+  const dir = t.testdir({
+    node_modules: {
+      // Its Node entry needs node:stream (as @whatwg-node/fetch's does); its browser entry does not.
+      dual: {
+        'package.json': JSON.stringify({ name: 'dual', main: 'node.js', browser: 'browser.js' }),
+        'node.js': "require('node:stream');\nmodule.exports = 'node entry';\n",
+        'browser.js': "module.exports = 'browser entry';\n",
+      },
+      // A file the browser map replaces with nothing (object-inspect does this with its util.inspect).
+      mapped: {
+        'package.json': JSON.stringify({ name: 'mapped', main: 'index.js', browser: { './inspect.js': false } }),
+        'index.js': "const inspect = require('./inspect.js');\nmodule.exports = typeof inspect === 'function' ? 'with inspect' : 'without inspect';\n",
+        'inspect.js': "module.exports = require('util').inspect;\n",
+      },
+      // CommonJS that requires built-ins, one of them only inside a try.
+      requirer: {
+        'package.json': JSON.stringify({ name: 'requirer', main: 'index.js' }),
+        'index.js': "const { EventEmitter } = require('events');\nconst util = require('node:util');\nconst fs = require('fs');\nlet sqlite;\ntry { sqlite = require('node:sqlite'); } catch (e) { sqlite = e.message; }\nmodule.exports = () => [typeof EventEmitter, util.format('%s=%d', 'n', 1), typeof fs.readFileSync, sqlite];\n",
+      },
+    },
+    'browser.ts': "import dual from 'dual';\nimport mapped from 'mapped';\nexport default { fetch: () => new Response(dual + ', ' + mapped) };\n",
+    'requires.ts': "import facts from 'requirer';\nexport default { fetch: () => Response.json(facts()) };\n",
+  });
+  const browser = await cli(['deploy', join(dir, 'browser.ts'), '--name', 'browser-field'], env);
+  t.equal(browser.code, 0, browser.stderr);
+  t.equal((await send(server, 'browser-field.localhost')).text, 'browser entry, without inspect');
+
+  const refused = await cli(['deploy', join(dir, 'requires.ts'), '--name', 'requirer', '--dry-run'], env);
+  t.equal(refused.code, 1, 'without nodejs_compat a required built-in is refused, as before');
+  t.match(refused.stderr, /built-in module "node:util" is not available to this worker: it needs the nodejs_compat compatibility flag/);
+  const requires = await cli(['deploy', join(dir, 'requires.ts'), '--name', 'requirer', '--compatibility-flag', 'nodejs_compat'], env);
+  t.equal(requires.code, 0, requires.stderr);
+  const [emitter, formatted, readFileSync, sqlite] = (await send(server, 'requirer.localhost')).json() as string[];
+  t.same([emitter, formatted, readFileSync], ['function', 'n=1', 'function'], "require() of the runtime's built-ins gives the modules (fs: Workers' stub)");
+  t.match(sqlite, /^Node\.js built-in module "node:sqlite" is not available to this worker/, 'and of one it does not have, an error when it runs');
+});
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

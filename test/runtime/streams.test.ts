@@ -446,15 +446,56 @@ t.test('backpressure: when the host has no room, the stream is not read until di
   `);
   w.acceptingChunks = false;
   const id = w.send('https://p.example/');
-  t.equal(w.callsFor(id, 'chunk').length, 1, 'one chunk, then the host said it had no room');
+  const sent = () => w.callsFor(id, 'chunk').reduce((bytes, call) => bytes + (call[2] as ArrayBuffer).byteLength, 0);
+  // The chunks a source makes together cross in one call, up to 16 KiB (send-body.ts).
+  t.equal(w.callsFor(id, 'chunk').length, 1, 'one call, then the host said it had no room');
+  t.ok(sent() >= 16 * 1024 && sent() < 18 * 1024, `it carried the chunks made together: ${sent()} bytes`);
   const pulled = w.eval('pulls') as number;
-  t.ok(pulled <= 2, `the producer was pulled ${pulled} time(s), not run ahead`);
+  t.ok(pulled <= 18, `the producer was pulled ${pulled} times, not run ahead`);
   w.dispatch('pull', id);
-  t.equal(w.callsFor(id, 'chunk').length, 2, 'one more chunk per pull while there is no room');
+  t.equal(w.callsFor(id, 'chunk').length, 2, 'one more call per pull while there is no room');
+  t.ok((w.eval('pulls') as number) <= 2 * 18, 'and no more pulls than it carries');
   w.acceptingChunks = true;
   w.dispatch('pull', id);
-  t.equal(w.callsFor(id, 'chunk').length, 100, 'with room again, the rest');
+  t.equal(sent(), 100 * 1000, 'with room again, the rest');
   t.ok(w.answerOf(id).ended && w.answerOf(id).done);
+});
+
+t.test('chunks a source makes together cross in one host call; one made after a timer goes on its own', async (t) => {
+  const w = await TestWorker.create();
+  t.teardown(() => w.dispose());
+  w.deployModule(`
+    export default {
+      fetch(request) {
+        const path = new URL(request.url).pathname;
+        if (path === '/together') {
+          return new Response(new ReadableStream({ pull(c) { for (let i = 0; i < 100; i++) c.enqueue(new Uint8Array([i])); c.close(); } }));
+        }
+        if (path === '/writer') {
+          const { readable, writable } = new TransformStream();
+          const writer = writable.getWriter();
+          (async () => { for (let i = 0; i < 50; i++) await writer.write(new Uint8Array([i])); await writer.close(); })();
+          return new Response(readable);
+        }
+        let n = 0;
+        return new Response(new ReadableStream({ async pull(c) { await scheduler.wait(5); c.enqueue(new Uint8Array([n])); if (++n === 3) c.close(); } }));
+      },
+    };
+  `);
+  const bytesOf = (id: number) => w.callsFor(id, 'chunk').map((call) => [...new Uint8Array(call[2] as ArrayBuffer)]);
+  const together = w.fetch('https://s.example/together');
+  t.same(bytesOf(together.id), [Array.from({ length: 100 }, (_, i) => i)], 'a pull that enqueues 100 chunks: one call, in order');
+  const writer = w.fetch('https://s.example/writer');
+  t.same(bytesOf(writer.id), [Array.from({ length: 50 }, (_, i) => i)], "a writer's awaited writes: one call");
+  const id = w.send('https://s.example/timed');
+  t.equal(w.callsFor(id, 'chunk').length, 0, 'nothing before the first timer');
+  w.fireNextTimer();
+  t.same(bytesOf(id), [[0]], 'a chunk made after a timer goes within that slice, on its own');
+  w.fireNextTimer();
+  t.same(bytesOf(id), [[0], [1]]);
+  w.fireNextTimer();
+  t.same(bytesOf(id), [[0], [1], [2]]);
+  t.ok(w.answerOf(id).ended);
 });
 
 t.test('a request body the host streams in is read as the worker pulls it', async (t) => {

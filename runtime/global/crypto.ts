@@ -50,6 +50,8 @@ export class Crypto {
   }
 
   getRandomValues<T extends ArrayBufferView>(array: T): T {
+    // WebIDL: a required argument.
+    if (arguments.length === 0) throw new TypeError("Failed to execute 'getRandomValues' on 'Crypto': 1 argument required, but only 0 present.");
     // 1. An integer-typed array, else TypeMismatchError.
     const tag = TypedArrayPrototypeGetSymbolToStringTag(array);
     if (tag === undefined || INTEGER_ARRAYS[tag] !== true) {

@@ -928,7 +928,8 @@ export class Executor {
             subrequests.uploads.set(fetchId, upload);
             body = upload.readable;
           }
-          subrequests.run(fetchId, service ? { method, url, headers, body, redirect: 'manual', service } : { method, url, headers, body, redirect }, (result) => this.#fetched(live, invocation, fetchId, result));
+          const init: SubrequestInit = service ? { method, url, headers, body, redirect, service } : { method, url, headers, body, redirect };
+          subrequests.run(fetchId, init, (result) => this.#fetched(live, invocation, fetchId, result));
         };
         // Setting a subrequest up is the platform's work, as sending it is (Subrequests.run): the first
         // in a process built the egress agent and compiled the host's fetch path inside whichever
@@ -957,11 +958,13 @@ export class Executor {
     const href = serviceCallUrl(url);
     // As workerd says it: only http(s) reaches a worker.
     if (href === null) return `Fetch API cannot load: ${url}`;
-    const call = { worker, depth: invocation.serviceDepth + 1, root: invocation.serviceRoot, url: href };
+    const call = { worker, depth: invocation.serviceDepth + 1, root: invocation.serviceRoot };
+    const token = this.#services.token;
     // Bounded like any agent to one origin: a tree of calls waits for connections rather than taking thousands.
     let agent = this.#serviceAgents.get(version.worker);
     if (!agent) this.#serviceAgents.set(version.worker, (agent = new Agent({ connections: SERVICE_CONNECTIONS_PER_WORKER })));
-    return { dispatcher: agent, origin: this.#services.origin, header: [SERVICE_CALL_HEADER, serviceCallHeader(this.#services.token, call)] };
+    // Each hop of a redirect goes to the bound worker with its own URL (subrequests.ts checks it is http(s)).
+    return { dispatcher: agent, origin: this.#services.origin, header: (to) => [SERVICE_CALL_HEADER, serviceCallHeader(token, { ...call, url: serviceCallUrl(to) ?? href })] };
   }
 
   /**

@@ -9,6 +9,7 @@
 import { STATUS_CODES } from 'node:http';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import { constants as zlibConstants, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { SERVICE_CALL_HEADER } from './service-call.ts';
 import type { StreamedUpload } from './streamed-upload.ts';
 import { request, type Dispatcher } from 'undici';
 
@@ -35,14 +36,15 @@ export interface SubrequestInit {
   headers: string[];
   /** Whole, none, or a stream the worker is still producing (see streamed-upload.ts). */
   body: ArrayBuffer | string | Readable | null;
-  /** The request's redirect mode: followed here (each hop through the egress agent), handed back, or an error. */
+  /** The request's redirect mode: followed here (each hop a subrequest of its own), handed back, or an error. */
   redirect: 'follow' | 'manual' | 'error';
   /**
    * A service binding's call (src/outbound/service-call.ts): sent to this server's own data plane at
-   * `origin`, not through the egress agent, with `header` naming the worker and the URL; a redirect
-   * it answers is handed back.
+   * `origin`, not through the egress agent, with the header `header(url)` makes, naming the worker and
+   * the URL. Its redirects are followed as a fetch's are, each hop to the bound worker again, as
+   * workerd's Fetcher does (they were handed back, a 302 where Workers gives the target's answer).
    */
-  service?: { dispatcher: Dispatcher; origin: string; header: [string, string] };
+  service?: { dispatcher: Dispatcher; origin: string; header: (url: string) => [string, string] };
 }
 
 export type SubrequestResult =
@@ -204,17 +206,21 @@ export class Subrequests {
     // The connection's own headers are undici's to write (Host from the URL: a worker passing its
     // request on would otherwise send its own host name upstream, and as the TLS server name).
     let headers = withoutHeaders(init.headers, CONNECTION_HEADERS);
-    if (init.service) return this.#sendToService(init.service, method, url, headers, body, signal);
     for (let redirects = 0; ; redirects++) {
       let response: Dispatcher.ResponseData;
+      const payload = method === 'GET' || method === 'HEAD' || body === null ? null : body instanceof ArrayBuffer ? Buffer.from(body) : body;
       try {
-        response = await request(url, {
-          dispatcher: this.#agent,
-          method: method as Dispatcher.HttpMethod,
-          headers,
-          body: method === 'GET' || method === 'HEAD' || body === null ? null : body instanceof ArrayBuffer ? Buffer.from(body) : body,
-          signal,
-        });
+        response = init.service
+          ? await init.service.dispatcher.request({
+              origin: init.service.origin,
+              path: '/',
+              method: method as Dispatcher.HttpMethod,
+              // The worker's own copy of the header, if it set one, goes: the callee is the binding's.
+              headers: [...withoutHeaders(headers, new Set([SERVICE_CALL_HEADER])), ...init.service.header(url)],
+              body: payload,
+              signal,
+            })
+          : await request(url, { dispatcher: this.#agent, method: method as Dispatcher.HttpMethod, headers, body: payload, signal });
       } catch (err) {
         return { ok: false, name: 'TypeError', message: `fetch failed: ${describe(err)}` };
       }
@@ -239,24 +245,6 @@ export class Subrequests {
       if (next.origin !== new URL(url).origin) headers = withoutHeaders(headers, CREDENTIAL_HEADERS);
       url = next.href;
     }
-  }
-
-  async #sendToService(service: NonNullable<SubrequestInit['service']>, method: string, url: string, headers: string[], body: SubrequestInit['body'], signal: AbortSignal): Promise<SubrequestResult> {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await service.dispatcher.request({
-        origin: service.origin,
-        path: '/',
-        method: method as Dispatcher.HttpMethod,
-        // The worker's own copy of the header, if it set one, goes: the callee is the binding's.
-        headers: [...withoutHeaders(headers, new Set([service.header[0]])), ...service.header],
-        body: method === 'GET' || method === 'HEAD' || body === null ? null : body instanceof ArrayBuffer ? Buffer.from(body) : body,
-        signal,
-      });
-    } catch (err) {
-      return { ok: false, name: 'TypeError', message: `fetch failed: ${describe(err)}` };
-    }
-    return this.#answer(response, method, url, false);
   }
 
   /** The answer for the worker. A body in one known encoding is decoded, and then carries no Content-Encoding or Length. */

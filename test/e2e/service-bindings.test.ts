@@ -1,7 +1,7 @@
 /**
  * Service bindings over real HTTP: a gateway worker's `env.AUTH.fetch()` reaches the bound worker, which
  * sees the URL, method, headers and body the gateway sent (not a route's host), and its answer comes back
- * whole or streamed; each call is an invocation of its own with its own record; a chain that loops ends
+ * whole or streamed, its redirects followed to it; each call is an invocation of its own with its own record; a chain that loops ends
  * at its depth bound; a binding to a worker that is not deployed answers 404; a client cannot forge the
  * call header; bad bindings are refused at deploy.
  */
@@ -45,8 +45,13 @@ const GATEWAY = `export default { async fetch(request, env) {
     case '/pass': return env.AUTH.fetch(request);
     case '/stream': return env.AUTH.fetch('https://auth.internal/stream');
     case '/redirect': {
-      const answer = await env.AUTH.fetch('https://auth.internal/redirect');
-      return Response.json({ status: answer.status, location: answer.headers.get('location') });
+      const followed = await env.AUTH.fetch('https://auth.internal/redirect', { headers: { authorization: 'Bearer abc' } });
+      const manual = await env.AUTH.fetch('https://auth.internal/redirect', { redirect: 'manual' });
+      const body = await followed.json();
+      return Response.json({
+        followed: { status: followed.status, redirected: followed.redirected, url: followed.url, seen: body.url, token: body.token },
+        manual: { status: manual.status, location: manual.headers.get('location') },
+      });
     }
     case '/missing': {
       const answer = await env.GONE.fetch('https://gone.internal/');
@@ -120,8 +125,12 @@ t.test('bodies cross both ways: a 100 KB POST, a streamed answer, a request pass
   t.match(passed.json(), { url: 'http://gateway.localhost/pass?q=1', method: 'POST', body: 'hello', host: 'gateway.localhost' }, 'an incoming request passed on keeps its URL');
 });
 
-t.test('a redirect the service answers is handed back, not followed', async (t) => {
-  t.same((await send(server, 'gateway.localhost', '/redirect')).json(), { status: 302, location: 'https://elsewhere.example/next' });
+t.test("a redirect the service answers is followed to the bound worker, as workerd's Fetcher follows it; manual hands it back", async (t) => {
+  t.same((await send(server, 'gateway.localhost', '/redirect')).json(), {
+    // The next hop is the bound worker again, with the new URL; credentials stay on the origin they were sent to.
+    followed: { status: 201, redirected: true, url: 'https://elsewhere.example/next', seen: 'https://elsewhere.example/next', token: null },
+    manual: { status: 302, location: 'https://elsewhere.example/next' },
+  });
 });
 
 t.test('a binding to a worker that is not deployed answers 404; a loop ends at the depth bound', async (t) => {

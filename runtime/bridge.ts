@@ -128,6 +128,14 @@ export function hostDecodeUtf8(data: ArrayBuffer, fatal: boolean): string | null
   return connected()('decodeUtf8', data, fatal);
 }
 
+export function hostEncodingName(label: string): string | null {
+  return connected()('encodingName', label);
+}
+
+export function hostDecodeText(encoding: string, data: ArrayBuffer, fatal: boolean): string | null {
+  return connected()('decodeText', encoding, data, fatal);
+}
+
 export function hostSubtle(call: string, buffers: ArrayBuffer[]): [string, string, ArrayBuffer[]] {
   return connected()('subtle', call, buffers);
 }

@@ -128,6 +128,10 @@ export interface HostCall {
    * malformed sequences become U+FFFD, or the answer is null when `fatal`. A byte order mark is kept.
    */
   (op: 'decodeUtf8', data: ArrayBuffer, fatal: boolean): string | null;
+  /** The encoding a TextDecoder label names (the Encoding Standard's name), or null: unknown, or "replacement". */
+  (op: 'encodingName', label: string): string | null;
+  /** `data` decoded from a legacy encoding encodingName gave (Shift_JIS, GBK, ...); null when `fatal` and malformed. */
+  (op: 'decodeText', encoding: string, data: ArrayBuffer, fatal: boolean): string | null;
   /**
    * One crypto.subtle operation, done by the host at once (see src/isolates/host-crypto.ts for `call`'s
    * shape). Answers `[error, json, buffers]`: `error` is '' on success, else "Name: message" (a WebCrypto

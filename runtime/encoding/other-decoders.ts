@@ -1,12 +1,15 @@
 /**
  * The decoders TextDecoder has besides UTF-8: UTF-16LE and UTF-16BE
  * (https://encoding.spec.whatwg.org/#utf-16le-decoder) and windows-1252, which the Encoding Standard
- * also gives the labels latin1, iso-8859-1 and ascii (https://encoding.spec.whatwg.org/#legacy-single-byte-encodings).
- * They are what Workers code decodes besides UTF-8 (Windows text, binary protocols); the other legacy
- * encodings (Shift_JIS, GBK, ...) need tables too large to keep in every isolate. Same interface as
- * Utf8Decoder: resumable for `stream`, null on an error when fatal.
+ * also gives the labels latin1, iso-8859-1 and ascii (https://encoding.spec.whatwg.org/#legacy-single-byte-encodings),
+ * here; the other legacy encodings (Shift_JIS, GBK, windows-1251, ...) need tables too large to keep in
+ * every isolate: the host decodes them (HostDecoder). Same interface as Utf8Decoder: resumable for
+ * `stream`, null on an error when fatal.
  */
-import { TypedArrayPrototypeGetLength, Uint16ArrayCtor } from '../primordials.ts';
+import { hostDecodeText } from '../bridge.ts';
+import { TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetLength, Uint16ArrayCtor } from '../primordials.ts';
+import { copyBytes } from './buffer-source.ts';
+import { concatBytes } from './concat-bytes.ts';
 import { unitsToString } from './utf8.ts';
 
 export interface Decoder {
@@ -96,5 +99,39 @@ export class Windows1252Decoder implements Decoder {
       units[i] = byte >= 0x80 && byte <= 0x9f ? WINDOWS_1252_HIGH[byte - 0x80]! : byte;
     }
     return unitsToString(units, length);
+  }
+}
+
+/** The legacy encodings whose characters take more than one byte: a stream's cut may split one. */
+const MULTI_BYTE: Record<string, true> = { __proto__: null as never, big5: true, 'euc-jp': true, 'euc-kr': true, gb18030: true, gbk: true, 'iso-2022-jp': true, shift_jis: true };
+
+/**
+ * A legacy encoding the host decodes (src/isolates/host-text.ts, Node's ICU tables), a call per
+ * decode(). A single-byte encoding's chunks decode on their own; a multi-byte one's are held until the
+ * stream's last call (a cut may split a character, and the host keeps no decoder state between calls).
+ */
+export class HostDecoder implements Decoder {
+  readonly #encoding: string;
+  readonly #multiByte: boolean;
+  #held: Uint8Array[] = [];
+
+  constructor(encoding: string) {
+    this.#encoding = encoding;
+    this.#multiByte = MULTI_BYTE[encoding] === true;
+  }
+
+  reset(): void {
+    this.#held = [];
+  }
+
+  decode(bytes: Uint8Array, fatal: boolean, flush: boolean): string | null {
+    if (this.#multiByte && !flush) {
+      if (TypedArrayPrototypeGetLength(bytes) > 0) this.#held[this.#held.length] = copyBytes(bytes);
+      return '';
+    }
+    const all = this.#held.length === 0 ? copyBytes(bytes) : concatBytes([...this.#held, bytes]);
+    this.#held = [];
+    if (TypedArrayPrototypeGetLength(all) === 0) return '';
+    return hostDecodeText(this.#encoding, TypedArrayPrototypeGetBuffer(all) as ArrayBuffer, fatal);
   }
 }

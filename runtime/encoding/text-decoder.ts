@@ -2,12 +2,14 @@
 import { StringPrototypeToLowerCase, StringPrototypeCharCodeAt, StringPrototypeSlice } from '../primordials.ts';
 import { nameClass } from '../global/define.ts';
 import { bufferSourceBytes } from './buffer-source.ts';
-import { type Decoder, Utf16Decoder, Windows1252Decoder } from './other-decoders.ts';
+import { type Decoder, HostDecoder, Utf16Decoder, Windows1252Decoder } from './other-decoders.ts';
 import { Utf8Decoder } from './utf8.ts';
+import { hostEncodingName } from '../bridge.ts';
 
+/** Those decoded here; any other name is a legacy encoding the host decodes (HostDecoder). */
 type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
 
-// https://encoding.spec.whatwg.org/#names-and-labels, for the encodings supported here.
+// https://encoding.spec.whatwg.org/#names-and-labels, for the encodings decoded here; the host knows the rest.
 const LABELS: Record<string, Encoding> = {
   __proto__: null as never,
   'unicode-1-1-utf-8': 'utf-8', unicode11utf8: 'utf-8', unicode20utf8: 'utf-8', 'utf-8': 'utf-8', utf8: 'utf-8', 'x-unicode20utf8': 'utf-8',
@@ -19,9 +21,10 @@ const LABELS: Record<string, Encoding> = {
   'windows-1252': 'windows-1252', 'x-cp1252': 'windows-1252',
 };
 
-function decoderFor(encoding: Encoding): Decoder {
+function decoderFor(encoding: string): Decoder {
   if (encoding === 'utf-8') return new Utf8Decoder();
-  return encoding === 'windows-1252' ? new Windows1252Decoder() : new Utf16Decoder(encoding === 'utf-16be');
+  if (encoding === 'windows-1252') return new Windows1252Decoder();
+  return encoding === 'utf-16le' || encoding === 'utf-16be' ? new Utf16Decoder(encoding === 'utf-16be') : new HostDecoder(encoding);
 }
 
 const EMPTY = new Uint8Array(0);
@@ -31,13 +34,17 @@ function isAsciiWhitespace(c: number): boolean {
 }
 
 // https://encoding.spec.whatwg.org/#concept-encoding-get
-function encodingOf(label: string): Encoding | undefined {
+function encodingOf(label: string): string | undefined {
   let start = 0;
   let end = label.length;
   while (start < end && isAsciiWhitespace(StringPrototypeCharCodeAt(label, start))) start++;
   while (end > start && isAsciiWhitespace(StringPrototypeCharCodeAt(label, end - 1))) end--;
-  return LABELS[StringPrototypeToLowerCase(StringPrototypeSlice(label, start, end))];
+  const name = StringPrototypeToLowerCase(StringPrototypeSlice(label, start, end));
+  return LABELS[name] ?? hostEncodingName(name) ?? undefined;
 }
+
+/** UTF-8 and UTF-16 strip a leading byte order mark (https://encoding.spec.whatwg.org/#concept-td-serialize). */
+const HAS_BOM: Record<string, true> = { __proto__: null as never, 'utf-8': true, 'utf-16le': true, 'utf-16be': true };
 
 interface TextDecoderOptions {
   fatal?: boolean;
@@ -45,7 +52,7 @@ interface TextDecoderOptions {
 }
 
 export class TextDecoder {
-  #encoding: Encoding;
+  #encoding: string;
   #fatal: boolean;
   #ignoreBOM: boolean;
   #decoder: Decoder;
@@ -56,7 +63,7 @@ export class TextDecoder {
 
   // https://encoding.spec.whatwg.org/#dom-textdecoder
   constructor(label: unknown = 'utf-8', options: TextDecoderOptions | null | undefined = {}) {
-    // UTF-8, UTF-16 and windows-1252 (other-decoders.ts): other labels are a RangeError, as unknown ones are.
+    // Unknown labels, and those of the "replacement" encoding, are a RangeError.
     const name = `${label as string}`;
     const encoding = encodingOf(name);
     if (encoding === undefined) {
@@ -72,7 +79,7 @@ export class TextDecoder {
     this.#ignoreBOM = !!init.ignoreBOM;
   }
 
-  get encoding(): Encoding {
+  get encoding(): string {
     return this.#encoding;
   }
 
@@ -112,7 +119,7 @@ export class TextDecoder {
     }
     // https://encoding.spec.whatwg.org/#concept-td-serialize: strip one leading BOM per stream.
     // Until a first code point comes out (it may still be incomplete), the BOM is undecided.
-    if (!this.#ignoreBOM && !this.#bomSeen && output.length > 0 && this.#encoding !== 'windows-1252') {
+    if (!this.#ignoreBOM && !this.#bomSeen && output.length > 0 && HAS_BOM[this.#encoding] === true) {
       this.#bomSeen = true;
       if (StringPrototypeCharCodeAt(output, 0) === 0xfeff) output = StringPrototypeSlice(output, 1);
     }

@@ -31,7 +31,7 @@ import { DEFAULT_SUBREQUEST_LIMITS, Subrequests, type SubrequestInit, type Subre
 import { Agent } from 'undici';
 import { LRUCache } from 'lru-cache';
 import { hostCrypto } from './host-crypto.ts';
-import { decodeUtf8, textIfUtf8 } from './host-text.ts';
+import { decodeText, decodeUtf8, encodingName, textIfUtf8 } from './host-text.ts';
 import { StreamedUpload } from '../outbound/streamed-upload.ts';
 import type { Readable } from 'node:stream';
 import { warmRuntimeCache } from './runtime-warmup.ts';
@@ -164,8 +164,11 @@ const MEASURE_EVERY = 64;
 const STREAM_HIGH_WATER_BYTES = 64 * 1024;
 
 /** The bridge's synchronous services: the same in and outside requests. */
-function serviceCall(op: 'digest' | 'randomBytes' | 'subtle' | 'decodeUtf8', args: unknown[]): unknown {
-  return op === 'decodeUtf8' ? decodeUtf8(args[0], args[1]) : hostCrypto(op, args);
+function serviceCall(op: 'digest' | 'randomBytes' | 'subtle' | 'decodeUtf8' | 'encodingName' | 'decodeText', args: unknown[]): unknown {
+  if (op === 'decodeUtf8') return decodeUtf8(args[0], args[1]);
+  if (op === 'encodingName') return encodingName(args[0]);
+  if (op === 'decodeText') return decodeText(args[0], args[1], args[2]);
+  return hostCrypto(op, args);
 }
 
 /** The worker's reason phrase if it is one (RFC 9112 §4: tab, space, visible and obs-text bytes), else ''. */
@@ -480,6 +483,8 @@ export class Executor {
       case 'randomBytes':
       case 'subtle':
       case 'decodeUtf8':
+      case 'encodingName':
+      case 'decodeText':
         return serviceCall(op, args);
       case 'fetch':
       case 'setTimer':
@@ -733,6 +738,8 @@ export class Executor {
       case 'randomBytes':
       case 'subtle':
       case 'decodeUtf8':
+      case 'encodingName':
+      case 'decodeText':
         return serviceCall(op, args);
       case 'respond': {
         const [id, status, lines, body, done, statusText] = args as [number, number, string, ArrayBuffer | string | null, boolean, unknown];

@@ -5,6 +5,7 @@
  * cut at code point boundaries, so that each call stays short. Same replacement of malformed sequences
  * (the Encoding Standard's); a byte order mark is kept (the runtime strips it where the standard says).
  */
+import { TextDecoder } from 'node:util';
 import type { TextBody } from './protocol.ts';
 
 const lenient = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -16,6 +17,39 @@ export function decodeUtf8(data: unknown, fatal: unknown): string | null {
   if (!fatal) return lenient.decode(data);
   try {
     return strict.decode(data);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The legacy encodings of the Encoding Standard besides windows-1252 (Shift_JIS, GBK, EUC-KR,
+ * windows-1251, ...), for the runtime's TextDecoder (bridge ops `encodingName` and `decodeText`): their
+ * tables are Node's (ICU), too large to keep in every isolate. The runtime keeps UTF-8, UTF-16 and
+ * windows-1252 itself.
+ */
+const decoders = new Map<string, TextDecoder>();
+
+/** The encoding `label` names, as the Encoding Standard gets it, or null (unknown, or "replacement"). */
+export function encodingName(label: unknown): string | null {
+  if (typeof label !== 'string' || label.length > 64) return null;
+  try {
+    return new TextDecoder(label).encoding;
+  } catch {
+    return null;
+  }
+}
+
+/** `data` decoded from `encoding` (a name encodingName gave); null when `fatal` and it is malformed. */
+export function decodeText(encoding: unknown, data: unknown, fatal: unknown): string | null {
+  if (!(data instanceof ArrayBuffer)) throw new TypeError('decodeText takes an ArrayBuffer');
+  const name = encodingName(encoding);
+  if (name === null) throw new TypeError(`decodeText: no encoding ${String(encoding)}`);
+  const key = `${name} ${fatal ? 'fatal' : ''}`;
+  let decoder = decoders.get(key);
+  if (!decoder) decoders.set(key, (decoder = new TextDecoder(name, { fatal: !!fatal, ignoreBOM: true })));
+  try {
+    return decoder.decode(data);
   } catch {
     return null;
   }

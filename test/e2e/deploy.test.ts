@@ -340,3 +340,16 @@ t.test("a route on another worker's own subdomain is refused; on its own, allowe
   const own = await deployMultipart(server, 'subdomain-owner', { main_module: 'main.js', routes: ['subdomain-owner.localhost/v2/*'] }, { 'main.js': `export default { fetch() { return new Response('owner v2') } }` });
   t.equal(own.status, 200, 'a worker may route paths of its own subdomain');
 });
+
+t.test('TextDecoder decodes legacy encodings through the host, in a request and at top level', async (t) => {
+  const res = await deployScript(
+    server,
+    'legacy-text',
+    `const atStart = new TextDecoder('windows-1251').decode(new Uint8Array([0xcf, 0xf0, 0xe8, 0xe2, 0xe5, 0xf2]));
+    export default { fetch() {
+      return Response.json({ atStart, sjis: new TextDecoder('shift_jis').decode(new Uint8Array([0x82, 0xb1, 0x82, 0xf1, 0x82, 0xc9, 0x82, 0xbf, 0x82, 0xcd])), kr: new TextDecoder('euc-kr').decode(new Uint8Array([0xbe, 0xc8, 0xb3, 0xe7])) });
+    } }`,
+  );
+  t.equal(res.status, 201, res.text);
+  t.same((await send(server, 'legacy-text.localhost')).json(), { atStart: 'Привет', sjis: 'こんにちは', kr: '안녕' });
+});

@@ -71,8 +71,8 @@ t.test('TextDecoder: labels, BOM, replacement', async (t) => {
       '',
     ],
   );
-  t.throws(() => ev.run(`new TextDecoder('shift_jis')`), { name: 'RangeError' });
   t.throws(() => ev.run(`new TextDecoder('utf-32')`), { name: 'RangeError' });
+  t.throws(() => ev.run(`new TextDecoder('iso-2022-kr')`), { name: 'RangeError' }, 'a label of the "replacement" encoding');
   t.throws(() => ev.run(`new TextDecoder().decode('string')`), { name: 'TypeError' });
 });
 
@@ -303,5 +303,49 @@ t.test('TextDecoder: UTF-16LE, UTF-16BE and windows-1252 (latin1, ascii) decode 
       return [errors, new TextDecoder('utf-16le', { ignoreBOM: true }).decode(new Uint8Array([0xff, 0xfe, 0x41, 0x00])).length];
     `),
     [['TypeError', 'TypeError'], 2],
+  );
+});
+
+t.test('TextDecoder: the other legacy encodings (Shift_JIS, GBK, EUC-KR, windows-1251, ...) decode as Node decodes them, by the host', async (t) => {
+  // Text in each encoding, from Node's own tables: the same bytes a page in that encoding holds.
+  const cases: [label: string, bytes: number[]][] = [
+    ['Shift_JIS', [0x82, 0xa0, 0x82, 0xa2, 0x8a, 0xbf, 0x8e, 0x9a, 0x41, 0x82]],
+    ['sjis', [0x93, 0xfa, 0x96, 0x7b]],
+    ['gbk', [0xc4, 0xe3, 0xba, 0xc3, 0x41]],
+    ['gb18030', [0x81, 0x30, 0x81, 0x30, 0xc4, 0xe3]],
+    ['big5', [0xa4, 0xa4, 0xa4, 0xe5]],
+    ['euc-kr', [0xb0, 0xa1, 0xb3, 0xaa, 0x41]],
+    ['euc-jp', [0xa4, 0xa2, 0xb4, 0xc1]],
+    ['iso-2022-jp', [0x1b, 0x24, 0x42, 0x24, 0x22, 0x1b, 0x28, 0x42, 0x41]],
+    ['windows-1251', [0xc0, 0xe1, 0xe2, 0x20, 0x41]],
+    ['iso-8859-2', [0xa1, 0xb1, 0xe6]],
+    ['koi8-r', [0xc1, 0xc2, 0xd7]],
+    ['x-mac-cyrillic', [0x80, 0x81, 0xe0]],
+    ['windows-874', [0xa1, 0xa2]],
+    // Not stripped: only UTF-8 and UTF-16 have a byte order mark.
+    ['windows-1251', [0xef, 0xbb, 0xbf, 0x41]],
+  ];
+  for (const [label, bytes] of cases) {
+    const got = ev.run(`
+      const bytes = new Uint8Array(${JSON.stringify(bytes)});
+      const whole = new TextDecoder(${JSON.stringify(label)}).decode(bytes);
+      const d = new TextDecoder(${JSON.stringify(label)});
+      // Cut one byte at a time: a multi-byte character is split across calls.
+      let streamed = '';
+      for (let i = 0; i < bytes.length; i++) streamed += d.decode(bytes.subarray(i, i + 1), { stream: true });
+      streamed += d.decode();
+      return [d.encoding, whole, streamed];
+    `) as [string, string, string];
+    const expected = new TextDecoder(label).decode(new Uint8Array(bytes));
+    t.same(got, [new TextDecoder(label).encoding, expected, expected], `${label}: ${JSON.stringify(expected)}`);
+  }
+  t.same(
+    ev.run(`
+      const errors = [];
+      try { new TextDecoder('shift_jis', { fatal: true }).decode(new Uint8Array([0x82])); errors.push('decoded'); } catch (e) { errors.push(e.name); }
+      try { new TextDecoder('euc-kr', { fatal: true }).decode(new Uint8Array([0xb0, 0xa1])); errors.push('decoded'); } catch (e) { errors.push(e.name); }
+      return [errors, new TextDecoder(' Shift_JIS ').encoding, new TextDecoderStream('gbk').encoding];
+    `),
+    [['TypeError', 'decoded'], 'shift_jis', 'gbk'],
   );
 });

@@ -6,7 +6,7 @@ import ivm from '../../src/isolates/isolated-vm.ts';
 import { buildRuntimeBundle } from '../../src/isolates/runtime-bundle.ts';
 import { hostCrypto } from '../../src/isolates/host-crypto.ts';
 import { DigestStreams } from '../../src/isolates/digest-streams.ts';
-import { decodeUtf8 } from '../../src/isolates/host-text.ts';
+import { decodeText, decodeUtf8, encodingName } from '../../src/isolates/host-text.ts';
 import { runChunk } from '../../src/isolates/runtime-chunks.ts';
 import { BUILTIN_EXPORTS } from '../../src/isolates/builtin-modules.ts';
 import { isolateNatives } from '../../src/limits/watchdog.ts';
@@ -98,6 +98,8 @@ export class TestWorker {
       if (op === 'randomBytes' || op === 'digest' || op === 'subtle') return hostCrypto(op, args);
       if (op === 'digestStream') return digestStreams.call(args);
       if (op === 'decodeUtf8') return decodeUtf8(args[0], args[1]);
+      if (op === 'encodingName') return encodingName(args[0]);
+      if (op === 'decodeText') return decodeText(args[0], args[1], args[2]);
       // A streamed response chunk: the fake client always has room unless a test says otherwise.
       if (op === 'chunk') return room.accepting;
       // As the server does: the host runs the chunk here and hands its exports to dispatch('chunk').

@@ -1,9 +1,26 @@
 import { readFileSync } from 'node:fs';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Evaluator } from './harness.ts';
 
 const ev = await Evaluator.create();
 t.teardown(() => ev.dispose());
+
+/** Each case decoded whole and in pieces of `piece` bytes (streaming) gives Node's encoding name and text. */
+function decodesAsNode(t: Test, cases: [label: string, bytes: number[]][], piece: number): void {
+  for (const [label, bytes] of cases) {
+    const got = ev.run(`
+      const bytes = new Uint8Array(${JSON.stringify(bytes)});
+      const whole = new TextDecoder(${JSON.stringify(label)}).decode(bytes);
+      const d = new TextDecoder(${JSON.stringify(label)});
+      let streamed = '';
+      for (let i = 0; i < bytes.length; i += ${piece}) streamed += d.decode(bytes.subarray(i, i + ${piece}), { stream: true });
+      streamed += d.decode();
+      return [d.encoding, whole, streamed];
+    `) as [string, string, string];
+    const expected = new TextDecoder(label).decode(new Uint8Array(bytes));
+    t.same(got, [new TextDecoder(label).encoding, expected, expected], `${label}: ${JSON.stringify(expected).slice(0, 40)}`);
+  }
+}
 
 t.test('TextEncoder', async (t) => {
   t.same(
@@ -281,19 +298,7 @@ t.test('TextDecoder: UTF-16LE, UTF-16BE and windows-1252 (latin1, ascii) decode 
     ['latin1', Array.from({ length: 256 }, (_, i) => i)],
     ['ascii', [0x80, 0x9f, 0xa9, 0x41]],
   ];
-  for (const [label, bytes] of cases) {
-    const got = ev.run(`
-      const bytes = new Uint8Array(${JSON.stringify(bytes)});
-      const whole = new TextDecoder(${JSON.stringify(label)}).decode(bytes);
-      const d = new TextDecoder(${JSON.stringify(label)});
-      let streamed = '';
-      for (let i = 0; i < bytes.length; i += 3) streamed += d.decode(bytes.subarray(i, i + 3), { stream: true });
-      streamed += d.decode();
-      return [d.encoding, whole, streamed];
-    `) as [string, string, string];
-    const expected = new TextDecoder(label).decode(new Uint8Array(bytes));
-    t.same(got, [new TextDecoder(label).encoding, expected, expected], `${label}: ${JSON.stringify(expected).slice(0, 40)}`);
-  }
+  decodesAsNode(t, cases, 3);
   t.same(
     ev.run(`
       const errors = [];
@@ -325,20 +330,8 @@ t.test('TextDecoder: the other legacy encodings (Shift_JIS, GBK, EUC-KR, windows
     // Not stripped: only UTF-8 and UTF-16 have a byte order mark.
     ['windows-1251', [0xef, 0xbb, 0xbf, 0x41]],
   ];
-  for (const [label, bytes] of cases) {
-    const got = ev.run(`
-      const bytes = new Uint8Array(${JSON.stringify(bytes)});
-      const whole = new TextDecoder(${JSON.stringify(label)}).decode(bytes);
-      const d = new TextDecoder(${JSON.stringify(label)});
-      // Cut one byte at a time: a multi-byte character is split across calls.
-      let streamed = '';
-      for (let i = 0; i < bytes.length; i++) streamed += d.decode(bytes.subarray(i, i + 1), { stream: true });
-      streamed += d.decode();
-      return [d.encoding, whole, streamed];
-    `) as [string, string, string];
-    const expected = new TextDecoder(label).decode(new Uint8Array(bytes));
-    t.same(got, [new TextDecoder(label).encoding, expected, expected], `${label}: ${JSON.stringify(expected)}`);
-  }
+  // Cut one byte at a time: a multi-byte character is split across calls.
+  decodesAsNode(t, cases, 1);
   t.same(
     ev.run(`
       const errors = [];

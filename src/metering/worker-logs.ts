@@ -68,7 +68,7 @@ export class WorkerLogs {
     const entries = this.#streams.get(worker)?.ordered() ?? [];
     return entries
       .slice(-limit)
-      .map((entry) => ('outcome' in entry ? { time: entry.startedAt, requestId: entry.requestId, level: 'report', message: reportLine(entry) } : entry));
+      .map((entry) => ('outcome' in entry ? { time: endedAt(entry), requestId: entry.requestId, level: 'report', message: reportLine(entry) } : entry));
   }
 
   /** `follower` gets `worker`'s entries from now on, until the returned function is called. */
@@ -96,4 +96,13 @@ export class WorkerLogs {
     this.#followers.delete(worker);
     if (followers) for (const follower of followers) follower.ended();
   }
+}
+
+/**
+ * When the invocation ended: its REPORT line's time, as Lambda's comes last. With its start, a reader
+ * sorting by time put it before the invocation's own console lines.
+ */
+function endedAt(record: InvocationRecord): string {
+  const started = Date.parse(record.startedAt);
+  return Number.isNaN(started) ? record.startedAt : new Date(started + record.wallMs).toISOString();
 }

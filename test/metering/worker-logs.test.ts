@@ -13,6 +13,11 @@ t.test('keeps the last 500 lines per worker, oldest first, REPORT lines formatte
   const last = logs.read('w', 1)[0]!;
   t.equal(last.level, 'report');
   t.match(last.message, /^REPORT RequestId: r1\tDuration: 1\.50 ms\tBilled Duration: 1 ms/);
+  logs.append('w', { time: '2026-11-29T10:00:00.004Z', requestId: 'r2', level: 'log', message: 'during r2' });
+  logs.append('w', { requestId: 'r2', worker: 'w', version: 'v', outcome: 'ok', status: 200, cold: false, initMs: null, wallMs: 12.5, cpuUs: 800, billedMs: 1, memoryLimitMb: 128, peakMemoryBytes: 1 << 20, bytesIn: 0, bytesOut: 2, startedAt: '2026-11-29T10:00:00.000Z' });
+  const [during, report] = logs.read('w', 2);
+  t.equal(report!.time, '2026-11-29T10:00:00.012Z', "a REPORT line's time is its invocation's end");
+  t.ok(report!.time > during!.time, 'so it sorts after the lines the invocation logged');
   t.same(logs.read('other'), []);
   logs.forget('w');
   t.same(logs.read('w'), []);

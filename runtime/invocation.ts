@@ -11,7 +11,7 @@ import { forgetWebSocket, linkServerEnd } from './workers/websocket.ts';
 import { invocationOver } from './batch.ts';
 import { DOMException } from './global/dom-exception.ts';
 import { abortIncomingRequest, type Request } from './http/request.ts';
-import { forgetBody } from './streams/host-body.ts';
+import { forgetBody, requestBodyGone } from './streams/host-body.ts';
 import { cancelSentBody, sendBody } from './streams/send-body.ts';
 import { logUncaught } from './global/console.ts';
 import { errorMessage, errorStack, inspect, isError } from './global/inspect.ts';
@@ -72,10 +72,11 @@ export function clientGone(id: number): void {
   invocation.clientGone = true;
   invocation.answered = true;
   const reason = new DOMException('The client went away before the response was complete.', 'AbortError');
-  forgetBody(id);
+  requestBodyGone(id, 'The request body could not be read: the client went away.');
   if (invocation.streaming) {
     invocation.streaming = false;
     cancelSentBody(id, reason);
+    forgetWebSocket(id);
   }
   if (invocation.request !== null) abortIncomingRequest(invocation.request, reason);
   finishIfIdle(invocation);
@@ -215,6 +216,7 @@ function finishIfIdle(invocation: Invocation): void {
     if (invocation.over || invocation.streaming || invocation.pending !== 0) return;
     invocation.over = true;
     delete live[invocation.id];
+    forgetBody(invocation.id);
     if (invocation.unsent) return;
     invocationOver(invocation.id, hostDone(invocation.id));
   });

@@ -27,12 +27,19 @@ interface Pending {
 }
 
 const pulls: Record<Key, Pending | undefined> = ObjectCreate(null);
+/** Bodies that can no longer be read (the client went away): why, for each pull from now on. */
+const gone: Record<Key, string | undefined> = ObjectCreate(null);
 
 function hostStream(key: Key, ask: () => void, cancelled: () => void = () => {}): ReadableStream<Uint8Array> {
   const streams = loadStreams();
   const source = {
     type: 'bytes' as const,
     pull(controller: ByteController) {
+      const why = gone[key];
+      if (why !== undefined) {
+        controller.error(new TypeError(why));
+        return;
+      }
       return new PromiseCtor<void>((resolve) => {
         pulls[key] = { controller, delivered: resolve };
         ask();
@@ -106,4 +113,11 @@ export function fetchBodyError(fetchId: number, message: string): void {
 /** The invocation is over: a pull of its request body still waiting will never be answered. */
 export function forgetBody(id: number): void {
   delete pulls[`r${id}`];
+  delete gone[`r${id}`];
+}
+
+/** The client went away: a read waiting on invocation `id`'s request body, and any later one, fails. */
+export function requestBodyGone(id: number, message: string): void {
+  gone[`r${id}`] = message;
+  fail(`r${id}`, message);
 }

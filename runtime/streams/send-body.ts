@@ -72,6 +72,8 @@ function send(sink: Sink, stream: ReadableStream<unknown>, stopped: () => boolea
   let checking = false;
   /** The host said it wants no more for now: reading waits for resume. */
   let hostFull = false;
+  /** A read of the source is under way: a resume then only sends what is held (the read's callback steps on). */
+  let reading = false;
 
   /**
    * Sends what is held as one chunk, unless the host wants no more for now (`last`: the stream ended,
@@ -82,7 +84,11 @@ function send(sink: Sink, stream: ReadableStream<unknown>, stopped: () => boolea
     const bytes = held.length === 1 ? held[0]! : concatBytes(held);
     held = [];
     heldBytes = 0;
-    if (!sink.chunk(TypedArrayPrototypeGetBuffer(bytes) as ArrayBuffer)) hostFull = true;
+    if (!sink.chunk(TypedArrayPrototypeGetBuffer(bytes) as ArrayBuffer)) {
+      hostFull = true;
+      // Registered now, not when the next read resolves: the host's one 'pull' may come before that.
+      if (!last) paused[sink.key] = resume;
+    }
     return !hostFull;
   };
   /**
@@ -119,9 +125,11 @@ function send(sink: Sink, stream: ReadableStream<unknown>, stopped: () => boolea
       paused[sink.key] = resume;
       return;
     }
+    reading = true;
     PromisePrototypeThen(
       streams.read(reader),
       (result) => {
+        reading = false;
         if (stopped()) return stop();
         if (result.done) {
           delete readers[sink.key];
@@ -150,6 +158,7 @@ function send(sink: Sink, stream: ReadableStream<unknown>, stopped: () => boolea
         step();
       },
       (error: unknown) => {
+        reading = false;
         delete readers[sink.key];
         flush(true);
         finished(error);
@@ -159,8 +168,8 @@ function send(sink: Sink, stream: ReadableStream<unknown>, stopped: () => boolea
   /** dispatch('pull' | 'fetchPull'): the host has room again. */
   const resume = (): void => {
     hostFull = false;
-    if (flush()) step();
-    else paused[sink.key] = resume;
+    if (!flush()) paused[sink.key] = resume;
+    else if (!reading) step();
   };
   step();
 }

@@ -1181,6 +1181,9 @@ export class Executor {
     }
     invocation.failure ??= outcome;
     invocation.responded = true;
+    // A WebSocket answer's client that left before the upgrade completed: no close will come to give
+    // the work left a deadline (wsClosed does), so it has the wall-time limit from now.
+    if (invocation.webSocket) invocation.deadline = Math.min(invocation.deadline, Date.now() + live.tenant.version.limits.wallMs);
     this.#slice(live, invocation, ['clientGone', invocation.id]);
   }
 

@@ -161,6 +161,54 @@ t.test('a client that goes away mid-stream cancels the body stream: its source s
   t.ok((record.wallMs as number) < 2000, `the invocation ended once the client left (${record.wallMs} ms)`);
 });
 
+t.test('a client that leaves mid-upload fails the reads of its body, and the waitUntil() reading it ends', async (t) => {
+  await deploy(
+    'body-gone',
+    `export default {
+      async fetch(request, env, ctx) {
+        ctx.waitUntil(request.text().then((t) => console.log('body-gone: read ' + t.length), (e) => console.log('body-gone: ' + e.name)));
+        await scheduler.wait(5000);
+        return new Response('late');
+      },
+    }`,
+  );
+  const socket = await rawConnection();
+  socket.write('POST / HTTP/1.1\r\nhost: body-gone.localhost\r\ncontent-length: 1000000\r\n\r\n' + 'x'.repeat(100));
+  await new Promise((r) => setTimeout(r, 300));
+  socket.destroy();
+  const record = await recordOf(server, 'body-gone');
+  t.equal(record.outcome, 'canceled');
+  t.ok((record.wallMs as number) < 5000, `it ended once the read failed, not at the wall-time limit (${record.wallMs} ms)`);
+  t.ok(await server.record((l) => l.type === 'console' && l.message === 'body-gone: TypeError'), "the body's read failed with a TypeError");
+});
+
+t.test('a fast client gets the whole of a body whose source pauses between bursts', async (t) => {
+  // Bursts of 75 KB: the host's room runs out on a flush while the next read waits on a timer, and its
+  // one pull comes before the timer fires.
+  await deploy(
+    'bursts',
+    `export default {
+      fetch() {
+        let round = 0;
+        return new Response(new ReadableStream({
+          async pull(c) {
+            if (round > 0) await scheduler.wait(200);
+            for (let i = 0; i < 5; i++) {
+              c.enqueue(new Uint8Array(15000).fill(65 + round));
+              for (let j = 0; j < 20; j++) await null;
+            }
+            if (++round === 3) c.close();
+          },
+        }, { highWaterMark: 0 }));
+      },
+    }`,
+  );
+  const res = await request(`${server.dataUrl}/`, { headers: { host: 'bursts.localhost' } });
+  const bytes = (await res.body.arrayBuffer()).byteLength;
+  t.equal(bytes, 3 * 5 * 15000);
+  t.equal((await recordOf(server, 'bursts')).outcome, 'ok');
+});
+
 t.test("a client that goes away: the response is cancelled, its waitUntil() work goes on, as on Workers", async (t) => {
   await deploy(
     'after-leaving',

@@ -7,8 +7,8 @@
  * `stream`, null on an error when fatal.
  */
 import { hostDecodeText } from '../bridge.ts';
-import { TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetLength, Uint16ArrayCtor } from '../primordials.ts';
-import { copyBytes } from './buffer-source.ts';
+import { MathMax, MathMin, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetLength, Uint16ArrayCtor } from '../primordials.ts';
+import { copyBytes, subarray } from './buffer-source.ts';
 import { concatBytes } from './concat-bytes.ts';
 import { unitsToString } from './utf8.ts';
 
@@ -102,36 +102,68 @@ export class Windows1252Decoder implements Decoder {
   }
 }
 
-/** The legacy encodings whose characters take more than one byte: a stream's cut may split one. */
-const MULTI_BYTE: Record<string, true> = { __proto__: null as never, big5: true, 'euc-jp': true, 'euc-kr': true, gb18030: true, gbk: true, 'iso-2022-jp': true, shift_jis: true };
+/**
+ * The legacy encodings whose characters take more than one byte. In all but ISO-2022-JP a byte below
+ * 0x30 is a character of its own (lead bytes are 0x81 and up, trail bytes 0x30 and up): a cut after one
+ * splits none. ISO-2022-JP switches states with escape sequences instead: it decodes whole.
+ */
+const MULTI_BYTE: Record<string, true> = { __proto__: null as never, big5: true, 'euc-jp': true, 'euc-kr': true, gb18030: true, gbk: true, shift_jis: true };
+const STATEFUL = 'iso-2022-jp';
+
+/** The most bytes one host call decodes: a native call the CPU limit cannot stop, as for UTF-8 (utf8.ts). */
+const PIECE_BYTES = 1024 * 1024;
+
+/** The index after the last byte below 0x30 in bytes[from, to), or -1. */
+function lastCut(bytes: Uint8Array, from: number, to: number): number {
+  for (let i = to - 1; i >= from; i--) if (bytes[i]! < 0x30) return i + 1;
+  return -1;
+}
+
+/** The index after the first byte below 0x30 in bytes[from, to), or `to`. */
+function firstCut(bytes: Uint8Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (bytes[i]! < 0x30) return i + 1;
+  return to;
+}
 
 /**
- * A legacy encoding the host decodes (src/isolates/host-text.ts, Node's ICU tables), a call per
- * decode(). A single-byte encoding's chunks decode on their own; a multi-byte one's are held until the
- * stream's last call (a cut may split a character, and the host keeps no decoder state between calls).
+ * A legacy encoding the host decodes (src/isolates/host-text.ts, Node's ICU tables), a piece of at most
+ * PIECE_BYTES a call, cut between characters (in a multi-byte encoding, after a byte below 0x30; a piece
+ * with none is longer). A stream's chunk decodes at once up to its last such cut, and the rest waits for
+ * the next chunk (the host keeps no decoder state between calls); ISO-2022-JP's waits for the last call.
  */
 export class HostDecoder implements Decoder {
   readonly #encoding: string;
-  readonly #multiByte: boolean;
-  #held: Uint8Array[] = [];
+  readonly #kind: 'single' | 'multi' | 'stateful';
+  #held: Uint8Array | null = null;
 
   constructor(encoding: string) {
     this.#encoding = encoding;
-    this.#multiByte = MULTI_BYTE[encoding] === true;
+    this.#kind = encoding === STATEFUL ? 'stateful' : MULTI_BYTE[encoding] === true ? 'multi' : 'single';
   }
 
   reset(): void {
-    this.#held = [];
+    this.#held = null;
   }
 
   decode(bytes: Uint8Array, fatal: boolean, flush: boolean): string | null {
-    if (this.#multiByte && !flush) {
-      if (TypedArrayPrototypeGetLength(bytes) > 0) this.#held[this.#held.length] = copyBytes(bytes);
-      return '';
+    const all = this.#held === null ? bytes : concatBytes([this.#held, bytes]);
+    const length = TypedArrayPrototypeGetLength(all);
+    let end = length;
+    if (!flush && this.#kind !== 'single') end = this.#kind === 'multi' ? MathMax(lastCut(all, 0, length), 0) : 0;
+    this.#held = end < length ? copyBytes(subarray(all, end)) : null;
+    let text = '';
+    for (let start = 0; start < end; ) {
+      let cut = end;
+      if (this.#kind === 'single') cut = MathMin(start + PIECE_BYTES, end);
+      else if (this.#kind === 'multi' && end - start > PIECE_BYTES) {
+        cut = lastCut(all, start, start + PIECE_BYTES);
+        if (cut === -1) cut = firstCut(all, start + PIECE_BYTES, end);
+      }
+      const piece = hostDecodeText(this.#encoding, TypedArrayPrototypeGetBuffer(copyBytes(subarray(all, start, cut))) as ArrayBuffer, fatal);
+      if (piece === null) return null;
+      text += piece;
+      start = cut;
     }
-    const all = this.#held.length === 0 ? copyBytes(bytes) : concatBytes([...this.#held, bytes]);
-    this.#held = [];
-    if (TypedArrayPrototypeGetLength(all) === 0) return '';
-    return hostDecodeText(this.#encoding, TypedArrayPrototypeGetBuffer(all) as ArrayBuffer, fatal);
+    return text;
   }
 }

@@ -135,6 +135,20 @@ export default { fetch() { return new Response(String(JSON.parse(text).length)) 
     },
   },
   {
+    // As one host call, 96 MB of Shift_JIS decoded ~550 ms past a 60 ms limit (a review; the copy of the
+    // input before it takes ~40 ms, so a 100 ms limit lets the call start); the runtime hands the host a
+    // piece of at most 1 MiB at a time and the limit stops it between pieces.
+    title: "TextDecoder('shift_jis') of 96 MB",
+    name: 'h-legacy-decode',
+    source: `export default { fetch() { return new Response(String(new TextDecoder('shift_jis').decode(new Uint8Array(96 << 20)).length)) } }`,
+    metadata: { limits: { cpu_ms: 100, memory_mb: 512 } },
+    ...EXCEEDED,
+    check(t, _reply, record) {
+      const cpuMs = (record?.cpuUs as number) / 1000;
+      t.ok(cpuMs < 300, `stopped after ${cpuMs.toFixed(0)} ms of CPU at a 100 ms limit`);
+    },
+  },
+  {
     title: 'Atomics.wait for 10 s, holding the thread',
     name: 'h-atomics-wait',
     source: `export default { fetch() { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10000); return new Response('woke') } }`,

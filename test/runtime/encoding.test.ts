@@ -342,3 +342,28 @@ t.test('TextDecoder: the other legacy encodings (Shift_JIS, GBK, EUC-KR, windows
     [['TypeError', 'decoded'], 'shift_jis', 'gbk'],
   );
 });
+
+t.test('a legacy decode goes to the host a piece at a time, cut between characters, and a stream decodes as it goes', async (t) => {
+  // 'あ' 600,000 times (no byte below 0x30 to cut after for 1.2 MB), a space, 'い' 600,000 times.
+  const text = `${'あ'.repeat(600_000)} ${'い'.repeat(600_000)}`;
+  t.equal(
+    ev.run(`
+      const bytes = new Uint8Array(2 * 1200000 + 1);
+      for (let i = 0; i < 600000; i++) { bytes[2 * i] = 0x82; bytes[2 * i + 1] = 0xa0; bytes[1200001 + 2 * i] = 0x82; bytes[1200002 + 2 * i] = 0xa2; }
+      bytes[1200000] = 0x20;
+      return new TextDecoder('shift_jis').decode(bytes) === ${JSON.stringify(text)};
+    `),
+    true,
+    'the same text as one decode',
+  );
+  t.same(
+    ev.run(`
+      const d = new TextDecoder('shift_jis');
+      // 'あい ' then the first byte of 'う': what ends before the space's cut comes out at once.
+      const first = d.decode(new Uint8Array([0x82, 0xa0, 0x82, 0xa2, 0x20, 0x82]), { stream: true });
+      const rest = d.decode(new Uint8Array([0xa4]));
+      return [first, rest];
+    `),
+    ['あい ', 'う'],
+  );
+});

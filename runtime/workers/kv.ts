@@ -1,6 +1,6 @@
 /**
  * KV bindings (https://developers.cloudflare.com/kv/api/): `env.NAME` for a `kv_namespace` binding is a
- * KVNamespace with get / getWithMetadata / put / delete / list. Each operation is one host call
+ * KVNamespace with get / getWithMetadata (of one key, or of up to 100 as a Map) / put / delete / list. Each operation is one host call
  * (host('kv', op, binding, key, value, optionsJson), src/kv/kv-calls.ts), done at once; the methods are
  * async as on Workers; the class is defined when the first binding is made. The binding's name, not a namespace id, crosses: the host looks the id up in the
  * deployed version, so a worker reaches only the namespaces it is bound to.
@@ -10,10 +10,12 @@ import { bufferSourceBytes, copyBytes } from '../encoding/buffer-source.ts';
 import { utf8Encode } from '../encoding/utf8.ts';
 import { nameClass } from '../global/define.ts';
 import { Response } from '../http/response.ts';
-import { JSONParse, JSONStringify, ObjectFreeze, TypedArrayPrototypeGetBuffer } from '../primordials.ts';
+import { ArrayIsArray, JSONParse, JSONStringify, MapCtor, MapPrototypeSet, ObjectFreeze, TypedArrayPrototypeGetBuffer } from '../primordials.ts';
 import { isReadableStream } from '../streams/web-streams.ts';
 
 const INTERNAL = ObjectFreeze({});
+/** Keys one bulk get may ask for, as on Workers. */
+const MAX_BULK_KEYS = 100;
 type ValueType = 'text' | 'json' | 'arrayBuffer' | 'stream';
 
 function typeOf(options: unknown): ValueType {
@@ -36,7 +38,8 @@ async function valueAs(bytes: ArrayBuffer, type: ValueType): Promise<unknown> {
 }
 
 async function valueBytes(value: unknown): Promise<ArrayBuffer> {
-  if (typeof value === 'string') return TypedArrayPrototypeGetBuffer(utf8Encode(value)) as ArrayBuffer;
+  // Other primitives are stored as their text, as workerd converts them (KV.put('views', n + 1)).
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol')) return TypedArrayPrototypeGetBuffer(utf8Encode(`${value as string}`)) as ArrayBuffer;
   const bytes = bufferSourceBytes(value, false);
   if (bytes !== null) return TypedArrayPrototypeGetBuffer(copyBytes(bytes)) as ArrayBuffer;
   if (isReadableStream(value)) return await new Response(value).arrayBuffer();
@@ -54,15 +57,31 @@ function defineKvNamespace() {
 
     async get(key: unknown, options: unknown = undefined): Promise<unknown> {
       const type = typeOf(options);
+      if (ArrayIsArray(key)) return this.#many(key, type, false);
       const [, bytes] = check(hostKv('get', this.#binding, `${key as string}`, null, ''));
       return bytes === null ? null : await valueAs(bytes, type);
     }
 
-    async getWithMetadata(key: unknown, options: unknown = undefined): Promise<{ value: unknown; metadata: unknown; cacheStatus: null }> {
+    async getWithMetadata(key: unknown, options: unknown = undefined): Promise<unknown> {
       const type = typeOf(options);
+      if (ArrayIsArray(key)) return this.#many(key, type, true);
       const [metadata, bytes] = check(hostKv('get', this.#binding, `${key as string}`, null, ''));
       if (bytes === null) return { value: null, metadata: null, cacheStatus: null };
       return { value: await valueAs(bytes, type), metadata: JSONParse(metadata), cacheStatus: null };
+    }
+
+    /** A bulk get (Workers' get(keys[])): a Map of each key to its value (or { value, metadata }), null when absent. */
+    async #many(keys: unknown[], type: ValueType, withMetadata: boolean): Promise<Map<string, unknown>> {
+      if (type !== 'text' && type !== 'json') throw new TypeError(`KV get() of several keys takes the type "text" or "json", not ${type}.`);
+      if (keys.length > MAX_BULK_KEYS) throw new TypeError(`KV get() takes at most ${MAX_BULK_KEYS} keys, not ${keys.length}.`);
+      const found = new MapCtor<string, unknown>();
+      for (let i = 0; i < keys.length; i++) {
+        const name = `${keys[i] as string}`;
+        const [metadata, bytes] = check(hostKv('get', this.#binding, name, null, ''));
+        const value = bytes === null ? null : await valueAs(bytes, type);
+        MapPrototypeSet(found, name, withMetadata ? { value, metadata: bytes === null ? null : JSONParse(metadata) } : value);
+      }
+      return found;
     }
 
     async put(key: unknown, value: unknown, options: unknown = undefined): Promise<void> {

@@ -59,6 +59,26 @@ const WORKER = `export default { async fetch(request, env) {
     }
     case '/shape':
       return Response.json([String(kv), Object.keys(kv), typeof kv.get]);
+    case '/primitives': {
+      // A counter as plain JS keeps it: a number, a boolean, null, stored as their text (workerd's conversion).
+      const views = Number((await kv.get('views')) ?? 0);
+      await kv.put('views', views + 1);
+      await kv.put('flag', true);
+      await kv.put('nothing', null);
+      return Response.json([await kv.get('views'), await kv.get('flag'), await kv.get('nothing')]);
+    }
+    case '/bulk': {
+      await kv.put('b1', '{"n":1}', { metadata: { m: 1 } });
+      await kv.put('b2', '"two"');
+      const texts = await kv.get(['b1', 'b2', 'absent']);
+      const json = await kv.get(['b1', 'b2'], 'json');
+      const meta = await kv.getWithMetadata(['b1', 'absent'], { type: 'json' });
+      const errors = [];
+      for (const attempt of [() => kv.get(['b1'], 'arrayBuffer'), () => kv.get(Array.from({ length: 101 }, (_, i) => 'k' + i))]) {
+        try { await attempt(); errors.push('no error'); } catch (e) { errors.push(e.name); }
+      }
+      return Response.json({ isMap: texts instanceof Map, texts: [...texts], json: [...json], meta: [...meta], errors });
+    }
   }
   return new Response('not found', { status: 404 });
 } };`;
@@ -154,6 +174,18 @@ t.test('bad keys, values and options are TypeErrors naming the problem; 1,000 op
   const badBinding = await deployMultipart(server, 'broken', { main_module: 'main.js', bindings: [{ type: 'kv_namespace', name: 'STORE', namespace_id: '../etc' }] }, { 'main.js': WORKER });
   t.equal(badBinding.status, 400);
   t.match(badBinding.json().error, { code: 'ISO_ERR_DEPLOY_BINDING', message: /namespace_id/ });
+});
+
+t.test('a number, a boolean or null is stored as its text; a bulk get answers a Map, as on Workers', async (t) => {
+  t.same(await call('app', '/primitives'), ['1', 'true', 'null']);
+  t.same(await call('app', '/primitives'), ['2', 'true', 'null'], 'the counter counts');
+  t.same(await call('app', '/bulk'), {
+    isMap: true,
+    texts: [['b1', '{"n":1}'], ['b2', '"two"'], ['absent', null]],
+    json: [['b1', { n: 1 }], ['b2', 'two']],
+    meta: [['b1', { value: { n: 1 }, metadata: { m: 1 } }], ['absent', { value: null, metadata: null }]],
+    errors: ['TypeError', 'TypeError'],
+  });
 });
 
 t.test('the data survives a restart', async (t) => {

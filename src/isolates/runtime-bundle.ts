@@ -290,10 +290,16 @@ const MODULE_CHUNKS: Record<string, ModuleChunk> = {
   },
 };
 
-/** A chunk as a script whose completion value is its `chunkExports` (runtime-chunks.ts runs it). */
-async function bundleChunk(entry: string): Promise<string> {
+/**
+ * A chunk as a script whose completion value is its `chunkExports` (runtime-chunks.ts runs it). The
+ * Node.js modules' chunks keep their functions' names: minified, `Buffer.name` was 'h' and
+ * EventEmitter's 'o' (code that checks `constructor.name`, or logs it, saw them); they load only in
+ * workers that import them, so the naming's cost is theirs.
+ */
+async function bundleChunk(entry: string, keepNames: boolean): Promise<string> {
   const result = await build({
     ...COMMON,
+    keepNames,
     stdin: { contents: entry, resolveDir: ROOT, loader: 'js' },
     metafile: true,
     plugins: [giveWhatwgUrlPlatform, markEagerModules, unwrapUmd, unnamePolyfillClosures, rootAsWorkingDirectory, injectNodeModules],
@@ -308,7 +314,7 @@ export async function bundleRuntime(): Promise<RuntimeBundle> {
   const moduleChunkNames = Object.keys(MODULE_CHUNKS);
   const built = await Promise.all(moduleChunkNames.map((name) => buildModuleChunk(name, MODULE_CHUNKS[name]!, ROOT, COMMON)));
   const moduleChunks = Object.fromEntries(moduleChunkNames.map((name, i) => [name, built[i]!]));
-  const [script, ...chunkSources] = await Promise.all([bundleScript(moduleChunks), ...Object.values(CHUNKS).map(bundleChunk)]);
+  const [script, ...chunkSources] = await Promise.all([bundleScript(moduleChunks), ...Object.entries(CHUNKS).map(([name, entry]) => bundleChunk(entry, name.startsWith('node-')))]);
   const names = Object.keys(CHUNKS);
   const chunks = Object.fromEntries(names.map((name, i) => [name, chunkSources[i]!]));
   for (const name of moduleChunkNames) chunks[name] = moduleChunks[name]!.source;

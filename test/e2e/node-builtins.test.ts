@@ -905,3 +905,14 @@ t.test('the hook hands out only the modules the worker imports: none without the
   t.equal(als.status, 201, als.text);
   t.same((await send(server, 'hook-als.localhost', '/')).json(), ['function', 'got', 'TypeError']);
 });
+
+t.test("Node's classes keep their names, as code that checks constructor.name expects", async (t) => {
+  const reply = await deployAndCall(
+    t,
+    'class-names',
+    `import { Buffer } from 'node:buffer'; import { EventEmitter } from 'node:events'; import { Readable, Writable, Transform } from 'node:stream';
+    import { StringDecoder } from 'node:string_decoder'; import { AsyncLocalStorage } from 'node:async_hooks';
+    export default { fetch() { return Response.json([Buffer, EventEmitter, Readable, Writable, Transform, StringDecoder, AsyncLocalStorage].map((c) => c.name).concat(Buffer.from('x').constructor.name)) } }`,
+  );
+  t.same(reply.json(), ['Buffer', 'EventEmitter', 'Readable', 'Writable', 'Transform', 'StringDecoder', 'AsyncLocalStorage', 'Buffer']);
+});

@@ -21,6 +21,10 @@ export class StreamedUpload {
         wanted();
       },
     });
+    // The error of end(error) reaches the upstream request, which fails, and through it the worker's
+    // fetch (a TypeError). Until undici reads the body it has no listener of its own, and an 'error'
+    // event with none is thrown: a tenant's stream that errored ended the serving process.
+    this.readable.on('error', () => {});
   }
 
   /** Queues a chunk; false when the runtime should wait for `wanted`. */

@@ -225,6 +225,24 @@ t.test('stream request bodies go upstream as they are produced: a 24 MiB upload 
   t.equal((await send(server, 'uploader.localhost', '/generated')).text, 'POST gen part1;part2;part3;', 'a generated stream body');
 });
 
+t.test('a stream request body that errors rejects the fetch with a TypeError; the serving process lives on', async (t) => {
+  const reply = await deployScript(server, 'broken-upload', `export default { async fetch(request) {
+    const delay = Number(new URL(request.url).searchParams.get('delay'));
+    let n = 0;
+    const body = new ReadableStream({ async pull(c) {
+      if (n++ < 2) return c.enqueue(new Uint8Array(10));
+      if (delay) await new Promise((r) => setTimeout(r, delay));
+      c.error(new Error('source broke'));
+    } });
+    try { const r = await fetch('${origin}/echo', { method: 'PUT', body, duplex: 'half' }); return new Response('answered ' + r.status) } catch (e) { return new Response('caught ' + e.name) }
+  } }`);
+  t.equal(reply.status, 201, reply.text);
+  const exits = server.logs.filter((l) => l.type === 'serving-exit').length;
+  for (const delay of [0, 200]) t.equal((await send(server, 'broken-upload.localhost', `/?delay=${delay}`)).text, 'caught TypeError', `the source errors after ${delay} ms`);
+  t.equal(server.logs.filter((l) => l.type === 'serving-exit').length, exits, 'no serving process ended');
+  t.equal((await send(server, 'broken-upload.localhost', '/?delay=0')).text, 'caught TypeError', 'and the same process answers again');
+});
+
 t.test('an AbortSignal that fires while the request is in flight rejects the fetch with its reason', async (t) => {
   await deployScript(server, 'aborter', `export default { async fetch() {
     const started = Date.now();

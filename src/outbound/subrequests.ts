@@ -16,6 +16,7 @@ import { request, type Dispatcher } from 'undici';
 export interface SubrequestLimits {
   perInvocation: number;
   concurrent: number;
+  /** Waiting for a place and the response's head; then, for a streamed body, between its chunks. */
   timeoutMs: number;
 }
 
@@ -91,7 +92,7 @@ export class Subrequests {
     // From now, not from when a place frees: a fetch waiting behind six slow ones times out too. One
     // timer, cleared when the fetch is over: AbortSignal.timeout() keeps its timer and what it holds for
     // the whole 30 s, and with two AbortSignal.any() it made a loopback fetch ~0.2 ms slower (BENCHMARKS).
-    const timer = setTimeout(() => {
+    const expire = () => {
       this.#fetches.delete(fetchId);
       if (!waiting) {
         controller.abort(new DOMException('The operation timed out.', 'TimeoutError'));
@@ -101,8 +102,17 @@ export class Subrequests {
       const at = this.#waiting.indexOf(go);
       if (at !== -1) this.#waiting.splice(at, 1);
       done({ ok: false, name: 'TypeError', message: 'fetch failed: timed out' });
-    }, this.#limits.timeoutMs).unref();
-    this.#fetches.set(fetchId, { controller, timer });
+    };
+    const timer = setTimeout(expire, this.#limits.timeoutMs).unref();
+    const fetch: FetchControl = { controller, timer };
+    this.#fetches.set(fetchId, fetch);
+    // A streamed body's read starts the time again with each chunk: what times out is a body that makes
+    // no progress, not a long one (a model's answer streamed for minutes was cut at 30 s).
+    const progressed = () => {
+      if (this.#fetches.get(fetchId) !== fetch) return;
+      clearTimeout(fetch.timer);
+      fetch.timer = setTimeout(expire, this.#limits.timeoutMs).unref();
+    };
     const go = () => {
       waiting = false;
       // Cancelled by the worker while it waited (a timeout while waiting answers from the timer).
@@ -129,7 +139,7 @@ export class Subrequests {
       this.#releases.set(fetchId, release);
       const answer = (result: SubrequestResult) => {
         if (result.ok && result.body !== null && !(result.body instanceof ArrayBuffer)) {
-          result.body = untilRead(result.body, release);
+          result.body = untilRead(result.body, release, progressed);
           this.#unreadBodies.add(fetchId);
           this.#breakDeadlock();
         } else release();
@@ -297,6 +307,7 @@ export class Subrequests {
 /** A fetch's abort and timeout. */
 interface FetchControl {
   controller: AbortController;
+  /** Until the response's head, then between the chunks of its body the worker reads. */
   timer: NodeJS.Timeout;
 }
 
@@ -316,12 +327,13 @@ const ENCODED_BODY_HEADERS = new Set(['content-encoding', 'content-length']);
 const CONNECTION_HEADERS = new Set(['host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade', 'expect', 'content-length']);
 
 /** `body`, calling `release` once it has been read to its end or has failed. */
-function untilRead(body: FetchedBody, release: () => void): FetchedBody {
+function untilRead(body: FetchedBody, release: () => void, progressed: () => void): FetchedBody {
   return {
     next: async () => {
       try {
         const chunk = await body.next();
         if (chunk === null) release();
+        else progressed();
         return chunk;
       } catch (err) {
         release();

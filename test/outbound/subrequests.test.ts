@@ -83,6 +83,27 @@ t.test('a fetch times out waiting for a place, in flight and while its body is r
   t.ok(next.ok, 'its place was given back');
 });
 
+t.test('a streamed body that keeps coming outlasts the timeout: the time starts again with each chunk', async (t) => {
+  const { get } = await withUpstream(t, (req, res) => {
+    // A chunk every 60 ms for ~480 ms: over three times the 150 ms timeout in all, never 150 ms apart.
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    let n = 0;
+    const timer = setInterval(() => {
+      res.write(`data: ${n}\n\n`);
+      if (++n === 8) {
+        clearInterval(timer);
+        res.end();
+      }
+    }, 60);
+    res.on('close', () => clearInterval(timer));
+  }, { perInvocation: 50, concurrent: 1, timeoutMs: 150 });
+  const result = await get(1, '/events');
+  if (!result.ok || result.body === null || result.body instanceof ArrayBuffer) throw new Error('a body of unknown length streams');
+  let text = '';
+  for (let chunk = await result.body.next(); chunk !== null; chunk = await result.body.next()) text += Buffer.from(chunk).toString();
+  t.equal(text.split('\n\n').filter(Boolean).length, 8, 'every event arrived');
+});
+
 t.test('a fetch the worker cancels while it waits for a place answers AbortError', async (t) => {
   const { subrequests, get } = await withUpstream(t, (req, res) => {
     if (req.url !== '/hang') res.end('whole');

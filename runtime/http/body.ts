@@ -27,7 +27,7 @@ import { bufferSourceBytes, copyBytes } from '../encoding/buffer-source.ts';
 import { utf8Decode, utf8Encode } from '../encoding/utf8.ts';
 import { readAllBytes } from '../streams/read-all-bytes.ts';
 import { heldBytesOf, streamFromBytes } from '../streams/stream-from-bytes.ts';
-import { fetchBodyStream, requestBodyStream } from '../streams/host-body.ts';
+import { requestBodyStream } from '../streams/host-body.ts';
 import { type ReadableStream, isDisturbed, isLocked, isReadableStream, loadStreams } from '../streams/web-streams.ts';
 import { isURLSearchParams, serializeSearchParams } from '../url/url.ts';
 import { type Blob, blobParts, createBlobWithExactType, isBlob } from './blob.ts';
@@ -279,7 +279,7 @@ export function streamedBodyFromHost(id: number): BodyState {
   return { source: null, stream: requestBodyStream(id), used: false };
 }
 
-/** An outbound fetch's response body the host streams in as the worker reads it. */
-export function streamedFetchBody(fetchId: number): BodyState {
-  return { source: null, stream: fetchBodyStream(fetchId), used: false };
+/** An outbound fetch's response body the host streams in as the worker reads it (host-body.ts fetchBodyStream). */
+export function streamedFetchBody(stream: ReadableStream<Uint8Array>): BodyState {
+  return { source: null, stream, used: false };
 }

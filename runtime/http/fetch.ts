@@ -9,6 +9,7 @@
 import { hostFetch, hostFetchAbort, hostFetchUploadEnd } from '../bridge.ts';
 import { errorMessage, isError } from '../global/inspect.ts';
 import { followSignal } from '../events/abort.ts';
+import { fetchBodyStream } from '../streams/host-body.ts';
 import { sendFetchBody } from '../streams/send-body.ts';
 import type { HeaderList } from '../host.d.ts';
 import { type BridgeBodyOrStream, bodyFromHost, streamedFetchBody } from './body.ts';
@@ -21,6 +22,8 @@ import { fetchDataURL } from './fetch-data-url.ts';
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** Once answered with a streamed body: errors it with the signal's reason (host-body.ts). */
+  abortBody: ((reason: unknown) => void) | null;
 }
 
 const pending = new MapCtor<number, Pending>();
@@ -65,13 +68,15 @@ export function fetchThrough(service: string, input: unknown, init: unknown): Pr
       return;
     }
     const id = ++nextFetchId;
-    MapPrototypeSet(pending, id, { resolve, reject });
-    // The signal aborting rejects at once (before the answer) and stops the host's request, whose
-    // response body, if it is being read, then errors.
+    const entry: Pending = { resolve, reject, abortBody: null };
+    MapPrototypeSet(pending, id, entry);
+    // The signal aborting rejects at once (before the answer) and stops the host's request; after the
+    // answer, its streamed body errors with the signal's reason.
     const signal = request.signal;
     followSignal(signal, () => {
       hostFetchAbort(id);
       if (MapPrototypeDelete(pending, id)) reject(signal.reason);
+      else entry.abortBody?.(signal.reason);
     });
     const stream = body.stream;
     if (stream === null) {
@@ -92,7 +97,13 @@ export function fetchResult(fetchId: number, status: number, headers: HeaderList
   if (!entry) return;
   MapPrototypeDelete(pending, fetchId);
   try {
-    entry.resolve(createFetchedResponse(status, meta[0] ?? '', headers, body === 'stream' ? streamedFetchBody(fetchId) : bodyFromHost(body), meta[1] ?? '', meta[2] === '1'));
+    let bodyState;
+    if (body === 'stream') {
+      const streamed = fetchBodyStream(fetchId);
+      entry.abortBody = streamed.abort;
+      bodyState = streamedFetchBody(streamed.stream);
+    } else bodyState = bodyFromHost(body);
+    entry.resolve(createFetchedResponse(status, meta[0] ?? '', headers, bodyState, meta[1] ?? '', meta[2] === '1'));
   } catch (error) {
     entry.reject(error);
   }

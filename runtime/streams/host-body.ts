@@ -11,6 +11,8 @@ import {
   ObjectCreate,
   ObjectSetPrototypeOf,
   PromiseCtor,
+  WeakRefCtor,
+  WeakRefPrototypeDeref,
   Uint8ArrayCtor,
 } from '../primordials.ts';
 import { type ReadableStream, loadStreams } from './web-streams.ts';
@@ -30,10 +32,11 @@ const pulls: Record<Key, Pending | undefined> = ObjectCreate(null);
 /** Bodies that can no longer be read (the client went away): why, for each pull from now on. */
 const gone: Record<Key, string | undefined> = ObjectCreate(null);
 
-function hostStream(key: Key, ask: () => void, cancelled: () => void = () => {}): ReadableStream<Uint8Array> {
+function hostStream(key: Key, ask: () => void, cancelled: () => void = () => {}, started: (controller: ByteController) => void = () => {}): ReadableStream<Uint8Array> {
   const streams = loadStreams();
   const source = {
     type: 'bytes' as const,
+    start: started,
     pull(controller: ByteController) {
       const why = gone[key];
       if (why !== undefined) {
@@ -85,9 +88,32 @@ export function requestBodyStream(id: number): ReadableStream<Uint8Array> {
   return hostStream(`r${id}`, () => hostPullBody(id));
 }
 
-/** The streamed response body of outbound fetch `fetchId`. */
-export function fetchBodyStream(fetchId: number): ReadableStream<Uint8Array> {
-  return hostStream(`f${fetchId}`, () => hostPullFetchBody(fetchId), () => hostFetchAbort(fetchId));
+/**
+ * The streamed response body of outbound fetch `fetchId`, and what errors it when the fetch's signal
+ * aborts after the answer: a read waiting, or to come, fails with the signal's reason (the Fetch
+ * standard's "abort fetch"), not with the host's TypeError of a body cut short (the openai SDK ends a
+ * stream it aborted only on an AbortError). The function holds the stream's controller weakly: a signal
+ * that lives on (AbortSignal.timeout) keeps no body alive.
+ */
+export function fetchBodyStream(fetchId: number): { stream: ReadableStream<Uint8Array>; abort: (reason: unknown) => void } {
+  const key = `f${fetchId}`;
+  let held: WeakRef<ByteController> | null = null;
+  const stream = hostStream(key, () => hostPullFetchBody(fetchId), () => hostFetchAbort(fetchId), (controller) => {
+    held = new WeakRefCtor(controller);
+  });
+  const abort = (reason: unknown) => {
+    const controller = held === null ? undefined : WeakRefPrototypeDeref(held);
+    if (controller === undefined) return;
+    const pending = pulls[key];
+    delete pulls[key];
+    try {
+      controller.error(reason);
+    } catch {
+      // Closed or errored already.
+    }
+    pending?.delivered();
+  };
+  return { stream, abort };
 }
 
 /** dispatch('bodyChunk'): the next chunk of invocation `id`'s request body, or null at its end. */

@@ -261,6 +261,20 @@ t.test('an AbortSignal that fires while the request is in flight rejects the fet
   t.equal(body.thenFine, 'slow', 'a later fetch with a signal that does not fire answers');
 });
 
+t.test('a signal that aborts while the body is read errors the body with its reason, as the Fetch standard says', async (t) => {
+  await deployScript(server, 'body-aborter', `export default { async fetch(request) {
+    const custom = new URL(request.url).searchParams.has('custom');
+    const controller = new AbortController();
+    const response = await fetch('${origin}/trickle', { signal: controller.signal });
+    const reader = response.body.getReader();
+    await reader.read();
+    setTimeout(() => controller.abort(custom ? new RangeError('mine') : undefined), 50);
+    try { for (;;) if ((await reader.read()).done) return new Response('ended') } catch (e) { return new Response(e.name + ': ' + e.message) }
+  } }`);
+  t.equal((await send(server, 'body-aborter.localhost')).text, 'AbortError: This operation was aborted', 'an AbortError, not the TypeError of a body cut short');
+  t.equal((await send(server, 'body-aborter.localhost', '/?custom')).text, 'RangeError: mine', "or the signal's own reason");
+});
+
 t.test('an aborted fetch is stopped on the host too: it frees its place among the 6 at once', async (t) => {
   await deployMultipart(server, 'aborter-slots', { main_module: 'main.js', limits: { cpu_ms: 1000 } }, { 'main.js': `export default { async fetch() {
     const hanging = Array.from({ length: 6 }, () => fetch('${origin}/hang', { signal: AbortSignal.timeout(50) }).catch((e) => e.name));

@@ -28,6 +28,7 @@ import { utf8Decode, utf8Encode } from '../encoding/utf8.ts';
 import { readAllBytes } from '../streams/read-all-bytes.ts';
 import { heldBytesOf, streamFromBytes } from '../streams/stream-from-bytes.ts';
 import { requestBodyStream } from '../streams/host-body.ts';
+import { setKnownLength } from '../streams/known-length.ts';
 import { type ReadableStream, isDisturbed, isLocked, isReadableStream, loadStreams } from '../streams/web-streams.ts';
 import { isURLSearchParams, serializeSearchParams } from '../url/url.ts';
 import { type Blob, blobParts, createBlobWithExactType, isBlob } from './blob.ts';
@@ -275,8 +276,10 @@ export function bodyFromHost(body: ArrayBuffer | string | null): BodyState {
 }
 
 /** A request body the host streams in as invocation `id` reads it. */
-export function streamedBodyFromHost(id: number): BodyState {
-  return { source: null, stream: requestBodyStream(id), used: false };
+export function streamedBodyFromHost(id: number, length: number | undefined): BodyState {
+  const stream = requestBodyStream(id);
+  if (length !== undefined) setKnownLength(stream, length);
+  return { source: null, stream, used: false };
 }
 
 /** An outbound fetch's response body the host streams in as the worker reads it (host-body.ts fetchBodyStream). */

@@ -10,11 +10,12 @@ import { hostFetch, hostFetchAbort, hostFetchUploadEnd } from '../bridge.ts';
 import { errorMessage, isError } from '../global/inspect.ts';
 import { followSignal } from '../events/abort.ts';
 import { fetchBodyStream } from '../streams/host-body.ts';
+import { knownLength } from '../streams/known-length.ts';
 import { sendFetchBody } from '../streams/send-body.ts';
 import type { HeaderList } from '../host.d.ts';
 import { type BridgeBodyOrStream, bodyFromHost, streamedFetchBody } from './body.ts';
 import { createFetchedResponse } from './response.ts';
-import { headerListOf } from './headers.ts';
+import { getHeader, headerListOf } from './headers.ts';
 import { Request, requestBodyForBridge } from './request.ts';
 import { MapCtor, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, PromiseCtor, StringPrototypeStartsWith } from '../primordials.ts';
 import { fetchDataURL } from './fetch-data-url.ts';
@@ -83,7 +84,13 @@ export function fetchThrough(service: string, input: unknown, init: unknown): Pr
       hostFetch(id, request.method, request.url, headers, body.body, request.redirect as 'follow' | 'manual' | 'error', service);
       return;
     }
-    // A stream body goes upstream as the worker produces it (the host reads it as the upstream takes it).
+    // A stream body goes upstream as the worker produces it (the host reads it as the upstream takes it),
+    // with the length it is known to carry when the worker set none (streams/known-length.ts).
+    const length = knownLength(stream);
+    if (length !== undefined && getHeader(headers, 'content-length') === null) {
+      headers[headers.length] = 'content-length';
+      headers[headers.length] = `${length}`;
+    }
     hostFetch(id, request.method, request.url, headers, 'stream', request.redirect as 'follow' | 'manual' | 'error', service);
     sendFetchBody(id, stream, (error) => {
       if (error !== null) hostFetchUploadEnd(id, isError(error) ? errorMessage(error) : 'the request body stream failed');

@@ -275,7 +275,7 @@ export function createIncomingRequest(method: string, url: string, headers: Head
     method,
     url,
     headers: createHeaders(headers, 'immutable'),
-    body: body === 'stream' ? streamedBodyFromHost(id) : bodyFromHost(body),
+    body: body === 'stream' ? streamedBodyFromHost(id, declaredLength(headers)) : bodyFromHost(body),
     // As workerd: a worker that passes its request on with fetch() hands a redirect back to its client.
     redirect: 'manual',
     integrity: '',
@@ -305,3 +305,9 @@ registerInspector(Request.prototype, (request: Request) => {
   const state = stateOf(request);
   return { method: state.method, url: state.url, headers: state.headers, redirect: state.redirect, bodyUsed: isBodyUsed(state.body) };
 });
+
+/** The Content-Length the client declared (the data plane has checked the body against it), or undefined. */
+function declaredLength(headers: HeaderList): number | undefined {
+  const value = getHeader(headers, 'content-length');
+  return value !== null && /^\d{1,15}$/.test(value) ? +value : undefined;
+}

@@ -5,7 +5,8 @@
  */
 import { defineLazyGlobal, setName } from '../global/define.ts';
 import { bufferSourceBytes } from '../encoding/buffer-source.ts';
-import { TypedArrayPrototypeGetByteLength } from '../primordials.ts';
+import { ReflectApply, ReflectGetOwnPropertyDescriptor, TypedArrayPrototypeGetByteLength } from '../primordials.ts';
+import { setKnownLength } from '../streams/known-length.ts';
 import { loadStreams } from '../streams/web-streams.ts';
 
 type Controller = { enqueue(chunk: unknown): void; error(reason: unknown): void };
@@ -15,6 +16,7 @@ let classes: { IdentityTransformStream: Function; FixedLengthStream: Function } 
 function load(): NonNullable<typeof classes> {
   if (classes !== null) return classes;
   const TransformStream = loadStreams().api.TransformStream as unknown as new (transformer?: object) => object;
+  const readableOf = ReflectGetOwnPropertyDescriptor(TransformStream.prototype, 'readable')!.get as (this: object) => object;
 
   const bytesOf = (chunk: unknown): Uint8Array => {
     const bytes = bufferSourceBytes(chunk, false);
@@ -44,6 +46,8 @@ function load(): NonNullable<typeof classes> {
           if (written < length) throw new TypeError(`FixedLengthStream did not see all expected bytes before close(): ${written} of ${length}.`);
         },
       });
+      // fetch() sends its readable side with this length (streams/known-length.ts).
+      setKnownLength(ReflectApply(readableOf, this, []), length);
     }
   }
 

@@ -215,7 +215,12 @@ export class Subrequests {
     let { url, method, body } = init;
     // The connection's own headers are undici's to write (Host from the URL: a worker passing its
     // request on would otherwise send its own host name upstream, and as the TLS server name).
+    // A stream body keeps a Content-Length the worker sent (or the runtime knew: a FixedLengthStream, a
+    // client's body passed on): undici then sends that many bytes, not chunks, which presigned S3 and
+    // GCS uploads refuse. A whole body's length is undici's to write.
+    const declared = body instanceof Readable ? contentLength(init.headers) : null;
     let headers = withoutHeaders(init.headers, CONNECTION_HEADERS);
+    if (declared !== null) headers.push('content-length', declared);
     for (let redirects = 0; ; redirects++) {
       let response: Dispatcher.ResponseData;
       const payload = method === 'GET' || method === 'HEAD' || body === null ? null : body instanceof ArrayBuffer ? Buffer.from(body) : body;
@@ -341,6 +346,17 @@ function untilRead(body: FetchedBody, release: () => void, progressed: () => voi
       }
     },
   };
+}
+
+/** The list's one Content-Length, when it is a number of bytes; else null. */
+function contentLength(list: string[]): string | null {
+  let found: string | null = null;
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i]!.toLowerCase() !== 'content-length') continue;
+    if (found !== null || !/^\d{1,15}$/.test(list[i + 1]!)) return null;
+    found = list[i + 1]!;
+  }
+  return found;
 }
 
 /** A header's one value (undici gives repeated ones as an array). */

@@ -243,6 +243,31 @@ t.test('a stream request body that errors rejects the fetch with a TypeError; th
   t.equal((await send(server, 'broken-upload.localhost', '/?delay=0')).text, 'caught TypeError', 'and the same process answers again');
 });
 
+t.test('a stream body of known length goes upstream with its Content-Length, not chunked', async (t) => {
+  const reply = await deployScript(server, 'length-keeper', `export default { async fetch(request) {
+    const seen = async (init) => { const h = (await (await fetch('${origin}/seen-headers', { method: 'PUT', duplex: 'half', ...init })).json()).headers; return [h['content-length'] ?? null, h['transfer-encoding'] ?? null] };
+    const fixed = new FixedLengthStream(1000);
+    const writer = fixed.writable.getWriter();
+    writer.write(new Uint8Array(1000)).then(() => writer.close());
+    // Made as its fetch starts, and still open then (one already ended, undici measures itself).
+    const slow = () => new ReadableStream({ async pull(c) { await scheduler.wait(20); c.enqueue(new Uint8Array(10)); c.close() } });
+    return Response.json({
+      passedOn: await seen({ body: request.body }),
+      fixed: await seen({ body: fixed.readable }),
+      declared: await seen({ body: slow(), headers: { 'content-length': '10' } }),
+      unknown: await seen({ body: slow() }),
+    });
+  } }`);
+  t.equal(reply.status, 201, reply.text);
+  const res = await send(server, 'length-keeper.localhost', '/', { method: 'POST', body: new Uint8Array(1024 * 1024) });
+  t.same(res.json(), {
+    passedOn: [String(1024 * 1024), null],
+    fixed: ['1000', null],
+    declared: ['10', null],
+    unknown: [null, 'chunked'],
+  }, "the client's body passed on, a FixedLengthStream and a declared length keep it; a stream of unknown length is chunked");
+});
+
 t.test('an AbortSignal that fires while the request is in flight rejects the fetch with its reason', async (t) => {
   await deployScript(server, 'aborter', `export default { async fetch() {
     const started = Date.now();

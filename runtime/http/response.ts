@@ -4,7 +4,7 @@
  * responseForHost(), never through the (replaceable) getters.
  */
 import type { BridgeBody, HeaderList } from '../host.d.ts';
-import { JSONStringify, MathTrunc, NumberIsFinite, ObjectFreeze, StringPrototypeCharCodeAt, WeakMapCtor, WeakMapPrototypeGet, WeakMapPrototypeSet } from '../primordials.ts';
+import { JSONStringify, MathTrunc, NumberIsFinite, ObjectFreeze, StringPrototypeCharCodeAt, StringPrototypeIndexOf, StringPrototypeSlice, WeakMapCtor, WeakMapPrototypeGet, WeakMapPrototypeSet } from '../primordials.ts';
 import { nameClass } from '../global/define.ts';
 import { registerInspector } from '../global/inspect.ts';
 import { parseURL, serializeURL } from '../url/url.ts';
@@ -307,9 +307,15 @@ export function createFetchedResponse(status: number, statusText: string, header
     statusText,
     headers: createHeaders(headers, 'immutable'),
     body: isNullBodyStatus(status) ? emptyBody() : body,
-    url,
+    // A response's URL has no fragment (the Fetch standard serializes it with "exclude fragment").
+    url: withoutFragment(url),
     redirected,
   } satisfies ResponseState);
+}
+
+function withoutFragment(url: string): string {
+  const hash = StringPrototypeIndexOf(url, '#');
+  return hash === -1 ? url : StringPrototypeSlice(url, 0, hash);
 }
 
 export interface HostResponse {

@@ -83,13 +83,13 @@ const server = await startServer(t, { args: ['--fetch-allow', '127.0.0.1'] });
 t.test('a worker fetches JSON, follows redirects, posts a body', async (t) => {
   const res = await deployScript(server, 'caller', `export default { async fetch(request) {
     const which = new URL(request.url).pathname;
-    if (which === '/json') { const r = await fetch('${origin}/json'); return Response.json({ status: r.status, header: r.headers.get('x-upstream'), body: await r.json() }) }
+    if (which === '/json') { const r = await fetch('${origin}/json#part'); return Response.json({ status: r.status, header: r.headers.get('x-upstream'), body: await r.json(), url: r.url }) }
     if (which === '/redirect') { const r = await fetch('${origin}/redirect'); return Response.json({ status: r.status, redirected: r.redirected, url: r.url }) }
     if (which === '/echo') { const r = await fetch('${origin}/echo', { method: 'POST', body: 'payload', headers: { 'x-test': 'h1' } }); return new Response(await r.text()) }
     if (which === '/slow') { const r = await fetch('${origin}/slow'); return new Response(await r.text()) }
     return new Response('?', { status: 400 }) } }`);
   t.equal(res.status, 201, res.text);
-  t.same((await send(server, 'caller.localhost', '/json')).json(), { status: 200, header: 'yes', body: { hello: 'from upstream' } });
+  t.same((await send(server, 'caller.localhost', '/json')).json(), { status: 200, header: 'yes', body: { hello: 'from upstream' }, url: `${origin}/json` }, "the response's URL has no fragment");
   t.same((await send(server, 'caller.localhost', '/redirect')).json(), { status: 200, redirected: true, url: `${origin}/json` });
   t.equal((await send(server, 'caller.localhost', '/echo')).text, 'POST h1 payload');
 

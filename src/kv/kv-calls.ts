@@ -10,6 +10,8 @@ import { KvInputError, type KvNamespaces } from './kv-namespace.ts';
 
 /** Workers KV allows 1,000 operations per invocation. */
 export const MAX_KV_OPS_PER_INVOCATION = 1000;
+/** Keys one bulk get may ask for, as on Workers: one operation. */
+const MAX_BULK_KEYS = 100;
 
 export type KvResult = [error: string, json: string, bytes: ArrayBuffer | null];
 
@@ -28,6 +30,19 @@ export function kvCall(namespaces: KvNamespaces, version: Version, args: unknown
         const bytes = found.value;
         const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
         return ['', found.metadata ?? 'null', (whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer];
+      }
+      case 'getMany': {
+        // A bulk get is one operation, as on Workers: `key` is a JSON array of up to 100 keys; the answer's
+        // json is [metadata or null, length or -1] per key, its bytes the values one after another.
+        const keys = JSON.parse(String(key)) as unknown;
+        if (!Array.isArray(keys) || keys.length > MAX_BULK_KEYS) return [`a bulk get takes at most ${MAX_BULK_KEYS} keys`, '', null];
+        const found = keys.map((name) => namespace.get(String(name)));
+        const parts = found.map((entry) => [entry ? entry.metadata ?? null : null, entry ? entry.value.byteLength : -1]);
+        // Not Buffer.concat: a small result comes from Node's pool, and its .buffer is the whole pool.
+        const values = new Uint8Array(found.reduce((sum, entry) => sum + (entry ? entry.value.byteLength : 0), 0));
+        let offset = 0;
+        for (const entry of found) if (entry) values.set(entry.value, (offset += entry.value.byteLength) - entry.value.byteLength);
+        return ['', JSON.stringify(parts), values.buffer];
       }
       case 'put':
         namespace.put(String(key), new Uint8Array(value instanceof ArrayBuffer ? value : new ArrayBuffer(0)), {

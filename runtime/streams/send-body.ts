@@ -113,8 +113,13 @@ function send(sink: Sink, stream: ReadableStream<unknown>, stopped: () => boolea
     };
     PromisePrototypeThen(resolved, check);
   };
-  const stop = (): void => {
+  /** The stream is done with: nothing of it stays registered (a refused flush left a resume behind). */
+  const forget = (): void => {
     delete readers[sink.key];
+    if (paused[sink.key] === resume) delete paused[sink.key];
+  };
+  const stop = (): void => {
+    forget();
     held = [];
     heldBytes = 0;
     PromisePrototypeThen(streams.cancel(reader), undefined, () => {});
@@ -132,7 +137,7 @@ function send(sink: Sink, stream: ReadableStream<unknown>, stopped: () => boolea
         reading = false;
         if (stopped()) return stop();
         if (result.done) {
-          delete readers[sink.key];
+          forget();
           flush(true);
           sink.end();
           finished(null);
@@ -140,7 +145,7 @@ function send(sink: Sink, stream: ReadableStream<unknown>, stopped: () => boolea
         }
         const bytes = chunkBytes(result.value);
         if (bytes === null) {
-          delete readers[sink.key];
+          forget();
           flush(true);
           const error = new TypeError('The body stream produced a chunk that is not a Uint8Array.');
           PromisePrototypeThen(streams.cancel(reader, error), undefined, () => {});
@@ -159,7 +164,7 @@ function send(sink: Sink, stream: ReadableStream<unknown>, stopped: () => boolea
       },
       (error: unknown) => {
         reading = false;
-        delete readers[sink.key];
+        forget();
         flush(true);
         finished(error);
       },

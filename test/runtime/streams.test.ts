@@ -526,6 +526,41 @@ t.test("the host's one pull while a read waits on the source is not lost", async
   t.ok(w.answerOf(id).ended, 'and the body ended');
 });
 
+t.test("an ended response's stream is not kept by a flush the host refused while its last read waited", async (t) => {
+  const w = await TestWorker.create(64);
+  t.teardown(() => w.dispose());
+  w.deployModule(`
+    globalThis.refs = [];
+    export default {
+      fetch() {
+        let n = 0;
+        const stream = new ReadableStream({
+          async pull(c) {
+            if (n++ === 0) { c.enqueue(new Uint8Array(100)); return; }
+            await scheduler.wait(5);
+            c.close();
+          },
+        }, { highWaterMark: 0 });
+        refs.push(new WeakRef(stream));
+        return new Response(stream);
+      },
+    };
+  `);
+  // The host has no room: the first chunk's flush is refused while the read that ends the stream waits.
+  w.acceptingChunks = false;
+  let ended = 0;
+  for (let i = 0; i < 500; i++) {
+    const id = w.send('https://p.example/');
+    for (let k = 0; k < 10 && !w.answerOf(id).done; k++) if (!w.fireNextTimer()) break;
+    if (w.answerOf(id).ended) ended++;
+    w.calls.length = 0;
+  }
+  t.equal(ended, 500, 'every response ended');
+  for (let k = 0; k < 10; k++) w.eval('{ let a = []; for (let i = 0; i < 200000; i++) a.push({ i }); a = null; }');
+  const alive = w.eval('refs.filter((r) => r.deref() !== undefined).length') as number;
+  t.ok(alive < 50, `${alive} of 500 ended responses' streams still reachable`);
+});
+
 t.test('a request body the host streams in is read as the worker pulls it', async (t) => {
   const w = await TestWorker.create();
   t.teardown(() => w.dispose());

@@ -132,8 +132,8 @@ export function hostEncodingName(label: string): string | null {
   return connected()('encodingName', label);
 }
 
-export function hostDecodeText(encoding: string, data: ArrayBuffer, fatal: boolean): string | null {
-  return connected()('decodeText', encoding, data, fatal);
+export function hostDecodeText(encoding: string, data: ArrayBuffer, fatal: boolean, piece: 0 | 1 | 2 | 3): string | null {
+  return connected()('decodeText', encoding, data, fatal, piece);
 }
 
 export function hostSubtle(call: string, buffers: ArrayBuffer[]): [string, string, ArrayBuffer[]] {

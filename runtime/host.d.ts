@@ -130,8 +130,12 @@ export interface HostCall {
   (op: 'decodeUtf8', data: ArrayBuffer, fatal: boolean): string | null;
   /** The encoding a TextDecoder label names (the Encoding Standard's name), or null: unknown, or "replacement". */
   (op: 'encodingName', label: string): string | null;
-  /** `data` decoded from a legacy encoding encodingName gave (Shift_JIS, GBK, ...); null when `fatal` and malformed. */
-  (op: 'decodeText', encoding: string, data: ArrayBuffer, fatal: boolean): string | null;
+  /**
+   * `data` decoded from a legacy encoding encodingName gave (Shift_JIS, GBK, ...); null when `fatal` and
+   * malformed. `piece`: 0 all of a decode()'s bytes; 1, 2, 3 its first, a middle and its last piece,
+   * which share one decoder on the host (src/isolates/host-text.ts).
+   */
+  (op: 'decodeText', encoding: string, data: ArrayBuffer, fatal: boolean, piece: 0 | 1 | 2 | 3): string | null;
   /**
    * One crypto.subtle operation, done by the host at once (see src/isolates/host-crypto.ts for `call`'s
    * shape). Answers `[error, json, buffers]`: `error` is '' on success, else "Name: message" (a WebCrypto

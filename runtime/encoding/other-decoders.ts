@@ -7,7 +7,7 @@
  * `stream`, null on an error when fatal.
  */
 import { hostDecodeText } from '../bridge.ts';
-import { MathMax, MathMin, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetLength, Uint16ArrayCtor } from '../primordials.ts';
+import { MathMin, TypedArrayPrototypeGetBuffer, TypedArrayPrototypeGetLength, Uint16ArrayCtor } from '../primordials.ts';
 import { copyBytes, subarray } from './buffer-source.ts';
 import { concatBytes } from './concat-bytes.ts';
 import { unitsToString } from './utf8.ts';
@@ -104,8 +104,9 @@ export class Windows1252Decoder implements Decoder {
 
 /**
  * The legacy encodings whose characters take more than one byte. In all but ISO-2022-JP a byte below
- * 0x30 is a character of its own (lead bytes are 0x81 and up, trail bytes 0x30 and up): a cut after one
- * splits none. ISO-2022-JP switches states with escape sequences instead: it decodes whole.
+ * 0x30 is a character of its own (lead bytes are 0x81 and up, trail bytes 0x30 and up): a stream's chunk
+ * decodes up to the last such byte, and the rest waits for the next chunk. ISO-2022-JP switches states
+ * with escape sequences: its stream decodes at its last call.
  */
 const MULTI_BYTE: Record<string, true> = { __proto__: null as never, big5: true, 'euc-jp': true, 'euc-kr': true, gb18030: true, gbk: true, shift_jis: true };
 const STATEFUL = 'iso-2022-jp';
@@ -113,23 +114,17 @@ const STATEFUL = 'iso-2022-jp';
 /** The most bytes one host call decodes: a native call the CPU limit cannot stop, as for UTF-8 (utf8.ts). */
 const PIECE_BYTES = 1024 * 1024;
 
-/** The index after the last byte below 0x30 in bytes[from, to), or -1. */
-function lastCut(bytes: Uint8Array, from: number, to: number): number {
-  for (let i = to - 1; i >= from; i--) if (bytes[i]! < 0x30) return i + 1;
-  return -1;
-}
-
-/** The index after the first byte below 0x30 in bytes[from, to), or `to`. */
-function firstCut(bytes: Uint8Array, from: number, to: number): number {
-  for (let i = from; i < to; i++) if (bytes[i]! < 0x30) return i + 1;
-  return to;
+/** The index after the last byte below 0x30 in bytes[0, to), or 0. */
+function lastCut(bytes: Uint8Array, to: number): number {
+  for (let i = to - 1; i >= 0; i--) if (bytes[i]! < 0x30) return i + 1;
+  return 0;
 }
 
 /**
- * A legacy encoding the host decodes (src/isolates/host-text.ts, Node's ICU tables), a piece of at most
- * PIECE_BYTES a call, cut between characters (in a multi-byte encoding, after a byte below 0x30; a piece
- * with none is longer). A stream's chunk decodes at once up to its last such cut, and the rest waits for
- * the next chunk (the host keeps no decoder state between calls); ISO-2022-JP's waits for the last call.
+ * A legacy encoding the host decodes (src/isolates/host-text.ts, Node's ICU tables). A decode() goes a
+ * piece of at most PIECE_BYTES a call, cut anywhere: its pieces share one decoder on the host, which
+ * keeps what a cut split. Between decode() calls the host keeps nothing: a stream's chunk decodes up to
+ * where no character is split (see MULTI_BYTE), the rest waiting in the isolate for the next.
  */
 export class HostDecoder implements Decoder {
   readonly #encoding: string;
@@ -149,20 +144,16 @@ export class HostDecoder implements Decoder {
     const all = this.#held === null ? bytes : concatBytes([this.#held, bytes]);
     const length = TypedArrayPrototypeGetLength(all);
     let end = length;
-    if (!flush && this.#kind !== 'single') end = this.#kind === 'multi' ? MathMax(lastCut(all, 0, length), 0) : 0;
+    if (!flush && this.#kind !== 'single') end = this.#kind === 'multi' ? lastCut(all, length) : 0;
     this.#held = end < length ? copyBytes(subarray(all, end)) : null;
+    if (end === 0) return '';
     let text = '';
-    for (let start = 0; start < end; ) {
-      let cut = end;
-      if (this.#kind === 'single') cut = MathMin(start + PIECE_BYTES, end);
-      else if (this.#kind === 'multi' && end - start > PIECE_BYTES) {
-        cut = lastCut(all, start, start + PIECE_BYTES);
-        if (cut === -1) cut = firstCut(all, start + PIECE_BYTES, end);
-      }
-      const piece = hostDecodeText(this.#encoding, TypedArrayPrototypeGetBuffer(copyBytes(subarray(all, start, cut))) as ArrayBuffer, fatal);
-      if (piece === null) return null;
-      text += piece;
-      start = cut;
+    for (let start = 0; start < end; start += PIECE_BYTES) {
+      const stop = MathMin(start + PIECE_BYTES, end);
+      const piece = start === 0 ? (stop === end ? 0 : 1) : stop === end ? 3 : 2;
+      const decoded = hostDecodeText(this.#encoding, TypedArrayPrototypeGetBuffer(copyBytes(subarray(all, start, stop))) as ArrayBuffer, fatal, piece);
+      if (decoded === null) return null;
+      text += decoded;
     }
     return text;
   }

@@ -167,7 +167,7 @@ const STREAM_HIGH_WATER_BYTES = 64 * 1024;
 function serviceCall(op: 'digest' | 'randomBytes' | 'subtle' | 'decodeUtf8' | 'encodingName' | 'decodeText', args: unknown[]): unknown {
   if (op === 'decodeUtf8') return decodeUtf8(args[0], args[1]);
   if (op === 'encodingName') return encodingName(args[0]);
-  if (op === 'decodeText') return decodeText(args[0], args[1], args[2]);
+  if (op === 'decodeText') return decodeText(args[0], args[1], args[2], args[3]);
   return hostCrypto(op, args);
 }
 

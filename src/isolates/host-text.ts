@@ -40,17 +40,40 @@ export function encodingName(label: unknown): string | null {
   }
 }
 
+/**
+ * A decode() the runtime sends in pieces (at most 1 MiB a call, so the CPU limit can stop it between
+ * them), cut anywhere: the pieces share this decoder, which keeps what a cut split. One at a time per
+ * thread: a decode() runs to its end, or its isolate is stopped, before another begins, and each begins
+ * with a first piece.
+ */
+let pieces: TextDecoder | null = null;
+
+/** How a call's bytes stand in their decode(): all of them, or its first, a middle or its last piece. */
+const Piece = { Whole: 0, First: 1, Middle: 2, Last: 3 } as const;
+
 /** `data` decoded from `encoding` (a name encodingName gave); null when `fatal` and it is malformed. */
-export function decodeText(encoding: unknown, data: unknown, fatal: unknown): string | null {
+export function decodeText(encoding: unknown, data: unknown, fatal: unknown, piece: unknown = Piece.Whole): string | null {
   if (!(data instanceof ArrayBuffer)) throw new TypeError('decodeText takes an ArrayBuffer');
   const name = encodingName(encoding);
   if (name === null) throw new TypeError(`decodeText: no encoding ${String(encoding)}`);
-  const key = `${name} ${fatal ? 'fatal' : ''}`;
-  let decoder = decoders.get(key);
-  if (!decoder) decoders.set(key, (decoder = new TextDecoder(name, { fatal: !!fatal, ignoreBOM: true })));
+  let decoder: TextDecoder;
+  if (piece === Piece.Whole) {
+    const key = `${name} ${fatal ? 'fatal' : ''}`;
+    decoder = decoders.get(key) ?? new TextDecoder(name, { fatal: !!fatal, ignoreBOM: true });
+    decoders.set(key, decoder);
+  } else if (piece === Piece.First) {
+    decoder = pieces = new TextDecoder(name, { fatal: !!fatal, ignoreBOM: true });
+  } else if ((piece === Piece.Middle || piece === Piece.Last) && pieces !== null) {
+    decoder = pieces;
+  } else {
+    throw new TypeError('decodeText: a piece with no first piece before it');
+  }
   try {
-    return decoder.decode(data);
+    const text = decoder.decode(data, { stream: piece === Piece.First || piece === Piece.Middle });
+    if (piece === Piece.Last) pieces = null;
+    return text;
   } catch {
+    pieces = null;
     return null;
   }
 }

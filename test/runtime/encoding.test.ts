@@ -356,6 +356,19 @@ t.test('a legacy decode goes to the host a piece at a time, cut between characte
     true,
     'the same text as one decode',
   );
+  // 3 MB of two-byte characters after one ASCII byte: every 1 MiB piece cuts a character in two, and
+  // the host's decoder, shared by a decode()'s pieces, joins them. In gb18030 too (four-byte ones).
+  t.same(
+    ev.run(`
+      const sjis = new Uint8Array(1 + 2 * 1500000); sjis[0] = 0x78;
+      for (let i = 0; i < 1500000; i++) { sjis[1 + 2 * i] = 0x82; sjis[2 + 2 * i] = 0xa0; }
+      const gb = new Uint8Array(1 + 4 * 700000); gb[0] = 0x78;
+      for (let i = 0; i < 700000; i++) gb.set([0x81, 0x30, 0x81, 0x30], 1 + 4 * i);
+      const a = new TextDecoder('shift_jis').decode(sjis), b = new TextDecoder('gb18030').decode(gb);
+      return [a.length, a === 'x' + 'あ'.repeat(1500000), b.length, b === 'x' + '\\u0080'.repeat(700000)];
+    `),
+    [1500001, true, 700001, true],
+  );
   t.same(
     ev.run(`
       const d = new TextDecoder('shift_jis');

@@ -99,7 +99,7 @@ export class TestWorker {
       if (op === 'digestStream') return digestStreams.call(args);
       if (op === 'decodeUtf8') return decodeUtf8(args[0], args[1]);
       if (op === 'encodingName') return encodingName(args[0]);
-      if (op === 'decodeText') return decodeText(args[0], args[1], args[2]);
+      if (op === 'decodeText') return decodeText(args[0], args[1], args[2], args[3]);
       // A streamed response chunk: the fake client always has room unless a test says otherwise.
       if (op === 'chunk') return room.accepting;
       // As the server does: the host runs the chunk here and hands its exports to dispatch('chunk').

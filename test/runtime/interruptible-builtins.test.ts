@@ -396,23 +396,21 @@ t.test('reversing 1e8 bytes is a loop the CPU limit stops', async (t) => {
 
 t.test('typed array fill, copyWithin, indexOf, lastIndexOf and includes over 25 million doubles are stopped', async (t) => {
   // As one builtin call each ran to its end past a 20 ms timeout: 43-154 ms of CPU (.scratch/ta-stop.ts).
-  for (const call of ['fill(7)', 'copyWithin(1, 0)', 'indexOf(7)', 'lastIndexOf(7)', 'includes(7)']) {
-    const worker = await TestWorker.create(256, { natives: true });
-    worker.isolate.compileScriptSync(`globalThis.doubles = new Float64Array(2.5e7)`).runSync(worker.context, { timeout: 10000 });
-    const script = worker.isolate.compileScriptSync(`doubles.${call}`);
-    const started = threadCpuUs();
-    t.throws(() => script.runSync(worker.context, { timeout: 20 }), /timed out/, `${call} is stopped`);
-    const ms = (threadCpuUs() - started) / 1000;
-    t.ok(ms < 80, `${call}: stopped after ${ms.toFixed(0)} ms of CPU (timeout 20 ms)`);
-    worker.dispose();
-  }
+  const calls = ['fill(7)', 'copyWithin(1, 0)', 'indexOf(7)', 'lastIndexOf(7)', 'includes(7)'].map((call) => `doubles.${call}`);
+  await eachStoppedAt20ms(t, 256, `globalThis.doubles = new Float64Array(2.5e7)`, calls);
 });
 
 t.test('typed array set from 25 million elements is stopped, overlapping sources too', async (t) => {
   // As one builtin call each ran to its end past a 20 ms timeout: 92-154 ms of CPU (.scratch/ta-set-stop.ts).
-  for (const call of ['doubles.set(floats)', 'shorts.set(doubles)', 'doubles.set(doubles.subarray(0, 2.5e7 - 1), 1)', 'floats.set(new Float64Array(floats.buffer, 0, 1.25e7), 1.25e7)']) {
-    const worker = await TestWorker.create(512, { natives: true });
-    worker.isolate.compileScriptSync(`globalThis.doubles = new Float64Array(2.5e7); globalThis.floats = new Float32Array(2.5e7); globalThis.shorts = new Int16Array(2.5e7)`).runSync(worker.context, { timeout: 10000 });
+  const setup = `globalThis.doubles = new Float64Array(2.5e7); globalThis.floats = new Float32Array(2.5e7); globalThis.shorts = new Int16Array(2.5e7)`;
+  await eachStoppedAt20ms(t, 512, setup, ['doubles.set(floats)', 'shorts.set(doubles)', 'doubles.set(doubles.subarray(0, 2.5e7 - 1), 1)', 'floats.set(new Float64Array(floats.buffer, 0, 1.25e7), 1.25e7)']);
+});
+
+/** Each call, in an isolate of `memoryMb` made ready by `setup`, is stopped by a 20 ms timeout within 80 ms of CPU. */
+async function eachStoppedAt20ms(t: Test, memoryMb: number, setup: string, calls: string[]): Promise<void> {
+  for (const call of calls) {
+    const worker = await TestWorker.create(memoryMb, { natives: true });
+    worker.isolate.compileScriptSync(setup).runSync(worker.context, { timeout: 10000 });
     const script = worker.isolate.compileScriptSync(call);
     const started = threadCpuUs();
     t.throws(() => script.runSync(worker.context, { timeout: 20 }), /timed out/, `${call} is stopped`);
@@ -420,7 +418,7 @@ t.test('typed array set from 25 million elements is stopped, overlapping sources
     t.ok(ms < 80, `${call}: stopped after ${ms.toFixed(0)} ms of CPU (timeout 20 ms)`);
     worker.dispose();
   }
-});
+}
 
 t.test('every method over 50 million sparse elements is stopped at the CPU limit', async (t) => {
   // Each of these held its thread 0.8-5.4 s as a builtin, out of reach of any limit.

@@ -92,10 +92,11 @@ function send(sink: Sink, stream: ReadableStream<unknown>, stopped: () => boolea
     return !hostFull;
   };
   /**
-   * Sends what is held once no more chunks come within a microtask: chunks a source makes together (a
-   * pull that enqueues many, a pipe of a fast transform) cross into the host as one, where each was a
-   * host call of its own (~8 µs of the worker's CPU each: 10,000 small chunks of a server-sent stream
-   * ran into a 50 ms limit); a chunk made on its own, after a timer or a fetch, goes at once.
+   * Sends what is held once IDLE_TURNS microtask turns pass without another chunk (or FLUSH_BYTES are
+   * held): chunks a source makes together (a pull that enqueues many, a writer's awaited writes) cross
+   * into the host as one, where each was a host call of its own (~8 µs of the worker's CPU each: 10,000
+   * small chunks of a server-sent stream ran into a 50 ms limit); a chunk made on its own, after a timer
+   * or a fetch, still goes within its slice.
    */
   const flushSoon = (): void => {
     if (checking) return;

@@ -11,7 +11,7 @@ import { errorMessage, isError } from '../global/inspect.ts';
 import { followSignal } from '../events/abort.ts';
 import { fetchBodyStream } from '../streams/host-body.ts';
 import { knownLength } from '../streams/known-length.ts';
-import { sendFetchBody } from '../streams/send-body.ts';
+import { cancelFetchUpload, sendFetchBody } from '../streams/send-body.ts';
 import type { HeaderList } from '../host.d.ts';
 import { type BridgeBodyOrStream, bodyFromHost, streamedFetchBody } from './body.ts';
 import { createFetchedResponse } from './response.ts';
@@ -76,6 +76,7 @@ export function fetchThrough(service: string, input: unknown, init: unknown): Pr
     const signal = request.signal;
     followSignal(signal, () => {
       hostFetchAbort(id);
+      cancelFetchUpload(id, signal.reason);
       if (MapPrototypeDelete(pending, id)) reject(signal.reason);
       else entry.abortBody?.(signal.reason);
     });
@@ -123,5 +124,6 @@ export function fetchError(fetchId: number, name: string, message: string): void
   MapPrototypeDelete(pending, fetchId);
   const error = new TypeError(message);
   if (name !== 'TypeError') error.name = name;
+  cancelFetchUpload(fetchId, error);
   entry.reject(error);
 }

@@ -215,7 +215,19 @@ export function resumeFetchBody(fetchId: number): void {
  * sent. (A paused body used to be left unread: its source's cancel() never ran.)
  */
 export function cancelSentBody(id: number, reason: unknown): void {
-  const key = `r${id}`;
+  cancelSending(`r${id}`, reason);
+}
+
+/**
+ * Fetch `fetchId` failed or was aborted: the request body it was still sending is cancelled with
+ * `reason`, as the Fetch standard cancels it. The host had stopped taking it, and without this its
+ * source was never cancelled and its reader stayed here for the isolate's life.
+ */
+export function cancelFetchUpload(fetchId: number, reason: unknown): void {
+  cancelSending(`f${fetchId}`, reason);
+}
+
+function cancelSending(key: string, reason: unknown): void {
   const reader = readers[key];
   delete paused[key];
   delete readers[key];

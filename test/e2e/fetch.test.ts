@@ -12,6 +12,8 @@ import { deployMultipart, deployScript, send, startServer } from '../helpers/ser
 let openTrickles = 0;
 let maxTrickles = 0;
 const upstream = createServer((req, res) => {
+  // Drops the connection at the first bytes of a request body: an upload that fails midway.
+  if (req.url === '/reset') return void req.once('data', () => req.socket.destroy());
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
@@ -266,6 +268,25 @@ t.test('a stream body of known length goes upstream with its Content-Length, not
     declared: ['10', null],
     unknown: [null, 'chunked'],
   }, "the client's body passed on, a FixedLengthStream and a declared length keep it; a stream of unknown length is chunked");
+});
+
+t.test("an upload that fails midway, or is aborted, cancels the worker's body stream", async (t) => {
+  const reply = await deployScript(server, 'upload-fails', `export default { async fetch(request) {
+    const abort = new URL(request.url).searchParams.has('abort');
+    let cancelled = null;
+    const body = new ReadableStream({
+      async pull(c) { await scheduler.wait(10); c.enqueue(new Uint8Array(1000)); },
+      cancel(reason) { cancelled = reason?.name ?? String(reason); },
+    });
+    const controller = new AbortController();
+    if (abort) setTimeout(() => controller.abort(), 100);
+    const outcome = await fetch('${origin}' + (abort ? '/slow' : '/reset'), { method: 'POST', body, duplex: 'half', signal: controller.signal }).then(() => 'answered', (e) => e.name);
+    await scheduler.wait(50);
+    return Response.json({ outcome, cancelled, locked: body.locked });
+  } }`);
+  t.equal(reply.status, 201, reply.text);
+  t.same((await send(server, 'upload-fails.localhost')).json(), { outcome: 'TypeError', cancelled: 'TypeError', locked: true }, "the upstream dropped it: the source is cancelled with the fetch's error");
+  t.same((await send(server, 'upload-fails.localhost', '/?abort')).json(), { outcome: 'AbortError', cancelled: 'AbortError', locked: true }, 'aborted: with the reason');
 });
 
 t.test('an AbortSignal that fires while the request is in flight rejects the fetch with its reason', async (t) => {

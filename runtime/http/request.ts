@@ -6,7 +6,7 @@
  * invocation (the client went away, a limit ended it).
  */
 import type { HeaderList } from '../host.d.ts';
-import { ObjectFreeze } from '../primordials.ts';
+import { ObjectFreeze, RegExpPrototypeExec } from '../primordials.ts';
 import { nameClass } from '../global/define.ts';
 import { registerInspector } from '../global/inspect.ts';
 import { parseURL, serializeURL } from '../url/url.ts';
@@ -306,8 +306,11 @@ registerInspector(Request.prototype, (request: Request) => {
   return { method: state.method, url: state.url, headers: state.headers, redirect: state.redirect, bodyUsed: isBodyUsed(state.body) };
 });
 
+const BYTE_COUNT = /^\d{1,15}$/;
+
 /** The Content-Length the client declared (the data plane has checked the body against it), or undefined. */
 function declaredLength(headers: HeaderList): number | undefined {
   const value = getHeader(headers, 'content-length');
-  return value !== null && /^\d{1,15}$/.test(value) ? +value : undefined;
+  // The intrinsic exec: a worker that replaced RegExp.prototype's methods does not reach this.
+  return value !== null && RegExpPrototypeExec(BYTE_COUNT, value) !== null ? +value : undefined;
 }

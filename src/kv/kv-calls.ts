@@ -41,7 +41,11 @@ export function kvCall(namespaces: KvNamespaces, version: Version, args: unknown
         // Not Buffer.concat: a small result comes from Node's pool, and its .buffer is the whole pool.
         const values = new Uint8Array(found.reduce((sum, entry) => sum + (entry ? entry.value.byteLength : 0), 0));
         let offset = 0;
-        for (const entry of found) if (entry) values.set(entry.value, (offset += entry.value.byteLength) - entry.value.byteLength);
+        for (const entry of found) {
+          if (!entry) continue;
+          values.set(entry.value, offset);
+          offset += entry.value.byteLength;
+        }
         return ['', JSON.stringify(parts), values.buffer];
       }
       case 'put':

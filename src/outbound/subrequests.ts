@@ -231,7 +231,7 @@ export class Subrequests {
               path: '/',
               method: method as Dispatcher.HttpMethod,
               // The worker's own copy of the header, if it set one, goes: the callee is the binding's.
-              headers: [...withoutHeaders(headers, new Set([SERVICE_CALL_HEADER])), ...init.service.header(url)],
+              headers: [...withoutHeaders(headers, SERVICE_HEADER), ...init.service.header(url)],
               body: payload,
               signal,
             })
@@ -329,6 +329,7 @@ const BODY_HEADERS = new Set(['content-type', 'content-length', 'content-encodin
 const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
 const ENCODED_BODY_HEADERS = new Set(['content-encoding', 'content-length']);
 /** What undici writes itself (or refuses from a caller), as a Workers runtime does. */
+const SERVICE_HEADER = new Set([SERVICE_CALL_HEADER]);
 const CONNECTION_HEADERS = new Set(['host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade', 'expect', 'content-length']);
 
 /** `body`, calling `release` once it has been read to its end or has failed. */

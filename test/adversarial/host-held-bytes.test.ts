@@ -46,10 +46,12 @@ t.test("a worker's fetch bodies waiting on a slow upstream: past its share, fetc
     export default {
       async fetch(request) {
         if (new URL(request.url).pathname === '/fast') return new Response(await (await fetch('${base}/fast', { method: 'POST', body })).text());
-        // Six fetches, each told apart by how it has settled 500 ms later (the upstream answers none).
+        // Six fetches, each told apart by how it has settled 2 s later (the upstream answers none). The four
+        // requests must overlap for their holds to add up: with 500 ms, a CI run under load started some
+        // after others had ended and given their bodies back (10 of 24 refused, not 16).
         const states = Array.from({ length: 6 }, () => 'pending');
         Array.from({ length: 6 }, (_, i) => fetch('${base}/slow', { method: 'POST', body }).then(() => (states[i] = 'ok'), (err) => (states[i] = err.constructor.name + ': ' + err.message)));
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await new Promise((resolve) => setTimeout(resolve, 2000));
         return new Response(states.join('\\n'));
       },
     };`;
